@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+//! `--list-hosts`, `--list-tasks` and `--plan`, printed as ansible-playbook
+//! prints the first two.
+
+use super::PlaybookArgs;
+use crate::engine::Prepared;
+use crate::plan::PlayPlan;
+use crate::vars::{MagicVars, Scope, layer_from_nodes};
+use std::sync::Arc;
+
+pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
+    for pb in &prepared.playbooks {
+        println!("\nplaybook: {}", pb.path.display());
+        for (i, play) in pb.plays.iter().enumerate() {
+            let vars = Arc::new(layer_from_nodes(play.vars.iter()));
+            let scope = Scope::new(
+                prepared.templar.clone(),
+                vec![vars, Arc::new(prepared.extra.clone())],
+                Arc::new(MagicVars::new(None)),
+            );
+            let pattern = match scope.render_json(&play.hosts) {
+                Ok(serde_json::Value::String(s)) => s,
+                Ok(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Ok(other) => other.to_string(),
+                Err(e) => {
+                    eprintln!("ERROR! {e}");
+                    return 1;
+                }
+            };
+            let name = play
+                .name
+                .as_ref()
+                .and_then(|n| n.as_str())
+                .unwrap_or(&pattern)
+                .to_string();
+            println!("\n  play #{} ({}): {}\tTAGS: []", i + 1, pattern, name);
+            let mut hosts = prepared.inventory.select(&pattern).unwrap_or_default();
+            if let Some(limit) = &prepared.opts.limit {
+                let allowed = prepared.inventory.select(limit).unwrap_or_default();
+                hosts.retain(|h| allowed.contains(h));
+            }
+            if args.list_hosts {
+                println!("    pattern: ['{}']", pattern);
+                println!("    hosts ({}):", hosts.len());
+                for h in &hosts {
+                    println!("      {h}");
+                }
+            }
+            let names: Vec<String> = play.tasks.iter().map(|t| t.display_name()).collect();
+            if args.list_tasks {
+                println!("    tasks:");
+                for n in &names {
+                    println!("      {n}\tTAGS: []");
+                }
+            }
+            if let Some(fmt) = &args.plan {
+                let plan = PlayPlan::linear(hosts.len(), names.len());
+                if fmt == "dot" {
+                    print!("{}", plan.to_dot(&hosts, &names));
+                } else {
+                    print!("{}", plan.to_text(&hosts, &names));
+                }
+            }
+        }
+    }
+    0
+}

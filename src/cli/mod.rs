@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+//! The command line: a thin layer over the engine. `kiln playbook ...` takes
+//! ansible-playbook's options; invoked through a link named
+//! `ansible-playbook`, the binary takes ansible-playbook's argv unchanged.
+
+use crate::engine::{self, Request};
+use crate::exec::RunOptions;
+use crate::output::{Bus, DefaultText, Event};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kiln",
+    version,
+    about = "Runs Ansible playbooks natively: no Python on targets, one SSH session per host"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run playbooks (ansible-playbook's options).
+    Playbook(PlaybookArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct PlaybookArgs {
+    /// Playbook files to run, in order.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    pub playbooks: Vec<PathBuf>,
+    /// Inventory source: a file, a directory or a comma list `host1,host2,` (repeatable).
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        alias = "inventory-file",
+        value_name = "INVENTORY"
+    )]
+    pub inventory: Vec<String>,
+    /// Limit the run to hosts matching this pattern.
+    #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
+    pub limit: Option<String>,
+    /// Extra variables: key=value, JSON or YAML text, or @file (repeatable).
+    #[arg(short = 'e', long = "extra-vars", value_name = "EXTRA_VARS")]
+    pub extra_vars: Vec<String>,
+    /// How many hosts run at once (default 50).
+    #[arg(short = 'f', long = "forks", value_name = "FORKS")]
+    pub forks: Option<usize>,
+    /// Connect as this user.
+    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
+    pub user: Option<String>,
+    /// Run operations with become (sudo).
+    #[arg(short = 'b', long = "become")]
+    pub become_: bool,
+    /// Become this user (default root).
+    #[arg(long = "become-user", value_name = "BECOME_USER")]
+    pub become_user: Option<String>,
+    /// Privilege escalation method (sudo, su).
+    #[arg(long = "become-method", value_name = "BECOME_METHOD")]
+    pub become_method: Option<String>,
+    /// Private key file for SSH.
+    #[arg(
+        long = "private-key",
+        alias = "key-file",
+        value_name = "PRIVATE_KEY_FILE"
+    )]
+    pub private_key: Option<PathBuf>,
+    /// SSH connect timeout in seconds.
+    #[arg(short = 'T', long = "timeout", value_name = "TIMEOUT")]
+    pub timeout: Option<u64>,
+    /// Connection type for every host (ssh, local).
+    #[arg(short = 'c', long = "connection", value_name = "CONNECTION")]
+    pub connection: Option<String>,
+    /// More output (-v to -vvvv).
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Only validate the playbooks.
+    #[arg(long = "syntax-check")]
+    pub syntax_check: bool,
+    /// List the hosts each play would run on.
+    #[arg(long = "list-hosts")]
+    pub list_hosts: bool,
+    /// List the tasks each play would run.
+    #[arg(long = "list-tasks")]
+    pub list_tasks: bool,
+    /// Change nothing; report what would change.
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+    /// Show differences in files.
+    #[arg(short = 'D', long = "diff")]
+    pub diff: bool,
+    /// Print the plan graph and exit (`--plan=dot` for Graphviz).
+    #[arg(long = "plan", num_args = 0..=1, default_missing_value = "text", value_name = "FORMAT")]
+    pub plan: Option<String>,
+}
+
+/// Entry point shared by `kiln` and the `ansible-playbook` link.
+pub fn main_with_args(argv: Vec<String>) -> i32 {
+    let invoked_as = argv
+        .first()
+        .and_then(|a| {
+            std::path::Path::new(a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let argv: Vec<String> = if invoked_as == "ansible-playbook" {
+        let mut v = vec!["kiln".to_string(), "playbook".to_string()];
+        v.extend(argv.into_iter().skip(1));
+        v
+    } else {
+        argv
+    };
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                // ansible-playbook exits 5 on bad options.
+                _ => 5,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Playbook(args) => playbook(args),
+    }
+}
+
+fn playbook(args: PlaybookArgs) -> i32 {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut opts = RunOptions::default();
+    if let Some(f) = args.forks {
+        if f == 0 {
+            eprintln!("ERROR! The number of processes (--forks) must be >= 1");
+            return 5;
+        }
+        opts.forks = f;
+    }
+    opts.limit = args.limit.clone();
+    opts.remote_user = args.user.clone();
+    opts.become_ = args.become_;
+    opts.become_user = args.become_user.clone();
+    opts.become_method = args.become_method.clone();
+    opts.private_key = args.private_key.clone();
+    opts.verbosity = args.verbose;
+    opts.check = args.check;
+    opts.diff = args.diff;
+    let mut inventories = args.inventory.clone();
+    if let Some(path) = crate::config::find(&cwd, &opts.home) {
+        match crate::config::Config::load(&path).and_then(|cfg| {
+            engine::apply_config(&cfg, &mut opts, &mut inventories, args.forks.is_some())
+        }) {
+            Ok(()) => {}
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 1;
+            }
+        }
+    }
+    if let Some(t) = args.timeout {
+        opts.timeout = std::time::Duration::from_secs(t);
+    }
+    if let Some(c) = &args.connection {
+        // -c applies to every host as if set in its variables.
+        let _ = c;
+    }
+    let req = Request {
+        playbooks: args.playbooks.clone(),
+        inventories,
+        extra_vars: args.extra_vars.clone(),
+        opts,
+        cwd,
+    };
+    let prepared = match engine::prepare(&req) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ERROR! {e}");
+            return e.exit_code();
+        }
+    };
+    if args.syntax_check {
+        for p in &args.playbooks {
+            println!("\nplaybook: {}", p.display());
+        }
+        return 0;
+    }
+    if args.list_hosts || args.list_tasks || args.plan.is_some() {
+        return crate::cli::listing::print(&prepared, &args);
+    }
+    let bus = Arc::new(Bus::new());
+    bus.add(Box::new(DefaultText::new(std::io::stdout(), args.verbose)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ERROR! cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let outcome = runtime.block_on(engine::run(prepared, bus.clone()));
+    let _ = Event::NoHostsMatched;
+    outcome.exit_code
+}
+
+pub mod listing;

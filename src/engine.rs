@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: MIT
+//! The engine's front door: load and validate everything a run needs (config,
+//! inventory, extra vars, playbooks, every template), then run it. Nothing
+//! connects to a host until `prepare` has succeeded.
+
+use crate::config::{Config, ConfigError};
+use crate::exec::{RunOptions, RunOutcome, Runner};
+use crate::inventory::{Inventory, InventoryError};
+use crate::output::Bus;
+use crate::playbook::{Loop, Play, Playbook, PlaybookError, Task, load_playbook};
+use crate::span::Span;
+use crate::template::{Templar, TemplateError};
+use crate::vars::{Layer, VarValue};
+use crate::yaml::{self, Node, NodeKind};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Anything that stops a run before it starts.
+#[derive(Debug)]
+pub enum EngineError {
+    Config(ConfigError),
+    Inventory(InventoryError),
+    Playbook(Vec<PlaybookError>),
+    Template(TemplateError),
+    ExtraVars(String),
+}
+
+impl EngineError {
+    /// ansible-playbook's exit code for this kind of error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            // Ansible's parser errors exit with 4.
+            EngineError::Playbook(_) | EngineError::Template(_) => 4,
+            EngineError::ExtraVars(_) => 5,
+            EngineError::Config(_) | EngineError::Inventory(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Config(e) => write!(f, "{e}"),
+            EngineError::Inventory(e) => write!(f, "{e}"),
+            EngineError::Playbook(errs) => {
+                for (i, e) in errs.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            EngineError::Template(e) => write!(f, "{e}"),
+            EngineError::ExtraVars(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub playbooks: Vec<PathBuf>,
+    /// `-i` sources; when empty, ansible.cfg's `inventory` (or `ANSIBLE_INVENTORY`).
+    pub inventories: Vec<String>,
+    /// `-e` arguments as given.
+    pub extra_vars: Vec<String>,
+    pub opts: RunOptions,
+    pub cwd: PathBuf,
+}
+
+/// A validated run, ready to go.
+pub struct Prepared {
+    pub templar: Arc<Templar>,
+    pub inventory: Arc<Inventory>,
+    pub playbooks: Vec<Playbook>,
+    pub extra: Layer,
+    pub opts: RunOptions,
+    pub warnings: Vec<String>,
+}
+
+/// Reads ansible.cfg (if any) into the options; command-line values that the
+/// caller already set are kept.
+pub fn apply_config(
+    cfg: &Config,
+    opts: &mut RunOptions,
+    inventories: &mut Vec<String>,
+    forks_given: bool,
+) -> Result<(), ConfigError> {
+    let bad = |m: String| ConfigError {
+        span: Span::synthetic(
+            &cfg.path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        message: m,
+    };
+    if inventories.is_empty() {
+        if let Some(inv) = cfg.get("defaults", "inventory", "ANSIBLE_INVENTORY") {
+            let base = cfg
+                .path
+                .as_ref()
+                .and_then(|p| p.parent())
+                .unwrap_or(Path::new("."));
+            for part in inv.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let p = Path::new(part);
+                if p.is_relative() && !part.contains(',') && base.join(p).exists() {
+                    inventories.push(base.join(p).display().to_string());
+                } else {
+                    inventories.push(part.to_string());
+                }
+            }
+        }
+    }
+    if opts.remote_user.is_none() {
+        opts.remote_user = cfg.get("defaults", "remote_user", "ANSIBLE_REMOTE_USER");
+    }
+    if !forks_given {
+        if let Some(f) = cfg.get("defaults", "forks", "ANSIBLE_FORKS") {
+            opts.forks = f
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("forks must be a number, got '{f}'")))?;
+        }
+    }
+    if let Some(b) = cfg
+        .get_bool("defaults", "host_key_checking", "ANSIBLE_HOST_KEY_CHECKING")
+        .map_err(bad)?
+    {
+        opts.host_key_checking = b;
+    }
+    if opts.private_key.is_none() {
+        opts.private_key = cfg
+            .get("defaults", "private_key_file", "ANSIBLE_PRIVATE_KEY_FILE")
+            .map(PathBuf::from);
+    }
+    if let Some(t) = cfg.get("defaults", "timeout", "ANSIBLE_TIMEOUT") {
+        let secs: u64 = t
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("timeout must be a number of seconds, got '{t}'")))?;
+        opts.timeout = std::time::Duration::from_secs(secs);
+    }
+    if !opts.become_ {
+        opts.become_ = cfg
+            .get_bool("privilege_escalation", "become", "ANSIBLE_BECOME")
+            .map_err(bad)?
+            .unwrap_or(false);
+    }
+    if opts.become_user.is_none() {
+        opts.become_user = cfg.get("privilege_escalation", "become_user", "ANSIBLE_BECOME_USER");
+    }
+    if opts.become_method.is_none() {
+        opts.become_method = cfg.get(
+            "privilege_escalation",
+            "become_method",
+            "ANSIBLE_BECOME_METHOD",
+        );
+    }
+    opts.config_file = cfg.path.clone();
+    Ok(())
+}
+
+/// Parses `-e` arguments into the extra-vars layer: `@file`, JSON or YAML
+/// text, or `k=v` pairs.
+pub fn parse_extra_vars(args: &[String], cwd: &Path) -> Result<Layer, EngineError> {
+    let mut layer = Layer::new();
+    for arg in args {
+        let node = if let Some(file) = arg.strip_prefix('@') {
+            let p = cwd.join(file);
+            let loaded = yaml::load_file(&p).map_err(|e| EngineError::ExtraVars(e.to_string()))?;
+            loaded.docs.into_iter().next()
+        } else if arg.trim_start().starts_with('{') || arg.trim_start().starts_with('[') {
+            let loaded = yaml::load_str(arg, "<extra vars>")
+                .map_err(|e| EngineError::ExtraVars(e.to_string()))?;
+            loaded.docs.into_iter().next()
+        } else {
+            let span = Span::synthetic("<extra vars>");
+            let tokens = crate::playbook::kv::parse(arg, None).map_err(EngineError::ExtraVars)?;
+            let mut pairs = Vec::new();
+            for t in tokens {
+                match t {
+                    crate::playbook::kv::Token::Pair(k, v) => {
+                        pairs.push((Node::str(k, span.clone()), Node::str(v, span.clone())))
+                    }
+                    crate::playbook::kv::Token::Raw(r) => {
+                        return Err(EngineError::ExtraVars(format!(
+                            "invalid extra vars '{r}': expected key=value, JSON, YAML or @file"
+                        )));
+                    }
+                }
+            }
+            Some(Node::new(NodeKind::Map(pairs), span))
+        };
+        match node {
+            None => {}
+            Some(n) if n.is_null() => {}
+            Some(n) => {
+                let Some(pairs) = n.as_map() else {
+                    return Err(EngineError::ExtraVars(format!(
+                        "{}: extra vars must be a mapping, got a {}",
+                        n.span,
+                        n.type_name()
+                    )));
+                };
+                for (k, v) in pairs {
+                    layer.insert(k.key_string(), VarValue::Node(v.clone()));
+                }
+            }
+        }
+    }
+    Ok(layer)
+}
+
+/// Loads and validates everything; touches no host.
+pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
+    let mut warnings = Vec::new();
+    let extra = parse_extra_vars(&req.extra_vars, &req.cwd)?;
+    let mut inventory = Inventory::new();
+    for src in &req.inventories {
+        inventory
+            .load_source(src, &req.cwd)
+            .map_err(EngineError::Inventory)?;
+    }
+    inventory.finish().map_err(EngineError::Inventory)?;
+    warnings.extend(inventory.warnings.iter().cloned());
+    if req.inventories.is_empty() {
+        warnings.push("No inventory was parsed, only implicit localhost is available".into());
+    }
+    let templar = Templar::new();
+    let mut playbooks = Vec::new();
+    let mut errors = Vec::new();
+    for p in &req.playbooks {
+        let path = if p.is_absolute() {
+            p.clone()
+        } else {
+            req.cwd.join(p)
+        };
+        if !path.exists() {
+            errors.push(PlaybookError::new(
+                &Span::synthetic(&p.display().to_string()),
+                format!("the playbook: {} could not be found", p.display()),
+            ));
+            continue;
+        }
+        match load_playbook(&path) {
+            Ok(pb) => {
+                warnings.extend(pb.warnings.iter().cloned());
+                for play in &pb.plays {
+                    check_play_templates(&templar, play, &mut errors);
+                }
+                playbooks.push(pb);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    for (k, v) in &extra {
+        if let VarValue::Node(n) = v {
+            check_node(&templar, n, &mut errors);
+            let _ = k;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(EngineError::Playbook(errors));
+    }
+    Ok(Prepared {
+        templar,
+        inventory: Arc::new(inventory),
+        playbooks,
+        extra,
+        opts: req.opts.clone(),
+        warnings,
+    })
+}
+
+fn template_error(e: TemplateError, span: &Span) -> PlaybookError {
+    let e = e.at(span);
+    let mut msg = e.message.clone();
+    if let Some((l, c)) = e.inner {
+        msg = format!(
+            "{msg} (line {l}, column {c} of the template {:?})",
+            e.template
+        );
+    } else {
+        msg = format!("{msg} in {:?}", e.template);
+    }
+    PlaybookError::new(span, msg)
+}
+
+fn check_node(templar: &Templar, n: &Node, errors: &mut Vec<PlaybookError>) {
+    match &n.kind {
+        NodeKind::Str(s) if !n.is_unsafe() => {
+            if let Err(e) = templar.check(s) {
+                errors.push(template_error(e, &n.span));
+            }
+        }
+        NodeKind::Seq(items) => items.iter().for_each(|i| check_node(templar, i, errors)),
+        NodeKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+            check_node(templar, k, errors);
+            check_node(templar, v, errors);
+        }),
+        _ => {}
+    }
+}
+
+fn check_condition(templar: &Templar, n: &Node, errors: &mut Vec<PlaybookError>) {
+    if let NodeKind::Str(s) = &n.kind {
+        if let Err(e) = templar.check_condition(s) {
+            errors.push(template_error(e, &n.span));
+        }
+    }
+}
+
+fn check_task(templar: &Templar, t: &Task, errors: &mut Vec<PlaybookError>) {
+    let raw_args = crate::modules::lookup(&t.action)
+        .map(|m| m.spec().raw_args)
+        .unwrap_or(&[]);
+    for (k, v) in &t.args {
+        if raw_args.contains(&k.as_str()) {
+            if k == "that" {
+                match &v.kind {
+                    NodeKind::Seq(items) => items
+                        .iter()
+                        .for_each(|i| check_condition(templar, i, errors)),
+                    _ => check_condition(templar, v, errors),
+                }
+            }
+            continue;
+        }
+        check_node(templar, v, errors);
+    }
+    for c in t.when.iter().chain(&t.changed_when).chain(&t.failed_when) {
+        check_condition(templar, c, errors);
+    }
+    if let Some(n) = &t.name {
+        check_node(templar, n, errors);
+    }
+    for (_, v) in &t.vars {
+        check_node(templar, v, errors);
+    }
+    match &t.loop_ {
+        Some(Loop::Loop(n)) | Some(Loop::With { items: n, .. }) => check_node(templar, n, errors),
+        None => {}
+    }
+}
+
+fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<PlaybookError>) {
+    check_node(templar, &play.hosts, errors);
+    if let Some(n) = &play.name {
+        check_node(templar, n, errors);
+    }
+    for (_, v) in &play.vars {
+        check_node(templar, v, errors);
+    }
+    if let Some(g) = &play.gather_facts {
+        let gathers = match &g.kind {
+            NodeKind::Bool(b) => *b,
+            _ => true,
+        };
+        if gathers {
+            errors.push(
+                PlaybookError::new(&g.span, "fact gathering is not implemented in kiln yet")
+                    .hint("set `gather_facts: false` on this play"),
+            );
+        }
+    } else {
+        errors.push(
+            PlaybookError::new(
+                &play.span,
+                "this play gathers facts (Ansible's default), which kiln does not implement yet",
+            )
+            .hint("add `gather_facts: false` to the play"),
+        );
+    }
+    for t in &play.tasks {
+        check_task(templar, t, errors);
+    }
+}
+
+/// Runs a prepared request, reporting to `bus`.
+pub async fn run(prepared: Prepared, bus: Arc<Bus>) -> RunOutcome {
+    for w in &prepared.warnings {
+        bus.emit(crate::output::Event::Warning(w.clone()));
+    }
+    let runner = Runner::new(
+        prepared.templar.clone(),
+        prepared.inventory.clone(),
+        prepared.opts.clone(),
+        prepared.extra.clone(),
+        bus,
+    );
+    for pb in &prepared.playbooks {
+        runner.run_playbook(pb).await;
+    }
+    runner.finish()
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+//! One connection per host, opened when the host's first remote task needs
+//! it and reused by every later task. Its parameters come from the host's
+//! variables (`ansible_host`, `ansible_port`, `ansible_user`...), which win
+//! over play keywords, which win over the command line and ansible.cfg.
+
+use super::{PlayCtx, Runner};
+use crate::output::Event;
+use crate::playbook::Task;
+use crate::template::{Resolver, value_to_json};
+use crate::transport::{self, Connection, LocalConnection, SshTarget, TransportError};
+use crate::vars::Scope;
+use serde_json::Value as Json;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+
+type Slot = Arc<OnceCell<Result<Arc<dyn Connection>, TransportError>>>;
+
+#[derive(Default)]
+pub(super) struct Connections {
+    slots: Mutex<HashMap<String, Slot>>,
+    /// Hosts that failed or were unreachable: they take no further part.
+    dead: Mutex<HashSet<String>>,
+    warned_no_hostkey_check: Mutex<bool>,
+}
+
+impl Connections {
+    fn slot(&self, host: &str) -> Slot {
+        match self.slots.lock() {
+            Ok(mut m) => m.entry(host.to_string()).or_default().clone(),
+            Err(_) => Slot::default(),
+        }
+    }
+
+    pub(super) fn mark_dead(&self, host: &str) {
+        if let Ok(mut d) = self.dead.lock() {
+            d.insert(host.to_string());
+        }
+    }
+
+    pub(super) fn is_dead(&self, host: &str) -> bool {
+        self.dead.lock().map(|d| d.contains(host)).unwrap_or(false)
+    }
+
+    /// Closes every open session (at the end of the run).
+    pub(super) fn close_all(&self) {
+        let slots: Vec<Slot> = self
+            .slots
+            .lock()
+            .map(|mut m| m.drain().map(|(_, s)| s).collect())
+            .unwrap_or_default();
+        for s in slots {
+            if let Some(Ok(c)) = s.get() {
+                let c = c.clone();
+                // Dropping the session closes it too; this makes it prompt.
+                if let Ok(h) = tokio::runtime::Handle::try_current() {
+                    h.spawn(async move { c.close().await });
+                }
+            }
+        }
+    }
+}
+
+fn var_string(scope: &Scope, name: &str) -> Result<Option<String>, TransportError> {
+    match scope.resolve(name) {
+        Ok(Some(v)) => match value_to_json(&v) {
+            Json::Null => Ok(None),
+            Json::String(s) => Ok(Some(s)),
+            other => Ok(Some(other.to_string())),
+        },
+        Ok(None) => Ok(None),
+        Err(e) => Err(TransportError::Protocol(format!(
+            "cannot template {name}: {e}"
+        ))),
+    }
+}
+
+fn first_var(scope: &Scope, names: &[&str]) -> Result<Option<String>, TransportError> {
+    for n in names {
+        if let Some(v) = var_string(scope, n)? {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+fn keyword(scope: &Scope, n: Option<&crate::yaml::Node>) -> Option<String> {
+    let n = n?;
+    match scope.render_json(n).ok()? {
+        Json::String(s) => Some(s),
+        Json::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+impl Runner {
+    pub(super) async fn connection(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        host: &str,
+        scope: &Scope,
+    ) -> Result<Arc<dyn Connection>, TransportError> {
+        let slot = self.connections_slot(host);
+        let res = slot
+            .get_or_init(|| async { self.open(play, task, host, scope).await })
+            .await;
+        res.clone()
+    }
+
+    fn connections_slot(&self, host: &str) -> Slot {
+        self.conns.slot(host)
+    }
+
+    async fn open(
+        &self,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        host: &str,
+        scope: &Scope,
+    ) -> Result<Arc<dyn Connection>, TransportError> {
+        let kind = match first_var(scope, &["ansible_connection"])? {
+            Some(k) => k,
+            None => keyword(
+                scope,
+                task.inherit
+                    .connection
+                    .as_ref()
+                    .or(play.inherit.connection.as_ref()),
+            )
+            .unwrap_or_else(|| "ssh".into()),
+        };
+        match kind.as_str() {
+            "local" => return Ok(Arc::new(LocalConnection)),
+            "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "ansible.builtin.ssh" => {}
+            other => {
+                return Err(TransportError::Protocol(format!(
+                    "the connection plugin '{other}' is not supported by kiln"
+                )));
+            }
+        }
+        let address = first_var(scope, &["ansible_host", "ansible_ssh_host"])?
+            .unwrap_or_else(|| host.to_string());
+        let mut target = SshTarget::new(address);
+        target.port = match first_var(scope, &["ansible_port", "ansible_ssh_port"])?.or_else(|| {
+            keyword(
+                scope,
+                task.inherit.port.as_ref().or(play.inherit.port.as_ref()),
+            )
+        }) {
+            Some(p) => p.trim().parse().map_err(|_| {
+                TransportError::Protocol(format!("invalid port '{p}' for host {host}"))
+            })?,
+            None => 22,
+        };
+        if let Some(u) = first_var(scope, &["ansible_user", "ansible_ssh_user"])?
+            .or_else(|| {
+                keyword(
+                    scope,
+                    task.inherit
+                        .remote_user
+                        .as_ref()
+                        .or(play.inherit.remote_user.as_ref()),
+                )
+            })
+            .or_else(|| self.opts.remote_user.clone())
+        {
+            target.user = u;
+        }
+        let key = first_var(
+            scope,
+            &["ansible_ssh_private_key_file", "ansible_private_key_file"],
+        )?
+        .map(PathBuf::from)
+        .or_else(|| self.opts.private_key.clone());
+        if let Some(k) = key {
+            target.private_keys = vec![expand_home(&k, &self.opts.home)];
+        }
+        target.known_hosts = vec![self.opts.home.join(".ssh/known_hosts")];
+        target.connect_timeout =
+            match first_var(scope, &["ansible_ssh_timeout", "ansible_timeout"])? {
+                Some(t) => t
+                    .trim()
+                    .parse()
+                    .map(std::time::Duration::from_secs)
+                    .unwrap_or(self.opts.timeout),
+                None => self.opts.timeout,
+            };
+        let checking = match first_var(
+            scope,
+            &["ansible_host_key_checking", "ansible_ssh_host_key_checking"],
+        )? {
+            Some(v) => crate::modules::spec::to_bool(&Json::String(v)).unwrap_or(true),
+            None => self.opts.host_key_checking,
+        };
+        target.host_key_checking = checking;
+        if !checking {
+            let mut warned = self
+                .conns
+                .warned_no_hostkey_check
+                .lock()
+                .map(|w| *w)
+                .unwrap_or(true);
+            if !warned {
+                self.bus.emit(Event::Warning(
+                    "host key checking is disabled (host_key_checking = False): connections are not protected against impersonation".into(),
+                ));
+                warned = true;
+                if let Ok(mut w) = self.conns.warned_no_hostkey_check.lock() {
+                    *w = warned;
+                }
+            }
+        }
+        transport::connect_ssh(&target).await
+    }
+}
+
+fn expand_home(p: &std::path::Path, home: &std::path::Path) -> PathBuf {
+    match p.strip_prefix("~") {
+        Ok(rest) => home.join(rest),
+        Err(_) => p.to_path_buf(),
+    }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+//! Everything a run is told from outside (command line, ansible.cfg).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `-f`; Ansible's default is 5, kiln's is 50.
+    pub forks: usize,
+    pub limit: Option<String>,
+    /// `-u` / `remote_user` in ansible.cfg.
+    pub remote_user: Option<String>,
+    /// `-b`
+    pub become_: bool,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+    /// `--private-key` / `private_key_file`.
+    pub private_key: Option<PathBuf>,
+    pub verbosity: u8,
+    pub check: bool,
+    pub diff: bool,
+    /// `host_key_checking`.
+    pub host_key_checking: bool,
+    /// `timeout` (SSH connect timeout).
+    pub timeout: Duration,
+    /// The controller user's home (for `~/.ssh`).
+    pub home: PathBuf,
+    /// Where `ansible.cfg` was found, for `ansible_config_file`.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            forks: 50,
+            limit: None,
+            remote_user: None,
+            become_: false,
+            become_user: None,
+            become_method: None,
+            private_key: None,
+            verbosity: 0,
+            check: false,
+            diff: false,
+            host_key_checking: true,
+            timeout: Duration::from_secs(10),
+            home: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default(),
+            config_file: None,
+        }
+    }
+}

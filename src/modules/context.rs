@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+//! What a module sees of the task it runs in.
+
+use super::ModuleError;
+use crate::template::{Resolver, Templar};
+use crate::transport::{Connection, ExecOutput, quote};
+use std::sync::Arc;
+
+/// Privilege escalation for commands on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Become {
+    pub method: String,
+    pub user: String,
+}
+
+pub struct ModuleCtx<'a> {
+    pub host: &'a str,
+    pub conn: Option<Arc<dyn Connection>>,
+    pub become_: Option<Become>,
+    pub check_mode: bool,
+    pub diff: bool,
+    pub templar: &'a Templar,
+    pub vars: &'a dyn Resolver,
+    /// Ansible's verbosity (`-v` count), for `debug`'s `verbosity`.
+    pub verbosity: u8,
+}
+
+impl ModuleCtx<'_> {
+    /// Wraps a shell command line for become.
+    pub fn wrap_become(&self, cmd: &str) -> String {
+        match &self.become_ {
+            None => cmd.to_string(),
+            Some(b) => match b.method.as_str() {
+                "su" => format!("su {} -c {}", quote(&b.user), quote(cmd)),
+                // sudo: -H sets HOME, -S reads a password from stdin if one
+                // were asked for, -n never prompts (no password configured).
+                _ => format!(
+                    "sudo -H -S -n -u {} /bin/sh -c {}",
+                    quote(&b.user),
+                    quote(cmd)
+                ),
+            },
+        }
+    }
+
+    /// Runs a shell command line on the host (with become if set).
+    pub async fn run(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
+        let conn = self.conn.as_ref().ok_or_else(|| {
+            ModuleError::Unreachable(crate::transport::TransportError::Protocol(
+                "no connection to the host".into(),
+            ))
+        })?;
+        conn.exec(&self.wrap_become(cmd), stdin)
+            .await
+            .map_err(ModuleError::Unreachable)
+    }
+}

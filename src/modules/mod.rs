@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+//! Native modules. Each module is one file with a typed argument struct, a
+//! plan step (probe the host, say what would change) and an apply step; check
+//! mode stops after the plan, so it comes for free.
+
+mod assert;
+mod command;
+mod context;
+mod debug;
+mod fail;
+mod ping;
+mod raw;
+mod set_fact;
+pub mod spec;
+
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use context::{Become, ModuleCtx};
+pub use spec::{ArgSpec, ArgType, FreeForm, ModuleSpec, RunsOn};
+
+/// A module's result: Ansible's result dict.
+pub type ModResult = Map<String, Json>;
+
+/// Arguments after templating, with `omit` already dropped.
+pub type Args = Map<String, Json>;
+
+/// What a task's run on a host ended with, besides a normal result.
+#[derive(Debug)]
+pub enum ModuleError {
+    /// The host could not be reached (Ansible's UNREACHABLE).
+    Unreachable(crate::transport::TransportError),
+}
+
+/// The outcome of a plan step.
+pub enum Step<S> {
+    /// Nothing to do (or nothing that check mode could do): the final result.
+    Done(ModResult),
+    /// Something would change: `check` is the result check mode reports,
+    /// `state` what the apply step needs.
+    Change { check: ModResult, state: S },
+}
+
+/// One module: typed arguments, a plan and an apply.
+#[async_trait::async_trait]
+pub trait Module: Send + Sync + 'static {
+    type Args: Send + Sync;
+    type State: Send;
+    fn spec(&self) -> &'static ModuleSpec;
+    /// Builds the typed arguments; the message is the task's failure.
+    fn parse(&self, args: &Args) -> Result<Self::Args, String>;
+    async fn plan(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        args: &Self::Args,
+    ) -> Result<Step<Self::State>, ModuleError>;
+    async fn apply(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        args: &Self::Args,
+        state: Self::State,
+    ) -> Result<ModResult, ModuleError>;
+}
+
+/// The object-safe face of a module, used by the executor.
+#[async_trait::async_trait]
+pub trait DynModule: Send + Sync {
+    fn spec(&self) -> &'static ModuleSpec;
+    async fn execute(&self, ctx: &ModuleCtx<'_>, args: &Args) -> Result<ModResult, ModuleError>;
+}
+
+#[async_trait::async_trait]
+impl<M: Module> DynModule for M {
+    fn spec(&self) -> &'static ModuleSpec {
+        Module::spec(self)
+    }
+
+    async fn execute(&self, ctx: &ModuleCtx<'_>, raw: &Args) -> Result<ModResult, ModuleError> {
+        let args = match self.parse(raw) {
+            Ok(a) => a,
+            Err(msg) => return Ok(failed(msg)),
+        };
+        match self.plan(ctx, &args).await? {
+            Step::Done(r) => Ok(r),
+            Step::Change { check, .. } if ctx.check_mode => Ok(check),
+            Step::Change { state, .. } => self.apply(ctx, &args, state).await,
+        }
+    }
+}
+
+/// A failed result with a message.
+pub fn failed(msg: impl Into<String>) -> ModResult {
+    let mut r = Map::new();
+    r.insert("failed".into(), Json::Bool(true));
+    r.insert("msg".into(), Json::String(msg.into()));
+    r
+}
+
+fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
+    static REG: OnceLock<HashMap<&'static str, Box<dyn DynModule>>> = OnceLock::new();
+    REG.get_or_init(|| {
+        let all: Vec<Box<dyn DynModule>> = vec![
+            Box::new(command::Command { shell: false }),
+            Box::new(command::Command { shell: true }),
+            Box::new(raw::Raw),
+            Box::new(debug::Debug),
+            Box::new(set_fact::SetFact),
+            Box::new(assert::Assert),
+            Box::new(fail::Fail),
+            Box::new(ping::Ping),
+        ];
+        all.into_iter().map(|m| (m.spec().name, m)).collect()
+    })
+}
+
+/// The canonical short name of a module written as `name`, `ansible.builtin.name`
+/// or `ansible.legacy.name`.
+pub fn canonical(name: &str) -> &str {
+    name.strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name)
+}
+
+/// Finds a module by any of its names.
+pub fn lookup(name: &str) -> Option<&'static dyn DynModule> {
+    registry().get(canonical(name)).map(|b| b.as_ref())
+}
+
+/// Every module name kiln knows (short names), for suggestions.
+pub fn names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = registry().keys().copied().collect();
+    v.sort_unstable();
+    v
+}
+
+pub use set_fact::is_identifier;

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+//! What a run reports: one event bus, many sinks (Ansible's default text
+//! output today; JSON events and progress bars plug in the same way), so the
+//! outputs can never disagree.
+
+mod default;
+pub mod json;
+
+use serde_json::Value as Json;
+use std::sync::Mutex;
+
+pub use default::DefaultText;
+
+/// How a task ended on a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Changed,
+    Failed,
+    Skipped,
+    Unreachable,
+}
+
+/// Per-host counters of `PLAY RECAP`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HostStats {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    PlaybookStart {
+        path: String,
+    },
+    PlayStart {
+        name: String,
+    },
+    /// The play's pattern matched no host.
+    NoHostsMatched,
+    /// Every host of the play failed; the rest of the play is skipped.
+    NoMoreHosts,
+    TaskStart {
+        name: String,
+        action: String,
+    },
+    /// One host's result of a task (a loop's summary for looped tasks).
+    HostResult {
+        host: String,
+        task: String,
+        action: String,
+        status: Status,
+        /// Failed, but `ignore_errors` let the host go on.
+        ignored: bool,
+        result: Json,
+        /// Whether the task looped (its items were reported one by one).
+        looped: bool,
+    },
+    /// One loop item's result.
+    ItemResult {
+        host: String,
+        task: String,
+        action: String,
+        status: Status,
+        result: Json,
+        label: Json,
+    },
+    Warning(String),
+    /// The play recap, hosts in the order they were first seen.
+    Stats(Vec<(String, HostStats)>),
+}
+
+/// Something that shows or stores events.
+pub trait Sink: Send {
+    fn emit(&mut self, e: &Event);
+}
+
+/// Delivers every event to every sink, in order.
+#[derive(Default)]
+pub struct Bus {
+    sinks: Mutex<Vec<Box<dyn Sink>>>,
+}
+
+impl Bus {
+    pub fn new() -> Self {
+        Bus::default()
+    }
+
+    pub fn add(&self, sink: Box<dyn Sink>) {
+        if let Ok(mut s) = self.sinks.lock() {
+            s.push(sink);
+        }
+    }
+
+    pub fn emit(&self, e: Event) {
+        if let Ok(mut sinks) = self.sinks.lock() {
+            for s in sinks.iter_mut() {
+                s.emit(&e);
+            }
+        }
+    }
+}
+
+/// Collects events in memory (tests, library users).
+#[derive(Clone, Default)]
+pub struct Recorder(pub std::sync::Arc<Mutex<Vec<Event>>>);
+
+impl Sink for Recorder {
+    fn emit(&mut self, e: &Event) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(e.clone());
+        }
+    }
+}
+
+impl Recorder {
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}

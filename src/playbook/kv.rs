@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+//! Free-form task arguments (`command: ls -l chdir=/tmp`, `debug: msg="hi"`),
+//! split the way Ansible's `parse_kv` splits them: whitespace separates
+//! tokens except inside quotes or Jinja blocks; `key=value` tokens become
+//! arguments, the rest is the raw text.
+
+/// One token of free-form text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token {
+    /// `key=value`, with the value unquoted.
+    Pair(String, String),
+    /// Anything else, kept as written.
+    Raw(String),
+}
+
+/// Splits free-form text into tokens. An unbalanced quote or Jinja block is
+/// an error with Ansible's wording.
+pub fn split(text: &str) -> Result<Vec<String>, String> {
+    let mut tokens = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut depth: Vec<&'static str> = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        let two = text.get(i..i + 2).unwrap_or("");
+        if quote.is_none() {
+            match two {
+                "{{" => depth.push("}}"),
+                "{%" => depth.push("%}"),
+                "{#" => depth.push("#}"),
+                _ => {}
+            }
+            if let Some(close) = depth.last() {
+                if two == *close {
+                    depth.pop();
+                    cur.push_str(two);
+                    i += 2;
+                    continue;
+                }
+            }
+            if two.starts_with('{') && matches!(b.get(i + 1), Some(b'{' | b'%' | b'#')) {
+                cur.push_str(two);
+                i += 2;
+                continue;
+            }
+        }
+        match ch {
+            '\\' if quote.is_some() => {
+                // An escaped character inside quotes stays as written.
+                cur.push(ch);
+                if let Some(n) = text[i + 1..].chars().next() {
+                    cur.push(n);
+                    i += n.len_utf8();
+                }
+            }
+            '"' | '\'' if depth.is_empty() => {
+                match quote {
+                    None => quote = Some(ch),
+                    Some(q) if q == ch => quote = None,
+                    _ => {}
+                }
+                cur.push(ch);
+            }
+            c if c.is_whitespace() && quote.is_none() && depth.is_empty() => {
+                if !cur.is_empty() {
+                    tokens.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+        i += ch.len_utf8();
+    }
+    if quote.is_some() {
+        return Err(
+            "failed at splitting arguments, either an unbalanced jinja2 block or quotes".into(),
+        );
+    }
+    if !depth.is_empty() {
+        return Err(
+            "failed at splitting arguments, either an unbalanced jinja2 block or quotes".into(),
+        );
+    }
+    if !cur.is_empty() {
+        tokens.push(cur);
+    }
+    Ok(tokens)
+}
+
+/// Removes one level of matching outer quotes.
+pub fn unquote(s: &str) -> String {
+    let b = s.as_bytes();
+    if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
+        let inner = &s[1..s.len() - 1];
+        // Python-style escapes in quoted values (Ansible decodes them).
+        return inner
+            .replace("\\\"", "\"")
+            .replace("\\'", "'")
+            .replace("\\n", "\n")
+            .replace("\\t", "\t")
+            .replace("\\\\", "\\");
+    }
+    s.to_string()
+}
+
+/// Parses free-form text. `keep_raw` lists the keys taken as `k=v` for
+/// modules whose free form is raw text (command, shell); `None` means every
+/// `k=v` token is an argument.
+pub fn parse(text: &str, keep_raw: Option<&[&str]>) -> Result<Vec<Token>, String> {
+    let mut out = Vec::new();
+    for tok in split(text)? {
+        let pair = tok.split_once('=').filter(|(k, _)| {
+            !k.is_empty()
+                && k.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && keep_raw.is_none_or(|keys| keys.contains(k))
+        });
+        match pair {
+            Some((k, v)) => out.push(Token::Pair(k.to_string(), unquote(v))),
+            None => out.push(Token::Raw(tok)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_like_ansible() {
+        assert_eq!(split("echo 'a b' c").unwrap(), ["echo", "'a b'", "c"]);
+        assert_eq!(
+            split("msg={{ a | join(' ') }} x=1").unwrap(),
+            ["msg={{ a | join(' ') }}", "x=1"]
+        );
+        assert!(split("echo 'open").is_err());
+        assert!(split("{{ open").is_err());
+    }
+
+    #[test]
+    fn raw_modules_keep_unknown_pairs_in_the_text() {
+        let t = parse(
+            "touch a=b chdir=/tmp creates=\"x y\"",
+            Some(&["chdir", "creates"]),
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            vec![
+                Token::Raw("touch".into()),
+                Token::Raw("a=b".into()),
+                Token::Pair("chdir".into(), "/tmp".into()),
+                Token::Pair("creates".into(), "x y".into()),
+            ]
+        );
+        let t = parse("msg='hello world' var=x", None).unwrap();
+        assert_eq!(t[0], Token::Pair("msg".into(), "hello world".into()));
+    }
+}

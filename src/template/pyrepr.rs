@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+//! Values printed the way Python prints them, because Ansible renders
+//! templates through Python: `True`, `None`, `['a', 1]`, `{'k': 'v'}`, `1.0`.
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Error, ErrorKind, Output, State};
+
+/// The template formatter: strings as they are, everything else as Python's
+/// `str()` would print it.
+pub(super) fn format_value(
+    out: &mut Output,
+    _state: &mut State,
+    value: &Value,
+) -> Result<(), Error> {
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
+    }
+    if value.is_none() {
+        // ansible-core 2.21 renders None inside text as an empty string.
+        return Ok(());
+    }
+    out.write_str(&py_str(value)).map_err(Error::from)
+}
+
+/// Python's `str(value)`.
+pub fn py_str(v: &Value) -> String {
+    match v.kind() {
+        ValueKind::String => v.as_str().unwrap_or_default().to_string(),
+        _ => py_repr(v),
+    }
+}
+
+/// Python's `repr(value)`.
+pub fn py_repr(v: &Value) -> String {
+    let mut s = String::new();
+    write_repr(&mut s, v);
+    s
+}
+
+fn write_repr(out: &mut String, v: &Value) {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("None"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
+        ValueKind::Number => {
+            if let Some(i) = v.as_i64() {
+                out.push_str(&i.to_string());
+            } else if let Ok(f) = f64::try_from(v.clone()) {
+                out.push_str(&crate::yaml::python_float(f));
+            } else {
+                out.push_str(&v.to_string());
+            }
+        }
+        ValueKind::String => repr_str(out, v.as_str().unwrap_or_default()),
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('[');
+            if let Ok(iter) = v.try_iter() {
+                for (i, item) in iter.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_repr(out, &item);
+                }
+            }
+            out.push(']');
+        }
+        ValueKind::Map => {
+            out.push('{');
+            if let Ok(iter) = v.try_iter() {
+                for (i, key) in iter.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_repr(out, &key);
+                    out.push_str(": ");
+                    let val = v.get_item(&key).unwrap_or_default();
+                    write_repr(out, &val);
+                }
+            }
+            out.push('}');
+        }
+        _ => out.push_str(&v.to_string()),
+    }
+}
+
+/// Python's repr of a str: single quotes unless the text has a single quote
+/// and no double quote.
+fn repr_str(out: &mut String, s: &str) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for ch in s.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
+/// The Python type name Ansible shows in messages (`str`, `int`, `list`...).
+pub(super) fn py_type_name(v: &Value) -> &'static str {
+    match v.kind() {
+        ValueKind::Undefined => "AnsibleUndefined",
+        ValueKind::None => "NoneType",
+        ValueKind::Bool => "bool",
+        ValueKind::Number => {
+            if v.as_i64().is_some() {
+                "int"
+            } else {
+                "float"
+            }
+        }
+        ValueKind::String => "str",
+        ValueKind::Bytes => "bytes",
+        ValueKind::Seq | ValueKind::Iterable => "list",
+        ValueKind::Map => "dict",
+        _ => "object",
+    }
+}
+
+/// Plain data from a template value.
+pub fn value_to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => J::Null,
+        ValueKind::Bool => J::Bool(v.is_true()),
+        ValueKind::Number => {
+            if let Some(i) = v.as_i64() {
+                J::from(i)
+            } else if let Ok(f) = f64::try_from(v.clone()) {
+                serde_json::Number::from_f64(f)
+                    .map(J::Number)
+                    .unwrap_or(J::Null)
+            } else {
+                J::String(v.to_string())
+            }
+        }
+        ValueKind::String => J::String(v.as_str().unwrap_or_default().to_string()),
+        ValueKind::Bytes => {
+            J::String(String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned())
+        }
+        ValueKind::Seq | ValueKind::Iterable => J::Array(
+            v.try_iter()
+                .map(|it| it.map(|x| value_to_json(&x)).collect())
+                .unwrap_or_default(),
+        ),
+        ValueKind::Map => {
+            let mut m = serde_json::Map::new();
+            if let Ok(iter) = v.try_iter() {
+                for key in iter {
+                    let val = v.get_item(&key).unwrap_or_default();
+                    m.insert(py_str(&key), value_to_json(&val));
+                }
+            }
+            J::Object(m)
+        }
+        _ => J::String(v.to_string()),
+    }
+}
+
+/// A template value from plain data.
+pub fn json_to_value(j: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match j {
+        J::Null => Value::from(()),
+        J::Bool(b) => Value::from(*b),
+        J::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(u)) => Value::from(u),
+            _ => Value::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::from(s.as_str()),
+        J::Array(a) => Value::from(a.iter().map(json_to_value).collect::<Vec<_>>()),
+        J::Object(m) => Value::from_pairs(
+            m.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), json_to_value(v))),
+        ),
+    }
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+use super::*;
+use serde_json::json;
+use std::collections::HashMap;
+
+struct Vars(HashMap<String, serde_json::Value>);
+
+impl Resolver for Vars {
+    fn resolve(&self, name: &str) -> Result<Option<Value>, TemplateError> {
+        Ok(self.0.get(name).map(json_to_value))
+    }
+}
+
+fn vars() -> Vars {
+    let mut m = HashMap::new();
+    m.insert("n".into(), json!(3));
+    m.insert("s".into(), json!("web"));
+    m.insert("l".into(), json!(["a", 1, true, null]));
+    m.insert("d".into(), json!({"k": "v", "x": [1.5]}));
+    m.insert("t".into(), json!(true));
+    m.insert(
+        "res".into(),
+        json!({"changed": true, "failed": false, "rc": 0}),
+    );
+    Vars(m)
+}
+
+fn render(s: &str) -> Result<serde_json::Value, TemplateError> {
+    let t = Templar::new();
+    t.render(s, &vars()).map(|v| value_to_json(&v))
+}
+
+#[test]
+fn native_types_for_single_expressions() {
+    assert_eq!(render("{{ l }}").unwrap(), json!(["a", 1, true, null]));
+    assert_eq!(render("{{ n + 1 }}").unwrap(), json!(4));
+    assert_eq!(render("{{ d }}").unwrap(), json!({"k": "v", "x": [1.5]}));
+    assert_eq!(render("{{ t }}").unwrap(), json!(true));
+    assert_eq!(render("plain").unwrap(), json!("plain"));
+}
+
+#[test]
+fn mixed_text_prints_like_python() {
+    assert_eq!(
+        render("x={{ l }}").unwrap(),
+        json!("x=['a', 1, True, None]")
+    );
+    assert_eq!(
+        render("{{ d }}!").unwrap(),
+        json!("{'k': 'v', 'x': [1.5]}!")
+    );
+    assert_eq!(render("{{ t }} {{ n }}").unwrap(), json!("True 3"));
+    assert_eq!(render("[{{ none }}]").unwrap(), json!("[]"));
+    assert_eq!(
+        render("{{ \"it's\" ~ [\"it's\"] }}").unwrap(),
+        json!("it's[\"it's\"]")
+    );
+}
+
+#[test]
+fn undefined_names_the_variable() {
+    let e = render("{{ nope }}").unwrap_err();
+    assert_eq!(e.message, "'nope' is undefined");
+    let e = render("a {{ nope }} b").unwrap_err();
+    assert_eq!(e.message, "'nope' is undefined");
+    assert_eq!(render("{{ nope | default('x') }}").unwrap(), json!("x"));
+    assert_eq!(render("{{ nope is defined }}").unwrap(), json!(false));
+}
+
+#[test]
+fn syntax_errors_have_a_position() {
+    let t = Templar::new();
+    let e = t.check("ok {{ a + }}").unwrap_err();
+    assert!(e.message.contains("syntax error"), "{e}");
+    assert!(e.inner.is_some());
+}
+
+#[test]
+fn conditions_are_strict_booleans() {
+    let t = Templar::new();
+    let v = vars();
+    assert!(t.condition("n == 3", &v).unwrap());
+    assert!(!t.condition("s == 'db'", &v).unwrap());
+    assert!(t.condition("{{ t }}", &v).unwrap());
+    assert!(t.condition("res is changed", &v).unwrap());
+    assert!(t.condition("res is succeeded", &v).unwrap());
+    let e = t.condition("s", &v).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("Conditional result (True) was derived from value of type 'str'"),
+        "{e}"
+    );
+    let e = t.condition("missing", &v).unwrap_err();
+    assert_eq!(e.message, "'missing' is undefined");
+}
+
+#[test]
+fn filters_and_methods() {
+    assert_eq!(render("{{ 'a-b' .split('-')[0] }}").unwrap(), json!("a"));
+    assert_eq!(render("{{ 'yes' | bool }}").unwrap(), json!(true));
+    assert_eq!(
+        render("{{ d | to_json }}").unwrap(),
+        json!("{\"k\": \"v\", \"x\": [1.5]}")
+    );
+    assert_eq!(
+        render("{{ 'abc' | regex_replace('(b)', '<\\\\1>') }}").unwrap(),
+        json!("a<b>c")
+    );
+    assert_eq!(render("{{ 'a b' | quote }}").unwrap(), json!("'a b'"));
+    assert_eq!(
+        render("{{ '/x/y.txt' | basename }}").unwrap(),
+        json!("y.txt")
+    );
+    assert_eq!(
+        render("{{ {'a': 1} | combine({'b': 2}) }}").unwrap(),
+        json!({"a": 1, "b": 2})
+    );
+    assert_eq!(
+        render("{{ [[1, [2]], 3] | flatten }}").unwrap(),
+        json!([1, 2, 3])
+    );
+}
+
+#[test]
+fn each_template_compiles_once() {
+    let t = Templar::new();
+    let v = vars();
+    for _ in 0..3 {
+        t.render("{{ n }}-x", &v).unwrap();
+    }
+    assert_eq!(t.cache.read().unwrap().len(), 1);
+}

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+//! YAML with Ansible's meaning: PyYAML's YAML 1.1 resolution on top of an
+//! event parser that reports positions, scalar styles and tags.
+
+mod error;
+mod hint;
+mod loader;
+mod merge;
+mod node;
+mod resolve;
+mod timestamp;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{YamlError, YamlWarning};
+pub use loader::{Loaded, load_file, load_str};
+pub use node::{Node, NodeKind, ScalarStyle, Tag, python_float};
+pub use resolve::resolve_plain;

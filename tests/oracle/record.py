@@ -1,0 +1,503 @@
+# SPDX-License-Identifier: MIT
+"""Record kiln's compatibility goldens by running real ansible-playbook.
+
+For each test playbook (tests/playbooks/*.yml, or those named on the command
+line) this starts real OpenSSH sshd hosts on loopback (sshd_hosts.py), writes
+an inventory for them, runs ansible-playbook with the kiln_golden callback
+enabled, normalises what it reported and writes tests/golden/<stem>.json
+(or DIR/<stem>.json with --out DIR, the "live" differential mode).
+
+Playbook header: leading comment lines of the form `# key: value`:
+  # hosts: N                  number of hosts h1..hN (default 1)
+  # down: h3[,h4]             in the inventory, but its sshd is stopped before the run
+  # badkey: h2[,..]           its known_hosts entry holds a different (wrong) ed25519 key
+  # nokey: h2[,..]            no known_hosts entry at all (an unknown host)
+  # groups: web=h1,h2 db=h3   inventory groups (space separated group=host,host)
+  # args: --check -e 'x=1'    extra ansible-playbook arguments (shell words)
+
+Normalisation (normalise_* below; kiln's comparison must apply the same, see
+README.md):
+  * results: keys `start`, `end`, `delta`, `invocation` and every `_ansible_*`
+    key are removed, at the top level and in each element of a `results` list
+    (loop results), recursively for nested `results`;
+  * every string (result keys and values, play names, stdout, stderr), in
+    this order: command timestamps `YYYY-MM-DD HH:MM:SS.ffffff` -> `<TIME>`,
+    deltas `H:MM:SS.ffffff` -> `<DELTA>`, the run's temp root -> `<ROOT>`,
+    the playbook's directory -> `<PLAYBOOKS>`, the hosts' 127.0.x.y addresses
+    -> `<ADDR>`, their ports -> `<PORT>`, `SHA256:<43 base64>` key
+    fingerprints -> `SHA256:<FINGERPRINT>`, remote temp dir names
+    `ansible-tmp-<time>-<pid>-<rand>` -> `ansible-tmp-<ID>`;
+  * ordering: Ansible reports the hosts of one task in completion order (a
+    race with forks > 1). Events of one task are stably sorted by inventory
+    order (h1, h2, ...), which keeps each host's item events before its task
+    event. stdout likewise: inside each `TASK [...]` block the per-host
+    chunks (a host line `ok: [`, `changed: [`, `fatal: [`, `failed: [`,
+    `skipping: [`, its continuation lines, and any `[ERROR]`/`[WARNING]`
+    message printed just before it) are stably sorted by host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+PLAYBOOK_DIR = REPO / "tests" / "playbooks"
+GOLDEN_DIR = REPO / "tests" / "golden"
+CALLBACK_DIR = HERE / "callback_plugins"
+GOLDEN_FORMAT = 1
+RUN_TIMEOUT = 600
+
+# Keep the source tree free of __pycache__ when importing our siblings.
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(HERE))
+from sshd_hosts import SshdHosts, install_signal_handlers  # noqa: E402
+
+
+class RecordError(RuntimeError):
+    """A playbook could not be recorded (bad header, Ansible crashed...)."""
+
+
+# ---------------------------------------------------------------------------
+# Header
+# ---------------------------------------------------------------------------
+@dataclass
+class Header:
+    hosts: int = 1
+    down: list[str] = field(default_factory=list)
+    badkey: list[str] = field(default_factory=list)
+    nokey: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "hosts": self.hosts,
+            "down": self.down,
+            "badkey": self.badkey,
+            "nokey": self.nokey,
+            "groups": self.groups,
+            "args": self.args,
+        }
+
+
+HEADER_LINE = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
+
+
+def _host_list(value: str) -> list[str]:
+    return [h.strip() for h in value.split(",") if h.strip()]
+
+
+def parse_header(path: Path) -> Header:
+    """Read the `# key: value` lines at the top of a playbook (before any YAML)."""
+    header = Header()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.startswith("#"):
+            break
+        m = HEADER_LINE.match(line)
+        if not m:
+            continue  # a plain comment
+        key, value = m.group(1), m.group(2)
+        if key == "hosts":
+            if not value.isdigit() or not 1 <= int(value) <= 250:
+                raise RecordError(f"{path}:{lineno}: hosts must be a number in 1..250, not {value!r}")
+            header.hosts = int(value)
+        elif key == "down":
+            header.down = _host_list(value)
+        elif key == "badkey":
+            header.badkey = _host_list(value)
+        elif key == "nokey":
+            header.nokey = _host_list(value)
+        elif key == "groups":
+            for word in value.split():
+                name, _, members = word.partition("=")
+                if not name or not members:
+                    raise RecordError(f"{path}:{lineno}: bad group spec {word!r} (want name=h1,h2)")
+                header.groups[name] = _host_list(members)
+        elif key == "args":
+            try:
+                header.args = shlex.split(value)
+            except ValueError as err:
+                raise RecordError(f"{path}:{lineno}: bad args: {err}") from err
+        else:
+            raise RecordError(f"{path}:{lineno}: unknown header key {key!r}")
+    names = {f"h{i}" for i in range(1, header.hosts + 1)}
+    for h in header.down + header.badkey + header.nokey + [m for ms in header.groups.values() for m in ms]:
+        if h not in names:
+            raise RecordError(f"{path}: header names {h}, but the playbook has hosts h1..h{header.hosts}")
+    return header
+
+
+# ---------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------
+DROP_KEYS = frozenset({"start", "end", "delta", "invocation"})
+FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}=?")
+ANSIBLE_TMP = re.compile(r"ansible-tmp-\d+(?:\.\d+)?-\d+-\d+")
+# The command module's start/end ("2026-11-26 14:59:23.195400") and delta
+# ("0:00:00.004593"), as printed inside results the default callback shows and
+# inside registered results that debug prints.
+TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\b")
+DELTA = re.compile(r"(?<![\d:.])\d+:\d\d:\d\d\.\d{6}\b")
+
+
+@dataclass
+class RunContext:
+    """What varies between runs and must be masked."""
+
+    root: str
+    playbook_dir: str
+    addrs: list[str]
+    ports: list[int]
+    host_order: dict[str, int]
+
+
+def normalise_text(text: str, ctx: RunContext) -> str:
+    # Times first: a port number must not be masked inside a timestamp.
+    text = TIMESTAMP.sub("<TIME>", text)
+    text = DELTA.sub("<DELTA>", text)
+    text = text.replace(ctx.root, "<ROOT>")
+    text = text.replace(ctx.playbook_dir, "<PLAYBOOKS>")
+    # Longest addresses first so 127.0.200.1 does not eat part of 127.0.200.10.
+    for addr in sorted(ctx.addrs, key=len, reverse=True):
+        text = re.sub(re.escape(addr) + r"(?!\d)", "<ADDR>", text)
+    for port in ctx.ports:
+        text = re.sub(rf"(?<!\d){port}(?!\d)", "<PORT>", text)
+    text = FINGERPRINT.sub("SHA256:<FINGERPRINT>", text)
+    text = ANSIBLE_TMP.sub("ansible-tmp-<ID>", text)
+    return text
+
+
+def normalise_value(value, ctx: RunContext):
+    """Mask run-specific text in every string of a JSON value (keys too)."""
+    if isinstance(value, str):
+        return normalise_text(value, ctx)
+    if isinstance(value, list):
+        return [normalise_value(v, ctx) for v in value]
+    if isinstance(value, dict):
+        return {normalise_text(k, ctx): normalise_value(v, ctx) for k, v in value.items()}
+    return value
+
+
+def strip_result(result: dict) -> dict:
+    """Drop timing/invocation/internal keys from a task result and its loop results."""
+    out = {}
+    for key, value in result.items():
+        if key in DROP_KEYS or key.startswith("_ansible_"):
+            continue
+        if key == "results" and isinstance(value, list):
+            value = [strip_result(v) if isinstance(v, dict) else v for v in value]
+        out[key] = value
+    return out
+
+
+def normalise_result(result: dict, ctx: RunContext) -> dict:
+    return normalise_value(strip_result(result), ctx)
+
+
+def host_rank(name: str, ctx: RunContext) -> int:
+    return ctx.host_order.get(name, len(ctx.host_order))
+
+
+def order_events(events: list[dict], ctx: RunContext) -> list[dict]:
+    """Stable-sort each run of consecutive same-task events by inventory order."""
+    out: list[dict] = []
+    i = 0
+    while i < len(events):
+        j = i
+        while j < len(events) and events[j]["task_uuid"] == events[i]["task_uuid"]:
+            j += 1
+        out.extend(sorted(events[i:j], key=lambda e: host_rank(e["host"], ctx)))
+        i = j
+    return out
+
+
+def normalise_events(events: list[dict], ctx: RunContext) -> list[dict]:
+    out = []
+    for ev in order_events(events, ctx):
+        norm = {
+            "play": normalise_text(ev["play"] or "", ctx),
+            "task": normalise_text(ev["task"], ctx),
+            "action": ev["action"],
+            "resolved_action": ev["resolved_action"],
+            "kind": ev["kind"],
+            "host": ev["host"],
+            "status": ev["status"],
+        }
+        if ev.get("ignored"):
+            norm["ignored"] = True
+        norm["result"] = normalise_result(ev["result"], ctx)
+        out.append(norm)
+    return out
+
+
+BLOCK_HEADER = re.compile(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[)")
+CHUNK_START = re.compile(r"^(ok|changed|fatal|failed|skipping|included|ignored): \[([^\]]+)\]")
+# Messages the default callback prints just before the host line they belong
+# to (e.g. `[ERROR]: Task failed: ...` plus its source excerpt, then
+# `fatal: [h2]: FAILED! => ...`).
+PREAMBLE_START = re.compile(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]")
+
+
+def order_stdout(text: str, ctx: RunContext) -> str:
+    """Stable-sort the per-host chunks inside each TASK block by inventory order.
+
+    A chunk is a host line (`ok: [h1]...`, `fatal: [h2]: ...`) with the lines
+    that follow it (a `=> {` JSON body, `...ignoring`), preceded by any
+    `[ERROR]`/`[WARNING]` message printed for that same result.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        out.append(lines[i])
+        if not lines[i].startswith("TASK ["):
+            i += 1
+            continue
+        # Body: up to the next block header (trailing blank lines stay put).
+        j = i + 1
+        while j < len(lines) and not BLOCK_HEADER.match(lines[j]):
+            j += 1
+        body = lines[i + 1 : j]
+        tail: list[str] = []
+        while body and body[-1] == "":
+            tail.insert(0, body.pop())
+        prefix: list[str] = []
+        chunks: list[tuple[int, list[str]]] = []
+        pending: list[str] = []
+        for line in body:
+            m = CHUNK_START.match(line)
+            if m:
+                chunks.append((host_rank(m.group(2).split(" ")[0], ctx), pending + [line]))
+                pending = []
+            elif PREAMBLE_START.match(line) or pending:
+                pending.append(line)
+            elif chunks:
+                chunks[-1][1].append(line)
+            else:
+                prefix.append(line)
+        chunks.sort(key=lambda c: c[0])
+        out.extend(prefix)
+        for _rank, chunk in chunks:
+            out.extend(chunk)
+        # A message not followed by any host line stays at the end.
+        out.extend(pending)
+        out.extend(tail)
+        i = j
+    return "\n".join(out)
+
+
+def normalise_stdout(text: str, ctx: RunContext) -> str:
+    return order_stdout(normalise_text(text, ctx), ctx)
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+def write_inventory(path: Path, hosts: SshdHosts, header: Header, root: Path) -> None:
+    lines = []
+    for h in hosts.hosts:
+        state_dir = root / "state" / h.name
+        state_dir.mkdir(parents=True, exist_ok=True)
+        lines.append(
+            f"{h.name} ansible_host={h.addr} ansible_port={h.port} ansible_user=root"
+            f" ansible_ssh_private_key_file={hosts.client_key} state_dir={state_dir}"
+        )
+    for group, members in header.groups.items():
+        lines.append("")
+        lines.append(f"[{group}]")
+        lines.extend(members)
+    lines.append("")
+    lines.append("[all:vars]")
+    lines.append(
+        f"ansible_ssh_common_args='-o UserKnownHostsFile={hosts.known_hosts} -o StrictHostKeyChecking=yes'"
+    )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def ansible_env(root: Path, golden_out: Path) -> dict[str, str]:
+    # No ANSIBLE_* from the caller's environment: the oracle's settings are
+    # exactly these, plus an empty config file so no ansible.cfg is picked up.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    cfg = root / "ansible.cfg"
+    cfg.write_text("")
+    for sub in ("local-tmp", "remote-tmp", "cp"):
+        (root / sub).mkdir(exist_ok=True)
+    # Modules run under `become_user: nobody` create their temp files in the
+    # remote temp dir too: let it behave like /tmp (mkdtemp made root 0700).
+    root.chmod(0o755)
+    (root / "remote-tmp").chmod(0o1777)
+    env.update(
+        {
+            "ANSIBLE_CONFIG": str(cfg),
+            "ANSIBLE_CALLBACKS_ENABLED": "kiln_golden",
+            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
+            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_LOCAL_TEMP": str(root / "local-tmp"),
+            "ANSIBLE_REMOTE_TEMP": str(root / "remote-tmp"),
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(root / "cp"),
+            "ANSIBLE_FORKS": "10",
+            "KILN_GOLDEN_OUT": str(golden_out),
+            "LC_ALL": "C.UTF-8",
+        }
+    )
+    return env
+
+
+def find_ansible_playbook(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    # Prefer the one next to the interpreter running us (record.sh uses the venv).
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("ansible-playbook")
+    if not found:
+        raise RecordError("ansible-playbook not found; run tests/oracle/record.sh")
+    return found
+
+
+def remove_tree(root: Path) -> None:
+    # ssh ControlMaster processes left by an interrupted ansible-playbook may
+    # still be removing their sockets under <ROOT>/cp: retry briefly.
+    for _attempt in range(10):
+        shutil.rmtree(root, ignore_errors=True)
+        if not root.exists():
+            return
+        time.sleep(0.2)
+    print(f"could not remove temp root {root}", file=sys.stderr)
+
+
+def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
+    header = parse_header(playbook)
+    # Short prefix: ssh ControlPath sockets live under it (108-byte limit).
+    root = Path(tempfile.mkdtemp(prefix="kiln-oracle-", dir="/tmp")).resolve()
+    try:
+        with SshdHosts(root, header.hosts) as hosts:
+            if header.badkey or header.nokey:
+                hosts.write_known_hosts(wrong_key_for=set(header.badkey), omit=set(header.nokey))
+            for name in header.down:
+                hosts.stop_host(name)
+            inventory = root / "inventory.ini"
+            write_inventory(inventory, hosts, header, root)
+            golden_out = root / "callback.json"
+            argv = [ansible_playbook, "-i", str(inventory), "-f", "10", *header.args, str(playbook)]
+            try:
+                proc = subprocess.run(
+                    argv,
+                    cwd=root,
+                    env=ansible_env(root, golden_out),
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    text=True,
+                    timeout=RUN_TIMEOUT,
+                )
+            except subprocess.TimeoutExpired as err:
+                raise RecordError(f"{playbook.name}: ansible-playbook ran over {RUN_TIMEOUT}s") from err
+            ctx = RunContext(
+                root=str(root),
+                playbook_dir=str(playbook.parent),
+                addrs=[h.addr for h in hosts.hosts],
+                ports=[h.port for h in hosts.hosts],
+                host_order={h.name: i for i, h in enumerate(hosts.hosts)},
+            )
+        if not golden_out.exists():
+            raise RecordError(
+                f"{playbook.name}: the kiln_golden callback wrote nothing (rc {proc.returncode})\n"
+                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
+        raw = json.loads(golden_out.read_text())
+        return {
+            "format": GOLDEN_FORMAT,
+            "playbook": playbook.name,
+            "header": header.as_json(),
+            "ansible_version": raw["ansible_version"],
+            "rc": proc.returncode,
+            "plays": normalise_value(raw["plays"], ctx),
+            "events": normalise_events(raw["events"], ctx),
+            "recap": raw["recap"],
+            "stdout": normalise_stdout(proc.stdout, ctx),
+            "stderr": normalise_text(proc.stderr, ctx),
+        }
+    finally:
+        if keep:
+            print(f"kept temp root {root}", file=sys.stderr)
+        else:
+            remove_tree(root)
+
+
+def dump(doc: dict) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description="Record kiln goldens with real ansible-playbook.")
+    ap.add_argument("playbooks", nargs="*", help="playbook files or stems (default: tests/playbooks/*.yml)")
+    ap.add_argument("--out", type=Path, default=GOLDEN_DIR, help="directory for <stem>.json (default tests/golden)")
+    ap.add_argument("--compare", type=Path, default=None, metavar="DIR",
+                    help="after recording, compare with DIR/<stem>.json; exit 1 on any difference")
+    ap.add_argument("--ansible-playbook", default=None, help="ansible-playbook to run")
+    ap.add_argument("--keep", action="store_true", help="keep each run's temp root (for debugging)")
+    args = ap.parse_args(argv)
+    install_signal_handlers()
+
+    if args.playbooks:
+        books = []
+        for name in args.playbooks:
+            p = Path(name)
+            if not p.exists():
+                p = PLAYBOOK_DIR / (name if name.endswith(".yml") else name + ".yml")
+            books.append(p.resolve())
+    else:
+        books = sorted(PLAYBOOK_DIR.glob("*.yml"))
+    if not books:
+        print("no playbooks", file=sys.stderr)
+        return 2
+
+    ansible_playbook = find_ansible_playbook(args.ansible_playbook)
+    args.out.mkdir(parents=True, exist_ok=True)
+    differ = []
+    broken = []
+    for book in books:
+        try:
+            doc = record_one(book, ansible_playbook, args.keep)
+        except RecordError as err:
+            # Keep going: one broken playbook should not hide the others.
+            print(f"{book.stem}: NOT RECORDED: {err}", file=sys.stderr)
+            broken.append(book.stem)
+            continue
+        text = dump(doc)
+        (args.out / f"{book.stem}.json").write_text(text, encoding="utf-8")
+        print(f"{book.stem}: rc={doc['rc']} recap={json.dumps(doc['recap'], separators=(',', ':'))}")
+        if args.compare is not None:
+            ref = args.compare / f"{book.stem}.json"
+            if not ref.exists() or ref.read_text(encoding="utf-8") != text:
+                differ.append(book.stem)
+                print(f"{book.stem}: DIFFERS from {ref}", file=sys.stderr)
+    if differ:
+        print(f"{len(differ)} differ: {' '.join(differ)}", file=sys.stderr)
+    if broken:
+        print(f"{len(broken)} not recorded: {' '.join(broken)}", file=sys.stderr)
+    if differ or broken:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,345 @@
+# SPDX-License-Identifier: MIT
+"""Real OpenSSH sshd instances on loopback, used as the oracle's test hosts.
+
+Each host gets its own 127.0.X.Y address (X in 200..250, a range the Rust test
+harness does not use) and a free port, a fresh ed25519 host key, an
+authorized_keys file holding the run's client key, and a private sshd_config.
+
+sshd runs as root inside `unshare --mount --pid --fork --kill-child`:
+  * the private mount namespace lets us bind /dev/null over root's ~/.bashrc,
+    which bash sources for every ssh command (it runs `pyenv init`, about a
+    quarter of a second per command on this machine);
+  * the private PID namespace makes sshd its init, so when we kill the
+    `unshare` process we started, the kernel also ends every per-connection
+    sshd child (those call setsid() and would otherwise outlive the listener
+    while an ssh ControlMaster keeps them open).
+
+Usable as a library (SshdHosts context manager) or from the command line:
+    python3 sshd_hosts.py --count 3 --root /tmp/x
+which starts the hosts, prints their description as JSON and keeps them up
+until stdin closes or it gets SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SSHD = "/usr/sbin/sshd"
+SFTP_SERVER_CANDIDATES = ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server")
+# Third octet range reserved for the oracle (the Rust harness uses others).
+OCTET_LOW = 200
+OCTET_HIGH = 250
+START_TIMEOUT = 10.0
+
+
+class SshdError(RuntimeError):
+    """A test host could not be set up or started."""
+
+
+def _run(argv: list[str]) -> None:
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SshdError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
+def keygen(path: Path, comment: str) -> str:
+    """Generate an ed25519 key pair at `path`; return the public key line."""
+    if path.exists():
+        path.unlink()
+    pub = path.with_name(path.name + ".pub")
+    if pub.exists():
+        pub.unlink()
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
+    return pub.read_text().strip()
+
+
+def free_port(addr: str) -> int:
+    """A port the kernel considers free on `addr` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+
+
+def pick_octet() -> int:
+    """A third octet in the oracle's range, spread by PID so parallel runs differ.
+
+    Clashes are harmless anyway: every host also has its own free port.
+    """
+    return OCTET_LOW + os.getpid() % (OCTET_HIGH - OCTET_LOW + 1)
+
+
+def _sftp_server() -> str | None:
+    for cand in SFTP_SERVER_CANDIDATES:
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+@dataclass
+class Host:
+    """One sshd instance and the files describing it."""
+
+    name: str
+    addr: str
+    port: int
+    dir: Path
+    host_key_pub: str = ""
+    proc: subprocess.Popen | None = None
+    log: Path = field(init=False)
+    config: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.dir / "sshd.log"
+        self.config = self.dir / "sshd_config"
+
+    def known_hosts_line(self) -> str:
+        """`[addr]:port keytype base64` (the key comment dropped)."""
+        kind, blob = self.host_key_pub.split()[:2]
+        return f"[{self.addr}]:{self.port} {kind} {blob}"
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "addr": self.addr,
+            "port": self.port,
+            "dir": str(self.dir),
+            "pid": self.proc.pid if self.running and self.proc else None,
+            "log": str(self.log),
+        }
+
+
+class SshdHosts:
+    """Start `count` sshd hosts under `root`; stop them (by PID) on exit.
+
+    Files under root:
+      client/id_ed25519[.pub]  the key every host authorizes
+      known_hosts              `[addr]:port` entries for all hosts
+      hosts/hN/                host key, sshd_config, authorized_keys, pid, log
+    """
+
+    def __init__(self, root: Path, count: int, octet: int | None = None) -> None:
+        if count < 1 or count > 250:
+            raise SshdError(f"host count {count} out of range 1..250")
+        self.root = root
+        self.count = count
+        self.octet = octet if octet is not None else pick_octet()
+        if not OCTET_LOW <= self.octet <= OCTET_HIGH:
+            raise SshdError(f"third octet {self.octet} outside the oracle's {OCTET_LOW}..{OCTET_HIGH}")
+        self.hosts: list[Host] = []
+        self.client_key = root / "client" / "id_ed25519"
+        self.known_hosts = root / "known_hosts"
+
+    # -- context manager -------------------------------------------------
+    def __enter__(self) -> "SshdHosts":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- setup -----------------------------------------------------------
+    def start(self) -> None:
+        if os.geteuid() != 0:
+            raise SshdError("sshd test hosts must be started as root")
+        # sshd's privilege separation chroots into /run/sshd and refuses to
+        # start without it.
+        Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)
+        (self.root / "client").mkdir(parents=True, exist_ok=True)
+        client_pub = keygen(self.client_key, "kiln-oracle-client")
+        for i in range(1, self.count + 1):
+            name = f"h{i}"
+            addr = f"127.0.{self.octet}.{i}"
+            hdir = self.root / "hosts" / name
+            hdir.mkdir(parents=True, exist_ok=True)
+            host = Host(name=name, addr=addr, port=0, dir=hdir)
+            host.host_key_pub = keygen(hdir / "ssh_host_ed25519_key", f"kiln-oracle-{name}")
+            (hdir / "authorized_keys").write_text(client_pub + "\n")
+            self.hosts.append(host)
+            self._launch(host)
+        self.write_known_hosts()
+
+    def _write_config(self, host: Host) -> None:
+        sftp = _sftp_server()
+        lines = [
+            f"ListenAddress {host.addr}:{host.port}",
+            f"HostKey {host.dir / 'ssh_host_ed25519_key'}",
+            f"AuthorizedKeysFile {host.dir / 'authorized_keys'}",
+            f"PidFile {host.dir / 'sshd.pid'}",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            "PermitRootLogin prohibit-password",
+            "StrictModes no",
+            "PrintMotd no",
+            "PrintLastLog no",
+            # Ansible multiplexes many sessions over one ControlMaster, and
+            # forks open connections to all hosts at once.
+            "MaxSessions 100",
+            "MaxStartups 100:30:200",
+            "LogLevel VERBOSE",
+        ]
+        if sftp:
+            lines.append(f"Subsystem sftp {sftp}")
+        host.config.write_text("\n".join(lines) + "\n")
+
+    def _launch(self, host: Host) -> None:
+        """Start sshd for `host` on a free port; retry if the port got taken."""
+        home = pwd.getpwuid(0).pw_dir
+        bashrc = os.path.join(home, ".bashrc")
+        last_err = ""
+        for _attempt in range(5):
+            host.port = free_port(host.addr)
+            self._write_config(host)
+            # Only mask .bashrc when there is one: a bind mount needs a target.
+            script = (
+                f'if [ -e "{bashrc}" ]; then mount --bind /dev/null "{bashrc}" || exit 97; fi; '
+                f'exec {SSHD} -D -E "{host.log}" -f "{host.config}"'
+            )
+            argv = [
+                "unshare", "--mount", "--propagation", "private",
+                "--pid", "--fork", "--kill-child",
+                "sh", "-c", script,
+            ]
+            # New session: a ^C in the terminal reaches us, not sshd; we stop
+            # the hosts ourselves.
+            host.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+            if self._wait_listening(host):
+                return
+            last_err = host.log.read_text(errors="replace") if host.log.exists() else ""
+            self._stop_one(host)
+        raise SshdError(f"sshd for {host.name} ({host.addr}) did not start: {last_err.strip()}")
+
+    @staticmethod
+    def _wait_listening(host: Host) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if host.proc is None or host.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection((host.addr, host.port), timeout=0.5) as s:
+                    # A banner proves it is our sshd and not a stray listener.
+                    s.settimeout(2.0)
+                    if s.recv(64).startswith(b"SSH-2.0-"):
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def write_known_hosts(self, wrong_key_for: set[str] | None = None, omit: set[str] | None = None) -> None:
+        """Write known_hosts; hosts named in `wrong_key_for` get a fresh, wrong
+        key, hosts named in `omit` get no line at all (an unknown host).
+
+        The wrong key is the same type as the real one (ed25519), so ssh
+        reports a changed host key rather than an unknown key type.
+        """
+        wrong_key_for = wrong_key_for or set()
+        omit = omit or set()
+        lines = []
+        for host in self.hosts:
+            if host.name in omit:
+                continue
+            if host.name in wrong_key_for:
+                bogus = keygen(self.root / "client" / f"wrong_{host.name}", "wrong")
+                kind, blob = bogus.split()[:2]
+                lines.append(f"[{host.addr}]:{host.port} {kind} {blob}")
+            else:
+                lines.append(host.known_hosts_line())
+        self.known_hosts.write_text("\n".join(lines) + "\n")
+
+    # -- teardown --------------------------------------------------------
+    @staticmethod
+    def _stop_one(host: Host) -> None:
+        proc = host.proc
+        if proc is None or proc.poll() is not None:
+            return
+        # The PID is the `unshare` we started. It ignores SIGTERM while it
+        # waits for its child, so SIGKILL it: --kill-child then SIGKILLs sshd
+        # (the namespace's init), and the kernel ends every session in the
+        # namespace with it.
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+    @staticmethod
+    def _wait_closed(host: Host) -> None:
+        """Wait until nothing listens on the host's port (sshd dies asynchronously
+        after its parent `unshare`), so a "down" host is really down."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host.addr, host.port), timeout=0.5):
+                    pass
+            except OSError:
+                return
+            time.sleep(0.05)
+        raise SshdError(f"sshd for {host.name} still accepts connections after being killed")
+
+    def stop_host(self, name: str) -> None:
+        for host in self.hosts:
+            if host.name == name:
+                self._stop_one(host)
+                self._wait_closed(host)
+                return
+        raise SshdError(f"no host named {name}")
+
+    def stop(self) -> None:
+        for host in self.hosts:
+            self._stop_one(host)
+
+    def describe(self) -> dict:
+        return {
+            "client_key": str(self.client_key),
+            "known_hosts": str(self.known_hosts),
+            "hosts": [h.describe() for h in self.hosts],
+        }
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    # Unwinds through the context manager so the hosts are stopped.
+    raise SystemExit(128 + signum)
+
+
+def install_signal_handlers() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_exit)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--root", type=Path, required=True)
+    ap.add_argument("--octet", type=int, default=None)
+    args = ap.parse_args(argv)
+    install_signal_handlers()
+    args.root.mkdir(parents=True, exist_ok=True)
+    with SshdHosts(args.root.resolve(), args.count, args.octet) as hosts:
+        print(json.dumps(hosts.describe(), indent=2), flush=True)
+        # Stay up until our caller closes stdin (or signals us).
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+//! Helpers shared by the integration tests (`mod support;` in each test file).
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+pub mod fleet;
+pub mod sshd;

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+//! Real OpenSSH servers for integration tests.
+//!
+//! Each [`TestHost`] is its own `/usr/sbin/sshd` on a unique loopback
+//! address (`127.0.0.x`) and a free port, with its own host key, log and
+//! temp dir; all hosts of a test process accept one shared client key
+//! ([`client_key_path`]), so one inventory/`SshTarget` setup reaches them all.
+//!
+//! ```ignore
+//! let host = TestHost::start();                       // or TestHost::builder().max_sessions(2).start()
+//! let conn = SshConnection::connect(&host.ssh_target()).await?;
+//! // ... host.known_hosts_path(), host.state_dir(), host.log() ...
+//! drop(host);                                          // kills sshd and every session
+//! ```
+//!
+//! How sshd runs, and why:
+//! - As root (the tests run as root), logging in as `root`.
+//! - Inside `unshare --mount --pid --fork --kill-child`: the private mount
+//!   namespace lets us bind `/dev/null` over `/root/.bashrc` (it runs
+//!   `pyenv init`, 0.25 s per command, and bash sources it for commands run
+//!   by sshd), and the private PID namespace means that killing the one
+//!   process we started (`unshare`) takes down sshd *and* every session
+//!   process it forked, so a stopped host really drops its connections.
+//! - `-D -e -f CONFIG -E LOG`: foreground, log to `LOG` (`LogLevel VERBOSE`).
+//!
+//! Everything is per host (address, port, paths), so tests and test
+//! binaries can run in parallel.
+
+use std::fs;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use kiln::transport::SshTarget;
+
+/// Where OpenSSH's server is installed on Debian.
+pub const SSHD: &str = "/usr/sbin/sshd";
+/// Root's bashrc, masked inside the server's mount namespace.
+const ROOT_BASHRC: &str = "/root/.bashrc";
+/// How long sshd gets to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// Starts retried with a new address/port when the port was taken between
+/// our probe and sshd's bind.
+const START_ATTEMPTS: u32 = 4;
+
+/// Makes sure sshd can run: the binary exists (panics with the install
+/// command otherwise) and its privilege-separation dir `/run/sshd` exists.
+pub fn ensure_sshd_prereqs() {
+    assert!(
+        Path::new(SSHD).exists(),
+        "{SSHD} is missing: run `apt-get install -y openssh-server` to run the SSH integration tests"
+    );
+    let run = Path::new("/run/sshd");
+    if !run.is_dir() {
+        // Another test may create it at the same moment; only the end state matters.
+        let _ = fs::create_dir_all(run);
+        assert!(
+            run.is_dir(),
+            "cannot create /run/sshd (sshd's privilege separation dir)"
+        );
+    }
+}
+
+/// The client private key (ed25519, no passphrase) that every [`TestHost`]
+/// of this test process accepts. Generated once and kept in cargo's temp
+/// dir for integration tests, so repeated runs reuse it.
+pub fn client_key_path() -> &'static Path {
+    static KEY: OnceLock<PathBuf> = OnceLock::new();
+    KEY.get_or_init(make_client_key)
+}
+
+/// The client public key line (`ssh-ed25519 AAAA... comment`).
+pub fn client_public_key() -> String {
+    let pub_path = client_key_path().with_extension("pub");
+    fs::read_to_string(&pub_path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", pub_path.display()))
+        .trim()
+        .to_string()
+}
+
+fn make_client_key() -> PathBuf {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let final_dir = base.join("kiln-test-client-key");
+    let key = final_dir.join("id_ed25519");
+    if key.exists() && key.with_extension("pub").exists() {
+        return key;
+    }
+    // Generate in a private dir and rename it into place: the rename is
+    // atomic, so parallel test binaries never see half a key pair.
+    let tmp = base.join(format!("kiln-test-client-key.{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).unwrap_or_else(|e| panic!("creating {}: {e}", tmp.display()));
+    keygen(&tmp.join("id_ed25519"), "kiln-test-client");
+    if fs::rename(&tmp, &final_dir).is_err() {
+        // Someone else won the race; theirs is as good as ours.
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    assert!(key.exists(), "client key {} was not created", key.display());
+    key
+}
+
+/// Runs `ssh-keygen` for a new passphrase-less ed25519 key at `path`.
+pub fn keygen(path: &Path, comment: &str) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running ssh-keygen: {e}"));
+    assert!(
+        out.status.success(),
+        "ssh-keygen for {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Writes one known_hosts file naming all `hosts`, for tests that reach
+/// several hosts with one `SshTarget` setup.
+pub fn write_known_hosts(path: &Path, hosts: &[&TestHost]) -> std::io::Result<()> {
+    let mut text = String::new();
+    for h in hosts {
+        text.push_str(h.known_hosts_line());
+        text.push('\n');
+    }
+    fs::write(path, text)
+}
+
+/// A unique loopback address: a process-wide counter plus an offset from
+/// the PID, so parallel test binaries start in different places.
+fn next_address() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let offset = std::process::id().wrapping_mul(37);
+    // 127.0.0.2 ..= 127.0.0.254; .1 is left to everything else.
+    format!("127.0.0.{}", 2 + (offset.wrapping_add(n) % 253))
+}
+
+/// A port that was free on `addr` a moment ago (the kernel picks it).
+fn free_port(addr: &str) -> u16 {
+    let l = TcpListener::bind((addr, 0)).unwrap_or_else(|e| panic!("binding {addr}:0: {e}"));
+    l.local_addr()
+        .unwrap_or_else(|e| panic!("local_addr on {addr}: {e}"))
+        .port()
+}
+
+/// Options for a [`TestHost`]; [`TestHostBuilder::start`] starts it.
+#[derive(Debug, Clone)]
+pub struct TestHostBuilder {
+    max_sessions: u32,
+    extra_config: Vec<String>,
+}
+
+impl Default for TestHostBuilder {
+    fn default() -> Self {
+        TestHostBuilder {
+            max_sessions: 10,
+            extra_config: Vec::new(),
+        }
+    }
+}
+
+impl TestHostBuilder {
+    /// sshd's `MaxSessions` (channels per connection); default 10.
+    pub fn max_sessions(mut self, n: u32) -> Self {
+        self.max_sessions = n;
+        self
+    }
+
+    /// Appends a raw `sshd_config` line (e.g. `"AllowUsers nobody"`).
+    pub fn config_line(mut self, line: impl Into<String>) -> Self {
+        self.extra_config.push(line.into());
+        self
+    }
+
+    /// Starts sshd and waits until it accepts TCP connections. Panics with
+    /// sshd's log when it does not come up.
+    pub fn start(self) -> TestHost {
+        ensure_sshd_prereqs();
+        let client_pub = client_public_key();
+        let mut last_err = String::new();
+        for _ in 0..START_ATTEMPTS {
+            match TestHost::try_start(&self, &client_pub) {
+                Ok(h) => return h,
+                Err(StartError::PortTaken(log)) => last_err = log,
+                Err(StartError::Fatal(msg)) => panic!("{msg}"),
+            }
+        }
+        panic!("sshd could not bind a port after {START_ATTEMPTS} attempts:\n{last_err}");
+    }
+}
+
+enum StartError {
+    /// Lost the race for the port; worth another try elsewhere.
+    PortTaken(String),
+    Fatal(String),
+}
+
+/// One running sshd. Dropping it stops the server (also when the test
+/// panics).
+#[derive(Debug)]
+pub struct TestHost {
+    address: String,
+    port: u16,
+    dir: tempfile::TempDir,
+    state_dir: PathBuf,
+    known_hosts: PathBuf,
+    known_hosts_line: String,
+    host_public_key: String,
+    log: PathBuf,
+    /// The `unshare` process; sshd is PID 1 of the namespace below it.
+    child: Option<Child>,
+}
+
+impl TestHost {
+    /// Starts a host with the default options.
+    pub fn start() -> TestHost {
+        TestHostBuilder::default().start()
+    }
+
+    pub fn builder() -> TestHostBuilder {
+        TestHostBuilder::default()
+    }
+
+    fn try_start(opts: &TestHostBuilder, client_pub: &str) -> Result<TestHost, StartError> {
+        let fatal =
+            |what: &str, e: &dyn std::fmt::Display| StartError::Fatal(format!("{what}: {e}"));
+        let dir = tempfile::Builder::new()
+            .prefix("kiln-sshd-")
+            .tempdir()
+            .map_err(|e| fatal("creating the sshd temp dir", &e))?;
+        let root = dir.path().to_path_buf();
+        let address = next_address();
+        let port = free_port(&address);
+
+        let host_key = root.join("ssh_host_ed25519_key");
+        keygen(&host_key, "kiln-test-host");
+        let host_public_key = read_trimmed(&host_key.with_extension("pub"))?;
+        // Keep only "type base64", dropping the comment.
+        let host_public_key = host_public_key
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+
+        let authorized = root.join("authorized_keys");
+        fs::write(&authorized, format!("{client_pub}\n"))
+            .map_err(|e| fatal("writing authorized_keys", &e))?;
+
+        let state_dir = root.join("state");
+        fs::create_dir(&state_dir).map_err(|e| fatal("creating the state dir", &e))?;
+
+        let log = root.join("sshd.log");
+        let config = root.join("sshd_config");
+        let mut cfg = vec![
+            format!("ListenAddress {address}:{port}"),
+            format!("HostKey {}", host_key.display()),
+            format!("AuthorizedKeysFile {}", authorized.display()),
+            format!("PidFile {}", root.join("sshd.pid").display()),
+            "PasswordAuthentication no".into(),
+            "KbdInteractiveAuthentication no".into(),
+            "UsePAM no".into(),
+            "PermitRootLogin prohibit-password".into(),
+            "StrictModes no".into(),
+            format!("MaxSessions {}", opts.max_sessions),
+            // Tests open many connections at once; do not drop any.
+            "MaxStartups 100".into(),
+            "LogLevel VERBOSE".into(),
+            "PrintMotd no".into(),
+            "Subsystem sftp internal-sftp".into(),
+        ];
+        cfg.extend(opts.extra_config.iter().cloned());
+        fs::write(&config, cfg.join("\n") + "\n").map_err(|e| fatal("writing sshd_config", &e))?;
+
+        let stderr_path = root.join("sshd.stderr");
+        let stderr =
+            fs::File::create(&stderr_path).map_err(|e| fatal("creating sshd.stderr", &e))?;
+        // $0 and $1 of the script are the config and log paths: no quoting.
+        let script = if Path::new(ROOT_BASHRC).exists() {
+            format!("mount --bind /dev/null {ROOT_BASHRC} && exec {SSHD} -D -e -f \"$0\" -E \"$1\"")
+        } else {
+            format!("exec {SSHD} -D -e -f \"$0\" -E \"$1\"")
+        };
+        let child = Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "--pid",
+                "--fork",
+                "--kill-child",
+            ])
+            .args(["sh", "-c", &script])
+            .arg(&config)
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| fatal("starting unshare/sshd", &e))?;
+
+        let known_hosts_line = format!("[{address}]:{port} {host_public_key}");
+        let known_hosts = root.join("known_hosts");
+        fs::write(&known_hosts, format!("{known_hosts_line}\n"))
+            .map_err(|e| fatal("writing known_hosts", &e))?;
+
+        let mut host = TestHost {
+            address,
+            port,
+            dir,
+            state_dir,
+            known_hosts,
+            known_hosts_line,
+            host_public_key,
+            log,
+            child: Some(child),
+        };
+        host.wait_listening()?;
+        Ok(host)
+    }
+
+    /// Polls until the port accepts connections, sshd dies, or time runs out.
+    fn wait_listening(&mut self) -> Result<(), StartError> {
+        let sock: SocketAddr = format!("{}:{}", self.address, self.port)
+            .parse()
+            .map_err(|e| StartError::Fatal(format!("bad address {}: {e}", self.address)))?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if TcpStream::connect_timeout(&sock, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            let exited = match self.child.as_mut().map(|c| c.try_wait()) {
+                Some(Ok(Some(status))) => Some(status.to_string()),
+                Some(Ok(None)) => None,
+                Some(Err(e)) => Some(e.to_string()),
+                None => Some("not started".into()),
+            };
+            if let Some(status) = exited {
+                self.child = None;
+                let report = format!("sshd on {sock} exited ({status}):\n{}", self.diagnostics());
+                return Err(if report.contains("Address already in use") {
+                    StartError::PortTaken(report)
+                } else {
+                    StartError::Fatal(report)
+                });
+            }
+            if Instant::now() > deadline {
+                self.stop();
+                return Err(StartError::Fatal(format!(
+                    "sshd on {sock} did not accept connections within {START_TIMEOUT:?}:\n{}",
+                    self.diagnostics()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// sshd's log plus whatever `unshare`/`mount` printed.
+    fn diagnostics(&self) -> String {
+        let err = fs::read_to_string(self.dir.path().join("sshd.stderr")).unwrap_or_default();
+        format!("--- sshd.log ---\n{}--- stderr ---\n{err}", self.log())
+    }
+
+    /// The loopback address sshd listens on (`127.0.0.x`).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared client key this host accepts (same as [`client_key_path`]).
+    pub fn client_key_path(&self) -> &'static Path {
+        client_key_path()
+    }
+
+    /// A known_hosts file holding exactly this host's key, as
+    /// `[address]:port ssh-ed25519 ...`.
+    pub fn known_hosts_path(&self) -> &Path {
+        &self.known_hosts
+    }
+
+    /// The known_hosts line for this host (no newline).
+    pub fn known_hosts_line(&self) -> &str {
+        &self.known_hosts_line
+    }
+
+    /// The host's public key, `ssh-ed25519 AAAA...`.
+    pub fn host_public_key(&self) -> &str {
+        &self.host_public_key
+    }
+
+    /// A directory for this host's private files (it outlives nothing: it
+    /// is removed with the host). The host is this machine, so the remote
+    /// side of a test can use it too.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// The host's temp dir (config, keys, log).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// sshd's log so far (empty when unreadable).
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An `SshTarget` that reaches this host: user `root`, the shared
+    /// client key, no agent, this host's known_hosts, strict checking, 5 s
+    /// connect timeout. Change fields as a test needs.
+    pub fn ssh_target(&self) -> SshTarget {
+        let mut t = SshTarget::new(self.address.clone());
+        t.port = self.port;
+        t.user = "root".into();
+        t.private_keys = vec![client_key_path().to_path_buf()];
+        t.use_agent = false;
+        t.known_hosts = vec![self.known_hosts.clone()];
+        t.host_key_checking = true;
+        t.connect_timeout = Duration::from_secs(5);
+        t
+    }
+
+    /// Whether sshd is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    /// Stops the server and every session it has: SIGKILL to the `unshare`
+    /// process we started (it ignores SIGTERM while it waits); its
+    /// `--kill-child` then kills sshd, PID 1 of the namespace, and the
+    /// kernel kills the rest of the namespace. Idempotent.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Ok(None) = child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &child.id().to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = child.wait();
+        // sshd is gone once its port refuses connections; wait for that so
+        // callers can rely on it right after `stop` returns.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        if let Ok(sock) = format!("{}:{}", self.address, self.port).parse::<SocketAddr>() {
+            while Instant::now() < deadline
+                && TcpStream::connect_timeout(&sock, Duration::from_millis(100)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn read_trimmed(p: &Path) -> Result<String, StartError> {
+    fs::read_to_string(p)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| StartError::Fatal(format!("reading {}: {e}", p.display())))
+}
+
+/// Appends `line` to the file at `path` (creating it), for tests that build
+/// known_hosts files by hand.
+pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "{line}")
+}
