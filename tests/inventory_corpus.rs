@@ -57,14 +57,18 @@ fn load_case(dir: &Path) -> Result<(Inventory, Option<VarsDirs>), String> {
 
 #[test]
 fn corpus_matches_ansible_inventory() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
-        .unwrap_or_default();
-    cases.sort();
-    assert!(cases.len() >= 20, "the corpus has only {} cases", cases.len());
+    let cases = case_dirs();
+    assert!(
+        cases.len() >= 20,
+        "the corpus has only {} cases",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for dir in &cases {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (inv, play) = match load_case(dir) {
             Ok(x) => x,
             Err(e) => {
@@ -97,5 +101,143 @@ fn corpus_matches_ansible_inventory() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn case_dirs() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    cases.sort();
+    cases
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Host patterns give the hosts (in order) or the error a play got.
+#[test]
+fn patterns_match_ansible() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for dir in case_dirs() {
+        let Some(Value::Array(entries)) = read_json(&dir.join("expected_patterns.json")) else {
+            continue;
+        };
+        for e in entries {
+            let pattern = e["pattern"].as_str().unwrap_or_default();
+            // Each pattern was recorded by its own ansible run: the implicit
+            // localhost takes the first name a run uses, so start afresh.
+            let (inv, _) = match load_case(&dir) {
+                Ok(x) => x,
+                Err(e) => {
+                    failures.push(format!("{}: {e}", dir.display()));
+                    break;
+                }
+            };
+            checked += 1;
+            match (inv.select(pattern), e.get("hosts"), e.get("error")) {
+                (Ok(got), Some(want), _) => {
+                    let got: Value = got.into_iter().map(Value::String).collect();
+                    if &got != want {
+                        failures.push(format!("{pattern:?}: kiln {got} vs ansible {want}"));
+                    }
+                }
+                (Err(err), _, Some(Value::String(want))) => {
+                    if !err.message.starts_with(want.as_str()) {
+                        failures.push(format!(
+                            "{pattern:?}: kiln error {:?} vs ansible {want:?}",
+                            err.message
+                        ));
+                    }
+                }
+                (got, _, _) => failures.push(format!("{pattern:?}: kiln {got:?} vs ansible {e}")),
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} patterns checked");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// `group_names` of every host and the `groups` variable, as a play sees them.
+#[test]
+fn magic_vars_match_ansible() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for dir in case_dirs() {
+        let Some(want) = read_json(&dir.join("expected_magic.json")) else {
+            continue;
+        };
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (inv, _) = match load_case(&dir) {
+            Ok(x) => x,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        checked += 1;
+        let groups: serde_json::Map<String, Value> = inv
+            .groups_map()
+            .into_iter()
+            .map(|(g, hs)| (g, hs.into_iter().map(Value::String).collect()))
+            .collect();
+        if Value::Object(groups.clone()) != want["groups"] {
+            failures.push(format!(
+                "{name}: groups kiln {} vs ansible {}",
+                Value::Object(groups),
+                want["groups"]
+            ));
+        }
+        let Some(names) = want["group_names"].as_object() else {
+            failures.push(format!("{name}: no group_names recorded"));
+            continue;
+        };
+        for (host, want_names) in names {
+            let got: Value = inv
+                .group_names(host)
+                .into_iter()
+                .map(Value::String)
+                .collect();
+            if &got != want_names {
+                failures.push(format!(
+                    "{name}: group_names of {host}: kiln {got} vs ansible {want_names}"
+                ));
+            }
+        }
+        let ours = inv.hosts().count();
+        if ours != names.len() {
+            failures.push(format!(
+                "{name}: kiln has {ours} hosts, ansible ran on {}",
+                names.len()
+            ));
+        }
+    }
+    assert!(checked >= 20, "only {checked} cases checked");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -16,7 +16,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-type Slot = Arc<OnceCell<Result<Arc<dyn Connection>, TransportError>>>;
+/// An open connection and the user it logged in as.
+pub(super) type Opened = (Arc<dyn Connection>, String);
+
+type Slot = Arc<OnceCell<Result<Opened, TransportError>>>;
 
 #[derive(Default)]
 pub(super) struct Connections {
@@ -52,7 +55,7 @@ impl Connections {
             .map(|mut m| m.drain().map(|(_, s)| s).collect())
             .unwrap_or_default();
         for s in slots {
-            if let Some(Ok(c)) = s.get() {
+            if let Some(Ok((c, _))) = s.get() {
                 let c = c.clone();
                 // Dropping the session closes it too; this makes it prompt.
                 if let Ok(h) = tokio::runtime::Handle::try_current() {
@@ -102,7 +105,7 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
-    ) -> Result<Arc<dyn Connection>, TransportError> {
+    ) -> Result<Opened, TransportError> {
         let slot = self.connections_slot(host);
         let res = slot
             .get_or_init(|| async { self.open(play, task, host, scope).await })
@@ -120,7 +123,7 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
-    ) -> Result<Arc<dyn Connection>, TransportError> {
+    ) -> Result<Opened, TransportError> {
         let kind = match first_var(scope, &["ansible_connection"])? {
             Some(k) => k,
             None => keyword(
@@ -133,7 +136,10 @@ impl Runner {
             .unwrap_or_else(|| "ssh".into()),
         };
         match kind.as_str() {
-            "local" => return Ok(Arc::new(LocalConnection)),
+            "local" => {
+                let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+                return Ok((Arc::new(LocalConnection), user));
+            }
             "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "ansible.builtin.ssh" => {}
             other => {
                 return Err(TransportError::Protocol(format!(
@@ -213,7 +219,8 @@ impl Runner {
                 }
             }
         }
-        transport::connect_ssh(&target).await
+        let user = target.user.clone();
+        Ok((transport::connect_ssh(&target).await?, user))
     }
 }
 

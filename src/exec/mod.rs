@@ -60,6 +60,8 @@ struct PlayCtx {
     name: String,
     play_vars: Arc<Layer>,
     hosts: Vec<String>,
+    /// Every host the pattern matched, including those already failed.
+    all_hosts: Vec<String>,
     inherit: Inherited,
     playbook_dir: String,
 }
@@ -252,7 +254,7 @@ impl Runner {
         let hosts = Value::from(play.hosts.clone());
         m.set("play_hosts", hosts.clone());
         m.set("ansible_play_hosts", hosts.clone());
-        m.set("ansible_play_hosts_all", hosts.clone());
+        m.set("ansible_play_hosts_all", Value::from(play.all_hosts.clone()));
         m.set("ansible_play_batch", hosts);
         m.set("ansible_play_name", Value::from(play.name.as_str()));
         m.set("playbook_dir", Value::from(play.playbook_dir.as_str()));
@@ -352,6 +354,7 @@ impl Runner {
                 }
             }
         }
+        let all_hosts = hosts.clone();
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
         self.bus.emit(Event::PlayStart { name: name.clone() });
@@ -363,6 +366,7 @@ impl Runner {
             name,
             play_vars,
             hosts: hosts.clone(),
+            all_hosts,
             inherit: play.inherit.clone(),
             playbook_dir: playbook_dir.to_string(),
         });

@@ -33,6 +33,48 @@ fn status_of(r: &Map<String, Json>, unreachable: bool) -> Status {
     }
 }
 
+/// Ansible 2.21's result for a host it cannot reach.
+fn unreachable(e: &crate::transport::TransportError) -> Outcome {
+    let mut r = Map::new();
+    r.insert("changed".into(), json!(false));
+    r.insert("unreachable".into(), json!(true));
+    r.insert("msg".into(), Json::String(format!("Task failed: {}", e.unreachable_msg())));
+    Outcome {
+        result: r,
+        unreachable: true,
+    }
+}
+
+/// Ansible puts this placeholder where a Python traceback would go.
+const NO_TRACEBACK: &str = "(traceback unavailable)";
+
+/// What callbacks see of a result: the status flags are dropped (they are
+/// the event's status), also from each loop item.
+fn callback_view(r: &Map<String, Json>) -> Map<String, Json> {
+    let mut v = r.clone();
+    v.remove("failed");
+    v.remove("skipped");
+    if let Some(Json::Array(items)) = v.get_mut("results") {
+        for i in items.iter_mut() {
+            if let Json::Object(m) = i {
+                m.remove("failed");
+                m.remove("skipped");
+            }
+        }
+    }
+    v
+}
+
+/// What `register` stores: `failed` is always there.
+fn registered_view(r: &Map<String, Json>) -> Map<String, Json> {
+    let mut v = r.clone();
+    v.retain(|k, _| !k.starts_with("_ansible_"));
+    if !v.contains_key("failed") {
+        v.insert("failed".into(), json!(false));
+    }
+    v
+}
+
 fn failed(msg: impl Into<String>) -> Map<String, Json> {
     let mut r = modules::failed(msg);
     r.insert("changed".into(), json!(false));
@@ -95,11 +137,13 @@ impl Runner {
                 }
             }
         }
+        let mut result = result;
+        if matches!(status, Status::Failed | Status::Unreachable) && !result.contains_key("exception") {
+            result.insert("exception".into(), json!(NO_TRACEBACK));
+        }
         if let Some(reg) = &task.register {
             if !unreachable {
-                let mut r = result.clone();
-                r.retain(|k, _| !k.starts_with("_ansible_") || k == "_ansible_no_log");
-                self.set_host_vars(host, [(reg.clone(), Json::Object(r))]);
+                self.set_host_vars(host, [(reg.clone(), Json::Object(registered_view(&result)))]);
             }
         }
         if status != Status::Failed && status != Status::Unreachable {
@@ -125,6 +169,9 @@ impl Runner {
             Status::Failed if ignored => {
                 s.ok += 1;
                 s.ignored += 1;
+                if result.get("changed").and_then(Json::as_bool).unwrap_or(false) {
+                    s.changed += 1;
+                }
             }
             Status::Failed => s.failed += 1,
             Status::Unreachable => s.unreachable += 1,
@@ -151,7 +198,7 @@ impl Runner {
             action: task.action.clone(),
             status,
             ignored,
-            result: Json::Object(result),
+            result: Json::Object(callback_view(&result)),
             looped,
         });
         !(matches!(status, Status::Failed | Status::Unreachable) && !ignored)
@@ -193,24 +240,25 @@ impl Runner {
                 task: task.display_name(),
                 action: task.action.clone(),
                 status: st,
-                result: Json::Object(r.clone()),
+                result: Json::Object(callback_view(&r)),
                 label: item,
             });
             results.push(Json::Object(r));
         }
         let mut out = Map::new();
         out.insert("changed".into(), json!(any_changed));
-        if any_failed {
+        if results.is_empty() {
+            out.insert("skipped".into(), json!(true));
+            out.insert("skip_reason".into(), json!("No items in the list"));
+            out.insert("skipped_reason".into(), json!("No items in the list"));
+        } else if any_failed {
             out.insert("failed".into(), json!(true));
             out.insert("msg".into(), json!("One or more items failed"));
+        } else if all_skipped {
+            out.insert("skipped".into(), json!(true));
+            out.insert("msg".into(), json!("All items skipped"));
         } else {
             out.insert("msg".into(), json!("All items completed"));
-        }
-        if all_skipped {
-            out.insert("skipped".into(), json!(true));
-            if results.is_empty() {
-                out.insert("skipped_reason".into(), json!("No items in the list"));
-            }
         }
         out.insert("results".into(), Json::Array(results));
         (out, false)
@@ -235,12 +283,7 @@ impl Runner {
                     let mut r = Map::new();
                     r.insert("changed".into(), json!(false));
                     r.insert(
-                        "false_condition".into(),
-                        Json::String(match &cond.kind {
-                            NodeKind::Str(s) => s.clone(),
-                            _ => cond.key_string(),
-                        }),
-                    );
+                        "false_condition".into(), cond.to_json());
                     r.insert("skip_reason".into(), json!("Conditional result was False"));
                     r.insert("skipped".into(), json!(true));
                     return done(r);
@@ -289,7 +332,7 @@ impl Runner {
             Ok(b) => b.unwrap_or(self.opts.become_),
             Err(e) => return done(failed(e)),
         };
-        let become_ = if become_ {
+        let mut become_ = if become_ {
             let user = string_of(scope, pick(&inherit.become_user, &pinh.become_user))
                 .ok()
                 .flatten()
@@ -310,17 +353,15 @@ impl Runner {
         };
         let conn = if spec.runs_on == RunsOn::Host {
             match self.connection(play, task, host, scope).await {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    let mut r = Map::new();
-                    r.insert("changed".into(), json!(false));
-                    r.insert("msg".into(), Json::String(e.unreachable_msg()));
-                    r.insert("unreachable".into(), json!(true));
-                    return Outcome {
-                        result: r,
-                        unreachable: true,
-                    };
+                Ok((c, login)) => {
+                    // Like Ansible (become_allow_same_user off), becoming the
+                    // user we logged in as runs no sudo at all.
+                    if become_.as_ref().is_some_and(|b| b.user == login) {
+                        become_ = None;
+                    }
+                    Some(c)
                 }
+                Err(e) => return unreachable(&e),
             }
         } else {
             None
@@ -337,16 +378,7 @@ impl Runner {
         };
         let mut result = match module.execute(&ctx, &args).await {
             Ok(r) => r,
-            Err(ModuleError::Unreachable(e)) => {
-                let mut r = Map::new();
-                r.insert("changed".into(), json!(false));
-                r.insert("msg".into(), Json::String(e.unreachable_msg()));
-                r.insert("unreachable".into(), json!(true));
-                return Outcome {
-                    result: r,
-                    unreachable: true,
-                };
-            }
+            Err(ModuleError::Unreachable(e)) => return unreachable(&e),
         };
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));
@@ -380,27 +412,34 @@ impl Runner {
             }
             scope.with_layer(Arc::new(layer))
         };
-        if !task.changed_when.is_empty()
-            && !result
-                .get("skipped")
-                .and_then(Json::as_bool)
-                .unwrap_or(false)
-        {
+        let skipped = result.get("skipped").and_then(Json::as_bool).unwrap_or(false);
+        if !task.changed_when.is_empty() && !skipped {
             let s = view(result);
             let mut changed = true;
             for c in &task.changed_when {
                 changed &= s.condition(c).map_err(|e| e.to_string())?;
             }
             result.insert("changed".into(), json!(changed));
+            result.insert("changed_when_result".into(), json!(changed));
         }
-        if !task.failed_when.is_empty() {
+        if !task.failed_when.is_empty() && !skipped {
             let s = view(result);
             let mut failed = true;
             for c in &task.failed_when {
                 failed &= s.condition(c).map_err(|e| e.to_string())?;
             }
+            let was_failed = result.get("failed").and_then(Json::as_bool).unwrap_or(false);
             result.insert("failed_when_result".into(), json!(failed));
             result.insert("failed".into(), json!(failed));
+            if failed && !was_failed {
+                result.insert(
+                    "msg".into(),
+                    json!("Task failed: Action failed: A 'failed_when' expression evaluated to 'True'."),
+                );
+            }
+            if !failed && was_failed {
+                result.insert("failed_when_suppressed_exception".into(), json!(NO_TRACEBACK));
+            }
         }
         Ok(())
     }

@@ -106,13 +106,13 @@ fn set_token(pat: &[char], start: usize, j: usize) -> Tok {
         while k > 0 {
             let prev_last = chunks[k - 1].last().copied();
             let first = chunks[k].first().copied();
-            if let (Some(a), Some(b)) = (prev_last, first) {
-                if a > b {
-                    let mut merged = chunks[k - 1][..chunks[k - 1].len() - 1].to_vec();
-                    merged.extend_from_slice(&chunks[k][1..]);
-                    chunks[k - 1] = merged;
-                    chunks.remove(k);
-                }
+            if let (Some(a), Some(b)) = (prev_last, first)
+                && a > b
+            {
+                let mut merged = chunks[k - 1][..chunks[k - 1].len() - 1].to_vec();
+                merged.extend_from_slice(&chunks[k][1..]);
+                chunks[k - 1] = merged;
+                chunks.remove(k);
             }
             k -= 1;
         }

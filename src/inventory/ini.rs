@@ -70,11 +70,11 @@ pub(crate) fn split_lines(text: &str) -> Vec<&str> {
         if brk {
             out.push(&text[start..i]);
             let mut end = i + c.len_utf8();
-            if c == '\r' {
-                if let Some((j, '\n')) = chars.peek().copied() {
-                    chars.next();
-                    end = j + 1;
-                }
+            if c == '\r'
+                && let Some((j, '\n')) = chars.peek().copied()
+            {
+                chars.next();
+                end = j + 1;
             }
             start = end;
         }
@@ -344,7 +344,7 @@ fn host_line(
 fn parse_value(v: &str, span: &Span) -> Result<Node, String> {
     match literal_eval(v, span) {
         Literal::Value(n) => Ok(n),
-        Literal::NotLiteral => Ok(Node::str(v, span.clone())),
+        Literal::Text => Ok(Node::str(v, span.clone())),
         Literal::Fatal(m) => Err(format!("Failed to parse inventory: {m}")),
     }
 }

@@ -34,3 +34,6 @@ pub use model::{Group, Host, Inventory, LOCALHOST_NAMES};
 pub use pattern::{Selection, split_host_pattern};
 pub use range::{expand_host_pattern, expand_range};
 pub use vars_dirs::{VarsDirs, VarsFile, load_vars_dirs};
+
+#[cfg(test)]
+mod tests;

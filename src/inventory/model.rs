@@ -221,10 +221,10 @@ impl Inventory {
         if name.is_empty() {
             return Err("Invalid empty host name provided".into());
         }
-        if let Some(g) = group {
-            if !self.groups.contains_key(g) {
-                return Err(format!("Could not find group {g} in inventory"));
-            }
+        if let Some(g) = group
+            && !self.groups.contains_key(g)
+        {
+            return Err(format!("Could not find group {g} in inventory"));
         }
         if !self.hosts.contains_key(name) {
             let mut host = Host {
@@ -271,15 +271,17 @@ impl Inventory {
     }
 
     fn add_host_to_group(&mut self, group: &str, host: &str) {
-        if let Some(g) = self.groups.get_mut(group) {
-            if !g.hosts.iter().any(|h| h == host) {
-                g.hosts.push(host.to_string());
-                if let Some(h) = self.hosts.get_mut(host) {
-                    if !h.groups.iter().any(|x| x == group) {
-                        h.groups.push(group.to_string());
-                    }
-                }
-            }
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        if g.hosts.iter().any(|h| h == host) {
+            return;
+        }
+        g.hosts.push(host.to_string());
+        if let Some(h) = self.hosts.get_mut(host)
+            && !h.groups.iter().any(|x| x == group)
+        {
+            h.groups.push(group.to_string());
         }
     }
 
@@ -342,10 +344,10 @@ impl Inventory {
             if let Some(g) = self.groups.get_mut(group) {
                 g.children.push(child.to_string());
             }
-            if let Some(c) = self.groups.get_mut(child) {
-                if !c.parents.iter().any(|p| p == group) {
-                    c.parents.push(group.to_string());
-                }
+            if let Some(c) = self.groups.get_mut(child)
+                && !c.parents.iter().any(|p| p == group)
+            {
+                c.parents.push(group.to_string());
             }
             Ok(())
         } else if self.hosts.contains_key(child) {

@@ -233,10 +233,11 @@ impl Inventory {
         if groups.is_empty() || globby {
             results.extend(self.hosts.keys().filter(|h| m.is_match(h)).cloned());
         }
-        if results.is_empty() && LOCALHOST_NAMES.contains(&pattern) {
-            if let Some(h) = self.resolve_host(pattern) {
-                results.push(h.name.clone());
-            }
+        if results.is_empty()
+            && LOCALHOST_NAMES.contains(&pattern)
+            && let Some(h) = self.resolve_host(pattern)
+        {
+            results.push(h.name.clone());
         }
         if results.is_empty() && groups.is_empty() && pattern != "all" {
             warnings.push(format!(

@@ -14,8 +14,8 @@ use crate::yaml::{Node, NodeKind, Tag, python_float};
 pub enum Literal {
     /// A Python literal, converted the way Ansible's INI plugin stores it.
     Value(Node),
-    /// Not a literal (Ansible keeps the text as a string).
-    NotLiteral,
+    /// Not a literal: Ansible keeps the raw text as a string.
+    Text,
     /// A literal Python refuses to build (an unhashable dict key or set
     /// member): this makes Ansible's INI parser fail, with this message.
     Fatal(String),
@@ -28,18 +28,18 @@ pub fn literal_eval(src: &str, span: &Span) -> Literal {
     let src = src.trim_start_matches([' ', '\t']);
     let tokens = match tokenize(src) {
         Some(t) => t,
-        None => return Literal::NotLiteral,
+        None => return Literal::Text,
     };
     let mut p = Parser {
         toks: &tokens,
         pos: 0,
     };
     let Some(expr) = p.parse_top() else {
-        return Literal::NotLiteral;
+        return Literal::Text;
     };
     match eval(&expr) {
         Ok(v) => Literal::Value(to_node(&v, span)),
-        Err(EvalError::NotLiteral) => Literal::NotLiteral,
+        Err(EvalError::NotLiteral) => Literal::Text,
         Err(EvalError::Fatal(m)) => Literal::Fatal(m),
     }
 }

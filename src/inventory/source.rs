@@ -33,10 +33,10 @@ pub fn ignored_entry(name: &str) -> bool {
 /// without resolving symlinks (Ansible's `unfrackpath(follow=False)`).
 fn unfrack(source: &str, cwd: &Path) -> PathBuf {
     let mut s = source.to_string();
-    if s == "~" || s.starts_with("~/") {
-        if let Some(home) = std::env::var_os("HOME") {
-            s = format!("{}{}", home.to_string_lossy(), &s[1..]);
-        }
+    if (s == "~" || s.starts_with("~/"))
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        s = format!("{}{}", home.to_string_lossy(), &s[1..]);
     }
     let s = expand_vars(&s);
     let p = cwd.join(s);
@@ -76,12 +76,12 @@ fn expand_vars(s: &str) -> String {
                 let len = n.chars().count();
                 (n, i + 1 + len)
             };
-            if !name.is_empty() {
-                if let Ok(v) = std::env::var(&name) {
-                    out.push_str(&v);
-                    i = end;
-                    continue;
-                }
+            if !name.is_empty()
+                && let Ok(v) = std::env::var(&name)
+            {
+                out.push_str(&v);
+                i = end;
+                continue;
             }
         }
         out.push(chars[i]);
@@ -260,7 +260,7 @@ impl Inventory {
                 "expected a single document in the YAML inventory, found several",
             ));
         }
-        parse_yaml_doc(self, doc, shown)?;
+        parse_yaml_doc(self, doc)?;
         self.warnings
             .extend(loaded.warnings.iter().map(|w| w.to_string()));
         Ok(())

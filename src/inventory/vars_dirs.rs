@@ -234,7 +234,7 @@ pub(crate) fn load_vars_file(
         NodeKind::Str(ref s) if s.is_empty() => Ok(Vec::new()),
         NodeKind::Bool(false) => Ok(Vec::new()),
         NodeKind::Int(0) => Ok(Vec::new()),
-        NodeKind::Float(f) if f == 0.0 => Ok(Vec::new()),
+        NodeKind::Float(0.0) => Ok(Vec::new()),
         _ => Err(InventoryError::new(
             doc.span.clone(),
             format!(

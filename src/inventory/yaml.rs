@@ -10,7 +10,7 @@ use super::range::expand_host_pattern;
 use crate::yaml::{Node, NodeKind};
 
 /// Parses the (single) YAML document of an inventory file into `inv`.
-pub fn parse_yaml_doc(inv: &mut Inventory, doc: &Node, file: &str) -> Result<(), InventoryError> {
+pub fn parse_yaml_doc(inv: &mut Inventory, doc: &Node) -> Result<(), InventoryError> {
     let top = match &doc.kind {
         NodeKind::Map(m) if !m.is_empty() => m,
         NodeKind::Null => {
@@ -39,10 +39,11 @@ pub fn parse_yaml_doc(inv: &mut Inventory, doc: &Node, file: &str) -> Result<(),
         return Err(InventoryError::new(
             p.span.clone(),
             format!(
-                "{file} configures the inventory plugin '{}': inventory plugins are not supported, only YAML/INI inventories",
+                "Plugin configuration YAML file, not YAML inventory: inventory plugins (here '{}') are not supported",
                 p.key_string()
             ),
-        ));
+        )
+        .with_hint("kiln reads static YAML, JSON and INI inventories; save the plugin's output with `ansible-inventory --list` instead"));
     }
     for (k, v) in top {
         parse_group(inv, k, v)?;

@@ -63,6 +63,8 @@ static SHELL: ModuleSpec = ModuleSpec {
 pub struct CommandArgs {
     /// What the result's `cmd` shows: a list for command, a string for shell.
     cmd: Json,
+    /// The command text as written (free form or `cmd`), when there was one.
+    text: Option<String>,
     /// The command line the remote shell runs.
     line: String,
     chdir: Option<String>,
@@ -229,6 +231,7 @@ impl Module for Command {
             s.into_bytes()
         });
         Ok(CommandArgs {
+            text: str_arg(args, "_raw_params").or_else(|| str_arg(args, "cmd")),
             cmd,
             line,
             chdir: str_arg(args, "chdir"),
@@ -325,12 +328,12 @@ impl Module for Command {
             return Ok(r);
         }
         if out.rc == 127 && stderr_raw == NOT_FOUND {
-            let prog = a.cmd.get(0).and_then(|v| v.as_str()).unwrap_or_default();
+            // ansible-core 2.21 reports the command as given and a short message.
+            if let Some(text) = &a.text {
+                r.insert("cmd".into(), Json::String(text.clone()));
+            }
             r.insert("rc".into(), json!(2));
-            r.insert(
-                "msg".into(),
-                Json::String(format!("[Errno 2] No such file or directory: b'{prog}'")),
-            );
+            r.insert("msg".into(), json!("Error executing command."));
             r.insert("failed".into(), json!(true));
             r.insert("stdout_lines".into(), json!([]));
             r.insert("stderr_lines".into(), json!([]));

@@ -43,6 +43,18 @@ impl ModuleCtx<'_> {
         }
     }
 
+    /// Runs a command line with a terminal (`raw`).
+    pub async fn run_tty(&self, cmd: &str) -> Result<ExecOutput, ModuleError> {
+        let conn = self.conn.as_ref().ok_or_else(|| {
+            ModuleError::Unreachable(crate::transport::TransportError::Protocol(
+                "no connection to the host".into(),
+            ))
+        })?;
+        conn.exec_tty(&self.wrap_become(cmd))
+            .await
+            .map_err(ModuleError::Unreachable)
+    }
+
     /// Runs a shell command line on the host (with become if set).
     pub async fn run(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.conn.as_ref().ok_or_else(|| {

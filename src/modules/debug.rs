@@ -79,7 +79,13 @@ impl Module for Debug {
                 let value = match ctx.templar.render(&expr, ctx.vars) {
                     Ok(v) => value_to_json(&v),
                     Err(e) if e.message.ends_with("is undefined") => {
-                        json!("VARIABLE IS NOT DEFINED!")
+                        // ansible-core 2.21 shows the error in place of the
+                        // value and warns; the task still succeeds.
+                        r.insert(
+                            "warnings".into(),
+                            json!([format!("Encountered 1 template error.\nerror 1 - {}", e.message)]),
+                        );
+                        json!(format!("<< error 1 - {} >>", e.message))
                     }
                     Err(e) => {
                         let mut f = super::failed(e.message);

@@ -53,10 +53,6 @@ impl Module for Raw {
         let mut check = ModResult::new();
         check.insert("changed".into(), json!(false));
         check.insert("skipped".into(), json!(true));
-        check.insert(
-            "msg".into(),
-            json!("Check mode is not supported for this task."),
-        );
         Ok(Step::Change { check, state: () })
     }
 
@@ -66,7 +62,7 @@ impl Module for Raw {
         a: &RawArgs,
         _: (),
     ) -> Result<ModResult, ModuleError> {
-        let out = ctx.run(&a.line, None).await?;
+        let out = ctx.run_tty(&a.line).await?;
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut r = ModResult::new();

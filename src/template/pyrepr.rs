@@ -42,7 +42,7 @@ fn write_repr(out: &mut String, v: &Value) {
         ValueKind::Undefined | ValueKind::None => out.push_str("None"),
         ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
         ValueKind::Number => {
-            if let Some(i) = v.as_i64() {
+            if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
                 out.push_str(&i.to_string());
             } else if let Ok(f) = f64::try_from(v.clone()) {
                 out.push_str(&crate::yaml::python_float(f));
@@ -117,7 +117,7 @@ pub(super) fn py_type_name(v: &Value) -> &'static str {
         ValueKind::None => "NoneType",
         ValueKind::Bool => "bool",
         ValueKind::Number => {
-            if v.as_i64().is_some() {
+            if v.is_integer() {
                 "int"
             } else {
                 "float"
@@ -138,7 +138,7 @@ pub fn value_to_json(v: &Value) -> serde_json::Value {
         ValueKind::Undefined | ValueKind::None => J::Null,
         ValueKind::Bool => J::Bool(v.is_true()),
         ValueKind::Number => {
-            if let Some(i) = v.as_i64() {
+            if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
                 J::from(i)
             } else if let Ok(f) = f64::try_from(v.clone()) {
                 serde_json::Number::from_f64(f)

@@ -184,8 +184,10 @@ impl KnownHosts {
                     "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!",
                     "Someone could be eavesdropping on you right now (man-in-the-middle attack)!",
                     "It is also possible that a host key has just been changed.",
-                    &format!("The fingerprint for the {kind} key sent by the remote host is"),
-                    &format!("{fingerprint}."),
+                    // OpenSSH ends this one line with a bare \n.
+                    &format!(
+                        "The fingerprint for the {kind} key sent by the remote host is\n{fingerprint}."
+                    ),
                     "Please contact your system administrator.",
                     &format!("Add correct host key in {add_to} to get rid of this message."),
                     &format!(
@@ -193,6 +195,11 @@ impl KnownHosts {
                         key_type_label(&e.key_type),
                         e.file.display(),
                         e.line
+                    ),
+                    "  remove with:",
+                    &format!(
+                        "  ssh-keygen -f \"{}\" -R \"{host}\"",
+                        e.file.display()
                     ),
                     &format!(
                         "Host key for {host} has changed and you have requested strict checking."

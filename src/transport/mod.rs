@@ -33,6 +33,11 @@ pub trait Connection: Send + Sync {
     /// Runs `cmd` with the remote user's shell (`sh -c` semantics), feeding
     /// `stdin` and then closing it. Each call uses its own channel.
     async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError>;
+    /// Runs `cmd` with a terminal (as `raw` does in Ansible): stdout and
+    /// stderr arrive merged with `\r\n` line ends.
+    async fn exec_tty(&self, cmd: &str) -> Result<ExecOutput, TransportError> {
+        self.exec(cmd, None).await
+    }
     /// Closes the connection; later `exec` calls fail.
     async fn close(&self);
 }

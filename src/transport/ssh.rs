@@ -161,32 +161,16 @@ impl SshConnection {
 #[async_trait::async_trait]
 impl Connection for SshConnection {
     async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
-        let permit = self
-            .channels
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| self.closed(None))?;
-        let channel = self.open_channel().await?;
-        let (mut reader, writer) = channel.split();
-        let mut guard = ChannelGuard {
-            writer: Some(writer),
-            permit: Some(permit),
-        };
-        let outcome = match guard.writer.as_ref() {
-            Some(w) => run(&mut reader, w, cmd, stdin).await,
-            None => Err(RunError::Ended),
-        };
-        guard.close().await;
-        match outcome {
-            Ok(out) => Ok(out),
-            Err(RunError::Ssh(e)) => Err(self.lost(&e)),
-            Err(RunError::Ended) => Err(self.closed(None)),
-            Err(RunError::Refused) => Err(TransportError::Protocol(format!(
-                "the server refused to run the command on {}",
-                self.host
-            ))),
-        }
+        self.exec_on_channel(cmd, stdin, false).await
+    }
+
+    async fn exec_tty(&self, cmd: &str) -> Result<ExecOutput, TransportError> {
+        let mut out = self.exec_on_channel(cmd, None, true).await?;
+        // OpenSSH's client says this when a command on a shared (multiplexed)
+        // connection ends with a terminal; Ansible's raw results carry it.
+        out.stderr
+            .extend_from_slice(format!("Shared connection to {} closed.\r\n", self.host).as_bytes());
+        Ok(out)
     }
 
     async fn close(&self) {
@@ -200,6 +184,43 @@ impl Connection for SshConnection {
             .handle
             .disconnect(Disconnect::ByApplication, "", "en")
             .await;
+    }
+}
+
+impl SshConnection {
+    /// Runs one command on its own channel, with a terminal when `tty`.
+    async fn exec_on_channel(
+        &self,
+        cmd: &str,
+        stdin: Option<&[u8]>,
+        tty: bool,
+    ) -> Result<ExecOutput, TransportError> {
+        let permit = self
+            .channels
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| self.closed(None))?;
+        let channel = self.open_channel().await?;
+        let (mut reader, writer) = channel.split();
+        let mut guard = ChannelGuard {
+            writer: Some(writer),
+            permit: Some(permit),
+        };
+        let outcome = match guard.writer.as_ref() {
+            Some(w) => run(&mut reader, w, cmd, stdin, tty).await,
+            None => Err(RunError::Ended),
+        };
+        guard.close().await;
+        match outcome {
+            Ok(out) => Ok(out),
+            Err(RunError::Ssh(e)) => Err(self.lost(&e)),
+            Err(RunError::Ended) => Err(self.closed(None)),
+            Err(RunError::Refused) => Err(TransportError::Protocol(format!(
+                "the server refused to run the command on {}",
+                self.host
+            ))),
+        }
     }
 }
 
@@ -253,7 +274,14 @@ async fn run(
     writer: &ChannelWriteHalf<client::Msg>,
     cmd: &str,
     stdin: Option<&[u8]>,
+    tty: bool,
 ) -> Result<ExecOutput, RunError> {
+    if tty {
+        writer
+            .request_pty(false, "xterm", 80, 24, 0, 0, &[])
+            .await
+            .map_err(RunError::Ssh)?;
+    }
     writer.exec(true, cmd).await.map_err(RunError::Ssh)?;
     let feed = async {
         if let Some(data) = stdin {

@@ -56,12 +56,11 @@ fn unquoted_colon(line: &str) -> Option<usize> {
         return None;
     }
     let value = VALUE.as_ref()?.captures(line)?.name("value")?;
-    let fragment = match FULLY_QUOTED.as_ref()?.is_match(value.as_str()) {
-        // A value that is entirely one quoted string cannot hold the problem.
-        true => return None,
-        false => value.as_str(),
-    };
-    let bytes = fragment.as_bytes();
+    // A value that is entirely one quoted string cannot hold the problem.
+    if FULLY_QUOTED.as_ref()?.is_match(value.as_str()) {
+        return None;
+    }
+    let bytes = value.as_str().as_bytes();
     let pos = bytes
         .iter()
         .enumerate()

@@ -14,6 +14,11 @@
 //! at 255).
 
 use super::error::{Fault, YamlError, YamlWarning};
+use super::libyaml::{
+    Pads, ScanContext, check_anchor_name, check_printable, check_version, explicit_key_before,
+    repair_indentation, repair_tab_after_colon,
+};
+use super::locate::{Locator, to_u32};
 use super::merge::{self, Key};
 use super::node::{Node, NodeKind, ScalarStyle, Tag};
 use super::resolve::{self, Implicit};
@@ -36,8 +41,8 @@ pub struct Loaded {
 const MAX_DEPTH: usize = 1000;
 /// Aliases are expanded into copies; this bounds "billion laughs" input.
 const MAX_ALIAS_NODES: usize = 5_000_000;
-/// Reparsing after each repair of the text is bounded by this much text.
-const MAX_REPARSE_BYTES: usize = 256 * 1024 * 1024;
+/// Reparsing after repairs of the text is bounded by this much text.
+const MAX_REPARSE_BYTES: usize = 16 * 1024 * 1024;
 
 const YAML_TAG: &str = "tag:yaml.org,2002:";
 
@@ -56,6 +61,7 @@ pub fn load_str(src: &str, file: &str) -> Result<Loaded, YamlError> {
             Ok(loaded) => return Ok(loaded),
             Err(Failure::Fault(f)) => return Err(YamlError::at(body, f.span, f.message)),
             Err(Failure::Scan(e, context)) => {
+                // Each repair costs a new parse (and copy) of the text.
                 reparsed += text.len();
                 if reparsed <= MAX_REPARSE_BYTES {
                     let fixed = repair_tab_after_colon(&text, &e)
@@ -69,16 +75,6 @@ pub fn load_str(src: &str, file: &str) -> Result<Loaded, YamlError> {
             }
         }
     }
-}
-
-/// Spaces inserted at the start of lines (1-based) by
-/// [`repair_indentation`], subtracted again from every reported column.
-type Pads = HashMap<usize, usize>;
-
-/// Where the builder stood when the parser failed.
-struct ScanContext {
-    /// Column (0-based) of the innermost block collection.
-    block_indent: Option<usize>,
 }
 
 /// Reads and loads a file; an unreadable file is a `YamlError` naming it.
@@ -143,10 +139,6 @@ fn compose(text: &str, file: &str, pads: &Pads) -> Result<Loaded, Failure> {
     })
 }
 
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 fn marker_span(file: &Arc<str>, m: &Marker, pads: &Pads) -> Span {
     let line = m.line().max(1);
     let pad = pads.get(&line).copied().unwrap_or(0);
@@ -155,168 +147,6 @@ fn marker_span(file: &Arc<str>, m: &Marker, pads: &Pads) -> Span {
         to_u32(line),
         to_u32(m.col().saturating_sub(pad) + 1),
     )
-}
-
-/// PyYAML's reader refuses non-printable characters before parsing.
-fn check_printable(src: &str, file: &str) -> Result<(), Fault> {
-    let (mut line, mut col) = (1usize, 1usize);
-    for c in src.chars() {
-        let ok = matches!(c,
-            '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
-            | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
-        if !ok {
-            let kind = if (c as u32) < 0xa0 {
-                "control"
-            } else {
-                "special"
-            };
-            return Err(Fault::new(
-                &Span::new(file, to_u32(line), to_u32(col)),
-                format!(
-                    "unacceptable character #x{:04x}: {kind} characters are not allowed",
-                    c as u32
-                ),
-            ));
-        }
-        if c == '\n' {
-            line += 1;
-            col = 1;
-        } else {
-            col += 1;
-        }
-    }
-    Ok(())
-}
-
-/// libyaml only reads YAML 1.x documents (`%YAML 1.2` is accepted).
-fn check_version(src: &str, file: &str) -> Result<(), Fault> {
-    for (n, line) in src.lines().enumerate() {
-        let Some(rest) = line.strip_prefix("%YAML") else {
-            continue;
-        };
-        let version = rest.split_whitespace().next().unwrap_or("");
-        if version.split('.').next() != Some("1") {
-            return Err(Fault::new(
-                &Span::new(file, to_u32(n + 1), 1),
-                format!(
-                    "found incompatible YAML document (version {version}; only 1.x is supported)"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// libyaml accepts `key:<TAB>value`; saphyr-parser does not. A tab that
-/// separates `:` from the value is not content, so turning it into a space
-/// changes no value and no position.
-fn repair_tab_after_colon(text: &str, e: &ScanError) -> Option<String> {
-    if e.info() != "':' must be followed by a valid YAML whitespace" {
-        return None;
-    }
-    let at = Locator::new(text).byte(e.marker().index());
-    let before = text.get(..at)?;
-    let colon_end = before.trim_end_matches('\t').len();
-    if colon_end == before.len() || !before[..colon_end].ends_with(':') {
-        return None;
-    }
-    let mut fixed = text.to_string();
-    fixed.replace_range(colon_end..colon_end + 1, " ");
-    Some(fixed)
-}
-
-/// libyaml does not check the indentation of flow collections and of the
-/// continuation lines of quoted scalars; saphyr-parser wants them indented
-/// past the enclosing block collection (YAML 1.2). Leading spaces there are
-/// not content, so the lines are indented just enough and parsed again
-/// (the inserted spaces are remembered so that columns stay the user's).
-fn repair_indentation(
-    text: &str,
-    e: &ScanError,
-    context: &ScanContext,
-    pads: &mut Pads,
-) -> Option<String> {
-    let target = context.block_indent? + 1;
-    let at = Locator::new(text).byte(e.marker().index());
-    let line_of = |byte: usize| text.get(..byte).map_or(1, |t| t.matches('\n').count() + 1);
-    let (first, last) = match e.info() {
-        "invalid indentation in quoted scalar" => {
-            let end = quoted_end(text, at)?;
-            (line_of(at) + 1, line_of(end))
-        }
-        // saphyr raises these only inside flow collections (it may have
-        // read ahead of the events the builder has seen, so the builder's
-        // own idea of being in a flow collection can lag behind).
-        "invalid indentation" | "invalid indentation in flow construct" => {
-            let end = flow_end(text, at)?;
-            (line_of(at), line_of(end))
-        }
-        _ => return None,
-    };
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut changed = false;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let n = i + 1;
-        if (first..=last).contains(&n) && !line.trim().is_empty() {
-            let indent = line.chars().take_while(|c| matches!(c, ' ' | '\t')).count();
-            if indent < target {
-                let pad = target - indent;
-                out.extend(std::iter::repeat_n(' ', pad));
-                *pads.entry(n).or_default() += pad;
-                changed = true;
-            }
-        }
-        out.push_str(line);
-    }
-    changed.then_some(out)
-}
-
-/// Byte offset of the closing quote of the quoted scalar opening at `start`.
-fn quoted_end(text: &str, start: usize) -> Option<usize> {
-    let rest = text.get(start..)?;
-    let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
-    let mut chars = rest.char_indices().skip(1);
-    while let Some((i, c)) = chars.next() {
-        if quote == '"' && c == '\\' {
-            chars.next();
-        } else if c == quote {
-            if quote == '\'' && rest[i + 1..].starts_with('\'') {
-                chars.next();
-            } else {
-                return Some(start + i);
-            }
-        }
-    }
-    None
-}
-
-/// Byte offset of the bracket closing the flow collection that `from` is
-/// inside of (quoted scalars and comments skipped).
-fn flow_end(text: &str, from: usize) -> Option<usize> {
-    let rest = text.get(from..)?;
-    let mut depth = 0usize;
-    let mut prev = ' ';
-    let mut i = 0;
-    while let Some(c) = rest[i..].chars().next() {
-        let starts_token = prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':');
-        match c {
-            '"' | '\'' if starts_token => {
-                i = quoted_end(text, from + i)? - from;
-            }
-            '#' if prev.is_whitespace() => {
-                i += rest[i..].find('\n').unwrap_or(rest.len() - i);
-                prev = '\n';
-                continue;
-            }
-            '[' | '{' => depth += 1,
-            ']' | '}' if depth == 0 => return Some(from + i),
-            ']' | '}' => depth -= 1,
-            _ => {}
-        }
-        prev = c;
-        i += c.len_utf8();
-    }
-    None
 }
 
 fn scan_error(text: &str, body: &str, file: &str, e: &ScanError, pads: &Pads) -> YamlError {
@@ -346,47 +176,6 @@ fn name_prefix(text: &str) -> &str {
         .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
         .unwrap_or(text.len());
     &text[..end]
-}
-
-/// Maps saphyr's character indexes to byte offsets. Lookups come in source
-/// order, so a forward-moving cursor keeps this linear.
-struct Locator<'s> {
-    src: &'s str,
-    ascii: bool,
-    chars: usize,
-    bytes: usize,
-}
-
-impl<'s> Locator<'s> {
-    fn new(src: &'s str) -> Self {
-        Locator {
-            src,
-            ascii: src.is_ascii(),
-            chars: 0,
-            bytes: 0,
-        }
-    }
-
-    fn byte(&mut self, char_index: usize) -> usize {
-        if self.ascii {
-            return char_index.min(self.src.len());
-        }
-        if char_index < self.chars {
-            self.chars = 0;
-            self.bytes = 0;
-        }
-        let mut rest = self.src[self.bytes..].chars();
-        while self.chars < char_index {
-            match rest.next() {
-                Some(c) => {
-                    self.bytes += c.len_utf8();
-                    self.chars += 1;
-                }
-                None => break,
-            }
-        }
-        self.bytes
-    }
 }
 
 /// A collection whose events are still arriving.
@@ -936,26 +725,6 @@ fn pairs_of(tag: &str, items: Vec<Node>) -> Result<Vec<Node>, Fault> {
         .collect()
 }
 
-/// libyaml allows only ASCII letters, digits, `-` and `_` in anchor names;
-/// YAML 1.2 allows more, so `&name:` would silently mean something else
-/// than in Ansible (an anchored empty key). Refuse such names.
-fn check_anchor_name(name: &str, sigil: char, span: &Span) -> Result<(), Fault> {
-    if !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Ok(());
-    }
-    Err(Fault::new(
-        span,
-        format!(
-            "invalid anchor name '{sigil}{name}': anchor and alias names may only contain \
-             ASCII letters, digits, '-' and '_' (put a space before a ':' that follows one)"
-        ),
-    ))
-}
-
 /// The anchor name in the node properties at the start of `text`
 /// (`&name`, possibly after a tag: `!!str &name`).
 fn anchor_name(text: &str) -> Option<&str> {
@@ -982,24 +751,6 @@ fn anchor_name(text: &str) -> Option<&str> {
         }
     }
     None
-}
-
-/// Whether the text before an empty key ends with the `?` indicator (on the
-/// same line or a previous one, comments and blank lines skipped).
-fn explicit_key_before(before: &str) -> bool {
-    for line in before.rsplit('\n') {
-        let code = match line.find(" #").or_else(|| line.find("\t#")) {
-            Some(i) => &line[..i],
-            None if line.trim_start().starts_with('#') => "",
-            None => line,
-        };
-        let code = code.trim_end();
-        if code.is_empty() {
-            continue;
-        }
-        return code.ends_with('?');
-    }
-    false
 }
 
 fn node_count(node: &Node) -> usize {

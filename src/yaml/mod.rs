@@ -4,7 +4,9 @@
 
 mod error;
 mod hint;
+mod libyaml;
 mod loader;
+mod locate;
 mod merge;
 mod node;
 mod resolve;

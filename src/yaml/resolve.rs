@@ -28,37 +28,33 @@ pub(crate) enum Implicit {
     Str,
 }
 
-static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
+static FLOAT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
     )
 });
 
-static INT: LazyLock<Regex> = LazyLock::new(|| {
+static INT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
     )
 });
 
-static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
+static TIMESTAMP: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9]{2})?))?)$",
     )
 });
 
 /// The patterns are constants, so a failure to compile is a programming
-/// error caught by the tests; falling back to a never-matching pattern keeps
-/// the loader panic-free all the same.
-fn compile(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|_| never_matches())
+/// error caught by the tests; `None` (never matching) keeps the loader
+/// panic-free all the same.
+fn compile(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
 }
 
-fn never_matches() -> Regex {
-    // `[^\s\S]` cannot match any character.
-    match Regex::new(r"[^\s\S]") {
-        Ok(r) => r,
-        Err(_) => never_matches(),
-    }
+fn is_match(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
+    re.as_ref().is_some_and(|re| re.is_match(text))
 }
 
 const BOOLS: [&str; 18] = [
@@ -81,10 +77,10 @@ pub(crate) fn implicit_tag(text: &str) -> Implicit {
         return Implicit::Bool;
     }
     let numeric_start = first.is_ascii_digit() || matches!(first, '-' | '+' | '.');
-    if numeric_start && FLOAT.is_match(text) {
+    if numeric_start && is_match(&FLOAT, text) {
         return Implicit::Float;
     }
-    if numeric_start && first != '.' && INT.is_match(text) {
+    if numeric_start && first != '.' && is_match(&INT, text) {
         return Implicit::Int;
     }
     match text {
@@ -93,7 +89,7 @@ pub(crate) fn implicit_tag(text: &str) -> Implicit {
         "=" => return Implicit::Value,
         _ => {}
     }
-    if first.is_ascii_digit() && TIMESTAMP.is_match(text) {
+    if first.is_ascii_digit() && is_match(&TIMESTAMP, text) {
         return Implicit::Timestamp;
     }
     Implicit::Str
@@ -309,9 +305,9 @@ mod tests {
     #[test]
     fn patterns_compile() {
         // A broken pattern would silently never match; make sure they are real.
-        assert!(FLOAT.is_match("1.5"));
-        assert!(INT.is_match("0x1F"));
-        assert!(TIMESTAMP.is_match("2001-12-14"));
+        assert!(is_match(&FLOAT, "1.5"));
+        assert!(is_match(&INT, "0x1F"));
+        assert!(is_match(&TIMESTAMP, "2001-12-14"));
     }
 
     #[test]

@@ -49,6 +49,8 @@ for case in "${cases[@]}"; do
         [ -z "$src" ] && continue
         args+=(-i "$src")
     done <"$dir/sources"
+    # ansible-playbook takes only the sources (its playbook dir is its own).
+    iargs=("${args[@]}")
     if [ -f "$dir/playbook_dir" ]; then
         args+=(--playbook-dir "$(head -n1 "$dir/playbook_dir")")
     fi
@@ -83,7 +85,7 @@ for case in "${cases[@]}"; do
     done
     # Host patterns and magic variables, through ansible-playbook.
     playbook=${oracle%/*}/ansible-playbook
-    if ! (cd "$dir" && python3 - "$playbook" "$scratch" "${args[@]}" <<'EOF'
+    if ! (cd "$dir" && python3 - "$playbook" "$scratch" "${iargs[@]}" <<'EOF'
 import json, os, re, subprocess, sys
 
 playbook, scratch, args = sys.argv[1], sys.argv[2], sys.argv[3:]

@@ -20,6 +20,7 @@ pub struct Header {
     pub hosts: usize,
     pub down: Vec<String>,
     pub badkey: Vec<String>,
+    pub nokey: Vec<String>,
     pub groups: BTreeMap<String, Vec<String>>,
     pub args: Vec<String>,
 }
@@ -49,6 +50,7 @@ impl Header {
                 "hosts" => h.hosts = v.parse().expect("hosts: N"),
                 "down" => h.down = list(),
                 "badkey" => h.badkey = list(),
+                "nokey" => h.nokey = list(),
                 "groups" => {
                     for g in v.split_whitespace() {
                         let (name, members) = g.split_once('=').expect("groups: g=h1,h2");
@@ -130,6 +132,9 @@ impl Fleet {
         // The controller's known_hosts: one line per host, or a wrong key.
         let mut known = String::new();
         for (name, h) in names.iter().zip(&hosts) {
+            if header.nokey.contains(name) {
+                continue;
+            }
             if header.badkey.contains(name) {
                 let other = root.path().join(format!("other-key-{name}"));
                 sshd::keygen(&other, "other");

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+//! Where saphyr-parser (YAML 1.2) and libyaml (YAML 1.1, what PyYAML and so
+//! Ansible use) disagree on what is valid, the libyaml reading wins. Some
+//! checks run before or during parsing; some invalid-looking text is
+//! repaired and parsed again, with positions kept as the user wrote them.
+
+use super::error::Fault;
+use super::locate::{Locator, to_u32};
+use crate::span::Span;
+use saphyr_parser::ScanError;
+use std::collections::HashMap;
+
+/// Spaces inserted at the start of lines (1-based) by
+/// [`repair_indentation`], subtracted again from every reported column.
+pub(super) type Pads = HashMap<usize, usize>;
+
+/// Where the builder stood when the parser failed.
+pub(super) struct ScanContext {
+    /// Column (0-based) of the innermost block collection.
+    pub block_indent: Option<usize>,
+}
+
+/// PyYAML's reader refuses non-printable characters before parsing.
+pub(super) fn check_printable(src: &str, file: &str) -> Result<(), Fault> {
+    let (mut line, mut col) = (1usize, 1usize);
+    for c in src.chars() {
+        let ok = matches!(c,
+            '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
+            | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
+        if !ok {
+            let kind = if (c as u32) < 0xa0 {
+                "control"
+            } else {
+                "special"
+            };
+            return Err(Fault::new(
+                &Span::new(file, to_u32(line), to_u32(col)),
+                format!(
+                    "unacceptable character #x{:04x}: {kind} characters are not allowed",
+                    c as u32
+                ),
+            ));
+        }
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    Ok(())
+}
+
+/// libyaml only reads YAML 1.x documents (`%YAML 1.2` is accepted).
+pub(super) fn check_version(src: &str, file: &str) -> Result<(), Fault> {
+    for (n, line) in src.lines().enumerate() {
+        let Some(rest) = line.strip_prefix("%YAML") else {
+            continue;
+        };
+        let version = rest.split_whitespace().next().unwrap_or("");
+        if version.split('.').next() != Some("1") {
+            return Err(Fault::new(
+                &Span::new(file, to_u32(n + 1), 1),
+                format!(
+                    "found incompatible YAML document (version {version}; only 1.x is supported)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// libyaml accepts `key:<TAB>value`; saphyr-parser does not. A tab that
+/// separates `:` from the value is not content, so turning it into a space
+/// changes no value and no position.
+pub(super) fn repair_tab_after_colon(text: &str, e: &ScanError) -> Option<String> {
+    if e.info() != "':' must be followed by a valid YAML whitespace" {
+        return None;
+    }
+    let at = Locator::new(text).byte(e.marker().index());
+    let before = text.get(..at)?;
+    let colon_end = before.trim_end_matches('\t').len();
+    if colon_end == before.len() || !before[..colon_end].ends_with(':') {
+        return None;
+    }
+    let mut fixed = text.to_string();
+    fixed.replace_range(colon_end..colon_end + 1, " ");
+    Some(fixed)
+}
+
+/// libyaml does not check the indentation of flow collections and of the
+/// continuation lines of quoted scalars; saphyr-parser wants them indented
+/// past the enclosing block collection (YAML 1.2). Leading spaces there are
+/// not content, so the lines are indented just enough and parsed again
+/// (the inserted spaces are remembered so that columns stay the user's).
+pub(super) fn repair_indentation(
+    text: &str,
+    e: &ScanError,
+    context: &ScanContext,
+    pads: &mut Pads,
+) -> Option<String> {
+    let target = context.block_indent? + 1;
+    let at = Locator::new(text).byte(e.marker().index());
+    let line_of = |byte: usize| text.get(..byte).map_or(1, |t| t.matches('\n').count() + 1);
+    let (first, last) = match e.info() {
+        "invalid indentation in quoted scalar" => {
+            let end = quoted_end(text, at)?;
+            (line_of(at) + 1, line_of(end))
+        }
+        // saphyr raises these only inside flow collections (it may have
+        // read ahead of the events the builder has seen, so the builder's
+        // own idea of being in a flow collection can lag behind).
+        "invalid indentation" | "invalid indentation in flow construct" => {
+            let end = flow_end(text, at)?;
+            (line_of(at), line_of(end))
+        }
+        _ => return None,
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let n = i + 1;
+        if (first..=last).contains(&n) && !line.trim().is_empty() {
+            let indent = line.chars().take_while(|c| matches!(c, ' ' | '\t')).count();
+            if indent < target {
+                let pad = target - indent;
+                out.extend(std::iter::repeat_n(' ', pad));
+                *pads.entry(n).or_default() += pad;
+                changed = true;
+            }
+        }
+        out.push_str(line);
+    }
+    changed.then_some(out)
+}
+
+/// Byte offset of the closing quote of the quoted scalar opening at `start`.
+pub(super) fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let rest = text.get(start..)?;
+    let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let mut chars = rest.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        if quote == '"' && c == '\\' {
+            chars.next();
+        } else if c == quote {
+            if quote == '\'' && rest[i + 1..].starts_with('\'') {
+                chars.next();
+            } else {
+                return Some(start + i);
+            }
+        }
+    }
+    None
+}
+
+/// Byte offset of the bracket closing the flow collection that `from` is
+/// inside of (quoted scalars and comments skipped).
+pub(super) fn flow_end(text: &str, from: usize) -> Option<usize> {
+    let rest = text.get(from..)?;
+    let mut depth = 0usize;
+    let mut prev = ' ';
+    let mut i = 0;
+    while let Some(c) = rest[i..].chars().next() {
+        let starts_token = prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':');
+        match c {
+            '"' | '\'' if starts_token => {
+                i = quoted_end(text, from + i)? - from;
+            }
+            '#' if prev.is_whitespace() => {
+                i += rest[i..].find('\n').unwrap_or(rest.len() - i);
+                prev = '\n';
+                continue;
+            }
+            '[' | '{' => depth += 1,
+            ']' | '}' if depth == 0 => return Some(from + i),
+            ']' | '}' => depth -= 1,
+            _ => {}
+        }
+        prev = c;
+        i += c.len_utf8();
+    }
+    None
+}
+
+/// libyaml allows only ASCII letters, digits, `-` and `_` in anchor names;
+/// YAML 1.2 allows more, so `&name:` would silently mean something else
+/// than in Ansible (an anchored empty key). Refuse such names.
+pub(super) fn check_anchor_name(name: &str, sigil: char, span: &Span) -> Result<(), Fault> {
+    if !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(());
+    }
+    Err(Fault::new(
+        span,
+        format!(
+            "invalid anchor name '{sigil}{name}': anchor and alias names may only contain \
+             ASCII letters, digits, '-' and '_' (put a space before a ':' that follows one)"
+        ),
+    ))
+}
+
+/// Whether the text before an empty key ends with the `?` indicator (on the
+/// same line or a previous one, comments and blank lines skipped).
+pub(super) fn explicit_key_before(before: &str) -> bool {
+    for line in before.rsplit('\n') {
+        let code = match line.find(" #").or_else(|| line.find("\t#")) {
+            Some(i) => &line[..i],
+            None if line.trim_start().starts_with('#') => "",
+            None => line,
+        };
+        let code = code.trim_end();
+        if code.is_empty() {
+            continue;
+        }
+        return code.ends_with('?');
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_and_flow_ends() {
+        let t = r#"a: "x\"y" b"#;
+        assert_eq!(quoted_end(t, 3), Some(8));
+        assert_eq!(quoted_end("'it''s' x", 0), Some(6));
+        assert_eq!(quoted_end("\"open", 0), None);
+        let t = "[1, \"]\", [2], # ]\n 3] tail";
+        assert_eq!(flow_end(t, 1), Some(t.find("3]").unwrap_or(0) + 1));
+    }
+
+    #[test]
+    fn explicit_key_detection() {
+        assert!(explicit_key_before("?\n"));
+        assert!(explicit_key_before("- ? # c\n  "));
+        assert!(explicit_key_before("{? "));
+        assert!(!explicit_key_before("a: 1\n"));
+        assert!(!explicit_key_before(""));
+    }
+
+    #[test]
+    fn anchor_names_follow_libyaml() {
+        let sp = Span::new("t.yml", 1, 1);
+        assert!(check_anchor_name("a-b_9", '&', &sp).is_ok());
+        assert!(check_anchor_name("a:", '&', &sp).is_err());
+        assert!(check_anchor_name("é", '*', &sp).is_err());
+    }
+
+    #[test]
+    fn version_and_printable_checks() {
+        assert!(check_version("%YAML 1.2\n--- a", "t").is_ok());
+        assert_eq!(
+            check_version("# c\n%YAML 2.0\n--- a", "t").map_err(|f| f.span.line),
+            Err(2)
+        );
+        assert!(check_printable("tab\tok\r\n\u{85}é😀", "t").is_ok());
+        let f = check_printable("ok\nx\u{7f}", "t").err();
+        assert_eq!(f.map(|f| (f.span.line, f.span.col)), Some((2, 2)));
+    }
+}
