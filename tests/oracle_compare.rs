@@ -187,9 +187,19 @@ fn order(events: &mut [Json], hosts: &[String]) {
     }
 }
 
+/// Where the goldens are: the committed ones, or a live recording made in
+/// the same CI run (`KILN_GOLDEN_DIR`, written by `tests/oracle/record.sh --out`).
+fn golden_dir() -> PathBuf {
+    match std::env::var_os("KILN_GOLDEN_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => repo().join("tests/golden"),
+    }
+}
+
 fn compare(stem: &str) {
+    let path = golden_dir().join(format!("{stem}.json"));
     let golden: Json = serde_json::from_str(
-        &std::fs::read_to_string(repo().join(format!("tests/golden/{stem}.json"))).expect("golden"),
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
     .expect("golden json");
     let playbook = repo().join(format!("tests/playbooks/{stem}.yml"));

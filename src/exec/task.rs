@@ -8,7 +8,7 @@ use crate::output::{Event, Status};
 use crate::playbook::{Loop, Task};
 use crate::template::value_to_json;
 use crate::vars::{Layer, Scope, VarValue, layer_from_nodes};
-use crate::yaml::{Node, NodeKind};
+use crate::yaml::Node;
 use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;
 

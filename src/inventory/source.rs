@@ -220,16 +220,19 @@ impl Inventory {
                 Err(e) => yaml_err = Some(e),
             }
         }
+        let Some(yaml_err) = yaml_err else {
+            // INI is the only candidate: a failure ends the load, so there
+            // is nothing to roll back.
+            return parse_ini(self, data, shown);
+        };
         let mut trial = self.clone();
         match parse_ini(&mut trial, data, shown) {
             Ok(()) => {
                 *self = trial;
                 Ok(())
             }
-            Err(ini_err) => match yaml_err {
-                Some(y) if yaml_ext || yaml_shaped => Err(y),
-                _ => Err(ini_err),
-            },
+            Err(_) if yaml_ext || yaml_shaped => Err(yaml_err),
+            Err(ini_err) => Err(ini_err),
         }
     }
 

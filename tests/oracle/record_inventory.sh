@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Records what ansible-inventory (the oracle, ansible-core 2.21) makes of each
-# case under tests/inventory_corpus/: expected.json (--list) and
-# expected_export.json (--list --export).
+# case under tests/inventory_corpus/: expected.json (--list),
+# expected_export.json (--list --export), expected_graph.txt (--graph),
+# expected_magic.json and, for cases with patterns, expected_patterns.json.
 #
 # A case directory holds the inventory files and:
 #   sources        one inventory source per line (a path relative to the case
@@ -83,6 +84,11 @@ for case in "${cases[@]}"; do
             [ "$mode" = list ] && rm -f "$dir/oracle_warnings.txt"
         fi
     done
+    # The group tree (--graph).
+    if ! (cd "$dir" && "$oracle" "${args[@]}" --graph >"$dir/expected_graph.txt" 2>/dev/null); then
+        echo "FAIL $case (graph)" >&2
+        failed=1
+    fi
     # Host patterns and magic variables, through ansible-playbook.
     playbook=${oracle%/*}/ansible-playbook
     if ! (cd "$dir" && python3 - "$playbook" "$scratch" "${iargs[@]}" <<'EOF'
