@@ -241,3 +241,36 @@ fn magic_vars_match_ansible() {
         failures.join("\n")
     );
 }
+
+/// `ansible-inventory --graph`: the group tree with direct hosts.
+#[test]
+fn graph_matches_ansible() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for dir in case_dirs() {
+        let Ok(want) = std::fs::read_to_string(dir.join("expected_graph.txt")) else {
+            continue;
+        };
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match load_case(&dir) {
+            Ok((inv, _)) => {
+                checked += 1;
+                let got = inv.to_graph("all").unwrap_or_default();
+                if got.trim_end() != want.trim_end() {
+                    failures.push(format!("{name}:\nkiln:\n{got}\nansible:\n{want}"));
+                }
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(checked >= 20, "only {checked} cases checked");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -8,9 +8,9 @@ mod support;
 
 use kiln::engine::{self, Request};
 use kiln::exec::RunOptions;
-use kiln::output::{Bus, Event, Recorder, Status};
+use kiln::output::{Bus, DefaultText, Event, Recorder, Status};
 use regex::Regex;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use support::fleet::{Fleet, Header};
@@ -35,7 +35,10 @@ impl Masks {
         t = delta.replace_all(&t, "${1}<DELTA>").into_owned();
         // kiln reads the controller's ~/.ssh/known_hosts; the oracle passed
         // the same file to ssh as <ROOT>/known_hosts.
-        t = t.replace(&format!("{}/home/.ssh/known_hosts", self.root), "<ROOT>/known_hosts");
+        t = t.replace(
+            &format!("{}/home/.ssh/known_hosts", self.root),
+            "<ROOT>/known_hosts",
+        );
         t = t.replace(&self.root, "<ROOT>");
         t = t.replace(&self.playbooks, "<PLAYBOOKS>");
         for a in &self.addrs {
@@ -74,7 +77,8 @@ impl Masks {
 fn strip(r: &mut Json) {
     if let Json::Object(m) = r {
         m.retain(|k, _| {
-            !matches!(k.as_str(), "start" | "end" | "delta" | "invocation") && !k.starts_with("_ansible_")
+            !matches!(k.as_str(), "start" | "end" | "delta" | "invocation")
+                && !k.starts_with("_ansible_")
         });
         if let Some(Json::Array(items)) = m.get_mut("results") {
             for i in items {
@@ -96,7 +100,79 @@ fn status_name(s: Status) -> &'static str {
 
 /// Runs `playbook` with kiln in-process and returns (rc, events, recap) in
 /// the golden's shape.
-fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>, Json) {
+/// A writer into shared memory, to capture the default output in-process.
+#[derive(Clone, Default)]
+struct Buffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(b);
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// record.py's `order_stdout`: inside each TASK block, the per-host chunks
+/// (a host line with what follows it, and the `[ERROR]`/`[WARNING]` text
+/// printed just before it) are stably sorted by host order.
+fn order_stdout(text: &str, hosts: &[String]) -> String {
+    let header = Regex::new(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[)").unwrap();
+    let chunk_start =
+        Regex::new(r"^(ok|changed|fatal|failed|skipping|included|ignored): \[([^\]]+)\]").unwrap();
+    let preamble = Regex::new(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]").unwrap();
+    let rank = |h: &str| hosts.iter().position(|x| x == h).unwrap_or(usize::MAX);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        out.push(lines[i]);
+        if !lines[i].starts_with("TASK [") {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < lines.len() && !header.is_match(lines[j]) {
+            j += 1;
+        }
+        let mut body: Vec<&str> = lines[i + 1..j].to_vec();
+        let mut tail = Vec::new();
+        while body.last() == Some(&"") {
+            tail.insert(0, body.pop().unwrap_or_default());
+        }
+        let mut prefix = Vec::new();
+        let mut chunks: Vec<(usize, Vec<&str>)> = Vec::new();
+        let mut pending: Vec<&str> = Vec::new();
+        for line in body {
+            if let Some(m) = chunk_start.captures(line) {
+                let host = m[2].split(' ').next().unwrap_or_default().to_string();
+                let mut c = std::mem::take(&mut pending);
+                c.push(line);
+                chunks.push((rank(&host), c));
+            } else if preamble.is_match(line) || !pending.is_empty() {
+                pending.push(line);
+            } else if let Some(last) = chunks.last_mut() {
+                last.1.push(line);
+            } else {
+                prefix.push(line);
+            }
+        }
+        chunks.sort_by_key(|c| c.0);
+        out.extend(prefix);
+        for (_, c) in chunks {
+            out.extend(c);
+        }
+        out.extend(pending);
+        out.extend(tail);
+        i = j;
+    }
+    out.join("\n")
+}
+
+fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>, Json, String) {
     let mut opts = RunOptions {
         home: fleet.home.clone(),
         forks: 10,
@@ -125,6 +201,8 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
     let bus = Arc::new(Bus::new());
     let rec = Recorder::default();
     bus.add(Box::new(rec.clone()));
+    let text = Buffer::default();
+    bus.add(Box::new(DefaultText::new(text.clone(), 0)));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let outcome = rt.block_on(engine::run(prepared, bus));
     let mut play = String::new();
@@ -167,12 +245,18 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
         .iter()
         .map(|(h, s)| (h.clone(), serde_json::to_value(s).expect("stats")))
         .collect();
-    (outcome.exit_code, events, Json::Object(recap))
+    let stdout = String::from_utf8_lossy(&text.0.lock().expect("buffer")).into_owned();
+    (outcome.exit_code, events, Json::Object(recap), stdout)
 }
 
 /// Stable sort of each run of same-task events by host order.
 fn order(events: &mut [Json], hosts: &[String]) {
-    let pos = |e: &Json| hosts.iter().position(|h| e["host"] == json!(h)).unwrap_or(usize::MAX);
+    let pos = |e: &Json| {
+        hosts
+            .iter()
+            .position(|h| e["host"] == json!(h))
+            .unwrap_or(usize::MAX)
+    };
     let mut start = 0;
     while start < events.len() {
         let mut end = start + 1;
@@ -208,10 +292,14 @@ fn compare(stem: &str) {
     let masks = Masks {
         root: fleet.root.path().display().to_string(),
         playbooks: repo().join("tests/playbooks").display().to_string(),
-        addrs: fleet.hosts.iter().map(|h| h.address().to_string()).collect(),
+        addrs: fleet
+            .hosts
+            .iter()
+            .map(|h| h.address().to_string())
+            .collect(),
         ports: fleet.hosts.iter().map(|h| h.port()).collect(),
     };
-    let (rc, mut events, recap) = run_kiln(&fleet, &header, &playbook);
+    let (rc, mut events, recap, stdout) = run_kiln(&fleet, &header, &playbook);
     for e in events.iter_mut() {
         let r = masks.result(&e["result"]);
         e["result"] = r;
@@ -237,7 +325,10 @@ fn compare(stem: &str) {
         problems.push(format!("exit code: kiln {rc}, ansible {}", golden["rc"]));
     }
     if recap != golden["recap"] {
-        problems.push(format!("recap:\n  kiln    {recap}\n  ansible {}", golden["recap"]));
+        problems.push(format!(
+            "recap:\n  kiln    {recap}\n  ansible {}",
+            golden["recap"]
+        ));
     }
     let n = events.len().max(want.len());
     for i in 0..n {
@@ -250,7 +341,26 @@ fn compare(stem: &str) {
             ));
         }
     }
-    assert!(problems.is_empty(), "{stem}: kiln differs from ansible-playbook 2.21:\n{}", problems.join("\n"));
+    let stdout = order_stdout(&masks.text(&stdout), &fleet.names);
+    let want_stdout = golden["stdout"].as_str().unwrap_or_default();
+    if stdout != want_stdout {
+        let (a, b): (Vec<&str>, Vec<&str>) =
+            (stdout.lines().collect(), want_stdout.lines().collect());
+        let first = (0..a.len().max(b.len()))
+            .find(|i| a.get(*i) != b.get(*i))
+            .unwrap_or(0);
+        problems.push(format!(
+            "stdout differs from line {}:\n  kiln    {:?}\n  ansible {:?}",
+            first + 1,
+            &a[first.min(a.len())..(first + 4).min(a.len())],
+            &b[first.min(b.len())..(first + 4).min(b.len())]
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "{stem}: kiln differs from ansible-playbook 2.21:\n{}",
+        problems.join("\n")
+    );
 }
 
 macro_rules! golden_tests {

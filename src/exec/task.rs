@@ -38,7 +38,10 @@ fn unreachable(e: &crate::transport::TransportError) -> Outcome {
     let mut r = Map::new();
     r.insert("changed".into(), json!(false));
     r.insert("unreachable".into(), json!(true));
-    r.insert("msg".into(), Json::String(format!("Task failed: {}", e.unreachable_msg())));
+    r.insert(
+        "msg".into(),
+        Json::String(format!("Task failed: {}", e.unreachable_msg())),
+    );
     Outcome {
         result: r,
         unreachable: true,
@@ -52,6 +55,7 @@ const NO_TRACEBACK: &str = "(traceback unavailable)";
 /// the event's status), also from each loop item.
 fn callback_view(r: &Map<String, Json>) -> Map<String, Json> {
     let mut v = r.clone();
+    v.retain(|k, _| !k.starts_with("_kiln_"));
     v.remove("failed");
     v.remove("skipped");
     if let Some(Json::Array(items)) = v.get_mut("results") {
@@ -68,7 +72,7 @@ fn callback_view(r: &Map<String, Json>) -> Map<String, Json> {
 /// What `register` stores: `failed` is always there.
 fn registered_view(r: &Map<String, Json>) -> Map<String, Json> {
     let mut v = r.clone();
-    v.retain(|k, _| !k.starts_with("_ansible_"));
+    v.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));
     if !v.contains_key("failed") {
         v.insert("failed".into(), json!(false));
     }
@@ -138,12 +142,17 @@ impl Runner {
             }
         }
         let mut result = result;
-        if matches!(status, Status::Failed | Status::Unreachable) && !result.contains_key("exception") {
+        if matches!(status, Status::Failed | Status::Unreachable)
+            && !result.contains_key("exception")
+        {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
         if let Some(reg) = &task.register {
             if !unreachable {
-                self.set_host_vars(host, [(reg.clone(), Json::Object(registered_view(&result)))]);
+                self.set_host_vars(
+                    host,
+                    [(reg.clone(), Json::Object(registered_view(&result)))],
+                );
             }
         }
         if status != Status::Failed && status != Status::Unreachable {
@@ -169,7 +178,11 @@ impl Runner {
             Status::Failed if ignored => {
                 s.ok += 1;
                 s.ignored += 1;
-                if result.get("changed").and_then(Json::as_bool).unwrap_or(false) {
+                if result
+                    .get("changed")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+                {
                     s.changed += 1;
                 }
             }
@@ -200,6 +213,13 @@ impl Runner {
             ignored,
             result: Json::Object(callback_view(&result)),
             looped,
+            origin: Some(task.span.clone()),
+            controller: modules::lookup(&task.action)
+                .is_some_and(|m| m.spec().runs_on == RunsOn::Controller),
+            error_detail: result
+                .get(modules::ERROR_DETAIL)
+                .and_then(Json::as_str)
+                .map(str::to_string),
         });
         !(matches!(status, Status::Failed | Status::Unreachable) && !ignored)
     }
@@ -282,8 +302,7 @@ impl Runner {
                 Ok(false) => {
                     let mut r = Map::new();
                     r.insert("changed".into(), json!(false));
-                    r.insert(
-                        "false_condition".into(), cond.to_json());
+                    r.insert("false_condition".into(), cond.to_json());
                     r.insert("skip_reason".into(), json!("Conditional result was False"));
                     r.insert("skipped".into(), json!(true));
                     return done(r);
@@ -412,7 +431,10 @@ impl Runner {
             }
             scope.with_layer(Arc::new(layer))
         };
-        let skipped = result.get("skipped").and_then(Json::as_bool).unwrap_or(false);
+        let skipped = result
+            .get("skipped")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
         if !task.changed_when.is_empty() && !skipped {
             let s = view(result);
             let mut changed = true;
@@ -428,7 +450,10 @@ impl Runner {
             for c in &task.failed_when {
                 failed &= s.condition(c).map_err(|e| e.to_string())?;
             }
-            let was_failed = result.get("failed").and_then(Json::as_bool).unwrap_or(false);
+            let was_failed = result
+                .get("failed")
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
             result.insert("failed_when_result".into(), json!(failed));
             result.insert("failed".into(), json!(failed));
             if failed && !was_failed {
@@ -438,7 +463,10 @@ impl Runner {
                 );
             }
             if !failed && was_failed {
-                result.insert("failed_when_suppressed_exception".into(), json!(NO_TRACEBACK));
+                result.insert(
+                    "failed_when_suppressed_exception".into(),
+                    json!(NO_TRACEBACK),
+                );
             }
         }
         Ok(())

@@ -99,6 +99,9 @@ pub struct Inventory {
     pub(crate) implicit_name: OnceLock<String>,
     /// What `inventory_file`/`inventory_dir` new hosts get.
     pub(crate) current_source: Option<(String, String)>,
+    /// Every group's hosts (with descendants'), computed by `finish` since
+    /// `groups` and patterns ask for them often; dropped by any change.
+    pub(crate) group_hosts_cache: Option<IndexMap<String, Vec<String>>>,
 }
 
 impl Default for Inventory {
@@ -155,6 +158,7 @@ impl Inventory {
             localhost: None,
             implicit_name: OnceLock::new(),
             current_source: None,
+            group_hosts_cache: None,
         };
         let span = Span::synthetic("<implicit>");
         for g in ["all", "ungrouped"] {
@@ -195,6 +199,7 @@ impl Inventory {
         if name.is_empty() {
             return Err("Invalid empty/false group name provided".into());
         }
+        self.group_hosts_cache = None;
         if !self.groups.contains_key(name) {
             let bad = invalid_group_chars(name);
             if !bad.is_empty() {
@@ -221,6 +226,7 @@ impl Inventory {
         if name.is_empty() {
             return Err("Invalid empty host name provided".into());
         }
+        self.group_hosts_cache = None;
         if let Some(g) = group
             && !self.groups.contains_key(g)
         {
@@ -271,6 +277,7 @@ impl Inventory {
     }
 
     fn add_host_to_group(&mut self, group: &str, host: &str) {
+        self.group_hosts_cache = None;
         let Some(g) = self.groups.get_mut(group) else {
             return;
         };
@@ -325,6 +332,7 @@ impl Inventory {
         if !self.groups.contains_key(group) {
             return Err(format!("{group} is not a known group"));
         }
+        self.group_hosts_cache = None;
         if self.groups.contains_key(child) {
             if group == child {
                 return Err("can't add group to itself".into());
@@ -427,7 +435,11 @@ impl Inventory {
                     }
                 }
             } else if !host.implicit && mine.iter().all(|g| g == "all") {
-                self.add_host_to_group("ungrouped", h);
+                // Ansible adds the name as a child of `ungrouped`, which
+                // takes a group of the same name over the host.
+                let span = host.span.clone();
+                self.add_child("ungrouped", h)
+                    .map_err(|m| InventoryError::new(span, m))?;
             }
         }
         let mut clash: Vec<&String> = self
@@ -446,6 +458,12 @@ impl Inventory {
             }
         }
         self.compute_depths()?;
+        let cache: IndexMap<String, Vec<String>> = self
+            .groups
+            .keys()
+            .map(|g| (g.clone(), self.compute_group_hosts(g)))
+            .collect();
+        self.group_hosts_cache = Some(cache);
         self.vars_dirs.clear();
         let mut bases: Vec<PathBuf> = Vec::new();
         for s in &self.sources {
@@ -510,6 +528,13 @@ impl Inventory {
     /// the group's own hosts, then its children's, level by level (the
     /// implicit localhost is never in `all`).
     pub fn group_hosts(&self, group: &str) -> Vec<String> {
+        match &self.group_hosts_cache {
+            Some(c) => c.get(group).cloned().unwrap_or_default(),
+            None => self.compute_group_hosts(group),
+        }
+    }
+
+    fn compute_group_hosts(&self, group: &str) -> Vec<String> {
         let Some(g) = self.groups.get(group) else {
             return Vec::new();
         };
@@ -585,6 +610,9 @@ impl Inventory {
     /// Ansible's `groups`: every group (in first-seen order, with `all` and
     /// `ungrouped`) and its hosts including those of descendant groups.
     pub fn groups_map(&self) -> IndexMap<String, Vec<String>> {
+        if let Some(c) = &self.group_hosts_cache {
+            return c.clone();
+        }
         self.groups
             .keys()
             .map(|g| (g.clone(), self.group_hosts(g)))

@@ -334,6 +334,17 @@ impl Module for Command {
             }
             r.insert("rc".into(), json!(2));
             r.insert("msg".into(), json!("Error executing command."));
+            // The module failed before it started the program: no times.
+            for k in ["start", "end", "delta"] {
+                r.remove(k);
+            }
+            let prog = a.cmd.get(0).and_then(|v| v.as_str()).unwrap_or_default();
+            r.insert(
+                super::ERROR_DETAIL.into(),
+                Json::String(format!(
+                    "Error executing command: [Errno 2] No such file or directory: b'{prog}'"
+                )),
+            );
             r.insert("failed".into(), json!(true));
             r.insert("stdout_lines".into(), json!([]));
             r.insert("stderr_lines".into(), json!([]));

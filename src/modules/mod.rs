@@ -20,6 +20,10 @@ use std::sync::OnceLock;
 pub use context::{Become, ModuleCtx};
 pub use spec::{ArgSpec, ArgType, FreeForm, ModuleSpec, RunsOn};
 
+/// Result key for the longer error text Ansible shows in its `[ERROR]`
+/// block; internal, never registered nor shown as a key.
+pub const ERROR_DETAIL: &str = "_kiln_error_detail";
+
 /// A module's result: Ansible's result dict.
 pub type ModResult = Map<String, Json>;
 

@@ -1,26 +1,39 @@
 // SPDX-License-Identifier: MIT
-//! Ansible's default stdout callback: banners, one line per host, the recap.
+//! Ansible's default stdout callback: banners, one line per host, error
+//! blocks with their origin, loop items, the recap.
 
 use super::json::dumps;
+use super::origin::Sources;
 use super::{Event, HostStats, Sink, Status};
+use crate::span::Span;
 use serde_json::Value as Json;
 use std::io::Write;
 
-/// Writes Ansible's default output to a writer (stdout in the CLI).
+/// Writes Ansible's default output to a writer (stdout in the CLI);
+/// warnings go to the process's stderr, as Ansible sends them.
 pub struct DefaultText<W: Write + Send> {
     out: W,
     verbosity: u8,
+    sources: Sources,
 }
 
 impl<W: Write + Send> DefaultText<W> {
     pub fn new(out: W, verbosity: u8) -> Self {
-        DefaultText { out, verbosity }
+        DefaultText {
+            out,
+            verbosity,
+            sources: Sources::default(),
+        }
+    }
+
+    fn write(&mut self, s: &str) {
+        // Output errors (a closed pipe) must not stop the run.
+        let _ = self.out.write_all(s.as_bytes());
+        let _ = self.out.flush();
     }
 
     fn line(&mut self, s: &str) {
-        // Output errors (a closed pipe) must not stop the run.
-        let _ = writeln!(self.out, "{s}");
-        let _ = self.out.flush();
+        self.write(&format!("{s}\n"));
     }
 
     fn banner(&mut self, msg: &str) {
@@ -32,12 +45,9 @@ impl<W: Write + Send> DefaultText<W> {
     /// when the module asks for it or at -vvv.
     fn dump(&self, result: &Json, action: &str) -> String {
         let mut r = result.clone();
-        let verbose_always = r
-            .get("_ansible_verbose_always")
-            .and_then(Json::as_bool)
-            .unwrap_or(false);
+        let verbose_always = flag(&r, "_ansible_verbose_always");
         if let Json::Object(m) = &mut r {
-            m.retain(|k, _| !k.starts_with("_ansible_"));
+            m.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));
             if self.verbosity < 3 {
                 m.remove("invocation");
                 m.remove("diff");
@@ -48,11 +58,15 @@ impl<W: Write + Send> DefaultText<W> {
             if action == "debug" && m.contains_key("msg") {
                 m.retain(|k, _| k == "msg");
             } else if action == "debug" {
-                m.remove("changed");
-                m.remove("failed");
-                m.remove("skipped");
-                m.remove("skip_reason");
-                m.remove("skipped_reason");
+                for k in [
+                    "changed",
+                    "failed",
+                    "skipped",
+                    "skip_reason",
+                    "skipped_reason",
+                ] {
+                    m.remove(k);
+                }
             }
         }
         let indent = (verbose_always || self.verbosity > 2).then_some(4);
@@ -60,11 +74,59 @@ impl<W: Write + Send> DefaultText<W> {
     }
 
     fn verbose(&self, result: &Json) -> bool {
-        self.verbosity > 0
-            || result
-                .get("_ansible_verbose_always")
-                .and_then(Json::as_bool)
-                .unwrap_or(false)
+        self.verbosity > 0 || flag(result, "_ansible_verbose_always")
+    }
+
+    /// Warnings a module returned, each as Ansible's `[WARNING]:` block.
+    fn warnings(&mut self, result: &Json, origin: Option<&Span>) {
+        if let Some(Json::Array(ws)) = result.get("warnings") {
+            for w in ws {
+                let text = w
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| w.to_string());
+                let mut block = format!("[WARNING]: {text}\n");
+                if let Some(o) = origin {
+                    block.push_str(&self.sources.block(o));
+                    block.push('\n');
+                }
+                let _ = std::io::stderr().write_all(block.as_bytes());
+            }
+        }
+    }
+
+    /// The `[ERROR]: Task failed: ...` block Ansible 2.21 prints before a
+    /// failed or unreachable host's line.
+    fn error_block(
+        &mut self,
+        result: &Json,
+        detail: Option<&str>,
+        origin: Option<&Span>,
+        controller: bool,
+    ) {
+        // A module may carry a longer explanation than its `msg` (the text of
+        // the exception Ansible's module raised).
+        let msg = match (detail, result.get("msg")) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(Json::String(s))) => s.clone(),
+            (None, Some(other)) => other.to_string(),
+            (None, None) => String::new(),
+        };
+        // Ansible's display writes OpenSSH's CRLF line ends as plain newlines.
+        let msg = msg.replace("\r\n", "\n");
+        let text = if msg.starts_with("Task failed:") {
+            msg
+        } else if controller {
+            format!("Task failed: Action failed: {msg}")
+        } else {
+            format!("Task failed: Module failed: {msg}")
+        };
+        let mut block = format!("[ERROR]: {text}\n");
+        if let Some(o) = origin {
+            block.push_str(&self.sources.block(o));
+            block.push('\n');
+        }
+        self.write(&block);
     }
 
     fn recap(&mut self, stats: &[(String, HostStats)]) {
@@ -85,10 +147,16 @@ impl<W: Write + Send> DefaultText<W> {
     }
 }
 
+fn flag(v: &Json, k: &str) -> bool {
+    v.get(k).and_then(Json::as_bool).unwrap_or(false)
+}
+
 fn col(name: &str, n: u32) -> String {
     format!("{name}={:<4}", n.to_string())
 }
 
+/// The `(item=...)` label: strings as they are, other values as Python
+/// prints them.
 fn label(item: &Json) -> String {
     match item {
         Json::String(s) => s.clone(),
@@ -121,28 +189,30 @@ impl<W: Write + Send> Sink for DefaultText<W> {
             } => {
                 let l = label(item);
                 let line = match status {
-                    Status::Ok => format!("ok: [{host}] => (item={l})"),
-                    Status::Changed => format!("changed: [{host}] => (item={l})"),
-                    Status::Skipped => format!("skipping: [{host}] => (item={l})"),
+                    Status::Ok | Status::Changed => {
+                        let word = if *status == Status::Ok {
+                            "ok"
+                        } else {
+                            "changed"
+                        };
+                        let mut line = format!("{word}: [{host}] => (item={l})");
+                        if self.verbose(result) {
+                            line = format!("{line} => {}", self.dump(result, action));
+                        }
+                        line
+                    }
+                    // Ansible leaves a space after a skipped item's label.
+                    Status::Skipped => format!("skipping: [{host}] => (item={l}) "),
                     Status::Failed => {
                         format!(
                             "failed: [{host}] (item={l}) => {}",
                             self.dump(result, action)
                         )
                     }
-                    Status::Unreachable => {
-                        format!(
-                            "fatal: [{host}]: UNREACHABLE! => (item={l}) => {}",
-                            self.dump(result, action)
-                        )
-                    }
-                };
-                let line = if !matches!(status, Status::Failed | Status::Unreachable)
-                    && self.verbose(result)
-                {
-                    format!("{line} => {}", self.dump(result, action))
-                } else {
-                    line
+                    Status::Unreachable => format!(
+                        "fatal: [{host}]: UNREACHABLE! => (item={l}) => {}",
+                        self.dump(result, action)
+                    ),
                 };
                 self.line(&line);
             }
@@ -153,25 +223,39 @@ impl<W: Write + Send> Sink for DefaultText<W> {
                 ignored,
                 result,
                 looped,
+                origin,
+                controller,
+                error_detail,
                 ..
             } => {
+                self.warnings(result, origin.as_ref());
                 let line = match status {
-                    Status::Failed if *looped => {
-                        format!(
-                            "fatal: [{host}]: FAILED! => {}",
-                            self.dump(&loop_summary(result), action)
-                        )
-                    }
                     Status::Failed => {
-                        format!("fatal: [{host}]: FAILED! => {}", self.dump(result, action))
+                        self.error_block(
+                            result,
+                            error_detail.as_deref(),
+                            origin.as_ref(),
+                            *controller,
+                        );
+                        let shown = if *looped {
+                            loop_summary(result)
+                        } else {
+                            result.clone()
+                        };
+                        format!("fatal: [{host}]: FAILED! => {}", self.dump(&shown, action))
                     }
                     Status::Unreachable => {
+                        self.error_block(
+                            result,
+                            error_detail.as_deref(),
+                            origin.as_ref(),
+                            *controller,
+                        );
                         format!(
                             "fatal: [{host}]: UNREACHABLE! => {}",
                             self.dump(result, action)
                         )
                     }
-                    _ if *looped && *status != Status::Skipped => return,
                     Status::Skipped => {
                         let mut l = format!("skipping: [{host}]");
                         if self.verbosity > 0 && !*looped {
@@ -179,6 +263,8 @@ impl<W: Write + Send> Sink for DefaultText<W> {
                         }
                         l
                     }
+                    // A loop's items were shown one by one.
+                    _ if *looped => return,
                     Status::Ok | Status::Changed => {
                         let word = if *status == Status::Ok {
                             "ok"

@@ -5,6 +5,7 @@
 
 mod default;
 pub mod json;
+mod origin;
 
 use serde_json::Value as Json;
 use std::sync::Mutex;
@@ -61,6 +62,13 @@ pub enum Event {
         result: Json,
         /// Whether the task looped (its items were reported one by one).
         looped: bool,
+        /// Where the task is written (for the `Origin:` of error messages).
+        origin: Option<crate::span::Span>,
+        /// The action runs on the controller (Ansible's "Action failed")
+        /// rather than as a module on the host ("Module failed").
+        controller: bool,
+        /// A longer explanation of a failure than the result's `msg`.
+        error_detail: Option<String>,
     },
     /// One loop item's result.
     ItemResult {

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+//! Ansible 2.21's `Origin:` block: the file position of a task and the source
+//! lines leading to it, with a caret under the column.
+
+use crate::span::Span;
+use std::collections::HashMap;
+
+/// Source files already read, so each is read once per run.
+#[derive(Default)]
+pub struct Sources {
+    files: HashMap<String, Option<Vec<String>>>,
+}
+
+impl Sources {
+    fn lines(&mut self, file: &str) -> Option<&Vec<String>> {
+        self.files
+            .entry(file.to_string())
+            .or_insert_with(|| {
+                std::fs::read_to_string(file)
+                    .ok()
+                    .map(|t| t.lines().map(str::to_string).collect())
+            })
+            .as_ref()
+    }
+
+    /// `Origin: FILE:LINE:COL`, a blank line, up to three numbered source
+    /// lines ending at LINE, the caret line, and a blank line.
+    pub fn block(&mut self, span: &Span) -> String {
+        let mut out = format!("Origin: {span}\n");
+        if span.is_synthetic() {
+            return out;
+        }
+        let Some(lines) = self.lines(&span.file) else {
+            return out;
+        };
+        let last = span.line as usize;
+        if last == 0 || last > lines.len() {
+            return out;
+        }
+        let first = last.saturating_sub(2).max(1);
+        let width = last.to_string().len();
+        out.push('\n');
+        for n in first..=last {
+            let text = &lines[n - 1];
+            let row = format!("{n:>width$} {text}");
+            out.push_str(row.trim_end());
+            out.push('\n');
+        }
+        out.push_str(&" ".repeat(width + span.col as usize));
+        out.push_str(&format!("^ column {}\n", span.col));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_like_ansible() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.yml");
+        let mut text = String::new();
+        for i in 1..=7 {
+            text.push_str(&format!("line{i}\n"));
+        }
+        text.push('\n');
+        text.push_str("    - name: x\n");
+        std::fs::write(&f, text).unwrap();
+        let mut s = Sources::default();
+        let span = Span::new(f.display().to_string(), 9, 7);
+        let b = s.block(&span);
+        assert_eq!(
+            b,
+            format!(
+                "Origin: {}:9:7\n\n7 line7\n8\n9     - name: x\n        ^ column 7\n",
+                f.display()
+            )
+        );
+    }
+}
