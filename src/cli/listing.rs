@@ -9,8 +9,10 @@ use crate::vars::{MagicVars, Scope, layer_from_nodes};
 use std::sync::Arc;
 
 pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
-    for pb in &prepared.playbooks {
-        println!("\nplaybook: {}", pb.path.display());
+    for (n, pb) in prepared.playbooks.iter().enumerate() {
+        // Ansible shows the playbook as it was named on the command line.
+        let shown = args.playbooks.get(n).unwrap_or(&pb.path);
+        println!("\nplaybook: {}", shown.display());
         for (i, play) in pb.plays.iter().enumerate() {
             let vars = Arc::new(layer_from_nodes(play.vars.iter()));
             let scope = Scope::new(

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+//! The command line: ansible-playbook's options and exit codes, the
+//! `ansible-playbook` link, listings, extra vars and ansible.cfg.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kiln() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    c.env_remove("ANSIBLE_CONFIG").env("ANSIBLE_NOCOLOR", "1");
+    c
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, body).expect("write");
+    p
+}
+
+const LOCAL_PLAY: &str = r#"- name: local play
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: show x
+      debug:
+        msg: "x={{ x | default('unset') }} y={{ y | default('unset') }}"
+"#;
+
+#[test]
+fn version_and_help() {
+    let o = kiln().arg("--version").output().expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).0.starts_with("kiln "), "{:?}", text(&o));
+    let o = kiln().args(["playbook", "--help"]).output().expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).0.contains("--extra-vars"));
+}
+
+#[test]
+fn bad_options_exit_5() {
+    let o = kiln()
+        .args(["playbook", "--no-such-flag", "x.yml"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(5), "{:?}", text(&o));
+    let o = kiln()
+        .args(["playbook", "-f", "0", "x.yml"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(5), "{:?}", text(&o));
+}
+
+#[test]
+fn invoked_as_ansible_playbook_takes_its_argv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("ansible-playbook");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kiln"), &link).expect("symlink");
+    let pb = write(dir.path(), "site.yml", LOCAL_PLAY);
+    let o = Command::new(&link)
+        .args(["-i", "localhost,", "-e", "x=1"])
+        .arg(&pb)
+        .env_remove("ANSIBLE_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("\"msg\": \"x=1 y=unset\""), "{out}");
+    assert!(
+        out.contains("localhost                  : ok=1    changed=0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn extra_vars_in_every_form() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pb = write(dir.path(), "site.yml", LOCAL_PLAY);
+    write(dir.path(), "vars.yml", "y: from-file\n");
+    let o = kiln()
+        .args([
+            "playbook",
+            "-i",
+            "localhost,",
+            "-e",
+            "x=kv",
+            "-e",
+            "@vars.yml",
+        ])
+        .arg(&pb)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(text(&o).0.contains("x=kv y=from-file"), "{:?}", text(&o));
+    let o = kiln()
+        .args([
+            "playbook",
+            "-i",
+            "localhost,",
+            "-e",
+            r#"{"x": [1, 2], "y": true}"#,
+        ])
+        .arg(&pb)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(text(&o).0.contains("x=[1, 2] y=True"), "{:?}", text(&o));
+    // A later -e wins.
+    let o = kiln()
+        .args(["playbook", "-i", "localhost,", "-e", "x=1", "-e", "x=2"])
+        .arg(&pb)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(text(&o).0.contains("x=2 y=unset"), "{:?}", text(&o));
+    let o = kiln()
+        .args(["playbook", "-i", "localhost,", "-e", "@missing.yml"])
+        .arg(&pb)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(5), "{:?}", text(&o));
+    assert!(text(&o).1.contains("missing.yml"), "{:?}", text(&o));
+}
+
+#[test]
+fn listings_and_syntax_check_touch_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "inv.ini",
+        "[web]\nw1 ansible_host=192.0.2.1\nw2 ansible_host=192.0.2.2\n[db]\nd1 ansible_host=192.0.2.3\n",
+    );
+    write(
+        dir.path(),
+        "lh.yml",
+        "- name: first\n  hosts: web\n  gather_facts: false\n  tasks:\n    - name: one\n      command: \"true\"\n    - debug: msg=x\n- hosts: db:web\n  gather_facts: false\n  tasks:\n    - ping:\n",
+    );
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "lh.yml", "--list-hosts"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        text(&o).0,
+        "\nplaybook: lh.yml\n\n  play #1 (web): first\tTAGS: []\n    pattern: ['web']\n    hosts (2):\n      w1\n      w2\n\n  play #2 (db:web): db:web\tTAGS: []\n    pattern: ['db:web']\n    hosts (3):\n      d1\n      w1\n      w2\n"
+    );
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "lh.yml", "--list-tasks"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        text(&o).0,
+        "\nplaybook: lh.yml\n\n  play #1 (web): first\tTAGS: []\n    tasks:\n      one\tTAGS: []\n      debug\tTAGS: []\n\n  play #2 (db:web): db:web\tTAGS: []\n    tasks:\n      ping\tTAGS: []\n"
+    );
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "lh.yml", "--syntax-check"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(text(&o).0, "\nplaybook: lh.yml\n");
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "lh.yml", "--plan=dot"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("digraph plan")
+            && out.contains("one @ w1")
+            && out.contains("barrier after one"),
+        "{out}"
+    );
+}
+
+#[test]
+fn ansible_cfg_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "hosts.ini",
+        "[grp]\nlocalhost ansible_connection=local\n",
+    );
+    write(
+        dir.path(),
+        "ansible.cfg",
+        "[defaults]\ninventory = hosts.ini\nforks = 3\n",
+    );
+    write(
+        dir.path(),
+        "site.yml",
+        "- hosts: grp\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: \"forks={{ ansible_forks }} groups={{ group_names }}\"\n",
+    );
+    let o = kiln()
+        .args(["playbook", "site.yml"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("forks=3 groups=['grp']"), "{out}");
+    // ANSIBLE_CONFIG names another file, which wins.
+    write(
+        dir.path(),
+        "other.cfg",
+        "[defaults]\ninventory = hosts.ini\nforks = 9\n",
+    );
+    let o = kiln()
+        .args(["playbook", "site.yml"])
+        .env("ANSIBLE_CONFIG", dir.path().join("other.cfg"))
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(text(&o).0.contains("forks=9"), "{:?}", text(&o));
+}
+
+#[test]
+fn pattern_matching_no_host_warns_and_succeeds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "inv.ini", "[web]\nw1\n");
+    write(
+        dir.path(),
+        "site.yml",
+        "- hosts: nosuchgroup\n  gather_facts: false\n  tasks:\n    - ping:\n",
+    );
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "site.yml"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("skipping: no hosts matched"), "{out}");
+}
