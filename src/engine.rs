@@ -99,33 +99,31 @@ pub fn apply_config(
         ),
         message: m,
     };
-    if inventories.is_empty() {
-        if let Some(inv) = cfg.get("defaults", "inventory", "ANSIBLE_INVENTORY") {
-            let base = cfg
-                .path
-                .as_ref()
-                .and_then(|p| p.parent())
-                .unwrap_or(Path::new("."));
-            for part in inv.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let p = Path::new(part);
-                if p.is_relative() && !part.contains(',') && base.join(p).exists() {
-                    inventories.push(base.join(p).display().to_string());
-                } else {
-                    inventories.push(part.to_string());
-                }
+    if inventories.is_empty()
+        && let Some(inv) = cfg.get("defaults", "inventory", "ANSIBLE_INVENTORY")
+    {
+        let base = cfg
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .unwrap_or(Path::new("."));
+        for part in inv.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let p = Path::new(part);
+            if p.is_relative() && !part.contains(',') && base.join(p).exists() {
+                inventories.push(base.join(p).display().to_string());
+            } else {
+                inventories.push(part.to_string());
             }
         }
     }
     if opts.remote_user.is_none() {
         opts.remote_user = cfg.get("defaults", "remote_user", "ANSIBLE_REMOTE_USER");
     }
-    if !forks_given {
-        if let Some(f) = cfg.get("defaults", "forks", "ANSIBLE_FORKS") {
-            opts.forks = f
-                .trim()
-                .parse()
-                .map_err(|_| bad(format!("forks must be a number, got '{f}'")))?;
-        }
+    if !forks_given && let Some(f) = cfg.get("defaults", "forks", "ANSIBLE_FORKS") {
+        opts.forks = f
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("forks must be a number, got '{f}'")))?;
     }
     if let Some(b) = cfg
         .get_bool("defaults", "host_key_checking", "ANSIBLE_HOST_KEY_CHECKING")
@@ -308,10 +306,10 @@ fn check_node(templar: &Templar, n: &Node, errors: &mut Vec<PlaybookError>) {
 }
 
 fn check_condition(templar: &Templar, n: &Node, errors: &mut Vec<PlaybookError>) {
-    if let NodeKind::Str(s) = &n.kind {
-        if let Err(e) = templar.check_condition(s) {
-            errors.push(template_error(e, &n.span));
-        }
+    if let NodeKind::Str(s) = &n.kind
+        && let Err(e) = templar.check_condition(s)
+    {
+        errors.push(template_error(e, &n.span));
     }
 }
 

@@ -76,14 +76,13 @@ impl Config {
                 continue;
             }
             let indent = raw.len() - raw.trim_start().len();
-            if indent > 0 {
-                if let (Some(sec), Some(key)) = (&section, &last_key) {
-                    if let Some(v) = sections.get_mut(sec).and_then(|s| s.get_mut(key)) {
-                        v.push('\n');
-                        v.push_str(strip_inline(trimmed));
-                        continue;
-                    }
-                }
+            if indent > 0
+                && let (Some(sec), Some(key)) = (&section, &last_key)
+                && let Some(v) = sections.get_mut(sec).and_then(|s| s.get_mut(key))
+            {
+                v.push('\n');
+                v.push_str(strip_inline(trimmed));
+                continue;
             }
             if let Some(rest) = trimmed.strip_prefix('[') {
                 let Some(sec) = rest.strip_suffix(']') else {

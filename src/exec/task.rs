@@ -147,24 +147,25 @@ impl Runner {
         {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
-        if let Some(reg) = &task.register {
-            if !unreachable {
-                self.set_host_vars(
-                    host,
-                    [(reg.clone(), Json::Object(registered_view(&result)))],
-                );
-            }
+        if let Some(reg) = &task.register
+            && !unreachable
+        {
+            self.set_host_vars(
+                host,
+                [(reg.clone(), Json::Object(registered_view(&result)))],
+            );
         }
-        if status != Status::Failed && status != Status::Unreachable {
-            if let Some(Json::Object(facts)) = result.get("ansible_facts") {
-                if task.action == "set_fact" {
-                    self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
-                } else if let Ok(mut hs) = self.hosts.lock() {
-                    let st = hs.entry(host.to_string()).or_default();
-                    for (k, v) in facts {
-                        st.facts
-                            .insert(k.trim_start_matches("ansible_").to_string(), v.clone());
-                    }
+        if status != Status::Failed
+            && status != Status::Unreachable
+            && let Some(Json::Object(facts)) = result.get("ansible_facts")
+        {
+            if task.action == "set_fact" {
+                self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+            } else if let Ok(mut hs) = self.hosts.lock() {
+                let st = hs.entry(host.to_string()).or_default();
+                for (k, v) in facts {
+                    st.facts
+                        .insert(k.trim_start_matches("ansible_").to_string(), v.clone());
                 }
             }
         }
@@ -221,7 +222,7 @@ impl Runner {
                 .and_then(Json::as_str)
                 .map(str::to_string),
         });
-        !(matches!(status, Status::Failed | Status::Unreachable) && !ignored)
+        !matches!(status, Status::Failed | Status::Unreachable) || ignored
     }
 
     async fn run_loop(

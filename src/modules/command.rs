@@ -263,25 +263,25 @@ impl Module for Command {
             let mut lines = text.lines();
             let created = lines.next() == Some("1");
             let removed_exists = lines.next() == Some("1");
-            if let Some(c) = &a.creates {
-                if created {
-                    return Ok(Step::Done(self.skip(
-                        a,
-                        ctx.check_mode,
-                        format!("{would} not run command since '{c}' exists"),
-                        format!("skipped, since {c} exists"),
-                    )));
-                }
+            if let Some(c) = &a.creates
+                && created
+            {
+                return Ok(Step::Done(self.skip(
+                    a,
+                    ctx.check_mode,
+                    format!("{would} not run command since '{c}' exists"),
+                    format!("skipped, since {c} exists"),
+                )));
             }
-            if let Some(r) = &a.removes {
-                if !removed_exists {
-                    return Ok(Step::Done(self.skip(
-                        a,
-                        ctx.check_mode,
-                        format!("{would} not run command since '{r}' does not exist"),
-                        format!("skipped, since {r} does not exist"),
-                    )));
-                }
+            if let Some(r) = &a.removes
+                && !removed_exists
+            {
+                return Ok(Step::Done(self.skip(
+                    a,
+                    ctx.check_mode,
+                    format!("{would} not run command since '{r}' does not exist"),
+                    format!("skipped, since {r} does not exist"),
+                )));
             }
         }
         let mut check = self.base(a);

@@ -180,15 +180,14 @@ pub fn coerce(spec: &ArgSpec, v: &Json) -> Result<Json, String> {
             }
         },
     };
-    if !spec.choices.is_empty() {
-        if let Some(s) = out.as_str() {
-            if !spec.choices.contains(&s) {
-                return Err(format!(
-                    "value of {name} must be one of: {}, got: {s}",
-                    spec.choices.join(", ")
-                ));
-            }
-        }
+    if !spec.choices.is_empty()
+        && let Some(s) = out.as_str()
+        && !spec.choices.contains(&s)
+    {
+        return Err(format!(
+            "value of {name} must be one of: {}, got: {s}",
+            spec.choices.join(", ")
+        ));
     }
     Ok(out)
 }

@@ -32,13 +32,13 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
                 "{#" => depth.push("#}"),
                 _ => {}
             }
-            if let Some(close) = depth.last() {
-                if two == *close {
-                    depth.pop();
-                    cur.push_str(two);
-                    i += 2;
-                    continue;
-                }
+            if let Some(close) = depth.last()
+                && two == *close
+            {
+                depth.pop();
+                cur.push_str(two);
+                i += 2;
+                continue;
             }
             if two.starts_with('{') && matches!(b.get(i + 1), Some(b'{' | b'%' | b'#')) {
                 cur.push_str(two);

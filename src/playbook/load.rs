@@ -606,10 +606,10 @@ fn validate_args(
     // Literal values (no template) must already have the right type.
     for (k, v) in args {
         let Some(a) = spec.arg(k) else { continue };
-        if let NodeKind::Str(s) = &v.kind {
-            if crate::template::is_template(s) {
-                continue;
-            }
+        if let NodeKind::Str(s) = &v.kind
+            && crate::template::is_template(s)
+        {
+            continue;
         }
         if let Err(m) = modules::spec::coerce(a, &v.to_json()) {
             return Err(PlaybookError::new(&v.span, m));

@@ -191,10 +191,10 @@ fn mandatory(v: Value, msg: Option<String>) -> Result<Value, Error> {
 }
 
 fn ternary(v: Value, yes: Value, no: Value, none: Option<Value>) -> Value {
-    if v.is_none() {
-        if let Some(n) = none {
-            return n;
-        }
+    if v.is_none()
+        && let Some(n) = none
+    {
+        return n;
     }
     if v.is_true() { yes } else { no }
 }
