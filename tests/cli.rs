@@ -242,3 +242,50 @@ fn pattern_matching_no_host_warns_and_succeeds() {
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("skipping: no hosts matched"), "{out}");
 }
+
+#[test]
+fn no_log_results_never_reach_the_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "site.yml",
+        r#"- hosts: localhost
+  gather_facts: false
+  vars:
+    secret: "s3cr3t-value"
+  tasks:
+    - name: a command that prints the secret
+      command: echo {{ secret }}
+      no_log: true
+    - name: a loop over secrets
+      shell: echo {{ item }}
+      loop: ["{{ secret }}-a", "{{ secret }}-b"]
+      no_log: true
+    - name: a failing task that would show it
+      shell: echo {{ secret }}; exit 3
+      no_log: true
+      ignore_errors: true
+"#,
+    );
+    for v in ["", "-v", "-vvv", "-vvvv"] {
+        let mut c = kiln();
+        c.args(["playbook", "-i", "localhost,", "-c", "local", "site.yml"]);
+        if !v.is_empty() {
+            c.arg(v);
+        }
+        let o = c.current_dir(dir.path()).output().expect("runs");
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}{err}");
+        assert!(
+            !out.contains("s3cr3t") && !err.contains("s3cr3t"),
+            "{v}: the secret leaked:\n{out}\n{err}"
+        );
+        assert!(out.contains("(item=None)"), "{out}");
+        if !v.is_empty() {
+            assert!(
+                out.contains("'no_log: true' was specified for this result"),
+                "{out}"
+            );
+        }
+    }
+}

@@ -165,10 +165,7 @@ fn playbook(args: PlaybookArgs) -> i32 {
     if let Some(t) = args.timeout {
         opts.timeout = std::time::Duration::from_secs(t);
     }
-    if let Some(c) = &args.connection {
-        // -c applies to every host as if set in its variables.
-        let _ = c;
-    }
+    opts.connection = args.connection.clone();
     let req = Request {
         playbooks: args.playbooks.clone(),
         inventories,

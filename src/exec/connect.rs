@@ -133,6 +133,7 @@ impl Runner {
                     .as_ref()
                     .or(play.inherit.connection.as_ref()),
             )
+            .or_else(|| self.opts.connection.clone())
             .unwrap_or_else(|| "ssh".into()),
         };
         match kind.as_str() {

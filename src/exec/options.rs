@@ -9,6 +9,9 @@ pub struct RunOptions {
     /// `-f`; Ansible's default is 5, kiln's is 50.
     pub forks: usize,
     pub limit: Option<String>,
+    /// `-c`: the connection type when neither the host's variables nor the
+    /// play say.
+    pub connection: Option<String>,
     /// `-u` / `remote_user` in ansible.cfg.
     pub remote_user: Option<String>,
     /// `-b`
@@ -35,6 +38,7 @@ impl Default for RunOptions {
         RunOptions {
             forks: 50,
             limit: None,
+            connection: None,
             remote_user: None,
             become_: false,
             become_user: None,

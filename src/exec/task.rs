@@ -51,20 +51,53 @@ fn unreachable(e: &crate::transport::TransportError) -> Outcome {
 /// Ansible puts this placeholder where a Python traceback would go.
 const NO_TRACEBACK: &str = "(traceback unavailable)";
 
+/// The text Ansible puts in place of a `no_log` result.
+pub const CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/// Keys a censored result keeps (Ansible's PRESERVE set).
+const PRESERVE: &[&str] = &[
+    "attempts",
+    "changed",
+    "deprecations",
+    "exception",
+    "retries",
+    "warnings",
+];
+
+fn censor(r: &Map<String, Json>) -> Map<String, Json> {
+    let mut v: Map<String, Json> = r
+        .iter()
+        .filter(|(k, _)| PRESERVE.contains(&k.as_str()))
+        .map(|(k, x)| (k.clone(), x.clone()))
+        .collect();
+    v.insert("censored".into(), json!(CENSORED));
+    v
+}
+
 /// What callbacks see of a result: the status flags are dropped (they are
-/// the event's status), also from each loop item.
-fn callback_view(r: &Map<String, Json>) -> Map<String, Json> {
+/// the event's status), also from each loop item; with `no_log` only
+/// Ansible's preserved keys and the `censored` notice are left.
+fn callback_view(r: &Map<String, Json>, no_log: bool) -> Map<String, Json> {
     let mut v = r.clone();
     v.retain(|k, _| !k.starts_with("_kiln_"));
     v.remove("failed");
     v.remove("skipped");
-    if let Some(Json::Array(items)) = v.get_mut("results") {
+    let results = v.remove("results");
+    if no_log {
+        v = censor(&v);
+    }
+    if let Some(Json::Array(mut items)) = results {
         for i in items.iter_mut() {
             if let Json::Object(m) = i {
                 m.remove("failed");
                 m.remove("skipped");
+                if no_log {
+                    *m = censor(m);
+                }
             }
         }
+        v.insert("results".into(), Json::Array(items));
     }
     v
 }
@@ -117,6 +150,7 @@ impl Runner {
             (!task.vars.is_empty()).then(|| Arc::new(layer_from_nodes(task.vars.iter())));
         let scope = self.scope(play, host, task_vars);
         let name = task.display_name();
+        let no_log = self.no_log(play, task, &scope);
         let (result, unreachable, looped) = match &task.loop_ {
             None => {
                 let o = self.run_once(play, task, host, &scope).await;
@@ -212,7 +246,7 @@ impl Runner {
             action: task.action.clone(),
             status,
             ignored,
-            result: Json::Object(callback_view(&result)),
+            result: Json::Object(callback_view(&result, no_log)),
             looped,
             origin: Some(task.span.clone()),
             controller: modules::lookup(&task.action)
@@ -233,6 +267,7 @@ impl Runner {
         scope: &Scope,
         lp: &Loop,
     ) -> (Map<String, Json>, bool) {
+        let no_log = self.no_log(play, task, scope);
         let items = match loop_items(scope, lp) {
             Ok(i) => i,
             Err(msg) => return (failed(msg), false),
@@ -261,8 +296,9 @@ impl Runner {
                 task: task.display_name(),
                 action: task.action.clone(),
                 status: st,
-                result: Json::Object(callback_view(&r)),
-                label: item,
+                result: Json::Object(callback_view(&r, no_log)),
+                // Ansible hides the item of a no_log loop too.
+                label: if no_log { Json::Null } else { item },
             });
             results.push(Json::Object(r));
         }
@@ -283,6 +319,13 @@ impl Runner {
         }
         out.insert("results".into(), Json::Array(results));
         (out, false)
+    }
+
+    /// `no_log` from the task, else the play; an error counts as true, so a
+    /// secret is never shown because its flag could not be read.
+    fn no_log(&self, play: &PlayCtx, task: &Task, scope: &Scope) -> bool {
+        bool_of(scope, pick(&task.inherit.no_log, &play.inherit.no_log))
+            .map_or(true, |b| b.unwrap_or(false))
     }
 
     async fn run_once(
