@@ -149,6 +149,21 @@ pub fn apply_config(
             .map_err(bad)?
             .unwrap_or(false);
     }
+    if let Some(rp) = cfg.get("defaults", "roles_path", "ANSIBLE_ROLES_PATH") {
+        let base = cfg
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .unwrap_or(Path::new("."));
+        for part in rp.split(':').filter(|s| !s.is_empty()) {
+            let p = Path::new(part);
+            opts.roles_path.push(if p.is_relative() {
+                base.join(p)
+            } else {
+                p.to_path_buf()
+            });
+        }
+    }
     if opts.become_user.is_none() {
         opts.become_user = cfg.get("privilege_escalation", "become_user", "ANSIBLE_BECOME_USER");
     }
@@ -245,7 +260,10 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
             ));
             continue;
         }
-        match load_playbook(&path) {
+        let load_opts = crate::playbook::LoadOptions {
+            roles_path: req.opts.roles_path.clone(),
+        };
+        match load_playbook(&path, &load_opts) {
             Ok(pb) => {
                 warnings.extend(pb.warnings.iter().cloned());
                 for play in &pb.plays {
@@ -374,8 +392,36 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
             .hint("add `gather_facts: false` to the play"),
         );
     }
-    for t in &play.tasks {
+    for t in play.all_tasks().iter().chain(&play.handlers) {
         check_task(templar, t, errors);
+    }
+    // A handler notified by name must exist (names with templates are
+    // checked when they are notified).
+    let known: Vec<String> = play
+        .handlers
+        .iter()
+        .flat_map(|h| {
+            let mut names = h.listen.clone();
+            if let Some(n) = h.name.as_ref().and_then(Node::as_str) {
+                names.push(n.to_string());
+            }
+            names
+        })
+        .collect();
+    for t in play.all_tasks().iter().chain(&play.handlers) {
+        for n in &t.notify {
+            if let Some(name) = n.as_str()
+                && !crate::template::is_template(name)
+                && !known.iter().any(|k| k == name)
+            {
+                errors.push(PlaybookError::new(
+                        &n.span,
+                        format!(
+                            "The requested handler '{name}' was not found in either the main handlers list nor in the listening handlers list"
+                        ),
+                    ));
+            }
+        }
     }
 }
 

@@ -141,10 +141,28 @@ fn cases() -> Vec<Case> {
             "must be specified as a dictionary",
         ),
         pb(
-            "block not supported yet",
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - block:\n        - command: ls\n",
+            "rescue without block",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - rescue:\n        - command: ls\n",
             "site.yml:4:7",
-            "'block' is not supported by kiln yet",
+            "need a 'block'",
+        ),
+        pb(
+            "unknown handler",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: ls\n      notify: restart nothing\n",
+            "site.yml:5:15",
+            "The requested handler 'restart nothing' was not found",
+        ),
+        pb(
+            "missing role",
+            "- hosts: all\n  gather_facts: false\n  roles:\n    - nosuchrole\n",
+            "site.yml:4:7",
+            "the role 'nosuchrole' was not found",
+        ),
+        pb(
+            "missing import",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - import_tasks: nothere.yml\n",
+            "site.yml:4:21",
+            "Could not find or access",
         ),
         pb(
             "unknown with_ lookup",

@@ -52,7 +52,7 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                     println!("      {h}");
                 }
             }
-            let names: Vec<String> = play.tasks.iter().map(|t| t.display_name()).collect();
+            let names: Vec<String> = play.all_tasks().iter().map(|t| t.display_name()).collect();
             if args.list_tasks {
                 println!("    tasks:");
                 for n in &names {

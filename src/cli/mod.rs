@@ -92,6 +92,9 @@ pub struct PlaybookArgs {
     /// Show differences in files.
     #[arg(short = 'D', long = "diff")]
     pub diff: bool,
+    /// Run handlers even on hosts that failed.
+    #[arg(long = "force-handlers")]
+    pub force_handlers: bool,
     /// Print the plan graph and exit (`--plan=dot` for Graphviz).
     #[arg(long = "plan", num_args = 0..=1, default_missing_value = "text", value_name = "FORMAT")]
     pub plan: Option<String>,
@@ -166,6 +169,7 @@ fn playbook(args: PlaybookArgs) -> i32 {
         opts.timeout = std::time::Duration::from_secs(t);
     }
     opts.connection = args.connection.clone();
+    opts.force_handlers = args.force_handlers;
     let req = Request {
         playbooks: args.playbooks.clone(),
         inventories,

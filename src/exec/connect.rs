@@ -43,6 +43,21 @@ impl Connections {
         }
     }
 
+    /// Hosts whose connection failed (not merely failed tasks).
+    pub(super) fn is_unreachable(&self, host: &str) -> bool {
+        self.slot(host).get().is_some_and(|r| r.is_err())
+    }
+
+    /// Drops a host's session; the next task opens a new one.
+    pub(super) fn reset(&self, host: &str) {
+        let slot = self.slots.lock().ok().and_then(|mut m| m.remove(host));
+        if let Some(Some(Ok((c, _)))) = slot.map(|s| s.get().cloned())
+            && let Ok(h) = tokio::runtime::Handle::try_current()
+        {
+            h.spawn(async move { c.close().await });
+        }
+    }
+
     pub(super) fn is_dead(&self, host: &str) -> bool {
         self.dead.lock().map(|d| d.contains(host)).unwrap_or(false)
     }
@@ -119,22 +134,16 @@ impl Runner {
 
     async fn open(
         &self,
-        play: &Arc<PlayCtx>,
+        _play: &Arc<PlayCtx>,
         task: &Task,
         host: &str,
         scope: &Scope,
     ) -> Result<Opened, TransportError> {
         let kind = match first_var(scope, &["ansible_connection"])? {
             Some(k) => k,
-            None => keyword(
-                scope,
-                task.inherit
-                    .connection
-                    .as_ref()
-                    .or(play.inherit.connection.as_ref()),
-            )
-            .or_else(|| self.opts.connection.clone())
-            .unwrap_or_else(|| "ssh".into()),
+            None => keyword(scope, task.inherit.connection.as_ref())
+                .or_else(|| self.opts.connection.clone())
+                .unwrap_or_else(|| "ssh".into()),
         };
         match kind.as_str() {
             "local" => {
@@ -151,27 +160,16 @@ impl Runner {
         let address = first_var(scope, &["ansible_host", "ansible_ssh_host"])?
             .unwrap_or_else(|| host.to_string());
         let mut target = SshTarget::new(address);
-        target.port = match first_var(scope, &["ansible_port", "ansible_ssh_port"])?.or_else(|| {
-            keyword(
-                scope,
-                task.inherit.port.as_ref().or(play.inherit.port.as_ref()),
-            )
-        }) {
+        target.port = match first_var(scope, &["ansible_port", "ansible_ssh_port"])?
+            .or_else(|| keyword(scope, task.inherit.port.as_ref()))
+        {
             Some(p) => p.trim().parse().map_err(|_| {
                 TransportError::Protocol(format!("invalid port '{p}' for host {host}"))
             })?,
             None => 22,
         };
         if let Some(u) = first_var(scope, &["ansible_user", "ansible_ssh_user"])?
-            .or_else(|| {
-                keyword(
-                    scope,
-                    task.inherit
-                        .remote_user
-                        .as_ref()
-                        .or(play.inherit.remote_user.as_ref()),
-                )
-            })
+            .or_else(|| keyword(scope, task.inherit.remote_user.as_ref()))
             .or_else(|| self.opts.remote_user.clone())
         {
             target.user = u;

@@ -4,20 +4,20 @@
 //! fork limit. A failed or unreachable host leaves the play; the others go on.
 
 mod connect;
+mod cursor;
 mod options;
+mod play;
 mod task;
 
 use crate::inventory::Inventory;
 use crate::output::{Bus, Event, HostStats};
-use crate::plan::PlayPlan;
-use crate::playbook::{Inherited, Play, Playbook, Task};
+use crate::playbook::{Play, Playbook, Task};
 use crate::template::{Templar, json_to_value};
 use crate::vars::{HostVarsSource, Layer, MagicVars, Scope, VarValue, layer_from_nodes};
 use indexmap::IndexMap;
 use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
 
 pub use options::RunOptions;
 
@@ -58,12 +58,21 @@ pub struct Runner {
 /// What a play shares with each of its host tasks.
 struct PlayCtx {
     name: String,
+    play: Play,
     play_vars: Arc<Layer>,
+    /// Defaults of every role of the play (lowest precedence).
+    role_defaults: Arc<Layer>,
+    /// Vars of every role of the play (visible play-wide, as Ansible does
+    /// unless role vars are private).
+    role_vars: Arc<Layer>,
+    /// Each host's `vars_files`, loaded when the play starts.
+    vars_files: Mutex<HashMap<String, Arc<Layer>>>,
     hosts: Vec<String>,
     /// Every host the pattern matched, including those already failed.
     all_hosts: Vec<String>,
-    inherit: Inherited,
     playbook_dir: String,
+    /// Handlers notified per host, not yet run.
+    notified: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Runner {
@@ -280,26 +289,55 @@ impl Runner {
         m
     }
 
-    /// The variables of `host` in `play`, with `task_vars` when given.
+    /// The variables of `host` in `play` for `task` (when given), in
+    /// Ansible's precedence order, lowest first.
     fn scope(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         host: &str,
-        task_vars: Option<Arc<Layer>>,
+        task: Option<&Task>,
+        frame_vars: &[Arc<Layer>],
     ) -> Scope {
-        let mut layers: Vec<Arc<Layer>> = self.inventory_layers(host).iter().cloned().collect();
+        let mut layers: Vec<Arc<Layer>> = vec![play.role_defaults.clone()];
+        if let Some(r) = task.and_then(|t| t.role.as_ref()) {
+            layers.push(Arc::new(layer_from_nodes(r.defaults.iter())));
+        }
+        layers.extend(self.inventory_layers(host).iter().cloned());
         layers.push(self.facts_layer(host));
         layers.push(play.play_vars.clone());
-        if let Some(t) = task_vars {
-            layers.push(t);
+        if let Some(vf) = play
+            .vars_files
+            .lock()
+            .ok()
+            .and_then(|m| m.get(host).cloned())
+        {
+            layers.push(vf);
+        }
+        layers.push(play.role_vars.clone());
+        if let Some(t) = task {
+            if let Some(r) = &t.role {
+                layers.push(Arc::new(layer_from_nodes(r.vars.iter())));
+            }
+            if !t.inherit.vars.is_empty() || !t.vars.is_empty() {
+                layers.push(Arc::new(layer_from_nodes(
+                    t.inherit.vars.iter().chain(&t.vars),
+                )));
+            }
         }
         layers.push(self.dynamic_layer(host));
+        if let Some(r) = task.and_then(|t| t.role.as_ref())
+            && !r.params.is_empty()
+        {
+            layers.push(Arc::new(layer_from_nodes(r.params.iter())));
+        }
+        layers.extend(frame_vars.iter().cloned());
         layers.push(self.extra.clone());
-        Scope::new(
-            self.templar.clone(),
-            layers,
-            Arc::new(self.magic(play, host)),
-        )
+        let mut magic = self.magic(play, host);
+        if let Some(r) = task.and_then(|t| t.role.as_ref()) {
+            magic.set("role_name", Value::from(r.name.as_str()));
+            magic.set("role_path", Value::from(r.path.display().to_string()));
+        }
+        Scope::new(self.templar.clone(), layers, Arc::new(magic))
     }
 
     /// A scope without a host, for the play's `hosts` and `name`.
@@ -309,107 +347,6 @@ impl Runner {
             vec![play_vars.clone(), self.extra.clone()],
             Arc::new(MagicVars::new(None)),
         )
-    }
-
-    async fn run_play(self: &Arc<Self>, play: &Play, playbook_dir: &str) {
-        let play_vars = Arc::new(layer_from_nodes(play.vars.iter()));
-        let pscope = self.play_scope(&play_vars);
-        let pattern = match pscope.render_json(&play.hosts) {
-            Ok(serde_json::Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-            Ok(serde_json::Value::String(s)) => s,
-            Ok(other) => other.to_string(),
-            Err(e) => {
-                self.bus.emit(Event::Warning(format!(
-                    "cannot template the play's hosts: {e}"
-                )));
-                String::new()
-            }
-        };
-        let name = match &play.name {
-            Some(n) => match pscope.render_json(n) {
-                Ok(serde_json::Value::String(s)) => s,
-                Ok(other) => other.to_string(),
-                Err(_) => n.key_string(),
-            },
-            None => pattern.clone(),
-        };
-        let mut hosts = match self.inventory.select(&pattern) {
-            Ok(h) => h,
-            Err(e) => {
-                self.bus.emit(Event::Warning(e.to_string()));
-                Vec::new()
-            }
-        };
-        if let Some(limit) = &self.opts.limit {
-            match self.inventory.select(limit) {
-                Ok(allowed) => hosts.retain(|h| allowed.contains(h)),
-                Err(e) => {
-                    self.bus.emit(Event::Warning(e.to_string()));
-                    hosts.clear();
-                }
-            }
-        }
-        let all_hosts = hosts.clone();
-        // Hosts that failed or were unreachable in an earlier play stay out.
-        hosts.retain(|h| !self.conns.is_dead(h));
-        self.bus.emit(Event::PlayStart { name: name.clone() });
-        if hosts.is_empty() {
-            self.bus.emit(Event::NoHostsMatched);
-            return;
-        }
-        let ctx = Arc::new(PlayCtx {
-            name,
-            play_vars,
-            hosts: hosts.clone(),
-            all_hosts,
-            inherit: play.inherit.clone(),
-            playbook_dir: playbook_dir.to_string(),
-        });
-        let tasks: Vec<Arc<Task>> = play.tasks.iter().cloned().map(Arc::new).collect();
-        let plan = PlayPlan::linear(hosts.len(), tasks.len());
-        let forks = Arc::new(Semaphore::new(self.opts.forks.max(1)));
-        let mut alive: Vec<bool> = vec![true; hosts.len()];
-        for stage in 0..plan.stages.len() {
-            let runs: Vec<(usize, usize)> = plan.runs(stage).filter(|(h, _)| alive[*h]).collect();
-            if runs.is_empty() {
-                if alive.iter().all(|a| !a) {
-                    self.bus.emit(Event::NoMoreHosts);
-                }
-                break;
-            }
-            let t = runs[0].1;
-            let task = tasks[t].clone();
-            self.bus.emit(Event::TaskStart {
-                name: task.display_name(),
-                action: task.action.clone(),
-            });
-            let mut set = tokio::task::JoinSet::new();
-            for (h, _) in runs {
-                let runner = self.clone();
-                let ctx = ctx.clone();
-                let task = task.clone();
-                let host = hosts[h].clone();
-                let forks = forks.clone();
-                set.spawn(async move {
-                    let _permit = forks.acquire_owned().await;
-                    let ok = runner.run_task_on_host(&ctx, &task, &host).await;
-                    (h, ok)
-                });
-            }
-            while let Some(joined) = set.join_next().await {
-                if let Ok((h, keep_going)) = joined {
-                    alive[h] = keep_going;
-                }
-            }
-        }
     }
 }
 
@@ -429,7 +366,7 @@ impl HostVarsSource for HostVarsView {
     }
 
     fn scope_for(&self, host: &str) -> Option<Scope> {
-        self.runner.inventory.host(host)?;
-        Some(self.runner.scope(&self.play, host, None))
+        self.runner.inventory.resolve_host(host)?;
+        Some(self.runner.scope(&self.play, host, None, &[]))
     }
 }

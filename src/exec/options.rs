@@ -12,6 +12,10 @@ pub struct RunOptions {
     /// `-c`: the connection type when neither the host's variables nor the
     /// play say.
     pub connection: Option<String>,
+    /// `--force-handlers`.
+    pub force_handlers: bool,
+    /// `roles_path` (ansible.cfg, `ANSIBLE_ROLES_PATH`).
+    pub roles_path: Vec<PathBuf>,
     /// `-u` / `remote_user` in ansible.cfg.
     pub remote_user: Option<String>,
     /// `-b`
@@ -39,6 +43,8 @@ impl Default for RunOptions {
             forks: 50,
             limit: None,
             connection: None,
+            force_handlers: false,
+            roles_path: Vec::new(),
             remote_user: None,
             become_: false,
             become_user: None,

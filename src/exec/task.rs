@@ -5,12 +5,28 @@
 use super::{PlayCtx, Runner};
 use crate::modules::{self, Become, ModuleCtx, ModuleError, RunsOn};
 use crate::output::{Event, Status};
-use crate::playbook::{Loop, Task};
+use crate::playbook::{Item, Loop, Task};
 use crate::template::value_to_json;
-use crate::vars::{Layer, Scope, VarValue, layer_from_nodes};
+use crate::vars::{Layer, Scope, VarValue};
 use crate::yaml::Node;
 use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;
+
+/// How a task ended on one host, for the play to act on.
+#[derive(Clone, Debug)]
+pub(super) struct HostOutcome {
+    pub status: Status,
+    pub ignored: bool,
+    /// The full result (what `register` stores, before any censoring).
+    pub result: Map<String, Json>,
+    /// Task lists to run next on this host (`include_tasks`/`include_role`),
+    /// with the variables each sees.
+    pub include: Option<Vec<(Vec<Item>, Vec<Arc<Layer>>)>>,
+    /// A `meta` action to carry out.
+    pub meta: Option<String>,
+    /// Handlers (names or topics) notified by a change.
+    pub notify: Vec<String>,
+}
 
 /// How one run of the module ended.
 struct Outcome {
@@ -103,7 +119,7 @@ fn callback_view(r: &Map<String, Json>, no_log: bool) -> Map<String, Json> {
 }
 
 /// What `register` stores: `failed` is always there.
-fn registered_view(r: &Map<String, Json>) -> Map<String, Json> {
+pub(super) fn registered_view(r: &Map<String, Json>) -> Map<String, Json> {
     let mut v = r.clone();
     v.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));
     if !v.contains_key("failed") {
@@ -116,11 +132,6 @@ fn failed(msg: impl Into<String>) -> Map<String, Json> {
     let mut r = modules::failed(msg);
     r.insert("changed".into(), json!(false));
     r
-}
-
-/// Picks the task's keyword, else the play's.
-fn pick<'a>(task: &'a Option<Node>, play: &'a Option<Node>) -> Option<&'a Node> {
-    task.as_ref().or(play.as_ref())
 }
 
 fn bool_of(scope: &Scope, n: Option<&Node>) -> Result<Option<bool>, String> {
@@ -139,43 +150,79 @@ fn string_of(scope: &Scope, n: Option<&Node>) -> Result<Option<String>, String> 
 }
 
 impl Runner {
-    /// Runs `task` on `host`; false when the host must leave the play.
+    /// Runs `task` on `host` and reports its result; the play acts on the
+    /// returned outcome (stats, cursor, handlers).
     pub(super) async fn run_task_on_host(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         task: &Task,
         host: &str,
-    ) -> bool {
-        let task_vars =
-            (!task.vars.is_empty()).then(|| Arc::new(layer_from_nodes(task.vars.iter())));
-        let scope = self.scope(play, host, task_vars);
+        frame_vars: &[Arc<Layer>],
+    ) -> HostOutcome {
+        let scope = self.scope(play, host, Some(task), frame_vars);
         let name = task.display_name();
-        let no_log = self.no_log(play, task, &scope);
-        let (result, unreachable, looped) = match &task.loop_ {
-            None => {
-                let o = self.run_once(play, task, host, &scope).await;
-                (o.result, o.unreachable, false)
-            }
-            Some(lp) => {
-                let (r, u) = self.run_loop(play, task, host, &scope, lp).await;
-                (r, u, true)
-            }
-        };
-        let mut status = status_of(&result, unreachable);
-        let mut ignored = false;
-        if status == Status::Failed {
-            match bool_of(
-                &scope,
-                pick(&task.inherit.ignore_errors, &play.inherit.ignore_errors),
-            ) {
-                Ok(Some(true)) => ignored = true,
-                Ok(_) => {}
-                Err(e) => {
-                    self.bus.emit(Event::Warning(format!("ignore_errors: {e}")));
+        let no_log = self.no_log(task, &scope);
+        let mut include = None;
+        let mut meta = None;
+        let (result, unreachable, looped) = match task.action.as_str() {
+            "meta" => match self.when_holds(task, &scope) {
+                Ok(true) => {
+                    meta = task
+                        .args
+                        .iter()
+                        .find(|(k, _)| k == "_raw_params")
+                        .and_then(|(_, v)| v.as_str().map(str::to_string));
+                    let mut r = Map::new();
+                    r.insert("changed".into(), json!(false));
+                    // Ansible prints nothing for a meta task that ran.
+                    return HostOutcome {
+                        status: Status::Ok,
+                        ignored: false,
+                        result: r,
+                        include: None,
+                        meta,
+                        notify: Vec::new(),
+                    };
+                }
+                Ok(false) => (skipped_result(task), false, false),
+                Err(e) => (failed(e), false, false),
+            },
+            "include_tasks" | "include_role" => {
+                match self.include(play, task, host, &scope).await {
+                    Ok(Some((r, runs))) => {
+                        include = Some(runs);
+                        (r, false, task.loop_.is_some())
+                    }
+                    Ok(None) => (skipped_result(task), false, false),
+                    Err(e) => (failed(e), false, false),
                 }
             }
-        }
+            _ => match &task.loop_ {
+                None => {
+                    let o = self.run_until(play, task, host, &scope).await;
+                    (o.result, o.unreachable, false)
+                }
+                Some(lp) => {
+                    let (r, u) = self.run_loop(play, task, host, &scope, lp, no_log).await;
+                    (r, u, true)
+                }
+            },
+        };
         let mut result = result;
+        let status = status_of(&result, unreachable);
+        let mut ignored = false;
+        if status == Status::Failed {
+            match bool_of(&scope, task.inherit.ignore_errors.as_ref()) {
+                Ok(Some(true)) => ignored = true,
+                Ok(_) => {}
+                Err(e) => self.bus.emit(Event::Warning(format!("ignore_errors: {e}"))),
+            }
+        }
+        if status == Status::Unreachable
+            && let Ok(Some(true)) = bool_of(&scope, task.inherit.ignore_unreachable.as_ref())
+        {
+            ignored = true;
+        }
         if matches!(status, Status::Failed | Status::Unreachable)
             && !result.contains_key("exception")
         {
@@ -193,7 +240,7 @@ impl Runner {
             && status != Status::Unreachable
             && let Some(Json::Object(facts)) = result.get("ansible_facts")
         {
-            if task.action == "set_fact" {
+            if matches!(task.action.as_str(), "set_fact" | "include_vars") {
                 self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
             } else if let Ok(mut hs) = self.hosts.lock() {
                 let st = hs.entry(host.to_string()).or_default();
@@ -203,42 +250,18 @@ impl Runner {
                 }
             }
         }
-        self.stat(host, |s| match status {
-            Status::Ok => s.ok += 1,
-            Status::Changed => {
-                s.ok += 1;
-                s.changed += 1;
-            }
-            Status::Skipped => s.skipped += 1,
-            Status::Failed if ignored => {
-                s.ok += 1;
-                s.ignored += 1;
-                if result
-                    .get("changed")
-                    .and_then(Json::as_bool)
-                    .unwrap_or(false)
-                {
-                    s.changed += 1;
+        let mut notify = Vec::new();
+        if status == Status::Changed {
+            for n in &task.notify {
+                match scope.render_json(n) {
+                    Ok(Json::String(s)) => notify.push(s),
+                    Ok(Json::Array(a)) => {
+                        notify.extend(a.iter().filter_map(|x| x.as_str().map(str::to_string)))
+                    }
+                    Ok(other) => notify.push(other.to_string()),
+                    Err(e) => self.bus.emit(Event::Warning(format!("notify: {e}"))),
                 }
             }
-            Status::Failed => s.failed += 1,
-            Status::Unreachable => s.unreachable += 1,
-        });
-        if status == Status::Failed && !ignored {
-            if let Ok(mut f) = self.any_failed.lock() {
-                *f = true;
-            }
-            self.conns.mark_dead(host);
-        }
-        if status == Status::Unreachable {
-            if let Ok(mut f) = self.any_unreachable.lock() {
-                *f = true;
-            }
-            self.conns.mark_dead(host);
-        }
-        if ignored {
-            // Ansible reports an ignored failure as failed, then "...ignoring".
-            status = Status::Failed;
         }
         self.bus.emit(Event::HostResult {
             host: host.to_string(),
@@ -250,13 +273,167 @@ impl Runner {
             looped,
             origin: Some(task.span.clone()),
             controller: modules::lookup(&task.action)
-                .is_some_and(|m| m.spec().runs_on == RunsOn::Controller),
+                .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
             error_detail: result
                 .get(modules::ERROR_DETAIL)
                 .and_then(Json::as_str)
                 .map(str::to_string),
         });
-        !matches!(status, Status::Failed | Status::Unreachable) || ignored
+        HostOutcome {
+            status,
+            ignored,
+            result,
+            include,
+            meta,
+            notify,
+        }
+    }
+
+    /// All of a task's conditions (inherited first) hold.
+    fn when_holds(&self, task: &Task, scope: &Scope) -> Result<bool, String> {
+        for cond in task.all_when() {
+            if !scope.condition(cond).map_err(|e| e.to_string())? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `include_tasks` / `include_role`: the task lists to run next.
+    async fn include(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        host: &str,
+        scope: &Scope,
+    ) -> Result<Option<(Map<String, Json>, Vec<(Vec<Item>, Vec<Arc<Layer>>)>)>, String> {
+        if !self.when_holds(task, scope)? {
+            return Ok(None);
+        }
+        let items: Vec<Option<Json>> = match &task.loop_ {
+            None => vec![None],
+            Some(lp) => loop_items(scope, lp)?.into_iter().map(Some).collect(),
+        };
+        let loop_var = self.loop_var(task, scope);
+        let mut runs = Vec::new();
+        let mut results = Vec::new();
+        for item in items {
+            let mut layer = Layer::new();
+            if let Some(i) = &item {
+                layer.insert(loop_var.clone(), VarValue::Data(i.clone()));
+            }
+            let layer = Arc::new(layer);
+            let iscope = scope.with_layer(layer.clone());
+            let arg = |k: &str| task.args.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+            let render = |n: &crate::yaml::Node| -> Result<String, String> {
+                match iscope.render_json(n).map_err(|e| e.to_string())? {
+                    Json::String(s) => Ok(s),
+                    other => Ok(other.to_string()),
+                }
+            };
+            let (tasks, file) = if task.action == "include_tasks" {
+                let file_node = arg("file")
+                    .or_else(|| arg("_raw_params"))
+                    .ok_or("include_tasks needs a file")?;
+                let file = render(file_node)?;
+                let mut candidates = Vec::new();
+                if let Some(r) = &task.role {
+                    candidates.push(r.path.join("tasks").join(&file));
+                }
+                candidates.push(task.dir.join(&file));
+                candidates.push(std::path::Path::new(&play.playbook_dir).join(&file));
+                let path = candidates
+                    .iter()
+                    .find(|p| p.is_file())
+                    .cloned()
+                    .ok_or_else(|| {
+                        format!("Could not find or access '{file}' on the Ansible Controller.")
+                    })?;
+                let mut inherit = task.inherit.clone();
+                // The include's own conditions were checked; its tags and
+                // keywords (and `apply`) pass to the included tasks.
+                inherit.when.clear();
+                let items = crate::playbook::parse_task_file(
+                    &path,
+                    &inherit,
+                    task.role.clone(),
+                    std::path::Path::new(&play.playbook_dir),
+                )
+                .map_err(|errs| {
+                    errs.iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })?;
+                (items, path.display().to_string())
+            } else {
+                let name = render(arg("name").ok_or("include_role needs a name")?)?;
+                let tasks_from = match arg("tasks_from") {
+                    Some(n) => render(n)?,
+                    None => "main".to_string(),
+                };
+                let mut inherit = task.inherit.clone();
+                inherit.when.clear();
+                let items = crate::playbook::load_role_items(
+                    &name,
+                    &tasks_from,
+                    &inherit,
+                    std::path::Path::new(&play.playbook_dir),
+                    &self.opts.roles_path,
+                )
+                .map_err(|errs| {
+                    errs.iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })?;
+                (items, name)
+            };
+            let mut vars = vec![layer];
+            if !task.vars.is_empty() {
+                vars.push(Arc::new(crate::vars::layer_from_nodes(task.vars.iter())));
+            }
+            runs.push((tasks, vars));
+            let mut r = Map::new();
+            r.insert("include".into(), json!(file));
+            r.insert("changed".into(), json!(false));
+            if let Some(i) = item {
+                r.insert(loop_var.clone(), i);
+            }
+            results.push(r);
+        }
+        self.bus.emit(Event::Included {
+            host: host.to_string(),
+            files: results
+                .iter()
+                .map(|r| {
+                    (
+                        r["include"].as_str().unwrap_or_default().to_string(),
+                        r.get(&loop_var).cloned(),
+                    )
+                })
+                .collect(),
+        });
+        let mut out = Map::new();
+        out.insert("changed".into(), json!(false));
+        if task.loop_.is_some() {
+            out.insert(
+                "results".into(),
+                Json::Array(results.into_iter().map(Json::Object).collect()),
+            );
+        } else if let Some(r) = results.into_iter().next() {
+            out = r;
+        }
+        Ok(Some((out, runs)))
+    }
+
+    fn loop_var(&self, task: &Task, scope: &Scope) -> String {
+        task.loop_control
+            .as_ref()
+            .and_then(|lc| lc.get("loop_var"))
+            .and_then(|n| scope.render_json(n).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "item".to_string())
     }
 
     async fn run_loop(
@@ -266,29 +443,72 @@ impl Runner {
         host: &str,
         scope: &Scope,
         lp: &Loop,
+        no_log: bool,
     ) -> (Map<String, Json>, bool) {
-        let no_log = self.no_log(play, task, scope);
+        // A loop over nothing is decided by the task's conditions first.
         let items = match loop_items(scope, lp) {
             Ok(i) => i,
             Err(msg) => return (failed(msg), false),
         };
+        let lc = task.loop_control.as_ref();
+        let loop_var = self.loop_var(task, scope);
+        let index_var = lc
+            .and_then(|l| l.get("index_var"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string);
+        let extended = lc
+            .and_then(|l| l.get("extended"))
+            .is_some_and(|n| matches!(n.kind, crate::yaml::NodeKind::Bool(true)));
+        let pause = lc
+            .and_then(|l| l.get("pause"))
+            .and_then(|n| scope.render_json(n).ok())
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let label = lc.and_then(|l| l.get("label")).cloned();
         let mut results = Vec::with_capacity(items.len());
         let mut any_changed = false;
         let mut any_failed = false;
         let mut all_skipped = true;
-        for item in items {
+        let n = items.len();
+        for (idx, item) in items.iter().enumerate() {
+            if idx > 0 && pause > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(pause)).await;
+            }
             let mut layer = Layer::new();
-            layer.insert("item".into(), VarValue::Data(item.clone()));
+            layer.insert(loop_var.clone(), VarValue::Data(item.clone()));
+            if let Some(iv) = &index_var {
+                layer.insert(iv.clone(), VarValue::Data(json!(idx)));
+            }
+            if extended {
+                layer.insert(
+                    "ansible_loop".into(),
+                    VarValue::Data(json!({
+                        "index": idx + 1, "index0": idx, "revindex": n - idx, "revindex0": n - idx - 1,
+                        "first": idx == 0, "last": idx + 1 == n, "length": n,
+                        "previtem": if idx > 0 { items[idx - 1].clone() } else { Json::Null },
+                        "nextitem": items.get(idx + 1).cloned().unwrap_or(Json::Null),
+                        "allitems": items,
+                    })),
+                );
+            }
             let item_scope = scope.with_layer(Arc::new(layer));
-            let o = self.run_once(play, task, host, &item_scope).await;
+            let o = self.run_until(play, task, host, &item_scope).await;
             if o.unreachable {
                 return (o.result, true);
             }
             let mut r = o.result;
-            r.insert("item".into(), item.clone());
-            r.insert("ansible_loop_var".into(), json!("item"));
+            r.insert(loop_var.clone(), item.clone());
+            r.insert("ansible_loop_var".into(), json!(loop_var));
+            if let Some(iv) = &index_var {
+                r.insert("ansible_index_var".into(), json!(iv));
+                r.insert(iv.clone(), json!(idx));
+            }
+            let shown = match &label {
+                Some(l) => item_scope.render_json(l).unwrap_or_else(|_| item.clone()),
+                None => item.clone(),
+            };
             let st = status_of(&r, false);
-            any_changed |= st == Status::Changed;
+            any_changed |= r.get("changed").and_then(Json::as_bool).unwrap_or(false);
             any_failed |= st == Status::Failed;
             all_skipped &= st == Status::Skipped;
             self.bus.emit(Event::ItemResult {
@@ -298,7 +518,7 @@ impl Runner {
                 status: st,
                 result: Json::Object(callback_view(&r, no_log)),
                 // Ansible hides the item of a no_log loop too.
-                label: if no_log { Json::Null } else { item },
+                label: if no_log { Json::Null } else { shown },
             });
             results.push(Json::Object(r));
         }
@@ -321,11 +541,84 @@ impl Runner {
         (out, false)
     }
 
-    /// `no_log` from the task, else the play; an error counts as true, so a
-    /// secret is never shown because its flag could not be read.
-    fn no_log(&self, play: &PlayCtx, task: &Task, scope: &Scope) -> bool {
-        bool_of(scope, pick(&task.inherit.no_log, &play.inherit.no_log))
-            .map_or(true, |b| b.unwrap_or(false))
+    /// `no_log` of the task; an error counts as true, so a secret is never
+    /// shown because its flag could not be read.
+    fn no_log(&self, task: &Task, scope: &Scope) -> bool {
+        bool_of(scope, task.inherit.no_log.as_ref()).map_or(true, |b| b.unwrap_or(false))
+    }
+
+    /// One run with `until`/`retries`/`delay`.
+    async fn run_until(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        host: &str,
+        scope: &Scope,
+    ) -> Outcome {
+        if task.until.is_empty() {
+            return self.run_once(play, task, host, scope).await;
+        }
+        let num = |n: &Option<crate::yaml::Node>, d: i64| {
+            n.as_ref()
+                .and_then(|n| scope.render_json(n).ok())
+                .and_then(|v| {
+                    v.as_i64()
+                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                })
+                .unwrap_or(d)
+        };
+        let retries = num(&task.retries, 3).max(1);
+        let delay = num(&task.delay, 5).max(0) as u64;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut o = self.run_once(play, task, host, scope).await;
+            if o.unreachable
+                || o.result
+                    .get("skipped")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+            {
+                return o;
+            }
+            o.result.insert("attempts".into(), json!(attempt));
+            let mut layer = Layer::new();
+            for (k, v) in &o.result {
+                layer.insert(k.clone(), VarValue::Data(v.clone()));
+            }
+            if let Some(reg) = &task.register {
+                layer.insert(
+                    reg.clone(),
+                    VarValue::Data(Json::Object(registered_view(&o.result))),
+                );
+            }
+            let view = scope.with_layer(Arc::new(layer));
+            let mut done = true;
+            for c in &task.until {
+                match view.condition(c) {
+                    Ok(b) => done &= b,
+                    Err(e) => {
+                        o.result.insert("failed".into(), json!(true));
+                        o.result.insert("msg".into(), json!(e.to_string()));
+                        return o;
+                    }
+                }
+            }
+            if done {
+                return o;
+            }
+            if attempt >= retries {
+                o.result.insert("failed".into(), json!(true));
+                return o;
+            }
+            self.bus.emit(Event::Retry {
+                host: host.to_string(),
+                task: task.display_name(),
+                retries_left: retries - attempt,
+                result: Json::Object(callback_view(&o.result, self.no_log(task, scope))),
+            });
+            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+        }
     }
 
     async fn run_once(
@@ -339,8 +632,8 @@ impl Runner {
             result,
             unreachable: false,
         };
-        // when: every condition must hold.
-        for cond in &task.when {
+        // when: every condition must hold (inherited ones first).
+        for cond in task.all_when() {
             match scope.condition(cond) {
                 Ok(true) => {}
                 Ok(false) => {
@@ -388,20 +681,22 @@ impl Runner {
             };
             args.insert(k.clone(), value);
         }
-        // Privilege escalation and check mode.
+        if task.action == "include_vars" {
+            return done(self.include_vars(play, task, &args));
+        }
+        // Privilege escalation, check mode, environment.
         let inherit = &task.inherit;
-        let pinh = &play.inherit;
-        let become_ = match bool_of(scope, pick(&inherit.become_, &pinh.become_)) {
+        let become_ = match bool_of(scope, inherit.become_.as_ref()) {
             Ok(b) => b.unwrap_or(self.opts.become_),
             Err(e) => return done(failed(e)),
         };
         let mut become_ = if become_ {
-            let user = string_of(scope, pick(&inherit.become_user, &pinh.become_user))
+            let user = string_of(scope, inherit.become_user.as_ref())
                 .ok()
                 .flatten()
                 .or_else(|| self.opts.become_user.clone())
                 .unwrap_or_else(|| "root".into());
-            let method = string_of(scope, pick(&inherit.become_method, &pinh.become_method))
+            let method = string_of(scope, inherit.become_method.as_ref())
                 .ok()
                 .flatten()
                 .or_else(|| self.opts.become_method.clone())
@@ -410,12 +705,49 @@ impl Runner {
         } else {
             None
         };
-        let check_mode = match bool_of(scope, pick(&inherit.check_mode, &pinh.check_mode)) {
+        let check_mode = match bool_of(scope, inherit.check_mode.as_ref()) {
             Ok(b) => b.unwrap_or(self.opts.check),
             Err(e) => return done(failed(e)),
         };
+        let mut env = Vec::new();
+        for e in &inherit.environment {
+            match scope.render_json(e) {
+                Ok(Json::Object(m)) => {
+                    for (k, v) in m {
+                        let v = match v {
+                            Json::String(s) => s,
+                            other => {
+                                crate::template::py_str(&crate::template::json_to_value(&other))
+                            }
+                        };
+                        env.retain(|(x, _): &(String, String)| *x != k);
+                        env.push((k, v));
+                    }
+                }
+                Ok(Json::Null) => {}
+                Ok(other) => {
+                    return done(failed(format!(
+                        "environment must be a dictionary, got {other}"
+                    )));
+                }
+                Err(e) => return done(failed(e.to_string())),
+            }
+        }
         let conn = if spec.runs_on == RunsOn::Host {
-            match self.connection(play, task, host, scope).await {
+            // delegate_to runs the module through another host's connection.
+            let target = match string_of(scope, inherit.delegate_to.as_ref()) {
+                Ok(Some(d)) if d != host => Some(d),
+                Ok(_) => None,
+                Err(e) => return done(failed(e)),
+            };
+            let opened = match &target {
+                Some(d) => {
+                    let dscope = self.scope(play, d, Some(task), &[]);
+                    self.connection(play, task, d, &dscope).await
+                }
+                None => self.connection(play, task, host, scope).await,
+            };
+            match opened {
                 Ok((c, login)) => {
                     // Like Ansible (become_allow_same_user off), becoming the
                     // user we logged in as runs no sudo at all.
@@ -438,6 +770,7 @@ impl Runner {
             templar: &self.templar,
             vars: scope,
             verbosity: self.opts.verbosity,
+            env,
         };
         let mut result = match module.execute(&ctx, &args).await {
             Ok(r) => r,
@@ -451,6 +784,109 @@ impl Runner {
             result.insert("changed".into(), json!(false));
         }
         done(result)
+    }
+
+    /// `include_vars`: reads a vars file (or a folder of them) on the
+    /// controller.
+    fn include_vars(
+        &self,
+        play: &PlayCtx,
+        task: &Task,
+        args: &Map<String, Json>,
+    ) -> Map<String, Json> {
+        let file = args
+            .get("file")
+            .or_else(|| args.get("_raw_params"))
+            .and_then(Json::as_str);
+        let dir = args.get("dir").and_then(Json::as_str);
+        let base = |p: &str| -> Vec<std::path::PathBuf> {
+            let mut c = Vec::new();
+            if let Some(r) = &task.role {
+                c.push(r.path.join("vars").join(p));
+            }
+            c.push(task.dir.join(p));
+            c.push(std::path::Path::new(&play.playbook_dir).join(p));
+            c
+        };
+        let mut files = Vec::new();
+        if let Some(f) = file {
+            match base(f).into_iter().find(|p| p.is_file()) {
+                Some(p) => files.push(p),
+                None => {
+                    return failed(format!(
+                        "Could not find or access '{f}' on the Ansible Controller."
+                    ));
+                }
+            }
+        } else if let Some(d) = dir {
+            let Some(path) = base(d).into_iter().find(|p| p.is_dir()) else {
+                return failed(format!("{d} directory does not exist"));
+            };
+            let pattern = args
+                .get("files_matching")
+                .and_then(Json::as_str)
+                .and_then(|p| regex::Regex::new(p).ok());
+            let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(&path)
+                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            entries.sort();
+            for p in entries {
+                let name = p
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let ext_ok = matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yml" | "yaml" | "json")
+                );
+                if p.is_file() && ext_ok && pattern.as_ref().is_none_or(|re| re.is_match(&name)) {
+                    files.push(p);
+                }
+            }
+        } else {
+            return failed("one of file, dir or free-form text is required");
+        }
+        let mut vars = Map::new();
+        for p in &files {
+            match crate::yaml::load_file(p) {
+                Ok(l) => {
+                    if let Some(doc) = l.docs.first() {
+                        match doc.to_json() {
+                            Json::Object(m) => vars.extend(m),
+                            Json::Null => {}
+                            _ => {
+                                return failed(format!(
+                                    "{} must be a dictionary of variables",
+                                    p.display()
+                                ));
+                            }
+                        }
+                    }
+                }
+                Err(e) => return failed(e.to_string()),
+            }
+        }
+        let facts = match args.get("name").and_then(Json::as_str) {
+            Some(n) => {
+                let mut m = Map::new();
+                m.insert(n.to_string(), Json::Object(vars));
+                m
+            }
+            None => vars,
+        };
+        let mut r = Map::new();
+        r.insert("ansible_facts".into(), Json::Object(facts));
+        r.insert(
+            "ansible_included_var_files".into(),
+            Json::Array(
+                files
+                    .iter()
+                    .map(|p| json!(p.display().to_string()))
+                    .collect(),
+            ),
+        );
+        r.insert("changed".into(), json!(false));
+        r
     }
 
     /// `changed_when` and `failed_when`, which see the result under the
@@ -515,6 +951,18 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// The result of a task whose conditions do not hold.
+fn skipped_result(task: &Task) -> Map<String, Json> {
+    let mut r = Map::new();
+    r.insert("changed".into(), json!(false));
+    if let Some(c) = task.all_when().last() {
+        r.insert("false_condition".into(), c.to_json());
+    }
+    r.insert("skip_reason".into(), json!("Conditional result was False"));
+    r.insert("skipped".into(), json!(true));
+    r
 }
 
 /// The items of a loop: `loop` takes a list as it is, `with_items` flattens

@@ -89,6 +89,9 @@ pub struct Inventory {
     /// Path sources (files or directories, absolute), in `-i` order: their
     /// directories hold the inventory's group_vars/ and host_vars/.
     pub(crate) sources: Vec<PathBuf>,
+    /// Every source as Ansible records it (paths made absolute, host lists
+    /// as given): the `ansible_inventory_sources` variable.
+    pub(crate) source_names: Vec<String>,
     /// group_vars/ and host_vars/ next to each path source, loaded by `finish`.
     pub(crate) vars_dirs: Vec<VarsDirs>,
     /// The first localhost-like host declared; it then answers for the
@@ -154,6 +157,7 @@ impl Inventory {
             warnings: Vec::new(),
             localhost_python: "/usr/bin/python3".into(),
             sources: Vec::new(),
+            source_names: Vec::new(),
             vars_dirs: Vec::new(),
             localhost: None,
             implicit_name: OnceLock::new(),
@@ -185,6 +189,11 @@ impl Inventory {
     /// Groups in the order they were first seen (`all`, `ungrouped` first).
     pub fn groups(&self) -> impl Iterator<Item = &Group> {
         self.groups.values()
+    }
+
+    /// The sources loaded, as Ansible's `ansible_inventory_sources` lists them.
+    pub fn inventory_sources(&self) -> &[String] {
+        &self.source_names
     }
 
     /// The group_vars/ and host_vars/ directories found next to the
@@ -415,8 +424,13 @@ impl Inventory {
         for g in &names {
             let orphan = self.groups.get(g).is_some_and(|gr| gr.parents.is_empty());
             if g != "all" && orphan {
+                let span = self
+                    .groups
+                    .get(g)
+                    .map(|x| x.span.clone())
+                    .unwrap_or_else(|| Span::synthetic("<inventory>"));
                 self.add_child("all", g)
-                    .map_err(|m| InventoryError::new(self.groups[g.as_str()].span.clone(), m))?;
+                    .map_err(|m| InventoryError::new(span, m))?;
             }
         }
         let host_names: Vec<String> = self.hosts.keys().cloned().collect();
@@ -482,46 +496,45 @@ impl Inventory {
         Ok(())
     }
 
-    /// Depth = longest path from `all`; a loop (impossible through the
-    /// parsers, which refuse it when the edge is added) is an error.
+    /// Depth = longest path from `all` (Bellman-Ford style relaxation over
+    /// parents). A loop, which the parsers refuse when the edge is added,
+    /// would keep raising depths: it is an error.
     fn compute_depths(&mut self) -> Result<(), InventoryError> {
-        let names: Vec<String> = self.groups.keys().cloned().collect();
-        let mut depth: IndexMap<String, u32> = IndexMap::new();
-        // Kahn-style relaxation over parents; bounded by the group count.
-        let mut changed = true;
-        let mut rounds = 0usize;
-        for n in &names {
-            depth.insert(n.clone(), 0);
-        }
-        while changed {
-            changed = false;
-            rounds += 1;
-            if rounds > names.len() + 1 {
-                let g = &names[0];
-                return Err(InventoryError::new(
-                    self.groups[g.as_str()].span.clone(),
-                    "The inventory groups have a recursive dependency loop.",
-                ));
-            }
-            for n in &names {
-                let parents = &self.groups[n.as_str()].parents;
-                let d = parents
+        let mut depth: IndexMap<String, u32> = self.groups.keys().map(|n| (n.clone(), 0)).collect();
+        let limit = self.groups.len() + 1;
+        for _ in 0..=limit {
+            let mut changed = false;
+            for (name, g) in &self.groups {
+                let d = g
+                    .parents
                     .iter()
                     .filter_map(|p| depth.get(p).map(|d| d + 1))
                     .max()
                     .unwrap_or(0);
-                if depth[n.as_str()] != d {
-                    depth.insert(n.clone(), d);
+                if depth.get(name) != Some(&d) {
+                    depth.insert(name.clone(), d);
                     changed = true;
                 }
             }
-        }
-        for (n, d) in depth {
-            if let Some(g) = self.groups.get_mut(&n) {
-                g.depth = d;
+            if !changed {
+                for (name, d) in depth {
+                    if let Some(g) = self.groups.get_mut(&name) {
+                        g.depth = d;
+                    }
+                }
+                return Ok(());
             }
         }
-        Ok(())
+        let span = self
+            .groups
+            .values()
+            .find(|g| g.depth as usize > limit || !g.parents.is_empty())
+            .map(|g| g.span.clone())
+            .unwrap_or_else(|| Span::synthetic("<inventory>"));
+        Err(InventoryError::new(
+            span,
+            "The inventory groups have a recursive dependency loop.",
+        ))
     }
 
     /// The hosts of a group and of all its descendants, in Ansible's order:

@@ -96,6 +96,7 @@ impl Inventory {
     /// `finish` once every source is loaded.
     pub fn load_source(&mut self, source: &str, cwd: &Path) -> Result<(), InventoryError> {
         if source.contains(',') && !cwd.join(source).exists() {
+            self.source_names.push(source.to_string());
             self.load_host_list(source);
             return Ok(());
         }
@@ -112,6 +113,7 @@ impl Inventory {
             .with_hint("give a path to an inventory file or directory, or a comma-separated host list such as `host1,host2,`"));
         }
         self.sources.push(path.clone());
+        self.source_names.push(path.display().to_string());
         self.load_path(&path)
     }
 

@@ -23,11 +23,25 @@ pub struct ModuleCtx<'a> {
     pub vars: &'a dyn Resolver,
     /// Ansible's verbosity (`-v` count), for `debug`'s `verbosity`.
     pub verbosity: u8,
+    /// `environment` of the task: exported before each command.
+    pub env: Vec<(String, String)>,
 }
 
 impl ModuleCtx<'_> {
-    /// Wraps a shell command line for become.
+    /// Wraps a shell command line for the task's environment and become.
     pub fn wrap_become(&self, cmd: &str) -> String {
+        let cmd = if self.env.is_empty() {
+            cmd.to_string()
+        } else {
+            let exports: Vec<String> = self
+                .env
+                .iter()
+                .filter(|(k, _)| crate::modules::is_identifier(k))
+                .map(|(k, v)| format!("{k}={}", quote(v)))
+                .collect();
+            format!("export {}; {cmd}", exports.join(" "))
+        };
+        let cmd = cmd.as_str();
         match &self.become_ {
             None => cmd.to_string(),
             Some(b) => match b.method.as_str() {

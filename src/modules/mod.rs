@@ -7,6 +7,7 @@ mod assert;
 mod command;
 mod context;
 mod debug;
+pub mod engine_actions;
 mod fail;
 mod ping;
 mod raw;
@@ -113,6 +114,10 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(assert::Assert),
             Box::new(fail::Fail),
             Box::new(ping::Ping),
+            Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_TASKS)),
+            Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_ROLE)),
+            Box::new(engine_actions::EngineAction(&engine_actions::META)),
+            Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_VARS)),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

@@ -66,6 +66,8 @@ pub enum RunsOn {
     Host,
     /// On the controller only (debug, set_fact, assert, fail).
     Controller,
+    /// By the executor itself (include_tasks, include_role, meta, include_vars).
+    Engine,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -175,7 +175,37 @@ impl<W: Write + Send> Sink for DefaultText<W> {
             Event::PlayStart { name } => self.banner(&format!("PLAY [{name}]")),
             Event::NoHostsMatched => self.line("skipping: no hosts matched"),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
-            Event::TaskStart { name, .. } => self.banner(&format!("TASK [{name}]")),
+            Event::TaskStart { name, handler, .. } => {
+                if *handler {
+                    self.banner(&format!("RUNNING HANDLER [{name}]"))
+                } else {
+                    self.banner(&format!("TASK [{name}]"))
+                }
+            }
+            Event::Included { host, files } => {
+                for (file, item) in files {
+                    match item {
+                        Some(i) => self.line(&format!(
+                            "included: {file} for {host} => (item={})",
+                            label(i)
+                        )),
+                        None => self.line(&format!("included: {file} for {host}")),
+                    }
+                }
+            }
+            Event::Retry {
+                host,
+                task,
+                retries_left,
+                result,
+            } => {
+                let mut l =
+                    format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left).");
+                if self.verbosity > 0 {
+                    l = format!("{l}Result was: {}", self.dump(result, ""));
+                }
+                self.line(&l);
+            }
             Event::Warning(w) => {
                 let _ = writeln!(std::io::stderr(), "[WARNING]: {w}");
             }

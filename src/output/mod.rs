@@ -50,6 +50,21 @@ pub enum Event {
     TaskStart {
         name: String,
         action: String,
+        /// A handler (`RUNNING HANDLER [...]`).
+        handler: bool,
+    },
+    /// A host included task files (`included: FILE for HOST`); each with the
+    /// loop item it was included for.
+    Included {
+        host: String,
+        files: Vec<(String, Option<Json>)>,
+    },
+    /// An `until` loop failed an attempt and tries again.
+    Retry {
+        host: String,
+        task: String,
+        retries_left: i64,
+        result: Json,
     },
     /// One host's result of a task (a loop's summary for looped tasks).
     HostResult {

@@ -51,20 +51,35 @@ pub const TASK_KEYWORDS: &[&str] = &[
 /// Task keywords kiln runs today.
 pub const TASK_IMPLEMENTED: &[&str] = &[
     "action",
+    "any_errors_fatal",
     "args",
     "become",
     "become_method",
     "become_user",
     "changed_when",
+    "check_mode",
+    "connection",
+    "delay",
+    "delegate_to",
+    "environment",
     "failed_when",
     "ignore_errors",
+    "ignore_unreachable",
+    "local_action",
     "loop",
+    "loop_control",
     "name",
+    "no_log",
+    "notify",
+    "port",
     "register",
+    "remote_user",
+    "retries",
+    "run_once",
+    "tags",
+    "until",
     "vars",
     "when",
-    "check_mode",
-    "no_log",
 ];
 
 /// Play keywords of ansible-core 2.21.
@@ -114,26 +129,44 @@ pub const PLAY_KEYWORDS: &[&str] = &[
 
 /// Play keywords kiln runs today.
 pub const PLAY_IMPLEMENTED: &[&str] = &[
+    "any_errors_fatal",
     "become",
     "become_method",
     "become_user",
+    "check_mode",
+    "connection",
+    "environment",
+    "force_handlers",
     "gather_facts",
+    "gather_subset",
+    "handlers",
     "hosts",
     "ignore_errors",
+    "ignore_unreachable",
     "name",
+    "no_log",
+    "port",
     "post_tasks",
     "pre_tasks",
+    "remote_user",
+    "roles",
+    "run_once",
+    "tags",
     "tasks",
     "vars",
-    "check_mode",
-    "no_log",
-    "remote_user",
-    "connection",
-    "port",
+    "vars_files",
 ];
 
 /// Lookups usable as `with_<name>` today.
-pub const WITH_LOOKUPS: &[&str] = &["items", "list"];
+pub const WITH_LOOKUPS: &[&str] = &[
+    "items",
+    "list",
+    "dict",
+    "indexed_items",
+    "sequence",
+    "nested",
+    "together",
+];
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(

@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: MIT
-//! Playbooks: plays and tasks read from YAML nodes, with every keyword and
-//! module argument checked against what ansible-core 2.21 accepts.
+//! Playbooks: plays, blocks, tasks, handlers and roles read from YAML nodes,
+//! with every keyword and module argument checked against what ansible-core
+//! 2.21 accepts. Static imports (`import_tasks`, `import_playbook`, `roles:`)
+//! are expanded here; keywords that blocks, roles and imports pass down are
+//! pushed into each task, so the executor only reads a task's own fields.
 
+mod block;
+mod common;
 mod error;
 pub mod keywords;
 pub mod kv;
 mod load;
+mod role;
+mod task;
 
 pub use error::PlaybookError;
-pub use load::{load_playbook, load_playbook_str};
+pub use load::{LoadOptions, load_playbook, load_playbook_str};
+pub use role::load_role_items;
+pub use task::parse_task_file;
 
 use crate::span::Span;
 use crate::yaml::Node;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// A whole playbook file.
+/// A whole playbook file (with imported playbooks expanded in place).
 #[derive(Debug, Clone)]
 pub struct Playbook {
-    pub path: std::path::PathBuf,
+    pub path: PathBuf,
     pub plays: Vec<Play>,
     /// YAML warnings (duplicate keys) met while loading.
     pub warnings: Vec<String>,
@@ -29,25 +40,149 @@ pub struct Play {
     /// The `hosts` pattern (a string or a list of strings; may be templated).
     pub hosts: Node,
     pub vars: Vec<(String, Node)>,
+    /// `vars_files` entries as written (a string, or a list of candidates
+    /// of which the first that exists is used).
+    pub vars_files: Vec<Node>,
     /// `gather_facts`, when written.
     pub gather_facts: Option<Node>,
+    pub gather_subset: Option<Node>,
     /// Keywords inherited by every task (`become`, `ignore_errors`, ...).
     pub inherit: Inherited,
-    pub tasks: Vec<Task>,
+    pub pre_tasks: Vec<Item>,
+    /// Roles (expanded into blocks) followed by `tasks`.
+    pub tasks: Vec<Item>,
+    pub post_tasks: Vec<Item>,
+    /// Handlers in definition order: those of roles first, then the play's.
+    pub handlers: Vec<Arc<Task>>,
+    /// The roles of the play (their defaults and vars are visible play-wide).
+    pub roles: Vec<Arc<Role>>,
+    pub force_handlers: Option<Node>,
+    /// The directory of the file the play is written in.
+    pub dir: PathBuf,
 }
 
-/// Keywords that a play passes down to its tasks.
+/// One entry of a task list.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Task(Arc<Task>),
+    Block(Arc<Block>),
+}
+
+impl Item {
+    /// Every task in this entry, depth first (block, rescue, always).
+    pub fn tasks(&self) -> Vec<Arc<Task>> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect(&self, out: &mut Vec<Arc<Task>>) {
+        match self {
+            Item::Task(t) => out.push(t.clone()),
+            Item::Block(b) => {
+                for i in b.block.iter().chain(&b.rescue).chain(&b.always) {
+                    i.collect(out);
+                }
+            }
+        }
+    }
+}
+
+impl Play {
+    /// Every task of the play (not handlers), in the order written.
+    pub fn all_tasks(&self) -> Vec<Arc<Task>> {
+        self.pre_tasks
+            .iter()
+            .chain(&self.tasks)
+            .chain(&self.post_tasks)
+            .flat_map(Item::tasks)
+            .collect()
+    }
+}
+
+/// `block`/`rescue`/`always`. Its keywords are already pushed into its tasks.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub span: Span,
+    pub name: Option<Node>,
+    pub block: Vec<Item>,
+    pub rescue: Vec<Item>,
+    pub always: Vec<Item>,
+}
+
+/// A role as used by a play (or by `import_role`).
+#[derive(Debug)]
+pub struct Role {
+    pub name: String,
+    pub path: PathBuf,
+    pub defaults: Vec<(String, Node)>,
+    pub vars: Vec<(String, Node)>,
+    /// Parameters given where the role is used (`- role: x` with keys).
+    pub params: Vec<(String, Node)>,
+}
+
+/// Keywords that plays, blocks, roles and imports pass down to tasks.
 #[derive(Debug, Clone, Default)]
 pub struct Inherited {
     pub become_: Option<Node>,
     pub become_user: Option<Node>,
     pub become_method: Option<Node>,
     pub ignore_errors: Option<Node>,
+    pub ignore_unreachable: Option<Node>,
     pub check_mode: Option<Node>,
     pub no_log: Option<Node>,
     pub remote_user: Option<Node>,
     pub connection: Option<Node>,
     pub port: Option<Node>,
+    pub delegate_to: Option<Node>,
+    pub run_once: Option<Node>,
+    pub any_errors_fatal: Option<Node>,
+    /// `environment` dicts, outermost first (inner keys win).
+    pub environment: Vec<Node>,
+    /// Conditions of enclosing blocks and static imports, outermost first.
+    pub when: Vec<Node>,
+    /// Tags of enclosing plays, blocks, roles and imports.
+    pub tags: Vec<String>,
+    /// Vars of enclosing blocks and imports, outermost first.
+    pub vars: Vec<(String, Node)>,
+}
+
+impl Inherited {
+    /// `self` (the parent) combined with `child`: the child's keywords win,
+    /// conditions, tags, vars and environments accumulate.
+    pub fn merged(&self, child: &Inherited) -> Inherited {
+        let pick = |c: &Option<Node>, p: &Option<Node>| c.clone().or_else(|| p.clone());
+        let mut tags = self.tags.clone();
+        for t in &child.tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        Inherited {
+            become_: pick(&child.become_, &self.become_),
+            become_user: pick(&child.become_user, &self.become_user),
+            become_method: pick(&child.become_method, &self.become_method),
+            ignore_errors: pick(&child.ignore_errors, &self.ignore_errors),
+            ignore_unreachable: pick(&child.ignore_unreachable, &self.ignore_unreachable),
+            check_mode: pick(&child.check_mode, &self.check_mode),
+            no_log: pick(&child.no_log, &self.no_log),
+            remote_user: pick(&child.remote_user, &self.remote_user),
+            connection: pick(&child.connection, &self.connection),
+            port: pick(&child.port, &self.port),
+            delegate_to: pick(&child.delegate_to, &self.delegate_to),
+            run_once: pick(&child.run_once, &self.run_once),
+            any_errors_fatal: pick(&child.any_errors_fatal, &self.any_errors_fatal),
+            environment: self
+                .environment
+                .iter()
+                .chain(&child.environment)
+                .cloned()
+                .collect(),
+            when: self.when.iter().chain(&child.when).cloned().collect(),
+            tags,
+            vars: self.vars.iter().chain(&child.vars).cloned().collect(),
+        }
+    }
 }
 
 /// How a task loops.
@@ -55,7 +190,7 @@ pub struct Inherited {
 pub enum Loop {
     /// `loop:` (the list as written)
     Loop(Node),
-    /// `with_items:` (flattened one level) or `with_list:`.
+    /// `with_<lookup>:`.
     With { lookup: String, items: Node },
 }
 
@@ -70,21 +205,44 @@ pub struct Task {
     pub action_span: Span,
     /// Module arguments (free-form text is in `_raw_params`).
     pub args: Vec<(String, Node)>,
+    /// The task's own conditions (inherited ones are in `inherit.when`).
     pub when: Vec<Node>,
     pub changed_when: Vec<Node>,
     pub failed_when: Vec<Node>,
     pub register: Option<String>,
     pub loop_: Option<Loop>,
+    pub loop_control: Option<Node>,
+    pub until: Vec<Node>,
+    pub retries: Option<Node>,
+    pub delay: Option<Node>,
+    /// The task's own vars (inherited ones are in `inherit.vars`).
     pub vars: Vec<(String, Node)>,
+    /// Handler names or `listen` topics this task notifies when it changes.
+    pub notify: Vec<Node>,
+    /// For handlers: the topics they listen to.
+    pub listen: Vec<String>,
     pub inherit: Inherited,
+    pub role: Option<Arc<Role>>,
+    /// The directory relative paths of includes are resolved against.
+    pub dir: PathBuf,
 }
 
 impl Task {
-    /// The name Ansible shows in `TASK [...]`: the name, else the action.
+    /// The name Ansible shows in `TASK [...]`: the name, else the action,
+    /// prefixed with the role's name inside a role.
     pub fn display_name(&self) -> String {
-        match self.name.as_ref().and_then(Node::as_str) {
+        let base = match self.name.as_ref().and_then(Node::as_str) {
             Some(n) => n.to_string(),
             None => self.action_written.clone(),
+        };
+        match &self.role {
+            Some(r) => format!("{} : {base}", r.name),
+            None => base,
         }
+    }
+
+    /// All conditions: those of enclosing blocks and imports, then its own.
+    pub fn all_when(&self) -> impl Iterator<Item = &Node> {
+        self.inherit.when.iter().chain(&self.when)
     }
 }

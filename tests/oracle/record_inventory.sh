@@ -16,11 +16,16 @@
 # play sees them, go to expected_magic.json.
 #
 # Usage: tests/oracle/record_inventory.sh [path/to/ansible-inventory] [case...]
-# The default oracle is /work/ansible-venv/bin/ansible-inventory.
+# The default oracle is the ansible-inventory of the venv setup-venv.sh gives
+# (ansible-core 2.21); ansible-playbook is taken from the same directory.
 set -euo pipefail
 
-oracle=${1:-/work/ansible-venv/bin/ansible-inventory}
-shift || true
+if [ "$#" -gt 0 ]; then
+    oracle=$1
+    shift
+else
+    oracle="$(bash "$(dirname "$0")/setup-venv.sh")/bin/ansible-inventory"
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 corpus="$here/inventory_corpus"
 
@@ -136,7 +141,8 @@ for m in re.finditer(r"^ok: \[(.+?)\] => (\{.*?^\})$", r.stdout, re.M | re.S):
     magic[m.group(1)] = msg["group_names"]
     groups = msg["groups"]
 with open("expected_magic.json", "w") as f:
-    json.dump({"group_names": magic, "groups": groups}, f, indent=1, ensure_ascii=False)
+    # Hosts report in the order they finish: sort the keys for stable files.
+    json.dump({"group_names": magic, "groups": groups}, f, indent=1, ensure_ascii=False, sort_keys=True)
     f.write("\n")
 EOF
     ); then

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: MIT
+//! One play: its hosts, its variables, and its sections (pre_tasks, roles and
+//! tasks, post_tasks), each followed by the handlers it notified. Hosts walk
+//! the task tree with a cursor each; under the linear strategy the hosts
+//! whose next task comes first run it together, up to the fork limit.
+
+use super::cursor::{Cursor, Failure, Key, Next};
+use super::task::HostOutcome;
+use super::{PlayCtx, Runner};
+use crate::output::{Event, Status};
+use crate::playbook::{Item, Play, Task};
+use crate::vars::{Layer, VarValue, layer_from_nodes};
+use crate::yaml::{Node, NodeKind};
+use serde_json::{Value as Json, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
+
+/// What happened to a host in a play, beyond its cursor.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum HostState {
+    Running,
+    /// Failed or unreachable: it takes no further part in the play.
+    Dead,
+    /// `meta: end_host` / `end_play`: done without failing.
+    Ended,
+}
+
+impl Runner {
+    pub(super) async fn run_play(self: &Arc<Self>, play: &Play, playbook_dir: &str) {
+        let play_vars = Arc::new(layer_from_nodes(play.vars.iter()));
+        let pscope = self.play_scope(&play_vars);
+        let pattern = match pscope.render_json(&play.hosts) {
+            Ok(Json::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            Ok(Json::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(e) => {
+                self.bus.emit(Event::Warning(format!(
+                    "cannot template the play's hosts: {e}"
+                )));
+                String::new()
+            }
+        };
+        let name = match &play.name {
+            Some(n) => match pscope.render_json(n) {
+                Ok(Json::String(s)) => s,
+                Ok(other) => other.to_string(),
+                Err(_) => n.key_string(),
+            },
+            None => pattern.clone(),
+        };
+        let mut hosts = match self.inventory.select(&pattern) {
+            Ok(h) => h,
+            Err(e) => {
+                self.bus.emit(Event::Warning(e.to_string()));
+                Vec::new()
+            }
+        };
+        if hosts.is_empty() {
+            self.bus.emit(Event::Warning(format!(
+                "Could not match supplied host pattern, ignoring: {pattern}"
+            )));
+        }
+        if let Some(limit) = &self.opts.limit {
+            match self.inventory.select(limit) {
+                Ok(allowed) => hosts.retain(|h| allowed.contains(h)),
+                Err(e) => {
+                    self.bus.emit(Event::Warning(e.to_string()));
+                    hosts.clear();
+                }
+            }
+        }
+        let all_hosts = hosts.clone();
+        // Hosts that failed or were unreachable in an earlier play stay out.
+        hosts.retain(|h| !self.conns.is_dead(h));
+        self.bus.emit(Event::PlayStart { name: name.clone() });
+        if hosts.is_empty() {
+            self.bus.emit(Event::NoHostsMatched);
+            return;
+        }
+        let mut defaults = Layer::new();
+        let mut rvars = Layer::new();
+        for r in &play.roles {
+            for (k, v) in &r.defaults {
+                defaults.insert(k.clone(), VarValue::Node(v.clone()));
+            }
+            for (k, v) in &r.vars {
+                rvars.insert(k.clone(), VarValue::Node(v.clone()));
+            }
+        }
+        let ctx = Arc::new(PlayCtx {
+            name,
+            play: play.clone(),
+            play_vars,
+            role_defaults: Arc::new(defaults),
+            role_vars: Arc::new(rvars),
+            vars_files: Mutex::new(HashMap::new()),
+            hosts: hosts.clone(),
+            all_hosts,
+            playbook_dir: playbook_dir.to_string(),
+            notified: Mutex::new(HashMap::new()),
+        });
+        let mut states: Vec<HostState> = vec![HostState::Running; hosts.len()];
+        if !play.vars_files.is_empty() {
+            for (i, h) in hosts.iter().enumerate() {
+                if let Err(msg) = self.load_vars_files(&ctx, h) {
+                    self.fail_host_early(h, &msg);
+                    states[i] = HostState::Dead;
+                }
+            }
+        }
+        for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+            self.run_section(&ctx, Arc::new(section.clone()), &mut states)
+                .await;
+            self.flush_handlers(&ctx, &mut states).await;
+            if states.iter().all(|s| *s != HostState::Running) {
+                break;
+            }
+        }
+    }
+
+    /// A host that fails before any task (its vars_files): reported as
+    /// Ansible reports a failed task.
+    fn fail_host_early(&self, host: &str, msg: &str) {
+        self.stat(host, |s| s.failed += 1);
+        if let Ok(mut f) = self.any_failed.lock() {
+            *f = true;
+        }
+        self.conns.mark_dead(host);
+        self.bus.emit(Event::Warning(format!("{host}: {msg}")));
+    }
+
+    /// Reads a host's `vars_files`: each entry a file name (templated with
+    /// the host's variables) or a list of candidates, the first that exists.
+    fn load_vars_files(self: &Arc<Self>, ctx: &Arc<PlayCtx>, host: &str) -> Result<(), String> {
+        let scope = self.scope(ctx, host, None, &[]);
+        let mut layer = Layer::new();
+        for entry in &ctx.play.vars_files {
+            let candidates: Vec<&Node> = match &entry.kind {
+                NodeKind::Seq(items) => items.iter().collect(),
+                _ => vec![entry],
+            };
+            let mut found = None;
+            for c in &candidates {
+                let name = match scope.render_json(c).map_err(|e| e.to_string())? {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                };
+                let path = ctx.play.dir.join(&name);
+                if path.is_file() {
+                    found = Some(path);
+                    break;
+                }
+            }
+            let Some(path) = found else {
+                return Err(format!(
+                    "vars_files: none of these files was found: {}",
+                    candidates
+                        .iter()
+                        .map(|c| c.key_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            };
+            let loaded = crate::yaml::load_file(&path).map_err(|e| e.to_string())?;
+            if let Some(doc) = loaded.docs.first() {
+                let pairs = doc.as_map().ok_or_else(|| {
+                    format!("{}: vars files must hold a dictionary", path.display())
+                })?;
+                for (k, v) in pairs {
+                    layer.insert(k.key_string(), VarValue::Node(v.clone()));
+                }
+            }
+        }
+        if let Ok(mut m) = ctx.vars_files.lock() {
+            m.insert(host.to_string(), Arc::new(layer));
+        }
+        Ok(())
+    }
+
+    /// Runs one section in lockstep.
+    async fn run_section(
+        self: &Arc<Self>,
+        ctx: &Arc<PlayCtx>,
+        items: Arc<Vec<Item>>,
+        states: &mut [HostState],
+    ) {
+        let mut cursors: Vec<Cursor> = ctx
+            .hosts
+            .iter()
+            .map(|_| Cursor::new(items.clone()))
+            .collect();
+        let forks = Arc::new(Semaphore::new(self.opts.forks.max(1)));
+        loop {
+            let mut nexts: Vec<(usize, Next)> = Vec::new();
+            for (i, c) in cursors.iter_mut().enumerate() {
+                if states[i] != HostState::Running {
+                    continue;
+                }
+                match c.next() {
+                    Some(n) => nexts.push((i, n)),
+                    None => {
+                        if c.failed {
+                            states[i] = HostState::Dead;
+                            self.conns.mark_dead(&ctx.hosts[i]);
+                        }
+                    }
+                }
+            }
+            let Some(min) = nexts.iter().map(|(_, n)| n.key.clone()).min() else {
+                break;
+            };
+            let group: Vec<(usize, Next)> =
+                nexts.into_iter().filter(|(_, n)| n.key == min).collect();
+            let task = group[0].1.task.clone();
+            let outcomes = self.run_group(ctx, &task, &group, &forks, false).await;
+            for (i, out) in outcomes {
+                self.settle(ctx, &task, i, out, &mut cursors[i], states, &min)
+                    .await;
+            }
+            if states.iter().all(|s| *s != HostState::Running) && self.any_host_dead(states) {
+                if cursors
+                    .iter()
+                    .enumerate()
+                    .any(|(i, c)| states[i] == HostState::Dead && !c.failed)
+                {
+                    // Every host failed with tasks left: Ansible says so.
+                }
+                let left = cursors
+                    .iter_mut()
+                    .enumerate()
+                    .any(|(i, c)| states[i] != HostState::Ended && c.next().is_some());
+                if left && states.iter().all(|s| *s == HostState::Dead) {
+                    self.bus.emit(Event::NoMoreHosts);
+                }
+                break;
+            }
+        }
+    }
+
+    fn any_host_dead(&self, states: &[HostState]) -> bool {
+        states.contains(&HostState::Dead)
+    }
+
+    /// Runs `task` on a group of hosts (all at the same position).
+    async fn run_group(
+        self: &Arc<Self>,
+        ctx: &Arc<PlayCtx>,
+        task: &Arc<Task>,
+        group: &[(usize, Next)],
+        forks: &Arc<Semaphore>,
+        handler: bool,
+    ) -> Vec<(usize, HostOutcome)> {
+        if task.action != "meta" {
+            self.bus.emit(Event::TaskStart {
+                name: task.display_name(),
+                action: task.action.clone(),
+                handler,
+            });
+        }
+        // run_once: the first host runs it, every host gets its result.
+        let run_once = {
+            let scope = self.scope(ctx, &ctx.hosts[group[0].0], Some(task), &group[0].1.vars);
+            match &task.inherit.run_once {
+                Some(n) => scope
+                    .render_json(n)
+                    .ok()
+                    .and_then(|v| crate::modules::spec::to_bool(&v))
+                    .unwrap_or(false),
+                None => false,
+            }
+        };
+        let runners: Vec<&(usize, Next)> = if run_once {
+            vec![&group[0]]
+        } else {
+            group.iter().collect()
+        };
+        let mut set = tokio::task::JoinSet::new();
+        for (i, next) in runners {
+            let runner = self.clone();
+            let ctx = ctx.clone();
+            let task = task.clone();
+            let host = ctx.hosts[*i].clone();
+            let vars = next.vars.clone();
+            let forks = forks.clone();
+            let i = *i;
+            set.spawn(async move {
+                let _permit = forks.acquire_owned().await;
+                let out = runner.run_task_on_host(&ctx, &task, &host, &vars).await;
+                (i, out)
+            });
+        }
+        let mut outs = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            if let Ok(x) = joined {
+                outs.push(x);
+            }
+        }
+        if run_once && let Some((_, first)) = outs.first() {
+            let first = first.clone();
+            for (i, _) in group.iter().skip(1) {
+                if let Some(reg) = &task.register {
+                    self.set_host_vars(
+                        &ctx.hosts[*i],
+                        [(
+                            reg.clone(),
+                            Json::Object(super::task::registered_view(&first.result)),
+                        )],
+                    );
+                }
+                outs.push((*i, first.clone()));
+            }
+        }
+        outs
+    }
+
+    /// Applies one host's outcome: stats, cursor movement, handlers,
+    /// includes and meta actions.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle(
+        self: &Arc<Self>,
+        ctx: &Arc<PlayCtx>,
+        task: &Arc<Task>,
+        i: usize,
+        out: HostOutcome,
+        cursor: &mut Cursor,
+        states: &mut [HostState],
+        _key: &Key,
+    ) {
+        let host = ctx.hosts[i].clone();
+        match out.status {
+            Status::Unreachable if !out.ignored => {
+                self.stat(&host, |s| s.unreachable += 1);
+                if let Ok(mut f) = self.any_unreachable.lock() {
+                    *f = true;
+                }
+                self.conns.mark_dead(&host);
+                states[i] = HostState::Dead;
+                return;
+            }
+            Status::Failed if !out.ignored => {
+                // A failure inside a block with rescue counts as rescued.
+                match cursor.fail() {
+                    Failure::Rescued => {
+                        self.stat(&host, |s| s.rescued += 1);
+                        let failed_task = json!({
+                            "name": task.display_name(),
+                            "action": task.action,
+                        });
+                        self.set_host_vars(
+                            &host,
+                            [
+                                ("ansible_failed_task".to_string(), failed_task),
+                                (
+                                    "ansible_failed_result".to_string(),
+                                    Json::Object(super::task::registered_view(&out.result)),
+                                ),
+                            ],
+                        );
+                    }
+                    Failure::Failed => {
+                        self.stat(&host, |s| s.failed += 1);
+                        if let Ok(mut f) = self.any_failed.lock() {
+                            *f = true;
+                        }
+                        if cursor.failed {
+                            states[i] = HostState::Dead;
+                            self.conns.mark_dead(&host);
+                        }
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        self.stat(&host, |s| match out.status {
+            Status::Skipped => s.skipped += 1,
+            _ => {
+                s.ok += 1;
+                if out
+                    .result
+                    .get("changed")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+                {
+                    s.changed += 1;
+                }
+                if out.ignored && out.status == Status::Failed {
+                    s.ignored += 1;
+                }
+            }
+        });
+        cursor.advance();
+        if !out.notify.is_empty()
+            && let Ok(mut n) = ctx.notified.lock()
+        {
+            let list = n.entry(host.clone()).or_default();
+            for h in out.notify {
+                if !list.contains(&h) {
+                    list.push(h);
+                }
+            }
+        }
+        if let Some(runs) = out.include {
+            cursor.include(runs);
+        }
+        match out.meta.as_deref() {
+            Some("end_host") => {
+                cursor.end();
+                states[i] = HostState::Ended;
+            }
+            Some("end_play") | Some("end_batch") => {
+                for s in states.iter_mut() {
+                    if *s == HostState::Running {
+                        *s = HostState::Ended;
+                    }
+                }
+            }
+            Some("flush_handlers") => {
+                // Run right away for every host waiting at this point.
+                let mut st = states.to_vec();
+                Box::pin(self.flush_handlers(ctx, &mut st)).await;
+                for (k, s) in st.into_iter().enumerate() {
+                    if s == HostState::Dead {
+                        states[k] = s;
+                    }
+                }
+            }
+            Some("clear_facts") => {
+                if let Ok(mut hs) = self.hosts.lock()
+                    && let Some(st) = hs.get_mut(&host)
+                {
+                    st.facts.clear();
+                }
+            }
+            Some("reset_connection") => self.conns.reset(&host),
+            _ => {}
+        }
+    }
+
+    /// Runs the handlers notified so far, in the order they are defined, on
+    /// the hosts that notified them.
+    pub(super) async fn flush_handlers(
+        self: &Arc<Self>,
+        ctx: &Arc<PlayCtx>,
+        states: &mut [HostState],
+    ) {
+        let forks = Arc::new(Semaphore::new(self.opts.forks.max(1)));
+        let force = ctx
+            .play
+            .force_handlers
+            .as_ref()
+            .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)))
+            || self.opts.force_handlers;
+        loop {
+            let mut ran = false;
+            for handler in &ctx.play.handlers {
+                let hname = handler
+                    .name
+                    .as_ref()
+                    .map(|n| n.key_string())
+                    .unwrap_or_else(|| handler.action_written.clone());
+                let mut group = Vec::new();
+                for (i, host) in ctx.hosts.iter().enumerate() {
+                    let wanted = ctx.notified.lock().ok().is_some_and(|n| {
+                        n.get(host).is_some_and(|l| {
+                            l.iter().any(|x| *x == hname || handler.listen.contains(x))
+                        })
+                    });
+                    let may_run = states[i] == HostState::Running
+                        || (force
+                            && states[i] == HostState::Dead
+                            && !self.conns.is_unreachable(host));
+                    if wanted && may_run {
+                        group.push((
+                            i,
+                            Next {
+                                key: Vec::new(),
+                                task: handler.clone(),
+                                vars: Vec::new(),
+                                in_rescue: false,
+                            },
+                        ));
+                    }
+                }
+                if group.is_empty() {
+                    continue;
+                }
+                ran = true;
+                // A handler runs once per notification round.
+                if let Ok(mut n) = ctx.notified.lock() {
+                    for (i, _) in &group {
+                        if let Some(l) = n.get_mut(&ctx.hosts[*i]) {
+                            l.retain(|x| *x != hname && !handler.listen.contains(x));
+                        }
+                    }
+                }
+                let outs = self.run_group(ctx, handler, &group, &forks, true).await;
+                for (i, out) in outs {
+                    let mut cursor = Cursor::new(Arc::new(Vec::new()));
+                    let mut st = states.to_vec();
+                    Box::pin(self.settle(ctx, handler, i, out, &mut cursor, &mut st, &Vec::new()))
+                        .await;
+                    if st[i] == HostState::Dead || cursor.failed {
+                        states[i] = HostState::Dead;
+                        self.conns.mark_dead(&ctx.hosts[i]);
+                    }
+                }
+            }
+            if !ran {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+//! Helpers shared by the play, block, task and role loaders.
+
+use super::keywords::did_you_mean;
+use super::{Inherited, PlaybookError, Role};
+use crate::modules;
+use crate::yaml::{self, Node, NodeKind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Settings that change how playbooks are found and read.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `roles_path` from ansible.cfg and `ANSIBLE_ROLES_PATH`, in order.
+    pub roles_path: Vec<PathBuf>,
+}
+
+/// Where the loader is: the file's directory, what enclosing blocks, roles
+/// and imports pass down, and the playbook's own directory.
+#[derive(Debug, Clone)]
+pub(super) struct Ctx<'a> {
+    pub dir: PathBuf,
+    pub playbook_dir: PathBuf,
+    pub inherit: Inherited,
+    pub role: Option<Arc<Role>>,
+    pub opts: &'a LoadOptions,
+    /// How deep static imports are nested (a cycle guard).
+    pub depth: usize,
+    /// Loading a handlers list.
+    pub handlers: bool,
+    /// YAML warnings met in files loaded on the way.
+    pub warnings: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+}
+
+impl Ctx<'_> {
+    pub fn child(&self, inherit: &Inherited) -> Self {
+        let mut c = self.clone();
+        c.inherit = self.inherit.merged(inherit);
+        c
+    }
+}
+
+/// Imports nested deeper than this are a cycle.
+pub(super) const MAX_DEPTH: usize = 64;
+
+pub(super) fn yaml_error(e: yaml::YamlError) -> PlaybookError {
+    let mut msg = e.message.clone();
+    if !e.excerpt.is_empty() {
+        msg = format!("{msg}\n{}", e.excerpt.trim_end());
+    }
+    PlaybookError {
+        span: e.span,
+        message: msg,
+        hint: e.hint,
+    }
+}
+
+/// Loads one YAML file whose single document is expected.
+pub(super) fn load_doc(path: &Path, ctx: &Ctx) -> Result<Option<Node>, PlaybookError> {
+    let loaded = yaml::load_file(path).map_err(yaml_error)?;
+    ctx.warnings
+        .borrow_mut()
+        .extend(loaded.warnings.iter().map(|w| w.to_string()));
+    Ok(loaded.docs.into_iter().next())
+}
+
+/// Checks a keyword against the known and implemented lists.
+pub(super) fn check_keyword(
+    key: &Node,
+    known: &[&str],
+    implemented: &[&str],
+    what: &str,
+    extra: &[&str],
+) -> Result<(), PlaybookError> {
+    let k = key.as_str().unwrap_or_default();
+    if implemented.contains(&k) {
+        return Ok(());
+    }
+    if known.contains(&k) {
+        return Err(PlaybookError::new(
+            &key.span,
+            format!("the {what} keyword '{k}' is not supported by kiln yet"),
+        )
+        .hint("remove it, or run this playbook with ansible-playbook until kiln supports it"));
+    }
+    let mut e = PlaybookError::new(
+        &key.span,
+        format!("'{k}' is not a valid attribute for a {what}"),
+    );
+    if let Some(s) = did_you_mean(k, known.iter().copied().chain(extra.iter().copied())) {
+        e = e.hint(format!("did you mean '{s}'?"));
+    }
+    Err(e)
+}
+
+pub(super) fn mapping<'a>(n: &'a Node, what: &str) -> Result<&'a [(Node, Node)], PlaybookError> {
+    n.as_map().ok_or_else(|| {
+        PlaybookError::new(
+            &n.span,
+            format!(
+                "a {what} must be a mapping, got a {} instead",
+                n.type_name()
+            ),
+        )
+    })
+}
+
+pub(super) fn vars_of(n: &Node) -> Result<Vec<(String, Node)>, PlaybookError> {
+    if n.is_null() {
+        return Ok(Vec::new());
+    }
+    let pairs = n.as_map().ok_or_else(|| {
+        PlaybookError::new(
+            &n.span,
+            format!(
+                "Vars in a play or task must be specified as a dictionary, got a {} instead",
+                n.type_name()
+            ),
+        )
+    })?;
+    let mut out = Vec::new();
+    for (k, v) in pairs {
+        let name = k.key_string();
+        if !modules::is_identifier(&name) {
+            return Err(PlaybookError::new(
+                &k.span,
+                format!(
+                    "Invalid variable name in vars specified for a play or task: '{name}' is not a valid variable name"
+                ),
+            ));
+        }
+        out.push((name, v.clone()));
+    }
+    Ok(out)
+}
+
+/// A condition list (`when`, `changed_when`, `failed_when`, `until`).
+pub(super) fn conditions(v: &Node) -> Vec<Node> {
+    match &v.kind {
+        NodeKind::Seq(items) => items.clone(),
+        NodeKind::Null => Vec::new(),
+        _ => vec![v.clone()],
+    }
+}
+
+/// Tags: a string (comma separated), a number, or a list of them.
+pub(super) fn tags_of(v: &Node) -> Result<Vec<String>, PlaybookError> {
+    let one = |n: &Node| -> Result<Vec<String>, PlaybookError> {
+        match &n.kind {
+            NodeKind::Str(s) => Ok(s
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect()),
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => Ok(vec![n.key_string()]),
+            NodeKind::Null => Ok(Vec::new()),
+            _ => Err(PlaybookError::new(
+                &n.span,
+                "tags must be a string or a list of strings",
+            )),
+        }
+    };
+    match &v.kind {
+        NodeKind::Seq(items) => {
+            let mut out = Vec::new();
+            for i in items {
+                out.extend(one(i)?);
+            }
+            Ok(out)
+        }
+        _ => one(v),
+    }
+}
+
+/// Stores a keyword that blocks and tasks share; false when `key` is not one.
+pub(super) fn inherit_key(inh: &mut Inherited, key: &str, v: &Node) -> Result<bool, PlaybookError> {
+    let slot = match key {
+        "become" => &mut inh.become_,
+        "become_user" => &mut inh.become_user,
+        "become_method" => &mut inh.become_method,
+        "ignore_errors" => &mut inh.ignore_errors,
+        "ignore_unreachable" => &mut inh.ignore_unreachable,
+        "check_mode" => &mut inh.check_mode,
+        "no_log" => &mut inh.no_log,
+        "remote_user" => &mut inh.remote_user,
+        "connection" => &mut inh.connection,
+        "port" => &mut inh.port,
+        "delegate_to" => &mut inh.delegate_to,
+        "run_once" => &mut inh.run_once,
+        "any_errors_fatal" => &mut inh.any_errors_fatal,
+        "environment" => {
+            if !v.is_null() {
+                inh.environment.push(v.clone());
+            }
+            return Ok(true);
+        }
+        "tags" => {
+            inh.tags = tags_of(v)?;
+            return Ok(true);
+        }
+        "when" => {
+            inh.when = conditions(v);
+            return Ok(true);
+        }
+        "vars" => {
+            inh.vars = vars_of(v)?;
+            return Ok(true);
+        }
+        _ => return Ok(false),
+    };
+    *slot = Some(v.clone());
+    Ok(true)
+}
+
+/// A list of task entries, or an error saying what was found instead.
+pub(super) fn task_list<'a>(n: &'a Node, what: &str) -> Result<&'a [Node], PlaybookError> {
+    if n.is_null() {
+        return Ok(&[]);
+    }
+    n.as_seq().ok_or_else(|| {
+        PlaybookError::new(
+            &n.span,
+            format!(
+                "A list of {what} is expected, got a {} instead",
+                n.type_name()
+            ),
+        )
+    })
+}

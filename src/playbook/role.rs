@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+//! Roles: found on the roles path, loaded with their defaults, vars, tasks,
+//! handlers and meta dependencies, and expanded into task entries.
+
+use super::common::{Ctx, MAX_DEPTH, inherit_key, load_doc, vars_of};
+use super::{Inherited, Item, PlaybookError, Role, Task};
+use crate::span::Span;
+use crate::yaml::{Node, NodeKind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a play's `roles:` (or an `import_role`) produces.
+#[derive(Default)]
+pub(super) struct Expanded {
+    pub items: Vec<Item>,
+    pub handlers: Vec<Arc<Task>>,
+    pub roles: Vec<Arc<Role>>,
+}
+
+/// Keys of a role entry that are keywords, not role parameters.
+const ROLE_KEYWORDS: &[&str] = &[
+    "become",
+    "become_user",
+    "become_method",
+    "ignore_errors",
+    "ignore_unreachable",
+    "check_mode",
+    "no_log",
+    "remote_user",
+    "connection",
+    "port",
+    "delegate_to",
+    "run_once",
+    "any_errors_fatal",
+    "environment",
+    "tags",
+    "when",
+    "vars",
+];
+
+/// The folders a role name is looked for in, in Ansible's order.
+fn candidates(name: &str, ctx: &Ctx) -> Vec<PathBuf> {
+    let p = Path::new(name);
+    if p.is_absolute() {
+        return vec![p.to_path_buf()];
+    }
+    let mut c = vec![ctx.playbook_dir.join("roles").join(name)];
+    if let Some(r) = &ctx.role {
+        // A role's dependency may sit next to it.
+        if let Some(parent) = r.path.parent() {
+            c.push(parent.join(name));
+        }
+    }
+    for dir in &ctx.opts.roles_path {
+        c.push(dir.join(name));
+    }
+    // `namespace.collection.role` in a collections/ tree next to the playbook.
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() == 3 {
+        c.push(
+            ctx.playbook_dir
+                .join("collections/ansible_collections")
+                .join(parts[0])
+                .join(parts[1])
+                .join("roles")
+                .join(parts[2]),
+        );
+    }
+    c.push(ctx.playbook_dir.join(name));
+    c
+}
+
+/// `main.yml`, `main.yaml`, `main.json`, `main` or a `main/` folder of files.
+fn main_file(dir: &Path, stem: &str) -> Option<PathBuf> {
+    for ext in ["yml", "yaml", "json", ""] {
+        let p = if ext.is_empty() {
+            dir.join(stem)
+        } else {
+            dir.join(format!("{stem}.{ext}"))
+        };
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn vars_file(dir: &Path, stem: &str, ctx: &Ctx) -> Result<Vec<(String, Node)>, PlaybookError> {
+    let Some(p) = main_file(dir, stem) else {
+        return Ok(Vec::new());
+    };
+    match load_doc(&p, ctx)? {
+        None => Ok(Vec::new()),
+        Some(d) => vars_of(&d),
+    }
+}
+
+/// Splits a role entry into its name, parameters and keywords.
+fn entry(v: &Node) -> Result<(String, Span, Vec<(String, Node)>, Inherited), PlaybookError> {
+    match &v.kind {
+        NodeKind::Str(s) => Ok((s.clone(), v.span.clone(), Vec::new(), Inherited::default())),
+        NodeKind::Map(pairs) => {
+            let name_node = v.get("role").or_else(|| v.get("name")).ok_or_else(|| {
+                PlaybookError::new(&v.span, "role definitions must contain a role name")
+            })?;
+            let name = name_node.as_str().unwrap_or_default().to_string();
+            let mut params = Vec::new();
+            let mut inh = Inherited::default();
+            for (k, x) in pairs {
+                let key = k.key_string();
+                if key == "role" || key == "name" {
+                    continue;
+                }
+                if ROLE_KEYWORDS.contains(&key.as_str()) {
+                    inherit_key(&mut inh, &key, x)?;
+                } else {
+                    params.push((key, x.clone()));
+                }
+            }
+            Ok((name, name_node.span.clone(), params, inh))
+        }
+        _ => Err(PlaybookError::new(
+            &v.span,
+            "a role must be a name or a mapping",
+        )),
+    }
+}
+
+/// Loads a role and what it expands to (dependencies first).
+fn load(
+    v: &Node,
+    ctx: &Ctx,
+    tasks_from: &str,
+    out: &mut Expanded,
+    seen: &mut Vec<(PathBuf, String)>,
+) -> Result<(), Vec<PlaybookError>> {
+    if ctx.depth >= MAX_DEPTH {
+        return Err(vec![PlaybookError::new(
+            &v.span,
+            "role dependencies nest too deep (a cycle?)",
+        )]);
+    }
+    let (name, span, params, inh) = entry(v).map_err(|e| vec![e])?;
+    if crate::template::is_template(&name) {
+        return Err(vec![PlaybookError::new(
+            &span,
+            "a static role name cannot use variables (use include_role)",
+        )]);
+    }
+    let tried = candidates(&name, ctx);
+    let Some(path) = tried
+        .iter()
+        .find(|p| {
+            p.join("tasks").is_dir()
+                || p.join("meta").is_dir()
+                || p.join("handlers").is_dir()
+                || p.join("defaults").is_dir()
+                || p.join("vars").is_dir()
+        })
+        .cloned()
+    else {
+        let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        return Err(vec![
+            PlaybookError::new(
+                &span,
+                format!("the role '{name}' was not found in: {}", list.join(":")),
+            )
+            .hint("put it in roles/ next to the playbook, or set roles_path in ansible.cfg"),
+        ]);
+    };
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    // A role used again with the same parameters runs once, unless its meta
+    // says allow_duplicates.
+    let meta = match main_file(&path.join("meta"), "main") {
+        Some(p) => load_doc(&p, ctx).map_err(|e| vec![e])?,
+        None => None,
+    };
+    let allow_dup = meta
+        .as_ref()
+        .and_then(|m| m.get("allow_duplicates"))
+        .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)));
+    let key = (
+        path.clone(),
+        format!(
+            "{:?}|{tasks_from}",
+            params
+                .iter()
+                .map(|(k, v)| (k, v.to_json()))
+                .collect::<Vec<_>>()
+        ),
+    );
+    if !allow_dup && seen.contains(&key) {
+        return Ok(());
+    }
+    seen.push(key);
+    let role_ctx = ctx.child(&inh);
+    let role = Arc::new(Role {
+        name: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or(name.clone()),
+        path: path.clone(),
+        defaults: vars_file(&path.join("defaults"), "main", ctx).map_err(|e| vec![e])?,
+        vars: vars_file(&path.join("vars"), "main", ctx).map_err(|e| vec![e])?,
+        params,
+    });
+    // Dependencies run first, with the depending role's keywords; they are
+    // also searched for next to the depending role.
+    if let Some(list) = meta
+        .as_ref()
+        .and_then(|m| m.get("dependencies"))
+        .and_then(Node::as_seq)
+    {
+        let mut nested = role_ctx.clone();
+        nested.depth += 1;
+        nested.role = Some(role.clone());
+        for d in list {
+            load(d, &nested, "main", out, seen)?;
+        }
+    }
+    let mut rctx = role_ctx.clone();
+    rctx.role = Some(role.clone());
+    rctx.dir = path.join("tasks");
+    rctx.depth += 1;
+    if let Some(tasks) = main_file(&path.join("tasks"), tasks_from) {
+        let items = super::block::items_from_file(&tasks, &rctx, &span)?;
+        out.items.extend(items);
+    } else if tasks_from != "main" {
+        return Err(vec![PlaybookError::new(
+            &span,
+            format!("the role '{name}' has no tasks file '{tasks_from}'"),
+        )]);
+    }
+    if let Some(h) = main_file(&path.join("handlers"), "main") {
+        let mut hctx = rctx.clone();
+        hctx.handlers = true;
+        hctx.dir = path.join("handlers");
+        let items = super::block::items_from_file(&h, &hctx, &span)?;
+        flatten_handlers(&items, &mut out.handlers);
+    }
+    out.roles.push(role);
+    Ok(())
+}
+
+/// Handlers written inside blocks are run as a flat list.
+pub(super) fn flatten_handlers(items: &[Item], out: &mut Vec<Arc<Task>>) {
+    for i in items {
+        match i {
+            Item::Task(t) => out.push(t.clone()),
+            Item::Block(b) => {
+                flatten_handlers(&b.block, out);
+                flatten_handlers(&b.rescue, out);
+                flatten_handlers(&b.always, out);
+            }
+        }
+    }
+}
+
+/// A play's `roles:` list.
+pub(super) fn play_roles(list: &Node, ctx: &Ctx) -> Result<Expanded, Vec<PlaybookError>> {
+    let mut out = Expanded::default();
+    let mut seen = Vec::new();
+    let Some(entries) = list.as_seq() else {
+        if list.is_null() {
+            return Ok(out);
+        }
+        return Err(vec![PlaybookError::new(
+            &list.span,
+            "'roles' must be a list",
+        )]);
+    };
+    let mut errors = Vec::new();
+    for e in entries {
+        if let Err(mut errs) = load(e, ctx, "main", &mut out, &mut seen) {
+            errors.append(&mut errs);
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `import_role: name=x tasks_from=y` (static).
+pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookError>> {
+    let tasks_from = v
+        .get("tasks_from")
+        .and_then(Node::as_str)
+        .unwrap_or("main")
+        .to_string();
+    let tasks_from = tasks_from
+        .trim_end_matches(".yml")
+        .trim_end_matches(".yaml")
+        .to_string();
+    // Only the role's name (and parameters) matter here.
+    let spec = match &v.kind {
+        NodeKind::Map(pairs) => Node::new(
+            NodeKind::Map(
+                pairs
+                    .iter()
+                    .filter(|(k, _)| {
+                        !matches!(
+                            k.as_str(),
+                            Some(
+                                "tasks_from"
+                                    | "vars_from"
+                                    | "defaults_from"
+                                    | "handlers_from"
+                                    | "public"
+                                    | "allow_duplicates"
+                                    | "rolespec_validate"
+                            )
+                        )
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+            v.span.clone(),
+        ),
+        _ => v.clone(),
+    };
+    let mut out = Expanded::default();
+    let mut seen = Vec::new();
+    load(&spec, ctx, &tasks_from, &mut out, &mut seen)?;
+    Ok(out.items)
+}
+
+/// `include_role` at run time: the role's tasks (from `tasks_from`) with
+/// what the include passes down.
+pub fn load_role_items(
+    name: &str,
+    tasks_from: &str,
+    inherit: &Inherited,
+    playbook_dir: &Path,
+    roles_path: &[PathBuf],
+) -> Result<Vec<Item>, Vec<PlaybookError>> {
+    let opts = super::LoadOptions {
+        roles_path: roles_path.to_vec(),
+    };
+    let ctx = Ctx {
+        dir: playbook_dir.to_path_buf(),
+        playbook_dir: playbook_dir.to_path_buf(),
+        inherit: inherit.clone(),
+        role: None,
+        opts: &opts,
+        depth: 0,
+        handlers: false,
+        warnings: Default::default(),
+    };
+    let spec = Node::str(name, Span::synthetic("include_role"));
+    let tasks_from = tasks_from
+        .trim_end_matches(".yml")
+        .trim_end_matches(".yaml");
+    let mut out = Expanded::default();
+    let mut seen = Vec::new();
+    load(&spec, &ctx, tasks_from, &mut out, &mut seen)?;
+    Ok(out.items)
+}
