@@ -12,6 +12,9 @@ use crate::yaml::Node;
 use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;
 
+/// Task lists to run next on a host, each with the variables it sees.
+pub(super) type IncludeRuns = Vec<(Vec<Item>, Vec<Arc<Layer>>)>;
+
 /// How a task ended on one host, for the play to act on.
 #[derive(Clone, Debug)]
 pub(super) struct HostOutcome {
@@ -21,7 +24,7 @@ pub(super) struct HostOutcome {
     pub result: Map<String, Json>,
     /// Task lists to run next on this host (`include_tasks`/`include_role`),
     /// with the variables each sees.
-    pub include: Option<Vec<(Vec<Item>, Vec<Arc<Layer>>)>>,
+    pub include: Option<IncludeRuns>,
     /// A `meta` action to carry out.
     pub meta: Option<String>,
     /// Handlers (names or topics) notified by a change.
@@ -306,7 +309,7 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
-    ) -> Result<Option<(Map<String, Json>, Vec<(Vec<Item>, Vec<Arc<Layer>>)>)>, String> {
+    ) -> Result<Option<(Map<String, Json>, IncludeRuns)>, String> {
         if !self.when_holds(task, scope)? {
             return Ok(None);
         }

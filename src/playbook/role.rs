@@ -95,8 +95,11 @@ fn vars_file(dir: &Path, stem: &str, ctx: &Ctx) -> Result<Vec<(String, Node)>, P
     }
 }
 
+/// A role entry: its name (and where), its parameters and its keywords.
+type Entry = (String, Span, Vec<(String, Node)>, Inherited);
+
 /// Splits a role entry into its name, parameters and keywords.
-fn entry(v: &Node) -> Result<(String, Span, Vec<(String, Node)>, Inherited), PlaybookError> {
+fn entry(v: &Node) -> Result<Entry, PlaybookError> {
     match &v.kind {
         NodeKind::Str(s) => Ok((s.clone(), v.span.clone(), Vec::new(), Inherited::default())),
         NodeKind::Map(pairs) => {
