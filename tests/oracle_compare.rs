@@ -121,8 +121,10 @@ impl std::io::Write for Buffer {
 /// printed just before it) are stably sorted by host order.
 fn order_stdout(text: &str, hosts: &[String]) -> String {
     let header = Regex::new(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[)").unwrap();
-    let chunk_start =
-        Regex::new(r"^(ok|changed|fatal|failed|skipping|included|ignored): \[([^\]]+)\]").unwrap();
+    let chunk_start = Regex::new(
+        r"^(ok|changed|fatal|failed|skipping|included|ignored|FAILED - RETRYING): \[([^\]]+)\]",
+    )
+    .unwrap();
     let preamble = Regex::new(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]").unwrap();
     let rank = |h: &str| hosts.iter().position(|x| x == h).unwrap_or(usize::MAX);
     let lines: Vec<&str> = text.split('\n').collect();
@@ -130,7 +132,7 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
     let mut i = 0;
     while i < lines.len() {
         out.push(lines[i]);
-        if !lines[i].starts_with("TASK [") {
+        if !lines[i].starts_with("TASK [") && !lines[i].starts_with("RUNNING HANDLER [") {
             i += 1;
             continue;
         }
@@ -390,4 +392,9 @@ golden_tests!(
     check_mode => "check_mode",
     extra_vars => "extra_vars",
     ping => "ping",
+    blocks => "blocks",
+    handlers => "handlers",
+    includes => "includes",
+    roles => "roles",
+    vars_and_loops => "vars_and_loops",
 );

@@ -259,7 +259,7 @@ impl Runner {
         forks: &Arc<Semaphore>,
         handler: bool,
     ) -> Vec<(usize, HostOutcome)> {
-        if task.action != "meta" {
+        if task.action != "meta" && !(handler && false) {
             self.bus.emit(Event::TaskStart {
                 name: task.display_name(),
                 action: task.action.clone(),
@@ -283,6 +283,17 @@ impl Runner {
         } else {
             group.iter().collect()
         };
+        // Meta tasks are instant: run them in host order, as Ansible prints them.
+        if task.action == "meta" {
+            let mut outs = Vec::new();
+            for (i, next) in runners {
+                let out = self
+                    .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars)
+                    .await;
+                outs.push((*i, out));
+            }
+            return outs;
+        }
         let mut set = tokio::task::JoinSet::new();
         for (i, next) in runners {
             let runner = self.clone();
@@ -304,6 +315,7 @@ impl Runner {
                 outs.push(x);
             }
         }
+        self.report_includes(ctx, &outs);
         if run_once && let Some((_, first)) = outs.first() {
             let first = first.clone();
             for (i, _) in group.iter().skip(1) {
@@ -316,10 +328,41 @@ impl Runner {
                         )],
                     );
                 }
-                outs.push((*i, first.clone()));
+                let mut copy = first.clone();
+                copy.copy = true;
+                outs.push((*i, copy));
             }
         }
         outs
+    }
+
+    /// `included: FILE for h1, h2` lines: one per file (and loop item), the
+    /// hosts in play order, printed once the task is done on every host.
+    fn report_includes(&self, ctx: &PlayCtx, outs: &[(usize, HostOutcome)]) {
+        let mut lines: Vec<((String, Option<Json>), Vec<String>)> = Vec::new();
+        let mut sorted: Vec<&(usize, HostOutcome)> = outs.iter().collect();
+        sorted.sort_by_key(|(i, _)| *i);
+        for (i, out) in sorted {
+            let Some(Json::Array(files)) = out.result.get(super::task::INCLUDED) else {
+                continue;
+            };
+            for f in files {
+                let file = f
+                    .get(0)
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let item = f.get(1).cloned().filter(|v| !v.is_null());
+                let key = (file, item);
+                match lines.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, hosts)) => hosts.push(ctx.hosts[*i].clone()),
+                    None => lines.push((key, vec![ctx.hosts[*i].clone()])),
+                }
+            }
+        }
+        for ((file, item), hosts) in lines {
+            self.bus.emit(Event::Included { file, hosts, item });
+        }
     }
 
     /// Applies one host's outcome: stats, cursor movement, handlers,
@@ -381,7 +424,17 @@ impl Runner {
             }
             _ => {}
         }
+        let include_items = if task.action.starts_with("include_") && task.loop_.is_some() {
+            out.result
+                .get("results")
+                .and_then(Json::as_array)
+                .map_or(0, |r| r.len() as u32)
+        } else {
+            0
+        };
         self.stat(&host, |s| match out.status {
+            _ if task.action == "meta" || out.copy => {}
+            Status::Ok if include_items > 0 => s.ok += include_items,
             Status::Skipped => s.skipped += 1,
             _ => {
                 s.ok += 1;

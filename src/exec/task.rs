@@ -29,6 +29,8 @@ pub(super) struct HostOutcome {
     pub meta: Option<String>,
     /// Handlers (names or topics) notified by a change.
     pub notify: Vec<String>,
+    /// A copy of another host's result (`run_once`): not counted again.
+    pub copy: bool,
 }
 
 /// How one run of the module ended.
@@ -66,6 +68,10 @@ fn unreachable(e: &crate::transport::TransportError) -> Outcome {
         unreachable: true,
     }
 }
+
+/// Internal result key: the files an include brought in, with their items
+/// (shown as `included: FILE for HOSTS`), never registered nor shown.
+pub(super) const INCLUDED: &str = "_kiln_included";
 
 /// Ansible puts this placeholder where a Python traceback would go.
 const NO_TRACEBACK: &str = "(traceback unavailable)";
@@ -167,6 +173,14 @@ impl Runner {
         let no_log = self.no_log(task, &scope);
         let mut include = None;
         let mut meta = None;
+        if task.action == "meta" {
+            // Ansible prints a meta task's banner once per host.
+            self.bus.emit(Event::TaskStart {
+                name: name.clone(),
+                action: task.action.clone(),
+                handler: false,
+            });
+        }
         let (result, unreachable, looped) = match task.action.as_str() {
             "meta" => match self.when_holds(task, &scope) {
                 Ok(true) => {
@@ -185,6 +199,7 @@ impl Runner {
                         include: None,
                         meta,
                         notify: Vec::new(),
+                        copy: false,
                     };
                 }
                 Ok(false) => (skipped_result(task), false, false),
@@ -289,6 +304,7 @@ impl Runner {
             include,
             meta,
             notify,
+            copy: false,
         }
     }
 
@@ -320,6 +336,7 @@ impl Runner {
         let loop_var = self.loop_var(task, scope);
         let mut runs = Vec::new();
         let mut results = Vec::new();
+        let mut files: Vec<(String, Option<Json>)> = Vec::new();
         for item in items {
             let mut layer = Layer::new();
             if let Some(i) = &item {
@@ -398,35 +415,32 @@ impl Runner {
             }
             runs.push((tasks, vars));
             let mut r = Map::new();
-            r.insert("include".into(), json!(file));
             r.insert("changed".into(), json!(false));
-            if let Some(i) = item {
-                r.insert(loop_var.clone(), i);
+            if let Some(i) = &item {
+                r.insert("ansible_loop_var".into(), json!(loop_var));
+                r.insert(loop_var.clone(), i.clone());
+                self.bus.emit(Event::ItemResult {
+                    host: host.to_string(),
+                    task: task.display_name(),
+                    action: task.action.clone(),
+                    status: Status::Ok,
+                    result: Json::Object(r.clone()),
+                    label: i.clone(),
+                });
             }
+            files.push((file, item));
             results.push(r);
         }
-        self.bus.emit(Event::Included {
-            host: host.to_string(),
-            files: results
-                .iter()
-                .map(|r| {
-                    (
-                        r["include"].as_str().unwrap_or_default().to_string(),
-                        r.get(&loop_var).cloned(),
-                    )
-                })
-                .collect(),
-        });
         let mut out = Map::new();
         out.insert("changed".into(), json!(false));
         if task.loop_.is_some() {
+            out.insert("msg".into(), json!("All items completed"));
             out.insert(
                 "results".into(),
                 Json::Array(results.into_iter().map(Json::Object).collect()),
             );
-        } else if let Some(r) = results.into_iter().next() {
-            out = r;
         }
+        out.insert(INCLUDED.into(), json!(files));
         Ok(Some((out, runs)))
     }
 
@@ -968,28 +982,133 @@ fn skipped_result(task: &Task) -> Map<String, Json> {
     r
 }
 
-/// The items of a loop: `loop` takes a list as it is, `with_items` flattens
-/// one level, `with_list` takes the list.
+/// The items of a loop: `loop` takes a list as it is; `with_<lookup>`
+/// applies that lookup (items flattens one level, dict gives key/value
+/// pairs, indexed_items gives [index, item], nested the cartesian product,
+/// together zips, sequence counts).
 fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
-    let (node, flatten) = match lp {
-        Loop::Loop(n) => (n, false),
-        Loop::With { lookup, items } => (items, lookup == "items"),
+    let (node, lookup) = match lp {
+        Loop::Loop(n) => (n, "loop"),
+        Loop::With { lookup, items } => (items, lookup.as_str()),
     };
+    if lookup == "sequence" {
+        return sequence(scope, node);
+    }
     let v = scope.render_node(node).map_err(|e| e.to_string())?;
     let j = value_to_json(&v);
-    match j {
-        Json::Array(items) if flatten => Ok(items
+    let as_list = |j: Json| -> Vec<Json> {
+        match j {
+            Json::Array(a) => a,
+            other => vec![other],
+        }
+    };
+    match (lookup, j) {
+        ("loop", Json::Array(items)) | ("list", Json::Array(items)) => Ok(items),
+        ("items", j) => Ok(as_list(j)
             .into_iter()
             .flat_map(|i| match i {
                 Json::Array(inner) => inner,
                 other => vec![other],
             })
             .collect()),
-        Json::Array(items) => Ok(items),
-        Json::String(s) if flatten => Ok(vec![Json::String(s)]),
-        other => Err(format!(
+        ("dict", Json::Object(m)) => Ok(m
+            .into_iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect()),
+        ("dict", other) => Err(format!(
+            "with_dict expects a dict, got {}",
+            crate::template::py_str(&crate::template::json_to_value(&other))
+        )),
+        ("indexed_items", j) => Ok(as_list(j)
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| json!([i, x]))
+            .collect()),
+        ("nested", j) => {
+            let lists: Vec<Vec<Json>> = as_list(j).into_iter().map(as_list).collect();
+            let mut acc: Vec<Vec<Json>> = vec![Vec::new()];
+            for l in lists {
+                let mut next = Vec::new();
+                for prefix in &acc {
+                    for x in &l {
+                        let mut p = prefix.clone();
+                        p.push(x.clone());
+                        next.push(p);
+                    }
+                }
+                acc = next;
+            }
+            Ok(acc.into_iter().map(Json::Array).collect())
+        }
+        ("together", j) => {
+            let lists: Vec<Vec<Json>> = as_list(j).into_iter().map(as_list).collect();
+            let n = lists.iter().map(Vec::len).max().unwrap_or(0);
+            Ok((0..n)
+                .map(|i| {
+                    Json::Array(
+                        lists
+                            .iter()
+                            .map(|l| l.get(i).cloned().unwrap_or(Json::Null))
+                            .collect(),
+                    )
+                })
+                .collect())
+        }
+        (_, other) => Err(format!(
             "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
             crate::template::py_str(&crate::template::json_to_value(&other))
         )),
     }
+}
+
+/// `with_sequence: start=1 end=5 stride=1 format=%d` (or `count=N`).
+fn sequence(scope: &Scope, node: &crate::yaml::Node) -> Result<Vec<Json>, String> {
+    let text = match scope.render_json(node).map_err(|e| e.to_string())? {
+        Json::String(s) => s,
+        other => other.to_string(),
+    };
+    let mut start = 1i64;
+    let mut end: Option<i64> = None;
+    let mut stride = 1i64;
+    let mut format = "%d".to_string();
+    for tok in text.split_whitespace() {
+        let (k, v) = tok.split_once('=').unwrap_or(("end", tok));
+        let num = |v: &str| -> Result<i64, String> {
+            let v = v.trim();
+            let parsed = if let Some(h) = v.strip_prefix("0x") {
+                i64::from_str_radix(h, 16)
+            } else if let Some(o) = v
+                .strip_prefix("0o")
+                .or_else(|| v.strip_prefix('0').filter(|r| !r.is_empty()))
+            {
+                i64::from_str_radix(o, 8)
+            } else {
+                v.parse()
+            };
+            parsed.map_err(|_| format!("can't parse {k}={v} as integer"))
+        };
+        match k {
+            "start" => start = num(v)?,
+            "end" => end = Some(num(v)?),
+            "count" => end = Some(start + num(v)? - 1),
+            "stride" => stride = num(v)?,
+            "format" => format = v.to_string(),
+            other => return Err(format!("unrecognized arguments to with_sequence: {other}")),
+        }
+    }
+    let end = end.ok_or("must specify count or end in with_sequence")?;
+    if stride == 0 {
+        return Err("stride must not be 0".into());
+    }
+    let mut out = Vec::new();
+    let mut i = start;
+    while (stride > 0 && i <= end) || (stride < 0 && i >= end) {
+        out.push(Json::String(
+            format
+                .replacen("%d", &i.to_string(), 1)
+                .replacen("%02d", &format!("{i:02}"), 1),
+        ));
+        i += stride;
+    }
+    Ok(out)
 }

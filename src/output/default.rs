@@ -147,6 +147,11 @@ impl<W: Write + Send> DefaultText<W> {
     }
 }
 
+/// `include_tasks`/`include_role` are shown as `included:` lines.
+fn is_include(action: &str) -> bool {
+    matches!(action, "include_tasks" | "include_role")
+}
+
 fn flag(v: &Json, k: &str) -> bool {
     v.get(k).and_then(Json::as_bool).unwrap_or(false)
 }
@@ -182,15 +187,14 @@ impl<W: Write + Send> Sink for DefaultText<W> {
                     self.banner(&format!("TASK [{name}]"))
                 }
             }
-            Event::Included { host, files } => {
-                for (file, item) in files {
-                    match item {
-                        Some(i) => self.line(&format!(
-                            "included: {file} for {host} => (item={})",
-                            label(i)
-                        )),
-                        None => self.line(&format!("included: {file} for {host}")),
-                    }
+            Event::Included { file, hosts, item } => {
+                let hosts = hosts.join(", ");
+                match item {
+                    Some(i) => self.line(&format!(
+                        "included: {file} for {hosts} => (item={})",
+                        label(i)
+                    )),
+                    None => self.line(&format!("included: {file} for {hosts}")),
                 }
             }
             Event::Retry {
@@ -209,6 +213,8 @@ impl<W: Write + Send> Sink for DefaultText<W> {
             Event::Warning(w) => {
                 let _ = writeln!(std::io::stderr(), "[WARNING]: {w}");
             }
+            // An include's items are shown as `included:` lines.
+            Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {
                 host,
                 action,
@@ -293,8 +299,9 @@ impl<W: Write + Send> Sink for DefaultText<W> {
                         }
                         l
                     }
-                    // A loop's items were shown one by one.
-                    _ if *looped => return,
+                    // A loop's items were shown one by one, an include's
+                    // files as `included:` lines.
+                    _ if *looped || is_include(action) => return,
                     Status::Ok | Status::Changed => {
                         let word = if *status == Status::Ok {
                             "ok"

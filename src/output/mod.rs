@@ -53,11 +53,12 @@ pub enum Event {
         /// A handler (`RUNNING HANDLER [...]`).
         handler: bool,
     },
-    /// A host included task files (`included: FILE for HOST`); each with the
-    /// loop item it was included for.
+    /// Hosts included a task file (`included: FILE for HOSTS`), for a loop
+    /// item when the include loops.
     Included {
-        host: String,
-        files: Vec<(String, Option<Json>)>,
+        file: String,
+        hosts: Vec<String>,
+        item: Option<Json>,
     },
     /// An `until` loop failed an attempt and tries again.
     Retry {

@@ -243,7 +243,7 @@ def normalise_events(events: list[dict], ctx: RunContext) -> list[dict]:
 
 
 BLOCK_HEADER = re.compile(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[)")
-CHUNK_START = re.compile(r"^(ok|changed|fatal|failed|skipping|included|ignored): \[([^\]]+)\]")
+CHUNK_START = re.compile(r"^(ok|changed|fatal|failed|skipping|included|ignored|FAILED - RETRYING): \[([^\]]+)\]")
 # Messages the default callback prints just before the host line they belong
 # to (e.g. `[ERROR]: Task failed: ...` plus its source excerpt, then
 # `fatal: [h2]: FAILED! => ...`).
@@ -262,7 +262,7 @@ def order_stdout(text: str, ctx: RunContext) -> str:
     i = 0
     while i < len(lines):
         out.append(lines[i])
-        if not lines[i].startswith("TASK ["):
+        if not lines[i].startswith(("TASK [", "RUNNING HANDLER [")):
             i += 1
             continue
         # Body: up to the next block header (trailing blank lines stay put).
