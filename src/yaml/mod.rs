@@ -10,12 +10,13 @@ mod locate;
 mod merge;
 mod node;
 mod resolve;
+mod syntax;
 mod timestamp;
 
 #[cfg(test)]
 mod tests;
 
 pub use error::{YamlError, YamlWarning};
-pub use loader::{Loaded, load_file, load_str};
+pub use loader::{Loaded, load_file, load_single_file, load_single_str, load_str};
 pub use node::{Node, NodeKind, ScalarStyle, Tag, python_float};
 pub use resolve::resolve_plain;
