@@ -9,9 +9,13 @@
 //! after `key:` and under-indented flow collections or quoted continuation
 //! lines are accepted (the text is repaired and parsed again, positions
 //! unchanged); an empty implicit key (`: value`), anchor names outside
-//! `[A-Za-z0-9_-]`, control characters and `%YAML 2.x` are rejected; block
-//! nesting stops at 1000 levels (saphyr-parser itself stops flow nesting
-//! at 255).
+//! `[A-Za-z0-9_-]` and control characters are rejected; block nesting stops
+//! at 1000 levels (saphyr-parser itself stops flow nesting at 255).
+//!
+//! Every text also goes through `syntax`, libyaml's own grammar: what it
+//! refuses is an error even where saphyr-parser accepts the text, and its
+//! error (position, problem and context, as Ansible reports them) is the
+//! one shown whenever the text is broken.
 
 use super::error::{Fault, YamlError, YamlWarning};
 use super::libyaml::{

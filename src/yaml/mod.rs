@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //! YAML with Ansible's meaning: PyYAML's YAML 1.1 resolution on top of an
-//! event parser that reports positions, scalar styles and tags.
+//! event parser that reports positions, scalar styles and tags, and errors
+//! where Ansible (PyYAML on libyaml) reports them.
 
 mod error;
 mod hint;
