@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 use crate::span::Span;
+use std::borrow::Cow;
 use std::fmt;
 
 /// A YAML file that cannot be read or parsed.
@@ -16,16 +17,27 @@ impl YamlError {
     /// An error at `span` in `source`: the excerpt shows the line, and a
     /// hint is added when the line shows a common mistake.
     pub fn at(source: &str, span: Span, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let source = &*unix_breaks(source);
         let line = if span.is_synthetic() {
             None
         } else {
-            source.lines().nth(span.line as usize - 1)
+            source.lines().nth((span.line as usize).saturating_sub(1))
         };
+        let mut excerpt = crate::span::excerpt(source, &span);
+        let lines = source.lines().count();
+        if excerpt.is_empty() && span.line as usize == lines + 1 {
+            // libyaml reports an unexpected end of the file on the line
+            // after the last one: show that (empty) line with its caret.
+            excerpt = crate::span::excerpt(&"\n".repeat(lines + 1), &span);
+        }
         YamlError {
-            excerpt: crate::span::excerpt(source, &span),
-            hint: line.and_then(super::hint::for_line),
+            excerpt,
+            hint: line
+                .and_then(super::hint::for_line)
+                .or_else(|| super::hint::for_problem(&message)),
             span,
-            message: message.into(),
+            message,
         }
     }
 
@@ -38,6 +50,24 @@ impl YamlError {
             hint: None,
         }
     }
+}
+
+/// `source` with every line break libyaml counts (CR LF, a lone CR, NEL,
+/// LS, PS) written as `\n`, so that its line numbers find their line.
+fn unix_breaks(source: &str) -> Cow<'_, str> {
+    if !source.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return Cow::Borrowed(source);
+    }
+    let mut out = String::with_capacity(source.len());
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 impl fmt::Display for YamlError {

@@ -50,6 +50,87 @@ pub(crate) fn for_line(line: &str) -> Option<String> {
     quote_mistake(line)
 }
 
+/// A hint for a YAML error from what went wrong, when the offending line
+/// itself shows no known mistake.
+pub(crate) fn for_problem(message: &str) -> Option<String> {
+    let hint = PROBLEM_HINTS
+        .iter()
+        .find(|(problems, _)| problems.iter().any(|p| message.contains(p)))?
+        .1;
+    Some(hint.to_string())
+}
+
+const PROBLEM_HINTS: &[(&[&str], &str)] = &[
+    (
+        &[
+            "did not find expected key",
+            "did not find expected '-' indicator",
+        ],
+        "this line is not indented like the entries before it: the items of one list (`- ...`) \
+         and the keys of one mapping must start in the same column, and what is nested under a \
+         key must be indented deeper than the key",
+    ),
+    (
+        &["mapping values are not allowed"],
+        "a `: ` can only follow a key at the start of an entry; quote a value that contains \
+         `: `, or check the indentation of this line",
+    ),
+    (
+        &["could not find expected ':'"],
+        "each line of a mapping must be a `key: value` pair: this key has no `:`, or it \
+         continues a value from a line above that is not indented deeper than its key",
+    ),
+    (
+        &["while scanning a quoted scalar"],
+        "a quoted value is not closed: add the closing quote where the value ends",
+    ),
+    (
+        &[
+            "did not find expected ',' or ']'",
+            "did not find expected ',' or '}'",
+        ],
+        "a `[...]` list or `{...}` mapping is not closed, or two of its entries are not \
+         separated by a comma",
+    ),
+    (
+        &[
+            "found unknown escape character",
+            "hexdecimal number",
+            "invalid Unicode character",
+        ],
+        "inside double quotes a backslash starts an escape such as `\\n`: write `\\\\` for a \
+         backslash, or use single quotes, where a backslash is an ordinary character \
+         (e.g. 'C:\\Users')",
+    ),
+    (
+        &["found character that cannot start any token"],
+        "no value can start with this character (`@`, `` ` `` and tabs cannot): quote the \
+         value, or indent with spaces",
+    ),
+    (
+        &["found undefined alias"],
+        "an alias `*name` must refer to an anchor `&name` defined before it in the same document",
+    ),
+    (
+        &["found duplicate anchor"],
+        "an anchor name may be defined only once in a document; rename one of the two",
+    ),
+    (
+        &["expected a single document"],
+        "remove the `---` (or `%` directive) line that starts a second document, or move that \
+         document to a file of its own",
+    ),
+    (
+        &["did not find expected <document start>"],
+        "this line is outside the document above it (less indented than its first line, or \
+         after a `...` end marker); check its indentation",
+    ),
+    (
+        &["did not find expected node content"],
+        "a value is missing here (two commas in a row, or a `-` list item inside `[...]`)",
+    ),
+];
+
 /// Column (1-based) of a `: ` or trailing `:` inside an unquoted value.
 fn unquoted_colon(line: &str) -> Option<usize> {
     if line.trim_start().starts_with(':') {

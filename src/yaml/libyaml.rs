@@ -51,25 +51,6 @@ pub(super) fn check_printable(src: &str, file: &str) -> Result<(), Fault> {
     Ok(())
 }
 
-/// libyaml only reads YAML 1.x documents (`%YAML 1.2` is accepted).
-pub(super) fn check_version(src: &str, file: &str) -> Result<(), Fault> {
-    for (n, line) in src.lines().enumerate() {
-        let Some(rest) = line.strip_prefix("%YAML") else {
-            continue;
-        };
-        let version = rest.split_whitespace().next().unwrap_or("");
-        if version.split('.').next() != Some("1") {
-            return Err(Fault::new(
-                &Span::new(file, to_u32(n + 1), 1),
-                format!(
-                    "found incompatible YAML document (version {version}; only 1.x is supported)"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// libyaml accepts `key:<TAB>value`; saphyr-parser does not. A tab that
 /// separates `:` from the value is not content, so turning it into a space
 /// changes no value and no position.
@@ -252,12 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn version_and_printable_checks() {
-        assert!(check_version("%YAML 1.2\n--- a", "t").is_ok());
-        assert_eq!(
-            check_version("# c\n%YAML 2.0\n--- a", "t").map_err(|f| f.span.line),
-            Err(2)
-        );
+    fn printable_check() {
         assert!(check_printable("tab\tok\r\n\u{85}é😀", "t").is_ok());
         let f = check_printable("ok\nx\u{7f}", "t").err();
         assert_eq!(f.map(|f| (f.span.line, f.span.col)), Some((2, 2)));

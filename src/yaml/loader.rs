@@ -9,19 +9,24 @@
 //! after `key:` and under-indented flow collections or quoted continuation
 //! lines are accepted (the text is repaired and parsed again, positions
 //! unchanged); an empty implicit key (`: value`), anchor names outside
-//! `[A-Za-z0-9_-]`, control characters and `%YAML 2.x` are rejected; block
-//! nesting stops at 1000 levels (saphyr-parser itself stops flow nesting
-//! at 255).
+//! `[A-Za-z0-9_-]` and control characters are rejected; block nesting stops
+//! at 1000 levels (saphyr-parser itself stops flow nesting at 255).
+//!
+//! Every text also goes through `syntax`, libyaml's own grammar: what it
+//! refuses is an error even where saphyr-parser accepts the text, and its
+//! error (position, problem and context, as Ansible reports them) is the
+//! one shown whenever the text is broken.
 
 use super::error::{Fault, YamlError, YamlWarning};
 use super::libyaml::{
-    Pads, ScanContext, check_anchor_name, check_printable, check_version, explicit_key_before,
-    repair_indentation, repair_tab_after_colon,
+    Pads, ScanContext, check_anchor_name, check_printable, explicit_key_before, repair_indentation,
+    repair_tab_after_colon,
 };
 use super::locate::{Locator, to_u32};
 use super::merge::{self, Key};
 use super::node::{Node, NodeKind, ScalarStyle, Tag};
 use super::resolve::{self, Implicit};
+use super::syntax;
 use super::timestamp;
 use crate::span::Span;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as ParsedStyle, ScanError};
@@ -48,19 +53,88 @@ const YAML_TAG: &str = "tag:yaml.org,2002:";
 
 /// Loads every document of `src`; `file` names it in spans and errors.
 pub fn load_str(src: &str, file: &str) -> Result<Loaded, YamlError> {
+    load(src, file, Documents::All)
+}
+
+/// Loads a stream of at most one document, as Ansible's loader reads
+/// playbooks, inventories and vars files (`yaml.load`): a second document is
+/// an error.
+pub fn load_single_str(src: &str, file: &str) -> Result<Loaded, YamlError> {
+    load(src, file, Documents::One)
+}
+
+/// Reads and loads a file; an unreadable file is a `YamlError` naming it.
+pub fn load_file(path: &Path) -> Result<Loaded, YamlError> {
+    read_and_load(path, Documents::All)
+}
+
+/// [`load_file`] for a file of at most one document (see [`load_single_str`]).
+pub fn load_single_file(path: &Path) -> Result<Loaded, YamlError> {
+    read_and_load(path, Documents::One)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Documents {
+    All,
+    One,
+}
+
+fn read_and_load(path: &Path, docs: Documents) -> Result<Loaded, YamlError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| YamlError::file(&name, format!("cannot read {name}: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => load(&text, &name, docs),
+        Err(e) => Err(not_utf8(&name, e.as_bytes(), e.utf8_error().valid_up_to())),
+    }
+}
+
+/// Values come from saphyr-parser (through the builder); whether and where
+/// the text is broken comes from libyaml's grammar (`syntax`), which is what
+/// Ansible reports. When both fail, the syntax error wins unless the builder
+/// failed while constructing an earlier document: PyYAML composes a whole
+/// document before constructing any of it, and constructs each document
+/// before reading the next (with `yaml.load`, after checking that there is
+/// no next one).
+fn load(src: &str, file: &str, docs: Documents) -> Result<Loaded, YamlError> {
     // PyYAML drops a byte order mark at the start of the stream.
     let body = src.strip_prefix('\u{feff}').unwrap_or(src);
-    check_printable(body, file)
-        .and_then(|()| check_version(body, file))
-        .map_err(|f| YamlError::at(body, f.span, f.message))?;
+    check_printable(body, file).map_err(|f| YamlError::at(body, f.span, f.message))?;
+    let (outline, syntax) = syntax::check(body, docs == Documents::One);
+    let syntax_error = |e: &syntax::SyntaxError| {
+        let (line, col) = e.mark.line_col();
+        YamlError::at(
+            body,
+            Span::new(file, to_u32(line), to_u32(col)),
+            e.message(),
+        )
+    };
+    match (compose_repaired(body, file), syntax) {
+        (Ok(loaded), None) => Ok(loaded),
+        (Ok(_), Some(e)) => Err(syntax_error(&e)),
+        (Err(Failure::Fault(f)), Some(e))
+            if docs == Documents::All
+                && outline.document_at(f.span.line as usize, f.span.col as usize) < e.document =>
+        {
+            Err(YamlError::at(body, f.span, f.message))
+        }
+        (Err(_), Some(e)) => Err(syntax_error(&e)),
+        // libyaml accepts what saphyr-parser refused (and could not be
+        // repaired), or kiln refuses a value Ansible would also refuse later.
+        (Err(Failure::Fault(f)), None) => Err(YamlError::at(body, f.span, f.message)),
+        (Err(Failure::Scan(e, text, pads)), None) => Err(scan_error(&text, body, file, &e, &pads)),
+    }
+}
+
+/// Builds the documents, repairing the text where saphyr-parser refuses
+/// what libyaml accepts.
+fn compose_repaired(body: &str, file: &str) -> Result<Loaded, Failure> {
     let mut text: Cow<'_, str> = Cow::Borrowed(body);
     let mut pads = Pads::new();
     let mut reparsed = 0usize;
     loop {
         match compose(&text, file, &pads) {
-            Ok(loaded) => return Ok(loaded),
-            Err(Failure::Fault(f)) => return Err(YamlError::at(body, f.span, f.message)),
-            Err(Failure::Scan(e, context)) => {
+            Err(Compose::Scan(e, context)) => {
                 // Each repair costs a new parse (and copy) of the text.
                 reparsed += text.len();
                 if reparsed <= MAX_REPARSE_BYTES {
@@ -71,20 +145,11 @@ pub fn load_str(src: &str, file: &str) -> Result<Loaded, YamlError> {
                         continue;
                     }
                 }
-                return Err(scan_error(&text, body, file, &e, &pads));
+                return Err(Failure::Scan(e, text.into_owned(), pads));
             }
+            Err(Compose::Fault(f)) => return Err(Failure::Fault(f)),
+            Ok(loaded) => return Ok(loaded),
         }
-    }
-}
-
-/// Reads and loads a file; an unreadable file is a `YamlError` naming it.
-pub fn load_file(path: &Path) -> Result<Loaded, YamlError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| YamlError::file(&name, format!("cannot read {name}: {e}")))?;
-    match String::from_utf8(bytes) {
-        Ok(text) => load_str(&text, &name),
-        Err(e) => Err(not_utf8(&name, e.as_bytes(), e.utf8_error().valid_up_to())),
     }
 }
 
@@ -113,12 +178,21 @@ fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> YamlError {
     err
 }
 
+/// Why building the documents failed.
 enum Failure {
+    /// saphyr-parser refused the (possibly repaired) text.
+    Scan(ScanError, String, Pads),
+    /// The builder refused a node.
+    Fault(Fault),
+}
+
+/// Why one attempt at building the documents failed.
+enum Compose {
     Scan(ScanError, ScanContext),
     Fault(Fault),
 }
 
-fn compose(text: &str, file: &str, pads: &Pads) -> Result<Loaded, Failure> {
+fn compose(text: &str, file: &str, pads: &Pads) -> Result<Loaded, Compose> {
     let mut builder = Builder::new(text, file, pads);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
@@ -128,10 +202,10 @@ fn compose(text: &str, file: &str, pads: &Pads) -> Result<Loaded, Failure> {
                 let context = ScanContext {
                     block_indent: builder.stack.iter().rev().find_map(|f| f.block_indent),
                 };
-                return Err(Failure::Scan(e, context));
+                return Err(Compose::Scan(e, context));
             }
         };
-        builder.event(event, span).map_err(Failure::Fault)?;
+        builder.event(event, span).map_err(Compose::Fault)?;
     }
     Ok(Loaded {
         docs: builder.docs,

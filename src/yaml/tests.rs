@@ -401,8 +401,16 @@ fn anchors_and_aliases() {
     // Recursive data cannot be a tree.
     let e = err("&a [*a]");
     assert!(e.message.contains("recursive alias"), "{}", e.message);
-    // libyaml's anchor names are ASCII letters, digits, '-' and '_'.
-    assert!(err("- &a.b x").message.contains("invalid anchor name"));
+    // libyaml's anchor names are ASCII letters, digits, '-' and '_'
+    // (recorded: 1:5, "did not find expected alphabetic or numeric character").
+    let e = err("- &a.b x");
+    assert_eq!(at_span(&e.span), (1, 5));
+    assert!(
+        e.message
+            .contains("did not find expected alphabetic or numeric character"),
+        "{}",
+        e.message
+    );
     assert_eq!(json("- &a-b_c x\n- *a-b_c"), serde_json::json!(["x", "x"]));
 }
 
@@ -605,6 +613,41 @@ fn syntax_errors_have_position_excerpt_and_hint() {
     );
     assert_eq!(json("?\n: 2"), serde_json::json!({"None": 2}));
     assert!(err("%YAML 2.0\n--- a").message.contains("incompatible"));
+}
+
+#[test]
+fn errors_come_in_ansibles_order() {
+    // Recorded with ansible-core 2.21's AnsibleLoader: `yaml.load_all`
+    // constructs each document before reading the next one; `yaml.load`
+    // first checks that there is no second document; a syntax error in the
+    // document being constructed comes first.
+    let all = |src: &str| {
+        let e = err(src);
+        (e.span.line, e.span.col, e.message)
+    };
+    let single = |src: &str| match load_single_str(src, "t.yml") {
+        Ok(l) => panic!("expected an error for {src:?}, got {:?}", l.docs),
+        Err(e) => (e.span.line, e.span.col, e.message),
+    };
+    let (l, c, m) = all("a: !foo x\n---\nb: [\n");
+    assert_eq!((l, c), (1, 4));
+    assert!(
+        m.contains("could not determine a constructor for the tag '!foo'"),
+        "{m}"
+    );
+    let (l, c, m) = single("a: !foo x\n---\nb: [\n");
+    assert_eq!((l, c), (2, 1));
+    assert!(m.contains("but found another document"), "{m}");
+    let src = "a: !foo x\nb: [\n";
+    let (l, c, m) = all(src);
+    assert_eq!((l, c), (3, 1));
+    assert!(m.contains("did not find expected node content"), "{m}");
+    assert_eq!(single(src), (l, c, m));
+    let (l, c, m) = all("- {{ x }}\n---\n- ]\n");
+    assert_eq!((l, c), (1, 4));
+    assert!(m.contains("found unhashable key"), "{m}");
+    assert!(load_single_str("- a\n", "t.yml").is_ok());
+    assert!(load_single_str("", "t.yml").is_ok_and(|l| l.docs.is_empty()));
 }
 
 #[test]
