@@ -42,7 +42,7 @@ fn cases() -> Vec<Case> {
             "yaml indentation",
             "- hosts: all\n  tasks:\n   - command: x\n  - debug: msg=y\n",
             "site.yml:4:3",
-            "expected <block end>, but found '-'",
+            "did not find expected key",
         ),
         pb(
             "tab indentation",

@@ -259,7 +259,7 @@ impl Runner {
         forks: &Arc<Semaphore>,
         handler: bool,
     ) -> Vec<(usize, HostOutcome)> {
-        if task.action != "meta" && !(handler && false) {
+        if task.action != "meta" {
             self.bus.emit(Event::TaskStart {
                 name: task.display_name(),
                 action: task.action.clone(),
@@ -339,7 +339,8 @@ impl Runner {
     /// `included: FILE for h1, h2` lines: one per file (and loop item), the
     /// hosts in play order, printed once the task is done on every host.
     fn report_includes(&self, ctx: &PlayCtx, outs: &[(usize, HostOutcome)]) {
-        let mut lines: Vec<((String, Option<Json>), Vec<String>)> = Vec::new();
+        type Line = ((String, Option<Json>), Vec<String>);
+        let mut lines: Vec<Line> = Vec::new();
         let mut sorted: Vec<&(usize, HostOutcome)> = outs.iter().collect();
         sorted.sort_by_key(|(i, _)| *i);
         for (i, out) in sorted {
