@@ -189,6 +189,17 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
             "-e" | "--extra-vars" => extra.push(args.next().expect("-e value").clone()),
             "-l" | "--limit" => opts.limit = args.next().cloned(),
             "-b" | "--become" => opts.become_ = true,
+            "--tags" | "-t" => opts
+                .tags
+                .extend(args.next().expect("tags").split(',').map(str::to_string)),
+            "--skip-tags" => opts.skip_tags.extend(
+                args.next()
+                    .expect("skip tags")
+                    .split(',')
+                    .map(str::to_string),
+            ),
+            "--start-at-task" => opts.start_at_task = args.next().cloned(),
+            "--force-handlers" => opts.force_handlers = true,
             other => panic!("header arg {other} not handled by this test"),
         }
     }
@@ -397,4 +408,5 @@ golden_tests!(
     includes => "includes",
     roles => "roles",
     vars_and_loops => "vars_and_loops",
+    tags => "tags",
 );

@@ -39,7 +39,13 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                 .and_then(|n| n.as_str())
                 .unwrap_or(&pattern)
                 .to_string();
-            println!("\n  play #{} ({}): {}\tTAGS: []", i + 1, pattern, name);
+            println!(
+                "\n  play #{} ({}): {}\tTAGS: [{}]",
+                i + 1,
+                pattern,
+                name,
+                play.inherit.tags.join(", ")
+            );
             let mut hosts = prepared.inventory.select(&pattern).unwrap_or_default();
             if let Some(limit) = &prepared.opts.limit {
                 let allowed = prepared.inventory.select(limit).unwrap_or_default();
@@ -52,12 +58,33 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                     println!("      {h}");
                 }
             }
-            let names: Vec<String> = play.all_tasks().iter().map(|t| t.display_name()).collect();
+            let tasks: Vec<_> = play
+                .all_tasks()
+                .into_iter()
+                .filter(|t| {
+                    crate::exec::tags_selected(
+                        &t.inherit.tags,
+                        &prepared.opts.tags,
+                        &prepared.opts.skip_tags,
+                    )
+                })
+                .collect();
+            let names: Vec<String> = tasks.iter().map(|t| t.display_name()).collect();
             if args.list_tasks {
                 println!("    tasks:");
-                for n in &names {
-                    println!("      {n}\tTAGS: []");
+                for t in &tasks {
+                    let mut tags = t.inherit.tags.clone();
+                    tags.sort();
+                    tags.dedup();
+                    println!("      {}\tTAGS: [{}]", t.display_name(), tags.join(", "));
                 }
+            }
+            if args.list_tags {
+                let mut all: Vec<String> =
+                    tasks.iter().flat_map(|t| t.inherit.tags.clone()).collect();
+                all.sort();
+                all.dedup();
+                println!("      TASK TAGS: [{}]", all.join(", "));
             }
             if let Some(fmt) = &args.plan {
                 let plan = PlayPlan::linear(hosts.len(), names.len());

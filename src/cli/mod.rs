@@ -92,6 +92,18 @@ pub struct PlaybookArgs {
     /// Show differences in files.
     #[arg(short = 'D', long = "diff")]
     pub diff: bool,
+    /// Only run tasks with these tags (comma separated, repeatable).
+    #[arg(short = 't', long = "tags", value_name = "TAGS")]
+    pub tags: Vec<String>,
+    /// Skip tasks with these tags (comma separated, repeatable).
+    #[arg(long = "skip-tags", value_name = "SKIP_TAGS")]
+    pub skip_tags: Vec<String>,
+    /// Start at the first task whose name matches.
+    #[arg(long = "start-at-task", value_name = "START_AT_TASK")]
+    pub start_at_task: Option<String>,
+    /// List all tags of each play.
+    #[arg(long = "list-tags")]
+    pub list_tags: bool,
     /// Run handlers even on hosts that failed.
     #[arg(long = "force-handlers")]
     pub force_handlers: bool,
@@ -170,6 +182,16 @@ fn playbook(args: PlaybookArgs) -> i32 {
     }
     opts.connection = args.connection.clone();
     opts.force_handlers = args.force_handlers;
+    let split = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    opts.tags = split(&args.tags);
+    opts.skip_tags = split(&args.skip_tags);
+    opts.start_at_task = args.start_at_task.clone();
     let req = Request {
         playbooks: args.playbooks.clone(),
         inventories,
@@ -190,7 +212,7 @@ fn playbook(args: PlaybookArgs) -> i32 {
         }
         return 0;
     }
-    if args.list_hosts || args.list_tasks || args.plan.is_some() {
+    if args.list_hosts || args.list_tasks || args.list_tags || args.plan.is_some() {
         return crate::cli::listing::print(&prepared, &args);
     }
     let bus = Arc::new(Bus::new());

@@ -7,6 +7,7 @@ mod connect;
 mod cursor;
 mod options;
 mod play;
+mod tags;
 mod task;
 
 use crate::inventory::Inventory;
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use options::RunOptions;
+pub use tags::selected as tags_selected;
 
 /// What a run ended with.
 #[derive(Debug, Clone)]
@@ -51,6 +53,8 @@ pub struct Runner {
     stats: Mutex<IndexMap<String, HostStats>>,
     any_unreachable: Mutex<bool>,
     any_failed: Mutex<bool>,
+    /// `--start-at-task` found its task: everything from here on runs.
+    started: std::sync::atomic::AtomicBool,
     /// Layers from group_vars/ and host_vars/ next to the playbook.
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
 }
@@ -73,6 +77,10 @@ struct PlayCtx {
     playbook_dir: String,
     /// Handlers notified per host, not yet run.
     notified: Mutex<HashMap<String, Vec<String>>>,
+    /// Tasks passed over by `--start-at-task` (by address).
+    skip_before: std::collections::HashSet<usize>,
+    /// `--start-at-task` names a task of a later play.
+    skip_all: bool,
 }
 
 impl Runner {
@@ -96,6 +104,7 @@ impl Runner {
             any_unreachable: Mutex::new(false),
             any_failed: Mutex::new(false),
             playbook_vars: Mutex::new(None),
+            started: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -274,6 +283,16 @@ impl Runner {
         m.set("ansible_diff_mode", Value::from(self.opts.diff));
         m.set("ansible_forks", Value::from(self.opts.forks));
         m.set("ansible_verbosity", Value::from(self.opts.verbosity));
+        let run_tags = if self.opts.tags.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            self.opts.tags.clone()
+        };
+        m.set("ansible_run_tags", Value::from(run_tags));
+        m.set(
+            "ansible_skip_tags",
+            Value::from(self.opts.skip_tags.clone()),
+        );
         m.set(
             "ansible_version",
             json_to_value(&serde_json::json!({
@@ -338,6 +357,41 @@ impl Runner {
             magic.set("role_path", Value::from(r.path.display().to_string()));
         }
         Scope::new(self.templar.clone(), layers, Arc::new(magic))
+    }
+
+    /// Whether `--tags`/`--skip-tags`/`--start-at-task` let `task` run.
+    fn task_selected(&self, play: &PlayCtx, task: &Arc<Task>) -> bool {
+        if play.skip_all || play.skip_before.contains(&(Arc::as_ptr(task) as usize)) {
+            return false;
+        }
+        tags::selected(&task.inherit.tags, &self.opts.tags, &self.opts.skip_tags)
+    }
+
+    /// `--start-at-task`: the tasks of `play` to pass over, or all of them
+    /// when the task is in a later play.
+    fn start_at(&self, play: &Play) -> (std::collections::HashSet<usize>, bool) {
+        use std::sync::atomic::Ordering;
+        let mut skip = std::collections::HashSet::new();
+        let Some(start) = &self.opts.start_at_task else {
+            return (skip, false);
+        };
+        if self.started.load(Ordering::SeqCst) {
+            return (skip, false);
+        }
+        for t in play.all_tasks() {
+            let plain = t
+                .name
+                .as_ref()
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if tags::name_matches(start, &t.display_name()) || tags::name_matches(start, &plain) {
+                self.started.store(true, Ordering::SeqCst);
+                return (skip, false);
+            }
+            skip.insert(Arc::as_ptr(&t) as usize);
+        }
+        (skip, true)
     }
 
     /// A scope without a host, for the play's `hosts` and `name`.

@@ -12,6 +12,12 @@ pub struct RunOptions {
     /// `-c`: the connection type when neither the host's variables nor the
     /// play say.
     pub connection: Option<String>,
+    /// `--tags` (empty means all).
+    pub tags: Vec<String>,
+    /// `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    /// `--start-at-task`: tasks before the first whose name matches are skipped.
+    pub start_at_task: Option<String>,
     /// `--force-handlers`.
     pub force_handlers: bool,
     /// `roles_path` (ansible.cfg, `ANSIBLE_ROLES_PATH`).
@@ -43,6 +49,9 @@ impl Default for RunOptions {
             forks: 50,
             limit: None,
             connection: None,
+            tags: Vec::new(),
+            skip_tags: Vec::new(),
+            start_at_task: None,
             force_handlers: false,
             roles_path: Vec::new(),
             remote_user: None,

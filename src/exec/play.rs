@@ -96,6 +96,7 @@ impl Runner {
                 rvars.insert(k.clone(), VarValue::Node(v.clone()));
             }
         }
+        let (skip_before, skip_all) = self.start_at(play);
         let ctx = Arc::new(PlayCtx {
             name,
             play: play.clone(),
@@ -107,6 +108,8 @@ impl Runner {
             all_hosts,
             playbook_dir: playbook_dir.to_string(),
             notified: Mutex::new(HashMap::new()),
+            skip_before,
+            skip_all,
         });
         let mut states: Vec<HostState> = vec![HostState::Running; hosts.len()];
         if !play.vars_files.is_empty() {
@@ -205,7 +208,16 @@ impl Runner {
                 if states[i] != HostState::Running {
                     continue;
                 }
-                match c.next() {
+                let mut found = None;
+                while let Some(n) = c.next() {
+                    // Tasks deselected by tags are passed over silently.
+                    if self.task_selected(ctx, &n.task) {
+                        found = Some(n);
+                        break;
+                    }
+                    c.advance();
+                }
+                match found {
                     Some(n) => nexts.push((i, n)),
                     None => {
                         if c.failed {
