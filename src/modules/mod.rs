@@ -11,6 +11,7 @@ mod fail;
 mod ping;
 mod raw;
 mod set_fact;
+pub mod setup;
 pub mod spec;
 
 use serde_json::{Map, Value as Json};
@@ -109,6 +110,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(assert::Assert),
             Box::new(fail::Fail),
             Box::new(ping::Ping),
+            Box::new(setup::Setup),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
