@@ -416,6 +416,22 @@ PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_CODENAME=bookworm\n\
     }
 
     #[test]
+    fn a_bare_reply_gives_what_can_be_known() {
+        // A host with no tools, no /proc and no python: no collector panics,
+        // those that cannot work drop out, the rest keep Ansible's defaults.
+        let a = args(json!({}));
+        let (f, _) = facts_from_reply(b"\nMK id\nUid:\t0\t0\nGid:\t0\t0\n\nMK end\n", "MK", &a);
+        assert_eq!(f["system_capabilities"], "N/A");
+        assert_eq!(f["lvm"], "N/A");
+        assert_eq!(f["fips"], false);
+        assert_eq!(f["local"], json!({}));
+        assert_eq!(f["service_mgr"], "service");
+        assert!(f.get("python").is_none() && f.get("python_version").is_none());
+        assert!(f.get("interfaces").is_none(), "no `ip`, no network facts");
+        assert!(f.get("date_time").is_none(), "no `date`");
+    }
+
+    #[test]
     fn script_runs_under_dash_with_set_u() {
         // The real script against this machine, through the shell that runs
         // it on hosts: it must finish and give every section it promises.

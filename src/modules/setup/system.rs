@@ -848,6 +848,28 @@ mod tests {
     }
 
     #[test]
+    fn platform_without_python() {
+        let raw = reply(&[
+            ("f /proc/sys/kernel/ostype", "Linux\n"),
+            ("f /proc/sys/kernel/hostname", "db.example.org\n"),
+            ("c uname_m", "aarch64\n"),
+            ("rc uname_m 0", ""),
+            ("c long_bit", "64\n"),
+            ("rc long_bit 0", ""),
+        ]);
+        let f = platform(&raw);
+        assert!(f.get("python_version").is_none());
+        assert_eq!(f["userspace_bits"], "64");
+        assert_eq!(f["architecture"], "aarch64");
+        assert!(f.get("userspace_architecture").is_none());
+        assert_eq!(f["hostname"], "db");
+        assert_eq!(f["nodename"], "db.example.org");
+        // No resolver answer: getfqdn() gives the name back.
+        assert_eq!(f["fqdn"], "db.example.org");
+        assert_eq!(f["domain"], "example.org");
+    }
+
+    #[test]
     fn proc_cmdline_keeps_repeats_as_lists() {
         let raw = reply(&[(
             "f /proc/cmdline",
