@@ -290,14 +290,20 @@ pub async fn run_setup(ctx: &ModuleCtx<'_>, a: &SetupArgs) -> Result<ModResult, 
 }
 
 /// The arguments of the implicit "Gathering Facts" task: the play's
-/// `gather_subset`, `gather_timeout` and `fact_path` keywords, each only
-/// when the play sets it (as Ansible's PlayIterator does).
+/// `gather_subset`, `gather_timeout` and `fact_path` keywords (templated),
+/// each only when the play sets it, as Ansible's PlayIterator does. A scalar
+/// `gather_subset` becomes a one-element list, as a play's list keyword
+/// does (so `"!all,network"` is one word there, unlike in module arguments).
 pub fn gathering_facts_args(
     gather_subset: Option<Json>,
     gather_timeout: Option<Json>,
     fact_path: Option<Json>,
 ) -> Args {
     let mut args = Args::new();
+    let gather_subset = gather_subset.map(|v| match v {
+        Json::Array(_) | Json::Null => v,
+        other => Json::Array(vec![other]),
+    });
     for (k, v) in [
         ("gather_subset", gather_subset),
         ("gather_timeout", gather_timeout),
@@ -380,6 +386,20 @@ mod tests {
                 .unwrap_err()
                 .starts_with("Bad subset 'nope'")
         );
+    }
+
+    #[test]
+    fn play_keywords_become_module_arguments() {
+        let args = gathering_facts_args(Some(json!("!all,network")), Some(json!(5)), None);
+        assert_eq!(args.get("gather_subset"), Some(&json!(["!all,network"])));
+        assert_eq!(args.get("gather_timeout"), Some(&json!(5)));
+        assert!(!args.contains_key("fact_path"));
+        // The play keyword's single word excludes an unknown subset, which
+        // leaves only `min` (always added first).
+        let a = parse_args(&args).expect("valid");
+        assert_eq!(a.gather_subset, ["!all,network"]);
+        assert_eq!(a.collectors.len(), subset::MINIMAL.len());
+        assert!(gathering_facts_args(None, None, None).is_empty());
     }
 
     #[test]
