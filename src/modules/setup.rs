@@ -318,17 +318,51 @@ pub fn gathering_facts_args(
 
 /// The implicit "Gathering Facts" task (Ansible's `gather_facts` action
 /// running `setup`): setup's result plus `_ansible_facts_gathered: true`
-/// inside `ansible_facts`, which tells later plays the host has facts.
+/// inside `ansible_facts`, which tells later plays the host has facts. When
+/// setup fails, the result is the action's: `failed_modules` holds setup's
+/// own result and `msg` names the module.
 pub async fn gather_facts(ctx: &ModuleCtx<'_>, args: &Args) -> Result<ModResult, ModuleError> {
-    let a = match parse_args(args) {
-        Ok(a) => a,
-        Err(msg) => return Ok(failed(msg)),
+    let setup_result = match parse_args(args) {
+        Ok(a) => run_setup(ctx, &a).await?,
+        Err(msg) => failed(msg),
     };
-    let mut r = run_setup(ctx, &a).await?;
+    Ok(gather_facts_result(setup_result))
+}
+
+/// Wraps setup's result as the `gather_facts` action reports it.
+pub fn gather_facts_result(setup_result: ModResult) -> ModResult {
+    if setup_result.get("failed").and_then(Json::as_bool) == Some(true) {
+        let mut inner = ModResult::new();
+        inner.insert("changed".into(), json!(false));
+        inner.insert("failed".into(), json!(true));
+        inner.insert("warnings".into(), json!([]));
+        inner.insert("deprecations".into(), json!([]));
+        inner.insert("exception".into(), json!("(traceback unavailable)"));
+        for (k, v) in setup_result {
+            inner.insert(k, v);
+        }
+        let mut r = ModResult::new();
+        r.insert("changed".into(), json!(false));
+        r.insert(
+            "ansible_facts".into(),
+            json!({"_ansible_facts_gathered": true}),
+        );
+        r.insert(
+            "msg".into(),
+            json!("The following modules failed to execute: ansible.legacy.setup."),
+        );
+        r.insert(
+            "failed_modules".into(),
+            json!({"ansible.legacy.setup": inner}),
+        );
+        r.insert("failed".into(), json!(true));
+        return r;
+    }
+    let mut r = setup_result;
     if let Some(Json::Object(f)) = r.get_mut("ansible_facts") {
         f.insert("_ansible_facts_gathered".into(), json!(true));
     }
-    Ok(r)
+    r
 }
 
 #[async_trait::async_trait]
@@ -400,6 +434,32 @@ mod tests {
         assert_eq!(a.gather_subset, ["!all,network"]);
         assert_eq!(a.collectors.len(), subset::MINIMAL.len());
         assert!(gathering_facts_args(None, None, None).is_empty());
+    }
+
+    #[test]
+    fn gathering_facts_wraps_setup_like_the_action() {
+        let ok = gather_facts_result(
+            serde_json::from_value(
+                json!({"ansible_facts": {"ansible_os_family": "Debian"}, "changed": false}),
+            )
+            .unwrap_or_default(),
+        );
+        assert_eq!(ok["ansible_facts"]["_ansible_facts_gathered"], true);
+        assert_eq!(ok["ansible_facts"]["ansible_os_family"], "Debian");
+        let bad = gather_facts_result(failed("Bad subset 'x' given to Ansible."));
+        assert_eq!(bad["failed"], true);
+        assert_eq!(
+            bad["msg"],
+            "The following modules failed to execute: ansible.legacy.setup."
+        );
+        assert_eq!(
+            bad["ansible_facts"],
+            json!({"_ansible_facts_gathered": true})
+        );
+        assert_eq!(
+            bad["failed_modules"]["ansible.legacy.setup"]["msg"],
+            "Bad subset 'x' given to Ansible."
+        );
     }
 
     #[test]
