@@ -27,10 +27,24 @@ struct Masks {
     ports: Vec<u16>,
 }
 
+/// A compiled regex, cached: gathered facts hold thousands of strings.
+fn re(pattern: &str) -> Regex {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    CACHE.with(|c| {
+        c.borrow_mut()
+            .entry(pattern.to_string())
+            .or_insert_with(|| Regex::new(pattern).unwrap())
+            .clone()
+    })
+}
+
 impl Masks {
     fn text(&self, s: &str) -> String {
-        let ts = Regex::new(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\b").unwrap();
-        let delta = Regex::new(r"(^|[^\d:.])\d+:\d\d:\d\d\.\d{6}\b").unwrap();
+        let ts = re(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\b");
+        let delta = re(r"(^|[^\d:.])\d+:\d\d:\d\d\.\d{6}\b");
         let mut t = ts.replace_all(s, "<TIME>").into_owned();
         t = delta.replace_all(&t, "${1}<DELTA>").into_owned();
         // kiln reads the controller's ~/.ssh/known_hosts; the oracle passed
@@ -42,14 +56,14 @@ impl Masks {
         t = t.replace(&self.root, "<ROOT>");
         t = t.replace(&self.playbooks, "<PLAYBOOKS>");
         for a in &self.addrs {
-            let re = Regex::new(&format!(r"{}(\D|$)", regex::escape(a))).unwrap();
-            t = re.replace_all(&t, "<ADDR>${1}").into_owned();
+            let r = re(&format!(r"{}(\D|$)", regex::escape(a)));
+            t = r.replace_all(&t, "<ADDR>${1}").into_owned();
         }
         for p in &self.ports {
-            let re = Regex::new(&format!(r"(^|\D){p}(\D|$)")).unwrap();
-            t = re.replace_all(&t, "${1}<PORT>${2}").into_owned();
+            let r = re(&format!(r"(^|\D){p}(\D|$)"));
+            t = r.replace_all(&t, "${1}<PORT>${2}").into_owned();
         }
-        let fp = Regex::new(r"SHA256:[A-Za-z0-9+/]{43}=?").unwrap();
+        let fp = re(r"SHA256:[A-Za-z0-9+/]{43}=?");
         fp.replace_all(&t, "SHA256:<FINGERPRINT>").into_owned()
     }
 
@@ -69,7 +83,122 @@ impl Masks {
     fn result(&self, r: &Json) -> Json {
         let mut r = r.clone();
         strip(&mut r);
+        mask_gathered_facts(&mut r);
         self.value(&r)
+    }
+}
+
+/// record.py's `mask_facts`: the gathered facts that legitimately differ
+/// between two runs on the same host, or between Ansible and kiln for reasons
+/// of transport (tests/oracle/README.md, "Facts"), masked as `<VARIES>`,
+/// dropped or sorted. Names are matched without the `ansible_` prefix.
+const VARIES: &str = "<VARIES>";
+const FACT_VARIES_WHOLE: &[&str] = &["uptime_seconds", "memfree_mb", "swapfree_mb"];
+const FACT_VARIES_VALUES: &[&str] = &["date_time", "loadavg"];
+const MEMORY_VARIES: &[(&str, &[&str])] = &[
+    ("real", &["used", "free"]),
+    ("nocache", &["free", "used"]),
+    ("swap", &["free", "used", "cached"]),
+];
+const MOUNT_VARIES: &[&str] = &[
+    "size_available",
+    "block_available",
+    "block_used",
+    "inode_available",
+    "inode_used",
+];
+const ENV_VARIES: &[&str] = &["SSH_CLIENT", "SSH_CONNECTION"];
+const ENV_DROPPED: &[&str] = &["SSH_TTY", "TERM", "LC_CTYPE"];
+const FACT_SORTED: &[&str] = &[
+    "interfaces",
+    "virtualization_tech_guest",
+    "virtualization_tech_host",
+];
+
+fn is_gathered(facts: &Map<String, Json>) -> bool {
+    facts.keys().any(|k| {
+        k.starts_with("ansible_")
+            || matches!(
+                k.as_str(),
+                "module_setup" | "gather_subset" | "_ansible_facts_gathered"
+            )
+    })
+}
+
+fn mask_facts(facts: &mut Map<String, Json>) {
+    for (key, value) in facts.iter_mut() {
+        let name = key.strip_prefix("ansible_").unwrap_or(key);
+        if FACT_VARIES_WHOLE.contains(&name) {
+            *value = json!(VARIES);
+        } else if FACT_VARIES_VALUES.contains(&name) {
+            if let Json::Object(m) = value {
+                m.values_mut().for_each(|v| *v = json!(VARIES));
+            }
+        } else if name == "memory_mb" {
+            if let Json::Object(m) = value {
+                for (part, keys) in MEMORY_VARIES {
+                    if let Some(Json::Object(sub)) = m.get_mut(*part) {
+                        for (k, v) in sub.iter_mut() {
+                            if keys.contains(&k.as_str()) {
+                                *v = json!(VARIES);
+                            }
+                        }
+                    }
+                }
+            }
+        } else if name == "mounts" {
+            if let Json::Array(list) = value {
+                for m in list.iter_mut() {
+                    if let Json::Object(m) = m {
+                        for (k, v) in m.iter_mut() {
+                            if MOUNT_VARIES.contains(&k.as_str()) {
+                                *v = json!(VARIES);
+                            }
+                        }
+                    }
+                }
+                let key = |m: &Json| {
+                    let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+                    (s("mount"), s("device"))
+                };
+                list.sort_by_key(|a| key(a));
+            }
+        } else if name == "env" {
+            if let Json::Object(m) = value {
+                m.retain(|k, _| !ENV_DROPPED.contains(&k.as_str()));
+                for (k, v) in m.iter_mut() {
+                    if ENV_VARIES.contains(&k.as_str()) {
+                        *v = json!(VARIES);
+                    }
+                }
+            }
+        } else if FACT_SORTED.contains(&name)
+            && let Json::Array(list) = value
+        {
+            list.sort_by_key(|v| match v {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        }
+    }
+}
+
+/// Applies `mask_facts` to every gathered `ansible_facts` dict in a result.
+fn mask_gathered_facts(v: &mut Json) {
+    match v {
+        Json::Array(a) => a.iter_mut().for_each(mask_gathered_facts),
+        Json::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "ansible_facts"
+                    && let Json::Object(f) = x
+                    && is_gathered(f)
+                {
+                    mask_facts(f);
+                }
+                mask_gathered_facts(x);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -409,4 +538,6 @@ golden_tests!(
     roles => "roles",
     vars_and_loops => "vars_and_loops",
     tags => "tags",
+    facts_subsets => "facts_subsets",
+    facts_local => "facts_local",
 );

@@ -12,6 +12,7 @@ mod fail;
 mod ping;
 mod raw;
 mod set_fact;
+pub mod setup;
 pub mod spec;
 
 use serde_json::{Map, Value as Json};
@@ -118,6 +119,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_ROLE)),
             Box::new(engine_actions::EngineAction(&engine_actions::META)),
             Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_VARS)),
+            Box::new(setup::Setup),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

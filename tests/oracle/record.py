@@ -27,6 +27,9 @@ README.md):
     -> `<ADDR>`, their ports -> `<PORT>`, `SHA256:<43 base64>` key
     fingerprints -> `SHA256:<FINGERPRINT>`, remote temp dir names
     `ansible-tmp-<time>-<pid>-<rand>` -> `ansible-tmp-<ID>`;
+  * gathered facts (an `ansible_facts` dict with setup's names): the facts
+    that differ between runs are masked as `<VARIES>` or sorted, see
+    mask_facts and README.md, "Facts";
   * ordering: Ansible reports the hosts of one task in completion order (a
     race with forks > 1). Events of one task are stably sorted by inventory
     order (h1, h2, ...), which keeps each host's item events before its task
@@ -202,8 +205,72 @@ def strip_result(result: dict) -> dict:
     return out
 
 
+# Facts that legitimately differ between two gatherings on the same host, or
+# between Ansible and kiln for reasons of transport (README.md, "Facts"). The
+# names are matched without the `ansible_` prefix. Everything else must be equal.
+VARIES = "<VARIES>"
+FACT_VARIES_WHOLE = frozenset({"uptime_seconds", "memfree_mb", "swapfree_mb"})
+FACT_VARIES_VALUES = frozenset({"date_time", "loadavg"})
+MEMORY_VARIES = {"real": ("used", "free"), "nocache": ("free", "used"), "swap": ("free", "used", "cached")}
+MOUNT_VARIES = ("size_available", "block_available", "block_used", "inode_available", "inode_used")
+ENV_VARIES = ("SSH_CLIENT", "SSH_CONNECTION")
+ENV_DROPPED = ("SSH_TTY", "TERM", "LC_CTYPE")
+FACT_SORTED = frozenset({"interfaces", "virtualization_tech_guest", "virtualization_tech_host"})
+
+
+def is_gathered(facts: dict) -> bool:
+    """setup's facts (not a set_fact's): prefixed names or setup's markers."""
+    return any(
+        k.startswith("ansible_") or k in ("module_setup", "gather_subset", "_ansible_facts_gathered")
+        for k in facts
+    )
+
+
+def mask_facts(facts: dict) -> dict:
+    out = {}
+    # Sorted: Ansible runs its collectors in an order that varies between runs.
+    for key, value in sorted(facts.items()):
+        name = key[len("ansible_"):] if key.startswith("ansible_") else key
+        if name in FACT_VARIES_WHOLE:
+            value = VARIES
+        elif name in FACT_VARIES_VALUES and isinstance(value, dict):
+            value = {k: VARIES for k in value}
+        elif name == "memory_mb" and isinstance(value, dict):
+            value = {
+                part: ({k: (VARIES if k in MEMORY_VARIES.get(part, ()) else v) for k, v in sub.items()}
+                       if isinstance(sub, dict) else sub)
+                for part, sub in value.items()
+            }
+        elif name == "mounts" and isinstance(value, list):
+            value = sorted(
+                ({k: (VARIES if k in MOUNT_VARIES else v) for k, v in m.items()} if isinstance(m, dict) else m
+                 for m in value),
+                key=lambda m: (str(m.get("mount")), str(m.get("device"))) if isinstance(m, dict) else ("", ""),
+            )
+        elif name == "env" and isinstance(value, dict):
+            value = {k: (VARIES if k in ENV_VARIES else v) for k, v in value.items() if k not in ENV_DROPPED}
+        elif name in FACT_SORTED and isinstance(value, list):
+            value = sorted(value, key=str)
+        out[key] = value
+    return out
+
+
+def mask_gathered_facts(value):
+    """Apply mask_facts to every gathered `ansible_facts` dict inside a result."""
+    if isinstance(value, list):
+        return [mask_gathered_facts(v) for v in value]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k == "ansible_facts" and isinstance(v, dict) and is_gathered(v):
+                v = mask_facts(v)
+            out[k] = mask_gathered_facts(v)
+        return out
+    return value
+
+
 def normalise_result(result: dict, ctx: RunContext) -> dict:
-    return normalise_value(strip_result(result), ctx)
+    return normalise_value(mask_gathered_facts(strip_result(result)), ctx)
 
 
 def host_rank(name: str, ctx: RunContext) -> int:

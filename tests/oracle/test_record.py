@@ -124,6 +124,41 @@ class ResultTests(unittest.TestCase):
         )
 
 
+class FactMaskTests(unittest.TestCase):
+    def test_gathered_facts_masked(self) -> None:
+        result = {
+            "changed": False,
+            "ansible_facts": {
+                "ansible_date_time": {"epoch": "1795706199", "tz": "UTC"},
+                "ansible_uptime_seconds": 1688,
+                "ansible_memtotal_mb": 24105,
+                "ansible_memory_mb": {"real": {"total": 24105, "used": 7048, "free": 17057}},
+                "ansible_mounts": [
+                    {"mount": "/srv", "size_total": 10, "size_available": 3},
+                    {"mount": "/", "size_total": 20, "size_available": 5},
+                ],
+                "ansible_env": {"HOME": "/root", "SSH_CLIENT": "127.0.0.1 39436 22", "SSH_TTY": "/dev/pts/1"},
+                "ansible_interfaces": ["lo", "eth0"],
+                "ansible_os_family": "Debian",
+                "module_setup": True,
+            },
+        }
+        facts = record.mask_gathered_facts(result)["ansible_facts"]
+        self.assertEqual(facts["ansible_date_time"], {"epoch": "<VARIES>", "tz": "<VARIES>"})
+        self.assertEqual(facts["ansible_uptime_seconds"], "<VARIES>")
+        self.assertEqual(facts["ansible_memtotal_mb"], 24105)
+        self.assertEqual(facts["ansible_memory_mb"]["real"], {"total": 24105, "used": "<VARIES>", "free": "<VARIES>"})
+        self.assertEqual([m["mount"] for m in facts["ansible_mounts"]], ["/", "/srv"])
+        self.assertEqual(facts["ansible_mounts"][0], {"mount": "/", "size_total": 20, "size_available": "<VARIES>"})
+        self.assertEqual(facts["ansible_env"], {"HOME": "/root", "SSH_CLIENT": "<VARIES>"})
+        self.assertEqual(facts["ansible_interfaces"], ["eth0", "lo"])
+        self.assertEqual(facts["ansible_os_family"], "Debian")
+
+    def test_set_fact_results_untouched(self) -> None:
+        result = {"ansible_facts": {"env": {"SSH_TTY": "x"}, "interfaces": ["b", "a"]}, "changed": False}
+        self.assertEqual(record.mask_gathered_facts(result), result)
+
+
 class OrderTests(unittest.TestCase):
     def test_events_sorted_within_a_task_only(self) -> None:
         evs = [
