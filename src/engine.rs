@@ -372,26 +372,6 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
     for (_, v) in &play.vars {
         check_node(templar, v, errors);
     }
-    if let Some(g) = &play.gather_facts {
-        let gathers = match &g.kind {
-            NodeKind::Bool(b) => *b,
-            _ => true,
-        };
-        if gathers {
-            errors.push(
-                PlaybookError::new(&g.span, "fact gathering is not implemented in kiln yet")
-                    .hint("set `gather_facts: false` on this play"),
-            );
-        }
-    } else {
-        errors.push(
-            PlaybookError::new(
-                &play.span,
-                "this play gathers facts (Ansible's default), which kiln does not implement yet",
-            )
-            .hint("add `gather_facts: false` to the play"),
-        );
-    }
     for t in play.all_tasks().iter().chain(&play.handlers) {
         check_task(templar, t, errors);
     }

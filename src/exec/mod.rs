@@ -220,7 +220,14 @@ impl Runner {
         let mut layer = Layer::new();
         // Facts are visible as ansible_facts and as top-level ansible_* names.
         for (k, v) in &facts {
-            let name = if k.starts_with("ansible_") {
+            // Facts are injected as top-level `ansible_*` variables, except
+            // the few Ansible injects under their own names.
+            if k.starts_with("_ansible") {
+                continue;
+            }
+            let name = if k.starts_with("ansible_")
+                || matches!(k.as_str(), "gather_subset" | "module_setup")
+            {
                 k.clone()
             } else {
                 format!("ansible_{k}")

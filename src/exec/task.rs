@@ -263,8 +263,13 @@ impl Runner {
             } else if let Ok(mut hs) = self.hosts.lock() {
                 let st = hs.entry(host.to_string()).or_default();
                 for (k, v) in facts {
-                    st.facts
-                        .insert(k.trim_start_matches("ansible_").to_string(), v.clone());
+                    // ansible_facts keys lose one `ansible_` prefix, except
+                    // local facts, which keep their name.
+                    let key = match k.as_str() {
+                        "ansible_local" => k.clone(),
+                        _ => k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                    };
+                    st.facts.insert(key, v.clone());
                 }
             }
         }

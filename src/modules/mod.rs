@@ -120,6 +120,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(engine_actions::EngineAction(&engine_actions::META)),
             Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_VARS)),
             Box::new(setup::Setup),
+            Box::new(setup::GatherFacts),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

@@ -155,6 +155,8 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
     let mut vars_files = Vec::new();
     let mut gather = None;
     let mut gather_subset = None;
+    let mut gather_timeout = None;
+    let mut fact_path = None;
     let mut force_handlers = None;
     let mut own = Inherited::default();
     let mut sections: [Option<&Node>; 5] = [None; 5];
@@ -179,6 +181,8 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             }
             "gather_facts" => gather = Some(v.clone()),
             "gather_subset" => gather_subset = Some(v.clone()),
+            "gather_timeout" => gather_timeout = Some(v.clone()),
+            "fact_path" => fact_path = Some(v.clone()),
             "force_handlers" => force_handlers = Some(v.clone()),
             "pre_tasks" => sections[0] = Some(v),
             "roles" => sections[1] = Some(v),
@@ -241,6 +245,29 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    // The implicit "Gathering Facts" task runs first unless the play says
+    // `gather_facts: false`.
+    let gathers = match gather.as_ref().map(|g| &g.kind) {
+        None => true,
+        Some(NodeKind::Bool(b)) => *b,
+        Some(NodeKind::Str(s)) => {
+            !matches!(s.to_lowercase().as_str(), "false" | "no" | "off" | "0")
+        }
+        Some(_) => true,
+    };
+    let mut pre_tasks = pre_tasks;
+    if gathers {
+        pre_tasks.insert(
+            0,
+            gathering_task(
+                n,
+                &pctx,
+                gather_subset.as_ref(),
+                gather_timeout.as_ref(),
+                fact_path.as_ref(),
+            ),
+        );
+    }
     // Vars of an import_playbook come in through the context.
     let mut all_vars = ctx.inherit.vars.clone();
     all_vars.extend(vars);
@@ -261,4 +288,59 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
         force_handlers,
         dir: ctx.dir.clone(),
     })
+}
+
+/// The task Ansible adds at the start of a play that gathers facts: tagged
+/// `always`, with the play's `gather_subset`, `gather_timeout`, `fact_path`.
+fn gathering_task(
+    play: &Node,
+    ctx: &Ctx,
+    subset: Option<&Node>,
+    timeout: Option<&Node>,
+    fact_path: Option<&Node>,
+) -> super::Item {
+    let span = play.span.clone();
+    let mut args = Vec::new();
+    for (k, v) in [
+        ("gather_subset", subset),
+        ("gather_timeout", timeout),
+        ("fact_path", fact_path),
+    ] {
+        if let Some(v) = v {
+            // A single subset is a one-element list, as Ansible makes it.
+            let v = match (&v.kind, k) {
+                (NodeKind::Str(_), "gather_subset") => {
+                    Node::new(NodeKind::Seq(vec![v.clone()]), v.span.clone())
+                }
+                _ => v.clone(),
+            };
+            args.push((k.to_string(), v));
+        }
+    }
+    let mut inherit = ctx.inherit.clone();
+    inherit.tags.push("always".into());
+    inherit.when.clear();
+    super::Item::Task(std::sync::Arc::new(super::Task {
+        span: span.clone(),
+        name: Some(Node::str("Gathering Facts", span.clone())),
+        action: "gather_facts".into(),
+        action_written: "gather_facts".into(),
+        action_span: span,
+        args,
+        when: Vec::new(),
+        changed_when: Vec::new(),
+        failed_when: Vec::new(),
+        register: None,
+        loop_: None,
+        loop_control: None,
+        until: Vec::new(),
+        retries: None,
+        delay: None,
+        vars: Vec::new(),
+        notify: Vec::new(),
+        listen: Vec::new(),
+        inherit,
+        role: None,
+        dir: ctx.dir.clone(),
+    }))
 }
