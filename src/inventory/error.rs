@@ -53,6 +53,21 @@ impl From<YamlError> for InventoryError {
     }
 }
 
+impl From<crate::vault::VaultError> for InventoryError {
+    fn from(e: crate::vault::VaultError) -> Self {
+        InventoryError {
+            message: e.message(),
+            span: e.span,
+            hint: e.hint,
+        }
+    }
+}
+
+/// Message for a parse error in decrypted content: the parser's own
+/// message may quote the text (a value it could not convert), and that
+/// text is secret.
+pub(crate) const WITHHELD: &str = "the decrypted vault content cannot be parsed here (the parser's message is withheld because it could quote secret text)";
+
 /// A host pattern that Ansible would reject (an invalid `~regex`, or an
 /// index past the end of the hosts a subscripted pattern matched).
 #[derive(Debug, Clone, PartialEq, Eq)]
