@@ -256,8 +256,8 @@ fn load_vars_file(p: &Path, vault: &VaultSecrets) -> Result<Option<Node>, Engine
 /// run before any host is touched rather than in the middle of it.
 fn check_vaults(vault: &VaultSecrets, n: &Node, errors: &mut Vec<VaultError>) {
     match &n.kind {
-        NodeKind::Str(s) if n.tag == Some(Tag::Vault) => {
-            if let Err(e) = crate::vault::decrypt_inline(s, vault, &n.span) {
+        NodeKind::Str(_) if n.tag == Some(Tag::Vault) => {
+            if let Err(e) = crate::vault::decrypt_node(n, vault) {
                 errors.push(e);
             }
         }

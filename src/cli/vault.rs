@@ -297,7 +297,7 @@ fn dispatch(action: VaultAction) -> Result<(), Failure> {
                 let shown = if f == "-" { "<stdin>" } else { f.as_str() };
                 let d = secrets
                     .decrypt(&data, &crate::span::Span::synthetic(shown))
-                    .map_err(|e| fail(format!("Failed to decrypt {shown:?}: {e}")))?;
+                    .map_err(Failure::from)?;
                 write_output(output.as_deref().unwrap_or(f), &d.plaintext, &cwd)?;
             }
             if std::io::stdout().is_terminal() {
@@ -313,7 +313,7 @@ fn dispatch(action: VaultAction) -> Result<(), Failure> {
                 let data = read_input(&shown, &cwd)?;
                 let d = secrets
                     .decrypt(&data, &crate::span::Span::synthetic(&shown))
-                    .map_err(|e| fail(format!("Failed to view {shown:?}: {e}")))?;
+                    .map_err(Failure::from)?;
                 page(&d.plaintext)?;
             }
             Ok(())
@@ -370,7 +370,7 @@ fn dispatch(action: VaultAction) -> Result<(), Failure> {
                 let data = read_input(&path.display().to_string(), &cwd)?;
                 let d = secrets
                     .decrypt(&data, &crate::span::Span::synthetic(&shown))
-                    .map_err(|e| fail(format!("Failed to edit {shown:?}: {e}")))?;
+                    .map_err(Failure::from)?;
                 let edited = edit_in_editor(&d.plaintext, &path)?;
                 if *edited == *d.plaintext {
                     continue;
@@ -432,7 +432,7 @@ fn dispatch(action: VaultAction) -> Result<(), Failure> {
                 let data = read_input(&path.display().to_string(), &cwd)?;
                 let d = secrets
                     .decrypt(&data, &crate::span::Span::synthetic(&shown))
-                    .map_err(|e| fail(format!("Failed to rekey {shown:?}: {e}")))?;
+                    .map_err(Failure::from)?;
                 let text = encrypt_with(
                     new_secret,
                     Some(new_secret.label()),

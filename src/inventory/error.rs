@@ -14,6 +14,9 @@ pub struct InventoryError {
     pub message: String,
     /// A suggestion for the user, when there is an obvious one.
     pub hint: Option<String>,
+    /// A vault that could not be opened: shown as the vault layer words it
+    /// ("Decryption failed ... on FILE").
+    pub vault: Option<Box<crate::vault::VaultError>>,
 }
 
 impl InventoryError {
@@ -22,6 +25,7 @@ impl InventoryError {
             span,
             message: message.into(),
             hint: None,
+            vault: None,
         }
     }
 
@@ -33,6 +37,9 @@ impl InventoryError {
 
 impl fmt::Display for InventoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(v) = &self.vault {
+            return write!(f, "{v}");
+        }
         write!(f, "{}: {}", self.span, self.message)?;
         if let Some(h) = &self.hint {
             write!(f, "\nhint: {h}")?;
@@ -49,6 +56,7 @@ impl From<YamlError> for InventoryError {
             span: e.span,
             message: e.message,
             hint: e.hint,
+            vault: None,
         }
     }
 }
@@ -57,8 +65,9 @@ impl From<crate::vault::VaultError> for InventoryError {
     fn from(e: crate::vault::VaultError) -> Self {
         InventoryError {
             message: e.message(),
-            span: e.span,
-            hint: e.hint,
+            span: e.span.clone(),
+            hint: e.hint.clone(),
+            vault: Some(Box::new(e)),
         }
     }
 }

@@ -101,8 +101,8 @@ impl Scope {
     /// (Ansible does not trust vaulted text as a template either).
     pub fn render_node(&self, n: &Node) -> Result<Value, TemplateError> {
         Ok(match &n.kind {
-            NodeKind::Str(s) if n.tag == Some(Tag::Vault) => {
-                let plain = crate::vault::decrypt_inline(s, self.0.templar.vault(), &n.span)
+            NodeKind::Str(_) if n.tag == Some(Tag::Vault) => {
+                let plain = crate::vault::decrypt_node(n, self.0.templar.vault())
                     .map_err(|e| TemplateError::message("!vault", &e.message()).at(&e.span))?;
                 Value::from(plain.as_str())
             }

@@ -138,6 +138,13 @@ fn place(origin: &Span, line: usize, col: usize) -> Span {
     let col = u32::try_from(col).unwrap_or(u32::MAX);
     if origin.is_synthetic() {
         Span::new(origin.file.clone(), line, col)
+    } else if line == 1 {
+        // The first line starts at the origin's column.
+        Span::new(
+            origin.file.clone(),
+            origin.line,
+            origin.col.saturating_add(col - 1),
+        )
     } else {
         Span::new(
             origin.file.clone(),

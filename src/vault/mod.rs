@@ -22,6 +22,7 @@ mod reveal;
 pub mod secrets;
 
 use crate::span::Span;
+use crate::yaml::{Node, NodeKind, ScalarStyle};
 use std::ops::Deref;
 use zeroize::Zeroizing;
 
@@ -38,6 +39,16 @@ pub use secrets::{
 pub enum Plain<'a> {
     Clear(&'a [u8]),
     Decrypted(Zeroizing<Vec<u8>>),
+}
+
+/// Shows the size, never the content.
+impl std::fmt::Debug for Plain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plain::Clear(b) => write!(f, "Clear({} bytes)", b.len()),
+            Plain::Decrypted(z) => write!(f, "Decrypted({} bytes)", z.len()),
+        }
+    }
 }
 
 impl Plain<'_> {
@@ -85,4 +96,64 @@ pub fn decrypt_inline(
     let plain = Zeroizing::new(String::from_utf8_lossy(&d.plaintext).into_owned());
     secrets.revealed().mark(&plain);
     Ok(plain)
+}
+
+/// Where the envelope of an inline value starts: the line after the
+/// `!vault |` tag for a block scalar (the node's span is the tag's), the
+/// tag's position otherwise. Block indentation is not known here, so the
+/// column of a block's lines is 1.
+pub fn inline_origin(n: &Node) -> Span {
+    match n.style {
+        ScalarStyle::Literal | ScalarStyle::Folded if !n.span.is_synthetic() => {
+            Span::new(n.span.file.clone(), n.span.line + 1, 1)
+        }
+        _ => n.span.clone(),
+    }
+}
+
+/// Decrypts a `!vault` node (see [`decrypt_inline`]); errors point at the
+/// value's lines.
+pub fn decrypt_node(n: &Node, secrets: &VaultSecrets) -> Result<Zeroizing<String>, VaultError> {
+    match &n.kind {
+        NodeKind::Str(s) => decrypt_inline(s, secrets, &inline_origin(n)),
+        _ => Err(VaultError::new(
+            n.span.clone(),
+            VaultErrorKind::Header(format!(
+                "a !vault value must be a string, not a {}",
+                n.type_name()
+            )),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_errors_point_at_the_value() {
+        let d = crate::yaml::load_str(
+            "a: 1\nb: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  61zz\nc: !vault '$ANSIBLE_VAULT;1.1'\n",
+            "f.yml",
+        )
+        .unwrap()
+        .docs
+        .remove(0);
+        let s = VaultSecrets::default();
+        let e = decrypt_node(d.get("b").unwrap(), &s).unwrap_err();
+        assert_eq!(e.span.to_string(), "f.yml:4:3", "{e}");
+        let e = decrypt_node(d.get("c").unwrap(), &s).unwrap_err();
+        assert_eq!(e.span.to_string(), "f.yml:5:4", "{e}");
+        assert!(matches!(e.kind, VaultErrorKind::Header(_)));
+    }
+
+    #[test]
+    fn plain_bytes_pass_through() {
+        let s = VaultSecrets::default();
+        let p = decrypt_if_vault(b"a: 1\n", &s, "f").unwrap();
+        assert!(!p.was_encrypted());
+        assert_eq!(&*p, b"a: 1\n");
+        let e = decrypt_if_vault(b"$ANSIBLE_VAULT;1.1;AES256\n6162\n", &s, "f").unwrap_err();
+        assert!(e.to_string().starts_with("Vault"), "{e}");
+    }
 }
