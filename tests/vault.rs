@@ -457,8 +457,8 @@ fn touching_playbook(d: &Path) -> PathBuf {
 }
 
 /// Runs touch.yml and checks the run stopped before any task with an
-/// error that contains every one of `want`.
-fn assert_stopped(d: &Path, args: &[&str], want: &[&str]) {
+/// error that contains every one of `want`; returns stderr.
+fn assert_stopped(d: &Path, args: &[&str], want: &[&str]) -> String {
     let (code, out, err) = run(kiln(d)
         .args(["playbook", "-i", "inventory/hosts", "touch.yml"])
         .args(args));
@@ -471,6 +471,7 @@ fn assert_stopped(d: &Path, args: &[&str], want: &[&str]) {
     for (_, v) in expected() {
         assert!(!err.contains(&v) && !out.contains(&v), "secret leaked");
     }
+    err
 }
 
 /// Re-encrypts a vault file with one ciphertext bit flipped and a valid
@@ -534,6 +535,25 @@ fn bad_vaults_stop_the_run_before_any_host() {
     // Not a vault body at all.
     fs::write(&all, "$ANSIBLE_VAULT;1.1;AES256\nabcd not hex\n").expect("junk");
     assert_stopped(d, &good, &["group_vars/all.yml:2:5", "not a hex digit"]);
+    // Decrypted content that is not YAML: the position, never the text
+    // (the parser's message could quote it).
+    fs::write(
+        d.join("broken.yml"),
+        "db_password: [unclosed-Xy12\n  key: : bad\n",
+    )
+    .expect("broken");
+    let (code, _, err) = run(kiln(d).args([
+        "vault",
+        "encrypt",
+        "--vault-password-file",
+        "passwords/default.txt",
+        "--output",
+        "inventory/group_vars/all.yml",
+        "broken.yml",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let err = assert_stopped(d, &good, &["group_vars/all.yml:", "withheld"]);
+    assert!(!err.contains("unclosed-Xy12"), "{err}");
     fs::write(&all, &original).expect("restore");
 
     // An inline value altered: the error names the file and line.
