@@ -11,7 +11,8 @@ use crate::playbook::{Loop, Play, Playbook, PlaybookError, Task, load_playbook};
 use crate::span::Span;
 use crate::template::{Templar, TemplateError};
 use crate::vars::{Layer, VarValue};
-use crate::yaml::{self, Node, NodeKind};
+use crate::vault::{VaultError, VaultSecrets};
+use crate::yaml::{self, Node, NodeKind, Tag};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub enum EngineError {
     Playbook(Vec<PlaybookError>),
     Template(TemplateError),
     ExtraVars(String),
+    /// A vault that cannot be opened (wrong password, altered or cut short).
+    Vault(VaultError),
 }
 
 impl EngineError {
@@ -33,7 +36,7 @@ impl EngineError {
             // Ansible's parser errors exit with 4.
             EngineError::Playbook(_) | EngineError::Template(_) => 4,
             EngineError::ExtraVars(_) => 5,
-            EngineError::Config(_) | EngineError::Inventory(_) => 1,
+            EngineError::Config(_) | EngineError::Inventory(_) | EngineError::Vault(_) => 1,
         }
     }
 }
@@ -54,6 +57,7 @@ impl fmt::Display for EngineError {
             }
             EngineError::Template(e) => write!(f, "{e}"),
             EngineError::ExtraVars(m) => write!(f, "{m}"),
+            EngineError::Vault(e) => write!(f, "{e}"),
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct Request {
     pub extra_vars: Vec<String>,
     pub opts: RunOptions,
     pub cwd: PathBuf,
+    /// Vault passwords (`--vault-id`, `--vault-password-file`, ansible.cfg).
+    pub vault: Arc<VaultSecrets>,
 }
 
 /// A validated run, ready to go.
@@ -80,6 +86,8 @@ pub struct Prepared {
     pub extra: Layer,
     pub opts: RunOptions,
     pub warnings: Vec<String>,
+    /// The vault passwords, and the plaintexts output must mask.
+    pub vault: Arc<VaultSecrets>,
 }
 
 /// Reads ansible.cfg (if any) into the options; command-line values that the
@@ -178,15 +186,17 @@ pub fn apply_config(
     Ok(())
 }
 
-/// Parses `-e` arguments into the extra-vars layer: `@file`, JSON or YAML
-/// text, or `k=v` pairs.
-pub fn parse_extra_vars(args: &[String], cwd: &Path) -> Result<Layer, EngineError> {
+/// Parses `-e` arguments into the extra-vars layer: `@file` (a vault
+/// file is decrypted with `vault`), JSON or YAML text, or `k=v` pairs.
+pub fn parse_extra_vars(
+    args: &[String],
+    cwd: &Path,
+    vault: &VaultSecrets,
+) -> Result<Layer, EngineError> {
     let mut layer = Layer::new();
     for arg in args {
         let node = if let Some(file) = arg.strip_prefix('@') {
-            let p = cwd.join(file);
-            let loaded = yaml::load_file(&p).map_err(|e| EngineError::ExtraVars(e.to_string()))?;
-            loaded.docs.into_iter().next()
+            load_vars_file(&cwd.join(file), vault)?
         } else if arg.trim_start().starts_with('{') || arg.trim_start().starts_with('[') {
             let loaded = yaml::load_str(arg, "<extra vars>")
                 .map_err(|e| EngineError::ExtraVars(e.to_string()))?;
@@ -229,11 +239,109 @@ pub fn parse_extra_vars(args: &[String], cwd: &Path) -> Result<Layer, EngineErro
     Ok(layer)
 }
 
+/// The first document of a YAML vars file, decrypted first when it is a
+/// vault. Parse errors in decrypted text give their position only: the
+/// parser's message or excerpt could quote the secret.
+fn load_vars_file(p: &Path, vault: &VaultSecrets) -> Result<Option<Node>, EngineError> {
+    let shown = p.display().to_string();
+    let bytes = std::fs::read(p)
+        .map_err(|e| EngineError::ExtraVars(format!("{shown}: cannot read {shown}: {e}")))?;
+    if !crate::vault::is_vault(&bytes) {
+        let loaded = yaml::load_file(p).map_err(|e| EngineError::ExtraVars(e.to_string()))?;
+        return Ok(loaded.docs.into_iter().next());
+    }
+    let plain =
+        crate::vault::decrypt_if_vault(&bytes, vault, &shown).map_err(EngineError::Vault)?;
+    let withheld = |span: &Span| {
+        EngineError::ExtraVars(format!(
+            "{span}: the decrypted vault content is not valid YAML (the parser's message is withheld because it could quote secret text)"
+        ))
+    };
+    let text = std::str::from_utf8(&plain).map_err(|_| withheld(&Span::synthetic(&shown)))?;
+    let loaded = yaml::load_str(text, &shown).map_err(|e| withheld(&e.span))?;
+    loaded
+        .docs
+        .iter()
+        .for_each(|d| vault.revealed().mark_node(d));
+    Ok(loaded.docs.into_iter().next())
+}
+
+/// Opens every inline `!vault` value of `n` once (the plaintext is
+/// dropped at once), so that a wrong password or an altered value stops the
+/// run before any host is touched rather than in the middle of it.
+fn check_vaults(vault: &VaultSecrets, n: &Node, errors: &mut Vec<VaultError>) {
+    match &n.kind {
+        NodeKind::Str(_) if n.tag == Some(Tag::Vault) => {
+            if let Err(e) = crate::vault::decrypt_node(n, vault) {
+                errors.push(e);
+            }
+        }
+        NodeKind::Seq(items) => items.iter().for_each(|i| check_vaults(vault, i, errors)),
+        NodeKind::Map(pairs) => pairs
+            .iter()
+            .for_each(|(_, v)| check_vaults(vault, v, errors)),
+        _ => {}
+    }
+}
+
+/// Every variable node of the inventory and the playbooks, for [`check_vaults`].
+fn variable_nodes<'a>(
+    inventory: &'a Inventory,
+    playbooks: &'a [Playbook],
+    extra: &'a Layer,
+    more: &'a [crate::inventory::VarsDirs],
+) -> Vec<&'a Node> {
+    let mut nodes: Vec<&Node> = Vec::new();
+    nodes.extend(
+        inventory
+            .hosts()
+            .flat_map(|h| h.vars.iter().map(|(_, v)| v)),
+    );
+    nodes.extend(
+        inventory
+            .groups()
+            .flat_map(|g| g.vars.iter().map(|(_, v)| v)),
+    );
+    for vd in inventory.inventory_vars_dirs().iter().chain(more) {
+        for g in inventory.groups() {
+            nodes.extend(
+                vd.group_files(&g.name)
+                    .iter()
+                    .flat_map(|f| f.vars.iter().map(|(_, v)| v)),
+            );
+        }
+        let mut names: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
+        names.extend(crate::inventory::LOCALHOST_NAMES);
+        for h in names {
+            nodes.extend(
+                vd.host_files(h)
+                    .iter()
+                    .flat_map(|f| f.vars.iter().map(|(_, v)| v)),
+            );
+        }
+    }
+    for pb in playbooks {
+        for play in &pb.plays {
+            nodes.extend(play.vars.iter().map(|(_, v)| v));
+            for t in &play.tasks {
+                nodes.extend(t.vars.iter().map(|(_, v)| v));
+                nodes.extend(t.args.iter().map(|(_, v)| v));
+            }
+        }
+    }
+    nodes.extend(extra.values().filter_map(|v| match v {
+        VarValue::Node(n) => Some(n),
+        VarValue::Data(_) => None,
+    }));
+    nodes
+}
+
 /// Loads and validates everything; touches no host.
 pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     let mut warnings = Vec::new();
-    let extra = parse_extra_vars(&req.extra_vars, &req.cwd)?;
+    let extra = parse_extra_vars(&req.extra_vars, &req.cwd, &req.vault)?;
     let mut inventory = Inventory::new();
+    inventory.set_vault_secrets(req.vault.clone());
     for src in &req.inventories {
         inventory
             .load_source(src, &req.cwd)
@@ -244,7 +352,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     if req.inventories.is_empty() {
         warnings.push("No inventory was parsed, only implicit localhost is available".into());
     }
-    let templar = Templar::new();
+    let templar = Templar::with_vault(req.vault.clone());
     let mut playbooks = Vec::new();
     let mut errors = Vec::new();
     for p in &req.playbooks {
@@ -283,6 +391,28 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     if !errors.is_empty() {
         return Err(EngineError::Playbook(errors));
     }
+    // group_vars/ and host_vars/ next to each playbook are read again when
+    // the playbook runs; reading them here too makes a vault that cannot be
+    // opened (or any bad file) an error before any host is touched.
+    let mut playbook_dirs = Vec::new();
+    for pb in &playbooks {
+        let dir = pb.path.parent().unwrap_or(Path::new("."));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        playbook_dirs.push(
+            crate::inventory::load_vars_dirs(dir, &inventory).map_err(EngineError::Inventory)?,
+        );
+    }
+    let mut vault_errors = Vec::new();
+    for n in variable_nodes(&inventory, &playbooks, &extra, &playbook_dirs) {
+        check_vaults(&req.vault, n, &mut vault_errors);
+    }
+    if let Some(e) = vault_errors.into_iter().next() {
+        return Err(EngineError::Vault(e));
+    }
     Ok(Prepared {
         templar,
         inventory: Arc::new(inventory),
@@ -290,6 +420,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
         extra,
         opts: req.opts.clone(),
         warnings,
+        vault: req.vault.clone(),
     })
 }
 
@@ -309,7 +440,7 @@ fn template_error(e: TemplateError, span: &Span) -> PlaybookError {
 
 fn check_node(templar: &Templar, n: &Node, errors: &mut Vec<PlaybookError>) {
     match &n.kind {
-        NodeKind::Str(s) if !n.is_unsafe() => {
+        NodeKind::Str(s) if !n.is_unsafe() && n.tag != Some(Tag::Vault) => {
             if let Err(e) = templar.check(s) {
                 errors.push(template_error(e, &n.span));
             }
@@ -407,6 +538,9 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
 
 /// Runs a prepared request, reporting to `bus`.
 pub async fn run(prepared: Prepared, bus: Arc<Bus>) -> RunOutcome {
+    if !prepared.vault.is_empty() {
+        bus.set_redactor(prepared.vault.clone());
+    }
     for w in &prepared.warnings {
         bus.emit(crate::output::Event::Warning(w.clone()));
     }

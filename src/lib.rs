@@ -20,4 +20,5 @@ pub mod span;
 pub mod template;
 pub mod transport;
 pub mod vars;
+pub mod vault;
 pub mod yaml;

@@ -338,6 +338,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
         extra_vars: extra,
         opts,
         cwd: fleet.root.path().to_path_buf(),
+        ..Default::default()
     };
     let prepared = engine::prepare(&req).unwrap_or_else(|e| panic!("validation failed: {e}"));
     let bus = Arc::new(Bus::new());

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //! The command line: a thin layer over the engine. `kiln playbook ...` takes
-//! ansible-playbook's options; invoked through a link named
-//! `ansible-playbook`, the binary takes ansible-playbook's argv unchanged.
+//! ansible-playbook's options and `kiln vault ...` ansible-vault's; invoked
+//! through a link named `ansible-playbook` or `ansible-vault`, the binary
+//! takes that program's argv unchanged.
 
 use crate::engine::{self, Request};
 use crate::exec::RunOptions;
@@ -25,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Run playbooks (ansible-playbook's options).
     Playbook(PlaybookArgs),
+    /// Encrypt, decrypt and edit Ansible Vault files (ansible-vault's options).
+    Vault(vault::VaultArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -110,6 +113,8 @@ pub struct PlaybookArgs {
     /// Print the plan graph and exit (`--plan=dot` for Graphviz).
     #[arg(long = "plan", num_args = 0..=1, default_missing_value = "text", value_name = "FORMAT")]
     pub plan: Option<String>,
+    #[command(flatten)]
+    pub vault: vault::VaultOpts,
 }
 
 /// Entry point shared by `kiln` and the `ansible-playbook` link.
@@ -122,12 +127,14 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
                 .map(|f| f.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    let argv: Vec<String> = if invoked_as == "ansible-playbook" {
-        let mut v = vec!["kiln".to_string(), "playbook".to_string()];
-        v.extend(argv.into_iter().skip(1));
-        v
-    } else {
-        argv
+    let argv: Vec<String> = match invoked_as.as_str() {
+        "ansible-playbook" | "ansible-vault" => {
+            let sub = invoked_as.trim_start_matches("ansible-");
+            let mut v = vec!["kiln".to_string(), sub.to_string()];
+            v.extend(argv.into_iter().skip(1));
+            v
+        }
+        _ => argv,
     };
     let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
@@ -143,6 +150,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
     };
     match cli.command {
         Command::Playbook(args) => playbook(args),
+        Command::Vault(args) => vault::run(args),
     }
 }
 
@@ -166,17 +174,26 @@ fn playbook(args: PlaybookArgs) -> i32 {
     opts.check = args.check;
     opts.diff = args.diff;
     let mut inventories = args.inventory.clone();
+    let mut cfg = crate::config::Config::default();
     if let Some(path) = crate::config::find(&cwd, &opts.home) {
-        match crate::config::Config::load(&path).and_then(|cfg| {
-            engine::apply_config(&cfg, &mut opts, &mut inventories, args.forks.is_some())
+        match crate::config::Config::load(&path).and_then(|c| {
+            engine::apply_config(&c, &mut opts, &mut inventories, args.forks.is_some())?;
+            Ok(c)
         }) {
-            Ok(()) => {}
+            Ok(c) => cfg = c,
             Err(e) => {
                 eprintln!("ERROR! {e}");
                 return 1;
             }
         }
     }
+    let vault = match playbook_secrets(&args.vault, &cfg, &cwd) {
+        Ok(v) => v,
+        Err(m) => {
+            eprintln!("ERROR! {m}");
+            return 1;
+        }
+    };
     if let Some(t) = args.timeout {
         opts.timeout = std::time::Duration::from_secs(t);
     }
@@ -198,6 +215,7 @@ fn playbook(args: PlaybookArgs) -> i32 {
         extra_vars: args.extra_vars.clone(),
         opts,
         cwd,
+        vault,
     };
     let prepared = match engine::prepare(&req) {
         Ok(p) => p,
@@ -232,4 +250,40 @@ fn playbook(args: PlaybookArgs) -> i32 {
     outcome.exit_code
 }
 
+/// The vault passwords of a playbook run: ansible.cfg's, then the command
+/// line's. ansible-playbook never prompts unasked; `--ask-vault-pass`
+/// needs a terminal.
+fn playbook_secrets(
+    opts: &vault::VaultOpts,
+    cfg: &crate::config::Config,
+    cwd: &std::path::Path,
+) -> Result<Arc<crate::vault::VaultSecrets>, String> {
+    let mut sources = crate::vault::SecretSources::from_config(cfg, cwd)?;
+    sources.add_command_line(
+        &opts.vault_ids,
+        &opts.vault_password_files,
+        opts.ask_vault_pass,
+    );
+    if sources.is_empty() {
+        return Ok(Arc::default());
+    }
+    if opts.ask_vault_pass && !crate::vault::TerminalPrompt::available() {
+        return Err(
+            "--ask-vault-pass needs a terminal to read the password from; give --vault-password-file FILE or --vault-id LABEL@FILE instead".into(),
+        );
+    }
+    let loaded = crate::vault::load(
+        &sources,
+        crate::vault::LoadMode::default(),
+        &mut crate::vault::TerminalPrompt,
+        cwd,
+    )
+    .map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    Ok(Arc::new(loaded.secrets))
+}
+
 pub mod listing;
+pub mod vault;

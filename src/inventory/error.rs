@@ -14,6 +14,9 @@ pub struct InventoryError {
     pub message: String,
     /// A suggestion for the user, when there is an obvious one.
     pub hint: Option<String>,
+    /// A vault that could not be opened: shown as the vault layer words it
+    /// ("Decryption failed ... on FILE").
+    pub vault: Option<Box<crate::vault::VaultError>>,
 }
 
 impl InventoryError {
@@ -22,6 +25,7 @@ impl InventoryError {
             span,
             message: message.into(),
             hint: None,
+            vault: None,
         }
     }
 
@@ -33,6 +37,9 @@ impl InventoryError {
 
 impl fmt::Display for InventoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(v) = &self.vault {
+            return write!(f, "{v}");
+        }
         write!(f, "{}: {}", self.span, self.message)?;
         if let Some(h) = &self.hint {
             write!(f, "\nhint: {h}")?;
@@ -49,9 +56,26 @@ impl From<YamlError> for InventoryError {
             span: e.span,
             message: e.message,
             hint: e.hint,
+            vault: None,
         }
     }
 }
+
+impl From<crate::vault::VaultError> for InventoryError {
+    fn from(e: crate::vault::VaultError) -> Self {
+        InventoryError {
+            message: e.message(),
+            span: e.span.clone(),
+            hint: e.hint.clone(),
+            vault: Some(Box::new(e)),
+        }
+    }
+}
+
+/// Message for a parse error in decrypted content: the parser's own
+/// message may quote the text (a value it could not convert), and that
+/// text is secret.
+pub(crate) const WITHHELD: &str = "the decrypted vault content cannot be parsed here (the parser's message is withheld because it could quote secret text)";
 
 /// A host pattern that Ansible would reject (an invalid `~regex`, or an
 /// index past the end of the hosts a subscripted pattern matched).

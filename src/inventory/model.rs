@@ -6,11 +6,12 @@
 use super::error::InventoryError;
 use super::vars_dirs::VarsDirs;
 use crate::span::Span;
+use crate::vault::VaultSecrets;
 use crate::yaml::{Node, NodeKind};
 use indexmap::IndexMap;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Names that make Ansible use its implicit localhost when no host of that
 /// name is in the inventory.
@@ -105,6 +106,8 @@ pub struct Inventory {
     /// Every group's hosts (with descendants'), computed by `finish` since
     /// `groups` and patterns ask for them often; dropped by any change.
     pub(crate) group_hosts_cache: Option<IndexMap<String, Vec<String>>>,
+    /// Passwords for vault-encrypted inventory and vars files.
+    pub(crate) vault: Arc<VaultSecrets>,
 }
 
 impl Default for Inventory {
@@ -149,6 +152,12 @@ fn invalid_group_chars(name: &str) -> Vec<char> {
 }
 
 impl Inventory {
+    /// The passwords for vault-encrypted inventory files and group_vars/
+    /// host_vars files; set before loading the sources.
+    pub fn set_vault_secrets(&mut self, secrets: Arc<VaultSecrets>) {
+        self.vault = secrets;
+    }
+
     /// An empty inventory with the implicit groups `all` and `ungrouped`.
     pub fn new() -> Self {
         let mut inv = Inventory {
@@ -163,6 +172,7 @@ impl Inventory {
             implicit_name: OnceLock::new(),
             current_source: None,
             group_hosts_cache: None,
+            vault: Arc::default(),
         };
         let span = Span::synthetic("<implicit>");
         for g in ["all", "ungrouped"] {

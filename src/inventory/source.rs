@@ -187,11 +187,18 @@ impl Inventory {
             .parent()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
+        // An inventory file may be a whole vault; errors about its
+        // decrypted content keep only their position.
+        let vault = self.vault.clone();
+        let plain = crate::vault::decrypt_if_vault(&data, &vault, &shown)?;
         let saved = self.current_source.replace((shown.clone(), dir));
-        let result = self.parse_file(&data, &shown, ext);
+        let result = self.parse_file(&plain, &shown, ext);
         self.current_source = saved;
         let err = match result {
             Ok(()) => return Ok(()),
+            Err(e) if plain.was_encrypted() => {
+                return Err(InventoryError::new(e.span, super::error::WITHHELD));
+            }
             Err(e) => e,
         };
         if data.starts_with(b"#!") {

@@ -7,9 +7,10 @@
 //! into sub-directories without an extension). Later files override
 //! earlier ones key by key.
 
-use super::error::InventoryError;
+use super::error::{InventoryError, WITHHELD};
 use super::model::{Inventory, LOCALHOST_NAMES, set_var};
 use crate::span::Span;
+use crate::vault::VaultSecrets;
 use crate::yaml::{Node, NodeKind};
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
@@ -79,7 +80,7 @@ pub fn load_vars_dirs(base: &Path, inv: &Inventory) -> Result<VarsDirs, Inventor
     let gdir = base.join("group_vars");
     if usable_dir(&gdir, "group_vars", &mut out.warnings) {
         for g in inv.groups() {
-            let files = load_entity(&gdir, &g.name, &mut out.warnings)?;
+            let files = load_entity(&gdir, &g.name, &mut out.warnings, &inv.vault)?;
             if !files.is_empty() {
                 out.groups.insert(g.name.clone(), files);
             }
@@ -94,7 +95,7 @@ pub fn load_vars_dirs(base: &Path, inv: &Inventory) -> Result<VarsDirs, Inventor
             }
         }
         for h in names {
-            let files = load_entity(&hdir, &h, &mut out.warnings)?;
+            let files = load_entity(&hdir, &h, &mut out.warnings, &inv.vault)?;
             if !files.is_empty() {
                 out.hosts.insert(h, files);
             }
@@ -120,6 +121,7 @@ fn load_entity(
     dir: &Path,
     name: &str,
     warnings: &mut Vec<String>,
+    vault: &VaultSecrets,
 ) -> Result<Vec<VarsFile>, InventoryError> {
     // Names like /path/to/chroot are not looked up (Ansible skips them).
     if name.starts_with('/') || name.is_empty() {
@@ -139,7 +141,7 @@ fn load_entity(
     }
     let mut files = Vec::new();
     for path in found {
-        let vars = load_vars_file(&path, warnings)?;
+        let vars = load_vars_file(&path, warnings, vault)?;
         files.push(VarsFile { path, vars });
     }
     Ok(files)
@@ -183,10 +185,12 @@ pub(crate) fn extension(name: &str) -> &str {
 }
 
 /// Loads one vars file: a mapping, or nothing (an empty file counts as no
-/// variables).
+/// variables). A vault-encrypted file is decrypted first; parse errors in
+/// its content then give the position only.
 pub(crate) fn load_vars_file(
     path: &Path,
     warnings: &mut Vec<String>,
+    vault: &VaultSecrets,
 ) -> Result<Vec<(String, Node)>, InventoryError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
@@ -195,21 +199,27 @@ pub(crate) fn load_vars_file(
             format!("cannot read vars file: {e}"),
         )
     })?;
-    if bytes.starts_with(b"$ANSIBLE_VAULT;") {
-        return Err(InventoryError::new(
-            Span::new(shown, 1, 1),
-            "vault-encrypted vars files are not supported",
-        )
-        .with_hint("decrypt the file with `ansible-vault decrypt`, or keep encrypted values inline with !vault"));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| {
+    let plain = crate::vault::decrypt_if_vault(&bytes, vault, &shown)?;
+    let text = std::str::from_utf8(&plain).map_err(|_| {
         InventoryError::new(
             Span::new(shown.clone(), 0, 0),
             "vars file is not valid UTF-8",
         )
     })?;
-    let loaded = crate::yaml::load_str(&text, &shown)?;
+    let loaded = crate::yaml::load_str(text, &shown).map_err(|e| {
+        if plain.was_encrypted() {
+            InventoryError::new(e.span, WITHHELD)
+        } else {
+            e.into()
+        }
+    })?;
     warnings.extend(loaded.warnings.iter().map(|w| w.to_string()));
+    if plain.was_encrypted() {
+        loaded
+            .docs
+            .iter()
+            .for_each(|d| vault.revealed().mark_node(d));
+    }
     if loaded.docs.len() > 1 {
         let second = &loaded.docs[1];
         return Err(InventoryError::new(

@@ -6,11 +6,13 @@
 mod default;
 pub mod json;
 mod origin;
+mod redact;
 
 use serde_json::Value as Json;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 pub use default::DefaultText;
+pub use redact::Redact;
 
 /// How a task ended on a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -105,10 +107,12 @@ pub trait Sink: Send {
     fn emit(&mut self, e: &Event);
 }
 
-/// Delivers every event to every sink, in order.
+/// Delivers every event to every sink, in order; with a redactor set,
+/// secrets are masked before any sink sees the event.
 #[derive(Default)]
 pub struct Bus {
     sinks: Mutex<Vec<Box<dyn Sink>>>,
+    redactor: RwLock<Option<Arc<dyn Redact>>>,
 }
 
 impl Bus {
@@ -122,7 +126,17 @@ impl Bus {
         }
     }
 
-    pub fn emit(&self, e: Event) {
+    /// Masks the secrets `r` knows in every event from now on.
+    pub fn set_redactor(&self, r: Arc<dyn Redact>) {
+        if let Ok(mut slot) = self.redactor.write() {
+            *slot = Some(r);
+        }
+    }
+
+    pub fn emit(&self, mut e: Event) {
+        if let Some(r) = self.redactor.read().ok().and_then(|r| r.clone()) {
+            redact::event(r.as_ref(), &mut e);
+        }
         if let Ok(mut sinks) = self.sinks.lock() {
             for s in sinks.iter_mut() {
                 s.emit(&e);

@@ -47,6 +47,8 @@ pub struct Templar {
     env: &'static Environment<'static>,
     cache: RwLock<HashMap<String, Arc<Compiled>>>,
     cond_cache: RwLock<HashMap<String, Arc<Compiled>>>,
+    /// The run's vault passwords: `!vault` values are opened when read.
+    vault: Arc<crate::vault::VaultSecrets>,
 }
 
 /// Whether `s` contains Jinja syntax at all (Ansible's `is_possibly_template`).
@@ -78,6 +80,11 @@ fn single_expression(s: &str) -> Option<&str> {
 
 impl Templar {
     pub fn new() -> Arc<Templar> {
+        Templar::with_vault(Arc::default())
+    }
+
+    /// A templar whose variables may hold `!vault` values opened with `vault`.
+    pub fn with_vault(vault: Arc<crate::vault::VaultSecrets>) -> Arc<Templar> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Ansible's playbook templar keeps a trailing newline.
@@ -97,7 +104,13 @@ impl Templar {
             env,
             cache: RwLock::new(HashMap::new()),
             cond_cache: RwLock::new(HashMap::new()),
+            vault,
         })
+    }
+
+    /// The run's vault passwords.
+    pub fn vault(&self) -> &crate::vault::VaultSecrets {
+        &self.vault
     }
 
     fn compile_template(&self, s: &str) -> Result<Arc<Compiled>, TemplateError> {

@@ -11,7 +11,7 @@
 mod magic;
 
 use crate::template::{Resolver, Templar, TemplateError, json_to_value};
-use crate::yaml::{Node, NodeKind};
+use crate::yaml::{Node, NodeKind, Tag};
 use indexmap::IndexMap;
 use minijinja::value::Value;
 use std::collections::HashMap;
@@ -96,9 +96,16 @@ impl Scope {
     }
 
     /// Renders a node with this scope: strings are templates (unless tagged
-    /// `!unsafe`), lists and dicts are rendered item by item.
+    /// `!unsafe`), lists and dicts are rendered item by item. A `!vault`
+    /// string is decrypted here, when it is read, and is never templated
+    /// (Ansible does not trust vaulted text as a template either).
     pub fn render_node(&self, n: &Node) -> Result<Value, TemplateError> {
         Ok(match &n.kind {
+            NodeKind::Str(_) if n.tag == Some(Tag::Vault) => {
+                let plain = crate::vault::decrypt_node(n, self.0.templar.vault())
+                    .map_err(|e| TemplateError::message("!vault", &e.message()).at(&e.span))?;
+                Value::from(plain.as_str())
+            }
             NodeKind::Str(s) if n.is_unsafe() => Value::from(s.as_str()),
             NodeKind::Str(s) => self.0.templar.render(s, self).map_err(|e| e.at(&n.span))?,
             NodeKind::Seq(items) => {

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+//! Ansible Vault: reading and writing the vaults Ansible reads and writes.
+//!
+//! * [`envelope`]: the `$ANSIBLE_VAULT;1.1;AES256` / `1.2;AES256;<id>` text format;
+//! * [`crypto`]: PBKDF2-HMAC-SHA256 → AES-256-CTR + HMAC-SHA256;
+//! * [`secrets`]: passwords, their vault ids and where they come from;
+//! * [`files`]: atomic writes and private temp files for `kiln vault`;
+//! * [`Revealed`]: the plaintexts opened so far, masked in output;
+//! * [`VaultError`]: one typed error that names the file.
+//!
+//! Plaintext lives in [`Zeroizing`] buffers as long as this module holds
+//! it; error messages are built from envelopes, labels and file names only.
+//! Whole vault files are opened with [`decrypt_if_vault`] wherever kiln
+//! reads variables from a file; inline `!vault` values with
+//! [`decrypt_inline`], when the variable is read.
+
+pub mod crypto;
+pub mod envelope;
+mod error;
+pub mod files;
+mod reveal;
+pub mod secrets;
+
+use crate::span::Span;
+use crate::yaml::{Node, NodeKind, ScalarStyle};
+use std::ops::Deref;
+use zeroize::Zeroizing;
+
+pub use envelope::{Envelope, is_vault};
+pub use error::{VaultError, VaultErrorKind};
+pub use reveal::{MASK, MIN_MASKED_CHARS, Revealed};
+pub use secrets::{
+    Decrypted, LoadMode, Loaded, Prompter, SecretSources, TerminalPrompt, VaultSecret,
+    VaultSecrets, encrypt_with, load,
+};
+
+/// The bytes of a file: as read when it was not a vault, or decrypted (and
+/// wiped when dropped) when it was. Derefs to `[u8]` like a `Cow`.
+pub enum Plain<'a> {
+    Clear(&'a [u8]),
+    Decrypted(Zeroizing<Vec<u8>>),
+}
+
+/// Shows the size, never the content.
+impl std::fmt::Debug for Plain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plain::Clear(b) => write!(f, "Clear({} bytes)", b.len()),
+            Plain::Decrypted(z) => write!(f, "Decrypted({} bytes)", z.len()),
+        }
+    }
+}
+
+impl Plain<'_> {
+    /// Whether the bytes came out of a vault: callers then keep the
+    /// content out of error messages (no source excerpts).
+    pub fn was_encrypted(&self) -> bool {
+        matches!(self, Plain::Decrypted(_))
+    }
+}
+
+impl Deref for Plain<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Plain::Clear(b) => b,
+            Plain::Decrypted(z) => z,
+        }
+    }
+}
+
+/// Decrypts `bytes` if they are a vault (read from `file`), or hands them
+/// back as they are.
+pub fn decrypt_if_vault<'a>(
+    bytes: &'a [u8],
+    secrets: &VaultSecrets,
+    file: &str,
+) -> Result<Plain<'a>, VaultError> {
+    if !is_vault(bytes) {
+        return Ok(Plain::Clear(bytes));
+    }
+    let d = secrets.decrypt(bytes, &Span::synthetic(file))?;
+    Ok(Plain::Decrypted(d.plaintext))
+}
+
+/// Decrypts the text of an inline `!vault` value found at `span` (the
+/// position of its first line) into a string; bytes that are not UTF-8
+/// are replaced as Python's `to_text` would. The plaintext is marked as
+/// secret for output masking.
+pub fn decrypt_inline(
+    text: &str,
+    secrets: &VaultSecrets,
+    span: &Span,
+) -> Result<Zeroizing<String>, VaultError> {
+    let d = secrets.decrypt(text.as_bytes(), span)?;
+    let plain = Zeroizing::new(String::from_utf8_lossy(&d.plaintext).into_owned());
+    secrets.revealed().mark(&plain);
+    Ok(plain)
+}
+
+/// Where the envelope of an inline value starts: the line after the
+/// `!vault |` tag for a block scalar (the node's span is the tag's), the
+/// tag's position otherwise. Block indentation is not known here, so the
+/// column of a block's lines is 1.
+pub fn inline_origin(n: &Node) -> Span {
+    match n.style {
+        ScalarStyle::Literal | ScalarStyle::Folded if !n.span.is_synthetic() => {
+            Span::new(n.span.file.clone(), n.span.line + 1, 1)
+        }
+        _ => n.span.clone(),
+    }
+}
+
+/// Decrypts a `!vault` node (see [`decrypt_inline`]); errors point at the
+/// value's lines.
+pub fn decrypt_node(n: &Node, secrets: &VaultSecrets) -> Result<Zeroizing<String>, VaultError> {
+    match &n.kind {
+        NodeKind::Str(s) => decrypt_inline(s, secrets, &inline_origin(n)),
+        _ => Err(VaultError::new(
+            n.span.clone(),
+            VaultErrorKind::Header(format!(
+                "a !vault value must be a string, not a {}",
+                n.type_name()
+            )),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_errors_point_at_the_value() {
+        let d = crate::yaml::load_str(
+            "a: 1\nb: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  61zz\nc: !vault '$ANSIBLE_VAULT;1.1'\n",
+            "f.yml",
+        )
+        .unwrap()
+        .docs
+        .remove(0);
+        let s = VaultSecrets::default();
+        let e = decrypt_node(d.get("b").unwrap(), &s).unwrap_err();
+        assert_eq!(e.span.to_string(), "f.yml:4:3", "{e}");
+        let e = decrypt_node(d.get("c").unwrap(), &s).unwrap_err();
+        assert_eq!(e.span.to_string(), "f.yml:5:4", "{e}");
+        assert!(matches!(e.kind, VaultErrorKind::Header(_)));
+    }
+
+    #[test]
+    fn plain_bytes_pass_through() {
+        let s = VaultSecrets::default();
+        let p = decrypt_if_vault(b"a: 1\n", &s, "f").unwrap();
+        assert!(!p.was_encrypted());
+        assert_eq!(&*p, b"a: 1\n");
+        let e = decrypt_if_vault(b"$ANSIBLE_VAULT;1.1;AES256\n6162\n", &s, "f").unwrap_err();
+        assert!(e.to_string().starts_with("Vault"), "{e}");
+    }
+}
