@@ -285,29 +285,29 @@ fn check_vaults(vault: &VaultSecrets, n: &Node, errors: &mut Vec<VaultError>) {
 }
 
 /// Every variable node of the inventory and the playbooks, for [`check_vaults`].
-fn variable_nodes<'a>(
-    inventory: &'a Inventory,
-    playbooks: &'a [Playbook],
-    extra: &'a Layer,
-    more: &'a [crate::inventory::VarsDirs],
-) -> Vec<&'a Node> {
-    let mut nodes: Vec<&Node> = Vec::new();
+fn variable_nodes(
+    inventory: &Inventory,
+    playbooks: &[Playbook],
+    extra: &Layer,
+    more: &[crate::inventory::VarsDirs],
+) -> Vec<Node> {
+    let mut nodes: Vec<Node> = Vec::new();
     nodes.extend(
         inventory
             .hosts()
-            .flat_map(|h| h.vars.iter().map(|(_, v)| v)),
+            .flat_map(|h| h.vars.iter().map(|(_, v)| v.clone())),
     );
     nodes.extend(
         inventory
             .groups()
-            .flat_map(|g| g.vars.iter().map(|(_, v)| v)),
+            .flat_map(|g| g.vars.iter().map(|(_, v)| v.clone())),
     );
     for vd in inventory.inventory_vars_dirs().iter().chain(more) {
         for g in inventory.groups() {
             nodes.extend(
                 vd.group_files(&g.name)
                     .iter()
-                    .flat_map(|f| f.vars.iter().map(|(_, v)| v)),
+                    .flat_map(|f| f.vars.iter().map(|(_, v)| v.clone())),
             );
         }
         let mut names: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
@@ -316,21 +316,31 @@ fn variable_nodes<'a>(
             nodes.extend(
                 vd.host_files(h)
                     .iter()
-                    .flat_map(|f| f.vars.iter().map(|(_, v)| v)),
+                    .flat_map(|f| f.vars.iter().map(|(_, v)| v.clone())),
             );
         }
     }
     for pb in playbooks {
         for play in &pb.plays {
-            nodes.extend(play.vars.iter().map(|(_, v)| v));
-            for t in &play.tasks {
-                nodes.extend(t.vars.iter().map(|(_, v)| v));
-                nodes.extend(t.args.iter().map(|(_, v)| v));
+            nodes.extend(play.vars.iter().map(|(_, v)| v.clone()));
+            for t in play.all_tasks().iter().chain(&play.handlers) {
+                nodes.extend(t.vars.iter().map(|(_, v)| v.clone()));
+                nodes.extend(t.args.iter().map(|(_, v)| v.clone()));
+                nodes.extend(t.inherit.vars.iter().map(|(_, v)| v.clone()));
+            }
+            for r in &play.roles {
+                nodes.extend(
+                    r.defaults
+                        .iter()
+                        .chain(&r.vars)
+                        .chain(&r.params)
+                        .map(|(_, v)| v.clone()),
+                );
             }
         }
     }
     nodes.extend(extra.values().filter_map(|v| match v {
-        VarValue::Node(n) => Some(n),
+        VarValue::Node(n) => Some(n.clone()),
         VarValue::Data(_) => None,
     }));
     nodes
@@ -408,7 +418,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     }
     let mut vault_errors = Vec::new();
     for n in variable_nodes(&inventory, &playbooks, &extra, &playbook_dirs) {
-        check_vaults(&req.vault, n, &mut vault_errors);
+        check_vaults(&req.vault, &n, &mut vault_errors);
     }
     if let Some(e) = vault_errors.into_iter().next() {
         return Err(EngineError::Vault(e));

@@ -183,10 +183,10 @@ fn cases() -> Vec<Case> {
             "A list of tasks is expected",
         ),
         pb(
-            "facts are not gathered yet",
-            "- hosts: all\n  tasks:\n    - command: ls\n",
-            "site.yml:1:3",
-            "gathers facts",
+            "unknown meta action",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - meta: flush_everything\n",
+            "site.yml:4:13",
+            "must be one of",
         ),
         pb(
             "free-form text to a module without free form",

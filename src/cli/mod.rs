@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run playbooks (ansible-playbook's options).
-    Playbook(PlaybookArgs),
+    Playbook(Box<PlaybookArgs>),
     /// Encrypt, decrypt and edit Ansible Vault files (ansible-vault's options).
     Vault(vault::VaultArgs),
 }
@@ -149,7 +149,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         }
     };
     match cli.command {
-        Command::Playbook(args) => playbook(args),
+        Command::Playbook(args) => playbook(*args),
         Command::Vault(args) => vault::run(args),
     }
 }

@@ -393,6 +393,39 @@ impl Module for Setup {
     }
 }
 
+/// `gather_facts`: the action behind a play's implicit "Gathering Facts"
+/// task (and usable as a task of its own).
+pub struct GatherFacts;
+
+static GATHER_SPEC: ModuleSpec = ModuleSpec {
+    name: "gather_facts",
+    args: &[
+        ArgSpec::new("gather_subset", T::List),
+        ArgSpec::new("gather_timeout", T::Int),
+        ArgSpec::new("fact_path", T::Path),
+        ArgSpec::new("parallel", T::Bool),
+    ],
+    free_form: FreeForm::No,
+    mutually_exclusive: &[],
+    required_one_of: &[],
+    runs_on: RunsOn::Host,
+    any_args: false,
+    raw_args: &[],
+};
+
+#[async_trait::async_trait]
+impl super::DynModule for GatherFacts {
+    fn spec(&self) -> &'static ModuleSpec {
+        &GATHER_SPEC
+    }
+
+    async fn execute(&self, ctx: &ModuleCtx<'_>, args: &Args) -> Result<ModResult, ModuleError> {
+        let mut args = args.clone();
+        args.remove("parallel");
+        gather_facts(ctx, &args).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,38 +579,5 @@ PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_CODENAME=bookworm\n\
         ] {
             assert!(f.get(k).is_some(), "{k} missing");
         }
-    }
-}
-
-/// `gather_facts`: the action behind a play's implicit "Gathering Facts"
-/// task (and usable as a task of its own).
-pub struct GatherFacts;
-
-static GATHER_SPEC: ModuleSpec = ModuleSpec {
-    name: "gather_facts",
-    args: &[
-        ArgSpec::new("gather_subset", T::List),
-        ArgSpec::new("gather_timeout", T::Int),
-        ArgSpec::new("fact_path", T::Path),
-        ArgSpec::new("parallel", T::Bool),
-    ],
-    free_form: FreeForm::No,
-    mutually_exclusive: &[],
-    required_one_of: &[],
-    runs_on: RunsOn::Host,
-    any_args: false,
-    raw_args: &[],
-};
-
-#[async_trait::async_trait]
-impl super::DynModule for GatherFacts {
-    fn spec(&self) -> &'static ModuleSpec {
-        &GATHER_SPEC
-    }
-
-    async fn execute(&self, ctx: &ModuleCtx<'_>, args: &Args) -> Result<ModResult, ModuleError> {
-        let mut args = args.clone();
-        args.remove("parallel");
-        gather_facts(ctx, &args).await
     }
 }

@@ -82,6 +82,16 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
                 json(r, label);
             }
         }
+        Event::Included { file, item, .. } => {
+            string(r, file);
+            if let Some(i) = item {
+                json(r, i);
+            }
+        }
+        Event::Retry { task, result, .. } => {
+            string(r, task);
+            json(r, result);
+        }
         Event::Warning(w) => string(r, w),
         Event::NoHostsMatched | Event::NoMoreHosts | Event::Stats(_) => {}
     }
