@@ -426,7 +426,7 @@ impl TestHost {
         t.private_keys = vec![client_key_path().to_path_buf()];
         t.use_agent = false;
         t.known_hosts = vec![self.known_hosts.clone()];
-        t.host_key_checking = true;
+        t.host_key_checking = kiln::transport::StrictHostKeyChecking::Yes;
         t.connect_timeout = Duration::from_secs(5);
         t
     }
