@@ -287,21 +287,19 @@ impl Session {
 
         // ConnectTimeout also bounds the banner exchange and key exchange.
         let handshake = client::connect_stream(Arc::new(config), stream, handler);
-        let with_proxy_words = |e: TransportError| match &proxy_stderr {
-            Some(buf) => add_proxy_stderr(e, buf),
-            None => e,
-        };
         let mut handle = match tokio::time::timeout(target.connect_timeout, handshake).await {
             Err(_) => {
-                return Err(with_proxy_words(TransportError::Connect {
+                let e = TransportError::Connect {
                     host: target.address.clone(),
                     port: target.port,
                     reason: "Connection timed out during banner exchange".into(),
-                }));
+                };
+                return Err(add_proxy_stderr(e, proxy_stderr).await);
             }
             Ok(Err(HandlerError::HostKey(e))) => return Err(e),
             Ok(Err(HandlerError::Ssh(e))) => {
-                return Err(with_proxy_words(handshake_error(target, &e, &ended)));
+                let e = handshake_error(target, &e, &ended);
+                return Err(add_proxy_stderr(e, proxy_stderr).await);
             }
             Ok(Ok(h)) => h,
         };
@@ -324,8 +322,11 @@ fn finished(o: DialogOutcome) -> Result<ExecOutput, TransportError> {
 }
 
 /// What a `ProxyCommand` wrote to its stderr, kept for the error message
-/// when the connection through it fails.
-type ProxyStderr = Arc<Mutex<String>>;
+/// when the connection through it fails, and the task reading it.
+struct ProxyStderr {
+    text: Arc<Mutex<String>>,
+    reader: tokio::task::JoinHandle<()>,
+}
 
 /// Starts `ProxyCommand` as OpenSSH does: `sh -c "exec COMMAND"` (tokens
 /// were already substituted and quoted), its stdin and stdout being the
@@ -350,34 +351,48 @@ fn spawn_proxy_command(
     let missing = || TransportError::Protocol("ProxyCommand pipes were not set up".into());
     let stdin = child.stdin.take().ok_or_else(missing)?;
     let stdout = child.stdout.take().ok_or_else(missing)?;
-    let stderr_buf: ProxyStderr = Arc::new(Mutex::new(String::new()));
-    if let Some(mut err) = child.stderr.take() {
-        let buf = stderr_buf.clone();
-        let host = target.address.clone();
-        tokio::spawn(async move {
-            let mut chunk = [0u8; 1024];
-            loop {
-                match err.read(&mut chunk).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        let text = String::from_utf8_lossy(&chunk[..n]);
-                        tracing::debug!("ProxyCommand for {host}: {}", text.trim_end());
-                        let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
-                        // Only the start matters for a message.
-                        if b.len() < 4096 {
-                            b.push_str(&text);
-                        }
+    let text = Arc::new(Mutex::new(String::new()));
+    let mut err = child.stderr.take().ok_or_else(missing)?;
+    let buf = text.clone();
+    let host = target.address.clone();
+    let reader = tokio::spawn(async move {
+        let mut chunk = [0u8; 1024];
+        loop {
+            match err.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let text = String::from_utf8_lossy(&chunk[..n]);
+                    tracing::debug!("ProxyCommand for {host}: {}", text.trim_end());
+                    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
+                    // Only the start matters for a message.
+                    if b.len() < 4096 {
+                        b.push_str(&text);
                     }
                 }
             }
-        });
-    }
-    Ok((child, tokio::io::join(stdout, stdin), stderr_buf))
+        }
+    });
+    Ok((
+        child,
+        tokio::io::join(stdout, stdin),
+        ProxyStderr { text, reader },
+    ))
 }
 
-/// Appends what the proxy command said to a connection error.
-fn add_proxy_stderr(e: TransportError, buf: &ProxyStderr) -> TransportError {
-    let said = buf
+/// Appends what the proxy command said to a connection error (waiting a
+/// moment for it: the command may just have exited).
+async fn add_proxy_stderr(e: TransportError, stderr: Option<ProxyStderr>) -> TransportError {
+    let Some(mut stderr) = stderr else {
+        return e;
+    };
+    if tokio::time::timeout(Duration::from_secs(1), &mut stderr.reader)
+        .await
+        .is_err()
+    {
+        stderr.reader.abort();
+    }
+    let said = stderr
+        .text
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .trim()
