@@ -7,6 +7,7 @@ mod assert;
 mod command;
 mod context;
 mod debug;
+mod escalation;
 mod fail;
 mod ping;
 mod raw;
@@ -35,6 +36,9 @@ pub type Args = Map<String, Json>;
 pub enum ModuleError {
     /// The host could not be reached (Ansible's UNREACHABLE).
     Unreachable(crate::transport::TransportError),
+    /// The task failed before the module could run (a wrong become
+    /// password): the message is the result's `msg`.
+    Failed(String),
 }
 
 /// The outcome of a plan step.

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+//! Passwords through the `kiln` binary against real sshd hosts: become with
+//! sudo and su (right, wrong and missing passwords), login with
+//! `ansible_password`, and a check that no password reaches any output
+//! stream, file, or the process list of the host while the run goes on.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use support::sshd::{self, TestHost};
+
+/// The controller side of a run: a HOME with known_hosts, an inventory,
+/// a playbook.
+struct Controller {
+    root: tempfile::TempDir,
+}
+
+struct RunOutput {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Controller {
+    /// `hosts` are `(name, host, extra inventory variables)`.
+    fn new(hosts: &[(&str, &TestHost, String)]) -> Controller {
+        let root = tempfile::Builder::new()
+            .prefix("kiln-become-")
+            .tempdir()
+            .expect("tempdir");
+        let home = root.path().join("home");
+        fs::create_dir_all(home.join(".ssh")).expect("home");
+        let mut known = String::new();
+        let mut inv = String::from("[all]\n");
+        for (name, h, vars) in hosts {
+            known.push_str(h.known_hosts_line());
+            known.push('\n');
+            inv.push_str(&format!(
+                "{name} ansible_host={} ansible_port={} {vars}\n",
+                h.address(),
+                h.port()
+            ));
+        }
+        fs::write(home.join(".ssh/known_hosts"), known).expect("known_hosts");
+        fs::write(root.path().join("inventory.ini"), inv).expect("inventory");
+        Controller { root }
+    }
+
+    fn run(&self, playbook: &str, args: &[&str]) -> RunOutput {
+        let pb = self.root.path().join("site.yml");
+        fs::write(&pb, playbook).expect("playbook");
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .arg("playbook")
+            .arg("-i")
+            .arg(self.root.path().join("inventory.ini"))
+            .arg(&pb)
+            .args(args)
+            .env("HOME", self.root.path().join("home"))
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("ANSIBLE_CONFIG")
+            .env("ANSIBLE_NOCOLOR", "1")
+            .current_dir(self.root.path())
+            .output()
+            .expect("kiln runs");
+        RunOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            took: started.elapsed(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.root.path()
+    }
+}
+
+fn key_vars(user: &str) -> String {
+    format!(
+        "ansible_user={user} ansible_ssh_private_key_file={}",
+        sshd::client_key_path().display()
+    )
+}
+
+const WHO_AND_STDIN: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: who
+      command: id -un
+      register: who
+    - name: stdin reaches the command after the password
+      command: cat
+      args:
+        stdin: fed after the prompt
+      register: fed
+    - debug:
+        msg: "{{ who.stdout }} / {{ fed.stdout }}"
+"#;
+
+#[test]
+fn sudo_with_a_password_right_wrong_and_missing() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let good = format!(
+        "{} ansible_become_password={}",
+        key_vars(sshd::SUDO_USER),
+        sshd::SUDO_PASSWORD
+    );
+    let wrong = format!("{} ansible_become_pass=not-it", key_vars(sshd::SUDO_USER));
+    let c = Controller::new(&[
+        ("good", &host, good),
+        ("wrong", &host, wrong),
+        ("missing", &host, key_vars(sshd::SUDO_USER)),
+    ]);
+    let out = c.run(WHO_AND_STDIN, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("\"msg\": \"root / fed after the prompt\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "fatal: [wrong]: FAILED! => {\"changed\": false, \"msg\": \"Task failed: Incorrect sudo password\"}"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "fatal: [missing]: FAILED! => {\"changed\": false, \"msg\": \"Task failed: Missing sudo password\"}"
+        ),
+        "{}",
+        out.stdout
+    );
+    // sudo would ask three times, 2 s apart; the wrong password is caught
+    // at the first "Sorry, try again."
+    assert!(out.took < Duration::from_secs(20), "took {:?}", out.took);
+    assert!(
+        out.stdout.contains(
+            "wrong                      : ok=0    changed=0    unreachable=0    failed=1"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    // `ansible_become_password: null` is no password at all.
+    let c = Controller::new(&[("nulled", &host, key_vars(sshd::SUDO_USER))]);
+    let out = c.run(
+        WHO_AND_STDIN,
+        &["-e", r#"{"ansible_become_password": null}"#],
+    );
+    assert!(
+        out.stdout.contains("Missing sudo password"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn su_with_the_target_users_password() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let su = |pw: &str| {
+        format!(
+            "{} ansible_become_method=su ansible_become_user={} ansible_become_password={pw}",
+            key_vars(sshd::SUDO_USER),
+            sshd::OTHER_USER
+        )
+    };
+    let c = Controller::new(&[
+        ("right", &host, su(sshd::OTHER_PASSWORD)),
+        ("wrong", &host, su("nope")),
+    ]);
+    let out = c.run(WHO_AND_STDIN, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "\"msg\": \"{} / fed after the prompt\"",
+            sshd::OTHER_USER
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Task failed: Incorrect su password"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn no_password_in_output_files_or_process_list() {
+    sshd::ensure_test_users();
+    let host = TestHost::builder()
+        .config_line("PasswordAuthentication yes")
+        .start();
+    // Log in with the password (no key anywhere), become with it too.
+    let vars = format!(
+        "ansible_user={} ansible_password={pw} ansible_become_password={pw}",
+        sshd::SUDO_USER,
+        pw = sshd::SUDO_PASSWORD
+    );
+    let c = Controller::new(&[("h1", &host, vars)]);
+    let playbook = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow enough to be seen in ps
+      shell: sleep 2; id -un
+      become: true
+      register: who
+    - debug:
+        var: who
+    - name: the password in a command's stdin stays out of sight too
+      command: cat
+      args:
+        stdin: "{{ ansible_become_password | length }}"
+      become: true
+"#;
+    // Watch every process on this machine (the host is this machine)
+    // while the run goes on.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut samples = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(o) = Command::new("ps").args(["-eo", "args"]).output() {
+                    samples += 1;
+                    for l in String::from_utf8_lossy(&o.stdout).lines() {
+                        if l.contains(sshd::SUDO_PASSWORD) {
+                            seen.push(l.to_string());
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+            (seen, samples)
+        })
+    };
+    let out = c.run(playbook, &["-vvvv"]);
+    stop.store(true, Ordering::SeqCst);
+    let (seen, samples) = watcher.join().expect("watcher");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!("\"stdout\": \"{}\"", "root")),
+        "{}",
+        out.stdout
+    );
+    assert!(host.log().contains("Accepted password for kilntest"));
+    assert!(samples > 10, "ps ran only {samples} times");
+    assert!(seen.is_empty(), "password in the process list: {seen:?}");
+    assert!(!out.stdout.contains(sshd::SUDO_PASSWORD), "{}", out.stdout);
+    assert!(!out.stderr.contains(sshd::SUDO_PASSWORD), "{}", out.stderr);
+    // Nothing kiln wrote under the controller's root holds it either
+    // (the inventory itself does, by the test's own hand).
+    for f in files_under(c.path()) {
+        if f.ends_with("inventory.ini") {
+            continue;
+        }
+        let bytes = fs::read(&f).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(sshd::SUDO_PASSWORD),
+            "{} holds the password",
+            f.display()
+        );
+    }
+    // Nor the server's log.
+    assert!(!host.log().contains(sshd::SUDO_PASSWORD));
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
