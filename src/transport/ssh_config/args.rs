@@ -46,8 +46,7 @@ pub(crate) fn apply_words(
             tracing::warn!("{what}: ignoring \"{w}\": not an ssh option");
             continue;
         };
-        let mut chars = body.char_indices();
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in body.char_indices() {
             if FLAGS.contains(c) {
                 match c {
                     '4' => opts
