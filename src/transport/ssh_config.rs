@@ -70,3 +70,38 @@ pub fn apply_text(
     let mut ev = eval::Evaluator::new(&ctx, opts);
     ev.read_text(text, file_name, eval::FileKind::User, 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// What the fuzz target does, on mutations of a realistic file, so that
+    /// a panic shows up in `cargo test` too (cargo-fuzz needs nightly).
+    #[test]
+    fn mutated_configs_never_panic() {
+        let seed_text = "Host web* !web9 \"quoted host\"\n  HostName %h.example\n  Port 2222\n  User=bob\n  IdentityFile ~/.ssh/id_%r@%h\nMatch host a,b originalhost !c user root exec \"true\"\n  ProxyJump u@j1:22,[::1]:2200\n  ProxyCommand nc %h %p\nInclude conf.d/*\n  ConnectTimeout 1m\n  UserKnownHostsFile none\n";
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x6b696c6e);
+        let alphabet = b" \t\n=\"'\\#%!*?,:@[]hpru0-";
+        for _ in 0..4000 {
+            let mut bytes = seed_text.as_bytes().to_vec();
+            for _ in 0..rng.gen_range(1..6) {
+                let at = rng.gen_range(0..bytes.len());
+                match rng.gen_range(0..3) {
+                    0 => bytes[at] = alphabet[rng.gen_range(0..alphabet.len())],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, alphabet[rng.gen_range(0..alphabet.len())]),
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let mut opts = SshOptions::default();
+            let _ = apply_text(&text, "<mutant>", "web1", &mut opts);
+            let mut req = SshRequest::new("web1", "/nonexistent-kiln-home");
+            req.system_config = None;
+            req.common_args = Some(text.replace('\n', " "));
+            let _ = resolve(&req);
+        }
+    }
+}
