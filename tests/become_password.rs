@@ -295,3 +295,75 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn dash_capital_k_asks_once_on_the_terminal_only() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let c = Controller::new(&[("h1", &host, key_vars(sshd::SUDO_USER))]);
+    // Without a terminal: a clear error at once, nothing run.
+    let out = c.run(WHO_AND_STDIN, &["-K"]);
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
+    assert!(!host.log().contains("Accepted publickey"));
+
+    // With one (`script` gives kiln a pseudo-terminal): the prompt comes
+    // first, the answer is typed after it, and is never echoed.
+    let pb = c.path().join("site.yml");
+    fs::write(&pb, WHO_AND_STDIN).expect("playbook");
+    let line = format!(
+        "{} playbook -i {} {} -K",
+        env!("CARGO_BIN_EXE_kiln"),
+        c.path().join("inventory.ini").display(),
+        pb.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("HOME", c.path().join("home"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("SSH_AUTH_SOCK")
+        .current_dir(c.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let reader = {
+        let seen = seen.clone();
+        let mut stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().expect("lock").extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&seen.lock().expect("lock")).contains("BECOME password: ") {
+        assert!(Instant::now() < deadline, "no prompt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let stty turn echo off before typing.
+    std::thread::sleep(Duration::from_millis(300));
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, format!("{}\n", sshd::SUDO_PASSWORD).as_bytes())
+            .expect("type the password");
+        // Keep the terminal open until kiln is done with it.
+        let status = child.wait().expect("kiln ends");
+        drop(stdin);
+        reader.join().expect("reader");
+        let text = String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+        assert!(status.success(), "{text}");
+        assert!(
+            text.contains("\"msg\": \"root / fed after the prompt\""),
+            "{text}"
+        );
+        assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
+        assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
+    }
+}

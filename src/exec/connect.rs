@@ -193,7 +193,8 @@ impl Runner {
                 "ansible_ssh_password",
             ],
         )?
-        .map(Secret::new);
+        .map(Secret::new)
+        .or_else(|| self.opts.conn_password.clone());
         req.ssh_args = first_var(scope, &["ansible_ssh_args"])?;
         req.common_args = first_var(scope, &["ansible_ssh_common_args"])?;
         req.extra_args = first_var(scope, &["ansible_ssh_extra_args"])?;

@@ -406,7 +406,12 @@ impl Runner {
                 .flatten()
                 .or_else(|| self.opts.become_method.clone())
                 .unwrap_or_else(|| "sudo".into());
-            Some(Become::from_vars(method, user, scope))
+            Some(Become::from_vars(
+                method,
+                user,
+                scope,
+                self.opts.become_password.as_ref(),
+            ))
         } else {
             None
         };

@@ -22,9 +22,14 @@ impl Become {
     /// (`ansible_become_method`, `ansible_become_user`), and the password
     /// from the variables by Ansible's names, most general first
     /// (`ansible_become_password`, `ansible_become_pass`, then
-    /// `ansible_sudo_pass` / `ansible_su_pass` for that method). A null
-    /// value is no value.
-    pub fn from_vars(method: String, user: String, vars: &dyn Resolver) -> Become {
+    /// `ansible_sudo_pass` / `ansible_su_pass` for that method), else
+    /// `default_password` (`-K`). A null value is no value.
+    pub fn from_vars(
+        method: String,
+        user: String,
+        vars: &dyn Resolver,
+        default_password: Option<&Secret>,
+    ) -> Become {
         let method = var_text(vars, "ansible_become_method").unwrap_or(method);
         let user = var_text(vars, "ansible_become_user").unwrap_or(user);
         let specific = format!("ansible_{method}_pass");
@@ -35,7 +40,8 @@ impl Become {
         ]
         .iter()
         .find_map(|name| var_text(vars, name))
-        .map(Secret::new);
+        .map(Secret::new)
+        .or_else(|| default_password.cloned());
         Become {
             method,
             user,
