@@ -507,3 +507,67 @@ async fn dropped_session_is_reopened_once() {
     assert_eq!(host.log().matches("Accepted publickey for root").count(), 3);
     conn.close().await;
 }
+
+/// The pid of the sshd process serving our connection to `port` (the
+/// per-connection child, seen from this namespace).
+fn session_pid(port: u16) -> Option<u32> {
+    let out = std::process::Command::new("ss")
+        .args([
+            "-Htnp",
+            "state",
+            "established",
+            &format!("( sport = :{port} )"),
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = text.find("pid=")?;
+    text[at + 4..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn server_alive_settings_notice_a_frozen_server() {
+    let host = TestHost::start();
+    let home = make_home(&format!(
+        "{}  ServerAliveInterval 1\n  ServerAliveCountMax 2\n",
+        host_block("frozen", &host, host.known_hosts_path())
+    ));
+    let t = resolve(&request("frozen", home.path())).expect("resolves");
+    assert_eq!(t.keepalive_interval, Some(Duration::from_secs(1)));
+    assert_eq!(t.keepalive_max, 2);
+    let conn = Arc::new(connect(&t).await.expect("connect"));
+    assert_eq!(run(&conn, "echo up").await, "up\n");
+    let running = {
+        let conn = conn.clone();
+        tokio::spawn(async move { conn.exec("sleep 60", None).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Freeze the server's side of this one connection: TCP stays up, nothing answers.
+    let pid = session_pid(host.port()).expect("the session's sshd process");
+    let stopped = std::process::Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let started = Instant::now();
+    let err = within("frozen exec", running)
+        .await
+        .expect("join")
+        .expect_err("must notice");
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&err, TransportError::Closed { reason, .. } if reason.contains("Timeout, server not responding")),
+        "{err:?}"
+    );
+}

@@ -25,6 +25,14 @@
 //!
 //! Everything is per host (address, port, paths), so tests and test
 //! binaries can run in parallel.
+//!
+//! Passwords: `config_line("PasswordAuthentication yes")` is enough for
+//! password logins (with `UsePAM no` sshd checks `/etc/shadow` itself);
+//! keyboard-interactive needs `config_line("UsePAM yes")` and
+//! `config_line("KbdInteractiveAuthentication yes")`, which work in these
+//! namespaces too (Debian's `/etc/pam.d/sshd`). [`ensure_test_users`] makes
+//! the users with known passwords (and a sudoers entry) that such tests
+//! log in and become as.
 
 use std::fs;
 use std::io::Write;
