@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-//! Passwords through the `kiln` binary against real sshd hosts: become with
-//! sudo and su (right, wrong and missing passwords), login with
+//! The SSH side of whole runs of the `kiln` binary against real sshd hosts:
+//! hosts reached through `~/.ssh/config` and jump hosts, become with sudo
+//! and su (right, wrong and missing passwords), `-K`, login with
 //! `ansible_password`, and a check that no password reaches any output
 //! stream, file, or the process list of the host while the run goes on.
 
@@ -366,4 +367,63 @@ fn dash_capital_k_asks_once_on_the_terminal_only() {
         assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
         assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
     }
+}
+
+#[test]
+fn hosts_reached_through_ssh_config_and_jump_hosts() {
+    let target = TestHost::start();
+    let bastion = TestHost::builder()
+        .log_level("DEBUG1")
+        .hosts_entry("kiln-inner-target", target.address())
+        .start();
+    let c = Controller::new(&[]);
+    let home = c.path().join("home");
+    fs::create_dir_all(home.join("keys")).expect("keys dir");
+    fs::copy(sshd::client_key_path(), home.join("keys/client")).expect("copy key");
+    fs::write(
+        home.join(".ssh/known_hosts"),
+        format!(
+            "{}\n[kiln-inner-target]:{} {}\n",
+            bastion.known_hosts_line(),
+            target.port(),
+            target.host_public_key()
+        ),
+    )
+    .expect("known_hosts");
+    fs::write(
+        home.join(".ssh/config"),
+        format!(
+            "Host bastion\n  HostName {}\n  Port {}\n  User root\n  IdentityFile ~/keys/client\nHost web1\n  HostName kiln-inner-target\n  Port {}\n  User root\n  IdentityFile ~/keys/client\n  ProxyJump bastion\n",
+            bastion.address(),
+            bastion.port(),
+            target.port()
+        ),
+    )
+    .expect("ssh config");
+    // web1 comes from ~/.ssh/config alone; web2 names the inner host
+    // itself and asks for the jump host in ansible_ssh_common_args.
+    fs::write(
+        c.path().join("inventory.ini"),
+        format!(
+            "web1\nweb2 ansible_host=kiln-inner-target ansible_port={} ansible_user=root ansible_ssh_private_key_file=~/keys/client ansible_ssh_common_args='-J bastion'\n",
+            target.port()
+        ),
+    )
+    .expect("inventory");
+    let out = c.run(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo {{ inventory_hostname }} inside\n      register: r\n    - debug:\n        msg: \"{{ r.stdout }}\"\n",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("\"msg\": \"web1 inside\""), "{}", out.stdout);
+    assert!(out.stdout.contains("\"msg\": \"web2 inside\""), "{}", out.stdout);
+    let forwards = bastion
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("server_request_direct_tcpip")
+                && l.contains(&format!("target kiln-inner-target port {}", target.port()))
+        })
+        .count();
+    assert_eq!(forwards, 2, "{}", bastion.log());
 }
