@@ -571,3 +571,43 @@ async fn server_alive_settings_notice_a_frozen_server() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn changed_key_with_checking_off_connects_but_never_sends_the_password() {
+    sshd::ensure_test_users();
+    let host = password_host();
+    let kh = host.dir().join("stale_known_hosts");
+    let other = host.dir().join("old_host_key");
+    sshd::keygen(&other, "old");
+    let public = fs::read_to_string(format!("{}.pub", other.display())).expect("pub");
+    let mut parts = public.split_whitespace();
+    fs::write(
+        &kh,
+        format!(
+            "[{}]:{} {} {}\n",
+            host.address(),
+            host.port(),
+            parts.next().expect("type"),
+            parts.next().expect("key")
+        ),
+    )
+    .expect("stale line");
+    let mut t = password_only(&host, Some(sshd::SUDO_PASSWORD));
+    t.known_hosts = vec![kh.clone()];
+    t.host_key_checking = StrictHostKeyChecking::No;
+    match connect(&t).await {
+        Err(TransportError::Auth { tried, .. }) => assert!(tried.is_empty(), "{tried:?}"),
+        other => panic!("the password must be withheld: {other:?}"),
+    }
+    assert!(
+        !host.log().contains("password for kilntest"),
+        "{}",
+        host.log()
+    );
+    // A key still works: the host is reachable, only the password is held back.
+    let mut t = host.ssh_target();
+    t.known_hosts = vec![kh];
+    t.host_key_checking = StrictHostKeyChecking::No;
+    let conn = connect(&t).await.expect("key login");
+    assert_eq!(run(&conn, "echo ok").await, "ok\n");
+}

@@ -415,8 +415,16 @@ fn hosts_reached_through_ssh_config_and_jump_hosts() {
         &[],
     );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("\"msg\": \"web1 inside\""), "{}", out.stdout);
-    assert!(out.stdout.contains("\"msg\": \"web2 inside\""), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("\"msg\": \"web1 inside\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\"msg\": \"web2 inside\""),
+        "{}",
+        out.stdout
+    );
     let forwards = bastion
         .log()
         .lines()

@@ -710,3 +710,44 @@ async fn server_hanging_up_at_once_is_closed() {
     let err = connect_err(&target).await;
     assert!(matches!(err, TransportError::Closed { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn identities_only_keeps_other_agent_keys_out() {
+    let host = TestHost::start();
+    let agent = Agent::start(host.state_dir());
+    agent.add(sshd::client_key_path());
+    let stranger = host.dir().join("stranger_key");
+    sshd::keygen(&stranger, "stranger");
+    let mut target = host.ssh_target();
+    target.private_keys = vec![stranger.clone()];
+    target.use_agent = true;
+    target.agent_socket = Some(agent.socket.clone());
+    target.identities_only = true;
+    // The agent holds the right key, but it is not a configured identity.
+    match connect_err(&target).await {
+        TransportError::Auth { tried, .. } => {
+            assert_eq!(tried, [format!("publickey ({})", stranger.display())]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Configured, it may come from the agent: the file here is only the
+    // public half, as with a key whose private half lives in the agent.
+    let public_only = host.dir().join("client_public_only");
+    std::fs::copy(
+        sshd::client_key_path().with_extension("pub"),
+        public_only.with_extension("pub"),
+    )
+    .expect("copy public key");
+    std::fs::write(&public_only, "not a private key\n").expect("placeholder");
+    target.private_keys = vec![public_only];
+    let conn = within("connect", SshConnection::connect(&target))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", host.log()));
+    assert_eq!(
+        within("exec", conn.exec("echo ok", None))
+            .await
+            .expect("exec")
+            .stdout,
+        b"ok\n"
+    );
+}

@@ -193,6 +193,11 @@ impl Auth<'_> {
             if !self.publickey_allowed() {
                 break;
             }
+            // The public half (`KEY.pub`) names the identity even when the
+            // private half is encrypted or only in the agent (IdentitiesOnly).
+            if let Ok(p) = russh::keys::load_public_key(format!("{}.pub", path.display())) {
+                self.file_keys.push(p.public_key_bytes());
+            }
             if !path.exists() {
                 tracing::debug!("identity file {} not present", path.display());
                 continue;
@@ -200,14 +205,6 @@ impl Auth<'_> {
             let key = match russh::keys::load_secret_key(&path, None) {
                 Ok(k) => k,
                 Err(russh::keys::Error::KeyIsEncrypted) => {
-                    // Its public half may still be in the agent.
-                    if let Ok(p) =
-                        russh::keys::load_public_key(path.with_extension("pub")).or_else(|_| {
-                            russh::keys::load_public_key(format!("{}.pub", path.display()))
-                        })
-                    {
-                        self.file_keys.push(p.public_key_bytes());
-                    }
                     tracing::warn!(
                         "skipping {}: passphrase-protected keys are not supported yet; add it to ssh-agent instead",
                         path.display()
