@@ -285,6 +285,25 @@ async fn proxy_jump_through_one_bastion() {
         bastion.log()
     );
     assert!(target.log().contains("Accepted publickey for root"));
+
+    // A port nobody listens on behind the bastion: its refusal comes back
+    // as an unreachable host, naming the jump host.
+    let mut closed = request("kiln-inner-target", home.path());
+    closed.port = Some(1);
+    let t = resolve(&closed).expect("resolves");
+    match connect(&t).await {
+        Err(TransportError::Connect { host, port, reason }) => {
+            assert_eq!((host.as_str(), port), ("kiln-inner-target", 1));
+            assert_eq!(
+                reason,
+                format!(
+                    "channel open failed on jump host {}: connect failed",
+                    bastion.address()
+                )
+            );
+        }
+        other => panic!("expected a connect error, got {other:?}"),
+    }
 }
 
 #[tokio::test]

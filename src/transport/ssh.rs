@@ -130,6 +130,11 @@ impl SshConnection {
         }
         tracing::info!("{}: session dropped ({why}); reconnecting", self.host);
         let fresh = Arc::new(Session::open(&self.target).await?);
+        if self.closed.load(Ordering::SeqCst) {
+            // `close` ran meanwhile: do not leave a session behind it.
+            SshConnection::close_session(&fresh).await;
+            return Err(self.closed_err(&fresh, None));
+        }
         *self.session.lock().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
         Ok(fresh)
     }
@@ -260,7 +265,22 @@ impl Session {
                 None => (Box::new(tcp_connect(target).await?), Via::Direct, None),
                 Some(Proxy::Jump(hop)) => {
                     let hop_conn = Box::pin(SshConnection::connect(hop)).await?;
-                    let stream = hop_conn.tunnel(&target.address, target.port).await?;
+                    // The jump host's connect to the target is bounded
+                    // like a direct TCP connect.
+                    let tunnel = hop_conn.tunnel(&target.address, target.port);
+                    let stream = match tokio::time::timeout(target.connect_timeout, tunnel).await {
+                        Ok(s) => s?,
+                        Err(_) => {
+                            return Err(TransportError::Connect {
+                                host: target.address.clone(),
+                                port: target.port,
+                                reason: format!(
+                                    "Connection timed out (through jump host {})",
+                                    hop.address
+                                ),
+                            });
+                        }
+                    };
                     (Box::new(stream), Via::Jump(Box::new(hop_conn)), None)
                 }
                 Some(Proxy::Command(cmd)) => {
