@@ -4,7 +4,8 @@
 use super::ModuleError;
 use super::escalation::Escalation;
 use crate::template::{Resolver, Templar, value_to_json};
-use crate::transport::{Connection, DialogOutcome, ExecOutput, Secret, quote};
+use crate::transport::transfer::Escalate;
+use crate::transport::{Connection, Dialog, DialogOutcome, ExecOutput, Secret, quote};
 use std::sync::Arc;
 
 /// Privilege escalation for commands on the host.
@@ -50,6 +51,36 @@ impl Become {
     }
 }
 
+impl Become {
+    /// The command line without a password conversation.
+    pub fn wrap(&self, cmd: &str) -> String {
+        match self.method.as_str() {
+            "su" => format!("su {} -c {}", quote(&self.user), quote(cmd)),
+            // sudo: -H sets HOME, -S reads a password from stdin if one
+            // were asked for, -n never prompts (no password configured).
+            _ => format!(
+                "sudo -H -S -n -u {} /bin/sh -c {}",
+                quote(&self.user),
+                quote(cmd)
+            ),
+        }
+    }
+}
+
+/// File transfers run as the become user, answering its password prompt.
+impl Escalate for Become {
+    fn escalate(&self, cmd: &str) -> (String, Option<Box<dyn Dialog>>) {
+        let esc = self
+            .password
+            .as_ref()
+            .and_then(|pw| Escalation::new(&self.method, &self.user, cmd, pw));
+        match esc {
+            Some(e) => (e.command.clone(), Some(Box::new(e))),
+            None => (self.wrap(cmd), None),
+        }
+    }
+}
+
 /// A variable as text; `None` when undefined or null.
 fn var_text(vars: &dyn Resolver, name: &str) -> Option<String> {
     match vars.resolve(name) {
@@ -79,16 +110,7 @@ impl ModuleCtx<'_> {
     pub fn wrap_become(&self, cmd: &str) -> String {
         match &self.become_ {
             None => cmd.to_string(),
-            Some(b) => match b.method.as_str() {
-                "su" => format!("su {} -c {}", quote(&b.user), quote(cmd)),
-                // sudo: -H sets HOME, -S reads a password from stdin if one
-                // were asked for, -n never prompts (no password configured).
-                _ => format!(
-                    "sudo -H -S -n -u {} /bin/sh -c {}",
-                    quote(&b.user),
-                    quote(cmd)
-                ),
-            },
+            Some(b) => b.wrap(cmd),
         }
     }
 

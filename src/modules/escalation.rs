@@ -69,6 +69,17 @@ impl Escalation {
         })
     }
 
+    /// Where the marker line ends in `stdout` (bytes: the command's output
+    /// need not be text).
+    fn after_marker(&self, stdout: &[u8]) -> Option<usize> {
+        let line = format!("{}\n", self.marker);
+        let line = line.as_bytes();
+        stdout
+            .windows(line.len())
+            .position(|w| w == line)
+            .map(|i| i + line.len())
+    }
+
     fn prompt_seen(&self, stderr: &str) -> bool {
         if self.prompt.is_empty() {
             su_prompt(stderr)
@@ -90,10 +101,8 @@ impl Escalation {
     /// removed. When escalation never succeeded, the output is sudo's or
     /// su's own (their words for missing rights), kept as it is.
     pub fn clean(&self, mut out: ExecOutput) -> ExecOutput {
-        let line = format!("{}\n", self.marker);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        if let Some(i) = stdout.find(&line) {
-            out.stdout.drain(..i + line.len());
+        if let Some(end) = self.after_marker(&out.stdout) {
+            out.stdout.drain(..end);
         }
         let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if self.prompt.is_empty() {
@@ -114,8 +123,7 @@ impl Escalation {
 impl Dialog for Escalation {
     fn step(&mut self, stdout: &[u8], stderr: &[u8]) -> Step {
         let err = String::from_utf8_lossy(stderr);
-        let marker_line = format!("{}\n", self.marker);
-        if String::from_utf8_lossy(stdout).contains(&marker_line) {
+        if self.after_marker(stdout).is_some() {
             return Step::Ready;
         }
         if self.answered && self.wrong_password(&err) {
@@ -132,6 +140,10 @@ impl Dialog for Escalation {
 
     fn timeout(&self) -> Duration {
         ESCALATION_TIMEOUT
+    }
+
+    fn consumed(&self, stdout: &[u8]) -> usize {
+        self.after_marker(stdout).unwrap_or(0)
     }
 
     fn timeout_message(&self, out: &ExecOutput) -> String {

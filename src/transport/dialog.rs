@@ -32,6 +32,12 @@ pub trait Dialog: Send {
     fn timeout(&self) -> Duration;
     /// The message when `timeout` passes without `Ready`.
     fn timeout_message(&self, out: &ExecOutput) -> String;
+    /// How much of `stdout` (as seen at `Ready`) belonged to the
+    /// conversation; the rest is the command's own output.
+    fn consumed(&self, stdout: &[u8]) -> usize {
+        let _ = stdout;
+        0
+    }
 }
 
 /// How a conversation ended.

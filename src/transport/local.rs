@@ -3,7 +3,7 @@
 
 use super::{Connection, Dialog, DialogOutcome, ExecOutput, Step, TransportError};
 use std::process::Stdio;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
@@ -50,31 +50,62 @@ impl Connection for LocalConnection {
         dialog: &mut dyn Dialog,
         stdin: Option<&[u8]>,
     ) -> Result<DialogOutcome, TransportError> {
-        let mut child = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(cmd)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| TransportError::Protocol(format!("cannot start /bin/sh: {e}")))?;
-        let missing = || TransportError::Protocol("/bin/sh pipes were not set up".into());
-        let mut pipe_in = child.stdin.take().ok_or_else(missing)?;
-        let (tx, mut rx) = mpsc::channel::<(bool, Vec<u8>)>(16);
-        forward(child.stdout.take().ok_or_else(missing)?, false, tx.clone());
-        forward(child.stderr.take().ok_or_else(missing)?, true, tx);
-        let mut out = ExecOutput::default();
+        let mut input = stdin.unwrap_or_default();
+        run_local(cmd, Some(dialog), &mut input, None).await
+    }
+
+    async fn exec_stream(
+        &self,
+        cmd: &str,
+        input: Option<&mut (dyn AsyncRead + Send + Unpin)>,
+        output: &mut (dyn AsyncWrite + Send + Unpin),
+        dialog: Option<&mut dyn Dialog>,
+    ) -> Result<DialogOutcome, TransportError> {
+        let mut nothing: &[u8] = &[];
+        let input: &mut (dyn AsyncRead + Send + Unpin) = match input {
+            Some(r) => r,
+            None => &mut nothing,
+        };
+        run_local(cmd, dialog, input, Some(output)).await
+    }
+
+    async fn close(&self) {}
+}
+
+/// Runs `cmd` with `/bin/sh -c`: the conversation first (if any), then
+/// `input` streamed to stdin while stdout goes to `sink` (or is kept) and
+/// stderr is kept.
+async fn run_local(
+    cmd: &str,
+    dialog: Option<&mut dyn Dialog>,
+    input: &mut (dyn AsyncRead + Send + Unpin),
+    mut sink: Option<&mut (dyn AsyncWrite + Send + Unpin)>,
+) -> Result<DialogOutcome, TransportError> {
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| TransportError::Protocol(format!("cannot start /bin/sh: {e}")))?;
+    let missing = || TransportError::Protocol("/bin/sh pipes were not set up".into());
+    let mut pipe_in = child.stdin.take().ok_or_else(missing)?;
+    let (tx, mut rx) = mpsc::channel::<(bool, Vec<u8>)>(16);
+    forward(child.stdout.take().ok_or_else(missing)?, false, tx.clone());
+    forward(child.stderr.take().ok_or_else(missing)?, true, tx);
+    let mut out = ExecOutput::default();
+    if let Some(dialog) = dialog {
         let deadline = tokio::time::Instant::now() + dialog.timeout();
-        let mut open = true;
-        while open {
+        loop {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Err(_) => {
                     let _ = child.kill().await;
                     let msg = dialog.timeout_message(&out);
                     return Ok(DialogOutcome::Failed { msg, output: out });
                 }
-                Ok(None) => open = false,
+                Ok(None) => break,
                 Ok(Some((is_err, chunk))) => {
                     if is_err {
                         out.stderr.extend_from_slice(&chunk);
@@ -86,7 +117,14 @@ impl Connection for LocalConnection {
                         Step::Reply(answer) => {
                             let _ = pipe_in.write_all(&answer).await;
                         }
-                        Step::Ready => break,
+                        Step::Ready => {
+                            if let Some(s) = sink.as_deref_mut() {
+                                let used = dialog.consumed(&out.stdout).min(out.stdout.len());
+                                s.write_all(&out.stdout[used..]).await.map_err(sink_err)?;
+                                out.stdout.truncate(used);
+                            }
+                            break;
+                        }
                         Step::Fail(msg) => {
                             let _ = child.kill().await;
                             return Ok(DialogOutcome::Failed { msg, output: out });
@@ -95,31 +133,41 @@ impl Connection for LocalConnection {
                 }
             }
         }
-        // Feed stdin while output is read, so neither side can stall.
-        let data = stdin.map(<[u8]>::to_vec);
-        let feeder = tokio::spawn(async move {
-            if let Some(d) = data {
-                let _ = pipe_in.write_all(&d).await;
-            }
-            drop(pipe_in);
-        });
+    }
+    // Feed stdin while output is drained, so neither side can stall.
+    let feed = async {
+        // A command that does not read its input closes the pipe early;
+        // that is not an error of ours.
+        let _ = tokio::io::copy(input, &mut pipe_in).await;
+        drop(pipe_in);
+    };
+    let drain = async {
         while let Some((is_err, chunk)) = rx.recv().await {
             if is_err {
                 out.stderr.extend_from_slice(&chunk);
+            } else if let Some(s) = sink.as_deref_mut() {
+                s.write_all(&chunk).await.map_err(sink_err)?;
             } else {
                 out.stdout.extend_from_slice(&chunk);
             }
         }
-        let _ = feeder.await;
-        let status = child
-            .wait()
-            .await
-            .map_err(|e| TransportError::Protocol(format!("waiting for /bin/sh: {e}")))?;
-        out.rc = status.code().unwrap_or(-1);
-        Ok(DialogOutcome::Finished(out))
-    }
+        if let Some(s) = sink.as_deref_mut() {
+            s.flush().await.map_err(sink_err)?;
+        }
+        Ok::<(), TransportError>(())
+    };
+    let ((), drained) = tokio::join!(feed, drain);
+    drained?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| TransportError::Protocol(format!("waiting for /bin/sh: {e}")))?;
+    out.rc = status.code().unwrap_or(-1);
+    Ok(DialogOutcome::Finished(out))
+}
 
-    async fn close(&self) {}
+fn sink_err(e: std::io::Error) -> TransportError {
+    TransportError::Protocol(format!("writing a command's output: {e}"))
 }
 
 /// Sends what `r` produces, chunk by chunk, tagged stderr or not.

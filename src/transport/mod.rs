@@ -12,6 +12,7 @@ mod secret;
 pub mod shell_words;
 mod ssh;
 pub mod ssh_config;
+pub mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +60,22 @@ pub trait Connection: Send + Sync {
         let _ = (cmd, tty, dialog, stdin);
         Err(TransportError::Protocol(
             "this connection cannot answer prompts (become with a password)".into(),
+        ))
+    }
+    /// Like `exec_dialog`, but stdin is read from `input` as it is sent and
+    /// stdout is written to `output` as it arrives, so a transfer of any
+    /// size takes constant memory. The result holds the exit status and
+    /// stderr (stdout went to `output`).
+    async fn exec_stream(
+        &self,
+        cmd: &str,
+        input: Option<&mut (dyn tokio::io::AsyncRead + Send + Unpin)>,
+        output: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+        dialog: Option<&mut dyn Dialog>,
+    ) -> Result<DialogOutcome, TransportError> {
+        let _ = (cmd, input, output, dialog);
+        Err(TransportError::Protocol(
+            "this connection cannot stream data".into(),
         ))
     }
     /// Closes the connection; later `exec` calls fail.

@@ -17,7 +17,7 @@ use russh::{
     ChannelMsg, ChannelOpenFailure, ChannelReadHalf, ChannelStream, ChannelWriteHalf, Disconnect,
     Preferred,
 };
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -437,11 +437,17 @@ async fn add_proxy_stderr(e: TransportError, stderr: Option<ProxyStderr>) -> Tra
 #[async_trait::async_trait]
 impl Connection for SshConnection {
     async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
-        finished(self.exec_on_channel(cmd, stdin, false, None).await?)
+        finished(
+            self.exec_on_channel(cmd, Input::Bytes(stdin), None, false, None)
+                .await?,
+        )
     }
 
     async fn exec_tty(&self, cmd: &str) -> Result<ExecOutput, TransportError> {
-        let mut out = finished(self.exec_on_channel(cmd, None, true, None).await?)?;
+        let mut out = finished(
+            self.exec_on_channel(cmd, Input::Bytes(None), None, true, None)
+                .await?,
+        )?;
         // OpenSSH's client says this when a command on a shared (multiplexed)
         // connection ends with a terminal; Ansible's raw results carry it.
         out.stderr.extend_from_slice(
@@ -457,7 +463,23 @@ impl Connection for SshConnection {
         dialog: &mut dyn Dialog,
         stdin: Option<&[u8]>,
     ) -> Result<DialogOutcome, TransportError> {
-        self.exec_on_channel(cmd, stdin, tty, Some(dialog)).await
+        self.exec_on_channel(cmd, Input::Bytes(stdin), None, tty, Some(dialog))
+            .await
+    }
+
+    async fn exec_stream(
+        &self,
+        cmd: &str,
+        input: Option<&mut (dyn AsyncRead + Send + Unpin)>,
+        output: &mut (dyn AsyncWrite + Send + Unpin),
+        dialog: Option<&mut dyn Dialog>,
+    ) -> Result<DialogOutcome, TransportError> {
+        let input = match input {
+            Some(r) => Input::Stream(r),
+            None => Input::Bytes(None),
+        };
+        self.exec_on_channel(cmd, input, Some(output), false, dialog)
+            .await
     }
 
     async fn close(&self) {
@@ -475,7 +497,8 @@ impl SshConnection {
     async fn exec_on_channel(
         &self,
         cmd: &str,
-        stdin: Option<&[u8]>,
+        stdin: Input<'_>,
+        sink: Sink<'_>,
         tty: bool,
         dialog: Option<&mut dyn Dialog>,
     ) -> Result<DialogOutcome, TransportError> {
@@ -492,7 +515,7 @@ impl SshConnection {
             permit: Some(permit),
         };
         let outcome = match guard.writer.as_ref() {
-            Some(w) => run(&mut reader, w, cmd, stdin, tty, dialog).await,
+            Some(w) => run(&mut reader, w, cmd, stdin, sink, tty, dialog).await,
             None => Err(RunError::Ended),
         };
         guard.close().await;
@@ -500,6 +523,10 @@ impl SshConnection {
             Ok(out) => Ok(out),
             Err(RunError::Ssh(e)) => Err(self.lost(&session, &e)),
             Err(RunError::Ended) => Err(self.closed_err(&session, None)),
+            Err(RunError::Sink(e)) => Err(TransportError::Protocol(format!(
+                "writing the output of a command on {}: {e}",
+                self.host
+            ))),
             Err(RunError::Refused) => Err(TransportError::Protocol(format!(
                 "the server refused to run the command on {}",
                 self.host
@@ -508,8 +535,20 @@ impl SshConnection {
     }
 }
 
+/// What a command reads on stdin.
+enum Input<'a> {
+    Bytes(Option<&'a [u8]>),
+    /// Streamed as it is read: constant memory whatever its size.
+    Stream(&'a mut (dyn AsyncRead + Send + Unpin)),
+}
+
+/// Where stdout goes: kept in the result, or written through as it comes.
+type Sink<'a> = Option<&'a mut (dyn AsyncWrite + Send + Unpin)>;
+
 enum RunError {
     Ssh(russh::Error),
+    /// Writing stdout to the caller's sink failed.
+    Sink(std::io::Error),
     /// The channel stream stopped without the server closing it: the
     /// session died under the command.
     Ended,
@@ -623,7 +662,8 @@ async fn run(
     reader: &mut ChannelReadHalf,
     writer: &ChannelWriteHalf<client::Msg>,
     cmd: &str,
-    stdin: Option<&[u8]>,
+    stdin: Input<'_>,
+    mut sink: Sink<'_>,
     tty: bool,
     dialog: Option<&mut dyn Dialog>,
 ) -> Result<DialogOutcome, RunError> {
@@ -662,7 +702,18 @@ async fn run(
                         tracing::debug!("the command closed its stdin before the answer");
                     }
                 }
-                Step::Ready => break,
+                Step::Ready => {
+                    // What came after the conversation is the command's own
+                    // output: it goes where the rest of it will go.
+                    if let Some(out) = sink.as_deref_mut() {
+                        let used = dialog.consumed(&acc.out.stdout).min(acc.out.stdout.len());
+                        out.write_all(&acc.out.stdout[used..])
+                            .await
+                            .map_err(RunError::Sink)?;
+                        acc.out.stdout.truncate(used);
+                    }
+                    break;
+                }
                 Step::Fail(msg) => {
                     return Ok(DialogOutcome::Failed {
                         msg,
@@ -673,14 +724,20 @@ async fn run(
         }
     }
     let feed = async {
-        if let Some(data) = stdin {
+        match stdin {
             // A command that exits without reading its input closes the
             // channel early; that is not an error of ours.
-            let _ = writer.data_bytes(data.to_vec()).await;
+            Input::Bytes(Some(data)) => {
+                let _ = writer.data_bytes(data.to_vec()).await;
+            }
+            Input::Bytes(None) => {}
+            Input::Stream(r) => {
+                let _ = writer.data(r).await;
+            }
         }
         let _ = writer.eof().await;
     };
-    let collect = collect(reader, acc);
+    let collect = collect(reader, acc, sink);
     tokio::pin!(feed, collect);
     let out = tokio::select! {
         out = &mut collect => out,
@@ -689,9 +746,20 @@ async fn run(
     out.map(DialogOutcome::Finished)
 }
 
-async fn collect(reader: &mut ChannelReadHalf, mut acc: Collected) -> Result<ExecOutput, RunError> {
+async fn collect(
+    reader: &mut ChannelReadHalf,
+    mut acc: Collected,
+    mut sink: Sink<'_>,
+) -> Result<ExecOutput, RunError> {
     while let Some(msg) = reader.wait().await {
+        if let (Some(out), ChannelMsg::Data { data }) = (sink.as_deref_mut(), &msg) {
+            out.write_all(data).await.map_err(RunError::Sink)?;
+            continue;
+        }
         if let Flow::Closed = acc.absorb(msg)? {
+            if let Some(out) = sink.as_deref_mut() {
+                out.flush().await.map_err(RunError::Sink)?;
+            }
             return acc.finish(true);
         }
     }
