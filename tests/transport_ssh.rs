@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiln::transport::{Connection, SshConnection, TransportError, connect_ssh};
+use kiln::transport::{
+    Connection, SshConnection, StrictHostKeyChecking, TransportError, connect_ssh,
+};
 use support::sshd::{self, TestHost};
 
 /// Every network step of these tests is bounded: a hang is a failure.
@@ -357,7 +359,7 @@ async fn unchecked_host_key_is_accepted() {
     let host = TestHost::start();
     let mut target = host.ssh_target();
     target.known_hosts = vec![host.dir().join("missing_known_hosts")];
-    target.host_key_checking = false;
+    target.host_key_checking = StrictHostKeyChecking::No;
     let conn = within("connect", SshConnection::connect(&target))
         .await
         .expect("connect");
@@ -393,19 +395,24 @@ async fn wrong_client_key_is_permission_denied() {
     let stranger = host.dir().join("stranger_key");
     sshd::keygen(&stranger, "stranger");
     let mut target = host.ssh_target();
-    target.private_keys = vec![stranger];
+    target.private_keys = vec![stranger.clone()];
     let err = connect_err(&target).await;
     assert_eq!(
         err,
         TransportError::Auth {
             user: "root".into(),
             host: host.address().into(),
-            methods: "publickey".into()
+            methods: "publickey".into(),
+            tried: vec![format!("publickey ({})", stranger.display())],
         }
     );
     assert_eq!(
         err.to_string(),
-        format!("root@{}: Permission denied (publickey).", host.address())
+        format!(
+            "root@{}: Permission denied (publickey).\r\nkiln tried: publickey ({})",
+            host.address(),
+            stranger.display()
+        )
     );
 }
 
@@ -417,7 +424,10 @@ async fn no_usable_key_still_reports_server_methods() {
     let err = connect_err(&target).await;
     assert_eq!(
         err.to_string(),
-        format!("root@{}: Permission denied (publickey).", host.address())
+        format!(
+            "root@{}: Permission denied (publickey).\r\nkiln tried no method (no key, agent or password to offer)",
+            host.address()
+        )
     );
 }
 
@@ -629,13 +639,15 @@ async fn stopped_server_fails_exec_instead_of_hanging() {
         ),
         "{err:?}"
     );
+    // The next command finds the session gone and tries to reconnect once,
+    // which the stopped server refuses.
     let err = within("exec after stop", conn.exec("echo again", None))
         .await
         .expect_err("must fail");
     assert!(
         matches!(
-            err,
-            TransportError::Closed { .. } | TransportError::Protocol(_)
+            &err,
+            TransportError::Connect { reason, .. } if reason == "Connection refused"
         ),
         "{err:?}"
     );
@@ -697,4 +709,45 @@ async fn server_hanging_up_at_once_is_closed() {
     target.port = port;
     let err = connect_err(&target).await;
     assert!(matches!(err, TransportError::Closed { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn identities_only_keeps_other_agent_keys_out() {
+    let host = TestHost::start();
+    let agent = Agent::start(host.state_dir());
+    agent.add(sshd::client_key_path());
+    let stranger = host.dir().join("stranger_key");
+    sshd::keygen(&stranger, "stranger");
+    let mut target = host.ssh_target();
+    target.private_keys = vec![stranger.clone()];
+    target.use_agent = true;
+    target.agent_socket = Some(agent.socket.clone());
+    target.identities_only = true;
+    // The agent holds the right key, but it is not a configured identity.
+    match connect_err(&target).await {
+        TransportError::Auth { tried, .. } => {
+            assert_eq!(tried, [format!("publickey ({})", stranger.display())]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Configured, it may come from the agent: the file here is only the
+    // public half, as with a key whose private half lives in the agent.
+    let public_only = host.dir().join("client_public_only");
+    std::fs::copy(
+        sshd::client_key_path().with_extension("pub"),
+        public_only.with_extension("pub"),
+    )
+    .expect("copy public key");
+    std::fs::write(&public_only, "not a private key\n").expect("placeholder");
+    target.private_keys = vec![public_only];
+    let conn = within("connect", SshConnection::connect(&target))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", host.log()));
+    assert_eq!(
+        within("exec", conn.exec("echo ok", None))
+            .await
+            .expect("exec")
+            .stdout,
+        b"ok\n"
+    );
 }

@@ -64,6 +64,12 @@ pub struct PlaybookArgs {
     /// Privilege escalation method (sudo, su).
     #[arg(long = "become-method", value_name = "BECOME_METHOD")]
     pub become_method: Option<String>,
+    /// Ask for the become (sudo/su) password once, before the run.
+    #[arg(short = 'K', long = "ask-become-pass")]
+    pub ask_become_pass: bool,
+    /// Ask for the SSH login password once, before the run.
+    #[arg(short = 'k', long = "ask-pass")]
+    pub ask_pass: bool,
     /// Private key file for SSH.
     #[arg(
         long = "private-key",
@@ -197,6 +203,25 @@ fn playbook(args: PlaybookArgs) -> i32 {
     if let Some(t) = args.timeout {
         opts.timeout = std::time::Duration::from_secs(t);
     }
+    // Asked once, in Ansible's order and words, before anything runs.
+    if args.ask_pass {
+        match prompt::ask_secret("SSH password: ") {
+            Ok(p) => opts.conn_password = Some(p),
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 5;
+            }
+        }
+    }
+    if args.ask_become_pass {
+        match prompt::ask_secret("BECOME password: ") {
+            Ok(p) => opts.become_password = Some(p),
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 5;
+            }
+        }
+    }
     opts.connection = args.connection.clone();
     opts.force_handlers = args.force_handlers;
     let split = |v: &[String]| -> Vec<String> {
@@ -286,4 +311,5 @@ fn playbook_secrets(
 }
 
 pub mod listing;
+mod prompt;
 pub mod vault;

@@ -8,11 +8,10 @@ use super::{PlayCtx, Runner};
 use crate::output::Event;
 use crate::playbook::Task;
 use crate::template::{Resolver, value_to_json};
-use crate::transport::{self, Connection, LocalConnection, SshTarget, TransportError};
+use crate::transport::{self, Connection, LocalConnection, Secret, SshRequest, TransportError};
 use crate::vars::Scope;
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
@@ -157,42 +156,54 @@ impl Runner {
                 )));
             }
         }
-        let address = first_var(scope, &["ansible_host", "ansible_ssh_host"])?
+        // What Ansible's ssh connection plugin would pass to `ssh`; the
+        // ssh configuration then fills in the rest (ssh_config module).
+        let destination = first_var(scope, &["ansible_host", "ansible_ssh_host"])?
             .unwrap_or_else(|| host.to_string());
-        let mut target = SshTarget::new(address);
-        target.port = match first_var(scope, &["ansible_port", "ansible_ssh_port"])?
+        let mut req = SshRequest::new(destination, self.opts.home.clone());
+        req.port = match first_var(scope, &["ansible_port", "ansible_ssh_port"])?
             .or_else(|| keyword(scope, task.inherit.port.as_ref()))
         {
-            Some(p) => p.trim().parse().map_err(|_| {
+            Some(p) => Some(p.trim().parse().map_err(|_| {
                 TransportError::Protocol(format!("invalid port '{p}' for host {host}"))
-            })?,
-            None => 22,
+            })?),
+            None => None,
         };
-        if let Some(u) = first_var(scope, &["ansible_user", "ansible_ssh_user"])?
+        req.user = first_var(scope, &["ansible_user", "ansible_ssh_user"])?
             .or_else(|| keyword(scope, task.inherit.remote_user.as_ref()))
-            .or_else(|| self.opts.remote_user.clone())
-        {
-            target.user = u;
-        }
-        let key = first_var(
+            .or_else(|| self.opts.remote_user.clone());
+        req.private_key_file = first_var(
             scope,
             &["ansible_ssh_private_key_file", "ansible_private_key_file"],
         )?
-        .map(PathBuf::from)
-        .or_else(|| self.opts.private_key.clone());
-        if let Some(k) = key {
-            target.private_keys = vec![expand_home(&k, &self.opts.home)];
-        }
-        target.known_hosts = vec![self.opts.home.join(".ssh/known_hosts")];
-        target.connect_timeout =
-            match first_var(scope, &["ansible_ssh_timeout", "ansible_timeout"])? {
-                Some(t) => t
-                    .trim()
-                    .parse()
-                    .map(std::time::Duration::from_secs)
-                    .unwrap_or(self.opts.timeout),
-                None => self.opts.timeout,
-            };
+        .or_else(|| {
+            self.opts
+                .private_key
+                .as_ref()
+                .map(|p| p.display().to_string())
+        });
+        // A null password (`ansible_password: null`) is no password.
+        req.password = first_var(
+            scope,
+            &[
+                "ansible_password",
+                "ansible_ssh_pass",
+                "ansible_ssh_password",
+            ],
+        )?
+        .map(Secret::new)
+        .or_else(|| self.opts.conn_password.clone());
+        req.ssh_args = first_var(scope, &["ansible_ssh_args"])?;
+        req.common_args = first_var(scope, &["ansible_ssh_common_args"])?;
+        req.extra_args = first_var(scope, &["ansible_ssh_extra_args"])?;
+        req.timeout = match first_var(scope, &["ansible_ssh_timeout", "ansible_timeout"])? {
+            Some(t) => t
+                .trim()
+                .parse()
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(self.opts.timeout),
+            None => self.opts.timeout,
+        };
         let checking = match first_var(
             scope,
             &["ansible_host_key_checking", "ansible_ssh_host_key_checking"],
@@ -200,7 +211,7 @@ impl Runner {
             Some(v) => crate::modules::spec::to_bool(&Json::String(v)).unwrap_or(true),
             None => self.opts.host_key_checking,
         };
-        target.host_key_checking = checking;
+        req.host_key_checking = checking;
         if !checking {
             let mut warned = self
                 .conns
@@ -218,14 +229,8 @@ impl Runner {
                 }
             }
         }
+        let target = transport::ssh_config::resolve(&req)?;
         let user = target.user.clone();
         Ok((transport::connect_ssh(&target).await?, user))
-    }
-}
-
-fn expand_home(p: &std::path::Path, home: &std::path::Path) -> PathBuf {
-    match p.strip_prefix("~") {
-        Ok(rest) => home.join(rest),
-        Err(_) => p.to_path_buf(),
     }
 }

@@ -41,6 +41,10 @@ pub struct RunOptions {
     pub home: PathBuf,
     /// Where `ansible.cfg` was found, for `ansible_config_file`.
     pub config_file: Option<PathBuf>,
+    /// `-k`: the login password, when no host variable gives one.
+    pub conn_password: Option<crate::transport::Secret>,
+    /// `-K`: the become password, when no host variable gives one.
+    pub become_password: Option<crate::transport::Secret>,
 }
 
 impl Default for RunOptions {
@@ -68,6 +72,8 @@ impl Default for RunOptions {
                 .map(PathBuf::from)
                 .unwrap_or_default(),
             config_file: None,
+            conn_password: None,
+            become_password: None,
         }
     }
 }

@@ -723,7 +723,12 @@ impl Runner {
                 .flatten()
                 .or_else(|| self.opts.become_method.clone())
                 .unwrap_or_else(|| "sudo".into());
-            Some(Become { method, user })
+            Some(Become::from_vars(
+                method,
+                user,
+                scope,
+                self.opts.become_password.as_ref(),
+            ))
         } else {
             None
         };
@@ -797,6 +802,7 @@ impl Runner {
         let mut result = match module.execute(&ctx, &args).await {
             Ok(r) => r,
             Err(ModuleError::Unreachable(e)) => return unreachable(&e),
+            Err(ModuleError::Failed(msg)) => return done(failed(msg)),
         };
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));

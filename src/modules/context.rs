@@ -2,8 +2,10 @@
 //! What a module sees of the task it runs in.
 
 use super::ModuleError;
-use crate::template::{Resolver, Templar};
-use crate::transport::{Connection, ExecOutput, quote};
+use super::escalation::Escalation;
+use crate::template::{Resolver, Templar, value_to_json};
+use crate::transport::transfer::Escalate;
+use crate::transport::{Connection, Dialog, DialogOutcome, ExecOutput, Secret, quote};
 use std::sync::Arc;
 
 /// Privilege escalation for commands on the host.
@@ -11,6 +13,84 @@ use std::sync::Arc;
 pub struct Become {
     pub method: String,
     pub user: String,
+    /// The become password; `None` runs sudo with `-n` (never prompt).
+    pub password: Option<Secret>,
+}
+
+impl Become {
+    /// Become settings from the task's keywords (`method`, `user`), with the
+    /// host's variables winning over them as in Ansible
+    /// (`ansible_become_method`, `ansible_become_user`), and the password
+    /// from the variables by Ansible's names, most general first
+    /// (`ansible_become_password`, `ansible_become_pass`, then
+    /// `ansible_sudo_pass` / `ansible_su_pass` for that method), else
+    /// `default_password` (`-K`). A null value is no value.
+    pub fn from_vars(
+        method: String,
+        user: String,
+        vars: &dyn Resolver,
+        default_password: Option<&Secret>,
+    ) -> Become {
+        let method = var_text(vars, "ansible_become_method").unwrap_or(method);
+        let user = var_text(vars, "ansible_become_user").unwrap_or(user);
+        let specific = format!("ansible_{method}_pass");
+        let password = [
+            "ansible_become_password",
+            "ansible_become_pass",
+            specific.as_str(),
+        ]
+        .iter()
+        .find_map(|name| var_text(vars, name))
+        .map(Secret::new)
+        .or_else(|| default_password.cloned());
+        Become {
+            method,
+            user,
+            password,
+        }
+    }
+}
+
+impl Become {
+    /// The command line without a password conversation.
+    pub fn wrap(&self, cmd: &str) -> String {
+        match self.method.as_str() {
+            "su" => format!("su {} -c {}", quote(&self.user), quote(cmd)),
+            // sudo: -H sets HOME, -S reads a password from stdin if one
+            // were asked for, -n never prompts (no password configured).
+            _ => format!(
+                "sudo -H -S -n -u {} /bin/sh -c {}",
+                quote(&self.user),
+                quote(cmd)
+            ),
+        }
+    }
+}
+
+/// File transfers run as the become user, answering its password prompt.
+impl Escalate for Become {
+    fn escalate(&self, cmd: &str) -> (String, Option<Box<dyn Dialog>>) {
+        let esc = self
+            .password
+            .as_ref()
+            .and_then(|pw| Escalation::new(&self.method, &self.user, cmd, pw));
+        match esc {
+            Some(e) => (e.command.clone(), Some(Box::new(e))),
+            None => (self.wrap(cmd), None),
+        }
+    }
+}
+
+/// A variable as text; `None` when undefined or null.
+fn var_text(vars: &dyn Resolver, name: &str) -> Option<String> {
+    match vars.resolve(name) {
+        Ok(Some(v)) => match value_to_json(&v) {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        },
+        _ => None,
+    }
 }
 
 pub struct ModuleCtx<'a> {
@@ -44,16 +124,7 @@ impl ModuleCtx<'_> {
         let cmd = cmd.as_str();
         match &self.become_ {
             None => cmd.to_string(),
-            Some(b) => match b.method.as_str() {
-                "su" => format!("su {} -c {}", quote(&b.user), quote(cmd)),
-                // sudo: -H sets HOME, -S reads a password from stdin if one
-                // were asked for, -n never prompts (no password configured).
-                _ => format!(
-                    "sudo -H -S -n -u {} /bin/sh -c {}",
-                    quote(&b.user),
-                    quote(cmd)
-                ),
-            },
+            Some(b) => b.wrap(cmd),
         }
     }
 
@@ -69,15 +140,48 @@ impl ModuleCtx<'_> {
             .map_err(ModuleError::Unreachable)
     }
 
-    /// Runs a shell command line on the host (with become if set).
+    /// Runs a shell command line on the host (with become if set). With a
+    /// become password, the prompt is answered on the command's stdin (see
+    /// `escalation`); a wrong or missing password fails the task with
+    /// Ansible's words.
     pub async fn run(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.conn.as_ref().ok_or_else(|| {
             ModuleError::Unreachable(crate::transport::TransportError::Protocol(
                 "no connection to the host".into(),
             ))
         })?;
-        conn.exec(&self.wrap_become(cmd), stdin)
+        let escalation = self.become_.as_ref().and_then(|b| {
+            let pw = b.password.as_ref()?;
+            Escalation::new(&b.method, &b.user, cmd, pw)
+        });
+        let Some(mut esc) = escalation else {
+            let out = conn
+                .exec(&self.wrap_become(cmd), stdin)
+                .await
+                .map_err(ModuleError::Unreachable)?;
+            return match &self.become_ {
+                // sudo -n says this when it would have to ask.
+                Some(b)
+                    if b.method == "sudo"
+                        && out.rc != 0
+                        && out.stdout.is_empty()
+                        && out.stderr.starts_with(b"sudo: a password is required") =>
+                {
+                    Err(ModuleError::Failed(
+                        "Task failed: Missing sudo password".into(),
+                    ))
+                }
+                _ => Ok(out),
+            };
+        };
+        let command = esc.command.clone();
+        match conn
+            .exec_dialog(&command, false, &mut esc, stdin)
             .await
-            .map_err(ModuleError::Unreachable)
+            .map_err(ModuleError::Unreachable)?
+        {
+            DialogOutcome::Finished(out) => Ok(esc.clean(out)),
+            DialogOutcome::Failed { msg, .. } => Err(ModuleError::Failed(msg)),
+        }
     }
 }

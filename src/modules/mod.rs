@@ -8,6 +8,7 @@ mod command;
 mod context;
 mod debug;
 pub mod engine_actions;
+mod escalation;
 mod fail;
 mod ping;
 mod raw;
@@ -37,6 +38,9 @@ pub type Args = Map<String, Json>;
 pub enum ModuleError {
     /// The host could not be reached (Ansible's UNREACHABLE).
     Unreachable(crate::transport::TransportError),
+    /// The task failed before the module could run (a wrong become
+    /// password): the message is the result's `msg`.
+    Failed(String),
 }
 
 /// The outcome of a plan step.

@@ -16,14 +16,18 @@ pub enum TransportError {
     },
     /// `Host key verification failed.` with the detail OpenSSH prints before it.
     HostKey { detail: String },
-    /// `user@host: Permission denied (publickey,password).`
+    /// `user@host: Permission denied (publickey,password).` (the methods
+    /// the server takes), then what kiln tried.
     Auth {
         user: String,
         host: String,
         methods: String,
+        tried: Vec<String>,
     },
     /// The session broke after it was established.
     Closed { host: String, reason: String },
+    /// The ssh configuration (files or `ansible_ssh_*_args`) is wrong.
+    Config(super::ConfigError),
     /// Anything else in the SSH protocol.
     Protocol(String),
 }
@@ -48,16 +52,34 @@ impl fmt::Display for TransportError {
                 user,
                 host,
                 methods,
-            } => write!(f, "{user}@{host}: Permission denied ({methods})."),
+                tried,
+            } => {
+                write!(f, "{user}@{host}: Permission denied ({methods}).")?;
+                if tried.is_empty() {
+                    write!(
+                        f,
+                        "\r\nkiln tried no method (no key, agent or password to offer)"
+                    )
+                } else {
+                    write!(f, "\r\nkiln tried: {}", tried.join(", "))
+                }
+            }
             TransportError::Closed { host, reason } => {
                 write!(f, "Connection closed by remote host {host}: {reason}")
             }
+            TransportError::Config(e) => write!(f, "{e}"),
             TransportError::Protocol(m) => write!(f, "ssh: {m}"),
         }
     }
 }
 
 impl std::error::Error for TransportError {}
+
+impl From<super::ConfigError> for TransportError {
+    fn from(e: super::ConfigError) -> Self {
+        TransportError::Config(e)
+    }
+}
 
 impl TransportError {
     /// Ansible's full unreachable message.

@@ -217,6 +217,109 @@ impl KnownHosts {
     }
 }
 
+/// What [`add_host_key`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// A new line was written.
+    Written,
+    /// The file already held this key for this host (another connection
+    /// added it first).
+    AlreadyThere,
+}
+
+/// Adds `host`'s key to the known_hosts file at `path`, as `accept-new`
+/// does: under an exclusive lock on the directory (so that connections to
+/// many hosts at once each keep their line), the file is read again, the
+/// line appended, and the result written to a temporary file that is then
+/// renamed over the old one (so a reader never sees half a file). With
+/// `hash`, the host name is stored hashed (`HashKnownHosts`).
+pub fn add_host_key(
+    path: &Path,
+    host: &str,
+    key_blob: &[u8],
+    hash: bool,
+) -> std::io::Result<Added> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.exists() {
+        // Like OpenSSH creating ~/.ssh: private to the user.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+    }
+    let lock = std::fs::File::open(&dir)?;
+    lock.lock()?;
+    let old = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let current = KnownHosts::from_text(&old, path);
+    if matches!(
+        current.check(&host.to_ascii_lowercase(), key_blob),
+        Verdict::Known(_)
+    ) {
+        return Ok(Added::AlreadyThere);
+    }
+    let key_type = blob_key_type(key_blob).unwrap_or_default();
+    let name = if hash {
+        hashed_name(&host.to_ascii_lowercase())
+    } else {
+        host.to_string()
+    };
+    let mut text = old;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("{name} {key_type} {}\n", B64.encode(key_blob)));
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0o644);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "known_hosts".into());
+    let tmp = dir.join(format!(
+        ".{file_name}.kiln-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map(|()| Added::Written)
+}
+
+/// `|1|salt|hash` for `host`, with a fresh salt, as `ssh-keygen -H` writes.
+fn hashed_name(host: &str) -> String {
+    let salt: [u8; 20] = rand::random();
+    // HMAC accepts keys of any length, so this cannot fail.
+    match Hmac::<Sha1>::new_from_slice(&salt) {
+        Ok(mut mac) => {
+            mac.update(host.as_bytes());
+            let hash = mac.finalize().into_bytes();
+            format!("|1|{}|{}", B64.encode(salt), B64.encode(hash))
+        }
+        Err(_) => host.to_string(),
+    }
+}
+
 const BANNER: &str = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@";
 
 /// The name a host is looked up by: the address as connected, with the port
@@ -337,7 +440,7 @@ impl Entry {
 
 /// OpenSSH's host list rule: some positive pattern matches and no negated
 /// one (`!pattern`) does.
-fn match_pattern_list(host: &str, list: &str) -> bool {
+pub(crate) fn match_pattern_list(host: &str, list: &str) -> bool {
     let mut positive = false;
     for pat in list.split(',') {
         let (negated, pat) = match pat.strip_prefix('!') {
@@ -355,7 +458,7 @@ fn match_pattern_list(host: &str, list: &str) -> bool {
 }
 
 /// `*` matches any run of characters, `?` exactly one.
-fn glob(pat: &str, s: &str) -> bool {
+pub(crate) fn glob(pat: &str, s: &str) -> bool {
     let p: Vec<char> = pat.chars().collect();
     let t: Vec<char> = s.chars().collect();
     let (mut pi, mut ti) = (0usize, 0usize);
@@ -576,6 +679,64 @@ mod tests {
     fn missing_files_are_empty() {
         let kh = KnownHosts::load(&[PathBuf::from("/nonexistent/kiln/known_hosts")]);
         assert!(kh.entries().is_empty());
+    }
+
+    #[test]
+    fn added_keys_are_found_again_hashed_or_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/known_hosts");
+        let k1 = fake_key("ssh-ed25519");
+        let k2 = fake_key("ssh-ed25519");
+        assert_eq!(
+            add_host_key(&path, "[h1]:2222", &k1, false).expect("add"),
+            Added::Written
+        );
+        assert_eq!(
+            add_host_key(&path, "[h1]:2222", &k1, false).expect("add"),
+            Added::AlreadyThere
+        );
+        assert_eq!(
+            add_host_key(&path, "H2", &k2, true).expect("add"),
+            Added::Written
+        );
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.lines().nth(1).is_some_and(|l| l.starts_with("|1|")),
+            "{text}"
+        );
+        let kh = KnownHosts::load(&[path]);
+        assert!(matches!(kh.check("[h1]:2222", &k1), Verdict::Known(_)));
+        assert!(matches!(kh.check("h2", &k2), Verdict::Known(_)));
+    }
+
+    #[test]
+    fn concurrent_adds_keep_every_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("known_hosts");
+        std::fs::write(&path, "# kept\n").expect("seed");
+        let keys: Vec<Vec<u8>> = (0..24).map(|_| fake_key("ssh-ed25519")).collect();
+        std::thread::scope(|s| {
+            for (i, k) in keys.iter().enumerate() {
+                let path = &path;
+                s.spawn(move || {
+                    add_host_key(path, &format!("host{i}"), k, i % 2 == 0).expect("add")
+                });
+            }
+        });
+        let kh = KnownHosts::load(std::slice::from_ref(&path));
+        for (i, k) in keys.iter().enumerate() {
+            assert!(
+                matches!(kh.check(&format!("host{i}"), k), Verdict::Known(_)),
+                "host{i}"
+            );
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with("# kept\n"));
+        assert_eq!(text.lines().count(), 25);
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(names.len(), 1);
     }
 
     #[test]

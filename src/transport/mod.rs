@@ -3,20 +3,28 @@
 //! command) and the `local` connection. Everything above this layer sees only
 //! the `Connection` trait.
 
+mod dialog;
 mod error;
 pub mod known_hosts;
 mod local;
 pub mod quote;
+mod secret;
+pub mod shell_words;
 mod ssh;
+pub mod ssh_config;
+pub mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use dialog::{Dialog, DialogOutcome, Step};
 pub use error::TransportError;
 pub use local::LocalConnection;
 pub use quote::{quote, quote_bytes};
+pub use secret::Secret;
 pub use ssh::SshConnection;
+pub use ssh_config::{AddressFamily, ConfigError, SshRequest, StrictHostKeyChecking};
 
 /// What a finished remote command gave back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,37 +46,113 @@ pub trait Connection: Send + Sync {
     async fn exec_tty(&self, cmd: &str) -> Result<ExecOutput, TransportError> {
         self.exec(cmd, None).await
     }
+    /// Runs `cmd` (with a terminal when `tty`) whose first output is a
+    /// conversation: `dialog` sees the output as it arrives and answers on
+    /// stdin; once it is satisfied, `stdin` is fed and the command runs to
+    /// its end. Connections that cannot do this say so.
+    async fn exec_dialog(
+        &self,
+        cmd: &str,
+        tty: bool,
+        dialog: &mut dyn Dialog,
+        stdin: Option<&[u8]>,
+    ) -> Result<DialogOutcome, TransportError> {
+        let _ = (cmd, tty, dialog, stdin);
+        Err(TransportError::Protocol(
+            "this connection cannot answer prompts (become with a password)".into(),
+        ))
+    }
+    /// Like `exec_dialog`, but stdin is read from `input` as it is sent and
+    /// stdout is written to `output` as it arrives, so a transfer of any
+    /// size takes constant memory. The result holds the exit status and
+    /// stderr (stdout went to `output`).
+    async fn exec_stream(
+        &self,
+        cmd: &str,
+        input: Option<&mut (dyn tokio::io::AsyncRead + Send + Unpin)>,
+        output: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+        dialog: Option<&mut dyn Dialog>,
+    ) -> Result<DialogOutcome, TransportError> {
+        let _ = (cmd, input, output, dialog);
+        Err(TransportError::Protocol(
+            "this connection cannot stream data".into(),
+        ))
+    }
     /// Closes the connection; later `exec` calls fail.
     async fn close(&self);
 }
 
-/// Everything needed to open an SSH session to one host.
-#[derive(Debug, Clone)]
+/// A user authentication method kiln speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    PublicKey,
+    /// Answered with the password (what `sshpass` does for Ansible).
+    KeyboardInteractive,
+    Password,
+}
+
+/// How the TCP stream to a host is obtained when not directly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Proxy {
+    /// `ProxyJump`: a `direct-tcpip` channel of a session to this host
+    /// (which may itself be reached through another).
+    Jump(Box<SshTarget>),
+    /// `ProxyCommand`, tokens already substituted: run with `sh -c`, its
+    /// stdin and stdout are the connection.
+    Command(String),
+}
+
+/// Everything needed to open an SSH session to one host, as OpenSSH's
+/// options would give it (see [`ssh_config::resolve`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct SshTarget {
-    /// The address to connect to (`ansible_host`, else the inventory name).
+    /// The address to connect to (`HostName`, else `ansible_host`, else the
+    /// inventory name).
     pub address: String,
     pub port: u16,
     pub user: String,
-    /// Explicit private keys (`ansible_ssh_private_key_file`, `--private-key`);
-    /// when empty the default identities in `~/.ssh` are tried.
+    /// Identity files, in order (missing ones are skipped); when empty the
+    /// default identities in `~/.ssh` are tried.
     pub private_keys: Vec<PathBuf>,
-    /// Whether to also offer keys held by ssh-agent (`SSH_AUTH_SOCK`).
+    /// `IdentitiesOnly`: agent keys are offered only when they are one of
+    /// `private_keys`.
+    pub identities_only: bool,
+    /// Whether to also offer keys held by ssh-agent.
     pub use_agent: bool,
-    /// The agent's socket (OpenSSH's `IdentityAgent`); `None` means the
+    /// The agent's socket (`IdentityAgent`); `None` means the
     /// `SSH_AUTH_SOCK` environment variable.
     pub agent_socket: Option<PathBuf>,
-    /// known_hosts files to check the host key against.
+    /// `UserKnownHostsFile`: checked first; new keys go to the first one.
     pub known_hosts: Vec<PathBuf>,
-    /// `host_key_checking`; false only when the user asked for it.
-    pub host_key_checking: bool,
+    /// `GlobalKnownHostsFile`: checked, never written.
+    pub global_known_hosts: Vec<PathBuf>,
+    /// `StrictHostKeyChecking` (`Ask` is taken as `Yes`).
+    pub host_key_checking: StrictHostKeyChecking,
+    /// `HashKnownHosts`: new known_hosts lines hide the host name.
+    pub hash_known_hosts: bool,
+    /// `HostKeyAlias`: the name looked up in known_hosts instead of the address.
+    pub host_key_alias: Option<String>,
+    /// Bounds each TCP connect and the SSH handshake.
     pub connect_timeout: Duration,
+    /// `ConnectionAttempts`: TCP connects tried, a second apart.
+    pub connection_attempts: u32,
+    /// `ServerAliveInterval` (`None`: off) and `ServerAliveCountMax`.
+    pub keepalive_interval: Option<Duration>,
+    pub keepalive_max: usize,
+    /// Methods to try, in order.
+    pub auth_methods: Vec<AuthMethod>,
+    /// `ansible_password`: for `password` and `keyboard-interactive`.
+    pub password: Option<Secret>,
+    pub address_family: AddressFamily,
+    pub proxy: Option<Proxy>,
     /// Most channels open at once on this session.
     pub max_channels: usize,
 }
 
 impl SshTarget {
     /// Defaults as OpenSSH and Ansible use them: port 22, the current user,
-    /// `~/.ssh/known_hosts`, checking on, 10 s timeout, 8 channels.
+    /// `~/.ssh/known_hosts`, strict checking, 10 s timeout, keepalives every
+    /// 15 s, public keys only, 8 channels.
     pub fn new(address: impl Into<String>) -> Self {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
@@ -78,12 +162,35 @@ impl SshTarget {
             port: 22,
             user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
             private_keys: Vec::new(),
+            identities_only: false,
             use_agent: true,
             agent_socket: None,
             known_hosts: vec![home.join(".ssh/known_hosts")],
-            host_key_checking: true,
+            global_known_hosts: Vec::new(),
+            host_key_checking: StrictHostKeyChecking::Yes,
+            hash_known_hosts: false,
+            host_key_alias: None,
             connect_timeout: Duration::from_secs(10),
+            connection_attempts: 1,
+            keepalive_interval: Some(Duration::from_secs(15)),
+            keepalive_max: 3,
+            auth_methods: vec![
+                AuthMethod::PublicKey,
+                AuthMethod::KeyboardInteractive,
+                AuthMethod::Password,
+            ],
+            password: None,
+            address_family: AddressFamily::Any,
+            proxy: None,
             max_channels: 8,
+        }
+    }
+
+    /// The name this host's key is filed under in known_hosts.
+    pub fn host_key_name(&self) -> String {
+        match &self.host_key_alias {
+            Some(a) => a.clone(),
+            None => known_hosts::host_key_name(&self.address, self.port),
         }
     }
 }

@@ -25,6 +25,14 @@
 //!
 //! Everything is per host (address, port, paths), so tests and test
 //! binaries can run in parallel.
+//!
+//! Passwords: `config_line("PasswordAuthentication yes")` is enough for
+//! password logins (with `UsePAM no` sshd checks `/etc/shadow` itself);
+//! keyboard-interactive needs `config_line("UsePAM yes")` and
+//! `config_line("KbdInteractiveAuthentication yes")`, which work in these
+//! namespaces too (Debian's `/etc/pam.d/sshd`). [`ensure_test_users`] makes
+//! the users with known passwords (and a sudoers entry) that such tests
+//! log in and become as.
 
 use std::fs;
 use std::io::Write;
@@ -153,6 +161,8 @@ fn free_port(addr: &str) -> u16 {
 pub struct TestHostBuilder {
     max_sessions: u32,
     extra_config: Vec<String>,
+    log_level: String,
+    hosts_entries: Vec<(String, String)>,
 }
 
 impl Default for TestHostBuilder {
@@ -160,6 +170,8 @@ impl Default for TestHostBuilder {
         TestHostBuilder {
             max_sessions: 10,
             extra_config: Vec::new(),
+            log_level: "VERBOSE".into(),
+            hosts_entries: Vec::new(),
         }
     }
 }
@@ -171,9 +183,27 @@ impl TestHostBuilder {
         self
     }
 
-    /// Appends a raw `sshd_config` line (e.g. `"AllowUsers nobody"`).
+    /// Adds a raw `sshd_config` line (e.g. `"PasswordAuthentication yes"`).
+    /// sshd keeps the first value of an option, so these lines go before
+    /// the defaults and override them; a `Match` line and every line after
+    /// it go at the end, where `Match` blocks must be.
     pub fn config_line(mut self, line: impl Into<String>) -> Self {
         self.extra_config.push(line.into());
+        self
+    }
+
+    /// sshd's `LogLevel` (default `VERBOSE`); `DEBUG1` shows forwarded
+    /// `direct-tcpip` connections.
+    pub fn log_level(mut self, level: &str) -> Self {
+        self.log_level = level.into();
+        self
+    }
+
+    /// Makes `name` resolve to `address` for this sshd only (a private
+    /// `/etc/hosts` in its mount namespace): a jump host can then reach a
+    /// target by a name the client itself cannot resolve.
+    pub fn hosts_entry(mut self, name: &str, address: &str) -> Self {
+        self.hosts_entries.push((name.into(), address.into()));
         self
     }
 
@@ -204,6 +234,9 @@ enum StartError {
 /// panics).
 #[derive(Debug)]
 pub struct TestHost {
+    /// How sshd was started, for `restart`.
+    script: String,
+    config: PathBuf,
     address: String,
     port: u16,
     dir: tempfile::TempDir,
@@ -256,7 +289,14 @@ impl TestHost {
 
         let log = root.join("sshd.log");
         let config = root.join("sshd_config");
-        let mut cfg = vec![
+        let match_at = opts
+            .extra_config
+            .iter()
+            .position(|l| l.trim_start().to_ascii_lowercase().starts_with("match "))
+            .unwrap_or(opts.extra_config.len());
+        let (overrides, blocks) = opts.extra_config.split_at(match_at);
+        let mut cfg: Vec<String> = overrides.to_vec();
+        cfg.extend([
             format!("ListenAddress {address}:{port}"),
             format!("HostKey {}", host_key.display()),
             format!("AuthorizedKeysFile {}", authorized.display()),
@@ -269,22 +309,32 @@ impl TestHost {
             format!("MaxSessions {}", opts.max_sessions),
             // Tests open many connections at once; do not drop any.
             "MaxStartups 100".into(),
-            "LogLevel VERBOSE".into(),
+            format!("LogLevel {}", opts.log_level),
             "PrintMotd no".into(),
             "Subsystem sftp internal-sftp".into(),
-        ];
-        cfg.extend(opts.extra_config.iter().cloned());
+        ]);
+        cfg.extend(blocks.iter().cloned());
         fs::write(&config, cfg.join("\n") + "\n").map_err(|e| fatal("writing sshd_config", &e))?;
 
         let stderr_path = root.join("sshd.stderr");
         let stderr =
             fs::File::create(&stderr_path).map_err(|e| fatal("creating sshd.stderr", &e))?;
-        // $0 and $1 of the script are the config and log paths: no quoting.
-        let script = if Path::new(ROOT_BASHRC).exists() {
-            format!("mount --bind /dev/null {ROOT_BASHRC} && exec {SSHD} -D -e -f \"$0\" -E \"$1\"")
-        } else {
-            format!("exec {SSHD} -D -e -f \"$0\" -E \"$1\"")
-        };
+        // $0, $1 and $2 of the script are the config, log and hosts file
+        // paths: no quoting.
+        let mut script = String::new();
+        if Path::new(ROOT_BASHRC).exists() {
+            script.push_str(&format!("mount --bind /dev/null {ROOT_BASHRC} && "));
+        }
+        let hosts_file = root.join("hosts");
+        if !opts.hosts_entries.is_empty() {
+            let mut text = fs::read_to_string("/etc/hosts").unwrap_or_default();
+            for (name, addr) in &opts.hosts_entries {
+                text.push_str(&format!("{addr} {name}\n"));
+            }
+            fs::write(&hosts_file, text).map_err(|e| fatal("writing the hosts file", &e))?;
+            script.push_str("mount --bind \"$2\" /etc/hosts && ");
+        }
+        script.push_str(&format!("exec {SSHD} -D -e -f \"$0\" -E \"$1\""));
         let child = Command::new("unshare")
             .args([
                 "--mount",
@@ -297,6 +347,7 @@ impl TestHost {
             .args(["sh", "-c", &script])
             .arg(&config)
             .arg(&log)
+            .arg(&hosts_file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -309,6 +360,8 @@ impl TestHost {
             .map_err(|e| fatal("writing known_hosts", &e))?;
 
         let mut host = TestHost {
+            script,
+            config,
             address,
             port,
             dir,
@@ -426,9 +479,40 @@ impl TestHost {
         t.private_keys = vec![client_key_path().to_path_buf()];
         t.use_agent = false;
         t.known_hosts = vec![self.known_hosts.clone()];
-        t.host_key_checking = true;
+        t.host_key_checking = kiln::transport::StrictHostKeyChecking::Yes;
         t.connect_timeout = Duration::from_secs(5);
         t
+    }
+
+    /// Stops sshd (dropping every session) and starts it again on the same
+    /// address, port and host key: clients see their sessions dropped and
+    /// the same server back.
+    pub fn restart(&mut self) {
+        self.stop();
+        let stderr = fs::File::create(self.dir.path().join("sshd.stderr"))
+            .unwrap_or_else(|e| panic!("creating sshd.stderr: {e}"));
+        let child = Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "--pid",
+                "--fork",
+                "--kill-child",
+            ])
+            .args(["sh", "-c", &self.script])
+            .arg(&self.config)
+            .arg(&self.log)
+            .arg(self.dir.path().join("hosts"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("restarting sshd: {e}"));
+        self.child = Some(child);
+        if let Err(StartError::Fatal(m) | StartError::PortTaken(m)) = self.wait_listening() {
+            panic!("sshd did not come back: {m}");
+        }
     }
 
     /// Whether sshd is still running.
@@ -476,6 +560,77 @@ fn read_trimmed(p: &Path) -> Result<String, StartError> {
     fs::read_to_string(p)
         .map(|s| s.trim().to_string())
         .map_err(|e| StartError::Fatal(format!("reading {}: {e}", p.display())))
+}
+
+/// Test users with known passwords, made once per machine: `useradd` when
+/// missing, `chpasswd` every time (cheap, and repairs a changed password).
+/// [`SUDO_USER`] may run anything with sudo after giving its password
+/// (`/etc/sudoers.d/kiln-test`); [`OTHER_USER`] is a plain account to `su`
+/// to. Nothing of the system's is removed or changed otherwise.
+pub const SUDO_USER: &str = "kilntest";
+pub const SUDO_PASSWORD: &str = "kiln-Test-pw1";
+pub const OTHER_USER: &str = "kilntest2";
+pub const OTHER_PASSWORD: &str = "kiln-Other-pw2";
+
+pub fn ensure_test_users() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        // Test binaries run in parallel: one at a time edits the user files.
+        let lock = fs::File::create("/tmp/kiln-test-users.lock")
+            .unwrap_or_else(|e| panic!("creating the test user lock: {e}"));
+        lock.lock()
+            .unwrap_or_else(|e| panic!("locking the test user lock: {e}"));
+        for (user, password) in [(SUDO_USER, SUDO_PASSWORD), (OTHER_USER, OTHER_PASSWORD)] {
+            let exists = Command::new("id")
+                .arg(user)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if !exists {
+                run_ok(Command::new("useradd").args(["-m", "-s", "/bin/sh", user]));
+            }
+            let mut child = Command::new("chpasswd")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("running chpasswd: {e}"));
+            if let Some(mut stdin) = child.stdin.take() {
+                writeln!(stdin, "{user}:{password}").expect("writing to chpasswd");
+            }
+            let out = child.wait_with_output().expect("chpasswd finishes");
+            assert!(
+                out.status.success(),
+                "chpasswd for {user}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let sudoers = format!("{SUDO_USER} ALL=(ALL:ALL) ALL\n");
+        let path = Path::new("/etc/sudoers.d/kiln-test");
+        if fs::read_to_string(path).ok().as_deref() != Some(sudoers.as_str()) {
+            let tmp = path.with_extension("tmp");
+            fs::write(&tmp, &sudoers).expect("writing the sudoers entry");
+            fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o440))
+                .expect("chmod sudoers entry");
+            run_ok(Command::new("visudo").args(["-cf"]).arg(&tmp));
+            fs::rename(&tmp, path).expect("installing the sudoers entry");
+        }
+    });
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Appends `line` to the file at `path` (creating it), for tests that build

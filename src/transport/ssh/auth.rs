@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use russh::MethodKind;
-use russh::client::{AuthResult, Handle};
+use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyBase64};
 
 use super::handler::{ClientHandler, EndReason, describe, read_end_reason};
-use crate::transport::{SshTarget, TransportError};
+use crate::transport::{AuthMethod, SshTarget, TransportError};
 
 /// The identities OpenSSH tries when none is configured, in its order
 /// (the kinds russh can use).
@@ -25,42 +25,58 @@ struct Auth<'a> {
     /// Public key blobs already offered, so the agent's copy of a key that
     /// came from a file is not offered twice.
     offered: Vec<Vec<u8>>,
+    /// The public keys of the identity files, for `IdentitiesOnly`.
+    file_keys: Vec<Vec<u8>>,
     /// The server's answer to the last failed attempt.
     methods: Option<Vec<MethodKind>>,
     /// The RSA signature hash, asked of the server once.
     rsa_hash: Option<Option<HashAlg>>,
+    /// What was tried, for the message when nothing worked.
+    tried: Vec<String>,
 }
 
-/// Authenticates `target.user`, or fails with OpenSSH's "Permission denied
-/// (methods)." listing what the server would still accept.
+/// Authenticates `target.user` with `target.auth_methods` in order, or
+/// fails with OpenSSH's "Permission denied (methods)." listing what the
+/// server would still accept, followed by what kiln tried.
+/// `allow_password` is false when the host key was let through changed.
 pub(crate) async fn authenticate(
     handle: &mut Handle<ClientHandler>,
     target: &SshTarget,
     ended: &EndReason,
+    allow_password: bool,
 ) -> Result<(), TransportError> {
     let mut a = Auth {
         handle,
         target,
         ended,
         offered: Vec::new(),
+        file_keys: Vec::new(),
         methods: None,
         rsa_hash: None,
+        tried: Vec::new(),
     };
-    if a.with_files().await? || a.with_agent().await? {
-        return Ok(());
+    // Like OpenSSH, ask with "none" first: the server says which methods
+    // it takes, so none is tried in vain (and a server may let us in).
+    match a.handle.authenticate_none(&target.user).await {
+        Ok(r) => {
+            if a.record(r) {
+                return Ok(());
+            }
+        }
+        Err(e) => return Err(a.lost(&e)),
     }
-    let methods = match a.methods.take() {
-        Some(m) => m,
-        // Nothing was offered: ask with "none", which is also how OpenSSH
-        // learns the list it prints.
-        None => match a.handle.authenticate_none(&target.user).await {
-            Ok(AuthResult::Success) => return Ok(()),
-            Ok(AuthResult::Failure {
-                remaining_methods, ..
-            }) => remaining_methods.to_vec(),
-            Err(e) => return Err(a.lost(&e)),
-        },
-    };
+    for method in &target.auth_methods {
+        let done = match method {
+            AuthMethod::PublicKey => a.with_files().await? || a.with_agent().await?,
+            AuthMethod::KeyboardInteractive if allow_password => a.with_kbd_interactive().await?,
+            AuthMethod::Password if allow_password => a.with_password().await?,
+            _ => false,
+        };
+        if done {
+            return Ok(());
+        }
+    }
+    let methods = a.methods.take().unwrap_or_default();
     if methods.is_empty() && a.handle.is_closed() {
         return Err(a.lost(&russh::Error::Disconnect));
     }
@@ -69,6 +85,7 @@ pub(crate) async fn authenticate(
         user: target.user.clone(),
         host: target.address.clone(),
         methods: names.join(","),
+        tried: a.tried,
     })
 }
 
@@ -87,17 +104,103 @@ impl Auth<'_> {
             .collect()
     }
 
-    /// Whether the server would still take a public key.
+    /// Whether the server would still take `kind`.
+    fn allowed(&self, kind: MethodKind) -> bool {
+        self.methods.as_ref().is_none_or(|m| m.contains(&kind))
+    }
+
     fn publickey_allowed(&self) -> bool {
-        self.methods
-            .as_ref()
-            .is_none_or(|m| m.contains(&MethodKind::PublicKey))
+        self.allowed(MethodKind::PublicKey)
+    }
+
+    async fn with_password(&mut self) -> Result<bool, TransportError> {
+        let Some(pw) = &self.target.password else {
+            return Ok(false);
+        };
+        if !self.allowed(MethodKind::Password) {
+            return Ok(false);
+        }
+        self.tried.push("password".into());
+        tracing::debug!("trying password authentication for {}", self.target.user);
+        match self
+            .handle
+            .authenticate_password(&self.target.user, pw.expose())
+            .await
+        {
+            Ok(r) => Ok(self.record(r)),
+            Err(e) => Err(self.lost(&e)),
+        }
+    }
+
+    /// Keyboard-interactive, answering prompts that do not echo (a password
+    /// question) with the password, as `sshpass` does for Ansible. A server
+    /// asking the same thing again means the password was wrong.
+    async fn with_kbd_interactive(&mut self) -> Result<bool, TransportError> {
+        let Some(pw) = self.target.password.clone() else {
+            return Ok(false);
+        };
+        if !self.allowed(MethodKind::KeyboardInteractive) {
+            return Ok(false);
+        }
+        self.tried.push("keyboard-interactive".into());
+        let mut reply = self
+            .handle
+            .authenticate_keyboard_interactive_start(&self.target.user, None)
+            .await;
+        let mut answered = 0;
+        loop {
+            match reply {
+                Err(e) => return Err(self.lost(&e)),
+                Ok(KeyboardInteractiveAuthResponse::Success) => return Ok(true),
+                Ok(KeyboardInteractiveAuthResponse::Failure {
+                    remaining_methods, ..
+                }) => {
+                    self.methods = Some(remaining_methods.to_vec());
+                    return Ok(false);
+                }
+                Ok(KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. }) => {
+                    let secret_prompts = prompts.iter().filter(|p| !p.echo).count();
+                    if secret_prompts > 0 {
+                        answered += 1;
+                    }
+                    // PAM asks once per attempt; a second secret question is
+                    // a retry after a wrong answer. Stop instead of looping.
+                    if answered > 1 {
+                        self.methods = Some(vec![MethodKind::KeyboardInteractive]);
+                        return Ok(false);
+                    }
+                    let answers = prompts
+                        .iter()
+                        .map(|p| {
+                            if p.echo {
+                                String::new()
+                            } else {
+                                pw.expose().to_string()
+                            }
+                        })
+                        .collect();
+                    reply = self
+                        .handle
+                        .authenticate_keyboard_interactive_respond(answers)
+                        .await;
+                }
+            }
+        }
     }
 
     async fn with_files(&mut self) -> Result<bool, TransportError> {
         for path in self.identity_files() {
             if !self.publickey_allowed() {
                 break;
+            }
+            // The public half (`KEY.pub`) names the identity even when the
+            // private half is encrypted or only in the agent (IdentitiesOnly).
+            if let Ok(p) = russh::keys::load_public_key(format!("{}.pub", path.display())) {
+                self.file_keys.push(p.public_key_bytes());
+            }
+            if !path.exists() {
+                tracing::debug!("identity file {} not present", path.display());
+                continue;
             }
             let key = match russh::keys::load_secret_key(&path, None) {
                 Ok(k) => k,
@@ -114,10 +217,12 @@ impl Auth<'_> {
                 }
             };
             let blob = key.public_key().public_key_bytes();
+            self.file_keys.push(blob.clone());
             if self.offered.contains(&blob) {
                 continue;
             }
             self.offered.push(blob);
+            self.tried.push(format!("publickey ({})", path.display()));
             let hash = self.hash_for(key.public_key()).await?;
             tracing::debug!(
                 "offering public key {} to {}",
@@ -187,7 +292,12 @@ impl Auth<'_> {
             if self.offered.contains(&blob) {
                 continue;
             }
+            // IdentitiesOnly: the agent may only sign for configured files.
+            if self.target.identities_only && !self.file_keys.contains(&blob) {
+                continue;
+            }
             self.offered.push(blob);
+            self.tried.push(format!("publickey (agent: {comment})"));
             let hash = self.hash_for(&key).await?;
             tracing::debug!("offering agent key {comment} to {}", self.target.address);
             match self

@@ -2,13 +2,15 @@
 //! The russh client callbacks: the host key check against known_hosts, and
 //! remembering why the session ended so later errors can say so.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use russh::client::{self, DisconnectReason};
 use russh::keys::{HashAlg, PublicKeyBase64, PublicKeyOrCertificate};
 
-use crate::transport::TransportError;
-use crate::transport::known_hosts::KnownHosts;
+use crate::transport::known_hosts::{self, KnownHosts, Verdict, key_type_label};
+use crate::transport::{StrictHostKeyChecking, TransportError};
 
 /// Why the session ended, filled in by the handler and read by whoever sees
 /// a channel die.
@@ -33,21 +35,29 @@ impl From<russh::Error> for HandlerError {
     }
 }
 
+/// How the server's host key is judged.
+pub(crate) struct HostKeyPolicy {
+    /// The known_hosts lookup name (`addr`, `[addr]:port` or the alias).
+    pub name: String,
+    pub known: Arc<KnownHosts>,
+    pub mode: StrictHostKeyChecking,
+    /// Where `accept-new` and `no` write a new key (the first
+    /// `UserKnownHostsFile`), if anywhere.
+    pub write_to: Option<PathBuf>,
+    pub hash: bool,
+    /// Set when `StrictHostKeyChecking=no` let a changed key through: no
+    /// password may then be sent (OpenSSH's rule against a man in the middle).
+    pub key_changed: Arc<AtomicBool>,
+}
+
 pub(crate) struct ClientHandler {
-    /// The known_hosts lookup name (`addr` or `[addr]:port`).
-    host_name: String,
-    /// `None` when host key checking is off.
-    known: Option<Arc<KnownHosts>>,
+    policy: HostKeyPolicy,
     ended: EndReason,
 }
 
 impl ClientHandler {
-    pub(crate) fn new(host_name: String, known: Option<Arc<KnownHosts>>, ended: EndReason) -> Self {
-        ClientHandler {
-            host_name,
-            known,
-            ended,
-        }
+    pub(crate) fn new(policy: HostKeyPolicy, ended: EndReason) -> Self {
+        ClientHandler { policy, ended }
     }
 }
 
@@ -58,17 +68,37 @@ impl client::Handler for ClientHandler {
         &mut self,
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, HandlerError> {
-        let Some(known) = &self.known else {
-            return Ok(true);
-        };
+        let p = &self.policy;
         // Host certificates are not verified yet; like OpenSSH when no CA
         // matches, fall back to checking the certified plain key.
         let key = server_key.public_key();
+        let blob = key.public_key_bytes();
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        known
-            .verify(&self.host_name, &key.public_key_bytes(), &fingerprint)
-            .map(|()| true)
-            .map_err(HandlerError::HostKey)
+        let verdict = p.known.check(&p.name, &blob);
+        match (&verdict, p.mode) {
+            (Verdict::Known(_), _) => Ok(true),
+            (Verdict::Unknown, StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No) => {
+                self.remember(blob).await;
+                Ok(true)
+            }
+            (Verdict::Changed(e), StrictHostKeyChecking::No) => {
+                tracing::warn!(
+                    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {} (now {fingerprint}; offending key in {}:{}); connecting anyway because StrictHostKeyChecking is off, with password authentication disabled",
+                    p.name,
+                    e.file.display(),
+                    e.line
+                );
+                p.key_changed.store(true, Ordering::SeqCst);
+                Ok(true)
+            }
+            // Revoked keys, changed keys under yes/accept-new, unknown keys
+            // under yes: refused with OpenSSH's words.
+            _ => p
+                .known
+                .verify(&p.name, &blob, &fingerprint)
+                .map(|()| true)
+                .map_err(HandlerError::HostKey),
+        }
     }
 
     async fn disconnected(
@@ -83,11 +113,44 @@ impl client::Handler for ClientHandler {
             DisconnectReason::Error(HandlerError::Ssh(e)) => describe(e),
             DisconnectReason::Error(HandlerError::HostKey(e)) => e.to_string(),
         };
-        tracing::debug!("ssh session to {} ended: {text}", self.host_name);
+        tracing::debug!("ssh session to {} ended: {text}", self.policy.name);
         *self.ended.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
         match reason {
             DisconnectReason::ReceivedDisconnect(_) => Ok(()),
             DisconnectReason::Error(e) => Err(e),
+        }
+    }
+}
+
+impl ClientHandler {
+    /// Writes a newly accepted key, off the async threads (it takes a file
+    /// lock). Failing to write is a warning, as for OpenSSH.
+    async fn remember(&self, blob: Vec<u8>) {
+        let p = &self.policy;
+        let label = key_type_label(&known_hosts::blob_key_type(&blob).unwrap_or_default());
+        let Some(path) = p.write_to.clone() else {
+            tracing::warn!(
+                "Warning: no known_hosts file to add {} ({label}) to",
+                p.name
+            );
+            return;
+        };
+        let (name, hash) = (p.name.clone(), p.hash);
+        let shown = path.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            known_hosts::add_host_key(&path, &name, &blob, hash)
+        })
+        .await;
+        match res {
+            Ok(Ok(_)) => tracing::info!(
+                "Warning: Permanently added '{}' ({label}) to the list of known hosts.",
+                p.name
+            ),
+            Ok(Err(e)) => tracing::warn!(
+                "Failed to add the host to the list of known hosts ({}): {e}",
+                shown.display()
+            ),
+            Err(e) => tracing::warn!("Failed to add the host to the list of known hosts: {e}"),
         }
     }
 }

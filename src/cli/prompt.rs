@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+//! Asking for a password on the terminal (`-k`, `-K`): once per run, with
+//! echo off, and never without a terminal (a run from cron or CI must fail
+//! at once rather than wait on a stdin nobody writes to).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::{Command, Stdio};
+
+use crate::transport::Secret;
+
+/// Prints `prompt` on stderr and reads one line from the terminal without
+/// echoing it.
+pub fn ask_secret(prompt: &str) -> Result<Secret, String> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(format!(
+            "{} needs a terminal to ask for the password; set it in the inventory (or a vault) instead",
+            prompt.trim_end().trim_end_matches(':')
+        ));
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    // `stty` on the terminal turns echo off without any unsafe code here.
+    let echo_off = stty("-echo");
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if echo_off {
+        stty("echo");
+    }
+    let _ = writeln!(err);
+    read.map_err(|e| format!("reading the password: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    line.clear();
+    Ok(Secret::new(password))
+}
+
+fn stty(setting: &str) -> bool {
+    Command::new("stty")
+        .arg(setting)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}

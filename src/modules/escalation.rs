@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+//! Privilege escalation with a password. The command runs as
+//! `sudo -H -S -p PROMPT -u USER /bin/sh -c 'echo MARKER; CMD'` (or `su USER
+//! -c ...`); the password goes to the command's stdin only once the prompt
+//! has been seen on its stderr, never on a command line, and the command's
+//! own stdin only once the marker shows that escalation succeeded. A second
+//! prompt or sudo's "Sorry, try again." means the password was wrong: the
+//! command is stopped at once instead of waiting for more tries.
+
+use std::time::Duration;
+
+use crate::transport::{Dialog, ExecOutput, Secret, Step, quote};
+
+/// How long escalation may take before the task fails (Ansible waits its
+/// connection timeout plus a little).
+const ESCALATION_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// One escalated command with its conversation.
+pub struct Escalation {
+    method: String,
+    /// The wrapped command line to run.
+    pub command: String,
+    prompt: String,
+    marker: String,
+    password: Secret,
+    answered: bool,
+}
+
+impl Escalation {
+    /// Wraps `cmd` for `method` (`sudo` or `su`) to run as `user`. `None`
+    /// for methods that cannot take a password this way.
+    pub fn new(method: &str, user: &str, cmd: &str, password: &Secret) -> Option<Escalation> {
+        let key: String = (0..32)
+            .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz"[rand::random::<usize>() % 26]))
+            .collect();
+        let marker = format!("BECOME-SUCCESS-{key}");
+        let inner = format!("echo {marker}; {cmd}");
+        let (command, prompt) = match method {
+            "sudo" => {
+                let prompt = format!("[sudo via kiln, key={key}] password:");
+                (
+                    format!(
+                        "sudo -H -S -p {} -u {} /bin/sh -c {}",
+                        quote(&prompt),
+                        quote(user),
+                        quote(&inner)
+                    ),
+                    prompt,
+                )
+            }
+            // su asks on stderr with its own (PAM's) prompt.
+            "su" => (
+                format!(
+                    "su {} -c {}",
+                    quote(user),
+                    quote(&format!("/bin/sh -c {}", quote(&inner)))
+                ),
+                String::new(),
+            ),
+            _ => return None,
+        };
+        Some(Escalation {
+            method: method.to_string(),
+            command,
+            prompt,
+            marker,
+            password: password.clone(),
+            answered: false,
+        })
+    }
+
+    /// Where the marker line ends in `stdout` (bytes: the command's output
+    /// need not be text).
+    fn after_marker(&self, stdout: &[u8]) -> Option<usize> {
+        let line = format!("{}\n", self.marker);
+        let line = line.as_bytes();
+        stdout
+            .windows(line.len())
+            .position(|w| w == line)
+            .map(|i| i + line.len())
+    }
+
+    fn prompt_seen(&self, stderr: &str) -> bool {
+        if self.prompt.is_empty() {
+            su_prompt(stderr)
+        } else {
+            stderr.trim_end().ends_with(&self.prompt)
+        }
+    }
+
+    fn wrong_password(&self, stderr: &str) -> bool {
+        match self.method.as_str() {
+            "sudo" => {
+                stderr.contains("Sorry, try again.") || stderr.matches(&self.prompt).count() > 1
+            }
+            _ => stderr.contains("Authentication failure"),
+        }
+    }
+
+    /// The command's own output, with the marker line and the prompt
+    /// removed. When escalation never succeeded, the output is sudo's or
+    /// su's own (their words for missing rights), kept as it is.
+    pub fn clean(&self, mut out: ExecOutput) -> ExecOutput {
+        if let Some(end) = self.after_marker(&out.stdout) {
+            out.stdout.drain(..end);
+        }
+        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if self.prompt.is_empty() {
+            // su's prompt is whatever PAM said up to the first answer.
+            if self.answered
+                && let Some(end) = su_prompt_end(&stderr)
+            {
+                stderr.drain(..end);
+            }
+        } else {
+            stderr = stderr.replacen(&self.prompt, "", 1);
+        }
+        out.stderr = stderr.into_bytes();
+        out
+    }
+}
+
+impl Dialog for Escalation {
+    fn step(&mut self, stdout: &[u8], stderr: &[u8]) -> Step {
+        let err = String::from_utf8_lossy(stderr);
+        if self.after_marker(stdout).is_some() {
+            return Step::Ready;
+        }
+        if self.answered && self.wrong_password(&err) {
+            return Step::Fail(format!("Task failed: Incorrect {} password", self.method));
+        }
+        if !self.answered && self.prompt_seen(&err) {
+            self.answered = true;
+            let mut answer = self.password.expose().as_bytes().to_vec();
+            answer.push(b'\n');
+            return Step::Reply(answer);
+        }
+        Step::Wait
+    }
+
+    fn timeout(&self) -> Duration {
+        ESCALATION_TIMEOUT
+    }
+
+    fn consumed(&self, stdout: &[u8]) -> usize {
+        self.after_marker(stdout).unwrap_or(0)
+    }
+
+    fn timeout_message(&self, out: &ExecOutput) -> String {
+        format!(
+            "Task failed: Timeout ({}s) waiting for privilege escalation prompt: {}",
+            ESCALATION_TIMEOUT.as_secs(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    }
+}
+
+/// Whether `stderr` ends with a password question, in the words PAM uses
+/// (Ansible's su plugin knows the same few languages).
+fn su_prompt(stderr: &str) -> bool {
+    su_prompt_end(stderr).is_some_and(|end| end == stderr.len())
+}
+
+/// Where the first password question in `stderr` ends.
+fn su_prompt_end(stderr: &str) -> Option<usize> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)(\w+'s )?(password|passwort|contraseña|mot de passe|senha|wachtwoord|lösenord|пароль|密码|パスワード|암호) ?(:|：) ?",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    re.find(stderr).map(|m| m.end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(method: &str) -> Escalation {
+        Escalation::new(method, "root", "id -un", &Secret::new("s3cret")).expect("known method")
+    }
+
+    #[test]
+    fn sudo_conversation() {
+        let mut e = esc("sudo");
+        assert!(!e.command.contains("s3cret"));
+        assert!(e.command.starts_with("sudo -H -S -p '[sudo via kiln, key="));
+        assert_eq!(e.step(b"", b""), Step::Wait);
+        let prompt = e.prompt.clone();
+        assert_eq!(
+            e.step(b"", prompt.as_bytes()),
+            Step::Reply(b"s3cret\n".to_vec())
+        );
+        // Answered once: the same prompt again is a wrong password.
+        let again = format!("{prompt}\nSorry, try again.\n{prompt}");
+        assert_eq!(
+            e.step(b"", again.as_bytes()),
+            Step::Fail("Task failed: Incorrect sudo password".into())
+        );
+        let mut e = esc("sudo");
+        let prompt = e.prompt.clone();
+        let _ = e.step(b"", prompt.as_bytes());
+        let out = format!("{}\nroot\n", e.marker);
+        assert_eq!(e.step(out.as_bytes(), prompt.as_bytes()), Step::Ready);
+        let cleaned = e.clean(ExecOutput {
+            rc: 0,
+            stdout: out.into_bytes(),
+            stderr: format!("{prompt}warn\n").into_bytes(),
+        });
+        assert_eq!(cleaned.stdout, b"root\n");
+        assert_eq!(cleaned.stderr, b"warn\n");
+    }
+
+    #[test]
+    fn su_conversation() {
+        let mut e = esc("su");
+        assert!(e.command.starts_with("su root -c '/bin/sh -c '"));
+        assert_eq!(
+            e.step(b"", b"Password: "),
+            Step::Reply(b"s3cret\n".to_vec())
+        );
+        assert_eq!(
+            e.step(b"", b"Password: su: Authentication failure\n"),
+            Step::Fail("Task failed: Incorrect su password".into())
+        );
+        let mut e = esc("su");
+        assert_eq!(
+            e.step(b"", b"Passwort: "),
+            Step::Reply(b"s3cret\n".to_vec())
+        );
+        let cleaned = e.clean(ExecOutput {
+            rc: 0,
+            stdout: format!("{}\nok\n", e.marker).into_bytes(),
+            stderr: b"Passwort: real error\n".to_vec(),
+        });
+        assert_eq!(cleaned.stdout, b"ok\n");
+        assert_eq!(cleaned.stderr, b"real error\n");
+        assert!(Escalation::new("doas", "root", "x", &Secret::new("p")).is_none());
+    }
+}

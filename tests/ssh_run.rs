@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: MIT
+//! The SSH side of whole runs of the `kiln` binary against real sshd hosts:
+//! hosts reached through `~/.ssh/config` and jump hosts, become with sudo
+//! and su (right, wrong and missing passwords), `-K`, login with
+//! `ansible_password`, and a check that no password reaches any output
+//! stream, file, or the process list of the host while the run goes on.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use support::sshd::{self, TestHost};
+
+/// The controller side of a run: a HOME with known_hosts, an inventory,
+/// a playbook.
+struct Controller {
+    root: tempfile::TempDir,
+}
+
+struct RunOutput {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Controller {
+    /// `hosts` are `(name, host, extra inventory variables)`.
+    fn new(hosts: &[(&str, &TestHost, String)]) -> Controller {
+        let root = tempfile::Builder::new()
+            .prefix("kiln-become-")
+            .tempdir()
+            .expect("tempdir");
+        let home = root.path().join("home");
+        fs::create_dir_all(home.join(".ssh")).expect("home");
+        let mut known = String::new();
+        let mut inv = String::from("[all]\n");
+        for (name, h, vars) in hosts {
+            known.push_str(h.known_hosts_line());
+            known.push('\n');
+            inv.push_str(&format!(
+                "{name} ansible_host={} ansible_port={} {vars}\n",
+                h.address(),
+                h.port()
+            ));
+        }
+        fs::write(home.join(".ssh/known_hosts"), known).expect("known_hosts");
+        fs::write(root.path().join("inventory.ini"), inv).expect("inventory");
+        Controller { root }
+    }
+
+    fn run(&self, playbook: &str, args: &[&str]) -> RunOutput {
+        let pb = self.root.path().join("site.yml");
+        fs::write(&pb, playbook).expect("playbook");
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .arg("playbook")
+            .arg("-i")
+            .arg(self.root.path().join("inventory.ini"))
+            .arg(&pb)
+            .args(args)
+            .env("HOME", self.root.path().join("home"))
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("ANSIBLE_CONFIG")
+            .env("ANSIBLE_NOCOLOR", "1")
+            .current_dir(self.root.path())
+            .output()
+            .expect("kiln runs");
+        RunOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            took: started.elapsed(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.root.path()
+    }
+}
+
+fn key_vars(user: &str) -> String {
+    format!(
+        "ansible_user={user} ansible_ssh_private_key_file={}",
+        sshd::client_key_path().display()
+    )
+}
+
+const WHO_AND_STDIN: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: who
+      command: id -un
+      register: who
+    - name: stdin reaches the command after the password
+      command: cat
+      args:
+        stdin: fed after the prompt
+      register: fed
+    - debug:
+        msg: "{{ who.stdout }} / {{ fed.stdout }}"
+"#;
+
+#[test]
+fn sudo_with_a_password_right_wrong_and_missing() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let good = format!(
+        "{} ansible_become_password={}",
+        key_vars(sshd::SUDO_USER),
+        sshd::SUDO_PASSWORD
+    );
+    let wrong = format!("{} ansible_become_pass=not-it", key_vars(sshd::SUDO_USER));
+    let c = Controller::new(&[
+        ("good", &host, good),
+        ("wrong", &host, wrong),
+        ("missing", &host, key_vars(sshd::SUDO_USER)),
+    ]);
+    let out = c.run(WHO_AND_STDIN, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("\"msg\": \"root / fed after the prompt\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "fatal: [wrong]: FAILED! => {\"changed\": false, \"msg\": \"Task failed: Incorrect sudo password\"}"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "fatal: [missing]: FAILED! => {\"changed\": false, \"msg\": \"Task failed: Missing sudo password\"}"
+        ),
+        "{}",
+        out.stdout
+    );
+    // sudo would ask three times, 2 s apart; the wrong password is caught
+    // at the first "Sorry, try again."
+    assert!(out.took < Duration::from_secs(20), "took {:?}", out.took);
+    assert!(
+        out.stdout.contains(
+            "wrong                      : ok=0    changed=0    unreachable=0    failed=1"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    // `ansible_become_password: null` is no password at all.
+    let c = Controller::new(&[("nulled", &host, key_vars(sshd::SUDO_USER))]);
+    let out = c.run(
+        WHO_AND_STDIN,
+        &["-e", r#"{"ansible_become_password": null}"#],
+    );
+    assert!(
+        out.stdout.contains("Missing sudo password"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn su_with_the_target_users_password() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let su = |pw: &str| {
+        format!(
+            "{} ansible_become_method=su ansible_become_user={} ansible_become_password={pw}",
+            key_vars(sshd::SUDO_USER),
+            sshd::OTHER_USER
+        )
+    };
+    let c = Controller::new(&[
+        ("right", &host, su(sshd::OTHER_PASSWORD)),
+        ("wrong", &host, su("nope")),
+    ]);
+    let out = c.run(WHO_AND_STDIN, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "\"msg\": \"{} / fed after the prompt\"",
+            sshd::OTHER_USER
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Task failed: Incorrect su password"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn no_password_in_output_files_or_process_list() {
+    sshd::ensure_test_users();
+    let host = TestHost::builder()
+        .config_line("PasswordAuthentication yes")
+        .start();
+    // Log in with the password (no key anywhere), become with it too.
+    let vars = format!(
+        "ansible_user={} ansible_password={pw} ansible_become_password={pw}",
+        sshd::SUDO_USER,
+        pw = sshd::SUDO_PASSWORD
+    );
+    let c = Controller::new(&[("h1", &host, vars)]);
+    let playbook = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow enough to be seen in ps
+      shell: sleep 2; id -un
+      become: true
+      register: who
+    - debug:
+        var: who
+    - name: the password in a command's stdin stays out of sight too
+      command: cat
+      args:
+        stdin: "{{ ansible_become_password | length }}"
+      become: true
+"#;
+    // Watch every process on this machine (the host is this machine)
+    // while the run goes on.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut samples = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(o) = Command::new("ps").args(["-eo", "args"]).output() {
+                    samples += 1;
+                    for l in String::from_utf8_lossy(&o.stdout).lines() {
+                        if l.contains(sshd::SUDO_PASSWORD) {
+                            seen.push(l.to_string());
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+            (seen, samples)
+        })
+    };
+    let out = c.run(playbook, &["-vvvv"]);
+    stop.store(true, Ordering::SeqCst);
+    let (seen, samples) = watcher.join().expect("watcher");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!("\"stdout\": \"{}\"", "root")),
+        "{}",
+        out.stdout
+    );
+    assert!(host.log().contains("Accepted password for kilntest"));
+    assert!(samples > 10, "ps ran only {samples} times");
+    assert!(seen.is_empty(), "password in the process list: {seen:?}");
+    assert!(!out.stdout.contains(sshd::SUDO_PASSWORD), "{}", out.stdout);
+    assert!(!out.stderr.contains(sshd::SUDO_PASSWORD), "{}", out.stderr);
+    // Nothing kiln wrote under the controller's root holds it either
+    // (the inventory itself does, by the test's own hand).
+    for f in files_under(c.path()) {
+        if f.ends_with("inventory.ini") {
+            continue;
+        }
+        let bytes = fs::read(&f).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(sshd::SUDO_PASSWORD),
+            "{} holds the password",
+            f.display()
+        );
+    }
+    // Nor the server's log.
+    assert!(!host.log().contains(sshd::SUDO_PASSWORD));
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn dash_capital_k_asks_once_on_the_terminal_only() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let c = Controller::new(&[("h1", &host, key_vars(sshd::SUDO_USER))]);
+    // Without a terminal: a clear error at once, nothing run.
+    let out = c.run(WHO_AND_STDIN, &["-K"]);
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
+    assert!(!host.log().contains("Accepted publickey"));
+
+    // With one (`script` gives kiln a pseudo-terminal): the prompt comes
+    // first, the answer is typed after it, and is never echoed.
+    let pb = c.path().join("site.yml");
+    fs::write(&pb, WHO_AND_STDIN).expect("playbook");
+    let line = format!(
+        "{} playbook -i {} {} -K",
+        env!("CARGO_BIN_EXE_kiln"),
+        c.path().join("inventory.ini").display(),
+        pb.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("HOME", c.path().join("home"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("SSH_AUTH_SOCK")
+        .current_dir(c.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let reader = {
+        let seen = seen.clone();
+        let mut stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().expect("lock").extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&seen.lock().expect("lock")).contains("BECOME password: ") {
+        assert!(Instant::now() < deadline, "no prompt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let stty turn echo off before typing.
+    std::thread::sleep(Duration::from_millis(300));
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, format!("{}\n", sshd::SUDO_PASSWORD).as_bytes())
+            .expect("type the password");
+        // Keep the terminal open until kiln is done with it.
+        let status = child.wait().expect("kiln ends");
+        drop(stdin);
+        reader.join().expect("reader");
+        let text = String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+        assert!(status.success(), "{text}");
+        assert!(
+            text.contains("\"msg\": \"root / fed after the prompt\""),
+            "{text}"
+        );
+        assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
+        assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
+    }
+}
+
+#[test]
+fn hosts_reached_through_ssh_config_and_jump_hosts() {
+    let target = TestHost::start();
+    let bastion = TestHost::builder()
+        .log_level("DEBUG1")
+        .hosts_entry("kiln-inner-target", target.address())
+        .start();
+    let c = Controller::new(&[]);
+    let home = c.path().join("home");
+    fs::create_dir_all(home.join("keys")).expect("keys dir");
+    fs::copy(sshd::client_key_path(), home.join("keys/client")).expect("copy key");
+    fs::write(
+        home.join(".ssh/known_hosts"),
+        format!(
+            "{}\n[kiln-inner-target]:{} {}\n",
+            bastion.known_hosts_line(),
+            target.port(),
+            target.host_public_key()
+        ),
+    )
+    .expect("known_hosts");
+    fs::write(
+        home.join(".ssh/config"),
+        format!(
+            "Host bastion\n  HostName {}\n  Port {}\n  User root\n  IdentityFile ~/keys/client\nHost web1\n  HostName kiln-inner-target\n  Port {}\n  User root\n  IdentityFile ~/keys/client\n  ProxyJump bastion\n",
+            bastion.address(),
+            bastion.port(),
+            target.port()
+        ),
+    )
+    .expect("ssh config");
+    // web1 comes from ~/.ssh/config alone; web2 names the inner host
+    // itself and asks for the jump host in ansible_ssh_common_args.
+    fs::write(
+        c.path().join("inventory.ini"),
+        format!(
+            "web1\nweb2 ansible_host=kiln-inner-target ansible_port={} ansible_user=root ansible_ssh_private_key_file=~/keys/client ansible_ssh_common_args='-J bastion'\n",
+            target.port()
+        ),
+    )
+    .expect("inventory");
+    let out = c.run(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo {{ inventory_hostname }} inside\n      register: r\n    - debug:\n        msg: \"{{ r.stdout }}\"\n",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("\"msg\": \"web1 inside\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\"msg\": \"web2 inside\""),
+        "{}",
+        out.stdout
+    );
+    let forwards = bastion
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("server_request_direct_tcpip")
+                && l.contains(&format!("target kiln-inner-target port {}", target.port()))
+        })
+        .count();
+    assert_eq!(forwards, 2, "{}", bastion.log());
+}
