@@ -249,7 +249,8 @@ impl std::io::Write for Buffer {
 /// (a host line with what follows it, and the `[ERROR]`/`[WARNING]` text
 /// printed just before it) are stably sorted by host order.
 fn order_stdout(text: &str, hosts: &[String]) -> String {
-    let header = Regex::new(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[)").unwrap();
+    let header =
+        Regex::new(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[|NO MORE HOSTS LEFT)").unwrap();
     let chunk_start = Regex::new(
         r"^(ok|changed|fatal|failed|skipping|included|ignored|FAILED - RETRYING): \[([^\]]+)\]",
     )
@@ -539,6 +540,7 @@ golden_tests!(
     roles => "roles",
     vars_and_loops => "vars_and_loops",
     tags => "tags",
+    serial => "serial",
     facts_subsets => "facts_subsets",
     facts_local => "facts_local",
 );

@@ -81,6 +81,10 @@ struct PlayCtx {
     skip_before: std::collections::HashSet<usize>,
     /// `--start-at-task` names a task of a later play.
     skip_all: bool,
+    /// `max_fail_percentage` of the play.
+    max_fail: Option<f64>,
+    /// any_errors_fatal or max_fail_percentage stopped the play.
+    aborted: std::sync::atomic::AtomicBool,
 }
 
 impl Runner {

@@ -9,6 +9,7 @@ use super::task::HostOutcome;
 use super::{PlayCtx, Runner};
 use crate::output::{Event, Status};
 use crate::playbook::{Item, Play, Task};
+use crate::vars::Scope;
 use crate::vars::{Layer, VarValue, layer_from_nodes};
 use crate::yaml::{Node, NodeKind};
 use serde_json::{Value as Json, json};
@@ -81,8 +82,8 @@ impl Runner {
         let all_hosts = hosts.clone();
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
-        self.bus.emit(Event::PlayStart { name: name.clone() });
         if hosts.is_empty() {
+            self.bus.emit(Event::PlayStart { name: name.clone() });
             self.bus.emit(Event::NoHostsMatched);
             return;
         }
@@ -97,34 +98,65 @@ impl Runner {
             }
         }
         let (skip_before, skip_all) = self.start_at(play);
-        let ctx = Arc::new(PlayCtx {
-            name,
-            play: play.clone(),
-            play_vars,
-            role_defaults: Arc::new(defaults),
-            role_vars: Arc::new(rvars),
-            vars_files: Mutex::new(HashMap::new()),
-            hosts: hosts.clone(),
-            all_hosts,
-            playbook_dir: playbook_dir.to_string(),
-            notified: Mutex::new(HashMap::new()),
-            skip_before,
-            skip_all,
-        });
-        let mut states: Vec<HostState> = vec![HostState::Running; hosts.len()];
-        if !play.vars_files.is_empty() {
-            for (i, h) in hosts.iter().enumerate() {
-                if let Err(msg) = self.load_vars_files(&ctx, h) {
-                    self.fail_host_early(h, &msg);
-                    states[i] = HostState::Dead;
+        let role_defaults = Arc::new(defaults);
+        let role_vars = Arc::new(rvars);
+        let batches = match batches(&pscope, play.serial.as_ref(), &hosts) {
+            Ok(b) => b,
+            Err(msg) => {
+                self.bus.emit(Event::Warning(msg));
+                vec![hosts.clone()]
+            }
+        };
+        let max_fail = play
+            .max_fail_percentage
+            .as_ref()
+            .and_then(|n| pscope.render_json(n).ok())
+            .and_then(|v| {
+                v.as_f64().or_else(|| {
+                    v.as_str()
+                        .and_then(|s| s.trim_end_matches('%').parse().ok())
+                })
+            });
+        for batch in batches {
+            // Each serial batch is shown as the play starting again.
+            self.bus.emit(Event::PlayStart { name: name.clone() });
+            let ctx = Arc::new(PlayCtx {
+                name: name.clone(),
+                play: play.clone(),
+                play_vars: play_vars.clone(),
+                role_defaults: role_defaults.clone(),
+                role_vars: role_vars.clone(),
+                vars_files: Mutex::new(HashMap::new()),
+                hosts: batch.clone(),
+                all_hosts: all_hosts.clone(),
+                playbook_dir: playbook_dir.to_string(),
+                notified: Mutex::new(HashMap::new()),
+                skip_before: skip_before.clone(),
+                skip_all,
+                max_fail,
+                aborted: std::sync::atomic::AtomicBool::new(false),
+            });
+            let mut states: Vec<HostState> = vec![HostState::Running; batch.len()];
+            if !play.vars_files.is_empty() {
+                for (i, h) in batch.iter().enumerate() {
+                    if let Err(msg) = self.load_vars_files(&ctx, h) {
+                        self.fail_host_early(h, &msg);
+                        states[i] = HostState::Dead;
+                    }
                 }
             }
-        }
-        for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
-            self.run_section(&ctx, Arc::new(section.clone()), &mut states)
-                .await;
-            self.flush_handlers(&ctx, &mut states).await;
-            if states.iter().all(|s| *s != HostState::Running) {
+            for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+                self.run_section(&ctx, Arc::new(section.clone()), &mut states)
+                    .await;
+                self.flush_handlers(&ctx, &mut states).await;
+                if states.iter().all(|s| *s != HostState::Running) {
+                    break;
+                }
+            }
+            // A batch that failed entirely, or tripped any_errors_fatal or
+            // max_fail_percentage, ends the play.
+            let all_failed = states.iter().all(|s| *s == HostState::Dead);
+            if all_failed || ctx.aborted.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
         }
@@ -234,9 +266,27 @@ impl Runner {
                 nexts.into_iter().filter(|(_, n)| n.key == min).collect();
             let task = group[0].1.task.clone();
             let outcomes = self.run_group(ctx, &task, &group, &forks, false).await;
+            let mut failed_now = false;
             for (i, out) in outcomes {
+                let was = states[i];
                 self.settle(ctx, &task, i, out, &mut cursors[i], states, &min)
                     .await;
+                failed_now |= was == HostState::Running && states[i] == HostState::Dead;
+            }
+            if failed_now && self.stops_play(ctx, &task, states) {
+                for s in states.iter_mut() {
+                    if *s == HostState::Running {
+                        *s = HostState::Ended;
+                    }
+                }
+                ctx.aborted.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.bus.emit(Event::NoMoreHosts);
+                // ansible-core 2.21 announces a max_fail_percentage stop twice
+                // (the strategy, then the play).
+                if ctx.max_fail.is_some() && !self.fatal(&task) {
+                    self.bus.emit(Event::NoMoreHosts);
+                }
+                break;
             }
             if states.iter().all(|s| *s != HostState::Running) && self.any_host_dead(states) {
                 if cursors
@@ -256,6 +306,28 @@ impl Runner {
                 break;
             }
         }
+    }
+
+    /// `any_errors_fatal` on the task, or `max_fail_percentage` of the
+    /// batch exceeded: the play stops for every host.
+    fn stops_play(&self, ctx: &PlayCtx, task: &Task, states: &[HostState]) -> bool {
+        if self.fatal(task) {
+            return true;
+        }
+        if let Some(max) = ctx.max_fail {
+            let dead = states.iter().filter(|s| **s == HostState::Dead).count() as f64;
+            return dead / states.len().max(1) as f64 * 100.0 > max;
+        }
+        false
+    }
+
+    /// `any_errors_fatal` on the task (or inherited from its play or block).
+    fn fatal(&self, task: &Task) -> bool {
+        task.inherit.any_errors_fatal.as_ref().is_some_and(|n| {
+            matches!(n.kind, NodeKind::Bool(true))
+                || n.as_str()
+                    .is_some_and(|s| matches!(s, "true" | "yes" | "True"))
+        })
     }
 
     fn any_host_dead(&self, states: &[HostState]) -> bool {
@@ -586,4 +658,57 @@ impl Runner {
             }
         }
     }
+}
+
+/// `serial`: the batches of hosts the play runs on, one after the other. A
+/// number, a percentage, or a list of them (the last repeats).
+fn batches(
+    scope: &Scope,
+    serial: Option<&Node>,
+    hosts: &[String],
+) -> Result<Vec<Vec<String>>, String> {
+    let Some(serial) = serial else {
+        return Ok(vec![hosts.to_vec()]);
+    };
+    let value = scope.render_json(serial).map_err(|e| e.to_string())?;
+    let steps: Vec<Json> = match value {
+        Json::Array(a) => a,
+        other => vec![other],
+    };
+    let n = hosts.len();
+    let size = |v: &Json| -> Result<usize, String> {
+        let s = match v {
+            Json::Number(x) => return Ok(x.as_u64().unwrap_or(0) as usize),
+            Json::String(s) => s.trim().to_string(),
+            other => other.to_string(),
+        };
+        match s.strip_suffix('%') {
+            Some(p) => {
+                let pct: f64 = p
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("invalid serial value '{s}'"))?;
+                // Ansible rounds a percentage down, but never to zero.
+                Ok(((n as f64) * pct / 100.0).floor().max(1.0) as usize)
+            }
+            None => s.parse().map_err(|_| format!("invalid serial value '{s}'")),
+        }
+    };
+    let mut out = Vec::new();
+    let mut rest: Vec<String> = hosts.to_vec();
+    let mut idx = 0;
+    while !rest.is_empty() {
+        let step = steps
+            .get(idx.min(steps.len().saturating_sub(1)))
+            .cloned()
+            .unwrap_or(Json::from(0));
+        let mut k = size(&step)?;
+        if k == 0 {
+            k = rest.len();
+        }
+        let take = k.min(rest.len());
+        out.push(rest.drain(..take).collect());
+        idx += 1;
+    }
+    Ok(out)
 }

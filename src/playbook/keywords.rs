@@ -139,6 +139,8 @@ pub const PLAY_IMPLEMENTED: &[&str] = &[
     "fact_path",
     "force_handlers",
     "gather_timeout",
+    "max_fail_percentage",
+    "serial",
     "gather_facts",
     "gather_subset",
     "handlers",

@@ -158,6 +158,8 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
     let mut gather_timeout = None;
     let mut fact_path = None;
     let mut force_handlers = None;
+    let mut serial = None;
+    let mut max_fail_percentage = None;
     let mut own = Inherited::default();
     let mut sections: [Option<&Node>; 5] = [None; 5];
     for (k, v) in pairs {
@@ -184,6 +186,8 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             "gather_timeout" => gather_timeout = Some(v.clone()),
             "fact_path" => fact_path = Some(v.clone()),
             "force_handlers" => force_handlers = Some(v.clone()),
+            "serial" => serial = Some(v.clone()),
+            "max_fail_percentage" => max_fail_percentage = Some(v.clone()),
             "pre_tasks" => sections[0] = Some(v),
             "roles" => sections[1] = Some(v),
             "tasks" => sections[2] = Some(v),
@@ -286,6 +290,8 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
         handlers,
         roles: roles_out.roles,
         force_handlers,
+        serial,
+        max_fail_percentage,
         dir: ctx.dir.clone(),
     })
 }

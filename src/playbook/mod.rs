@@ -57,6 +57,9 @@ pub struct Play {
     /// The roles of the play (their defaults and vars are visible play-wide).
     pub roles: Vec<Arc<Role>>,
     pub force_handlers: Option<Node>,
+    /// `serial`: batch sizes.
+    pub serial: Option<Node>,
+    pub max_fail_percentage: Option<Node>,
     /// The directory of the file the play is written in.
     pub dir: PathBuf,
 }

@@ -309,7 +309,7 @@ def normalise_events(events: list[dict], ctx: RunContext) -> list[dict]:
     return out
 
 
-BLOCK_HEADER = re.compile(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[)")
+BLOCK_HEADER = re.compile(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[|NO MORE HOSTS LEFT)")
 CHUNK_START = re.compile(r"^(ok|changed|fatal|failed|skipping|included|ignored|FAILED - RETRYING): \[([^\]]+)\]")
 # Messages the default callback prints just before the host line they belong
 # to (e.g. `[ERROR]: Task failed: ...` plus its source excerpt, then
