@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Run playbooks (ansible-playbook's options).
     Playbook(Box<PlaybookArgs>),
+    /// Show the inventory (ansible-inventory's options).
+    Inventory(inventory::InventoryArgs),
     /// Encrypt, decrypt and edit Ansible Vault files (ansible-vault's options).
     Vault(vault::VaultArgs),
 }
@@ -134,7 +136,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         })
         .unwrap_or_default();
     let argv: Vec<String> = match invoked_as.as_str() {
-        "ansible-playbook" | "ansible-vault" => {
+        "ansible-playbook" | "ansible-vault" | "ansible-inventory" => {
             let sub = invoked_as.trim_start_matches("ansible-");
             let mut v = vec!["kiln".to_string(), sub.to_string()];
             v.extend(argv.into_iter().skip(1));
@@ -156,6 +158,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
     };
     match cli.command {
         Command::Playbook(args) => playbook(*args),
+        Command::Inventory(args) => inventory::run(args),
         Command::Vault(args) => vault::run(args),
     }
 }
@@ -310,6 +313,7 @@ fn playbook_secrets(
     Ok(Arc::new(loaded.secrets))
 }
 
+pub mod inventory;
 pub mod listing;
 mod prompt;
 pub mod vault;

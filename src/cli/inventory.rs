@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+//! `kiln inventory`: ansible-inventory's `--list`, `--host`, `--graph`, on
+//! the same inventory loader the engine runs with.
+
+use crate::inventory::{Inventory, VarsDirs, load_vars_dirs};
+use clap::Args;
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Args, Debug, Default)]
+pub struct InventoryArgs {
+    /// Inventory source (repeatable; a file, a directory or `h1,h2,`).
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        alias = "inventory-file",
+        value_name = "INVENTORY"
+    )]
+    pub inventory: Vec<String>,
+    /// Output all hosts and groups with their variables (JSON).
+    #[arg(long = "list")]
+    pub list: bool,
+    /// Output one host's variables.
+    #[arg(long = "host", value_name = "HOST")]
+    pub host: Option<String>,
+    /// Output the group tree (of GROUP, default `all`).
+    #[arg(long = "graph", num_args = 0..=1, default_missing_value = "all", value_name = "GROUP")]
+    pub graph: Option<String>,
+    /// With --list: variables where they are defined, not per host.
+    #[arg(long = "export")]
+    pub export: bool,
+    /// Only these hosts.
+    #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
+    pub limit: Option<String>,
+    /// Also read group_vars/ and host_vars/ in this directory.
+    #[arg(long = "playbook-dir", value_name = "DIR")]
+    pub playbook_dir: Option<PathBuf>,
+    /// YAML output (not supported yet).
+    #[arg(short = 'y', long = "yaml")]
+    pub yaml: bool,
+}
+
+/// Runs the subcommand; the exit code.
+pub fn run(args: InventoryArgs) -> i32 {
+    let modes = [args.list, args.host.is_some(), args.graph.is_some()];
+    if modes.iter().filter(|m| **m).count() != 1 {
+        eprintln!(
+            "ERROR! No action selected, at least one of --host, --graph or --list needs to be specified."
+        );
+        return 5;
+    }
+    if args.yaml {
+        eprintln!("ERROR! --yaml output is not supported by kiln yet; use the JSON output");
+        return 5;
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut inv = Inventory::new();
+    for s in &args.inventory {
+        if let Err(e) = inv.load_source(s, &cwd) {
+            eprintln!("ERROR! {e}");
+            return 1;
+        }
+    }
+    if let Err(e) = inv.finish() {
+        eprintln!("ERROR! {e}");
+        return 1;
+    }
+    for w in &inv.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    let play: Option<VarsDirs> = match &args.playbook_dir {
+        Some(d) => match load_vars_dirs(d, &inv) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 1;
+            }
+        },
+        None => None,
+    };
+    let dirs: Vec<&VarsDirs> = play.iter().collect();
+    if let Some(limit) = &args.limit {
+        match inv.select(limit) {
+            Ok(h) if h.is_empty() => {
+                eprintln!("[WARNING]: Could not match supplied host pattern, ignoring: {limit}");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 1;
+            }
+        }
+    }
+    if args.list {
+        let v = if args.export {
+            inv.to_list_json_export(&dirs)
+        } else {
+            inv.to_list_json(&dirs)
+        };
+        println!("{}", crate::output::json::dumps(&v, Some(4), true));
+        return 0;
+    }
+    if let Some(h) = &args.host {
+        if inv.resolve_host(h).is_none() {
+            eprintln!("ERROR! You must pass a single valid host to --host parameter");
+            return 1;
+        }
+        let vars: serde_json::Map<String, Value> = inv
+            .host_vars_merged(h, &dirs)
+            .iter()
+            .filter(|(k, _)| k != "inventory_file" && k != "inventory_dir")
+            .map(|(k, v)| (k.clone(), crate::inventory::node_to_list_json(v)))
+            .collect();
+        println!(
+            "{}",
+            crate::output::json::dumps(&Value::Object(vars), Some(4), true)
+        );
+        return 0;
+    }
+    let group = args.graph.unwrap_or_else(|| "all".into());
+    match inv.to_graph(&group) {
+        Some(g) => {
+            println!("{g}");
+            0
+        }
+        None => {
+            eprintln!("ERROR! Pattern must be valid group name when using --graph");
+            1
+        }
+    }
+}
