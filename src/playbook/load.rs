@@ -326,27 +326,11 @@ fn gathering_task(
     let mut inherit = ctx.inherit.clone();
     inherit.tags.push("always".into());
     inherit.when.clear();
-    super::Item::Task(std::sync::Arc::new(super::Task {
-        span: span.clone(),
-        name: Some(Node::str("Gathering Facts", span.clone())),
-        action: "gather_facts".into(),
-        action_written: "gather_facts".into(),
-        action_span: span,
-        args,
-        when: Vec::new(),
-        changed_when: Vec::new(),
-        failed_when: Vec::new(),
-        register: None,
-        loop_: None,
-        loop_control: None,
-        until: Vec::new(),
-        retries: None,
-        delay: None,
-        vars: Vec::new(),
-        notify: Vec::new(),
-        listen: Vec::new(),
-        inherit,
-        role: None,
-        dir: ctx.dir.clone(),
-    }))
+    let mut t = super::Task::empty(&span, ctx.dir.clone(), None);
+    t.name = Some(Node::str("Gathering Facts", span.clone()));
+    t.action = "gather_facts".into();
+    t.action_written = "gather_facts".into();
+    t.args = args;
+    t.inherit = inherit;
+    super::Item::Task(std::sync::Arc::new(t))
 }

@@ -231,6 +231,33 @@ pub struct Task {
 }
 
 impl Task {
+    /// A task at `span` with no action yet and no keywords.
+    pub fn empty(span: &Span, dir: PathBuf, role: Option<Arc<Role>>) -> Task {
+        Task {
+            span: span.clone(),
+            name: None,
+            action: String::new(),
+            action_written: String::new(),
+            action_span: span.clone(),
+            args: Vec::new(),
+            when: Vec::new(),
+            changed_when: Vec::new(),
+            failed_when: Vec::new(),
+            register: None,
+            loop_: None,
+            loop_control: None,
+            until: Vec::new(),
+            retries: None,
+            delay: None,
+            vars: Vec::new(),
+            notify: Vec::new(),
+            listen: Vec::new(),
+            inherit: Inherited::default(),
+            role,
+            dir,
+        }
+    }
+
     /// The name Ansible shows in `TASK [...]`: the name, else the action,
     /// prefixed with the role's name inside a role.
     pub fn display_name(&self) -> String {

@@ -162,29 +162,7 @@ const HANDLER_KEYWORDS: &[&str] = &["listen"];
 fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
     let pairs = mapping(n, "task")?;
     let mut own = Inherited::default();
-    let mut t = Task {
-        span: n.span.clone(),
-        name: None,
-        action: String::new(),
-        action_written: String::new(),
-        action_span: n.span.clone(),
-        args: Vec::new(),
-        when: Vec::new(),
-        changed_when: Vec::new(),
-        failed_when: Vec::new(),
-        register: None,
-        loop_: None,
-        loop_control: None,
-        until: Vec::new(),
-        retries: None,
-        delay: None,
-        vars: Vec::new(),
-        notify: Vec::new(),
-        listen: Vec::new(),
-        inherit: Inherited::default(),
-        role: ctx.role.clone(),
-        dir: ctx.dir.clone(),
-    };
+    let mut t = Task::empty(&n.span, ctx.dir.clone(), ctx.role.clone());
     let mut action: Option<(&Node, &Node)> = None;
     let mut extra_args: Option<&Node> = None;
     for (k, v) in pairs {
