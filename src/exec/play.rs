@@ -81,7 +81,11 @@ impl Runner {
         let all_hosts = hosts.clone();
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
-        self.bus.emit(Event::PlayStart { name: name.clone() });
+        self.bus.emit(Event::PlayStart {
+            name: name.clone(),
+            pattern: pattern.clone(),
+            tasks: play.all_tasks().len(),
+        });
         if hosts.is_empty() {
             self.bus.emit(Event::NoHostsMatched);
             return;
@@ -276,6 +280,7 @@ impl Runner {
                 name: task.display_name(),
                 action: task.action.clone(),
                 handler,
+                origin: Some(task.span.clone()),
             });
         }
         // run_once: the first host runs it, every host gets its result.
