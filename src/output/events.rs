@@ -279,7 +279,9 @@ impl Jobs {
                 if *status == Status::Failed {
                     d.insert("ignore_errors".into(), json!(ignored));
                 }
-                d.insert("event_loop".into(), Json::Null);
+                if *status != Status::Unreachable {
+                    d.insert("event_loop".into(), Json::Null);
+                }
                 let parent = self.parent();
                 out.push(self.job(name, &text, parent, d, uuid4(), now));
             }
