@@ -353,7 +353,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
     let mut events = Vec::new();
     for e in rec.events() {
         match e {
-            Event::PlayStart { name } => play = name,
+            Event::PlayStart { name, .. } => play = name,
             Event::ItemResult {
                 host,
                 task,

@@ -83,7 +83,11 @@ impl Runner {
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
         if hosts.is_empty() {
-            self.bus.emit(Event::PlayStart { name: name.clone() });
+            self.bus.emit(Event::PlayStart {
+                name: name.clone(),
+                pattern: pattern.clone(),
+                tasks: play.all_tasks().len(),
+            });
             self.bus.emit(Event::NoHostsMatched);
             return;
         }
@@ -119,7 +123,11 @@ impl Runner {
             });
         for batch in batches {
             // Each serial batch is shown as the play starting again.
-            self.bus.emit(Event::PlayStart { name: name.clone() });
+            self.bus.emit(Event::PlayStart {
+                name: name.clone(),
+                pattern: pattern.clone(),
+                tasks: play.all_tasks().len(),
+            });
             let ctx = Arc::new(PlayCtx {
                 name: name.clone(),
                 play: play.clone(),
@@ -348,6 +356,7 @@ impl Runner {
                 name: task.display_name(),
                 action: task.action.clone(),
                 handler,
+                origin: Some(task.span.clone()),
             });
         }
         // run_once: the first host runs it, every host gets its result.

@@ -168,6 +168,7 @@ impl Runner {
         host: &str,
         frame_vars: &[Arc<Layer>],
     ) -> HostOutcome {
+        let started = chrono::Utc::now();
         let scope = self.scope(play, host, Some(task), frame_vars);
         let name = task.display_name();
         let no_log = self.no_log(task, &scope);
@@ -179,6 +180,7 @@ impl Runner {
                 name: name.clone(),
                 action: task.action.clone(),
                 handler: false,
+                origin: Some(task.span.clone()),
             });
         }
         let (result, unreachable, looped) = match task.action.as_str() {
@@ -301,6 +303,7 @@ impl Runner {
                 .get(modules::ERROR_DETAIL)
                 .and_then(Json::as_str)
                 .map(str::to_string),
+            started: Some(started),
         });
         HostOutcome {
             status,

@@ -9,27 +9,76 @@ use crate::span::Span;
 use serde_json::Value as Json;
 use std::io::Write;
 
-/// Writes Ansible's default output to a writer (stdout in the CLI);
-/// warnings go to the process's stderr, as Ansible sends them.
-pub struct DefaultText<W: Write + Send> {
-    out: W,
-    verbosity: u8,
-    sources: Sources,
+/// One piece of text the screen shows: what one Ansible `display()` call
+/// prints (the log file writes one record per chunk).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub text: String,
+    /// Ansible sends warnings to stderr.
+    pub stderr: bool,
 }
 
-impl<W: Write + Send> DefaultText<W> {
-    pub fn new(out: W, verbosity: u8) -> Self {
-        DefaultText {
-            out,
+/// What the screen showed for one event; every sink gets it, so the
+/// terminal, the events file and the log file show the same text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    pub chunks: Vec<Chunk>,
+}
+
+impl Shown {
+    /// The stdout part, as one string.
+    pub fn stdout(&self) -> String {
+        self.chunks
+            .iter()
+            .filter(|c| !c.stderr)
+            .map(|c| c.text.as_str())
+            .collect()
+    }
+
+    /// The stderr part, as one string.
+    pub fn stderr(&self) -> String {
+        self.chunks
+            .iter()
+            .filter(|c| c.stderr)
+            .map(|c| c.text.as_str())
+            .collect()
+    }
+}
+
+/// Renders events as Ansible's default stdout callback prints them.
+pub struct Screen {
+    verbosity: u8,
+    sources: Sources,
+    shown: Shown,
+}
+
+impl Screen {
+    pub fn new(verbosity: u8) -> Self {
+        Screen {
             verbosity,
             sources: Sources::default(),
+            shown: Shown::default(),
         }
     }
 
+    /// The text `e` shows, split into display chunks.
+    pub fn render(&mut self, e: &Event) -> Shown {
+        self.show(e);
+        std::mem::take(&mut self.shown)
+    }
+
     fn write(&mut self, s: &str) {
-        // Output errors (a closed pipe) must not stop the run.
-        let _ = self.out.write_all(s.as_bytes());
-        let _ = self.out.flush();
+        self.shown.chunks.push(Chunk {
+            text: s.to_string(),
+            stderr: false,
+        });
+    }
+
+    fn write_err(&mut self, s: &str) {
+        self.shown.chunks.push(Chunk {
+            text: s.to_string(),
+            stderr: true,
+        });
     }
 
     fn line(&mut self, s: &str) {
@@ -90,7 +139,7 @@ impl<W: Write + Send> DefaultText<W> {
                     block.push_str(&self.sources.block(o));
                     block.push('\n');
                 }
-                let _ = std::io::stderr().write_all(block.as_bytes());
+                self.write_err(&block);
             }
         }
     }
@@ -169,15 +218,41 @@ fn label(item: &Json) -> String {
     }
 }
 
+/// Writes Ansible's default output to a writer (stdout in the CLI);
+/// warnings go to the process's stderr, as Ansible sends them.
+pub struct DefaultText<W: Write + Send> {
+    out: W,
+    screen: Screen,
+}
+
+impl<W: Write + Send> DefaultText<W> {
+    pub fn new(out: W, verbosity: u8) -> Self {
+        DefaultText {
+            out,
+            screen: Screen::new(verbosity),
+        }
+    }
+}
+
 impl<W: Write + Send> Sink for DefaultText<W> {
-    fn emit(&mut self, e: &Event) {
+    fn emit(&mut self, e: &Event, _: &Shown) {
+        let shown = self.screen.render(e);
+        // Output errors (a closed pipe) must not stop the run.
+        let _ = self.out.write_all(shown.stdout().as_bytes());
+        let _ = self.out.flush();
+        let _ = std::io::stderr().write_all(shown.stderr().as_bytes());
+    }
+}
+
+impl Screen {
+    fn show(&mut self, e: &Event) {
         match e {
             Event::PlaybookStart { path } => {
                 if self.verbosity > 0 {
                     self.line(&format!("\nPLAYBOOK: {path} {}", "*".repeat(60)));
                 }
             }
-            Event::PlayStart { name } => self.banner(&format!("PLAY [{name}]")),
+            Event::PlayStart { name, .. } => self.banner(&format!("PLAY [{name}]")),
             Event::NoHostsMatched => self.line("skipping: no hosts matched"),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
             Event::TaskStart { name, handler, .. } => {
@@ -210,9 +285,7 @@ impl<W: Write + Send> Sink for DefaultText<W> {
                 }
                 self.line(&l);
             }
-            Event::Warning(w) => {
-                let _ = writeln!(std::io::stderr(), "[WARNING]: {w}");
-            }
+            Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
             // An include's items are shown as `included:` lines.
             Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {

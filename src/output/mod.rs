@@ -4,14 +4,18 @@
 //! outputs can never disagree.
 
 mod default;
+pub mod events;
 pub mod json;
+pub mod logfile;
 mod origin;
+pub mod progress;
 mod redact;
+pub mod timing;
 
 use serde_json::Value as Json;
 use std::sync::{Arc, Mutex, RwLock};
 
-pub use default::DefaultText;
+pub use default::{Chunk, DefaultText, Screen, Shown};
 pub use redact::Redact;
 
 /// How a task ended on a host.
@@ -44,6 +48,11 @@ pub enum Event {
     },
     PlayStart {
         name: String,
+        /// The play's `hosts:` pattern, as templated.
+        pattern: String,
+        /// How many tasks the play has as written (includes may add more);
+        /// the progress display's total.
+        tasks: usize,
     },
     /// The play's pattern matched no host.
     NoHostsMatched,
@@ -54,6 +63,8 @@ pub enum Event {
         action: String,
         /// A handler (`RUNNING HANDLER [...]`).
         handler: bool,
+        /// Where the task is written (`task_path` of the events).
+        origin: Option<crate::span::Span>,
     },
     /// Hosts included a task file (`included: FILE for HOSTS`), for a loop
     /// item when the include loops.
@@ -87,6 +98,8 @@ pub enum Event {
         controller: bool,
         /// A longer explanation of a failure than the result's `msg`.
         error_detail: Option<String>,
+        /// When the host started the task (events' `start`, `--timing`).
+        started: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// One loop item's result.
     ItemResult {
@@ -102,9 +115,10 @@ pub enum Event {
     Stats(Vec<(String, HostStats)>),
 }
 
-/// Something that shows or stores events.
+/// Something that shows or stores events. `shown` is the text the screen
+/// printed for the event (empty when the bus has no screen).
 pub trait Sink: Send {
-    fn emit(&mut self, e: &Event);
+    fn emit(&mut self, e: &Event, shown: &Shown);
 }
 
 /// Delivers every event to every sink, in order; with a redactor set,
@@ -113,6 +127,7 @@ pub trait Sink: Send {
 pub struct Bus {
     sinks: Mutex<Vec<Box<dyn Sink>>>,
     redactor: RwLock<Option<Arc<dyn Redact>>>,
+    screen: Mutex<Option<Screen>>,
 }
 
 impl Bus {
@@ -123,6 +138,13 @@ impl Bus {
     pub fn add(&self, sink: Box<dyn Sink>) {
         if let Ok(mut s) = self.sinks.lock() {
             s.push(sink);
+        }
+    }
+
+    /// Renders every event once with `screen`; each sink gets that text.
+    pub fn set_screen(&self, screen: Screen) {
+        if let Ok(mut slot) = self.screen.lock() {
+            *slot = Some(screen);
         }
     }
 
@@ -137,9 +159,14 @@ impl Bus {
         if let Some(r) = self.redactor.read().ok().and_then(|r| r.clone()) {
             redact::event(r.as_ref(), &mut e);
         }
+        // Rendered after redaction, so no sink can show a secret.
+        let shown = match self.screen.lock() {
+            Ok(mut s) => s.as_mut().map(|s| s.render(&e)).unwrap_or_default(),
+            Err(_) => Shown::default(),
+        };
         if let Ok(mut sinks) = self.sinks.lock() {
             for s in sinks.iter_mut() {
-                s.emit(&e);
+                s.emit(&e, &shown);
             }
         }
     }
@@ -150,7 +177,7 @@ impl Bus {
 pub struct Recorder(pub std::sync::Arc<Mutex<Vec<Event>>>);
 
 impl Sink for Recorder {
-    fn emit(&mut self, e: &Event) {
+    fn emit(&mut self, e: &Event, _: &Shown) {
         if let Ok(mut v) = self.0.lock() {
             v.push(e.clone());
         }

@@ -53,7 +53,7 @@ fn is_debug(action: &str) -> bool {
 pub(super) fn event(r: &dyn Redact, e: &mut Event) {
     match e {
         Event::PlaybookStart { path } => string(r, path),
-        Event::PlayStart { name } | Event::TaskStart { name, .. } => string(r, name),
+        Event::PlayStart { name, .. } | Event::TaskStart { name, .. } => string(r, name),
         Event::HostResult {
             action,
             task,

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+//! `--events FILE`: the run as JSON lines in ansible-runner's job event
+//! vocabulary, so tools written for ansible-runner (AWX-like UIs, CI
+//! parsers) read kiln's runs unchanged. Shapes follow the events
+//! ansible-runner records from real ansible-playbook (goldens under
+//! tests/golden/events/, recorded by tests/oracle/record_events.py).
+
+use super::{Event, HostStats, Shown, Sink, Status};
+use serde_json::{Map, Value as Json, json};
+use std::collections::HashSet;
+use std::io::Write;
+
+/// A random (version 4) UUID, as ansible-runner's events carry.
+pub fn uuid4() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// Where we are in the playbook: the `event_data` fields every later event
+/// repeats.
+#[derive(Default)]
+struct Context {
+    playbook: String,
+    playbook_uuid: String,
+    play: Option<(String, String, String)>,
+    task: Option<TaskCtx>,
+    /// Hosts that already had their `runner_on_start` for the current task.
+    started: HashSet<String>,
+}
+
+struct TaskCtx {
+    name: String,
+    uuid: String,
+    action: String,
+    path: String,
+}
+
+/// Turns events into ansible-runner job events (one JSON object each).
+pub struct Jobs {
+    ident: String,
+    counter: u64,
+    line: u64,
+    ctx: Context,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs::new(uuid4())
+    }
+}
+
+impl Jobs {
+    /// `ident` is ansible-runner's `runner_ident` (one per run).
+    pub fn new(ident: String) -> Self {
+        Jobs {
+            ident,
+            counter: 0,
+            line: 0,
+            ctx: Context::default(),
+        }
+    }
+
+    fn base(&self) -> Map<String, Json> {
+        let mut d = Map::new();
+        d.insert("playbook".into(), json!(self.ctx.playbook));
+        d.insert("playbook_uuid".into(), json!(self.ctx.playbook_uuid));
+        if let Some((name, uuid, pattern)) = &self.ctx.play {
+            d.insert("play".into(), json!(name));
+            d.insert("play_uuid".into(), json!(uuid));
+            d.insert("play_pattern".into(), json!(pattern));
+        }
+        if let Some(t) = &self.ctx.task {
+            d.insert("task".into(), json!(t.name));
+            d.insert("task_uuid".into(), json!(t.uuid));
+            d.insert("task_action".into(), json!(t.action));
+            d.insert("resolved_action".into(), json!(resolved(&t.action)));
+            // Ansible only shows task arguments with display_args_to_stdout.
+            d.insert("task_args".into(), json!(""));
+            d.insert("task_path".into(), json!(t.path));
+        }
+        d
+    }
+
+    fn parent(&self) -> Option<String> {
+        self.ctx
+            .task
+            .as_ref()
+            .map(|t| t.uuid.clone())
+            .or_else(|| self.ctx.play.as_ref().map(|p| p.1.clone()))
+            .or_else(|| Some(self.ctx.playbook_uuid.clone()).filter(|s| !s.is_empty()))
+    }
+
+    /// One job event; `text` is what the screen printed for it.
+    fn job(
+        &mut self,
+        name: &str,
+        text: &str,
+        parent: Option<String>,
+        mut data: Map<String, Json>,
+        uuid: String,
+        created: chrono::DateTime<chrono::Utc>,
+    ) -> Json {
+        self.counter += 1;
+        let lines = text.matches('\n').count() as u64;
+        let start_line = self.line;
+        self.line += lines;
+        // ansible-runner reads the display through a terminal: CRLF line
+        // ends, and the event's text without its final line end.
+        let stdout = text.trim_end_matches('\n').replace('\n', "\r\n");
+        data.insert("uuid".into(), json!(uuid));
+        let mut ev = Map::new();
+        ev.insert("uuid".into(), json!(uuid));
+        ev.insert("counter".into(), json!(self.counter));
+        ev.insert("stdout".into(), json!(stdout));
+        ev.insert("start_line".into(), json!(start_line));
+        ev.insert("end_line".into(), json!(self.line));
+        ev.insert("runner_ident".into(), json!(self.ident));
+        ev.insert("event".into(), json!(name));
+        ev.insert("pid".into(), json!(std::process::id()));
+        ev.insert("created".into(), json!(iso(created)));
+        if let Some(p) = parent {
+            ev.insert("parent_uuid".into(), json!(p));
+        }
+        ev.insert("event_data".into(), Json::Object(data));
+        Json::Object(ev)
+    }
+
+    /// A host's `runner_on_start`, once per host and task, before its
+    /// first item or result.
+    fn host_start(&mut self, host: &str, at: chrono::DateTime<chrono::Utc>, out: &mut Vec<Json>) {
+        if !self.ctx.started.insert(host.to_string()) {
+            return;
+        }
+        let mut d = self.base();
+        d.insert("host".into(), json!(host));
+        let parent = self.parent();
+        out.push(self.job("runner_on_start", "", parent, d, uuid4(), at));
+    }
+
+    /// The job events for `e` (a host's result brings its start event too).
+    pub fn events(&mut self, e: &Event, shown: &Shown) -> Vec<Json> {
+        let now = chrono::Utc::now();
+        let text: String = shown.chunks.iter().map(|c| c.text.as_str()).collect();
+        let mut out = Vec::new();
+        match e {
+            Event::PlaybookStart { path } => {
+                self.ctx = Context {
+                    playbook: path.clone(),
+                    playbook_uuid: uuid4(),
+                    ..Context::default()
+                };
+                let uuid = self.ctx.playbook_uuid.clone();
+                let d = self.base();
+                out.push(self.job("playbook_on_start", &text, None, d, uuid, now));
+            }
+            Event::PlayStart { name, pattern, .. } => {
+                self.ctx.task = None;
+                let uuid = uuid4();
+                self.ctx.play = Some((name.clone(), uuid.clone(), pattern.clone()));
+                let mut d = self.base();
+                d.insert("name".into(), json!(name));
+                d.insert("pattern".into(), json!(pattern));
+                let parent = Some(self.ctx.playbook_uuid.clone());
+                out.push(self.job("playbook_on_play_start", &text, parent, d, uuid, now));
+            }
+            Event::NoHostsMatched | Event::NoMoreHosts => {
+                let name = if matches!(e, Event::NoHostsMatched) {
+                    "playbook_on_no_hosts_matched"
+                } else {
+                    "playbook_on_no_hosts_remaining"
+                };
+                let d = self.base();
+                let parent = self.ctx.play.as_ref().map(|p| p.1.clone());
+                out.push(self.job(name, &text, parent, d, uuid4(), now));
+            }
+            Event::TaskStart {
+                name,
+                action,
+                handler,
+                origin,
+            } => {
+                let uuid = uuid4();
+                self.ctx.started.clear();
+                self.ctx.task = Some(TaskCtx {
+                    name: name.clone(),
+                    uuid: uuid.clone(),
+                    action: action.clone(),
+                    path: origin
+                        .as_ref()
+                        .map(|s| format!("{}:{}", s.file, s.line))
+                        .unwrap_or_default(),
+                });
+                let mut d = self.base();
+                d.insert("name".into(), json!(name));
+                // ansible-runner reports handlers as conditional task starts.
+                d.insert("is_conditional".into(), json!(handler));
+                let parent = self.ctx.play.as_ref().map(|p| p.1.clone());
+                out.push(self.job("playbook_on_task_start", &text, parent, d, uuid, now));
+            }
+            Event::Included { file, hosts, item } => {
+                for h in hosts {
+                    let mut d = self.base();
+                    d.insert("host".into(), json!(h));
+                    d.insert("included_file".into(), json!(file));
+                    if let Some(i) = item {
+                        d.insert("item".into(), i.clone());
+                    }
+                    let parent = self.parent();
+                    out.push(self.job("playbook_on_include", &text, parent, d, uuid4(), now));
+                }
+            }
+            Event::Retry { host, result, .. } => {
+                self.host_start(host, now, &mut out);
+                let mut d = self.base();
+                d.insert("host".into(), json!(host));
+                d.insert("res".into(), result.clone());
+                let parent = self.parent();
+                out.push(self.job("runner_retry", &text, parent, d, uuid4(), now));
+            }
+            Event::ItemResult {
+                host,
+                status,
+                result,
+                ..
+            } => {
+                self.host_start(host, now, &mut out);
+                let name = match status {
+                    Status::Ok | Status::Changed => "runner_item_on_ok",
+                    Status::Failed | Status::Unreachable => "runner_item_on_failed",
+                    Status::Skipped => "runner_item_on_skipped",
+                };
+                let mut d = self.base();
+                d.insert("host".into(), json!(host));
+                d.insert("res".into(), clean(result));
+                let parent = self.parent();
+                out.push(self.job(name, &text, parent, d, uuid4(), now));
+            }
+            Event::HostResult {
+                host,
+                status,
+                ignored,
+                result,
+                started,
+                ..
+            } => {
+                let start = started.unwrap_or(now);
+                self.host_start(host, start, &mut out);
+                let name = match status {
+                    Status::Ok | Status::Changed => "runner_on_ok",
+                    Status::Failed => "runner_on_failed",
+                    Status::Skipped => "runner_on_skipped",
+                    Status::Unreachable => "runner_on_unreachable",
+                };
+                let mut d = self.base();
+                d.insert("host".into(), json!(host));
+                d.insert("remote_addr".into(), json!(host));
+                // A skipped host's event carries no result.
+                if *status != Status::Skipped {
+                    d.insert("res".into(), clean(result));
+                }
+                d.insert("start".into(), json!(iso(start)));
+                d.insert("end".into(), json!(iso(now)));
+                let secs = (now - start).num_microseconds().unwrap_or(0) as f64 / 1e6;
+                d.insert("duration".into(), json!(secs));
+                if *status == Status::Failed {
+                    d.insert("ignore_errors".into(), json!(ignored));
+                }
+                if *status != Status::Unreachable {
+                    d.insert("event_loop".into(), Json::Null);
+                }
+                let parent = self.parent();
+                out.push(self.job(name, &text, parent, d, uuid4(), now));
+            }
+            Event::Warning(w) => {
+                let mut d = Map::new();
+                d.insert("warning".into(), json!(w));
+                let parent = self.parent();
+                out.push(self.job("warning", &text, parent, d, uuid4(), now));
+            }
+            Event::Stats(stats) => {
+                let mut d = Map::new();
+                d.insert("playbook".into(), json!(self.ctx.playbook));
+                d.insert("playbook_uuid".into(), json!(self.ctx.playbook_uuid));
+                let pick = |f: fn(&HostStats) -> u32| -> Json {
+                    Json::Object(
+                        stats
+                            .iter()
+                            .filter(|(_, s)| f(s) > 0)
+                            .map(|(h, s)| (h.clone(), json!(f(s))))
+                            .collect(),
+                    )
+                };
+                d.insert("changed".into(), pick(|s| s.changed));
+                d.insert("dark".into(), pick(|s| s.unreachable));
+                d.insert("failures".into(), pick(|s| s.failed));
+                d.insert("ignored".into(), pick(|s| s.ignored));
+                d.insert("ok".into(), pick(|s| s.ok));
+                d.insert("processed".into(), pick(|_| 1));
+                d.insert("rescued".into(), pick(|s| s.rescued));
+                d.insert("skipped".into(), pick(|s| s.skipped));
+                d.insert("artifact_data".into(), json!({}));
+                let parent = Some(self.ctx.playbook_uuid.clone());
+                out.push(self.job("playbook_on_stats", &text, parent, d, uuid4(), now));
+            }
+        }
+        out
+    }
+}
+
+/// kiln's internal result keys never leave the process.
+fn clean(result: &Json) -> Json {
+    let mut r = result.clone();
+    if let Json::Object(m) = &mut r {
+        m.retain(|k, _| !k.starts_with("_kiln_"));
+    }
+    r
+}
+
+/// The action's fully qualified name (`resolved_action`).
+fn resolved(action: &str) -> String {
+    if action.contains('.') {
+        action.to_string()
+    } else {
+        format!("ansible.builtin.{action}")
+    }
+}
+
+/// Writes job events as JSON lines to a file opened before the run.
+pub struct EventsFile {
+    out: std::io::BufWriter<std::fs::File>,
+    jobs: Jobs,
+}
+
+impl EventsFile {
+    /// Opens (truncates) `path`; failing here stops the run before any host
+    /// is touched.
+    pub fn create(path: &std::path::Path) -> std::io::Result<Self> {
+        let f = std::fs::File::create(path)?;
+        Ok(EventsFile {
+            out: std::io::BufWriter::new(f),
+            jobs: Jobs::default(),
+        })
+    }
+}
+
+impl Sink for EventsFile {
+    fn emit(&mut self, e: &Event, shown: &Shown) {
+        for ev in self.jobs.events(e, shown) {
+            // A full disk must not stop the run; the screen still shows it.
+            let _ = writeln!(self.out, "{ev}");
+        }
+        let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_is_v4_shaped() {
+        let u = uuid4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(u, uuid4());
+    }
+
+    #[test]
+    fn lines_and_parents() {
+        let mut j = Jobs::new("id".into());
+        let shown = |t: &str| Shown {
+            chunks: vec![super::super::Chunk {
+                text: t.into(),
+                stderr: false,
+            }],
+        };
+        let a = j.events(
+            &Event::PlaybookStart {
+                path: "p.yml".into(),
+            },
+            &shown(""),
+        );
+        let b = j.events(
+            &Event::PlayStart {
+                name: "P".into(),
+                pattern: "all".into(),
+                tasks: 1,
+            },
+            &shown("\nPLAY [P] ***\n"),
+        );
+        assert_eq!(b[0]["start_line"], json!(0));
+        assert_eq!(b[0]["end_line"], json!(2));
+        assert_eq!(b[0]["stdout"], json!("\r\nPLAY [P] ***"));
+        assert_eq!(b[0]["parent_uuid"], a[0]["uuid"]);
+        assert_eq!(b[0]["event_data"]["play_pattern"], json!("all"));
+        assert_eq!(b[0]["counter"], json!(2));
+    }
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+//! `log_path` / `ANSIBLE_LOG_PATH`: what the screen shows, one record per
+//! display call, in Ansible's log format
+//! (`DATE TIME,ms p=PID u=USER n=ansible LEVEL| TEXT`).
+
+use super::{Event, Shown, Sink};
+use std::io::Write;
+
+pub struct LogFile {
+    out: std::fs::File,
+    user: String,
+}
+
+/// The login name Ansible's log records (`uid=N` when there is none).
+fn user() -> String {
+    if let Ok(u) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME"))
+        && !u.is_empty()
+    {
+        return u;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return "uid=?".into();
+    };
+    // Like Python's getpass.getuser(): the password database's name.
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map(|f| f[0].to_string())
+        .unwrap_or_else(|| format!("uid={uid}"))
+}
+
+/// The level Ansible gives a display line (it goes by the line's colour).
+fn level(text: &str) -> &'static str {
+    if text.starts_with("fatal:") || text.starts_with("failed:") || text.starts_with("[ERROR]") {
+        "ERROR"
+    } else if text.starts_with("skipping:")
+        || text.starts_with("[WARNING]")
+        || text.starts_with("[DEPRECATION WARNING]")
+    {
+        "WARNING"
+    } else {
+        "INFO"
+    }
+}
+
+impl LogFile {
+    /// Opens `path` for appending (Ansible appends too); failing here stops
+    /// the run before any host is touched.
+    pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        if path.is_dir() {
+            return Err(std::io::Error::other("it is a directory"));
+        }
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(LogFile { out, user: user() })
+    }
+
+    /// One record per chunk: leading newlines dropped, as Ansible's logger does.
+    pub fn records(&self, shown: &Shown) -> String {
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S,%3f");
+        let pid = std::process::id();
+        let mut s = String::new();
+        for c in &shown.chunks {
+            let text = c.text.trim_start_matches('\n').trim_end_matches('\n');
+            if text.is_empty() {
+                continue;
+            }
+            s.push_str(&format!(
+                "{now} p={pid} u={} n=ansible {}| {text}\n",
+                self.user,
+                level(text)
+            ));
+        }
+        s
+    }
+}
+
+impl Sink for LogFile {
+    fn emit(&mut self, _: &Event, shown: &Shown) {
+        let r = self.records(shown);
+        // A full disk must not stop the run.
+        let _ = self.out.write_all(r.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Chunk;
+
+    #[test]
+    fn records_like_ansible() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = LogFile::open(&dir.path().join("a.log")).unwrap();
+        let shown = Shown {
+            chunks: vec![
+                Chunk {
+                    text: "\nTASK [x] ***\n".into(),
+                    stderr: false,
+                },
+                Chunk {
+                    text: "skipping: [h1]\n".into(),
+                    stderr: false,
+                },
+            ],
+        };
+        let r = log.records(&shown);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let re = regex::Regex::new(
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ u=\S+ n=ansible INFO\| TASK \[x\] \*\*\*$",
+        )
+        .unwrap();
+        assert!(re.is_match(lines[0]), "{}", lines[0]);
+        assert!(lines[1].ends_with("n=ansible WARNING| skipping: [h1]"));
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(LogFile::open(dir.path()).is_err());
+    }
+}

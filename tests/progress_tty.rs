@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+//! The progress display under a pseudo-terminal (`script`), and the start-up
+//! checks of the output options (bad callback, unwritable files).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use support::fleet::{Fleet, Header};
+
+fn playbook(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/playbooks/{name}.yml"))
+}
+
+#[test]
+fn bar_on_a_terminal_leaves_the_text_intact() {
+    let pb = playbook("ping");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let cmd = format!(
+        "{} playbook -i {} {}",
+        env!("CARGO_BIN_EXE_kiln"),
+        fleet.inventory.display(),
+        pb.display()
+    );
+    let out = Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .env("HOME", &fleet.home)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("SSH_AUTH_SOCK")
+        .current_dir(fleet.root.path())
+        .output()
+        .expect("script runs");
+    let screen = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    // The bar was drawn with its counters...
+    let bar = regex::Regex::new(r"PLAY \[Ping every host\] \[.*\] \d+/\d+ tasks  ok=\d+ changed=\d+ failed=\d+ unreachable=\d+").expect("re");
+    assert!(bar.is_match(&screen), "{screen}");
+    // ...and every line of the normal output is there, whole.
+    let plain = fleet.run(&pb, &["--no-progress"]);
+    for line in plain.stdout.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.trim_end().ends_with(line.trim_end())),
+            "line {line:?} missing from the terminal screen:\n{screen}"
+        );
+    }
+    // Without a terminal no bar is drawn at all.
+    assert!(!plain.stderr.contains("tasks"), "{}", plain.stderr);
+}
+
+#[test]
+fn bad_output_options_fail_before_any_host() {
+    let pb = playbook("ping");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let r = fleet.run(&pb, &["--events", "/nonexistent/dir/events.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("events file"), "{}", r.stderr);
+    assert!(!r.stdout.contains("PLAY ["), "{}", r.stdout);
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["playbook", "-i"])
+        .arg(&fleet.inventory)
+        .arg(&pb)
+        .env("HOME", &fleet.home)
+        .env("ANSIBLE_STDOUT_CALLBACK", "json")
+        .output()
+        .expect("kiln runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "[ERROR]: Could not load 'json' callback plugin.\n"
+    );
+    assert!(out.stdout.is_empty());
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["playbook", "-i"])
+        .arg(&fleet.inventory)
+        .arg(&pb)
+        .env("HOME", &fleet.home)
+        .env("ANSIBLE_LOG_PATH", fleet.root.path())
+        .output()
+        .expect("kiln runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("log file"));
+}
