@@ -10,7 +10,7 @@ use kiln::engine::{self, Request};
 use kiln::exec::RunOptions;
 use kiln::output::{Bus, Event, Recorder, Status};
 use regex::Regex;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use support::fleet::{Fleet, Header};
@@ -35,7 +35,10 @@ impl Masks {
         t = delta.replace_all(&t, "${1}<DELTA>").into_owned();
         // kiln reads the controller's ~/.ssh/known_hosts; the oracle passed
         // the same file to ssh as <ROOT>/known_hosts.
-        t = t.replace(&format!("{}/home/.ssh/known_hosts", self.root), "<ROOT>/known_hosts");
+        t = t.replace(
+            &format!("{}/home/.ssh/known_hosts", self.root),
+            "<ROOT>/known_hosts",
+        );
         t = t.replace(&self.root, "<ROOT>");
         t = t.replace(&self.playbooks, "<PLAYBOOKS>");
         for a in &self.addrs {
@@ -47,7 +50,37 @@ impl Masks {
             t = re.replace_all(&t, "${1}<PORT>${2}").into_owned();
         }
         let fp = Regex::new(r"SHA256:[A-Za-z0-9+/]{43}=?").unwrap();
-        fp.replace_all(&t, "SHA256:<FINGERPRINT>").into_owned()
+        t = fp.replace_all(&t, "SHA256:<FINGERPRINT>").into_owned();
+        let tmp = Regex::new(r"ansible-tmp-\d+(?:\.\d+)?-\d+-\d+").unwrap();
+        t = tmp.replace_all(&t, "ansible-tmp-<ID>").into_owned();
+        // The file modules' masks (record.py: BACKUP_SUFFIX, TEMP_NAME, STAT_TIME_TEXT).
+        let backup = Regex::new(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~").unwrap();
+        t = backup.replace_all(&t, ".<PID>.<DATE>~").into_owned();
+        let temp =
+            Regex::new(r"(/ansible\.[A-Za-z0-9_.-]*?)[A-Za-z0-9_]{8}([^A-Za-z0-9_]|$)").unwrap();
+        t = temp.replace_all(&t, "${1}<RAND>${2}").into_owned();
+        let times =
+            Regex::new(r#"("(?:atime|mtime|ctime)": )\d+(?:\.\d+)?(?:e[+-]?\d+)?"#).unwrap();
+        times.replace_all(&t, "${1}\"<TIME>\"").into_owned()
+    }
+
+    /// record.py's `mask_by_key`: run-specific values found by their key.
+    fn by_key(key: &str, v: &Json, parent: &Map<String, Json>) -> Option<Json> {
+        let staged = Regex::new(
+            r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/\.source(?:\.[^/]*)?$|/\.kiln\.[A-Za-z0-9]{8}$",
+        )
+        .unwrap();
+        let number = v.is_number();
+        match key {
+            "atime" | "mtime" | "ctime" if number => Some(json!("<TIME>")),
+            "inode" if v.is_i64() || v.is_u64() => Some(json!("<INODE>")),
+            "dev" if v.is_i64() || v.is_u64() => Some(json!("<DEV>")),
+            "version" if v.is_string() && parent.contains_key("attr_flags") => {
+                Some(json!("<VERSION>"))
+            }
+            "src" if v.as_str().is_some_and(|s| staged.is_match(s)) => Some(json!("<STAGED_SRC>")),
+            _ => None,
+        }
     }
 
     fn value(&self, v: &Json) -> Json {
@@ -56,7 +89,10 @@ impl Masks {
             Json::Array(a) => Json::Array(a.iter().map(|x| self.value(x)).collect()),
             Json::Object(m) => Json::Object(
                 m.iter()
-                    .map(|(k, x)| (self.text(k), self.value(x)))
+                    .map(|(k, x)| {
+                        let v = Self::by_key(k, x, m).unwrap_or_else(|| self.value(x));
+                        (self.text(k), v)
+                    })
                     .collect(),
             ),
             other => other.clone(),
@@ -74,7 +110,8 @@ impl Masks {
 fn strip(r: &mut Json) {
     if let Json::Object(m) = r {
         m.retain(|k, _| {
-            !matches!(k.as_str(), "start" | "end" | "delta" | "invocation") && !k.starts_with("_ansible_")
+            !matches!(k.as_str(), "start" | "end" | "delta" | "invocation")
+                && !k.starts_with("_ansible_")
         });
         if let Some(Json::Array(items)) = m.get_mut("results") {
             for i in items {
@@ -172,7 +209,12 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
 
 /// Stable sort of each run of same-task events by host order.
 fn order(events: &mut [Json], hosts: &[String]) {
-    let pos = |e: &Json| hosts.iter().position(|h| e["host"] == json!(h)).unwrap_or(usize::MAX);
+    let pos = |e: &Json| {
+        hosts
+            .iter()
+            .position(|h| e["host"] == json!(h))
+            .unwrap_or(usize::MAX)
+    };
     let mut start = 0;
     while start < events.len() {
         let mut end = start + 1;
@@ -198,7 +240,11 @@ fn compare(stem: &str) {
     let masks = Masks {
         root: fleet.root.path().display().to_string(),
         playbooks: repo().join("tests/playbooks").display().to_string(),
-        addrs: fleet.hosts.iter().map(|h| h.address().to_string()).collect(),
+        addrs: fleet
+            .hosts
+            .iter()
+            .map(|h| h.address().to_string())
+            .collect(),
         ports: fleet.hosts.iter().map(|h| h.port()).collect(),
     };
     let (rc, mut events, recap) = run_kiln(&fleet, &header, &playbook);
@@ -227,7 +273,10 @@ fn compare(stem: &str) {
         problems.push(format!("exit code: kiln {rc}, ansible {}", golden["rc"]));
     }
     if recap != golden["recap"] {
-        problems.push(format!("recap:\n  kiln    {recap}\n  ansible {}", golden["recap"]));
+        problems.push(format!(
+            "recap:\n  kiln    {recap}\n  ansible {}",
+            golden["recap"]
+        ));
     }
     let n = events.len().max(want.len());
     for i in 0..n {
@@ -240,7 +289,11 @@ fn compare(stem: &str) {
             ));
         }
     }
-    assert!(problems.is_empty(), "{stem}: kiln differs from ansible-playbook 2.21:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{stem}: kiln differs from ansible-playbook 2.21:\n{}",
+        problems.join("\n")
+    );
 }
 
 macro_rules! golden_tests {
@@ -270,4 +323,5 @@ golden_tests!(
     check_mode => "check_mode",
     extra_vars => "extra_vars",
     ping => "ping",
+    stat => "stat",
 );

@@ -3,15 +3,20 @@
 //! plan step (probe the host, say what would change) and an apply step; check
 //! mode stops after the plan, so it comes for free.
 
+mod args;
 mod assert;
 mod command;
 mod context;
 mod debug;
 mod fail;
+mod perms;
 mod ping;
+mod probe;
 mod raw;
 mod set_fact;
 pub mod spec;
+mod stat;
+mod write;
 
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -109,6 +114,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(assert::Assert),
             Box::new(fail::Fail),
             Box::new(ping::Ping),
+            Box::new(stat::Stat),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
