@@ -324,4 +324,6 @@ golden_tests!(
     extra_vars => "extra_vars",
     ping => "ping",
     stat => "stat",
+    file => "file",
+    file_check => "file_check",
 );

@@ -9,6 +9,7 @@ mod command;
 mod context;
 mod debug;
 mod fail;
+mod file;
 mod perms;
 mod ping;
 mod probe;
@@ -115,6 +116,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(fail::Fail),
             Box::new(ping::Ping),
             Box::new(stat::Stat),
+            Box::new(file::File),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

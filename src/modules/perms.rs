@@ -188,25 +188,57 @@ pub struct FileAttrs {
 }
 
 impl FileAttrs {
+    /// `mode`, `owner` and `group` from a module's arguments.
+    pub fn from_args(a: &super::args::ArgReader<'_>) -> Result<FileAttrs, String> {
+        Ok(FileAttrs {
+            mode: match a.raw("mode") {
+                Some(v) => ModeArg::from_json(v)?,
+                None => None,
+            },
+            owner: a.str("owner"),
+            group: a.str("group"),
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.mode.is_none() && self.owner.is_none() && self.group.is_none()
     }
 
-    /// Probe lines that look up the owner and group names (numeric ids need
-    /// no lookup, as in Ansible).
+    /// Probe lines that look up the owner and group (numeric ids need no
+    /// lookup to be used, as in Ansible, but check mode warns about unknown ones).
     pub fn lookup_snippet(&self) -> String {
         let mut s = String::new();
         if let Some(o) = &self.owner {
-            if o.trim().parse::<u32>().is_err() {
-                s.push_str(&format!("kpw pw {}\n", crate::transport::quote(o)));
-            }
+            s.push_str(&format!("kpw pw {}\n", crate::transport::quote(o.trim())));
         }
         if let Some(g) = &self.group {
-            if g.trim().parse::<u32>().is_err() {
-                s.push_str(&format!("kgr gr {}\n", crate::transport::quote(g)));
-            }
+            s.push_str(&format!("kgr gr {}\n", crate::transport::quote(g.trim())));
         }
         s
+    }
+
+    /// Check mode's warnings for an owner or group the host does not know
+    /// (`check_owner_exists` / `check_group_exists`).
+    pub fn check_warnings(&self, reply: &Reply) -> Vec<String> {
+        let mut w = Vec::new();
+        for (value, key, what) in [(&self.owner, "pw", "user"), (&self.group, "gr", "group")] {
+            let Some(v) = value else { continue };
+            if reply.has(key) {
+                continue;
+            }
+            let v = v.trim();
+            if v.parse::<u32>().is_ok() {
+                let id = if what == "user" { "uid" } else { "gid" };
+                w.push(format!(
+                    "failed to look up {what} with {id} {v}. Create {what} up to this point in real play"
+                ));
+            } else {
+                w.push(format!(
+                    "failed to look up {what} {v}. Create {what} up to this point in real play"
+                ));
+            }
+        }
+        w
     }
 
     /// The uid and gid asked for, from the probe's lookups. The error is

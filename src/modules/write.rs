@@ -173,7 +173,9 @@ pub fn script(spec: &WriteSpec<'_>) -> Result<String, String> {
             "if [ -e \"$f\" ]; then b=\"$f.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p -- \"$f\" \"$b\" || fail \"Could not make backup of $f to $b\"; kv backup \"$b\"; fi\n",
         );
     }
-    s.push_str("mv -f -- \"$t\" \"$f\" || fail \"Could not replace $f with $t\"\n");
+    // -T: a destination that is a directory (or a link to one) is replaced,
+    // not entered.
+    s.push_str("mv -fT -- \"$t\" \"$f\" 2>/dev/null || fail \"Could not replace $f with $t\"\n");
     s.push_str("kv staged \"$t\"\n");
     s.push_str("if [ -e \"$f\" ]; then kst info \"$f\"; fi\nexit 0\n");
     Ok(s)
