@@ -326,4 +326,6 @@ golden_tests!(
     stat => "stat",
     file => "file",
     file_check => "file_check",
+    copy => "copy",
+    copy_check => "copy_check",
 );

@@ -8,7 +8,7 @@
 use super::args::{ArgReader, file_args};
 use super::perms::{AttrChange, ENV_SNIPPET, FileAttrs, ModeArg, host_env, plan_attrs, plan_for};
 use super::probe::{
-    FileStat, PRELUDE, Reply, basename, dirname, expand_home, add_path_info, join, needs_home,
+    FileStat, PRELUDE, Reply, add_path_info, basename, dirname, expand_home, join, needs_home,
     probe, run_script, sh_path,
 };
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
@@ -21,8 +21,17 @@ pub struct File;
 static SPEC: ModuleSpec = ModuleSpec {
     name: "file",
     args: file_args![
-        ArgSpec::new("state", T::Str).choices(&["absent", "directory", "file", "hard", "link", "touch"]),
-        ArgSpec::new("path", T::Path).required().aliases(&["dest", "name"]),
+        ArgSpec::new("state", T::Str).choices(&[
+            "absent",
+            "directory",
+            "file",
+            "hard",
+            "link",
+            "touch"
+        ]),
+        ArgSpec::new("path", T::Path)
+            .required()
+            .aliases(&["dest", "name"]),
         ArgSpec::new("recurse", T::Bool),
         ArgSpec::new("force", T::Bool),
         ArgSpec::new("follow", T::Bool),
@@ -196,7 +205,9 @@ fn walk_order(root: &str, listing: &[u8]) -> (Vec<String>, Vec<String>) {
         dirs: &mut Vec<String>,
         files: &mut Vec<String>,
     ) {
-        let Some(entries) = children.get(dir) else { return };
+        let Some(entries) = children.get(dir) else {
+            return;
+        };
         for (k, p) in entries {
             if *k == 'f' {
                 files.push(p.clone());
@@ -255,7 +266,9 @@ impl File {
             }
         }
         s.push_str("kst st \"$p\"; [ -e \"$p\" ] && kv exists 1\n");
-        s.push_str("if [ -L \"$p\" ]; then kln lnk \"$p\"; kreal real \"$p\"; kst stl \"$p\" -L; fi\n");
+        s.push_str(
+            "if [ -L \"$p\" ]; then kln lnk \"$p\"; kreal real \"$p\"; kst stl \"$p\" -L; fi\n",
+        );
         s.push_str(
             "if [ -d \"$p\" ] && [ ! -L \"$p\" ] && [ -n \"$(ls -A -- \"$p\" 2>/dev/null)\" ]; then kv nonempty 1; fi\n",
         );
@@ -347,7 +360,12 @@ impl File {
     }
 
     /// Decides what to do: a final result, or a change to apply.
-    fn decide(&self, ctx: &ModuleCtx<'_>, a: &FileArgs, seen: &Seen<'_>) -> Result<Step<ApplyPlan>, ModResult> {
+    fn decide(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &FileArgs,
+        seen: &Seen<'_>,
+    ) -> Result<Step<ApplyPlan>, ModResult> {
         let path = seen.path.clone();
         let state = Self::wanted_state(a, seen);
         if a.recurse && state != "directory" {
@@ -362,7 +380,11 @@ impl File {
                 &[("path", json!(path))],
             ));
         }
-        let default_time = if state == "touch" { TimeArg::Now } else { TimeArg::Preserve };
+        let default_time = if state == "touch" {
+            TimeArg::Now
+        } else {
+            TimeArg::Preserve
+        };
         let mtime = time_arg(&a.mtime, &a.mtime_format, default_time.clone()).map_err(failed)?;
         let atime = time_arg(&a.atime, &a.atime_format, default_time).map_err(failed)?;
         let (uid, gid) = if ctx.check_mode && !seen.exists {
@@ -370,7 +392,9 @@ impl File {
             // path does not exist yet.
             (None, None)
         } else {
-            a.attrs.ids(seen.reply).map_err(|m| fail_with(m, &[("path", json!(path))]))?
+            a.attrs
+                .ids(seen.reply)
+                .map_err(|m| fail_with(m, &[("path", json!(path))]))?
         };
         let want = (uid, gid, a.attrs.mode.as_ref());
         match state.as_str() {
@@ -410,7 +434,12 @@ impl File {
         })
     }
 
-    fn absent(&self, ctx: &ModuleCtx<'_>, seen: &Seen<'_>, path: &str) -> Result<Step<ApplyPlan>, ModResult> {
+    fn absent(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        seen: &Seen<'_>,
+        path: &str,
+    ) -> Result<Step<ApplyPlan>, ModResult> {
         let prev = seen.prev_state();
         let mut r = ModResult::new();
         r.insert("path".into(), json!(path));
@@ -464,7 +493,13 @@ impl File {
         r.insert("dest".into(), json!(path));
         if prev == "absent" && ctx.check_mode {
             r.insert("changed".into(), json!(true));
-            return Ok(Step::Change { check: r, state: ApplyPlan { script: String::new(), result: ModResult::new() } });
+            return Ok(Step::Change {
+                check: r,
+                state: ApplyPlan {
+                    script: String::new(),
+                    result: ModResult::new(),
+                },
+            });
         }
         let mut diff = initial_diff(path, "touch", prev);
         let mut script = String::from("p=\"$r\"\n");
@@ -479,20 +514,37 @@ impl File {
         };
         let change = match &target {
             Some(st) => plan_for(st, want, seen.umask),
-            None => plan_attrs(seen.euid, seen.egid, 0o666 & !seen.umask, false, want, seen.umask),
+            None => plan_attrs(
+                seen.euid,
+                seen.egid,
+                0o666 & !seen.umask,
+                false,
+                want,
+                seen.umask,
+            ),
         }
         .map_err(|m| fail_with(m, &[("path", json!(path))]))?;
         change.merge_into(&mut diff);
         let time_cmd = plan_times(target.as_ref(), mtime, atime, "p", &mut diff);
         if prev == "absent" {
-            script.push_str(": > \"$p\" 2>/dev/null || { kv err 'Error, could not touch target.'; exit 1; }\n");
+            script.push_str(
+                ": > \"$p\" 2>/dev/null || { kv err 'Error, could not touch target.'; exit 1; }\n",
+            );
         }
         script.push_str(&change.commands("p"));
         if let Some(t) = &time_cmd {
             script.push_str(t);
         }
         let changed = prev == "absent" || change.changed() || time_cmd.is_some();
-        self.finish(ctx, r, diff, changed, script, path, (seen.st.as_ref(), seen.exists))
+        self.finish(
+            ctx,
+            r,
+            diff,
+            changed,
+            script,
+            path,
+            (seen.st.as_ref(), seen.exists),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -528,7 +580,8 @@ impl File {
             return Err(failed("unexpected position reached"));
         };
         let mut diff = initial_diff(&path, "file", prev);
-        let change = plan_for(&st, want, seen.umask).map_err(|m| fail_with(m, &[("path", json!(path))]))?;
+        let change =
+            plan_for(&st, want, seen.umask).map_err(|m| fail_with(m, &[("path", json!(path))]))?;
         change.merge_into(&mut diff);
         let mut script = String::from("p=\"$r\"\n");
         script.push_str(&change.commands("p"));
@@ -570,18 +623,35 @@ impl File {
                 if ctx.diff {
                     r.insert("diff".into(), Json::Object(diff));
                 }
-                return Ok(Step::Change { check: r, state: ApplyPlan { script: String::new(), result: ModResult::new() } });
+                return Ok(Step::Change {
+                    check: r,
+                    state: ApplyPlan {
+                        script: String::new(),
+                        result: ModResult::new(),
+                    },
+                });
             }
             // mkdir -p, with the attributes set on every directory created.
-            let change = plan_attrs(seen.euid, seen.egid, 0o777 & !seen.umask, true, want, seen.umask)
-                .map_err(|m| fail_with(m, &[("path", json!(path))]))?;
+            let change = plan_attrs(
+                seen.euid,
+                seen.egid,
+                0o777 & !seen.umask,
+                true,
+                want,
+                seen.umask,
+            )
+            .map_err(|m| fail_with(m, &[("path", json!(path))]))?;
             change.merge_into(&mut diff);
             let absolute = path.starts_with('/');
             let mut cur = String::new();
             let mut script = String::new();
             for part in path.trim_matches('/').split('/') {
                 cur = format!("{cur}/{part}");
-                let c = if absolute { cur.clone() } else { cur.trim_start_matches('/').to_string() };
+                let c = if absolute {
+                    cur.clone()
+                } else {
+                    cur.trim_start_matches('/').to_string()
+                };
                 script.push_str(&format!(
                     "c={}\nif [ ! -e \"$c\" ]; then mkdir -- \"$c\" 2>/dev/null || [ -d \"$c\" ] || {{ kv err \"There was an issue creating $c as requested: $(mkdir -- \"$c\" 2>&1)\"; exit 1; }}\n{}fi\n",
                     sh_path(&c),
@@ -595,7 +665,10 @@ impl File {
         }
         if prev != "directory" {
             return Err(with_info(
-                fail_with(format!("{path} already exists as a {prev}"), &[("path", json!(path))]),
+                fail_with(
+                    format!("{path} already exists as a {prev}"),
+                    &[("path", json!(path))],
+                ),
                 target.as_ref(),
                 target.is_some(),
             ));
@@ -603,7 +676,8 @@ impl File {
         let Some(st) = target else {
             return Err(failed("unexpected position reached"));
         };
-        let change = plan_for(&st, want, seen.umask).map_err(|m| fail_with(m, &[("path", json!(path))]))?;
+        let change =
+            plan_for(&st, want, seen.umask).map_err(|m| fail_with(m, &[("path", json!(path))]))?;
         change.merge_into(&mut diff);
         let mut script = String::from("p=\"$r\"\n");
         script.push_str(&change.commands("p"));
@@ -618,8 +692,15 @@ impl File {
                 let is_link = mode & 0o170000 == 0o120000;
                 let is_dir = mode & 0o170000 == 0o040000;
                 let m = if is_link { None } else { want.2 };
-                let c: AttrChange = plan_attrs(uid, gid, mode & 0o7777, is_dir, (want.0, want.1, m), seen.umask)
-                    .map_err(|e| fail_with(e, &[("path", json!(p))]))?;
+                let c: AttrChange = plan_attrs(
+                    uid,
+                    gid,
+                    mode & 0o7777,
+                    is_dir,
+                    (want.0, want.1, m),
+                    seen.umask,
+                )
+                .map_err(|e| fail_with(e, &[("path", json!(p))]))?;
                 if c.changed() {
                     changed = true;
                     script.push_str(&format!("e={}\n{}", quote(&p), c.commands("e")));
@@ -646,7 +727,11 @@ impl File {
             src = seen.reply.text("lnk");
         }
         let in_dir = !seen.is_link() && seen.is_dir_follow();
-        let relpath = if in_dir { path.to_string() } else { dirname(path).to_string() };
+        let relpath = if in_dir {
+            path.to_string()
+        } else {
+            dirname(path).to_string()
+        };
         let absrc = src.as_ref().map(|s| join(&relpath, s));
         let (src_exists, src_stat) = if in_dir {
             (seen.reply.has("a1"), seen.reply.stat("a1st"))
@@ -665,20 +750,29 @@ impl File {
         if prev == "directory" {
             if !a.force {
                 return Err(with_info(
-                    fail_with(format!("refusing to convert from {prev} to symlink for {path}"), &[("path", json!(path))]),
+                    fail_with(
+                        format!("refusing to convert from {prev} to symlink for {path}"),
+                        &[("path", json!(path))],
+                    ),
                     seen.st.as_ref(),
                     seen.exists,
                 ));
             } else if seen.reply.has("nonempty") {
                 return Err(with_info(
-                    fail_with(format!("the directory {path} is not empty, refusing to convert it"), &[("path", json!(path))]),
+                    fail_with(
+                        format!("the directory {path} is not empty, refusing to convert it"),
+                        &[("path", json!(path))],
+                    ),
                     seen.st.as_ref(),
                     seen.exists,
                 ));
             }
         } else if matches!(prev, "file" | "hard") && !a.force {
             return Err(with_info(
-                fail_with(format!("refusing to convert from {prev} to symlink for {path}"), &[("path", json!(path))]),
+                fail_with(
+                    format!("refusing to convert from {prev} to symlink for {path}"),
+                    &[("path", json!(path))],
+                ),
                 seen.st.as_ref(),
                 seen.exists,
             ));
@@ -727,46 +821,53 @@ impl File {
                 r.insert("diff".into(), Json::Object(diff));
             }
             return if changed {
-                Ok(Step::Change { check: r, state: ApplyPlan { script: String::new(), result: ModResult::new() } })
+                Ok(Step::Change {
+                    check: r,
+                    state: ApplyPlan {
+                        script: String::new(),
+                        result: ModResult::new(),
+                    },
+                })
             } else {
                 Ok(Step::Done(r))
             };
         }
         // The attributes go to the link's target when following it, else to
         // the link itself (its owner; a link has no mode of its own).
-        let (attr_st, attr_var, attr_ok): (Option<FileStat>, &str, bool) = if ctx.check_mode || !changed {
-            if a.follow && seen.is_link() {
-                (seen.stl.clone(), "a", seen.stl.is_some())
+        let (attr_st, attr_var, attr_ok): (Option<FileStat>, &str, bool) =
+            if ctx.check_mode || !changed {
+                if a.follow && seen.is_link() {
+                    (seen.stl.clone(), "a", seen.stl.is_some())
+                } else {
+                    (seen.st.clone(), "p", true)
+                }
+            } else if a.follow {
+                (src_stat.clone(), "a", src_stat.is_some())
             } else {
-                (seen.st.clone(), "p", true)
-            }
-        } else if a.follow {
-            (src_stat.clone(), "a", src_stat.is_some())
-        } else {
-            let link = FileStat {
-                st_mode: 0o120777,
-                uid: seen.euid,
-                gid: seen.egid,
-                ..seen.st.clone().unwrap_or(FileStat {
+                let link = FileStat {
                     st_mode: 0o120777,
                     uid: seen.euid,
                     gid: seen.egid,
-                    size: 0,
-                    nlink: 1,
-                    inode: 0,
-                    dev: 0,
-                    atime: 0.0,
-                    mtime: 0.0,
-                    ctime: 0.0,
-                    blocks: 0,
-                    blksize: 0,
-                    rdev: 0,
-                    user: None,
-                    group: None,
-                })
+                    ..seen.st.clone().unwrap_or(FileStat {
+                        st_mode: 0o120777,
+                        uid: seen.euid,
+                        gid: seen.egid,
+                        size: 0,
+                        nlink: 1,
+                        inode: 0,
+                        dev: 0,
+                        atime: 0.0,
+                        mtime: 0.0,
+                        ctime: 0.0,
+                        blocks: 0,
+                        blksize: 0,
+                        rdev: 0,
+                        user: None,
+                        group: None,
+                    })
+                };
+                (Some(link), "p", true)
             };
-            (Some(link), "p", true)
-        };
         if !attr_ok {
             r.insert(
                 "warnings".into(),
@@ -787,7 +888,15 @@ impl File {
             }
             changed |= change.changed();
         }
-        self.finish(ctx, r, diff, changed, script, path, (seen.st.as_ref(), seen.exists))
+        self.finish(
+            ctx,
+            r,
+            diff,
+            changed,
+            script,
+            path,
+            (seen.st.as_ref(), seen.exists),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -807,7 +916,10 @@ impl File {
             return Err(failed("src is required for creating new hardlinks"));
         }
         if src.is_some() && !seen.reply.has("sexists") {
-            return Err(fail_with("src does not exist", &[("dest", json!(path)), ("src", json!(src))]));
+            return Err(fail_with(
+                "src does not exist",
+                &[("dest", json!(path)), ("src", json!(src))],
+            ));
         }
         let src_st = seen.reply.stat("sst");
         let mut diff = initial_diff(path, "hard", prev);
@@ -889,12 +1001,23 @@ impl File {
             if ctx.diff {
                 r.insert("diff".into(), Json::Object(diff));
             }
-            return Ok(Step::Change { check: r, state: ApplyPlan { script: String::new(), result: ModResult::new() } });
+            return Ok(Step::Change {
+                check: r,
+                state: ApplyPlan {
+                    script: String::new(),
+                    result: ModResult::new(),
+                },
+            });
         }
         // After linking, the path shares the source's inode and attributes.
-        let attr_st = if ctx.check_mode || !changed { seen.stl.clone().or(seen.st.clone()) } else { src_st };
+        let attr_st = if ctx.check_mode || !changed {
+            seen.stl.clone().or(seen.st.clone())
+        } else {
+            src_st
+        };
         if let Some(st) = &attr_st {
-            let change = plan_for(st, want, seen.umask).map_err(|e| fail_with(e, &[("path", json!(path))]))?;
+            let change = plan_for(st, want, seen.umask)
+                .map_err(|e| fail_with(e, &[("path", json!(path))]))?;
             change.merge_into(&mut diff);
             script.push_str(&change.commands("p"));
             if let Some(t) = plan_times(Some(st), mtime, atime, "p", &mut diff) {
@@ -903,7 +1026,15 @@ impl File {
             }
             changed |= change.changed();
         }
-        self.finish(ctx, r, diff, changed, script, path, (seen.st.as_ref(), seen.exists))
+        self.finish(
+            ctx,
+            r,
+            diff,
+            changed,
+            script,
+            path,
+            (seen.st.as_ref(), seen.exists),
+        )
     }
 }
 
@@ -934,7 +1065,11 @@ impl Module for File {
         })
     }
 
-    async fn plan(&self, ctx: &ModuleCtx<'_>, a: &FileArgs) -> Result<Step<ApplyPlan>, ModuleError> {
+    async fn plan(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &FileArgs,
+    ) -> Result<Step<ApplyPlan>, ModuleError> {
         let reply = probe(ctx, &self.probe_script(a)).await?;
         if let Some(e) = reply.failure() {
             return Ok(Step::Done(failed(e)));
@@ -976,7 +1111,10 @@ impl Module for File {
             }
             Err(mut fail) => {
                 // fail_json adds the path's info too, when it names the path.
-                let named = fail.get("path").or_else(|| fail.get("dest")).and_then(Json::as_str);
+                let named = fail
+                    .get("path")
+                    .or_else(|| fail.get("dest"))
+                    .and_then(Json::as_str);
                 if named == Some(seen.path.as_str()) && !fail.contains_key("uid") && seen.exists {
                     add_path_info(&mut fail, seen.st.as_ref());
                 }
@@ -986,7 +1124,12 @@ impl Module for File {
         })
     }
 
-    async fn apply(&self, ctx: &ModuleCtx<'_>, _: &FileArgs, plan: ApplyPlan) -> Result<ModResult, ModuleError> {
+    async fn apply(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        _: &FileArgs,
+        plan: ApplyPlan,
+    ) -> Result<ModResult, ModuleError> {
         let script = format!(
             "{PRELUDE}{}\nif [ -e \"$r\" ]; then kst info \"$r\"; fi\nexit 0\n",
             plan.script
@@ -1029,7 +1172,11 @@ mod tests {
             .format("%Y%m%d%H%M.%S")
             .to_string();
         assert_eq!(back, "202001020304.05");
-        assert!(parse_time("yesterday", "%Y%m%d%H%M.%S").unwrap_err().contains("Error while obtaining timestamp"));
+        assert!(
+            parse_time("yesterday", "%Y%m%d%H%M.%S")
+                .unwrap_err()
+                .contains("Error while obtaining timestamp")
+        );
     }
 
     #[test]

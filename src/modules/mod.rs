@@ -7,6 +7,7 @@ mod args;
 mod assert;
 mod command;
 mod context;
+mod copy;
 mod debug;
 mod fail;
 mod file;
@@ -117,6 +118,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(ping::Ping),
             Box::new(stat::Stat),
             Box::new(file::File),
+            Box::new(copy::Copy),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
