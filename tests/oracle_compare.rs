@@ -328,4 +328,8 @@ golden_tests!(
     file_check => "file_check",
     copy => "copy",
     copy_check => "copy_check",
+    lineinfile => "lineinfile",
+    blockinfile => "blockinfile",
+    replace => "replace",
+    slurp_tempfile => "slurp_tempfile",
 );

@@ -5,19 +5,27 @@
 
 mod args;
 mod assert;
+mod blockinfile;
 mod command;
 mod context;
 mod copy;
 mod debug;
+mod edit;
 mod fail;
 mod file;
+mod lineinfile;
 mod perms;
 mod ping;
 mod probe;
+mod pyre;
 mod raw;
+mod replace;
 mod set_fact;
+mod slurp;
 pub mod spec;
 mod stat;
+mod tempfile;
+mod template;
 mod write;
 
 use serde_json::{Map, Value as Json};
@@ -119,6 +127,12 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(stat::Stat),
             Box::new(file::File),
             Box::new(copy::Copy),
+            Box::new(template::Template),
+            Box::new(lineinfile::LineInFile),
+            Box::new(blockinfile::BlockInFile),
+            Box::new(replace::Replace),
+            Box::new(slurp::Slurp),
+            Box::new(tempfile::TempFile),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

@@ -302,6 +302,14 @@ impl AttrChange {
         s
     }
 
+    /// Like [`AttrChange::merge_into`], adding the sides only when something
+    /// changes (the attribute diff of lineinfile and blockinfile).
+    pub fn merge_into_if_any(&self, diff: &mut Map<String, Json>) {
+        if self.changed() {
+            self.merge_into(diff);
+        }
+    }
+
     /// The diff entries merged into a `{before, after}` diff dict.
     pub fn merge_into(&self, diff: &mut Map<String, Json>) {
         for (side, vals) in [("before", &self.before), ("after", &self.after)] {
