@@ -332,4 +332,7 @@ golden_tests!(
     blockinfile => "blockinfile",
     replace => "replace",
     slurp_tempfile => "slurp_tempfile",
+    template => "template",
+    edits_check => "edits_check",
+    edits_diff => "edits_diff",
 );

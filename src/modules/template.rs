@@ -232,7 +232,7 @@ impl Module for Template {
         let rendered = match ctx.templar.render_file(&text, &vars, &opts) {
             Ok(s) => s,
             Err(e) => {
-                let mut f = failed(e.message);
+                let mut f = failed(format!("Task failed: {}", e.message));
                 f.insert("changed".into(), json!(false));
                 return Ok(Step::Done(f));
             }
