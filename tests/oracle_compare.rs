@@ -335,4 +335,5 @@ golden_tests!(
     template => "template",
     edits_check => "edits_check",
     edits_diff => "edits_diff",
+    hostile => "hostile",
 );

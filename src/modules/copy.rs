@@ -265,7 +265,7 @@ fn dest_probe(
     s.push_str(&format!(
         "if {regular} && [ -r \"$d\" ]; then c=$(sha1sum < \"$d\") && kv sum \"${{c%% *}}\"; fi\n"
     ));
-    s.push_str("pd=$(dirname -- \"$d\"; echo .); pd=\"${pd%??}\"\n");
+    s.push_str("kdir \"$d\"; pd=$_d\n");
     s.push_str(
         "if [ -d \"$pd\" ]; then kv pdir 1; kst pst \"$pd\" -L; fi; [ -w \"$pd\" ] && kv pdirw 1\n",
     );

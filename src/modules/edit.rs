@@ -77,9 +77,7 @@ pub async fn load(
     s.push_str(
         "if [ -e \"$p\" ]; then kv exists 1; kst st \"$p\" -L; kreal real \"$p\"\n  if [ -d \"$p\" ]; then :; elif [ -r \"$p\" ]; then kfile content \"$p\"; else kv unreadable 1; fi\nfi\n",
     );
-    s.push_str(
-        "pd=$(dirname -- \"$p\"; echo .); pd=\"${pd%??}\"; [ -d \"$pd\" ] && kst pst \"$pd\" -L\n",
-    );
+    s.push_str("kdir \"$p\"; [ -d \"$_d\" ] && kst pst \"$_d\" -L\n");
     s.push_str(&attrs.lookup_snippet());
     s.push_str(ENV_SNIPPET);
     let reply = probe(ctx, &s).await?;

@@ -278,7 +278,7 @@ impl File {
                     // absrc is relative to the path itself when it is a real
                     // directory, else to its parent: probe both.
                     s.push_str(&format!(
-                        "a1=\"$p\"/{src}; a2=$(dirname -- \"$p\"; echo .); a2=\"${{a2%??}}\"/{src}\n",
+                        "a1=\"$p\"/{src}; kdir \"$p\"; a2=\"$_d\"/{src}\n",
                         src = quote(src)
                     ));
                     if src.starts_with('/') {
@@ -807,7 +807,7 @@ impl File {
                     script.push_str("rmdir -- \"$p\" 2>/dev/null || { kv err 'Error while replacing: the directory could not be removed'; exit 1; }\n");
                 }
                 script.push_str(&format!(
-                    "t=$(dirname -- \"$p\"; echo .); t=\"${{t%??}}/.$$.kiln.tmp\"\nln -s -- {s} \"$t\" && mv -fT -- \"$t\" \"$p\" || {{ rm -f -- \"$t\"; kv err 'Error while replacing: could not replace the path with a link'; exit 1; }}\n"
+                    "kdir \"$p\"; t=\"$_d/.$$.kiln.tmp\"\nln -s -- {s} \"$t\" && mv -fT -- \"$t\" \"$p\" || {{ rm -f -- \"$t\"; kv err 'Error while replacing: could not replace the path with a link'; exit 1; }}\n"
                 ));
             } else {
                 script.push_str(&format!(
@@ -988,7 +988,7 @@ impl File {
             let s = sh_path(src.as_deref().unwrap_or_default());
             if prev != "absent" {
                 script.push_str(&format!(
-                    "t=$(dirname -- \"$p\"; echo .); t=\"${{t%??}}/.$$.kiln.tmp\"\nln -L -- {s} \"$t\" 2>/dev/null && mv -fT -- \"$t\" \"$p\" 2>/dev/null || {{ rm -f -- \"$t\"; kv err 'Error while replacing: could not replace the path with a hard link'; exit 1; }}\n"
+                    "kdir \"$p\"; t=\"$_d/.$$.kiln.tmp\"\nln -L -- {s} \"$t\" 2>/dev/null && mv -fT -- \"$t\" \"$p\" 2>/dev/null || {{ rm -f -- \"$t\"; kv err 'Error while replacing: could not replace the path with a hard link'; exit 1; }}\n"
                 ));
             } else {
                 script.push_str(&format!(

@@ -373,7 +373,7 @@ pub fn plan_for(
 
 /// The probe lines for the host's umask and effective ids (new files get
 /// `0666 & ~umask` and the process's uid and gid).
-pub const ENV_SNIPPET: &str = "kv umask \"$(umask)\"\nkv euid \"$(id -u)\"\nkv egid \"$(id -g)\"\n";
+pub const ENV_SNIPPET: &str = "kv umask \"$(umask)\"\nkv id \"$(id)\"\n";
 
 /// The umask, euid and egid from [`ENV_SNIPPET`].
 pub fn host_env(reply: &Reply) -> (u32, u32, u32) {
@@ -381,14 +381,17 @@ pub fn host_env(reply: &Reply) -> (u32, u32, u32) {
         .text("umask")
         .and_then(|u| u32::from_str_radix(u.trim(), 8).ok())
         .unwrap_or(0o022);
-    let euid = reply
-        .text("euid")
-        .and_then(|u| u.trim().parse().ok())
-        .unwrap_or(0);
-    let egid = reply
-        .text("egid")
-        .and_then(|u| u.trim().parse().ok())
-        .unwrap_or(0);
+    // `id` prints `uid=0(root) gid=0(root) groups=...`: one process for both.
+    let id = reply.text("id").unwrap_or_default();
+    let field = |name: &str| -> Option<u32> {
+        id.split_whitespace()
+            .find_map(|w| w.strip_prefix(name))
+            .and_then(|v| v.split('(').next())
+            .and_then(|v| v.parse().ok())
+    };
+    // An effective id differing from the real one is printed as euid=/egid=.
+    let euid = field("euid=").or_else(|| field("uid=")).unwrap_or(0);
+    let egid = field("egid=").or_else(|| field("gid=")).unwrap_or(0);
     (umask, euid, egid)
 }
 
@@ -480,6 +483,17 @@ mod tests {
                 "mode must be in octal or symbolic form"
             );
         }
+    }
+
+    #[test]
+    fn host_ids_from_id() {
+        let id = "uid=1000(me) gid=100(users) euid=0(root) groups=100(users)";
+        let r = Reply::from_output(&crate::transport::ExecOutput {
+            rc: 0,
+            stdout: format!("umask:4\n0027\nid:{}\n{id}\n", id.len()).into_bytes(),
+            stderr: vec![],
+        });
+        assert_eq!(host_env(&r), (0o027, 0, 100));
     }
 
     #[test]

@@ -23,8 +23,10 @@ use serde_json::{Value as Json, json};
 /// * `kst KEY PATH [-L]` — `stat` fields (lstat unless `-L`);
 /// * `kln KEY PATH` — a symlink's target; `kreal KEY PATH` — the path with
 ///   every symlink resolved (missing tail allowed, like Python's realpath);
-/// * `kpw KEY NAME` / `kgr KEY NAME` — a passwd / group entry.
+/// * `kpw KEY NAME` / `kgr KEY NAME` — a passwd / group entry;
+/// * `kdir PATH` — sets `$_d` to the path's directory without a process.
 pub const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
+kdir() { case $1 in */*) _d=${1%/*}; [ -n "$_d" ] || _d=/ ;; *) _d=. ;; esac; }
 kv() { printf '%s:%s\n%s\n' "$1" "${#2}" "$2"; }
 kfile() { _n=$(wc -c < "$2") || return 1; printf '%s:%s\n' "$1" $_n; cat < "$2"; printf '\n'; }
 kst() { _s=$(stat $3 -c '%f %u %g %s %h %i %d %.9X %.9Y %.9Z %b %o %t %T %U %G' -- "$2" 2>/dev/null) && kv "$1" "$_s"; }
