@@ -5,7 +5,7 @@
 //! the spec's aliases.
 
 use super::Args;
-use super::spec::{ArgSpec, ArgType, ModuleSpec, to_bool};
+use super::spec::{ArgSpec, ModuleSpec, to_bool};
 use serde_json::Value as Json;
 
 /// A module's arguments read through its spec.
@@ -77,13 +77,14 @@ impl<'a> ArgReader<'a> {
         let Some(v) = self.str(name) else {
             return Ok(default.map(str::to_string));
         };
-        if let Some(a) = self.entry(name) {
-            if !a.choices.is_empty() && !a.choices.contains(&v.as_str()) {
-                return Err(format!(
-                    "value of {name} must be one of: {}, got: {v}",
-                    a.choices.join(", ")
-                ));
-            }
+        if let Some(a) = self.entry(name)
+            && !a.choices.is_empty()
+            && !a.choices.contains(&v.as_str())
+        {
+            return Err(format!(
+                "value of {name} must be one of: {}, got: {v}",
+                a.choices.join(", ")
+            ));
         }
         Ok(Some(v))
     }
@@ -122,11 +123,6 @@ macro_rules! file_args {
     };
 }
 pub(crate) use file_args;
-
-/// Whether a spec entry is a path (for `~` expansion on the host).
-pub fn is_path(a: &ArgSpec) -> bool {
-    a.ty == ArgType::Path
-}
 
 #[cfg(test)]
 mod tests {

@@ -273,10 +273,12 @@ impl Module for BlockInFile {
             &result_text,
             " (content)",
         );
-        if let Some(v) = &a.validate {
-            if changed && !v.contains("%s") && !ctx.check_mode {
-                return Ok(Step::Done(failed(format!("validate must contain %s: {v}"))));
-            }
+        if let Some(v) = &a.validate
+            && changed
+            && !v.contains("%s")
+            && !ctx.check_mode
+        {
+            return Ok(Step::Done(failed(format!("validate must contain %s: {v}"))));
         }
         let creating = !t.exists;
         let mut result = ModResult::new();

@@ -56,7 +56,6 @@ pub const MAX_DIFF: usize = 104_448;
 #[derive(Debug, Clone, Default)]
 pub struct CopyArgs {
     pub src: Option<String>,
-    pub content: Option<Vec<u8>>,
     pub dest: String,
     pub backup: bool,
     pub force: bool,
@@ -466,12 +465,12 @@ pub async fn plan_local(
         let mut f = failed(format!("Destination {} not writable", dirname(&mdest)));
         f.extend(base.clone());
         fail = Some(f);
-    } else if let Some(v) = &a.validate {
-        if !v.contains("%s") {
-            let mut f = failed(format!("validate must contain %s: {v}"));
-            f.extend(base.clone());
-            fail = Some(f);
-        }
+    } else if let Some(v) = &a.validate
+        && !v.contains("%s")
+    {
+        let mut f = failed(format!("validate must contain %s: {v}"));
+        f.extend(base.clone());
+        fail = Some(f);
     }
     // The new file's owner and mode before the task's own: the old file's
     // when it is a regular file we replace, else a new file's.
@@ -658,14 +657,13 @@ async fn plan_remote(ctx: &ModuleCtx<'_>, a: &CopyArgs) -> Result<Step<CopyPlan>
             "Cannot copy invalid source '{src}': not a file"
         ))));
     };
-    if let Some(e) = &a.expected {
-        if e != &src_sum {
-            let mut f =
-                failed("Copied file does not match the expected checksum. Transfer failed.");
-            f.insert("checksum".into(), json!(src_sum));
-            f.insert("expected_checksum".into(), json!(e));
-            return Ok(Step::Done(f));
-        }
+    if let Some(e) = &a.expected
+        && e != &src_sum
+    {
+        let mut f = failed("Copied file does not match the expected checksum. Transfer failed.");
+        f.insert("checksum".into(), json!(src_sum));
+        f.insert("expected_checksum".into(), json!(e));
+        return Ok(Step::Done(f));
     }
     let mut dest = expand_home(&a.dest, home.as_deref());
     if !dest.contains('/') {
@@ -801,7 +799,6 @@ impl Copy {
         }
         Ok(CopyArgs {
             src: a.str("src"),
-            content: None,
             dest: a.str("dest").unwrap_or_default(),
             backup: a.bool("backup", false)?,
             force: a.bool("force", true)?,

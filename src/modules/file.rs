@@ -257,13 +257,14 @@ impl File {
             s.push_str("kv home \"$HOME\"\n");
         }
         let state = a.state.as_deref();
-        if let Some(src) = &a.src {
-            if !matches!(state, Some("link") | Some("absent")) && !basename(src).is_empty() {
-                s.push_str(&format!(
-                    "if [ -d \"$p\" ]; then p=\"$p\"/{}; kv redirected 1; fi\n",
-                    quote(basename(src))
-                ));
-            }
+        if let Some(src) = &a.src
+            && !matches!(state, Some("link") | Some("absent"))
+            && !basename(src).is_empty()
+        {
+            s.push_str(&format!(
+                "if [ -d \"$p\" ]; then p=\"$p\"/{}; kv redirected 1; fi\n",
+                quote(basename(src))
+            ));
         }
         s.push_str("kst st \"$p\"; [ -e \"$p\" ] && kv exists 1\n");
         s.push_str(
@@ -407,6 +408,7 @@ impl File {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         ctx: &ModuleCtx<'_>,

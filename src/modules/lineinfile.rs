@@ -125,19 +125,19 @@ pub fn present(
         for (i, cur) in lines.iter().enumerate() {
             if line == strip_eol(cur) {
                 index.0 = Some(i);
-            } else if let Some(re) = &re_ins {
-                if search(re, cur).is_some() {
-                    if insertafter.is_some() {
-                        index.1 = Some(i + 1);
-                        if firstmatch {
-                            break;
-                        }
+            } else if let Some(re) = &re_ins
+                && search(re, cur).is_some()
+            {
+                if insertafter.is_some() {
+                    index.1 = Some(i + 1);
+                    if firstmatch {
+                        break;
                     }
-                    if insertbefore.is_some() {
-                        index.1 = Some(i);
-                        if firstmatch {
-                            break;
-                        }
+                }
+                if insertbefore.is_some() {
+                    index.1 = Some(i);
+                    if firstmatch {
+                        break;
                     }
                 }
             }
@@ -358,10 +358,12 @@ impl Module for LineInFile {
         if !warnings.is_empty() {
             result.insert("warnings".into(), json!(warnings));
         }
-        if let Some(v) = &a.validate {
-            if changed && !v.contains("%s") && !ctx.check_mode {
-                return Ok(fail(format!("validate must contain %s: {v}"), None));
-            }
+        if let Some(v) = &a.validate
+            && changed
+            && !v.contains("%s")
+            && !ctx.check_mode
+        {
+            return Ok(fail(format!("validate must contain %s: {v}"), None));
         }
         let creating = !t.exists;
         if ctx.check_mode && creating {
@@ -481,7 +483,7 @@ mod tests {
         let same = |l: &mut Vec<String>| {
             present(l, Some(&r), None, "port=2", None, None, false, false).unwrap()
         };
-        assert_eq!(run("port=2\n", same).1, false);
+        assert!(!run("port=2\n", same).1);
     }
 
     #[test]
@@ -521,7 +523,7 @@ mod tests {
             run("[section]\nx\n", after),
             ("[section]\nnew\nx\n".into(), true, "line added")
         );
-        assert_eq!(run("[section]\nnew\nx\n", after).1, false);
+        assert!(!run("[section]\nnew\nx\n", after).1);
         let before = |l: &mut Vec<String>| {
             present(l, None, None, "new", None, Some("^x"), false, false).unwrap()
         };

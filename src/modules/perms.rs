@@ -4,7 +4,7 @@
 //! (`u=rw,g=r,o=`), owners and groups by name or id, and the `diff` entries
 //! and shell commands for what differs.
 
-use super::probe::{FileStat, Reply, sh_path};
+use super::probe::{FileStat, Reply};
 use serde_json::{Map, Value as Json, json};
 
 /// A `mode` argument.
@@ -200,10 +200,6 @@ impl FileAttrs {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.mode.is_none() && self.owner.is_none() && self.group.is_none()
-    }
-
     /// Probe lines that look up the owner and group (numeric ids need no
     /// lookup to be used, as in Ansible, but check mode warns about unknown ones).
     pub fn lookup_snippet(&self) -> String {
@@ -336,19 +332,19 @@ pub fn plan_attrs(
     umask: u32,
 ) -> Result<AttrChange, String> {
     let mut c = AttrChange::default();
-    if let Some(u) = want.0 {
-        if u != uid {
-            c.uid = Some(u);
-            c.before.insert("owner".into(), json!(uid));
-            c.after.insert("owner".into(), json!(u));
-        }
+    if let Some(u) = want.0
+        && u != uid
+    {
+        c.uid = Some(u);
+        c.before.insert("owner".into(), json!(uid));
+        c.after.insert("owner".into(), json!(u));
     }
-    if let Some(g) = want.1 {
-        if g != gid {
-            c.gid = Some(g);
-            c.before.insert("group".into(), json!(gid));
-            c.after.insert("group".into(), json!(g));
-        }
+    if let Some(g) = want.1
+        && g != gid
+    {
+        c.gid = Some(g);
+        c.before.insert("group".into(), json!(gid));
+        c.after.insert("group".into(), json!(g));
     }
     if let Some(m) = want.2 {
         let new = m.resolve(perm, is_dir, umask)?;
@@ -393,11 +389,6 @@ pub fn host_env(reply: &Reply) -> (u32, u32, u32) {
     let euid = field("euid=").or_else(|| field("uid=")).unwrap_or(0);
     let egid = field("egid=").or_else(|| field("gid=")).unwrap_or(0);
     (umask, euid, egid)
-}
-
-/// A shell word for `path` (re-exported for modules building attribute commands).
-pub fn word(path: &str) -> String {
-    sh_path(path)
 }
 
 #[cfg(test)]

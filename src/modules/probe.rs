@@ -344,10 +344,6 @@ impl FileStat {
         self.kind() == Kind::Link
     }
 
-    pub fn is_file(&self) -> bool {
-        self.kind() == Kind::File
-    }
-
     /// The owner's name, or the uid as text when it has none.
     pub fn owner_name(&self) -> String {
         self.user.clone().unwrap_or_else(|| self.uid.to_string())
@@ -379,12 +375,6 @@ pub fn add_path_info(r: &mut ModResult, st: Option<&FileStat>) {
     r.insert("mode".into(), Json::String(format!("0{:03o}", st.perm())));
     r.insert("state".into(), json!(st.state()));
     r.insert("size".into(), json!(st.size));
-}
-
-/// The probe lines that record what `add_path_info` needs for `$var` under
-/// `key`: the lstat, only when the path exists through any link.
-pub fn info_snippet(key: &str, var: &str) -> String {
-    format!("if [ -e \"${var}\" ]; then kst {key} \"${var}\"; fi\n")
 }
 
 #[cfg(test)]
@@ -436,7 +426,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(st.perm(), 0o755);
-        assert!(st.is_file());
+        assert_eq!(st.kind(), Kind::File);
         assert_eq!(st.state(), "file");
         assert_eq!(st.mtime, 1795706371.0 + 870849800.0 * 1e-9);
         let dev = FileStat::parse(b"21b6 0 0 0 1 3 6 1.0 1.0 1.0 0 4096 1 3 root UNKNOWN").unwrap();

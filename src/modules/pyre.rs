@@ -90,11 +90,11 @@ pub fn expand(template: &str, caps: &Captures<'_>) -> Result<String, String> {
             }
             Some(d) if d.is_ascii_digit() => {
                 let mut num = d.to_string();
-                if let Some(&n2) = chars.peek() {
-                    if n2.is_ascii_digit() {
-                        num.push(n2);
-                        chars.next();
-                    }
+                if let Some(&n2) = chars.peek()
+                    && n2.is_ascii_digit()
+                {
+                    num.push(n2);
+                    chars.next();
                 }
                 out.push_str(&group(&num)?);
             }

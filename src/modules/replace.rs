@@ -183,10 +183,12 @@ impl Module for Replace {
                 json!({"before_header": path, "before": contents, "after_header": path, "after": new_text}),
             );
         }
-        if let Some(v) = &a.validate {
-            if changed && !v.contains("%s") && !ctx.check_mode {
-                return Ok(Step::Done(failed(format!("validate must contain %s: {v}"))));
-            }
+        if let Some(v) = &a.validate
+            && changed
+            && !v.contains("%s")
+            && !ctx.check_mode
+        {
+            return Ok(Step::Done(failed(format!("validate must contain %s: {v}"))));
         }
         let attrs = match t.attr_change(&a.attrs, false) {
             Ok(c) => c,

@@ -180,10 +180,10 @@ fn format_stat(path: &str, st: &FileStat, a: &StatArgs, reply: &Reply) -> Map<St
     }
     if a.mime {
         let (mut mt, mut cs) = ("unknown".to_string(), "unknown".to_string());
-        if let Some(out) = reply.text("mime") {
-            if let Some(m) = parse_mime(&out) {
-                (mt, cs) = m;
-            }
+        if let Some(out) = reply.text("mime")
+            && let Some(m) = parse_mime(&out)
+        {
+            (mt, cs) = m;
         }
         o.insert("mimetype".into(), json!(mt));
         o.insert("charset".into(), json!(cs));

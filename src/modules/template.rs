@@ -142,7 +142,6 @@ impl Module for Template {
             src: a.str("src").unwrap_or_default(),
             copy: CopyArgs {
                 src: None,
-                content: None,
                 dest: a.str("dest").unwrap_or_default(),
                 backup: a.bool("backup", false)?,
                 force: a.bool("force", true)?,
