@@ -336,4 +336,5 @@ golden_tests!(
     edits_check => "edits_check",
     edits_diff => "edits_diff",
     hostile => "hostile",
+    copy_tree => "copy_tree",
 );

@@ -68,6 +68,10 @@ pub struct CopyArgs {
     pub preserve: bool,
     /// `checksum`: the expected SHA-1 of the source.
     pub expected: Option<String>,
+    /// `directory_mode`, for directories a directory copy creates.
+    pub directory_mode: Option<ModeArg>,
+    /// `local_follow`: follow symlinks in a controller directory.
+    pub local_follow: bool,
 }
 
 impl CopyArgs {
@@ -94,6 +98,8 @@ pub enum CopyPlan {
     Write(Box<WritePlan>),
     /// Only owner/group/mode differ: a script, and the result to report.
     Attrs { script: String, result: ModResult },
+    /// A controller directory.
+    Tree(Box<super::copytree::TreePlan>),
 }
 
 pub struct WritePlan {
@@ -543,6 +549,7 @@ pub async fn apply_plan(
     plan: CopyPlan,
 ) -> Result<ModResult, ModuleError> {
     match plan {
+        CopyPlan::Tree(t) => super::copytree::apply_tree(ctx, a, *t).await,
         CopyPlan::Attrs { script, mut result } => {
             let s =
                 format!("{PRELUDE}{script}if [ -e \"$p\" ]; then kst info \"$p\"; fi\nexit 0\n");
@@ -782,8 +789,58 @@ async fn plan_remote(ctx: &ModuleCtx<'_>, a: &CopyArgs) -> Result<Step<CopyPlan>
     })
 }
 
+/// A controller directory: as its only file when that is all it holds,
+/// else as a tree.
+async fn plan_dir(
+    ctx: &ModuleCtx<'_>,
+    a: &CopyArgs,
+    found: &str,
+) -> Result<Step<CopyPlan>, ModuleError> {
+    use super::copytree::{as_single, plan_tree, single_file, walk};
+    let tree = match walk(
+        std::path::Path::new(found),
+        found.ends_with('/'),
+        a.local_follow,
+    ) {
+        Ok(t) => t,
+        Err(e) => return Ok(Step::Done(failed(format!("could not walk {found}: {e}")))),
+    };
+    let dest = if a.dest.ends_with('/') {
+        a.dest.clone()
+    } else {
+        format!("{}/", a.dest)
+    };
+    if let Some((local, rel)) = single_file(&tree) {
+        let src = match as_single(local, rel) {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(Step::Done(failed(format!(
+                    "could not find src={}, {e}",
+                    local.display()
+                ))));
+            }
+        };
+        let mut one = a.clone();
+        one.dest = match dirname(rel) {
+            "" => dest,
+            d => format!("{}/", join(&dest, d)),
+        };
+        return plan_local(ctx, &one, &src).await;
+    }
+    let mut tree_args = a.clone();
+    tree_args.dest = dest;
+    Ok(match plan_tree(ctx, &tree_args, &tree, found).await? {
+        Step::Done(r) => Step::Done(r),
+        Step::Change { check, state } => Step::Change {
+            check,
+            state: CopyPlan::Tree(Box::new(state)),
+        },
+    })
+}
+
 impl Copy {
     fn args(a: &ArgReader<'_>) -> Result<CopyArgs, String> {
+        FileAttrs::reject_unsupported(a)?;
         let mode_raw = a.raw("mode");
         let preserve = mode_raw.and_then(Json::as_str) == Some("preserve");
         let mut attrs = FileAttrs {
@@ -811,6 +868,11 @@ impl Copy {
             attrs,
             preserve,
             expected: a.str("checksum"),
+            directory_mode: match a.raw("directory_mode") {
+                Some(v) => ModeArg::from_json(v)?,
+                None => None,
+            },
+            local_follow: a.bool("local_follow", true)?,
         })
     }
 }
@@ -884,9 +946,7 @@ impl Module for Copy {
                     }
                 };
                 if std::path::Path::new(&found).is_dir() {
-                    return Ok(Step::Done(failed(
-                        "kiln: copying a directory from the controller is not supported yet",
-                    )));
+                    return plan_dir(ctx, a, &found).await;
                 }
                 let bytes = match std::fs::read(&found) {
                     Ok(b) => b,
@@ -918,8 +978,10 @@ impl Module for Copy {
         t: &CopyTask,
         plan: CopyPlan,
     ) -> Result<ModResult, ModuleError> {
+        // A directory copy's summary has no diff; every other copy result does.
+        let tree = matches!(plan, CopyPlan::Tree(_));
         let mut r = apply_plan(ctx, &t.args, plan).await?;
-        if !t.args.remote_src {
+        if !t.args.remote_src && !tree {
             ensure_diff(&mut r, &json!([]));
         }
         Ok(r)

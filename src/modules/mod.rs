@@ -9,6 +9,7 @@ mod blockinfile;
 mod command;
 mod context;
 mod copy;
+mod copytree;
 mod debug;
 mod edit;
 mod fail;

@@ -188,8 +188,18 @@ pub struct FileAttrs {
 }
 
 impl FileAttrs {
+    /// `attributes` (chattr flags) is not implemented: a task that asks
+    /// for them fails instead of silently not getting them.
+    pub fn reject_unsupported(a: &super::args::ArgReader<'_>) -> Result<(), String> {
+        if a.has("attributes") {
+            return Err("kiln does not support the 'attributes' option (chattr flags) yet".into());
+        }
+        Ok(())
+    }
+
     /// `mode`, `owner` and `group` from a module's arguments.
     pub fn from_args(a: &super::args::ArgReader<'_>) -> Result<FileAttrs, String> {
+        Self::reject_unsupported(a)?;
         Ok(FileAttrs {
             mode: match a.raw("mode") {
                 Some(v) => ModeArg::from_json(v)?,

@@ -107,6 +107,7 @@ impl Module for Template {
 
     fn parse(&self, args: &Args) -> Result<TemplateArgs, String> {
         let a = ArgReader::new(&SPEC, args);
+        FileAttrs::reject_unsupported(&a)?;
         let mode_raw = a.raw("mode");
         let preserve = mode_raw.and_then(Json::as_str) == Some("preserve");
         let mode = match mode_raw {
@@ -155,6 +156,8 @@ impl Module for Template {
                 },
                 preserve,
                 expected: None,
+                directory_mode: None,
+                local_follow: true,
             },
             opts: FileOptions {
                 trim_blocks: a.bool("trim_blocks", true)?,

@@ -109,19 +109,23 @@ pub fn validate_command(validate: &str) -> Result<String, String> {
     Ok(out.join(" "))
 }
 
-/// The script for one write.
-pub fn script(spec: &WriteSpec<'_>) -> Result<String, String> {
+/// How a write's bytes arrive on stdin.
+#[derive(Clone, Copy)]
+enum Feed {
+    /// All of stdin is the file.
+    All,
+    /// The next N bytes of a shared stdin (several files in one script).
+    Bytes(usize),
+}
+
+/// The shell lines of one write; record keys get `key` appended.
+fn section(spec: &WriteSpec<'_>, key: &str, feed: Feed) -> Result<String, String> {
     let dir = match dirname(spec.dest) {
         "" => ".",
         d => d,
     };
-    let mut s = String::from(PRELUDE);
-    s.push_str(&format!(
-        "f={}\nd={}\nvo= ve=\n",
-        sh_path(spec.dest),
-        sh_path(dir)
-    ));
-    s.push_str("fail() { kv err \"$1\"; exit 1; }\n");
+    let mut s = format!("f={}\nd={}\nvo= ve=\n", sh_path(spec.dest), sh_path(dir));
+    s.push_str(&format!("fail() {{ kv err{key} \"$1\"; exit 1; }}\n"));
     if spec.mkdirs {
         s.push_str(
             "if [ ! -d \"$d\" ]; then mkdir -p -- \"$d\" 2>/dev/null || fail \"Error creating $d\"; fi\n",
@@ -131,9 +135,15 @@ pub fn script(spec: &WriteSpec<'_>) -> Result<String, String> {
         "t=$(mktemp \"$d/.kiln.XXXXXXXX\" 2>/dev/null) || fail \"The destination directory $d is not writable by the current user.\"\n",
     );
     s.push_str("trap 'rm -f -- \"$t\" ${vo:+\"$vo\"} ${ve:+\"$ve\"}' EXIT\n");
-    match &spec.source {
-        Source::Bytes(_) => s.push_str("cat > \"$t\" || fail \"Failed to write the temporary file $t\"\n"),
-        Source::Remote(src) => s.push_str(&format!(
+    match (&spec.source, feed) {
+        (Source::Bytes(_), Feed::All) => {
+            s.push_str("cat > \"$t\" || fail \"Failed to write the temporary file $t\"\n")
+        }
+        // GNU head reads exactly N bytes from a pipe, leaving the rest.
+        (Source::Bytes(_), Feed::Bytes(n)) => s.push_str(&format!(
+            "head -c {n} > \"$t\" || fail \"Failed to write the temporary file $t\"\n"
+        )),
+        (Source::Remote(src), _) => s.push_str(&format!(
             "s={}\ncat < \"$s\" > \"$t\" || fail \"Failed to copy $s\"\ntouch -r \"$s\" -- \"$t\" 2>/dev/null\n",
             sh_path(src)
         )),
@@ -161,43 +171,87 @@ pub fn script(spec: &WriteSpec<'_>) -> Result<String, String> {
         let cmd = validate_command(v)?;
         s.push_str("vo=$(mktemp) && ve=$(mktemp) || fail 'cannot create a temporary file'\n");
         s.push_str(&format!("{cmd} > \"$vo\" 2> \"$ve\" < /dev/null; vrc=$?\n"));
-        s.push_str(
-            "if [ $vrc -ne 0 ]; then kv vrc \"$vrc\"; kfile vout \"$vo\"; kfile verr \"$ve\"; exit 0; fi\n",
-        );
+        s.push_str(&format!(
+            "if [ $vrc -ne 0 ]; then kv vrc{key} \"$vrc\"; kfile vout{key} \"$vo\"; kfile verr{key} \"$ve\"; exit 3; fi\n"
+        ));
     }
     if spec.md5 {
-        s.push_str("m=$(md5sum < \"$t\") && kv md5 \"${m%% *}\"\n");
+        s.push_str(&format!(
+            "m=$(md5sum < \"$t\") && kv md5{key} \"${{m%% *}}\"\n"
+        ));
     }
     if spec.backup {
-        s.push_str(
-            "if [ -e \"$f\" ]; then b=\"$f.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p -- \"$f\" \"$b\" || fail \"Could not make backup of $f to $b\"; kv backup \"$b\"; fi\n",
-        );
+        s.push_str(&format!(
+            "if [ -e \"$f\" ]; then b=\"$f.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p -- \"$f\" \"$b\" || fail \"Could not make backup of $f to $b\"; kv backup{key} \"$b\"; fi\n"
+        ));
     }
     // -T: a destination that is a directory (or a link to one) is replaced,
     // not entered.
     s.push_str("mv -fT -- \"$t\" \"$f\" 2>/dev/null || fail \"Could not replace $f with $t\"\n");
-    s.push_str("kv staged \"$t\"\n");
-    s.push_str("if [ -e \"$f\" ]; then kst info \"$f\"; fi\nexit 0\n");
+    s.push_str(&format!("kv staged{key} \"$t\"\n"));
+    s.push_str(&format!(
+        "if [ -e \"$f\" ]; then kst info{key} \"$f\"; fi\n"
+    ));
     Ok(s)
+}
+
+/// The script for one write (all of stdin is the content).
+pub fn script(spec: &WriteSpec<'_>) -> Result<String, String> {
+    Ok(format!(
+        "{PRELUDE}( {}) || exit 1\nexit 0\n",
+        section(spec, "", Feed::All)?
+    ))
+}
+
+/// One script for several writes: the contents of the `Bytes` sources go
+/// on stdin one after the other, each section reads its own length. The
+/// first failing write stops the script. Record keys end in `.N`.
+pub fn script_many(specs: &[WriteSpec<'_>]) -> Result<String, String> {
+    let mut s = String::from(PRELUDE);
+    for (i, spec) in specs.iter().enumerate() {
+        let feed = match spec.source {
+            Source::Bytes(b) => Feed::Bytes(b.len()),
+            Source::Remote(_) => Feed::All,
+        };
+        s.push_str(&format!(
+            "( {}) || exit 1\n",
+            section(spec, &format!(".{i}"), feed)?
+        ));
+    }
+    s.push_str("exit 0\n");
+    Ok(s)
+}
+
+/// Reads the answer for write number `i` of [`script_many`].
+pub fn outcome_at(reply: &Reply, i: usize) -> Result<Written, WriteError> {
+    outcome_key(reply, &format!(".{i}"))
 }
 
 /// Reads the write script's answer.
 pub fn outcome(reply: &Reply) -> Result<Written, WriteError> {
-    if let Some(rc) = reply.text("vrc") {
+    outcome_key(reply, "")
+}
+
+fn outcome_key(reply: &Reply, key: &str) -> Result<Written, WriteError> {
+    let k = |name: &str| format!("{name}{key}");
+    if let Some(rc) = reply.text(&k("vrc")) {
         return Err(WriteError::Validate {
             rc: rc.trim().parse().unwrap_or(1),
-            stdout: reply.text("vout").unwrap_or_default(),
-            stderr: reply.text("verr").unwrap_or_default(),
+            stdout: reply.text(&k("vout")).unwrap_or_default(),
+            stderr: reply.text(&k("verr")).unwrap_or_default(),
         });
+    }
+    if let Some(e) = reply.text(&k("err")) {
+        return Err(WriteError::Failed(e));
     }
     if let Some(e) = reply.failure() {
         return Err(WriteError::Failed(e));
     }
     Ok(Written {
-        staged: reply.text("staged").unwrap_or_default(),
-        backup: reply.text("backup"),
-        md5: reply.text("md5"),
-        info: reply.stat("info"),
+        staged: reply.text(&k("staged")).unwrap_or_default(),
+        backup: reply.text(&k("backup")),
+        md5: reply.text(&k("md5")),
+        info: reply.stat(&k("info")),
     })
 }
 
@@ -334,6 +388,24 @@ mod tests {
         sp.mkdirs = true;
         outcome(&run(&script(&sp).unwrap(), b"x")).unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"x");
+    }
+
+    #[test]
+    fn several_files_share_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a").display().to_string();
+        let b = dir.path().join("sub/b").display().to_string();
+        let big = vec![b'x'; 200_000];
+        let mut sb = spec(&b, b"second\n");
+        sb.mkdirs = true;
+        let specs = [spec(&a, &big), sb];
+        let mut stdin = big.clone();
+        stdin.extend_from_slice(b"second\n");
+        let r = run(&script_many(&specs).unwrap(), &stdin);
+        assert_eq!(outcome_at(&r, 0).unwrap().info.unwrap().size, 200_000);
+        assert!(outcome_at(&r, 1).is_ok());
+        assert_eq!(std::fs::read(&a).unwrap(), big);
+        assert_eq!(std::fs::read(&b).unwrap(), b"second\n");
     }
 
     #[test]
