@@ -471,6 +471,11 @@ pub async fn plan_local(
         let mut f = failed(format!("Destination {} not writable", dirname(&mdest)));
         f.extend(base.clone());
         fail = Some(f);
+    } else if let Some(e) = a.expected.as_ref().filter(|e| **e != checksum) {
+        let mut f = failed("Copied file does not match the expected checksum. Transfer failed.");
+        f.extend(base.clone());
+        f.insert("expected_checksum".into(), json!(e));
+        fail = Some(f);
     } else if let Some(v) = &a.validate
         && !v.contains("%s")
     {

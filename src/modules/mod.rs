@@ -2,6 +2,16 @@
 //! Native modules. Each module is one file with a typed argument struct, a
 //! plan step (probe the host, say what would change) and an apply step; check
 //! mode stops after the plan, so it comes for free.
+//!
+//! The file modules (stat, file, copy, template, lineinfile, blockinfile,
+//! replace, slurp, tempfile) need no Python on the host: `probe.rs` runs one
+//! small POSIX sh script that answers in framed, binary-safe records (stat
+//! fields, checksums, file contents, user lookups), the controller decides
+//! (text edits, symbolic modes and diffs are computed here), and `write.rs`
+//! makes the change in one more script: content on stdin into a `mktemp`
+//! file beside the destination, owner/group/mode set, `validate`d, backed
+//! up, then renamed into place. Every value in those scripts is quoted by
+//! `transport::quote`; paths are only ever used through shell variables.
 
 mod args;
 mod assert;
