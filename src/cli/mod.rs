@@ -319,7 +319,7 @@ fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<
             "the '{callback}' stdout callback is not supported by kiln yet; use 'default'"
         ));
     }
-    bus.set_screen(crate::output::Screen::new(args.verbose));
+    bus.set_screen(crate::output::Screen::new(args.verbose).with_diff(args.diff));
     let progress =
         (!args.no_progress && std::io::stdout().is_terminal()).then(progress::Progress::new);
     bus.add(Box::new(progress::Terminal {

@@ -2,19 +2,45 @@
 //! Native modules. Each module is one file with a typed argument struct, a
 //! plan step (probe the host, say what would change) and an apply step; check
 //! mode stops after the plan, so it comes for free.
+//!
+//! The file modules (stat, file, copy, template, lineinfile, blockinfile,
+//! replace, slurp, tempfile) need no Python on the host: `probe.rs` runs one
+//! small POSIX sh script that answers in framed, binary-safe records (stat
+//! fields, checksums, file contents, user lookups), the controller decides
+//! (text edits, symbolic modes and diffs are computed here), and `write.rs`
+//! makes the change in one more script: content on stdin into a `mktemp`
+//! file beside the destination, owner/group/mode set, `validate`d, backed
+//! up, then renamed into place. Every value in those scripts is quoted by
+//! `transport::quote`; paths are only ever used through shell variables.
 
+mod args;
 mod assert;
+mod blockinfile;
 mod command;
 mod context;
+mod copy;
+mod copytree;
 mod debug;
+mod edit;
 pub mod engine_actions;
 mod escalation;
 mod fail;
+mod file;
+mod lineinfile;
+mod perms;
 mod ping;
+mod probe;
+mod pyre;
 mod raw;
+mod replace;
 mod set_fact;
 pub mod setup;
+mod slurp;
 pub mod spec;
+mod stat;
+mod tempfile;
+mod template;
+mod write;
 
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -125,6 +151,15 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(engine_actions::EngineAction(&engine_actions::INCLUDE_VARS)),
             Box::new(setup::Setup),
             Box::new(setup::GatherFacts),
+            Box::new(stat::Stat),
+            Box::new(file::File),
+            Box::new(copy::Copy),
+            Box::new(template::Template),
+            Box::new(lineinfile::LineInFile),
+            Box::new(blockinfile::BlockInFile),
+            Box::new(replace::Replace),
+            Box::new(slurp::Slurp),
+            Box::new(tempfile::TempFile),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

@@ -50,6 +50,10 @@ pub struct Screen {
     verbosity: u8,
     sources: Sources,
     shown: Shown,
+    /// Error blocks already shown: Ansible's display shows each once.
+    errors_seen: std::collections::HashSet<String>,
+    /// `--diff`: show the diffs modules return.
+    diff: bool,
 }
 
 impl Screen {
@@ -58,6 +62,27 @@ impl Screen {
             verbosity,
             sources: Sources::default(),
             shown: Shown::default(),
+            errors_seen: std::collections::HashSet::new(),
+            diff: false,
+        }
+    }
+
+    /// Shows module diffs (`--diff`).
+    pub fn with_diff(mut self, on: bool) -> Self {
+        self.diff = on;
+        self
+    }
+
+    /// A module's `diff`, shown before its result line.
+    fn diff(&mut self, result: &Json) {
+        if !self.diff {
+            return;
+        }
+        if let Some(d) = result.get("diff") {
+            let text = super::diff::render(d);
+            if !text.is_empty() {
+                self.write(&text);
+            }
         }
     }
 
@@ -165,6 +190,9 @@ impl Screen {
         let msg = msg.replace("\r\n", "\n");
         let text = if msg.starts_with("Task failed:") {
             msg
+        } else if msg.starts_with("Unexpected ") {
+            // An exception of the action itself, not a result it returned.
+            format!("Task failed: {msg}")
         } else if controller {
             format!("Task failed: Action failed: {msg}")
         } else {
@@ -174,6 +202,10 @@ impl Screen {
         if let Some(o) = origin {
             block.push_str(&self.sources.block(o));
             block.push('\n');
+        }
+        // Ansible's display shows the same error (text and origin) once.
+        if !self.errors_seen.insert(block.clone()) {
+            return;
         }
         self.write(&block);
     }
@@ -226,6 +258,12 @@ pub struct DefaultText<W: Write + Send> {
 }
 
 impl<W: Write + Send> DefaultText<W> {
+    /// Shows module diffs (`--diff`).
+    pub fn with_diff(mut self, on: bool) -> Self {
+        self.screen = std::mem::replace(&mut self.screen, Screen::new(0)).with_diff(on);
+        self
+    }
+
     pub fn new(out: W, verbosity: u8) -> Self {
         DefaultText {
             out,
@@ -297,6 +335,7 @@ impl Screen {
                 ..
             } => {
                 let l = label(item);
+                self.diff(result);
                 let line = match status {
                     Status::Ok | Status::Changed => {
                         let word = if *status == Status::Ok {
@@ -338,6 +377,9 @@ impl Screen {
                 ..
             } => {
                 self.warnings(result, origin.as_ref());
+                if !*looped {
+                    self.diff(result);
+                }
                 let line = match status {
                     Status::Failed => {
                         self.error_block(

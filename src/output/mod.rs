@@ -4,6 +4,7 @@
 //! outputs can never disagree.
 
 mod default;
+pub mod diff;
 pub mod events;
 pub mod json;
 pub mod logfile;

@@ -78,6 +78,45 @@ fn single_expression(s: &str) -> Option<&str> {
     Some(inner)
 }
 
+/// An environment with Ansible's settings: strict undefined, Python-style
+/// output, Ansible's filters and tests.
+fn base_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_formatter(pyrepr::format_value);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    filters::register(&mut env);
+    env
+}
+
+/// How the `template` module renders a file (its own Jinja settings).
+#[derive(Debug, Clone)]
+pub struct FileOptions {
+    pub trim_blocks: bool,
+    pub lstrip_blocks: bool,
+    /// `\n`, `\r` or `\r\n`: every newline of the template text becomes this.
+    pub newline_sequence: String,
+    pub variable: (String, String),
+    pub block: (String, String),
+    pub comment: (String, String),
+    /// Directories `{% include %}` and `{% import %}` search, in order.
+    pub search: Vec<std::path::PathBuf>,
+}
+
+impl Default for FileOptions {
+    fn default() -> Self {
+        FileOptions {
+            trim_blocks: true,
+            lstrip_blocks: false,
+            newline_sequence: "\n".into(),
+            variable: ("{{".into(), "}}".into()),
+            block: ("{%".into(), "%}".into()),
+            comment: ("{#".into(), "#}".into()),
+            search: Vec::new(),
+        }
+    }
+}
+
 impl Templar {
     pub fn new() -> Arc<Templar> {
         Templar::with_vault(Arc::default())
@@ -85,8 +124,7 @@ impl Templar {
 
     /// A templar whose variables may hold `!vault` values opened with `vault`.
     pub fn with_vault(vault: Arc<crate::vault::VaultSecrets>) -> Arc<Templar> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let mut env = base_env();
         // Ansible's playbook templar keeps a trailing newline.
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
@@ -94,9 +132,6 @@ impl Templar {
         {
             env.set_syntax(syntax);
         }
-        env.set_formatter(pyrepr::format_value);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        filters::register(&mut env);
         // One environment per run, kept for the whole process lifetime so that
         // compiled templates can be cached without borrowing a local.
         let env: &'static Environment<'static> = Box::leak(Box::new(env));
@@ -242,6 +277,57 @@ impl Templar {
                 ),
             )),
         }
+    }
+}
+
+impl Templar {
+    /// Renders a whole template file (the `template` module): always text,
+    /// with the file template settings in `opts`, variables from `vars`.
+    pub fn render_file(
+        &self,
+        text: &str,
+        vars: &dyn Resolver,
+        opts: &FileOptions,
+    ) -> Result<String, TemplateError> {
+        let mut env = base_env();
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .variable_delimiters(opts.variable.0.clone(), opts.variable.1.clone())
+            .block_delimiters(opts.block.0.clone(), opts.block.1.clone())
+            .comment_delimiters(opts.comment.0.clone(), opts.comment.1.clone())
+            .trim_blocks(opts.trim_blocks)
+            .lstrip_blocks(opts.lstrip_blocks)
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| TemplateError::syntax(text, &e))?;
+        env.set_syntax(syntax);
+        let search = opts.search.clone();
+        env.set_loader(move |name| {
+            for dir in &search {
+                let p = dir.join(name);
+                if p.is_file() {
+                    return std::fs::read_to_string(&p).map(Some).map_err(|e| {
+                        minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, e.to_string())
+                    });
+                }
+            }
+            Ok(None)
+        });
+        // Jinja's newline_sequence: the template's own line ends become it.
+        let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        let normalized = if opts.newline_sequence == "\n" {
+            normalized
+        } else {
+            normalized.replace('\n', &opts.newline_sequence)
+        };
+        env.add_template_owned("__kiln_template_file__", normalized)
+            .map_err(|e| TemplateError::syntax(text, &e))?;
+        let tmpl = env
+            .get_template("__kiln_template_file__")
+            .map_err(|e| TemplateError::syntax(text, &e))?;
+        let names = sorted_names(tmpl.undeclared_variables(false));
+        let ctx = Self::context(&names, vars)?;
+        tmpl.render(ctx)
+            .map_err(|e| TemplateError::render(text, &e, &names, vars))
     }
 }
 

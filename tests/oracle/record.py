@@ -153,6 +153,21 @@ ANSIBLE_TMP = re.compile(r"ansible-tmp-\d+(?:\.\d+)?-\d+-\d+")
 # inside registered results that debug prints.
 TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\b")
 DELTA = re.compile(r"(?<![\d:.])\d+:\d\d:\d\d\.\d{6}\b")
+# Backup files of copy/template/lineinfile/blockinfile/replace:
+# `path.PID.YYYY-MM-DD@HH:MM:SS~`.
+BACKUP_SUFFIX = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~")
+# tempfile's random names: mkstemp's 8 characters (kiln's mktemp uses 8
+# letters and digits) after a prefix that starts `ansible.` in a path.
+TEMP_NAME = re.compile(r"(/ansible\.[A-Za-z0-9_.-]*?)[A-Za-z0-9_]{8}(?![A-Za-z0-9_])")
+# stat times printed in stdout (debug of a registered stat result).
+STAT_TIME_TEXT = re.compile(r'("(?:atime|mtime|ctime)": )\d+(?:\.\d+)?(?:e[+-]?\d+)?')
+# Result keys whose values change on every run (stat results, file diffs):
+# masked by key wherever they appear, before the string masks.
+STAT_TIME_KEYS = frozenset({"atime", "mtime", "ctime"})
+STAT_ID_KEYS = {"inode": "<INODE>", "dev": "<DEV>"}
+# The staged source of copy/template: Ansible's upload in the remote temp dir,
+# kiln's temp file in the destination's directory (both gone after the run).
+STAGED_SRC = re.compile(r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/\.source(?:\.[^/]*)?$|/\.kiln\.[A-Za-z0-9]{8}$")
 
 
 @dataclass
@@ -179,7 +194,24 @@ def normalise_text(text: str, ctx: RunContext) -> str:
         text = re.sub(rf"(?<!\d){port}(?!\d)", "<PORT>", text)
     text = FINGERPRINT.sub("SHA256:<FINGERPRINT>", text)
     text = ANSIBLE_TMP.sub("ansible-tmp-<ID>", text)
+    text = BACKUP_SUFFIX.sub(".<PID>.<DATE>~", text)
+    text = TEMP_NAME.sub(r"\1<RAND>", text)
+    text = STAT_TIME_TEXT.sub(r'\1"<TIME>"', text)
     return text
+
+
+def mask_by_key(key: str, value, parent: dict):
+    """The placeholder for a run-specific value under `key`, or None."""
+    if key in STAT_TIME_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "<TIME>"
+    if key in STAT_ID_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return STAT_ID_KEYS[key]
+    # lsattr's version (the inode generation) next to attr_flags in a stat result.
+    if key == "version" and "attr_flags" in parent and isinstance(value, str):
+        return "<VERSION>"
+    if key == "src" and isinstance(value, str) and STAGED_SRC.search(value):
+        return "<STAGED_SRC>"
+    return None
 
 
 def normalise_value(value, ctx: RunContext):
@@ -189,7 +221,11 @@ def normalise_value(value, ctx: RunContext):
     if isinstance(value, list):
         return [normalise_value(v, ctx) for v in value]
     if isinstance(value, dict):
-        return {normalise_text(k, ctx): normalise_value(v, ctx) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            masked = mask_by_key(k, v, value)
+            out[normalise_text(k, ctx)] = masked if masked is not None else normalise_value(v, ctx)
+        return out
     return value
 
 

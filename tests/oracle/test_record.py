@@ -94,6 +94,39 @@ class TextTests(unittest.TestCase):
             '"delta": "<DELTA>", "end": "<TIME>", rc <PORT>',
         )
 
+    def test_file_module_masks(self) -> None:
+        c = ctx()
+        text = (
+            "/tmp/kiln-oracle-abc123/state/h1/conf.4242.2026-11-26@15:18:13~ "
+            "/tmp/ansible.k5z46sda /x/ansible.pre.Ab3dEf9h.txt ansible.builtin.tempfile "
+            '"mtime": 1795706371.8708498, "size": 3'
+        )
+        self.assertEqual(
+            record.normalise_text(text, c),
+            "<ROOT>/state/h1/conf.<PID>.<DATE>~ "
+            "/tmp/ansible.<RAND> /x/ansible.pre.<RAND>.txt ansible.builtin.tempfile "
+            '"mtime": "<TIME>", "size": 3',
+        )
+
+    def test_masks_by_key(self) -> None:
+        c = ctx()
+        value = {
+            "stat": {"atime": 1.5, "inode": 7, "dev": 65024, "version": "123", "attr_flags": "e", "size": 3},
+            "src": "/tmp/kiln-oracle-abc123/remote-tmp/ansible-tmp-1795706292.36-2740-15104/.source.txt",
+            "other": {"src": "/x/.kiln.Ab3dEf9h", "version": "1.0", "mtime": "text stays"},
+            "link": {"src": "target"},
+        }
+        self.assertEqual(
+            record.normalise_value(value, c),
+            {
+                "stat": {"atime": "<TIME>", "inode": "<INODE>", "dev": "<DEV>", "version": "<VERSION>",
+                         "attr_flags": "e", "size": 3},
+                "src": "<STAGED_SRC>",
+                "other": {"src": "<STAGED_SRC>", "version": "1.0", "mtime": "text stays"},
+                "link": {"src": "target"},
+            },
+        )
+
     def test_other_numbers_untouched(self) -> None:
         self.assertEqual(record.normalise_text("412345 4123 127.0.210.3", ctx()), "412345 4123 127.0.210.3")
 
