@@ -579,6 +579,7 @@ golden_tests!(
     vars_and_loops => "vars_and_loops",
     tags => "tags",
     serial => "serial",
+    shell_multiline => "shell_multiline",
     facts_subsets => "facts_subsets",
     facts_local => "facts_local",
     stat => "stat",

@@ -16,13 +16,22 @@ pub enum Token {
 /// Splits free-form text into tokens. An unbalanced quote or Jinja block is
 /// an error with Ansible's wording.
 pub fn split(text: &str) -> Result<Vec<String>, String> {
+    Ok(split_spans(text)?.into_iter().map(|(t, _, _)| t).collect())
+}
+
+/// Like [`split`], with each token's byte range in `text`.
+fn split_spans(text: &str) -> Result<Vec<(String, usize, usize)>, String> {
     let mut tokens = Vec::new();
     let mut cur = String::new();
+    let mut start = 0;
     let mut quote: Option<char> = None;
     let mut depth: Vec<&'static str> = Vec::new();
     let b = text.as_bytes();
     let mut i = 0;
     while i < text.len() {
+        if cur.is_empty() {
+            start = i;
+        }
         let ch = text[i..].chars().next().unwrap_or(' ');
         let two = text.get(i..i + 2).unwrap_or("");
         if quote.is_none() {
@@ -65,7 +74,7 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
             }
             c if c.is_whitespace() && quote.is_none() && depth.is_empty() => {
                 if !cur.is_empty() {
-                    tokens.push(std::mem::take(&mut cur));
+                    tokens.push((std::mem::take(&mut cur), start, i));
                 }
             }
             c => cur.push(c),
@@ -83,9 +92,56 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
         );
     }
     if !cur.is_empty() {
-        tokens.push(cur);
+        tokens.push((cur, start, text.len()));
     }
     Ok(tokens)
+}
+
+/// The raw text of free-form arguments: the original text with the
+/// `key=value` tokens taken out; spacing and newlines are kept, as Ansible's
+/// `join_args` keeps them (multi-line `shell: |` scripts stay scripts).
+pub fn raw_text(text: &str, keep_raw: Option<&[&str]>) -> Result<String, String> {
+    let b = text.as_bytes();
+    let mut cut: Vec<(usize, usize)> = Vec::new();
+    for (tok, mut s, mut e) in split_spans(text)? {
+        if pair_of(&tok, keep_raw).is_none() {
+            continue;
+        }
+        // Ansible joins the words it keeps with single spaces, so the
+        // separator before a removed pair goes with it (or the one after it
+        // when the pair starts its line), and so does a newline ending it.
+        let line_start = s == 0 || b[s - 1] == b'\n';
+        while s > 0 && matches!(b[s - 1], b' ' | b'\t') {
+            s -= 1;
+        }
+        let at_start = s == 0 || b[s - 1] == b'\n';
+        if line_start || at_start {
+            while e < b.len() && matches!(b[e], b' ' | b'\t') {
+                e += 1;
+            }
+        } else if e < b.len() && b[e] == b'\n' {
+            e += 1;
+        }
+        cut.push((s, e));
+    }
+    let mut out = String::new();
+    let mut last = 0;
+    for (s, e) in cut {
+        if s >= last {
+            out.push_str(&text[last..s]);
+        }
+        last = last.max(e);
+    }
+    out.push_str(&text[last.min(text.len())..]);
+    Ok(out)
+}
+
+fn pair_of<'a>(tok: &'a str, keep_raw: Option<&[&str]>) -> Option<(&'a str, &'a str)> {
+    tok.split_once('=').filter(|(k, _)| {
+        !k.is_empty()
+            && k.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && keep_raw.is_none_or(|keys| keys.contains(k))
+    })
 }
 
 /// Removes one level of matching outer quotes.
@@ -110,12 +166,7 @@ pub fn unquote(s: &str) -> String {
 pub fn parse(text: &str, keep_raw: Option<&[&str]>) -> Result<Vec<Token>, String> {
     let mut out = Vec::new();
     for tok in split(text)? {
-        let pair = tok.split_once('=').filter(|(k, _)| {
-            !k.is_empty()
-                && k.chars().all(|c| c.is_alphanumeric() || c == '_')
-                && keep_raw.is_none_or(|keys| keys.contains(k))
-        });
-        match pair {
+        match pair_of(&tok, keep_raw) {
             Some((k, v)) => out.push(Token::Pair(k.to_string(), unquote(v))),
             None => out.push(Token::Raw(tok)),
         }
@@ -136,6 +187,24 @@ mod tests {
         );
         assert!(split("echo 'open").is_err());
         assert!(split("{{ open").is_err());
+    }
+
+    #[test]
+    fn raw_text_keeps_lines_and_spacing() {
+        let script = "set -e\nif [ -f /x ]; then\n  echo  'a  b'\nfi\n";
+        assert_eq!(raw_text(script, Some(&["chdir"])).unwrap(), script);
+        assert_eq!(
+            raw_text("pwd && echo folded chdir=/tmp\n", Some(&["chdir"])).unwrap(),
+            "pwd && echo folded"
+        );
+        assert_eq!(
+            raw_text("echo hi chdir=/tmp creates=/x", Some(&["chdir", "creates"])).unwrap(),
+            "echo hi"
+        );
+        assert_eq!(
+            raw_text("chdir=/tmp ls  -l", Some(&["chdir"])).unwrap(),
+            "ls  -l"
+        );
     }
 
     #[test]

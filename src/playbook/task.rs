@@ -389,13 +389,8 @@ fn module_args(spec: &modules::ModuleSpec, v: &Node) -> Result<Vec<(String, Node
                     )
                     .hint("write arguments as key=value pairs or as a mapping"));
                 }
-                args.insert(
-                    0,
-                    (
-                        "_raw_params".into(),
-                        Node::str(raw.join(" "), v.span.clone()),
-                    ),
-                );
+                let text = kv::raw_text(text, keep).map_err(|m| PlaybookError::new(&v.span, m))?;
+                args.insert(0, ("_raw_params".into(), Node::str(text, v.span.clone())));
             }
             Ok(args)
         }
