@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 pub use error::TemplateError;
-pub use pyrepr::{json_to_value, py_str, value_to_json};
+pub use pyrepr::{json_to_value, py_str, py_type_name, value_to_json};
 
 /// Where a template finds its variables.
 pub trait Resolver: Send + Sync {

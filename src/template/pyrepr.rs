@@ -111,7 +111,7 @@ fn repr_str(out: &mut String, s: &str) {
 }
 
 /// The Python type name Ansible shows in messages (`str`, `int`, `list`...).
-pub(super) fn py_type_name(v: &Value) -> &'static str {
+pub fn py_type_name(v: &Value) -> &'static str {
     match v.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",
