@@ -86,10 +86,24 @@ impl TemplateError {
         )
     }
 
-    /// Attaches where the template came from (if not known yet).
+    /// Attaches where the template came from (if not known yet). A
+    /// conditional's type error names that place, as Ansible's does.
     pub fn at(mut self, span: &Span) -> Self {
         if self.span.is_none() {
             self.span = Some(span.clone());
+            if self.message.starts_with("Conditional result (") {
+                self.message = self
+                    .message
+                    .replacen("at '<unknown>'", &format!("at '{span}'"), 1);
+            }
+        }
+        self
+    }
+
+    /// Ansible's wording for an undefined variable met by a conditional.
+    pub(super) fn in_conditional(mut self) -> Self {
+        if self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ") {
+            self.message = format!("Error while evaluating conditional: {}", self.message);
         }
         self
     }

@@ -1,30 +1,53 @@
 // SPDX-License-Identifier: MIT
 //! Ansible's Jinja2 dialect on minijinja.
 //!
-//! Every distinct template string is compiled once per run and cached. A
-//! string that is exactly one `{{ expr }}` is evaluated as an expression so
-//! that it keeps its native type (list, dict, int, bool); anything else
-//! renders to a string. Variables are not passed in bulk: the templar asks a
-//! [`Resolver`] for exactly the names a template uses, which is what makes
-//! variables lazy (a variable that is never read is never templated).
+//! Every distinct template string is compiled once per run and cached.
+//! Results follow Ansible's native concatenation: a template whose output is
+//! exactly one `{{ expr }}` node keeps that value's type (list, dict, int,
+//! bool), no output at all gives `None`, anything else is the text. Variables
+//! are not passed in bulk: the templar asks a [`Resolver`] for exactly the
+//! names a template uses, which is what makes variables lazy (a variable that
+//! is never read is never templated).
+//!
+//! Like Ansible's templar: `trim_blocks` is on, trailing newlines of the
+//! template are kept, string constants inside `{{ }}` of playbook strings keep
+//! their backslashes, and a leading `#jinja2:` line sets Jinja options.
 
 mod error;
 mod filters;
+mod lookups;
+mod methods;
+mod pyformat;
 mod pyrepr;
+mod syntax;
+mod tests_ansible;
+mod yaml_dump;
 
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Expression, Template, UndefinedBehavior};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub use error::TemplateError;
-pub use pyrepr::{json_to_value, py_str, py_type_name, value_to_json};
+pub use pyrepr::{json_to_value, py_repr, py_str, py_type_name, value_to_json};
+pub use syntax::TemplateOptions;
 
 /// Where a template finds its variables.
+///
+/// Lookups read a few variables the way Ansible's do: `vars` (every variable
+/// as a dict, for `lookup('vars')`, `varnames` and `template`),
+/// `ansible_search_path` (directories searched for relative paths, each
+/// also with its `files/` or `templates/` subdirectory) and `playbook_dir`
+/// (the working directory of `pipe` and `lines`).
 pub trait Resolver: Send + Sync {
     /// The value of the top-level variable `name`, `Ok(None)` if undefined.
     fn resolve(&self, name: &str) -> Result<Option<Value>, TemplateError>;
 }
+
+/// Names a template that calls a lookup needs besides its own.
+const LOOKUP_NAMES: [&str; 4] = ["vars", "ansible_search_path", "playbook_dir", "role_path"];
 
 /// A compiled template string.
 enum Compiled {
@@ -35,30 +58,44 @@ enum Compiled {
         expr: Expression<'static, 'static>,
         names: Vec<String>,
     },
-    /// Mixed text: rendered to a string.
+    /// Anything else: rendered, then concatenated the way Ansible does.
     Text {
         tmpl: Template<'static, 'static>,
         names: Vec<String>,
+        /// Newlines ending the template, restored after rendering.
+        trailing: usize,
+        newline: String,
     },
+}
+
+/// Whether a template's strings keep their backslashes (playbook strings) or
+/// Jinja reads escapes in them (template files, conditionals).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Mode {
+    Playbook,
+    File,
 }
 
 /// The run's template engine. Cheap to share (`Arc`).
 pub struct Templar {
-    env: &'static Environment<'static>,
+    envs: RwLock<HashMap<TemplateOptions, &'static Environment<'static>>>,
     cache: RwLock<HashMap<String, Arc<Compiled>>>,
+    file_cache: RwLock<HashMap<(TemplateOptions, String), Arc<Compiled>>>,
     cond_cache: RwLock<HashMap<String, Arc<Compiled>>>,
+    allow_broken_conditionals: AtomicBool,
 }
 
 /// Whether `s` contains Jinja syntax at all (Ansible's `is_possibly_template`).
 pub fn is_template(s: &str) -> bool {
-    s.contains("{{") || s.contains("{%") || s.contains("{#")
+    s.contains("{{") || s.contains("{%") || s.contains("{#") || s.starts_with("#jinja2:")
 }
 
 fn sorted_names(set: std::collections::HashSet<String>) -> Vec<String> {
-    set.into_iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+    let mut names: BTreeSet<String> = set.into_iter().collect();
+    if names.iter().any(|n| matches!(n.as_str(), "lookup" | "query" | "q")) {
+        names.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
+    }
+    names.into_iter().collect()
 }
 
 /// If `s` is exactly one `{{ ... }}` (surrounding whitespace allowed inside
@@ -71,32 +108,125 @@ fn single_expression(s: &str) -> Option<&str> {
     {
         return None;
     }
-    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
     let inner = inner.strip_suffix('-').unwrap_or(inner);
     Some(inner)
 }
 
+/// What the formatter printed during one render, to find out afterwards
+/// whether the output was exactly one expression node.
+struct Frame {
+    nodes: usize,
+    last: Value,
+    last_len: usize,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+pub(crate) fn record_node(value: &Value, len: usize) {
+    FRAMES.with(|f| {
+        if let Some(top) = f.borrow_mut().last_mut() {
+            top.nodes += 1;
+            top.last = value.clone();
+            top.last_len = len;
+        }
+    });
+}
+
+/// Ansible's finalization of a result: iterators become lists.
+fn finalize(v: Value) -> Value {
+    match v.kind() {
+        ValueKind::Iterable => match v.try_iter() {
+            Ok(it) => Value::from(it.collect::<Vec<_>>()),
+            Err(_) => v,
+        },
+        _ => v,
+    }
+}
+
 impl Templar {
     pub fn new() -> Arc<Templar> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        // Ansible's playbook templar keeps a trailing newline.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-        {
-            env.set_syntax(syntax);
-        }
-        env.set_formatter(pyrepr::format_value);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        filters::register(&mut env);
-        // One environment per run, kept for the whole process lifetime so that
-        // compiled templates can be cached without borrowing a local.
-        let env: &'static Environment<'static> = Box::leak(Box::new(env));
         Arc::new(Templar {
-            env,
+            envs: RwLock::new(HashMap::new()),
             cache: RwLock::new(HashMap::new()),
+            file_cache: RwLock::new(HashMap::new()),
             cond_cache: RwLock::new(HashMap::new()),
+            allow_broken_conditionals: AtomicBool::new(false),
+        })
+    }
+
+    /// Ansible's `ALLOW_BROKEN_CONDITIONALS`: a non-boolean conditional is
+    /// taken for its truth value instead of failing.
+    pub fn set_allow_broken_conditionals(&self, yes: bool) {
+        self.allow_broken_conditionals.store(yes, Ordering::Relaxed);
+    }
+
+    /// The environment for one set of Jinja options, built once per run and
+    /// kept for the process lifetime so compiled templates can be cached.
+    fn env(&self, o: &TemplateOptions, s: &str) -> Result<&'static Environment<'static>, TemplateError> {
+        if let Some(e) = self.envs.read().ok().and_then(|m| m.get(o).copied()) {
+            return Ok(e);
+        }
+        let mut env = Environment::new();
+        // Ansible chains undefined lookups (`a.b.c | default(x)` works when
+        // `a` lacks `b`); printing an undefined value still fails (formatter).
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.set_syntax(o.syntax().map_err(|e| TemplateError::syntax(s, &e))?);
+        env.set_formatter(pyrepr::format_value);
+        env.set_unknown_method_callback(methods::call);
+        env.set_recursion_limit(200);
+        filters::register(&mut env);
+        tests_ansible::register(&mut env);
+        lookups::register(&mut env);
+        let env: &'static Environment<'static> = Box::leak(Box::new(env));
+        if let Ok(mut m) = self.envs.write() {
+            m.insert(o.clone(), env);
+        }
+        Ok(env)
+    }
+
+    fn compile(&self, s: &str, base: &TemplateOptions, mode: Mode) -> Result<Compiled, TemplateError> {
+        if !base.is_possibly_template(s) {
+            return Ok(Compiled::Literal);
+        }
+        let (body, o) = base
+            .extract_header(s)
+            .map_err(|m| TemplateError::message(s, &format!("Syntax error in template: {m}")))?;
+        let env = self.env(&o, s)?;
+        if o == TemplateOptions::default() {
+            if let Some(inner) = single_expression(body) {
+                let code = match mode {
+                    Mode::Playbook => syntax::escape_expression(inner),
+                    Mode::File => None,
+                }
+                .unwrap_or_else(|| inner.to_string());
+                let expr = env
+                    .compile_expression_owned(code)
+                    .map_err(|e| TemplateError::syntax(s, &e))?;
+                let names = sorted_names(expr.undeclared_variables(false));
+                return Ok(Compiled::Expr { expr, names });
+            }
+        }
+        let mut src = syntax::normalize_newlines(body, &o.newline_sequence)
+            .unwrap_or_else(|| body.to_string());
+        if mode == Mode::Playbook {
+            if let Some(escaped) = syntax::escape_backslashes(&src, &o) {
+                src = escaped;
+            }
+        }
+        // Each distinct template text is leaked once: the run keeps it anyway.
+        let src: &'static str = Box::leak(src.into_boxed_str());
+        let tmpl = env
+            .template_from_str(src)
+            .map_err(|e| TemplateError::syntax(s, &e))?;
+        let names = sorted_names(tmpl.undeclared_variables(false));
+        Ok(Compiled::Text {
+            tmpl,
+            names,
+            trailing: syntax::trailing_newlines(s),
+            newline: o.newline_sequence.clone(),
         })
     }
 
@@ -104,26 +234,7 @@ impl Templar {
         if let Some(c) = self.cache.read().ok().and_then(|c| c.get(s).cloned()) {
             return Ok(c);
         }
-        let compiled = if !is_template(s) {
-            Compiled::Literal
-        } else if let Some(inner) = single_expression(s) {
-            let expr = self
-                .env
-                .compile_expression_owned(inner.to_string())
-                .map_err(|e| TemplateError::syntax(s, &e))?;
-            let names = sorted_names(expr.undeclared_variables(false));
-            Compiled::Expr { expr, names }
-        } else {
-            // Each distinct template text is leaked once: the run keeps it anyway.
-            let src: &'static str = Box::leak(s.to_string().into_boxed_str());
-            let tmpl = self
-                .env
-                .template_from_str(src)
-                .map_err(|e| TemplateError::syntax(s, &e))?;
-            let names = sorted_names(tmpl.undeclared_variables(false));
-            Compiled::Text { tmpl, names }
-        };
-        let compiled = Arc::new(compiled);
+        let compiled = Arc::new(self.compile(s, &TemplateOptions::default(), Mode::Playbook)?);
         if let Ok(mut c) = self.cache.write() {
             c.insert(s.to_string(), compiled.clone());
         }
@@ -139,18 +250,18 @@ impl Templar {
         {
             return Ok(c);
         }
-        // A conditional written as a template ("{{ x }}") is evaluated as its
-        // inner expression, as Ansible does (with a warning there).
-        let text = single_expression(expr.trim())
-            .unwrap_or(expr)
-            .trim()
-            .to_string();
-        let e = self
-            .env
-            .compile_expression_owned(text)
-            .map_err(|e| TemplateError::syntax(expr, &e))?;
-        let names = sorted_names(e.undeclared_variables(false));
-        let compiled = Arc::new(Compiled::Expr { expr: e, names });
+        let compiled = if is_template(expr) {
+            // Checked as a template; rendered at evaluation time.
+            self.compile(expr.trim(), &TemplateOptions::default(), Mode::Playbook)?
+        } else {
+            let env = self.env(&TemplateOptions::default(), expr)?;
+            let e = env
+                .compile_expression_owned(expr.trim().to_string())
+                .map_err(|e| TemplateError::syntax(expr, &e))?;
+            let names = sorted_names(e.undeclared_variables(false));
+            Compiled::Expr { expr: e, names }
+        };
+        let compiled = Arc::new(compiled);
         if let Ok(mut c) = self.cond_cache.write() {
             c.insert(expr.to_string(), compiled.clone());
         }
@@ -177,11 +288,8 @@ impl Templar {
         Ok(Value::from_pairs(ctx))
     }
 
-    /// Renders one string to a value: a single expression keeps its type,
-    /// mixed text gives a string, text without Jinja is returned as is.
-    pub fn render(&self, s: &str, vars: &dyn Resolver) -> Result<Value, TemplateError> {
-        let compiled = self.compile_template(s)?;
-        match &*compiled {
+    fn run(&self, s: &str, compiled: &Compiled, vars: &dyn Resolver) -> Result<Value, TemplateError> {
+        match compiled {
             Compiled::Literal => Ok(Value::from(s)),
             Compiled::Expr { expr, names } => {
                 let ctx = Self::context(names, vars)?;
@@ -191,44 +299,123 @@ impl Templar {
                 if v.is_undefined() {
                     return Err(TemplateError::undefined(s, names, vars));
                 }
-                Ok(v)
+                Ok(finalize(v))
             }
-            Compiled::Text { tmpl, names } => {
+            Compiled::Text {
+                tmpl,
+                names,
+                trailing,
+                newline,
+            } => {
                 let ctx = Self::context(names, vars)?;
-                tmpl.render(ctx)
-                    .map(Value::from)
-                    .map_err(|e| TemplateError::render(s, &e, names, vars))
+                FRAMES.with(|f| {
+                    f.borrow_mut().push(Frame {
+                        nodes: 0,
+                        last: Value::UNDEFINED,
+                        last_len: 0,
+                    })
+                });
+                let out = tmpl.render(ctx);
+                let frame = FRAMES.with(|f| f.borrow_mut().pop());
+                let out = out.map_err(|e| TemplateError::render(s, &e, names, vars))?;
+                // Ansible's concat: no node is None, one node is its value.
+                if let Some(fr) = frame {
+                    if fr.nodes == 0 && out.is_empty() {
+                        return Ok(Value::from(()));
+                    }
+                    if fr.nodes == 1 && fr.last_len == out.len() {
+                        return Ok(finalize(fr.last));
+                    }
+                }
+                let have = syntax::trailing_newlines(&out);
+                if *trailing > have {
+                    let mut out = out;
+                    for _ in have..*trailing {
+                        out.push_str(newline);
+                    }
+                    return Ok(Value::from(out));
+                }
+                Ok(Value::from(out))
             }
         }
     }
 
+    /// Renders one string to a value: a single expression keeps its type,
+    /// mixed text gives a string, text without Jinja is returned as is.
+    pub fn render(&self, s: &str, vars: &dyn Resolver) -> Result<Value, TemplateError> {
+        let compiled = self.compile_template(s)?;
+        self.run(s, &compiled, vars)
+    }
+
+    /// Renders a template file the way the `template` module does: Jinja
+    /// reads escapes in string constants, the options (and a `#jinja2:`
+    /// first line) set delimiters and whitespace handling, and the result is
+    /// text (`None` gives an empty file).
+    pub fn render_file(
+        &self,
+        text: &str,
+        vars: &dyn Resolver,
+        options: &TemplateOptions,
+    ) -> Result<String, TemplateError> {
+        let key = (options.clone(), text.to_string());
+        let cached = self.file_cache.read().ok().and_then(|c| c.get(&key).cloned());
+        let compiled = match cached {
+            Some(c) => c,
+            None => {
+                let c = Arc::new(self.compile(text, options, Mode::File)?);
+                if let Ok(mut m) = self.file_cache.write() {
+                    m.insert(key, c.clone());
+                }
+                c
+            }
+        };
+        let v = self.run(text, &compiled, vars)?;
+        Ok(if v.is_none() { String::new() } else { py_str(&v) })
+    }
+
     /// Evaluates a conditional (`when`, `failed_when`, `changed_when`,
     /// `assert.that`) with ansible-core 2.19+'s strict rule: the result must be
-    /// a boolean.
+    /// a boolean (unless broken conditionals are allowed).
     pub fn condition(&self, expr: &str, vars: &dyn Resolver) -> Result<bool, TemplateError> {
-        let compiled = self.compile_condition(expr)?;
-        let Compiled::Expr { expr: e, names } = &*compiled else {
-            return Err(TemplateError::message(expr, "not an expression"));
-        };
-        let ctx = Self::context(names, vars)?;
-        let v = e
-            .eval(ctx)
-            .map_err(|err| TemplateError::render(expr, &err, names, vars))?;
-        if v.is_undefined() {
-            return Err(TemplateError::undefined(expr, names, vars));
-        }
-        match v.kind() {
-            minijinja::value::ValueKind::Bool => Ok(v.is_true()),
-            _ => Err(TemplateError::message(
+        let allow_broken = self.allow_broken_conditionals.load(Ordering::Relaxed);
+        if expr.trim().is_empty() {
+            if allow_broken {
+                return Ok(true);
+            }
+            return Err(TemplateError::message(
                 expr,
-                &format!(
-                    "Conditional result ({}) was derived from value of type '{}' at '{}'. Conditionals must have a boolean result.",
-                    if v.is_true() { "True" } else { "False" },
-                    pyrepr::py_type_name(&v),
-                    expr
-                ),
-            )),
+                "Empty conditional expressions are not allowed.",
+            ));
         }
+        let compiled = self.compile_condition(expr)?;
+        let mut v = self
+            .run(expr.trim(), &compiled, vars)
+            .map_err(|e| e.in_conditional())?;
+        if matches!(&*compiled, Compiled::Text { .. }) || (is_template(expr) && v.as_str().is_some()) {
+            // A conditional written as a template: a text result is itself
+            // the expression (Ansible's deprecated indirect form).
+            if let Some(text) = v.as_str().map(str::to_string) {
+                let inner = self.compile_condition(&text)?;
+                if matches!(&*inner, Compiled::Expr { .. }) {
+                    v = self.run(&text, &inner, vars).map_err(|e| e.in_conditional())?;
+                }
+            }
+        }
+        if v.kind() == ValueKind::Bool {
+            return Ok(v.is_true());
+        }
+        let truth = pyrepr::py_truthy(&v);
+        if allow_broken {
+            return Ok(truth);
+        }
+        Err(TemplateError::message(
+            expr,
+            &format!(
+                "Conditional result ({}) was derived from value of type '{}' at '<unknown>'. Conditionals must have a boolean result.",
+                if truth { "True" } else { "False" },
+                pyrepr::py_type_name(&v),
+            ),
+        ))
     }
 }
 
