@@ -70,8 +70,9 @@ impl Vars {
             ),
             Json::Object(m) => {
                 let mut out = Vec::new();
+                // Ansible templates values, never keys.
                 for (k, v) in m {
-                    out.push((self.0.templar.render(k, self)?, self.render_data(v)?));
+                    out.push((Value::from(k.as_str()), self.render_data(v)?));
                 }
                 Value::from_pairs(out)
             }

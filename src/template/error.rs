@@ -51,8 +51,26 @@ impl TemplateError {
         names: &[String],
         vars: &dyn Resolver,
     ) -> Self {
-        if e.kind() == minijinja::ErrorKind::UndefinedError {
-            return Self::undefined(template, names, vars);
+        let d = e.detail().unwrap_or_default();
+        match e.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                if d.contains(" has no attribute ") || d.starts_with("No variable named") {
+                    return TemplateError::message(template, d);
+                }
+                return Self::undefined(template, names, vars);
+            }
+            // Jinja2 looks functions up as variables.
+            minijinja::ErrorKind::UnknownFunction => {
+                let name = d.split_whitespace().next().unwrap_or_default();
+                if !name.is_empty() && !d.starts_with("The lookup plugin") {
+                    return TemplateError::message(template, &format!("'{name}' is undefined"));
+                }
+                return TemplateError::message(template, d);
+            }
+            minijinja::ErrorKind::InvalidOperation if d.contains("unsupported types undefined") || d.contains("and undefined") => {
+                return Self::undefined(template, names, vars);
+            }
+            _ => {}
         }
         // An error raised while resolving a nested variable travels inside
         // the minijinja error; show the innermost message.
@@ -98,6 +116,12 @@ impl TemplateError {
             }
         }
         self
+    }
+
+    /// Whether this error only says that a variable is undefined (which
+    /// `default` or `is defined` may still handle).
+    pub(super) fn is_undefined(&self) -> bool {
+        self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ")
     }
 
     /// Ansible's wording for an undefined variable met by a conditional.

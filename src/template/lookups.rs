@@ -298,7 +298,21 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             let tmpl = state.env().template_from_str("")?;
             let mut st = tmpl.new_state();
             let v = st.apply_filter("subelements", &[terms[0].clone(), terms[1].clone(), Value::from(kw)])?;
-            out = v.try_iter()?.collect();
+            // The lookup hands out each element without the subelement key.
+            let key = py_str(&terms[1]);
+            for pair in v.try_iter()? {
+                let el = pair.get_item(&Value::from(0))?;
+                let sub = pair.get_item(&Value::from(1))?;
+                let trimmed: Vec<(Value, Value)> = el
+                    .try_iter()?
+                    .filter(|k| py_str(k) != key)
+                    .map(|k| {
+                        let v = el.get_item(&k).unwrap_or_default();
+                        (k, v)
+                    })
+                    .collect();
+                out.push(Value::from(vec![Value::from_pairs(trimmed), sub]));
+            }
         }
         "sequence" => out = sequence(terms, o)?,
         "first_found" => out = first_found(state, terms, o)?,
@@ -381,16 +395,11 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
     Ok(out)
 }
 
+/// The sequence options are integers for Ansible's config system: decimal only.
 fn parse_num(s: &str) -> Result<i64, Error> {
-    let t = s.trim();
-    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16)
-    } else if t.len() > 1 && t.starts_with('0') {
-        i64::from_str_radix(&t[1..], 8)
-    } else {
-        t.parse::<i64>()
-    };
-    r.map_err(|_| err(format!("can't parse {s:?} as an integer")))
+    s.trim().parse::<i64>().map_err(|_| {
+        err(format!("Invalid value provided for 'integer': '{s}'"))
+    })
 }
 
 fn sequence(terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
@@ -429,7 +438,7 @@ fn sequence(terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
             let mut unknown = Vec::new();
             for (k, v) in kv {
                 match k.as_str() {
-                    "start" => start = parse_num(&v).map_err(|_| err(format!("Config 'start' for 'sequence' lookup plugin from direct options: invalid value {v:?}")))?,
+                    "start" => start = parse_num(&v)?,
                     "end" => end = Some(parse_num(&v)?),
                     "stride" => stride = parse_num(&v)?,
                     "count" => count = Some(parse_num(&v)?),

@@ -90,8 +90,55 @@ pub fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#") || s.starts_with("#jinja2:")
 }
 
-fn sorted_names(set: std::collections::HashSet<String>) -> Vec<String> {
+/// Names written right before `[`: minijinja's `undeclared_variables`
+/// misses the target of a slice (`l[1:]`), so those are added.
+fn subscripted_names(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'\'' || c == b'"' {
+            quote = Some(c);
+            i += 1;
+            continue;
+        }
+        if (c.is_ascii_alphabetic() || c == b'_') && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'.')) {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let mut j = i;
+            while j < b.len() && b[j] == b' ' {
+                j += 1;
+            }
+            if j < b.len() && b[j] == b'[' {
+                out.push(src[start..i].to_string());
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn sorted_names(set: std::collections::HashSet<String>, src: &str) -> Vec<String> {
     let mut names: BTreeSet<String> = set.into_iter().collect();
+    if src.contains('[') {
+        names.extend(subscripted_names(src));
+    }
     if names.iter().any(|n| matches!(n.as_str(), "lookup" | "query" | "q")) {
         names.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
     }
@@ -205,7 +252,7 @@ impl Templar {
                 let expr = env
                     .compile_expression_owned(code)
                     .map_err(|e| TemplateError::syntax(s, &e))?;
-                let names = sorted_names(expr.undeclared_variables(false));
+                let names = sorted_names(expr.undeclared_variables(false), inner);
                 return Ok(Compiled::Expr { expr, names });
             }
         }
@@ -221,7 +268,7 @@ impl Templar {
         let tmpl = env
             .template_from_str(src)
             .map_err(|e| TemplateError::syntax(s, &e))?;
-        let names = sorted_names(tmpl.undeclared_variables(false));
+        let names = sorted_names(tmpl.undeclared_variables(false), src);
         Ok(Compiled::Text {
             tmpl,
             names,
@@ -258,7 +305,7 @@ impl Templar {
             let e = env
                 .compile_expression_owned(expr.trim().to_string())
                 .map_err(|e| TemplateError::syntax(expr, &e))?;
-            let names = sorted_names(e.undeclared_variables(false));
+            let names = sorted_names(e.undeclared_variables(false), expr);
             Compiled::Expr { expr: e, names }
         };
         let compiled = Arc::new(compiled);
@@ -281,8 +328,16 @@ impl Templar {
     fn context(names: &[String], vars: &dyn Resolver) -> Result<Value, TemplateError> {
         let mut ctx: HashMap<&str, Value> = HashMap::with_capacity(names.len());
         for n in names {
-            if let Some(v) = vars.resolve(n)? {
-                ctx.insert(n.as_str(), v);
+            match vars.resolve(n) {
+                Ok(Some(v)) => {
+                    ctx.insert(n.as_str(), v);
+                }
+                Ok(None) => {}
+                // A variable whose template reads an undefined one is itself
+                // undefined here (`default` and `is defined` handle it, as in
+                // Ansible); when the template fails, the inner error is shown.
+                Err(e) if e.is_undefined() => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(Value::from_pairs(ctx))
@@ -324,7 +379,18 @@ impl Templar {
                         return Ok(Value::from(()));
                     }
                     if fr.nodes == 1 && fr.last_len == out.len() {
-                        return Ok(finalize(fr.last));
+                        let v = finalize(fr.last);
+                        // A text result gets its trailing newlines back.
+                        return Ok(match v.as_str() {
+                            Some(text) if v.kind() == ValueKind::String => {
+                                let mut text = text.to_string();
+                                for _ in syntax::trailing_newlines(&text)..*trailing {
+                                    text.push_str(newline);
+                                }
+                                Value::from(text)
+                            }
+                            _ => v,
+                        });
                     }
                 }
                 let have = syntax::trailing_newlines(&out);

@@ -91,7 +91,10 @@ fn conditions_are_strict_booleans() {
         "{e}"
     );
     let e = t.condition("missing", &v).unwrap_err();
-    assert_eq!(e.message, "'missing' is undefined");
+    assert_eq!(
+        e.message,
+        "Error while evaluating conditional: 'missing' is undefined"
+    );
 }
 
 #[test]
@@ -103,7 +106,7 @@ fn filters_and_methods() {
         json!("{\"k\": \"v\", \"x\": [1.5]}")
     );
     assert_eq!(
-        render("{{ 'abc' | regex_replace('(b)', '<\\\\1>') }}").unwrap(),
+        render("{{ 'abc' | regex_replace('(b)', '<\\1>') }}").unwrap(),
         json!("a<b>c")
     );
     assert_eq!(render("{{ 'a b' | quote }}").unwrap(), json!("'a b'"));
@@ -129,4 +132,11 @@ fn each_template_compiles_once() {
         t.render("{{ n }}-x", &v).unwrap();
     }
     assert_eq!(t.cache.read().unwrap().len(), 1);
+}
+
+#[test]
+fn slicing_like_python() {
+    assert_eq!(render("{{ l[1:] }}").unwrap(), json!([1, true, null]));
+    assert_eq!(render("{{ s[0:2] }}").unwrap(), json!("we"));
+    assert_eq!(render("{{ l[::-1] }}").unwrap(), json!([null, true, 1, "a"]));
 }

@@ -110,14 +110,25 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_test("urn", |v: Value| uri_test(&v, Some(&Value::from(vec!["urn"])), false));
 }
 
+/// Whether a filter or test of that name exists: run it and see whether
+/// the error (if any) is "unknown".
+fn exists(s: &State, name: &str, filter: bool) -> bool {
+    if !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') || name.is_empty() {
+        return false;
+    }
+    let src = if filter { format!("{{{{ none | {name} }}}}") } else { format!("{{{{ none is {name} }}}}") };
+    match s.env().render_str(&src, ()) {
+        Ok(_) => true,
+        Err(e) => !matches!(e.kind(), minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest),
+    }
+}
+
 fn filter_exists(s: &State, name: &str) -> bool {
-    let src = format!("{{{{ x | {name} }}}}");
-    s.env().template_from_str(Box::leak(src.into_boxed_str())).is_ok()
+    exists(s, name, true)
 }
 
 fn test_exists(s: &State, name: &str) -> bool {
-    let src = format!("{{{{ x is {name} }}}}");
-    s.env().template_from_str(Box::leak(src.into_boxed_str())).is_ok()
+    exists(s, name, false)
 }
 
 #[derive(Clone, Copy)]

@@ -355,28 +355,39 @@ struct Emitter<'a> {
     o: &'a DumpOptions,
     whitespace: bool,
     indention: bool,
+    indent: Option<usize>,
+    indents: Vec<Option<usize>>,
+    flow_level: usize,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
 impl Emitter<'_> {
     fn write(&mut self, s: &str) {
         self.out.push_str(s);
-        match s.rfind('\n') {
-            Some(i) => self.column = s[i + 1..].chars().count(),
-            None => self.column += s.chars().count(),
-        }
+        self.column += s.chars().count();
     }
 
-    fn write_indicator(&mut self, ind: &str, need_ws: bool) {
+    fn line_break(&mut self, br: Option<char>) {
+        self.out.push(br.unwrap_or('\n'));
+        self.whitespace = true;
+        self.indention = true;
+        self.column = 0;
+    }
+
+    fn write_indicator(&mut self, ind: &str, need_ws: bool, whitespace: bool, indention: bool) {
         let s = if self.whitespace || !need_ws { ind.to_string() } else { format!(" {ind}") };
-        self.whitespace = false;
-        self.indention = self.indention && ind == "-";
+        self.whitespace = whitespace;
+        self.indention = self.indention && indention;
         self.write(&s);
     }
 
-    fn write_indent(&mut self, indent: usize) {
+    fn write_indent(&mut self) {
+        let indent = self.indent.unwrap_or(0);
         if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
-            self.out.push('\n');
-            self.column = 0;
+            self.line_break(None);
         }
         if self.column < indent {
             self.whitespace = true;
@@ -386,21 +397,37 @@ impl Emitter<'_> {
         }
     }
 
-    fn scalar(&mut self, text: &str, plain_ok: bool, flow: bool, simple_key: bool, indent: usize) {
+    fn increase_indent(&mut self, flow: bool, indentless: bool) {
+        self.indents.push(self.indent);
+        self.indent = match self.indent {
+            None => Some(if flow { self.o.indent } else { 0 }),
+            Some(i) if !indentless => Some(i + self.o.indent),
+            Some(i) => Some(i),
+        };
+    }
+
+    fn pop_indent(&mut self) {
+        self.indent = self.indents.pop().unwrap_or(None);
+    }
+
+    fn scalar(&mut self, text: &str, plain_ok: bool, simple_key: bool) {
+        self.increase_indent(true, false);
         let a = analyze(text);
+        let flow = self.flow_level > 0;
         let plain = plain_ok
             && !(simple_key && (a.empty || a.multiline))
             && ((flow && a.allow_flow_plain) || (!flow && a.allow_block_plain));
         if plain {
-            self.write_plain(text, !simple_key, indent);
+            self.write_plain(text, !simple_key);
         } else if a.allow_single_quoted && !(simple_key && a.multiline) {
-            self.write_single(text, !simple_key, indent);
+            self.write_single(text, !simple_key);
         } else {
-            self.write_double(text, !simple_key, indent);
+            self.write_double(text, !simple_key);
         }
+        self.pop_indent();
     }
 
-    fn write_plain(&mut self, text: &str, split: bool, indent: usize) {
+    fn write_plain(&mut self, text: &str, split: bool) {
         if text.is_empty() {
             return;
         }
@@ -419,7 +446,7 @@ impl Emitter<'_> {
             if spaces {
                 if ch != Some(' ') {
                     if start + 1 == end && self.column > self.o.width && split {
-                        self.write_indent(indent);
+                        self.write_indent();
                         self.whitespace = false;
                         self.indention = false;
                     } else {
@@ -429,39 +456,33 @@ impl Emitter<'_> {
                     start = end;
                 }
             } else if breaks {
-                if !matches!(ch, Some('\n' | '\u{85}' | '\u{2028}' | '\u{2029}')) {
+                if !ch.is_some_and(is_break) {
                     if chars[start] == '\n' {
-                        self.out.push('\n');
-                        self.column = 0;
+                        self.line_break(None);
                     }
                     for &br in &chars[start..end] {
-                        if br == '\n' {
-                            self.out.push('\n');
-                        } else {
-                            self.out.push(br);
-                        }
-                        self.column = 0;
+                        self.line_break(Some(br));
                     }
-                    self.write_indent(indent);
+                    self.write_indent();
                     self.whitespace = false;
                     self.indention = false;
                     start = end;
                 }
-            } else if ch.is_none() || matches!(ch, Some(' ' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')) {
+            } else if ch.is_none_or(|c| c == ' ' || is_break(c)) {
                 let s: String = chars[start..end].iter().collect();
                 self.write(&s);
                 start = end;
             }
             if let Some(c) = ch {
                 spaces = c == ' ';
-                breaks = matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+                breaks = is_break(c);
             }
             end += 1;
         }
     }
 
-    fn write_single(&mut self, text: &str, split: bool, indent: usize) {
-        self.write_indicator("'", true);
+    fn write_single(&mut self, text: &str, split: bool) {
+        self.write_indicator("'", true, false, false);
         let chars: Vec<char> = text.chars().collect();
         let mut spaces = false;
         let mut breaks = false;
@@ -469,11 +490,10 @@ impl Emitter<'_> {
         let mut end = 0;
         while end <= chars.len() {
             let ch = chars.get(end).copied();
-            let is_break = |c: Option<char>| matches!(c, Some('\n' | '\u{85}' | '\u{2028}' | '\u{2029}'));
             if spaces {
                 if ch != Some(' ') {
                     if start + 1 == end && self.column > self.o.width && split && start != 0 && end != chars.len() {
-                        self.write_indent(indent);
+                        self.write_indent();
                     } else {
                         let s: String = chars[start..end].iter().collect();
                         self.write(&s);
@@ -481,24 +501,20 @@ impl Emitter<'_> {
                     start = end;
                 }
             } else if breaks {
-                if !is_break(ch) {
+                if !ch.is_some_and(is_break) {
                     if chars[start] == '\n' {
-                        self.out.push('\n');
-                        self.column = 0;
+                        self.line_break(None);
                     }
                     for &br in &chars[start..end] {
-                        self.out.push(br);
-                        self.column = 0;
+                        self.line_break(Some(br));
                     }
-                    self.write_indent(indent);
+                    self.write_indent();
                     start = end;
                 }
-            } else if ch.is_none() || matches!(ch, Some(' ' | '\'')) || is_break(ch) {
-                if start < end {
-                    let s: String = chars[start..end].iter().collect();
-                    self.write(&s);
-                    start = end;
-                }
+            } else if ch.is_none_or(|c| c == ' ' || c == '\'' || is_break(c)) && start < end {
+                let s: String = chars[start..end].iter().collect();
+                self.write(&s);
+                start = end;
             }
             if ch == Some('\'') {
                 self.write("''");
@@ -506,25 +522,25 @@ impl Emitter<'_> {
             }
             if let Some(c) = ch {
                 spaces = c == ' ';
-                breaks = is_break(Some(c));
+                breaks = is_break(c);
             }
             end += 1;
         }
-        self.write_indicator("'", false);
+        self.write_indicator("'", false, false, false);
     }
 
-    fn write_double(&mut self, text: &str, split: bool, indent: usize) {
-        self.write_indicator("\"", true);
+    fn write_double(&mut self, text: &str, split: bool) {
+        self.write_indicator("\"", true, false, false);
         let chars: Vec<char> = text.chars().collect();
         let mut start = 0;
         let mut end = 0;
+        let needs_escape = |c: char| {
+            matches!(c, '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+                || !((' '..='~').contains(&c) || (c as u32 >= 0xA0 && printable(c)))
+        };
         while end <= chars.len() {
             let ch = chars.get(end).copied();
-            let needs_escape = |c: char| {
-                matches!(c, '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-                    || !((' '..='~').contains(&c) || (c as u32 >= 0xA0 && printable(c)))
-            };
-            if ch.is_none() || ch.is_some_and(needs_escape) {
+            if ch.is_none_or(needs_escape) {
                 if start < end {
                     let s: String = chars[start..end].iter().collect();
                     self.write(&s);
@@ -555,116 +571,108 @@ impl Emitter<'_> {
                     start = end + 1;
                 }
             }
-            if let Some(c) = ch {
-                if end > 0 && end < chars.len() - 1 && (c == ' ' || start >= end) && self.column + (end - start) > self.o.width && split {
-                    let s: String = chars[start..end].iter().collect();
-                    self.write(&format!("{s}\\"));
-                    if start < end {
-                        start = end;
-                    }
-                    self.write_indent(indent);
-                    self.whitespace = false;
-                    self.indention = false;
-                    if chars[start] == ' ' {
-                        self.write("\\");
-                    }
+            if end > 0
+                && end < chars.len()
+                && (ch == Some(' ') || start >= end)
+                && self.column + (end - start) > self.o.width
+                && split
+            {
+                let s: String = chars[start..end].iter().collect();
+                self.write(&format!("{s}\\"));
+                if start < end {
+                    start = end;
+                }
+                self.write_indent();
+                self.whitespace = false;
+                self.indention = false;
+                if chars.get(start) == Some(&' ') {
+                    self.write("\\");
                 }
             }
             end += 1;
         }
-        self.write_indicator("\"", false);
+        self.write_indicator("\"", false, false, false);
     }
 
-    fn node(&mut self, n: &Node, indent: usize, flow_level: usize, ctx: Ctx) {
+    fn node(&mut self, n: &Node, mapping: bool, simple_key: bool) {
         match n {
-            Node::Scalar { text, plain_ok } => {
-                self.scalar(text, *plain_ok, flow_level > 0, ctx == Ctx::SimpleKey, indent);
-            }
+            Node::Scalar { text, plain_ok } => self.scalar(text, *plain_ok, simple_key),
             Node::Seq { items, flow } => {
-                if flow_level > 0 || *flow || items.is_empty() {
-                    self.flow_seq(items, indent, flow_level);
+                if self.flow_level > 0 || *flow || items.is_empty() {
+                    self.flow_seq(items);
                 } else {
-                    self.block_seq(items, indent, ctx);
+                    self.block_seq(items, mapping);
                 }
             }
             Node::Map { pairs, flow } => {
-                if flow_level > 0 || *flow || pairs.is_empty() {
-                    self.flow_map(pairs, indent, flow_level);
+                if self.flow_level > 0 || *flow || pairs.is_empty() {
+                    self.flow_map(pairs);
                 } else {
-                    self.block_map(pairs, indent, ctx);
+                    self.block_map(pairs);
                 }
             }
         }
     }
 
-    fn flow_seq(&mut self, items: &[Node], indent: usize, flow_level: usize) {
-        self.write_indicator("[", true);
-        let inner = indent + if flow_level == 0 { 0 } else { self.o.indent };
-        let inner = if flow_level == 0 { indent + self.o.indent } else { inner };
+    fn flow_seq(&mut self, items: &[Node]) {
+        self.write_indicator("[", true, true, false);
+        self.flow_level += 1;
+        self.increase_indent(true, false);
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                self.write_indicator(",", false);
+                self.write_indicator(",", false, false, false);
             }
             if self.column > self.o.width {
-                self.write_indent(inner);
+                self.write_indent();
             }
-            self.node(item, inner, flow_level + 1, Ctx::Seq);
+            self.node(item, false, false);
         }
-        self.write_indicator("]", false);
+        self.pop_indent();
+        self.flow_level -= 1;
+        self.write_indicator("]", false, false, false);
     }
 
-    fn flow_map(&mut self, pairs: &[(Node, Node)], indent: usize, flow_level: usize) {
-        self.write_indicator("{", true);
-        let inner = if flow_level == 0 { indent + self.o.indent } else { indent + self.o.indent };
+    fn flow_map(&mut self, pairs: &[(Node, Node)]) {
+        self.write_indicator("{", true, true, false);
+        self.flow_level += 1;
+        self.increase_indent(true, false);
         for (i, (k, v)) in pairs.iter().enumerate() {
             if i > 0 {
-                self.write_indicator(",", false);
+                self.write_indicator(",", false, false, false);
             }
             if self.column > self.o.width {
-                self.write_indent(inner);
+                self.write_indent();
             }
-            self.node(k, inner, flow_level + 1, Ctx::SimpleKey);
-            self.write_indicator(":", false);
-            self.node(v, inner, flow_level + 1, Ctx::MapValue);
+            self.node(k, true, true);
+            self.write_indicator(":", false, false, false);
+            self.node(v, true, false);
         }
-        self.write_indicator("}", false);
+        self.pop_indent();
+        self.flow_level -= 1;
+        self.write_indicator("}", false, false, false);
     }
 
-    fn block_seq(&mut self, items: &[Node], indent: usize, ctx: Ctx) {
-        // PyYAML does not indent a sequence that is a mapping's value.
-        let seq_indent = if ctx == Ctx::MapValue || ctx == Ctx::Root { indent } else { indent + self.o.indent };
-        let seq_indent = if ctx == Ctx::Root { 0 } else { seq_indent };
+    fn block_seq(&mut self, items: &[Node], mapping: bool) {
+        let indentless = mapping && !self.indention;
+        self.increase_indent(false, indentless);
         for item in items {
-            self.write_indent(seq_indent);
-            self.write_indicator("-", true);
-            self.indention = true;
-            self.node(item, seq_indent + self.o.indent, 0, Ctx::Seq);
+            self.write_indent();
+            self.write_indicator("-", true, false, true);
+            self.node(item, false, false);
         }
+        self.pop_indent();
     }
 
-    fn block_map(&mut self, pairs: &[(Node, Node)], indent: usize, ctx: Ctx) {
-        let map_indent = match ctx {
-            Ctx::Root => 0,
-            Ctx::Seq => indent,
-            _ => indent + self.o.indent,
-        };
-        for (i, (k, v)) in pairs.iter().enumerate() {
-            if !(ctx == Ctx::Seq && i == 0) {
-                self.write_indent(map_indent);
-            }
-            self.node(k, map_indent, 0, Ctx::SimpleKey);
-            self.write_indicator(":", false);
-            self.node(v, map_indent, 0, Ctx::MapValue);
+    fn block_map(&mut self, pairs: &[(Node, Node)]) {
+        self.increase_indent(false, false);
+        for (k, v) in pairs {
+            self.write_indent();
+            self.node(k, true, true);
+            self.write_indicator(":", false, false, false);
+            self.node(v, true, false);
         }
+        self.pop_indent();
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ctx {
-    Root,
-    Seq,
-    MapValue,
-    SimpleKey,
 }
 
 /// `yaml.dump(v)` with PyYAML's emitter rules.
@@ -676,12 +684,15 @@ pub fn dump(v: &Value, o: &DumpOptions) -> String {
         o,
         whitespace: true,
         indention: true,
+        indent: None,
+        indents: Vec::new(),
+        flow_level: 0,
     };
     if o.explicit_start {
         e.write("---");
         e.whitespace = false;
     }
-    e.node(&node, 0, 0, Ctx::Root);
+    e.node(&node, false, false);
     e.out.push('\n');
     e.out
 }

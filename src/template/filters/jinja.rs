@@ -5,7 +5,7 @@
 
 use super::{attr_path, err, with_state, fold, from_i128, int, items, no_attr, num, py_cmp, text};
 use crate::template::pyrepr::{py_str, py_truthy, py_type_name};
-use minijinja::value::{Kwargs, Rest, Value, ValueKind};
+use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
 use std::cmp::Ordering;
 
@@ -13,10 +13,10 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("default", default);
     env.add_filter("d", default);
     env.add_filter("map", map);
-    env.add_filter("select", |s: &State, v: Value, a: Rest<Value>| select(s, v, &a, true));
-    env.add_filter("reject", |s: &State, v: Value, a: Rest<Value>| select(s, v, &a, false));
-    env.add_filter("selectattr", |s: &State, v: Value, a: Rest<Value>| selectattr(s, v, &a, true));
-    env.add_filter("rejectattr", |s: &State, v: Value, a: Rest<Value>| selectattr(s, v, &a, false));
+    env.add_filter("select", |s: &State, v: Value, a: Rest<ValueOrKwargs>| select(s, v, &a.into_values(), true));
+    env.add_filter("reject", |s: &State, v: Value, a: Rest<ValueOrKwargs>| select(s, v, &a.into_values(), false));
+    env.add_filter("selectattr", |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), true));
+    env.add_filter("rejectattr", |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), false));
     env.add_filter("sort", sort);
     env.add_filter("unique", unique);
     env.add_filter("groupby", groupby);
@@ -82,7 +82,8 @@ fn pairs(v: &Value) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn map(state: &State, v: Value, args: Rest<Value>) -> Result<Value, Error> {
+fn map(state: &State, v: Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let args = args.into_values();
     let (pos, kwargs) = split_kwargs(&args);
     let list = items(&v)?;
     if let Some(kw) = &kwargs {
@@ -480,6 +481,9 @@ fn round(v: Value, precision: Option<i32>, method: Option<String>) -> Result<Val
     if !matches!(v.kind(), ValueKind::Number | ValueKind::Bool) {
         return Err(err(format!("type {} doesn't define __round__ method", py_type_name(&v))));
     }
+    if method == "common" && v.is_integer() && v.kind() == ValueKind::Number {
+        return Ok(v);
+    }
     let f = num(&v);
     let m = 10f64.powi(p);
     let r = match method.as_str() {
@@ -589,16 +593,7 @@ fn join(v: Value, sep: Option<Value>, attribute: Option<Value>, kwargs: Kwargs) 
     let sep: Option<Value> = sep.or(kwargs.get("d")?);
     let attribute: Option<Value> = attribute.or(kwargs.get("attribute")?);
     kwargs.assert_all_used()?;
-    let sep = match &sep {
-        Some(s) if s.kind() != ValueKind::String && !s.is_none() => {
-            return Err(err(format!(
-                "sequence item 0: expected str instance, {} found",
-                py_type_name(s)
-            )));
-        }
-        Some(s) => py_str(s),
-        None => String::new(),
-    };
+    let sep = sep.map(|s| py_str(&s)).unwrap_or_default();
     let attr = attribute.map(|a| py_str(&a));
     let mut parts = Vec::new();
     for item in items(&v)? {

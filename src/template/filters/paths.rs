@@ -376,12 +376,12 @@ pub(crate) fn glob(pattern: &str) -> Vec<String> {
             }
             let Ok(rd) = std::fs::read_dir(&dir) else { continue };
             let pat: Vec<char> = comp.chars().collect();
-            let mut names: Vec<String> = rd
+            let names: Vec<String> = rd
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| (!n.starts_with('.') || comp.starts_with('.')) && wildcard_match(&pat, &n.chars().collect::<Vec<_>>()))
                 .collect();
-            names.sort();
+            // Directory order, as Python's glob (os.scandir) gives it.
             for n in names {
                 let p = if base.is_empty() { n } else { join(&[base.clone(), n]) };
                 if last || Path::new(&p).is_dir() {

@@ -29,7 +29,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .filter(|w| !w.is_empty())
             .count() as i64
     });
-    env.add_filter("truncate", truncate);
+    env.add_filter("truncate", |v: Value, a: Rest<minijinja::value::ValueOrKwargs>| truncate(v, a.into_values()));
     env.add_filter("wordwrap", wordwrap);
     env.add_filter("format", format);
     env.add_filter("escape", |v: Value| -> Value {
@@ -137,11 +137,13 @@ fn indent(v: Value, width: Option<Value>, first: Option<bool>, blank: Option<boo
     Ok(rv)
 }
 
-fn truncate(v: Value, length: Option<usize>, killwords: Option<bool>, end: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn truncate(v: Value, args: Vec<Value>) -> Result<String, Error> {
+    let (length, killwords, end, leeway, kwargs): (Option<usize>, Option<bool>, Option<String>, Option<usize>, Kwargs) =
+        minijinja::value::from_args(&args)?;
     let length = length.or(kwargs.get("length")?).unwrap_or(255);
     let killwords = killwords.or(kwargs.get("killwords")?).unwrap_or(false);
     let end = end.or(kwargs.get("end")?).unwrap_or_else(|| "...".into());
-    let leeway: usize = kwargs.get::<Option<usize>>("leeway")?.unwrap_or(5);
+    let leeway: usize = leeway.or(kwargs.get("leeway")?).unwrap_or(5);
     kwargs.assert_all_used()?;
     let s = text(&v);
     let chars: Vec<char> = s.chars().collect();

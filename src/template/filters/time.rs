@@ -19,7 +19,10 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .map_err(|_| err(format!("time data '{s}' does not match format '{f}'")))?;
         Ok(Value::from_object(PyDateTime(dt)))
     });
-    env.add_filter("strftime", |fmt: String, second: Option<Value>, utc: Option<bool>| -> Result<String, Error> {
+    env.add_filter("strftime", |fmt: String, second: Option<Value>, utc: Option<bool>, kw: minijinja::value::Kwargs| -> Result<String, Error> {
+        let utc: Option<bool> = utc.or(kw.get("utc")?);
+        let second: Option<Value> = second.or(kw.get("second")?);
+        kw.assert_all_used()?;
         let secs = match second {
             None => Utc::now().timestamp_micros() as f64 / 1e6,
             Some(v) => match v.kind() {
