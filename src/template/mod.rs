@@ -90,8 +90,15 @@ pub fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#") || s.starts_with("#jinja2:")
 }
 
-/// Names written right before `[`: minijinja's `undeclared_variables`
-/// misses the target of a slice (`l[1:]`), so those are added.
+const NOT_NAMES: [&str; 17] = [
+    "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False", "None",
+    "for", "endfor", "endif", "loop",
+];
+
+/// Bare names of an expression: minijinja's `undeclared_variables` misses
+/// the target of a slice (`l[1:]`, `s.split('.')[:3]`), so when a template
+/// slices, every name that is not an attribute, a filter, a test or a
+/// keyword argument is resolved too.
 fn subscripted_names(src: &str) -> Vec<String> {
     let mut out = Vec::new();
     let b = src.as_bytes();
@@ -120,12 +127,14 @@ fn subscripted_names(src: &str) -> Vec<String> {
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
             }
-            let mut j = i;
-            while j < b.len() && b[j] == b' ' {
-                j += 1;
-            }
-            if j < b.len() && b[j] == b'[' {
-                out.push(src[start..i].to_string());
+            let before = src[..start].trim_end();
+            let after = src[i..].trim_start();
+            let name = &src[start..i];
+            let is_filter = before.ends_with('|');
+            let is_test = before.ends_with(" is") || before.ends_with(" not") && before.trim_end_matches(" not").ends_with(" is");
+            let is_kwarg = after.starts_with('=') && !after.starts_with("==");
+            if !is_filter && !is_test && !is_kwarg && !NOT_NAMES.contains(&name) {
+                out.push(name.to_string());
             }
             continue;
         }
@@ -136,7 +145,7 @@ fn subscripted_names(src: &str) -> Vec<String> {
 
 fn sorted_names(set: std::collections::HashSet<String>, src: &str) -> Vec<String> {
     let mut names: BTreeSet<String> = set.into_iter().collect();
-    if src.contains('[') {
+    if src.contains('[') && src.contains(':') {
         names.extend(subscripted_names(src));
     }
     if names.iter().any(|n| matches!(n.as_str(), "lookup" | "query" | "q")) {

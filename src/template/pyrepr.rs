@@ -16,8 +16,7 @@ pub(super) fn format_value(
         return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
     }
     if value.is_none() {
-        // ansible-core 2.21 renders None inside text as an empty string.
-        super::record_node(value, 0);
+        // ansible-core 2.21 drops None nodes: nothing printed, no node.
         return Ok(());
     }
     let text = py_str(value);

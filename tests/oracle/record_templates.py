@@ -85,7 +85,7 @@ class CallbackModule(CallbackBase):
         self._rec("skipped", result)
 '''
 
-LINE = re.compile(r"^(?P<kind>[etc])(?P<flag>!type)? (?P<text>.*?)(?: ;; (?P<vars>\{.*\}))?$")
+LINE = re.compile(r"^(?P<kind>[etcC])(?P<flag>!type)? (?P<text>.*?)(?: ;; (?P<vars>\{.*\}))?$")
 
 
 def unescape(text: str) -> str:
@@ -127,7 +127,9 @@ def parse_cases(path: Path):
             "id": f"c{len(cases) + 1:04d}",
             "line": lineno,
             "group": group,
-            "kind": {"e": "expr", "t": "template", "c": "condition"}[kind],
+            "kind": {"e": "expr", "t": "template", "c": "condition", "C": "condition"}[kind],
+            # C: evaluated with ALLOW_BROKEN_CONDITIONALS enabled.
+            "allow_broken_conditionals": kind == "C",
             "text": template,
             "compare": "type" if m["flag"] else "value",
             "vars": json.loads(m["vars"]) if m["vars"] else {},
@@ -169,7 +171,6 @@ def main() -> int:
         cb_dir = root / "callback_plugins"
         cb_dir.mkdir()
         (cb_dir / "kiln_templates.py").write_text(CALLBACK, encoding="utf-8")
-        (work / "cases.yml").write_text(playbook(play_vars, cases), encoding="utf-8")
         events_path = root / "events.jsonl"
         env = dict(os.environ)
         for k in list(env):
@@ -188,13 +189,20 @@ def main() -> int:
             "LC_ALL": "C.UTF-8",
             "TZ": "UTC",
         })
-        cmd = [str(Path(args.venv) / "bin" / "ansible-playbook"), "-i", "localhost,", "cases.yml"]
-        proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
-        (root / "ansible.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
         events = {}
-        for line in events_path.read_text(encoding="utf-8").splitlines():
-            ev = json.loads(line)
-            events[ev.pop("task")] = ev
+        # One run per setting of ALLOW_BROKEN_CONDITIONALS.
+        for broken in (False, True):
+            subset = [c for c in cases if c["allow_broken_conditionals"] == broken]
+            if not subset:
+                continue
+            (work / "cases.yml").write_text(playbook(play_vars, subset), encoding="utf-8")
+            run_env = dict(env, ANSIBLE_ALLOW_BROKEN_CONDITIONALS=str(broken))
+            cmd = [str(Path(args.venv) / "bin" / "ansible-playbook"), "-i", "localhost,", "cases.yml"]
+            proc = subprocess.run(cmd, cwd=work, env=run_env, capture_output=True, text=True)
+            (root / f"ansible-{broken}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+            for line in events_path.read_text(encoding="utf-8").splitlines():
+                ev = json.loads(line)
+                events[ev.pop("task")] = ev
         missing = [c["id"] for c in cases if c["id"] not in events]
         if missing:
             print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)

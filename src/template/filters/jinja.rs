@@ -58,6 +58,42 @@ pub(super) fn register(env: &mut Environment<'static>) {
         Ok(a)
     });
     env.add_filter("random", random);
+    // Python's dict(): a mapping or (key, value) pairs, plus keywords.
+    env.add_function("dict", |args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+        let args = args.into_values();
+        let (pos, kw) = split_kwargs(&args);
+        let mut out: Vec<(Value, Value)> = Vec::new();
+        let mut put = |k: Value, v: Value| match out.iter_mut().find(|(x, _)| *x == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        };
+        if let Some(src) = pos.first() {
+            if src.kind() == ValueKind::Map {
+                for k in src.try_iter()? {
+                    let v = src.get_item(&k)?;
+                    put(k, v);
+                }
+            } else {
+                for pair in items(src)? {
+                    let p = items(&pair)?;
+                    if p.len() != 2 {
+                        return Err(err(format!(
+                            "dictionary update sequence element has length {}; 2 is required",
+                            p.len()
+                        )));
+                    }
+                    put(p[0].clone(), p[1].clone());
+                }
+            }
+        }
+        if let Some(kw) = kw {
+            for k in kw.try_iter()? {
+                let v = kw.get_item(&k)?;
+                put(k, v);
+            }
+        }
+        Ok(Value::from_pairs(out))
+    });
 }
 
 fn default(v: Value, dflt: Option<Value>, boolean: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
