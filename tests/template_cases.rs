@@ -172,11 +172,24 @@ fn strict_message(core: &str) -> bool {
 }
 
 /// A conditional's message names where the expression came from; kiln adds
-/// the place when it knows it, so compare up to there.
+/// the place when it knows it, so compare up to there. Ansible's framing of
+/// a plugin's error ("The filter plugin 'ansible.builtin.x' failed: ") is
+/// not compared, the plugin's own message is.
 fn comparable(core: &str) -> &str {
-    match core.find(" at '") {
-        Some(i) if core.starts_with("Conditional result (") => &core[..i],
-        _ => core,
+    let mut m = core;
+    for frame in ["The filter plugin '", "The test plugin '", "The lookup plugin '"] {
+        if let Some(rest) = m.strip_prefix(frame) {
+            if let Some(i) = rest.find("' failed: ") {
+                m = &rest[i + "' failed: ".len()..];
+            }
+        }
+    }
+    for prefix in ["Error rendering template: ", "Error rendering expression: "] {
+        m = m.strip_prefix(prefix).unwrap_or(m);
+    }
+    match m.find(" at '") {
+        Some(i) if m.starts_with("Conditional result (") => &m[..i],
+        _ => m,
     }
 }
 

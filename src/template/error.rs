@@ -67,14 +67,29 @@ impl TemplateError {
                 }
                 return TemplateError::message(template, d);
             }
-            minijinja::ErrorKind::InvalidOperation if d.contains("unsupported types undefined") || d.contains("and undefined") => {
+            minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest => {
+                let what = if e.kind() == minijinja::ErrorKind::UnknownFilter { "filter" } else { "test" };
+                let name = d.strip_prefix(what).unwrap_or(d).trim().split_whitespace().next().unwrap_or_default();
+                return TemplateError::message(
+                    template,
+                    &format!("Syntax error in template: No {what} named '{name}'."),
+                );
+            }
+            minijinja::ErrorKind::InvalidOperation
+                if d.contains("unsupported types undefined") || d.contains("and undefined") =>
+            {
                 return Self::undefined(template, names, vars);
             }
             _ => {}
         }
+        if d == "Mandatory variable not defined." {
+            if let Some(n) = first_undefined(names, vars) {
+                return TemplateError::message(template, &format!("Mandatory variable '{n}' not defined."));
+            }
+        }
         // An error raised while resolving a nested variable travels inside
         // the minijinja error; show the innermost message.
-        let mut msg = detail(e);
+        let mut msg = if d.is_empty() { detail(e) } else { python_wording(d) };
         let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
         while let Some(s) = src {
             if let Some(te) = s.downcast_ref::<TemplateError>() {
@@ -87,7 +102,8 @@ impl TemplateError {
     }
 
     /// Names the first variable of the template that is not defined, in
-    /// Ansible's words ("'foo' is undefined").
+    /// Ansible's words ("'foo' is undefined"), or the first missing
+    /// attribute ("object of type 'dict' has no attribute 'x'").
     pub(super) fn undefined(template: &str, names: &[String], vars: &dyn Resolver) -> Self {
         for n in names {
             match vars.resolve(n) {
@@ -97,6 +113,9 @@ impl TemplateError {
                 Err(e) => return e,
                 Ok(Some(_)) => {}
             }
+        }
+        if let Some(m) = missing_attribute(template, names, vars) {
+            return TemplateError::message(template, &m);
         }
         TemplateError::message(
             template,
@@ -154,3 +173,125 @@ impl fmt::Display for TemplateError {
 }
 
 impl std::error::Error for TemplateError {}
+
+fn first_undefined(names: &[String], vars: &dyn Resolver) -> Option<String> {
+    names
+        .iter()
+        .find(|n| matches!(vars.resolve(n), Ok(None)))
+        .cloned()
+}
+
+/// minijinja's wording of Python's common runtime errors, in Python's words.
+fn python_wording(d: &str) -> String {
+    if let Some(rest) = d.strip_prefix("unable to calculate ") {
+        if rest.contains(" // ") {
+            return "integer division or modulo by zero".into();
+        }
+        if rest.contains(" % ") {
+            return "integer modulo by zero".into();
+        }
+        if rest.contains(" / ") {
+            return "division by zero".into();
+        }
+    }
+    if d == "strings can only be multiplied with integers" {
+        return "can't multiply sequence by non-int of type 'str'".into();
+    }
+    if let Some(rest) = d.strip_prefix("tried to use ") {
+        // "tried to use + operator on unsupported types string and number"
+        let mut parts = rest.split(' ');
+        let op = parts.next().unwrap_or("+");
+        let tail: Vec<&str> = rest.split(" on unsupported types ").collect();
+        if let Some(types) = tail.get(1) {
+            let (a, b) = types.split_once(" and ").unwrap_or((types, ""));
+            let py = |t: &str| match t {
+                "string" => "str",
+                "number" => "int",
+                "sequence" => "list",
+                "map" => "dict",
+                "bool" => "bool",
+                "none" => "NoneType",
+                other => other,
+            }
+            .to_string();
+            let (pa, pb) = (py(a), py(b));
+            if op == "+" && (pa == "str" || pa == "list") {
+                return format!("can only concatenate {pa} (not \"{pb}\") to {pa}");
+            }
+            return format!("unsupported operand type(s) for {op}: '{pa}' and '{pb}'");
+        }
+    }
+    d.to_string()
+}
+
+/// Walks `name.attr[0]['key']` chains of the template with the resolved
+/// variables and names the first step that does not exist.
+fn missing_attribute(template: &str, names: &[String], vars: &dyn Resolver) -> Option<String> {
+    use minijinja::value::{Value, ValueKind};
+    let b = template.as_bytes();
+    let mut i = 0;
+    let ident = |i: usize| b[i].is_ascii_alphanumeric() || b[i] == b'_';
+    while i < b.len() {
+        if (b[i].is_ascii_alphabetic() || b[i] == b'_') && (i == 0 || !(ident(i - 1) || b[i - 1] == b'.')) {
+            let start = i;
+            while i < b.len() && ident(i) {
+                i += 1;
+            }
+            let root = &template[start..i];
+            if !names.iter().any(|n| n == root) {
+                continue;
+            }
+            let Ok(Some(mut cur)) = vars.resolve(root) else { continue };
+            loop {
+                let (key, next): (Value, usize) = if i < b.len() && b[i] == b'.' {
+                    let s = i + 1;
+                    let mut e = s;
+                    while e < b.len() && ident(e) {
+                        e += 1;
+                    }
+                    if e == s || b.get(e) == Some(&b'(') {
+                        break;
+                    }
+                    let k = &template[s..e];
+                    match k.parse::<i64>() {
+                        Ok(n) if cur.kind() == ValueKind::Seq => (Value::from(n), e),
+                        _ => (Value::from(k), e),
+                    }
+                } else if i < b.len() && b[i] == b'[' {
+                    let Some(close) = template[i..].find(']').map(|c| i + c) else { break };
+                    let inner = template[i + 1..close].trim();
+                    let key = if let Ok(n) = inner.parse::<i64>() {
+                        Value::from(n)
+                    } else if inner.len() >= 2 && (inner.starts_with('\'') || inner.starts_with('"')) {
+                        Value::from(&inner[1..inner.len() - 1])
+                    } else {
+                        break;
+                    };
+                    (key, close + 1)
+                } else {
+                    break;
+                };
+                let found = cur.get_item(&key).ok().filter(|v| !v.is_undefined());
+                match found {
+                    Some(v) => {
+                        cur = v;
+                        i = next;
+                    }
+                    None => {
+                        let shown = match key.as_str() {
+                            Some(s) => format!("'{s}'"),
+                            None => key.to_string(),
+                        };
+                        return Some(format!(
+                            "object of type '{}' has no attribute {shown}",
+                            super::pyrepr::py_type_name(&cur)
+                        ));
+                    }
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}

@@ -82,6 +82,8 @@ pub struct Templar {
     cache: RwLock<HashMap<String, Arc<Compiled>>>,
     file_cache: RwLock<HashMap<(TemplateOptions, String), Arc<Compiled>>>,
     cond_cache: RwLock<HashMap<String, Arc<Compiled>>>,
+    /// Filter and test names checked at validation: (is_filter, name) -> exists.
+    known: RwLock<HashMap<(bool, String), bool>>,
     allow_broken_conditionals: AtomicBool,
 }
 
@@ -209,6 +211,7 @@ impl Templar {
             cache: RwLock::new(HashMap::new()),
             file_cache: RwLock::new(HashMap::new()),
             cond_cache: RwLock::new(HashMap::new()),
+            known: RwLock::new(HashMap::new()),
             allow_broken_conditionals: AtomicBool::new(false),
         })
     }
@@ -324,14 +327,78 @@ impl Templar {
         Ok(compiled)
     }
 
-    /// Compiles `s` (for validation before any host is touched).
+    /// Compiles `s` and checks that every filter and test it names exists
+    /// (for validation before any host is touched).
     pub fn check(&self, s: &str) -> Result<(), TemplateError> {
-        self.compile_template(s).map(|_| ())
+        self.compile_template(s)?;
+        self.check_plugins(s, false)
     }
 
-    /// Compiles a conditional expression (for validation).
+    /// Compiles a conditional expression and checks its filters and tests
+    /// (for validation).
     pub fn check_condition(&self, expr: &str) -> Result<(), TemplateError> {
-        self.compile_condition(expr).map(|_| ())
+        self.compile_condition(expr)?;
+        self.check_plugins(expr, !is_template(expr))
+    }
+
+    /// Whether a filter (or test) of that name exists in the environment.
+    fn plugin_exists(&self, filter: bool, name: &str) -> bool {
+        let key = (filter, name.to_string());
+        if let Some(k) = self.known.read().ok().and_then(|m| m.get(&key).copied()) {
+            return k;
+        }
+        let Ok(env) = self.env(&TemplateOptions::default(), name) else { return true };
+        let probe = if filter {
+            format!("{{{{ none | {name} }}}}")
+        } else {
+            format!("{{{{ none is {name} }}}}")
+        };
+        // Running it on None tells: any error but "unknown" means it exists.
+        let exists = match env.render_str(&probe, ()) {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.kind(),
+                minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest
+            ),
+        };
+        if let Ok(mut m) = self.known.write() {
+            m.insert(key, exists);
+        }
+        exists
+    }
+
+    fn check_plugins(&self, s: &str, expression: bool) -> Result<(), TemplateError> {
+        let o = TemplateOptions::default();
+        let regions = if expression {
+            vec![(0, s.len())]
+        } else {
+            syntax::code_regions(s, &o)
+        };
+        for (start, end) in regions {
+            for (filter, name, off) in syntax::used_plugins(&s[start..end]) {
+                if name.contains('.') && !name.starts_with("ansible.builtin.") {
+                    continue;
+                }
+                let short = name.strip_prefix("ansible.builtin.").unwrap_or(&name);
+                if self.plugin_exists(filter, short) {
+                    continue;
+                }
+                let at = start + off;
+                let before = &s[..at];
+                let line = before.matches('\n').count() + 1;
+                let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                let mut e = TemplateError::message(
+                    s,
+                    &format!(
+                        "Syntax error in template: No {} named '{name}'.",
+                        if filter { "filter" } else { "test" }
+                    ),
+                );
+                e.inner = Some((line, col));
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     fn context(names: &[String], vars: &dyn Resolver) -> Result<Value, TemplateError> {

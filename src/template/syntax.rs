@@ -335,6 +335,92 @@ fn find_endraw(src: &str, from: usize, o: &TemplateOptions) -> Option<usize> {
     None
 }
 
+/// Byte ranges of Jinja code (inside `{{ }}` and `{% %}`, outside raw
+/// blocks and comments) of a template.
+pub(super) fn code_regions(src: &str, o: &TemplateOptions) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let (vs, ve) = (&o.variable_start_string, &o.variable_end_string);
+    let (bs, be) = (&o.block_start_string, &o.block_end_string);
+    let (cs, ce) = (&o.comment_start_string, &o.comment_end_string);
+    while i < src.len() {
+        let rest = &src[i..];
+        let next = [vs, bs, cs]
+            .iter()
+            .filter_map(|d| rest.find(d.as_str()).map(|p| (p, d.as_str())))
+            .min_by_key(|(p, d)| (*p, std::cmp::Reverse(d.len())));
+        let Some((p, delim)) = next else { break };
+        i += p;
+        let body = i + delim.len();
+        if delim == cs.as_str() {
+            i = src[body..].find(ce.as_str()).map(|e| body + e + ce.len()).unwrap_or(src.len());
+            continue;
+        }
+        let end_delim = if delim == vs.as_str() { ve } else { be };
+        let end = skip_code(src, body, end_delim, false, &mut String::new());
+        let code_end = end.saturating_sub(end_delim.len()).max(body);
+        let tag = src[body..code_end].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        if delim == bs.as_str() && tag == "raw" {
+            i = find_endraw(src, end, o).unwrap_or(src.len());
+            continue;
+        }
+        out.push((body, code_end));
+        i = end;
+    }
+    out
+}
+
+/// Filter and test names a piece of Jinja code uses, with their offsets.
+pub(super) fn used_plugins(code: &str) -> Vec<(bool, String, usize)> {
+    let b = code.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let (mut prev1, mut prev2) = (String::new(), String::new());
+    let mut after_pipe = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' || c == b'"' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != c {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            i = j + 1;
+            prev1.clear();
+            prev2.clear();
+            after_pipe = false;
+            continue;
+        }
+        if c == b'|' {
+            after_pipe = true;
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                i += 1;
+            }
+            let word = &code[start..i];
+            let test_pos = prev1 == "is" || (prev1 == "not" && prev2 == "is");
+            if after_pipe {
+                out.push((true, word.to_string(), start));
+            } else if test_pos && word != "not" {
+                out.push((false, word.to_string(), start));
+            }
+            prev2 = std::mem::replace(&mut prev1, word.to_string());
+            after_pipe = false;
+            continue;
+        }
+        if !c.is_ascii_whitespace() {
+            prev1.clear();
+            prev2.clear();
+            after_pipe = false;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Re-encodes every string constant of a bare expression (a whole `{{ }}`
 /// body) so that its backslashes stay.
 pub(super) fn escape_expression(expr: &str) -> Option<String> {

@@ -11,7 +11,9 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_replace", regex_replace);
     env.add_filter("regex_search", regex_search);
     env.add_filter("regex_findall", regex_findall);
-    env.add_filter("regex_escape", |v: Value, re_type: Option<String>| -> Result<String, Error> {
+    env.add_filter("regex_escape", |v: Value, re_type: Option<String>, kw: Kwargs| -> Result<String, Error> {
+        let re_type: Option<String> = re_type.or(kw.get("re_type")?);
+        kw.assert_all_used()?;
         let s = text(&v);
         match re_type.as_deref().unwrap_or("python") {
             "python" => Ok(py_escape(&s)),
