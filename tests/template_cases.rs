@@ -10,7 +10,9 @@
 //! differs are listed with their reason in known_differences.txt; a listed
 //! case that starts to agree fails the test so that the list stays true.
 
-use kiln::template::{Resolver, Templar, TemplateError, json_to_value, py_type_name, value_to_json};
+use kiln::template::{
+    Resolver, Templar, TemplateError, json_to_value, py_type_name, value_to_json,
+};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
@@ -100,9 +102,11 @@ impl Resolver for Vars {
             return Ok(None);
         };
         {
-            let mut stack = self.0.resolving.lock().map_err(|_| {
-                TemplateError::message(name, "poisoned")
-            })?;
+            let mut stack = self
+                .0
+                .resolving
+                .lock()
+                .map_err(|_| TemplateError::message(name, "poisoned"))?;
             if stack.iter().any(|s| s == name) {
                 return Err(TemplateError::message(
                     name,
@@ -177,7 +181,11 @@ fn strict_message(core: &str) -> bool {
 /// not compared, the plugin's own message is.
 fn comparable(core: &str) -> &str {
     let mut m = core;
-    for frame in ["The filter plugin '", "The test plugin '", "The lookup plugin '"] {
+    for frame in [
+        "The filter plugin '",
+        "The test plugin '",
+        "The lookup plugin '",
+    ] {
         if let Some(rest) = m.strip_prefix(frame) {
             if let Some(i) = rest.find("' failed: ") {
                 m = &rest[i + "' failed: ".len()..];
@@ -224,7 +232,10 @@ fn run_case(templar: &Arc<Templar>, play_vars: &Json, case: &Json) -> Outcome {
                 ));
             }
             if !agrees && std::env::var("KILN_SHOW_MESSAGES").is_ok() {
-                eprintln!("  message {}: ansible: {core}\n      kiln:    {}", case["id"], e.message);
+                eprintln!(
+                    "  message {}: ansible: {core}\n      kiln:    {}",
+                    case["id"], e.message
+                );
             }
             Outcome::Pass {
                 message_agrees: Some(agrees),
@@ -246,14 +257,18 @@ fn run_case(templar: &Arc<Templar>, play_vars: &Json, case: &Json) -> Outcome {
         )),
         ("skipped", Ok(v)) => {
             if v.kind() == minijinja::value::ValueKind::Bool && !v.is_true() {
-                Outcome::Pass { message_agrees: None }
+                Outcome::Pass {
+                    message_agrees: None,
+                }
             } else {
                 Outcome::Fail(format!("ansible: false, kiln: {v:?}"))
             }
         }
         (_, Ok(v)) if kind == "condition" => {
             if v.is_true() {
-                Outcome::Pass { message_agrees: None }
+                Outcome::Pass {
+                    message_agrees: None,
+                }
             } else {
                 Outcome::Fail("ansible: true, kiln: false".into())
             }
@@ -268,9 +283,13 @@ fn run_case(templar: &Arc<Templar>, play_vars: &Json, case: &Json) -> Outcome {
                     "type: ansible {want_type} {want}, kiln {got_type} {got}"
                 ))
             } else if !only_type && want != got {
-                Outcome::Fail(format!("value:\n      ansible: {want}\n      kiln:    {got}"))
+                Outcome::Fail(format!(
+                    "value:\n      ansible: {want}\n      kiln:    {got}"
+                ))
             } else {
-                Outcome::Pass { message_agrees: None }
+                Outcome::Pass {
+                    message_agrees: None,
+                }
             }
         }
     }
@@ -282,9 +301,9 @@ fn known_differences() -> BTreeMap<String, String> {
         std::fs::read_to_string(cases_dir().join("known_differences.txt")).unwrap_or_default();
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
+        .map(|l| {
             let (id, why) = l.split_once(' ').unwrap_or((l, ""));
-            Some((id.to_string(), why.trim().to_string()))
+            (id.to_string(), why.trim().to_string())
         })
         .collect()
 }
@@ -314,7 +333,11 @@ fn templates_match_ansible() {
                 continue;
             }
         }
-        let t = if case["allow_broken_conditionals"] == true { &lenient } else { &templar };
+        let t = if case["allow_broken_conditionals"] == true {
+            &lenient
+        } else {
+            &templar
+        };
         let outcome = run_case(t, &doc["vars"], case);
         match (outcome, known.contains_key(id)) {
             (Outcome::Pass { message_agrees }, listed) => {
@@ -336,7 +359,11 @@ fn templates_match_ansible() {
             )),
         }
     }
-    let total = if filter.is_some() { pass + failures.len() } else { cases.len() };
+    let total = if filter.is_some() {
+        pass + failures.len()
+    } else {
+        cases.len()
+    };
     eprintln!(
         "template cases: {pass}/{total} agree with ansible-core {}, {} known differences, \
          error messages agree in {messages_agree}/{messages_total}",

@@ -68,8 +68,17 @@ impl TemplateError {
                 return TemplateError::message(template, d);
             }
             minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest => {
-                let what = if e.kind() == minijinja::ErrorKind::UnknownFilter { "filter" } else { "test" };
-                let name = d.strip_prefix(what).unwrap_or(d).trim().split_whitespace().next().unwrap_or_default();
+                let what = if e.kind() == minijinja::ErrorKind::UnknownFilter {
+                    "filter"
+                } else {
+                    "test"
+                };
+                let name = d
+                    .strip_prefix(what)
+                    .unwrap_or(d)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default();
                 return TemplateError::message(
                     template,
                     &format!("Syntax error in template: No {what} named '{name}'."),
@@ -82,14 +91,21 @@ impl TemplateError {
             }
             _ => {}
         }
-        if d == "Mandatory variable not defined." {
-            if let Some(n) = first_undefined(names, vars) {
-                return TemplateError::message(template, &format!("Mandatory variable '{n}' not defined."));
-            }
+        if d == "Mandatory variable not defined."
+            && let Some(n) = first_undefined(names, vars)
+        {
+            return TemplateError::message(
+                template,
+                &format!("Mandatory variable '{n}' not defined."),
+            );
         }
         // An error raised while resolving a nested variable travels inside
         // the minijinja error; show the innermost message.
-        let mut msg = if d.is_empty() { detail(e) } else { python_wording(d) };
+        let mut msg = if d.is_empty() {
+            detail(e)
+        } else {
+            python_wording(d)
+        };
         let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
         while let Some(s) = src {
             if let Some(te) = s.downcast_ref::<TemplateError>() {
@@ -204,16 +220,18 @@ fn python_wording(d: &str) -> String {
         let tail: Vec<&str> = rest.split(" on unsupported types ").collect();
         if let Some(types) = tail.get(1) {
             let (a, b) = types.split_once(" and ").unwrap_or((types, ""));
-            let py = |t: &str| match t {
-                "string" => "str",
-                "number" => "int",
-                "sequence" => "list",
-                "map" => "dict",
-                "bool" => "bool",
-                "none" => "NoneType",
-                other => other,
-            }
-            .to_string();
+            let py = |t: &str| {
+                match t {
+                    "string" => "str",
+                    "number" => "int",
+                    "sequence" => "list",
+                    "map" => "dict",
+                    "bool" => "bool",
+                    "none" => "NoneType",
+                    other => other,
+                }
+                .to_string()
+            };
             let (pa, pb) = (py(a), py(b));
             if op == "+" && (pa == "str" || pa == "list") {
                 return format!("can only concatenate {pa} (not \"{pb}\") to {pa}");
@@ -232,7 +250,9 @@ fn missing_attribute(template: &str, names: &[String], vars: &dyn Resolver) -> O
     let mut i = 0;
     let ident = |i: usize| b[i].is_ascii_alphanumeric() || b[i] == b'_';
     while i < b.len() {
-        if (b[i].is_ascii_alphabetic() || b[i] == b'_') && (i == 0 || !(ident(i - 1) || b[i - 1] == b'.')) {
+        if (b[i].is_ascii_alphabetic() || b[i] == b'_')
+            && (i == 0 || !(ident(i - 1) || b[i - 1] == b'.'))
+        {
             let start = i;
             while i < b.len() && ident(i) {
                 i += 1;
@@ -241,7 +261,9 @@ fn missing_attribute(template: &str, names: &[String], vars: &dyn Resolver) -> O
             if !names.iter().any(|n| n == root) {
                 continue;
             }
-            let Ok(Some(mut cur)) = vars.resolve(root) else { continue };
+            let Ok(Some(mut cur)) = vars.resolve(root) else {
+                continue;
+            };
             loop {
                 let (key, next): (Value, usize) = if i < b.len() && b[i] == b'.' {
                     let s = i + 1;
@@ -258,11 +280,15 @@ fn missing_attribute(template: &str, names: &[String], vars: &dyn Resolver) -> O
                         _ => (Value::from(k), e),
                     }
                 } else if i < b.len() && b[i] == b'[' {
-                    let Some(close) = template[i..].find(']').map(|c| i + c) else { break };
+                    let Some(close) = template[i..].find(']').map(|c| i + c) else {
+                        break;
+                    };
                     let inner = template[i + 1..close].trim();
                     let key = if let Ok(n) = inner.parse::<i64>() {
                         Value::from(n)
-                    } else if inner.len() >= 2 && (inner.starts_with('\'') || inner.starts_with('"')) {
+                    } else if inner.len() >= 2
+                        && (inner.starts_with('\'') || inner.starts_with('"'))
+                    {
                         Value::from(&inner[1..inner.len() - 1])
                     } else {
                         break;

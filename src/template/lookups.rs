@@ -15,15 +15,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_function("lookup", |s: &State, name: String, terms: Rest<Value>, kw: Kwargs| {
-        invoke(s, &name, &terms, kw, false)
-    });
-    env.add_function("query", |s: &State, name: String, terms: Rest<Value>, kw: Kwargs| {
-        invoke(s, &name, &terms, kw, true)
-    });
-    env.add_function("q", |s: &State, name: String, terms: Rest<Value>, kw: Kwargs| {
-        invoke(s, &name, &terms, kw, true)
-    });
+    env.add_function(
+        "lookup",
+        |s: &State, name: String, terms: Rest<Value>, kw: Kwargs| {
+            invoke(s, &name, &terms, kw, false)
+        },
+    );
+    env.add_function(
+        "query",
+        |s: &State, name: String, terms: Rest<Value>, kw: Kwargs| {
+            invoke(s, &name, &terms, kw, true)
+        },
+    );
+    env.add_function(
+        "q",
+        |s: &State, name: String, terms: Rest<Value>, kw: Kwargs| {
+            invoke(s, &name, &terms, kw, true)
+        },
+    );
 }
 
 /// Options of one lookup call (its keyword arguments).
@@ -49,19 +58,37 @@ impl Opts {
     }
 }
 
-fn invoke(state: &State, name: &str, terms: &[Value], kw: Kwargs, query: bool) -> Result<Value, Error> {
+fn invoke(
+    state: &State,
+    name: &str,
+    terms: &[Value],
+    kw: Kwargs,
+    query: bool,
+) -> Result<Value, Error> {
     let opts = Opts::from(&kw)?;
     let wantlist = query || opts.flag("wantlist", false);
-    let errors = opts.get("errors").map(py_str).unwrap_or_else(|| "strict".into());
+    let errors = opts
+        .get("errors")
+        .map(py_str)
+        .unwrap_or_else(|| "strict".into());
     let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     let result = run(state, name, terms, &opts);
     let list = match result {
         Ok(l) => l,
         Err(e) if e.kind() == ErrorKind::UnknownFunction => return Err(e),
         Err(e) => match errors.as_str() {
-            "warn" | "ignore" => return Ok(if wantlist { Value::from(Vec::<Value>::new()) } else { Value::from(()) }),
+            "warn" | "ignore" => {
+                return Ok(if wantlist {
+                    Value::from(Vec::<Value>::new())
+                } else {
+                    Value::from(())
+                });
+            }
             _ => {
-                let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.to_string());
+                let detail = e
+                    .detail()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string());
                 return Err(Error::new(
                     ErrorKind::InvalidOperation,
                     format!("The lookup plugin '{name}' failed: {detail}"),
@@ -76,19 +103,23 @@ fn invoke(state: &State, name: &str, terms: &[Value], kw: Kwargs, query: bool) -
         return Ok(list.into_iter().next().unwrap_or_default());
     }
     if list.iter().all(|v| v.kind() == ValueKind::String) {
-        return Ok(Value::from(list.iter().map(py_str).collect::<Vec<_>>().join(",")));
+        return Ok(Value::from(
+            list.iter().map(py_str).collect::<Vec<_>>().join(","),
+        ));
     }
     Ok(Value::from(list))
 }
 
 /// The directories relative paths are looked up in.
 fn search_path(state: &State) -> Vec<PathBuf> {
-    if let Some(sp) = state.lookup("ansible_search_path").filter(|v| !v.is_undefined()) {
-        if let Ok(it) = sp.try_iter() {
-            let v: Vec<PathBuf> = it.map(|p| PathBuf::from(py_str(&p))).collect();
-            if !v.is_empty() {
-                return v;
-            }
+    if let Some(sp) = state
+        .lookup("ansible_search_path")
+        .filter(|v| !v.is_undefined())
+        && let Ok(it) = sp.try_iter()
+    {
+        let v: Vec<PathBuf> = it.map(|p| PathBuf::from(py_str(&p))).collect();
+        if !v.is_empty() {
+            return v;
         }
     }
     vec![basedir(state)]
@@ -105,7 +136,12 @@ fn basedir(state: &State) -> PathBuf {
 
 /// Ansible's `path_dwim_relative_stack`: each search directory's `subdir/`
 /// then itself, for a relative `source`; an absolute path as it is.
-pub(super) fn find_file(paths: &[PathBuf], basedir: &Path, subdir: &str, source: &str) -> Option<PathBuf> {
+pub(super) fn find_file(
+    paths: &[PathBuf],
+    basedir: &Path,
+    subdir: &str,
+    source: &str,
+) -> Option<PathBuf> {
     if source.starts_with('/') || source.starts_with('~') {
         let p = PathBuf::from(super::filters::expanduser(source));
         return p.exists().then_some(p);
@@ -136,7 +172,11 @@ fn flatten1(terms: &[Value]) -> Vec<Value> {
     let mut out = Vec::new();
     for t in terms {
         if t.kind() == ValueKind::Seq {
-            out.extend(t.try_iter().map(|i| i.collect::<Vec<_>>()).unwrap_or_default());
+            out.extend(
+                t.try_iter()
+                    .map(|i| i.collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            );
         } else {
             out.push(t.clone());
         }
@@ -153,7 +193,10 @@ fn run_command(cmd: &str, cwd: &Path) -> Result<(i32, String), Error> {
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| err(format!("lookup_plugin.pipe({cmd}) failed: {e}")))?;
-    Ok((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned()))
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
 }
 
 fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
@@ -162,8 +205,14 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
         "env" => {
             let default = o.get("default").map(py_str).unwrap_or_default();
             for t in terms {
-                let var = py_str(t).split_whitespace().next().unwrap_or("").to_string();
-                out.push(Value::from(std::env::var(&var).unwrap_or_else(|_| default.clone())));
+                let var = py_str(t)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                out.push(Value::from(
+                    std::env::var(&var).unwrap_or_else(|_| default.clone()),
+                ));
             }
         }
         "file" => {
@@ -209,25 +258,44 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             let default = o.get("default").cloned();
             for t in terms {
                 let n = py_str(t);
-                let v = if vars.is_undefined() { Value::UNDEFINED } else { vars.get_attr(&n)? };
+                let v = if vars.is_undefined() {
+                    Value::UNDEFINED
+                } else {
+                    vars.get_attr(&n)?
+                };
                 if !v.is_undefined() {
                     out.push(v);
                 } else if let Some(d) = &default {
                     out.push(d.clone());
                 } else {
-                    return Err(Error::new(ErrorKind::UndefinedError, format!("No variable named '{n}' was found.")));
+                    return Err(Error::new(
+                        ErrorKind::UndefinedError,
+                        format!("No variable named '{n}' was found."),
+                    ));
                 }
             }
         }
         "varnames" => {
             let vars = state.lookup("vars").unwrap_or_default();
-            let names: Vec<String> = vars.try_iter().map(|i| i.map(|k| py_str(&k)).collect()).unwrap_or_default();
+            let names: Vec<String> = vars
+                .try_iter()
+                .map(|i| i.map(|k| py_str(&k)).collect())
+                .unwrap_or_default();
             for t in terms {
                 if t.kind() != ValueKind::String {
-                    return Err(err(format!("Invalid setting identifier, \"{}\" is not a string, it is a {}", py_str(t), py_type_name(t))));
+                    return Err(err(format!(
+                        "Invalid setting identifier, \"{}\" is not a string, it is a {}",
+                        py_str(t),
+                        py_type_name(t)
+                    )));
                 }
                 let re = super::filters::regex_compile(&py_str(t), false, false)?;
-                out.extend(names.iter().filter(|n| re.is_match(n)).map(|n| Value::from(n.as_str())));
+                out.extend(
+                    names
+                        .iter()
+                        .filter(|n| re.is_match(n))
+                        .map(|n| Value::from(n.as_str())),
+                );
             }
         }
         "items" => out = flatten1(terms),
@@ -256,7 +324,9 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
         }
         "nested" => {
             if terms.is_empty() {
-                return Err(err("with_nested requires at least one element in the nested list"));
+                return Err(err(
+                    "with_nested requires at least one element in the nested list",
+                ));
             }
             let mut result: Vec<Value> = items(&terms[0])?;
             for next in &terms[1..] {
@@ -272,23 +342,36 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             out = result
                 .into_iter()
                 .map(|x| Value::from(flatten1(&[x])))
-                .map(|x| if x.kind() == ValueKind::Seq { x } else { Value::from(vec![x]) })
+                .map(|x| {
+                    if x.kind() == ValueKind::Seq {
+                        x
+                    } else {
+                        Value::from(vec![x])
+                    }
+                })
                 .collect();
         }
         "together" => {
             if terms.is_empty() {
-                return Err(err("with_together requires at least one element in each list"));
+                return Err(err(
+                    "with_together requires at least one element in each list",
+                ));
             }
             let lists: Vec<Vec<Value>> = terms.iter().map(items).collect::<Result<_, _>>()?;
             let n = lists.iter().map(Vec::len).max().unwrap_or(0);
             for i in 0..n {
-                let row: Vec<Value> = lists.iter().map(|l| l.get(i).cloned().unwrap_or(Value::from(()))).collect();
+                let row: Vec<Value> = lists
+                    .iter()
+                    .map(|l| l.get(i).cloned().unwrap_or(Value::from(())))
+                    .collect();
                 out.push(Value::from(flatten1(&row)));
             }
         }
         "subelements" => {
             if terms.len() < 2 {
-                return Err(err("subelements lookup expects a list of two or three items"));
+                return Err(err(
+                    "subelements lookup expects a list of two or three items",
+                ));
             }
             let skip = terms
                 .get(2)
@@ -297,7 +380,10 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             let kw = Kwargs::from_iter([("skip_missing", Value::from(skip))]);
             let tmpl = state.env().template_from_str("")?;
             let mut st = tmpl.new_state();
-            let v = st.apply_filter("subelements", &[terms[0].clone(), terms[1].clone(), Value::from(kw)])?;
+            let v = st.apply_filter(
+                "subelements",
+                &[terms[0].clone(), terms[1].clone(), Value::from(kw)],
+            )?;
             // The lookup hands out each element without the subelement key.
             let key = py_str(&terms[1]);
             for pair in v.try_iter()? {
@@ -324,7 +410,9 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 let file = super::filters::basename(&term).to_string();
                 let mut dirs: Vec<PathBuf> = Vec::new();
                 if file != term {
-                    if let Some(d) = find_file(&paths, &base, "files", &super::filters::dirname(&term)) {
+                    if let Some(d) =
+                        find_file(&paths, &base, "files", &super::filters::dirname(&term))
+                    {
                         dirs.push(d);
                     }
                 } else {
@@ -351,7 +439,9 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             for t in terms {
                 let term = py_str(t);
                 let found = find_file(&paths, &base, "templates", &term).ok_or_else(|| {
-                    err(format!("the template file {term} could not be found for the lookup"))
+                    err(format!(
+                        "the template file {term} could not be found for the lookup"
+                    ))
                 })?;
                 let text = std::fs::read_to_string(&found).map_err(|e| err(e.to_string()))?;
                 out.push(Value::from(render_template(state, &text, o)?));
@@ -373,12 +463,18 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                     "DEFAULT_REMOTE_PORT" => Value::from(()),
                     "DEFAULT_BECOME_METHOD" => Value::from("sudo"),
                     "DEFAULT_BECOME_USER" => Value::from("root"),
-                    "DEFAULT_ROLES_PATH" => Value::from(vec!["~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]),
+                    "DEFAULT_ROLES_PATH" => Value::from(vec![
+                        "~/.ansible/roles",
+                        "/usr/share/ansible/roles",
+                        "/etc/ansible/roles",
+                    ]),
                     "ALLOW_BROKEN_CONDITIONALS" => Value::from(false),
                     "DEFAULT_MANAGED_STR" => Value::from("Ansible managed"),
                     _ => match o.get("default") {
                         Some(d) => d.clone(),
-                        None if o.get("on_missing").map(py_str).as_deref() == Some("skip") => continue,
+                        None if o.get("on_missing").map(py_str).as_deref() == Some("skip") => {
+                            continue;
+                        }
                         None => return Err(err(format!("Unable to find setting {key}"))),
                     },
                 };
@@ -397,14 +493,18 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
 
 /// The sequence options are integers for Ansible's config system: decimal only.
 fn parse_num(s: &str) -> Result<i64, Error> {
-    s.trim().parse::<i64>().map_err(|_| {
-        err(format!("Invalid value provided for 'integer': '{s}'"))
-    })
+    s.trim()
+        .parse::<i64>()
+        .map_err(|_| err(format!("Invalid value provided for 'integer': '{s}'")))
 }
 
 fn sequence(terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
-    let terms: Vec<Value> = if terms.is_empty() && !o.values.is_empty() { vec![Value::from("")] } else { terms.to_vec() };
+    let terms: Vec<Value> = if terms.is_empty() && !o.values.is_empty() {
+        vec![Value::from("")]
+    } else {
+        terms.to_vec()
+    };
     for t in terms {
         let term = py_str(&t);
         let mut start: i64 = 1;
@@ -449,7 +549,11 @@ fn sequence(terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
             if !unknown.is_empty() {
                 return Err(err(format!(
                     "unrecognized arguments to with_sequence: [{}]",
-                    unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
+                    unknown
+                        .iter()
+                        .map(|u| format!("'{u}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
@@ -489,7 +593,10 @@ fn sequence(terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
 }
 
 /// `[start-]end[/stride][:format]`.
-fn shortcut(term: &str) -> Option<(Option<String>, String, Option<String>, Option<String>)> {
+/// (start, end, stride, format) of a shortcut term.
+type Shortcut = (Option<String>, String, Option<String>, Option<String>);
+
+fn shortcut(term: &str) -> Option<Shortcut> {
     let (main, format) = match term.split_once(':') {
         Some((a, b)) if !b.is_empty() => (a, Some(b.to_string())),
         Some(_) => return None,
@@ -508,7 +615,8 @@ fn shortcut(term: &str) -> Option<(Option<String>, String, Option<String>, Optio
         Some((a, b)) => (Some(a.to_string()), b.to_string()),
         None => (None, range.to_string()),
     };
-    let ok = num_ok(&end) && start.as_deref().is_none_or(num_ok) && stride.as_deref().is_none_or(num_ok);
+    let ok =
+        num_ok(&end) && start.as_deref().is_none_or(num_ok) && stride.as_deref().is_none_or(num_ok);
     ok.then_some((start, end, stride, format))
 }
 
@@ -520,7 +628,12 @@ fn split_on(v: &Value, seps: &str) -> Vec<String> {
         _ => vec![v.clone()],
     };
     for x in list {
-        out.extend(py_str(&x).split(|c| seps.contains(c)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        out.extend(
+            py_str(&x)
+                .split(|c| seps.contains(c))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+        );
     }
     out
 }
@@ -532,14 +645,21 @@ fn first_found(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, E
             let (files, paths) = match t.kind() {
                 ValueKind::Map => (
                     t.get_attr("files").unwrap_or_default(),
-                    t.get_attr("paths").ok().filter(|p| !p.is_undefined()).or_else(|| o.get("paths").cloned()).unwrap_or_default(),
+                    t.get_attr("paths")
+                        .ok()
+                        .filter(|p| !p.is_undefined())
+                        .or_else(|| o.get("paths").cloned())
+                        .unwrap_or_default(),
                 ),
                 ValueKind::Seq => {
                     let inner: Vec<Value> = t.try_iter().map(|i| i.collect()).unwrap_or_default();
                     process(&inner, o, search);
                     continue;
                 }
-                _ => (Value::from(vec![t.clone()]), o.get("paths").cloned().unwrap_or_default()),
+                _ => (
+                    Value::from(vec![t.clone()]),
+                    o.get("paths").cloned().unwrap_or_default(),
+                ),
             };
             let filelist = split_on(&files, ",;");
             let pathlist = split_on(&paths, ",:;");
@@ -555,7 +675,9 @@ fn first_found(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, E
         }
     }
     let terms: Vec<Value> = if terms.is_empty() {
-        o.get("files").map(|f| vec![Value::from_pairs([("files", f.clone())])]).unwrap_or_default()
+        o.get("files")
+            .map(|f| vec![Value::from_pairs([("files", f.clone())])])
+            .unwrap_or_default()
     } else {
         terms.to_vec()
     };
@@ -577,7 +699,9 @@ fn absolute(p: &Path) -> String {
     if p.is_absolute() {
         p.display().to_string()
     } else {
-        std::env::current_dir().map(|d| d.join(p).display().to_string()).unwrap_or_else(|_| p.display().to_string())
+        std::env::current_dir()
+            .map(|d| d.join(p).display().to_string())
+            .unwrap_or_else(|_| p.display().to_string())
     }
 }
 
@@ -595,24 +719,36 @@ impl Object for Layered {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        if let Ok(v) = self.extra.get_item(key) {
-            if !v.is_undefined() {
-                return Some(v);
-            }
+        if let Ok(v) = self.extra.get_item(key)
+            && !v.is_undefined()
+        {
+            return Some(v);
         }
         self.vars.get_item(key).ok().filter(|v| !v.is_undefined())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let mut keys: Vec<Value> = self.vars.try_iter().map(|i| i.collect()).unwrap_or_default();
-        keys.extend(self.extra.try_iter().map(|i| i.collect::<Vec<_>>()).unwrap_or_default());
+        let mut keys: Vec<Value> = self
+            .vars
+            .try_iter()
+            .map(|i| i.collect())
+            .unwrap_or_default();
+        keys.extend(
+            self.extra
+                .try_iter()
+                .map(|i| i.collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
         Enumerator::Values(keys)
     }
 }
 
 fn render_template(state: &State, text: &str, o: &Opts) -> Result<String, Error> {
     let vars = state.lookup("vars").unwrap_or_default();
-    let extra = o.get("template_vars").cloned().unwrap_or_else(|| Value::from_pairs(Vec::<(Value, Value)>::new()));
+    let extra = o
+        .get("template_vars")
+        .cloned()
+        .unwrap_or_else(|| Value::from_pairs(Vec::<(Value, Value)>::new()));
     let ctx = Value::from_object(Layered { vars, extra });
     let (body, opts) = super::TemplateOptions::default()
         .extract_header(text)

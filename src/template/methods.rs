@@ -14,7 +14,11 @@ fn err(msg: impl Into<String>) -> Error {
 
 /// Python's str.split (`sep=None` splits on runs of whitespace).
 pub fn py_split(s: &str, sep: Option<&str>, maxsplit: i64) -> Result<Vec<String>, Error> {
-    let max = if maxsplit < 0 { usize::MAX } else { maxsplit as usize };
+    let max = if maxsplit < 0 {
+        usize::MAX
+    } else {
+        maxsplit as usize
+    };
     match sep {
         Some("") => Err(err("empty separator")),
         Some(sep) => {
@@ -50,7 +54,11 @@ pub fn py_split(s: &str, sep: Option<&str>, maxsplit: i64) -> Result<Vec<String>
 }
 
 fn py_rsplit(s: &str, sep: Option<&str>, maxsplit: i64) -> Result<Vec<String>, Error> {
-    let max = if maxsplit < 0 { usize::MAX } else { maxsplit as usize };
+    let max = if maxsplit < 0 {
+        usize::MAX
+    } else {
+        maxsplit as usize
+    };
     match sep {
         Some("") => Err(err("empty separator")),
         Some(sep) => {
@@ -106,7 +114,10 @@ pub fn py_title(s: &str) -> String {
 pub fn py_capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(f) => f.to_uppercase().chain(chars.flat_map(|c| c.to_lowercase())).collect(),
+        Some(f) => f
+            .to_uppercase()
+            .chain(chars.flat_map(|c| c.to_lowercase()))
+            .collect(),
         None => String::new(),
     }
 }
@@ -169,7 +180,14 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
                     } else if end < rest.len() {
                         next += 1;
                     }
-                    out.push(if keep.unwrap_or(false) { &rest[..next] } else { &rest[..end] }.to_string());
+                    out.push(
+                        if keep.unwrap_or(false) {
+                            &rest[..next]
+                        } else {
+                            &rest[..end]
+                        }
+                        .to_string(),
+                    );
                     rest = &rest[next..];
                 }
                 Value::from(out)
@@ -178,13 +196,22 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
                 let (what,): (Value,) = from_args(args)?;
                 let opts = tuple_or_str(&what);
                 Value::from(opts.iter().any(|o| {
-                    if method == "startswith" { s.starts_with(o.as_str()) } else { s.ends_with(o.as_str()) }
+                    if method == "startswith" {
+                        s.starts_with(o.as_str())
+                    } else {
+                        s.ends_with(o.as_str())
+                    }
                 }))
             }
             "strip" | "lstrip" | "rstrip" => {
                 let (chars,): (Option<Value>,) = from_args(args)?;
                 let chars = chars.filter(|v| !v.is_none()).map(|v| py_str(&v));
-                Value::from(py_strip(s, chars.as_deref(), method != "rstrip", method != "lstrip"))
+                Value::from(py_strip(
+                    s,
+                    chars.as_deref(),
+                    method != "rstrip",
+                    method != "lstrip",
+                ))
             }
             "lower" => Value::from(s.to_lowercase()),
             "upper" => Value::from(s.to_uppercase()),
@@ -218,7 +245,11 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
                     None
                 } else {
                     let hay = &s[byte(a)..byte(b)];
-                    let pos = if method.starts_with('r') { hay.rfind(&sub) } else { hay.find(&sub) };
+                    let pos = if method.starts_with('r') {
+                        hay.rfind(&sub)
+                    } else {
+                        hay.find(&sub)
+                    };
                     pos.map(|p| a + char_index(hay, p))
                 };
                 match (found, method) {
@@ -310,7 +341,11 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
             }
             "partition" | "rpartition" => {
                 let (sep,): (String,) = from_args(args)?;
-                let pos = if method == "partition" { s.find(&sep) } else { s.rfind(&sep) };
+                let pos = if method == "partition" {
+                    s.find(&sep)
+                } else {
+                    s.rfind(&sep)
+                };
                 let parts = match pos {
                     Some(i) => vec![&s[..i], sep.as_str(), &s[i + sep.len()..]],
                     None if method == "partition" => vec![s, "", ""],
@@ -369,7 +404,12 @@ fn seq_method(v: &Value, method: &str, args: &[Value]) -> Option<Result<Value, E
                 let pos = items()?.iter().position(|i| *i == x);
                 match pos {
                     Some(p) => Value::from(p as i64),
-                    None => return Err(err(format!("{} is not in list", super::pyrepr::py_repr(&x)))),
+                    None => {
+                        return Err(err(format!(
+                            "{} is not in list",
+                            super::pyrepr::py_repr(&x)
+                        )));
+                    }
                 }
             }
             "count" => {
@@ -429,7 +469,12 @@ fn map_method(v: &Value, method: &str, args: &[Value]) -> Option<Result<Value, E
 }
 
 /// minijinja's callback for a method it does not know.
-pub(super) fn call(state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
+pub(super) fn call(
+    state: &mut State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> Result<Value, Error> {
     let own = match value.kind() {
         ValueKind::String => string_method(value.as_str().unwrap_or_default(), method, args),
         ValueKind::Seq => seq_method(value, method, args),

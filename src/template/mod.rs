@@ -124,7 +124,10 @@ fn subscripted_names(src: &str) -> Vec<String> {
             i += 1;
             continue;
         }
-        if (c.is_ascii_alphabetic() || c == b'_') && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'.')) {
+        if (c.is_ascii_alphabetic() || c == b'_')
+            && (i == 0
+                || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'.'))
+        {
             let start = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
@@ -133,7 +136,8 @@ fn subscripted_names(src: &str) -> Vec<String> {
             let after = src[i..].trim_start();
             let name = &src[start..i];
             let is_filter = before.ends_with('|');
-            let is_test = before.ends_with(" is") || before.ends_with(" not") && before.trim_end_matches(" not").ends_with(" is");
+            let is_test = before.ends_with(" is")
+                || before.ends_with(" not") && before.trim_end_matches(" not").ends_with(" is");
             let is_kwarg = after.starts_with('=') && !after.starts_with("==");
             if !is_filter && !is_test && !is_kwarg && !NOT_NAMES.contains(&name) {
                 out.push(name.to_string());
@@ -150,7 +154,10 @@ fn sorted_names(set: std::collections::HashSet<String>, src: &str) -> Vec<String
     if src.contains('[') && src.contains(':') {
         names.extend(subscripted_names(src));
     }
-    if names.iter().any(|n| matches!(n.as_str(), "lookup" | "query" | "q")) {
+    if names
+        .iter()
+        .any(|n| matches!(n.as_str(), "lookup" | "query" | "q"))
+    {
         names.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
     }
     names.into_iter().collect()
@@ -224,7 +231,11 @@ impl Templar {
 
     /// The environment for one set of Jinja options, built once per run and
     /// kept for the process lifetime so compiled templates can be cached.
-    fn env(&self, o: &TemplateOptions, s: &str) -> Result<&'static Environment<'static>, TemplateError> {
+    fn env(
+        &self,
+        o: &TemplateOptions,
+        s: &str,
+    ) -> Result<&'static Environment<'static>, TemplateError> {
         if let Some(e) = self.envs.read().ok().and_then(|m| m.get(o).copied()) {
             return Ok(e);
         }
@@ -246,7 +257,12 @@ impl Templar {
         Ok(env)
     }
 
-    fn compile(&self, s: &str, base: &TemplateOptions, mode: Mode) -> Result<Compiled, TemplateError> {
+    fn compile(
+        &self,
+        s: &str,
+        base: &TemplateOptions,
+        mode: Mode,
+    ) -> Result<Compiled, TemplateError> {
         if !base.is_possibly_template(s) {
             return Ok(Compiled::Literal);
         }
@@ -254,8 +270,10 @@ impl Templar {
             .extract_header(s)
             .map_err(|m| TemplateError::message(s, &format!("Syntax error in template: {m}")))?;
         let env = self.env(&o, s)?;
-        if o == TemplateOptions::default() {
-            if let Some(inner) = single_expression(body) {
+        if o == TemplateOptions::default()
+            && let Some(inner) = single_expression(body)
+        {
+            {
                 let code = match mode {
                     Mode::Playbook => syntax::escape_expression(inner),
                     Mode::File => None,
@@ -270,10 +288,10 @@ impl Templar {
         }
         let mut src = syntax::normalize_newlines(body, &o.newline_sequence)
             .unwrap_or_else(|| body.to_string());
-        if mode == Mode::Playbook {
-            if let Some(escaped) = syntax::escape_backslashes(&src, &o) {
-                src = escaped;
-            }
+        if mode == Mode::Playbook
+            && let Some(escaped) = syntax::escape_backslashes(&src, &o)
+        {
+            src = escaped;
         }
         // Each distinct template text is leaked once: the run keeps it anyway.
         let src: &'static str = Box::leak(src.into_boxed_str());
@@ -347,7 +365,9 @@ impl Templar {
         if let Some(k) = self.known.read().ok().and_then(|m| m.get(&key).copied()) {
             return k;
         }
-        let Ok(env) = self.env(&TemplateOptions::default(), name) else { return true };
+        let Ok(env) = self.env(&TemplateOptions::default(), name) else {
+            return true;
+        };
         let probe = if filter {
             format!("{{{{ none | {name} }}}}")
         } else {
@@ -419,7 +439,12 @@ impl Templar {
         Ok(Value::from_pairs(ctx))
     }
 
-    fn run(&self, s: &str, compiled: &Compiled, vars: &dyn Resolver) -> Result<Value, TemplateError> {
+    fn run(
+        &self,
+        s: &str,
+        compiled: &Compiled,
+        vars: &dyn Resolver,
+    ) -> Result<Value, TemplateError> {
         match compiled {
             Compiled::Literal => Ok(Value::from(s)),
             Compiled::Expr { expr, names } => {
@@ -500,7 +525,11 @@ impl Templar {
         options: &TemplateOptions,
     ) -> Result<String, TemplateError> {
         let key = (options.clone(), text.to_string());
-        let cached = self.file_cache.read().ok().and_then(|c| c.get(&key).cloned());
+        let cached = self
+            .file_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned());
         let compiled = match cached {
             Some(c) => c,
             None => {
@@ -512,7 +541,11 @@ impl Templar {
             }
         };
         let v = self.run(text, &compiled, vars)?;
-        Ok(if v.is_none() { String::new() } else { py_str(&v) })
+        Ok(if v.is_none() {
+            String::new()
+        } else {
+            py_str(&v)
+        })
     }
 
     /// Evaluates a conditional (`when`, `failed_when`, `changed_when`,
@@ -533,13 +566,17 @@ impl Templar {
         let mut v = self
             .run(expr.trim(), &compiled, vars)
             .map_err(|e| e.in_conditional())?;
-        if matches!(&*compiled, Compiled::Text { .. }) || (is_template(expr) && v.as_str().is_some()) {
+        if matches!(&*compiled, Compiled::Text { .. })
+            || (is_template(expr) && v.as_str().is_some())
+        {
             // A conditional written as a template: a text result is itself
             // the expression (Ansible's deprecated indirect form).
             if let Some(text) = v.as_str().map(str::to_string) {
                 let inner = self.compile_condition(&text)?;
                 if matches!(&*inner, Compiled::Expr { .. }) {
-                    v = self.run(&text, &inner, vars).map_err(|e| e.in_conditional())?;
+                    v = self
+                        .run(&text, &inner, vars)
+                        .map_err(|e| e.in_conditional())?;
                 }
             }
         }

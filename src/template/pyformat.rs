@@ -80,7 +80,7 @@ fn group(int_digits: &str, sep: char) -> String {
     let mut out = String::new();
     let len = int_digits.len();
     for (i, c) in int_digits.chars().enumerate() {
-        if i > 0 && (len - i) % 3 == 0 {
+        if i > 0 && (len - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -139,7 +139,10 @@ fn fmt_float(f: f64, spec: &Spec, ty: Option<char>) -> String {
                 let s = format!("{v:.p$}");
                 let s = match spec.grouping {
                     Some(sep) => {
-                        let (i, frac) = s.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((&s, None));
+                        let (i, frac) = s
+                            .split_once('.')
+                            .map(|(i, f)| (i, Some(f)))
+                            .unwrap_or((&s, None));
                         match frac {
                             Some(fr) => format!("{}.{fr}", group(i, sep)),
                             None => group(i, sep),
@@ -156,7 +159,11 @@ fn fmt_float(f: f64, spec: &Spec, ty: Option<char>) -> String {
                 match spec.precision {
                     Some(p) => {
                         let g = general(a, p.max(1), false, false);
-                        if g.contains(['.', 'e', 'n', 'i']) { g } else { format!("{g}.0") }
+                        if g.contains(['.', 'e', 'n', 'i']) {
+                            g
+                        } else {
+                            format!("{g}.0")
+                        }
                     }
                     None => py_float(a),
                 }
@@ -170,7 +177,11 @@ fn fmt_float(f: f64, spec: &Spec, ty: Option<char>) -> String {
 fn general(a: f64, prec: usize, alt: bool, upper: bool) -> String {
     let p = prec.max(1);
     if a == 0.0 {
-        return if alt { format!("{:.*}", p - 1, 0.0) } else { "0".into() };
+        return if alt {
+            format!("{:.*}", p - 1, 0.0)
+        } else {
+            "0".into()
+        };
     }
     let exp = format!("{:.*e}", p - 1, a)
         .split_once('e')
@@ -230,13 +241,14 @@ fn format_one(v: &Value, spec: &Spec, conv_str: bool) -> Result<(String, char), 
             (fmt_int(i, spec, t), '>')
         }
         Some(t @ ('e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%')) => {
-            let f = as_f64(v).ok_or_else(|| {
-                err(format!("must be real number, not {}", py_type_name(v)))
-            })?;
+            let f = as_f64(v)
+                .ok_or_else(|| err(format!("must be real number, not {}", py_type_name(v))))?;
             (fmt_float(f, spec, Some(t)), '>')
         }
         _ => match v.kind() {
-            ValueKind::Number if v.is_integer() => (fmt_int(as_int(v).unwrap_or(0), spec, 'd'), '>'),
+            ValueKind::Number if v.is_integer() => {
+                (fmt_int(as_int(v).unwrap_or(0), spec, 'd'), '>')
+            }
             ValueKind::Number => (fmt_float(as_f64(v).unwrap_or(0.0), spec, None), '>'),
             _ => (py_str(v), '<'),
         },
@@ -320,9 +332,7 @@ pub fn percent_format(text: &str, args: &[Value], kwargs: Option<&Value>) -> Res
         while matches!(chars.peek(), Some('h' | 'l' | 'L')) {
             chars.next();
         }
-        let ty = chars
-            .next()
-            .ok_or_else(|| err("incomplete format"))?;
+        let ty = chars.next().ok_or_else(|| err("incomplete format"))?;
         if ty == '%' {
             out.push('%');
             continue;
@@ -404,7 +414,10 @@ fn parse_format_spec(s: &str) -> Result<Spec, Error> {
             p.push(chars[i]);
             i += 1;
         }
-        spec.precision = Some(p.parse().map_err(|_| err("Format specifier missing precision"))?);
+        spec.precision = Some(
+            p.parse()
+                .map_err(|_| err("Format specifier missing precision"))?,
+        );
     }
     if i < chars.len() {
         spec.ty = Some(chars[i]);
@@ -430,7 +443,11 @@ pub fn format_spec(v: &Value, spec_text: &str) -> Result<String, Error> {
             spec.ty.unwrap_or('?')
         )));
     }
-    let (body, align) = format_one(v, &spec, is_str || !matches!(v.kind(), ValueKind::Number | ValueKind::Bool))?;
+    let (body, align) = format_one(
+        v,
+        &spec,
+        is_str || !matches!(v.kind(), ValueKind::Number | ValueKind::Bool),
+    )?;
     Ok(pad(body, &spec, align))
 }
 
@@ -480,10 +497,17 @@ pub fn brace_format(text: &str, args: &[Value], kwargs: &Value) -> Result<String
                 let mut v = if first.is_empty() {
                     let v = args.get(auto).cloned();
                     auto += 1;
-                    v.ok_or_else(|| err(format!("Replacement index {} out of range for positional args tuple", auto - 1)))?
+                    v.ok_or_else(|| {
+                        err(format!(
+                            "Replacement index {} out of range for positional args tuple",
+                            auto - 1
+                        ))
+                    })?
                 } else if let Ok(i) = first.parse::<usize>() {
                     args.get(i).cloned().ok_or_else(|| {
-                        err(format!("Replacement index {i} out of range for positional args tuple"))
+                        err(format!(
+                            "Replacement index {i} out of range for positional args tuple"
+                        ))
                     })?
                 } else {
                     let v = kwargs.get_attr(first).unwrap_or_default();
@@ -499,7 +523,9 @@ pub fn brace_format(text: &str, args: &[Value], kwargs: &Value) -> Result<String
                         v = v.get_attr(&after[..e])?;
                         r = &after[e..];
                     } else if let Some(after) = r.strip_prefix('[') {
-                        let e = after.find(']').ok_or_else(|| err("Missing ']' in format string"))?;
+                        let e = after
+                            .find(']')
+                            .ok_or_else(|| err("Missing ']' in format string"))?;
                         let key = &after[..e];
                         v = match key.parse::<i64>() {
                             Ok(i) => v.get_item(&Value::from(i))?,
@@ -539,11 +565,23 @@ mod tests {
 
     #[test]
     fn percent() {
-        assert_eq!(percent_format("%s-%d", &[v("a"), v(3)], None).unwrap(), "a-3");
-        assert_eq!(percent_format("%05.2f", &[v(3.14159)], None).unwrap(), "03.14");
-        assert_eq!(percent_format("%x|%-4s|", &[v(255), v("ab")], None).unwrap(), "ff|ab  |");
+        assert_eq!(
+            percent_format("%s-%d", &[v("a"), v(3)], None).unwrap(),
+            "a-3"
+        );
+        assert_eq!(
+            percent_format("%05.2f", &[v(1.23456)], None).unwrap(),
+            "01.23"
+        );
+        assert_eq!(
+            percent_format("%x|%-4s|", &[v(255), v("ab")], None).unwrap(),
+            "ff|ab  |"
+        );
         assert_eq!(percent_format("%r", &[v("q")], None).unwrap(), "'q'");
-        assert_eq!(percent_format("%e", &[v(12345.678)], None).unwrap(), "1.234568e+04");
+        assert_eq!(
+            percent_format("%e", &[v(12345.678)], None).unwrap(),
+            "1.234568e+04"
+        );
         assert_eq!(percent_format("%g", &[v(0.00001)], None).unwrap(), "1e-05");
         assert!(percent_format("%d", &[v("x")], None).is_err());
     }
@@ -551,8 +589,17 @@ mod tests {
     #[test]
     fn braces() {
         let kw = Value::from_pairs([("name", "bob")]);
-        assert_eq!(brace_format("{} {0} {name}!", &[v("a")], &kw).unwrap(), "a a bob!");
-        assert_eq!(brace_format("{:>5}|{:.2f}|{:03d}", &[v("a"), v(3.14159), v(7)], &kw).unwrap(), "    a|3.14|007");
-        assert_eq!(brace_format("{:,}", &[v(1234567)], &kw).unwrap(), "1,234,567");
+        assert_eq!(
+            brace_format("{} {0} {name}!", &[v("a")], &kw).unwrap(),
+            "a a bob!"
+        );
+        assert_eq!(
+            brace_format("{:>5}|{:.2f}|{:03d}", &[v("a"), v(1.23456), v(7)], &kw).unwrap(),
+            "    a|1.23|007"
+        );
+        assert_eq!(
+            brace_format("{:,}", &[v(1234567)], &kw).unwrap(),
+            "1,234,567"
+        );
     }
 }

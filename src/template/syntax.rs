@@ -56,18 +56,21 @@ impl TemplateOptions {
 
     pub(super) fn syntax(&self) -> Result<minijinja::syntax::SyntaxConfig, minijinja::Error> {
         let mut b = minijinja::syntax::SyntaxConfig::builder();
-        b.block_delimiters(self.block_start_string.clone(), self.block_end_string.clone())
-            .variable_delimiters(
-                self.variable_start_string.clone(),
-                self.variable_end_string.clone(),
-            )
-            .comment_delimiters(
-                self.comment_start_string.clone(),
-                self.comment_end_string.clone(),
-            )
-            .trim_blocks(self.trim_blocks)
-            .lstrip_blocks(self.lstrip_blocks)
-            .keep_trailing_newline(self.keep_trailing_newline);
+        b.block_delimiters(
+            self.block_start_string.clone(),
+            self.block_end_string.clone(),
+        )
+        .variable_delimiters(
+            self.variable_start_string.clone(),
+            self.variable_end_string.clone(),
+        )
+        .comment_delimiters(
+            self.comment_start_string.clone(),
+            self.comment_end_string.clone(),
+        )
+        .trim_blocks(self.trim_blocks)
+        .lstrip_blocks(self.lstrip_blocks)
+        .keep_trailing_newline(self.keep_trailing_newline);
         if let Some(p) = &self.line_statement_prefix {
             b.line_statement_prefix(p.clone());
         }
@@ -240,7 +243,10 @@ pub(super) fn escape_backslashes(src: &str, o: &TemplateOptions) -> Option<Strin
             let tag = src[body_start..end.min(src.len())]
                 .trim_start_matches(['-', '+'])
                 .trim();
-            let tag = tag.trim_end_matches(be.as_str()).trim_end_matches(['-', '+']).trim();
+            let tag = tag
+                .trim_end_matches(be.as_str())
+                .trim_end_matches(['-', '+'])
+                .trim();
             if tag == "raw" {
                 // Everything up to the matching endraw is data.
                 let stop = find_endraw(src, end, o).unwrap_or(src.len());
@@ -323,7 +329,13 @@ fn find_endraw(src: &str, from: usize, o: &TemplateOptions) -> Option<usize> {
     while let Some(p) = src[at..].find(o.block_start_string.as_str()) {
         let s = at + p;
         let body_start = s + o.block_start_string.len();
-        let end = skip_code(src, body_start, &o.block_end_string, false, &mut String::new());
+        let end = skip_code(
+            src,
+            body_start,
+            &o.block_end_string,
+            false,
+            &mut String::new(),
+        );
         let tag = src[body_start..end.min(src.len())]
             .trim_end_matches(o.block_end_string.as_str())
             .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
@@ -353,13 +365,17 @@ pub(super) fn code_regions(src: &str, o: &TemplateOptions) -> Vec<(usize, usize)
         i += p;
         let body = i + delim.len();
         if delim == cs.as_str() {
-            i = src[body..].find(ce.as_str()).map(|e| body + e + ce.len()).unwrap_or(src.len());
+            i = src[body..]
+                .find(ce.as_str())
+                .map(|e| body + e + ce.len())
+                .unwrap_or(src.len());
             continue;
         }
         let end_delim = if delim == vs.as_str() { ve } else { be };
         let end = skip_code(src, body, end_delim, false, &mut String::new());
         let code_end = end.saturating_sub(end_delim.len()).max(body);
-        let tag = src[body..code_end].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        let tag =
+            src[body..code_end].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
         if delim == bs.as_str() && tag == "raw" {
             i = find_endraw(src, end, o).unwrap_or(src.len());
             continue;

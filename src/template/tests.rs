@@ -138,20 +138,30 @@ fn each_template_compiles_once() {
 fn slicing_like_python() {
     assert_eq!(render("{{ l[1:] }}").unwrap(), json!([1, true, null]));
     assert_eq!(render("{{ s[0:2] }}").unwrap(), json!("we"));
-    assert_eq!(render("{{ l[::-1] }}").unwrap(), json!([null, true, 1, "a"]));
+    assert_eq!(
+        render("{{ l[::-1] }}").unwrap(),
+        json!([null, true, 1, "a"])
+    );
 }
 
 #[test]
 fn unknown_filters_and_tests_fail_validation_with_a_position() {
     let t = Templar::new();
     let e = t.check("a\n  {{ x | nosuch }}").unwrap_err();
-    assert_eq!(e.message, "Syntax error in template: No filter named 'nosuch'.");
+    assert_eq!(
+        e.message,
+        "Syntax error in template: No filter named 'nosuch'."
+    );
     assert_eq!(e.inner, Some((2, 10)));
     let e = t.check_condition("x is not nosuchtest").unwrap_err();
-    assert_eq!(e.message, "Syntax error in template: No test named 'nosuchtest'.");
+    assert_eq!(
+        e.message,
+        "Syntax error in template: No test named 'nosuchtest'."
+    );
     t.check("echo a | b {{ x | default('a | b') | upper }} {% if not t %}{% endif %}")
         .unwrap();
-    t.check_condition("not t and x is defined and x is not none").unwrap();
+    t.check_condition("not t and x is defined and x is not none")
+        .unwrap();
     t.check("{{ x | ansible.builtin.to_json }} {{ y | community.general.json_query('a') }}")
         .unwrap();
 }
@@ -163,22 +173,34 @@ fn render_file_uses_template_module_settings() {
     let o = TemplateOptions::default();
     // trim_blocks, escapes read by Jinja, trailing newline kept, None empty.
     assert_eq!(
-        t.render_file("{% if t %}\nyes\\t{{ 'a\\tb' }}\n{% endif %}\n", &v, &o).unwrap(),
+        t.render_file("{% if t %}\nyes\\t{{ 'a\\tb' }}\n{% endif %}\n", &v, &o)
+            .unwrap(),
         "yes\\ta\tb\n"
     );
     assert_eq!(t.render_file("{{ none }}", &v, &o).unwrap(), "");
     // A file that is one expression gives its native value, whose text has
     // no newline: the template module writes it so (checked with Ansible).
-    assert_eq!(t.render_file("{{ l }}\n", &v, &o).unwrap(), "['a', 1, True, None]");
+    assert_eq!(
+        t.render_file("{{ l }}\n", &v, &o).unwrap(),
+        "['a', 1, True, None]"
+    );
     let custom = TemplateOptions {
         variable_start_string: "[[".into(),
         variable_end_string: "]]".into(),
         trim_blocks: false,
         ..TemplateOptions::default()
     };
-    assert_eq!(t.render_file("[[ n ]] {{ n }}", &v, &custom).unwrap(), "3 {{ n }}");
     assert_eq!(
-        t.render_file("#jinja2: trim_blocks: False\n{% if t %}\nx{% endif %}", &v, &o).unwrap(),
+        t.render_file("[[ n ]] {{ n }}", &v, &custom).unwrap(),
+        "3 {{ n }}"
+    );
+    assert_eq!(
+        t.render_file(
+            "#jinja2: trim_blocks: False\n{% if t %}\nx{% endif %}",
+            &v,
+            &o
+        )
+        .unwrap(),
         "\nx"
     );
 }

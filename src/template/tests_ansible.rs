@@ -13,10 +13,17 @@ use std::path::Path;
 
 pub(super) fn register(env: &mut Environment<'static>) {
     env.add_test("sequence", |v: Value| {
-        matches!(v.kind(), ValueKind::Seq | ValueKind::String | ValueKind::Map | ValueKind::Iterable)
+        matches!(
+            v.kind(),
+            ValueKind::Seq | ValueKind::String | ValueKind::Map | ValueKind::Iterable
+        )
     });
     env.add_test("callable", |v: Value| {
-        v.as_object().is_some() && !matches!(v.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable)
+        v.as_object().is_some()
+            && !matches!(
+                v.kind(),
+                ValueKind::Seq | ValueKind::Map | ValueKind::Iterable
+            )
     });
     env.add_test("escaped", |v: Value| v.is_safe());
     env.add_test("filter", |s: &State, name: String| filter_exists(s, &name));
@@ -39,12 +46,25 @@ pub(super) fn register(env: &mut Environment<'static>) {
     ] {
         env.add_test(name, move |v: Value| result_test(&v, f));
     }
-    env.add_test("match", |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| regex_test(&v, &p, i, m, k, "match"));
-    env.add_test("search", |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| regex_test(&v, &p, i, m, k, "search"));
-    env.add_test("regex", |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| -> Result<bool, Error> {
-        let mt: Option<String> = k.get("match_type")?;
-        regex_test(&v, &p, i, m, k, mt.as_deref().unwrap_or("search"))
-    });
+    env.add_test(
+        "match",
+        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| {
+            regex_test(&v, &p, i, m, k, "match")
+        },
+    );
+    env.add_test(
+        "search",
+        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| {
+            regex_test(&v, &p, i, m, k, "search")
+        },
+    );
+    env.add_test(
+        "regex",
+        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| -> Result<bool, Error> {
+            let mt: Option<String> = k.get("match_type")?;
+            regex_test(&v, &p, i, m, k, mt.as_deref().unwrap_or("search"))
+        },
+    );
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
     env.add_test("subset", |a: Value, b: Value| -> Result<bool, Error> {
@@ -63,20 +83,38 @@ pub(super) fn register(env: &mut Environment<'static>) {
         let a = items(&a)?;
         Ok(items(&b)?.iter().all(|x| a.contains(x)))
     });
-    env.add_test("contains", |seq: Value, x: Value| -> Result<bool, Error> { contains(&seq, &x) });
-    env.add_test("in", |x: Value, seq: Value| -> Result<bool, Error> { contains(&seq, &x) });
-    env.add_test("any", |v: Value| -> Result<bool, Error> { Ok(items(&v)?.iter().any(py_truthy)) });
-    env.add_test("all", |v: Value| -> Result<bool, Error> { Ok(items(&v)?.iter().all(py_truthy)) });
-    env.add_test("truthy", |v: Value, k: Kwargs| -> Result<bool, Error> { truthy(&v, k) });
-    env.add_test("falsy", |v: Value, k: Kwargs| -> Result<bool, Error> { truthy(&v, k).map(|t| !t) });
-    env.add_test("nan", |v: Value| v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan));
-    env.add_test("isnan", |v: Value| v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan));
+    env.add_test("contains", |seq: Value, x: Value| -> Result<bool, Error> {
+        contains(&seq, &x)
+    });
+    env.add_test("in", |x: Value, seq: Value| -> Result<bool, Error> {
+        contains(&seq, &x)
+    });
+    env.add_test("any", |v: Value| -> Result<bool, Error> {
+        Ok(items(&v)?.iter().any(py_truthy))
+    });
+    env.add_test("all", |v: Value| -> Result<bool, Error> {
+        Ok(items(&v)?.iter().all(py_truthy))
+    });
+    env.add_test("truthy", |v: Value, k: Kwargs| -> Result<bool, Error> {
+        truthy(&v, k)
+    });
+    env.add_test("falsy", |v: Value, k: Kwargs| -> Result<bool, Error> {
+        truthy(&v, k).map(|t| !t)
+    });
+    env.add_test("nan", |v: Value| {
+        v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan)
+    });
+    env.add_test("isnan", |v: Value| {
+        v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan)
+    });
     env.add_test("vault_encrypted", |v: Value| {
-        v.as_str().is_some_and(|s| s.trim_start().starts_with("$ANSIBLE_VAULT;"))
+        v.as_str()
+            .is_some_and(|s| s.trim_start().starts_with("$ANSIBLE_VAULT;"))
     });
     env.add_test("vaulted_file", |v: Value| -> Result<bool, Error> {
         let p = py_str(&v);
-        let data = std::fs::read(&p).map_err(|_| err(format!("Cannot test if the file '{p}' is a vault.")))?;
+        let data = std::fs::read(&p)
+            .map_err(|_| err(format!("Cannot test if the file '{p}' is a vault.")))?;
         Ok(data.starts_with(b"$ANSIBLE_VAULT;"))
     });
     for name in ["file", "is_file"] {
@@ -89,7 +127,9 @@ pub(super) fn register(env: &mut Environment<'static>) {
         env.add_test(name, |v: Value| Path::new(&py_str(&v)).is_symlink());
     }
     env.add_test("exists", |v: Value| Path::new(&py_str(&v)).exists());
-    env.add_test("link_exists", |v: Value| std::fs::symlink_metadata(py_str(&v)).is_ok());
+    env.add_test("link_exists", |v: Value| {
+        std::fs::symlink_metadata(py_str(&v)).is_ok()
+    });
     for name in ["abs", "is_abs"] {
         env.add_test(name, |v: Value| py_str(&v).starts_with('/'));
     }
@@ -105,21 +145,38 @@ pub(super) fn register(env: &mut Environment<'static>) {
     for name in ["mount", "is_mount"] {
         env.add_test(name, |v: Value| is_mount(&py_str(&v)));
     }
-    env.add_test("uri", |v: Value, schemes: Option<Value>| uri_test(&v, schemes.as_ref(), false));
-    env.add_test("url", |v: Value, schemes: Option<Value>| uri_test(&v, schemes.as_ref(), true));
-    env.add_test("urn", |v: Value| uri_test(&v, Some(&Value::from(vec!["urn"])), false));
+    env.add_test("uri", |v: Value, schemes: Option<Value>| {
+        uri_test(&v, schemes.as_ref(), false)
+    });
+    env.add_test("url", |v: Value, schemes: Option<Value>| {
+        uri_test(&v, schemes.as_ref(), true)
+    });
+    env.add_test("urn", |v: Value| {
+        uri_test(&v, Some(&Value::from(vec!["urn"])), false)
+    });
 }
 
 /// Whether a filter or test of that name exists: run it and see whether
 /// the error (if any) is "unknown".
 fn exists(s: &State, name: &str, filter: bool) -> bool {
-    if !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') || name.is_empty() {
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        || name.is_empty()
+    {
         return false;
     }
-    let src = if filter { format!("{{{{ none | {name} }}}}") } else { format!("{{{{ none is {name} }}}}") };
+    let src = if filter {
+        format!("{{{{ none | {name} }}}}")
+    } else {
+        format!("{{{{ none is {name} }}}}")
+    };
     match s.env().render_str(&src, ()) {
         Ok(_) => true,
-        Err(e) => !matches!(e.kind(), minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest),
+        Err(e) => !matches!(
+            e.kind(),
+            minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest
+        ),
     }
 }
 
@@ -167,7 +224,8 @@ fn result_test(v: &Value, s: Status) -> Result<bool, Error> {
         Status::Reachable => !flag("unreachable"),
         Status::Finished => get("finished").is_none_or(|x| py_truthy(&x)),
         Status::Started => get("started").is_none_or(|x| py_truthy(&x)),
-        Status::TimedOut => get("timedout").is_some_and(|t| py_truthy(&t) && t.get_attr("period").is_ok_and(|p| py_truthy(&p))),
+        Status::TimedOut => get("timedout")
+            .is_some_and(|t| py_truthy(&t) && t.get_attr("period").is_ok_and(|p| py_truthy(&p))),
         Status::Changed => match get("changed") {
             Some(c) => py_truthy(&c),
             None => get("results").is_some_and(|r| {
@@ -179,7 +237,14 @@ fn result_test(v: &Value, s: Status) -> Result<bool, Error> {
     })
 }
 
-fn regex_test(v: &Value, pattern: &str, ic: Option<bool>, ml: Option<bool>, k: Kwargs, kind: &str) -> Result<bool, Error> {
+fn regex_test(
+    v: &Value,
+    pattern: &str,
+    ic: Option<bool>,
+    ml: Option<bool>,
+    k: Kwargs,
+    kind: &str,
+) -> Result<bool, Error> {
     let ic = ic.or(k.get("ignorecase")?).unwrap_or(false);
     let ml = ml.or(k.get("multiline")?).unwrap_or(false);
     let _: Option<String> = k.get("match_type")?;
@@ -188,9 +253,16 @@ fn regex_test(v: &Value, pattern: &str, ic: Option<bool>, ml: Option<bool>, k: K
     let re = regex_compile(pattern, ic, ml)?;
     Ok(match kind {
         "search" => re.is_match(&s),
-        "match" => re.find(&s).is_some_and(|m| m.start() == 0) || regex_compile(&format!("^(?:{pattern})"), ic, false)?.is_match(&s),
+        "match" => {
+            re.find(&s).is_some_and(|m| m.start() == 0)
+                || regex_compile(&format!("^(?:{pattern})"), ic, false)?.is_match(&s)
+        }
         "fullmatch" => regex_compile(&format!("^(?:{pattern})$"), ic, false)?.is_match(&s),
-        _ => return Err(err("Invalid match_type specified. Expected one of: search, match, fullmatch.")),
+        _ => {
+            return Err(err(
+                "Invalid match_type specified. Expected one of: search, match, fullmatch.",
+            ));
+        }
     })
 }
 
@@ -214,8 +286,8 @@ fn truthy(v: &Value, k: Kwargs) -> Result<bool, Error> {
                 _ => None,
             },
             ValueKind::Number => match f64::try_from(v.clone()) {
-                Ok(f) if f == 1.0 => Some(true),
-                Ok(f) if f == 0.0 => Some(false),
+                Ok(1.0) => Some(true),
+                Ok(0.0) => Some(false),
                 _ => None,
             },
             ValueKind::None => Some(false),
@@ -229,12 +301,18 @@ fn truthy(v: &Value, k: Kwargs) -> Result<bool, Error> {
 }
 
 fn is_mount(p: &str) -> bool {
-    let Ok(m) = std::fs::symlink_metadata(p) else { return false };
+    let Ok(m) = std::fs::symlink_metadata(p) else {
+        return false;
+    };
     if m.file_type().is_symlink() {
         return false;
     }
     let parent = format!("{}/..", p.trim_end_matches('/'));
-    let Ok(pm) = std::fs::metadata(if p.trim_end_matches('/').is_empty() { "/.." } else { &parent }) else {
+    let Ok(pm) = std::fs::metadata(if p.trim_end_matches('/').is_empty() {
+        "/.."
+    } else {
+        &parent
+    }) else {
         return false;
     };
     m.dev() != pm.dev() || m.ino() == pm.ino()
@@ -243,11 +321,20 @@ fn is_mount(p: &str) -> bool {
 fn uri_test(v: &Value, schemes: Option<&Value>, url: bool) -> bool {
     let s = py_str(v);
     let scheme = match s.split_once(':') {
-        Some((a, _)) if !a.is_empty() && a.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && a.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => a.to_lowercase(),
+        Some((a, _))
+            if !a.is_empty()
+                && a.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            a.to_lowercase()
+        }
         _ => String::new(),
     };
     if let Some(list) = schemes {
-        let ok = list.try_iter().is_ok_and(|mut it| it.any(|x| py_str(&x) == scheme));
+        let ok = list
+            .try_iter()
+            .is_ok_and(|mut it| it.any(|x| py_str(&x) == scheme));
         if !ok {
             return false;
         }
@@ -255,8 +342,15 @@ fn uri_test(v: &Value, schemes: Option<&Value>, url: bool) -> bool {
     if !url {
         return true;
     }
-    let rest = if scheme.is_empty() { s.as_str() } else { &s[scheme.len() + 1..] };
-    let netloc = rest.strip_prefix("//").map(|r| r.split(['/', '?', '#']).next().unwrap_or("")).unwrap_or("");
+    let rest = if scheme.is_empty() {
+        s.as_str()
+    } else {
+        &s[scheme.len() + 1..]
+    };
+    let netloc = rest
+        .strip_prefix("//")
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .unwrap_or("");
     !netloc.is_empty() || scheme == "file"
 }
 
@@ -304,10 +398,14 @@ fn cmp_loose(a: &[Part], b: &[Part]) -> Result<Ordering, Error> {
             (Part::Num(p), Part::Num(q)) => p.cmp(q),
             (Part::Text(p), Part::Text(q)) => p.cmp(q),
             (Part::Num(_), Part::Text(_)) => {
-                return Err(err("Version comparison failed: '<' not supported between instances of 'int' and 'str'"));
+                return Err(err(
+                    "Version comparison failed: '<' not supported between instances of 'int' and 'str'",
+                ));
             }
             (Part::Text(_), Part::Num(_)) => {
-                return Err(err("Version comparison failed: '<' not supported between instances of 'str' and 'int'"));
+                return Err(err(
+                    "Version comparison failed: '<' not supported between instances of 'str' and 'int'",
+                ));
             }
         };
         if o != Ordering::Equal {
@@ -318,8 +416,15 @@ fn cmp_loose(a: &[Part], b: &[Part]) -> Result<Ordering, Error> {
 }
 
 /// distutils' StrictVersion: `N.N[.N][(a|b)N]`.
-fn strict(s: &str) -> Result<(Vec<u64>, Option<(char, u64)>), Error> {
-    let bad = || err(format!("Version comparison failed: invalid version number '{s}'"));
+/// A StrictVersion: release numbers and an optional (a|b, N) pre-release.
+type Strict = (Vec<u64>, Option<(char, u64)>);
+
+fn strict(s: &str) -> Result<Strict, Error> {
+    let bad = || {
+        err(format!(
+            "Version comparison failed: invalid version number '{s}'"
+        ))
+    };
     let (core, pre) = match s.find(['a', 'b']) {
         Some(i) => {
             let n: u64 = s[i + 1..].parse().map_err(|_| bad())?;
@@ -327,8 +432,12 @@ fn strict(s: &str) -> Result<(Vec<u64>, Option<(char, u64)>), Error> {
         }
         None => (s, None),
     };
-    let nums: Vec<u64> = core.split('.').map(|p| p.parse::<u64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
-    if !(2..=3).contains(&nums.len()) || core.split('.').any(|p| p.is_empty() || (p.len() > 1 && p.starts_with('0') && false)) {
+    let nums: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    if !(2..=3).contains(&nums.len()) || core.split('.').any(str::is_empty) {
         return Err(bad());
     }
     let mut v = nums;
@@ -348,13 +457,21 @@ fn cmp_strict(a: &str, b: &str) -> Result<Ordering, Error> {
 }
 
 fn semver(s: &str) -> Result<(Vec<u64>, Vec<String>), Error> {
-    let bad = || err(format!("Version comparison failed: invalid semantic version '{s}'"));
+    let bad = || {
+        err(format!(
+            "Version comparison failed: invalid semantic version '{s}'"
+        ))
+    };
     let s = s.split('+').next().unwrap_or(s);
     let (core, pre) = match s.split_once('-') {
         Some((c, p)) => (c, p.split('.').map(str::to_string).collect()),
         None => (s, Vec::new()),
     };
-    let nums: Vec<u64> = core.split('.').map(|p| p.parse::<u64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let nums: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
     if nums.len() != 3 {
         return Err(bad());
     }
@@ -364,29 +481,34 @@ fn semver(s: &str) -> Result<(Vec<u64>, Vec<String>), Error> {
 fn cmp_semver(a: &str, b: &str) -> Result<Ordering, Error> {
     let (ca, pa) = semver(a)?;
     let (cb, pb) = semver(b)?;
-    Ok(ca.cmp(&cb).then_with(|| match (pa.is_empty(), pb.is_empty()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        _ => {
-            for (x, y) in pa.iter().zip(pb.iter()) {
-                let o = match (x.parse::<u64>(), y.parse::<u64>()) {
-                    (Ok(p), Ok(q)) => p.cmp(&q),
-                    (Ok(_), Err(_)) => Ordering::Less,
-                    (Err(_), Ok(_)) => Ordering::Greater,
-                    _ => x.cmp(y),
-                };
-                if o != Ordering::Equal {
-                    return o;
+    Ok(ca
+        .cmp(&cb)
+        .then_with(|| match (pa.is_empty(), pb.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => {
+                for (x, y) in pa.iter().zip(pb.iter()) {
+                    let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                        (Ok(p), Ok(q)) => p.cmp(&q),
+                        (Ok(_), Err(_)) => Ordering::Less,
+                        (Err(_), Ok(_)) => Ordering::Greater,
+                        _ => x.cmp(y),
+                    };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
                 }
+                pa.len().cmp(&pb.len())
             }
-            pa.len().cmp(&pb.len())
-        }
-    }))
+        }))
 }
 
 /// PEP 440: release numbers (trailing zeros ignored), pre (a/b/rc), post, dev.
-fn pep440_key(s: &str) -> Result<(u64, Vec<u64>, (i8, u64), i64, i64), Error> {
+/// (epoch, release, (pre kind, pre number), post, dev): PEP 440's order.
+type Pep440 = (u64, Vec<u64>, (i8, u64), i64, i64);
+
+fn pep440_key(s: &str) -> Result<Pep440, Error> {
     let bad = || err(format!("Version comparison failed: Invalid version: '{s}'"));
     let t = s.trim().to_lowercase();
     let t = t.strip_prefix('v').unwrap_or(&t);
@@ -395,8 +517,15 @@ fn pep440_key(s: &str) -> Result<(u64, Vec<u64>, (i8, u64), i64, i64), Error> {
         Some((e, r)) => (e.parse::<u64>().map_err(|_| bad())?, r),
         None => (0, t),
     };
-    let end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let mut release: Vec<u64> = t[..end].trim_end_matches('.').split('.').map(|p| p.parse::<u64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let mut release: Vec<u64> = t[..end]
+        .trim_end_matches('.')
+        .split('.')
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
     while release.len() > 1 && release.last() == Some(&0) {
         release.pop();
     }
@@ -410,7 +539,16 @@ fn pep440_key(s: &str) -> Result<(u64, Vec<u64>, (i8, u64), i64, i64), Error> {
         let d: String = r2.chars().take_while(char::is_ascii_digit).collect();
         (d.parse().unwrap_or(0), skip + d.len())
     };
-    for (tag, rank) in [("alpha", 0), ("a", 0), ("beta", 1), ("b", 1), ("rc", 2), ("c", 2), ("pre", 2), ("preview", 2)] {
+    for (tag, rank) in [
+        ("alpha", 0),
+        ("a", 0),
+        ("beta", 1),
+        ("b", 1),
+        ("rc", 2),
+        ("c", 2),
+        ("pre", 2),
+        ("preview", 2),
+    ] {
         if let Some(r) = rest.strip_prefix(tag) {
             let (n, used) = num(r);
             pre = (rank, n);
@@ -442,7 +580,9 @@ fn pep440_key(s: &str) -> Result<(u64, Vec<u64>, (i8, u64), i64, i64), Error> {
 }
 
 fn version_test(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> Result<bool, Error> {
-    let op = op.or(kwargs.get("operator")?).unwrap_or_else(|| "eq".into());
+    let op = op
+        .or(kwargs.get("operator")?)
+        .unwrap_or_else(|| "eq".into());
     let strict_flag: Option<bool> = kwargs.get("strict")?;
     let version_type: Option<String> = kwargs.get("version_type")?;
     kwargs.assert_all_used()?;
@@ -470,7 +610,11 @@ fn version_test(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> R
             )));
         }
     };
-    let kind = if strict_flag == Some(true) { "strict".to_string() } else { version_type.unwrap_or_else(|| "loose".into()) };
+    let kind = if strict_flag == Some(true) {
+        "strict".to_string()
+    } else {
+        version_type.unwrap_or_else(|| "loose".into())
+    };
     let ord = match kind.as_str() {
         "loose" => {
             let (la, lb) = (loose(&a), loose(&b));
@@ -502,4 +646,3 @@ fn version_test(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> R
         _ => ord != Ordering::Less,
     })
 }
-

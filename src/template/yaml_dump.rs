@@ -30,9 +30,18 @@ impl Default for DumpOptions {
 
 /// A value reduced to YAML's node kinds.
 enum Node {
-    Scalar { text: String, plain_ok: bool },
-    Seq { items: Vec<Node>, flow: bool },
-    Map { pairs: Vec<(Node, Node)>, flow: bool },
+    Scalar {
+        text: String,
+        plain_ok: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        flow: bool,
+    },
+    Map {
+        pairs: Vec<(Node, Node)>,
+        flow: bool,
+    },
 }
 
 fn is_plain_scalar(n: &Node) -> bool {
@@ -45,7 +54,11 @@ fn yaml_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     let v = py_float(f).to_lowercase();
     if !v.contains('.') && v.contains('e') {
@@ -63,9 +76,33 @@ fn resolves_to_other(s: &str) -> bool {
     }
     matches!(
         s,
-        "~" | "null" | "Null" | "NULL" | "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "true"
-            | "True" | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off"
-            | "OFF" | "y" | "Y" | "n" | "N" | "=" | "<<"
+        "~" | "null"
+            | "Null"
+            | "NULL"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+            | "y"
+            | "Y"
+            | "n"
+            | "N"
+            | "="
+            | "<<"
     ) || is_yaml_number(s)
         || is_timestamp(s)
 }
@@ -86,20 +123,31 @@ fn is_yaml_number(s: &str) -> bool {
     if let Some(h) = t.strip_prefix("0x") {
         return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
     }
-    if t.chars().all(|c| c.is_ascii_digit() || c == '_') && t.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+    if t.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
+    {
         return true;
     }
     // sexagesimal int/float: [1-9][0-9_]*(:[0-5]?[0-9])+
     if t.contains(':') {
         let mut parts = t.split(':');
         let head = parts.next().unwrap_or("");
-        let head_ok = head.chars().next().is_some_and(|c| ('1'..='9').contains(&c))
+        let head_ok = head
+            .chars()
+            .next()
+            .is_some_and(|c| ('1'..='9').contains(&c))
             && head.chars().all(|c| c.is_ascii_digit() || c == '_');
         let rest: Vec<&str> = parts.collect();
         if head_ok && !rest.is_empty() {
             let last = rest.len() - 1;
             let ok = rest.iter().enumerate().all(|(i, p)| {
-                let (int_part, frac) = if i == last { p.split_once('.').map(|(a, b)| (a, Some(b))).unwrap_or((p, None)) } else { (*p, None) };
+                let (int_part, frac) = if i == last {
+                    p.split_once('.')
+                        .map(|(a, b)| (a, Some(b)))
+                        .unwrap_or((p, None))
+                } else {
+                    (*p, None)
+                };
                 !int_part.is_empty()
                     && int_part.len() <= 2
                     && int_part.chars().all(|c| c.is_ascii_digit())
@@ -193,7 +241,11 @@ fn analyze(s: &str) -> Analysis {
     let mut prev_space = false;
     let mut prev_break = false;
     for (i, &ch) in chars.iter().enumerate() {
-        let followed_by_ws = i + 1 >= n || matches!(chars[i + 1], '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        let followed_by_ws = i + 1 >= n
+            || matches!(
+                chars[i + 1],
+                '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            );
         if i == 0 {
             if "#,[]{}&*!|>'\"%@`".contains(ch) {
                 flow_ind = true;
@@ -262,7 +314,10 @@ fn analyze(s: &str) -> Analysis {
             prev_space = false;
             prev_break = false;
         }
-        preceded_by_ws = matches!(ch, '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        preceded_by_ws = matches!(
+            ch,
+            '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        );
     }
     let mut a = Analysis {
         empty: false,
@@ -303,15 +358,24 @@ fn analyze(s: &str) -> Analysis {
 
 fn build(v: &Value, o: &DumpOptions) -> Node {
     match v.kind() {
-        ValueKind::None | ValueKind::Undefined => Node::Scalar { text: "null".into(), plain_ok: true },
-        ValueKind::Bool => Node::Scalar { text: if v.is_true() { "true" } else { "false" }.into(), plain_ok: true },
+        ValueKind::None | ValueKind::Undefined => Node::Scalar {
+            text: "null".into(),
+            plain_ok: true,
+        },
+        ValueKind::Bool => Node::Scalar {
+            text: if v.is_true() { "true" } else { "false" }.into(),
+            plain_ok: true,
+        },
         ValueKind::Number => {
             let text = if v.is_integer() {
                 v.to_string()
             } else {
                 yaml_float(f64::try_from(v.clone()).unwrap_or(f64::NAN))
             };
-            Node::Scalar { text, plain_ok: true }
+            Node::Scalar {
+                text,
+                plain_ok: true,
+            }
         }
         ValueKind::String => {
             let s = v.as_str().unwrap_or_default().to_string();
@@ -319,8 +383,13 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
             Node::Scalar { text: s, plain_ok }
         }
         ValueKind::Seq | ValueKind::Iterable => {
-            let items: Vec<Node> = v.try_iter().map(|it| it.map(|x| build(&x, o)).collect()).unwrap_or_default();
-            let flow = o.default_flow_style.unwrap_or_else(|| items.iter().all(scalar_without_style));
+            let items: Vec<Node> = v
+                .try_iter()
+                .map(|it| it.map(|x| build(&x, o)).collect())
+                .unwrap_or_default();
+            let flow = o
+                .default_flow_style
+                .unwrap_or_else(|| items.iter().all(scalar_without_style));
             Node::Seq { items, flow }
         }
         ValueKind::Map => {
@@ -335,12 +404,17 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
                 .iter()
                 .map(|k| (build(k, o), build(&v.get_item(k).unwrap_or_default(), o)))
                 .collect();
-            let flow = o
-                .default_flow_style
-                .unwrap_or_else(|| pairs.iter().all(|(k, v)| scalar_without_style(k) && scalar_without_style(v)));
+            let flow = o.default_flow_style.unwrap_or_else(|| {
+                pairs
+                    .iter()
+                    .all(|(k, v)| scalar_without_style(k) && scalar_without_style(v))
+            });
             Node::Map { pairs, flow }
         }
-        _ => Node::Scalar { text: py_str(v), plain_ok: true },
+        _ => Node::Scalar {
+            text: py_str(v),
+            plain_ok: true,
+        },
     }
 }
 
@@ -378,7 +452,11 @@ impl Emitter<'_> {
     }
 
     fn write_indicator(&mut self, ind: &str, need_ws: bool, whitespace: bool, indention: bool) {
-        let s = if self.whitespace || !need_ws { ind.to_string() } else { format!(" {ind}") };
+        let s = if self.whitespace || !need_ws {
+            ind.to_string()
+        } else {
+            format!(" {ind}")
+        };
         self.whitespace = whitespace;
         self.indention = self.indention && indention;
         self.write(&s);
@@ -492,7 +570,12 @@ impl Emitter<'_> {
             let ch = chars.get(end).copied();
             if spaces {
                 if ch != Some(' ') {
-                    if start + 1 == end && self.column > self.o.width && split && start != 0 && end != chars.len() {
+                    if start + 1 == end
+                        && self.column > self.o.width
+                        && split
+                        && start != 0
+                        && end != chars.len()
+                    {
                         self.write_indent();
                     } else {
                         let s: String = chars[start..end].iter().collect();
@@ -535,8 +618,10 @@ impl Emitter<'_> {
         let mut start = 0;
         let mut end = 0;
         let needs_escape = |c: char| {
-            matches!(c, '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-                || !((' '..='~').contains(&c) || (c as u32 >= 0xA0 && printable(c)))
+            matches!(
+                c,
+                '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+            ) || !((' '..='~').contains(&c) || (c as u32 >= 0xA0 && printable(c)))
         };
         while end <= chars.len() {
             let ch = chars.get(end).copied();
@@ -704,7 +789,11 @@ mod tests {
 
     fn y(j: serde_json::Value, nice: bool) -> String {
         let o = if nice {
-            DumpOptions { indent: 4, default_flow_style: Some(false), ..Default::default() }
+            DumpOptions {
+                indent: 4,
+                default_flow_style: Some(false),
+                ..Default::default()
+            }
         } else {
             DumpOptions::default()
         };
@@ -714,10 +803,22 @@ mod tests {
     #[test]
     fn pyyaml_layouts() {
         assert_eq!(y(json!({"b": 2, "a": 1}), false), "{a: 1, b: 2}\n");
-        assert_eq!(y(json!({"hosts": ["a", "b"], "port": 80}), false), "hosts: [a, b]\nport: 80\n");
-        assert_eq!(y(json!({"hosts": ["a", "b"], "o": {"x": 1}}), true), "hosts:\n- a\n- b\no:\n    x: 1\n");
-        assert_eq!(y(json!([{"a": 1, "b": [1]}]), true), "-   a: 1\n    b:\n    - 1\n");
+        assert_eq!(
+            y(json!({"hosts": ["a", "b"], "port": 80}), false),
+            "hosts: [a, b]\nport: 80\n"
+        );
+        assert_eq!(
+            y(json!({"hosts": ["a", "b"], "o": {"x": 1}}), true),
+            "hosts:\n- a\n- b\no:\n    x: 1\n"
+        );
+        assert_eq!(
+            y(json!([{"a": 1, "b": [1]}]), true),
+            "-   a: 1\n    b:\n    - 1\n"
+        );
         assert_eq!(y(json!("yes"), false), "'yes'\n");
-        assert_eq!(y(json!("line1\nline2\n"), false), "'line1\n\n  line2\n\n  '\n");
+        assert_eq!(
+            y(json!("line1\nline2\n"), false),
+            "'line1\n\n  line2\n\n  '\n"
+        );
     }
 }

@@ -12,7 +12,15 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("to_json", to_json);
     env.add_filter("to_nice_json", to_nice_json);
     env.add_filter("tojson", |v: Value, indent: Option<usize>| {
-        let s = json_dumps(&v, &JsonOpts { indent, sort_keys: true, ensure_ascii: true, separators: None });
+        let s = json_dumps(
+            &v,
+            &JsonOpts {
+                indent,
+                sort_keys: true,
+                ensure_ascii: true,
+                separators: None,
+            },
+        );
         // Jinja's htmlsafe_json_dumps.
         s.replace('<', "\\u003c")
             .replace('>', "\\u003e")
@@ -69,7 +77,11 @@ fn json_str(out: &mut String, s: &str, ascii: bool) {
 /// Python's `json.dumps` with the options filters pass.
 pub(crate) fn json_dumps(v: &Value, o: &JsonOpts) -> String {
     let mut out = String::new();
-    let (item_sep, key_sep) = o.separators.unwrap_or(if o.indent.is_some() { (",", ": ") } else { (", ", ": ") });
+    let (item_sep, key_sep) = o.separators.unwrap_or(if o.indent.is_some() {
+        (",", ": ")
+    } else {
+        (", ", ": ")
+    });
     write_json(&mut out, v, o, item_sep, key_sep, 0);
     out
 }
@@ -92,7 +104,11 @@ fn write_json(out: &mut String, v: &Value, o: &JsonOpts, isep: &str, ksep: &str,
                 out.push_str(&if f.is_nan() {
                     "NaN".to_string()
                 } else if f.is_infinite() {
-                    if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+                    if f > 0.0 {
+                        "Infinity".into()
+                    } else {
+                        "-Infinity".into()
+                    }
                 } else {
                     py_float(f)
                 });
@@ -123,7 +139,7 @@ fn write_json(out: &mut String, v: &Value, o: &JsonOpts, isep: &str, ksep: &str,
                 return;
             }
             if o.sort_keys {
-                keys.sort_by(|a, b| py_str(a).cmp(&py_str(b)));
+                keys.sort_by_key(py_str);
             }
             out.push('{');
             for (i, k) in keys.iter().enumerate() {
@@ -139,7 +155,14 @@ fn write_json(out: &mut String, v: &Value, o: &JsonOpts, isep: &str, ksep: &str,
                 };
                 json_str(out, &key, o.ensure_ascii);
                 out.push_str(ksep);
-                write_json(out, &v.get_item(k).unwrap_or_default(), o, isep, ksep, depth + 1);
+                write_json(
+                    out,
+                    &v.get_item(k).unwrap_or_default(),
+                    o,
+                    isep,
+                    ksep,
+                    depth + 1,
+                );
             }
             nl(out, depth);
             out.push('}');
@@ -148,15 +171,32 @@ fn write_json(out: &mut String, v: &Value, o: &JsonOpts, isep: &str, ksep: &str,
     }
 }
 
-fn json_kwargs(kwargs: &Kwargs, indent: Option<usize>, sort: bool) -> Result<JsonOpts<'static>, Error> {
+fn json_kwargs(
+    kwargs: &Kwargs,
+    indent: Option<usize>,
+    sort: bool,
+) -> Result<JsonOpts<'static>, Error> {
     let indent: Option<usize> = kwargs.get::<Option<usize>>("indent")?.or(indent);
     let sort_keys: bool = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(sort);
     let ensure_ascii: bool = kwargs.get::<Option<bool>>("ensure_ascii")?.unwrap_or(true);
-    for k in ["vault_to_text", "preprocess_unsafe", "profile", "separators", "allow_nan", "skipkeys", "check_circular"] {
+    for k in [
+        "vault_to_text",
+        "preprocess_unsafe",
+        "profile",
+        "separators",
+        "allow_nan",
+        "skipkeys",
+        "check_circular",
+    ] {
         let _: Option<Value> = kwargs.get(k)?;
     }
     kwargs.assert_all_used()?;
-    Ok(JsonOpts { indent, sort_keys, ensure_ascii, separators: None })
+    Ok(JsonOpts {
+        indent,
+        sort_keys,
+        ensure_ascii,
+        separators: None,
+    })
 }
 
 fn to_json(v: Value, kwargs: Kwargs) -> Result<String, Error> {
@@ -175,9 +215,15 @@ fn from_json(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     kwargs.assert_all_used()?;
     let s = match v.as_str() {
         Some(s) => s.to_string(),
-        None => return Err(err(format!("the JSON object must be str, bytes or bytearray, not {}", py_type_name(&v)))),
+        None => {
+            return Err(err(format!(
+                "the JSON object must be str, bytes or bytearray, not {}",
+                py_type_name(&v)
+            )));
+        }
     };
-    let j: serde_json::Value = serde_json::from_str(&s).map_err(|e| err(format!("Expecting value: {e}")))?;
+    let j: serde_json::Value =
+        serde_json::from_str(&s).map_err(|e| err(format!("Expecting value: {e}")))?;
     Ok(json_to_value(&j))
 }
 
@@ -190,12 +236,27 @@ fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpO
     };
     let sort_keys: bool = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
     let width: usize = kwargs.get::<Option<usize>>("width")?.unwrap_or(80);
-    let explicit_start: bool = kwargs.get::<Option<bool>>("explicit_start")?.unwrap_or(false);
-    for k in ["allow_unicode", "vault_behavior", "default_style", "canonical", "line_break", "encoding"] {
+    let explicit_start: bool = kwargs
+        .get::<Option<bool>>("explicit_start")?
+        .unwrap_or(false);
+    for k in [
+        "allow_unicode",
+        "vault_behavior",
+        "default_style",
+        "canonical",
+        "line_break",
+        "encoding",
+    ] {
         let _: Option<Value> = kwargs.get(k)?;
     }
     kwargs.assert_all_used()?;
-    Ok(DumpOptions { indent, default_flow_style: flow, sort_keys, width, explicit_start })
+    Ok(DumpOptions {
+        indent,
+        default_flow_style: flow,
+        sort_keys,
+        width,
+        explicit_start,
+    })
 }
 
 fn to_yaml(v: Value, kwargs: Kwargs) -> Result<String, Error> {
@@ -211,7 +272,11 @@ fn to_nice_yaml(v: Value, indent: Option<usize>, kwargs: Kwargs) -> Result<Strin
 /// Loads YAML text the way Ansible's loader does (YAML 1.1 types).
 pub(crate) fn yaml_to_value(s: &str) -> Result<Vec<Value>, Error> {
     let loaded = crate::yaml::load_str(s, "<string>").map_err(|e| err(e.to_string()))?;
-    Ok(loaded.docs.iter().map(|d| json_to_value(&d.to_json())).collect())
+    Ok(loaded
+        .docs
+        .iter()
+        .map(|d| json_to_value(&d.to_json()))
+        .collect())
 }
 
 fn from_yaml(v: Value) -> Result<Value, Error> {
@@ -253,10 +318,10 @@ fn to_bool(v: Value) -> bool {
 }
 
 fn ternary(v: Value, yes: Value, no: Value, none: Option<Value>) -> Value {
-    if v.is_none() {
-        if let Some(n) = none.filter(|n| !n.is_none()) {
-            return n;
-        }
+    if v.is_none()
+        && let Some(n) = none.filter(|n| !n.is_none())
+    {
+        return n;
     }
     if py_truthy(&v) { yes } else { no }
 }
@@ -283,8 +348,12 @@ fn type_debug(v: &Value) -> String {
 }
 
 fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let key_name: String = kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into());
-    let value_name: String = kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into());
+    let key_name: String = kwargs
+        .get::<Option<String>>("key_name")?
+        .unwrap_or_else(|| "key".into());
+    let value_name: String = kwargs
+        .get::<Option<String>>("value_name")?
+        .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
     if v.kind() != ValueKind::Map {
         return Err(err(format!(
@@ -295,22 +364,35 @@ fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let mut out = Vec::new();
     for k in v.try_iter()? {
         let val = v.get_item(&k)?;
-        out.push(Value::from_pairs([(Value::from(key_name.as_str()), k), (Value::from(value_name.as_str()), val)]));
+        out.push(Value::from_pairs([
+            (Value::from(key_name.as_str()), k),
+            (Value::from(value_name.as_str()), val),
+        ]));
     }
     Ok(Value::from(out))
 }
 
 fn items2dict(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let key_name: String = kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into());
-    let value_name: String = kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into());
+    let key_name: String = kwargs
+        .get::<Option<String>>("key_name")?
+        .unwrap_or_else(|| "key".into());
+    let value_name: String = kwargs
+        .get::<Option<String>>("value_name")?
+        .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
     if !matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable) {
-        return Err(err(format!("items2dict requires a list, got <class '{}'> instead.", py_type_name(&v))));
+        return Err(err(format!(
+            "items2dict requires a list, got <class '{}'> instead.",
+            py_type_name(&v)
+        )));
     }
     let mut out: Vec<(Value, Value)> = Vec::new();
     for item in v.try_iter()? {
         if item.kind() != ValueKind::Map {
-            return Err(err(format!("items2dict requires a list of dictionaries, got {} instead.", py_repr(&v))));
+            return Err(err(format!(
+                "items2dict requires a list of dictionaries, got {} instead.",
+                py_repr(&v)
+            )));
         }
         let k = item.get_attr(&key_name)?;
         let val = item.get_attr(&value_name)?;
@@ -345,7 +427,9 @@ fn merge(a: &Value, b: &Value, recursive: bool, list_merge: &str) -> Result<Valu
     for (k, v) in to_dict(b)? {
         let existing = out.iter().position(|(x, _)| *x == k);
         let new = match existing.map(|i| out[i].1.clone()) {
-            Some(old) if recursive && old.kind() == ValueKind::Map && v.kind() == ValueKind::Map => {
+            Some(old)
+                if recursive && old.kind() == ValueKind::Map && v.kind() == ValueKind::Map =>
+            {
                 merge(&old, &v, recursive, list_merge)?
             }
             Some(old) if old.kind() == ValueKind::Seq && v.kind() == ValueKind::Seq => {
@@ -379,7 +463,9 @@ fn merge(a: &Value, b: &Value, recursive: bool, list_merge: &str) -> Result<Valu
 
 fn combine(first: Value, rest: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let recursive: bool = kwargs.get::<Option<bool>>("recursive")?.unwrap_or(false);
-    let list_merge: String = kwargs.get::<Option<String>>("list_merge")?.unwrap_or_else(|| "replace".into());
+    let list_merge: String = kwargs
+        .get::<Option<String>>("list_merge")?
+        .unwrap_or_else(|| "replace".into());
     kwargs.assert_all_used()?;
     // `[d1, d2] | combine` flattens one level, as Ansible does.
     let mut dicts = Vec::new();
@@ -396,7 +482,10 @@ fn combine(first: Value, rest: Rest<Value>, kwargs: Kwargs) -> Result<Value, Err
     if dicts.len() == 1 {
         return Ok(dicts.remove(0));
     }
-    if !matches!(list_merge.as_str(), "replace" | "keep" | "append" | "prepend" | "append_rp" | "prepend_rp") {
+    if !matches!(
+        list_merge.as_str(),
+        "replace" | "keep" | "append" | "prepend" | "append_rp" | "prepend_rp"
+    ) {
         return Err(err(
             "merge_hash: 'list_merge' argument can only be equal to 'replace', 'keep', 'append', 'prepend', 'append_rp' or 'prepend_rp'",
         ));
@@ -420,7 +509,11 @@ fn getitem(container: &Value, key: &Value) -> Result<Value, Error> {
     if v.is_undefined() {
         return Err(Error::new(
             ErrorKind::UndefinedError,
-            format!("object of type '{}' has no attribute {}", py_type_name(container), py_repr(key)),
+            format!(
+                "object of type '{}' has no attribute {}",
+                py_type_name(container),
+                py_repr(key)
+            ),
         ));
     }
     Ok(v)
@@ -443,7 +536,12 @@ fn extract(item: Value, container: Value, morekeys: Option<Value>) -> Result<Val
 fn urlsplit(v: Value, query: Option<String>) -> Result<Value, Error> {
     let s = text(&v);
     let (scheme, rest) = match s.split_once(':') {
-        Some((a, b)) if !a.is_empty() && a.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && a.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => {
+        Some((a, b))
+            if !a.is_empty()
+                && a.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
             (a.to_lowercase(), b.to_string())
         }
         _ => (String::new(), s.clone()),
@@ -485,9 +583,16 @@ fn urlsplit(v: Value, query: Option<String>) -> Result<Value, Error> {
             None => (hostport.clone(), None),
         }
     };
-    let hostname = if host.is_empty() { Value::from(()) } else { Value::from(host.to_lowercase()) };
+    let hostname = if host.is_empty() {
+        Value::from(())
+    } else {
+        Value::from(host.to_lowercase())
+    };
     let port = match port.filter(|p| !p.is_empty()) {
-        Some(p) => Value::from(p.parse::<i64>().map_err(|_| err(format!("Port could not be cast to integer value as '{p}'")))?),
+        Some(p) => Value::from(
+            p.parse::<i64>()
+                .map_err(|_| err(format!("Port could not be cast to integer value as '{p}'")))?,
+        ),
         None => Value::from(()),
     };
     let all = Value::from_pairs([

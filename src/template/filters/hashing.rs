@@ -10,9 +10,12 @@ use minijinja::{Environment, Error};
 use sha2::Digest as _;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("hash", |v: Value, algo: Option<String>| -> Result<String, Error> {
-        hash(&text(&v), algo.as_deref().unwrap_or("sha1"))
-    });
+    env.add_filter(
+        "hash",
+        |v: Value, algo: Option<String>| -> Result<String, Error> {
+            hash(&text(&v), algo.as_deref().unwrap_or("sha1"))
+        },
+    );
     env.add_filter("checksum", |v: Value| hex(&sha1_bytes(text(&v).as_bytes())));
     env.add_filter("sha1", |v: Value| hex(&sha1_bytes(text(&v).as_bytes())));
     env.add_filter("md5", |v: Value| hex(&md5::compute(text(&v).as_bytes()).0));
@@ -46,7 +49,11 @@ fn hash(s: &str, algo: &str) -> Result<String, Error> {
 const ANSIBLE_NAMESPACE: &str = "361E6D51-FAEC-444A-9079-341386DA8E2E";
 
 fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let h: String = s.trim_start_matches("urn:").trim_start_matches("uuid:").trim_matches(['{', '}']).replace('-', "");
+    let h: String = s
+        .trim_start_matches("urn:")
+        .trim_start_matches("uuid:")
+        .trim_matches(['{', '}'])
+        .replace('-', "");
     if h.len() != 32 {
         return None;
     }
@@ -63,7 +70,9 @@ fn to_uuid(v: Value, namespace: Option<String>, kwargs: Kwargs) -> Result<String
     kwargs.assert_all_used()?;
     let ns_text = namespace.unwrap_or_else(|| ANSIBLE_NAMESPACE.to_string());
     let ns = parse_uuid(&ns_text).ok_or_else(|| {
-        err(format!("Invalid value '{ns_text}' for 'namespace': badly formed hexadecimal UUID string"))
+        err(format!(
+            "Invalid value '{ns_text}' for 'namespace': badly formed hexadecimal UUID string"
+        ))
     })?;
     let mut data = ns.to_vec();
     data.extend_from_slice(text(&v).as_bytes());
@@ -73,7 +82,14 @@ fn to_uuid(v: Value, namespace: Option<String>, kwargs: Kwargs) -> Result<String
     u[6] = (u[6] & 0x0f) | 0x50;
     u[8] = (u[8] & 0x3f) | 0x80;
     let x = hex(&u);
-    Ok(format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..]))
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    ))
 }
 
 const CRYPT64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -95,7 +111,13 @@ fn gensalt_sha(rbytes: &[u8], maxsalt: usize) -> Result<String, Error> {
     let mut out = String::new();
     let mut used = 0;
     while used + 3 < rbytes.len() && (used * 4 / 3) < maxsalt {
-        b64_24(&mut out, rbytes[used + 2], rbytes[used + 1], rbytes[used], 4);
+        b64_24(
+            &mut out,
+            rbytes[used + 2],
+            rbytes[used + 1],
+            rbytes[used],
+            4,
+        );
         used += 3;
     }
     Ok(out)
@@ -173,9 +195,27 @@ fn sha512_crypt(pw: &[u8], salt: &str, rounds: Option<usize>) -> String {
     out.push_str(salt);
     out.push('$');
     const ORDER: [(usize, usize, usize); 21] = [
-        (0, 21, 42), (22, 43, 1), (44, 2, 23), (3, 24, 45), (25, 46, 4), (47, 5, 26), (6, 27, 48),
-        (28, 49, 7), (50, 8, 29), (9, 30, 51), (31, 52, 10), (53, 11, 32), (12, 33, 54), (34, 55, 13),
-        (56, 14, 35), (15, 36, 57), (37, 58, 16), (59, 17, 38), (18, 39, 60), (40, 61, 19), (62, 20, 41),
+        (0, 21, 42),
+        (22, 43, 1),
+        (44, 2, 23),
+        (3, 24, 45),
+        (25, 46, 4),
+        (47, 5, 26),
+        (6, 27, 48),
+        (28, 49, 7),
+        (50, 8, 29),
+        (9, 30, 51),
+        (31, 52, 10),
+        (53, 11, 32),
+        (12, 33, 54),
+        (34, 55, 13),
+        (56, 14, 35),
+        (15, 36, 57),
+        (37, 58, 16),
+        (59, 17, 38),
+        (18, 39, 60),
+        (40, 61, 19),
+        (62, 20, 41),
     ];
     for (a, b, d) in ORDER {
         b64_24(&mut out, c[a], c[b], c[d], 4);
@@ -194,8 +234,16 @@ fn sha256_crypt(pw: &[u8], salt: &str, rounds: Option<usize>) -> String {
     out.push_str(salt);
     out.push('$');
     const ORDER: [(usize, usize, usize); 10] = [
-        (0, 10, 20), (21, 1, 11), (12, 22, 2), (3, 13, 23), (24, 4, 14), (15, 25, 5), (6, 16, 26),
-        (27, 7, 17), (18, 28, 8), (9, 19, 29),
+        (0, 10, 20),
+        (21, 1, 11),
+        (12, 22, 2),
+        (3, 13, 23),
+        (24, 4, 14),
+        (15, 25, 5),
+        (6, 16, 26),
+        (27, 7, 17),
+        (18, 28, 8),
+        (9, 19, 29),
     ];
     for (a, b, d) in ORDER {
         b64_24(&mut out, c[a], c[b], c[d], 4);
@@ -275,7 +323,9 @@ fn password_hash(
     salt_size: Option<usize>,
     kwargs: Kwargs,
 ) -> Result<String, Error> {
-    let hashtype = hashtype.or(kwargs.get("hashtype")?).unwrap_or_else(|| "sha512".into());
+    let hashtype = hashtype
+        .or(kwargs.get("hashtype")?)
+        .unwrap_or_else(|| "sha512".into());
     let salt: Option<Value> = salt.or(kwargs.get("salt")?);
     let salt_size: Option<usize> = salt_size.or(kwargs.get("salt_size")?);
     let rounds: Option<usize> = kwargs.get("rounds")?;
@@ -299,14 +349,19 @@ fn password_hash(
                 return Err(err("invalid characters in salt"));
             }
             if s.chars().count() > max_salt {
-                return Err(err(format!("invalid salt size supplied ({}), expected at most {max_salt}", s.len())));
+                return Err(err(format!(
+                    "invalid salt size supplied ({}), expected at most {max_salt}",
+                    s.len()
+                )));
             }
             s.as_bytes().to_vec()
         }
         None => {
             let n = salt_size.unwrap_or(max_salt);
             if n > max_salt {
-                return Err(err(format!("invalid salt size supplied ({n}), expected at most {max_salt}")));
+                return Err(err(format!(
+                    "invalid salt size supplied ({n}), expected at most {max_salt}"
+                )));
             }
             random_bytes(n)
         }
@@ -316,7 +371,9 @@ fn password_hash(
     match algo {
         "md5_crypt" => {
             if rbytes.len() < 6 {
-                return Err(err(format!("Failed to generate salt for '{algo}' algorithm")));
+                return Err(err(format!(
+                    "Failed to generate salt for '{algo}' algorithm"
+                )));
             }
             let mut s = String::new();
             b64_24(&mut s, rbytes[2], rbytes[1], rbytes[0], 4);

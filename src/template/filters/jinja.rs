@@ -3,7 +3,7 @@
 //! behave: argument names and defaults, Python's sorting and rounding,
 //! errors on missing attributes.
 
-use super::{attr_path, err, with_state, fold, from_i128, int, items, no_attr, num, py_cmp, text};
+use super::{attr_path, err, fold, from_i128, int, items, no_attr, num, py_cmp, text, with_state};
 use crate::template::pyrepr::{py_str, py_truthy, py_type_name};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
@@ -13,10 +13,20 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("default", default);
     env.add_filter("d", default);
     env.add_filter("map", map);
-    env.add_filter("select", |s: &State, v: Value, a: Rest<ValueOrKwargs>| select(s, v, &a.into_values(), true));
-    env.add_filter("reject", |s: &State, v: Value, a: Rest<ValueOrKwargs>| select(s, v, &a.into_values(), false));
-    env.add_filter("selectattr", |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), true));
-    env.add_filter("rejectattr", |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), false));
+    env.add_filter("select", |s: &State, v: Value, a: Rest<ValueOrKwargs>| {
+        select(s, v, &a.into_values(), true)
+    });
+    env.add_filter("reject", |s: &State, v: Value, a: Rest<ValueOrKwargs>| {
+        select(s, v, &a.into_values(), false)
+    });
+    env.add_filter(
+        "selectattr",
+        |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), true),
+    );
+    env.add_filter(
+        "rejectattr",
+        |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), false),
+    );
     env.add_filter("sort", sort);
     env.add_filter("unique", unique);
     env.add_filter("groupby", groupby);
@@ -29,21 +39,30 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("float", to_float);
     env.add_filter("abs", abs);
     env.add_filter("string", |v: Value| py_str(&v));
-    env.add_filter("list", |v: Value| -> Result<Value, Error> { Ok(Value::from(items(&v)?)) });
+    env.add_filter("list", |v: Value| -> Result<Value, Error> {
+        Ok(Value::from(items(&v)?))
+    });
     env.add_filter("join", join);
     env.add_filter("first", first);
     env.add_filter("last", last);
     env.add_filter("length", length);
     env.add_filter("count", length);
     env.add_filter("reverse", reverse);
-    env.add_filter("min", |s: &State, v: Value, k: Kwargs| min_max(s, v, k, Ordering::Less));
-    env.add_filter("max", |s: &State, v: Value, k: Kwargs| min_max(s, v, k, Ordering::Greater));
+    env.add_filter("min", |s: &State, v: Value, k: Kwargs| {
+        min_max(s, v, k, Ordering::Less)
+    });
+    env.add_filter("max", |s: &State, v: Value, k: Kwargs| {
+        min_max(s, v, k, Ordering::Greater)
+    });
     env.add_filter("items", |v: Value| -> Result<Value, Error> {
         if v.is_undefined() {
             return Ok(Value::from(Vec::<Value>::new()));
         }
         if v.kind() != ValueKind::Map {
-            return Err(err(format!("Can only get item pairs from a mapping, got {}", py_type_name(&v))));
+            return Err(err(format!(
+                "Can only get item pairs from a mapping, got {}",
+                py_type_name(&v)
+            )));
         }
         pairs(&v)
     });
@@ -52,51 +71,61 @@ pub(super) fn register(env: &mut Environment<'static>) {
         if a.is_undefined() {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!("Type 'builtin_function_or_method' is unsupported for variable storage ({name})"),
+                format!(
+                    "Type 'builtin_function_or_method' is unsupported for variable storage ({name})"
+                ),
             ));
         }
         Ok(a)
     });
     env.add_filter("random", random);
     // Python's dict(): a mapping or (key, value) pairs, plus keywords.
-    env.add_function("dict", |args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
-        let args = args.into_values();
-        let (pos, kw) = split_kwargs(&args);
-        let mut out: Vec<(Value, Value)> = Vec::new();
-        let mut put = |k: Value, v: Value| match out.iter_mut().find(|(x, _)| *x == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
-        };
-        if let Some(src) = pos.first() {
-            if src.kind() == ValueKind::Map {
-                for k in src.try_iter()? {
-                    let v = src.get_item(&k)?;
+    env.add_function(
+        "dict",
+        |args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let args = args.into_values();
+            let (pos, kw) = split_kwargs(&args);
+            let mut out: Vec<(Value, Value)> = Vec::new();
+            let mut put = |k: Value, v: Value| match out.iter_mut().find(|(x, _)| *x == k) {
+                Some(slot) => slot.1 = v,
+                None => out.push((k, v)),
+            };
+            if let Some(src) = pos.first() {
+                if src.kind() == ValueKind::Map {
+                    for k in src.try_iter()? {
+                        let v = src.get_item(&k)?;
+                        put(k, v);
+                    }
+                } else {
+                    for pair in items(src)? {
+                        let p = items(&pair)?;
+                        if p.len() != 2 {
+                            return Err(err(format!(
+                                "dictionary update sequence element has length {}; 2 is required",
+                                p.len()
+                            )));
+                        }
+                        put(p[0].clone(), p[1].clone());
+                    }
+                }
+            }
+            if let Some(kw) = kw {
+                for k in kw.try_iter()? {
+                    let v = kw.get_item(&k)?;
                     put(k, v);
                 }
-            } else {
-                for pair in items(src)? {
-                    let p = items(&pair)?;
-                    if p.len() != 2 {
-                        return Err(err(format!(
-                            "dictionary update sequence element has length {}; 2 is required",
-                            p.len()
-                        )));
-                    }
-                    put(p[0].clone(), p[1].clone());
-                }
             }
-        }
-        if let Some(kw) = kw {
-            for k in kw.try_iter()? {
-                let v = kw.get_item(&k)?;
-                put(k, v);
-            }
-        }
-        Ok(Value::from_pairs(out))
-    });
+            Ok(Value::from_pairs(out))
+        },
+    );
 }
 
-fn default(v: Value, dflt: Option<Value>, boolean: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
+fn default(
+    v: Value,
+    dflt: Option<Value>,
+    boolean: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let kb: Option<bool> = kwargs.get("boolean")?;
     let kd: Option<Value> = kwargs.get("default_value")?;
     kwargs.assert_all_used()?;
@@ -122,9 +151,12 @@ fn map(state: &State, v: Value, args: Rest<ValueOrKwargs>) -> Result<Value, Erro
     let args = args.into_values();
     let (pos, kwargs) = split_kwargs(&args);
     let list = items(&v)?;
-    if let Some(kw) = &kwargs {
-        if let Ok(attr) = kw.get_attr("attribute") {
-            if !attr.is_undefined() {
+    if let Some(kw) = &kwargs
+        && let Ok(attr) = kw.get_attr("attribute")
+        && !attr.is_undefined()
+    {
+        {
+            {
                 let dflt = kw.get_attr("default").ok().filter(|d| !d.is_undefined());
                 let path = py_str(&attr);
                 let mut out = Vec::with_capacity(list.len());
@@ -278,7 +310,10 @@ fn cmp_keys(a: &[Value], b: &[Value]) -> Result<Ordering, Error> {
 }
 
 /// A stable sort whose comparison can fail (Python raises on mixed types).
-fn try_sort<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Result<Ordering, Error>) -> Result<(), Error> {
+fn try_sort<T>(
+    v: &mut [T],
+    mut cmp: impl FnMut(&T, &T) -> Result<Ordering, Error>,
+) -> Result<(), Error> {
     let mut failure = None;
     v.sort_by(|a, b| match cmp(a, b) {
         Ok(o) => o,
@@ -293,9 +328,17 @@ fn try_sort<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Result<Ordering, Erro
     }
 }
 
-fn sort(v: Value, reverse: Option<bool>, case_sensitive: Option<bool>, attribute: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn sort(
+    v: Value,
+    reverse: Option<bool>,
+    case_sensitive: Option<bool>,
+    attribute: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let reverse = reverse.or(kwargs.get("reverse")?).unwrap_or(false);
-    let cs = case_sensitive.or(kwargs.get("case_sensitive")?).unwrap_or(false);
+    let cs = case_sensitive
+        .or(kwargs.get("case_sensitive")?)
+        .unwrap_or(false);
     let attribute: Option<Value> = attribute.or(kwargs.get("attribute")?);
     kwargs.assert_all_used()?;
     let attrs: Vec<String> = match &attribute {
@@ -310,11 +353,20 @@ fn sort(v: Value, reverse: Option<bool>, case_sensitive: Option<bool>, attribute
         let o = cmp_keys(&a.0, &b.0)?;
         Ok(if reverse { o.reverse() } else { o })
     })?;
-    Ok(Value::from(keyed.into_iter().map(|(_, v)| v).collect::<Vec<_>>()))
+    Ok(Value::from(
+        keyed.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+    ))
 }
 
-fn unique(v: Value, case_sensitive: Option<bool>, attribute: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let cs = case_sensitive.or(kwargs.get("case_sensitive")?).unwrap_or(false);
+fn unique(
+    v: Value,
+    case_sensitive: Option<bool>,
+    attribute: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let cs = case_sensitive
+        .or(kwargs.get("case_sensitive")?)
+        .unwrap_or(false);
     let attribute: Option<Value> = attribute.or(kwargs.get("attribute")?);
     kwargs.assert_all_used()?;
     let attr = attribute.filter(|a| !a.is_none()).map(|a| py_str(&a));
@@ -334,12 +386,21 @@ fn unique(v: Value, case_sensitive: Option<bool>, attribute: Option<Value>, kwar
     Ok(Value::from(out))
 }
 
-fn groupby(v: Value, attribute: Option<Value>, default: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn groupby(
+    v: Value,
+    attribute: Option<Value>,
+    default: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let attribute: Option<Value> = attribute.or(kwargs.get("attribute")?);
     let default: Option<Value> = default.or(kwargs.get("default")?);
-    let cs: bool = kwargs.get::<Option<bool>>("case_sensitive")?.unwrap_or(false);
+    let cs: bool = kwargs
+        .get::<Option<bool>>("case_sensitive")?
+        .unwrap_or(false);
     kwargs.assert_all_used()?;
-    let attr = attribute.map(|a| py_str(&a)).ok_or_else(|| err("groupby needs an attribute"))?;
+    let attr = attribute
+        .map(|a| py_str(&a))
+        .ok_or_else(|| err("groupby needs an attribute"))?;
     let mut keyed = Vec::new();
     for item in items(&v)? {
         let k = match attr_path(&item, &attr) {
@@ -386,8 +447,16 @@ impl minijinja::value::Object for GroupTuple {
     }
 }
 
-fn dictsort(v: Value, case_sensitive: Option<bool>, by: Option<String>, reverse: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
-    let cs = case_sensitive.or(kwargs.get("case_sensitive")?).unwrap_or(false);
+fn dictsort(
+    v: Value,
+    case_sensitive: Option<bool>,
+    by: Option<String>,
+    reverse: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let cs = case_sensitive
+        .or(kwargs.get("case_sensitive")?)
+        .unwrap_or(false);
     let by = by.or(kwargs.get("by")?).unwrap_or_else(|| "key".into());
     let reverse = reverse.or(kwargs.get("reverse")?).unwrap_or(false);
     kwargs.assert_all_used()?;
@@ -456,10 +525,10 @@ fn slice(v: Value, slices: usize, fill: Option<Value>) -> Result<Value, Error> {
         }
         let end = offset + (i + 1) * per;
         let mut part: Vec<Value> = seq[start.min(length)..end.min(length)].to_vec();
-        if let Some(f) = &fill {
-            if i >= extra {
-                part.push(f.clone());
-            }
+        if let Some(f) = &fill
+            && i >= extra
+        {
+            part.push(f.clone());
         }
         out.push(Value::from(part));
     }
@@ -480,7 +549,9 @@ pub(super) fn py_add(a: &Value, b: &Value) -> Result<Value, Error> {
             l.extend(items(b)?);
             Ok(Value::from(l))
         }
-        (ValueKind::String, ValueKind::String) => Ok(Value::from(format!("{}{}", text(a), text(b)))),
+        (ValueKind::String, ValueKind::String) => {
+            Ok(Value::from(format!("{}{}", text(a), text(b))))
+        }
         _ => Err(err(format!(
             "unsupported operand type(s) for +: '{}' and '{}'",
             py_type_name(a),
@@ -489,7 +560,12 @@ pub(super) fn py_add(a: &Value, b: &Value) -> Result<Value, Error> {
     }
 }
 
-fn sum(v: Value, attribute: Option<Value>, start: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn sum(
+    v: Value,
+    attribute: Option<Value>,
+    start: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let attribute: Option<Value> = attribute.or(kwargs.get("attribute")?);
     let start: Option<Value> = start.or(kwargs.get("start")?);
     kwargs.assert_all_used()?;
@@ -515,7 +591,10 @@ fn round(v: Value, precision: Option<i32>, method: Option<String>) -> Result<Val
         return Err(err("method must be 'common', 'ceil' or 'floor'"));
     }
     if !matches!(v.kind(), ValueKind::Number | ValueKind::Bool) {
-        return Err(err(format!("type {} doesn't define __round__ method", py_type_name(&v))));
+        return Err(err(format!(
+            "type {} doesn't define __round__ method",
+            py_type_name(&v)
+        )));
     }
     if method == "common" && v.is_integer() && v.kind() == ValueKind::Number {
         return Ok(v);
@@ -572,7 +651,12 @@ fn parse_int_text(s: &str, base: u32) -> Option<i128> {
     Some(if neg { -n } else { n })
 }
 
-fn to_int(v: Value, default: Option<Value>, base: Option<u32>, kwargs: Kwargs) -> Result<Value, Error> {
+fn to_int(
+    v: Value,
+    default: Option<Value>,
+    base: Option<u32>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let default: Option<Value> = default.or(kwargs.get("default")?);
     let base: Option<u32> = base.or(kwargs.get("base")?);
     kwargs.assert_all_used()?;
@@ -586,7 +670,9 @@ fn to_int(v: Value, default: Option<Value>, base: Option<u32>, kwargs: Kwargs) -
             match parse_int_text(s, base.unwrap_or(10)) {
                 Some(i) => from_i128(i),
                 None => match s.trim().parse::<f64>() {
-                    Ok(f) if base.unwrap_or(10) == 10 && f.is_finite() => Value::from(f.trunc() as i64),
+                    Ok(f) if base.unwrap_or(10) == 10 && f.is_finite() => {
+                        Value::from(f.trunc() as i64)
+                    }
                     _ => dflt(),
                 },
             }
@@ -606,7 +692,11 @@ fn to_float(v: Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, E
                 "nan" | "+nan" | "-nan" => Some(f64::NAN),
                 "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
                 "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-                _ => s.replace('_', "").parse::<f64>().ok().filter(|f| f.is_finite()),
+                _ => s
+                    .replace('_', "")
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite()),
             };
             match parsed {
                 Some(f) => Value::from(f),
@@ -621,11 +711,19 @@ fn abs(v: Value) -> Result<Value, Error> {
     match (int(&v), v.kind()) {
         (Some(i), _) => Ok(from_i128(i.abs())),
         (None, ValueKind::Number) => Ok(Value::from(num(&v).abs())),
-        _ => Err(err(format!("bad operand type for abs(): '{}'", py_type_name(&v)))),
+        _ => Err(err(format!(
+            "bad operand type for abs(): '{}'",
+            py_type_name(&v)
+        ))),
     }
 }
 
-fn join(v: Value, sep: Option<Value>, attribute: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn join(
+    v: Value,
+    sep: Option<Value>,
+    attribute: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let sep: Option<Value> = sep.or(kwargs.get("d")?);
     let attribute: Option<Value> = attribute.or(kwargs.get("attribute")?);
     kwargs.assert_all_used()?;
@@ -664,16 +762,29 @@ fn last(v: Value) -> Result<Value, Error> {
 
 fn length(v: Value) -> Result<Value, Error> {
     match v.kind() {
-        ValueKind::String => Ok(Value::from(v.as_str().unwrap_or_default().chars().count() as i64)),
-        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => Ok(Value::from(items(&v)?.len() as i64)),
+        ValueKind::String => Ok(Value::from(
+            v.as_str().unwrap_or_default().chars().count() as i64
+        )),
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => {
+            Ok(Value::from(items(&v)?.len() as i64))
+        }
         ValueKind::Undefined => Ok(Value::from(0)),
-        _ => Err(err(format!("object of type '{}' has no len()", py_type_name(&v)))),
+        _ => Err(err(format!(
+            "object of type '{}' has no len()",
+            py_type_name(&v)
+        ))),
     }
 }
 
 fn reverse(v: Value) -> Result<Value, Error> {
     match v.kind() {
-        ValueKind::String => Ok(Value::from(v.as_str().unwrap_or_default().chars().rev().collect::<String>())),
+        ValueKind::String => Ok(Value::from(
+            v.as_str()
+                .unwrap_or_default()
+                .chars()
+                .rev()
+                .collect::<String>(),
+        )),
         _ => {
             let mut l = items(&v)?;
             l.reverse();
@@ -684,7 +795,9 @@ fn reverse(v: Value) -> Result<Value, Error> {
 
 fn min_max(_state: &State, v: Value, kwargs: Kwargs, want: Ordering) -> Result<Value, Error> {
     let attr: Option<String> = kwargs.get("attribute")?;
-    let cs: bool = kwargs.get::<Option<bool>>("case_sensitive")?.unwrap_or(false);
+    let cs: bool = kwargs
+        .get::<Option<bool>>("case_sensitive")?
+        .unwrap_or(false);
     kwargs.assert_all_used()?;
     let mut best: Option<(Vec<Value>, Value)> = None;
     let attrs: Vec<String> = attr.into_iter().collect();
@@ -698,8 +811,12 @@ fn min_max(_state: &State, v: Value, kwargs: Kwargs, want: Ordering) -> Result<V
             best = Some((key, item));
         }
     }
-    best.map(|(_, v)| v)
-        .ok_or_else(|| err(format!("{}() iterable argument is empty", if want == Ordering::Less { "min" } else { "max" })))
+    best.map(|(_, v)| v).ok_or_else(|| {
+        err(format!(
+            "{}() iterable argument is empty",
+            if want == Ordering::Less { "min" } else { "max" }
+        ))
+    })
 }
 
 fn random(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
@@ -725,4 +842,3 @@ fn random(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     }
     Ok(list[rng.gen_range(0..list.len())].clone())
 }
-

@@ -17,109 +17,159 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         let (a, b) = (items(&a)?, items(&b)?);
         Ok(py_set(a.into_iter().filter(|x| !b.contains(x)).collect()))
     });
-    env.add_filter("symmetric_difference", |a: Value, b: Value| -> Result<Value, Error> {
-        let (a, b) = (items(&a)?, items(&b)?);
-        let mut out: Vec<Value> = a.iter().filter(|x| !b.contains(x)).cloned().collect();
-        out.extend(b.iter().filter(|x| !a.contains(x)).cloned());
-        Ok(py_set(out))
-    });
+    env.add_filter(
+        "symmetric_difference",
+        |a: Value, b: Value| -> Result<Value, Error> {
+            let (a, b) = (items(&a)?, items(&b)?);
+            let mut out: Vec<Value> = a.iter().filter(|x| !b.contains(x)).cloned().collect();
+            out.extend(b.iter().filter(|x| !a.contains(x)).cloned());
+            Ok(py_set(out))
+        },
+    );
     env.add_filter("union", |a: Value, b: Value| -> Result<Value, Error> {
         let mut a = items(&a)?;
         a.extend(items(&b)?);
         Ok(py_set(a))
     });
     env.add_filter("flatten", flatten);
-    env.add_filter("zip", |a: Value, rest: Rest<Value>| -> Result<Value, Error> {
-        let mut lists = vec![items(&a)?];
-        for r in rest.iter() {
-            lists.push(items(r)?);
-        }
-        let n = lists.iter().map(Vec::len).min().unwrap_or(0);
-        Ok(Value::from((0..n).map(|i| Value::from(lists.iter().map(|l| l[i].clone()).collect::<Vec<_>>())).collect::<Vec<_>>()))
-    });
-    env.add_filter("zip_longest", |a: Value, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
-        let fill: Value = kwargs.get::<Option<Value>>("fillvalue")?.unwrap_or(Value::from(()));
-        kwargs.assert_all_used()?;
-        let mut lists = vec![items(&a)?];
-        for r in rest.iter() {
-            lists.push(items(r)?);
-        }
-        let n = lists.iter().map(Vec::len).max().unwrap_or(0);
-        Ok(Value::from(
-            (0..n)
-                .map(|i| Value::from(lists.iter().map(|l| l.get(i).cloned().unwrap_or(fill.clone())).collect::<Vec<_>>()))
-                .collect::<Vec<_>>(),
-        ))
-    });
-    env.add_filter("product", |a: Value, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
-        let repeat: usize = kwargs.get::<Option<usize>>("repeat")?.unwrap_or(1);
-        kwargs.assert_all_used()?;
-        let mut pools = vec![items(&a)?];
-        for r in rest.iter() {
-            pools.push(items(r)?);
-        }
-        let pools: Vec<Vec<Value>> = (0..repeat).flat_map(|_| pools.clone()).collect();
-        let mut acc: Vec<Vec<Value>> = vec![Vec::new()];
-        for pool in &pools {
-            let mut next = Vec::new();
-            for prefix in &acc {
-                for x in pool {
-                    let mut p = prefix.clone();
-                    p.push(x.clone());
-                    next.push(p);
-                }
+    env.add_filter(
+        "zip",
+        |a: Value, rest: Rest<Value>| -> Result<Value, Error> {
+            let mut lists = vec![items(&a)?];
+            for r in rest.iter() {
+                lists.push(items(r)?);
             }
-            acc = next;
-        }
-        Ok(Value::from(acc.into_iter().map(Value::from).collect::<Vec<_>>()))
-    });
-    env.add_filter("combinations", |a: Value, r: usize| -> Result<Value, Error> {
-        let pool = items(&a)?;
-        let mut out = Vec::new();
-        combos(&pool, r, 0, &mut Vec::new(), &mut out);
-        Ok(Value::from(out))
-    });
-    env.add_filter("permutations", |a: Value, r: Option<usize>| -> Result<Value, Error> {
-        let pool = items(&a)?;
-        let r = r.unwrap_or(pool.len());
-        let mut out = Vec::new();
-        perms(&pool, r, &mut Vec::new(), &mut vec![false; pool.len()], &mut out);
-        Ok(Value::from(out))
-    });
-    env.add_filter("log", |x: Value, base: Option<Value>| -> Result<Value, Error> {
-        if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) {
-            return Err(err("log() can only be used on numbers"));
-        }
-        let x = num(&x);
-        if x <= 0.0 {
-            return Err(err("math domain error"));
-        }
-        Ok(Value::from(match base.map(|b| num(&b)) {
-            None => x.ln(),
-            Some(b) if b == 10.0 => x.log10(),
-            Some(b) => x.ln() / b.ln(),
-        }))
-    });
+            let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+            Ok(Value::from(
+                (0..n)
+                    .map(|i| Value::from(lists.iter().map(|l| l[i].clone()).collect::<Vec<_>>()))
+                    .collect::<Vec<_>>(),
+            ))
+        },
+    );
+    env.add_filter(
+        "zip_longest",
+        |a: Value, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
+            let fill: Value = kwargs
+                .get::<Option<Value>>("fillvalue")?
+                .unwrap_or(Value::from(()));
+            kwargs.assert_all_used()?;
+            let mut lists = vec![items(&a)?];
+            for r in rest.iter() {
+                lists.push(items(r)?);
+            }
+            let n = lists.iter().map(Vec::len).max().unwrap_or(0);
+            Ok(Value::from(
+                (0..n)
+                    .map(|i| {
+                        Value::from(
+                            lists
+                                .iter()
+                                .map(|l| l.get(i).cloned().unwrap_or(fill.clone()))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        },
+    );
+    env.add_filter(
+        "product",
+        |a: Value, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
+            let repeat: usize = kwargs.get::<Option<usize>>("repeat")?.unwrap_or(1);
+            kwargs.assert_all_used()?;
+            let mut pools = vec![items(&a)?];
+            for r in rest.iter() {
+                pools.push(items(r)?);
+            }
+            let pools: Vec<Vec<Value>> = (0..repeat).flat_map(|_| pools.clone()).collect();
+            let mut acc: Vec<Vec<Value>> = vec![Vec::new()];
+            for pool in &pools {
+                let mut next = Vec::new();
+                for prefix in &acc {
+                    for x in pool {
+                        let mut p = prefix.clone();
+                        p.push(x.clone());
+                        next.push(p);
+                    }
+                }
+                acc = next;
+            }
+            Ok(Value::from(
+                acc.into_iter().map(Value::from).collect::<Vec<_>>(),
+            ))
+        },
+    );
+    env.add_filter(
+        "combinations",
+        |a: Value, r: usize| -> Result<Value, Error> {
+            let pool = items(&a)?;
+            let mut out = Vec::new();
+            combos(&pool, r, 0, &mut Vec::new(), &mut out);
+            Ok(Value::from(out))
+        },
+    );
+    env.add_filter(
+        "permutations",
+        |a: Value, r: Option<usize>| -> Result<Value, Error> {
+            let pool = items(&a)?;
+            let r = r.unwrap_or(pool.len());
+            let mut out = Vec::new();
+            perms(
+                &pool,
+                r,
+                &mut Vec::new(),
+                &mut vec![false; pool.len()],
+                &mut out,
+            );
+            Ok(Value::from(out))
+        },
+    );
+    env.add_filter(
+        "log",
+        |x: Value, base: Option<Value>| -> Result<Value, Error> {
+            if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) {
+                return Err(err("log() can only be used on numbers"));
+            }
+            let x = num(&x);
+            if x <= 0.0 {
+                return Err(err("math domain error"));
+            }
+            Ok(Value::from(match base.map(|b| num(&b)) {
+                None => x.ln(),
+                Some(10.0) => x.log10(),
+                Some(b) => x.ln() / b.ln(),
+            }))
+        },
+    );
     env.add_filter("pow", |x: Value, y: Value| -> Result<Value, Error> {
-        if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) || !matches!(y.kind(), ValueKind::Number | ValueKind::Bool) {
+        if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool)
+            || !matches!(y.kind(), ValueKind::Number | ValueKind::Bool)
+        {
             return Err(err("pow() can only be used on numbers"));
         }
         Ok(Value::from(num(&x).powf(num(&y))))
     });
-    env.add_filter("root", |x: Value, base: Option<Value>| -> Result<Value, Error> {
-        if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) {
-            return Err(err(format!("root() can only be used on numbers: must be real number, not {}", py_type_name(&x))));
-        }
-        let b = base.map(|b| num(&b)).unwrap_or(2.0);
-        let x = num(&x);
-        if b == 2.0 {
-            if x < 0.0 {
-                return Err(err("root() can only be used on numbers: math domain error"));
+    env.add_filter(
+        "root",
+        |x: Value, base: Option<Value>| -> Result<Value, Error> {
+            if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) {
+                return Err(err(format!(
+                    "root() can only be used on numbers: must be real number, not {}",
+                    py_type_name(&x)
+                )));
             }
-            return Ok(Value::from(x.sqrt()));
-        }
-        Ok(Value::from(x.powf(1.0 / b)))
-    });
+            let b = base.map(|b| num(&b)).unwrap_or(2.0);
+            let x = num(&x);
+            if b == 2.0 {
+                if x < 0.0 {
+                    return Err(err("root() can only be used on numbers: math domain error"));
+                }
+                return Ok(Value::from(x.sqrt()));
+            }
+            Ok(Value::from(x.powf(1.0 / b)))
+        },
+    );
     env.add_filter("subelements", subelements);
     env.add_filter("rekey_on_member", rekey_on_member);
     env.add_filter("shuffle", shuffle);
@@ -144,7 +194,10 @@ fn py_set(list: Vec<Value>) -> Value {
         }
         size as i128
     };
-    if out.iter().all(|v| int(v).is_some_and(|i| (0..table).contains(&i))) {
+    if out
+        .iter()
+        .all(|v| int(v).is_some_and(|i| (0..table).contains(&i)))
+    {
         out.sort_by_key(|v| int(v).unwrap_or(0));
     }
     Value::from(out)
@@ -155,9 +208,14 @@ fn flatten(v: Value, levels: Option<Value>, kwargs: Kwargs) -> Result<Value, Err
     let skip_nulls: bool = kwargs.get::<Option<bool>>("skip_nulls")?.unwrap_or(true);
     kwargs.assert_all_used()?;
     if !matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable) {
-        return Err(err(format!("'{}' object is not iterable", py_type_name(&v))));
+        return Err(err(format!(
+            "'{}' object is not iterable",
+            py_type_name(&v)
+        )));
     }
-    let levels = levels.filter(|l| !l.is_none()).map(|l| int(&l).unwrap_or(0));
+    let levels = levels
+        .filter(|l| !l.is_none())
+        .map(|l| int(&l).unwrap_or(0));
     fn go(v: &Value, levels: Option<i128>, skip: bool, out: &mut Vec<Value>) -> Result<(), Error> {
         for item in items(v)? {
             if skip && (item.is_none() || matches!(item.as_str(), Some("None" | "null"))) {
@@ -192,7 +250,13 @@ fn combos(pool: &[Value], r: usize, start: usize, cur: &mut Vec<Value>, out: &mu
     }
 }
 
-fn perms(pool: &[Value], r: usize, cur: &mut Vec<Value>, used: &mut Vec<bool>, out: &mut Vec<Value>) {
+fn perms(
+    pool: &[Value],
+    r: usize,
+    cur: &mut Vec<Value>,
+    used: &mut Vec<bool>,
+    out: &mut Vec<Value>,
+) {
     if cur.len() == r {
         out.push(Value::from(cur.clone()));
         return;
@@ -209,11 +273,21 @@ fn perms(pool: &[Value], r: usize, cur: &mut Vec<Value>, used: &mut Vec<bool>, o
     }
 }
 
-fn subelements(obj: Value, sub: Value, skip_missing: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
-    let skip = skip_missing.or(kwargs.get("skip_missing")?).unwrap_or(false);
+fn subelements(
+    obj: Value,
+    sub: Value,
+    skip_missing: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let skip = skip_missing
+        .or(kwargs.get("skip_missing")?)
+        .unwrap_or(false);
     kwargs.assert_all_used()?;
     let elements: Vec<Value> = match obj.kind() {
-        ValueKind::Map => obj.try_iter()?.map(|k| obj.get_item(&k).unwrap_or_default()).collect(),
+        ValueKind::Map => obj
+            .try_iter()?
+            .map(|k| obj.get_item(&k).unwrap_or_default())
+            .collect(),
         ValueKind::Seq => items(&obj)?,
         _ => return Err(err("obj must be a list of dicts or a nested dict")),
     };
@@ -228,7 +302,10 @@ fn subelements(obj: Value, sub: Value, skip_missing: Option<bool>, kwargs: Kwarg
         let mut missing = false;
         for key in &path {
             if values.kind() != ValueKind::Map {
-                return Err(err(format!("the key {key} should point to a dictionary, got '{}'", py_str(&values))));
+                return Err(err(format!(
+                    "the key {key} should point to a dictionary, got '{}'",
+                    py_str(&values)
+                )));
             }
             let next = values.get_item(&Value::from(key.as_str()))?;
             if next.is_undefined() {
@@ -236,7 +313,10 @@ fn subelements(obj: Value, sub: Value, skip_missing: Option<bool>, kwargs: Kwarg
                     missing = true;
                     break;
                 }
-                return Err(err(format!("could not find '{key}' key in iterated item {}", py_repr(&values))));
+                return Err(err(format!(
+                    "could not find '{key}' key in iterated item {}",
+                    py_repr(&values)
+                )));
             }
             values = next;
         }
@@ -244,7 +324,11 @@ fn subelements(obj: Value, sub: Value, skip_missing: Option<bool>, kwargs: Kwarg
             continue;
         }
         if values.kind() != ValueKind::Seq {
-            return Err(err(format!("the key '{}' should point to a list, got {}", path.join("."), py_repr(&values))));
+            return Err(err(format!(
+                "the key '{}' should point to a list, got {}",
+                path.join("."),
+                py_repr(&values)
+            )));
         }
         for v in items(&values)? {
             out.push(Value::from(vec![el.clone(), v]));
@@ -256,17 +340,30 @@ fn subelements(obj: Value, sub: Value, skip_missing: Option<bool>, kwargs: Kwarg
 fn rekey_on_member(data: Value, key: String, duplicates: Option<String>) -> Result<Value, Error> {
     let duplicates = duplicates.unwrap_or_else(|| "error".into());
     if duplicates != "error" && duplicates != "overwrite" {
-        return Err(err(format!("duplicates parameter to rekey_on_member has unknown value '{duplicates}'")));
+        return Err(err(format!(
+            "duplicates parameter to rekey_on_member has unknown value '{duplicates}'"
+        )));
     }
     let list: Vec<Value> = match data.kind() {
-        ValueKind::Map => data.try_iter()?.map(|k| data.get_item(&k).unwrap_or_default()).collect(),
+        ValueKind::Map => data
+            .try_iter()?
+            .map(|k| data.get_item(&k).unwrap_or_default())
+            .collect(),
         ValueKind::Seq => items(&data)?,
-        _ => return Err(err(format!("Type is not a valid list, set, or dict: {}", py_type_name(&data)))),
+        _ => {
+            return Err(err(format!(
+                "Type is not a valid list, set, or dict: {}",
+                py_type_name(&data)
+            )));
+        }
     };
     let mut out: Vec<(Value, Value)> = Vec::new();
     for item in list {
         if item.kind() != ValueKind::Map {
-            return Err(err(format!("List item is not a valid dict: {}", py_repr(&item))));
+            return Err(err(format!(
+                "List item is not a valid dict: {}",
+                py_repr(&item)
+            )));
         }
         let k = item.get_attr(&key)?;
         if k.is_undefined() {
@@ -274,7 +371,12 @@ fn rekey_on_member(data: Value, key: String, duplicates: Option<String>) -> Resu
         }
         match out.iter_mut().find(|(x, _)| *x == k) {
             Some(slot) if duplicates == "overwrite" => slot.1 = item,
-            Some(_) => return Err(err(format!("Key {} is not unique, cannot correctly turn into dict", py_str(&k)))),
+            Some(_) => {
+                return Err(err(format!(
+                    "Key {} is not unique, cannot correctly turn into dict",
+                    py_str(&k)
+                )));
+            }
             None => out.push((k, item)),
         }
     }

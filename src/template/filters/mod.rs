@@ -90,10 +90,7 @@ pub(super) fn items(v: &Value) -> Result<Vec<Value>, Error> {
             ErrorKind::UndefinedError,
             "undefined value is not iterable",
         )),
-        _ => Err(err(format!(
-            "'{}' object is not iterable",
-            py_type_name(v)
-        ))),
+        _ => Err(err(format!("'{}' object is not iterable", py_type_name(v)))),
     }
 }
 
@@ -128,7 +125,10 @@ pub(super) fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
             }
             Ok(fa.partial_cmp(&fb).unwrap_or(Ordering::Equal))
         }
-        2 => Ok(a.as_str().unwrap_or_default().cmp(b.as_str().unwrap_or_default())),
+        2 => Ok(a
+            .as_str()
+            .unwrap_or_default()
+            .cmp(b.as_str().unwrap_or_default())),
         _ => {
             let (xa, xb) = (items(a)?, items(b)?);
             for (x, y) in xa.iter().zip(xb.iter()) {

@@ -9,8 +9,12 @@ use minijinja::{Environment, Error};
 use std::path::Path;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("basename", |v: Value| -> Result<String, Error> { Ok(basename(&path_text(&v)?).to_string()) });
-    env.add_filter("dirname", |v: Value| -> Result<String, Error> { Ok(dirname(&path_text(&v)?)) });
+    env.add_filter("basename", |v: Value| -> Result<String, Error> {
+        Ok(basename(&path_text(&v)?).to_string())
+    });
+    env.add_filter("dirname", |v: Value| -> Result<String, Error> {
+        Ok(dirname(&path_text(&v)?))
+    });
     env.add_filter("splitext", |v: Value| -> Result<Value, Error> {
         let (a, b) = splitext(&path_text(&v)?);
         Ok(Value::from(vec![Value::from(a), Value::from(b)]))
@@ -22,32 +26,55 @@ pub(crate) fn register(env: &mut Environment<'static>) {
                 let parts: Vec<String> = items(&v)?.iter().map(text).collect();
                 Ok(join(&parts))
             }
-            _ => Err(err(format!("|path_join expects string or sequence, got <class '{}'> instead.", py_type_name(&v)))),
+            _ => Err(err(format!(
+                "|path_join expects string or sequence, got <class '{}'> instead.",
+                py_type_name(&v)
+            ))),
         }
     });
-    env.add_filter("normpath", |v: Value| -> Result<String, Error> { Ok(normpath(&path_text(&v)?)) });
-    env.add_filter("realpath", |v: Value| -> Result<String, Error> { Ok(realpath(&path_text(&v)?)) });
-    env.add_filter("relpath", |v: Value, start: Option<String>| -> Result<String, Error> {
-        relpath(&path_text(&v)?, start.as_deref())
+    env.add_filter("normpath", |v: Value| -> Result<String, Error> {
+        Ok(normpath(&path_text(&v)?))
     });
+    env.add_filter("realpath", |v: Value| -> Result<String, Error> {
+        Ok(realpath(&path_text(&v)?))
+    });
+    env.add_filter(
+        "relpath",
+        |v: Value, start: Option<String>| -> Result<String, Error> {
+            relpath(&path_text(&v)?, start.as_deref())
+        },
+    );
     env.add_filter("commonpath", |v: Value| -> Result<String, Error> {
         if !matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable) {
-            return Err(err(format!("|commonpath expects sequence, got <class '{}'> instead.", py_type_name(&v))));
+            return Err(err(format!(
+                "|commonpath expects sequence, got <class '{}'> instead.",
+                py_type_name(&v)
+            )));
         }
         commonpath(&items(&v)?.iter().map(text).collect::<Vec<_>>())
     });
-    env.add_filter("expanduser", |v: Value| -> Result<String, Error> { Ok(expanduser(&path_text(&v)?)) });
-    env.add_filter("expandvars", |v: Value| -> Result<String, Error> { Ok(expandvars(&path_text(&v)?)) });
+    env.add_filter("expanduser", |v: Value| -> Result<String, Error> {
+        Ok(expanduser(&path_text(&v)?))
+    });
+    env.add_filter("expandvars", |v: Value| -> Result<String, Error> {
+        Ok(expandvars(&path_text(&v)?))
+    });
     env.add_filter("fileglob", |v: Value| -> Result<Value, Error> {
         let found = glob(&text(&v));
         Ok(Value::from(
-            found.into_iter().filter(|p| Path::new(p).is_file()).collect::<Vec<_>>(),
+            found
+                .into_iter()
+                .filter(|p| Path::new(p).is_file())
+                .collect::<Vec<_>>(),
         ))
     });
     env.add_filter("win_basename", |v: Value| {
         let s = text(&v);
         let (_, rest) = win_splitdrive(&s);
-        rest.rsplit(['\\', '/']).next().unwrap_or_default().to_string()
+        rest.rsplit(['\\', '/'])
+            .next()
+            .unwrap_or_default()
+            .to_string()
     });
     env.add_filter("win_dirname", |v: Value| {
         let s = text(&v);
@@ -108,9 +135,7 @@ pub(crate) fn splitext(p: &str) -> (String, String) {
 pub(crate) fn join(parts: &[String]) -> String {
     let mut out = String::new();
     for (i, b) in parts.iter().enumerate() {
-        if i == 0 {
-            out = b.clone();
-        } else if b.starts_with('/') {
+        if i == 0 || b.starts_with('/') {
             out = b.clone();
         } else if out.is_empty() || out.ends_with('/') {
             out.push_str(b);
@@ -153,7 +178,9 @@ fn abspath(p: &str) -> String {
     if p.starts_with('/') {
         normpath(p)
     } else {
-        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "/".into());
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "/".into());
         normpath(&join(&[cwd, p.to_string()]))
     }
 }
@@ -163,7 +190,9 @@ pub(crate) fn realpath(p: &str) -> String {
     let abs = if p.starts_with('/') {
         p.to_string()
     } else {
-        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "/".into());
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "/".into());
         join(&[cwd, p.to_string()])
     };
     let mut resolved = String::from("/");
@@ -199,7 +228,11 @@ fn relpath(p: &str, start: Option<&str>) -> Result<String, Error> {
     let common = s.iter().zip(t.iter()).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<&str> = vec![".."; s.len() - common];
     parts.extend(&t[common..]);
-    Ok(if parts.is_empty() { ".".into() } else { parts.join("/") })
+    Ok(if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    })
 }
 
 fn commonpath(paths: &[String]) -> Result<String, Error> {
@@ -212,12 +245,22 @@ fn commonpath(paths: &[String]) -> Result<String, Error> {
     }
     let split: Vec<Vec<&str>> = paths
         .iter()
-        .map(|p| p.split('/').filter(|c| !c.is_empty() && *c != ".").collect())
+        .map(|p| {
+            p.split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect()
+        })
         .collect();
     let first = &split[0];
     let mut n = first.len();
     for s in &split[1..] {
-        n = n.min(first.iter().zip(s.iter()).take_while(|(a, b)| a == b).count());
+        n = n.min(
+            first
+                .iter()
+                .zip(s.iter())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
     let body = first[..n].join("/");
     Ok(if abs { format!("/{body}") } else { body })
@@ -240,9 +283,13 @@ pub(crate) fn expanduser(p: &str) -> String {
     let (user, tail) = rest.split_at(end);
     let home = if user.is_empty() {
         std::env::var("HOME").ok().or_else(|| {
-            let uid = std::fs::read_to_string("/proc/self/status").ok()?.lines().find_map(|l| {
-                l.strip_prefix("Uid:").and_then(|r| r.split_whitespace().next().map(str::to_string))
-            })?;
+            let uid = std::fs::read_to_string("/proc/self/status")
+                .ok()?
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("Uid:")
+                        .and_then(|r| r.split_whitespace().next().map(str::to_string))
+                })?;
             let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
             passwd.lines().find_map(|l| {
                 let f: Vec<&str> = l.split(':').collect();
@@ -254,7 +301,11 @@ pub(crate) fn expanduser(p: &str) -> String {
     };
     match home {
         Some(h) => {
-            let h = if h.len() > 1 { h.trim_end_matches('/').to_string() } else { h };
+            let h = if h.len() > 1 {
+                h.trim_end_matches('/').to_string()
+            } else {
+                h
+            };
             format!("{h}{tail}")
         }
         None => p.to_string(),
@@ -307,7 +358,10 @@ fn win_splitdrive(p: &str) -> (String, String) {
         let rest = &norm[2..];
         if let Some(i) = rest.find('\\') {
             let after = &rest[i + 1..];
-            let j = after.find('\\').map(|j| i + 1 + j + 2).unwrap_or(norm.len());
+            let j = after
+                .find('\\')
+                .map(|j| i + 1 + j + 2)
+                .unwrap_or(norm.len());
             return (p[..j].to_string(), p[j..].to_string());
         }
     }
@@ -365,7 +419,11 @@ pub(crate) fn glob(pattern: &str) -> Vec<String> {
         let last = i == comps.len() - 1;
         let mut next = Vec::new();
         for base in &current {
-            let dir = if base.is_empty() { ".".to_string() } else { base.clone() };
+            let dir = if base.is_empty() {
+                ".".to_string()
+            } else {
+                base.clone()
+            };
             if !has_magic(comp) {
                 let p = join(&[base.clone(), comp.to_string()]);
                 let p = if base.is_empty() { comp.to_string() } else { p };
@@ -374,16 +432,25 @@ pub(crate) fn glob(pattern: &str) -> Vec<String> {
                 }
                 continue;
             }
-            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             let pat: Vec<char> = comp.chars().collect();
             let names: Vec<String> = rd
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| (!n.starts_with('.') || comp.starts_with('.')) && wildcard_match(&pat, &n.chars().collect::<Vec<_>>()))
+                .filter(|n| {
+                    (!n.starts_with('.') || comp.starts_with('.'))
+                        && wildcard_match(&pat, &n.chars().collect::<Vec<_>>())
+                })
                 .collect();
             // Directory order, as Python's glob (os.scandir) gives it.
             for n in names {
-                let p = if base.is_empty() { n } else { join(&[base.clone(), n]) };
+                let p = if base.is_empty() {
+                    n
+                } else {
+                    join(&[base.clone(), n])
+                };
                 if last || Path::new(&p).is_dir() {
                     next.push(p);
                 }

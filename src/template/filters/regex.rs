@@ -11,23 +11,26 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_replace", regex_replace);
     env.add_filter("regex_search", regex_search);
     env.add_filter("regex_findall", regex_findall);
-    env.add_filter("regex_escape", |v: Value, re_type: Option<String>, kw: Kwargs| -> Result<String, Error> {
-        let re_type: Option<String> = re_type.or(kw.get("re_type")?);
-        kw.assert_all_used()?;
-        let s = text(&v);
-        match re_type.as_deref().unwrap_or("python") {
-            "python" => Ok(py_escape(&s)),
-            "posix_basic" => Ok(s.chars().fold(String::new(), |mut o, c| {
-                if "].[^$*\\".contains(c) {
-                    o.push('\\');
-                }
-                o.push(c);
-                o
-            })),
-            "posix_extended" => Err(err("Regex type (posix_extended) not yet implemented")),
-            t => Err(err(format!("Invalid regex type ({t})"))),
-        }
-    });
+    env.add_filter(
+        "regex_escape",
+        |v: Value, re_type: Option<String>, kw: Kwargs| -> Result<String, Error> {
+            let re_type: Option<String> = re_type.or(kw.get("re_type")?);
+            kw.assert_all_used()?;
+            let s = text(&v);
+            match re_type.as_deref().unwrap_or("python") {
+                "python" => Ok(py_escape(&s)),
+                "posix_basic" => Ok(s.chars().fold(String::new(), |mut o, c| {
+                    if "].[^$*\\".contains(c) {
+                        o.push('\\');
+                    }
+                    o.push(c);
+                    o
+                })),
+                "posix_extended" => Err(err("Regex type (posix_extended) not yet implemented")),
+                t => Err(err(format!("Invalid regex type ({t})"))),
+            }
+        },
+    );
 }
 
 /// Python's re.escape.
@@ -43,7 +46,11 @@ pub(crate) fn py_escape(s: &str) -> String {
 }
 
 /// Compiles a Python pattern for the regex crate.
-pub(crate) fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<regex::Regex, Error> {
+pub(crate) fn compile(
+    pattern: &str,
+    ignorecase: bool,
+    multiline: bool,
+) -> Result<regex::Regex, Error> {
     let translated = translate(pattern);
     regex::RegexBuilder::new(&translated)
         .case_insensitive(ignorecase)
@@ -85,11 +92,11 @@ fn expand(template: &str, caps: &regex::Captures) -> Result<String, Error> {
         match chars.next() {
             Some(d) if d.is_ascii_digit() => {
                 let mut num = d.to_string();
-                if let Some(&d2) = chars.peek() {
-                    if d2.is_ascii_digit() {
-                        num.push(d2);
-                        chars.next();
-                    }
+                if let Some(&d2) = chars.peek()
+                    && d2.is_ascii_digit()
+                {
+                    num.push(d2);
+                    chars.next();
                 }
                 if num.starts_with('0') {
                     let code = u32::from_str_radix(&num, 8).unwrap_or(0);
@@ -132,9 +139,16 @@ fn expand(template: &str, caps: &regex::Captures) -> Result<String, Error> {
     Ok(out)
 }
 
-fn regex_replace(value: Value, pattern: Option<String>, replacement: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn regex_replace(
+    value: Value,
+    pattern: Option<String>,
+    replacement: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     let pattern: String = pattern.or(kwargs.get("pattern")?).unwrap_or_default();
-    let replacement: String = replacement.or(kwargs.get("replacement")?).unwrap_or_default();
+    let replacement: String = replacement
+        .or(kwargs.get("replacement")?)
+        .unwrap_or_default();
     let ignorecase: bool = kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false);
     let multiline: bool = kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false);
     let count: usize = kwargs.get::<Option<usize>>("count")?.unwrap_or(0);
@@ -157,12 +171,19 @@ fn regex_replace(value: Value, pattern: Option<String>, replacement: Option<Stri
     }
     out.push_str(&s[last..]);
     if mandatory > 0 && mandatory != n {
-        return Err(err(format!("'{pattern}' should match {mandatory} times, but matches {count} times in '{s}'")));
+        return Err(err(format!(
+            "'{pattern}' should match {mandatory} times, but matches {count} times in '{s}'"
+        )));
     }
     Ok(out)
 }
 
-fn regex_search(value: Value, pattern: String, groups: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
+fn regex_search(
+    value: Value,
+    pattern: String,
+    groups: Rest<String>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let ignorecase: bool = kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false);
     let multiline: bool = kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false);
     kwargs.assert_all_used()?;
@@ -176,7 +197,9 @@ fn regex_search(value: Value, pattern: String, groups: Rest<String>, kwargs: Kwa
             wanted.push(G::Name(rest.trim_end_matches('>').to_string()));
         } else if let Some(rest) = g.strip_prefix('\\') {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            wanted.push(G::Index(digits.parse().map_err(|_| err("Unknown argument"))?));
+            wanted.push(G::Index(
+                digits.parse().map_err(|_| err("Unknown argument"))?,
+            ));
         } else {
             return Err(err("Unknown argument"));
         }
@@ -200,7 +223,10 @@ fn regex_search(value: Value, pattern: String, groups: Rest<String>, kwargs: Kwa
             }
             G::Name(n) => caps.name(&n),
         };
-        out.push(m.map(|m| Value::from(m.as_str())).unwrap_or(Value::from(())));
+        out.push(
+            m.map(|m| Value::from(m.as_str()))
+                .unwrap_or(Value::from(())),
+        );
     }
     Ok(Value::from(out))
 }

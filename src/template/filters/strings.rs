@@ -16,12 +16,19 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("upper", |v: Value| text(&v).to_uppercase());
     env.add_filter("capitalize", |v: Value| py_capitalize(&text(&v)));
     env.add_filter("title", |v: Value| jinja_title(&text(&v)));
-    env.add_filter("trim", |v: Value, chars: Option<String>| py_strip(&text(&v), chars.as_deref(), true, true));
-    env.add_filter("replace", |v: Value, old: String, new: String, count: Option<i64>| match count {
-        Some(n) if n >= 0 => text(&v).replacen(&old, &new, n as usize),
-        _ => text(&v).replace(&old, &new),
+    env.add_filter("trim", |v: Value, chars: Option<String>| {
+        py_strip(&text(&v), chars.as_deref(), true, true)
     });
-    env.add_filter("center", |v: Value, width: Option<usize>| center(&text(&v), width.unwrap_or(80)));
+    env.add_filter(
+        "replace",
+        |v: Value, old: String, new: String, count: Option<i64>| match count {
+            Some(n) if n >= 0 => text(&v).replacen(&old, &new, n as usize),
+            _ => text(&v).replace(&old, &new),
+        },
+    );
+    env.add_filter("center", |v: Value, width: Option<usize>| {
+        center(&text(&v), width.unwrap_or(80))
+    });
     env.add_filter("indent", indent);
     env.add_filter("wordcount", |v: Value| {
         text(&v)
@@ -29,34 +36,58 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .filter(|w| !w.is_empty())
             .count() as i64
     });
-    env.add_filter("truncate", |v: Value, a: Rest<minijinja::value::ValueOrKwargs>| truncate(v, a.into_values()));
+    env.add_filter(
+        "truncate",
+        |v: Value, a: Rest<minijinja::value::ValueOrKwargs>| truncate(v, a.into_values()),
+    );
     env.add_filter("wordwrap", wordwrap);
     env.add_filter("format", format);
     env.add_filter("escape", |v: Value| -> Value {
-        if v.is_safe() { v } else { Value::from_safe_string(escape(&text(&v))) }
+        if v.is_safe() {
+            v
+        } else {
+            Value::from_safe_string(escape(&text(&v)))
+        }
     });
     env.add_filter("e", |v: Value| -> Value {
-        if v.is_safe() { v } else { Value::from_safe_string(escape(&text(&v))) }
+        if v.is_safe() {
+            v
+        } else {
+            Value::from_safe_string(escape(&text(&v)))
+        }
     });
-    env.add_filter("forceescape", |v: Value| Value::from_safe_string(escape(&text(&v))));
+    env.add_filter("forceescape", |v: Value| {
+        Value::from_safe_string(escape(&text(&v)))
+    });
     env.add_filter("safe", |v: Value| Value::from_safe_string(text(&v)));
     env.add_filter("striptags", |v: Value| striptags(&text(&v)));
     env.add_filter("urlencode", urlencode);
     env.add_filter("urldecode", |v: Value| urldecode(&text(&v), true));
     env.add_filter("urlize", |v: Value| urlize(&text(&v)));
     env.add_filter("filesizeformat", filesizeformat);
-    env.add_filter("split", |v: Value, sep: Option<Value>, max: Option<i64>| -> Result<Value, Error> {
-        if v.kind() != ValueKind::String {
-            return Err(err(format!(
-                "descriptor 'split' for 'str' objects doesn't apply to a '{}' object",
-                py_type_name(&v)
-            )));
-        }
-        let sep = sep.filter(|s| !s.is_none()).map(|s| py_str(&s));
-        Ok(Value::from(py_split(&text(&v), sep.as_deref(), max.unwrap_or(-1))?))
-    });
+    env.add_filter(
+        "split",
+        |v: Value, sep: Option<Value>, max: Option<i64>| -> Result<Value, Error> {
+            if v.kind() != ValueKind::String {
+                return Err(err(format!(
+                    "descriptor 'split' for 'str' objects doesn't apply to a '{}' object",
+                    py_type_name(&v)
+                )));
+            }
+            let sep = sep.filter(|s| !s.is_none()).map(|s| py_str(&s));
+            Ok(Value::from(py_split(
+                &text(&v),
+                sep.as_deref(),
+                max.unwrap_or(-1),
+            )?))
+        },
+    );
     env.add_filter("quote", |v: Value| {
-        if v.is_none() { shell_quote("") } else { shell_quote(&text(&v)) }
+        if v.is_none() {
+            shell_quote("")
+        } else {
+            shell_quote(&text(&v))
+        }
     });
     env.add_filter("comment", comment);
     env.add_filter("b64encode", b64encode);
@@ -91,7 +122,13 @@ pub(crate) fn center(s: &str, width: usize) -> String {
     format!("{}{s}{}", " ".repeat(left), " ".repeat(n - left))
 }
 
-fn indent(v: Value, width: Option<Value>, first: Option<bool>, blank: Option<bool>, kwargs: Kwargs) -> Result<String, Error> {
+fn indent(
+    v: Value,
+    width: Option<Value>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     let width: Option<Value> = width.or(kwargs.get("width")?);
     let first = first.or(kwargs.get("first")?).unwrap_or(false);
     let blank = blank.or(kwargs.get("blank")?).unwrap_or(false);
@@ -138,8 +175,13 @@ fn indent(v: Value, width: Option<Value>, first: Option<bool>, blank: Option<boo
 }
 
 fn truncate(v: Value, args: Vec<Value>) -> Result<String, Error> {
-    let (length, killwords, end, leeway, kwargs): (Option<usize>, Option<bool>, Option<String>, Option<usize>, Kwargs) =
-        minijinja::value::from_args(&args)?;
+    let (length, killwords, end, leeway, kwargs): (
+        Option<usize>,
+        Option<bool>,
+        Option<String>,
+        Option<usize>,
+        Kwargs,
+    ) = minijinja::value::from_args(&args)?;
     let length = length.or(kwargs.get("length")?).unwrap_or(255);
     let killwords = killwords.or(kwargs.get("killwords")?).unwrap_or(false);
     let end = end.or(kwargs.get("end")?).unwrap_or_else(|| "...".into());
@@ -165,10 +207,20 @@ fn truncate(v: Value, args: Vec<Value>) -> Result<String, Error> {
     Ok(format!("{cut}{end}"))
 }
 
-fn wordwrap(v: Value, width: Option<usize>, break_long_words: Option<bool>, wrapstring: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn wordwrap(
+    v: Value,
+    width: Option<usize>,
+    break_long_words: Option<bool>,
+    wrapstring: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     let width = width.or(kwargs.get("width")?).unwrap_or(79);
-    let break_long = break_long_words.or(kwargs.get("break_long_words")?).unwrap_or(true);
-    let wrapstring = wrapstring.or(kwargs.get("wrapstring")?).unwrap_or_else(|| "\n".into());
+    let break_long = break_long_words
+        .or(kwargs.get("break_long_words")?)
+        .unwrap_or(true);
+    let wrapstring = wrapstring
+        .or(kwargs.get("wrapstring")?)
+        .unwrap_or_else(|| "\n".into());
     let _: Option<bool> = kwargs.get("break_on_hyphens")?;
     kwargs.assert_all_used()?;
     let s = text(&v);
@@ -179,7 +231,11 @@ fn wordwrap(v: Value, width: Option<usize>, break_long_words: Option<bool>, wrap
         for word in line.split_whitespace() {
             let mut word = word.to_string();
             loop {
-                let need = if cur.is_empty() { word.chars().count() } else { cur.chars().count() + 1 + word.chars().count() };
+                let need = if cur.is_empty() {
+                    word.chars().count()
+                } else {
+                    cur.chars().count() + 1 + word.chars().count()
+                };
                 if need <= width {
                     if !cur.is_empty() {
                         cur.push(' ');
@@ -213,14 +269,20 @@ fn wordwrap(v: Value, width: Option<usize>, break_long_words: Option<bool>, wrap
 fn format(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
     let names: Vec<String> = kwargs.args().map(str::to_string).collect();
     if !args.is_empty() && !names.is_empty() {
-        return Err(err("can't handle positional and keyword arguments at the same time"));
+        return Err(err(
+            "can't handle positional and keyword arguments at the same time",
+        ));
     }
     let mut pairs = Vec::new();
     for k in &names {
         pairs.push((Value::from(k.as_str()), kwargs.get::<Value>(k)?));
     }
     let map = Value::from_pairs(pairs);
-    percent_format(&text(&v), &args, if names.is_empty() { None } else { Some(&map) })
+    percent_format(
+        &text(&v),
+        &args,
+        if names.is_empty() { None } else { Some(&map) },
+    )
 }
 
 /// markupsafe's escape.
@@ -319,18 +381,16 @@ pub(crate) fn urldecode(s: &str, plus: bool) -> String {
                 out.push(b' ');
                 i += 1;
             }
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(x) => {
-                        out.push(x);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(x) => {
+                    out.push(x);
+                    i += 3;
                 }
-            }
+                Err(_) => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             c => {
                 out.push(c);
                 i += 1;
@@ -354,7 +414,11 @@ fn urlize(s: &str) -> String {
         match link {
             Some(href) if !bare.is_empty() => out.push(word.replacen(
                 bare,
-                &format!("<a href=\"{}\" rel=\"noopener\">{}</a>", escape(&href), escape(bare)),
+                &format!(
+                    "<a href=\"{}\" rel=\"noopener\">{}</a>",
+                    escape(&href),
+                    escape(bare)
+                ),
                 1,
             )),
             _ => out.push(escape(word)),
@@ -388,7 +452,11 @@ fn filesizeformat(v: Value, binary: Option<bool>) -> String {
             return format!("{:.1} {p}", base * bytes / unit);
         }
     }
-    format!("{:.1} {}", base * bytes / unit, prefixes[prefixes.len() - 1])
+    format!(
+        "{:.1} {}",
+        base * bytes / unit,
+        prefixes[prefixes.len() - 1]
+    )
 }
 
 /// Python's shlex.quote.
@@ -396,7 +464,9 @@ pub(crate) fn shell_quote(s: &str) -> String {
     if s.is_empty() {
         return "''".into();
     }
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+    {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', "'\"'\"'"))
@@ -419,9 +489,13 @@ fn comment(v: Value, style: Option<String>, kwargs: Kwargs) -> Result<String, Er
     let newline = get("newline")?.unwrap_or_else(|| "\n".into());
     let beginning = get("beginning")?.unwrap_or_else(|| beginning.to_string());
     let prefix = get("prefix")?.unwrap_or_else(|| prepostfix.trim_end().to_string());
-    let prefix_count = get("prefix_count")?.and_then(|s| s.parse::<usize>().ok()).unwrap_or(1);
+    let prefix_count = get("prefix_count")?
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1);
     let postfix = get("postfix")?.unwrap_or_else(|| prepostfix.trim_end().to_string());
-    let postfix_count = get("postfix_count")?.and_then(|s| s.parse::<usize>().ok()).unwrap_or(1);
+    let postfix_count = get("postfix_count")?
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1);
     let end = get("end")?.unwrap_or_else(|| end.to_string());
     // The decoration of each line is the style's unless given.
     let decoration = get("decoration")?.unwrap_or_else(|| decoration.to_string());
@@ -433,11 +507,21 @@ fn comment(v: Value, style: Option<String>, kwargs: Kwargs) -> Result<String, Er
         out.push_str(&newline);
     }
     if !prefix.is_empty() {
-        let unit = if prefix != newline { format!("{prefix}{newline}") } else { newline.clone() };
+        let unit = if prefix != newline {
+            format!("{prefix}{newline}")
+        } else {
+            newline.clone()
+        };
         out.push_str(&unit.repeat(prefix_count));
     }
-    let body = format!("{decoration}{}", t.replace(&newline, &format!("{newline}{decoration}")))
-        .replace(&format!("{decoration}{newline}"), &format!("{}{newline}", decoration.trim_end()));
+    let body = format!(
+        "{decoration}{}",
+        t.replace(&newline, &format!("{newline}{decoration}"))
+    )
+    .replace(
+        &format!("{decoration}{newline}"),
+        &format!("{}{newline}", decoration.trim_end()),
+    );
     out.push_str(&body);
     for _ in 0..postfix_count {
         out.push_str(&newline);
@@ -469,9 +553,16 @@ fn b64decode(v: Value, kwargs: Kwargs) -> Result<String, Error> {
     // Python's b64decode drops characters outside the alphabet first.
     let s: String = text(&v)
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || if urlsafe { "-_=".contains(*c) } else { "+/=".contains(*c) })
+        .filter(|c| {
+            c.is_ascii_alphanumeric()
+                || if urlsafe {
+                    "-_=".contains(*c)
+                } else {
+                    "+/=".contains(*c)
+                }
+        })
         .collect();
-    if s.trim_end_matches('=').len() % 4 == 1 || (s.len() % 4 != 0) {
+    if s.trim_end_matches('=').len() % 4 == 1 || !s.len().is_multiple_of(4) {
         return Err(err("Incorrect padding"));
     }
     let engine = if urlsafe {
@@ -479,7 +570,9 @@ fn b64decode(v: Value, kwargs: Kwargs) -> Result<String, Error> {
     } else {
         base64::engine::general_purpose::STANDARD
     };
-    let b = engine.decode(s.as_bytes()).map_err(|e| err(format!("Incorrect padding ({e})")))?;
+    let b = engine
+        .decode(s.as_bytes())
+        .map_err(|e| err(format!("Incorrect padding ({e})")))?;
     Ok(String::from_utf8_lossy(&b).into_owned())
 }
 
@@ -495,13 +588,21 @@ const SIZE_RANGES: [(&str, u32); 9] = [
     ("B", 0),
 ];
 
-fn human_readable(v: Value, isbits: Option<bool>, unit: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn human_readable(
+    v: Value,
+    isbits: Option<bool>,
+    unit: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     let isbits = isbits.or(kwargs.get("isbits")?).unwrap_or(false);
     let unit: Option<String> = unit.or(kwargs.get("unit")?);
     kwargs.assert_all_used()?;
     let size = match v.kind() {
         ValueKind::Number | ValueKind::Bool => num(&v),
-        ValueKind::String => text(&v).trim().parse::<f64>().map_err(|_| err("human_readable() can't interpret the input"))?,
+        ValueKind::String => text(&v)
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| err("human_readable() can't interpret the input"))?,
         _ => return Err(err("human_readable() failed on bad input")),
     };
     let base = if isbits { "bits" } else { "Bytes" };
@@ -526,12 +627,21 @@ fn human_readable(v: Value, isbits: Option<bool>, unit: Option<String>, kwargs: 
     Ok(format!("{:.2} {suffix}", size / limit))
 }
 
-fn human_to_bytes(v: Value, default_unit: Option<String>, isbits: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
+fn human_to_bytes(
+    v: Value,
+    default_unit: Option<String>,
+    isbits: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let default_unit: Option<String> = default_unit.or(kwargs.get("default_unit")?);
     let isbits = isbits.or(kwargs.get("isbits")?).unwrap_or(false);
     kwargs.assert_all_used()?;
     let s = py_str(&v);
-    let cant = || err(format!("human_to_bytes() can't interpret following string: {s}"));
+    let cant = || {
+        err(format!(
+            "human_to_bytes() can't interpret following string: {s}"
+        ))
+    };
     let t = s.trim_end();
     let numlen = t
         .char_indices()
@@ -541,15 +651,27 @@ fn human_to_bytes(v: Value, default_unit: Option<String>, isbits: Option<bool>, 
         .unwrap_or(0);
     let (numtext, rest) = t.split_at(numlen);
     let rest = rest.trim_start();
-    if numtext.is_empty() || numtext.matches('.').count() > 1 || numtext.ends_with('.') || !rest.chars().all(|c| c.is_ascii_alphabetic()) {
+    if numtext.is_empty()
+        || numtext.matches('.').count() > 1
+        || numtext.ends_with('.')
+        || !rest.chars().all(|c| c.is_ascii_alphabetic())
+    {
         return Err(err("human_to_bytes() can't interpret the input").with_source(cant()));
     }
     let number: f64 = numtext.parse().map_err(|_| cant())?;
-    let unit = if rest.is_empty() { default_unit } else { Some(rest.to_string()) };
+    let unit = if rest.is_empty() {
+        default_unit
+    } else {
+        Some(rest.to_string())
+    };
     let Some(unit) = unit else {
         return Ok(Value::from(round_half_even_int(number)));
     };
-    let key = unit.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('B');
+    let key = unit
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .unwrap_or('B');
     let shift = SIZE_RANGES
         .iter()
         .find(|(k, _)| k.starts_with(key))
@@ -567,7 +689,11 @@ fn human_to_bytes(v: Value, default_unit: Option<String>, isbits: Option<bool>, 
             ("Z", "zetabyte", "zetabit", ""),
             ("Y", "yottabyte", "yottabit", ""),
         ];
-        let (k, byte_name, bit_name, _) = names.iter().find(|n| n.0.starts_with(key)).copied().unwrap_or(names[0]);
+        let (k, byte_name, bit_name, _) = names
+            .iter()
+            .find(|n| n.0.starts_with(key))
+            .copied()
+            .unwrap_or(names[0]);
         let (long, short) = if isbits {
             (bit_name, format!("{k}b"))
         } else {

@@ -9,38 +9,57 @@ use minijinja::{Environment, Error, State};
 use std::sync::Arc;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("to_datetime", |v: Value, format: Option<String>| -> Result<Value, Error> {
-        let s = text(&v);
-        let f = format.unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into());
-        let dt = NaiveDateTime::parse_from_str(&s, &py_to_chrono(&f))
-            .or_else(|_| {
-                chrono::NaiveDate::parse_from_str(&s, &py_to_chrono(&f)).map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            })
-            .map_err(|_| err(format!("time data '{s}' does not match format '{f}'")))?;
-        Ok(Value::from_object(PyDateTime(dt)))
-    });
-    env.add_filter("strftime", |fmt: String, second: Option<Value>, utc: Option<bool>, kw: minijinja::value::Kwargs| -> Result<String, Error> {
-        let utc: Option<bool> = utc.or(kw.get("utc")?);
-        let second: Option<Value> = second.or(kw.get("second")?);
-        kw.assert_all_used()?;
-        let secs = match second {
-            None => Utc::now().timestamp_micros() as f64 / 1e6,
-            Some(v) => match v.kind() {
-                ValueKind::Number | ValueKind::Bool => num(&v),
-                _ => text(&v).trim().parse::<f64>().map_err(|_| err(format!("Invalid value for epoch value ({})", text(&v))))?,
-            },
-        };
-        let whole = secs.floor() as i64;
-        let nanos = ((secs - secs.floor()) * 1e9) as u32;
-        let f = py_to_chrono(&fmt);
-        if utc.unwrap_or(false) {
-            let dt: DateTime<Utc> = Utc.timestamp_opt(whole, nanos).single().ok_or_else(|| err("timestamp out of range"))?;
-            Ok(dt.format(&f).to_string())
-        } else {
-            let dt: DateTime<Local> = Local.timestamp_opt(whole, nanos).single().ok_or_else(|| err("timestamp out of range"))?;
-            Ok(dt.format(&f).to_string())
-        }
-    });
+    env.add_filter(
+        "to_datetime",
+        |v: Value, format: Option<String>| -> Result<Value, Error> {
+            let s = text(&v);
+            let f = format.unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into());
+            let dt = NaiveDateTime::parse_from_str(&s, &py_to_chrono(&f))
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(&s, &py_to_chrono(&f))
+                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                })
+                .map_err(|_| err(format!("time data '{s}' does not match format '{f}'")))?;
+            Ok(Value::from_object(PyDateTime(dt)))
+        },
+    );
+    env.add_filter(
+        "strftime",
+        |fmt: String,
+         second: Option<Value>,
+         utc: Option<bool>,
+         kw: minijinja::value::Kwargs|
+         -> Result<String, Error> {
+            let utc: Option<bool> = utc.or(kw.get("utc")?);
+            let second: Option<Value> = second.or(kw.get("second")?);
+            kw.assert_all_used()?;
+            let secs = match second {
+                None => Utc::now().timestamp_micros() as f64 / 1e6,
+                Some(v) => match v.kind() {
+                    ValueKind::Number | ValueKind::Bool => num(&v),
+                    _ => text(&v).trim().parse::<f64>().map_err(|_| {
+                        err(format!("Invalid value for epoch value ({})", text(&v)))
+                    })?,
+                },
+            };
+            let whole = secs.floor() as i64;
+            let nanos = ((secs - secs.floor()) * 1e9) as u32;
+            let f = py_to_chrono(&fmt);
+            if utc.unwrap_or(false) {
+                let dt: DateTime<Utc> = Utc
+                    .timestamp_opt(whole, nanos)
+                    .single()
+                    .ok_or_else(|| err("timestamp out of range"))?;
+                Ok(dt.format(&f).to_string())
+            } else {
+                let dt: DateTime<Local> = Local
+                    .timestamp_opt(whole, nanos)
+                    .single()
+                    .ok_or_else(|| err("timestamp out of range"))?;
+                Ok(dt.format(&f).to_string())
+            }
+        },
+    );
 }
 
 /// Python's strftime directives that chrono spells differently.
@@ -71,14 +90,25 @@ impl Object for PyDateTime {
         }))
     }
 
-    fn call_method(self: &Arc<Self>, _state: &mut State, method: &str, args: &[Value]) -> Result<Value, Error> {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
         match method {
             "strftime" => {
                 let f = args.first().map(text).unwrap_or_default();
                 Ok(Value::from(self.0.format(&py_to_chrono(&f)).to_string()))
             }
             "isoformat" => Ok(Value::from(self.0.format("%Y-%m-%dT%H:%M:%S").to_string())),
-            "timestamp" => Ok(Value::from(Local.from_local_datetime(&self.0).single().map(|d| d.timestamp() as f64).unwrap_or(0.0))),
+            "timestamp" => Ok(Value::from(
+                Local
+                    .from_local_datetime(&self.0)
+                    .single()
+                    .map(|d| d.timestamp() as f64)
+                    .unwrap_or(0.0),
+            )),
             _ => Err(Error::from(minijinja::ErrorKind::UnknownMethod)),
         }
     }
