@@ -10,7 +10,7 @@ use kiln::engine::{self, Request};
 use kiln::exec::RunOptions;
 use kiln::output::{Bus, Event, Recorder, Status};
 use regex::Regex;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{json, Map, Value as Json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use support::fleet::{Fleet, Header};
@@ -35,10 +35,7 @@ impl Masks {
         t = delta.replace_all(&t, "${1}<DELTA>").into_owned();
         // kiln reads the controller's ~/.ssh/known_hosts; the oracle passed
         // the same file to ssh as <ROOT>/known_hosts.
-        t = t.replace(
-            &format!("{}/home/.ssh/known_hosts", self.root),
-            "<ROOT>/known_hosts",
-        );
+        t = t.replace(&format!("{}/home/.ssh/known_hosts", self.root), "<ROOT>/known_hosts");
         t = t.replace(&self.root, "<ROOT>");
         t = t.replace(&self.playbooks, "<PLAYBOOKS>");
         for a in &self.addrs {
@@ -77,8 +74,7 @@ impl Masks {
 fn strip(r: &mut Json) {
     if let Json::Object(m) = r {
         m.retain(|k, _| {
-            !matches!(k.as_str(), "start" | "end" | "delta" | "invocation")
-                && !k.starts_with("_ansible_")
+            !matches!(k.as_str(), "start" | "end" | "delta" | "invocation") && !k.starts_with("_ansible_")
         });
         if let Some(Json::Array(items)) = m.get_mut("results") {
             for i in items {
@@ -176,12 +172,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
 
 /// Stable sort of each run of same-task events by host order.
 fn order(events: &mut [Json], hosts: &[String]) {
-    let pos = |e: &Json| {
-        hosts
-            .iter()
-            .position(|h| e["host"] == json!(h))
-            .unwrap_or(usize::MAX)
-    };
+    let pos = |e: &Json| hosts.iter().position(|h| e["host"] == json!(h)).unwrap_or(usize::MAX);
     let mut start = 0;
     while start < events.len() {
         let mut end = start + 1;
@@ -207,11 +198,7 @@ fn compare(stem: &str) {
     let masks = Masks {
         root: fleet.root.path().display().to_string(),
         playbooks: repo().join("tests/playbooks").display().to_string(),
-        addrs: fleet
-            .hosts
-            .iter()
-            .map(|h| h.address().to_string())
-            .collect(),
+        addrs: fleet.hosts.iter().map(|h| h.address().to_string()).collect(),
         ports: fleet.hosts.iter().map(|h| h.port()).collect(),
     };
     let (rc, mut events, recap) = run_kiln(&fleet, &header, &playbook);
@@ -240,10 +227,7 @@ fn compare(stem: &str) {
         problems.push(format!("exit code: kiln {rc}, ansible {}", golden["rc"]));
     }
     if recap != golden["recap"] {
-        problems.push(format!(
-            "recap:\n  kiln    {recap}\n  ansible {}",
-            golden["recap"]
-        ));
+        problems.push(format!("recap:\n  kiln    {recap}\n  ansible {}", golden["recap"]));
     }
     let n = events.len().max(want.len());
     for i in 0..n {
@@ -256,11 +240,7 @@ fn compare(stem: &str) {
             ));
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{stem}: kiln differs from ansible-playbook 2.21:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "{stem}: kiln differs from ansible-playbook 2.21:\n{}", problems.join("\n"));
 }
 
 macro_rules! golden_tests {

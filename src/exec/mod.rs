@@ -254,10 +254,7 @@ impl Runner {
         let hosts = Value::from(play.hosts.clone());
         m.set("play_hosts", hosts.clone());
         m.set("ansible_play_hosts", hosts.clone());
-        m.set(
-            "ansible_play_hosts_all",
-            Value::from(play.all_hosts.clone()),
-        );
+        m.set("ansible_play_hosts_all", Value::from(play.all_hosts.clone()));
         m.set("ansible_play_batch", hosts);
         m.set("ansible_play_name", Value::from(play.name.as_str()));
         m.set("playbook_dir", Value::from(play.playbook_dir.as_str()));

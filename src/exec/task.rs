@@ -38,10 +38,7 @@ fn unreachable(e: &crate::transport::TransportError) -> Outcome {
     let mut r = Map::new();
     r.insert("changed".into(), json!(false));
     r.insert("unreachable".into(), json!(true));
-    r.insert(
-        "msg".into(),
-        Json::String(format!("Task failed: {}", e.unreachable_msg())),
-    );
+    r.insert("msg".into(), Json::String(format!("Task failed: {}", e.unreachable_msg())));
     Outcome {
         result: r,
         unreachable: true,
@@ -141,17 +138,12 @@ impl Runner {
             }
         }
         let mut result = result;
-        if matches!(status, Status::Failed | Status::Unreachable)
-            && !result.contains_key("exception")
-        {
+        if matches!(status, Status::Failed | Status::Unreachable) && !result.contains_key("exception") {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
         if let Some(reg) = &task.register {
             if !unreachable {
-                self.set_host_vars(
-                    host,
-                    [(reg.clone(), Json::Object(registered_view(&result)))],
-                );
+                self.set_host_vars(host, [(reg.clone(), Json::Object(registered_view(&result)))]);
             }
         }
         if status != Status::Failed && status != Status::Unreachable {
@@ -177,11 +169,7 @@ impl Runner {
             Status::Failed if ignored => {
                 s.ok += 1;
                 s.ignored += 1;
-                if result
-                    .get("changed")
-                    .and_then(Json::as_bool)
-                    .unwrap_or(false)
-                {
+                if result.get("changed").and_then(Json::as_bool).unwrap_or(false) {
                     s.changed += 1;
                 }
             }
@@ -294,7 +282,8 @@ impl Runner {
                 Ok(false) => {
                     let mut r = Map::new();
                     r.insert("changed".into(), json!(false));
-                    r.insert("false_condition".into(), cond.to_json());
+                    r.insert(
+                        "false_condition".into(), cond.to_json());
                     r.insert("skip_reason".into(), json!("Conditional result was False"));
                     r.insert("skipped".into(), json!(true));
                     return done(r);
@@ -423,10 +412,7 @@ impl Runner {
             }
             scope.with_layer(Arc::new(layer))
         };
-        let skipped = result
-            .get("skipped")
-            .and_then(Json::as_bool)
-            .unwrap_or(false);
+        let skipped = result.get("skipped").and_then(Json::as_bool).unwrap_or(false);
         if !task.changed_when.is_empty() && !skipped {
             let s = view(result);
             let mut changed = true;
@@ -442,10 +428,7 @@ impl Runner {
             for c in &task.failed_when {
                 failed &= s.condition(c).map_err(|e| e.to_string())?;
             }
-            let was_failed = result
-                .get("failed")
-                .and_then(Json::as_bool)
-                .unwrap_or(false);
+            let was_failed = result.get("failed").and_then(Json::as_bool).unwrap_or(false);
             result.insert("failed_when_result".into(), json!(failed));
             result.insert("failed".into(), json!(failed));
             if failed && !was_failed {
@@ -455,10 +438,7 @@ impl Runner {
                 );
             }
             if !failed && was_failed {
-                result.insert(
-                    "failed_when_suppressed_exception".into(),
-                    json!(NO_TRACEBACK),
-                );
+                result.insert("failed_when_suppressed_exception".into(), json!(NO_TRACEBACK));
             }
         }
         Ok(())

@@ -83,10 +83,7 @@ impl Module for Debug {
                         // value and warns; the task still succeeds.
                         r.insert(
                             "warnings".into(),
-                            json!([format!(
-                                "Encountered 1 template error.\nerror 1 - {}",
-                                e.message
-                            )]),
+                            json!([format!("Encountered 1 template error.\nerror 1 - {}", e.message)]),
                         );
                         json!(format!("<< error 1 - {} >>", e.message))
                     }

@@ -168,9 +168,8 @@ impl Connection for SshConnection {
         let mut out = self.exec_on_channel(cmd, None, true).await?;
         // OpenSSH's client says this when a command on a shared (multiplexed)
         // connection ends with a terminal; Ansible's raw results carry it.
-        out.stderr.extend_from_slice(
-            format!("Shared connection to {} closed.\r\n", self.host).as_bytes(),
-        );
+        out.stderr
+            .extend_from_slice(format!("Shared connection to {} closed.\r\n", self.host).as_bytes());
         Ok(out)
     }
 
