@@ -548,6 +548,41 @@ impl Templar {
         })
     }
 
+    /// Runs a lookup plugin the way a `with_<name>` loop does: `terms` is
+    /// the loop's (already templated) value, a list being the list of terms
+    /// and anything else a single term; the result is the list of items.
+    pub fn lookup(
+        &self,
+        name: &str,
+        terms: &Value,
+        vars: &dyn Resolver,
+    ) -> Result<Vec<Value>, TemplateError> {
+        const EXPR: &str = "query(__kiln_lookup_name, *__kiln_lookup_terms)";
+        let compiled = self.compile_condition(EXPR)?;
+        let Compiled::Expr { expr, .. } = &*compiled else {
+            return Err(TemplateError::message(EXPR, "not an expression"));
+        };
+        let terms: Vec<Value> = match terms.kind() {
+            ValueKind::Seq | ValueKind::Iterable => {
+                terms.try_iter().map(|i| i.collect()).unwrap_or_default()
+            }
+            _ => vec![terms.clone()],
+        };
+        let mut ctx: HashMap<&str, Value> = HashMap::new();
+        ctx.insert("__kiln_lookup_name", Value::from(name));
+        ctx.insert("__kiln_lookup_terms", Value::from(terms));
+        for n in LOOKUP_NAMES {
+            if let Ok(Some(v)) = vars.resolve(n) {
+                ctx.insert(n, v);
+            }
+        }
+        let label = format!("with_{name}");
+        let v = expr
+            .eval(Value::from_pairs(ctx))
+            .map_err(|e| TemplateError::render(&label, &e, &[], vars))?;
+        Ok(v.try_iter().map(|i| i.collect()).unwrap_or_default())
+    }
+
     /// Evaluates a conditional (`when`, `failed_when`, `changed_when`,
     /// `assert.that`) with ansible-core 2.19+'s strict rule: the result must be
     /// a boolean (unless broken conditionals are allowed).

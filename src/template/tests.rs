@@ -204,3 +204,26 @@ fn render_file_uses_template_module_settings() {
         "\nx"
     );
 }
+
+#[test]
+fn with_lookup_loops() {
+    let t = Templar::new();
+    let v = vars();
+    let items = t
+        .lookup("items", &json_to_value(&json!([1, [2, 3]])), &v)
+        .unwrap();
+    assert_eq!(value_to_json(&Value::from(items)), json!([1, 2, 3]));
+    let seq = t
+        .lookup("sequence", &Value::from("start=1 end=3 format=n%d"), &v)
+        .unwrap();
+    assert_eq!(value_to_json(&Value::from(seq)), json!(["n1", "n2", "n3"]));
+    let dict = t
+        .lookup("dict", &json_to_value(&json!({"a": 1})), &v)
+        .unwrap();
+    assert_eq!(
+        value_to_json(&Value::from(dict)),
+        json!([{"key": "a", "value": 1}])
+    );
+    let e = t.lookup("nosuch", &Value::from("x"), &v).unwrap_err();
+    assert_eq!(e.message, "The lookup plugin 'nosuch' was not found.");
+}
