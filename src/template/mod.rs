@@ -19,7 +19,7 @@ mod lookups;
 mod methods;
 mod pyformat;
 mod pyrepr;
-mod syntax;
+pub(crate) mod syntax;
 mod tests_ansible;
 mod yaml_dump;
 
@@ -274,20 +274,24 @@ impl Templar {
             && let Some(inner) = single_expression(body)
         {
             {
+                let inner = syntax::strip_collections(inner).unwrap_or_else(|| inner.to_string());
                 let code = match mode {
-                    Mode::Playbook => syntax::escape_expression(inner),
+                    Mode::Playbook => syntax::escape_expression(&inner),
                     Mode::File => None,
                 }
                 .unwrap_or_else(|| inner.to_string());
                 let expr = env
                     .compile_expression_owned(code)
                     .map_err(|e| TemplateError::syntax(s, &e))?;
-                let names = sorted_names(expr.undeclared_variables(false), inner);
+                let names = sorted_names(expr.undeclared_variables(false), &inner);
                 return Ok(Compiled::Expr { expr, names });
             }
         }
         let mut src = syntax::normalize_newlines(body, &o.newline_sequence)
             .unwrap_or_else(|| body.to_string());
+        if let Some(stripped) = syntax::strip_collections(&src) {
+            src = stripped;
+        }
         if mode == Mode::Playbook
             && let Some(escaped) = syntax::escape_backslashes(&src, &o)
         {
@@ -332,8 +336,10 @@ impl Templar {
             self.compile(expr.trim(), &TemplateOptions::default(), Mode::Playbook)?
         } else {
             let env = self.env(&TemplateOptions::default(), expr)?;
+            let code =
+                syntax::strip_collections(expr.trim()).unwrap_or_else(|| expr.trim().to_string());
             let e = env
-                .compile_expression_owned(expr.trim().to_string())
+                .compile_expression_owned(code)
                 .map_err(|e| TemplateError::syntax(expr, &e))?;
             let names = sorted_names(e.undeclared_variables(false), expr);
             Compiled::Expr { expr: e, names }
@@ -396,10 +402,14 @@ impl Templar {
         };
         for (start, end) in regions {
             for (filter, name, off) in syntax::used_plugins(&s[start..end]) {
-                if name.contains('.') && !name.starts_with("ansible.builtin.") {
+                let short = syntax::COLLECTIONS
+                    .iter()
+                    .find_map(|c| name.strip_prefix(c))
+                    .unwrap_or(&name);
+                if short.contains('.') {
+                    // Another collection's plugin: not kiln's to judge.
                     continue;
                 }
-                let short = name.strip_prefix("ansible.builtin.").unwrap_or(&name);
                 if self.plugin_exists(filter, short) {
                     continue;
                 }

@@ -449,6 +449,50 @@ pub(super) fn escape_expression(expr: &str) -> Option<String> {
     Some(out)
 }
 
+/// Collections whose filters and tests kiln provides under their short names.
+pub(super) const COLLECTIONS: [&str; 5] = [
+    "ansible.builtin.",
+    "ansible.legacy.",
+    "community.general.",
+    "ansible.utils.",
+    "ansible.netcommon.",
+];
+
+/// `x | ansible.builtin.to_json` and `x is ansible.builtin.changed` name
+/// plugins by collection; minijinja knows them by their short names.
+pub(super) fn strip_collections(src: &str) -> Option<String> {
+    if !COLLECTIONS.iter().any(|c| src.contains(c)) {
+        return None;
+    }
+    let mut out = String::with_capacity(src.len());
+    let mut rest = src;
+    'outer: while !rest.is_empty() {
+        for c in COLLECTIONS {
+            if let Some(after) = rest.strip_prefix(c) {
+                let before = out.trim_end();
+                let plugin_position =
+                    before.ends_with('|') || before.ends_with(" is") || before.ends_with(" is not");
+                if plugin_position {
+                    rest = after;
+                    continue 'outer;
+                }
+            }
+        }
+        let ch = rest.chars().next().unwrap_or(' ');
+        out.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    Some(out)
+}
+
+/// A plugin name without its collection (`ansible.builtin.upper` -> `upper`).
+pub(crate) fn short_name(name: &str) -> &str {
+    COLLECTIONS
+        .iter()
+        .find_map(|c| name.strip_prefix(c))
+        .unwrap_or(name)
+}
+
 /// Number of newlines ending `s`.
 pub(super) fn trailing_newlines(s: &str) -> usize {
     s.len() - s.trim_end_matches('\n').len()

@@ -227,3 +227,60 @@ fn with_lookup_loops() {
     let e = t.lookup("nosuch", &Value::from("x"), &v).unwrap_err();
     assert_eq!(e.message, "The lookup plugin 'nosuch' was not found.");
 }
+
+#[test]
+fn json_query_is_jmespath() {
+    assert_eq!(render("{{ d | json_query('x[0]') }}").unwrap(), json!(1.5));
+    assert_eq!(
+        render("{{ [{'n': 'a', 'v': 1}, {'n': 'b', 'v': 2}] | json_query('[?v > `1`].n') }}")
+            .unwrap(),
+        json!(["b"])
+    );
+    assert!(render("{{ d | json_query('[?') }}").is_err());
+}
+
+#[test]
+fn fully_qualified_plugin_names() {
+    assert_eq!(
+        render("{{ t | ansible.builtin.to_json }}").unwrap(),
+        json!("true")
+    );
+    assert_eq!(
+        render("{{ res is ansible.builtin.changed }}").unwrap(),
+        json!(true)
+    );
+    assert_eq!(
+        render("{{ d | community.general.json_query('k') }}").unwrap(),
+        json!("v")
+    );
+}
+
+#[test]
+fn fully_qualified_names_in_map_and_select() {
+    assert_eq!(
+        render("{{ ['a'] | map('ansible.builtin.upper') | list }}").unwrap(),
+        json!(["A"])
+    );
+    assert_eq!(
+        render("{{ [1, 2] | select('ansible.builtin.odd') | list }}").unwrap(),
+        json!([1])
+    );
+}
+
+#[test]
+fn ip_filters() {
+    assert_eq!(
+        render("{{ '192.168.0.1' | ansible.utils.ipmath(5) }}").unwrap(),
+        json!("192.168.0.6")
+    );
+    assert_eq!(
+        render("{{ '192.168.122.1/24' | ansible.utils.next_nth_usable(2) }}").unwrap(),
+        json!("192.168.122.3")
+    );
+    assert_eq!(
+        render("{{ '10.1.2.3/16' | ipaddr('network') }}/{{ '10.1.2.3/16' | ipaddr('prefix') }}")
+            .unwrap(),
+        json!("10.1.0.0/16")
+    );
+    assert_eq!(render("{{ 'fe80::1' | ipv4 }}").unwrap(), json!(false));
+}

@@ -3,7 +3,9 @@
 //! `extract`, `urlsplit`, `bool`, `ternary`, `mandatory`, `type_debug`.
 
 use super::{attr_path, err, items, text};
-use crate::template::pyrepr::{json_to_value, py_float, py_repr, py_str, py_truthy, py_type_name};
+use crate::template::pyrepr::{
+    json_to_value, py_float, py_repr, py_str, py_truthy, py_type_name, value_to_json,
+};
 use crate::template::yaml_dump::{DumpOptions, dump};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
@@ -41,6 +43,18 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("combine", combine);
     env.add_filter("extract", extract);
     env.add_filter("urlsplit", urlsplit);
+    env.add_filter("json_query", json_query);
+}
+
+/// community.general's json_query: a JMESPath search.
+fn json_query(v: Value, expr: String) -> Result<Value, Error> {
+    let fail =
+        |e: &dyn std::fmt::Display| err(format!("JMESPathError in json_query filter plugin:\n{e}"));
+    let compiled = jmespath::compile(&expr).map_err(|e| fail(&e))?;
+    let data = jmespath::Variable::try_from(value_to_json(&v)).map_err(|e| fail(&e))?;
+    let found = compiled.search(data).map_err(|e| fail(&e))?;
+    let j = serde_json::to_value(&*found).map_err(|e| fail(&e))?;
+    Ok(json_to_value(&j))
 }
 
 pub(crate) struct JsonOpts<'a> {

@@ -173,7 +173,10 @@ fn map(state: &State, v: Value, args: Rest<ValueOrKwargs>) -> Result<Value, Erro
             }
         }
     }
-    let Some(name) = pos.first().and_then(|n| n.as_str().map(str::to_string)) else {
+    let Some(name) = pos.first().and_then(|n| {
+        n.as_str()
+            .map(|s| crate::template::syntax::short_name(s).to_string())
+    }) else {
         return Ok(Value::from(list));
     };
     with_state(state, |st| {
@@ -228,7 +231,7 @@ fn select(state: &State, v: Value, args: &[Value], keep: bool) -> Result<Value, 
 }
 
 fn test_value(state: &State, name: &str, value: Value, extra: &[Value]) -> Result<bool, Error> {
-    let name = match name {
+    let name = match crate::template::syntax::short_name(name) {
         "==" => "eq",
         "!=" => "ne",
         "<" => "lt",

@@ -6,6 +6,7 @@ mod data;
 mod hashing;
 mod jinja;
 mod lists;
+mod net;
 mod paths;
 mod regex;
 mod strings;
@@ -70,6 +71,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
     data::register(env);
     hashing::register(env);
     lists::register(env);
+    net::register(env);
     paths::register(env);
     regex::register(env);
     time::register(env);
