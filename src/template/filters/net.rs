@@ -282,10 +282,10 @@ fn one(v: &Value, q: &str, version: Option<u8>) -> Result<Value, Error> {
     let Some(n) = Net::parse(&s) else {
         return Ok(Value::from(false));
     };
-    if let Some(want) = version {
-        if n.v6 != (want == 6) {
-            return Ok(Value::from(false));
-        }
+    if let Some(want) = version
+        && n.v6 != (want == 6)
+    {
+        return Ok(Value::from(false));
     }
     query(&n, &s, q)
 }
@@ -297,7 +297,7 @@ fn filter(v: &Value, q: Option<&Value>, version: Option<u8>) -> Result<Value, Er
             let mut out = Vec::new();
             for item in items(v)? {
                 let r = one(&item, &q, version)?;
-                let keep = !(r.kind() == ValueKind::Bool && !r.is_true()) && !r.is_none();
+                let keep = (r.kind() != ValueKind::Bool || r.is_true()) && !r.is_none();
                 if keep {
                     out.push(r);
                 }
