@@ -40,7 +40,11 @@ impl TemplateError {
         TemplateError {
             span: None,
             template: template.to_string(),
-            message: format!("template error while templating string: {}", detail(e)),
+            // Ansible's wording; the detail is minijinja's.
+            message: format!(
+                "Syntax error in template: {}",
+                e.detail().map(str::to_string).unwrap_or_else(|| detail(e))
+            ),
             inner,
         }
     }

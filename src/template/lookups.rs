@@ -447,6 +447,9 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 out.push(Value::from(render_template(state, &text, o)?));
             }
         }
+        "ini" => out = ini(state, terms, o)?,
+        "csvfile" => out = csvfile(state, terms, o)?,
+        "password" => out = password(state, terms, o)?,
         "random_choice" => {
             use rand::Rng;
             if !terms.is_empty() {
@@ -703,6 +706,336 @@ fn absolute(p: &Path) -> String {
             .map(|d| d.join(p).display().to_string())
             .unwrap_or_else(|_| p.display().to_string())
     }
+}
+
+/// Options of a lookup: keyword arguments, then inline `k=v` words of the
+/// term (which override them), and the term's first bare word.
+fn term_options(term: &str, o: &Opts) -> (Option<String>, Vec<(String, String)>) {
+    // A list option (chars=['digits', ...]) is its comma-joined items.
+    let text = |v: &Value| match v.kind() {
+        ValueKind::Seq => v
+            .try_iter()
+            .map(|it| it.map(|x| py_str(&x)).collect::<Vec<_>>().join(","))
+            .unwrap_or_default(),
+        _ => py_str(v),
+    };
+    let mut opts: Vec<(String, String)> =
+        o.values.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+    let mut key = None;
+    for (k, v) in yaml_free_kv(term) {
+        if k == "_raw_params" {
+            key.get_or_insert(v);
+        } else {
+            opts.retain(|(n, _)| *n != k);
+            opts.push((k, v));
+        }
+    }
+    (key, opts)
+}
+
+fn opt<'a>(opts: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    opts.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+fn is_true(s: Option<&str>) -> bool {
+    matches!(
+        s.map(str::to_lowercase).as_deref(),
+        Some("true" | "yes" | "1" | "on")
+    )
+}
+
+/// Python's configparser reading of an INI text: section -> [(key, value)].
+fn parse_ini(text: &str, case_sensitive: bool) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut last_key: Option<usize> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            // A continuation line of the previous value.
+            if let (Some(sec), Some(i)) = (out.last_mut(), last_key) {
+                sec.1[i].1.push('\n');
+                sec.1[i].1.push_str(trimmed);
+            }
+            continue;
+        }
+        if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            out.push((name.to_string(), Vec::new()));
+            last_key = None;
+            continue;
+        }
+        let split = trimmed.find(['=', ':']);
+        let (k, v) = match split {
+            Some(i) => (trimmed[..i].trim(), trimmed[i + 1..].trim()),
+            None => (trimmed, ""),
+        };
+        let k = if case_sensitive {
+            k.to_string()
+        } else {
+            k.to_lowercase()
+        };
+        if let Some(sec) = out.last_mut() {
+            sec.1.retain(|(n, _)| *n != k);
+            sec.1.push((k, v.to_string()));
+            last_key = Some(sec.1.len() - 1);
+        }
+    }
+    out
+}
+
+/// configparser's BasicInterpolation: `%(name)s` and `%%`.
+fn interpolate(
+    v: &str,
+    section: &[(String, String)],
+    defaults: &[(String, String)],
+    depth: usize,
+) -> String {
+    if depth > 10 || !v.contains('%') {
+        return v.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('%') {
+            out.push('%');
+            rest = r;
+        } else if let Some(r) = after.strip_prefix('(') {
+            let end = r.find(")s").unwrap_or(r.len());
+            let name = r[..end].to_lowercase();
+            let val = section
+                .iter()
+                .chain(defaults)
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            out.push_str(&interpolate(&val, section, defaults, depth + 1));
+            rest = r.get(end + 2..).unwrap_or("");
+        } else {
+            out.push('%');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn ini(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
+    let paths = search_path(state);
+    let base = basedir(state);
+    let mut out = Vec::new();
+    for t in terms {
+        let term = py_str(t);
+        let (key, opts) = if term.contains('=') || term.trim().contains(' ') {
+            term_options(&term, o)
+        } else {
+            (
+                Some(term.clone()),
+                o.values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), py_str(v)))
+                    .collect(),
+            )
+        };
+        let key = key.ok_or_else(|| {
+            err(format!(
+                "No key to look up was provided as first term within string inline options: {term}"
+            ))
+        })?;
+        let file = opt(&opts, "file").unwrap_or("ansible.ini").to_string();
+        let properties = opt(&opts, "type") == Some("properties");
+        let section = if properties {
+            "java_properties".to_string()
+        } else {
+            opt(&opts, "section").unwrap_or("global").to_string()
+        };
+        let path = find_file(&paths, &base, "files", &file)
+            .ok_or_else(|| err(format!("Unable to find '{file}' in expected paths")))?;
+        let mut text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+        if properties {
+            text = format!("[java_properties]\n{text}");
+        }
+        let case_sensitive = is_true(opt(&opts, "case_sensitive"));
+        let parsed = parse_ini(&text, case_sensitive);
+        let defaults: Vec<(String, String)> = parsed
+            .iter()
+            .find(|(n, _)| n == "DEFAULT")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let Some((_, entries)) = parsed.iter().find(|(n, _)| *n == section) else {
+            return Err(err(format!("No section '{section}' in '{file}'.")));
+        };
+        let interp = opt(&opts, "interpolation").is_none_or(|v| is_true(Some(v)));
+        let fix = |v: &str| {
+            if interp {
+                interpolate(v, entries, &defaults, 0)
+            } else {
+                v.to_string()
+            }
+        };
+        if is_true(opt(&opts, "re")) {
+            let re = super::filters::regex_compile(&format!("^(?:{key})"), false, false)?;
+            out.extend(
+                entries
+                    .iter()
+                    .filter(|(k, _)| re.is_match(k))
+                    .map(|(_, v)| Value::from(fix(v))),
+            );
+        } else {
+            let k = if case_sensitive {
+                key.clone()
+            } else {
+                key.to_lowercase()
+            };
+            match entries.iter().chain(defaults.iter()).find(|(n, _)| *n == k) {
+                Some((_, v)) => out.push(Value::from(fix(v))),
+                None => out.push(Value::from(opt(&opts, "default").unwrap_or(""))),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One CSV record (Python's csv.excel dialect with the given delimiter).
+fn csv_row(line: &str, delim: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (false, '"') if cur.is_empty() => quoted = true,
+            (false, c) if c == delim => out.push(std::mem::take(&mut cur)),
+            (_, c) => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn csvfile(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
+    if terms.is_empty() {
+        return Err(err("Search key is required but was not found"));
+    }
+    let paths = search_path(state);
+    let base = basedir(state);
+    let mut out = Vec::new();
+    for t in terms {
+        let (key, opts) = term_options(&py_str(t), o);
+        let key = key.ok_or_else(|| err("Search key is required but was not found"))?;
+        let file = opt(&opts, "file").unwrap_or("ansible.csv").to_string();
+        let delim = match opt(&opts, "delimiter").unwrap_or("TAB") {
+            "TAB" | "\\t" => '\t',
+            d => d.chars().next().unwrap_or('\t'),
+        };
+        let col: usize = opt(&opts, "col").and_then(|c| c.parse().ok()).unwrap_or(1);
+        let keycol: usize = opt(&opts, "keycol")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let path = find_file(&paths, &base, "files", &file)
+            .ok_or_else(|| err(format!("Unable to find '{file}' in expected paths")))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+        let found = text
+            .lines()
+            .map(|l| csv_row(l, delim))
+            .find(|row| row.get(keycol).is_some_and(|k| *k == key));
+        match found {
+            Some(row) => out.push(Value::from(
+                row.get(col)
+                    .cloned()
+                    .ok_or_else(|| err("list index out of range"))?,
+            )),
+            None => {
+                if let Some(d) = o.get("default") {
+                    out.push(d.clone());
+                } else if let Some(d) = opt(&opts, "default") {
+                    out.push(Value::from(d));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Python's `string` module sets the password lookup's `chars` may name.
+fn char_set(spec: &str) -> String {
+    match spec {
+        "ascii_letters" => ('a'..='z').chain('A'..='Z').collect(),
+        "ascii_lowercase" => ('a'..='z').collect(),
+        "ascii_uppercase" => ('A'..='Z').collect(),
+        "digits" => ('0'..='9').collect(),
+        "hexdigits" => "0123456789abcdefABCDEF".into(),
+        "octdigits" => "01234567".into(),
+        "punctuation" => "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The password lookup: the file's password, or a new random one written
+/// to the file (created with its directories, mode 0600) as Ansible does.
+fn password(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
+    use rand::Rng;
+    use std::io::Write as _;
+    let base = basedir(state);
+    let mut out = Vec::new();
+    for t in terms {
+        let (path, opts) = term_options(&py_str(t), o);
+        let path = path.ok_or_else(|| err("A path is required for the password lookup"))?;
+        let length: usize = opt(&opts, "length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(20);
+        let chars: String = match opt(&opts, "chars") {
+            Some(c) => c.split(',').map(|s| char_set(s.trim())).collect(),
+            None => ["ascii_letters", "digits", ".,:-_"]
+                .iter()
+                .map(|s| char_set(s))
+                .collect(),
+        };
+        let pool: Vec<char> = chars.chars().collect();
+        if pool.is_empty() {
+            return Err(err(
+                "The password lookup needs a non-empty set of characters",
+            ));
+        }
+        let full = if path.starts_with('/') {
+            PathBuf::from(&path)
+        } else {
+            base.join(&path)
+        };
+        if path != "/dev/null" {
+            if let Ok(existing) = std::fs::read_to_string(&full) {
+                let first = existing.trim_end().to_string();
+                let pw = first.split(" salt=").next().unwrap_or_default().to_string();
+                out.push(Value::from(pw));
+                continue;
+            }
+        }
+        let mut rng = rand::thread_rng();
+        let pw: String = (0..length)
+            .map(|_| pool[rng.gen_range(0..pool.len())])
+            .collect();
+        if path != "/dev/null" {
+            if let Some(dir) = full.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            let mut f = std::fs::File::create(&full)
+                .map_err(|e| err(format!("cannot write {}: {e}", full.display())))?;
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&full, std::fs::Permissions::from_mode(0o600));
+            writeln!(f, "{pw}").map_err(|e| err(e.to_string()))?;
+        }
+        out.push(Value::from(pw));
+    }
+    Ok(out)
 }
 
 /// The variables a `template` lookup renders with: `template_vars` over

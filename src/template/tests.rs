@@ -71,7 +71,7 @@ fn undefined_names_the_variable() {
 fn syntax_errors_have_a_position() {
     let t = Templar::new();
     let e = t.check("ok {{ a + }}").unwrap_err();
-    assert!(e.message.contains("syntax error"), "{e}");
+    assert!(e.message.starts_with("Syntax error in template: "), "{e}");
     assert!(e.inner.is_some());
 }
 
@@ -283,4 +283,22 @@ fn ip_filters() {
         json!("10.1.0.0/16")
     );
     assert_eq!(render("{{ 'fe80::1' | ipv4 }}").unwrap(), json!(false));
+}
+
+#[test]
+fn password_lookup_creates_and_reuses_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("creds/db.pw");
+    let t = Templar::new();
+    let v = vars();
+    let tmpl = format!(
+        "{{{{ lookup('password', '{}', length=16) }}}}",
+        file.display()
+    );
+    let first = value_to_json(&t.render(&tmpl, &v).unwrap());
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written, format!("{}\n", first.as_str().unwrap()));
+    assert_eq!(first.as_str().unwrap().len(), 16);
+    let again = value_to_json(&t.render(&tmpl, &v).unwrap());
+    assert_eq!(again, first);
 }

@@ -52,11 +52,16 @@ pub(super) fn yaml_free_kv(s: &str) -> Vec<(String, String)> {
     if !cur.is_empty() {
         words.push(cur);
     }
+    // Words that are not k=v are joined into one `_raw_params`, as Ansible does.
+    let mut raw: Vec<String> = Vec::new();
     for w in words {
         match w.split_once('=') {
             Some((k, v)) => out.push((k.to_string(), v.to_string())),
-            None => out.push(("_raw_params".to_string(), w)),
+            None => raw.push(w),
         }
+    }
+    if !raw.is_empty() {
+        out.insert(0, ("_raw_params".to_string(), raw.join(" ")));
     }
     out
 }
