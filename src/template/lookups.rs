@@ -1010,13 +1010,13 @@ fn password(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Erro
         } else {
             base.join(&path)
         };
-        if path != "/dev/null" {
-            if let Ok(existing) = std::fs::read_to_string(&full) {
-                let first = existing.trim_end().to_string();
-                let pw = first.split(" salt=").next().unwrap_or_default().to_string();
-                out.push(Value::from(pw));
-                continue;
-            }
+        if path != "/dev/null"
+            && let Ok(existing) = std::fs::read_to_string(&full)
+        {
+            let first = existing.trim_end().to_string();
+            let pw = first.split(" salt=").next().unwrap_or_default().to_string();
+            out.push(Value::from(pw));
+            continue;
         }
         let mut rng = rand::thread_rng();
         let pw: String = (0..length)
