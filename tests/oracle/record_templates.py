@@ -9,7 +9,13 @@ case its text, its variables, and what Ansible gave (the value and its Python
 type, `skipped` for a false condition, or the error message).
 
 Usage: /work/ansible-venv/bin/python tests/oracle/record_templates.py
-       [--venv DIR] [--cases FILE] [--out FILE] [--keep]
+       [--venv DIR] [--cases FILE] [--out FILE] [--collections DIR] [--keep]
+
+The collection filters (json_query, ipaddr...) are recorded from
+cases_collections.txt into expected_collections.json with
+`--collections "$(tests/oracle/setup-template-collections.sh)"`, which puts
+community.general and ansible.utils (and their Python libraries) in a cache
+directory.
 
 The playbook runs from a temporary copy of tests/template_cases/, so relative
 lookups (files/, templates/, pipe commands) see the fixtures there; the Rust
@@ -101,7 +107,7 @@ def unescape(text: str) -> str:
     return "".join(out)
 
 
-def parse_cases(path: Path):
+def parse_cases(path: Path, prefix: str = "c"):
     """Returns (play vars, [case dict]) from the line format."""
     play_vars, cases, group = {}, [], ""
     for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -124,7 +130,7 @@ def parse_cases(path: Path):
         else:
             template = text
         cases.append({
-            "id": f"c{len(cases) + 1:04d}",
+            "id": f"{prefix}{len(cases) + 1:04d}",
             "line": lineno,
             "group": group,
             "kind": {"e": "expr", "t": "template", "c": "condition", "C": "condition"}[kind],
@@ -161,9 +167,11 @@ def main() -> int:
     ap.add_argument("--cases", default=str(CASES_DIR / "cases.txt"))
     ap.add_argument("--out", default=str(CASES_DIR / "expected.json"))
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--id-prefix", default="c", help="case ids are PREFIX0001...")
+    ap.add_argument("--collections", help="dir with ansible_collections/ and pylib/ (setup-template-collections.sh)")
     args = ap.parse_args()
 
-    play_vars, cases = parse_cases(Path(args.cases))
+    play_vars, cases = parse_cases(Path(args.cases), args.id_prefix)
     root = Path(tempfile.mkdtemp(prefix="kiln-tpl-"))
     try:
         work = root / "play"
@@ -189,6 +197,9 @@ def main() -> int:
             "LC_ALL": "C.UTF-8",
             "TZ": "UTC",
         })
+        if args.collections:
+            env["ANSIBLE_COLLECTIONS_PATH"] = args.collections
+            env["PYTHONPATH"] = str(Path(args.collections) / "pylib")
         events = {}
         # One run per setting of ALLOW_BROKEN_CONDITIONALS.
         for broken in (False, True):

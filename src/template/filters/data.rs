@@ -43,18 +43,6 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("combine", combine);
     env.add_filter("extract", extract);
     env.add_filter("urlsplit", urlsplit);
-    env.add_filter("json_query", json_query);
-}
-
-/// community.general's json_query: a JMESPath search.
-fn json_query(v: Value, expr: String) -> Result<Value, Error> {
-    let fail =
-        |e: &dyn std::fmt::Display| err(format!("JMESPathError in json_query filter plugin:\n{e}"));
-    let compiled = jmespath::compile(&expr).map_err(|e| fail(&e))?;
-    let data = jmespath::Variable::try_from(value_to_json(&v)).map_err(|e| fail(&e))?;
-    let found = compiled.search(data).map_err(|e| fail(&e))?;
-    let j = serde_json::to_value(&*found).map_err(|e| fail(&e))?;
-    Ok(json_to_value(&j))
 }
 
 pub(crate) struct JsonOpts<'a> {

@@ -5,6 +5,7 @@
 mod data;
 mod hashing;
 mod jinja;
+mod jmes;
 mod lists;
 mod net;
 mod paths;
@@ -72,6 +73,7 @@ pub(super) fn err(msg: impl Into<String>) -> Error {
 
 pub(super) fn register(env: &mut Environment<'static>) {
     jinja::register(env);
+    jmes::register(env);
     strings::register(env);
     data::register(env);
     hashing::register(env);

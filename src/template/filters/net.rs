@@ -41,7 +41,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             if target >= first as i128 && target <= last as i128 {
                 Ok(Value::from(n.fmt_addr(target as u128)))
             } else {
-                Ok(Value::from(false))
+                Ok(Value::from(()))
             }
         },
     );
@@ -157,20 +157,21 @@ impl Net {
 
 fn query(n: &Net, original: &str, q: &str) -> Result<Value, Error> {
     let with_prefix = |a: u128| format!("{}/{}", n.fmt_addr(a), n.prefix);
-    let is_net = n.prefix < n.bits() || original.contains('/');
+    // A network (no host bits) is not an address: those queries give None.
+    let is_network = n.prefix < n.bits() && n.addr == n.network() && n.size() > 2;
+    let none = Value::from(());
     Ok(match q {
-        "" | "address/prefix" | "host/prefix" | "host" => {
-            if q == "host/prefix" && (n.addr == n.network() && n.prefix < n.bits()) {
-                Value::from(false)
-            } else if q.is_empty() {
-                Value::from(original)
+        "" => Value::from(original),
+        "address/prefix" | "host/prefix" | "host" => {
+            if is_network {
+                none
             } else {
                 Value::from(with_prefix(n.addr))
             }
         }
         "address" | "ip" => {
-            if is_net && n.prefix < n.bits() && n.addr == n.network() && n.size() > 2 {
-                Value::from(false)
+            if is_network {
+                none
             } else {
                 Value::from(n.fmt_addr(n.addr))
             }
@@ -192,7 +193,7 @@ fn query(n: &Net, original: &str, q: &str) -> Result<Value, Error> {
             if n.addr == n.network() {
                 Value::from(with_prefix(n.network()))
             } else {
-                Value::from(false)
+                none
             }
         }
         "first_usable" => Value::from(n.fmt_addr(n.usable().0)),
@@ -206,12 +207,12 @@ fn query(n: &Net, original: &str, q: &str) -> Result<Value, Error> {
             if n.is_private() {
                 Value::from(original)
             } else {
-                Value::from(false)
+                none
             }
         }
         "public" => {
             if n.is_private() {
-                Value::from(false)
+                none
             } else {
                 Value::from(original)
             }
@@ -330,12 +331,12 @@ mod tests {
         assert_eq!(q(n, "first_usable"), "192.168.32.1");
         assert_eq!(q(n, "last_usable"), "192.168.32.254");
         assert_eq!(q(n, "net"), "192.168.32.0/24");
-        assert_eq!(q("192.168.122.1/24", "net"), "False");
+        assert_eq!(q("192.168.122.1/24", "net"), "None");
         assert_eq!(q("192.168.122.1/24", "address"), "192.168.122.1");
         assert_eq!(q("192.168.122.1/24", "host"), "192.168.122.1/24");
         assert_eq!(q("192.168.122.1/24", "subnet"), "192.168.122.0/24");
         assert_eq!(q("10.0.0.1", "private"), "10.0.0.1");
-        assert_eq!(q("8.8.8.8", "private"), "False");
+        assert_eq!(q("8.8.8.8", "private"), "None");
         assert_eq!(q("2001:db8::1/64", "network"), "2001:db8::");
         assert_eq!(q("not an ip", ""), "False");
         let list = Value::from(vec!["192.168.1.1", "x", "10.0.0.0/8", "fe80::1"]);
