@@ -3,9 +3,7 @@
 //! `extract`, `urlsplit`, `bool`, `ternary`, `mandatory`, `type_debug`.
 
 use super::{attr_path, err, items, text};
-use crate::template::pyrepr::{
-    json_to_value, py_float, py_repr, py_str, py_truthy, py_type_name, value_to_json,
-};
+use crate::template::pyrepr::{json_to_value, py_float, py_repr, py_str, py_truthy, py_type_name};
 use crate::template::yaml_dump::{DumpOptions, dump};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};

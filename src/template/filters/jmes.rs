@@ -25,8 +25,8 @@ fn json_query(v: Value, expr: String) -> Result<Value, Error> {
     let found = compiled.search(data).map_err(|e| fail(&e))?;
     let mut out = serde_json::to_value(&*found).map_err(|e| fail(&e))?;
     let mut orders = KeyOrders::default();
-    orders.from_expression(&expr);
-    orders.from_data(&input);
+    orders.add_expression(&expr);
+    orders.add_data(&input);
     orders.apply(&mut out);
     Ok(json_to_value(&out))
 }
@@ -84,7 +84,7 @@ impl KeyOrders {
     }
 
     /// `{a: x, b: y}` in the expression: the keys in written order.
-    fn from_expression(&mut self, expr: &str) {
+    fn add_expression(&mut self, expr: &str) {
         let b = expr.as_bytes();
         for (i, c) in b.iter().enumerate() {
             if *c != b'{' {
@@ -116,15 +116,15 @@ impl KeyOrders {
         }
     }
 
-    fn from_data(&mut self, j: &Json) {
+    fn add_data(&mut self, j: &Json) {
         match j {
             Json::Object(m) => {
                 self.add(m.keys().cloned().collect());
                 for v in m.values() {
-                    self.from_data(v);
+                    self.add_data(v);
                 }
             }
-            Json::Array(a) => a.iter().for_each(|v| self.from_data(v)),
+            Json::Array(a) => a.iter().for_each(|v| self.add_data(v)),
             _ => {}
         }
     }
