@@ -302,3 +302,208 @@ fn password_lookup_creates_and_reuses_its_file() {
     let again = value_to_json(&t.render(&tmpl, &v).unwrap());
     assert_eq!(again, first);
 }
+
+/// Every filter and test, given odd values and arguments, fails or succeeds
+/// but never panics (a bad filter argument fails the task, not the run).
+#[test]
+fn filters_and_tests_never_panic() {
+    const FILTERS: &[&str] = &[
+        "abs",
+        "attr",
+        "b64decode",
+        "b64encode",
+        "basename",
+        "batch",
+        "bool",
+        "capitalize",
+        "center",
+        "checksum",
+        "combinations",
+        "combine",
+        "comment",
+        "commonpath",
+        "count",
+        "d",
+        "default",
+        "dict2items",
+        "dictsort",
+        "difference",
+        "dirname",
+        "e",
+        "escape",
+        "expanduser",
+        "expandvars",
+        "extract",
+        "fileglob",
+        "filesizeformat",
+        "first",
+        "flatten",
+        "float",
+        "forceescape",
+        "format",
+        "from_json",
+        "from_yaml",
+        "from_yaml_all",
+        "groupby",
+        "hash",
+        "human_readable",
+        "human_to_bytes",
+        "indent",
+        "int",
+        "intersect",
+        "ipaddr",
+        "ipmath",
+        "ipv4",
+        "ipv6",
+        "items",
+        "items2dict",
+        "join",
+        "json_query",
+        "last",
+        "length",
+        "list",
+        "log",
+        "lower",
+        "mandatory",
+        "map",
+        "max",
+        "md5",
+        "min",
+        "next_nth_usable",
+        "normpath",
+        "path_join",
+        "permutations",
+        "pow",
+        "product",
+        "quote",
+        "random",
+        "realpath",
+        "regex_escape",
+        "regex_findall",
+        "regex_replace",
+        "regex_search",
+        "reject",
+        "rejectattr",
+        "rekey_on_member",
+        "relpath",
+        "replace",
+        "reverse",
+        "root",
+        "round",
+        "safe",
+        "select",
+        "selectattr",
+        "sha1",
+        "shuffle",
+        "slice",
+        "sort",
+        "split",
+        "splitext",
+        "strftime",
+        "string",
+        "striptags",
+        "subelements",
+        "sum",
+        "symmetric_difference",
+        "ternary",
+        "title",
+        "to_datetime",
+        "to_json",
+        "to_nice_json",
+        "to_nice_yaml",
+        "to_uuid",
+        "to_yaml",
+        "tojson",
+        "trim",
+        "truncate",
+        "type_debug",
+        "union",
+        "unique",
+        "upper",
+        "urldecode",
+        "urlencode",
+        "urlize",
+        "urlsplit",
+        "win_basename",
+        "win_dirname",
+        "win_splitdrive",
+        "wordcount",
+        "wordwrap",
+        "zip",
+        "zip_longest",
+    ];
+    const TESTS: &[&str] = &[
+        "all",
+        "any",
+        "abs",
+        "callable",
+        "changed",
+        "contains",
+        "defined",
+        "directory",
+        "divisibleby",
+        "escaped",
+        "exists",
+        "failed",
+        "falsy",
+        "file",
+        "finished",
+        "in",
+        "link",
+        "match",
+        "mount",
+        "nan",
+        "regex",
+        "same_file",
+        "search",
+        "sequence",
+        "skipped",
+        "started",
+        "subset",
+        "succeeded",
+        "superset",
+        "truthy",
+        "uri",
+        "url",
+        "urn",
+        "vault_encrypted",
+        "version",
+    ];
+    let values = json!({
+        "v0": null, "v1": "", "v2": "é✓ x/y.z", "v3": [], "v4": {}, "v5": -1,
+        "v6": 1.0e300, "v7": [[1, [2]], {"a": {"b": null}}, "s"], "v8": {"k": [1, 2], "é": "v"},
+        "v9": "192.168.1.300/33", "v10": "%s %d %(x)s {0}", "v11": "\\1 \\g<x> ([",
+    });
+    let mut m = HashMap::new();
+    for (k, v) in values.as_object().unwrap() {
+        m.insert(k.clone(), v.clone());
+    }
+    let vars = Vars(m);
+    let t = Templar::new();
+    let args = [
+        "",
+        "()",
+        "('x')",
+        "(-1)",
+        "([1], 'y')",
+        "(a=1)",
+        "('\\\\1', 0, none)",
+    ];
+    for name in FILTERS {
+        for a in args {
+            for i in 0..12 {
+                if std::env::var("KILN_FUZZ_TRACE").is_ok() {
+                    eprintln!("{name}{a} v{i}");
+                }
+                let _ = t.render(&format!("{{{{ v{i} | {name}{a} }}}}"), &vars);
+            }
+        }
+    }
+    for name in TESTS {
+        for a in args {
+            for i in 0..12 {
+                let _ = t.render(&format!("{{{{ v{i} is {name}{a} }}}}"), &vars);
+            }
+        }
+    }
+}

@@ -83,6 +83,11 @@ pub(crate) fn register(env: &mut Environment<'static>) {
                 pools.push(items(r)?);
             }
             let pools: Vec<Vec<Value>> = (0..repeat).flat_map(|_| pools.clone()).collect();
+            bounded(
+                pools
+                    .iter()
+                    .fold(1u128, |n, p| n.saturating_mul(p.len() as u128)),
+            )?;
             let mut acc: Vec<Vec<Value>> = vec![Vec::new()];
             for pool in &pools {
                 let mut next = Vec::new();
@@ -104,6 +109,16 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         "combinations",
         |a: Value, r: usize| -> Result<Value, Error> {
             let pool = items(&a)?;
+            let n = pool.len() as u128;
+            let r128 = r as u128;
+            if r128 <= n {
+                // C(n, r), computed incrementally (exact at each step).
+                let mut c: u128 = 1;
+                for i in 0..r128.min(n - r128) {
+                    c = c.saturating_mul(n - i) / (i + 1);
+                }
+                bounded(c)?;
+            }
             let mut out = Vec::new();
             combos(&pool, r, 0, &mut Vec::new(), &mut out);
             Ok(Value::from(out))
@@ -114,6 +129,10 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         |a: Value, r: Option<usize>| -> Result<Value, Error> {
             let pool = items(&a)?;
             let r = r.unwrap_or(pool.len());
+            if r <= pool.len() {
+                let n = pool.len() as u128;
+                bounded((0..r as u128).fold(1u128, |acc, i| acc.saturating_mul(n - i)))?;
+            }
             let mut out = Vec::new();
             perms(
                 &pool,
@@ -236,6 +255,19 @@ fn flatten(v: Value, levels: Option<Value>, kwargs: Kwargs) -> Result<Value, Err
     let mut out = Vec::new();
     go(&v, levels, skip_nulls, &mut out)?;
     Ok(Value::from(out))
+}
+
+/// Combinatorial filters refuse results beyond this many items: Ansible
+/// would spend hours and all memory building them.
+const MAX_ITEMS: u128 = 2_000_000;
+
+fn bounded(n: u128) -> Result<(), Error> {
+    if n > MAX_ITEMS {
+        return Err(err(format!(
+            "the result would have {n} items (more than {MAX_ITEMS})"
+        )));
+    }
+    Ok(())
 }
 
 fn combos(pool: &[Value], r: usize, start: usize, cur: &mut Vec<Value>, out: &mut Vec<Value>) {

@@ -44,7 +44,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             };
             let whole = secs.floor() as i64;
             let nanos = ((secs - secs.floor()) * 1e9) as u32;
-            let f = py_to_chrono(&fmt);
+            let f = checked_format(&fmt)?;
             if utc.unwrap_or(false) {
                 let dt: DateTime<Utc> = Utc
                     .timestamp_opt(whole, nanos)
@@ -65,6 +65,16 @@ pub(crate) fn register(env: &mut Environment<'static>) {
 /// Python's strftime directives that chrono spells differently.
 fn py_to_chrono(f: &str) -> String {
     f.replace("%f", "%6f")
+}
+
+/// A format chrono can print (an unknown directive makes chrono's
+/// formatter fail when written, which must be an error, not a panic).
+fn checked_format(f: &str) -> Result<String, Error> {
+    let f = py_to_chrono(f);
+    if chrono::format::StrftimeItems::new(&f).any(|i| matches!(i, chrono::format::Item::Error)) {
+        return Err(err(format!("Invalid format string: {f}")));
+    }
+    Ok(f)
 }
 
 /// A naive `datetime.datetime`.
@@ -99,7 +109,7 @@ impl Object for PyDateTime {
         match method {
             "strftime" => {
                 let f = args.first().map(text).unwrap_or_default();
-                Ok(Value::from(self.0.format(&py_to_chrono(&f)).to_string()))
+                Ok(Value::from(self.0.format(&checked_format(&f)?).to_string()))
             }
             "isoformat" => Ok(Value::from(self.0.format("%Y-%m-%dT%H:%M:%S").to_string())),
             "timestamp" => Ok(Value::from(
