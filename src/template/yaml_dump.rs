@@ -69,7 +69,8 @@ fn yaml_float(f: f64) -> String {
 }
 
 /// Whether a plain scalar `s` would read back as something other than this
-/// string (YAML 1.1 implicit types as PyYAML's resolver knows them).
+/// string (YAML 1.1 implicit types as PyYAML's resolver knows them; unlike
+/// the YAML 1.1 spec, PyYAML does not read `y`/`n` as booleans).
 fn resolves_to_other(s: &str) -> bool {
     if s.is_empty() {
         return true;
@@ -97,10 +98,6 @@ fn resolves_to_other(s: &str) -> bool {
             | "off"
             | "Off"
             | "OFF"
-            | "y"
-            | "Y"
-            | "n"
-            | "N"
             | "="
             | "<<"
     ) || is_yaml_number(s)
