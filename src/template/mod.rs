@@ -78,7 +78,8 @@ enum Mode {
 
 /// The run's template engine. Cheap to share (`Arc`).
 pub struct Templar {
-    envs: RwLock<HashMap<TemplateOptions, &'static Environment<'static>>>,
+    /// One environment per set of Jinja options and undefined behaviour.
+    envs: RwLock<HashMap<(TemplateOptions, bool), &'static Environment<'static>>>,
     cache: RwLock<HashMap<String, Arc<Compiled>>>,
     file_cache: RwLock<HashMap<(TemplateOptions, String), Arc<Compiled>>>,
     cond_cache: RwLock<HashMap<String, Arc<Compiled>>>,
@@ -200,6 +201,39 @@ pub(crate) fn record_node(value: &Value, len: usize) {
     });
 }
 
+/// Whether a template deals with undefined values itself.
+fn handles_undefined(s: &str) -> bool {
+    if s.contains("default") || s.contains("defined") || s.contains("mandatory") {
+        return true;
+    }
+    // The `d` alias of `default`: `| d(...)` or `| d`.
+    s.match_indices('|').any(|(i, _)| {
+        let rest = s[i + 1..].trim_start();
+        rest.starts_with('d')
+            && !rest[1..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// Whether an undefined value hides in a result (a list or dict built from
+/// one): Ansible fails the template then.
+fn holds_undefined(v: &Value, depth: usize) -> bool {
+    if v.is_undefined() {
+        return true;
+    }
+    if depth > 32 {
+        return false;
+    }
+    match v.kind() {
+        ValueKind::Seq => v
+            .try_iter()
+            .is_ok_and(|mut it| it.any(|x| holds_undefined(&x, depth + 1))),
+        ValueKind::Map => v.try_iter().is_ok_and(|mut it| {
+            it.any(|k| v.get_item(&k).is_ok_and(|x| holds_undefined(&x, depth + 1)))
+        }),
+        _ => false,
+    }
+}
+
 /// Ansible's finalization of a result: iterators become lists.
 fn finalize(v: Value) -> Value {
     match v.kind() {
@@ -231,18 +265,29 @@ impl Templar {
 
     /// The environment for one set of Jinja options, built once per run and
     /// kept for the process lifetime so compiled templates can be cached.
+    ///
+    /// Ansible's undefined values fail almost any use (comparison, `or`,
+    /// `~`, iteration, printing, filters) but chain through attribute access
+    /// so that `a.b.c | default(x)` and `a.b is defined` work. minijinja has
+    /// either behaviour, not both: templates that handle undefined values
+    /// (`default`, `defined`, `mandatory`) get a chaining environment, all
+    /// others a strict one.
     fn env(
         &self,
         o: &TemplateOptions,
         s: &str,
     ) -> Result<&'static Environment<'static>, TemplateError> {
-        if let Some(e) = self.envs.read().ok().and_then(|m| m.get(o).copied()) {
+        let lenient = handles_undefined(s);
+        let key = (o.clone(), lenient);
+        if let Some(e) = self.envs.read().ok().and_then(|m| m.get(&key).copied()) {
             return Ok(e);
         }
         let mut env = Environment::new();
-        // Ansible chains undefined lookups (`a.b.c | default(x)` works when
-        // `a` lacks `b`); printing an undefined value still fails (formatter).
-        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.set_undefined_behavior(if lenient {
+            UndefinedBehavior::Chainable
+        } else {
+            UndefinedBehavior::Strict
+        });
         env.set_syntax(o.syntax().map_err(|e| TemplateError::syntax(s, &e))?);
         env.set_formatter(pyrepr::format_value);
         env.set_unknown_method_callback(methods::call);
@@ -252,7 +297,7 @@ impl Templar {
         lookups::register(&mut env);
         let env: &'static Environment<'static> = Box::leak(Box::new(env));
         if let Ok(mut m) = self.envs.write() {
-            m.insert(o.clone(), env);
+            m.insert(key, env);
         }
         Ok(env)
     }
@@ -462,10 +507,11 @@ impl Templar {
                 let v = expr
                     .eval(ctx)
                     .map_err(|e| TemplateError::render(s, &e, names, vars))?;
-                if v.is_undefined() {
+                let v = finalize(v);
+                if holds_undefined(&v, 0) {
                     return Err(TemplateError::undefined(s, names, vars));
                 }
-                Ok(finalize(v))
+                Ok(v)
             }
             Compiled::Text {
                 tmpl,
@@ -491,6 +537,9 @@ impl Templar {
                     }
                     if fr.nodes == 1 && fr.last_len == out.len() {
                         let v = finalize(fr.last);
+                        if holds_undefined(&v, 0) {
+                            return Err(TemplateError::undefined(s, names, vars));
+                        }
                         // A text result gets its trailing newlines back.
                         return Ok(match v.as_str() {
                             Some(text) if v.kind() == ValueKind::String => {

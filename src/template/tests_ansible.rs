@@ -3,7 +3,7 @@
 //! ansible.builtin's (results, regex, version, sets, truthiness, files,
 //! URIs).
 
-use super::filters::{err, items, regex_compile};
+use super::filters::{Def, err, items, regex_compile};
 use super::pyrepr::{py_str, py_truthy};
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error, State};
@@ -12,13 +12,16 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_test("sequence", |v: Value| {
+    // Ansible's tests fail on an undefined value (only `defined` and
+    // `undefined` take one).
+    env.add_test("none", |v: Def| v.is_none());
+    env.add_test("sequence", |v: Def| {
         matches!(
             v.kind(),
             ValueKind::Seq | ValueKind::String | ValueKind::Map | ValueKind::Iterable
         )
     });
-    env.add_test("callable", |v: Value| {
+    env.add_test("callable", |v: Def| {
         v.as_object().is_some()
             && !matches!(
                 v.kind(),

@@ -2,7 +2,7 @@
 //! Data filters: JSON and YAML in and out, dict/list reshaping, `combine`,
 //! `extract`, `urlsplit`, `bool`, `ternary`, `mandatory`, `type_debug`.
 
-use super::{attr_path, err, items, text};
+use super::{Def, attr_path, err, items, text};
 use crate::template::pyrepr::{json_to_value, py_float, py_repr, py_str, py_truthy, py_type_name};
 use crate::template::yaml_dump::{DumpOptions, dump};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
@@ -11,7 +11,7 @@ use minijinja::{Environment, Error, ErrorKind};
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("to_json", to_json);
     env.add_filter("to_nice_json", to_nice_json);
-    env.add_filter("tojson", |v: Value, indent: Option<usize>| {
+    env.add_filter("tojson", |v: Def, indent: Option<usize>| {
         let s = json_dumps(
             &v,
             &JsonOpts {
@@ -35,7 +35,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("bool", to_bool);
     env.add_filter("ternary", ternary);
     env.add_filter("mandatory", mandatory);
-    env.add_filter("type_debug", |v: Value| type_debug(&v));
+    env.add_filter("type_debug", |v: Def| type_debug(&v));
     env.add_filter("dict2items", dict2items);
     env.add_filter("items2dict", items2dict);
     env.add_filter("combine", combine);
@@ -199,18 +199,18 @@ fn json_kwargs(
     })
 }
 
-fn to_json(v: Value, kwargs: Kwargs) -> Result<String, Error> {
+fn to_json(v: Def, kwargs: Kwargs) -> Result<String, Error> {
     let o = json_kwargs(&kwargs, None, false)?;
     Ok(json_dumps(&v, &o))
 }
 
-fn to_nice_json(v: Value, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
+fn to_nice_json(v: Def, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
     let mut o = json_kwargs(&kwargs, Some(indent.unwrap_or(4)), true)?;
     o.separators = Some((",", ": "));
     Ok(json_dumps(&v, &o))
 }
 
-fn from_json(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
+fn from_json(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
     let _: Option<Value> = kwargs.get("profile")?;
     kwargs.assert_all_used()?;
     let s = match v.as_str() {
@@ -259,12 +259,12 @@ fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpO
     })
 }
 
-fn to_yaml(v: Value, kwargs: Kwargs) -> Result<String, Error> {
+fn to_yaml(v: Def, kwargs: Kwargs) -> Result<String, Error> {
     let o = yaml_opts(&kwargs, 2, None)?;
     Ok(dump(&v, &o))
 }
 
-fn to_nice_yaml(v: Value, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
+fn to_nice_yaml(v: Def, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
     let o = yaml_opts(&kwargs, indent.unwrap_or(4), Some(false))?;
     Ok(dump(&v, &o))
 }
@@ -279,27 +279,27 @@ pub(crate) fn yaml_to_value(s: &str) -> Result<Vec<Value>, Error> {
         .collect())
 }
 
-fn from_yaml(v: Value) -> Result<Value, Error> {
+fn from_yaml(v: Def) -> Result<Value, Error> {
     match v.kind() {
-        ValueKind::None => Ok(v),
+        ValueKind::None => Ok(v.0),
         ValueKind::String => Ok(yaml_to_value(v.as_str().unwrap_or_default())?
             .into_iter()
             .next()
             .unwrap_or(Value::from(()))),
-        _ => Ok(v),
+        _ => Ok(v.0),
     }
 }
 
-fn from_yaml_all(v: Value) -> Result<Value, Error> {
+fn from_yaml_all(v: Def) -> Result<Value, Error> {
     match v.kind() {
         ValueKind::None => Ok(Value::from(Vec::<Value>::new())),
         ValueKind::String => Ok(Value::from(yaml_to_value(v.as_str().unwrap_or_default())?)),
-        _ => Ok(v),
+        _ => Ok(v.0),
     }
 }
 
 /// Ansible's `bool` filter.
-fn to_bool(v: Value) -> bool {
+fn to_bool(v: Def) -> bool {
     match v.kind() {
         ValueKind::Bool => v.is_true(),
         ValueKind::String => {
@@ -347,7 +347,7 @@ fn type_debug(v: &Value) -> String {
     }
 }
 
-fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
+fn dict2items(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
     let key_name: String = kwargs
         .get::<Option<String>>("key_name")?
         .unwrap_or_else(|| "key".into());
@@ -372,7 +372,7 @@ fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn items2dict(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
+fn items2dict(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
     let key_name: String = kwargs
         .get::<Option<String>>("key_name")?
         .unwrap_or_else(|| "key".into());
@@ -533,7 +533,7 @@ fn extract(item: Value, container: Value, morekeys: Option<Value>) -> Result<Val
     Ok(v)
 }
 
-fn urlsplit(v: Value, query: Option<String>) -> Result<Value, Error> {
+fn urlsplit(v: Def, query: Option<String>) -> Result<Value, Error> {
     let s = text(&v);
     let (scheme, rest) = match s.split_once(':') {
         Some((a, b))

@@ -4,7 +4,7 @@
 //! libxcrypt (SHA-512, SHA-256 and MD5 crypt), including libxcrypt's way of
 //! turning a given salt into the salt string.
 
-use super::{err, text};
+use super::{Def, err, text};
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error};
 use sha2::Digest as _;
@@ -12,13 +12,13 @@ use sha2::Digest as _;
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter(
         "hash",
-        |v: Value, algo: Option<String>| -> Result<String, Error> {
+        |v: Def, algo: Option<String>| -> Result<String, Error> {
             hash(&text(&v), algo.as_deref().unwrap_or("sha1"))
         },
     );
-    env.add_filter("checksum", |v: Value| hex(&sha1_bytes(text(&v).as_bytes())));
-    env.add_filter("sha1", |v: Value| hex(&sha1_bytes(text(&v).as_bytes())));
-    env.add_filter("md5", |v: Value| hex(&md5::compute(text(&v).as_bytes()).0));
+    env.add_filter("checksum", |v: Def| hex(&sha1_bytes(text(&v).as_bytes())));
+    env.add_filter("sha1", |v: Def| hex(&sha1_bytes(text(&v).as_bytes())));
+    env.add_filter("md5", |v: Def| hex(&md5::compute(text(&v).as_bytes()).0));
     env.add_filter("to_uuid", to_uuid);
     env.add_filter("password_hash", password_hash);
 }
@@ -65,7 +65,7 @@ fn parse_uuid(s: &str) -> Option<[u8; 16]> {
 }
 
 /// Python's uuid.uuid5.
-fn to_uuid(v: Value, namespace: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn to_uuid(v: Def, namespace: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
     let namespace: Option<String> = namespace.or(kwargs.get("namespace")?);
     kwargs.assert_all_used()?;
     let ns_text = namespace.unwrap_or_else(|| ANSIBLE_NAMESPACE.to_string());

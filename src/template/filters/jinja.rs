@@ -3,7 +3,9 @@
 //! behave: argument names and defaults, Python's sorting and rounding,
 //! errors on missing attributes.
 
-use super::{attr_path, err, fold, from_i128, int, items, no_attr, num, py_cmp, text, with_state};
+use super::{
+    Def, attr_path, err, fold, from_i128, int, items, no_attr, num, py_cmp, text, with_state,
+};
 use crate::template::pyrepr::{py_str, py_truthy, py_type_name};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
@@ -13,20 +15,18 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("default", default);
     env.add_filter("d", default);
     env.add_filter("map", map);
-    env.add_filter("select", |s: &State, v: Value, a: Rest<ValueOrKwargs>| {
-        select(s, v, &a.into_values(), true)
+    env.add_filter("select", |s: &State, v: Def, a: Rest<ValueOrKwargs>| {
+        select(s, v.0, &a.into_values(), true)
     });
-    env.add_filter("reject", |s: &State, v: Value, a: Rest<ValueOrKwargs>| {
-        select(s, v, &a.into_values(), false)
+    env.add_filter("reject", |s: &State, v: Def, a: Rest<ValueOrKwargs>| {
+        select(s, v.0, &a.into_values(), false)
     });
-    env.add_filter(
-        "selectattr",
-        |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), true),
-    );
-    env.add_filter(
-        "rejectattr",
-        |s: &State, v: Value, a: Rest<ValueOrKwargs>| selectattr(s, v, &a.into_values(), false),
-    );
+    env.add_filter("selectattr", |s: &State, v: Def, a: Rest<ValueOrKwargs>| {
+        selectattr(s, v.0, &a.into_values(), true)
+    });
+    env.add_filter("rejectattr", |s: &State, v: Def, a: Rest<ValueOrKwargs>| {
+        selectattr(s, v.0, &a.into_values(), false)
+    });
     env.add_filter("sort", sort);
     env.add_filter("unique", unique);
     env.add_filter("groupby", groupby);
@@ -38,8 +38,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("int", to_int);
     env.add_filter("float", to_float);
     env.add_filter("abs", abs);
-    env.add_filter("string", |v: Value| py_str(&v));
-    env.add_filter("list", |v: Value| -> Result<Value, Error> {
+    env.add_filter("string", |v: Def| py_str(&v));
+    env.add_filter("list", |v: Def| -> Result<Value, Error> {
         Ok(Value::from(items(&v)?))
     });
     env.add_filter("join", join);
@@ -48,13 +48,13 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("length", length);
     env.add_filter("count", length);
     env.add_filter("reverse", reverse);
-    env.add_filter("min", |s: &State, v: Value, k: Kwargs| {
-        min_max(s, v, k, Ordering::Less)
+    env.add_filter("min", |s: &State, v: Def, k: Kwargs| {
+        min_max(s, v.0, k, Ordering::Less)
     });
-    env.add_filter("max", |s: &State, v: Value, k: Kwargs| {
-        min_max(s, v, k, Ordering::Greater)
+    env.add_filter("max", |s: &State, v: Def, k: Kwargs| {
+        min_max(s, v.0, k, Ordering::Greater)
     });
-    env.add_filter("items", |v: Value| -> Result<Value, Error> {
+    env.add_filter("items", |v: Def| -> Result<Value, Error> {
         if v.is_undefined() {
             return Ok(Value::from(Vec::<Value>::new()));
         }
@@ -66,7 +66,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
         }
         pairs(&v)
     });
-    env.add_filter("attr", |v: Value, name: String| -> Result<Value, Error> {
+    env.add_filter("attr", |v: Def, name: String| -> Result<Value, Error> {
         let a = v.get_attr(&name)?;
         if a.is_undefined() {
             return Err(Error::new(
@@ -120,17 +120,27 @@ pub(super) fn register(env: &mut Environment<'static>) {
     );
 }
 
-fn default(
-    v: Value,
-    dflt: Option<Value>,
-    boolean: Option<bool>,
-    kwargs: Kwargs,
-) -> Result<Value, Error> {
-    let kb: Option<bool> = kwargs.get("boolean")?;
-    let kd: Option<Value> = kwargs.get("default_value")?;
-    kwargs.assert_all_used()?;
-    let dflt = dflt.or(kd).unwrap_or_else(|| Value::from(""));
-    let boolean = boolean.or(kb).unwrap_or(false);
+fn default(v: Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    // Read by hand: an undefined default value must stay undefined (for a
+    // chain like `a | default(b) | default(c)`), not become "missing".
+    let args = args.into_values();
+    let (pos, kw) = split_kwargs(&args);
+    let kw_get = |k: &str| {
+        kw.as_ref()
+            .and_then(|m| m.get_attr(k).ok())
+            .filter(|x| !x.is_undefined())
+    };
+    let dflt = match pos.first() {
+        Some(d) => d.clone(),
+        None => kw_get("default_value").unwrap_or_else(|| Value::from("")),
+    };
+    let boolean = match pos.get(1) {
+        Some(b) => b.is_true(),
+        None => kw_get("boolean").is_some_and(|b| b.is_true()),
+    };
+    if pos.len() > 2 {
+        return Err(Error::from(ErrorKind::TooManyArguments));
+    }
     if v.is_undefined() || (boolean && !py_truthy(&v)) {
         Ok(dflt)
     } else {
@@ -488,7 +498,7 @@ fn dictsort(
     ))
 }
 
-fn batch(v: Value, count: usize, fill: Option<Value>) -> Result<Value, Error> {
+fn batch(v: Def, count: usize, fill: Option<Value>) -> Result<Value, Error> {
     if count == 0 {
         return Err(err("batch size must be positive"));
     }
@@ -511,7 +521,7 @@ fn batch(v: Value, count: usize, fill: Option<Value>) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn slice(v: Value, slices: usize, fill: Option<Value>) -> Result<Value, Error> {
+fn slice(v: Def, slices: usize, fill: Option<Value>) -> Result<Value, Error> {
     if slices == 0 {
         return Err(err("slice count must be positive"));
     }
@@ -587,7 +597,7 @@ fn sum(
 /// Python's round-half-even at `precision` digits, on the decimal value the
 /// float prints as (Python rounds the exact binary value; `repr` digits
 /// agree for the values templates use).
-fn round(v: Value, precision: Option<i32>, method: Option<String>) -> Result<Value, Error> {
+fn round(v: Def, precision: Option<i32>, method: Option<String>) -> Result<Value, Error> {
     let p = precision.unwrap_or(0);
     let method = method.unwrap_or_else(|| "common".into());
     if !matches!(method.as_str(), "common" | "ceil" | "floor") {
@@ -600,7 +610,7 @@ fn round(v: Value, precision: Option<i32>, method: Option<String>) -> Result<Val
         )));
     }
     if method == "common" && v.is_integer() && v.kind() == ValueKind::Number {
-        return Ok(v);
+        return Ok(v.0);
     }
     let f = num(&v);
     let m = 10f64.powi(p);
@@ -655,7 +665,7 @@ fn parse_int_text(s: &str, base: u32) -> Option<i128> {
 }
 
 fn to_int(
-    v: Value,
+    v: Def,
     default: Option<Value>,
     base: Option<u32>,
     kwargs: Kwargs,
@@ -666,7 +676,7 @@ fn to_int(
     let dflt = || default.clone().unwrap_or(Value::from(0));
     Ok(match v.kind() {
         ValueKind::Bool => Value::from(i64::from(v.is_true())),
-        ValueKind::Number if v.is_integer() => v,
+        ValueKind::Number if v.is_integer() => v.0,
         ValueKind::Number => Value::from(num(&v).trunc() as i64),
         ValueKind::String => {
             let s = v.as_str().unwrap_or_default();
@@ -684,7 +694,7 @@ fn to_int(
     })
 }
 
-fn to_float(v: Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn to_float(v: Def, default: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let default: Option<Value> = default.or(kwargs.get("default")?);
     kwargs.assert_all_used()?;
     Ok(match v.kind() {
@@ -710,7 +720,7 @@ fn to_float(v: Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, E
     })
 }
 
-fn abs(v: Value) -> Result<Value, Error> {
+fn abs(v: Def) -> Result<Value, Error> {
     match (int(&v), v.kind()) {
         (Some(i), _) => Ok(from_i128(i.abs())),
         (None, ValueKind::Number) => Ok(Value::from(num(&v).abs())),
@@ -743,7 +753,7 @@ fn join(
     Ok(Value::from(parts.join(&sep)))
 }
 
-fn first(v: Value) -> Result<Value, Error> {
+fn first(v: Def) -> Result<Value, Error> {
     if v.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
     }
@@ -753,7 +763,7 @@ fn first(v: Value) -> Result<Value, Error> {
         .ok_or_else(|| err("No first item, sequence was empty."))
 }
 
-fn last(v: Value) -> Result<Value, Error> {
+fn last(v: Def) -> Result<Value, Error> {
     if v.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
     }
@@ -763,7 +773,7 @@ fn last(v: Value) -> Result<Value, Error> {
         .ok_or_else(|| err("No last item, sequence was empty."))
 }
 
-fn length(v: Value) -> Result<Value, Error> {
+fn length(v: Def) -> Result<Value, Error> {
     match v.kind() {
         ValueKind::String => Ok(Value::from(
             v.as_str().unwrap_or_default().chars().count() as i64
@@ -779,7 +789,7 @@ fn length(v: Value) -> Result<Value, Error> {
     }
 }
 
-fn reverse(v: Value) -> Result<Value, Error> {
+fn reverse(v: Def) -> Result<Value, Error> {
     match v.kind() {
         ValueKind::String => Ok(Value::from(
             v.as_str()
@@ -822,7 +832,7 @@ fn min_max(_state: &State, v: Value, kwargs: Kwargs, want: Ordering) -> Result<V
     })
 }
 
-fn random(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
+fn random(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
     use rand::Rng;
     let start: Option<i64> = kwargs.get("start")?;
     let step: Option<i64> = kwargs.get("step")?;

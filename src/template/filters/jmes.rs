@@ -4,7 +4,7 @@
 //! literals that are not JSON are strings (`[?ns==`prod`]`), and dicts keep
 //! their order (the crate sorts object keys).
 
-use super::err;
+use super::{Def, err};
 use crate::template::pyrepr::{json_to_value, value_to_json};
 use minijinja::value::Value;
 use minijinja::{Environment, Error};
@@ -15,7 +15,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("json_query", json_query);
 }
 
-fn json_query(v: Value, expr: String) -> Result<Value, Error> {
+fn json_query(v: Def, expr: String) -> Result<Value, Error> {
     let fail =
         |e: &dyn std::fmt::Display| err(format!("JMESPathError in json_query filter plugin:\n{e}"));
     let expr = legacy_literals(&expr);
@@ -162,7 +162,7 @@ mod tests {
         assert_eq!(legacy_literals("[?a==`prod`]"), "[?a==`\"prod\"`]");
         assert_eq!(legacy_literals("[?a==`1`]"), "[?a==`1`]");
         let v = json_to_value(&serde_json::json!([{"z": 1, "a": 2}]));
-        let r = json_query(v, "[0]".into()).unwrap();
+        let r = json_query(Def(v), "[0]".into()).unwrap();
         assert_eq!(crate::template::py_str(&r), "{'z': 1, 'a': 2}");
     }
 }

@@ -3,53 +3,50 @@
 //! set order where Ansible's result depends on it), `flatten`, `zip`,
 //! `product`, `combinations`, `subelements`, `log`, `pow`, `root`.
 
-use super::{err, int, items, num};
+use super::{Def, err, int, items, num};
 use crate::template::pyrepr::{py_repr, py_str, py_type_name};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("intersect", |a: Value, b: Value| -> Result<Value, Error> {
+    env.add_filter("intersect", |a: Def, b: Value| -> Result<Value, Error> {
         let (a, b) = (items(&a)?, items(&b)?);
         Ok(py_set(a.into_iter().filter(|x| b.contains(x)).collect()))
     });
-    env.add_filter("difference", |a: Value, b: Value| -> Result<Value, Error> {
+    env.add_filter("difference", |a: Def, b: Value| -> Result<Value, Error> {
         let (a, b) = (items(&a)?, items(&b)?);
         Ok(py_set(a.into_iter().filter(|x| !b.contains(x)).collect()))
     });
     env.add_filter(
         "symmetric_difference",
-        |a: Value, b: Value| -> Result<Value, Error> {
+        |a: Def, b: Value| -> Result<Value, Error> {
             let (a, b) = (items(&a)?, items(&b)?);
             let mut out: Vec<Value> = a.iter().filter(|x| !b.contains(x)).cloned().collect();
             out.extend(b.iter().filter(|x| !a.contains(x)).cloned());
             Ok(py_set(out))
         },
     );
-    env.add_filter("union", |a: Value, b: Value| -> Result<Value, Error> {
+    env.add_filter("union", |a: Def, b: Value| -> Result<Value, Error> {
         let mut a = items(&a)?;
         a.extend(items(&b)?);
         Ok(py_set(a))
     });
     env.add_filter("flatten", flatten);
-    env.add_filter(
-        "zip",
-        |a: Value, rest: Rest<Value>| -> Result<Value, Error> {
-            let mut lists = vec![items(&a)?];
-            for r in rest.iter() {
-                lists.push(items(r)?);
-            }
-            let n = lists.iter().map(Vec::len).min().unwrap_or(0);
-            Ok(Value::from(
-                (0..n)
-                    .map(|i| Value::from(lists.iter().map(|l| l[i].clone()).collect::<Vec<_>>()))
-                    .collect::<Vec<_>>(),
-            ))
-        },
-    );
+    env.add_filter("zip", |a: Def, rest: Rest<Value>| -> Result<Value, Error> {
+        let mut lists = vec![items(&a)?];
+        for r in rest.iter() {
+            lists.push(items(r)?);
+        }
+        let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+        Ok(Value::from(
+            (0..n)
+                .map(|i| Value::from(lists.iter().map(|l| l[i].clone()).collect::<Vec<_>>()))
+                .collect::<Vec<_>>(),
+        ))
+    });
     env.add_filter(
         "zip_longest",
-        |a: Value, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
+        |a: Def, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
             let fill: Value = kwargs
                 .get::<Option<Value>>("fillvalue")?
                 .unwrap_or(Value::from(()));
@@ -75,7 +72,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     );
     env.add_filter(
         "product",
-        |a: Value, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
+        |a: Def, rest: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
             let repeat: usize = kwargs.get::<Option<usize>>("repeat")?.unwrap_or(1);
             kwargs.assert_all_used()?;
             let mut pools = vec![items(&a)?];
@@ -105,28 +102,25 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             ))
         },
     );
-    env.add_filter(
-        "combinations",
-        |a: Value, r: usize| -> Result<Value, Error> {
-            let pool = items(&a)?;
-            let n = pool.len() as u128;
-            let r128 = r as u128;
-            if r128 <= n {
-                // C(n, r), computed incrementally (exact at each step).
-                let mut c: u128 = 1;
-                for i in 0..r128.min(n - r128) {
-                    c = c.saturating_mul(n - i) / (i + 1);
-                }
-                bounded(c)?;
+    env.add_filter("combinations", |a: Def, r: usize| -> Result<Value, Error> {
+        let pool = items(&a)?;
+        let n = pool.len() as u128;
+        let r128 = r as u128;
+        if r128 <= n {
+            // C(n, r), computed incrementally (exact at each step).
+            let mut c: u128 = 1;
+            for i in 0..r128.min(n - r128) {
+                c = c.saturating_mul(n - i) / (i + 1);
             }
-            let mut out = Vec::new();
-            combos(&pool, r, 0, &mut Vec::new(), &mut out);
-            Ok(Value::from(out))
-        },
-    );
+            bounded(c)?;
+        }
+        let mut out = Vec::new();
+        combos(&pool, r, 0, &mut Vec::new(), &mut out);
+        Ok(Value::from(out))
+    });
     env.add_filter(
         "permutations",
-        |a: Value, r: Option<usize>| -> Result<Value, Error> {
+        |a: Def, r: Option<usize>| -> Result<Value, Error> {
             let pool = items(&a)?;
             let r = r.unwrap_or(pool.len());
             if r <= pool.len() {
@@ -146,7 +140,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     );
     env.add_filter(
         "log",
-        |x: Value, base: Option<Value>| -> Result<Value, Error> {
+        |x: Def, base: Option<Value>| -> Result<Value, Error> {
             if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) {
                 return Err(err("log() can only be used on numbers"));
             }
@@ -161,7 +155,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             }))
         },
     );
-    env.add_filter("pow", |x: Value, y: Value| -> Result<Value, Error> {
+    env.add_filter("pow", |x: Def, y: Value| -> Result<Value, Error> {
         if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool)
             || !matches!(y.kind(), ValueKind::Number | ValueKind::Bool)
         {
@@ -171,7 +165,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     });
     env.add_filter(
         "root",
-        |x: Value, base: Option<Value>| -> Result<Value, Error> {
+        |x: Def, base: Option<Value>| -> Result<Value, Error> {
             if !matches!(x.kind(), ValueKind::Number | ValueKind::Bool) {
                 return Err(err(format!(
                     "root() can only be used on numbers: must be real number, not {}",
@@ -222,7 +216,7 @@ fn py_set(list: Vec<Value>) -> Value {
     Value::from(out)
 }
 
-fn flatten(v: Value, levels: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+fn flatten(v: Def, levels: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let levels: Option<Value> = levels.or(kwargs.get("levels")?);
     let skip_nulls: bool = kwargs.get::<Option<bool>>("skip_nulls")?.unwrap_or(true);
     kwargs.assert_all_used()?;
@@ -415,7 +409,7 @@ fn rekey_on_member(data: Value, key: String, duplicates: Option<String>) -> Resu
     Ok(Value::from_pairs(out))
 }
 
-fn shuffle(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
+fn shuffle(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
     use rand::seq::SliceRandom;
     let _: Option<Value> = kwargs.get("seed")?;
     kwargs.assert_all_used()?;

@@ -67,6 +67,42 @@ pub(super) fn yaml_free_kv(s: &str) -> Vec<(String, String)> {
     out
 }
 
+/// A filter's input that must be defined: Ansible's filters fail on an
+/// undefined value (only `default`, `mandatory` and the like accept one).
+pub(crate) struct Def(pub Value);
+
+fn undefined_input() -> Error {
+    Error::new(ErrorKind::UndefinedError, "undefined value")
+}
+
+impl<'a> minijinja::value::ArgType<'a> for Def {
+    type Output = Def;
+
+    fn from_value(value: Option<&'a Value>) -> Result<Def, Error> {
+        match value {
+            Some(v) if v.is_undefined() => Err(undefined_input()),
+            Some(v) => Ok(Def(v.clone())),
+            None => Err(Error::from(ErrorKind::MissingArgument)),
+        }
+    }
+
+    fn from_value_owned(v: Value) -> Result<Def, Error> {
+        if v.is_undefined() {
+            Err(undefined_input())
+        } else {
+            Ok(Def(v))
+        }
+    }
+}
+
+impl std::ops::Deref for Def {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
 pub(super) fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
 }

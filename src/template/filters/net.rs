@@ -4,22 +4,22 @@
 //! ansible.utils is not installed in the oracle venv, so these follow the
 //! collection's documented examples (see the unit tests).
 
-use super::{err, int, items, text};
+use super::{Def, err, int, items, text};
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("ipaddr", |v: Value, q: Option<Value>| {
+    env.add_filter("ipaddr", |v: Def, q: Option<Value>| {
         filter(&v, q.as_ref(), None)
     });
-    env.add_filter("ipv4", |v: Value, q: Option<Value>| {
+    env.add_filter("ipv4", |v: Def, q: Option<Value>| {
         filter(&v, q.as_ref(), Some(4))
     });
-    env.add_filter("ipv6", |v: Value, q: Option<Value>| {
+    env.add_filter("ipv6", |v: Def, q: Option<Value>| {
         filter(&v, q.as_ref(), Some(6))
     });
-    env.add_filter("ipmath", |v: Value, amount: i64| -> Result<String, Error> {
+    env.add_filter("ipmath", |v: Def, amount: i64| -> Result<String, Error> {
         let n = Net::parse(&text(&v)).ok_or_else(|| {
             err(format!(
                 "You must pass a valid IP address; {} is invalid",
@@ -34,7 +34,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     });
     env.add_filter(
         "next_nth_usable",
-        |v: Value, offset: i64| -> Result<Value, Error> {
+        |v: Def, offset: i64| -> Result<Value, Error> {
             let n = Net::parse(&text(&v)).ok_or_else(|| err("You must pass a valid IP address"))?;
             let target = n.addr as i128 + i128::from(offset);
             let (first, last) = n.usable();

@@ -2,24 +2,24 @@
 //! Path filters with Python's `posixpath` (and `ntpath` for `win_*`)
 //! semantics, plus `fileglob`, `expanduser`, `expandvars`.
 
-use super::{err, items, text};
+use super::{Def, err, items, text};
 use crate::template::pyrepr::py_type_name;
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error};
 use std::path::Path;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("basename", |v: Value| -> Result<String, Error> {
+    env.add_filter("basename", |v: Def| -> Result<String, Error> {
         Ok(basename(&path_text(&v)?).to_string())
     });
-    env.add_filter("dirname", |v: Value| -> Result<String, Error> {
+    env.add_filter("dirname", |v: Def| -> Result<String, Error> {
         Ok(dirname(&path_text(&v)?))
     });
-    env.add_filter("splitext", |v: Value| -> Result<Value, Error> {
+    env.add_filter("splitext", |v: Def| -> Result<Value, Error> {
         let (a, b) = splitext(&path_text(&v)?);
         Ok(Value::from(vec![Value::from(a), Value::from(b)]))
     });
-    env.add_filter("path_join", |v: Value| -> Result<String, Error> {
+    env.add_filter("path_join", |v: Def| -> Result<String, Error> {
         match v.kind() {
             ValueKind::String => Ok(text(&v)),
             ValueKind::Seq | ValueKind::Iterable => {
@@ -32,19 +32,19 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             ))),
         }
     });
-    env.add_filter("normpath", |v: Value| -> Result<String, Error> {
+    env.add_filter("normpath", |v: Def| -> Result<String, Error> {
         Ok(normpath(&path_text(&v)?))
     });
-    env.add_filter("realpath", |v: Value| -> Result<String, Error> {
+    env.add_filter("realpath", |v: Def| -> Result<String, Error> {
         Ok(realpath(&path_text(&v)?))
     });
     env.add_filter(
         "relpath",
-        |v: Value, start: Option<String>| -> Result<String, Error> {
+        |v: Def, start: Option<String>| -> Result<String, Error> {
             relpath(&path_text(&v)?, start.as_deref())
         },
     );
-    env.add_filter("commonpath", |v: Value| -> Result<String, Error> {
+    env.add_filter("commonpath", |v: Def| -> Result<String, Error> {
         if !matches!(v.kind(), ValueKind::Seq | ValueKind::Iterable) {
             return Err(err(format!(
                 "|commonpath expects sequence, got <class '{}'> instead.",
@@ -53,13 +53,13 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         }
         commonpath(&items(&v)?.iter().map(text).collect::<Vec<_>>())
     });
-    env.add_filter("expanduser", |v: Value| -> Result<String, Error> {
+    env.add_filter("expanduser", |v: Def| -> Result<String, Error> {
         Ok(expanduser(&path_text(&v)?))
     });
-    env.add_filter("expandvars", |v: Value| -> Result<String, Error> {
+    env.add_filter("expandvars", |v: Def| -> Result<String, Error> {
         Ok(expandvars(&path_text(&v)?))
     });
-    env.add_filter("fileglob", |v: Value| -> Result<Value, Error> {
+    env.add_filter("fileglob", |v: Def| -> Result<Value, Error> {
         let found = glob(&text(&v));
         Ok(Value::from(
             found
@@ -68,7 +68,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
                 .collect::<Vec<_>>(),
         ))
     });
-    env.add_filter("win_basename", |v: Value| {
+    env.add_filter("win_basename", |v: Def| {
         let s = text(&v);
         let (_, rest) = win_splitdrive(&s);
         rest.rsplit(['\\', '/'])
@@ -76,7 +76,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .unwrap_or_default()
             .to_string()
     });
-    env.add_filter("win_dirname", |v: Value| {
+    env.add_filter("win_dirname", |v: Def| {
         let s = text(&v);
         let (drive, rest) = win_splitdrive(&s);
         let i = rest.rfind(['\\', '/']).map(|i| i + 1).unwrap_or(0);
@@ -85,7 +85,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         let head = if trimmed.is_empty() { head } else { trimmed };
         format!("{drive}{head}")
     });
-    env.add_filter("win_splitdrive", |v: Value| {
+    env.add_filter("win_splitdrive", |v: Def| {
         let s = text(&v);
         let (a, b) = win_splitdrive(&s);
         Value::from(vec![Value::from(a), Value::from(b)])

@@ -3,7 +3,7 @@
 //! Python's replacement syntax (`\1`, `\g<name>`), `findall`'s group rules,
 //! `re.escape`.
 
-use super::{err, text};
+use super::{Def, err, text};
 use minijinja::value::{Kwargs, Rest, Value};
 use minijinja::{Environment, Error};
 
@@ -13,7 +13,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_findall", regex_findall);
     env.add_filter(
         "regex_escape",
-        |v: Value, re_type: Option<String>, kw: Kwargs| -> Result<String, Error> {
+        |v: Def, re_type: Option<String>, kw: Kwargs| -> Result<String, Error> {
             let re_type: Option<String> = re_type.or(kw.get("re_type")?);
             kw.assert_all_used()?;
             let s = text(&v);

@@ -3,7 +3,7 @@
 //! `urlencode`, `escape`...) and Ansible's (`quote`, `comment`, `b64*`,
 //! `split`, `human_readable`...).
 
-use super::{err, int, num, text};
+use super::{Def, err, int, num, text};
 use crate::template::methods::{py_capitalize, py_split, py_strip};
 use crate::template::pyformat::percent_format;
 use crate::template::pyrepr::{py_str, py_type_name};
@@ -12,25 +12,25 @@ use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("lower", |v: Value| text(&v).to_lowercase());
-    env.add_filter("upper", |v: Value| text(&v).to_uppercase());
-    env.add_filter("capitalize", |v: Value| py_capitalize(&text(&v)));
-    env.add_filter("title", |v: Value| jinja_title(&text(&v)));
-    env.add_filter("trim", |v: Value, chars: Option<String>| {
+    env.add_filter("lower", |v: Def| text(&v).to_lowercase());
+    env.add_filter("upper", |v: Def| text(&v).to_uppercase());
+    env.add_filter("capitalize", |v: Def| py_capitalize(&text(&v)));
+    env.add_filter("title", |v: Def| jinja_title(&text(&v)));
+    env.add_filter("trim", |v: Def, chars: Option<String>| {
         py_strip(&text(&v), chars.as_deref(), true, true)
     });
     env.add_filter(
         "replace",
-        |v: Value, old: String, new: String, count: Option<i64>| match count {
+        |v: Def, old: String, new: String, count: Option<i64>| match count {
             Some(n) if n >= 0 => text(&v).replacen(&old, &new, n as usize),
             _ => text(&v).replace(&old, &new),
         },
     );
-    env.add_filter("center", |v: Value, width: Option<usize>| {
+    env.add_filter("center", |v: Def, width: Option<usize>| {
         center(&text(&v), width.unwrap_or(80))
     });
     env.add_filter("indent", indent);
-    env.add_filter("wordcount", |v: Value| {
+    env.add_filter("wordcount", |v: Def| {
         text(&v)
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| !w.is_empty())
@@ -38,36 +38,36 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     });
     env.add_filter(
         "truncate",
-        |v: Value, a: Rest<minijinja::value::ValueOrKwargs>| truncate(v, a.into_values()),
+        |v: Def, a: Rest<minijinja::value::ValueOrKwargs>| truncate(v, a.into_values()),
     );
     env.add_filter("wordwrap", wordwrap);
     env.add_filter("format", format);
-    env.add_filter("escape", |v: Value| -> Value {
+    env.add_filter("escape", |v: Def| -> Value {
         if v.is_safe() {
-            v
+            v.0
         } else {
             Value::from_safe_string(escape(&text(&v)))
         }
     });
-    env.add_filter("e", |v: Value| -> Value {
+    env.add_filter("e", |v: Def| -> Value {
         if v.is_safe() {
-            v
+            v.0
         } else {
             Value::from_safe_string(escape(&text(&v)))
         }
     });
-    env.add_filter("forceescape", |v: Value| {
+    env.add_filter("forceescape", |v: Def| {
         Value::from_safe_string(escape(&text(&v)))
     });
-    env.add_filter("safe", |v: Value| Value::from_safe_string(text(&v)));
-    env.add_filter("striptags", |v: Value| striptags(&text(&v)));
+    env.add_filter("safe", |v: Def| Value::from_safe_string(text(&v)));
+    env.add_filter("striptags", |v: Def| striptags(&text(&v)));
     env.add_filter("urlencode", urlencode);
-    env.add_filter("urldecode", |v: Value| urldecode(&text(&v), true));
-    env.add_filter("urlize", |v: Value| urlize(&text(&v)));
+    env.add_filter("urldecode", |v: Def| urldecode(&text(&v), true));
+    env.add_filter("urlize", |v: Def| urlize(&text(&v)));
     env.add_filter("filesizeformat", filesizeformat);
     env.add_filter(
         "split",
-        |v: Value, sep: Option<Value>, max: Option<i64>| -> Result<Value, Error> {
+        |v: Def, sep: Option<Value>, max: Option<i64>| -> Result<Value, Error> {
             if v.kind() != ValueKind::String {
                 return Err(err(format!(
                     "descriptor 'split' for 'str' objects doesn't apply to a '{}' object",
@@ -82,7 +82,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             )?))
         },
     );
-    env.add_filter("quote", |v: Value| {
+    env.add_filter("quote", |v: Def| {
         if v.is_none() {
             shell_quote("")
         } else {
@@ -174,7 +174,7 @@ fn indent(
     Ok(rv)
 }
 
-fn truncate(v: Value, args: Vec<Value>) -> Result<String, Error> {
+fn truncate(v: Def, args: Vec<Value>) -> Result<String, Error> {
     let (length, killwords, end, leeway, kwargs): (
         Option<usize>,
         Option<bool>,
@@ -266,7 +266,7 @@ fn wordwrap(
     Ok(out_lines.join(&wrapstring))
 }
 
-fn format(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+fn format(v: Def, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
     let names: Vec<String> = kwargs.args().map(str::to_string).collect();
     if !args.is_empty() && !names.is_empty() {
         return Err(err(
@@ -347,7 +347,7 @@ fn url_quote_qs(v: &Value) -> String {
     url_quote(&text(v), "").replace("%20", "+")
 }
 
-fn urlencode(v: Value) -> Result<String, Error> {
+fn urlencode(v: Def) -> Result<String, Error> {
     match v.kind() {
         ValueKind::String => Ok(url_quote(v.as_str().unwrap_or_default(), "/")),
         ValueKind::Map => {
@@ -427,7 +427,7 @@ fn urlize(s: &str) -> String {
     out.join(" ")
 }
 
-fn filesizeformat(v: Value, binary: Option<bool>) -> String {
+fn filesizeformat(v: Def, binary: Option<bool>) -> String {
     let bytes = match v.kind() {
         ValueKind::String => text(&v).trim().parse::<f64>().unwrap_or(0.0),
         _ => num(&v),
@@ -472,7 +472,7 @@ pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\"'\"'"))
 }
 
-fn comment(v: Value, style: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
+fn comment(v: Def, style: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
     let style = style.unwrap_or_else(|| "plain".into());
     let (beginning, decoration, end) = match style.as_str() {
         "plain" => ("", "# ", ""),
@@ -534,7 +534,7 @@ fn comment(v: Value, style: Option<String>, kwargs: Kwargs) -> Result<String, Er
     Ok(out)
 }
 
-fn b64encode(v: Value, kwargs: Kwargs) -> Result<String, Error> {
+fn b64encode(v: Def, kwargs: Kwargs) -> Result<String, Error> {
     let _: Option<String> = kwargs.get("encoding")?;
     let urlsafe: bool = kwargs.get::<Option<bool>>("urlsafe")?.unwrap_or(false);
     kwargs.assert_all_used()?;
@@ -546,7 +546,7 @@ fn b64encode(v: Value, kwargs: Kwargs) -> Result<String, Error> {
     })
 }
 
-fn b64decode(v: Value, kwargs: Kwargs) -> Result<String, Error> {
+fn b64decode(v: Def, kwargs: Kwargs) -> Result<String, Error> {
     let _: Option<String> = kwargs.get("encoding")?;
     let urlsafe: bool = kwargs.get::<Option<bool>>("urlsafe")?.unwrap_or(false);
     kwargs.assert_all_used()?;

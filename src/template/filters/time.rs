@@ -2,7 +2,7 @@
 //! Date filters: `to_datetime` (a Python-like datetime object) and
 //! `strftime`.
 
-use super::{err, num, text};
+use super::{Def, err, num, text};
 use chrono::{DateTime, Datelike, Local, NaiveDateTime, TimeZone, Timelike, Utc};
 use minijinja::value::{Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Environment, Error, State};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter(
         "to_datetime",
-        |v: Value, format: Option<String>| -> Result<Value, Error> {
+        |v: Def, format: Option<String>| -> Result<Value, Error> {
             let s = text(&v);
             let f = format.unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into());
             let dt = NaiveDateTime::parse_from_str(&s, &py_to_chrono(&f))
