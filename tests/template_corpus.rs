@@ -22,6 +22,35 @@ impl Resolver for Vars {
     }
 }
 
+/// The template module's Jinja arguments of a case.
+fn template_options(j: &Json) -> TemplateOptions {
+    let mut o = TemplateOptions::default();
+    let text = |k: &str| j.get(k).and_then(Json::as_str).map(str::to_string);
+    let flag = |k: &str| j.get(k).and_then(Json::as_bool);
+    if let Some(v) = text("variable_start_string") {
+        o.variable_start_string = v;
+    }
+    if let Some(v) = text("variable_end_string") {
+        o.variable_end_string = v;
+    }
+    if let Some(v) = text("block_start_string") {
+        o.block_start_string = v;
+    }
+    if let Some(v) = text("block_end_string") {
+        o.block_end_string = v;
+    }
+    if let Some(v) = text("newline_sequence") {
+        o.newline_sequence = v;
+    }
+    if let Some(v) = flag("trim_blocks") {
+        o.trim_blocks = v;
+    }
+    if let Some(v) = flag("lstrip_blocks") {
+        o.lstrip_blocks = v;
+    }
+    o
+}
+
 /// The first line where two texts differ, for the failure report.
 fn first_difference(want: &str, got: &str) -> String {
     for (i, (w, g)) in want.split('\n').zip(got.split('\n')).enumerate() {
@@ -49,17 +78,22 @@ fn cmt_templates_render_like_ansible() {
     for case in cases {
         let name = case["name"].as_str().unwrap_or_default();
         let template = case["template"].as_str().unwrap_or_default();
-        templates.insert(template.to_string());
+        if !template.starts_with("../extra/") {
+            templates.insert(template.to_string());
+        }
         let mut vars = doc["base"].as_object().cloned().unwrap_or_default();
         if let Some(extra) = case["vars"].as_object() {
             for (k, v) in extra {
                 vars.insert(k.clone(), v.clone());
             }
         }
-        let text = std::fs::read_to_string(corpus().join("templates").join(template))
-            .expect("template file");
+        let path = corpus().join("templates").join(template);
+        let text = std::fs::read_to_string(&path).expect("template file");
+        let options = template_options(&case["options"]);
+        // The template module searches the template's own directory last.
+        let dirs = vec![path.parent().map(|p| p.to_path_buf()).unwrap_or_default()];
         let want = std::fs::read(corpus().join("expected").join(name)).expect("expected output");
-        match templar.render_file(&text, &Vars(vars), &TemplateOptions::default()) {
+        match templar.render_file_in(&text, &Vars(vars), &options, &dirs) {
             Ok(got) if got.as_bytes() == want.as_slice() => {}
             Ok(got) => failures.push(format!(
                 "{name} ({template}): {}",

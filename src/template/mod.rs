@@ -27,6 +27,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Expression, Template, UndefinedBehavior};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -150,8 +151,19 @@ fn subscripted_names(src: &str) -> Vec<String> {
     out
 }
 
+/// The name under which a context marks that any variable may be read
+/// (a template that includes others does not know their names).
+const ALL_VARS: &str = "\u{0}all";
+
 fn sorted_names(set: std::collections::HashSet<String>, src: &str) -> Vec<String> {
     let mut names: BTreeSet<String> = set.into_iter().collect();
+    if ["include", "import", "extends"]
+        .iter()
+        .any(|w| src.contains(&format!("{{% {w}")) || src.contains(&format!("{{%- {w}")))
+    {
+        names.insert("vars".to_string());
+        names.insert(ALL_VARS.to_string());
+    }
     if src.contains('[') && src.contains(':') {
         names.extend(subscripted_names(src));
     }
@@ -189,6 +201,25 @@ struct Frame {
 
 thread_local! {
     static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// Directories `{% include %}` and `{% import %}` search, per render.
+    static INCLUDE_DIRS: RefCell<Vec<Vec<PathBuf>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Resolves an included template's name to the absolute path of the first
+/// match in the render's include directories, so that minijinja's cache of
+/// loaded templates is keyed by file, not by the name written.
+fn include_path(name: &str) -> Option<String> {
+    if name.starts_with('/') {
+        return Some(name.to_string());
+    }
+    INCLUDE_DIRS.with(|d| {
+        d.borrow().last().and_then(|dirs| {
+            dirs.iter()
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+                .map(|p| p.display().to_string())
+        })
+    })
 }
 
 pub(crate) fn record_node(value: &Value, len: usize) {
@@ -231,6 +262,34 @@ fn holds_undefined(v: &Value, depth: usize) -> bool {
             it.any(|k| v.get_item(&k).is_ok_and(|x| holds_undefined(&x, depth + 1)))
         }),
         _ => false,
+    }
+}
+
+/// A context that resolves any name: the names the template was seen to use,
+/// then every variable through the `vars` object.
+#[derive(Debug)]
+struct LazyContext {
+    known: HashMap<String, Value>,
+    every: Value,
+}
+
+impl minijinja::value::Object for LazyContext {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if let Some(v) = self.known.get(name) {
+            return Some(v.clone());
+        }
+        self.every.get_attr(name).ok().filter(|v| !v.is_undefined())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(
+            self.known.keys().map(|k| Value::from(k.as_str())).collect(),
+        )
     }
 }
 
@@ -292,6 +351,24 @@ impl Templar {
         env.set_formatter(pyrepr::format_value);
         env.set_unknown_method_callback(methods::call);
         env.set_recursion_limit(200);
+        env.set_path_join_callback(|name, _parent| {
+            include_path(name)
+                .map(std::borrow::Cow::Owned)
+                .unwrap_or(std::borrow::Cow::Borrowed(name))
+        });
+        env.set_loader(|name| {
+            if !name.starts_with('/') {
+                return Ok(None);
+            }
+            match std::fs::read_to_string(name) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("cannot read included template {name}: {e}"),
+                )),
+            }
+        });
         filters::register(&mut env);
         tests_ansible::register(&mut env);
         lookups::register(&mut env);
@@ -478,7 +555,12 @@ impl Templar {
 
     fn context(names: &[String], vars: &dyn Resolver) -> Result<Value, TemplateError> {
         let mut ctx: HashMap<&str, Value> = HashMap::with_capacity(names.len());
+        let mut all = false;
         for n in names {
+            if n == ALL_VARS {
+                all = true;
+                continue;
+            }
             match vars.resolve(n) {
                 Ok(Some(v)) => {
                     ctx.insert(n.as_str(), v);
@@ -490,6 +572,12 @@ impl Templar {
                 Err(e) if e.is_undefined() => {}
                 Err(e) => return Err(e),
             }
+        }
+        // Included templates read other names: through `vars`, lazily.
+        if all && let Some(every) = ctx.get("vars").cloned() {
+            let known: HashMap<String, Value> =
+                ctx.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            return Ok(Value::from_object(LazyContext { known, every }));
         }
         Ok(Value::from_pairs(ctx))
     }
@@ -576,8 +664,51 @@ impl Templar {
     /// Renders a template file the way the `template` module does: Jinja
     /// reads escapes in string constants, the options (and a `#jinja2:`
     /// first line) set delimiters and whitespace handling, and the result is
-    /// text (`None` gives an empty file).
+    /// text (`None` gives an empty file). `{% include %}` searches the
+    /// directories of `ansible_search_path` (each with `templates/` first),
+    /// then `playbook_dir`'s; see [`Templar::render_file_in`] to give them.
     pub fn render_file(
+        &self,
+        text: &str,
+        vars: &dyn Resolver,
+        options: &TemplateOptions,
+    ) -> Result<String, TemplateError> {
+        let mut bases: Vec<PathBuf> = Vec::new();
+        if let Ok(Some(sp)) = vars.resolve("ansible_search_path")
+            && let Ok(it) = sp.try_iter()
+        {
+            bases.extend(it.map(|p| PathBuf::from(py_str(&p))));
+        }
+        if let Ok(Some(pd)) = vars.resolve("playbook_dir")
+            && !pd.is_none()
+        {
+            bases.push(PathBuf::from(py_str(&pd)));
+        }
+        let dirs: Vec<PathBuf> = bases
+            .iter()
+            .flat_map(|b| [b.join("templates"), b.clone()])
+            .collect();
+        self.render_file_in(text, vars, options, &dirs)
+    }
+
+    /// [`Templar::render_file`] with the directories `{% include %}` and
+    /// `{% import %}` search, in order (the template module uses each search
+    /// path directory's `templates/` then itself, then the directory of the
+    /// template file).
+    pub fn render_file_in(
+        &self,
+        text: &str,
+        vars: &dyn Resolver,
+        options: &TemplateOptions,
+        include_dirs: &[PathBuf],
+    ) -> Result<String, TemplateError> {
+        INCLUDE_DIRS.with(|d| d.borrow_mut().push(include_dirs.to_vec()));
+        let r = self.render_file_inner(text, vars, options);
+        INCLUDE_DIRS.with(|d| d.borrow_mut().pop());
+        r
+    }
+
+    fn render_file_inner(
         &self,
         text: &str,
         vars: &dyn Resolver,

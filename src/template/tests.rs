@@ -7,6 +7,12 @@ struct Vars(HashMap<String, serde_json::Value>);
 
 impl Resolver for Vars {
     fn resolve(&self, name: &str) -> Result<Option<Value>, TemplateError> {
+        if name == "vars" {
+            // Every variable as one dict, as the run's scope provides `vars`.
+            let all: serde_json::Map<String, serde_json::Value> =
+                self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            return Ok(Some(json_to_value(&serde_json::Value::Object(all))));
+        }
         Ok(self.0.get(name).map(json_to_value))
     }
 }
@@ -506,4 +512,30 @@ fn filters_and_tests_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn template_files_include_from_their_search_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("role_a/templates");
+    let b = dir.path().join("role_b/templates");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(a.join("part.j2"), "A{{ n }}\n").unwrap();
+    std::fs::write(b.join("part.j2"), "B{{ n }}\n").unwrap();
+    let t = Templar::new();
+    let v = vars();
+    let o = TemplateOptions::default();
+    let main = "[{% include 'part.j2' %}]\n";
+    // The same include name finds each role's own file; as in Jinja, an
+    // included template loses its trailing newline.
+    assert_eq!(
+        t.render_file_in(main, &v, &o, &[a.clone()]).unwrap(),
+        "[A3]\n"
+    );
+    assert_eq!(
+        t.render_file_in(main, &v, &o, &[b.clone()]).unwrap(),
+        "[B3]\n"
+    );
+    assert!(t.render_file_in(main, &v, &o, &[]).is_err());
 }

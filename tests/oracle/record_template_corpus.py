@@ -44,6 +44,7 @@ def main() -> int:
                     "dest": str(out_dir / case["name"]),
                 },
             }
+            task["ansible.builtin.template"].update(case.get("options", {}))
             if case.get("vars"):
                 task["vars"] = case["vars"]
             tasks.append(task)
