@@ -530,11 +530,13 @@ fn template_files_include_from_their_search_path() {
     // The same include name finds each role's own file; as in Jinja, an
     // included template loses its trailing newline.
     assert_eq!(
-        t.render_file_in(main, &v, &o, &[a.clone()]).unwrap(),
+        t.render_file_in(main, &v, &o, std::slice::from_ref(&a))
+            .unwrap(),
         "[A3]\n"
     );
     assert_eq!(
-        t.render_file_in(main, &v, &o, &[b.clone()]).unwrap(),
+        t.render_file_in(main, &v, &o, std::slice::from_ref(&b))
+            .unwrap(),
         "[B3]\n"
     );
     assert!(t.render_file_in(main, &v, &o, &[]).is_err());
