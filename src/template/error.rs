@@ -26,17 +26,7 @@ impl TemplateError {
     }
 
     pub(super) fn syntax(template: &str, e: &minijinja::Error) -> Self {
-        let inner = e.line().map(|l| {
-            // minijinja reports a byte range; turn its start into a column.
-            let col = e
-                .range()
-                .map(|r| {
-                    let before = &template[..r.start.min(template.len())];
-                    before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1
-                })
-                .unwrap_or(1);
-            (l, col)
-        });
+        let inner = position(template, e);
         TemplateError {
             span: None,
             template: template.to_string(),
@@ -50,6 +40,20 @@ impl TemplateError {
     }
 
     pub(super) fn render(
+        template: &str,
+        e: &minijinja::Error,
+        names: &[String],
+        vars: &dyn Resolver,
+    ) -> Self {
+        let mut out = Self::render_message(template, e, names, vars);
+        // In a multi-line template (a file) say where it failed.
+        if out.inner.is_none() && template.contains('\n') && out.template == template {
+            out.inner = position(template, e);
+        }
+        out
+    }
+
+    fn render_message(
         template: &str,
         e: &minijinja::Error,
         names: &[String],
@@ -193,6 +197,27 @@ impl fmt::Display for TemplateError {
 }
 
 impl std::error::Error for TemplateError {}
+
+/// Line and column (1-based) inside the template of a minijinja error.
+fn position(template: &str, e: &minijinja::Error) -> Option<(usize, usize)> {
+    let line = e.line()?;
+    // minijinja reports a byte range; turn its start into a column. The
+    // compiled source may differ slightly from the text (escapes, a
+    // `#jinja2:` line), so an offset that does not fit gives column 1.
+    let col = e
+        .range()
+        .and_then(|r| template.get(..r.start))
+        .map(|before| {
+            before.chars().count()
+                - before
+                    .rfind('\n')
+                    .map(|i| before[..=i].chars().count())
+                    .unwrap_or(0)
+                + 1
+        })
+        .unwrap_or(1);
+    Some((line, col))
+}
 
 fn first_undefined(names: &[String], vars: &dyn Resolver) -> Option<String> {
     names

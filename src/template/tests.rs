@@ -541,3 +541,21 @@ fn template_files_include_from_their_search_path() {
     );
     assert!(t.render_file_in(main, &v, &o, &[]).is_err());
 }
+
+#[test]
+fn errors_in_files_say_where() {
+    let t = Templar::new();
+    let v = vars();
+    let e = t
+        .render_file(
+            "line 1\nline 2 {{ n }}\nline 3 {{ nope }}\n",
+            &v,
+            &TemplateOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.message, "'nope' is undefined");
+    assert_eq!(e.inner.map(|p| p.0), Some(3));
+    // Offsets that do not fall on a character boundary never panic.
+    let e = t.check("é {{ é + }}").unwrap_err();
+    assert!(e.message.starts_with("Syntax error in template"), "{e}");
+}
