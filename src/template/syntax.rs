@@ -313,13 +313,12 @@ fn skip_code(src: &str, start: usize, end: &str, rewrite: bool, out: &mut String
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        // Whole characters: the next slice must start on a boundary.
+        let ch_len = src[i..].chars().next().map(|c| c.len_utf8()).unwrap_or(1);
         if rewrite {
-            let ch_len = src[i..].chars().next().map(|c| c.len_utf8()).unwrap_or(1);
             out.push_str(&src[i..i + ch_len]);
-            i += ch_len;
-        } else {
-            i += 1;
         }
+        i += ch_len;
     }
     src.len()
 }
@@ -373,7 +372,11 @@ pub(super) fn code_regions(src: &str, o: &TemplateOptions) -> Vec<(usize, usize)
         }
         let end_delim = if delim == vs.as_str() { ve } else { be };
         let end = skip_code(src, body, end_delim, false, &mut String::new());
-        let code_end = end.saturating_sub(end_delim.len()).max(body);
+        // Without its closing delimiter the code runs to the end of the text.
+        let code_end = match end.checked_sub(end_delim.len()) {
+            Some(c) if c >= body && src.get(c..end) == Some(end_delim.as_str()) => c,
+            _ => end,
+        };
         let tag =
             src[body..code_end].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
         if delim == bs.as_str() && tag == "raw" {
@@ -511,6 +514,57 @@ mod tests {
         );
         assert_eq!(escape_expression(r"'a\nb'").unwrap(), r"'a\\nb'");
         assert!(escape_backslashes("{{ x }}", &o).is_none());
+    }
+
+    /// The scanners never panic, whatever the text (multibyte characters,
+    /// unbalanced delimiters, quotes and backslashes).
+    #[test]
+    fn scanners_take_any_text() {
+        use rand::{Rng, SeedableRng};
+        let pieces = [
+            "{{",
+            "}}",
+            "{%",
+            "%}",
+            "{#",
+            "#}",
+            "'",
+            "\"",
+            "\\",
+            "é",
+            "✓",
+            "|",
+            " is ",
+            "not ",
+            "raw",
+            "endraw",
+            "x",
+            "[",
+            "]",
+            ":",
+            "ansible.builtin.",
+            "-",
+            "\n",
+            "(",
+            ")",
+            " ",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let o = TemplateOptions::default();
+        for _ in 0..20_000 {
+            let n = rng.gen_range(0..12);
+            let text: String = (0..n)
+                .map(|_| pieces[rng.gen_range(0..pieces.len())])
+                .collect();
+            let _ = escape_backslashes(&text, &o);
+            let _ = escape_expression(&text);
+            for (a, b) in code_regions(&text, &o) {
+                let _ = used_plugins(&text[a..b]);
+            }
+            let _ = strip_collections(&text);
+            let _ = o.extract_header(&text);
+            let _ = normalize_newlines(&text, "\r\n");
+        }
     }
 
     #[test]

@@ -559,3 +559,87 @@ fn errors_in_files_say_where() {
     let e = t.check("é {{ é + }}").unwrap_err();
     assert!(e.message.starts_with("Syntax error in template"), "{e}");
 }
+
+#[test]
+fn non_ascii_inside_jinja_code() {
+    let t = Templar::new();
+    assert_eq!(
+        render("{% if 'é' %}ü{% endif %} {{ 'é' ~ \"ü\\\\\" }}").unwrap(),
+        // Backslashes in playbook string constants stay as written.
+        json!("ü éü\\\\")
+    );
+    t.check("{% set x = 'ñ' %}{{ x | upper }} {# ü #} {% raw %}é{% endraw %}")
+        .unwrap();
+    assert_eq!(render("{{ '✓' | length }}").unwrap(), json!(1));
+}
+
+/// Random template texts never panic the templar (compile, render,
+/// conditions, files, validation).
+#[test]
+fn random_templates_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let pieces = [
+        "{{",
+        "}}",
+        "{%",
+        "%}",
+        "{#",
+        "#}",
+        "'",
+        "\"",
+        "\\",
+        "é",
+        "✓",
+        "|",
+        " is ",
+        "not ",
+        "n",
+        "l",
+        "d",
+        "s",
+        ".",
+        "[",
+        "]",
+        ":",
+        "1",
+        "-1",
+        "(",
+        ")",
+        " ",
+        "if ",
+        "endif",
+        "for x in ",
+        "endfor",
+        "default",
+        "nope",
+        "~",
+        "+",
+        "*",
+        "==",
+        "\n",
+        "upper",
+        "#jinja2:",
+        "x.y[0]",
+        "ansible.builtin.",
+        "length",
+        "defined",
+        "lookup('items', ",
+        "raw",
+        "endraw",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let t = Templar::new();
+    let v = vars();
+    let o = TemplateOptions::default();
+    for _ in 0..20_000 {
+        let n = rng.gen_range(1..14);
+        let text: String = (0..n)
+            .map(|_| pieces[rng.gen_range(0..pieces.len())])
+            .collect();
+        let _ = t.check(&text);
+        let _ = t.render(&text, &v);
+        let _ = t.check_condition(&text);
+        let _ = t.condition(&text, &v);
+        let _ = t.render_file(&text, &v, &o);
+    }
+}
