@@ -12,6 +12,23 @@
 //! Like Ansible's templar: `trim_blocks` is on, trailing newlines of the
 //! template are kept, string constants inside `{{ }}` of playbook strings keep
 //! their backslashes, and a leading `#jinja2:` line sets Jinja options.
+//! Undefined values fail like Ansible's (see [`Templar`]'s environments).
+//!
+//! The API:
+//! - [`Templar::render`]: a playbook string to a value;
+//! - [`Templar::condition`]: a `when`-style expression to a bool (strict
+//!   boolean rule; [`Templar::set_allow_broken_conditionals`]);
+//! - [`Templar::render_file`] / [`Templar::render_file_in`]: a template
+//!   file as the `template` module renders it, with [`TemplateOptions`];
+//! - [`Templar::lookup`]: a lookup plugin for a `with_<lookup>` loop;
+//! - [`Templar::check`] / [`Templar::check_condition`]: validation (syntax,
+//!   unknown filters and tests) before any host is touched.
+//!
+//! The submodules: `syntax` (options, `#jinja2:`, source rewrites), `pyrepr`
+//! (Python's str/repr), `pyformat` (`%` and `str.format`), `methods`
+//! (Python methods on values), `filters` (Jinja2's and Ansible's filters),
+//! `tests_ansible` (tests), `lookups`, `yaml_dump` (PyYAML's emitter) and
+//! `error`.
 
 mod error;
 mod filters;
