@@ -832,26 +832,44 @@ fn min_max(_state: &State, v: Value, kwargs: Kwargs, want: Ordering) -> Result<V
     })
 }
 
-fn random(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
+fn random(v: Def, start: Option<i64>, step: Option<i64>, kwargs: Kwargs) -> Result<Value, Error> {
     use rand::Rng;
-    let start: Option<i64> = kwargs.get("start")?;
-    let step: Option<i64> = kwargs.get("step")?;
-    let _: Option<Value> = kwargs.get("seed")?;
+    let start: Option<i64> = start.or(kwargs.get("start")?);
+    let step: Option<i64> = step.or(kwargs.get("step")?);
+    let seed: Option<Value> = kwargs.get("seed")?;
     kwargs.assert_all_used()?;
-    let mut rng = rand::thread_rng();
+    // With a seed, Python's own generator: the same number on every run.
+    let mut seeded = seed
+        .filter(|s| !s.is_none())
+        .map(|s| super::pyrandom::PyRandom::new(super::pyrandom_seed(&s)));
     if let Some(end) = int(&v) {
-        let start = i128::from(start.unwrap_or(0));
-        let step = i128::from(step.unwrap_or(1)).max(1);
-        let n = ((end - start) + step - 1) / step;
-        if n <= 0 {
-            return Err(err("empty range for randrange()"));
-        }
-        let k = rng.gen_range(0..n);
-        return Ok(from_i128(start + k * step));
+        // `not start` / `not step` in Python: 0 counts as absent.
+        let start = i128::from(start.filter(|s| *s != 0).unwrap_or(0));
+        let step = i128::from(step.filter(|s| *s != 0).unwrap_or(1));
+        let drawn = match &mut seeded {
+            Some(r) => r.randrange(start, end, step),
+            None => {
+                let width = end - start;
+                let n = if step > 0 {
+                    (width + step - 1).div_euclid(step)
+                } else {
+                    (width + step + 1).div_euclid(step)
+                };
+                (n > 0).then(|| start + step * rand::thread_rng().gen_range(0..n))
+            }
+        };
+        return drawn
+            .map(from_i128)
+            .ok_or_else(|| err(format!("empty range in randrange({start}, {end}, {step})")));
+    }
+    if start.is_some() || step.is_some() {
+        return Err(err("start and step can only be used with integer values"));
     }
     let list = items(&v)?;
-    if list.is_empty() {
-        return Err(err("Cannot choose from an empty sequence"));
-    }
-    Ok(list[rng.gen_range(0..list.len())].clone())
+    let i = match &mut seeded {
+        Some(r) => r.choice(list.len()),
+        None => (!list.is_empty()).then(|| rand::thread_rng().gen_range(0..list.len())),
+    };
+    i.map(|i| list[i].clone())
+        .ok_or_else(|| err("Cannot choose from an empty sequence"))
 }

@@ -409,11 +409,15 @@ fn rekey_on_member(data: Value, key: String, duplicates: Option<String>) -> Resu
     Ok(Value::from_pairs(out))
 }
 
-fn shuffle(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
+fn shuffle(v: Def, seed: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     use rand::seq::SliceRandom;
-    let _: Option<Value> = kwargs.get("seed")?;
+    let seed: Option<Value> = seed.or(kwargs.get("seed")?);
     kwargs.assert_all_used()?;
     let mut list = items(&v)?;
-    list.shuffle(&mut rand::thread_rng());
+    // `if seed:` in Python: an empty or zero seed shuffles at random.
+    match seed.filter(crate::template::pyrepr::py_truthy) {
+        Some(s) => super::pyrandom::PyRandom::new(super::pyrandom_seed(&s)).shuffle(&mut list),
+        None => list.shuffle(&mut rand::thread_rng()),
+    }
     Ok(Value::from(list))
 }

@@ -9,6 +9,7 @@ mod jmes;
 mod lists;
 mod net;
 mod paths;
+mod pyrandom;
 mod regex;
 mod strings;
 mod time;
@@ -264,6 +265,16 @@ pub(super) fn with_state<R>(
     let tmpl = state.env().template_from_str("")?;
     let mut st = tmpl.new_state();
     f(&mut st)
+}
+
+/// A filter's `seed=` as Python's Random takes it: ints as numbers,
+/// anything else by its text.
+fn pyrandom_seed(v: &Value) -> pyrandom::Seed<'_> {
+    match (int(v), v.as_str()) {
+        (Some(i), _) => pyrandom::Seed::Int(i),
+        (None, Some(s)) => pyrandom::Seed::Text(s),
+        (None, None) => pyrandom::Seed::Text(""),
+    }
 }
 
 /// Python's `str()` of a value, for filters that take text.
