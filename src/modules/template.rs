@@ -12,7 +12,62 @@ use super::perms::{FileAttrs, ModeArg};
 use super::probe::basename;
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
-use crate::template::{FileOptions, Resolver, TemplateError};
+use crate::template::{Resolver, TemplateError, TemplateOptions};
+
+/// The template module's Jinja settings (its arguments).
+#[derive(Debug, Clone)]
+pub struct FileOptions {
+    pub trim_blocks: bool,
+    pub lstrip_blocks: bool,
+    /// `\n`, `\r` or `\r\n`: every newline of the template text becomes this.
+    pub newline_sequence: String,
+    pub variable: (String, String),
+    pub block: (String, String),
+    pub comment: (String, String),
+    /// Directories `{% include %}` and `{% import %}` search, in order.
+    pub search: Vec<std::path::PathBuf>,
+}
+
+impl Default for FileOptions {
+    fn default() -> Self {
+        FileOptions {
+            trim_blocks: true,
+            lstrip_blocks: false,
+            newline_sequence: "\n".into(),
+            variable: ("{{".into(), "}}".into()),
+            block: ("{%".into(), "%}".into()),
+            comment: ("{#".into(), "#}".into()),
+            search: Vec::new(),
+        }
+    }
+}
+
+impl FileOptions {
+    fn jinja(&self) -> TemplateOptions {
+        TemplateOptions {
+            block_start_string: self.block.0.clone(),
+            block_end_string: self.block.1.clone(),
+            variable_start_string: self.variable.0.clone(),
+            variable_end_string: self.variable.1.clone(),
+            comment_start_string: self.comment.0.clone(),
+            comment_end_string: self.comment.1.clone(),
+            trim_blocks: self.trim_blocks,
+            lstrip_blocks: self.lstrip_blocks,
+            newline_sequence: self.newline_sequence.clone(),
+            ..TemplateOptions::default()
+        }
+    }
+}
+
+/// Renders with the module's settings and include path.
+fn render(
+    t: &crate::template::Templar,
+    text: &str,
+    vars: &dyn Resolver,
+    opts: &FileOptions,
+) -> Result<String, TemplateError> {
+    t.render_file_in(text, vars, &opts.jinja(), &opts.search)
+}
 use minijinja::value::Value;
 use serde_json::{Value as Json, json};
 
@@ -231,7 +286,7 @@ impl Module for Template {
             extra,
             base: ctx.vars,
         };
-        let rendered = match ctx.templar.render_file(&text, &vars, &opts) {
+        let rendered = match render(ctx.templar, &text, &vars, &opts) {
             Ok(s) => s,
             Err(e) => {
                 let mut f = failed(format!("Task failed: {}", e.message));
@@ -284,25 +339,23 @@ mod tests {
             ("name", Value::from("kiln")),
         ]));
         let text = "{% for i in items %}\n- {{ i }}\n{% endfor %}\nhello {{ name }}\n";
-        let out = t.render_file(text, &vars, &FileOptions::default()).unwrap();
+        let out = render(&t, text, &vars, &FileOptions::default()).unwrap();
         assert_eq!(out, "- a\n- b\nhello kiln\n");
         let crlf = FileOptions {
             newline_sequence: "\r\n".into(),
             ..FileOptions::default()
         };
-        assert_eq!(t.render_file("a\nb\n", &vars, &crlf).unwrap(), "a\r\nb\r\n");
+        assert_eq!(render(&t, "a\nb\n", &vars, &crlf).unwrap(), "a\r\nb\r\n");
         let custom = FileOptions {
             variable: ("[[".into(), "]]".into()),
             trim_blocks: false,
             ..FileOptions::default()
         };
         assert_eq!(
-            t.render_file("{{ x }} [[ name ]]", &vars, &custom).unwrap(),
+            render(&t, "{{ x }} [[ name ]]", &vars, &custom).unwrap(),
             "{{ x }} kiln"
         );
-        let err = t
-            .render_file("{{ nope }}", &vars, &FileOptions::default())
-            .unwrap_err();
+        let err = render(&t, "{{ nope }}", &vars, &FileOptions::default()).unwrap_err();
         assert!(err.message.contains("nope"), "{}", err.message);
     }
 }

@@ -26,21 +26,15 @@ impl TemplateError {
     }
 
     pub(super) fn syntax(template: &str, e: &minijinja::Error) -> Self {
-        let inner = e.line().map(|l| {
-            // minijinja reports a byte range; turn its start into a column.
-            let col = e
-                .range()
-                .map(|r| {
-                    let before = &template[..r.start.min(template.len())];
-                    before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1
-                })
-                .unwrap_or(1);
-            (l, col)
-        });
+        let inner = position(template, e);
         TemplateError {
             span: None,
             template: template.to_string(),
-            message: format!("template error while templating string: {}", detail(e)),
+            // Ansible's wording; the detail is minijinja's.
+            message: format!(
+                "Syntax error in template: {}",
+                e.detail().map(str::to_string).unwrap_or_else(|| detail(e))
+            ),
             inner,
         }
     }
@@ -51,12 +45,75 @@ impl TemplateError {
         names: &[String],
         vars: &dyn Resolver,
     ) -> Self {
-        if e.kind() == minijinja::ErrorKind::UndefinedError {
-            return Self::undefined(template, names, vars);
+        let mut out = Self::render_message(template, e, names, vars);
+        // In a multi-line template (a file) say where it failed.
+        if out.inner.is_none() && template.contains('\n') && out.template == template {
+            out.inner = position(template, e);
+        }
+        out
+    }
+
+    fn render_message(
+        template: &str,
+        e: &minijinja::Error,
+        names: &[String],
+        vars: &dyn Resolver,
+    ) -> Self {
+        let d = e.detail().unwrap_or_default();
+        match e.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                if d.contains(" has no attribute ") || d.starts_with("No variable named") {
+                    return TemplateError::message(template, d);
+                }
+                return Self::undefined(template, names, vars);
+            }
+            // Jinja2 looks functions up as variables.
+            minijinja::ErrorKind::UnknownFunction => {
+                let name = d.split_whitespace().next().unwrap_or_default();
+                if !name.is_empty() && !d.starts_with("The lookup plugin") {
+                    return TemplateError::message(template, &format!("'{name}' is undefined"));
+                }
+                return TemplateError::message(template, d);
+            }
+            minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest => {
+                let what = if e.kind() == minijinja::ErrorKind::UnknownFilter {
+                    "filter"
+                } else {
+                    "test"
+                };
+                let name = d
+                    .strip_prefix(what)
+                    .unwrap_or(d)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default();
+                return TemplateError::message(
+                    template,
+                    &format!("Syntax error in template: No {what} named '{name}'."),
+                );
+            }
+            minijinja::ErrorKind::InvalidOperation
+                if d.contains("unsupported types undefined") || d.contains("and undefined") =>
+            {
+                return Self::undefined(template, names, vars);
+            }
+            _ => {}
+        }
+        if d == "Mandatory variable not defined."
+            && let Some(n) = first_undefined(names, vars)
+        {
+            return TemplateError::message(
+                template,
+                &format!("Mandatory variable '{n}' not defined."),
+            );
         }
         // An error raised while resolving a nested variable travels inside
         // the minijinja error; show the innermost message.
-        let mut msg = detail(e);
+        let mut msg = if d.is_empty() {
+            detail(e)
+        } else {
+            python_wording(d)
+        };
         let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
         while let Some(s) = src {
             if let Some(te) = s.downcast_ref::<TemplateError>() {
@@ -69,7 +126,8 @@ impl TemplateError {
     }
 
     /// Names the first variable of the template that is not defined, in
-    /// Ansible's words ("'foo' is undefined").
+    /// Ansible's words ("'foo' is undefined"), or the first missing
+    /// attribute ("object of type 'dict' has no attribute 'x'").
     pub(super) fn undefined(template: &str, names: &[String], vars: &dyn Resolver) -> Self {
         for n in names {
             match vars.resolve(n) {
@@ -80,16 +138,39 @@ impl TemplateError {
                 Ok(Some(_)) => {}
             }
         }
+        if let Some(m) = missing_attribute(template, names, vars) {
+            return TemplateError::message(template, &m);
+        }
         TemplateError::message(
             template,
             "an undefined value was used (a missing attribute or key)",
         )
     }
 
-    /// Attaches where the template came from (if not known yet).
+    /// Attaches where the template came from (if not known yet). A
+    /// conditional's type error names that place, as Ansible's does.
     pub fn at(mut self, span: &Span) -> Self {
         if self.span.is_none() {
             self.span = Some(span.clone());
+            if self.message.starts_with("Conditional result (") {
+                self.message = self
+                    .message
+                    .replacen("at '<unknown>'", &format!("at '{span}'"), 1);
+            }
+        }
+        self
+    }
+
+    /// Whether this error only says that a variable is undefined (which
+    /// `default` or `is defined` may still handle).
+    pub(super) fn is_undefined(&self) -> bool {
+        self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ")
+    }
+
+    /// Ansible's wording for an undefined variable met by a conditional.
+    pub(super) fn in_conditional(mut self) -> Self {
+        if self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ") {
+            self.message = format!("Error while evaluating conditional: {}", self.message);
         }
         self
     }
@@ -116,3 +197,156 @@ impl fmt::Display for TemplateError {
 }
 
 impl std::error::Error for TemplateError {}
+
+/// Line and column (1-based) inside the template of a minijinja error.
+fn position(template: &str, e: &minijinja::Error) -> Option<(usize, usize)> {
+    let line = e.line()?;
+    // minijinja reports a byte range; turn its start into a column. The
+    // compiled source may differ slightly from the text (escapes, a
+    // `#jinja2:` line), so an offset that does not fit gives column 1.
+    let col = e
+        .range()
+        .and_then(|r| template.get(..r.start))
+        .map(|before| {
+            before.chars().count()
+                - before
+                    .rfind('\n')
+                    .map(|i| before[..=i].chars().count())
+                    .unwrap_or(0)
+                + 1
+        })
+        .unwrap_or(1);
+    Some((line, col))
+}
+
+fn first_undefined(names: &[String], vars: &dyn Resolver) -> Option<String> {
+    names
+        .iter()
+        .find(|n| matches!(vars.resolve(n), Ok(None)))
+        .cloned()
+}
+
+/// minijinja's wording of Python's common runtime errors, in Python's words.
+fn python_wording(d: &str) -> String {
+    if let Some(rest) = d.strip_prefix("unable to calculate ") {
+        if rest.contains(" // ") {
+            return "integer division or modulo by zero".into();
+        }
+        if rest.contains(" % ") {
+            return "integer modulo by zero".into();
+        }
+        if rest.contains(" / ") {
+            return "division by zero".into();
+        }
+    }
+    if d == "strings can only be multiplied with integers" {
+        return "can't multiply sequence by non-int of type 'str'".into();
+    }
+    if let Some(rest) = d.strip_prefix("tried to use ") {
+        // "tried to use + operator on unsupported types string and number"
+        let mut parts = rest.split(' ');
+        let op = parts.next().unwrap_or("+");
+        let tail: Vec<&str> = rest.split(" on unsupported types ").collect();
+        if let Some(types) = tail.get(1) {
+            let (a, b) = types.split_once(" and ").unwrap_or((types, ""));
+            let py = |t: &str| {
+                match t {
+                    "string" => "str",
+                    "number" => "int",
+                    "sequence" => "list",
+                    "map" => "dict",
+                    "bool" => "bool",
+                    "none" => "NoneType",
+                    other => other,
+                }
+                .to_string()
+            };
+            let (pa, pb) = (py(a), py(b));
+            if op == "+" && (pa == "str" || pa == "list") {
+                return format!("can only concatenate {pa} (not \"{pb}\") to {pa}");
+            }
+            return format!("unsupported operand type(s) for {op}: '{pa}' and '{pb}'");
+        }
+    }
+    d.to_string()
+}
+
+/// Walks `name.attr[0]['key']` chains of the template with the resolved
+/// variables and names the first step that does not exist.
+fn missing_attribute(template: &str, names: &[String], vars: &dyn Resolver) -> Option<String> {
+    use minijinja::value::{Value, ValueKind};
+    let b = template.as_bytes();
+    let mut i = 0;
+    let ident = |i: usize| b[i].is_ascii_alphanumeric() || b[i] == b'_';
+    while i < b.len() {
+        if (b[i].is_ascii_alphabetic() || b[i] == b'_')
+            && (i == 0 || !(ident(i - 1) || b[i - 1] == b'.'))
+        {
+            let start = i;
+            while i < b.len() && ident(i) {
+                i += 1;
+            }
+            let root = &template[start..i];
+            if !names.iter().any(|n| n == root) {
+                continue;
+            }
+            let Ok(Some(mut cur)) = vars.resolve(root) else {
+                continue;
+            };
+            loop {
+                let (key, next): (Value, usize) = if i < b.len() && b[i] == b'.' {
+                    let s = i + 1;
+                    let mut e = s;
+                    while e < b.len() && ident(e) {
+                        e += 1;
+                    }
+                    if e == s || b.get(e) == Some(&b'(') {
+                        break;
+                    }
+                    let k = &template[s..e];
+                    match k.parse::<i64>() {
+                        Ok(n) if cur.kind() == ValueKind::Seq => (Value::from(n), e),
+                        _ => (Value::from(k), e),
+                    }
+                } else if i < b.len() && b[i] == b'[' {
+                    let Some(close) = template[i..].find(']').map(|c| i + c) else {
+                        break;
+                    };
+                    let inner = template[i + 1..close].trim();
+                    let key = if let Ok(n) = inner.parse::<i64>() {
+                        Value::from(n)
+                    } else if inner.len() >= 2
+                        && (inner.starts_with('\'') || inner.starts_with('"'))
+                    {
+                        Value::from(&inner[1..inner.len() - 1])
+                    } else {
+                        break;
+                    };
+                    (key, close + 1)
+                } else {
+                    break;
+                };
+                let found = cur.get_item(&key).ok().filter(|v| !v.is_undefined());
+                match found {
+                    Some(v) => {
+                        cur = v;
+                        i = next;
+                    }
+                    None => {
+                        let shown = match key.as_str() {
+                            Some(s) => format!("'{s}'"),
+                            None => key.to_string(),
+                        };
+                        return Some(format!(
+                            "object of type '{}' has no attribute {shown}",
+                            super::pyrepr::py_type_name(&cur)
+                        ));
+                    }
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}

@@ -16,10 +16,71 @@ pub(super) fn format_value(
         return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
     }
     if value.is_none() {
-        // ansible-core 2.21 renders None inside text as an empty string.
+        // ansible-core 2.21 drops None nodes: nothing printed, no node.
         return Ok(());
     }
-    out.write_str(&py_str(value)).map_err(Error::from)
+    let text = py_str(value);
+    super::record_node(value, text.len());
+    out.write_str(&text).map_err(Error::from)
+}
+
+/// Python's truth value (`bool(x)`).
+pub fn py_truthy(v: &Value) -> bool {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => false,
+        ValueKind::Bool => v.is_true(),
+        ValueKind::Number => v.is_true(),
+        ValueKind::String => !v.as_str().unwrap_or_default().is_empty(),
+        _ => v.len().map(|l| l > 0).unwrap_or(true),
+    }
+}
+
+/// Python's repr of a float: the shortest digits that read back the same,
+/// fixed notation for exponents -4..16, else `1e-05` / `1.5e+16`.
+pub fn py_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "-1.5e3".
+    let sci = format!("{f:e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sign = if neg { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let point = exp + 1;
+        let body = if point <= 0 {
+            format!("0.{}{}", "0".repeat((-point) as usize), digits)
+        } else if point as usize >= digits.len() {
+            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
+        };
+        format!("{sign}{body}")
+    } else {
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits
+        };
+        let es = if exp < 0 { "-" } else { "+" };
+        format!("{sign}{m}e{es}{:02}", exp.abs())
+    }
 }
 
 /// Python's `str(value)`.
@@ -45,7 +106,7 @@ fn write_repr(out: &mut String, v: &Value) {
             if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
                 out.push_str(&i.to_string());
             } else if let Ok(f) = f64::try_from(v.clone()) {
-                out.push_str(&crate::yaml::python_float(f));
+                out.push_str(&py_float(f));
             } else {
                 out.push_str(&v.to_string());
             }
@@ -111,7 +172,7 @@ fn repr_str(out: &mut String, s: &str) {
 }
 
 /// The Python type name Ansible shows in messages (`str`, `int`, `list`...).
-pub(super) fn py_type_name(v: &Value) -> &'static str {
+pub fn py_type_name(v: &Value) -> &'static str {
     match v.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",

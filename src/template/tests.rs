@@ -7,6 +7,12 @@ struct Vars(HashMap<String, serde_json::Value>);
 
 impl Resolver for Vars {
     fn resolve(&self, name: &str) -> Result<Option<Value>, TemplateError> {
+        if name == "vars" {
+            // Every variable as one dict, as the run's scope provides `vars`.
+            let all: serde_json::Map<String, serde_json::Value> =
+                self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            return Ok(Some(json_to_value(&serde_json::Value::Object(all))));
+        }
         Ok(self.0.get(name).map(json_to_value))
     }
 }
@@ -71,7 +77,7 @@ fn undefined_names_the_variable() {
 fn syntax_errors_have_a_position() {
     let t = Templar::new();
     let e = t.check("ok {{ a + }}").unwrap_err();
-    assert!(e.message.contains("syntax error"), "{e}");
+    assert!(e.message.starts_with("Syntax error in template: "), "{e}");
     assert!(e.inner.is_some());
 }
 
@@ -91,7 +97,10 @@ fn conditions_are_strict_booleans() {
         "{e}"
     );
     let e = t.condition("missing", &v).unwrap_err();
-    assert_eq!(e.message, "'missing' is undefined");
+    assert_eq!(
+        e.message,
+        "Error while evaluating conditional: 'missing' is undefined"
+    );
 }
 
 #[test]
@@ -103,7 +112,7 @@ fn filters_and_methods() {
         json!("{\"k\": \"v\", \"x\": [1.5]}")
     );
     assert_eq!(
-        render("{{ 'abc' | regex_replace('(b)', '<\\\\1>') }}").unwrap(),
+        render("{{ 'abc' | regex_replace('(b)', '<\\1>') }}").unwrap(),
         json!("a<b>c")
     );
     assert_eq!(render("{{ 'a b' | quote }}").unwrap(), json!("'a b'"));
@@ -129,4 +138,508 @@ fn each_template_compiles_once() {
         t.render("{{ n }}-x", &v).unwrap();
     }
     assert_eq!(t.cache.read().unwrap().len(), 1);
+}
+
+#[test]
+fn slicing_like_python() {
+    assert_eq!(render("{{ l[1:] }}").unwrap(), json!([1, true, null]));
+    assert_eq!(render("{{ s[0:2] }}").unwrap(), json!("we"));
+    assert_eq!(
+        render("{{ l[::-1] }}").unwrap(),
+        json!([null, true, 1, "a"])
+    );
+}
+
+#[test]
+fn unknown_filters_and_tests_fail_validation_with_a_position() {
+    let t = Templar::new();
+    let e = t.check("a\n  {{ x | nosuch }}").unwrap_err();
+    assert_eq!(
+        e.message,
+        "Syntax error in template: No filter named 'nosuch'."
+    );
+    assert_eq!(e.inner, Some((2, 10)));
+    let e = t.check_condition("x is not nosuchtest").unwrap_err();
+    assert_eq!(
+        e.message,
+        "Syntax error in template: No test named 'nosuchtest'."
+    );
+    t.check("echo a | b {{ x | default('a | b') | upper }} {% if not t %}{% endif %}")
+        .unwrap();
+    t.check_condition("not t and x is defined and x is not none")
+        .unwrap();
+    t.check("{{ x | ansible.builtin.to_json }} {{ y | community.general.json_query('a') }}")
+        .unwrap();
+}
+
+#[test]
+fn render_file_uses_template_module_settings() {
+    let t = Templar::new();
+    let v = vars();
+    let o = TemplateOptions::default();
+    // trim_blocks, escapes read by Jinja, trailing newline kept, None empty.
+    assert_eq!(
+        t.render_file("{% if t %}\nyes\\t{{ 'a\\tb' }}\n{% endif %}\n", &v, &o)
+            .unwrap(),
+        "yes\\ta\tb\n"
+    );
+    assert_eq!(t.render_file("{{ none }}", &v, &o).unwrap(), "");
+    // A file that is one expression gives its native value, whose text has
+    // no newline: the template module writes it so (checked with Ansible).
+    assert_eq!(
+        t.render_file("{{ l }}\n", &v, &o).unwrap(),
+        "['a', 1, True, None]"
+    );
+    let custom = TemplateOptions {
+        variable_start_string: "[[".into(),
+        variable_end_string: "]]".into(),
+        trim_blocks: false,
+        ..TemplateOptions::default()
+    };
+    assert_eq!(
+        t.render_file("[[ n ]] {{ n }}", &v, &custom).unwrap(),
+        "3 {{ n }}"
+    );
+    assert_eq!(
+        t.render_file(
+            "#jinja2: trim_blocks: False\n{% if t %}\nx{% endif %}",
+            &v,
+            &o
+        )
+        .unwrap(),
+        "\nx"
+    );
+}
+
+#[test]
+fn with_lookup_loops() {
+    let t = Templar::new();
+    let v = vars();
+    let items = t
+        .lookup("items", &json_to_value(&json!([1, [2, 3]])), &v)
+        .unwrap();
+    assert_eq!(value_to_json(&Value::from(items)), json!([1, 2, 3]));
+    let seq = t
+        .lookup("sequence", &Value::from("start=1 end=3 format=n%d"), &v)
+        .unwrap();
+    assert_eq!(value_to_json(&Value::from(seq)), json!(["n1", "n2", "n3"]));
+    let dict = t
+        .lookup("dict", &json_to_value(&json!({"a": 1})), &v)
+        .unwrap();
+    assert_eq!(
+        value_to_json(&Value::from(dict)),
+        json!([{"key": "a", "value": 1}])
+    );
+    let e = t.lookup("nosuch", &Value::from("x"), &v).unwrap_err();
+    assert_eq!(e.message, "The lookup plugin 'nosuch' was not found.");
+}
+
+#[test]
+fn json_query_is_jmespath() {
+    assert_eq!(render("{{ d | json_query('x[0]') }}").unwrap(), json!(1.5));
+    assert_eq!(
+        render("{{ [{'n': 'a', 'v': 1}, {'n': 'b', 'v': 2}] | json_query('[?v > `1`].n') }}")
+            .unwrap(),
+        json!(["b"])
+    );
+    assert!(render("{{ d | json_query('[?') }}").is_err());
+}
+
+#[test]
+fn fully_qualified_plugin_names() {
+    assert_eq!(
+        render("{{ t | ansible.builtin.to_json }}").unwrap(),
+        json!("true")
+    );
+    assert_eq!(
+        render("{{ res is ansible.builtin.changed }}").unwrap(),
+        json!(true)
+    );
+    assert_eq!(
+        render("{{ d | community.general.json_query('k') }}").unwrap(),
+        json!("v")
+    );
+}
+
+#[test]
+fn fully_qualified_names_in_map_and_select() {
+    assert_eq!(
+        render("{{ ['a'] | map('ansible.builtin.upper') | list }}").unwrap(),
+        json!(["A"])
+    );
+    assert_eq!(
+        render("{{ [1, 2] | select('ansible.builtin.odd') | list }}").unwrap(),
+        json!([1])
+    );
+}
+
+#[test]
+fn ip_filters() {
+    assert_eq!(
+        render("{{ '192.168.0.1' | ansible.utils.ipmath(5) }}").unwrap(),
+        json!("192.168.0.6")
+    );
+    assert_eq!(
+        render("{{ '192.168.122.1/24' | ansible.utils.next_nth_usable(2) }}").unwrap(),
+        json!("192.168.122.3")
+    );
+    assert_eq!(
+        render("{{ '10.1.2.3/16' | ipaddr('network') }}/{{ '10.1.2.3/16' | ipaddr('prefix') }}")
+            .unwrap(),
+        json!("10.1.0.0/16")
+    );
+    assert_eq!(render("{{ 'fe80::1' | ipv4 }}").unwrap(), json!(false));
+}
+
+#[test]
+fn password_lookup_creates_and_reuses_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("creds/db.pw");
+    let t = Templar::new();
+    let v = vars();
+    let tmpl = format!(
+        "{{{{ lookup('password', '{}', length=16) }}}}",
+        file.display()
+    );
+    let first = value_to_json(&t.render(&tmpl, &v).unwrap());
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written, format!("{}\n", first.as_str().unwrap()));
+    assert_eq!(first.as_str().unwrap().len(), 16);
+    let again = value_to_json(&t.render(&tmpl, &v).unwrap());
+    assert_eq!(again, first);
+}
+
+/// Every filter and test, given odd values and arguments, fails or succeeds
+/// but never panics (a bad filter argument fails the task, not the run).
+#[test]
+fn filters_and_tests_never_panic() {
+    const FILTERS: &[&str] = &[
+        "abs",
+        "attr",
+        "b64decode",
+        "b64encode",
+        "basename",
+        "batch",
+        "bool",
+        "capitalize",
+        "center",
+        "checksum",
+        "combinations",
+        "combine",
+        "comment",
+        "commonpath",
+        "count",
+        "d",
+        "default",
+        "dict2items",
+        "dictsort",
+        "difference",
+        "dirname",
+        "e",
+        "escape",
+        "expanduser",
+        "expandvars",
+        "extract",
+        "fileglob",
+        "filesizeformat",
+        "first",
+        "flatten",
+        "float",
+        "forceescape",
+        "format",
+        "from_json",
+        "from_yaml",
+        "from_yaml_all",
+        "groupby",
+        "hash",
+        "human_readable",
+        "human_to_bytes",
+        "indent",
+        "int",
+        "intersect",
+        "ipaddr",
+        "ipmath",
+        "ipv4",
+        "ipv6",
+        "items",
+        "items2dict",
+        "join",
+        "json_query",
+        "last",
+        "length",
+        "list",
+        "log",
+        "lower",
+        "mandatory",
+        "map",
+        "max",
+        "md5",
+        "min",
+        "next_nth_usable",
+        "normpath",
+        "path_join",
+        "permutations",
+        "pow",
+        "product",
+        "quote",
+        "random",
+        "realpath",
+        "regex_escape",
+        "regex_findall",
+        "regex_replace",
+        "regex_search",
+        "reject",
+        "rejectattr",
+        "rekey_on_member",
+        "relpath",
+        "replace",
+        "reverse",
+        "root",
+        "round",
+        "safe",
+        "select",
+        "selectattr",
+        "sha1",
+        "shuffle",
+        "slice",
+        "sort",
+        "split",
+        "splitext",
+        "strftime",
+        "string",
+        "striptags",
+        "subelements",
+        "sum",
+        "symmetric_difference",
+        "ternary",
+        "title",
+        "to_datetime",
+        "to_json",
+        "to_nice_json",
+        "to_nice_yaml",
+        "to_uuid",
+        "to_yaml",
+        "tojson",
+        "trim",
+        "truncate",
+        "type_debug",
+        "union",
+        "unique",
+        "upper",
+        "urldecode",
+        "urlencode",
+        "urlize",
+        "urlsplit",
+        "win_basename",
+        "win_dirname",
+        "win_splitdrive",
+        "wordcount",
+        "wordwrap",
+        "zip",
+        "zip_longest",
+    ];
+    const TESTS: &[&str] = &[
+        "all",
+        "any",
+        "abs",
+        "callable",
+        "changed",
+        "contains",
+        "defined",
+        "directory",
+        "divisibleby",
+        "escaped",
+        "exists",
+        "failed",
+        "falsy",
+        "file",
+        "finished",
+        "in",
+        "link",
+        "match",
+        "mount",
+        "nan",
+        "regex",
+        "same_file",
+        "search",
+        "sequence",
+        "skipped",
+        "started",
+        "subset",
+        "succeeded",
+        "superset",
+        "truthy",
+        "uri",
+        "url",
+        "urn",
+        "vault_encrypted",
+        "version",
+    ];
+    let values = json!({
+        "v0": null, "v1": "", "v2": "é✓ x/y.z", "v3": [], "v4": {}, "v5": -1,
+        "v6": 1.0e300, "v7": [[1, [2]], {"a": {"b": null}}, "s"], "v8": {"k": [1, 2], "é": "v"},
+        "v9": "192.168.1.300/33", "v10": "%s %d %(x)s {0}", "v11": "\\1 \\g<x> ([",
+    });
+    let mut m = HashMap::new();
+    for (k, v) in values.as_object().unwrap() {
+        m.insert(k.clone(), v.clone());
+    }
+    let vars = Vars(m);
+    let t = Templar::new();
+    let args = [
+        "",
+        "()",
+        "('x')",
+        "(-1)",
+        "([1], 'y')",
+        "(a=1)",
+        "('\\\\1', 0, none)",
+    ];
+    for name in FILTERS {
+        for a in args {
+            for i in 0..12 {
+                if std::env::var("KILN_FUZZ_TRACE").is_ok() {
+                    eprintln!("{name}{a} v{i}");
+                }
+                let _ = t.render(&format!("{{{{ v{i} | {name}{a} }}}}"), &vars);
+            }
+        }
+    }
+    for name in TESTS {
+        for a in args {
+            for i in 0..12 {
+                let _ = t.render(&format!("{{{{ v{i} is {name}{a} }}}}"), &vars);
+            }
+        }
+    }
+}
+
+#[test]
+fn template_files_include_from_their_search_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("role_a/templates");
+    let b = dir.path().join("role_b/templates");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(a.join("part.j2"), "A{{ n }}\n").unwrap();
+    std::fs::write(b.join("part.j2"), "B{{ n }}\n").unwrap();
+    let t = Templar::new();
+    let v = vars();
+    let o = TemplateOptions::default();
+    let main = "[{% include 'part.j2' %}]\n";
+    // The same include name finds each role's own file; as in Jinja, an
+    // included template loses its trailing newline.
+    assert_eq!(
+        t.render_file_in(main, &v, &o, std::slice::from_ref(&a))
+            .unwrap(),
+        "[A3]\n"
+    );
+    assert_eq!(
+        t.render_file_in(main, &v, &o, std::slice::from_ref(&b))
+            .unwrap(),
+        "[B3]\n"
+    );
+    assert!(t.render_file_in(main, &v, &o, &[]).is_err());
+}
+
+#[test]
+fn errors_in_files_say_where() {
+    let t = Templar::new();
+    let v = vars();
+    let e = t
+        .render_file(
+            "line 1\nline 2 {{ n }}\nline 3 {{ nope }}\n",
+            &v,
+            &TemplateOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.message, "'nope' is undefined");
+    assert_eq!(e.inner.map(|p| p.0), Some(3));
+    // Offsets that do not fall on a character boundary never panic.
+    let e = t.check("é {{ é + }}").unwrap_err();
+    assert!(e.message.starts_with("Syntax error in template"), "{e}");
+}
+
+#[test]
+fn non_ascii_inside_jinja_code() {
+    let t = Templar::new();
+    assert_eq!(
+        render("{% if 'é' %}ü{% endif %} {{ 'é' ~ \"ü\\\\\" }}").unwrap(),
+        // Backslashes in playbook string constants stay as written.
+        json!("ü éü\\\\")
+    );
+    t.check("{% set x = 'ñ' %}{{ x | upper }} {# ü #} {% raw %}é{% endraw %}")
+        .unwrap();
+    assert_eq!(render("{{ '✓' | length }}").unwrap(), json!(1));
+}
+
+/// Random template texts never panic the templar (compile, render,
+/// conditions, files, validation).
+#[test]
+fn random_templates_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let pieces = [
+        "{{",
+        "}}",
+        "{%",
+        "%}",
+        "{#",
+        "#}",
+        "'",
+        "\"",
+        "\\",
+        "é",
+        "✓",
+        "|",
+        " is ",
+        "not ",
+        "n",
+        "l",
+        "d",
+        "s",
+        ".",
+        "[",
+        "]",
+        ":",
+        "1",
+        "-1",
+        "(",
+        ")",
+        " ",
+        "if ",
+        "endif",
+        "for x in ",
+        "endfor",
+        "default",
+        "nope",
+        "~",
+        "+",
+        "*",
+        "==",
+        "\n",
+        "upper",
+        "#jinja2:",
+        "x.y[0]",
+        "ansible.builtin.",
+        "length",
+        "defined",
+        "lookup('items', ",
+        "raw",
+        "endraw",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let t = Templar::new();
+    let v = vars();
+    let o = TemplateOptions::default();
+    for _ in 0..20_000 {
+        let n = rng.gen_range(1..14);
+        let text: String = (0..n)
+            .map(|_| pieces[rng.gen_range(0..pieces.len())])
+            .collect();
+        let _ = t.check(&text);
+        let _ = t.render(&text, &v);
+        let _ = t.check_condition(&text);
+        let _ = t.condition(&text, &v);
+        let _ = t.render_file(&text, &v, &o);
+    }
 }

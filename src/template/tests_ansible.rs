@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: MIT
+//! Tests (`x is ...`): Jinja2's where minijinja's differ, and
+//! ansible.builtin's (results, regex, version, sets, truthiness, files,
+//! URIs).
+
+use super::filters::{Def, err, items, regex_compile};
+use super::pyrepr::{py_str, py_truthy};
+use minijinja::value::{Kwargs, Value, ValueKind};
+use minijinja::{Environment, Error, State};
+use std::cmp::Ordering;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+pub(super) fn register(env: &mut Environment<'static>) {
+    // Ansible's tests fail on an undefined value (only `defined` and
+    // `undefined` take one).
+    env.add_test("none", |v: Def| v.is_none());
+    env.add_test("sequence", |v: Def| {
+        matches!(
+            v.kind(),
+            ValueKind::Seq | ValueKind::String | ValueKind::Map | ValueKind::Iterable
+        )
+    });
+    env.add_test("callable", |v: Def| {
+        v.as_object().is_some()
+            && !matches!(
+                v.kind(),
+                ValueKind::Seq | ValueKind::Map | ValueKind::Iterable
+            )
+    });
+    env.add_test("escaped", |v: Value| v.is_safe());
+    env.add_test("filter", |s: &State, name: String| filter_exists(s, &name));
+    env.add_test("test", |s: &State, name: String| test_exists(s, &name));
+    for (name, f) in [
+        ("failed", Status::Failed),
+        ("failure", Status::Failed),
+        ("succeeded", Status::Succeeded),
+        ("success", Status::Succeeded),
+        ("successful", Status::Succeeded),
+        ("changed", Status::Changed),
+        ("change", Status::Changed),
+        ("skipped", Status::Skipped),
+        ("skip", Status::Skipped),
+        ("finished", Status::Finished),
+        ("started", Status::Started),
+        ("reachable", Status::Reachable),
+        ("unreachable", Status::Unreachable),
+        ("timedout", Status::TimedOut),
+    ] {
+        env.add_test(name, move |v: Value| result_test(&v, f));
+    }
+    env.add_test(
+        "match",
+        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| {
+            regex_test(&v, &p, i, m, k, "match")
+        },
+    );
+    env.add_test(
+        "search",
+        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| {
+            regex_test(&v, &p, i, m, k, "search")
+        },
+    );
+    env.add_test(
+        "regex",
+        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| -> Result<bool, Error> {
+            let mt: Option<String> = k.get("match_type")?;
+            regex_test(&v, &p, i, m, k, mt.as_deref().unwrap_or("search"))
+        },
+    );
+    env.add_test("version", version_test);
+    env.add_test("version_compare", version_test);
+    env.add_test("subset", |a: Value, b: Value| -> Result<bool, Error> {
+        let b = items(&b)?;
+        Ok(items(&a)?.iter().all(|x| b.contains(x)))
+    });
+    env.add_test("issubset", |a: Value, b: Value| -> Result<bool, Error> {
+        let b = items(&b)?;
+        Ok(items(&a)?.iter().all(|x| b.contains(x)))
+    });
+    env.add_test("superset", |a: Value, b: Value| -> Result<bool, Error> {
+        let a = items(&a)?;
+        Ok(items(&b)?.iter().all(|x| a.contains(x)))
+    });
+    env.add_test("issuperset", |a: Value, b: Value| -> Result<bool, Error> {
+        let a = items(&a)?;
+        Ok(items(&b)?.iter().all(|x| a.contains(x)))
+    });
+    env.add_test("contains", |seq: Value, x: Value| -> Result<bool, Error> {
+        contains(&seq, &x)
+    });
+    env.add_test("in", |x: Value, seq: Value| -> Result<bool, Error> {
+        contains(&seq, &x)
+    });
+    env.add_test("any", |v: Value| -> Result<bool, Error> {
+        Ok(items(&v)?.iter().any(py_truthy))
+    });
+    env.add_test("all", |v: Value| -> Result<bool, Error> {
+        Ok(items(&v)?.iter().all(py_truthy))
+    });
+    env.add_test("truthy", |v: Value, k: Kwargs| -> Result<bool, Error> {
+        truthy(&v, k)
+    });
+    env.add_test("falsy", |v: Value, k: Kwargs| -> Result<bool, Error> {
+        truthy(&v, k).map(|t| !t)
+    });
+    env.add_test("nan", |v: Value| {
+        v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan)
+    });
+    env.add_test("isnan", |v: Value| {
+        v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan)
+    });
+    env.add_test("vault_encrypted", |v: Value| {
+        v.as_str()
+            .is_some_and(|s| s.trim_start().starts_with("$ANSIBLE_VAULT;"))
+    });
+    env.add_test("vaulted_file", |v: Value| -> Result<bool, Error> {
+        let p = py_str(&v);
+        let data = std::fs::read(&p)
+            .map_err(|_| err(format!("Cannot test if the file '{p}' is a vault.")))?;
+        Ok(data.starts_with(b"$ANSIBLE_VAULT;"))
+    });
+    for name in ["file", "is_file"] {
+        env.add_test(name, |v: Value| Path::new(&py_str(&v)).is_file());
+    }
+    for name in ["directory", "is_dir"] {
+        env.add_test(name, |v: Value| Path::new(&py_str(&v)).is_dir());
+    }
+    for name in ["link", "is_link"] {
+        env.add_test(name, |v: Value| Path::new(&py_str(&v)).is_symlink());
+    }
+    env.add_test("exists", |v: Value| Path::new(&py_str(&v)).exists());
+    env.add_test("link_exists", |v: Value| {
+        std::fs::symlink_metadata(py_str(&v)).is_ok()
+    });
+    for name in ["abs", "is_abs"] {
+        env.add_test(name, |v: Value| py_str(&v).starts_with('/'));
+    }
+    for name in ["same_file", "is_same_file"] {
+        env.add_test(name, |a: Value, b: Value| -> Result<bool, Error> {
+            let (ma, mb) = (
+                std::fs::metadata(py_str(&a)).map_err(|e| err(e.to_string()))?,
+                std::fs::metadata(py_str(&b)).map_err(|e| err(e.to_string()))?,
+            );
+            Ok(ma.dev() == mb.dev() && ma.ino() == mb.ino())
+        });
+    }
+    for name in ["mount", "is_mount"] {
+        env.add_test(name, |v: Value| is_mount(&py_str(&v)));
+    }
+    env.add_test("uri", |v: Value, schemes: Option<Value>| {
+        uri_test(&v, schemes.as_ref(), false)
+    });
+    env.add_test("url", |v: Value, schemes: Option<Value>| {
+        uri_test(&v, schemes.as_ref(), true)
+    });
+    env.add_test("urn", |v: Value| {
+        uri_test(&v, Some(&Value::from(vec!["urn"])), false)
+    });
+}
+
+/// Whether a filter or test of that name exists: run it and see whether
+/// the error (if any) is "unknown".
+fn exists(s: &State, name: &str, filter: bool) -> bool {
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        || name.is_empty()
+    {
+        return false;
+    }
+    let src = if filter {
+        format!("{{{{ none | {name} }}}}")
+    } else {
+        format!("{{{{ none is {name} }}}}")
+    };
+    match s.env().render_str(&src, ()) {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest
+        ),
+    }
+}
+
+fn filter_exists(s: &State, name: &str) -> bool {
+    exists(s, name, true)
+}
+
+fn test_exists(s: &State, name: &str) -> bool {
+    exists(s, name, false)
+}
+
+#[derive(Clone, Copy)]
+enum Status {
+    Failed,
+    Succeeded,
+    Changed,
+    Skipped,
+    Finished,
+    Started,
+    Reachable,
+    Unreachable,
+    TimedOut,
+}
+
+fn result_test(v: &Value, s: Status) -> Result<bool, Error> {
+    let name = match s {
+        Status::Failed | Status::Succeeded => "failed",
+        Status::Changed => "changed",
+        Status::Skipped => "skipped",
+        Status::Finished => "finished",
+        Status::Started => "started",
+        Status::Reachable | Status::Unreachable => "unreachable",
+        Status::TimedOut => "timedout",
+    };
+    if v.kind() != ValueKind::Map {
+        return Err(err(format!("The '{name}' test expects a dictionary")));
+    }
+    let get = |k: &str| v.get_attr(k).ok().filter(|x| !x.is_undefined());
+    let flag = |k: &str| get(k).is_some_and(|x| py_truthy(&x));
+    Ok(match s {
+        Status::Failed => flag("failed"),
+        Status::Succeeded => !flag("failed"),
+        Status::Skipped => flag("skipped"),
+        Status::Unreachable => flag("unreachable"),
+        Status::Reachable => !flag("unreachable"),
+        Status::Finished => get("finished").is_none_or(|x| py_truthy(&x)),
+        Status::Started => get("started").is_none_or(|x| py_truthy(&x)),
+        Status::TimedOut => get("timedout")
+            .is_some_and(|t| py_truthy(&t) && t.get_attr("period").is_ok_and(|p| py_truthy(&p))),
+        Status::Changed => match get("changed") {
+            Some(c) => py_truthy(&c),
+            None => get("results").is_some_and(|r| {
+                r.try_iter().is_ok_and(|mut it| {
+                    it.any(|res| res.get_attr("changed").is_ok_and(|c| py_truthy(&c)))
+                })
+            }),
+        },
+    })
+}
+
+fn regex_test(
+    v: &Value,
+    pattern: &str,
+    ic: Option<bool>,
+    ml: Option<bool>,
+    k: Kwargs,
+    kind: &str,
+) -> Result<bool, Error> {
+    let ic = ic.or(k.get("ignorecase")?).unwrap_or(false);
+    let ml = ml.or(k.get("multiline")?).unwrap_or(false);
+    let _: Option<String> = k.get("match_type")?;
+    k.assert_all_used()?;
+    let s = py_str(v);
+    let re = regex_compile(pattern, ic, ml)?;
+    Ok(match kind {
+        "search" => re.is_match(&s),
+        "match" => {
+            re.find(&s).is_some_and(|m| m.start() == 0)
+                || regex_compile(&format!("^(?:{pattern})"), ic, false)?.is_match(&s)
+        }
+        "fullmatch" => regex_compile(&format!("^(?:{pattern})$"), ic, false)?.is_match(&s),
+        _ => {
+            return Err(err(
+                "Invalid match_type specified. Expected one of: search, match, fullmatch.",
+            ));
+        }
+    })
+}
+
+fn contains(seq: &Value, x: &Value) -> Result<bool, Error> {
+    match seq.kind() {
+        ValueKind::String => Ok(seq.as_str().unwrap_or_default().contains(&py_str(x))),
+        ValueKind::Map => Ok(seq.get_item(x).is_ok_and(|v| !v.is_undefined())),
+        _ => Ok(items(seq)?.contains(x)),
+    }
+}
+
+fn truthy(v: &Value, k: Kwargs) -> Result<bool, Error> {
+    let convert: bool = k.get::<Option<bool>>("convert_bool")?.unwrap_or(false);
+    k.assert_all_used()?;
+    if convert {
+        let as_bool = match v.kind() {
+            ValueKind::Bool => Some(v.is_true()),
+            ValueKind::String => match v.as_str().unwrap_or_default().to_lowercase().as_str() {
+                "y" | "yes" | "on" | "1" | "true" | "t" => Some(true),
+                "n" | "no" | "off" | "0" | "false" | "f" | "" => Some(false),
+                _ => None,
+            },
+            ValueKind::Number => match f64::try_from(v.clone()) {
+                Ok(1.0) => Some(true),
+                Ok(0.0) => Some(false),
+                _ => None,
+            },
+            ValueKind::None => Some(false),
+            _ => None,
+        };
+        if let Some(b) = as_bool {
+            return Ok(b);
+        }
+    }
+    Ok(py_truthy(v))
+}
+
+fn is_mount(p: &str) -> bool {
+    let Ok(m) = std::fs::symlink_metadata(p) else {
+        return false;
+    };
+    if m.file_type().is_symlink() {
+        return false;
+    }
+    let parent = format!("{}/..", p.trim_end_matches('/'));
+    let Ok(pm) = std::fs::metadata(if p.trim_end_matches('/').is_empty() {
+        "/.."
+    } else {
+        &parent
+    }) else {
+        return false;
+    };
+    m.dev() != pm.dev() || m.ino() == pm.ino()
+}
+
+fn uri_test(v: &Value, schemes: Option<&Value>, url: bool) -> bool {
+    let s = py_str(v);
+    let scheme = match s.split_once(':') {
+        Some((a, _))
+            if !a.is_empty()
+                && a.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            a.to_lowercase()
+        }
+        _ => String::new(),
+    };
+    if let Some(list) = schemes {
+        let ok = list
+            .try_iter()
+            .is_ok_and(|mut it| it.any(|x| py_str(&x) == scheme));
+        if !ok {
+            return false;
+        }
+    }
+    if !url {
+        return true;
+    }
+    let rest = if scheme.is_empty() {
+        s.as_str()
+    } else {
+        &s[scheme.len() + 1..]
+    };
+    let netloc = rest
+        .strip_prefix("//")
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .unwrap_or("");
+    !netloc.is_empty() || scheme == "file"
+}
+
+// -- versions --------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Num(u128),
+    Text(String),
+}
+
+fn loose(s: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut cur_digit = None;
+    let flush = |cur: &mut String, d: Option<bool>, out: &mut Vec<Part>| {
+        if !cur.is_empty() {
+            out.push(match (d, cur.parse::<u128>()) {
+                (Some(true), Ok(n)) => Part::Num(n),
+                _ => Part::Text(cur.clone()),
+            });
+            cur.clear();
+        }
+    };
+    for c in s.chars() {
+        if c == '.' {
+            flush(&mut cur, cur_digit, &mut out);
+            cur_digit = None;
+            continue;
+        }
+        let d = c.is_ascii_digit();
+        if cur_digit.is_some_and(|x| x != d) {
+            flush(&mut cur, cur_digit, &mut out);
+        }
+        cur_digit = Some(d);
+        cur.push(c);
+    }
+    flush(&mut cur, cur_digit, &mut out);
+    out
+}
+
+fn cmp_loose(a: &[Part], b: &[Part]) -> Result<Ordering, Error> {
+    for (x, y) in a.iter().zip(b.iter()) {
+        let o = match (x, y) {
+            (Part::Num(p), Part::Num(q)) => p.cmp(q),
+            (Part::Text(p), Part::Text(q)) => p.cmp(q),
+            (Part::Num(_), Part::Text(_)) => {
+                return Err(err(
+                    "Version comparison failed: '<' not supported between instances of 'int' and 'str'",
+                ));
+            }
+            (Part::Text(_), Part::Num(_)) => {
+                return Err(err(
+                    "Version comparison failed: '<' not supported between instances of 'str' and 'int'",
+                ));
+            }
+        };
+        if o != Ordering::Equal {
+            return Ok(o);
+        }
+    }
+    Ok(a.len().cmp(&b.len()))
+}
+
+/// distutils' StrictVersion: `N.N[.N][(a|b)N]`.
+/// A StrictVersion: release numbers and an optional (a|b, N) pre-release.
+type Strict = (Vec<u64>, Option<(char, u64)>);
+
+fn strict(s: &str) -> Result<Strict, Error> {
+    let bad = || {
+        err(format!(
+            "Version comparison failed: invalid version number '{s}'"
+        ))
+    };
+    let (core, pre) = match s.find(['a', 'b']) {
+        Some(i) => {
+            let n: u64 = s[i + 1..].parse().map_err(|_| bad())?;
+            (&s[..i], Some((s.as_bytes()[i] as char, n)))
+        }
+        None => (s, None),
+    };
+    let nums: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    if !(2..=3).contains(&nums.len()) || core.split('.').any(str::is_empty) {
+        return Err(bad());
+    }
+    let mut v = nums;
+    v.resize(3, 0);
+    Ok((v, pre))
+}
+
+fn cmp_strict(a: &str, b: &str) -> Result<Ordering, Error> {
+    let (va, pa) = strict(a)?;
+    let (vb, pb) = strict(b)?;
+    Ok(va.cmp(&vb).then_with(|| match (pa, pb) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => x.cmp(&y),
+    }))
+}
+
+fn semver(s: &str) -> Result<(Vec<u64>, Vec<String>), Error> {
+    let bad = || {
+        err(format!(
+            "Version comparison failed: invalid semantic version '{s}'"
+        ))
+    };
+    let s = s.split('+').next().unwrap_or(s);
+    let (core, pre) = match s.split_once('-') {
+        Some((c, p)) => (c, p.split('.').map(str::to_string).collect()),
+        None => (s, Vec::new()),
+    };
+    let nums: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    if nums.len() != 3 {
+        return Err(bad());
+    }
+    Ok((nums, pre))
+}
+
+fn cmp_semver(a: &str, b: &str) -> Result<Ordering, Error> {
+    let (ca, pa) = semver(a)?;
+    let (cb, pb) = semver(b)?;
+    Ok(ca
+        .cmp(&cb)
+        .then_with(|| match (pa.is_empty(), pb.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => {
+                for (x, y) in pa.iter().zip(pb.iter()) {
+                    let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                        (Ok(p), Ok(q)) => p.cmp(&q),
+                        (Ok(_), Err(_)) => Ordering::Less,
+                        (Err(_), Ok(_)) => Ordering::Greater,
+                        _ => x.cmp(y),
+                    };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                pa.len().cmp(&pb.len())
+            }
+        }))
+}
+
+/// PEP 440: release numbers (trailing zeros ignored), pre (a/b/rc), post, dev.
+/// (epoch, release, (pre kind, pre number), post, dev): PEP 440's order.
+type Pep440 = (u64, Vec<u64>, (i8, u64), i64, i64);
+
+fn pep440_key(s: &str) -> Result<Pep440, Error> {
+    let bad = || err(format!("Version comparison failed: Invalid version: '{s}'"));
+    let t = s.trim().to_lowercase();
+    let t = t.strip_prefix('v').unwrap_or(&t);
+    let t = t.split('+').next().unwrap_or(t);
+    let (epoch, t) = match t.split_once('!') {
+        Some((e, r)) => (e.parse::<u64>().map_err(|_| bad())?, r),
+        None => (0, t),
+    };
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let mut release: Vec<u64> = t[..end]
+        .trim_end_matches('.')
+        .split('.')
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    while release.len() > 1 && release.last() == Some(&0) {
+        release.pop();
+    }
+    let mut rest = t[end..].trim_start_matches(['.', '-', '_']);
+    let mut pre = (3i8, 0u64);
+    let mut post = -1i64;
+    let mut dev = i64::MAX;
+    let num = |r: &str| -> (u64, usize) {
+        let r2 = r.trim_start_matches(['.', '-', '_']);
+        let skip = r.len() - r2.len();
+        let d: String = r2.chars().take_while(char::is_ascii_digit).collect();
+        (d.parse().unwrap_or(0), skip + d.len())
+    };
+    for (tag, rank) in [
+        ("alpha", 0),
+        ("a", 0),
+        ("beta", 1),
+        ("b", 1),
+        ("rc", 2),
+        ("c", 2),
+        ("pre", 2),
+        ("preview", 2),
+    ] {
+        if let Some(r) = rest.strip_prefix(tag) {
+            let (n, used) = num(r);
+            pre = (rank, n);
+            rest = r[used..].trim_start_matches(['.', '-', '_']);
+            break;
+        }
+    }
+    for tag in ["post", "rev", "r"] {
+        if let Some(r) = rest.strip_prefix(tag) {
+            let (n, used) = num(r);
+            post = n as i64;
+            rest = r[used..].trim_start_matches(['.', '-', '_']);
+            break;
+        }
+    }
+    if let Some(r) = rest.strip_prefix("dev") {
+        let (n, used) = num(r);
+        dev = n as i64;
+        rest = &r[used..];
+    }
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    // A dev release without pre/post sorts before the pre-releases.
+    if dev != i64::MAX && pre.0 == 3 && post < 0 {
+        pre = (-1, 0);
+    }
+    Ok((epoch, release, pre, post, dev))
+}
+
+fn version_test(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> Result<bool, Error> {
+    let op = op
+        .or(kwargs.get("operator")?)
+        .unwrap_or_else(|| "eq".into());
+    let strict_flag: Option<bool> = kwargs.get("strict")?;
+    let version_type: Option<String> = kwargs.get("version_type")?;
+    kwargs.assert_all_used()?;
+    if strict_flag.is_some() && version_type.is_some() {
+        return Err(err("Cannot specify both 'strict' and 'version_type'"));
+    }
+    let a = py_str(&v);
+    let b = py_str(&other);
+    if a.is_empty() || !py_truthy(&v) {
+        return Err(err("Input version value cannot be empty"));
+    }
+    if b.is_empty() {
+        return Err(err("Version parameter to compare against cannot be empty"));
+    }
+    let op = match op.as_str() {
+        "==" | "=" | "eq" => "eq",
+        "<" | "lt" => "lt",
+        "<=" | "le" => "le",
+        ">" | "gt" => "gt",
+        ">=" | "ge" => "ge",
+        "!=" | "<>" | "ne" => "ne",
+        o => {
+            return Err(err(format!(
+                "Invalid operator type ({o}). Must be one of '==', '=', 'eq', '<', 'lt', '<=', 'le', '>', 'gt', '>=', 'ge', '!=', '<>', 'ne'"
+            )));
+        }
+    };
+    let kind = if strict_flag == Some(true) {
+        "strict".to_string()
+    } else {
+        version_type.unwrap_or_else(|| "loose".into())
+    };
+    let ord = match kind.as_str() {
+        "loose" => {
+            let (la, lb) = (loose(&a), loose(&b));
+            if op == "eq" || op == "ne" {
+                // Python's == between lists never raises.
+                let eq = la == lb;
+                return Ok(if op == "eq" { eq } else { !eq });
+            }
+            cmp_loose(&la, &lb)?
+        }
+        "strict" => cmp_strict(&a, &b)?,
+        "semver" | "semantic" => cmp_semver(&a, &b)?,
+        "pep440" => {
+            let (ka, kb) = (pep440_key(&a)?, pep440_key(&b)?);
+            ka.partial_cmp(&kb).unwrap_or(Ordering::Equal)
+        }
+        t => {
+            return Err(err(format!(
+                "Invalid version type ({t}). Must be one of 'loose', 'strict', 'semver', 'semantic', 'pep440'"
+            )));
+        }
+    };
+    Ok(match op {
+        "eq" => ord == Ordering::Equal,
+        "ne" => ord != Ordering::Equal,
+        "lt" => ord == Ordering::Less,
+        "le" => ord != Ordering::Greater,
+        "gt" => ord == Ordering::Greater,
+        _ => ord != Ordering::Less,
+    })
+}

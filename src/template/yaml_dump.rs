@@ -1,0 +1,821 @@
+// SPDX-License-Identifier: MIT
+//! YAML as PyYAML's `yaml.dump` writes it (`to_yaml`, `to_nice_yaml`):
+//! the same choice of flow or block collections, of plain or quoted
+//! scalars, the same indentation and the same folding of long lines at 80
+//! columns, so that files rendered from these filters are byte-identical.
+
+use super::pyrepr::{py_float, py_str};
+use minijinja::value::{Value, ValueKind};
+
+pub struct DumpOptions {
+    pub indent: usize,
+    /// `None`: collections of scalars only are flow style, others block.
+    pub default_flow_style: Option<bool>,
+    pub sort_keys: bool,
+    pub width: usize,
+    pub explicit_start: bool,
+}
+
+impl Default for DumpOptions {
+    fn default() -> Self {
+        DumpOptions {
+            indent: 2,
+            default_flow_style: None,
+            sort_keys: true,
+            width: 80,
+            explicit_start: false,
+        }
+    }
+}
+
+/// A value reduced to YAML's node kinds.
+enum Node {
+    Scalar {
+        text: String,
+        plain_ok: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        flow: bool,
+    },
+    Map {
+        pairs: Vec<(Node, Node)>,
+        flow: bool,
+    },
+}
+
+fn is_plain_scalar(n: &Node) -> bool {
+    matches!(n, Node::Scalar { .. })
+}
+
+/// PyYAML's float representer.
+fn yaml_float(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
+    }
+    let v = py_float(f).to_lowercase();
+    if !v.contains('.') && v.contains('e') {
+        v.replacen('e', ".0e", 1)
+    } else {
+        v
+    }
+}
+
+/// Whether a plain scalar `s` would read back as something other than this
+/// string (YAML 1.1 implicit types as PyYAML's resolver knows them; unlike
+/// the YAML 1.1 spec, PyYAML does not read `y`/`n` as booleans).
+fn resolves_to_other(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    matches!(
+        s,
+        "~" | "null"
+            | "Null"
+            | "NULL"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+            | "="
+            | "<<"
+    ) || is_yaml_number(s)
+        || is_timestamp(s)
+}
+
+fn is_yaml_number(s: &str) -> bool {
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if t.is_empty() {
+        return false;
+    }
+    let lower = t.to_lowercase();
+    if matches!(lower.as_str(), ".inf" | ".nan") {
+        return true;
+    }
+    // int: 0b..., 0x..., 0..., decimal with _ , sexagesimal
+    if let Some(b) = t.strip_prefix("0b") {
+        return !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_');
+    }
+    if let Some(h) = t.strip_prefix("0x") {
+        return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
+    }
+    if t.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
+    {
+        return true;
+    }
+    // sexagesimal int/float: [1-9][0-9_]*(:[0-5]?[0-9])+
+    if t.contains(':') {
+        let mut parts = t.split(':');
+        let head = parts.next().unwrap_or("");
+        let head_ok = head
+            .chars()
+            .next()
+            .is_some_and(|c| ('1'..='9').contains(&c))
+            && head.chars().all(|c| c.is_ascii_digit() || c == '_');
+        let rest: Vec<&str> = parts.collect();
+        if head_ok && !rest.is_empty() {
+            let last = rest.len() - 1;
+            let ok = rest.iter().enumerate().all(|(i, p)| {
+                let (int_part, frac) = if i == last {
+                    p.split_once('.')
+                        .map(|(a, b)| (a, Some(b)))
+                        .unwrap_or((p, None))
+                } else {
+                    (*p, None)
+                };
+                !int_part.is_empty()
+                    && int_part.len() <= 2
+                    && int_part.chars().all(|c| c.is_ascii_digit())
+                    && frac.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
+            });
+            if ok {
+                return true;
+            }
+        }
+    }
+    // float: [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)? or \.[0-9_]+...
+    let (mant, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    if let Some(e) = exp {
+        let e = match e.strip_prefix(['+', '-']) {
+            Some(r) if !r.is_empty() => r,
+            _ => return false,
+        };
+        if !e.chars().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+    }
+    match mant.split_once('.') {
+        Some((a, b)) => {
+            (a.is_empty() || a.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                && a.chars().all(|c| c.is_ascii_digit() || c == '_')
+                && b.chars().all(|c| c.is_ascii_digit() || c == '_')
+                && !(a.is_empty() && b.is_empty())
+                && (exp.is_none() || !a.is_empty())
+        }
+        None => false,
+    }
+}
+
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && s[5..].chars().next().is_some_and(|c| c.is_ascii_digit())
+        && s[5..].contains('-')
+        && s.chars().take(10).all(|c| c.is_ascii_digit() || c == '-')
+}
+
+/// What PyYAML's `analyze_scalar` allows for a string.
+struct Analysis {
+    empty: bool,
+    multiline: bool,
+    allow_flow_plain: bool,
+    allow_block_plain: bool,
+    allow_single_quoted: bool,
+}
+
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+        || (' '..='~').contains(&c)
+        || (('\u{A0}'..='\u{D7FF}').contains(&c))
+        || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
+        || ('\u{10000}'..='\u{10FFFF}').contains(&c)
+}
+
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            empty: true,
+            multiline: false,
+            allow_flow_plain: false,
+            allow_block_plain: true,
+            allow_single_quoted: true,
+        };
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut block_ind = false;
+    let mut flow_ind = false;
+    let mut line_breaks = false;
+    let mut special = false;
+    let mut leading_space = false;
+    let mut leading_break = false;
+    let mut trailing_space = false;
+    let mut trailing_break = false;
+    let mut break_space = false;
+    let mut space_break = false;
+    if s.starts_with("---") || s.starts_with("...") {
+        block_ind = true;
+        flow_ind = true;
+    }
+    let mut preceded_by_ws = true;
+    let n = chars.len();
+    let mut prev_space = false;
+    let mut prev_break = false;
+    for (i, &ch) in chars.iter().enumerate() {
+        let followed_by_ws = i + 1 >= n
+            || matches!(
+                chars[i + 1],
+                '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            );
+        if i == 0 {
+            if "#,[]{}&*!|>'\"%@`".contains(ch) {
+                flow_ind = true;
+                block_ind = true;
+            }
+            if ch == '?' || ch == ':' {
+                flow_ind = true;
+                if followed_by_ws {
+                    block_ind = true;
+                }
+            }
+            if ch == '-' && followed_by_ws {
+                flow_ind = true;
+                block_ind = true;
+            }
+        } else {
+            if ",?[]{}".contains(ch) {
+                flow_ind = true;
+            }
+            if ch == ':' {
+                flow_ind = true;
+                if followed_by_ws {
+                    block_ind = true;
+                }
+            }
+            if ch == '#' && preceded_by_ws {
+                flow_ind = true;
+                block_ind = true;
+            }
+        }
+        let is_break = matches!(ch, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        if is_break {
+            line_breaks = true;
+        }
+        if !(ch == '\n' || (' '..='~').contains(&ch)) {
+            // allow_unicode: printable non-ASCII is fine.
+            if !printable(ch) || ch == '\u{FEFF}' {
+                special = true;
+            }
+        }
+        if ch == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i == n - 1 {
+                trailing_space = true;
+            }
+            if prev_break {
+                break_space = true;
+            }
+            prev_space = true;
+            prev_break = false;
+        } else if is_break {
+            if i == 0 {
+                leading_break = true;
+            }
+            if i == n - 1 {
+                trailing_break = true;
+            }
+            if prev_space {
+                space_break = true;
+            }
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = matches!(
+            ch,
+            '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        );
+    }
+    let mut a = Analysis {
+        empty: false,
+        multiline: line_breaks,
+        allow_flow_plain: true,
+        allow_block_plain: true,
+        allow_single_quoted: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+    }
+    if trailing_space {
+        // (block styles would be disallowed too; not used here)
+    }
+    if break_space {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+        a.allow_single_quoted = false;
+    }
+    if space_break || special {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+        a.allow_single_quoted = false;
+    }
+    if line_breaks {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+    }
+    if flow_ind {
+        a.allow_flow_plain = false;
+    }
+    if block_ind {
+        a.allow_block_plain = false;
+    }
+    a
+}
+
+fn build(v: &Value, o: &DumpOptions) -> Node {
+    match v.kind() {
+        ValueKind::None | ValueKind::Undefined => Node::Scalar {
+            text: "null".into(),
+            plain_ok: true,
+        },
+        ValueKind::Bool => Node::Scalar {
+            text: if v.is_true() { "true" } else { "false" }.into(),
+            plain_ok: true,
+        },
+        ValueKind::Number => {
+            let text = if v.is_integer() {
+                v.to_string()
+            } else {
+                yaml_float(f64::try_from(v.clone()).unwrap_or(f64::NAN))
+            };
+            Node::Scalar {
+                text,
+                plain_ok: true,
+            }
+        }
+        ValueKind::String => {
+            let s = v.as_str().unwrap_or_default().to_string();
+            let plain_ok = !resolves_to_other(&s);
+            Node::Scalar { text: s, plain_ok }
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            let items: Vec<Node> = v
+                .try_iter()
+                .map(|it| it.map(|x| build(&x, o)).collect())
+                .unwrap_or_default();
+            let flow = o
+                .default_flow_style
+                .unwrap_or_else(|| items.iter().all(scalar_without_style));
+            Node::Seq { items, flow }
+        }
+        ValueKind::Map => {
+            let mut keys: Vec<Value> = v.try_iter().map(|it| it.collect()).unwrap_or_default();
+            if o.sort_keys {
+                keys.sort_by(|a, b| match (a.as_str(), b.as_str()) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    _ => a.cmp(b),
+                });
+            }
+            let pairs: Vec<(Node, Node)> = keys
+                .iter()
+                .map(|k| (build(k, o), build(&v.get_item(k).unwrap_or_default(), o)))
+                .collect();
+            let flow = o.default_flow_style.unwrap_or_else(|| {
+                pairs
+                    .iter()
+                    .all(|(k, v)| scalar_without_style(k) && scalar_without_style(v))
+            });
+            Node::Map { pairs, flow }
+        }
+        _ => Node::Scalar {
+            text: py_str(v),
+            plain_ok: true,
+        },
+    }
+}
+
+/// PyYAML's "best style" test: a scalar the representer gave no style.
+fn scalar_without_style(n: &Node) -> bool {
+    is_plain_scalar(n)
+}
+
+struct Emitter<'a> {
+    out: String,
+    column: usize,
+    o: &'a DumpOptions,
+    whitespace: bool,
+    indention: bool,
+    indent: Option<usize>,
+    indents: Vec<Option<usize>>,
+    flow_level: usize,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+impl Emitter<'_> {
+    fn write(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.column += s.chars().count();
+    }
+
+    fn line_break(&mut self, br: Option<char>) {
+        self.out.push(br.unwrap_or('\n'));
+        self.whitespace = true;
+        self.indention = true;
+        self.column = 0;
+    }
+
+    fn write_indicator(&mut self, ind: &str, need_ws: bool, whitespace: bool, indention: bool) {
+        let s = if self.whitespace || !need_ws {
+            ind.to_string()
+        } else {
+            format!(" {ind}")
+        };
+        self.whitespace = whitespace;
+        self.indention = self.indention && indention;
+        self.write(&s);
+    }
+
+    fn write_indent(&mut self) {
+        let indent = self.indent.unwrap_or(0);
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
+            self.line_break(None);
+        }
+        if self.column < indent {
+            self.whitespace = true;
+            let pad = " ".repeat(indent - self.column);
+            self.out.push_str(&pad);
+            self.column = indent;
+        }
+    }
+
+    fn increase_indent(&mut self, flow: bool, indentless: bool) {
+        self.indents.push(self.indent);
+        self.indent = match self.indent {
+            None => Some(if flow { self.o.indent } else { 0 }),
+            Some(i) if !indentless => Some(i + self.o.indent),
+            Some(i) => Some(i),
+        };
+    }
+
+    fn pop_indent(&mut self) {
+        self.indent = self.indents.pop().unwrap_or(None);
+    }
+
+    fn scalar(&mut self, text: &str, plain_ok: bool, simple_key: bool) {
+        self.increase_indent(true, false);
+        let a = analyze(text);
+        let flow = self.flow_level > 0;
+        let plain = plain_ok
+            && !(simple_key && (a.empty || a.multiline))
+            && ((flow && a.allow_flow_plain) || (!flow && a.allow_block_plain));
+        if plain {
+            self.write_plain(text, !simple_key);
+        } else if a.allow_single_quoted && !(simple_key && a.multiline) {
+            self.write_single(text, !simple_key);
+        } else {
+            self.write_double(text, !simple_key);
+        }
+        self.pop_indent();
+    }
+
+    fn write_plain(&mut self, text: &str, split: bool) {
+        if text.is_empty() {
+            return;
+        }
+        if !self.whitespace {
+            self.write(" ");
+        }
+        self.whitespace = false;
+        self.indention = false;
+        let chars: Vec<char> = text.chars().collect();
+        let mut spaces = false;
+        let mut breaks = false;
+        let mut start = 0;
+        let mut end = 0;
+        while end <= chars.len() {
+            let ch = chars.get(end).copied();
+            if spaces {
+                if ch != Some(' ') {
+                    if start + 1 == end && self.column > self.o.width && split {
+                        self.write_indent();
+                        self.whitespace = false;
+                        self.indention = false;
+                    } else {
+                        let s: String = chars[start..end].iter().collect();
+                        self.write(&s);
+                    }
+                    start = end;
+                }
+            } else if breaks {
+                if !ch.is_some_and(is_break) {
+                    if chars[start] == '\n' {
+                        self.line_break(None);
+                    }
+                    for &br in &chars[start..end] {
+                        self.line_break(Some(br));
+                    }
+                    self.write_indent();
+                    self.whitespace = false;
+                    self.indention = false;
+                    start = end;
+                }
+            } else if ch.is_none_or(|c| c == ' ' || is_break(c)) {
+                let s: String = chars[start..end].iter().collect();
+                self.write(&s);
+                start = end;
+            }
+            if let Some(c) = ch {
+                spaces = c == ' ';
+                breaks = is_break(c);
+            }
+            end += 1;
+        }
+    }
+
+    fn write_single(&mut self, text: &str, split: bool) {
+        self.write_indicator("'", true, false, false);
+        let chars: Vec<char> = text.chars().collect();
+        let mut spaces = false;
+        let mut breaks = false;
+        let mut start = 0;
+        let mut end = 0;
+        while end <= chars.len() {
+            let ch = chars.get(end).copied();
+            if spaces {
+                if ch != Some(' ') {
+                    if start + 1 == end
+                        && self.column > self.o.width
+                        && split
+                        && start != 0
+                        && end != chars.len()
+                    {
+                        self.write_indent();
+                    } else {
+                        let s: String = chars[start..end].iter().collect();
+                        self.write(&s);
+                    }
+                    start = end;
+                }
+            } else if breaks {
+                if !ch.is_some_and(is_break) {
+                    if chars[start] == '\n' {
+                        self.line_break(None);
+                    }
+                    for &br in &chars[start..end] {
+                        self.line_break(Some(br));
+                    }
+                    self.write_indent();
+                    start = end;
+                }
+            } else if ch.is_none_or(|c| c == ' ' || c == '\'' || is_break(c)) && start < end {
+                let s: String = chars[start..end].iter().collect();
+                self.write(&s);
+                start = end;
+            }
+            if ch == Some('\'') {
+                self.write("''");
+                start = end + 1;
+            }
+            if let Some(c) = ch {
+                spaces = c == ' ';
+                breaks = is_break(c);
+            }
+            end += 1;
+        }
+        self.write_indicator("'", false, false, false);
+    }
+
+    fn write_double(&mut self, text: &str, split: bool) {
+        self.write_indicator("\"", true, false, false);
+        let chars: Vec<char> = text.chars().collect();
+        let mut start = 0;
+        let mut end = 0;
+        let needs_escape = |c: char| {
+            matches!(
+                c,
+                '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+            ) || !((' '..='~').contains(&c) || (c as u32 >= 0xA0 && printable(c)))
+        };
+        while end <= chars.len() {
+            let ch = chars.get(end).copied();
+            if ch.is_none_or(needs_escape) {
+                if start < end {
+                    let s: String = chars[start..end].iter().collect();
+                    self.write(&s);
+                    start = end;
+                }
+                if let Some(c) = ch {
+                    let esc = match c {
+                        '\0' => "0".to_string(),
+                        '\x07' => "a".into(),
+                        '\x08' => "b".into(),
+                        '\t' => "t".into(),
+                        '\n' => "n".into(),
+                        '\x0b' => "v".into(),
+                        '\x0c' => "f".into(),
+                        '\r' => "r".into(),
+                        '\x1b' => "e".into(),
+                        '"' => "\"".into(),
+                        '\\' => "\\".into(),
+                        '\u{85}' => "N".into(),
+                        '\u{A0}' => "_".into(),
+                        '\u{2028}' => "L".into(),
+                        '\u{2029}' => "P".into(),
+                        c if (c as u32) <= 0xFF => format!("x{:02X}", c as u32),
+                        c if (c as u32) <= 0xFFFF => format!("u{:04X}", c as u32),
+                        c => format!("U{:08X}", c as u32),
+                    };
+                    self.write(&format!("\\{esc}"));
+                    start = end + 1;
+                }
+            }
+            if end > 0
+                && end < chars.len()
+                && (ch == Some(' ') || start >= end)
+                && self.column + (end - start) > self.o.width
+                && split
+            {
+                let s: String = chars[start..end].iter().collect();
+                self.write(&format!("{s}\\"));
+                if start < end {
+                    start = end;
+                }
+                self.write_indent();
+                self.whitespace = false;
+                self.indention = false;
+                if chars.get(start) == Some(&' ') {
+                    self.write("\\");
+                }
+            }
+            end += 1;
+        }
+        self.write_indicator("\"", false, false, false);
+    }
+
+    fn node(&mut self, n: &Node, mapping: bool, simple_key: bool) {
+        match n {
+            Node::Scalar { text, plain_ok } => self.scalar(text, *plain_ok, simple_key),
+            Node::Seq { items, flow } => {
+                if self.flow_level > 0 || *flow || items.is_empty() {
+                    self.flow_seq(items);
+                } else {
+                    self.block_seq(items, mapping);
+                }
+            }
+            Node::Map { pairs, flow } => {
+                if self.flow_level > 0 || *flow || pairs.is_empty() {
+                    self.flow_map(pairs);
+                } else {
+                    self.block_map(pairs);
+                }
+            }
+        }
+    }
+
+    fn flow_seq(&mut self, items: &[Node]) {
+        self.write_indicator("[", true, true, false);
+        self.flow_level += 1;
+        self.increase_indent(true, false);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.write_indicator(",", false, false, false);
+            }
+            if self.column > self.o.width {
+                self.write_indent();
+            }
+            self.node(item, false, false);
+        }
+        self.pop_indent();
+        self.flow_level -= 1;
+        self.write_indicator("]", false, false, false);
+    }
+
+    fn flow_map(&mut self, pairs: &[(Node, Node)]) {
+        self.write_indicator("{", true, true, false);
+        self.flow_level += 1;
+        self.increase_indent(true, false);
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                self.write_indicator(",", false, false, false);
+            }
+            if self.column > self.o.width {
+                self.write_indent();
+            }
+            self.node(k, true, true);
+            self.write_indicator(":", false, false, false);
+            self.node(v, true, false);
+        }
+        self.pop_indent();
+        self.flow_level -= 1;
+        self.write_indicator("}", false, false, false);
+    }
+
+    fn block_seq(&mut self, items: &[Node], mapping: bool) {
+        let indentless = mapping && !self.indention;
+        self.increase_indent(false, indentless);
+        for item in items {
+            self.write_indent();
+            self.write_indicator("-", true, false, true);
+            self.node(item, false, false);
+        }
+        self.pop_indent();
+    }
+
+    fn block_map(&mut self, pairs: &[(Node, Node)]) {
+        self.increase_indent(false, false);
+        for (k, v) in pairs {
+            self.write_indent();
+            self.node(k, true, true);
+            self.write_indicator(":", false, false, false);
+            self.node(v, true, false);
+        }
+        self.pop_indent();
+    }
+}
+
+/// `yaml.dump(v)` with PyYAML's emitter rules.
+pub fn dump(v: &Value, o: &DumpOptions) -> String {
+    let node = build(v, o);
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+        o,
+        whitespace: true,
+        indention: true,
+        indent: None,
+        indents: Vec::new(),
+        flow_level: 0,
+    };
+    if o.explicit_start {
+        e.write("---");
+        e.whitespace = false;
+    }
+    e.node(&node, false, false);
+    e.out.push('\n');
+    e.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn y(j: serde_json::Value, nice: bool) -> String {
+        let o = if nice {
+            DumpOptions {
+                indent: 4,
+                default_flow_style: Some(false),
+                ..Default::default()
+            }
+        } else {
+            DumpOptions::default()
+        };
+        dump(&super::super::json_to_value(&j), &o)
+    }
+
+    #[test]
+    fn pyyaml_layouts() {
+        assert_eq!(y(json!({"b": 2, "a": 1}), false), "{a: 1, b: 2}\n");
+        assert_eq!(
+            y(json!({"hosts": ["a", "b"], "port": 80}), false),
+            "hosts: [a, b]\nport: 80\n"
+        );
+        assert_eq!(
+            y(json!({"hosts": ["a", "b"], "o": {"x": 1}}), true),
+            "hosts:\n- a\n- b\no:\n    x: 1\n"
+        );
+        assert_eq!(
+            y(json!([{"a": 1, "b": [1]}]), true),
+            "-   a: 1\n    b:\n    - 1\n"
+        );
+        assert_eq!(y(json!("yes"), false), "'yes'\n");
+        assert_eq!(
+            y(json!("line1\nline2\n"), false),
+            "'line1\n\n  line2\n\n  '\n"
+        );
+    }
+}
