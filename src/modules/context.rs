@@ -56,10 +56,12 @@ impl Become {
     pub fn wrap(&self, cmd: &str) -> String {
         match self.method.as_str() {
             "su" => format!("su {} -c {}", quote(&self.user), quote(cmd)),
-            // sudo: -H sets HOME, -S reads a password from stdin if one
-            // were asked for, -n never prompts (no password configured).
+            // sudo: -H sets HOME, -k ignores credentials cached by another
+            // login (so results never depend on timing), -S reads a password
+            // from stdin if one were asked for, -n never prompts (no password
+            // configured).
             _ => format!(
-                "sudo -H -S -n -u {} /bin/sh -c {}",
+                "sudo -H -k -S -n -u {} /bin/sh -c {}",
                 quote(&self.user),
                 quote(cmd)
             ),

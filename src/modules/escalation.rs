@@ -38,9 +38,11 @@ impl Escalation {
         let (command, prompt) = match method {
             "sudo" => {
                 let prompt = format!("[sudo via kiln, key={key}] password:");
+                // -k: a cached sudo timestamp (from another login of the same
+                // user) must not let a wrong password pass unnoticed.
                 (
                     format!(
-                        "sudo -H -S -p {} -u {} /bin/sh -c {}",
+                        "sudo -H -k -S -p {} -u {} /bin/sh -c {}",
                         quote(&prompt),
                         quote(user),
                         quote(&inner)
@@ -187,7 +189,10 @@ mod tests {
     fn sudo_conversation() {
         let mut e = esc("sudo");
         assert!(!e.command.contains("s3cret"));
-        assert!(e.command.starts_with("sudo -H -S -p '[sudo via kiln, key="));
+        assert!(
+            e.command
+                .starts_with("sudo -H -k -S -p '[sudo via kiln, key=")
+        );
         assert_eq!(e.step(b"", b""), Step::Wait);
         let prompt = e.prompt.clone();
         assert_eq!(
