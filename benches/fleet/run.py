@@ -156,23 +156,43 @@ class RssSampler(threading.Thread):
             self.done.wait(self.interval)
 
 
-def reap_orphans(keep: set[int], settle: float) -> float:
-    """Wait for orphans re-parented to us (not in `keep`) and sum their CPU."""
+# Orphans that are not the controller's: a host's sshd outlives its
+# `unshare` for a moment when the hosts are stopped, and is re-parented to
+# us with the CPU of every session it served.
+NOT_CONTROLLER = frozenset({"sshd", "unshare", "sh"})
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def reap_orphans(keep: set[int], settle: float, count: bool = True) -> float:
+    """Wait up to `settle` s for orphans re-parented to us (not in `keep`)
+    and sum the CPU of those that belong to the controller (ssh masters)."""
     cpu = 0.0
     deadline = time.monotonic() + settle
-    while time.monotonic() < deadline:
+    while True:
         try:
             info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
             break
         if info is None:
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.05)
             continue
         if info.si_pid in keep:
-            # A host's sshd died: leave it for sshd_hosts.py to notice.
+            # A live host's sshd died: leave it for sshd_hosts.py to notice.
             break
+        # A zombie's comm is still readable: look before reaping.
+        name = _comm(info.si_pid)
         _, _, ru = os.wait4(info.si_pid, 0)
-        cpu += ru.ru_utime + ru.ru_stime
+        if count and name not in NOT_CONTROLLER:
+            cpu += ru.ru_utime + ru.ru_stime
     return cpu
 
 
@@ -368,6 +388,8 @@ def bench_n(n: int, args: argparse.Namespace, tools: list[str], out: list[Sample
                         run_dir.mkdir(parents=True)
                         argv, env = tool_command(tool, args, inventory, work, run_dir)
                         log = run_dir / "output.log"
+                        # Leftovers of earlier host sets are nobody's CPU.
+                        reap_orphans(keep, settle=0.0, count=False)
                         m = measure(argv, env, log, args.sample)
                         close_control_masters(run_dir / "cp", env)
                         m.cpu_orphans_s = reap_orphans(keep, settle=2.0 if tool != "kiln" else 0.2)

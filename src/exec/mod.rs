@@ -20,7 +20,7 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub use options::RunOptions;
+pub use options::{Connector, OpenFn, RunOptions};
 pub use tags::selected as tags_selected;
 
 /// What a run ended with.
