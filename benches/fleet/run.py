@@ -533,10 +533,12 @@ def find_ansible(explicit: str | None) -> Path | None:
 
 def version_of(argv: list[str]) -> str:
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False).stdout
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except OSError:
         return "unknown"
-    return out.splitlines()[0].strip() if out.strip() else "unknown"
+    # `ssh -V` prints on stderr.
+    out = proc.stdout.strip() or proc.stderr.strip()
+    return out.splitlines()[0].strip() if out else "unknown"
 
 
 def git_rev() -> str:
