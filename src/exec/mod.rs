@@ -81,6 +81,17 @@ struct PlayCtx {
     skip_before: std::collections::HashSet<usize>,
     /// `--start-at-task` names a task of a later play.
     skip_all: bool,
+    /// The host lists every host's magic variables share, built once: each
+    /// is as long as the inventory, so building them per host-task made a
+    /// play's controller time grow with the square of its hosts.
+    shared_magic: std::sync::OnceLock<SharedMagic>,
+}
+
+/// Magic variables that are the same for every host of a play.
+struct SharedMagic {
+    groups: Value,
+    play_hosts: Value,
+    play_hosts_all: Value,
 }
 
 impl Runner {
@@ -269,21 +280,23 @@ impl Runner {
             Value::from(host.split('.').next().unwrap_or(host)),
         );
         m.set("group_names", Value::from(self.inventory.group_names(host)));
-        let groups: Vec<(String, Value)> = self
-            .inventory
-            .groups_map()
-            .into_iter()
-            .map(|(g, hs)| (g, Value::from(hs)))
-            .collect();
-        m.set("groups", Value::from_pairs(groups));
-        let hosts = Value::from(play.hosts.clone());
-        m.set("play_hosts", hosts.clone());
-        m.set("ansible_play_hosts", hosts.clone());
-        m.set(
-            "ansible_play_hosts_all",
-            Value::from(play.all_hosts.clone()),
-        );
-        m.set("ansible_play_batch", hosts);
+        // Values are reference-counted: these clones copy no host list.
+        let shared = play.shared_magic.get_or_init(|| SharedMagic {
+            groups: Value::from_pairs(
+                self.inventory
+                    .groups_map()
+                    .into_iter()
+                    .map(|(g, hs)| (g, Value::from(hs)))
+                    .collect::<Vec<(String, Value)>>(),
+            ),
+            play_hosts: Value::from(play.hosts.clone()),
+            play_hosts_all: Value::from(play.all_hosts.clone()),
+        });
+        m.set("groups", shared.groups.clone());
+        m.set("play_hosts", shared.play_hosts.clone());
+        m.set("ansible_play_hosts", shared.play_hosts.clone());
+        m.set("ansible_play_hosts_all", shared.play_hosts_all.clone());
+        m.set("ansible_play_batch", shared.play_hosts.clone());
         m.set("ansible_play_name", Value::from(play.name.as_str()));
         m.set("playbook_dir", Value::from(play.playbook_dir.as_str()));
         m.set("ansible_check_mode", Value::from(self.opts.check));

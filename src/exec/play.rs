@@ -110,6 +110,7 @@ impl Runner {
             notified: Mutex::new(HashMap::new()),
             skip_before,
             skip_all,
+            shared_magic: std::sync::OnceLock::new(),
         });
         let mut states: Vec<HostState> = vec![HostState::Running; hosts.len()];
         if !play.vars_files.is_empty() {
