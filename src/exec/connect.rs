@@ -138,6 +138,11 @@ impl Runner {
         host: &str,
         scope: &Scope,
     ) -> Result<Opened, TransportError> {
+        if let Some(connector) = &self.opts.connector {
+            let user = first_var(scope, &["ansible_user", "ansible_ssh_user"])?
+                .unwrap_or_else(|| "root".into());
+            return Ok(((connector.0)(host)?, user));
+        }
         let kind = match first_var(scope, &["ansible_connection"])? {
             Some(k) => k,
             None => keyword(scope, task.inherit.connection.as_ref())

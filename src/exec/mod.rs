@@ -20,7 +20,7 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub use options::RunOptions;
+pub use options::{Connector, OpenFn, RunOptions};
 pub use tags::selected as tags_selected;
 
 /// What a run ended with.
@@ -85,6 +85,17 @@ struct PlayCtx {
     max_fail: Option<f64>,
     /// any_errors_fatal or max_fail_percentage stopped the play.
     aborted: std::sync::atomic::AtomicBool,
+    /// The host lists every host's magic variables share, built once: each
+    /// is as long as the inventory, so building them per host-task made a
+    /// play's controller time grow with the square of its hosts.
+    shared_magic: std::sync::OnceLock<SharedMagic>,
+}
+
+/// Magic variables that are the same for every host of a play.
+struct SharedMagic {
+    groups: Value,
+    play_hosts: Value,
+    play_hosts_all: Value,
 }
 
 impl Runner {
@@ -273,21 +284,23 @@ impl Runner {
             Value::from(host.split('.').next().unwrap_or(host)),
         );
         m.set("group_names", Value::from(self.inventory.group_names(host)));
-        let groups: Vec<(String, Value)> = self
-            .inventory
-            .groups_map()
-            .into_iter()
-            .map(|(g, hs)| (g, Value::from(hs)))
-            .collect();
-        m.set("groups", Value::from_pairs(groups));
-        let hosts = Value::from(play.hosts.clone());
-        m.set("play_hosts", hosts.clone());
-        m.set("ansible_play_hosts", hosts.clone());
-        m.set(
-            "ansible_play_hosts_all",
-            Value::from(play.all_hosts.clone()),
-        );
-        m.set("ansible_play_batch", hosts);
+        // Values are reference-counted: these clones copy no host list.
+        let shared = play.shared_magic.get_or_init(|| SharedMagic {
+            groups: Value::from_pairs(
+                self.inventory
+                    .groups_map()
+                    .into_iter()
+                    .map(|(g, hs)| (g, Value::from(hs)))
+                    .collect::<Vec<(String, Value)>>(),
+            ),
+            play_hosts: Value::from(play.hosts.clone()),
+            play_hosts_all: Value::from(play.all_hosts.clone()),
+        });
+        m.set("groups", shared.groups.clone());
+        m.set("play_hosts", shared.play_hosts.clone());
+        m.set("ansible_play_hosts", shared.play_hosts.clone());
+        m.set("ansible_play_hosts_all", shared.play_hosts_all.clone());
+        m.set("ansible_play_batch", shared.play_hosts.clone());
         m.set("ansible_play_name", Value::from(play.name.as_str()));
         m.set("playbook_dir", Value::from(play.playbook_dir.as_str()));
         m.set("ansible_check_mode", Value::from(self.opts.check));

@@ -1,8 +1,26 @@
 // SPDX-License-Identifier: MIT
 //! Everything a run is told from outside (command line, ansible.cfg).
 
+use crate::transport::{Connection, TransportError};
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Opens a host's connection (given its inventory name) instead of the ssh
+/// and local transports: for benchmarks and tests of the engine alone, such
+/// as benches/engine.rs with its in-memory hosts.
+pub type OpenFn = dyn Fn(&str) -> Result<Arc<dyn Connection>, TransportError> + Send + Sync;
+
+/// A shared [`OpenFn`]; `RunOptions` must stay `Clone` and `Debug`.
+#[derive(Clone)]
+pub struct Connector(pub Arc<OpenFn>);
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Connector(..)")
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -45,6 +63,9 @@ pub struct RunOptions {
     pub conn_password: Option<crate::transport::Secret>,
     /// `-K`: the become password, when no host variable gives one.
     pub become_password: Option<crate::transport::Secret>,
+    /// When set, every host's connection comes from here, whatever
+    /// `ansible_connection` says.
+    pub connector: Option<Connector>,
 }
 
 impl Default for RunOptions {
@@ -74,6 +95,7 @@ impl Default for RunOptions {
             config_file: None,
             conn_password: None,
             become_password: None,
+            connector: None,
         }
     }
 }

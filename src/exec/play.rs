@@ -143,6 +143,7 @@ impl Runner {
                 skip_all,
                 max_fail,
                 aborted: std::sync::atomic::AtomicBool::new(false),
+                shared_magic: std::sync::OnceLock::new(),
             });
             let mut states: Vec<HostState> = vec![HostState::Running; batch.len()];
             if !play.vars_files.is_empty() {
