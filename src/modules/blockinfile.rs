@@ -4,7 +4,7 @@
 //! the file and written with the safe write.
 
 use super::args::{ArgReader, file_args};
-use super::edit::{EditApply, attr_diff, attr_message, commit, content_diff, load};
+use super::edit::{EditApply, apply_edit, attr_diff, attr_message, content_diff, load};
 use super::perms::FileAttrs;
 use super::pyre::{compile, is_multiline, splitlines_keep};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
@@ -336,16 +336,7 @@ impl Module for BlockInFile {
         _: &BlockArgs,
         p: BlockPlan,
     ) -> Result<ModResult, ModuleError> {
-        let mut r = p.result;
-        match commit(ctx, &p.edit).await? {
-            Ok(backup) => {
-                if let Some(b) = backup {
-                    r.insert("backup_file".into(), json!(b));
-                }
-                Ok(r)
-            }
-            Err(m) => Ok(failed(m)),
-        }
+        apply_edit(ctx, &p.edit, p.result, "backup_file").await
     }
 }
 

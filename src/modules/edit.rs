@@ -191,6 +191,26 @@ pub async fn commit(
     }
 }
 
+/// The apply step of the text-editing modules: writes the edit and adds the
+/// backup's path to the planned result under `backup_key` (lineinfile says
+/// `backup`, blockinfile and replace `backup_file`).
+pub async fn apply_edit(
+    ctx: &ModuleCtx<'_>,
+    e: &EditApply,
+    mut result: ModResult,
+    backup_key: &str,
+) -> Result<ModResult, ModuleError> {
+    match commit(ctx, e).await? {
+        Ok(backup) => {
+            if let Some(b) = backup {
+                result.insert(backup_key.into(), json!(b));
+            }
+            Ok(result)
+        }
+        Err(m) => Ok(failed(m)),
+    }
+}
+
 /// `check_file_attrs`: the message suffix and the attribute diff.
 pub fn attr_message(msg: &str, changed: bool, attrs: &AttrChange) -> (String, bool) {
     if !attrs.changed() {

@@ -5,7 +5,7 @@
 //! edit computed here; the write is the safe write.
 
 use super::args::{ArgReader, file_args};
-use super::edit::{EditApply, attr_diff, attr_message, commit, content_diff, load};
+use super::edit::{EditApply, apply_edit, attr_diff, attr_message, content_diff, load};
 use super::perms::FileAttrs;
 use super::pyre::{compile, expand, readlines, universal_newlines};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
@@ -418,16 +418,7 @@ impl Module for LineInFile {
         _: &LineArgs,
         p: LinePlan,
     ) -> Result<ModResult, ModuleError> {
-        let mut r = p.result;
-        match commit(ctx, &p.edit).await? {
-            Ok(backup) => {
-                if let Some(b) = backup {
-                    r.insert("backup".into(), json!(b));
-                }
-                Ok(r)
-            }
-            Err(m) => Ok(failed(m)),
-        }
+        apply_edit(ctx, &p.edit, p.result, "backup").await
     }
 }
 

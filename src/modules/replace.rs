@@ -4,7 +4,7 @@
 //! copy of the file, written with the safe write.
 
 use super::args::{ArgReader, file_args};
-use super::edit::{EditApply, attr_message, commit, load};
+use super::edit::{EditApply, apply_edit, attr_message, load};
 use super::perms::FileAttrs;
 use super::pyre::{compile, subn, universal_newlines};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
@@ -219,16 +219,7 @@ impl Module for Replace {
         _: &ReplaceArgs,
         p: ReplacePlan,
     ) -> Result<ModResult, ModuleError> {
-        let mut r = p.result;
-        match commit(ctx, &p.edit).await? {
-            Ok(backup) => {
-                if let Some(b) = backup {
-                    r.insert("backup_file".into(), json!(b));
-                }
-                Ok(r)
-            }
-            Err(m) => Ok(failed(m)),
-        }
+        apply_edit(ctx, &p.edit, p.result, "backup_file").await
     }
 }
 
