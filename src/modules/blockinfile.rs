@@ -4,7 +4,7 @@
 //! the file and written with the safe write.
 
 use super::args::{ArgReader, file_args};
-use super::edit::{EditApply, apply_edit, attr_diff, attr_message, content_diff, load};
+use super::edit::{EditApply, apply_edit, attr_diff, attr_message, content_diff, failed_rc, load};
 use super::perms::FileAttrs;
 use super::pyre::{compile, is_multiline, splitlines_keep};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
@@ -216,16 +216,11 @@ impl Module for BlockInFile {
             Err(f) => return Ok(Step::Done(f)),
         };
         let path = t.path.clone();
-        let fail_rc = |msg: String, rc: i64| {
-            let mut f = failed(msg);
-            f.insert("rc".into(), json!(rc));
-            Step::Done(f)
-        };
         if t.is_dir {
-            return Ok(fail_rc(format!("Path {path} is a directory !"), 256));
+            return Ok(failed_rc(format!("Path {path} is a directory !"), 256));
         }
         if !t.exists && !a.create {
-            return Ok(fail_rc(format!("Path {path} does not exist !"), 257));
+            return Ok(failed_rc(format!("Path {path} does not exist !"), 257));
         }
         let original = if t.exists {
             match t.text() {

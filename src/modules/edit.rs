@@ -191,6 +191,14 @@ pub async fn commit(
     }
 }
 
+/// A failure the text-editing modules report with an `rc` (Ansible's
+/// `fail_json(rc=...)`).
+pub fn failed_rc<S>(msg: String, rc: i64) -> super::Step<S> {
+    let mut f = failed(msg);
+    f.insert("rc".into(), json!(rc));
+    super::Step::Done(f)
+}
+
 /// The apply step of the text-editing modules: writes the edit and adds the
 /// backup's path to the planned result under `backup_key` (lineinfile says
 /// `backup`, blockinfile and replace `backup_file`).

@@ -4,7 +4,7 @@
 //! copy of the file, written with the safe write.
 
 use super::args::{ArgReader, file_args};
-use super::edit::{EditApply, apply_edit, attr_message, load};
+use super::edit::{EditApply, apply_edit, attr_message, failed_rc, load};
 use super::perms::FileAttrs;
 use super::pyre::{compile, subn, universal_newlines};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
@@ -139,16 +139,11 @@ impl Module for Replace {
             Err(f) => return Ok(Step::Done(f)),
         };
         let path = t.path.clone();
-        let fail_rc = |msg: String, rc: i64| {
-            let mut f = failed(msg);
-            f.insert("rc".into(), json!(rc));
-            Step::Done(f)
-        };
         if t.is_dir {
-            return Ok(fail_rc(format!("Path {path} is a directory !"), 256));
+            return Ok(failed_rc(format!("Path {path} is a directory !"), 256));
         }
         if !t.exists {
-            return Ok(fail_rc(format!("Path {path} does not exist !"), 257));
+            return Ok(failed_rc(format!("Path {path} does not exist !"), 257));
         }
         let contents = match t.text() {
             Ok(s) => universal_newlines(&s),
