@@ -165,11 +165,25 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
     })
 }
 
-/// The canonical short name of a module written as `name`, `ansible.builtin.name`
-/// or `ansible.legacy.name`.
+/// Collections whose modules kiln implements natively. A module is known by
+/// its short name and by its fully qualified name in its own collection (and
+/// `ansible.legacy.`); ansible-core's runtime redirects let playbooks call
+/// e.g. `authorized_key` without the collection prefix, so the short name is
+/// the registry key.
+const COLLECTIONS: &[&str] = &[
+    "ansible.builtin.",
+    "ansible.legacy.",
+    "ansible.posix.",
+    "community.general.",
+    "kubernetes.core.",
+];
+
+/// The canonical short name of a module written as `name` or with the
+/// prefix of one of [`COLLECTIONS`].
 pub fn canonical(name: &str) -> &str {
-    name.strip_prefix("ansible.builtin.")
-        .or_else(|| name.strip_prefix("ansible.legacy."))
+    COLLECTIONS
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
         .unwrap_or(name)
 }
 
