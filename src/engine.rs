@@ -182,6 +182,13 @@ pub fn apply_config(
             "ANSIBLE_BECOME_METHOD",
         );
     }
+    if opts.become_flags.is_none() {
+        opts.become_flags = cfg.get(
+            "privilege_escalation",
+            "become_flags",
+            "ANSIBLE_BECOME_FLAGS",
+        );
+    }
     opts.config_file = cfg.path.clone();
     Ok(())
 }

@@ -286,7 +286,8 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
         r"^(ok|changed|fatal|failed|skipping|included|ignored|FAILED - RETRYING): \[([^\]]+)\]",
     )
     .unwrap();
-    let preamble = Regex::new(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]").unwrap();
+    // A result's warnings, errors and diff are printed before its host line.
+    let preamble = Regex::new(r"^(\[(ERROR|WARNING|DEPRECATION WARNING)\]|--- )").unwrap();
     let rank = |h: &str| hosts.iter().position(|x| x == h).unwrap_or(usize::MAX);
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out: Vec<&str> = Vec::new();
@@ -324,6 +325,7 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
             }
         }
         chunks.sort_by_key(|c| c.0);
+        move_shared_errors(&mut chunks);
         out.extend(prefix);
         for (_, c) in chunks {
             out.extend(c);
@@ -333,6 +335,39 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
         i = j;
     }
     out.join("\n")
+}
+
+/// Gives an `[ERROR]` block to the first host (in inventory order) that
+/// failed with the same message: the default callback prints it once, before
+/// whichever host's result came first (mirrors record.py).
+fn move_shared_errors(chunks: &mut [(usize, Vec<&str>)]) {
+    let fail = Regex::new(r#"^(fatal|failed): \[.*"msg": "((?:[^"\\]|\\.)*)""#).unwrap();
+    let msg_of = |c: &[&str]| -> Option<(usize, String)> {
+        c.iter()
+            .enumerate()
+            .find_map(|(i, l)| fail.captures(l).map(|m| (i, m[2].to_string())))
+    };
+    for k in 0..chunks.len() {
+        if !chunks[k]
+            .1
+            .first()
+            .is_some_and(|l| l.starts_with("[ERROR]"))
+        {
+            continue;
+        }
+        let Some((end, msg)) = msg_of(&chunks[k].1) else {
+            continue;
+        };
+        for d in 0..k {
+            let other = &chunks[d].1;
+            let same = msg_of(other).is_some_and(|(_, m)| m == msg);
+            if same && !other.first().is_some_and(|l| l.starts_with("[ERROR]")) {
+                let block: Vec<&str> = chunks[k].1.drain(..end).collect();
+                chunks[d].1.splice(0..0, block);
+                break;
+            }
+        }
+    }
 }
 
 fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>, Json, String) {
@@ -383,9 +418,13 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
     let outcome = rt.block_on(engine::run(prepared, bus));
     let mut play = String::new();
     let mut events = Vec::new();
+    // Which task start an event belongs to: Ansible's golden groups events
+    // by task uuid, and two tasks may share a name.
+    let mut seq = 0u64;
     for e in rec.events() {
         match e {
             Event::PlayStart { name, .. } => play = name,
+            Event::TaskStart { .. } => seq += 1,
             Event::ItemResult {
                 host,
                 task,
@@ -394,7 +433,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
                 ..
             } => events.push(json!({
                 "play": play, "task": task, "kind": "item", "host": host,
-                "status": status_name(status), "result": result,
+                "status": status_name(status), "result": result, "_seq": seq,
             })),
             Event::HostResult {
                 host,
@@ -406,7 +445,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
             } => {
                 let mut ev = json!({
                     "play": play, "task": task, "kind": "task", "host": host,
-                    "status": status_name(status), "result": result,
+                    "status": status_name(status), "result": result, "_seq": seq,
                 });
                 if ignored {
                     ev["ignored"] = json!(true);
@@ -439,11 +478,17 @@ fn order(events: &mut [Json], hosts: &[String]) {
         while end < events.len()
             && events[end]["task"] == events[start]["task"]
             && events[end]["play"] == events[start]["play"]
+            && events[end]["_seq"] == events[start]["_seq"]
         {
             end += 1;
         }
         events[start..end].sort_by_key(pos);
         start = end;
+    }
+    for e in events.iter_mut() {
+        if let Some(m) = e.as_object_mut() {
+            m.remove("_seq");
+        }
     }
 }
 
@@ -596,4 +641,13 @@ golden_tests!(
     edits_diff => "edits_diff",
     hostile => "hostile",
     copy_tree => "copy_tree",
+    include_role => "include_role",
+    delegate => "delegate",
+    any_errors_fatal => "any_errors_fatal",
+    any_errors_fatal_play => "any_errors_fatal_play",
+    start_at_task => "start_at_task",
+    force_handlers => "force_handlers",
+    meta_actions => "meta_actions",
+    play_order => "play_order",
+    task_keywords => "task_keywords",
 );

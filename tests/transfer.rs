@@ -118,6 +118,8 @@ async fn small_payload_and_become_with_a_password() {
         method: "sudo".into(),
         user: "root".into(),
         password: Some(Secret::new(sshd::SUDO_PASSWORD)),
+        exe: None,
+        flags: None,
     };
     let sent = upload_bytes(&conn, &become_root, b"x=1\n", &dest, Some("0640"))
         .await

@@ -94,7 +94,7 @@ fn var_string(scope: &Scope, name: &str) -> Result<Option<String>, TransportErro
     }
 }
 
-fn first_var(scope: &Scope, names: &[&str]) -> Result<Option<String>, TransportError> {
+pub(super) fn first_var(scope: &Scope, names: &[&str]) -> Result<Option<String>, TransportError> {
     for n in names {
         if let Some(v) = var_string(scope, n)? {
             return Ok(Some(v));

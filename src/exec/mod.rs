@@ -155,7 +155,9 @@ impl Runner {
             .display()
             .to_string();
         for play in &pb.plays {
-            self.run_play(play, &playbook_dir).await;
+            if self.run_play(play, &playbook_dir).await {
+                break;
+            }
         }
     }
 

@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub become_: bool,
     pub become_user: Option<String>,
     pub become_method: Option<String>,
+    /// `become_flags` in ansible.cfg / `ANSIBLE_BECOME_FLAGS`.
+    pub become_flags: Option<String>,
     /// `--private-key` / `private_key_file`.
     pub private_key: Option<PathBuf>,
     pub verbosity: u8,
@@ -83,6 +85,7 @@ impl Default for RunOptions {
             become_: false,
             become_user: None,
             become_method: None,
+            become_flags: None,
             private_key: None,
             verbosity: 0,
             check: false,

@@ -28,7 +28,10 @@ pub(super) enum HostState {
 }
 
 impl Runner {
-    pub(super) async fn run_play(self: &Arc<Self>, play: &Play, playbook_dir: &str) {
+    /// Runs one play; returns true when the rest of the playbook must not
+    /// run (every host of a batch failed, or `any_errors_fatal` /
+    /// `max_fail_percentage` broke the play), as ansible-playbook stops.
+    pub(super) async fn run_play(self: &Arc<Self>, play: &Play, playbook_dir: &str) -> bool {
         let play_vars = Arc::new(layer_from_nodes(play.vars.iter()));
         let pscope = self.play_scope(&play_vars);
         let pattern = match pscope.render_json(&play.hosts) {
@@ -79,6 +82,29 @@ impl Runner {
                 }
             }
         }
+        // `order`: the order hosts run (and are shown) in.
+        if let Some(o) = &play.order
+            && let Ok(Json::String(o)) = pscope.render_json(o)
+        {
+            {
+                match o.as_str() {
+                    "inventory" => {}
+                    "reverse_inventory" => hosts.reverse(),
+                    "sorted" => hosts.sort(),
+                    "reverse_sorted" => {
+                        hosts.sort();
+                        hosts.reverse();
+                    }
+                    "shuffle" => {
+                        use rand::seq::SliceRandom;
+                        hosts.shuffle(&mut rand::thread_rng());
+                    }
+                    other => self.bus.emit(Event::Warning(format!(
+                        "invalid play order '{other}': use inventory, reverse_inventory, sorted, reverse_sorted or shuffle"
+                    ))),
+                }
+            }
+        }
         let all_hosts = hosts.clone();
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
@@ -89,7 +115,7 @@ impl Runner {
                 tasks: play.all_tasks().len(),
             });
             self.bus.emit(Event::NoHostsMatched);
-            return;
+            return false;
         }
         let mut defaults = Layer::new();
         let mut rvars = Layer::new();
@@ -166,9 +192,10 @@ impl Runner {
             // max_fail_percentage, ends the play.
             let all_failed = states.iter().all(|s| *s == HostState::Dead);
             if all_failed || ctx.aborted.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
+                return true;
             }
         }
+        false
     }
 
     /// A host that fails before any task (its vars_files): reported as
@@ -276,11 +303,30 @@ impl Runner {
             let task = group[0].1.task.clone();
             let outcomes = self.run_group(ctx, &task, &group, &forks, false).await;
             let mut failed_now = false;
+            let mut failed_hosts = Vec::new();
             for (i, out) in outcomes {
                 let was = states[i];
+                if matches!(out.status, Status::Failed | Status::Unreachable) && !out.ignored {
+                    failed_hosts.push(i);
+                }
                 self.settle(ctx, &task, i, out, &mut cursors[i], states, &min)
                     .await;
                 failed_now |= was == HostState::Running && states[i] == HostState::Dead;
+            }
+            if !failed_hosts.is_empty() && self.fatal(&task) {
+                // ansible-core marks every other host of the batch failed:
+                // each goes to its block's rescue (or always) as if its own
+                // task had failed, without a failed result in the recap.
+                for (i, c) in cursors.iter_mut().enumerate() {
+                    if states[i] != HostState::Running || failed_hosts.contains(&i) {
+                        continue;
+                    }
+                    if c.fail() == Failure::Failed && c.failed {
+                        states[i] = HostState::Dead;
+                        self.conns.mark_dead(&ctx.hosts[i]);
+                    }
+                }
+                continue;
             }
             if failed_now && self.stops_play(ctx, &task, states) {
                 for s in states.iter_mut() {
@@ -292,9 +338,7 @@ impl Runner {
                 self.bus.emit(Event::NoMoreHosts);
                 // ansible-core 2.21 announces a max_fail_percentage stop twice
                 // (the strategy, then the play).
-                if ctx.max_fail.is_some() && !self.fatal(&task) {
-                    self.bus.emit(Event::NoMoreHosts);
-                }
+                self.bus.emit(Event::NoMoreHosts);
                 break;
             }
             if states.iter().all(|s| *s != HostState::Running) && self.any_host_dead(states) {
@@ -319,10 +363,7 @@ impl Runner {
 
     /// `any_errors_fatal` on the task, or `max_fail_percentage` of the
     /// batch exceeded: the play stops for every host.
-    fn stops_play(&self, ctx: &PlayCtx, task: &Task, states: &[HostState]) -> bool {
-        if self.fatal(task) {
-            return true;
-        }
+    fn stops_play(&self, ctx: &PlayCtx, _task: &Task, states: &[HostState]) -> bool {
         if let Some(max) = ctx.max_fail {
             let dead = states.iter().filter(|s| **s == HostState::Dead).count() as f64;
             return dead / states.len().max(1) as f64 * 100.0 > max;
@@ -379,8 +420,36 @@ impl Runner {
         };
         // Meta tasks are instant: run them in host order, as Ansible prints them.
         if task.action == "meta" {
+            // The linear strategy runs these metas for the first host only;
+            // what they do applies to every host of the play.
+            let once = !matches!(
+                super::task::meta_action(task),
+                Some(
+                    "noop"
+                        | "reset_connection"
+                        | "end_host"
+                        | "role_complete"
+                        | "flush_handlers"
+                        | "end_role"
+                )
+            );
             let mut outs = Vec::new();
-            for (i, next) in runners {
+            for (n, (i, next)) in runners.into_iter().enumerate() {
+                if once && n > 0 {
+                    outs.push((
+                        *i,
+                        HostOutcome {
+                            status: Status::Ok,
+                            ignored: false,
+                            result: serde_json::Map::new(),
+                            include: None,
+                            meta: None,
+                            notify: Vec::new(),
+                            copy: true,
+                        },
+                    ));
+                    continue;
+                }
                 let out = self
                     .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars)
                     .await;
@@ -388,6 +457,18 @@ impl Runner {
             }
             return outs;
         }
+        // `throttle` narrows the fork limit for this task.
+        let throttle = {
+            let scope = self.scope(ctx, &ctx.hosts[group[0].0], Some(task), &group[0].1.vars);
+            super::task::scope_int(&scope, task.inherit.throttle.as_ref())
+                .ok()
+                .flatten()
+                .filter(|t| *t > 0)
+        };
+        let forks = match throttle {
+            Some(t) => Arc::new(Semaphore::new((t as usize).min(self.opts.forks.max(1)))),
+            None => forks.clone(),
+        };
         let mut set = tokio::task::JoinSet::new();
         for (i, next) in runners {
             let runner = self.clone();
@@ -583,10 +664,12 @@ impl Runner {
                 }
             }
             Some("clear_facts") => {
-                if let Ok(mut hs) = self.hosts.lock()
-                    && let Some(st) = hs.get_mut(&host)
-                {
-                    st.facts.clear();
+                if let Ok(mut hs) = self.hosts.lock() {
+                    for h in &ctx.hosts {
+                        if let Some(st) = hs.get_mut(h) {
+                            st.facts.clear();
+                        }
+                    }
                 }
             }
             Some("reset_connection") => self.conns.reset(&host),

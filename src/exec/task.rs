@@ -100,6 +100,63 @@ fn censor(r: &Map<String, Json>) -> Map<String, Json> {
     v
 }
 
+impl Runner {
+    /// Whether the task shows and computes diffs: its `diff` keyword,
+    /// else `--diff`.
+    pub(super) fn diff_on(&self, task: &Task, scope: &Scope) -> bool {
+        match bool_of(scope, task.inherit.diff.as_ref()) {
+            Ok(Some(d)) => d,
+            _ => self.opts.diff,
+        }
+    }
+}
+
+/// The `meta` action a task names (`_raw_params`).
+pub(super) fn meta_action(task: &Task) -> Option<&str> {
+    task.args
+        .iter()
+        .find(|(k, _)| k == "_raw_params")
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// A meta task whose `when` is false: ansible-core's skip result, which
+/// says what the action did not do.
+fn meta_skipped(task: &Task, host: &str) -> Map<String, Json> {
+    let action = meta_action(task).unwrap_or_default();
+    let role = task
+        .role
+        .as_ref()
+        .map(|r| r.name.as_str())
+        .unwrap_or_default();
+    let suffix = match action {
+        "flush_handlers" => format!(", not running handlers for {host}"),
+        "clear_facts" => format!(", not clearing facts and fact cache for {host}"),
+        "clear_host_errors" => format!(", not clearing host error state for {host}"),
+        "end_batch" => ", continuing current batch".to_string(),
+        "end_play" => ", continuing play".to_string(),
+        "end_host" => format!(", continuing execution for {host}"),
+        "end_role" => format!(", continuing role {role} for {host}"),
+        _ => String::new(),
+    };
+    let msg = if action == "end_host" {
+        format!("end_host conditional evaluated to false, continuing execution for {host}")
+    } else {
+        action.to_string()
+    };
+    let mut r = Map::new();
+    r.insert("changed".into(), json!(false));
+    r.insert("skipped".into(), json!(true));
+    r.insert("msg".into(), json!(msg));
+    r.insert(
+        "skip_reason".into(),
+        json!(format!("{action} conditional evaluated to False{suffix}")),
+    );
+    r
+}
+
+/// The result key Ansible gives callbacks about a delegated task.
+pub const DELEGATED_VARS: &str = "_ansible_delegated_vars";
+
 /// What callbacks see of a result: the status flags are dropped (they are
 /// the event's status), also from each loop item; with `no_log` only
 /// Ansible's preserved keys and the `censored` notice are left.
@@ -141,6 +198,79 @@ fn failed(msg: impl Into<String>) -> Map<String, Json> {
     let mut r = modules::failed(msg);
     r.insert("changed".into(), json!(false));
     r
+}
+
+/// Action groups kiln knows (`module_defaults: {group/NAME: ...}`): the
+/// groups of the collections whose modules kiln implements.
+const ACTION_GROUPS: &[(&str, &[&str])] = &[(
+    "k8s",
+    &[
+        "k8s",
+        "k8s_info",
+        "k8s_drain",
+        "k8s_exec",
+        "k8s_log",
+        "k8s_scale",
+        "k8s_service",
+        "k8s_cp",
+        "k8s_json_patch",
+        "k8s_rollback",
+        "k8s_cluster_info",
+        "helm",
+        "helm_info",
+    ],
+)];
+
+/// The defaults `module_defaults` gives `action`, each argument from the
+/// innermost level that sets it.
+fn module_defaults(levels: &[Node], action: &str) -> Vec<(String, Node)> {
+    let mut out: Vec<(String, Node)> = Vec::new();
+    let matches = |key: &str| {
+        if let Some(group) = key.strip_prefix("group/") {
+            let group = group.rsplit('.').next().unwrap_or(group);
+            return ACTION_GROUPS
+                .iter()
+                .any(|(g, members)| *g == group && members.contains(&action));
+        }
+        modules::canonical(key) == action
+    };
+    for level in levels.iter().rev() {
+        let dicts: Vec<&Node> = match level.as_seq() {
+            Some(items) => items.iter().collect(),
+            None => vec![level],
+        };
+        for d in dicts.into_iter().rev() {
+            let Some(pairs) = d.as_map() else { continue };
+            for (k, v) in pairs {
+                if !matches(&k.key_string()) {
+                    continue;
+                }
+                let Some(args) = v.as_map() else { continue };
+                for (ak, av) in args {
+                    let name = ak.key_string();
+                    if !out.iter().any(|(n, _)| *n == name) {
+                        out.push((name, av.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A keyword that holds a whole number (`timeout`, `throttle`).
+pub(super) fn scope_int(scope: &Scope, n: Option<&Node>) -> Result<Option<i64>, String> {
+    let Some(n) = n else { return Ok(None) };
+    match scope.render_json(n).map_err(|e| e.to_string())? {
+        Json::Null => Ok(None),
+        Json::Number(x) => Ok(x.as_i64().or_else(|| x.as_f64().map(|f| f as i64))),
+        Json::String(t) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("'{t}' is not a valid integer")),
+        other => Err(format!("{other} is not a valid integer")),
+    }
 }
 
 fn bool_of(scope: &Scope, n: Option<&Node>) -> Result<Option<bool>, String> {
@@ -204,7 +334,7 @@ impl Runner {
                         copy: false,
                     };
                 }
-                Ok(false) => (skipped_result(task), false, false),
+                Ok(false) => (meta_skipped(task, host), false, false),
                 Err(e) => (failed(e), false, false),
             },
             "include_tasks" | "include_role" => {
@@ -260,6 +390,15 @@ impl Runner {
             && status != Status::Unreachable
             && let Some(Json::Object(facts)) = result.get("ansible_facts")
         {
+            // delegate_facts: the facts belong to the delegate.
+            let fact_host = match (
+                bool_of(&scope, task.inherit.delegate_facts.as_ref()),
+                string_of(&scope, task.inherit.delegate_to.as_ref()),
+            ) {
+                (Ok(Some(true)), Ok(Some(d))) => d,
+                _ => host.to_string(),
+            };
+            let host = fact_host.as_str();
             if matches!(task.action.as_str(), "set_fact" | "include_vars") {
                 self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
             } else if let Ok(mut hs) = self.hosts.lock() {
@@ -303,6 +442,7 @@ impl Runner {
                 .get(modules::ERROR_DETAIL)
                 .and_then(Json::as_str)
                 .map(str::to_string),
+            diff: self.diff_on(task, &scope),
             started: Some(started),
         });
         HostOutcome {
@@ -396,15 +536,20 @@ impl Runner {
                 (items, path.display().to_string())
             } else {
                 let name = render(arg("name").ok_or("include_role needs a name")?)?;
-                let tasks_from = match arg("tasks_from") {
-                    Some(n) => render(n)?,
-                    None => "main".to_string(),
-                };
+                let mut froms = Vec::new();
+                for k in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+                    if let Some(n) = arg(k) {
+                        froms.push((k, render(n)?));
+                    }
+                }
+                let files = crate::playbook::RoleFiles::from_lookup(|k| {
+                    froms.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone())
+                });
                 let mut inherit = task.inherit.clone();
                 inherit.when.clear();
                 let items = crate::playbook::load_role_items(
                     &name,
-                    &tasks_from,
+                    &files,
                     &inherit,
                     std::path::Path::new(&play.playbook_dir),
                     &self.opts.roles_path,
@@ -434,6 +579,7 @@ impl Runner {
                     status: Status::Ok,
                     result: Json::Object(r.clone()),
                     label: i.clone(),
+                    diff: false,
                 });
             }
             files.push((file, item));
@@ -522,6 +668,13 @@ impl Runner {
                 return (o.result, true);
             }
             let mut r = o.result;
+            // ansible-core 2.21 reports the delegate's connection variables
+            // with the first item only (later items reuse the connection).
+            if idx > 0
+                && let Some(Json::Object(d)) = r.get_mut(DELEGATED_VARS)
+            {
+                d.remove("ansible_host");
+            }
             r.insert(loop_var.clone(), item.clone());
             r.insert("ansible_loop_var".into(), json!(loop_var));
             if let Some(iv) = &index_var {
@@ -544,6 +697,7 @@ impl Runner {
                 result: Json::Object(callback_view(&r, no_log)),
                 // Ansible hides the item of a no_log loop too.
                 label: if no_log { Json::Null } else { shown },
+                diff: self.diff_on(task, &item_scope),
             });
             results.push(Json::Object(r));
         }
@@ -706,6 +860,27 @@ impl Runner {
             };
             args.insert(k.clone(), value);
         }
+        // module_defaults fill what the task does not set (inner levels win).
+        for (k, v) in module_defaults(&task.inherit.module_defaults, &task.action) {
+            if args.contains_key(&k) || task.args.iter().any(|(a, _)| *a == k) {
+                continue;
+            }
+            let value = match scope.render_json(&v) {
+                Ok(j) => j,
+                Err(e) => return done(failed(e.to_string())),
+            };
+            if value.as_str() == Some(crate::vars::OMIT) {
+                continue;
+            }
+            let value = match spec.arg(&k) {
+                Some(a) => match modules::spec::coerce(a, &value) {
+                    Ok(v) => v,
+                    Err(m) => return done(failed(m)),
+                },
+                None => value,
+            };
+            args.insert(k, value);
+        }
         if task.action == "include_vars" {
             return done(self.include_vars(play, task, &args));
         }
@@ -726,12 +901,18 @@ impl Runner {
                 .flatten()
                 .or_else(|| self.opts.become_method.clone())
                 .unwrap_or_else(|| "sudo".into());
-            Some(Become::from_vars(
-                method,
-                user,
-                scope,
-                self.opts.become_password.as_ref(),
-            ))
+            let mut b = Become::from_vars(method, user, scope, self.opts.become_password.as_ref());
+            // Host variables win over keywords, as for the method and user.
+            if b.exe.is_none() {
+                b.exe = string_of(scope, inherit.become_exe.as_ref()).ok().flatten();
+            }
+            if b.flags.is_none() {
+                b.flags = string_of(scope, inherit.become_flags.as_ref())
+                    .ok()
+                    .flatten()
+                    .or_else(|| self.opts.become_flags.clone());
+            }
+            Some(b)
         } else {
             None
         };
@@ -763,6 +944,8 @@ impl Runner {
                 Err(e) => return done(failed(e.to_string())),
             }
         }
+        // The delegate's name and address, for callbacks' `h1 -> h3(addr)`.
+        let mut delegated: Option<(String, String)> = None;
         let conn = if spec.runs_on == RunsOn::Host {
             // delegate_to runs the module through another host's connection.
             let target = match string_of(scope, inherit.delegate_to.as_ref()) {
@@ -773,6 +956,11 @@ impl Runner {
             let opened = match &target {
                 Some(d) => {
                     let dscope = self.scope(play, d, Some(task), &[]);
+                    let addr = super::connect::first_var(&dscope, &["ansible_host"])
+                        .ok()
+                        .flatten()
+                        .unwrap_or_else(|| d.clone());
+                    delegated = Some((d.clone(), addr));
                     self.connection(play, task, d, &dscope).await
                 }
                 None => self.connection(play, task, host, scope).await,
@@ -789,6 +977,18 @@ impl Runner {
                 Err(e) => return unreachable(&e),
             }
         } else {
+            // Controller actions (set_fact, debug...) are delegated too:
+            // only the label and delegate_facts tell.
+            if let Ok(Some(d)) = string_of(scope, inherit.delegate_to.as_ref())
+                && d != host
+            {
+                let dscope = self.scope(play, &d, Some(task), &[]);
+                let addr = super::connect::first_var(&dscope, &["ansible_host"])
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| d.clone());
+                delegated = Some((d, addr));
+            }
             None
         };
         let ctx = ModuleCtx {
@@ -796,13 +996,44 @@ impl Runner {
             conn,
             become_,
             check_mode,
-            diff: self.opts.diff,
+            diff: self.diff_on(task, scope),
             templar: &self.templar,
             vars: scope,
             verbosity: self.opts.verbosity,
             env,
         };
-        let mut result = match module.execute(&ctx, &args).await {
+        // `timeout`: the task fails when its module runs longer.
+        let limit = match scope_int(scope, inherit.timeout.as_ref()) {
+            Ok(t) => t.filter(|t| *t > 0),
+            Err(e) => return done(failed(e)),
+        };
+        let executed = match limit {
+            Some(secs) => {
+                match tokio::time::timeout(
+                    std::time::Duration::from_secs(secs as u64),
+                    module.execute(&ctx, &args),
+                )
+                .await
+                {
+                    Ok(r) => r,
+                    Err(_) => {
+                        // ansible-core 2.21's words and result keys.
+                        let mut r =
+                            failed(format!("Task failed: Timed out after {secs} second(s)."));
+                        r.insert(
+                            "timedout".into(),
+                            json!({
+                                "frame": "Configure `DISPLAY_TRACEBACK` to see a traceback on timeout errors.",
+                                "period": secs,
+                            }),
+                        );
+                        return done(r);
+                    }
+                }
+            }
+            None => module.execute(&ctx, &args).await,
+        };
+        let mut result = match executed {
             Ok(r) => r,
             Err(ModuleError::Unreachable(e)) => return unreachable(&e),
             Err(ModuleError::Failed(msg)) => return done(failed(msg)),
@@ -813,6 +1044,12 @@ impl Runner {
         }
         if !result.contains_key("changed") {
             result.insert("changed".into(), json!(false));
+        }
+        if let Some((d, addr)) = delegated {
+            result.insert(
+                DELEGATED_VARS.into(),
+                json!({"ansible_delegated_host": d, "ansible_host": addr}),
+            );
         }
         done(result)
     }

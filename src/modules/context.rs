@@ -15,6 +15,12 @@ pub struct Become {
     pub user: String,
     /// The become password; `None` runs sudo with `-n` (never prompt).
     pub password: Option<Secret>,
+    /// `become_exe` / `ansible_become_exe`: the program instead of the
+    /// method's name.
+    pub exe: Option<String>,
+    /// `become_flags` / `ansible_become_flags`: flags instead of sudo's
+    /// `-H` (kiln always adds `-k -S` and `-n` or `-p` itself).
+    pub flags: Option<String>,
 }
 
 impl Become {
@@ -47,6 +53,23 @@ impl Become {
             method,
             user,
             password,
+            exe: var_text(vars, "ansible_become_exe"),
+            flags: var_text(vars, "ansible_become_flags"),
+        }
+    }
+
+    /// The become program and its flags, before kiln's own flags.
+    pub fn head(&self) -> String {
+        let exe = self.exe.clone().unwrap_or_else(|| self.method.clone());
+        let flags = match (&self.flags, self.method.as_str()) {
+            (Some(f), _) => f.trim().to_string(),
+            (None, "sudo") => "-H".to_string(),
+            (None, _) => String::new(),
+        };
+        if flags.is_empty() {
+            exe
+        } else {
+            format!("{exe} {flags}")
         }
     }
 }
@@ -55,13 +78,14 @@ impl Become {
     /// The command line without a password conversation.
     pub fn wrap(&self, cmd: &str) -> String {
         match self.method.as_str() {
-            "su" => format!("su {} -c {}", quote(&self.user), quote(cmd)),
+            "su" => format!("{} {} -c {}", self.head(), quote(&self.user), quote(cmd)),
             // sudo: -H sets HOME, -k ignores credentials cached by another
             // login (so results never depend on timing), -S reads a password
             // from stdin if one were asked for, -n never prompts (no password
             // configured).
             _ => format!(
-                "sudo -H -k -S -n -u {} /bin/sh -c {}",
+                "{} -k -S -n -u {} /bin/sh -c {}",
+                self.head(),
                 quote(&self.user),
                 quote(cmd)
             ),
@@ -75,7 +99,7 @@ impl Escalate for Become {
         let esc = self
             .password
             .as_ref()
-            .and_then(|pw| Escalation::new(&self.method, &self.user, cmd, pw));
+            .and_then(|pw| Escalation::new(&self.method, &self.head(), &self.user, cmd, pw));
         match esc {
             Some(e) => (e.command.clone(), Some(Box::new(e))),
             None => (self.wrap(cmd), None),
@@ -154,7 +178,7 @@ impl ModuleCtx<'_> {
         })?;
         let escalation = self.become_.as_ref().and_then(|b| {
             let pw = b.password.as_ref()?;
-            Escalation::new(&b.method, &b.user, cmd, pw)
+            Escalation::new(&b.method, &b.head(), &b.user, cmd, pw)
         });
         let Some(mut esc) = escalation else {
             let out = conn

@@ -27,9 +27,17 @@ pub struct Escalation {
 }
 
 impl Escalation {
-    /// Wraps `cmd` for `method` (`sudo` or `su`) to run as `user`. `None`
-    /// for methods that cannot take a password this way.
-    pub fn new(method: &str, user: &str, cmd: &str, password: &Secret) -> Option<Escalation> {
+    /// Wraps `cmd` for `method` (`sudo` or `su`) to run as `user`; `head`
+    /// is the become program with its flags (`sudo -H`, see
+    /// `Become::head`). `None` for methods that cannot take a password
+    /// this way.
+    pub fn new(
+        method: &str,
+        head: &str,
+        user: &str,
+        cmd: &str,
+        password: &Secret,
+    ) -> Option<Escalation> {
         let key: String = (0..32)
             .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz"[rand::random::<usize>() % 26]))
             .collect();
@@ -42,7 +50,7 @@ impl Escalation {
                 // user) must not let a wrong password pass unnoticed.
                 (
                     format!(
-                        "sudo -H -k -S -p {} -u {} /bin/sh -c {}",
+                        "{head} -k -S -p {} -u {} /bin/sh -c {}",
                         quote(&prompt),
                         quote(user),
                         quote(&inner)
@@ -53,7 +61,7 @@ impl Escalation {
             // su asks on stderr with its own (PAM's) prompt.
             "su" => (
                 format!(
-                    "su {} -c {}",
+                    "{head} {} -c {}",
                     quote(user),
                     quote(&format!("/bin/sh -c {}", quote(&inner)))
                 ),
@@ -182,7 +190,14 @@ mod tests {
     use super::*;
 
     fn esc(method: &str) -> Escalation {
-        Escalation::new(method, "root", "id -un", &Secret::new("s3cret")).expect("known method")
+        Escalation::new(
+            method,
+            if method == "su" { "su" } else { "sudo -H" },
+            "root",
+            "id -un",
+            &Secret::new("s3cret"),
+        )
+        .expect("known method")
     }
 
     #[test]
@@ -243,6 +258,6 @@ mod tests {
         });
         assert_eq!(cleaned.stdout, b"ok\n");
         assert_eq!(cleaned.stderr, b"real error\n");
-        assert!(Escalation::new("doas", "root", "x", &Secret::new("p")).is_none());
+        assert!(Escalation::new("doas", "doas", "root", "x", &Secret::new("p")).is_none());
     }
 }

@@ -74,8 +74,8 @@ impl Screen {
     }
 
     /// A module's `diff`, shown before its result line.
-    fn diff(&mut self, result: &Json) {
-        if !self.diff {
+    fn diff(&mut self, result: &Json, shown: bool) {
+        if !shown {
             return;
         }
         if let Some(d) = result.get("diff") {
@@ -243,6 +243,24 @@ fn col(name: &str, n: u32) -> String {
 
 /// The `(item=...)` label: strings as they are, other values as Python
 /// prints them.
+/// A result's host as Ansible labels it: `h1`, or `h1 -> h3(10.0.0.3)` when
+/// the task was delegated (the address only when it is not the name).
+fn host_label(host: &str, result: &Json) -> String {
+    let Some(d) = result.get("_ansible_delegated_vars") else {
+        return host.to_string();
+    };
+    let Some(to) = d.get("ansible_delegated_host").and_then(Json::as_str) else {
+        return host.to_string();
+    };
+    if to == host {
+        return host.to_string();
+    }
+    match d.get("ansible_host").and_then(Json::as_str) {
+        Some(addr) if addr != to => format!("{host} -> {to}({addr})"),
+        _ => format!("{host} -> {to}"),
+    }
+}
+
 fn label(item: &Json) -> String {
     match item {
         Json::String(s) => s.clone(),
@@ -332,10 +350,12 @@ impl Screen {
                 status,
                 result,
                 label: item,
+                diff,
                 ..
             } => {
                 let l = label(item);
-                self.diff(result);
+                let host = &host_label(host, result);
+                self.diff(result, *diff);
                 let line = match status {
                     Status::Ok | Status::Changed => {
                         let word = if *status == Status::Ok {
@@ -374,11 +394,13 @@ impl Screen {
                 origin,
                 controller,
                 error_detail,
+                diff,
                 ..
             } => {
                 self.warnings(result, origin.as_ref());
+                let host = &host_label(host, result);
                 if !*looped {
-                    self.diff(result);
+                    self.diff(result, *diff);
                 }
                 let line = match status {
                     Status::Failed => {

@@ -101,6 +101,8 @@ pub enum Event {
         error_detail: Option<String>,
         /// When the host started the task (events' `start`, `--timing`).
         started: Option<chrono::DateTime<chrono::Utc>>,
+        /// Diffs of this task are shown (`--diff`, or the task's `diff`).
+        diff: bool,
     },
     /// One loop item's result.
     ItemResult {
@@ -110,6 +112,8 @@ pub enum Event {
         status: Status,
         result: Json,
         label: Json,
+        /// Diffs of this task are shown (`--diff`, or the task's `diff`).
+        diff: bool,
     },
     Warning(String),
     /// The play recap, hosts in the order they were first seen.

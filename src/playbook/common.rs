@@ -30,6 +30,11 @@ pub(super) struct Ctx<'a> {
     pub handlers: bool,
     /// YAML warnings met in files loaded on the way.
     pub warnings: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    /// Handlers of roles imported or included by tasks: they join the
+    /// play's handlers.
+    pub role_handlers: std::rc::Rc<std::cell::RefCell<Vec<std::sync::Arc<super::Task>>>>,
+    /// Loading a role only for its handlers.
+    pub handlers_only: bool,
 }
 
 impl Ctx<'_> {
@@ -188,6 +193,20 @@ pub(super) fn inherit_key(inh: &mut Inherited, key: &str, v: &Node) -> Result<bo
         "delegate_to" => &mut inh.delegate_to,
         "run_once" => &mut inh.run_once,
         "any_errors_fatal" => &mut inh.any_errors_fatal,
+        "diff" => &mut inh.diff,
+        "throttle" => &mut inh.throttle,
+        "timeout" => &mut inh.timeout,
+        "become_flags" => &mut inh.become_flags,
+        "become_exe" => &mut inh.become_exe,
+        "delegate_facts" => &mut inh.delegate_facts,
+        "collections" => &mut inh.collections,
+        "debugger" => &mut inh.debugger,
+        "module_defaults" => {
+            if !v.is_null() {
+                inh.module_defaults.push(v.clone());
+            }
+            return Ok(true);
+        }
         "environment" => {
             if !v.is_null() {
                 inh.environment.push(v.clone());

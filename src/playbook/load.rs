@@ -37,6 +37,8 @@ fn build(
         depth: 0,
         handlers: false,
         warnings: Default::default(),
+        role_handlers: Default::default(),
+        handlers_only: false,
     };
     ctx.warnings
         .borrow_mut()
@@ -160,6 +162,9 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
     let mut force_handlers = None;
     let mut serial = None;
     let mut max_fail_percentage = None;
+    let mut order = None;
+    let mut strategy = None;
+    let mut vars_prompt = None;
     let mut own = Inherited::default();
     let mut sections: [Option<&Node>; 5] = [None; 5];
     for (k, v) in pairs {
@@ -188,6 +193,9 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             "force_handlers" => force_handlers = Some(v.clone()),
             "serial" => serial = Some(v.clone()),
             "max_fail_percentage" => max_fail_percentage = Some(v.clone()),
+            "order" => order = Some(v.clone()),
+            "strategy" => strategy = Some(v.clone()),
+            "vars_prompt" => vars_prompt = Some(v.clone()),
             "pre_tasks" => sections[0] = Some(v),
             "roles" => sections[1] = Some(v),
             "tasks" => sections[2] = Some(v),
@@ -236,6 +244,7 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             Err(mut e) => errors.append(&mut e),
         }
     }
+    handlers.append(&mut pctx.role_handlers.borrow_mut());
     let hosts = match hosts {
         Some(h) if !h.is_null() => h,
         _ => {
@@ -292,6 +301,9 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
         force_handlers,
         serial,
         max_fail_percentage,
+        order,
+        strategy,
+        vars_prompt,
         dir: ctx.dir.clone(),
     })
 }

@@ -16,7 +16,7 @@ mod task;
 
 pub use error::PlaybookError;
 pub use load::{LoadOptions, load_playbook, load_playbook_str};
-pub use role::load_role_items;
+pub use role::{RoleFiles, load_role_items};
 pub use task::parse_task_file;
 
 use crate::span::Span;
@@ -60,6 +60,13 @@ pub struct Play {
     /// `serial`: batch sizes.
     pub serial: Option<Node>,
     pub max_fail_percentage: Option<Node>,
+    /// `order`: the order hosts run in (inventory, reverse_inventory,
+    /// sorted, reverse_sorted, shuffle).
+    pub order: Option<Node>,
+    /// `strategy`: linear (default), free, host_pinned.
+    pub strategy: Option<Node>,
+    /// `vars_prompt` entries.
+    pub vars_prompt: Option<Node>,
     /// The directory of the file the play is written in.
     pub dir: PathBuf,
 }
@@ -140,6 +147,20 @@ pub struct Inherited {
     pub delegate_to: Option<Node>,
     pub run_once: Option<Node>,
     pub any_errors_fatal: Option<Node>,
+    pub diff: Option<Node>,
+    pub throttle: Option<Node>,
+    pub timeout: Option<Node>,
+    pub become_flags: Option<Node>,
+    pub become_exe: Option<Node>,
+    pub delegate_facts: Option<Node>,
+    /// `collections` search list (kiln's modules are known by their
+    /// fully qualified names anyway; kept for `ansible_collection_name`).
+    pub collections: Option<Node>,
+    /// `debugger`: accepted; kiln never starts the interactive debugger.
+    pub debugger: Option<Node>,
+    /// `module_defaults` dicts (or lists of dicts), outermost first
+    /// (inner ones win).
+    pub module_defaults: Vec<Node>,
     /// `environment` dicts, outermost first (inner keys win).
     pub environment: Vec<Node>,
     /// Conditions of enclosing blocks and static imports, outermost first.
@@ -175,6 +196,20 @@ impl Inherited {
             delegate_to: pick(&child.delegate_to, &self.delegate_to),
             run_once: pick(&child.run_once, &self.run_once),
             any_errors_fatal: pick(&child.any_errors_fatal, &self.any_errors_fatal),
+            diff: pick(&child.diff, &self.diff),
+            throttle: pick(&child.throttle, &self.throttle),
+            timeout: pick(&child.timeout, &self.timeout),
+            become_flags: pick(&child.become_flags, &self.become_flags),
+            become_exe: pick(&child.become_exe, &self.become_exe),
+            delegate_facts: pick(&child.delegate_facts, &self.delegate_facts),
+            collections: pick(&child.collections, &self.collections),
+            debugger: pick(&child.debugger, &self.debugger),
+            module_defaults: self
+                .module_defaults
+                .iter()
+                .chain(&child.module_defaults)
+                .cloned()
+                .collect(),
             environment: self
                 .environment
                 .iter()

@@ -36,6 +36,15 @@ const ROLE_KEYWORDS: &[&str] = &[
     "tags",
     "when",
     "vars",
+    "diff",
+    "throttle",
+    "timeout",
+    "become_flags",
+    "become_exe",
+    "delegate_facts",
+    "collections",
+    "debugger",
+    "module_defaults",
 ];
 
 /// The folders a role name is looked for in, in Ansible's order.
@@ -133,7 +142,7 @@ fn entry(v: &Node) -> Result<Entry, PlaybookError> {
 fn load(
     v: &Node,
     ctx: &Ctx,
-    tasks_from: &str,
+    files: &RoleFiles,
     out: &mut Expanded,
     seen: &mut Vec<(PathBuf, String)>,
 ) -> Result<(), Vec<PlaybookError>> {
@@ -185,11 +194,12 @@ fn load(
     let key = (
         path.clone(),
         format!(
-            "{:?}|{tasks_from}",
+            "{:?}|{}",
             params
                 .iter()
                 .map(|(k, v)| (k, v.to_json()))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>(),
+            files.tasks
         ),
     );
     if !allow_dup && seen.contains(&key) {
@@ -203,8 +213,8 @@ fn load(
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or(name.clone()),
         path: path.clone(),
-        defaults: vars_file(&path.join("defaults"), "main", ctx).map_err(|e| vec![e])?,
-        vars: vars_file(&path.join("vars"), "main", ctx).map_err(|e| vec![e])?,
+        defaults: vars_file(&path.join("defaults"), &files.defaults, ctx).map_err(|e| vec![e])?,
+        vars: vars_file(&path.join("vars"), &files.vars, ctx).map_err(|e| vec![e])?,
         params,
     });
     // Dependencies run first, with the depending role's keywords; they are
@@ -218,23 +228,25 @@ fn load(
         nested.depth += 1;
         nested.role = Some(role.clone());
         for d in list {
-            load(d, &nested, "main", out, seen)?;
+            load(d, &nested, &RoleFiles::default(), out, seen)?;
         }
     }
     let mut rctx = role_ctx.clone();
     rctx.role = Some(role.clone());
     rctx.dir = path.join("tasks");
     rctx.depth += 1;
-    if let Some(tasks) = main_file(&path.join("tasks"), tasks_from) {
+    if ctx.handlers_only {
+        // Only the handlers are wanted (see include_role_handlers).
+    } else if let Some(tasks) = main_file(&path.join("tasks"), &files.tasks) {
         let items = super::block::items_from_file(&tasks, &rctx, &span)?;
         out.items.extend(items);
-    } else if tasks_from != "main" {
+    } else if files.tasks != "main" {
         return Err(vec![PlaybookError::new(
             &span,
-            format!("the role '{name}' has no tasks file '{tasks_from}'"),
+            format!("the role '{name}' has no tasks file '{}'", files.tasks),
         )]);
     }
-    if let Some(h) = main_file(&path.join("handlers"), "main") {
+    if let Some(h) = main_file(&path.join("handlers"), &files.handlers) {
         let mut hctx = rctx.clone();
         hctx.handlers = true;
         hctx.dir = path.join("handlers");
@@ -274,7 +286,7 @@ pub(super) fn play_roles(list: &Node, ctx: &Ctx) -> Result<Expanded, Vec<Playboo
     };
     let mut errors = Vec::new();
     for e in entries {
-        if let Err(mut errs) = load(e, ctx, "main", &mut out, &mut seen) {
+        if let Err(mut errs) = load(e, ctx, &RoleFiles::default(), &mut out, &mut seen) {
             errors.append(&mut errs);
         }
     }
@@ -285,17 +297,54 @@ pub(super) fn play_roles(list: &Node, ctx: &Ctx) -> Result<Expanded, Vec<Playboo
     }
 }
 
+/// Which file of each role folder to use (`tasks_from`, `vars_from`,
+/// `defaults_from`, `handlers_from`; `main` by default). A role's
+/// dependencies always use their main files.
+#[derive(Debug, Clone)]
+pub struct RoleFiles {
+    pub tasks: String,
+    pub vars: String,
+    pub defaults: String,
+    pub handlers: String,
+}
+
+impl Default for RoleFiles {
+    fn default() -> Self {
+        let main = || "main".to_string();
+        RoleFiles {
+            tasks: main(),
+            vars: main(),
+            defaults: main(),
+            handlers: main(),
+        }
+    }
+}
+
+impl RoleFiles {
+    /// Takes `*_from` from a lookup (a static spec or templated arguments);
+    /// a `.yml`/`.yaml` suffix is optional, as in Ansible.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> RoleFiles {
+        let pick = |k: &str| {
+            get(k)
+                .map(|v| {
+                    v.trim_end_matches(".yml")
+                        .trim_end_matches(".yaml")
+                        .to_string()
+                })
+                .unwrap_or_else(|| "main".to_string())
+        };
+        RoleFiles {
+            tasks: pick("tasks_from"),
+            vars: pick("vars_from"),
+            defaults: pick("defaults_from"),
+            handlers: pick("handlers_from"),
+        }
+    }
+}
+
 /// `import_role: name=x tasks_from=y` (static).
 pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookError>> {
-    let tasks_from = v
-        .get("tasks_from")
-        .and_then(Node::as_str)
-        .unwrap_or("main")
-        .to_string();
-    let tasks_from = tasks_from
-        .trim_end_matches(".yml")
-        .trim_end_matches(".yaml")
-        .to_string();
+    let files = RoleFiles::from_lookup(|k| v.get(k).and_then(Node::as_str).map(str::to_string));
     // Only the role's name (and parameters) matter here.
     let spec = match &v.kind {
         NodeKind::Map(pairs) => Node::new(
@@ -325,15 +374,38 @@ pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec
     };
     let mut out = Expanded::default();
     let mut seen = Vec::new();
-    load(&spec, ctx, &tasks_from, &mut out, &mut seen)?;
+    load(&spec, ctx, &files, &mut out, &mut seen)?;
+    // An imported role's handlers join the play's.
+    ctx.role_handlers.borrow_mut().append(&mut out.handlers);
     Ok(out.items)
+}
+
+/// The handlers of a role that `include_role` names statically: they join
+/// the play's handlers (Ansible adds them when the include runs; having
+/// them from the start lets `notify` be checked before the run).
+pub(super) fn include_role_handlers(v: &Node, ctx: &Ctx) -> Result<(), Vec<PlaybookError>> {
+    let Some(name) = v.get("name").and_then(Node::as_str) else {
+        return Ok(());
+    };
+    if crate::template::is_template(name) {
+        return Ok(());
+    }
+    let files = RoleFiles::from_lookup(|k| v.get(k).and_then(Node::as_str).map(str::to_string));
+    let spec = Node::str(name, v.span.clone());
+    let mut out = Expanded::default();
+    let mut seen = Vec::new();
+    let mut hctx = ctx.clone();
+    hctx.handlers_only = true;
+    load(&spec, &hctx, &files, &mut out, &mut seen)?;
+    ctx.role_handlers.borrow_mut().append(&mut out.handlers);
+    Ok(())
 }
 
 /// `include_role` at run time: the role's tasks (from `tasks_from`) with
 /// what the include passes down.
 pub fn load_role_items(
     name: &str,
-    tasks_from: &str,
+    files: &RoleFiles,
     inherit: &Inherited,
     playbook_dir: &Path,
     roles_path: &[PathBuf],
@@ -350,13 +422,12 @@ pub fn load_role_items(
         depth: 0,
         handlers: false,
         warnings: Default::default(),
+        role_handlers: Default::default(),
+        handlers_only: false,
     };
     let spec = Node::str(name, Span::synthetic("include_role"));
-    let tasks_from = tasks_from
-        .trim_end_matches(".yml")
-        .trim_end_matches(".yaml");
     let mut out = Expanded::default();
     let mut seen = Vec::new();
-    load(&spec, &ctx, tasks_from, &mut out, &mut seen)?;
+    load(&spec, &ctx, files, &mut out, &mut seen)?;
     Ok(out.items)
 }

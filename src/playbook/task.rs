@@ -31,6 +31,8 @@ pub fn parse_task_file(
         depth: 0,
         handlers: false,
         warnings: Default::default(),
+        role_handlers: Default::default(),
+        handlers_only: false,
     };
     super::block::items_from_file(
         path,
@@ -49,6 +51,7 @@ pub(super) fn parse_task(n: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookE
         match key {
             "import_tasks" => return import_tasks(n, k, v, ctx),
             "import_role" => return import_role(n, k, v, ctx),
+            "include_role" => super::role::include_role_handlers(v, ctx)?,
             "import_playbook" => {
                 return Err(vec![PlaybookError::new(
                     &k.span,

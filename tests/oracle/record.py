@@ -350,7 +350,8 @@ CHUNK_START = re.compile(r"^(ok|changed|fatal|failed|skipping|included|ignored|F
 # Messages the default callback prints just before the host line they belong
 # to (e.g. `[ERROR]: Task failed: ...` plus its source excerpt, then
 # `fatal: [h2]: FAILED! => ...`).
-PREAMBLE_START = re.compile(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]")
+# A result's warnings, errors and diff (`--- before`) are printed before its host line.
+PREAMBLE_START = re.compile(r"^(\[(ERROR|WARNING|DEPRECATION WARNING)\]|--- )")
 
 
 def order_stdout(text: str, ctx: RunContext) -> str:
@@ -391,6 +392,7 @@ def order_stdout(text: str, ctx: RunContext) -> str:
             else:
                 prefix.append(line)
         chunks.sort(key=lambda c: c[0])
+        move_shared_errors(chunks)
         out.extend(prefix)
         for _rank, chunk in chunks:
             out.extend(chunk)
@@ -399,6 +401,38 @@ def order_stdout(text: str, ctx: RunContext) -> str:
         out.extend(tail)
         i = j
     return "\n".join(out)
+
+
+FAIL_MSG = re.compile(r'^(fatal|failed): \[.*"msg": "((?:[^"\\]|\\.)*)"')
+
+
+def move_shared_errors(chunks: list[tuple[int, list[str]]]) -> None:
+    """Give an `[ERROR]` block to the first host (in inventory order) that failed the same way.
+
+    The default callback prints an error block once, before whichever host's
+    result came first; the others with the same message get none. Which host
+    that is depends on timing, so it is made canonical here.
+    """
+    def fail_msg(chunk: list[str]) -> str | None:
+        for line in chunk:
+            m = FAIL_MSG.match(line)
+            if m:
+                return m.group(2)
+        return None
+
+    for k, (_rank, chunk) in enumerate(chunks):
+        if not chunk or not chunk[0].startswith("[ERROR]"):
+            continue
+        msg = fail_msg(chunk)
+        if msg is None:
+            continue
+        for d in range(k):
+            other = chunks[d][1]
+            if fail_msg(other) == msg and not other[0].startswith("[ERROR]"):
+                end = next(i for i, line in enumerate(chunk) if FAIL_MSG.match(line))
+                other[:0] = chunk[:end]
+                del chunk[:end]
+                break
 
 
 def normalise_stdout(text: str, ctx: RunContext) -> str:
