@@ -393,6 +393,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
                 warnings.extend(pb.warnings.iter().cloned());
                 for play in &pb.plays {
                     check_play_templates(&templar, play, &mut errors);
+                    check_vars_prompt(play, &extra, req.opts.ask.is_some(), &mut errors);
                 }
                 playbooks.push(pb);
             }
@@ -509,6 +510,40 @@ fn check_task(templar: &Templar, t: &Task, errors: &mut Vec<PlaybookError>) {
     match &t.loop_ {
         Some(Loop::Loop(n)) | Some(Loop::With { items: n, .. }) => check_node(templar, n, errors),
         None => {}
+    }
+}
+
+/// `vars_prompt` entries: each a mapping with a `name`; without a terminal
+/// to ask on, an entry needs a `default` (or the variable from `-e`): kiln
+/// refuses where Ansible would silently set it to None.
+fn check_vars_prompt(play: &Play, extra: &Layer, interactive: bool, errors: &mut Vec<PlaybookError>) {
+    let Some(list) = &play.vars_prompt else {
+        return;
+    };
+    let Some(entries) = list.as_seq() else {
+        errors.push(PlaybookError::new(
+            &list.span,
+            "vars_prompt must be a list of prompts (mappings with a name)",
+        ));
+        return;
+    };
+    for e in entries {
+        let Some(name) = e.get("name").and_then(Node::as_str) else {
+            errors.push(
+                PlaybookError::new(&e.span, "a vars_prompt entry needs a 'name'")
+                    .hint("write - name: VARIABLE, prompt: TEXT, default: VALUE"),
+            );
+            continue;
+        };
+        if !interactive && e.get("default").is_none() && !extra.contains_key(name) {
+            errors.push(
+                PlaybookError::new(
+                    &e.span,
+                    format!("vars_prompt '{name}' has no default and there is no terminal to ask on"),
+                )
+                .hint(format!("give it on the command line (-e {name}=VALUE) or add a default")),
+            );
+        }
     }
 }
 

@@ -45,6 +45,12 @@ fn cases() -> Vec<Case> {
             "did not find expected key",
         ),
         pb(
+            "vars_prompt without a default and no terminal",
+            "- hosts: all\n  gather_facts: false\n  vars_prompt:\n    - name: token\n      prompt: Join token\n  tasks:\n    - debug: var=token\n",
+            "site.yml:4:7",
+            "vars_prompt 'token' has no default and there is no terminal to ask on",
+        ),
+        pb(
             "tab indentation",
             "- hosts: all\n\tgather_facts: false\n",
             "site.yml:2:1",

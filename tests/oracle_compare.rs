@@ -650,4 +650,5 @@ golden_tests!(
     meta_actions => "meta_actions",
     play_order => "play_order",
     task_keywords => "task_keywords",
+    vars_prompt => "vars_prompt",
 );

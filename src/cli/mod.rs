@@ -215,6 +215,9 @@ fn playbook(args: PlaybookArgs) -> i32 {
     if let Some(t) = args.timeout {
         opts.timeout = std::time::Duration::from_secs(t);
     }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        opts.ask = Some(prompt::ask);
+    }
     // Asked once, in Ansible's order and words, before anything runs.
     if args.ask_pass {
         match prompt::ask_secret("SSH password: ") {

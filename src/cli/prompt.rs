@@ -45,3 +45,24 @@ fn stty(setting: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+/// Asks one value on the terminal (`vars_prompt`, `--step`): on stderr,
+/// with echo off when `private`.
+pub fn ask(prompt: &str, private: bool) -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(format!("{} needs a terminal", prompt.trim_end()));
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    let echo_off = private && stty("-echo");
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if echo_off {
+        stty("echo");
+        let _ = writeln!(err);
+    }
+    read.map_err(|e| format!("reading the answer: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}

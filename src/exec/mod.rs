@@ -55,6 +55,8 @@ pub struct Runner {
     any_failed: Mutex<bool>,
     /// `--start-at-task` found its task: everything from here on runs.
     started: std::sync::atomic::AtomicBool,
+    /// "Not prompting" was said (once per run, as Ansible's display does).
+    prompt_warned: std::sync::atomic::AtomicBool,
     /// Layers from group_vars/ and host_vars/ next to the playbook.
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
 }
@@ -120,6 +122,7 @@ impl Runner {
             any_failed: Mutex::new(false),
             playbook_vars: Mutex::new(None),
             started: std::sync::atomic::AtomicBool::new(false),
+            prompt_warned: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -22,8 +22,15 @@ impl fmt::Debug for Connector {
     }
 }
 
+/// Asks the user for a value on the terminal: `(prompt, private)` gives
+/// the line typed (without its newline). The CLI sets it when a terminal is
+/// there; without it, `vars_prompt` uses defaults as Ansible does.
+pub type AskFn = fn(&str, bool) -> Result<String, String>;
+
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// Prompts for `vars_prompt` (and `--step`); `None` without a terminal.
+    pub ask: Option<AskFn>,
     /// `-f`; Ansible's default is 5, kiln's is 50.
     pub forks: usize,
     pub limit: Option<String>,
@@ -86,6 +93,7 @@ impl Default for RunOptions {
             become_user: None,
             become_method: None,
             become_flags: None,
+            ask: None,
             private_key: None,
             verbosity: 0,
             check: false,

@@ -32,7 +32,9 @@ impl Runner {
     /// run (every host of a batch failed, or `any_errors_fatal` /
     /// `max_fail_percentage` broke the play), as ansible-playbook stops.
     pub(super) async fn run_play(self: &Arc<Self>, play: &Play, playbook_dir: &str) -> bool {
-        let play_vars = Arc::new(layer_from_nodes(play.vars.iter()));
+        let mut play_vars = layer_from_nodes(play.vars.iter());
+        self.prompt_vars(play, &mut play_vars);
+        let play_vars = Arc::new(play_vars);
         let pscope = self.play_scope(&play_vars);
         let pattern = match pscope.render_json(&play.hosts) {
             Ok(Json::Array(items)) => items
@@ -196,6 +198,102 @@ impl Runner {
             }
         }
         false
+    }
+
+    /// `vars_prompt`: each variable not given with `-e` is asked on the
+    /// terminal, or takes its default (with Ansible's warning) without one.
+    fn prompt_vars(&self, play: &Play, vars: &mut Layer) {
+        let Some(entries) = play.vars_prompt.as_ref().and_then(Node::as_seq) else {
+            return;
+        };
+        let pscope = self.play_scope(&Arc::new(vars.clone()));
+        let text = |e: &Node, k: &str| -> Option<Json> {
+            e.get(k).map(|n| pscope.render_json(n).unwrap_or_else(|_| n.to_json()))
+        };
+        let flag = |e: &Node, k: &str, dflt: bool| {
+            text(e, k)
+                .and_then(|v| crate::modules::spec::to_bool(&v))
+                .unwrap_or(dflt)
+        };
+        for e in entries {
+            let Some(name) = e.get("name").and_then(Node::as_str) else {
+                continue;
+            };
+            if self.extra.contains_key(name) {
+                continue;
+            }
+            let default = text(e, "default").unwrap_or(Json::Null);
+            let value = match self.opts.ask {
+                Some(ask) => {
+                    let prompt = match text(e, "prompt") {
+                        Some(Json::String(p)) => p,
+                        _ => name.to_string(),
+                    };
+                    let shown = match &default {
+                        Json::Null => format!("{prompt}: "),
+                        Json::String(d) => format!("{prompt} [{d}]: "),
+                        d => format!("{prompt} [{d}]: "),
+                    };
+                    let private = flag(e, "private", true);
+                    let mut answer = ask(&shown, private);
+                    if flag(e, "confirm", false)
+                        && let Ok(first) = &answer
+                    {
+                        match ask(&format!("confirm {shown}"), private) {
+                            Ok(again) if again == *first => {}
+                            Ok(_) => {
+                                self.bus.emit(Event::Warning(
+                                    "***** VALUES ENTERED DO NOT MATCH ****".into(),
+                                ));
+                                answer = Err("the values entered do not match".into());
+                            }
+                            Err(e) => answer = Err(e),
+                        }
+                    }
+                    match answer {
+                        Ok(a) if a.is_empty() => default.clone(),
+                        Ok(a) => Json::String(a),
+                        Err(msg) => {
+                            self.bus.emit(Event::Warning(format!("{name}: {msg}")));
+                            default.clone()
+                        }
+                    }
+                }
+                None => {
+                    if !self
+                        .prompt_warned
+                        .swap(true, std::sync::atomic::Ordering::SeqCst)
+                    {
+                        self.bus.emit(Event::Warning(
+                            "Not prompting as we are not in interactive mode".into(),
+                        ));
+                    }
+                    default
+                }
+            };
+            // `encrypt` hashes the answer as the password_hash filter does.
+            let value = match (text(e, "encrypt"), &value) {
+                (Some(Json::String(scheme)), Json::String(_)) => {
+                    let mut l = Layer::new();
+                    l.insert("__kiln_prompt".into(), VarValue::Data(value.clone()));
+                    l.insert("__kiln_scheme".into(), VarValue::Data(json!(scheme)));
+                    l.insert(
+                        "__kiln_salt".into(),
+                        VarValue::Data(text(e, "salt").unwrap_or(Json::Null)),
+                    );
+                    let expr = Node::str(
+                        "{{ __kiln_prompt | password_hash(__kiln_scheme, __kiln_salt) }}",
+                        e.span.clone(),
+                    );
+                    pscope
+                        .with_layer(Arc::new(l))
+                        .render_json(&expr)
+                        .unwrap_or(value)
+                }
+                _ => value,
+            };
+            vars.insert(name.to_string(), VarValue::Data(value));
+        }
     }
 
     /// A host that fails before any task (its vars_files): reported as
