@@ -516,7 +516,12 @@ fn check_task(templar: &Templar, t: &Task, errors: &mut Vec<PlaybookError>) {
 /// `vars_prompt` entries: each a mapping with a `name`; without a terminal
 /// to ask on, an entry needs a `default` (or the variable from `-e`): kiln
 /// refuses where Ansible would silently set it to None.
-fn check_vars_prompt(play: &Play, extra: &Layer, interactive: bool, errors: &mut Vec<PlaybookError>) {
+fn check_vars_prompt(
+    play: &Play,
+    extra: &Layer,
+    interactive: bool,
+    errors: &mut Vec<PlaybookError>,
+) {
     let Some(list) = &play.vars_prompt else {
         return;
     };
@@ -539,9 +544,13 @@ fn check_vars_prompt(play: &Play, extra: &Layer, interactive: bool, errors: &mut
             errors.push(
                 PlaybookError::new(
                     &e.span,
-                    format!("vars_prompt '{name}' has no default and there is no terminal to ask on"),
+                    format!(
+                        "vars_prompt '{name}' has no default and there is no terminal to ask on"
+                    ),
                 )
-                .hint(format!("give it on the command line (-e {name}=VALUE) or add a default")),
+                .hint(format!(
+                    "give it on the command line (-e {name}=VALUE) or add a default"
+                )),
             );
         }
     }

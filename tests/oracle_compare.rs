@@ -396,6 +396,12 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
             ),
             "--start-at-task" => opts.start_at_task = args.next().cloned(),
             "--force-handlers" => opts.force_handlers = true,
+            "-f" | "--forks" => {
+                opts.forks = args
+                    .next()
+                    .and_then(|f| f.parse().ok())
+                    .expect("a number of forks")
+            }
             other => panic!("header arg {other} not handled by this test"),
         }
     }
@@ -651,4 +657,6 @@ golden_tests!(
     play_order => "play_order",
     task_keywords => "task_keywords",
     vars_prompt => "vars_prompt",
+    strategy_free => "strategy_free",
+    strategy_host_pinned => "strategy_host_pinned",
 );

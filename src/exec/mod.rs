@@ -5,6 +5,7 @@
 
 mod connect;
 mod cursor;
+mod free;
 mod options;
 mod play;
 mod tags;
@@ -64,6 +65,8 @@ pub struct Runner {
 /// What a play shares with each of its host tasks.
 struct PlayCtx {
     name: String,
+    /// The play's strategy (`linear`, `free`, `host_pinned`).
+    strategy: free::Strategy,
     play: Play,
     play_vars: Arc<Layer>,
     /// Defaults of every role of the play (lowest precedence).

@@ -149,6 +149,7 @@ impl Runner {
                         .and_then(|s| s.trim_end_matches('%').parse().ok())
                 })
             });
+        let strategy = super::free::Strategy::of(self, play, &play_vars);
         for batch in batches {
             // Each serial batch is shown as the play starting again.
             self.bus.emit(Event::PlayStart {
@@ -158,6 +159,7 @@ impl Runner {
             });
             let ctx = Arc::new(PlayCtx {
                 name: name.clone(),
+                strategy,
                 play: play.clone(),
                 play_vars: play_vars.clone(),
                 role_defaults: role_defaults.clone(),
@@ -208,7 +210,8 @@ impl Runner {
         };
         let pscope = self.play_scope(&Arc::new(vars.clone()));
         let text = |e: &Node, k: &str| -> Option<Json> {
-            e.get(k).map(|n| pscope.render_json(n).unwrap_or_else(|_| n.to_json()))
+            e.get(k)
+                .map(|n| pscope.render_json(n).unwrap_or_else(|_| n.to_json()))
         };
         let flag = |e: &Node, k: &str, dflt: bool| {
             text(e, k)
@@ -362,6 +365,11 @@ impl Runner {
         items: Arc<Vec<Item>>,
         states: &mut [HostState],
     ) {
+        if ctx.strategy != super::free::Strategy::Linear {
+            return self
+                .run_section_free(ctx, items, states, ctx.strategy)
+                .await;
+        }
         let mut cursors: Vec<Cursor> = ctx
             .hosts
             .iter()
@@ -483,7 +491,7 @@ impl Runner {
     }
 
     /// Runs `task` on a group of hosts (all at the same position).
-    async fn run_group(
+    pub(super) async fn run_group(
         self: &Arc<Self>,
         ctx: &Arc<PlayCtx>,
         task: &Arc<Task>,
@@ -497,6 +505,7 @@ impl Runner {
                 action: task.action.clone(),
                 handler,
                 origin: Some(task.span.clone()),
+                lazy: ctx.strategy != super::free::Strategy::Linear,
             });
         }
         // run_once: the first host runs it, every host gets its result.
@@ -642,7 +651,7 @@ impl Runner {
     /// Applies one host's outcome: stats, cursor movement, handlers,
     /// includes and meta actions.
     #[allow(clippy::too_many_arguments)]
-    async fn settle(
+    pub(super) async fn settle(
         self: &Arc<Self>,
         ctx: &Arc<PlayCtx>,
         task: &Arc<Task>,

@@ -311,6 +311,7 @@ impl Runner {
                 action: task.action.clone(),
                 handler: false,
                 origin: Some(task.span.clone()),
+                lazy: play.strategy != super::free::Strategy::Linear,
             });
         }
         let (result, unreachable, looped) = match task.action.as_str() {

@@ -54,6 +54,11 @@ pub struct Screen {
     errors_seen: std::collections::HashSet<String>,
     /// `--diff`: show the diffs modules return.
     diff: bool,
+    /// Tasks whose banner waits for a result (free strategies): name ->
+    /// whether it is a handler.
+    lazy: std::collections::HashMap<String, bool>,
+    /// The task whose banner was printed last.
+    last_banner: Option<String>,
 }
 
 impl Screen {
@@ -64,6 +69,25 @@ impl Screen {
             shown: Shown::default(),
             errors_seen: std::collections::HashSet::new(),
             diff: false,
+            lazy: std::collections::HashMap::new(),
+            last_banner: None,
+        }
+    }
+
+    /// Under a free strategy, the banner of `task` before its result when
+    /// the last banner was another task's.
+    fn lazy_banner(&mut self, task: &str) {
+        let Some(handler) = self.lazy.get(task).copied() else {
+            return;
+        };
+        if self.last_banner.as_deref() == Some(task) {
+            return;
+        }
+        self.last_banner = Some(task.to_string());
+        if handler {
+            self.banner(&format!("RUNNING HANDLER [{task}]"));
+        } else {
+            self.banner(&format!("TASK [{task}]"));
         }
     }
 
@@ -308,10 +332,24 @@ impl Screen {
                     self.line(&format!("\nPLAYBOOK: {path} {}", "*".repeat(60)));
                 }
             }
-            Event::PlayStart { name, .. } => self.banner(&format!("PLAY [{name}]")),
+            Event::PlayStart { name, .. } => {
+                self.lazy.clear();
+                self.last_banner = None;
+                self.banner(&format!("PLAY [{name}]"))
+            }
             Event::NoHostsMatched => self.line("skipping: no hosts matched"),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
-            Event::TaskStart { name, handler, .. } => {
+            Event::TaskStart {
+                name,
+                handler,
+                lazy,
+                ..
+            } => {
+                if *lazy {
+                    self.lazy.insert(name.clone(), *handler);
+                    return;
+                }
+                self.last_banner = Some(name.clone());
                 if *handler {
                     self.banner(&format!("RUNNING HANDLER [{name}]"))
                 } else {
@@ -346,6 +384,7 @@ impl Screen {
             Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {
                 host,
+                task,
                 action,
                 status,
                 result,
@@ -353,6 +392,7 @@ impl Screen {
                 diff,
                 ..
             } => {
+                self.lazy_banner(task);
                 let l = label(item);
                 let host = &host_label(host, result);
                 self.diff(result, *diff);
@@ -395,8 +435,14 @@ impl Screen {
                 controller,
                 error_detail,
                 diff,
+                task,
                 ..
             } => {
+                let quiet = matches!(status, Status::Ok | Status::Changed)
+                    && (*looped || is_include(action));
+                if !quiet {
+                    self.lazy_banner(task);
+                }
                 self.warnings(result, origin.as_ref());
                 let host = &host_label(host, result);
                 if !*looped {

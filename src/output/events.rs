@@ -192,6 +192,7 @@ impl Jobs {
                 action,
                 handler,
                 origin,
+                ..
             } => {
                 let uuid = uuid4();
                 self.ctx.started.clear();

@@ -66,6 +66,10 @@ pub enum Event {
         handler: bool,
         /// Where the task is written (`task_path` of the events).
         origin: Option<crate::span::Span>,
+        /// Under the free strategies hosts start tasks at their own pace:
+        /// the banner waits for a result of the task (as Ansible's default
+        /// callback does), and comes again when results of tasks mix.
+        lazy: bool,
     },
     /// Hosts included a task file (`included: FILE for HOSTS`), for a loop
     /// item when the include loops.

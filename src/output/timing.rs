@@ -98,6 +98,7 @@ mod tests {
             action: "ping".into(),
             handler: false,
             origin: None,
+            lazy: false,
         });
         t.observe(&Event::Stats(Vec::new()));
         let r = t.report();

@@ -138,6 +138,7 @@ pub const PLAY_KEYWORDS: &[&str] = &[
 
 /// Play keywords kiln runs today.
 pub const PLAY_IMPLEMENTED: &[&str] = &[
+    "strategy",
     "vars_prompt",
     "any_errors_fatal",
     "become",
