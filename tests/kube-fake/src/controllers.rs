@@ -254,6 +254,7 @@ pub async fn run(sh: Arc<Shared>) {
         tick.tick().await;
         let mut st = sh.store.lock();
         flip_nodes(&sh, &mut st);
+        sync_cordon_taints(&sh, &mut st);
         kubelet(&sh, &mut st, &mut bound_at);
         workloads::reconcile(&sh, &mut st);
         schedule(&sh, &mut st);
@@ -280,6 +281,46 @@ fn flip_nodes(sh: &Shared, st: &mut State) {
             set_node_ready(&mut node, ready);
             sh.store.commit(st, &k, Some(node));
         }
+    }
+}
+
+const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+
+/// The node lifecycle controller's taint for a cordoned node (and its removal on uncordon).
+fn sync_cordon_taints(sh: &Shared, st: &mut State) {
+    let node_ty = ty("v1", "Node");
+    let nodes: Vec<(Key, Value)> = st
+        .of_type(node_ty, None)
+        .map(|(k, n)| (k.clone(), n.clone()))
+        .collect();
+    for (k, mut node) in nodes {
+        let cordoned = node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true);
+        let tainted = node
+            .pointer("/spec/taints")
+            .and_then(Value::as_array)
+            .is_some_and(|t| {
+                t.iter()
+                    .any(|t| t.get("key").and_then(Value::as_str) == Some(UNSCHEDULABLE_TAINT))
+            });
+        if cordoned == tainted {
+            continue;
+        }
+        if cordoned {
+            if !node.pointer("/spec/taints").is_some_and(Value::is_array) {
+                node["spec"]["taints"] = json!([]);
+            }
+            if let Some(Value::Array(t)) = node.pointer_mut("/spec/taints") {
+                t.push(json!({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule", "timeAdded": ids::now()}));
+            }
+        } else if let Some(Value::Object(spec)) = node.get_mut("spec")
+            && let Some(Value::Array(t)) = spec.get_mut("taints")
+        {
+            t.retain(|t| t.get("key").and_then(Value::as_str) != Some(UNSCHEDULABLE_TAINT));
+            if t.is_empty() {
+                spec.remove("taints");
+            }
+        }
+        sh.store.commit(st, &k, Some(node));
     }
 }
 
@@ -404,10 +445,17 @@ fn schedule(sh: &Shared, st: &mut State) {
         .map(|(k, _)| k.clone())
         .collect();
     for k in unbound {
+        let selector = st
+            .objects
+            .get(&k)
+            .and_then(|p| p.pointer("/spec/nodeSelector"))
+            .map(|s| LabelSelector::from_label_selector(&json!({"matchLabels": s})))
+            .unwrap_or_default();
         let mut load: Vec<(usize, String)> = st
             .of_type(node_ty, None)
             .filter(|(_, n)| {
                 is_ready(n)
+                    && selector.matches(n)
                     && n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true)
                     && !n
                         .pointer("/spec/taints")
@@ -429,8 +477,9 @@ fn schedule(sh: &Shared, st: &mut State) {
             })
             .collect();
         load.sort();
+        // No fitting node: the pod stays Pending, as with a real scheduler.
         let Some((_, node)) = load.into_iter().next() else {
-            return;
+            continue;
         };
         if let Some(mut pod) = st.objects.get(&k).cloned() {
             pod["spec"]["nodeName"] = json!(node);
@@ -481,10 +530,65 @@ fn collect_garbage(sh: &Shared, st: &mut State) {
     for k in orphans {
         delete_key(sh, st, &k);
     }
+    // Foreground deletions: dependents first, then the owner loses its finalizer and goes.
+    let waiting: Vec<(Key, String)> = st
+        .objects
+        .iter()
+        .filter(|(_, o)| {
+            o.pointer("/metadata/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
+        })
+        .map(|(k, o)| (k.clone(), meta(o, "uid").unwrap_or_default()))
+        .collect();
+    for (k, uid) in waiting {
+        let dependents: Vec<Key> = st
+            .objects
+            .iter()
+            .filter(|(_, o)| {
+                o.pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| {
+                        r.iter()
+                            .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid.as_str()))
+                    })
+            })
+            .map(|(dk, _)| dk.clone())
+            .collect();
+        if dependents.is_empty() {
+            let Some(mut owner) = st.objects.get(&k).cloned() else {
+                continue;
+            };
+            if let Some(Value::Array(f)) = owner.pointer_mut("/metadata/finalizers") {
+                f.retain(|x| x != "foregroundDeletion");
+            }
+            let done = owner
+                .pointer("/metadata/finalizers")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty);
+            sh.store
+                .commit(st, &k, if done { None } else { Some(owner) });
+            continue;
+        }
+        for dk in dependents {
+            let going = st
+                .objects
+                .get(&dk)
+                .is_some_and(|o| o.pointer("/metadata/deletionTimestamp").is_some());
+            if !going {
+                delete_key_with(sh, st, &dk, "Foreground");
+            }
+        }
+    }
 }
 
 /// Deletes an object the way a controller does (graceful for pods).
 pub fn delete_key(sh: &Shared, st: &mut State, k: &Key) {
+    delete_key_with(sh, st, k, "Background");
+}
+
+/// Deletes an object with a propagation policy (`Foreground` when a foreground deletion cascades).
+pub fn delete_key_with(sh: &Shared, st: &mut State, k: &Key, propagation: &str) {
     let rt = resources::get(k.0);
     let target = crate::request::Target {
         ty: k.0,
@@ -498,7 +602,7 @@ pub fn delete_key(sh: &Shared, st: &mut State, k: &Key) {
     };
     let opts = crate::crud::DeleteOptions {
         grace: None,
-        propagation: "Background".into(),
+        propagation: propagation.into(),
         uid: None,
         resource_version: None,
         dry_run: false,

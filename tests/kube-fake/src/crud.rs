@@ -128,8 +128,10 @@ pub fn list(sh: &Shared, req: &Request, t: &Target) -> Result<Json, ApiError> {
         None => (st.rv, None),
     };
     let ns_filter = sel.namespace.clone();
-    let matching: Vec<(&Key, &Value)> = st
-        .of_type(t.ty, None)
+    // Later pages come from the first page's revision, as etcd serves them.
+    let snapshot = st.snapshot_of_type(t.ty, list_rv);
+    let matching: Vec<(&Key, &Value)> = snapshot
+        .iter()
         .filter(|(k, _)| ns_filter.as_ref().is_none_or(|n| &k.1 == n))
         .filter(|(k, _)| {
             start
@@ -538,6 +540,23 @@ pub fn delete_one(
         }
         keep = true;
     }
+    if opts.propagation == "Foreground" && has_dependents(st, &uid) {
+        // Foreground: the owner stays (finalizer `foregroundDeletion`) until the
+        // garbage collector has removed its dependents.
+        let m = meta_mut(&mut new);
+        let fins = m.entry("finalizers").or_insert_with(|| json!([]));
+        if let Value::Array(f) = fins
+            && !f.iter().any(|x| x == "foregroundDeletion")
+        {
+            f.push(json!("foregroundDeletion"));
+        }
+        if !m.contains_key("deletionTimestamp") {
+            m.insert("deletionTimestamp".into(), json!(ids::now()));
+            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+        let stored = sh.store.commit(st, &k, Some(new)).unwrap_or(Value::Null);
+        return Ok(ok(stored));
+    }
     let has_finalizers = old
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
@@ -562,6 +581,18 @@ pub fn delete_one(
     }
     let last = sh.store.commit(st, &k, None).unwrap_or(old);
     Ok(ok(gone_body(&last)))
+}
+
+/// Whether any object names `owner_uid` among its owners.
+pub fn has_dependents(st: &State, owner_uid: &str) -> bool {
+    st.objects.values().any(|o| {
+        o.pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .is_some_and(|refs| {
+                refs.iter()
+                    .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+            })
+    })
 }
 
 /// `propagationPolicy: Orphan`: dependents lose their owner reference and stay.

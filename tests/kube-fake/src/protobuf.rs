@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 //! Typed Kubernetes clients (client-go's clientset, so `kubectl drain`)
 //! send request bodies as protobuf (`application/vnd.kubernetes.protobuf`)
-//! and do not fall back to JSON. The fake decodes the two bodies such
-//! clients send when draining, `Eviction` and `DeleteOptions`, into their
-//! JSON form; any other protobuf body gets 415.
+//! and do not fall back to JSON. The fake decodes the bodies such clients
+//! send when draining (`Eviction`, `DeleteOptions`) and creating a namespace
+//! (`Namespace`) into their JSON form; any other protobuf body gets 415.
 //!
 //! Wire format: the magic `k8s\0`, then a `runtime.Unknown` message
 //! (1: TypeMeta {1: apiVersion, 2: kind}, 2: raw object bytes).
@@ -105,20 +105,58 @@ fn delete_options(buf: &[u8]) -> Option<Value> {
     Some(Value::Object(o))
 }
 
+/// A `map<string, string>` entry: 1 key, 2 value.
+fn map_entry(buf: &[u8]) -> Option<(String, Value)> {
+    let mut key = String::new();
+    let mut value = json!("");
+    for (n, f) in fields(buf)? {
+        match (n, f) {
+            (1, Field::Bytes(k)) => key = String::from_utf8_lossy(k).into_owned(),
+            (2, Field::Bytes(v)) => value = text(v),
+            _ => {}
+        }
+    }
+    Some((key, value))
+}
+
+/// ObjectMeta: 1 name, 2 generateName, 3 namespace, 11 labels, 12 annotations, 14 finalizers.
 fn object_meta(buf: &[u8]) -> Option<Value> {
     let mut o = Map::new();
+    let mut labels = Map::new();
+    let mut annotations = Map::new();
+    let mut finalizers = Vec::new();
     for (n, f) in fields(buf)? {
         if let Field::Bytes(b) = f {
             match n {
                 1 => {
                     o.insert("name".into(), text(b));
                 }
+                2 => {
+                    o.insert("generateName".into(), text(b));
+                }
                 3 => {
                     o.insert("namespace".into(), text(b));
                 }
+                11 => {
+                    let (k, v) = map_entry(b)?;
+                    labels.insert(k, v);
+                }
+                12 => {
+                    let (k, v) = map_entry(b)?;
+                    annotations.insert(k, v);
+                }
+                14 => finalizers.push(text(b)),
                 _ => {}
             }
         }
+    }
+    for (k, v) in [("labels", labels), ("annotations", annotations)] {
+        if !v.is_empty() {
+            o.insert(k.into(), Value::Object(v));
+        }
+    }
+    if !finalizers.is_empty() {
+        o.insert("finalizers".into(), Value::Array(finalizers));
     }
     Some(Value::Object(o))
 }
@@ -166,6 +204,16 @@ pub fn to_json(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
                 }
             }
             Value::Object(ev)
+        }
+        // `kubectl create namespace`: metadata only (the spec holds finalizers the server sets).
+        "Namespace" => {
+            let mut ns = Map::new();
+            for (n, f) in fields(raw).ok_or_else(refuse)? {
+                if let (1, Field::Bytes(m)) = (n, f) {
+                    ns.insert("metadata".into(), object_meta(m).ok_or_else(refuse)?);
+                }
+            }
+            Value::Object(ns)
         }
         _ => return Err(refuse()),
     };
