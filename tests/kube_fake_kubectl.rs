@@ -554,6 +554,110 @@ fn scenario_server_side_apply(c: &Cluster) {
     c.ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
+/// Client-side apply is idempotent; scale, rollout and cascading deletes give a real cluster's states.
+fn scenario_workloads(c: &Cluster) {
+    let ns = c.namespace("kiln-fid-work");
+    let o = c.apply(&deployment(&ns, "web", 2, None), &[]);
+    assert_eq!(
+        (o.code, o.stdout.trim()),
+        (0, "deployment.apps/web created"),
+        "{}",
+        o.stderr
+    );
+    let o = c.apply(&deployment(&ns, "web", 2, None), &[]);
+    assert_eq!(
+        (o.code, o.stdout.trim()),
+        (0, "deployment.apps/web unchanged"),
+        "{}",
+        o.stderr
+    );
+    let o = c.ok(&[
+        "rollout",
+        "status",
+        "deployment/web",
+        "-n",
+        &ns,
+        "--timeout=120s",
+    ]);
+    assert!(
+        o.contains("deployment \"web\" successfully rolled out"),
+        "{o}"
+    );
+    assert_eq!(
+        c.ok(&["scale", "deployment/web", "-n", &ns, "--replicas=3"])
+            .trim(),
+        "deployment.apps/web scaled"
+    );
+    c.eventually(120, "three ready replicas", |c| {
+        ready_count(c, &ns, "deployment", "web", "readyReplicas") == 3
+    });
+    c.ok(&[
+        "set",
+        "image",
+        "deployment/web",
+        "-n",
+        &ns,
+        "app=registry.k8s.io/pause:3.9",
+    ]);
+    c.ok(&[
+        "rollout",
+        "status",
+        "deployment/web",
+        "-n",
+        &ns,
+        "--timeout=120s",
+    ]);
+    let dep = c.json(&["get", "deployment", "web", "-n", &ns]);
+    assert_eq!(
+        dep["metadata"]["generation"], 3,
+        "scale and image each bumped the generation"
+    );
+    assert_eq!(dep["status"]["observedGeneration"], 3);
+    // The old ReplicaSet stays, scaled to zero, for rollbacks.
+    let mut sizes: Vec<i64> = c.json(&["get", "replicasets", "-n", &ns])["items"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter_map(|r| r["spec"]["replicas"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default();
+    sizes.sort();
+    assert_eq!(sizes, [0, 3]);
+    c.eventually(120, "old pods gone", |c| {
+        c.pods(&ns, Some("app=web")).len() == 3
+    });
+    // A graceful pod delete waits until the kubelet has stopped it.
+    let victim = c.pods(&ns, Some("app=web"))[0].0.clone();
+    let o = c.ok(&["delete", "pod", &victim, "-n", &ns]);
+    assert!(o.contains(&victim), "{o}");
+    assert!(
+        !c.pods(&ns, Some("app=web"))
+            .iter()
+            .any(|(n, _, _)| *n == victim),
+        "deleted means gone"
+    );
+    // Foreground: the deployment goes only after its ReplicaSets and pods.
+    c.ok(&[
+        "delete",
+        "deployment",
+        "web",
+        "-n",
+        &ns,
+        "--cascade=foreground",
+        "--timeout=120s",
+    ]);
+    assert!(
+        c.pods(&ns, Some("app=web")).is_empty(),
+        "no pod outlives a foreground delete"
+    );
+    assert_eq!(
+        c.json(&["get", "replicasets", "-n", &ns])["items"],
+        serde_json::json!([])
+    );
+    c.ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
 /// drain refuses DaemonSet, emptyDir and unmanaged pods until each flag allows them.
 fn scenario_drain_flags(c: &Cluster) {
     let ns = c.namespace("kiln-fid-drain");
@@ -618,11 +722,7 @@ fn scenario_drain_flags(c: &Cluster) {
         None,
     );
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(
-        o.stdout.contains("pod/scratch evicted"),
-        "{}",
-        o.stdout
-    );
+    assert!(o.stdout.contains("pod/scratch evicted"), "{}", o.stdout);
     assert_eq!(
         c.live_pods_on(&ns, "role=solo", &node),
         1,
@@ -860,6 +960,11 @@ fn fake_server_side_apply() {
 }
 
 #[test]
+fn fake_workloads() {
+    scenario_workloads(&Cluster::fake(FakeConfig::default()));
+}
+
+#[test]
 fn fake_drain_flags_and_uncordon() {
     scenario_drain_flags(&Cluster::fake(FakeConfig::default()));
 }
@@ -956,6 +1061,7 @@ fn real_cluster_same_scenarios() {
     scenario_get(&c);
     scenario_patch(&c);
     scenario_server_side_apply(&c);
+    scenario_workloads(&c);
     scenario_wait_ready(&c);
     scenario_drain_flags(&c);
     scenario_drain_pdb(&c);

@@ -391,7 +391,12 @@ fn kubelet(sh: &Shared, st: &mut State, bound_at: &mut HashMap<Key, Instant>) {
     }
 }
 
+/// Pod IPs, unique per server run (10.244.0.2 upwards).
+static NEXT_POD_IP: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn start_pod(pod: &mut Value, node: &str) {
+    let n = NEXT_POD_IP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let pod_ip = format!("10.244.{}.{}", (n / 250) % 256, n % 250 + 2);
     let now = ids::now();
     let statuses: Vec<Value> = pod
         .pointer("/spec/containers")
@@ -423,7 +428,8 @@ fn start_pod(pod: &mut Value, node: &str) {
         ],
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
-        "podIP": format!("10.244.{}.{}", host_ip.len(), ids::suffix(1).len() + 10),
+        "podIP": pod_ip.clone(),
+        "podIPs": [{"ip": pod_ip}],
         "startTime": now,
         "containerStatuses": statuses,
         "qosClass": "BestEffort",

@@ -648,3 +648,95 @@ pub fn delete_collection(sh: &Shared, req: &Request, t: &Target) -> Result<Json,
         "items": items,
     })))
 }
+
+/// Kinds with a `scale` subresource.
+pub fn scalable(rt: &ResourceType) -> bool {
+    matches!(rt.kind, "Deployment" | "ReplicaSet" | "StatefulSet")
+}
+
+/// The `autoscaling/v1 Scale` view of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let selector = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let md = obj.get("metadata").cloned().unwrap_or(json!({}));
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": md.get("name"), "namespace": md.get("namespace"), "uid": md.get("uid"),
+            "resourceVersion": md.get("resourceVersion"), "creationTimestamp": md.get("creationTimestamp"),
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+    })
+}
+
+pub fn get_scale(sh: &Shared, t: &Target, name: &str) -> Result<Json, ApiError> {
+    let rt = resources::get(t.ty);
+    let st = sh.store.lock();
+    current(&st, t, rt, name).map(|o| ok(scale_of(&o)))
+}
+
+/// PUT or PATCH of `scale`: only `spec.replicas` reaches the workload.
+pub fn write_scale(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json, ApiError> {
+    let rt = resources::get(t.ty);
+    let body = req.json()?;
+    let mut st = sh.store.lock();
+    let old = current(&st, t, rt, name)?;
+    let mut scale = scale_of(&old);
+    if req.method == hyper::Method::PUT {
+        scale = body;
+    } else {
+        let ct = req.content_type.split(';').next().unwrap_or("").trim();
+        match ct {
+            "application/json-patch+json" => patch::json_patch(&mut scale, &body)?,
+            "application/strategic-merge-patch+json" => {
+                patch::strategic_merge_patch(&mut scale, &body)?
+            }
+            "application/merge-patch+json" => patch::merge_patch(&mut scale, &body),
+            other => return Err(ApiError::unsupported_media_type(other)),
+        }
+    }
+    if let Some(rv) = meta(&scale, "resourceVersion")
+        && Some(rv) != meta(&old, "resourceVersion")
+    {
+        return Err(ApiError::conflict(rt, name));
+    }
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            rt,
+            name,
+            vec![(
+                "spec.replicas".into(),
+                format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+            )],
+        ));
+    }
+    let mut new = old.clone();
+    new["spec"]["replicas"] = json!(replicas);
+    meta_mut(&mut new).remove("resourceVersion");
+    let stored = write_existing(
+        sh,
+        &mut st,
+        t,
+        name,
+        &old,
+        new,
+        Some(&req.field_manager()),
+        None,
+        req.dry_run(),
+    )?;
+    Ok(ok(scale_of(&stored)))
+}

@@ -28,6 +28,7 @@
 //! api.add_node("worker-1", false)?;                      // a NotReady node
 //! api.schedule_node_ready("worker-1", true, std::time::Duration::from_secs(2));
 //! let node = api.get("v1", "Node", None, "worker-1");  // read the store back
+//! let used_watch = api.requests().iter().any(|r| r.query.contains("watch=")); // how the client talked
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
@@ -63,6 +64,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub use server::Options as FakeConfig;
+pub use server::RequestRecord;
 pub use status::ApiError;
 
 /// Why the fake could not start or seed.
@@ -115,6 +117,7 @@ impl FakeApi {
             tokens: Mutex::new(tokens),
             certs: Mutex::new(certs),
             node_schedule: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
         });
         {
             let _guard = runtime.enter();
@@ -334,6 +337,16 @@ impl FakeApi {
         }
         self.shared.store.commit(&mut st, &key, None);
         true
+    }
+
+    /// Every authenticated request so far (method, path, query, user,
+    /// impersonation headers, status), oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// Forgets the watch history: watches from any earlier resourceVersion get 410 Expired.
