@@ -655,6 +655,62 @@ fn scenario_workloads(c: &Cluster) {
         c.json(&["get", "replicasets", "-n", &ns])["items"],
         serde_json::json!([])
     );
+    // A Deployment: replicas changed through the scale subresource belong to another manager.
+    let o = c.apply(
+        &deployment(&ns, "api", 2, None),
+        &["--server-side", "--field-manager=deployer"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    c.ok(&["scale", "deployment/api", "-n", &ns, "--replicas=3"]);
+    let o = c.apply(
+        &deployment(&ns, "api", 2, None),
+        &["--server-side", "--field-manager=deployer"],
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("Apply failed with 1 conflict: conflict with \""),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("with subresource \"scale\" using apps/v1 at "),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains(": .spec.replicas"), "{}", o.stderr);
+    // Forced, with a new image: the container list merges by name.
+    let new_image = deployment(&ns, "api", 2, None).replace("pause:3.10", "pause:3.9");
+    let o = c.apply(
+        &new_image,
+        &[
+            "--server-side",
+            "--field-manager=deployer",
+            "--force-conflicts",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let d = c.json(&["get", "deployment", "api", "-n", &ns]);
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.k8s.io/pause:3.9"
+    );
+    // Applying the same configuration again changes nothing, not even the resourceVersion.
+    let rv = d["metadata"]["resourceVersion"].clone();
+    let o = c.apply(&new_image, &["--server-side", "--field-manager=deployer"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        c.json(&["get", "deployment", "api", "-n", &ns])["metadata"]["resourceVersion"],
+        rv
+    );
     c.ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 

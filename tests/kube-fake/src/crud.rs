@@ -735,7 +735,7 @@ pub fn write_scale(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result
         &old,
         new,
         Some(&req.field_manager()),
-        None,
+        Some("scale"),
         req.dry_run(),
     )?;
     Ok(ok(scale_of(&stored)))
