@@ -362,7 +362,37 @@ fn scenario_get(c: &Cluster) {
             .any(|l| l.starts_with(c.nodes[0].as_str()) && l.contains(" Ready ")),
         "{table}"
     );
-    // Pods by node: the field selector drain uses.
+    // Typed clients (kubectl create ...) send protobuf bodies.
+    assert_eq!(
+        c.ok(&[
+            "create",
+            "configmap",
+            "typed",
+            "-n",
+            &ns,
+            "--from-literal=a=1"
+        ])
+        .trim(),
+        "configmap/typed created"
+    );
+    assert_eq!(
+        c.json(&["get", "configmap", "typed", "-n", &ns])["data"],
+        serde_json::json!({"a": "1"})
+    );
+    c.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "pw",
+        "-n",
+        &ns,
+        "--from-literal=pw=hunter2",
+    ]);
+    let secret = c.json(&["get", "secret", "pw", "-n", &ns]);
+    assert_eq!(
+        (secret["type"].as_str(), secret["data"]["pw"].as_str()),
+        (Some("Opaque"), Some("aHVudGVyMg=="))
+    );
     c.ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
