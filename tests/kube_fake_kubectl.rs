@@ -79,13 +79,23 @@ impl Cluster {
             fake: None,
             nodes: [String::new(), String::new()],
         };
-        let names = c.ok(&[
-            "get",
-            "nodes",
-            "-o",
-            "jsonpath={range .items[?(@.spec.unschedulable!=true)]}{.metadata.name}{\"\\n\"}{end}",
-        ]);
-        let names: Vec<&str> = names.lines().filter(|l| !l.is_empty()).collect();
+        // Nodes pods can land on: not cordoned, no NoSchedule taint (control planes have one).
+        let nodes = c.json(&["get", "nodes"]);
+        let names: Vec<&str> = nodes["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|n| n["spec"]["unschedulable"] != Value::Bool(true))
+                    .filter(|n| {
+                        !n["spec"]["taints"]
+                            .as_array()
+                            .is_some_and(|t| t.iter().any(|t| t["effect"] == "NoSchedule"))
+                    })
+                    .filter_map(|n| n["metadata"]["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
         assert!(
             names.len() >= 2,
             "the real cluster needs two schedulable nodes, has {names:?}"
@@ -733,8 +743,18 @@ fn scenario_workloads(c: &Cluster) {
         d["spec"]["template"]["spec"]["containers"][0]["image"],
         "registry.k8s.io/pause:3.9"
     );
-    // Applying the same configuration again changes nothing, not even the resourceVersion.
-    let rv = d["metadata"]["resourceVersion"].clone();
+    // Applying the same configuration again changes nothing, not even the
+    // resourceVersion (once the rollout settled, so no status write races it).
+    c.ok(&[
+        "rollout",
+        "status",
+        "deployment/api",
+        "-n",
+        &ns,
+        "--timeout=120s",
+    ]);
+    let rv =
+        c.json(&["get", "deployment", "api", "-n", &ns])["metadata"]["resourceVersion"].clone();
     let o = c.apply(&new_image, &["--server-side", "--field-manager=deployer"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
@@ -962,12 +982,26 @@ fn scenario_drain_pdb(c: &Cluster) {
     c.ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
+/// A container that ignores SIGTERM (a shell's `sleep` as PID 1), so only
+/// the grace period ends it; the fake models it with a kubelet that never
+/// stops pods early.
+fn sigterm_ignoring(yaml: String) -> String {
+    yaml.replace(
+        &format!("image: \"{IMAGE}\""),
+        "image: \"busybox:1.36\", command: [\"sleep\", \"3600\"]",
+    )
+}
+
 /// --grace-period reaches the pod: the kubelet gets that long to stop it.
 fn scenario_drain_grace_period(c: &Cluster) {
     let ns = c.namespace("kiln-fid-grace");
     let node = c.nodes[1].clone();
     assert_eq!(
-        c.apply(&deployment(&ns, "slow", 1, Some(&node)), &[]).code,
+        c.apply(
+            &sigterm_ignoring(deployment(&ns, "slow", 1, Some(&node))),
+            &[]
+        )
+        .code,
         0
     );
     c.eventually(120, "slow ready", |c| {
