@@ -125,6 +125,21 @@ pub fn list(sh: &Shared, req: &Request, t: &Target) -> Result<Json, ApiError> {
                     .map(str::to_string),
             )
         }
+        // `resourceVersionMatch=Exact` lists the store as it was at that revision.
+        None if req.param("resourceVersionMatch") == Some("Exact") => {
+            let rv: u64 = req
+                .param("resourceVersion")
+                .and_then(|r| r.parse().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("resourceVersionMatch: Exact requires a resourceVersion")
+                })?;
+            if rv < st.compacted {
+                return Err(ApiError::expired(
+                    "The resourceVersion for the provided list is too old.",
+                ));
+            }
+            (rv.min(st.rv), None)
+        }
         None => (st.rv, None),
     };
     let ns_filter = sel.namespace.clone();

@@ -14,8 +14,8 @@
 //!   replicasets, statefulsets; policy/v1 poddisruptionbudgets;
 //!   `status` subresources, `scale` for deployments/replicasets/statefulsets;
 //! - GET, LIST (label and field selectors with the API server's supported
-//!   fields, `limit`/`continue` served from the first page's revision, 410
-//!   once compacted), POST (`generateName`, defaults, validation), PUT
+//!   fields, `limit`/`continue` served from the first page's revision,
+//!   `resourceVersionMatch=Exact`, 410 once compacted), POST (`generateName`, defaults, validation), PUT
 //!   (optimistic concurrency), DELETE (graceful pods, finalizers,
 //!   Background/Foreground/Orphan propagation, preconditions), deletecollection,
 //!   `dryRun=All`; `v1 Status` errors with the real reasons and wording;
@@ -40,8 +40,9 @@
 //! Ready node start and turn Ready; graceful deletions finish within the
 //! grace period), node Ready flips on a schedule, the node lifecycle
 //! controller's cordon taint, a scheduler (nodeSelector, cordon,
-//! NoSchedule taints, fewest pods first), Deployment/ReplicaSet/DaemonSet
-//! controllers with their status fields, the disruption controller, the
+//! NoSchedule taints, fewest pods first), Deployment/ReplicaSet/DaemonSet/
+//! StatefulSet controllers with their status fields (StatefulSet pods come
+//! back under the same name with a new uid), the disruption controller, the
 //! garbage collector and namespace deletion.
 //!
 //! Not served: other API groups (CRDs, RBAC, coordination), protobuf for

@@ -260,6 +260,23 @@ async fn list_paging_and_expired_continue() {
         }
     }
     assert_eq!(names, ["c0", "c1", "c2", "c3", "c4"]);
+    // An exact revision lists the store as it was then.
+    let (_, first) = c
+        .call("GET", "/api/v1/namespaces/default/configmaps?limit=1", None)
+        .await;
+    let rv = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    api.seed(cm("c10", json!({}))).expect("seeded");
+    let (_, exact) = c
+        .call("GET", &format!("/api/v1/namespaces/default/configmaps?resourceVersion={rv}&resourceVersionMatch=Exact"), None)
+        .await;
+    assert_eq!(
+        exact["items"].as_array().map(Vec::len),
+        Some(6),
+        "c10 came later"
+    );
     // Once the first page's revision is compacted away, its token is refused.
     api.compact();
     let (code, body) = c
@@ -529,4 +546,63 @@ async fn deployment_controllers_and_foreground_deletion() {
         .call("GET", "/apis/apps/v1/namespaces/default/replicasets", None)
         .await;
     assert_eq!(rs["items"], json!([]));
+}
+
+#[tokio::test]
+async fn statefulset_pods_come_back_under_their_name_with_a_new_uid() {
+    let api = FakeApi::start(FakeConfig::default()).expect("starts");
+    api.add_node("n1", true).expect("node");
+    let mut c = connect(&api, Some(api.token()), false).await;
+    let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+                     "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                              "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "c", "image": "i:1"}]}}}});
+    assert_eq!(
+        c.call(
+            "POST",
+            "/apis/apps/v1/namespaces/default/statefulsets",
+            Some(sts)
+        )
+        .await
+        .0,
+        201
+    );
+    let (_, s) = wait_for(
+        &mut c,
+        "/apis/apps/v1/namespaces/default/statefulsets/db",
+        10,
+        |_, b| b["status"]["readyReplicas"] == 2,
+    )
+    .await;
+    assert_eq!(s["status"]["readyReplicas"], 2, "{s}");
+    let (_, p0) = c
+        .call("GET", "/api/v1/namespaces/default/pods/db-0", None)
+        .await;
+    let old_uid = p0["metadata"]["uid"].clone();
+    assert_eq!(
+        p0["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"],
+        "db-0"
+    );
+    let evict =
+        json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "db-0"}});
+    assert_eq!(
+        c.call(
+            "POST",
+            "/api/v1/namespaces/default/pods/db-0/eviction",
+            Some(evict)
+        )
+        .await
+        .0,
+        201
+    );
+    let (code, p0) = wait_for(
+        &mut c,
+        "/api/v1/namespaces/default/pods/db-0",
+        10,
+        |code, b| {
+            code == 200 && b["metadata"]["uid"] != old_uid && b["status"]["phase"] == "Running"
+        },
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_ne!(p0["metadata"]["uid"], old_uid, "same name, new pod");
 }
