@@ -254,7 +254,7 @@ pub async fn run(sh: Arc<Shared>) {
         tick.tick().await;
         let mut st = sh.store.lock();
         flip_nodes(&sh, &mut st);
-        sync_cordon_taints(&sh, &mut st);
+        sync_node_taints(&sh, &mut st);
         kubelet(&sh, &mut st, &mut bound_at);
         workloads::reconcile(&sh, &mut st);
         schedule(&sh, &mut st);
@@ -285,9 +285,43 @@ fn flip_nodes(sh: &Shared, st: &mut State) {
 }
 
 const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
 
-/// The node lifecycle controller's taint for a cordoned node (and its removal on uncordon).
-fn sync_cordon_taints(sh: &Shared, st: &mut State) {
+fn has_taint(node: &Value, key: &str) -> bool {
+    node.pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .is_some_and(|t| {
+            t.iter()
+                .any(|t| t.get("key").and_then(Value::as_str) == Some(key))
+        })
+}
+
+/// Adds or removes one NoSchedule taint; true when the node changed.
+fn set_taint(node: &mut Value, key: &str, on: bool) -> bool {
+    if has_taint(node, key) == on {
+        return false;
+    }
+    if on {
+        if !node.pointer("/spec/taints").is_some_and(Value::is_array) {
+            node["spec"]["taints"] = json!([]);
+        }
+        if let Some(Value::Array(t)) = node.pointer_mut("/spec/taints") {
+            t.push(json!({"key": key, "effect": "NoSchedule", "timeAdded": ids::now()}));
+        }
+    } else if let Some(Value::Object(spec)) = node.get_mut("spec")
+        && let Some(Value::Array(t)) = spec.get_mut("taints")
+    {
+        t.retain(|t| t.get("key").and_then(Value::as_str) != Some(key));
+        if t.is_empty() {
+            spec.remove("taints");
+        }
+    }
+    true
+}
+
+/// The node lifecycle controller's NoSchedule taints: for a cordoned node and
+/// for a node whose Ready condition is not True (removed when that ends).
+fn sync_node_taints(sh: &Shared, st: &mut State) {
     let node_ty = ty("v1", "Node");
     let nodes: Vec<(Key, Value)> = st
         .of_type(node_ty, None)
@@ -295,32 +329,12 @@ fn sync_cordon_taints(sh: &Shared, st: &mut State) {
         .collect();
     for (k, mut node) in nodes {
         let cordoned = node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true);
-        let tainted = node
-            .pointer("/spec/taints")
-            .and_then(Value::as_array)
-            .is_some_and(|t| {
-                t.iter()
-                    .any(|t| t.get("key").and_then(Value::as_str) == Some(UNSCHEDULABLE_TAINT))
-            });
-        if cordoned == tainted {
-            continue;
+        let ready = is_ready(&node);
+        let a = set_taint(&mut node, UNSCHEDULABLE_TAINT, cordoned);
+        let b = set_taint(&mut node, NOT_READY_TAINT, !ready);
+        if a || b {
+            sh.store.commit(st, &k, Some(node));
         }
-        if cordoned {
-            if !node.pointer("/spec/taints").is_some_and(Value::is_array) {
-                node["spec"]["taints"] = json!([]);
-            }
-            if let Some(Value::Array(t)) = node.pointer_mut("/spec/taints") {
-                t.push(json!({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule", "timeAdded": ids::now()}));
-            }
-        } else if let Some(Value::Object(spec)) = node.get_mut("spec")
-            && let Some(Value::Array(t)) = spec.get_mut("taints")
-        {
-            t.retain(|t| t.get("key").and_then(Value::as_str) != Some(UNSCHEDULABLE_TAINT));
-            if t.is_empty() {
-                spec.remove("taints");
-            }
-        }
-        sh.store.commit(st, &k, Some(node));
     }
 }
 

@@ -12,6 +12,7 @@
 //! - core/v1 namespaces, nodes, pods, configmaps, secrets, services,
 //!   serviceaccounts, events, endpoints; apps/v1 deployments, daemonsets,
 //!   replicasets, statefulsets; policy/v1 poddisruptionbudgets;
+//!   coordination.k8s.io/v1 leases (a node lease per added node);
 //!   `status` subresources, `scale` for deployments/replicasets/statefulsets;
 //! - GET, LIST (label and field selectors with the API server's supported
 //!   fields, `limit`/`continue` served from the first page's revision,
@@ -45,7 +46,9 @@
 //! back under the same name with a new uid), the disruption controller, the
 //! garbage collector and namespace deletion.
 //!
-//! Not served: other API groups (CRDs, RBAC, coordination), protobuf for
+//! Not served: other API groups (CRDs, RBAC), the objects a real cluster
+//! creates on its own (the `kubernetes` Service, `default` ServiceAccounts,
+//! `kube-root-ca.crt` ConfigMaps), protobuf for
 //! other kinds (415), HTTP/2, authorization (every authenticated user may do
 //! everything; impersonation headers are recorded, not enforced), unknown
 //! field rejection (`fieldValidation` is accepted and ignored).
@@ -323,7 +326,19 @@ impl FakeApi {
             }
         });
         controllers::set_node_ready(&mut node, ready);
-        self.seed(node)
+        let node = self.seed(node)?;
+        // The kubelet's heartbeat lease, which `kubectl describe node` reads.
+        let renew = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        self.seed(json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name, "namespace": "kube-node-lease",
+                         "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name,
+                                              "uid": node.pointer("/metadata/uid").cloned().unwrap_or(Value::Null)}]},
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": renew}
+        }))?;
+        Ok(node)
     }
 
     /// Flips a node's Ready condition after `after`, as its kubelet would (a join, a failure).
