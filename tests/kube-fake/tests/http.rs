@@ -606,3 +606,58 @@ async fn statefulset_pods_come_back_under_their_name_with_a_new_uid() {
     assert_eq!(code, 200);
     assert_ne!(p0["metadata"]["uid"], old_uid, "same name, new pod");
 }
+
+#[tokio::test]
+async fn unready_pods_and_the_unhealthy_pod_eviction_policy() {
+    let api = FakeApi::start(FakeConfig::default()).expect("starts");
+    for (name, ready) in [("a", "True"), ("b", "False")] {
+        api.seed(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": "q"}},
+            "spec": {"nodeName": "gone", "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}}))
+            .expect("seeded");
+    }
+    api.seed(
+        json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "q", "namespace": "default"},
+        "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "q"}}}}),
+    )
+    .expect("seeded");
+    let mut c = connect(&api, Some(api.token()), false).await;
+    let evict = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "b"}});
+    let (code, body) = c
+        .call(
+            "POST",
+            "/api/v1/namespaces/default/pods/b/eviction",
+            Some(evict.clone()),
+        )
+        .await;
+    assert_eq!(
+        code, 429,
+        "IfHealthyBudget: the budget is not met, so even the unready pod stays: {body}"
+    );
+    c.call_as(
+        "PATCH",
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets/q",
+        "application/merge-patch+json",
+        Some(json!({"spec": {"unhealthyPodEvictionPolicy": "AlwaysAllow"}})),
+    )
+    .await;
+    let (code, _) = c
+        .call(
+            "POST",
+            "/api/v1/namespaces/default/pods/b/eviction",
+            Some(evict),
+        )
+        .await;
+    assert_eq!(code, 201, "AlwaysAllow lets the unready pod go");
+    let ready = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "a"}});
+    let (code, _) = c
+        .call(
+            "POST",
+            "/api/v1/namespaces/default/pods/a/eviction",
+            Some(ready),
+        )
+        .await;
+    assert_eq!(code, 429, "the healthy pod is still protected");
+}
