@@ -782,6 +782,54 @@ fn scenario_drain_flags(c: &Cluster) {
             && ready_count(c, &ns, "daemonset", "agent", "numberReady") >= 2
             && c.live_pods_on(&ns, "role in (solo,scratch)", &node) == 2
     });
+    // A server-side dry run reports every step and changes nothing.
+    let o = c.run(
+        &[
+            "drain",
+            &node,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--force",
+            "--dry-run=server",
+        ],
+        None,
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout
+            .contains(&format!("node/{node} drained (server dry run)")),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains(&format!("evicting pod {ns}/solo (server dry run)")),
+        "{}",
+        o.stdout
+    );
+    assert!(!c.unschedulable(&node), "a dry run does not cordon");
+    assert_eq!(
+        c.live_pods_on(&ns, "role in (solo,scratch)", &node),
+        2,
+        "nor evict"
+    );
+    let o = c.run(
+        &[
+            "wait",
+            "--for=jsonpath={.status.phase}=Running",
+            "pod/solo",
+            "-n",
+            &ns,
+            "--timeout=30s",
+        ],
+        None,
+    );
+    assert_eq!(
+        (o.code, o.stdout.trim()),
+        (0, "pod/solo condition met"),
+        "{}",
+        o.stderr
+    );
     let o = c.run(
         &[
             "drain",
