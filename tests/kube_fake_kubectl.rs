@@ -372,6 +372,29 @@ fn scenario_get(c: &Cluster) {
             .any(|l| l.starts_with(c.nodes[0].as_str()) && l.contains(" Ready ")),
         "{table}"
     );
+    // Field validation: kubectl asks for Strict (refused), or Warn (dropped, warned).
+    let typo = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: typo, namespace: {ns}}}\ndatas: {{k: v}}\n"
+    );
+    let o = c.apply(&typo, &[]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"datas\""),
+        "{}",
+        o.stderr
+    );
+    let o = c.apply(&typo, &["--validate=warn"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Warning: unknown field \"datas\""),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        c.json(&["get", "configmap", "typo", "-n", &ns])["datas"],
+        Value::Null,
+        "the unknown field was dropped"
+    );
     // Typed clients (kubectl create ...) send protobuf bodies.
     assert_eq!(
         c.ok(&[

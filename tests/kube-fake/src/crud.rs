@@ -238,7 +238,8 @@ pub fn insert_new(
 }
 
 pub fn create(sh: &Shared, req: &Request, t: &Target) -> Result<Json, ApiError> {
-    let obj = req.json()?;
+    let mut obj = req.json()?;
+    req.validate_fields(resources::get(t.ty), &mut obj)?;
     let mut st = sh.store.lock();
     let stored = insert_new(
         sh,
@@ -373,7 +374,8 @@ fn writable_sub(rt: &ResourceType, sub: Option<&str>, verb: &str) -> Result<(), 
 pub fn replace(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json, ApiError> {
     let rt = resources::get(t.ty);
     writable_sub(rt, t.subresource.as_deref(), "update")?;
-    let new = req.json()?;
+    let mut new = req.json()?;
+    req.validate_fields(rt, &mut new)?;
     let mut st = sh.store.lock();
     let old = current(&st, t, rt, name)?;
     let sub = t.subresource.as_deref().filter(|s| *s == "status");
@@ -414,6 +416,7 @@ pub fn patch(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json,
         "application/strategic-merge-patch+json" => patch::strategic_merge_patch(&mut new, &body)?,
         other => return Err(ApiError::unsupported_media_type(other)),
     }
+    req.validate_fields(rt, &mut new)?;
     // `new` keeps the stored resourceVersion unless the patch sets one (then it must match).
     let sub = t.subresource.as_deref().filter(|s| *s == "status");
     let stored = write_existing(

@@ -50,8 +50,10 @@
 //! creates on its own (the `kubernetes` Service, `default` ServiceAccounts,
 //! `kube-root-ca.crt` ConfigMaps), protobuf for
 //! other kinds (415), HTTP/2, authorization (every authenticated user may do
-//! everything; impersonation headers are recorded, not enforced), unknown
-//! field rejection (`fieldValidation` is accepted and ignored).
+//! everything; impersonation headers are recorded, not enforced), field
+//! validation below the top level and `metadata`: unknown fields at those two
+//! levels are dropped and refused (400, `fieldValidation=Strict`) or warned
+//! about (`Warning` header, the default), deeper ones are kept as sent.
 //!
 //! ```no_run
 //! use kube_fake::{FakeApi, FakeConfig};

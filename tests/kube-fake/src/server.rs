@@ -302,6 +302,7 @@ async fn handle(
         accept,
         user_agent,
         body,
+        warnings: Default::default(),
     };
     let reply = dispatch(&sh, &request);
     let status = match &reply {
@@ -322,7 +323,8 @@ async fn handle(
             status,
         });
     }
-    match reply {
+    let warnings = request.warnings.take();
+    let mut response = match reply {
         Ok(Reply::Json(code, v)) => json_response(code, &v),
         Ok(Reply::Text(t)) => full(200, "text/plain; charset=utf-8", t.into_bytes(), None),
         Ok(Reply::Watch(b)) => hyper::Response::builder()
@@ -331,7 +333,15 @@ async fn handle(
             .body(BodyExt::boxed(b))
             .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()).boxed())),
         Err(e) => error_response(&e),
+    };
+    for w in warnings {
+        // RFC 7234 warn-code 299 with a quoted text, as the API server sends warnings.
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&text) {
+            response.headers_mut().append("Warning", v);
+        }
     }
+    response
 }
 
 pub enum Reply {
