@@ -240,30 +240,14 @@ pub fn parse_extra_vars(
 }
 
 /// The first document of a YAML vars file, decrypted first when it is a
-/// vault. Parse errors in decrypted text give their position only: the
-/// parser's message or excerpt could quote the secret.
+/// vault (parse errors in decrypted text then give their position only).
 fn load_vars_file(p: &Path, vault: &VaultSecrets) -> Result<Option<Node>, EngineError> {
-    let shown = p.display().to_string();
-    let bytes = std::fs::read(p)
-        .map_err(|e| EngineError::ExtraVars(format!("{shown}: cannot read {shown}: {e}")))?;
-    if !crate::vault::is_vault(&bytes) {
-        let loaded = yaml::load_file(p).map_err(|e| EngineError::ExtraVars(e.to_string()))?;
-        return Ok(loaded.docs.into_iter().next());
+    use crate::vault::{Secrets, YamlFileError};
+    match crate::vault::load_yaml_file(p, vault, Secrets::AllValues) {
+        Ok(loaded) => Ok(loaded.docs.into_iter().next()),
+        Err(YamlFileError::Vault(e)) => Err(EngineError::Vault(e)),
+        Err(YamlFileError::Yaml(e)) => Err(EngineError::ExtraVars(e.to_string())),
     }
-    let plain =
-        crate::vault::decrypt_if_vault(&bytes, vault, &shown).map_err(EngineError::Vault)?;
-    let withheld = |span: &Span| {
-        EngineError::ExtraVars(format!(
-            "{span}: the decrypted vault content is not valid YAML (the parser's message is withheld because it could quote secret text)"
-        ))
-    };
-    let text = std::str::from_utf8(&plain).map_err(|_| withheld(&Span::synthetic(&shown)))?;
-    let loaded = yaml::load_str(text, &shown).map_err(|e| withheld(&e.span))?;
-    loaded
-        .docs
-        .iter()
-        .for_each(|d| vault.revealed().mark_node(d));
-    Ok(loaded.docs.into_iter().next())
 }
 
 /// Opens every inline `!vault` value of `n` once (the plaintext is
@@ -380,6 +364,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
         }
         let load_opts = crate::playbook::LoadOptions {
             roles_path: req.opts.roles_path.clone(),
+            vault: req.vault.clone(),
         };
         match load_playbook(&path, &load_opts) {
             Ok(pb) => {
@@ -397,6 +382,11 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
             check_node(&templar, n, &mut errors);
             let _ = k;
         }
+    }
+    // A vault that cannot be opened is a vault error (exit code 1, as
+    // Ansible's), whatever else is wrong.
+    if let Some(v) = errors.iter().find_map(|e| e.vault.clone()) {
+        return Err(EngineError::Vault(*v));
     }
     if !errors.is_empty() {
         return Err(EngineError::Playbook(errors));

@@ -386,6 +386,7 @@ impl Runner {
                     &inherit,
                     task.role.clone(),
                     std::path::Path::new(&play.playbook_dir),
+                    self.templar.vault_handle(),
                 )
                 .map_err(|errs| {
                     errs.iter()
@@ -408,6 +409,7 @@ impl Runner {
                     &inherit,
                     std::path::Path::new(&play.playbook_dir),
                     &self.opts.roles_path,
+                    self.templar.vault_handle(),
                 )
                 .map_err(|errs| {
                     errs.iter()
@@ -879,7 +881,11 @@ impl Runner {
         }
         let mut vars = Map::new();
         for p in &files {
-            match crate::yaml::load_file(p) {
+            match crate::vault::load_yaml_file(
+                p,
+                self.templar.vault(),
+                crate::vault::Secrets::AllValues,
+            ) {
                 Ok(l) => {
                     if let Some(doc) = l.docs.first() {
                         match doc.to_json() {

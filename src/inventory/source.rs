@@ -166,12 +166,12 @@ impl Inventory {
     fn load_file(&mut self, path: &Path) -> Result<(), InventoryError> {
         let shown = path.display().to_string();
         let file_span = Span::new(shown.clone(), 0, 0);
-        let data = std::fs::read(path).map_err(|e| {
+        let data = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
             InventoryError::new(
                 file_span.clone(),
                 format!("cannot read inventory file: {e}"),
             )
-        })?;
+        })?);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -190,7 +190,8 @@ impl Inventory {
         // An inventory file may be a whole vault; errors about its
         // decrypted content keep only their position.
         let vault = self.vault.clone();
-        let plain = crate::vault::decrypt_if_vault(&data, &vault, &shown)?;
+        let script = data.starts_with(b"#!");
+        let plain = crate::vault::read::decrypt_bytes(data, &vault, &shown)?;
         let saved = self.current_source.replace((shown.clone(), dir));
         let result = self.parse_file(&plain, &shown, ext);
         self.current_source = saved;
@@ -201,7 +202,7 @@ impl Inventory {
             }
             Err(e) => e,
         };
-        if data.starts_with(b"#!") {
+        if script {
             return Err(InventoryError::new(
                 Span::new(shown, 1, 1),
                 "dynamic inventory scripts are not supported",

@@ -193,13 +193,13 @@ pub(crate) fn load_vars_file(
     vault: &VaultSecrets,
 ) -> Result<Vec<(String, Node)>, InventoryError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
         InventoryError::new(
             Span::new(shown.clone(), 0, 0),
             format!("cannot read vars file: {e}"),
         )
-    })?;
-    let plain = crate::vault::decrypt_if_vault(&bytes, vault, &shown)?;
+    })?);
+    let plain = crate::vault::read::decrypt_bytes(bytes, vault, &shown)?;
     let text = std::str::from_utf8(&plain).map_err(|_| {
         InventoryError::new(
             Span::new(shown.clone(), 0, 0),

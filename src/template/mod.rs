@@ -346,6 +346,11 @@ impl Templar {
         &self.vault
     }
 
+    /// The run's vault passwords, shared (for loaders that outlive a call).
+    pub fn vault_handle(&self) -> Arc<crate::vault::VaultSecrets> {
+        self.vault.clone()
+    }
+
     /// Ansible's `ALLOW_BROKEN_CONDITIONALS`: a non-boolean conditional is
     /// taken for its truth value instead of failing.
     pub fn set_allow_broken_conditionals(&self, yes: bool) {

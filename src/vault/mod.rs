@@ -10,78 +10,30 @@
 //!
 //! Plaintext lives in [`Zeroizing`] buffers as long as this module holds
 //! it; error messages are built from envelopes, labels and file names only.
-//! Whole vault files are opened with [`decrypt_if_vault`] wherever kiln
-//! reads variables from a file; inline `!vault` values with
-//! [`decrypt_inline`], when the variable is read.
+//! Whole vault files are opened by [`read`] ([`read_file`],
+//! [`load_yaml_file`]) wherever kiln reads a file on the controller;
+//! inline `!vault` values with [`decrypt_inline`], when the variable is read.
 
 pub mod crypto;
 pub mod envelope;
 mod error;
 pub mod files;
+pub mod read;
 mod reveal;
 pub mod secrets;
 
 use crate::span::Span;
 use crate::yaml::{Node, NodeKind, ScalarStyle};
-use std::ops::Deref;
 use zeroize::Zeroizing;
 
 pub use envelope::{Envelope, is_vault};
 pub use error::{VaultError, VaultErrorKind};
+pub use read::{FileBytes, Secrets, YamlFileError, load_yaml_file, read_file};
 pub use reveal::{MASK, MIN_MASKED_CHARS, Revealed};
 pub use secrets::{
     Decrypted, LoadMode, Loaded, Prompter, SecretSources, TerminalPrompt, VaultSecret,
     VaultSecrets, encrypt_with, load,
 };
-
-/// The bytes of a file: as read when it was not a vault, or decrypted (and
-/// wiped when dropped) when it was. Derefs to `[u8]` like a `Cow`.
-pub enum Plain<'a> {
-    Clear(&'a [u8]),
-    Decrypted(Zeroizing<Vec<u8>>),
-}
-
-/// Shows the size, never the content.
-impl std::fmt::Debug for Plain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Plain::Clear(b) => write!(f, "Clear({} bytes)", b.len()),
-            Plain::Decrypted(z) => write!(f, "Decrypted({} bytes)", z.len()),
-        }
-    }
-}
-
-impl Plain<'_> {
-    /// Whether the bytes came out of a vault: callers then keep the
-    /// content out of error messages (no source excerpts).
-    pub fn was_encrypted(&self) -> bool {
-        matches!(self, Plain::Decrypted(_))
-    }
-}
-
-impl Deref for Plain<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Plain::Clear(b) => b,
-            Plain::Decrypted(z) => z,
-        }
-    }
-}
-
-/// Decrypts `bytes` if they are a vault (read from `file`), or hands them
-/// back as they are.
-pub fn decrypt_if_vault<'a>(
-    bytes: &'a [u8],
-    secrets: &VaultSecrets,
-    file: &str,
-) -> Result<Plain<'a>, VaultError> {
-    if !is_vault(bytes) {
-        return Ok(Plain::Clear(bytes));
-    }
-    let d = secrets.decrypt(bytes, &Span::synthetic(file))?;
-    Ok(Plain::Decrypted(d.plaintext))
-}
 
 /// Decrypts the text of an inline `!vault` value found at `span` (the
 /// position of its first line) into a string; bytes that are not UTF-8
@@ -145,15 +97,5 @@ mod tests {
         let e = decrypt_node(d.get("c").unwrap(), &s).unwrap_err();
         assert_eq!(e.span.to_string(), "f.yml:5:4", "{e}");
         assert!(matches!(e.kind, VaultErrorKind::Header(_)));
-    }
-
-    #[test]
-    fn plain_bytes_pass_through() {
-        let s = VaultSecrets::default();
-        let p = decrypt_if_vault(b"a: 1\n", &s, "f").unwrap();
-        assert!(!p.was_encrypted());
-        assert_eq!(&*p, b"a: 1\n");
-        let e = decrypt_if_vault(b"$ANSIBLE_VAULT;1.1;AES256\n6162\n", &s, "f").unwrap_err();
-        assert!(e.to_string().starts_with("Vault"), "{e}");
     }
 }
