@@ -538,9 +538,9 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
 
 /// Runs a prepared request, reporting to `bus`.
 pub async fn run(prepared: Prepared, bus: Arc<Bus>) -> RunOutcome {
-    if !prepared.vault.is_empty() {
-        bus.set_redactor(prepared.vault.clone());
-    }
+    // Always: plaintexts can be revealed without any run password too
+    // (the `unvault` filter takes its own), and an empty set costs nothing.
+    bus.set_redactor(prepared.vault.clone());
     for w in &prepared.warnings {
         bus.emit(crate::output::Event::Warning(w.clone()));
     }

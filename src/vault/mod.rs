@@ -47,6 +47,7 @@ pub fn decrypt_inline(
     let d = secrets.decrypt(text.as_bytes(), span)?;
     let plain = Zeroizing::new(String::from_utf8_lossy(&d.plaintext).into_owned());
     secrets.revealed().mark(&plain);
+    secrets.remember_inline(&plain, text);
     Ok(plain)
 }
 
