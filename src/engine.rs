@@ -268,6 +268,72 @@ fn check_vaults(vault: &VaultSecrets, n: &Node, errors: &mut Vec<VaultError>) {
     }
 }
 
+/// Opens once every vault file that is only read when the play runs
+/// (`vars_files`, `include_vars`, `include_tasks`) and whose name is not a
+/// template, so that a wrong password or a damaged vault stops the run
+/// before any host is touched (Ansible fails the host at that task).
+fn check_runtime_files(pb: &Playbook, vault: &VaultSecrets, errors: &mut Vec<VaultError>) {
+    let literal = |n: &Node| {
+        n.as_str()
+            .filter(|s| !crate::template::is_template(s))
+            .map(str::to_string)
+    };
+    let pb_dir = pb.path.parent().unwrap_or(Path::new("."));
+    let mut files: Vec<PathBuf> = Vec::new();
+    for play in &pb.plays {
+        for entry in &play.vars_files {
+            let candidates = match &entry.kind {
+                NodeKind::Seq(items) => items.iter().collect(),
+                _ => vec![entry],
+            };
+            // The first candidate that exists is the one read.
+            if let Some(p) = candidates
+                .into_iter()
+                .filter_map(literal)
+                .map(|name| play.dir.join(name))
+                .find(|p| p.is_file())
+            {
+                files.push(p);
+            }
+        }
+        for t in play.all_tasks().iter().chain(&play.handlers) {
+            let sub = match t.action.as_str() {
+                "include_vars" => "vars",
+                "include_tasks" => "tasks",
+                _ => continue,
+            };
+            let Some(name) = t
+                .args
+                .iter()
+                .find(|(k, _)| k == "file" || k == "_raw_params")
+                .and_then(|(_, v)| literal(v))
+            else {
+                continue;
+            };
+            let mut candidates = Vec::new();
+            if let Some(r) = &t.role {
+                candidates.push(r.path.join(sub).join(&name));
+            }
+            candidates.push(t.dir.join(&name));
+            candidates.push(pb_dir.join(&name));
+            if let Some(p) = candidates.into_iter().find(|p| p.is_file()) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    for p in files {
+        let is_vault = std::fs::File::open(&p).ok().is_some_and(|mut f| {
+            let mut head = [0u8; 14];
+            std::io::Read::read_exact(&mut f, &mut head).is_ok() && crate::vault::is_vault(&head)
+        });
+        if is_vault && let Err(e) = crate::vault::read_file(&p, vault) {
+            errors.push(e);
+        }
+    }
+}
+
 /// Every variable node of the inventory and the playbooks, for [`check_vaults`].
 fn variable_nodes(
     inventory: &Inventory,
@@ -409,6 +475,9 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     let mut vault_errors = Vec::new();
     for n in variable_nodes(&inventory, &playbooks, &extra, &playbook_dirs) {
         check_vaults(&req.vault, &n, &mut vault_errors);
+    }
+    for pb in &playbooks {
+        check_runtime_files(pb, &req.vault, &mut vault_errors);
     }
     if let Some(e) = vault_errors.into_iter().next() {
         return Err(EngineError::Vault(e));

@@ -196,7 +196,12 @@ impl Inventory {
         let result = self.parse_file(&plain, &shown, ext);
         self.current_source = saved;
         let err = match result {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                if plain.was_encrypted() {
+                    self.mark_vaulted_values(&shown);
+                }
+                return Ok(());
+            }
             Err(e) if plain.was_encrypted() => {
                 return Err(InventoryError::new(e.span, super::error::WITHHELD));
             }
@@ -210,6 +215,32 @@ impl Inventory {
             .with_hint("run the script yourself and save its output as a YAML or JSON inventory"));
         }
         Err(err)
+    }
+
+    /// Marks as secret the variable values a vaulted inventory file set
+    /// (its nodes carry its name), except connection settings that output
+    /// shows everywhere (masking `local` or a port would only garble it).
+    fn mark_vaulted_values(&self, file: &str) {
+        const SHOWN: [&str; 8] = [
+            "ansible_host",
+            "ansible_connection",
+            "ansible_port",
+            "ansible_user",
+            "ansible_python_interpreter",
+            "ansible_become_method",
+            "ansible_become_user",
+            "ansible_shell_type",
+        ];
+        let revealed = self.vault.revealed();
+        let vars = self
+            .hosts()
+            .flat_map(|h| h.vars.iter())
+            .chain(self.groups().flat_map(|g| g.vars.iter()));
+        for (k, v) in vars {
+            if &*v.span.file == file && !SHOWN.contains(&k.as_str()) {
+                revealed.mark_node(v);
+            }
+        }
     }
 
     /// Tries the YAML parser (when the extension allows it) then the INI
