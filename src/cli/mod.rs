@@ -352,7 +352,7 @@ fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<
 /// The vault passwords of a playbook run: ansible.cfg's, then the command
 /// line's. ansible-playbook never prompts unasked; `--ask-vault-pass`
 /// needs a terminal.
-fn playbook_secrets(
+pub(crate) fn playbook_secrets(
     opts: &vault::VaultOpts,
     cfg: &crate::config::Config,
     cwd: &std::path::Path,
