@@ -515,6 +515,27 @@ fn a_bad_vault_anywhere_stops_the_run_before_any_host() {
         "{err}"
     );
     assert!(!err.contains("unclosed-Secret-Xx"), "{err}");
+    // A template error in a vaulted playbook's vars: the secret it would
+    // quote is masked.
+    vaulted(
+        d,
+        "bad_template.yml",
+        "- hosts: cluster\n  gather_facts: false\n  vars:\n    tok: \"tok-Secret-Yy99 {{ broken\"\n  tasks:\n    - debug: var=tok\n",
+    );
+    let (code, _, err) = run(command(KILN, d).args([
+        "playbook",
+        "--vault-password-file",
+        "pw.txt",
+        "-i",
+        "clear/hosts.ini",
+        "bad_template.yml",
+    ]));
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("bad_template.yml:4:10: Syntax error in template"),
+        "{err}"
+    );
+    assert!(!err.contains("tok-Secret-Yy99"), "{err}");
     // A failing password script.
     let script = d.join("fail.sh");
     fs::write(&script, "#!/bin/sh\nexit 3\n").expect("script");

@@ -257,7 +257,11 @@ fn playbook(args: PlaybookArgs) -> i32 {
     let prepared = match engine::prepare(&req) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("ERROR! {e}");
+            // An error about a decrypted file (a template in a vaulted
+            // playbook's vars, say) may quote a secret: masked like output.
+            let shown = e.to_string();
+            let shown = req.vault.revealed().redact(&shown).unwrap_or(shown);
+            eprintln!("ERROR! {shown}");
             return e.exit_code();
         }
     };
