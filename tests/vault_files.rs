@@ -170,6 +170,11 @@ fn project() -> tempfile::TempDir {
             s("included_var")
         ),
     );
+    vaulted(
+        d,
+        "roles/r2/tasks/main.yml",
+        "- name: included role task\n  set_fact:\n    from_include_role: role2-Ok\n",
+    );
     vaulted(d, "files/secret.txt", &format!("{}\n", s("file_text")));
     vaulted(
         d,
@@ -194,6 +199,7 @@ fn use_everything(out: &Path) -> String {
     - import_tasks: tasks/imported.yml
     - include_tasks: tasks/included.yml
     - include_vars: iv.yml
+    - include_role: name=r2
     - copy: src=secret.txt dest={out}/plain.txt
     - copy: src=secret.txt dest={out}/cipher.txt decrypt=false
     - template: src=t.j2 dest={out}/t.txt
@@ -233,6 +239,7 @@ fn print_everything() -> String {
         "plain_is_vault",
         "looks_is_vault",
         "handler_ran",
+        "from_include_role",
     ] {
         t.push_str(&format!(
             "    - debug:\n        msg: \"{v}={{{{ {v} }}}}\"\n"
@@ -271,10 +278,12 @@ fn every_file_kiln_reads_may_be_a_vault() {
         "site.yml",
         &format!("{}{}", use_everything(&out_dir), print_everything()),
     );
+    // Run through a clear playbook that imports the vaulted one.
+    fs::write(d.join("main.yml"), "- import_playbook: site.yml\n").expect("main.yml");
     let (code, out, err) = run(command(KILN, d)
         .args(["playbook", "--vault-password-file", "pw.txt"])
         .args(INVENTORIES)
-        .arg("site.yml"));
+        .arg("main.yml"));
     assert_eq!(code, 0, "{out}{err}");
     let lines = shown(&out);
     for (name, value) in SECRETS {
@@ -293,6 +302,7 @@ fn every_file_kiln_reads_may_be_a_vault() {
         "\"msg\": \"plain_is_vault=False\"".to_string(),
         "\"msg\": \"looks_is_vault=False\"".to_string(),
         "\"msg\": \"handler_ran=handler-ran-Ok\"".to_string(),
+        "\"msg\": \"from_include_role=role2-Ok\"".to_string(),
         "\"msg\": \"unsealed=sealed-Text-Ij90\"".to_string(),
     ] {
         assert!(lines.contains(&want), "missing {want} in:\n{out}");
@@ -331,7 +341,7 @@ fn every_file_kiln_reads_may_be_a_vault() {
         ))
         .args(["--vault-password-file", "pw.txt"])
         .args(INVENTORIES)
-        .arg("site.yml"));
+        .arg("main.yml"));
     assert_eq!(code, 0, "{a_out}{a_err}");
     assert_eq!(shown(&a_out), lines, "ansible:\n{a_out}\nkiln:\n{out}");
     assert_eq!(
