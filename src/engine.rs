@@ -324,11 +324,9 @@ fn check_runtime_files(pb: &Playbook, vault: &VaultSecrets, errors: &mut Vec<Vau
     files.sort();
     files.dedup();
     for p in files {
-        let is_vault = std::fs::File::open(&p).ok().is_some_and(|mut f| {
-            let mut head = [0u8; 14];
-            std::io::Read::read_exact(&mut f, &mut head).is_ok() && crate::vault::is_vault(&head)
-        });
-        if is_vault && let Err(e) = crate::vault::read_file(&p, vault) {
+        if crate::vault::read::is_vault_file(&p)
+            && let Err(e) = crate::vault::read_file(&p, vault)
+        {
             errors.push(e);
         }
     }

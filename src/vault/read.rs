@@ -84,6 +84,15 @@ pub fn decrypt_bytes(
     })
 }
 
+/// Whether the file at `path` starts with the vault header (reads only
+/// that much); an unreadable file is not a vault.
+pub fn is_vault_file(path: &Path) -> bool {
+    let mut head = [0u8; super::envelope::HEADER.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| super::is_vault(&head))
+}
+
 /// Which strings of a decrypted YAML file are secrets to mask in output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Secrets {
@@ -124,17 +133,14 @@ pub fn load_yaml_file(
     mark: Secrets,
 ) -> Result<Loaded, YamlFileError> {
     let shown = path.display().to_string();
-    let raw = Zeroizing::new(std::fs::read(path).map_err(|e| {
-        // The wording of the YAML layer's own read error, so that loaders
-        // that used to read clear files directly keep their messages.
-        YamlFileError::Yaml(YamlError::file(&shown, format!("cannot read {shown}: {e}")))
-    })?);
-    if !super::is_vault(&raw) {
-        // A clear file keeps the YAML layer's full diagnostics (UTF-8
-        // position, excerpt, hint).
-        drop(raw);
+    // A clear file (or one that cannot be read) keeps the YAML layer's own
+    // diagnostics: read error, UTF-8 position, excerpt, hint.
+    if !is_vault_file(path) {
         return yaml::load_file(path).map_err(YamlFileError::Yaml);
     }
+    let raw = Zeroizing::new(std::fs::read(path).map_err(|e| {
+        YamlFileError::Yaml(YamlError::file(&shown, format!("cannot read {shown}: {e}")))
+    })?);
     let plain = decrypt_bytes(raw, secrets, &shown).map_err(YamlFileError::Vault)?;
     let withheld = |span: Span| {
         YamlFileError::Yaml(YamlError {
@@ -199,6 +205,8 @@ mod tests {
         let e = read_file(&enc, &s).unwrap();
         assert_eq!(&*c, &*e);
         assert!(!c.was_encrypted() && e.was_encrypted());
+        assert!(is_vault_file(&enc) && !is_vault_file(&clear));
+        assert!(!is_vault_file(&d.path().join("nope")));
         let missing = read_file(&d.path().join("nope"), &s).unwrap_err();
         assert!(matches!(missing.kind, VaultErrorKind::Io(_)), "{missing}");
     }
