@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 const KILN: &str = env!("CARGO_BIN_EXE_kiln");
 
 /// The secrets, by where they are kept; each is written in one file only.
-const SECRETS: [(&str, &str); 14] = [
+const SECRETS: [(&str, &str); 15] = [
     ("inv_ini_secret", "ini-Secret-Hq31"),
     ("inv_yaml_secret", "yaml-Secret-Jw52"),
     ("gv_dir_secret", "gvdir-Secret-Ke73"),
@@ -31,6 +31,7 @@ const SECRETS: [(&str, &str); 14] = [
     ("file_text", "file-Secret-Ru50"),
     ("template_text", "tmpl-Secret-Sv61"),
     ("inline_secret", "inline-Secret-Gh78"),
+    ("iv_inline_secret", "ivinline-Secret-Kk21"),
 ];
 
 fn secret(name: &str) -> &'static str {
@@ -127,6 +128,17 @@ fn project() -> tempfile::TempDir {
     ]));
     assert_eq!(code, 0, "{err}");
     clear(d, "group_vars/all/inline.yml", &inline);
+    let (code, inline, err) = run(command(KILN, d).args([
+        "vault",
+        "encrypt_string",
+        "--vault-password-file",
+        "pw.txt",
+        "--name",
+        "iv_inline_secret",
+        s("iv_inline_secret"),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    clear(d, "iv_inline.yml", &inline);
     vaulted(
         d,
         "host_vars/localhost.yml",
@@ -199,6 +211,7 @@ fn use_everything(out: &Path) -> String {
     - import_tasks: tasks/imported.yml
     - include_tasks: tasks/included.yml
     - include_vars: iv.yml
+    - include_vars: iv_inline.yml
     - include_role: name=r2
     - copy: src=secret.txt dest={out}/plain.txt
     - copy: src=secret.txt dest={out}/cipher.txt decrypt=false

@@ -888,7 +888,11 @@ impl Runner {
             ) {
                 Ok(l) => {
                     if let Some(doc) = l.docs.first() {
-                        match doc.to_json() {
+                        let data = match crate::vault::open_to_json(doc, self.templar.vault()) {
+                            Ok(j) => j,
+                            Err(e) => return failed(e.to_string()),
+                        };
+                        match data {
                             Json::Object(m) => vars.extend(m),
                             Json::Null => {}
                             _ => {

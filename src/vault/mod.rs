@@ -79,9 +79,49 @@ pub fn decrypt_node(n: &Node, secrets: &VaultSecrets) -> Result<Zeroizing<String
     }
 }
 
+/// `n` as plain data, every inline `!vault` value in it opened (for
+/// readers that keep data rather than nodes, such as `include_vars`).
+pub fn open_to_json(n: &Node, secrets: &VaultSecrets) -> Result<serde_json::Value, VaultError> {
+    use serde_json::Value as J;
+    Ok(match &n.kind {
+        NodeKind::Str(_) if n.tag == Some(crate::yaml::Tag::Vault) => {
+            J::String(decrypt_node(n, secrets)?.to_string())
+        }
+        NodeKind::Seq(items) => J::Array(
+            items
+                .iter()
+                .map(|i| open_to_json(i, secrets))
+                .collect::<Result<_, _>>()?,
+        ),
+        NodeKind::Map(pairs) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in pairs {
+                m.insert(k.key_string(), open_to_json(v, secrets)?);
+            }
+            J::Object(m)
+        }
+        _ => n.to_json(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_to_json_opens_nested_inline_values() {
+        let s = VaultSecrets::new(vec![VaultSecret::new("default", b"pw".to_vec(), "t")]);
+        let v = encrypt_with(&s.secrets()[0], None, b"in-Secret-77", None, "t").unwrap();
+        let indented: String = v.lines().map(|l| format!("      {l}\n")).collect();
+        let text = format!("a: 1\nb:\n  - c: !vault |\n{indented}");
+        let d = crate::yaml::load_str(&text, "f.yml")
+            .unwrap()
+            .docs
+            .remove(0);
+        let j = open_to_json(&d, &s).unwrap();
+        assert_eq!(j, serde_json::json!({"a": 1, "b": [{"c": "in-Secret-77"}]}));
+        assert!(open_to_json(&d, &VaultSecrets::default()).is_err());
+    }
 
     #[test]
     fn inline_errors_point_at_the_value() {
