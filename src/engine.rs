@@ -247,30 +247,14 @@ pub fn parse_extra_vars(
 }
 
 /// The first document of a YAML vars file, decrypted first when it is a
-/// vault. Parse errors in decrypted text give their position only: the
-/// parser's message or excerpt could quote the secret.
+/// vault (parse errors in decrypted text then give their position only).
 fn load_vars_file(p: &Path, vault: &VaultSecrets) -> Result<Option<Node>, EngineError> {
-    let shown = p.display().to_string();
-    let bytes = std::fs::read(p)
-        .map_err(|e| EngineError::ExtraVars(format!("{shown}: cannot read {shown}: {e}")))?;
-    if !crate::vault::is_vault(&bytes) {
-        let loaded = yaml::load_file(p).map_err(|e| EngineError::ExtraVars(e.to_string()))?;
-        return Ok(loaded.docs.into_iter().next());
+    use crate::vault::{Secrets, YamlFileError};
+    match crate::vault::load_yaml_file(p, vault, Secrets::AllValues) {
+        Ok(loaded) => Ok(loaded.docs.into_iter().next()),
+        Err(YamlFileError::Vault(e)) => Err(EngineError::Vault(e)),
+        Err(YamlFileError::Yaml(e)) => Err(EngineError::ExtraVars(e.to_string())),
     }
-    let plain =
-        crate::vault::decrypt_if_vault(&bytes, vault, &shown).map_err(EngineError::Vault)?;
-    let withheld = |span: &Span| {
-        EngineError::ExtraVars(format!(
-            "{span}: the decrypted vault content is not valid YAML (the parser's message is withheld because it could quote secret text)"
-        ))
-    };
-    let text = std::str::from_utf8(&plain).map_err(|_| withheld(&Span::synthetic(&shown)))?;
-    let loaded = yaml::load_str(text, &shown).map_err(|e| withheld(&e.span))?;
-    loaded
-        .docs
-        .iter()
-        .for_each(|d| vault.revealed().mark_node(d));
-    Ok(loaded.docs.into_iter().next())
 }
 
 /// Opens every inline `!vault` value of `n` once (the plaintext is
@@ -288,6 +272,70 @@ fn check_vaults(vault: &VaultSecrets, n: &Node, errors: &mut Vec<VaultError>) {
             .iter()
             .for_each(|(_, v)| check_vaults(vault, v, errors)),
         _ => {}
+    }
+}
+
+/// Opens once every vault file that is only read when the play runs
+/// (`vars_files`, `include_vars`, `include_tasks`) and whose name is not a
+/// template, so that a wrong password or a damaged vault stops the run
+/// before any host is touched (Ansible fails the host at that task).
+fn check_runtime_files(pb: &Playbook, vault: &VaultSecrets, errors: &mut Vec<VaultError>) {
+    let literal = |n: &Node| {
+        n.as_str()
+            .filter(|s| !crate::template::is_template(s))
+            .map(str::to_string)
+    };
+    let pb_dir = pb.path.parent().unwrap_or(Path::new("."));
+    let mut files: Vec<PathBuf> = Vec::new();
+    for play in &pb.plays {
+        for entry in &play.vars_files {
+            let candidates = match &entry.kind {
+                NodeKind::Seq(items) => items.iter().collect(),
+                _ => vec![entry],
+            };
+            // The first candidate that exists is the one read.
+            if let Some(p) = candidates
+                .into_iter()
+                .filter_map(literal)
+                .map(|name| play.dir.join(name))
+                .find(|p| p.is_file())
+            {
+                files.push(p);
+            }
+        }
+        for t in play.all_tasks().iter().chain(&play.handlers) {
+            let sub = match t.action.as_str() {
+                "include_vars" => "vars",
+                "include_tasks" => "tasks",
+                _ => continue,
+            };
+            let Some(name) = t
+                .args
+                .iter()
+                .find(|(k, _)| k == "file" || k == "_raw_params")
+                .and_then(|(_, v)| literal(v))
+            else {
+                continue;
+            };
+            let mut candidates = Vec::new();
+            if let Some(r) = &t.role {
+                candidates.push(r.path.join(sub).join(&name));
+            }
+            candidates.push(t.dir.join(&name));
+            candidates.push(pb_dir.join(&name));
+            if let Some(p) = candidates.into_iter().find(|p| p.is_file()) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    for p in files {
+        if crate::vault::read::is_vault_file(&p)
+            && let Err(e) = crate::vault::read_file(&p, vault)
+        {
+            errors.push(e);
+        }
     }
 }
 
@@ -387,6 +435,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
         }
         let load_opts = crate::playbook::LoadOptions {
             roles_path: req.opts.roles_path.clone(),
+            vault: req.vault.clone(),
         };
         match load_playbook(&path, &load_opts) {
             Ok(pb) => {
@@ -405,6 +454,11 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
             check_node(&templar, n, &mut errors);
             let _ = k;
         }
+    }
+    // A vault that cannot be opened is a vault error (exit code 1, as
+    // Ansible's), whatever else is wrong.
+    if let Some(v) = errors.iter().find_map(|e| e.vault.clone()) {
+        return Err(EngineError::Vault(*v));
     }
     if !errors.is_empty() {
         return Err(EngineError::Playbook(errors));
@@ -427,6 +481,9 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     let mut vault_errors = Vec::new();
     for n in variable_nodes(&inventory, &playbooks, &extra, &playbook_dirs) {
         check_vaults(&req.vault, &n, &mut vault_errors);
+    }
+    for pb in &playbooks {
+        check_runtime_files(pb, &req.vault, &mut vault_errors);
     }
     if let Some(e) = vault_errors.into_iter().next() {
         return Err(EngineError::Vault(e));
@@ -599,9 +656,9 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
 
 /// Runs a prepared request, reporting to `bus`.
 pub async fn run(prepared: Prepared, bus: Arc<Bus>) -> RunOutcome {
-    if !prepared.vault.is_empty() {
-        bus.set_redactor(prepared.vault.clone());
-    }
+    // Always: plaintexts can be revealed without any run password too
+    // (the `unvault` filter takes its own), and an empty set costs nothing.
+    bus.set_redactor(prepared.vault.clone());
     for w in &prepared.warnings {
         bus.emit(crate::output::Event::Warning(w.clone()));
     }

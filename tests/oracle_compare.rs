@@ -377,6 +377,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
         ..RunOptions::default()
     };
     let mut extra = Vec::new();
+    let mut vault = Arc::new(kiln::vault::VaultSecrets::default());
     let mut args = header.args.iter();
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -402,6 +403,21 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
                     .and_then(|f| f.parse().ok())
                     .expect("a number of forks")
             }
+            // Relative to the playbook, as record.py passes it.
+            "--vault-password-file" => {
+                let file = args.next().expect("password file").clone();
+                let mut sources = kiln::vault::SecretSources::default();
+                sources.add_command_line(&[], &[file], false);
+                let dir = playbook.parent().expect("playbook dir");
+                let loaded = kiln::vault::load(
+                    &sources,
+                    kiln::vault::LoadMode::default(),
+                    &mut kiln::vault::TerminalPrompt,
+                    dir,
+                )
+                .expect("vault password");
+                vault = Arc::new(loaded.secrets);
+            }
             other => panic!("header arg {other} not handled by this test"),
         }
     }
@@ -412,7 +428,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
         extra_vars: extra,
         opts,
         cwd: fleet.root.path().to_path_buf(),
-        ..Default::default()
+        vault,
     };
     let prepared = engine::prepare(&req).unwrap_or_else(|e| panic!("validation failed: {e}"));
     let bus = Arc::new(Bus::new());
@@ -643,6 +659,7 @@ golden_tests!(
     replace => "replace",
     slurp_tempfile => "slurp_tempfile",
     template => "template",
+    vault_files => "vault_files",
     edits_check => "edits_check",
     edits_diff => "edits_diff",
     hostile => "hostile",

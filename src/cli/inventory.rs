@@ -38,6 +38,9 @@ pub struct InventoryArgs {
     /// YAML output (not supported yet).
     #[arg(short = 'y', long = "yaml")]
     pub yaml: bool,
+    /// Passwords for inventory files and group_vars/host_vars that are vaults.
+    #[command(flatten)]
+    pub vault: super::vault::VaultOpts,
 }
 
 /// Runs the subcommand; the exit code.
@@ -55,6 +58,28 @@ pub fn run(args: InventoryArgs) -> i32 {
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut inv = Inventory::new();
+    // ansible.cfg is read for its vault settings (vault_password_file,
+    // vault_identity_list), as ansible-inventory does.
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cfg = match crate::config::find(&cwd, &home) {
+        Some(p) => match crate::config::Config::load(&p) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 1;
+            }
+        },
+        None => crate::config::Config::default(),
+    };
+    match super::playbook_secrets(&args.vault, &cfg, &cwd) {
+        Ok(v) => inv.set_vault_secrets(v),
+        Err(m) => {
+            eprintln!("ERROR! {m}");
+            return 1;
+        }
+    }
     for s in &args.inventory {
         if let Err(e) = inv.load_source(s, &cwd) {
             eprintln!("ERROR! {e}");

@@ -260,7 +260,11 @@ fn playbook(args: PlaybookArgs) -> i32 {
     let prepared = match engine::prepare(&req) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("ERROR! {e}");
+            // An error about a decrypted file (a template in a vaulted
+            // playbook's vars, say) may quote a secret: masked like output.
+            let shown = e.to_string();
+            let shown = req.vault.revealed().redact(&shown).unwrap_or(shown);
+            eprintln!("ERROR! {shown}");
             return e.exit_code();
         }
     };
@@ -355,7 +359,7 @@ fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<
 /// The vault passwords of a playbook run: ansible.cfg's, then the command
 /// line's. ansible-playbook never prompts unasked; `--ask-vault-pass`
 /// needs a terminal.
-fn playbook_secrets(
+pub(crate) fn playbook_secrets(
     opts: &vault::VaultOpts,
     cfg: &crate::config::Config,
     cwd: &std::path::Path,

@@ -342,7 +342,12 @@ impl Runner {
                         .join(", ")
                 ));
             };
-            let loaded = crate::yaml::load_file(&path).map_err(|e| e.to_string())?;
+            let loaded = crate::vault::load_yaml_file(
+                &path,
+                self.templar.vault(),
+                crate::vault::Secrets::AllValues,
+            )
+            .map_err(|e| e.to_string())?;
             if let Some(doc) = loaded.docs.first() {
                 let pairs = doc.as_map().ok_or_else(|| {
                     format!("{}: vars files must hold a dictionary", path.display())

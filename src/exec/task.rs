@@ -527,6 +527,7 @@ impl Runner {
                     &inherit,
                     task.role.clone(),
                     std::path::Path::new(&play.playbook_dir),
+                    self.templar.vault_handle(),
                 )
                 .map_err(|errs| {
                     errs.iter()
@@ -554,6 +555,7 @@ impl Runner {
                     &inherit,
                     std::path::Path::new(&play.playbook_dir),
                     &self.opts.roles_path,
+                    self.templar.vault_handle(),
                 )
                 .map_err(|errs| {
                     errs.iter()
@@ -1117,10 +1119,18 @@ impl Runner {
         }
         let mut vars = Map::new();
         for p in &files {
-            match crate::yaml::load_file(p) {
+            match crate::vault::load_yaml_file(
+                p,
+                self.templar.vault(),
+                crate::vault::Secrets::AllValues,
+            ) {
                 Ok(l) => {
                     if let Some(doc) = l.docs.first() {
-                        match doc.to_json() {
+                        let data = match crate::vault::open_to_json(doc, self.templar.vault()) {
+                            Ok(j) => j,
+                            Err(e) => return failed(e.to_string()),
+                        };
+                        match data {
                             Json::Object(m) => vars.extend(m),
                             Json::Null => {}
                             _ => {

@@ -166,12 +166,12 @@ impl Inventory {
     fn load_file(&mut self, path: &Path) -> Result<(), InventoryError> {
         let shown = path.display().to_string();
         let file_span = Span::new(shown.clone(), 0, 0);
-        let data = std::fs::read(path).map_err(|e| {
+        let data = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
             InventoryError::new(
                 file_span.clone(),
                 format!("cannot read inventory file: {e}"),
             )
-        })?;
+        })?);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -190,18 +190,24 @@ impl Inventory {
         // An inventory file may be a whole vault; errors about its
         // decrypted content keep only their position.
         let vault = self.vault.clone();
-        let plain = crate::vault::decrypt_if_vault(&data, &vault, &shown)?;
+        let script = data.starts_with(b"#!");
+        let plain = crate::vault::read::decrypt_bytes(data, &vault, &shown)?;
         let saved = self.current_source.replace((shown.clone(), dir));
         let result = self.parse_file(&plain, &shown, ext);
         self.current_source = saved;
         let err = match result {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                if plain.was_encrypted() {
+                    self.mark_vaulted_values(&shown);
+                }
+                return Ok(());
+            }
             Err(e) if plain.was_encrypted() => {
                 return Err(InventoryError::new(e.span, super::error::WITHHELD));
             }
             Err(e) => e,
         };
-        if data.starts_with(b"#!") {
+        if script {
             return Err(InventoryError::new(
                 Span::new(shown, 1, 1),
                 "dynamic inventory scripts are not supported",
@@ -209,6 +215,32 @@ impl Inventory {
             .with_hint("run the script yourself and save its output as a YAML or JSON inventory"));
         }
         Err(err)
+    }
+
+    /// Marks as secret the variable values a vaulted inventory file set
+    /// (its nodes carry its name), except connection settings that output
+    /// shows everywhere (masking `local` or a port would only garble it).
+    fn mark_vaulted_values(&self, file: &str) {
+        const SHOWN: [&str; 8] = [
+            "ansible_host",
+            "ansible_connection",
+            "ansible_port",
+            "ansible_user",
+            "ansible_python_interpreter",
+            "ansible_become_method",
+            "ansible_become_user",
+            "ansible_shell_type",
+        ];
+        let revealed = self.vault.revealed();
+        let vars = self
+            .hosts()
+            .flat_map(|h| h.vars.iter())
+            .chain(self.groups().flat_map(|g| g.vars.iter()));
+        for (k, v) in vars {
+            if &*v.span.file == file && !SHOWN.contains(&k.as_str()) {
+                revealed.mark_node(v);
+            }
+        }
     }
 
     /// Tries the YAML parser (when the extension allows it) then the INI

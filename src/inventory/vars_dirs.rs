@@ -7,7 +7,7 @@
 //! into sub-directories without an extension). Later files override
 //! earlier ones key by key.
 
-use super::error::{InventoryError, WITHHELD};
+use super::error::InventoryError;
 use super::model::{Inventory, LOCALHOST_NAMES, set_var};
 use crate::span::Span;
 use crate::vault::VaultSecrets;
@@ -185,41 +185,21 @@ pub(crate) fn extension(name: &str) -> &str {
 }
 
 /// Loads one vars file: a mapping, or nothing (an empty file counts as no
-/// variables). A vault-encrypted file is decrypted first; parse errors in
-/// its content then give the position only.
+/// variables). A vault-encrypted file is decrypted first (by the vault
+/// layer's one reader); parse errors in its content give the position only.
 pub(crate) fn load_vars_file(
     path: &Path,
     warnings: &mut Vec<String>,
     vault: &VaultSecrets,
 ) -> Result<Vec<(String, Node)>, InventoryError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        InventoryError::new(
-            Span::new(shown.clone(), 0, 0),
-            format!("cannot read vars file: {e}"),
-        )
-    })?;
-    let plain = crate::vault::decrypt_if_vault(&bytes, vault, &shown)?;
-    let text = std::str::from_utf8(&plain).map_err(|_| {
-        InventoryError::new(
-            Span::new(shown.clone(), 0, 0),
-            "vars file is not valid UTF-8",
-        )
-    })?;
-    let loaded = crate::yaml::load_str(text, &shown).map_err(|e| {
-        if plain.was_encrypted() {
-            InventoryError::new(e.span, WITHHELD)
-        } else {
-            e.into()
-        }
-    })?;
+    // Every string of a vaulted vars file is a secret to mask.
+    let loaded = crate::vault::load_yaml_file(path, vault, crate::vault::Secrets::AllValues)
+        .map_err(|e| match e {
+            crate::vault::YamlFileError::Vault(v) => InventoryError::from(v),
+            crate::vault::YamlFileError::Yaml(y) => InventoryError::from(y),
+        })?;
     warnings.extend(loaded.warnings.iter().map(|w| w.to_string()));
-    if plain.was_encrypted() {
-        loaded
-            .docs
-            .iter()
-            .for_each(|d| vault.revealed().mark_node(d));
-    }
     if loaded.docs.len() > 1 {
         let second = &loaded.docs[1];
         return Err(InventoryError::new(

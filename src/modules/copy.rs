@@ -72,6 +72,9 @@ pub struct CopyArgs {
     pub directory_mode: Option<ModeArg>,
     /// `local_follow`: follow symlinks in a controller directory.
     pub local_follow: bool,
+    /// `decrypt`: a vault source is decrypted on the controller (the host
+    /// receives the plaintext); `false` copies the vault text as it is.
+    pub decrypt: bool,
 }
 
 impl CopyArgs {
@@ -183,6 +186,30 @@ pub fn py_json(v: &Json) -> String {
 }
 
 /// The playbook's directory (the `playbook_dir` variable).
+/// A controller source file's bytes: decrypted when it is a vault unless
+/// `decrypt` is off (Ansible's `get_real_file(decrypt=...)`). A decrypted
+/// text is marked as secret, so that results and diffs mask it.
+pub fn read_local(
+    path: &std::path::Path,
+    decrypt: bool,
+    vault: &crate::vault::VaultSecrets,
+) -> Result<Vec<u8>, String> {
+    let shown = path.display().to_string();
+    let raw = std::fs::read(path).map_err(|e| format!("could not find src={shown}, {e}"))?;
+    if !decrypt {
+        return Ok(raw);
+    }
+    let bytes = crate::vault::read::decrypt_bytes(zeroize::Zeroizing::new(raw), vault, &shown)
+        .map_err(|e| e.to_string())?;
+    if bytes.was_encrypted()
+        && let Ok(text) = std::str::from_utf8(&bytes)
+    {
+        // Without its final line breaks, so that a masked diff keeps them.
+        vault.revealed().mark(text.trim_end_matches(['\r', '\n']));
+    }
+    Ok(bytes.to_vec())
+}
+
 pub fn playbook_dir(ctx: &ModuleCtx<'_>) -> String {
     ctx.vars
         .resolve("playbook_dir")
@@ -816,14 +843,9 @@ async fn plan_dir(
         format!("{}/", a.dest)
     };
     if let Some((local, rel)) = single_file(&tree) {
-        let src = match as_single(local, rel) {
+        let src = match as_single(local, rel, a.decrypt, ctx.templar.vault()) {
             Ok(s) => s,
-            Err(e) => {
-                return Ok(Step::Done(failed(format!(
-                    "could not find src={}, {e}",
-                    local.display()
-                ))));
-            }
+            Err(e) => return Ok(Step::Done(failed(e))),
         };
         let mut one = a.clone();
         one.dest = match dirname(rel) {
@@ -878,6 +900,7 @@ impl Copy {
                 None => None,
             },
             local_follow: a.bool("local_follow", true)?,
+            decrypt: a.bool("decrypt", true)?,
         })
     }
 }
@@ -953,13 +976,13 @@ impl Module for Copy {
                 if std::path::Path::new(&found).is_dir() {
                     return plan_dir(ctx, a, &found).await;
                 }
-                let bytes = match std::fs::read(&found) {
+                let bytes = match read_local(
+                    std::path::Path::new(&found),
+                    a.decrypt,
+                    ctx.templar.vault(),
+                ) {
                     Ok(b) => b,
-                    Err(e) => {
-                        return Ok(Step::Done(failed(format!(
-                            "could not find src={found}, {e}"
-                        ))));
-                    }
+                    Err(e) => return Ok(Step::Done(failed(e))),
                 };
                 use std::os::unix::fs::PermissionsExt;
                 let perm = std::fs::metadata(&found)

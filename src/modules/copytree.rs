@@ -225,14 +225,9 @@ pub async fn plan_tree(
             implicit.insert(d.clone());
             d = dirname(&d).to_string();
         }
-        let bytes = match std::fs::read(local) {
+        let bytes = match super::copy::read_local(local, a.decrypt, ctx.templar.vault()) {
             Ok(b) => b,
-            Err(e) => {
-                return Ok(Step::Done(failed(format!(
-                    "could not find src={}, {e}",
-                    local.display()
-                ))));
-            }
+            Err(e) => return Ok(Step::Done(failed(e))),
         };
         let mode_arg = if a.preserve {
             use std::os::unix::fs::PermissionsExt;
@@ -397,9 +392,14 @@ pub async fn apply_tree(
 }
 
 /// The walked directory's only file, as copy's single-file source.
-pub fn as_single(local: &Path, rel: &str) -> std::io::Result<LocalSource> {
+pub fn as_single(
+    local: &Path,
+    rel: &str,
+    decrypt: bool,
+    vault: &crate::vault::VaultSecrets,
+) -> Result<LocalSource, String> {
     use std::os::unix::fs::PermissionsExt;
-    let bytes = std::fs::read(local)?;
+    let bytes = super::copy::read_local(local, decrypt, vault)?;
     let perm = std::fs::metadata(local)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777);

@@ -213,6 +213,7 @@ impl Module for Template {
                 expected: None,
                 directory_mode: None,
                 local_follow: true,
+                decrypt: true,
             },
             opts: FileOptions {
                 trim_blocks: a.bool("trim_blocks", true)?,
@@ -243,10 +244,22 @@ impl Module for Template {
             Ok(m) => m,
             Err(e) => return Ok(Step::Done(failed(format!("{source}: {e}")))),
         };
-        let text = match std::fs::read(&source) {
-            Ok(b) => match String::from_utf8(b) {
-                Ok(s) => s,
-                Err(_) => return Ok(Step::Done(failed(format!("{source} is not UTF-8 text")))),
+        // A vault template is decrypted on the controller (as Ansible's
+        // template action does); what it renders is then a secret too.
+        let vault = ctx.templar.vault();
+        let (text, secret) = match std::fs::read(&source) {
+            Ok(raw) => match crate::vault::read::decrypt_bytes(
+                zeroize::Zeroizing::new(raw),
+                vault,
+                &source,
+            ) {
+                Ok(plain) => match std::str::from_utf8(&plain) {
+                    Ok(s) => (s.to_string(), plain.was_encrypted()),
+                    Err(_) => {
+                        return Ok(Step::Done(failed(format!("{source} is not UTF-8 text"))));
+                    }
+                },
+                Err(e) => return Ok(Step::Done(failed(e.to_string()))),
             },
             Err(e) => return Ok(Step::Done(failed(format!("{source}: {e}")))),
         };
@@ -294,6 +307,11 @@ impl Module for Template {
                 return Ok(Step::Done(f));
             }
         };
+        if secret {
+            vault
+                .revealed()
+                .mark(rendered.trim_end_matches(['\r', '\n']));
+        }
         use std::os::unix::fs::PermissionsExt;
         let src = LocalSource {
             bytes: rendered.into_bytes(),

@@ -165,7 +165,9 @@ impl Bus {
     }
 
     pub fn emit(&self, mut e: Event) {
-        if let Some(r) = self.redactor.read().ok().and_then(|r| r.clone()) {
+        if let Some(r) = self.redactor.read().ok().and_then(|r| r.clone())
+            && !r.knows_none()
+        {
             redact::event(r.as_ref(), &mut e);
         }
         // Rendered after redaction, so no sink can show a secret.

@@ -16,8 +16,11 @@ impl Sources {
         self.files
             .entry(file.to_string())
             .or_insert_with(|| {
+                // A vault's lines are ciphertext, not the source the
+                // position is in: the block then names the place only.
                 std::fs::read_to_string(file)
                     .ok()
+                    .filter(|t| !crate::vault::is_vault(t.as_bytes()))
                     .map(|t| t.lines().map(str::to_string).collect())
             })
             .as_ref()

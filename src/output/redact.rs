@@ -10,11 +10,21 @@ use serde_json::Value as Json;
 pub trait Redact: Send + Sync {
     /// `text` with the secrets masked, or `None` when it holds none.
     fn redact(&self, text: &str) -> Option<String>;
+
+    /// Whether no secret is known yet: events then pass untouched (a run
+    /// without vaults pays nothing for masking).
+    fn knows_none(&self) -> bool {
+        false
+    }
 }
 
 impl Redact for crate::vault::VaultSecrets {
     fn redact(&self, text: &str) -> Option<String> {
         self.revealed().redact(text)
+    }
+
+    fn knows_none(&self) -> bool {
+        self.revealed().is_empty()
     }
 }
 

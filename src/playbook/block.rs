@@ -4,6 +4,7 @@
 use super::common::{Ctx, check_keyword, inherit_key, load_doc, mapping, task_list};
 use super::{Block, Inherited, Item, PlaybookError};
 use crate::span::Span;
+use crate::vault::Secrets;
 use crate::yaml::Node;
 use std::path::Path;
 use std::sync::Arc;
@@ -173,7 +174,7 @@ pub(super) fn items_from_file(
             format!("Could not find or access '{}'", path.display()),
         )]);
     }
-    let doc = load_doc(path, ctx).map_err(|e| vec![e])?;
+    let doc = load_doc(path, ctx, Secrets::VarsSections).map_err(|e| vec![e])?;
     match doc {
         None => Ok(Vec::new()),
         Some(d) => parse_items(&d, "tasks", ctx),

@@ -4,6 +4,7 @@
 use super::keywords::did_you_mean;
 use super::{Inherited, PlaybookError, Role};
 use crate::modules;
+use crate::vault::{Secrets, YamlFileError};
 use crate::yaml::{self, Node, NodeKind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +14,8 @@ use std::sync::Arc;
 pub struct LoadOptions {
     /// `roles_path` from ansible.cfg and `ANSIBLE_ROLES_PATH`, in order.
     pub roles_path: Vec<PathBuf>,
+    /// The run's vault passwords: any file read may be a whole vault.
+    pub vault: Arc<crate::vault::VaultSecrets>,
 }
 
 /// Where the loader is: the file's directory, what enclosing blocks, roles
@@ -57,12 +60,30 @@ pub(super) fn yaml_error(e: yaml::YamlError) -> PlaybookError {
         span: e.span,
         message: msg,
         hint: e.hint,
+        vault: None,
     }
 }
 
+/// Reads a YAML file through the vault layer's one reader (it may be a
+/// whole vault); `mark` says which of its strings are secrets.
+pub(super) fn read_yaml(
+    path: &Path,
+    opts: &LoadOptions,
+    mark: Secrets,
+) -> Result<yaml::Loaded, PlaybookError> {
+    crate::vault::load_yaml_file(path, &opts.vault, mark).map_err(|e| match e {
+        YamlFileError::Vault(v) => PlaybookError::vault(v),
+        YamlFileError::Yaml(y) => yaml_error(y),
+    })
+}
+
 /// Loads one YAML file whose single document is expected.
-pub(super) fn load_doc(path: &Path, ctx: &Ctx) -> Result<Option<Node>, PlaybookError> {
-    let loaded = yaml::load_file(path).map_err(yaml_error)?;
+pub(super) fn load_doc(
+    path: &Path,
+    ctx: &Ctx,
+    mark: Secrets,
+) -> Result<Option<Node>, PlaybookError> {
+    let loaded = read_yaml(path, ctx.opts, mark)?;
     ctx.warnings
         .borrow_mut()
         .extend(loaded.warnings.iter().map(|w| w.to_string()));

@@ -8,6 +8,9 @@ pub struct PlaybookError {
     pub span: Span,
     pub message: String,
     pub hint: Option<String>,
+    /// A vault that could not be opened (shown as the vault layer words
+    /// it; the run then exits as Ansible does for vault errors).
+    pub vault: Option<Box<crate::vault::VaultError>>,
 }
 
 impl PlaybookError {
@@ -16,6 +19,17 @@ impl PlaybookError {
             span: span.clone(),
             message: message.into(),
             hint: None,
+            vault: None,
+        }
+    }
+
+    /// A vault error met while loading.
+    pub fn vault(e: crate::vault::VaultError) -> Self {
+        PlaybookError {
+            span: e.span.clone(),
+            message: e.message(),
+            hint: e.hint.clone(),
+            vault: Some(Box::new(e)),
         }
     }
 
@@ -27,6 +41,9 @@ impl PlaybookError {
 
 impl fmt::Display for PlaybookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(v) = &self.vault {
+            return write!(f, "{v}");
+        }
         write!(f, "{}: {}", self.span, self.message)?;
         if let Some(h) = &self.hint {
             write!(f, "\nhint: {h}")?;

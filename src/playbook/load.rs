@@ -3,16 +3,19 @@
 //! tasks, post_tasks, handlers), `import_playbook` expanded in place.
 
 pub use super::common::LoadOptions;
-use super::common::{Ctx, MAX_DEPTH, check_keyword, inherit_key, load_doc, vars_of, yaml_error};
+use super::common::{
+    Ctx, MAX_DEPTH, check_keyword, inherit_key, load_doc, read_yaml, vars_of, yaml_error,
+};
 use super::keywords::{PLAY_IMPLEMENTED, PLAY_KEYWORDS};
 use super::{Inherited, Play, Playbook, PlaybookError};
 use crate::span::Span;
+use crate::vault::Secrets;
 use crate::yaml::{self, Node, NodeKind};
 use std::path::Path;
 
 /// Reads and validates a playbook file.
 pub fn load_playbook(path: &Path, opts: &LoadOptions) -> Result<Playbook, Vec<PlaybookError>> {
-    let loaded = yaml::load_file(path).map_err(|e| vec![yaml_error(e)])?;
+    let loaded = read_yaml(path, opts, Secrets::VarsSections).map_err(|e| vec![e])?;
     build(path, loaded, opts)
 }
 
@@ -131,7 +134,7 @@ fn import_playbook(item: &Node, target: &Node, ctx: &Ctx) -> Result<Vec<Play>, V
             format!("Could not find or access '{}'", path.display()),
         )]);
     }
-    let doc = load_doc(&path, ctx).map_err(|e| vec![e])?;
+    let doc = load_doc(&path, ctx, Secrets::VarsSections).map_err(|e| vec![e])?;
     let Some(doc) = doc else {
         return Ok(Vec::new());
     };

@@ -5,6 +5,7 @@
 use super::common::{Ctx, MAX_DEPTH, inherit_key, load_doc, vars_of};
 use super::{Inherited, Item, PlaybookError, Role, Task};
 use crate::span::Span;
+use crate::vault::Secrets;
 use crate::yaml::{Node, NodeKind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,7 +99,7 @@ fn vars_file(dir: &Path, stem: &str, ctx: &Ctx) -> Result<Vec<(String, Node)>, P
     let Some(p) = main_file(dir, stem) else {
         return Ok(Vec::new());
     };
-    match load_doc(&p, ctx)? {
+    match load_doc(&p, ctx, Secrets::AllValues)? {
         None => Ok(Vec::new()),
         Some(d) => vars_of(&d),
     }
@@ -184,7 +185,7 @@ fn load(
     // A role used again with the same parameters runs once, unless its meta
     // says allow_duplicates.
     let meta = match main_file(&path.join("meta"), "main") {
-        Some(p) => load_doc(&p, ctx).map_err(|e| vec![e])?,
+        Some(p) => load_doc(&p, ctx, Secrets::VarsSections).map_err(|e| vec![e])?,
         None => None,
     };
     let allow_dup = meta
@@ -409,9 +410,11 @@ pub fn load_role_items(
     inherit: &Inherited,
     playbook_dir: &Path,
     roles_path: &[PathBuf],
+    vault: Arc<crate::vault::VaultSecrets>,
 ) -> Result<Vec<Item>, Vec<PlaybookError>> {
     let opts = super::LoadOptions {
         roles_path: roles_path.to_vec(),
+        vault,
     };
     let ctx = Ctx {
         dir: playbook_dir.to_path_buf(),

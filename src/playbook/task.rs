@@ -20,8 +20,12 @@ pub fn parse_task_file(
     inherit: &Inherited,
     role: Option<Arc<super::Role>>,
     playbook_dir: &Path,
+    vault: Arc<crate::vault::VaultSecrets>,
 ) -> Result<Vec<Item>, Vec<PlaybookError>> {
-    let opts = super::LoadOptions::default();
+    let opts = super::LoadOptions {
+        vault,
+        ..Default::default()
+    };
     let ctx = Ctx {
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         playbook_dir: playbook_dir.to_path_buf(),

@@ -223,15 +223,28 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 let found = find_file(&paths, &base, "files", &term).ok_or_else(|| {
                     err(format!("Unable to access the file '{term}': File not found. Use -vvvvv to see paths searched."))
                 })?;
-                let mut text = std::fs::read_to_string(&found)
+                let text = read_text(&found)
                     .map_err(|e| err(format!("Unable to access the file '{term}': {e}")))?;
+                let mut stripped: &str = &text;
                 if o.flag("lstrip", false) {
-                    text = text.trim_start().to_string();
+                    stripped = stripped.trim_start();
                 }
                 if o.flag("rstrip", true) {
-                    text = text.trim_end().to_string();
+                    stripped = stripped.trim_end();
                 }
-                out.push(Value::from(text));
+                mark_if_secret(&text, stripped);
+                out.push(Value::from(stripped));
+            }
+        }
+        "unvault" => {
+            let paths = search_path(state);
+            let base = basedir(state);
+            for t in terms {
+                let term = py_str(t);
+                let found = find_file(&paths, &base, "files", &term)
+                    .ok_or_else(|| err(format!("Unable to find file matching \"{term}\" ")))?;
+                let text = read_text(&found).map_err(err)?;
+                out.push(Value::from(text.as_str()));
             }
         }
         "pipe" | "lines" => {
@@ -443,7 +456,7 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                         "the template file {term} could not be found for the lookup"
                     ))
                 })?;
-                let text = std::fs::read_to_string(&found).map_err(|e| err(e.to_string()))?;
+                let text = read_text(&found).map_err(err)?;
                 out.push(Value::from(render_template(state, &text, o)?));
             }
         }
@@ -492,6 +505,28 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
         }
     }
     Ok(out)
+}
+
+/// A controller file's text, decrypted when it is a vault (Ansible's
+/// `get_text_file_contents`); a decrypted text is marked as secret.
+fn read_text(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
+    let vault = super::current_vault();
+    let bytes = crate::vault::read_file(path, &vault).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| format!("{} is not valid UTF-8 ({e})", path.display()))?;
+    if bytes.was_encrypted() {
+        vault.revealed().mark(text.trim_end_matches(['\r', '\n']));
+    }
+    Ok(zeroize::Zeroizing::new(text.to_string()))
+}
+
+/// Marks `text`, derived from a file's text (stripped), as secret when
+/// the file's text already is.
+fn mark_if_secret(file_text: &str, text: &str) {
+    let revealed = super::current_vault();
+    if revealed.revealed().redact(file_text).is_some() {
+        revealed.revealed().mark(text);
+    }
 }
 
 /// The sequence options are integers for Ansible's config system: decimal only.
@@ -854,7 +889,7 @@ fn ini(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
         };
         let path = find_file(&paths, &base, "files", &file)
             .ok_or_else(|| err(format!("Unable to find '{file}' in expected paths")))?;
-        let mut text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+        let mut text = read_text(&path).map_err(err)?.to_string();
         if properties {
             text = format!("[java_properties]\n{text}");
         }
@@ -942,7 +977,7 @@ fn csvfile(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error
             .unwrap_or(0);
         let path = find_file(&paths, &base, "files", &file)
             .ok_or_else(|| err(format!("Unable to find '{file}' in expected paths")))?;
-        let text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+        let text = read_text(&path).map_err(err)?;
         let found = text
             .lines()
             .map(|l| csv_row(l, delim))

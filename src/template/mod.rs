@@ -222,6 +222,33 @@ thread_local! {
     static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
     /// Directories `{% include %}` and `{% import %}` search, per render.
     static INCLUDE_DIRS: RefCell<Vec<Vec<PathBuf>>> = const { RefCell::new(Vec::new()) };
+    /// The vault passwords of the templar rendering on this thread: the
+    /// `file`/`unvault` lookups and the vault filters and test read them
+    /// (minijinja's functions see only the template's variables).
+    static VAULTS: RefCell<Vec<Arc<crate::vault::VaultSecrets>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While alive, [`current_vault`] is the vault of the render that made it.
+struct VaultScope;
+
+impl VaultScope {
+    fn enter(vault: &Arc<crate::vault::VaultSecrets>) -> VaultScope {
+        VAULTS.with(|v| v.borrow_mut().push(vault.clone()));
+        VaultScope
+    }
+}
+
+impl Drop for VaultScope {
+    fn drop(&mut self) {
+        VAULTS.with(|v| v.borrow_mut().pop());
+    }
+}
+
+/// The vault passwords of the render in progress (none outside a render).
+pub(crate) fn current_vault() -> Arc<crate::vault::VaultSecrets> {
+    VAULTS
+        .with(|v| v.borrow().last().cloned())
+        .unwrap_or_default()
 }
 
 /// Resolves an included template's name to the absolute path of the first
@@ -344,6 +371,11 @@ impl Templar {
     /// The run's vault passwords.
     pub fn vault(&self) -> &crate::vault::VaultSecrets {
         &self.vault
+    }
+
+    /// The run's vault passwords, shared (for loaders that outlive a call).
+    pub fn vault_handle(&self) -> Arc<crate::vault::VaultSecrets> {
+        self.vault.clone()
     }
 
     /// Ansible's `ALLOW_BROKEN_CONDITIONALS`: a non-boolean conditional is
@@ -621,6 +653,7 @@ impl Templar {
         compiled: &Compiled,
         vars: &dyn Resolver,
     ) -> Result<Value, TemplateError> {
+        let _vault = VaultScope::enter(&self.vault);
         match compiled {
             Compiled::Literal => Ok(Value::from(s)),
             Compiled::Expr { expr, names } => {
@@ -800,6 +833,7 @@ impl Templar {
             }
         }
         let label = format!("with_{name}");
+        let _vault = VaultScope::enter(&self.vault);
         let v = expr
             .eval(Value::from_pairs(ctx))
             .map_err(|e| TemplateError::render(&label, &e, &[], vars))?;

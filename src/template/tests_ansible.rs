@@ -111,8 +111,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
         v.kind() == ValueKind::Number && !v.is_integer() && f64::try_from(v).is_ok_and(f64::is_nan)
     });
     env.add_test("vault_encrypted", |v: Value| {
-        v.as_str()
-            .is_some_and(|s| s.trim_start().starts_with("$ANSIBLE_VAULT;"))
+        super::filters::is_vault_encrypted(&v)
     });
     env.add_test("vaulted_file", |v: Value| -> Result<bool, Error> {
         let p = py_str(&v);

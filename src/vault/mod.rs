@@ -10,78 +10,30 @@
 //!
 //! Plaintext lives in [`Zeroizing`] buffers as long as this module holds
 //! it; error messages are built from envelopes, labels and file names only.
-//! Whole vault files are opened with [`decrypt_if_vault`] wherever kiln
-//! reads variables from a file; inline `!vault` values with
-//! [`decrypt_inline`], when the variable is read.
+//! Whole vault files are opened by [`read`] ([`read_file`],
+//! [`load_yaml_file`]) wherever kiln reads a file on the controller;
+//! inline `!vault` values with [`decrypt_inline`], when the variable is read.
 
 pub mod crypto;
 pub mod envelope;
 mod error;
 pub mod files;
+pub mod read;
 mod reveal;
 pub mod secrets;
 
 use crate::span::Span;
 use crate::yaml::{Node, NodeKind, ScalarStyle};
-use std::ops::Deref;
 use zeroize::Zeroizing;
 
 pub use envelope::{Envelope, is_vault};
 pub use error::{VaultError, VaultErrorKind};
+pub use read::{FileBytes, Secrets, YamlFileError, load_yaml_file, read_file};
 pub use reveal::{MASK, MIN_MASKED_CHARS, Revealed};
 pub use secrets::{
     Decrypted, LoadMode, Loaded, Prompter, SecretSources, TerminalPrompt, VaultSecret,
     VaultSecrets, encrypt_with, load,
 };
-
-/// The bytes of a file: as read when it was not a vault, or decrypted (and
-/// wiped when dropped) when it was. Derefs to `[u8]` like a `Cow`.
-pub enum Plain<'a> {
-    Clear(&'a [u8]),
-    Decrypted(Zeroizing<Vec<u8>>),
-}
-
-/// Shows the size, never the content.
-impl std::fmt::Debug for Plain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Plain::Clear(b) => write!(f, "Clear({} bytes)", b.len()),
-            Plain::Decrypted(z) => write!(f, "Decrypted({} bytes)", z.len()),
-        }
-    }
-}
-
-impl Plain<'_> {
-    /// Whether the bytes came out of a vault: callers then keep the
-    /// content out of error messages (no source excerpts).
-    pub fn was_encrypted(&self) -> bool {
-        matches!(self, Plain::Decrypted(_))
-    }
-}
-
-impl Deref for Plain<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Plain::Clear(b) => b,
-            Plain::Decrypted(z) => z,
-        }
-    }
-}
-
-/// Decrypts `bytes` if they are a vault (read from `file`), or hands them
-/// back as they are.
-pub fn decrypt_if_vault<'a>(
-    bytes: &'a [u8],
-    secrets: &VaultSecrets,
-    file: &str,
-) -> Result<Plain<'a>, VaultError> {
-    if !is_vault(bytes) {
-        return Ok(Plain::Clear(bytes));
-    }
-    let d = secrets.decrypt(bytes, &Span::synthetic(file))?;
-    Ok(Plain::Decrypted(d.plaintext))
-}
 
 /// Decrypts the text of an inline `!vault` value found at `span` (the
 /// position of its first line) into a string; bytes that are not UTF-8
@@ -95,6 +47,7 @@ pub fn decrypt_inline(
     let d = secrets.decrypt(text.as_bytes(), span)?;
     let plain = Zeroizing::new(String::from_utf8_lossy(&d.plaintext).into_owned());
     secrets.revealed().mark(&plain);
+    secrets.remember_inline(&plain, text);
     Ok(plain)
 }
 
@@ -126,9 +79,49 @@ pub fn decrypt_node(n: &Node, secrets: &VaultSecrets) -> Result<Zeroizing<String
     }
 }
 
+/// `n` as plain data, every inline `!vault` value in it opened (for
+/// readers that keep data rather than nodes, such as `include_vars`).
+pub fn open_to_json(n: &Node, secrets: &VaultSecrets) -> Result<serde_json::Value, VaultError> {
+    use serde_json::Value as J;
+    Ok(match &n.kind {
+        NodeKind::Str(_) if n.tag == Some(crate::yaml::Tag::Vault) => {
+            J::String(decrypt_node(n, secrets)?.to_string())
+        }
+        NodeKind::Seq(items) => J::Array(
+            items
+                .iter()
+                .map(|i| open_to_json(i, secrets))
+                .collect::<Result<_, _>>()?,
+        ),
+        NodeKind::Map(pairs) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in pairs {
+                m.insert(k.key_string(), open_to_json(v, secrets)?);
+            }
+            J::Object(m)
+        }
+        _ => n.to_json(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_to_json_opens_nested_inline_values() {
+        let s = VaultSecrets::new(vec![VaultSecret::new("default", b"pw".to_vec(), "t")]);
+        let v = encrypt_with(&s.secrets()[0], None, b"in-Secret-77", None, "t").unwrap();
+        let indented: String = v.lines().map(|l| format!("      {l}\n")).collect();
+        let text = format!("a: 1\nb:\n  - c: !vault |\n{indented}");
+        let d = crate::yaml::load_str(&text, "f.yml")
+            .unwrap()
+            .docs
+            .remove(0);
+        let j = open_to_json(&d, &s).unwrap();
+        assert_eq!(j, serde_json::json!({"a": 1, "b": [{"c": "in-Secret-77"}]}));
+        assert!(open_to_json(&d, &VaultSecrets::default()).is_err());
+    }
 
     #[test]
     fn inline_errors_point_at_the_value() {
@@ -145,15 +138,5 @@ mod tests {
         let e = decrypt_node(d.get("c").unwrap(), &s).unwrap_err();
         assert_eq!(e.span.to_string(), "f.yml:5:4", "{e}");
         assert!(matches!(e.kind, VaultErrorKind::Header(_)));
-    }
-
-    #[test]
-    fn plain_bytes_pass_through() {
-        let s = VaultSecrets::default();
-        let p = decrypt_if_vault(b"a: 1\n", &s, "f").unwrap();
-        assert!(!p.was_encrypted());
-        assert_eq!(&*p, b"a: 1\n");
-        let e = decrypt_if_vault(b"$ANSIBLE_VAULT;1.1;AES256\n6162\n", &s, "f").unwrap_err();
-        assert!(e.to_string().starts_with("Vault"), "{e}");
     }
 }

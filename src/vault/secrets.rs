@@ -70,6 +70,11 @@ pub struct VaultSecrets {
     keys: Mutex<HashMap<(usize, Vec<u8>), DerivedKeys>>,
     /// Plaintexts opened with these passwords, for output masking.
     revealed: super::Revealed,
+    /// Inline `!vault` values opened so far: plaintext and the vault text
+    /// it came from. Ansible's values remember their ciphertext; kiln's
+    /// are plain strings, so the `vault_encrypted` test and the `unvault`
+    /// filter find it here.
+    inline: std::sync::RwLock<Vec<(Zeroizing<String>, String)>>,
 }
 
 impl fmt::Debug for VaultSecrets {
@@ -109,6 +114,7 @@ impl VaultSecrets {
             id_match: false,
             keys: Mutex::new(HashMap::new()),
             revealed: super::Revealed::default(),
+            inline: Default::default(),
         }
     }
 
@@ -125,6 +131,28 @@ impl VaultSecrets {
     /// The plaintexts opened so far (marked by the readers of vaults).
     pub fn revealed(&self) -> &super::Revealed {
         &self.revealed
+    }
+
+    /// Remembers that `plaintext` is the value of the inline vault `vault_text`.
+    pub fn remember_inline(&self, plaintext: &str, vault_text: &str) {
+        let Ok(mut v) = self.inline.write() else {
+            return;
+        };
+        if v.iter().any(|(p, _)| p.as_str() == plaintext) {
+            return;
+        }
+        v.push((
+            Zeroizing::new(plaintext.to_string()),
+            vault_text.to_string(),
+        ));
+    }
+
+    /// The vault text an inline value with this plaintext came from.
+    pub fn inline_vault_text(&self, plaintext: &str) -> Option<String> {
+        let v = self.inline.read().ok()?;
+        v.iter()
+            .find(|(p, _)| p.as_str() == plaintext)
+            .map(|(_, c)| c.clone())
     }
 
     pub fn secrets(&self) -> &[VaultSecret] {

@@ -13,7 +13,9 @@ Playbook header: leading comment lines of the form `# key: value`:
   # badkey: h2[,..]           its known_hosts entry holds a different (wrong) ed25519 key
   # nokey: h2[,..]            no known_hosts entry at all (an unknown host)
   # groups: web=h1,h2 db=h3   inventory groups (space separated group=host,host)
-  # args: --check -e 'x=1'    extra ansible-playbook arguments (shell words)
+  # args: --check -e 'x=1'    extra ansible-playbook arguments (shell words);
+                              a relative --vault-password-file is a file next
+                              to the playbook (kiln's comparison reads it so too)
 
 Normalisation (normalise_* below; kiln's comparison must apply the same, see
 README.md):
@@ -521,6 +523,16 @@ def remove_tree(root: Path) -> None:
     print(f"could not remove temp root {root}", file=sys.stderr)
 
 
+def resolve_vault_files(args: list[str], playbook_dir: Path) -> list[str]:
+    """The args with a relative --vault-password-file made absolute against
+    the playbook's directory (ansible-playbook runs in the temp root)."""
+    out = list(args)
+    for i, a in enumerate(out[:-1]):
+        if a == "--vault-password-file" and not out[i + 1].startswith("/"):
+            out[i + 1] = str(playbook_dir / out[i + 1])
+    return out
+
+
 def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
     header = parse_header(playbook)
     # Short prefix: ssh ControlPath sockets live under it (108-byte limit).
@@ -534,7 +546,8 @@ def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
             inventory = root / "inventory.ini"
             write_inventory(inventory, hosts, header, root)
             golden_out = root / "callback.json"
-            argv = [ansible_playbook, "-i", str(inventory), "-f", "10", *header.args, str(playbook)]
+            args = resolve_vault_files(header.args, playbook.parent)
+            argv = [ansible_playbook, "-i", str(inventory), "-f", "10", *args, str(playbook)]
             try:
                 proc = subprocess.run(
                     argv,

@@ -53,6 +53,13 @@ class HeaderTests(unittest.TestCase):
         self.assertEqual(h.hosts, 1)
         self.assertEqual(h.down, [])
 
+    def test_vault_password_file_is_next_to_the_playbook(self) -> None:
+        args = ["--check", "--vault-password-file", "vault/pw.txt", "--vault-password-file", "/abs/pw"]
+        self.assertEqual(
+            record.resolve_vault_files(args, Path("/pb")),
+            ["--check", "--vault-password-file", "/pb/vault/pw.txt", "--vault-password-file", "/abs/pw"],
+        )
+
     def test_unknown_key_is_an_error(self) -> None:
         with self.assertRaises(record.RecordError):
             self.parse("# hostz: 2\n")

@@ -13,6 +13,7 @@ mod pyrandom;
 mod regex;
 mod strings;
 mod time;
+mod vault;
 
 use super::pyrepr::{py_str, py_type_name};
 use minijinja::value::{Value, ValueKind};
@@ -21,6 +22,7 @@ use std::cmp::Ordering;
 
 pub(super) use paths::{basename, dirname, expanduser, glob, join as path_join_parts, normpath};
 pub(super) use regex::compile as regex_compile;
+pub(super) use vault::is_vault_encrypted;
 
 /// `text % args` for lookups that format (sequence).
 pub(super) fn percent(text: &str, args: &[Value]) -> Result<String, Error> {
@@ -119,6 +121,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
     paths::register(env);
     regex::register(env);
     time::register(env);
+    vault::register(env);
 }
 
 /// The items of an iterable value (a string gives its characters, a dict
