@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+//! A fake Kubernetes API server for kiln's tests (never part of the kiln binary).
+//!
+//! It listens on `127.0.0.1:0` over TLS with a fresh test CA (a CA and a
+//! separate server certificate), accepts a bearer token or a client
+//! certificate, and serves discovery, CRUD, list (selectors, `limit`/
+//! `continue`), the four PATCH types, server-side apply with managed fields,
+//! watches (bookmarks, 410 Expired), evictions against PodDisruptionBudgets,
+//! and simulates the cluster around it: kubelets, scheduler, workload
+//! controllers, garbage collector, node Ready flips on a schedule.
+//!
+//! ```no_run
+//! use kube_fake::{FakeApi, FakeConfig};
+//! use serde_json::json;
+//!
+//! # fn main() -> Result<(), kube_fake::FakeError> {
+//! // Works from a plain #[test] and from inside a tokio runtime alike: the
+//! // server runs on its own runtime, stopped when `api` is dropped.
+//! let api = FakeApi::start(FakeConfig::default())?;
+//! api.kubeconfig_path();   // a kubeconfig file: contexts `token` (current) and `cert`
+//! api.url();               // https://127.0.0.1:PORT
+//! api.ca_pem();            // the CA that signed the server certificate
+//! api.token();             // the bearer token of user `admin`
+//! api.client_cert_pem();   // a client certificate (user `admin`, group system:masters)
+//! // Seed objects directly (no validation, status kept as given):
+//! api.seed(json!({"apiVersion": "v1", "kind": "ConfigMap",
+//!                 "metadata": {"name": "cfg", "namespace": "default"}, "data": {"a": "1"}}))?;
+//! api.add_node("worker-1", false)?;                      // a NotReady node
+//! api.schedule_node_ready("worker-1", true, std::time::Duration::from_secs(2));
+//! let node = api.get("v1", "Node", None, "worker-1");  // read the store back
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod apply;
+mod controllers;
+mod crud;
+mod discovery;
+mod eviction;
+mod ids;
+mod kubeconfig;
+mod objects;
+mod openapi;
+mod patch;
+mod pki;
+mod protobuf;
+mod request;
+mod resources;
+mod selectors;
+mod server;
+mod status;
+mod store;
+mod table;
+mod watch;
+mod workloads;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub use server::Options as FakeConfig;
+pub use status::ApiError;
+
+/// Why the fake could not start or seed.
+#[derive(Debug, thiserror::Error)]
+pub enum FakeError {
+    #[error("TLS set-up: {0}")]
+    Tls(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot seed: {0}")]
+    Seed(String),
+}
+
+/// A running fake API server; dropping it stops the server and its controllers.
+pub struct FakeApi {
+    runtime: Option<tokio::runtime::Runtime>,
+    shared: Arc<server::Shared>,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+    pki: pki::Pki,
+    token: String,
+    client: pki::CertKey,
+}
+
+const TOKEN: &str = "kiln-fake-admin-token";
+
+impl FakeApi {
+    /// Starts the server on 127.0.0.1 with an ephemeral port and writes its kubeconfig.
+    /// The namespaces `default`, `kube-system` and `kube-public` exist, as in a new cluster.
+    pub fn start(opts: FakeConfig) -> Result<FakeApi, FakeError> {
+        let pki = pki::Pki::generate("kiln-fake-ca")?;
+        let client = pki.client("admin", &["system:masters"])?;
+        let tls = server::tls_config(&pki.server.cert_pem, &pki.server.key_pem, &pki.ca_pem)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("kube-fake")
+            .enable_all()
+            .build()?;
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let mut tokens = HashMap::new();
+        tokens.insert(TOKEN.to_string(), "admin".to_string());
+        let mut certs = HashMap::new();
+        certs.insert(client.der.clone(), "admin".to_string());
+        let shared = Arc::new(server::Shared {
+            store: store::Store::new(opts.history_limit),
+            opts,
+            address: addr.to_string(),
+            tokens: Mutex::new(tokens),
+            certs: Mutex::new(certs),
+            node_schedule: Mutex::new(Vec::new()),
+        });
+        {
+            let _guard = runtime.enter();
+            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+            runtime.spawn(server::serve(listener, acceptor, shared.clone()));
+            runtime.spawn(controllers::run(shared.clone()));
+        }
+        let dir = tempfile::Builder::new().prefix("kube-fake").tempdir()?;
+        let api = FakeApi {
+            runtime: Some(runtime),
+            shared,
+            addr,
+            dir,
+            pki,
+            token: TOKEN.to_string(),
+            client,
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            api.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
+        }
+        std::fs::write(
+            api.kubeconfig_path(),
+            api.kubeconfig_with_namespace("default"),
+        )?;
+        Ok(api)
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        &self.pki.ca_pem
+    }
+
+    /// The bearer token of user `admin`.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// A client certificate and key for user `admin` (group `system:masters`).
+    pub fn client_cert_pem(&self) -> &str {
+        &self.client.cert_pem
+    }
+
+    pub fn client_key_pem(&self) -> &str {
+        &self.client.key_pem
+    }
+
+    /// The kubeconfig file written at start (contexts `token`, current, and `cert`; namespace `default`).
+    pub fn kubeconfig_path(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// A scratch directory that lives as long as the server.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The kubeconfig text with another default namespace.
+    pub fn kubeconfig_with_namespace(&self, namespace: &str) -> String {
+        kubeconfig::render(&kubeconfig::KubeconfigParts {
+            url: &self.url(),
+            ca_pem: &self.pki.ca_pem,
+            token: &self.token,
+            client_cert_pem: &self.client.cert_pem,
+            client_key_pem: &self.client.key_pem,
+            namespace,
+        })
+    }
+
+    /// Accepts another bearer token for `user`.
+    pub fn add_token(&self, token: &str, user: &str) {
+        if let Ok(mut t) = self.shared.tokens.lock() {
+            t.insert(token.to_string(), user.to_string());
+        }
+    }
+
+    /// Stops accepting a token (an expired or revoked credential gets 401).
+    pub fn revoke_token(&self, token: &str) {
+        if let Ok(mut t) = self.shared.tokens.lock() {
+            t.remove(token);
+        }
+    }
+
+    /// A new client certificate for `user`, signed by the server's CA and accepted.
+    pub fn issue_client_cert(
+        &self,
+        user: &str,
+        groups: &[&str],
+    ) -> Result<(String, String), FakeError> {
+        let ck = self.pki.client(user, groups)?;
+        if let Ok(mut c) = self.shared.certs.lock() {
+            c.insert(ck.der.clone(), user.to_string());
+        }
+        Ok((ck.cert_pem, ck.key_pem))
+    }
+
+    /// Stores an object as given (status included), filling uid,
+    /// resourceVersion, creationTimestamp and generation; replaces an existing one.
+    pub fn seed(&self, mut obj: Value) -> Result<Value, FakeError> {
+        let av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+        let ty = resources::by_kind(av, kind)
+            .ok_or_else(|| FakeError::Seed(format!("unknown type {av} {kind}")))?;
+        let rt = resources::get(ty);
+        if store::meta(&obj, "name").is_none() {
+            return Err(FakeError::Seed("metadata.name is required".into()));
+        }
+        if rt.namespaced && store::meta(&obj, "namespace").is_none() {
+            store::meta_mut(&mut obj).insert("namespace".into(), json!("default"));
+        }
+        objects::apply_defaults(rt, &mut obj);
+        let key = store::key_of(ty, rt, &obj);
+        let mut st = self.shared.store.lock();
+        match st.objects.get(&key) {
+            Some(old) => {
+                for f in ["uid", "creationTimestamp"] {
+                    if let Some(v) = old.pointer(&format!("/metadata/{f}")).cloned() {
+                        store::meta_mut(&mut obj).insert(f.into(), v);
+                    }
+                }
+            }
+            None => {
+                let status = obj.get("status").cloned();
+                objects::stamp_new(rt, &mut obj);
+                if let Some(s) = status.or_else(|| objects::initial_status(rt)) {
+                    obj["status"] = s;
+                }
+            }
+        }
+        self.shared
+            .store
+            .commit(&mut st, &key, Some(obj))
+            .ok_or_else(|| FakeError::Seed("store refused the object".into()))
+    }
+
+    /// Adds a node with the status a kubelet reports (Ready or not).
+    pub fn add_node(&self, name: &str, ready: bool) -> Result<Value, FakeError> {
+        let mut node = json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}},
+            "spec": {},
+            "status": {
+                "addresses": [{"type": "Hostname", "address": name}],
+                "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                "nodeInfo": {"kubeletVersion": "v1.37.0", "containerRuntimeVersion": "containerd://2.0.0",
+                             "operatingSystem": "linux", "architecture": "amd64"},
+                "conditions": []
+            }
+        });
+        controllers::set_node_ready(&mut node, ready);
+        self.seed(node)
+    }
+
+    /// Flips a node's Ready condition after `after`, as its kubelet would (a join, a failure).
+    pub fn schedule_node_ready(&self, name: &str, ready: bool, after: Duration) {
+        if let Ok(mut s) = self.shared.node_schedule.lock() {
+            s.push((Instant::now() + after, name.to_string(), ready));
+        }
+    }
+
+    /// An object as stored, or None.
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let ty = resources::by_kind(api_version, kind)?;
+        let st = self.shared.store.lock();
+        let ns = if resources::get(ty).namespaced {
+            namespace.unwrap_or("default")
+        } else {
+            ""
+        };
+        st.get(ty, ns, name).cloned()
+    }
+
+    /// Every stored object of a type (in one namespace, or all).
+    pub fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
+        let Some(ty) = resources::by_kind(api_version, kind) else {
+            return Vec::new();
+        };
+        let st = self.shared.store.lock();
+        st.of_type(ty, namespace).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Removes an object at once (no grace period, no finalizers).
+    pub fn remove(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
+        let Some(ty) = resources::by_kind(api_version, kind) else {
+            return false;
+        };
+        let ns = if resources::get(ty).namespaced {
+            namespace.unwrap_or("default")
+        } else {
+            ""
+        };
+        let key = (ty, ns.to_string(), name.to_string());
+        let mut st = self.shared.store.lock();
+        if !st.objects.contains_key(&key) {
+            return false;
+        }
+        self.shared.store.commit(&mut st, &key, None);
+        true
+    }
+
+    /// Forgets the watch history: watches from any earlier resourceVersion get 410 Expired.
+    pub fn compact(&self) {
+        self.shared.store.compact();
+    }
+
+    /// The current resourceVersion of the store.
+    pub fn resource_version(&self) -> u64 {
+        self.shared.store.lock().rv
+    }
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        // shutdown_background never blocks, so dropping inside an async test is fine.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
