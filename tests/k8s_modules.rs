@@ -243,8 +243,9 @@ fn wait_for_a_joining_node_to_become_ready_uses_the_timeout() {
     let r = c.run(&pb, &[], &[]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
-        r.stdout
-            .contains("Failed to gather information about Node(s) even after waiting for 2 seconds"),
+        r.stdout.contains(
+            "Failed to gather information about Node(s) even after waiting for 2 seconds"
+        ),
         "{}",
         r.stdout
     );
@@ -454,7 +455,12 @@ fn drain_filters_pdb_retries_uncordon_and_check_mode() {
     let handle = std::thread::scope(|s| {
         s.spawn(|| {
             std::thread::sleep(Duration::from_secs(3));
-            api.remove("policy/v1", "PodDisruptionBudget", Some("default"), "web-pdb")
+            api.remove(
+                "policy/v1",
+                "PodDisruptionBudget",
+                Some("default"),
+                "web-pdb",
+            )
         });
         c.run(&pb, &[], &[])
     });
@@ -657,7 +663,10 @@ fn apply_twice_is_unchanged_then_delete_with_wait() {
 "#
     );
     c.run(&delete, &[], &[]).ok();
-    assert!(api.get("apps/v1", "Deployment", Some("default"), "api").is_none());
+    assert!(
+        api.get("apps/v1", "Deployment", Some("default"), "api")
+            .is_none()
+    );
 }
 
 /// A task that must fail, and the words its failure must hold.
@@ -832,4 +841,103 @@ fn remote_host_reads_its_kubeconfig_and_tunnels_through_ssh() {
     // not resolve here, which is why the tunnel matters.
     use std::net::ToSocketAddrs;
     assert!(("kubernetes", 443).to_socket_addrs().is_err());
+}
+
+/// KUBECONFIG lists several files: missing ones are skipped, the first
+/// file that sets a value wins (here current-context), users may come
+/// from an exec credential plugin, and insecure TLS is only used when asked
+/// and then warned about.
+#[test]
+fn kubeconfig_merge_exec_plugin_and_insecure_warning() {
+    let api = fake();
+    let c = Controller::local();
+    let full = fs::read_to_string(api.kubeconfig_path()).expect("kubeconfig");
+    // The first file only chooses the context.
+    fs::write(
+        c.path("first.conf"),
+        "apiVersion: v1\nkind: Config\ncurrent-context: cert\n",
+    )
+    .expect("first");
+    fs::write(c.path("second.conf"), &full).expect("second");
+    // The token context no longer works, so only `cert` (from the first
+    // file) can succeed.
+    api.revoke_token(api.token());
+    let list = format!(
+        "{}:{}:{}",
+        c.path("missing.conf").display(),
+        c.path("first.conf").display(),
+        c.path("second.conf").display()
+    );
+    let pb = "
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_info: {kind: Namespace, name: default}
+      register: ns
+    - assert: {that: [ns.resources | length == 1]}
+";
+    c.run(pb, &[], &[("KUBECONFIG", &list)]).ok();
+
+    // An exec credential plugin gives the token.
+    api.add_token("exec-given-token", "admin");
+    let plugin = c.path("plugin.sh");
+    fs::write(
+        &plugin,
+        "#!/bin/sh\nprintf '%s' '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-given-token\"}}'\n",
+    )
+    .expect("plugin");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&plugin)
+        .status()
+        .expect("chmod");
+    let exec_user = format!(
+        "- name: token-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+        plugin.display()
+    );
+    let start = full.find("- name: token-user").expect("token user");
+    let end = full.find("- name: cert-user").expect("cert user");
+    let with_exec = format!("{}{}{}", &full[..start], exec_user, &full[end..]);
+    fs::write(c.path("exec.conf"), with_exec).expect("exec kubeconfig");
+    let pb = format!(
+        "
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_info: {{kind: Namespace, name: kube-system, kubeconfig: {}}}
+      register: ns
+    - assert: {{that: [ns.resources | length == 1]}}
+",
+        c.path("exec.conf").display()
+    );
+    c.run(&pb, &[], &[]).ok();
+
+    // validate_certs: false reaches a server whose CA the kubeconfig does
+    // not hold (the token is valid there), with a warning; the wrong-CA
+    // case in bad_input_fails_clearly_and_quickly shows the refusal.
+    let other = fake();
+    let pb = format!(
+        "
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_info:
+        kind: Namespace
+        kubeconfig: {}
+        context: token
+        host: {}
+        validate_certs: false
+      register: ns
+    - assert: {{that: [ns.resources | length >= 3]}}
+",
+        c.path("second.conf").display(),
+        other.url()
+    );
+    let r = c.run(&pb, &[], &[]);
+    r.ok();
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("TLS certificate verification of the API server"),
+        "{all}"
+    );
 }
