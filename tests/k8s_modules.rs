@@ -822,16 +822,33 @@ fn remote_host_reads_its_kubeconfig_and_tunnels_through_ssh() {
         kind: Node
         name: cp-1
       register: node
+    - name: on the controller (delegate_to localhost), with the controller's kubeconfig
+      kubernetes.core.k8s_info:
+        kubeconfig: {local}
+        kind: Node
+        name: cp-1
+      delegate_to: localhost
+      register: from_controller
+    - name: the node is deleted from the cluster, through the host
+      kubernetes.core.k8s:
+        kubeconfig: {conf}
+        kind: Node
+        name: cp-1
+        state: absent
+      register: deleted
     - ansible.builtin.assert:
         that:
           - cordon.changed
           - echo.stdout == 'host-task'
           - node.resources[0].spec.unschedulable
+          - from_controller.resources[0].metadata.uid == node.resources[0].metadata.uid
+          - deleted.changed
 "#,
-        conf = admin_conf.display()
+        conf = admin_conf.display(),
+        local = kubeconfig(&api)
     );
     c.run(&pb, &[], &[]).ok();
-    assert!(unschedulable(&api, "cp-1"));
+    assert!(api.get("v1", "Node", None, "cp-1").is_none());
     let log = host.log();
     assert!(
         log.contains("direct-tcpip"),
