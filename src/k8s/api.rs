@@ -523,6 +523,9 @@ impl Kube {
                     Ok(Ok(s)) => s,
                 };
             let mut stream = std::pin::pin!(stream);
+            // A watch that broke (not one the server ended) is retried after
+            // a pause, so a failing watch cannot turn into a busy loop.
+            let mut broke = false;
             loop {
                 let ev = match tokio::time::timeout_at(deadline, stream.next()).await {
                     Err(_) => {
@@ -536,6 +539,7 @@ impl Kube {
                     Ok(None) => break,
                     Ok(Some(Err(e))) => {
                         tracing::debug!("watch of {name} broke: {e}; listing again");
+                        broke = true;
                         break;
                     }
                     Ok(Some(Ok(ev))) => ev,
@@ -547,9 +551,12 @@ impl Kube {
                     }
                     WatchEvent::Deleted(_) => current = None,
                     WatchEvent::Bookmark(_) => continue,
-                    // 410 Gone (our resourceVersion is too old) or another
-                    // error: start again from a fresh list.
-                    WatchEvent::Error(_) => break,
+                    // 410 Gone (our resourceVersion is too old): start again
+                    // from a fresh list; another error also after a pause.
+                    WatchEvent::Error(s) => {
+                        broke = s.code != 410;
+                        break;
+                    }
                 }
                 if pred(current.as_ref()) {
                     return Ok(WaitOutcome {
@@ -558,6 +565,10 @@ impl Kube {
                         elapsed: start.elapsed(),
                     });
                 }
+            }
+            if broke {
+                let pause = tokio::time::Instant::now() + Duration::from_secs(1);
+                tokio::time::sleep_until(pause.min(deadline)).await;
             }
             if tokio::time::Instant::now() >= deadline {
                 break;
