@@ -667,6 +667,38 @@ fn apply_twice_is_unchanged_then_delete_with_wait() {
         api.get("apps/v1", "Deployment", Some("default"), "api")
             .is_none()
     );
+
+    // No name: every object the label selectors match is deleted.
+    for (name, tier) in [("t-1", "temp"), ("t-2", "temp"), ("keep", "prod")] {
+        api.seed(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "default", "labels": {"tier": tier}}}))
+            .expect("seed");
+    }
+    let by_label = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        kind: ConfigMap
+        namespace: default
+        label_selectors: [tier=temp]
+        state: absent
+      register: swept
+    - ansible.builtin.assert:
+        that:
+          - swept.changed
+          - swept.result | length == 2
+"#
+    );
+    c.run(&by_label, &[], &[]).ok();
+    assert!(api.get("v1", "ConfigMap", Some("default"), "t-1").is_none());
+    assert!(api.get("v1", "ConfigMap", Some("default"), "t-2").is_none());
+    assert!(
+        api.get("v1", "ConfigMap", Some("default"), "keep")
+            .is_some()
+    );
 }
 
 /// A task that must fail, and the words its failure must hold.

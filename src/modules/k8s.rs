@@ -498,40 +498,69 @@ async fn perform(ctx: &ModuleCtx<'_>, kube: &Kube, a: &K8sArgs, mut def: Json) -
     let timeout = Duration::from_secs(a.wait_timeout);
     if a.state == "absent" {
         result.insert("method".into(), json!("delete"));
-        let mut instance = json!({});
-        if let (Some(n), Some(_)) = (&name, &existing) {
-            result.insert("changed".into(), json!(true));
-            if !ctx.check_mode {
-                let body = a.delete_options.as_ref().map(|o| {
-                    let mut b = json!({"apiVersion": "v1", "kind": "DeleteOptions"});
-                    if let (Some(bm), Some(om)) = (b.as_object_mut(), o.as_object()) {
-                        for (k, v) in om {
-                            if !v.is_null() {
-                                bm.insert(k.clone(), v.clone());
-                            }
-                        }
-                    }
-                    b
-                });
-                instance = kube
-                    .delete(&res, ns.as_deref(), n, body.as_ref())
-                    .await
-                    .map_err(|e| error_result(format!("Failed to delete object: {e}"), Some(&e)))?;
-                if a.wait {
-                    let pred = predicate(res.kind.clone(), None, true);
-                    let w = kube
-                        .wait_for(&res, ns.as_deref(), n, &pred, timeout)
-                        .await
-                        .map_err(|e| {
-                            error_result(format!("Failed to delete object: {e}"), Some(&e))
-                        })?;
-                    result.insert("duration".into(), json!(w.elapsed.as_secs()));
-                    if !w.satisfied {
-                        return Err(timed_out(&res, n, result));
+        // The objects to delete: the named one, or (no name) every one the
+        // label selectors match, as the collection reads a List.
+        let (targets, listed): (Vec<String>, bool) = match (&name, &existing) {
+            (Some(n), Some(_)) => (vec![n.clone()], false),
+            (None, _) if !a.labels.is_empty() => {
+                let q = ListQuery {
+                    label_selector: Some(a.labels.join(",")),
+                    field_selector: None,
+                };
+                let (items, _) = kube.list(&res, ns.as_deref(), &q).await.map_err(|e| {
+                    error_result(
+                        format!("Failed to retrieve requested object: {e}"),
+                        Some(&e),
+                    )
+                })?;
+                let names = items
+                    .iter()
+                    .filter_map(|o| json_get(o, "metadata.name").and_then(Json::as_str))
+                    .map(str::to_string)
+                    .collect();
+                (names, true)
+            }
+            _ => (Vec::new(), false),
+        };
+        let body = a.delete_options.as_ref().map(|o| {
+            let mut b = json!({"apiVersion": "v1", "kind": "DeleteOptions"});
+            if let (Some(bm), Some(om)) = (b.as_object_mut(), o.as_object()) {
+                for (k, v) in om {
+                    if !v.is_null() {
+                        bm.insert(k.clone(), v.clone());
                     }
                 }
             }
+            b
+        });
+        let mut deleted = Vec::new();
+        for n in &targets {
+            result.insert("changed".into(), json!(true));
+            if ctx.check_mode {
+                continue;
+            }
+            let answer = kube
+                .delete(&res, ns.as_deref(), n, body.as_ref())
+                .await
+                .map_err(|e| error_result(format!("Failed to delete object: {e}"), Some(&e)))?;
+            deleted.push(answer);
+            if a.wait {
+                let pred = predicate(res.kind.clone(), None, true);
+                let w = kube
+                    .wait_for(&res, ns.as_deref(), n, &pred, timeout)
+                    .await
+                    .map_err(|e| error_result(format!("Failed to delete object: {e}"), Some(&e)))?;
+                result.insert("duration".into(), json!(w.elapsed.as_secs()));
+                if !w.satisfied {
+                    return Err(timed_out(&res, n, result));
+                }
+            }
         }
+        let instance = if listed {
+            Json::Array(deleted)
+        } else {
+            deleted.pop().unwrap_or_else(|| json!({}))
+        };
         result.insert("result".into(), hide_fields(instance, &a.hidden));
         return Ok(result);
     }
