@@ -990,3 +990,75 @@ fn kubeconfig_merge_exec_plugin_and_insecure_warning() {
         "{all}"
     );
 }
+
+/// A pod recreated under the same name on the same node (a new UID, as a
+/// StatefulSet does) counts as gone in kubectl mode; the collection's
+/// behaviour waits for it until the timeout and warns.
+#[test]
+fn drain_kubectl_mode_counts_a_recreated_pod_as_gone() {
+    let api = fake();
+    api.add_node("worker-1", true).expect("node");
+    let c = Controller::local();
+    let kc = kubeconfig(&api);
+    let solo = || {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "solo", "namespace": "default"},
+            "spec": {"nodeName": "worker-1", "containers": [{"name": "s", "image": "s:1"}]},
+            "status": {"phase": "Running"}})
+    };
+    let uid = |api: &FakeApi| {
+        api.get("v1", "Pod", Some("default"), "solo").and_then(|p| {
+            p.pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+    };
+    for (mode, warned) in [("collection", true), ("kubectl", false)] {
+        api.seed(solo()).expect("seed");
+        let first = uid(&api).expect("pod");
+        let pb = format!(
+            r#"
+- hosts: localhost
+  gather_facts: false
+  vars:
+    kiln_drain_mode: {mode}
+  tasks:
+    - kubernetes.core.k8s_drain:
+        kubeconfig: {kc}
+        name: worker-1
+        delete_options: {{force: true, wait_timeout: 4, wait_sleep: 1}}
+      register: d
+    - kubernetes.core.k8s_drain: {{kubeconfig: {kc}, name: worker-1, state: uncordon}}
+"#
+        );
+        let r = std::thread::scope(|s| {
+            // The "controller" that recreates the pod as soon as it is gone.
+            let recreate = s.spawn(|| {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    if uid(&api).as_deref() != Some(first.as_str()) {
+                        api.seed(solo()).expect("reseed");
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                false
+            });
+            let r = c.run(&pb, &[], &[]);
+            assert!(
+                recreate.join().expect("thread"),
+                "the pod was never evicted"
+            );
+            r
+        });
+        r.ok();
+        assert_ne!(uid(&api).as_deref(), Some(first.as_str()));
+        let warning = r
+            .stdout
+            .contains("timeout reached while pods were still running.")
+            || r.stderr
+                .contains("timeout reached while pods were still running.");
+        assert_eq!(warning, warned, "{mode}:\n{}\n{}", r.stdout, r.stderr);
+        api.remove("v1", "Pod", Some("default"), "solo");
+    }
+}
