@@ -1062,3 +1062,72 @@ fn drain_kubectl_mode_counts_a_recreated_pod_as_gone() {
         api.remove("v1", "Pod", Some("default"), "solo");
     }
 }
+
+/// `template`, `generate_name`, `force` (replace) and `state: patched`.
+#[test]
+fn template_generate_name_replace_and_patched() {
+    let api = fake();
+    let c = Controller::local();
+    let kc = kubeconfig(&api);
+    fs::create_dir_all(c.path("templates")).expect("dir");
+    fs::write(
+        c.path("templates/cm.yml.j2"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ cm_name }}\n  namespace: default\ndata:\n  colour: {{ colour }}\n",
+    )
+    .expect("template");
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  vars:
+    cm_name: painted
+    colour: blue
+  tasks:
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        template: cm.yml.j2
+      register: t
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        generate_name: run-
+        kind: ConfigMap
+        namespace: default
+      register: g
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        force: true
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: painted, namespace: default}}
+          data: {{shape: round}}
+      register: replaced
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        state: patched
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: never-made, namespace: default}}
+          data: {{a: b}}
+      register: p
+    - ansible.builtin.assert:
+        that:
+          - t.changed and t.result.data.colour == 'blue'
+          - g.changed and g.result.metadata.name.startswith('run-')
+          - replaced.changed and replaced.method == 'replace'
+          - "replaced.result.data == {{'shape': 'round'}}"
+          - not p.changed
+          - "'was not found but will not be created' in p.warnings[0]"
+"#
+    );
+    c.run(&pb, &[], &[]).ok();
+    assert!(
+        api.get("v1", "ConfigMap", Some("default"), "never-made")
+            .is_none()
+    );
+    let painted = api
+        .get("v1", "ConfigMap", Some("default"), "painted")
+        .expect("stored");
+    assert_eq!(painted.pointer("/data"), Some(&json!({"shape": "round"})));
+}
