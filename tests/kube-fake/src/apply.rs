@@ -403,6 +403,7 @@ pub fn server_side_apply(
         return Err(ApiError::bad_request("invalid object type: /, Kind="));
     }
     let mut applied_n = applied.clone();
+    req.validate_fields(rt, &mut applied_n)?;
     crate::objects::normalize(rt, &mut applied_n, t.namespace.as_deref())?;
     if meta(&applied_n, "name").is_some_and(|n| n != name) {
         return Err(ApiError::bad_request(format!(

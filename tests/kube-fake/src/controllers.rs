@@ -254,6 +254,7 @@ pub async fn run(sh: Arc<Shared>) {
         tick.tick().await;
         let mut st = sh.store.lock();
         flip_nodes(&sh, &mut st);
+        sync_node_taints(&sh, &mut st);
         kubelet(&sh, &mut st, &mut bound_at);
         workloads::reconcile(&sh, &mut st);
         schedule(&sh, &mut st);
@@ -278,6 +279,60 @@ fn flip_nodes(sh: &Shared, st: &mut State) {
         let k = (node_ty, String::new(), name);
         if let Some(mut node) = st.objects.get(&k).cloned() {
             set_node_ready(&mut node, ready);
+            sh.store.commit(st, &k, Some(node));
+        }
+    }
+}
+
+const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+
+fn has_taint(node: &Value, key: &str) -> bool {
+    node.pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .is_some_and(|t| {
+            t.iter()
+                .any(|t| t.get("key").and_then(Value::as_str) == Some(key))
+        })
+}
+
+/// Adds or removes one NoSchedule taint; true when the node changed.
+fn set_taint(node: &mut Value, key: &str, on: bool) -> bool {
+    if has_taint(node, key) == on {
+        return false;
+    }
+    if on {
+        if !node.pointer("/spec/taints").is_some_and(Value::is_array) {
+            node["spec"]["taints"] = json!([]);
+        }
+        if let Some(Value::Array(t)) = node.pointer_mut("/spec/taints") {
+            t.push(json!({"key": key, "effect": "NoSchedule", "timeAdded": ids::now()}));
+        }
+    } else if let Some(Value::Object(spec)) = node.get_mut("spec")
+        && let Some(Value::Array(t)) = spec.get_mut("taints")
+    {
+        t.retain(|t| t.get("key").and_then(Value::as_str) != Some(key));
+        if t.is_empty() {
+            spec.remove("taints");
+        }
+    }
+    true
+}
+
+/// The node lifecycle controller's NoSchedule taints: for a cordoned node and
+/// for a node whose Ready condition is not True (removed when that ends).
+fn sync_node_taints(sh: &Shared, st: &mut State) {
+    let node_ty = ty("v1", "Node");
+    let nodes: Vec<(Key, Value)> = st
+        .of_type(node_ty, None)
+        .map(|(k, n)| (k.clone(), n.clone()))
+        .collect();
+    for (k, mut node) in nodes {
+        let cordoned = node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true);
+        let ready = is_ready(&node);
+        let a = set_taint(&mut node, UNSCHEDULABLE_TAINT, cordoned);
+        let b = set_taint(&mut node, NOT_READY_TAINT, !ready);
+        if a || b {
             sh.store.commit(st, &k, Some(node));
         }
     }
@@ -350,7 +405,12 @@ fn kubelet(sh: &Shared, st: &mut State, bound_at: &mut HashMap<Key, Instant>) {
     }
 }
 
+/// Pod IPs, unique per server run (10.244.0.2 upwards).
+static NEXT_POD_IP: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn start_pod(pod: &mut Value, node: &str) {
+    let n = NEXT_POD_IP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let pod_ip = format!("10.244.{}.{}", (n / 250) % 256, n % 250 + 2);
     let now = ids::now();
     let statuses: Vec<Value> = pod
         .pointer("/spec/containers")
@@ -382,7 +442,8 @@ fn start_pod(pod: &mut Value, node: &str) {
         ],
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
-        "podIP": format!("10.244.{}.{}", host_ip.len(), ids::suffix(1).len() + 10),
+        "podIP": pod_ip.clone(),
+        "podIPs": [{"ip": pod_ip}],
         "startTime": now,
         "containerStatuses": statuses,
         "qosClass": "BestEffort",
@@ -404,10 +465,17 @@ fn schedule(sh: &Shared, st: &mut State) {
         .map(|(k, _)| k.clone())
         .collect();
     for k in unbound {
+        let selector = st
+            .objects
+            .get(&k)
+            .and_then(|p| p.pointer("/spec/nodeSelector"))
+            .map(|s| LabelSelector::from_label_selector(&json!({"matchLabels": s})))
+            .unwrap_or_default();
         let mut load: Vec<(usize, String)> = st
             .of_type(node_ty, None)
             .filter(|(_, n)| {
                 is_ready(n)
+                    && selector.matches(n)
                     && n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true)
                     && !n
                         .pointer("/spec/taints")
@@ -429,8 +497,9 @@ fn schedule(sh: &Shared, st: &mut State) {
             })
             .collect();
         load.sort();
+        // No fitting node: the pod stays Pending, as with a real scheduler.
         let Some((_, node)) = load.into_iter().next() else {
-            return;
+            continue;
         };
         if let Some(mut pod) = st.objects.get(&k).cloned() {
             pod["spec"]["nodeName"] = json!(node);
@@ -481,10 +550,65 @@ fn collect_garbage(sh: &Shared, st: &mut State) {
     for k in orphans {
         delete_key(sh, st, &k);
     }
+    // Foreground deletions: dependents first, then the owner loses its finalizer and goes.
+    let waiting: Vec<(Key, String)> = st
+        .objects
+        .iter()
+        .filter(|(_, o)| {
+            o.pointer("/metadata/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
+        })
+        .map(|(k, o)| (k.clone(), meta(o, "uid").unwrap_or_default()))
+        .collect();
+    for (k, uid) in waiting {
+        let dependents: Vec<Key> = st
+            .objects
+            .iter()
+            .filter(|(_, o)| {
+                o.pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| {
+                        r.iter()
+                            .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid.as_str()))
+                    })
+            })
+            .map(|(dk, _)| dk.clone())
+            .collect();
+        if dependents.is_empty() {
+            let Some(mut owner) = st.objects.get(&k).cloned() else {
+                continue;
+            };
+            if let Some(Value::Array(f)) = owner.pointer_mut("/metadata/finalizers") {
+                f.retain(|x| x != "foregroundDeletion");
+            }
+            let done = owner
+                .pointer("/metadata/finalizers")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty);
+            sh.store
+                .commit(st, &k, if done { None } else { Some(owner) });
+            continue;
+        }
+        for dk in dependents {
+            let going = st
+                .objects
+                .get(&dk)
+                .is_some_and(|o| o.pointer("/metadata/deletionTimestamp").is_some());
+            if !going {
+                delete_key_with(sh, st, &dk, "Foreground");
+            }
+        }
+    }
 }
 
 /// Deletes an object the way a controller does (graceful for pods).
 pub fn delete_key(sh: &Shared, st: &mut State, k: &Key) {
+    delete_key_with(sh, st, k, "Background");
+}
+
+/// Deletes an object with a propagation policy (`Foreground` when a foreground deletion cascades).
+pub fn delete_key_with(sh: &Shared, st: &mut State, k: &Key, propagation: &str) {
     let rt = resources::get(k.0);
     let target = crate::request::Target {
         ty: k.0,
@@ -498,7 +622,7 @@ pub fn delete_key(sh: &Shared, st: &mut State, k: &Key) {
     };
     let opts = crate::crud::DeleteOptions {
         grace: None,
-        propagation: "Background".into(),
+        propagation: propagation.into(),
         uid: None,
         resource_version: None,
         dry_run: false,

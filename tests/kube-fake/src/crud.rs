@@ -125,11 +125,28 @@ pub fn list(sh: &Shared, req: &Request, t: &Target) -> Result<Json, ApiError> {
                     .map(str::to_string),
             )
         }
+        // `resourceVersionMatch=Exact` lists the store as it was at that revision.
+        None if req.param("resourceVersionMatch") == Some("Exact") => {
+            let rv: u64 = req
+                .param("resourceVersion")
+                .and_then(|r| r.parse().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("resourceVersionMatch: Exact requires a resourceVersion")
+                })?;
+            if rv < st.compacted {
+                return Err(ApiError::expired(
+                    "The resourceVersion for the provided list is too old.",
+                ));
+            }
+            (rv.min(st.rv), None)
+        }
         None => (st.rv, None),
     };
     let ns_filter = sel.namespace.clone();
-    let matching: Vec<(&Key, &Value)> = st
-        .of_type(t.ty, None)
+    // Later pages come from the first page's revision, as etcd serves them.
+    let snapshot = st.snapshot_of_type(t.ty, list_rv);
+    let matching: Vec<(&Key, &Value)> = snapshot
+        .iter()
         .filter(|(k, _)| ns_filter.as_ref().is_none_or(|n| &k.1 == n))
         .filter(|(k, _)| {
             start
@@ -221,7 +238,8 @@ pub fn insert_new(
 }
 
 pub fn create(sh: &Shared, req: &Request, t: &Target) -> Result<Json, ApiError> {
-    let obj = req.json()?;
+    let mut obj = req.json()?;
+    req.validate_fields(resources::get(t.ty), &mut obj)?;
     let mut st = sh.store.lock();
     let stored = insert_new(
         sh,
@@ -356,7 +374,8 @@ fn writable_sub(rt: &ResourceType, sub: Option<&str>, verb: &str) -> Result<(), 
 pub fn replace(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json, ApiError> {
     let rt = resources::get(t.ty);
     writable_sub(rt, t.subresource.as_deref(), "update")?;
-    let new = req.json()?;
+    let mut new = req.json()?;
+    req.validate_fields(rt, &mut new)?;
     let mut st = sh.store.lock();
     let old = current(&st, t, rt, name)?;
     let sub = t.subresource.as_deref().filter(|s| *s == "status");
@@ -397,6 +416,7 @@ pub fn patch(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json,
         "application/strategic-merge-patch+json" => patch::strategic_merge_patch(&mut new, &body)?,
         other => return Err(ApiError::unsupported_media_type(other)),
     }
+    req.validate_fields(rt, &mut new)?;
     // `new` keeps the stored resourceVersion unless the patch sets one (then it must match).
     let sub = t.subresource.as_deref().filter(|s| *s == "status");
     let stored = write_existing(
@@ -538,6 +558,23 @@ pub fn delete_one(
         }
         keep = true;
     }
+    if opts.propagation == "Foreground" && has_dependents(st, &uid) {
+        // Foreground: the owner stays (finalizer `foregroundDeletion`) until the
+        // garbage collector has removed its dependents.
+        let m = meta_mut(&mut new);
+        let fins = m.entry("finalizers").or_insert_with(|| json!([]));
+        if let Value::Array(f) = fins
+            && !f.iter().any(|x| x == "foregroundDeletion")
+        {
+            f.push(json!("foregroundDeletion"));
+        }
+        if !m.contains_key("deletionTimestamp") {
+            m.insert("deletionTimestamp".into(), json!(ids::now()));
+            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+        let stored = sh.store.commit(st, &k, Some(new)).unwrap_or(Value::Null);
+        return Ok(ok(stored));
+    }
     let has_finalizers = old
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
@@ -562,6 +599,18 @@ pub fn delete_one(
     }
     let last = sh.store.commit(st, &k, None).unwrap_or(old);
     Ok(ok(gone_body(&last)))
+}
+
+/// Whether any object names `owner_uid` among its owners.
+pub fn has_dependents(st: &State, owner_uid: &str) -> bool {
+    st.objects.values().any(|o| {
+        o.pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .is_some_and(|refs| {
+                refs.iter()
+                    .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+            })
+    })
 }
 
 /// `propagationPolicy: Orphan`: dependents lose their owner reference and stay.
@@ -616,4 +665,96 @@ pub fn delete_collection(sh: &Shared, req: &Request, t: &Target) -> Result<Json,
         "metadata": {"resourceVersion": st.rv.to_string()},
         "items": items,
     })))
+}
+
+/// Kinds with a `scale` subresource.
+pub fn scalable(rt: &ResourceType) -> bool {
+    matches!(rt.kind, "Deployment" | "ReplicaSet" | "StatefulSet")
+}
+
+/// The `autoscaling/v1 Scale` view of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let selector = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let md = obj.get("metadata").cloned().unwrap_or(json!({}));
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": md.get("name"), "namespace": md.get("namespace"), "uid": md.get("uid"),
+            "resourceVersion": md.get("resourceVersion"), "creationTimestamp": md.get("creationTimestamp"),
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+    })
+}
+
+pub fn get_scale(sh: &Shared, t: &Target, name: &str) -> Result<Json, ApiError> {
+    let rt = resources::get(t.ty);
+    let st = sh.store.lock();
+    current(&st, t, rt, name).map(|o| ok(scale_of(&o)))
+}
+
+/// PUT or PATCH of `scale`: only `spec.replicas` reaches the workload.
+pub fn write_scale(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json, ApiError> {
+    let rt = resources::get(t.ty);
+    let body = req.json()?;
+    let mut st = sh.store.lock();
+    let old = current(&st, t, rt, name)?;
+    let mut scale = scale_of(&old);
+    if req.method == hyper::Method::PUT {
+        scale = body;
+    } else {
+        let ct = req.content_type.split(';').next().unwrap_or("").trim();
+        match ct {
+            "application/json-patch+json" => patch::json_patch(&mut scale, &body)?,
+            "application/strategic-merge-patch+json" => {
+                patch::strategic_merge_patch(&mut scale, &body)?
+            }
+            "application/merge-patch+json" => patch::merge_patch(&mut scale, &body),
+            other => return Err(ApiError::unsupported_media_type(other)),
+        }
+    }
+    if let Some(rv) = meta(&scale, "resourceVersion")
+        && Some(rv) != meta(&old, "resourceVersion")
+    {
+        return Err(ApiError::conflict(rt, name));
+    }
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            rt,
+            name,
+            vec![(
+                "spec.replicas".into(),
+                format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+            )],
+        ));
+    }
+    let mut new = old.clone();
+    new["spec"]["replicas"] = json!(replicas);
+    meta_mut(&mut new).remove("resourceVersion");
+    let stored = write_existing(
+        sh,
+        &mut st,
+        t,
+        name,
+        &old,
+        new,
+        Some(&req.field_manager()),
+        Some("scale"),
+        req.dry_run(),
+    )?;
+    Ok(ok(scale_of(&stored)))
 }

@@ -88,8 +88,13 @@ pub fn evict(sh: &Shared, req: &Request, t: &Target, name: &str) -> Result<Json,
                 .get("desiredHealthy")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
-            // IfHealthyBudget: an unready pod may go while the budget is met.
-            let unready_ok = !is_ready(&pod) && healthy >= desired;
+            // An unready pod may go while the budget is met (IfHealthyBudget,
+            // the default), or always (AlwaysAllow).
+            let always = pdb
+                .pointer("/spec/unhealthyPodEvictionPolicy")
+                .and_then(Value::as_str)
+                == Some("AlwaysAllow");
+            let unready_ok = !is_ready(&pod) && (always || healthy >= desired);
             if !unready_ok {
                 if allowed <= 0 {
                     return Err(ApiError::too_many_requests(

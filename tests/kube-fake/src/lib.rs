@@ -1,13 +1,59 @@
 // SPDX-License-Identifier: MIT
 //! A fake Kubernetes API server for kiln's tests (never part of the kiln binary).
 //!
-//! It listens on `127.0.0.1:0` over TLS with a fresh test CA (a CA and a
-//! separate server certificate), accepts a bearer token or a client
-//! certificate, and serves discovery, CRUD, list (selectors, `limit`/
-//! `continue`), the four PATCH types, server-side apply with managed fields,
-//! watches (bookmarks, 410 Expired), evictions against PodDisruptionBudgets,
-//! and simulates the cluster around it: kubelets, scheduler, workload
-//! controllers, garbage collector, node Ready flips on a schedule.
+//! It listens on `127.0.0.1:0` over TLS 1.2/1.3 with a fresh test CA (a CA
+//! and a separate server certificate for 127.0.0.1, localhost and
+//! kubernetes), accepts a bearer token or a client certificate (401 Status
+//! otherwise), and serves what clients such as kubectl and kube-rs use:
+//!
+//! - discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/GROUP[/VERSION]`
+//!   (with `pods/eviction` as group policy, version v1), and a minimal
+//!   `/openapi/v3` that lets kubectl leave field validation to the server;
+//! - core/v1 namespaces, nodes, pods, configmaps, secrets, services,
+//!   serviceaccounts, events, endpoints; apps/v1 deployments, daemonsets,
+//!   replicasets, statefulsets; policy/v1 poddisruptionbudgets;
+//!   coordination.k8s.io/v1 leases (a node lease per added node);
+//!   `status` subresources, `scale` for deployments/replicasets/statefulsets;
+//! - GET, LIST (label and field selectors with the API server's supported
+//!   fields, `limit`/`continue` served from the first page's revision,
+//!   `resourceVersionMatch=Exact`, 410 once compacted), POST (`generateName`, defaults, validation), PUT
+//!   (optimistic concurrency), DELETE (graceful pods, finalizers,
+//!   Background/Foreground/Orphan propagation, preconditions), deletecollection,
+//!   `dryRun=All`; `v1 Status` errors with the real reasons and wording;
+//! - PATCH: merge, JSON patch, strategic merge (containers/volumes/env by name,
+//!   conditions by type, ports, finalizers; `$patch`, `$deleteFromPrimitiveList`),
+//!   server-side apply with `managedFields`, field managers, 409 conflicts
+//!   worded as the API server words them and `force=true`;
+//! - `resourceVersion` (one global counter), `uid`, `generation` (spec
+//!   changes only), no-op writes that keep the revision;
+//! - watches: resume from a resourceVersion, selectors (an object leaving the
+//!   selection is DELETED), BOOKMARK events, `sendInitialEvents`, an ERROR
+//!   event with 410 Expired for a compacted revision, `timeoutSeconds`, Table
+//!   rows for `kubectl get -w`;
+//! - `Table` answers for `kubectl get` (server-side printing);
+//! - evictions with PodDisruptionBudget arithmetic (minAvailable/maxUnavailable,
+//!   integers and percentages, `disruptedPods`, IfHealthyBudget) and 429
+//!   "Cannot evict pod as it would violate the pod's disruption budget.";
+//! - protobuf request bodies from typed clients for Eviction, DeleteOptions,
+//!   Namespace, ConfigMap and Secret (kubectl drain and kubectl create).
+//!
+//! Around it a simulated cluster runs every 50 ms: kubelets (pods bound to a
+//! Ready node start and turn Ready; graceful deletions finish within the
+//! grace period), node Ready flips on a schedule, the node lifecycle
+//! controller's cordon taint, a scheduler (nodeSelector, cordon,
+//! NoSchedule taints, fewest pods first), Deployment/ReplicaSet/DaemonSet/
+//! StatefulSet controllers with their status fields (StatefulSet pods come
+//! back under the same name with a new uid), the disruption controller, the
+//! garbage collector and namespace deletion.
+//!
+//! Not served: other API groups (CRDs, RBAC), the objects a real cluster
+//! creates on its own (the `kubernetes` Service, `default` ServiceAccounts,
+//! `kube-root-ca.crt` ConfigMaps), protobuf for
+//! other kinds (415), HTTP/2, authorization (every authenticated user may do
+//! everything; impersonation headers are recorded, not enforced), field
+//! validation below the top level and `metadata`: unknown fields at those two
+//! levels are dropped and refused (400, `fieldValidation=Strict`) or warned
+//! about (`Warning` header, the default), deeper ones are kept as sent.
 //!
 //! ```no_run
 //! use kube_fake::{FakeApi, FakeConfig};
@@ -28,8 +74,14 @@
 //! api.add_node("worker-1", false)?;                      // a NotReady node
 //! api.schedule_node_ready("worker-1", true, std::time::Duration::from_secs(2));
 //! let node = api.get("v1", "Node", None, "worker-1");  // read the store back
+//! let used_watch = api.requests().iter().any(|r| r.query.contains("watch=")); // how the client talked
 //! # Ok(()) }
 //! ```
+//!
+//! Timings (kubelet stop delay, pod start delay, bookmark interval, the
+//! controllers' tick), the watch history length and the `Retry-After` of a
+//! budget refusal (none by default, as the API server sends none) are
+//! [`FakeConfig`] fields.
 #![forbid(unsafe_code)]
 
 mod apply;
@@ -63,6 +115,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub use server::Options as FakeConfig;
+pub use server::RequestRecord;
 pub use status::ApiError;
 
 /// Why the fake could not start or seed.
@@ -115,6 +168,7 @@ impl FakeApi {
             tokens: Mutex::new(tokens),
             certs: Mutex::new(certs),
             node_schedule: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
         });
         {
             let _guard = runtime.enter();
@@ -274,7 +328,19 @@ impl FakeApi {
             }
         });
         controllers::set_node_ready(&mut node, ready);
-        self.seed(node)
+        let node = self.seed(node)?;
+        // The kubelet's heartbeat lease, which `kubectl describe node` reads.
+        let renew = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        self.seed(json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name, "namespace": "kube-node-lease",
+                         "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name,
+                                              "uid": node.pointer("/metadata/uid").cloned().unwrap_or(Value::Null)}]},
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": renew}
+        }))?;
+        Ok(node)
     }
 
     /// Flips a node's Ready condition after `after`, as its kubelet would (a join, a failure).
@@ -334,6 +400,16 @@ impl FakeApi {
         }
         self.shared.store.commit(&mut st, &key, None);
         true
+    }
+
+    /// Every authenticated request so far (method, path, query, user,
+    /// impersonation headers, status), oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// Forgets the watch history: watches from any earlier resourceVersion get 410 Expired.

@@ -268,3 +268,74 @@ pub fn same_content(a: &Value, b: &Value) -> bool {
     };
     strip(a) == strip(b)
 }
+
+/// Top-level fields each kind has (beyond apiVersion, kind, metadata).
+fn top_level_fields(rt: &ResourceType) -> Option<&'static [&'static str]> {
+    Some(match rt.kind {
+        "ConfigMap" => &["data", "binaryData", "immutable"],
+        "Secret" => &["data", "stringData", "type", "immutable"],
+        "ServiceAccount" => &[
+            "secrets",
+            "imagePullSecrets",
+            "automountServiceAccountToken",
+        ],
+        "Endpoints" => &["subsets"],
+        "Lease" => &["spec"],
+        // Events carry many top-level fields; they are not checked.
+        "Event" => return None,
+        _ => &["spec", "status"],
+    })
+}
+
+const META_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Removes the top-level and metadata fields the kind does not have, as
+/// decoding into the typed object does, and names them (`foo`, `metadata.bar`).
+pub fn prune_unknown_fields(rt: &ResourceType, obj: &mut Value) -> Vec<String> {
+    let Some(allowed) = top_level_fields(rt) else {
+        return Vec::new();
+    };
+    let mut unknown = Vec::new();
+    if let Value::Object(m) = obj {
+        let extra: Vec<String> = m
+            .keys()
+            .filter(|k| {
+                !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
+                    && !allowed.contains(&k.as_str())
+            })
+            .cloned()
+            .collect();
+        for k in extra {
+            m.remove(&k);
+            unknown.push(k);
+        }
+        if let Some(Value::Object(md)) = m.get_mut("metadata") {
+            let extra: Vec<String> = md
+                .keys()
+                .filter(|k| !META_FIELDS.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            for k in extra {
+                md.remove(&k);
+                unknown.push(format!("metadata.{k}"));
+            }
+        }
+    }
+    unknown
+}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 //! Typed Kubernetes clients (client-go's clientset, so `kubectl drain`)
 //! send request bodies as protobuf (`application/vnd.kubernetes.protobuf`)
-//! and do not fall back to JSON. The fake decodes the two bodies such
-//! clients send when draining, `Eviction` and `DeleteOptions`, into their
-//! JSON form; any other protobuf body gets 415.
+//! and do not fall back to JSON. The fake decodes the bodies such clients
+//! send when draining (`Eviction`, `DeleteOptions`) and by `kubectl create
+//! namespace|configmap|secret` into their JSON form; any other protobuf body
+//! gets 415.
 //!
 //! Wire format: the magic `k8s\0`, then a `runtime.Unknown` message
 //! (1: TypeMeta {1: apiVersion, 2: kind}, 2: raw object bytes).
@@ -105,19 +106,127 @@ fn delete_options(buf: &[u8]) -> Option<Value> {
     Some(Value::Object(o))
 }
 
+/// A `map<string, string>` entry: 1 key, 2 value.
+fn map_entry(buf: &[u8]) -> Option<(String, Value)> {
+    let mut key = String::new();
+    let mut value = json!("");
+    for (n, f) in fields(buf)? {
+        match (n, f) {
+            (1, Field::Bytes(k)) => key = String::from_utf8_lossy(k).into_owned(),
+            (2, Field::Bytes(v)) => value = text(v),
+            _ => {}
+        }
+    }
+    Some((key, value))
+}
+
+/// ObjectMeta: 1 name, 2 generateName, 3 namespace, 11 labels, 12 annotations, 14 finalizers.
 fn object_meta(buf: &[u8]) -> Option<Value> {
     let mut o = Map::new();
+    let mut labels = Map::new();
+    let mut annotations = Map::new();
+    let mut finalizers = Vec::new();
     for (n, f) in fields(buf)? {
-        if let Field::Bytes(b) = f {
+        // proto2 writes unset strings as empty ones; JSON leaves them out.
+        if let Field::Bytes(b) = f
+            && !b.is_empty()
+        {
             match n {
                 1 => {
                     o.insert("name".into(), text(b));
                 }
+                2 => {
+                    o.insert("generateName".into(), text(b));
+                }
                 3 => {
                     o.insert("namespace".into(), text(b));
                 }
+                11 => {
+                    let (k, v) = map_entry(b)?;
+                    labels.insert(k, v);
+                }
+                12 => {
+                    let (k, v) = map_entry(b)?;
+                    annotations.insert(k, v);
+                }
+                14 => finalizers.push(text(b)),
                 _ => {}
             }
+        }
+    }
+    for (k, v) in [("labels", labels), ("annotations", annotations)] {
+        if !v.is_empty() {
+            o.insert(k.into(), Value::Object(v));
+        }
+    }
+    if !finalizers.is_empty() {
+        o.insert("finalizers".into(), Value::Array(finalizers));
+    }
+    Some(Value::Object(o))
+}
+
+fn b64(b: &[u8]) -> Value {
+    use base64::Engine;
+    json!(base64::engine::general_purpose::STANDARD.encode(b))
+}
+
+/// A `map<string, bytes>` entry, its value base64 as JSON carries bytes.
+fn bytes_entry(buf: &[u8]) -> Option<(String, Value)> {
+    let mut key = String::new();
+    let mut value = json!("");
+    for (n, f) in fields(buf)? {
+        match (n, f) {
+            (1, Field::Bytes(k)) => key = String::from_utf8_lossy(k).into_owned(),
+            (2, Field::Bytes(v)) => value = b64(v),
+            _ => {}
+        }
+    }
+    Some((key, value))
+}
+
+/// ConfigMap (2 data, 3 binaryData, 4 immutable) and Secret (2 data as
+/// bytes, 3 type, 4 stringData, 5 immutable).
+fn config_data(kind: &str, buf: &[u8]) -> Option<Value> {
+    let secret = kind == "Secret";
+    let mut o = Map::new();
+    let mut maps: [(&str, Map<String, Value>); 3] = [
+        ("data", Map::new()),
+        ("binaryData", Map::new()),
+        ("stringData", Map::new()),
+    ];
+    for (n, f) in fields(buf)? {
+        match (n, f, secret) {
+            (1, Field::Bytes(m), _) => {
+                o.insert("metadata".into(), object_meta(m)?);
+            }
+            (2, Field::Bytes(e), false) => {
+                let (k, v) = map_entry(e)?;
+                maps[0].1.insert(k, v);
+            }
+            (2, Field::Bytes(e), true) => {
+                let (k, v) = bytes_entry(e)?;
+                maps[0].1.insert(k, v);
+            }
+            (3, Field::Bytes(e), false) => {
+                let (k, v) = bytes_entry(e)?;
+                maps[1].1.insert(k, v);
+            }
+            (3, Field::Bytes(t), true) if !t.is_empty() => {
+                o.insert("type".into(), text(t));
+            }
+            (4, Field::Bytes(e), true) => {
+                let (k, v) = map_entry(e)?;
+                maps[2].1.insert(k, v);
+            }
+            (4, Field::Varint(v), false) | (5, Field::Varint(v), true) => {
+                o.insert("immutable".into(), json!(v != 0));
+            }
+            _ => {}
+        }
+    }
+    for (name, m) in maps {
+        if !m.is_empty() {
+            o.insert(name.into(), Value::Object(m));
         }
     }
     Some(Value::Object(o))
@@ -166,6 +275,18 @@ pub fn to_json(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
                 }
             }
             Value::Object(ev)
+        }
+        // `kubectl create configmap`: 2 data, 3 binaryData (base64 in JSON), 4 immutable.
+        "ConfigMap" | "Secret" => config_data(&kind, raw).ok_or_else(refuse)?,
+        // `kubectl create namespace`: metadata only (the spec holds finalizers the server sets).
+        "Namespace" => {
+            let mut ns = Map::new();
+            for (n, f) in fields(raw).ok_or_else(refuse)? {
+                if let (1, Field::Bytes(m)) = (n, f) {
+                    ns.insert("metadata".into(), object_meta(m).ok_or_else(refuse)?);
+                }
+            }
+            Value::Object(ns)
         }
         _ => return Err(refuse()),
     };

@@ -17,6 +17,8 @@ pub struct Request {
     pub accept: String,
     pub user_agent: String,
     pub body: Bytes,
+    /// `Warning` headers for the response (unknown fields under fieldValidation=Warn).
+    pub warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Request {
@@ -38,6 +40,37 @@ impl Request {
                 String::from_utf8_lossy(&self.body)
             ))
         })
+    }
+
+    /// Field validation of a write body: unknown top-level and metadata
+    /// fields are dropped, and refused (400, `fieldValidation=Strict`), warned
+    /// about (`Warn`, the default) or ignored (`Ignore`).
+    pub fn validate_fields(
+        &self,
+        rt: &crate::resources::ResourceType,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        let unknown = crate::objects::prune_unknown_fields(rt, obj);
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<String> = unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect();
+        match self.param("fieldValidation") {
+            Some("Strict") => Err(ApiError::bad_request(format!(
+                "{kind} in version \"{v}\" cannot be handled as a {kind}: strict decoding error: {}",
+                listed.join(", "),
+                kind = rt.kind,
+                v = rt.version
+            ))),
+            Some("Ignore") => Ok(()),
+            _ => {
+                self.warnings.borrow_mut().extend(listed);
+                Ok(())
+            }
+        }
     }
 
     pub fn dry_run(&self) -> bool {

@@ -232,6 +232,18 @@ pub static TYPES: &[ResourceType] = &[
         &["all"]
     ),
     rt!(
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "lease",
+        "Lease",
+        true,
+        &[],
+        false,
+        false,
+        &[]
+    ),
+    rt!(
         "policy",
         "v1",
         "poddisruptionbudgets",
@@ -246,7 +258,7 @@ pub static TYPES: &[ResourceType] = &[
 ];
 
 /// The API groups beyond the core group, in the order `/apis` lists them.
-pub static GROUPS: &[&str] = &["apps", "policy"];
+pub static GROUPS: &[&str] = &["apps", "coordination.k8s.io", "policy"];
 
 /// Finds a type by group, version and plural as they appear in a request path.
 pub fn by_path(group: &str, version: &str, plural: &str) -> Option<usize> {

@@ -75,6 +75,26 @@ pub struct Shared {
     pub certs: Mutex<HashMap<Vec<u8>, String>>,
     /// Scheduled node Ready flips: (when, node, ready).
     pub node_schedule: Mutex<Vec<(std::time::Instant, String, bool)>>,
+    /// Every authenticated request, for tests that check how a client talked.
+    pub log: Mutex<Vec<RequestRecord>>,
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    /// The raw query string (`watch=1&resourceVersion=12`).
+    pub query: String,
+    pub content_type: String,
+    pub user_agent: String,
+    /// The authenticated user.
+    pub user: String,
+    /// `Impersonate-User` and `Impersonate-Group` headers, as sent.
+    pub impersonate_user: Option<String>,
+    pub impersonate_groups: Vec<String>,
+    /// The HTTP status answered.
+    pub status: u16,
 }
 
 pub type RespBody = BoxBody<Bytes, Infallible>;
@@ -218,9 +238,21 @@ async fn handle(
     peer: Option<Vec<u8>>,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<RespBody> {
-    if authenticate(&sh, peer.as_ref(), &req).is_none() {
+    let Some(user) = authenticate(&sh, peer.as_ref(), &req) else {
         return error_response(&ApiError::unauthorized());
-    }
+    };
+    let impersonate_user = req
+        .headers()
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let impersonate_groups: Vec<String> = req
+        .headers()
+        .get_all("impersonate-group")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
     let header = |n: &str| {
         req.headers()
             .get(n)
@@ -270,8 +302,29 @@ async fn handle(
         accept,
         user_agent,
         body,
+        warnings: Default::default(),
     };
-    match dispatch(&sh, &request) {
+    let reply = dispatch(&sh, &request);
+    let status = match &reply {
+        Ok(Reply::Json(code, _)) => *code,
+        Ok(_) => 200,
+        Err(e) => e.code,
+    };
+    if let Ok(mut log) = sh.log.lock() {
+        log.push(RequestRecord {
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            query: raw_query,
+            content_type: request.content_type.clone(),
+            user_agent: request.user_agent.clone(),
+            user,
+            impersonate_user,
+            impersonate_groups,
+            status,
+        });
+    }
+    let warnings = request.warnings.take();
+    let mut response = match reply {
         Ok(Reply::Json(code, v)) => json_response(code, &v),
         Ok(Reply::Text(t)) => full(200, "text/plain; charset=utf-8", t.into_bytes(), None),
         Ok(Reply::Watch(b)) => hyper::Response::builder()
@@ -280,7 +333,15 @@ async fn handle(
             .body(BodyExt::boxed(b))
             .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()).boxed())),
         Err(e) => error_response(&e),
+    };
+    for w in warnings {
+        // RFC 7234 warn-code 299 with a quoted text, as the API server sends warnings.
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&text) {
+            response.headers_mut().append("Warning", v);
+        }
     }
+    response
 }
 
 pub enum Reply {
@@ -323,6 +384,12 @@ fn dispatch(sh: &Arc<Shared>, req: &Request) -> Result<Reply, ApiError> {
             } else {
                 json(list)
             })
+        }
+        (&Method::GET, Some(name), Some("scale")) if crud::scalable(rt) => {
+            crud::get_scale(sh, &target, name).map(json)
+        }
+        (&Method::PUT | &Method::PATCH, Some(name), Some("scale")) if crud::scalable(rt) => {
+            crud::write_scale(sh, req, &target, name).map(json)
         }
         (&Method::GET, Some(name), None | Some("status")) => {
             let one = crud::get(sh, &target, name)?;

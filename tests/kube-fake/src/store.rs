@@ -163,6 +163,42 @@ impl State {
         Ok(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
     }
 
+    /// The objects of one type as they were at revision `rv` (which must not be
+    /// compacted): the current ones with every later change undone.
+    pub fn snapshot_of_type(&self, ty: usize, rv: u64) -> BTreeMap<Key, Value> {
+        let mut objs: BTreeMap<Key, Value> = self
+            .of_type(ty, None)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for ev in self
+            .history
+            .iter()
+            .rev()
+            .take_while(|e| e.rv > rv)
+            .filter(|e| e.ty == ty)
+        {
+            let Some(key) = ev.object.get("metadata").map(|_| {
+                let ns = meta(&ev.object, "namespace").unwrap_or_default();
+                (
+                    ty,
+                    if resources::get(ty).namespaced {
+                        ns
+                    } else {
+                        String::new()
+                    },
+                    meta(&ev.object, "name").unwrap_or_default(),
+                )
+            }) else {
+                continue;
+            };
+            match &ev.old {
+                Some(old) => objs.insert(key, old.clone()),
+                None => objs.remove(&key),
+            };
+        }
+        objs
+    }
+
     pub fn get(&self, ty: usize, ns: &str, name: &str) -> Option<&Value> {
         self.objects.get(&(ty, ns.to_string(), name.to_string()))
     }

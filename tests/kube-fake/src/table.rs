@@ -166,6 +166,18 @@ fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
         "Pod" => {
             out.extend(pod_row(obj));
             out.push(json!(age(obj)));
+            let or_none = |p: &str| {
+                let v = s(obj, p);
+                if v.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    v
+                }
+            };
+            out.push(json!(or_none("/status/podIP")));
+            out.push(json!(or_none("/spec/nodeName")));
+            out.push(json!(or_none("/status/nominatedNodeName")));
+            out.push(json!("<none>"));
         }
         "Deployment" => {
             out.push(json!(format!(
@@ -217,6 +229,12 @@ pub fn table(rt: &ResourceType, body: &Value, is_list: bool) -> Value {
         defs.push(
             json!({"name": name, "type": ty, "format": "", "description": "", "priority": 0}),
         );
+    }
+    // The `-o wide` columns (priority 1) of pods.
+    if rt.kind == "Pod" {
+        for name in ["IP", "Node", "Nominated Node", "Readiness Gates"] {
+            defs.push(json!({"name": name, "type": "string", "format": "", "description": "", "priority": 1}));
+        }
     }
     let items: Vec<Value> = if is_list {
         body.get("items")

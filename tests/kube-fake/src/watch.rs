@@ -39,6 +39,30 @@ impl Body for ChannelBody {
     }
 }
 
+/// How objects are sent: as they are, or as one-row Tables when the client
+/// asked for server-side printing (`kubectl get -w`); the column definitions
+/// come with the first Table only.
+struct Render {
+    table: Option<usize>,
+    sent_columns: bool,
+}
+
+impl Render {
+    fn object(&mut self, kind: &str, object: &Value) -> Bytes {
+        match self.table {
+            Some(ty) if kind != "BOOKMARK" && kind != "ERROR" => {
+                let mut t = crate::table::table(resources::get(ty), object, false);
+                if self.sent_columns {
+                    t["columnDefinitions"] = json!([]);
+                }
+                self.sent_columns = true;
+                line(kind, &t)
+            }
+            _ => line(kind, object),
+        }
+    }
+}
+
 fn line(kind: &str, object: &Value) -> Bytes {
     let mut s = json!({"type": kind, "object": object}).to_string();
     s.push('\n');
@@ -89,6 +113,10 @@ pub fn watch(sh: &Arc<Shared>, req: &Request, t: &Target) -> Result<ChannelBody,
         .and_then(|r| r.parse().ok())
         .filter(|r| *r > 0);
     let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let mut render = Render {
+        table: req.accept.contains("as=Table").then_some(t.ty),
+        sent_columns: false,
+    };
     let mut initial: Vec<Bytes> = Vec::new();
     let live: broadcast::Receiver<Arc<Event>>;
     let start_rv;
@@ -101,7 +129,7 @@ pub fn watch(sh: &Arc<Shared>, req: &Request, t: &Target) -> Result<ChannelBody,
                 Ok(evs) => {
                     for ev in evs.iter().filter(|e| e.ty == t.ty) {
                         if let Some((k, o)) = translate(ev, &sel) {
-                            initial.push(line(k, &o));
+                            initial.push(render.object(k, &o));
                         }
                     }
                 }
@@ -109,7 +137,7 @@ pub fn watch(sh: &Arc<Shared>, req: &Request, t: &Target) -> Result<ChannelBody,
             },
             _ => {
                 for (_, o) in st.of_type(t.ty, None).filter(|(_, o)| sel.matches(o)) {
-                    initial.push(line("ADDED", o));
+                    initial.push(render.object("ADDED", o));
                 }
                 if send_initial && bookmarks {
                     initial.push(line("BOOKMARK", &bookmark(t.ty, st.rv, true)));
@@ -132,7 +160,10 @@ pub fn watch(sh: &Arc<Shared>, req: &Request, t: &Target) -> Result<ChannelBody,
             return;
         }
         let deadline = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-        stream(tx, live, sel, ty, bookmarks, interval, deadline, start_rv).await;
+        stream(
+            tx, live, sel, ty, bookmarks, interval, deadline, start_rv, render,
+        )
+        .await;
     });
     Ok(ChannelBody { rx })
 }
@@ -147,6 +178,7 @@ async fn stream(
     interval: Duration,
     deadline: Option<tokio::time::Instant>,
     mut last_rv: u64,
+    mut render: Render,
 ) {
     let far = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
     let end = deadline.unwrap_or(far);
@@ -168,7 +200,7 @@ async fn stream(
                     }
                     last_rv = ev.rv;
                     if let Some((k, o)) = translate(&ev, &sel)
-                        && tx.send(line(k, &o)).await.is_err() {
+                        && tx.send(render.object(k, &o)).await.is_err() {
                             return;
                         }
                 }

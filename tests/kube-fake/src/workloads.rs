@@ -20,6 +20,85 @@ pub fn reconcile(sh: &Shared, st: &mut State) {
     deployments(sh, st);
     replica_sets(sh, st);
     daemon_sets(sh, st);
+    stateful_sets(sh, st);
+}
+
+/// StatefulSet pods have stable names (`NAME-0`, `NAME-1`, ...): a deleted or
+/// evicted one comes back under the same name with a new uid. With the default
+/// OrderedReady policy an ordinal starts only when all lower ones are Ready.
+fn stateful_sets(sh: &Shared, st: &mut State) {
+    let pod_ty = ty("v1", "Pod");
+    for (k, sts) in live_of_type(st, ty("apps/v1", "StatefulSet")) {
+        let uid = meta(&sts, "uid").unwrap_or_default();
+        let want = sts
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+            .max(0) as usize;
+        let parallel = sts
+            .pointer("/spec/podManagementPolicy")
+            .and_then(Value::as_str)
+            == Some("Parallel");
+        let template = sts.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        for i in 0..want {
+            let name = format!("{}-{i}", k.2);
+            if st.get(pod_ty, &k.1, &name).is_some() {
+                if !parallel
+                    && !st
+                        .get(pod_ty, &k.1, &name)
+                        .is_some_and(|p| is_ready(p) && active(p))
+                {
+                    break;
+                }
+                continue;
+            }
+            let mut tmpl = template.clone();
+            tmpl["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = json!(name);
+            tmpl["metadata"]["labels"]["apps.kubernetes.io/pod-index"] = json!(i.to_string());
+            tmpl["spec"]["hostname"] = json!(name);
+            create_pod(
+                sh,
+                st,
+                &k.1,
+                &name,
+                &tmpl,
+                owner_ref("StatefulSet", &sts),
+                None,
+            );
+            if !parallel {
+                break;
+            }
+        }
+        // Scale down from the highest ordinal.
+        let extra: Vec<Key> = owned_pods(st, &k.1, &uid)
+            .into_iter()
+            .filter(|(pk, p)| {
+                active(p)
+                    && pk
+                        .2
+                        .rsplit('-')
+                        .next()
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .is_some_and(|n| n >= want)
+            })
+            .map(|(pk, _)| pk)
+            .collect();
+        for pk in extra {
+            delete_key(sh, st, &pk);
+        }
+        let pods: Vec<Value> = owned_pods(st, &k.1, &uid)
+            .into_iter()
+            .map(|(_, p)| p)
+            .filter(active)
+            .collect();
+        let ready = pods.iter().filter(|p| is_ready(p)).count();
+        let status = json!({
+            "replicas": pods.len(), "readyReplicas": ready, "currentReplicas": pods.len(),
+            "updatedReplicas": pods.len(), "availableReplicas": ready,
+            "observedGeneration": sts.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+        });
+        write_status(sh, st, &k, status);
+    }
 }
 
 fn owner_ref(kind: &str, obj: &Value) -> Value {
@@ -75,7 +154,13 @@ fn create_pod(
         "metadata": template.get("metadata").cloned().unwrap_or(json!({})),
         "spec": template.get("spec").cloned().unwrap_or(json!({})),
     });
-    pod["metadata"]["name"] = json!(format!("{prefix}-{}", ids::suffix(5)));
+    // A StatefulSet passes the exact name (`web-0`); others a prefix for a random suffix.
+    let name = if prefix.ends_with(|c: char| c.is_ascii_digit()) && owner["kind"] == "StatefulSet" {
+        prefix.to_string()
+    } else {
+        format!("{prefix}-{}", ids::suffix(5))
+    };
+    pod["metadata"]["name"] = json!(name);
     pod["metadata"]["namespace"] = json!(ns);
     pod["metadata"]["ownerReferences"] = json!([owner]);
     if let Some(n) = node {
