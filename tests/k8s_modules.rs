@@ -1131,3 +1131,68 @@ fn template_generate_name_replace_and_patched() {
         .expect("stored");
     assert_eq!(painted.pointer("/data"), Some(&json!({"shape": "round"})));
 }
+
+/// A minimal HTTP CONNECT proxy on 127.0.0.1 that counts the tunnels it made.
+fn connect_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy listener");
+    let port = listener.local_addr().expect("addr").port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().expect("clone"));
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("request line");
+                let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+                    return;
+                };
+                seen.fetch_add(1, Ordering::SeqCst);
+                let mut c = client;
+                c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .expect("reply");
+                let (mut c2, mut u2) =
+                    (c.try_clone().expect("c"), upstream.try_clone().expect("u"));
+                let mut u = upstream;
+                std::thread::spawn(move || std::io::copy(&mut u2, &mut c2));
+                let _ = std::io::copy(&mut c, &mut u);
+            });
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn proxy_option_tunnels_through_an_http_proxy() {
+    let api = fake();
+    let c = Controller::local();
+    let (port, count) = connect_proxy();
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_info:
+        kubeconfig: {kc}
+        kind: Namespace
+        name: default
+        proxy: http://127.0.0.1:{port}
+      register: ns
+    - ansible.builtin.assert:
+        that: ["ns.resources | length == 1"]
+"#,
+        kc = kubeconfig(&api)
+    );
+    c.run(&pb, &[], &[]).ok();
+    assert!(count.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
