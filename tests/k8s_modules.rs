@@ -222,6 +222,21 @@ fn wait_for_a_joining_node_to_become_ready_uses_the_timeout() {
         r.stdout
     );
 
+    // The wait was a watch on that one node, not a polling loop.
+    let node_reqs: Vec<_> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/nodes" && r.query.contains("worker-3"))
+        .collect();
+    assert!(
+        node_reqs
+            .iter()
+            .any(|r| r.query.contains("watch=true") && r.query.contains("resourceVersion=")),
+        "{:?}",
+        node_reqs.iter().map(|r| &r.query).collect::<Vec<_>>()
+    );
+    assert!(node_reqs.len() <= 4, "{} requests", node_reqs.len());
+
     // A node that stays NotReady: the task fails at its timeout.
     api.add_node("worker-4", false).expect("node");
     let pb = format!(
@@ -1195,4 +1210,32 @@ fn proxy_option_tunnels_through_an_http_proxy() {
     );
     c.run(&pb, &[], &[]).ok();
     assert!(count.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
+
+#[test]
+fn impersonation_headers_are_sent() {
+    let api = fake();
+    let c = Controller::local();
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_info:
+        kubeconfig: {kc}
+        kind: ConfigMap
+        namespace: kube-public
+        impersonate_user: alice
+        impersonate_groups: [devs, ops]
+"#,
+        kc = kubeconfig(&api)
+    );
+    c.run(&pb, &[], &[]).ok();
+    let r = api
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/v1/namespaces/kube-public/configmaps")
+        .expect("the list request");
+    assert_eq!(r.impersonate_user.as_deref(), Some("alice"));
+    assert_eq!(r.impersonate_groups, vec!["devs", "ops"]);
 }
