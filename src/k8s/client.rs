@@ -98,3 +98,75 @@ fn tunnelled(config: kube::Config, conn: Arc<dyn Connection>) -> Result<kube::Cl
         .service(http);
     Ok(kube::Client::new(service, config.default_namespace.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::KubeconfigArg;
+
+    /// Serves one kubeconfig file and no environment.
+    struct OneFile(String);
+
+    #[async_trait::async_trait]
+    impl HostFiles for OneFile {
+        async fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok((path == "/kc").then(|| self.0.clone().into_bytes()))
+        }
+        async fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn on_controller(&self) -> bool {
+            true
+        }
+    }
+
+    const KC: &str = "apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: 'https://10.1.2.3:6443', insecure-skip-tls-verify: true}
+  name: c
+users:
+- name: u
+  user: {token: abc}
+contexts:
+- context: {cluster: c, user: u, namespace: team}
+  name: one
+- context: {cluster: c, user: u}
+  name: two
+current-context: one
+";
+
+    #[tokio::test]
+    async fn one_client_per_kubeconfig_and_context() {
+        let files = OneFile(KC.into());
+        let args = AuthArgs {
+            kubeconfig: Some(KubeconfigArg::Path("/kc".into())),
+            ..Default::default()
+        };
+        let (a, warnings) = connect(&args, Place::Controller, &files)
+            .await
+            .expect("client");
+        assert_eq!(a.default_namespace, "team");
+        assert!(warnings[0].contains("TLS certificate verification"));
+        let (b, _) = connect(&args, Place::Controller, &files)
+            .await
+            .expect("client");
+        assert!(Arc::ptr_eq(&a, &b), "the same client is reused");
+        let two = AuthArgs {
+            context: Some("two".into()),
+            ..args.clone()
+        };
+        let (c, _) = connect(&two, Place::Controller, &files)
+            .await
+            .expect("client");
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c.default_namespace, "default");
+        // A different kubeconfig text under the same path is a new client.
+        let changed = OneFile(KC.replace("10.1.2.3", "10.1.2.4"));
+        let (d, _) = connect(&args, Place::Controller, &changed)
+            .await
+            .expect("client");
+        assert!(!Arc::ptr_eq(&a, &d));
+        assert_eq!(d.server, "https://10.1.2.4:6443/");
+    }
+}

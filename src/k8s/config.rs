@@ -424,6 +424,82 @@ fn fingerprint(kc: &Option<Kubeconfig>, args: &AuthArgs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    /// Files by path, and environment variables.
+    struct Map(
+        HashMap<&'static str, &'static str>,
+        HashMap<&'static str, &'static str>,
+    );
+
+    #[async_trait::async_trait]
+    impl HostFiles for Map {
+        async fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(self.0.get(path).map(|t| t.as_bytes().to_vec()))
+        }
+        async fn env(&self, name: &str) -> Option<String> {
+            self.1.get(name).map(|v| v.to_string())
+        }
+        fn on_controller(&self) -> bool {
+            false
+        }
+    }
+
+    #[tokio::test]
+    async fn files_named_in_a_kubeconfig_are_read_relative_to_it_and_inlined() {
+        let kc = "apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: 'https://127.0.0.1:6443', certificate-authority: pki/ca.crt}
+  name: c
+users:
+- name: u
+  user: {tokenFile: /var/token}
+contexts:
+- context: {cluster: c, user: u}
+  name: x
+current-context: x
+";
+        let files = Map(
+            HashMap::from([
+                ("/etc/k/admin.conf", kc),
+                ("/etc/k/pki/ca.crt", "not a certificate"),
+                ("/var/token", "secret-token\n"),
+            ]),
+            HashMap::from([("KUBECONFIG", "/missing:/etc/k/admin.conf")]),
+        );
+        let kube = read_kubeconfigs(&AuthArgs::default(), &files)
+            .await
+            .expect("read")
+            .expect("a kubeconfig");
+        let cluster = kube.clusters[0].cluster.as_ref().expect("cluster");
+        assert!(cluster.certificate_authority.is_none());
+        assert_eq!(
+            cluster.certificate_authority_data.as_deref(),
+            Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode("not a certificate")
+                    .as_str()
+            )
+        );
+        let user = kube.auth_infos[0].auth_info.as_ref().expect("user");
+        assert!(user.token_file.is_none());
+        // Secrets serialise as they are (kubectl's format).
+        let json = serde_json::to_value(&kube).expect("json");
+        assert_eq!(json["users"][0]["user"]["token"], "secret-token");
+        // An explicit path that is missing is an error naming it.
+        let args = AuthArgs {
+            kubeconfig: Some(KubeconfigArg::Path("/nope".into())),
+            ..Default::default()
+        };
+        let Err(e) = read_kubeconfigs(&args, &files).await else {
+            panic!("a missing explicit kubeconfig must be an error");
+        };
+        assert!(
+            e.to_string().contains("cannot read kubeconfig /nope"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn no_proxy_suffixes() {
