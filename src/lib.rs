@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod exec;
 pub mod inventory;
+pub mod k8s;
 pub mod modules;
 pub mod output;
 pub mod plan;

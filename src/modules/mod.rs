@@ -26,6 +26,10 @@ pub mod engine_actions;
 mod escalation;
 mod fail;
 mod file;
+mod k8s;
+mod k8s_common;
+mod k8s_drain;
+mod k8s_info;
 mod lineinfile;
 mod perms;
 mod ping;
@@ -160,6 +164,9 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(replace::Replace),
             Box::new(slurp::Slurp),
             Box::new(tempfile::TempFile),
+            Box::new(k8s_info::K8sInfo),
+            Box::new(k8s::K8s),
+            Box::new(k8s_drain::K8sDrain),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

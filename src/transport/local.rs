@@ -69,6 +69,25 @@ impl Connection for LocalConnection {
         run_local(cmd, dialog, input, Some(output)).await
     }
 
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    async fn tunnel(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Box<dyn super::TunnelStream>, TransportError> {
+        let stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| TransportError::Connect {
+                host: host.to_string(),
+                port,
+                reason: super::io_reason(&e),
+            })?;
+        Ok(Box::new(stream))
+    }
+
     async fn close(&self) {}
 }
 

@@ -24,6 +24,7 @@ pub use local::LocalConnection;
 pub use quote::{quote, quote_bytes};
 pub use secret::Secret;
 pub use ssh::SshConnection;
+pub(crate) use ssh::io_reason;
 pub use ssh_config::{AddressFamily, ConfigError, SshRequest, StrictHostKeyChecking};
 
 /// What a finished remote command gave back.
@@ -34,6 +35,11 @@ pub struct ExecOutput {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
 }
+
+/// A byte stream to a TCP service as the host sees it (see
+/// [`Connection::tunnel`]).
+pub trait TunnelStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> TunnelStream for T {}
 
 /// One open connection to a host, shared by all of that host's tasks.
 #[async_trait::async_trait]
@@ -76,6 +82,20 @@ pub trait Connection: Send + Sync {
         let _ = (cmd, input, output, dialog);
         Err(TransportError::Protocol(
             "this connection cannot stream data".into(),
+        ))
+    }
+    /// Whether commands run on the controller itself (`connection: local`):
+    /// modules that talk to network services then connect directly.
+    fn is_local(&self) -> bool {
+        false
+    }
+    /// Opens a TCP stream to `host:port` as seen from the host (SSH's
+    /// `direct-tcpip` channel on the same session), so a service bound to
+    /// the host's loopback is reachable without exposing it.
+    async fn tunnel(&self, host: &str, port: u16) -> Result<Box<dyn TunnelStream>, TransportError> {
+        let _ = (host, port);
+        Err(TransportError::Protocol(
+            "this connection cannot open TCP tunnels".into(),
         ))
     }
     /// Closes the connection; later `exec` calls fail.

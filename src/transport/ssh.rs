@@ -482,6 +482,18 @@ impl Connection for SshConnection {
             .await
     }
 
+    async fn tunnel(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Box<dyn super::TunnelStream>, TransportError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(self.closed_err(&self.current(), None));
+        }
+        let stream = SshConnection::tunnel(self, host, port).await?;
+        Ok(Box::new(stream))
+    }
+
     async fn close(&self) {
         // Later and waiting `exec` calls fail at once instead of queueing.
         self.closed.store(true, Ordering::SeqCst);
