@@ -6,7 +6,7 @@
 
 use crate::engine::{self, Request};
 use crate::exec::RunOptions;
-use crate::output::{Bus, Event};
+use crate::output::Bus;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -130,6 +130,15 @@ pub struct PlaybookArgs {
     /// Print per-task and per-host durations after the recap.
     #[arg(long = "timing")]
     pub timing: bool,
+    /// Also write the run as ansible-runner's artifacts: DIR/IDENT/job_events/*.json, stdout, status, rc.
+    #[arg(long = "artifact-dir", value_name = "DIR")]
+    pub artifact_dir: Option<PathBuf>,
+    /// The run's name under --artifact-dir (ansible-runner's ident; default a random uuid).
+    #[arg(long = "ident", value_name = "IDENT", requires = "artifact_dir")]
+    pub ident: Option<String>,
+    /// The command line as given (recorded in the artifacts' `command`).
+    #[arg(skip)]
+    pub argv: Vec<String>,
     #[command(flatten)]
     pub vault: vault::VaultOpts,
 }
@@ -153,6 +162,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         }
         _ => argv,
     };
+    let given = std::env::args().collect::<Vec<_>>();
     let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
@@ -166,13 +176,17 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         }
     };
     match cli.command {
-        Command::Playbook(args) => playbook(*args),
+        Command::Playbook(mut args) => {
+            args.argv = given;
+            playbook(*args)
+        }
         Command::Inventory(args) => inventory::run(args),
         Command::Vault(args) => vault::run(args),
     }
 }
 
 fn playbook(args: PlaybookArgs) -> i32 {
+    crate::output::trace::init(args.verbose);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut opts = RunOptions::default();
     if let Some(f) = args.forks {
@@ -212,6 +226,7 @@ fn playbook(args: PlaybookArgs) -> i32 {
             return 1;
         }
     };
+    crate::output::trace::add_redactor(vault.clone());
     if let Some(t) = args.timeout {
         opts.timeout = std::time::Duration::from_secs(t);
     }
@@ -234,6 +249,12 @@ fn playbook(args: PlaybookArgs) -> i32 {
             }
         }
     }
+    // Passwords typed at the prompts are masked in kiln's diagnostics.
+    let typed = Arc::new(crate::vault::Revealed::default());
+    for p in [&opts.conn_password, &opts.become_password].into_iter().flatten() {
+        typed.mark(p.expose());
+    }
+    crate::output::trace::add_redactor(typed);
     opts.connection = args.connection.clone();
     opts.force_handlers = args.force_handlers;
     let split = |v: &[String]| -> Vec<String> {
@@ -271,13 +292,13 @@ fn playbook(args: PlaybookArgs) -> i32 {
         return crate::cli::listing::print(&prepared, &args);
     }
     let bus = Arc::new(Bus::new());
-    match sinks(&args, &cfg, &bus) {
-        Ok(()) => {}
+    let artifacts = match sinks(&args, &cfg, &bus) {
+        Ok(a) => a,
         Err(m) => {
             eprintln!("[ERROR]: {m}");
             return 1;
         }
-    }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -289,48 +310,105 @@ fn playbook(args: PlaybookArgs) -> i32 {
         }
     };
     let outcome = runtime.block_on(engine::run(prepared, bus.clone()));
-    let _ = Event::NoHostsMatched;
+    if let Some(a) = artifacts
+        && let Err(e) = a.finish(outcome.exit_code)
+    {
+        eprintln!("[WARNING]: {e}");
+    }
     outcome.exit_code
 }
 
-/// The stdout callbacks ansible-core 2.21 ships (`ansible-doc -t callback -l`
-/// lists `tree` and `junit` too, but they are not stdout callbacks).
-/// kiln renders `default` only so far; the others are refused by name.
-const CALLBACKS: &[&str] = &["default", "minimal", "oneline"];
+/// ansible-core 2.21's deprecation of the `oneline` callback, with the
+/// origin of the setting as Ansible names it.
+fn oneline_deprecation(cfg: &crate::config::Config) -> String {
+    let origin = if std::env::var_os("ANSIBLE_STDOUT_CALLBACK").is_some() {
+        "<Config env: ANSIBLE_STDOUT_CALLBACK>\n\noneline".to_string()
+    } else {
+        let path = cfg
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        format!("{path} (section 'defaults' option 'stdout_callback')")
+    };
+    format!(
+        "[WARNING]: Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg.\n\
+         [DEPRECATION WARNING]: oneline has been deprecated. Use another callback plugin, or vendor and/or move the oneline callback to a collection. This feature will be removed from ansible-core version 2.23.\n\
+         Origin: {origin}\n\n"
+    )
+}
 
 /// Sets up the screen and the sinks the options ask for. Every file is
 /// opened here, so a bad path stops the run before any host is touched.
-fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<(), String> {
-    use crate::output::{events::EventsFile, logfile::LogFile, progress, timing};
+/// Returns the artifact directory to finish when the run is over.
+fn sinks(
+    args: &PlaybookArgs,
+    cfg: &crate::config::Config,
+    bus: &Bus,
+) -> Result<Option<crate::output::artifacts::Artifacts>, String> {
+    use crate::output::{
+        Callback, artifacts::Artifacts, awx::AwxDisplay, events::EventsFile, logfile::LogFile,
+        progress, timing,
+    };
     use std::io::IsTerminal;
     let callback = cfg
         .get("defaults", "stdout_callback", "ANSIBLE_STDOUT_CALLBACK")
         .unwrap_or_else(|| "default".into());
-    let short = callback
-        .strip_prefix("ansible.builtin.")
-        .unwrap_or(&callback);
-    if !CALLBACKS.contains(&short) {
-        // ansible-core 2.21's words for a callback it cannot load (json and
-        // yaml live in collections it does not ship).
-        return Err(format!("Could not load '{callback}' callback plugin."));
+    // ansible-runner's callback frames the events into the text of the
+    // callback it replaced (ORIGINAL_STDOUT_CALLBACK).
+    let awx = callback == "awx_display";
+    let shown = if awx {
+        std::env::var("ORIGINAL_STDOUT_CALLBACK")
+            .ok()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "default".into())
+    } else {
+        callback
+    };
+    // ansible-core 2.21's words for a callback it cannot load.
+    let style = Callback::from_name(&shown)
+        .ok_or_else(|| format!("Could not load '{shown}' callback plugin."))?;
+    let deprecations = cfg
+        .get_bool("defaults", "deprecation_warnings", "ANSIBLE_DEPRECATION_WARNINGS")?
+        .unwrap_or(true);
+    if style == Callback::Oneline && deprecations {
+        eprint!("{}", oneline_deprecation(cfg));
     }
-    if short != "default" {
-        return Err(format!(
-            "the '{callback}' stdout callback is not supported by kiln yet; use 'default'"
-        ));
+    bus.set_screen(
+        crate::output::Screen::new(args.verbose)
+            .with_diff(args.diff)
+            .with_callback(style),
+    );
+    if awx {
+        let dir = std::env::var_os("AWX_ISOLATED_DATA_DIR").map(PathBuf::from);
+        let sink = AwxDisplay::new(dir.as_deref(), std::io::stdout()).map_err(|e| e.to_string())?;
+        bus.add(Box::new(sink));
+    } else {
+        let progress =
+            (!args.no_progress && std::io::stdout().is_terminal()).then(progress::Progress::new);
+        bus.add(Box::new(progress::Terminal {
+            progress,
+            timing: args.timing.then(timing::Timing::default),
+        }));
     }
-    bus.set_screen(crate::output::Screen::new(args.verbose).with_diff(args.diff));
-    let progress =
-        (!args.no_progress && std::io::stdout().is_terminal()).then(progress::Progress::new);
-    bus.add(Box::new(progress::Terminal {
-        progress,
-        timing: args.timing.then(timing::Timing::default),
-    }));
     if let Some(path) = &args.events {
         let f = EventsFile::create(path)
             .map_err(|e| format!("cannot write the events file {}: {e}", path.display()))?;
         bus.add(Box::new(f));
     }
+    let artifacts = match &args.artifact_dir {
+        Some(root) => {
+            let ident = args
+                .ident
+                .clone()
+                .unwrap_or_else(crate::output::events::uuid4);
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let a = Artifacts::create(root, &ident, &args.argv, &cwd).map_err(|e| e.to_string())?;
+            bus.add(Box::new(a.sink().map_err(|e| e.to_string())?));
+            Some(a)
+        }
+        None => None,
+    };
     let log_path = cfg
         .get("defaults", "log_path", "ANSIBLE_LOG_PATH")
         .filter(|p| !p.is_empty());
@@ -346,7 +424,7 @@ fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<
             .map_err(|e| format!("cannot write the log file {}: {e}", path.display()))?;
         bus.add(Box::new(f));
     }
-    Ok(())
+    Ok(artifacts)
 }
 
 /// The vault passwords of a playbook run: ansible.cfg's, then the command

@@ -47,7 +47,9 @@ impl Shown {
 
 /// Renders events as Ansible's default stdout callback prints them.
 pub struct Screen {
-    verbosity: u8,
+    pub(super) verbosity: u8,
+    /// Which stdout callback's layout the screen follows.
+    pub(super) callback: super::Callback,
     sources: Sources,
     shown: Shown,
     /// Error blocks already shown: Ansible's display shows each once.
@@ -60,6 +62,7 @@ impl Screen {
     pub fn new(verbosity: u8) -> Self {
         Screen {
             verbosity,
+            callback: super::Callback::Default,
             sources: Sources::default(),
             shown: Shown::default(),
             errors_seen: std::collections::HashSet::new(),
@@ -73,8 +76,14 @@ impl Screen {
         self
     }
 
+    /// Follows the layout of stdout callback `c` instead of `default`.
+    pub fn with_callback(mut self, c: super::Callback) -> Self {
+        self.callback = c;
+        self
+    }
+
     /// A module's `diff`, shown before its result line.
-    fn diff(&mut self, result: &Json) {
+    pub(super) fn diff(&mut self, result: &Json) {
         if !self.diff {
             return;
         }
@@ -88,25 +97,29 @@ impl Screen {
 
     /// The text `e` shows, split into display chunks.
     pub fn render(&mut self, e: &Event) -> Shown {
-        self.show(e);
+        match self.callback {
+            super::Callback::Default => self.show(e),
+            super::Callback::Minimal => self.show_minimal(e),
+            super::Callback::Oneline => self.show_oneline(e),
+        }
         std::mem::take(&mut self.shown)
     }
 
-    fn write(&mut self, s: &str) {
+    pub(super) fn write(&mut self, s: &str) {
         self.shown.chunks.push(Chunk {
             text: s.to_string(),
             stderr: false,
         });
     }
 
-    fn write_err(&mut self, s: &str) {
+    pub(super) fn write_err(&mut self, s: &str) {
         self.shown.chunks.push(Chunk {
             text: s.to_string(),
             stderr: true,
         });
     }
 
-    fn line(&mut self, s: &str) {
+    pub(super) fn line(&mut self, s: &str) {
         self.write(&format!("{s}\n"));
     }
 
@@ -152,7 +165,7 @@ impl Screen {
     }
 
     /// Warnings a module returned, each as Ansible's `[WARNING]:` block.
-    fn warnings(&mut self, result: &Json, origin: Option<&Span>) {
+    pub(super) fn warnings(&mut self, result: &Json, origin: Option<&Span>) {
         if let Some(Json::Array(ws)) = result.get("warnings") {
             for w in ws {
                 let text = w
@@ -171,7 +184,7 @@ impl Screen {
 
     /// The `[ERROR]: Task failed: ...` block Ansible 2.21 prints before a
     /// failed or unreachable host's line.
-    fn error_block(
+    pub(super) fn error_block(
         &mut self,
         result: &Json,
         detail: Option<&str>,
@@ -269,6 +282,12 @@ impl<W: Write + Send> DefaultText<W> {
             out,
             screen: Screen::new(verbosity),
         }
+    }
+
+    /// Follows the layout of stdout callback `c`.
+    pub fn with_callback(mut self, c: super::Callback) -> Self {
+        self.screen = std::mem::replace(&mut self.screen, Screen::new(0)).with_callback(c);
+        self
     }
 }
 

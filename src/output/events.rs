@@ -26,8 +26,17 @@ pub fn uuid4() -> String {
     )
 }
 
+/// Python's `datetime.isoformat()` of an aware UTC time, as ansible-runner
+/// writes `created`, `start` and `end`.
 fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+}
+
+/// One job event and the text the screen printed for it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub event: Json,
+    pub text: String,
 }
 
 /// Where we are in the playbook: the `event_data` fields every later event
@@ -113,7 +122,7 @@ impl Jobs {
         mut data: Map<String, Json>,
         uuid: String,
         created: chrono::DateTime<chrono::Utc>,
-    ) -> Json {
+    ) -> Job {
         self.counter += 1;
         let lines = text.matches('\n').count() as u64;
         let start_line = self.line;
@@ -136,12 +145,15 @@ impl Jobs {
             ev.insert("parent_uuid".into(), json!(p));
         }
         ev.insert("event_data".into(), Json::Object(data));
-        Json::Object(ev)
+        Job {
+            event: Json::Object(ev),
+            text: text.to_string(),
+        }
     }
 
     /// A host's `runner_on_start`, once per host and task, before its
     /// first item or result.
-    fn host_start(&mut self, host: &str, at: chrono::DateTime<chrono::Utc>, out: &mut Vec<Json>) {
+    fn host_start(&mut self, host: &str, at: chrono::DateTime<chrono::Utc>, out: &mut Vec<Job>) {
         if !self.ctx.started.insert(host.to_string()) {
             return;
         }
@@ -153,6 +165,11 @@ impl Jobs {
 
     /// The job events for `e` (a host's result brings its start event too).
     pub fn events(&mut self, e: &Event, shown: &Shown) -> Vec<Json> {
+        self.jobs(e, shown).into_iter().map(|j| j.event).collect()
+    }
+
+    /// The job events for `e`, each with the text shown for it.
+    pub fn jobs(&mut self, e: &Event, shown: &Shown) -> Vec<Job> {
         let now = chrono::Utc::now();
         let text: String = shown.chunks.iter().map(|c| c.text.as_str()).collect();
         let mut out = Vec::new();

@@ -3,6 +3,9 @@
 //! output today; JSON events and progress bars plug in the same way), so the
 //! outputs can never disagree.
 
+pub mod artifacts;
+pub mod awx;
+mod compact;
 mod default;
 pub mod diff;
 pub mod events;
@@ -12,12 +15,35 @@ mod origin;
 pub mod progress;
 mod redact;
 pub mod timing;
+pub mod trace;
 
 use serde_json::Value as Json;
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use default::{Chunk, DefaultText, Screen, Shown};
 pub use redact::Redact;
+
+/// The stdout callbacks kiln renders (`stdout_callback` in ansible.cfg,
+/// `ANSIBLE_STDOUT_CALLBACK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Callback {
+    #[default]
+    Default,
+    Minimal,
+    Oneline,
+}
+
+impl Callback {
+    /// The callback a name selects, written short or as an FQCN.
+    pub fn from_name(name: &str) -> Option<Callback> {
+        match name.strip_prefix("ansible.builtin.").unwrap_or(name) {
+            "default" => Some(Callback::Default),
+            "minimal" => Some(Callback::Minimal),
+            "oneline" => Some(Callback::Oneline),
+            _ => None,
+        }
+    }
+}
 
 /// How a task ended on a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -65,6 +65,7 @@ impl Progress {
         self.counts = Counts::default();
         self.task.clear();
         bar.set_message(self.counts.line(""));
+        super::trace::set_bar(Some(bar.clone()));
         self.bar = Some(bar);
     }
 
@@ -92,6 +93,7 @@ impl Progress {
                 Status::Skipped => {}
             },
             Event::Stats(_) => {
+                super::trace::set_bar(None);
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();
                 }

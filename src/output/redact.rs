@@ -18,6 +18,13 @@ impl Redact for crate::vault::VaultSecrets {
     }
 }
 
+/// Plain secrets the run was given (login and become passwords).
+impl Redact for crate::vault::Revealed {
+    fn redact(&self, text: &str) -> Option<String> {
+        crate::vault::Revealed::redact(self, text)
+    }
+}
+
 fn string(r: &dyn Redact, s: &mut String) {
     if let Some(m) = r.redact(s) {
         *s = m;
