@@ -251,7 +251,10 @@ fn playbook(args: PlaybookArgs) -> i32 {
     }
     // Passwords typed at the prompts are masked in kiln's diagnostics.
     let typed = Arc::new(crate::vault::Revealed::default());
-    for p in [&opts.conn_password, &opts.become_password].into_iter().flatten() {
+    for p in [&opts.conn_password, &opts.become_password]
+        .into_iter()
+        .flatten()
+    {
         typed.mark(p.expose());
     }
     crate::output::trace::add_redactor(typed);
@@ -369,7 +372,11 @@ fn sinks(
     let style = Callback::from_name(&shown)
         .ok_or_else(|| format!("Could not load '{shown}' callback plugin."))?;
     let deprecations = cfg
-        .get_bool("defaults", "deprecation_warnings", "ANSIBLE_DEPRECATION_WARNINGS")?
+        .get_bool(
+            "defaults",
+            "deprecation_warnings",
+            "ANSIBLE_DEPRECATION_WARNINGS",
+        )?
         .unwrap_or(true);
     if style == Callback::Oneline && deprecations {
         eprint!("{}", oneline_deprecation(cfg));
@@ -409,6 +416,7 @@ fn sinks(
         }
         None => None,
     };
+    fact_cache_dir(cfg)?;
     let log_path = cfg
         .get("defaults", "log_path", "ANSIBLE_LOG_PATH")
         .filter(|p| !p.is_empty());
@@ -425,6 +433,32 @@ fn sinks(
         bus.add(Box::new(f));
     }
     Ok(artifacts)
+}
+
+/// Ansible's `jsonfile` fact cache makes its directory when it starts;
+/// ansible-runner asks for it (`ANSIBLE_CACHE_PLUGIN=jsonfile`) and lists
+/// it among the artifacts. kiln keeps facts in memory only, so the
+/// directory stays empty.
+fn fact_cache_dir(cfg: &crate::config::Config) -> Result<(), String> {
+    if cfg
+        .get("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN")
+        .as_deref()
+        != Some("jsonfile")
+    {
+        return Ok(());
+    }
+    let Some(dir) = cfg
+        .get(
+            "defaults",
+            "fact_caching_connection",
+            "ANSIBLE_CACHE_PLUGIN_CONNECTION",
+        )
+        .filter(|d| !d.is_empty())
+    else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the fact cache directory {dir}: {e}"))
 }
 
 /// The vault passwords of a playbook run: ansible.cfg's, then the command

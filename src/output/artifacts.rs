@@ -129,7 +129,11 @@ pub struct ArtifactSink {
 impl Sink for ArtifactSink {
     fn emit(&mut self, e: &Event, shown: &Shown) {
         for ev in self.jobs.events(e, shown) {
-            let name = format!("{}-{}.json", ev["counter"], ev["uuid"].as_str().unwrap_or(""));
+            let name = format!(
+                "{}-{}.json",
+                ev["counter"],
+                ev["uuid"].as_str().unwrap_or("")
+            );
             // A full disk must not stop the run; the screen still shows it.
             if let Err(err) = write_atomic(&self.events.join(name), ev.to_string().as_bytes()) {
                 tracing::warn!("artifact dir: {err}");
@@ -178,7 +182,10 @@ mod tests {
         );
         a.finish(2).unwrap();
         let dir = root.path().join("ID");
-        assert_eq!(std::fs::read_to_string(dir.join("status")).unwrap(), "failed");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("status")).unwrap(),
+            "failed"
+        );
         assert_eq!(std::fs::read_to_string(dir.join("rc")).unwrap(), "2");
         assert_eq!(
             std::fs::read_to_string(dir.join("stdout")).unwrap(),

@@ -54,7 +54,14 @@ pub fn frame(data: &Json) -> String {
 fn partial(job: &Job) -> Json {
     let mut m = Map::new();
     if let Json::Object(ev) = &job.event {
-        for k in ["event", "pid", "uuid", "created", "parent_uuid", "event_data"] {
+        for k in [
+            "event",
+            "pid",
+            "uuid",
+            "created",
+            "parent_uuid",
+            "event_data",
+        ] {
             if let Some(v) = ev.get(k) {
                 m.insert(k.to_string(), v.clone());
             }
