@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+//! The file sinks and diagnostics of a run, against Ansible where Ansible
+//! has them: the `log_path` file compared with the log ansible-playbook
+//! 2.21 wrote for the same playbook (tests/golden/logs/, recorded by
+//! tests/oracle/record_text.py), `tracing` records at -vvvv, and secrets
+//! (vault values, `no_log` results, a become password) absent from every
+//! sink at once: screen, log file, events, artifacts, diagnostics.
+
+mod support;
+
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::fleet::{Fleet, Header};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the kiln binary like `Fleet::run`, with extra environment.
+fn kiln(fleet: &Fleet, playbook: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    c.arg("playbook")
+        .arg("-i")
+        .arg(&fleet.inventory)
+        .arg(playbook)
+        .args(args)
+        .env("HOME", &fleet.home)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("RUST_LOG")
+        .env_remove("KILN_LOG")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .current_dir(fleet.root.path());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("kiln runs")
+}
+
+/// A log file with its run-specific parts masked as record_text.py masks
+/// Ansible's.
+fn normalise_log(text: &str, fleet: &Fleet) -> String {
+    let record =
+        Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ u=\S+ n=").expect("re");
+    let mut s = record
+        .replace_all(text, "<TIME> p=<PID> u=<USER> n=")
+        .into_owned();
+    s = s.replace(
+        &repo().join("tests/playbooks").display().to_string(),
+        "<PLAYBOOKS>",
+    );
+    s = s.replace(&fleet.root.path().display().to_string(), "<ROOT>");
+    for h in &fleet.hosts {
+        s = s.replace(h.address(), "<ADDR>");
+    }
+    s
+}
+
+#[test]
+fn log_file_like_ansible() {
+    let pb = repo().join("tests/playbooks/log_path.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let log = fleet.root.path().join("run.log");
+    let out = kiln(
+        &fleet,
+        &pb,
+        &[],
+        &[("ANSIBLE_LOG_PATH", &log.display().to_string())],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = normalise_log(&std::fs::read_to_string(&log).expect("log written"), &fleet);
+    let want =
+        std::fs::read_to_string(repo().join("tests/golden/logs/log_path.log")).expect("golden");
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    for (i, (a, b)) in g.iter().zip(&w).enumerate() {
+        assert_eq!(a, b, "log line {}", i + 1);
+    }
+    assert_eq!(g.len(), w.len(), "log lines:\n{got}");
+    assert!(!got.contains("hunter2-log-secret"), "{got}");
+    // A second run appends, as Ansible's logger does.
+    kiln(
+        &fleet,
+        &pb,
+        &[],
+        &[("ANSIBLE_LOG_PATH", &log.display().to_string())],
+    );
+    let twice = std::fs::read_to_string(&log).expect("log");
+    assert_eq!(twice.matches("PLAY RECAP").count(), 2);
+}
+
+/// Encrypts `value` as an inline vault string named `name`.
+fn encrypt_string(fleet: &Fleet, password_file: &Path, name: &str, value: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["vault", "encrypt_string", "--vault-password-file"])
+        .arg(password_file)
+        .args(["--name", name, value])
+        .env("HOME", &fleet.home)
+        .output()
+        .expect("kiln vault runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn secrets_reach_no_sink() {
+    const VAULTED: &str = "vaulted-Value-7c1e";
+    const HIDDEN: &str = "no-log-Value-52ab";
+    let fleet = Fleet::start(&Header {
+        hosts: 1,
+        ..Header::default()
+    });
+    let root = fleet.root.path();
+    let pw = root.join("vault-pass");
+    std::fs::write(&pw, "the vault password\n").expect("password");
+    let vars = encrypt_string(&fleet, &pw, "vaulted", VAULTED);
+    std::fs::write(root.join("secret_vars.yml"), vars).expect("vars");
+    // Not in the playbook itself: error excerpts quote the playbook's lines.
+    std::fs::write(root.join("plain_vars.yml"), format!("hidden: {HIDDEN}\n")).expect("vars");
+    let pb = root.join("secrets.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  vars_files: [secret_vars.yml, plain_vars.yml]\n  tasks:\n\
+             \x20   - name: uses the vaulted value\n      command: echo {{{{ vaulted }}}}\n\
+             \x20   - name: hides its result\n      command: echo {{{{ hidden }}}}\n      no_log: true\n\
+             \x20   - name: fails with the vaulted value\n      command: /bin/false {{{{ vaulted }}}}\n      ignore_errors: true\n"
+        ),
+    )
+    .expect("playbook");
+    let log = root.join("run.log");
+    let events = root.join("events.jsonl");
+    let artifacts = root.join("artifacts");
+    let out = kiln(
+        &fleet,
+        &pb,
+        &[
+            "-vvvv",
+            "--vault-password-file",
+            &pw.display().to_string(),
+            "--events",
+            &events.display().to_string(),
+            "--artifact-dir",
+            &artifacts.display().to_string(),
+            "--ident",
+            "secret-run",
+        ],
+        &[("ANSIBLE_LOG_PATH", &log.display().to_string())],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    // The tasks ran with the secret (the masked result shows where it was).
+    assert!(stdout.contains(r#""stdout": "********""#), "{stdout}");
+    // -vvvv turns kiln's diagnostics on, on stderr.
+    assert!(
+        Regex::new(r"(?m) DEBUG kiln::")
+            .expect("re")
+            .is_match(&stderr),
+        "no diagnostics at -vvvv:\n{stderr}"
+    );
+    let mut sinks = vec![
+        ("stdout", stdout),
+        ("stderr", stderr),
+        ("log", std::fs::read_to_string(&log).expect("log")),
+        ("events", std::fs::read_to_string(&events).expect("events")),
+    ];
+    let dir = artifacts.join("secret-run");
+    for f in ["stdout", "command"] {
+        sinks.push((f, std::fs::read_to_string(dir.join(f)).expect("artifact")));
+    }
+    for e in std::fs::read_dir(dir.join("job_events")).expect("job events") {
+        let p = e.expect("entry").path();
+        sinks.push(("job event", std::fs::read_to_string(p).expect("event")));
+    }
+    for (name, text) in &sinks {
+        for secret in [VAULTED, HIDDEN] {
+            assert!(!text.contains(secret), "{secret} in {name}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn diagnostics_are_off_by_default_and_follow_kiln_log() {
+    let pb = repo().join("tests/playbooks/ping.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let quiet = kiln(&fleet, &pb, &[], &[]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let traced = kiln(&fleet, &pb, &[], &[("KILN_LOG", "kiln=trace")]);
+    assert_eq!(traced.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&traced.stderr);
+    assert!(err.contains(" kiln::"), "{err}");
+    // The screen is untouched by the records (hosts of one task may
+    // finish in either order).
+    let lines = |b: &[u8]| {
+        let mut v: Vec<String> = String::from_utf8_lossy(b)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(lines(&traced.stdout), lines(&quiet.stdout));
+}
