@@ -216,3 +216,96 @@ fn diagnostics_are_off_by_default_and_follow_kiln_log() {
     };
     assert_eq!(lines(&traced.stdout), lines(&quiet.stdout));
 }
+
+/// profile_tasks' output with its times masked, as record_text.py masks it.
+fn normalise_profile(text: &str) -> Vec<String> {
+    let tasktime = Regex::new(
+        r"^\w+ \d\d \w+ \d{4}  \d\d:\d\d:\d\d [+-]\d{4} \(\d+:\d\d:\d\d\.\d{3}\) {7}\d+:\d\d:\d\d\.\d{3} \*+ $",
+    )
+    .expect("re");
+    let duration = Regex::new(r" \d+\.\d\ds$").expect("re");
+    text.lines()
+        .map(|l| {
+            if tasktime.is_match(l) && l.chars().count() == 80 {
+                "<TASKTIME>".to_string()
+            } else {
+                duration.replace(l, " N.NNs").into_owned()
+            }
+        })
+        .collect()
+}
+
+/// The seconds a `name ---- 1.23s` row shows.
+fn row_secs(text: &str, name: &str) -> f64 {
+    let re = Regex::new(&format!(r"(?m)^{} -+ (\d+\.\d\d)s$", regex::escape(name))).expect("re");
+    re.captures(text)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no row for {name}:\n{text}"))
+}
+
+#[test]
+fn profile_tasks_like_ansible() {
+    let pb = repo().join("tests/playbooks/profile_tasks.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let out = kiln(
+        &fleet,
+        &pb,
+        &[],
+        &[("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let got = normalise_profile(&stdout);
+    let golden =
+        std::fs::read_to_string(repo().join("tests/golden/logs/profile_tasks.profile.txt"))
+            .expect("golden");
+    let want: Vec<String> = golden.lines().map(str::to_string).collect();
+    // Everything up to the task rows is in a fixed order...
+    let split = want
+        .iter()
+        .position(|l| l.starts_with("====="))
+        .expect("=== line")
+        + 1;
+    assert_eq!(got[..split.min(got.len())], want[..split], "{stdout}");
+    // ...the slowest task comes first; the others take about no time, in
+    // any order.
+    assert_eq!(got.get(split), want.get(split), "{stdout}");
+    let (mut g, mut w) = (got[split..].to_vec(), want[split..].to_vec());
+    g.sort();
+    w.sort();
+    assert_eq!(g, w, "{stdout}");
+    assert!(row_secs(&stdout, "slow") >= 1.0, "{stdout}");
+}
+
+#[test]
+fn timing_lists_tasks_and_hosts_slowest_first() {
+    let pb = repo().join("tests/playbooks/profile_tasks.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let out = kiln(&fleet, &pb, &["--timing"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let report = &stdout[stdout.find("TASK DURATIONS").expect("task report")..];
+    let tasks: Vec<&str> = report
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(tasks.len(), 4, "{report}");
+    assert!(tasks[0].starts_with("Profiled : slow ---"), "{report}");
+    let secs = |l: &str| -> f64 {
+        l.rsplit(' ')
+            .next()
+            .and_then(|t| t.trim_end_matches('s').parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(secs(tasks[0]) >= 1.0, "{report}");
+    assert!(
+        tasks.windows(2).all(|w| secs(w[0]) >= secs(w[1])),
+        "{report}"
+    );
+    let hosts = &report[report.find("HOST DURATIONS").expect("host report")..];
+    let h1 = hosts.lines().nth(1).expect("h1 row");
+    assert!(h1.starts_with("h1 ---") && secs(h1) >= 1.0, "{report}");
+    // The report follows the recap.
+    assert!(stdout.find("PLAY RECAP") < stdout.find("TASK DURATIONS"));
+}

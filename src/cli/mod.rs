@@ -381,11 +381,13 @@ fn sinks(
     if style == Callback::Oneline && deprecations {
         eprint!("{}", oneline_deprecation(cfg));
     }
-    bus.set_screen(
-        crate::output::Screen::new(args.verbose)
-            .with_diff(args.diff)
-            .with_callback(style),
-    );
+    let mut screen = crate::output::Screen::new(args.verbose)
+        .with_diff(args.diff)
+        .with_callback(style);
+    if let Some(options) = profile_tasks(cfg, args.verbose)? {
+        screen = screen.with_profile(options);
+    }
+    bus.set_screen(screen);
     if awx {
         let dir = std::env::var_os("AWX_ISOLATED_DATA_DIR").map(PathBuf::from);
         let sink = AwxDisplay::new(dir.as_deref(), std::io::stdout()).map_err(|e| e.to_string())?;
@@ -433,6 +435,57 @@ fn sinks(
         bus.add(Box::new(f));
     }
     Ok(artifacts)
+}
+
+/// The `profile_tasks` callback's settings when `callbacks_enabled`
+/// names it (short or as `ansible.posix.profile_tasks`).
+fn profile_tasks(
+    cfg: &crate::config::Config,
+    verbosity: u8,
+) -> Result<Option<crate::output::timing::ProfileOptions>, String> {
+    let enabled = cfg
+        .get("defaults", "callbacks_enabled", "ANSIBLE_CALLBACKS_ENABLED")
+        .unwrap_or_default();
+    if !enabled
+        .split(',')
+        .map(str::trim)
+        .any(|c| c == "profile_tasks" || c == "ansible.posix.profile_tasks")
+    {
+        return Ok(None);
+    }
+    let section = "callback_profile_tasks";
+    let mut o = crate::output::timing::ProfileOptions {
+        paths: verbosity >= 2,
+        ..Default::default()
+    };
+    if let Some(limit) = cfg.get(
+        section,
+        "task_output_limit",
+        "PROFILE_TASKS_TASK_OUTPUT_LIMIT",
+    ) {
+        o.limit = match limit.trim() {
+            "all" => None,
+            n => Some(n.parse().map_err(|_| {
+                format!("invalid task_output_limit '{n}' for profile_tasks (a number or 'all')")
+            })?),
+        };
+    }
+    if let Some(order) = cfg.get(section, "sort_order", "PROFILE_TASKS_SORT_ORDER") {
+        o.descending = match order.trim() {
+            "descending" => Some(true),
+            "ascending" => Some(false),
+            "none" => None,
+            other => {
+                return Err(format!(
+                    "invalid sort_order '{other}' for profile_tasks (descending, ascending or none)"
+                ));
+            }
+        };
+    }
+    if let Some(only) = cfg.get_bool(section, "summary_only", "PROFILE_TASKS_SUMMARY_ONLY")? {
+        o.summary_only = only;
+    }
+    Ok(Some(o))
 }
 
 /// Ansible's `jsonfile` fact cache makes its directory when it starts;

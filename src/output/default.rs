@@ -56,6 +56,8 @@ pub struct Screen {
     errors_seen: std::collections::HashSet<String>,
     /// `--diff`: show the diffs modules return.
     diff: bool,
+    /// The `profile_tasks` callback, when enabled.
+    profile: Option<super::timing::Profile>,
 }
 
 impl Screen {
@@ -67,7 +69,14 @@ impl Screen {
             shown: Shown::default(),
             errors_seen: std::collections::HashSet::new(),
             diff: false,
+            profile: None,
         }
+    }
+
+    /// Adds the `profile_tasks` callback's lines.
+    pub fn with_profile(mut self, options: super::timing::ProfileOptions) -> Self {
+        self.profile = Some(super::timing::Profile::new(options));
+        self
     }
 
     /// Shows module diffs (`--diff`).
@@ -101,6 +110,24 @@ impl Screen {
             super::Callback::Default => self.show(e),
             super::Callback::Minimal => self.show_minimal(e),
             super::Callback::Oneline => self.show_oneline(e),
+        }
+        // profile_tasks is called after the stdout callback, as Ansible
+        // calls aggregate callbacks after it.
+        if let Some(p) = &mut self.profile {
+            let texts = match e {
+                Event::TaskStart { name, origin, .. } => {
+                    let path = origin
+                        .as_ref()
+                        .map(|s| format!("{}:{}", s.file, s.line))
+                        .unwrap_or_default();
+                    vec![p.task_start(name, &path)]
+                }
+                Event::Stats(_) => p.recap(),
+                _ => Vec::new(),
+            };
+            for t in texts.iter().filter(|t| !t.is_empty()) {
+                self.write(t);
+            }
         }
         std::mem::take(&mut self.shown)
     }

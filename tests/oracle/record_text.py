@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Record ansible-playbook's log file (`ANSIBLE_LOG_PATH`) as a golden for
-kiln's log_path sink: tests/golden/logs/<stem>.log.
+kiln's log_path sink: tests/golden/logs/<stem>.log; with `--profile`, its
+stdout with the profile_tasks callback enabled instead:
+tests/golden/logs/<stem>.profile.txt.
 
 Runs each named playbook (stems of tests/playbooks/*.yml) like record.py
 (same sshd hosts, inventory and environment) with ANSIBLE_LOG_PATH set,
@@ -9,6 +11,9 @@ then masks what varies in every record:
   -> `<TIME> p=<PID> u=<USER> n=ansible INFO| text`
 and the text through record.py's normalise_text (addresses, ports, paths).
 A record may span lines (an error block): continuation lines are kept.
+profile_tasks' time lines (`Thursday 26 November 2026  18:04:27 +0000
+(0:00:00.051)       0:00:00.051 *****`) become `<TASKTIME>` and its
+durations (`1.55s`) `N.NNs`.
 
   /work/ansible-venv/bin/python tests/oracle/record_text.py log_path
 """
@@ -40,7 +45,22 @@ def normalise_log(text: str, ctx) -> str:
     return "\n".join(out) + "\n"
 
 
-def record_one(stem: str) -> str:
+TASKTIME = re.compile(r"^\w+ \d\d \w+ \d{4}  \d\d:\d\d:\d\d [+-]\d{4} \(\d+:\d\d:\d\d\.\d{3}\) {7}\d+:\d\d:\d\d\.\d{3} \*+ $")
+DURATION = re.compile(r" \d+\.\d\ds$")
+
+
+def normalise_profile(text: str, ctx) -> str:
+    out = []
+    for line in text.splitlines():
+        if TASKTIME.match(line) and len(line) == 80:
+            line = "<TASKTIME>"
+        else:
+            line = DURATION.sub(" N.NNs", line)
+        out.append(record.normalise_text(line, ctx))
+    return "\n".join(out) + "\n"
+
+
+def record_one(stem: str, profile: bool = False) -> str:
     playbook = PLAYBOOKS / f"{stem}.yml"
     header = record.parse_header(playbook)
     root = Path(tempfile.mkdtemp(prefix="kiln-log-", dir="/tmp")).resolve()
@@ -52,10 +72,13 @@ def record_one(stem: str) -> str:
             record.write_inventory(inventory, hosts, header, root)
             env = record.ansible_env(root, root / "unused.json", header.callback)
             log = root / "ansible.log"
-            env["ANSIBLE_LOG_PATH"] = str(log)
+            if profile:
+                env["ANSIBLE_CALLBACKS_ENABLED"] += ",ansible.posix.profile_tasks"
+            else:
+                env["ANSIBLE_LOG_PATH"] = str(log)
             argv = [record.find_ansible_playbook(None), "-i", str(inventory), "-f", "10", *header.args, str(playbook)]
-            subprocess.run(argv, cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=record.RUN_TIMEOUT)
+            proc = subprocess.run(argv, cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=record.RUN_TIMEOUT)
             ctx = record.RunContext(
                 root=str(root),
                 playbook_dir=str(playbook.parent),
@@ -63,6 +86,8 @@ def record_one(stem: str) -> str:
                 ports=[h.port for h in hosts.hosts],
                 host_order={h.name: i for i, h in enumerate(hosts.hosts)},
             )
+            if profile:
+                return normalise_profile(proc.stdout, ctx)
             return normalise_log(log.read_text(), ctx)
     finally:
         record.remove_tree(root)
@@ -70,9 +95,10 @@ def record_one(stem: str) -> str:
 
 def main(argv: list[str]) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for stem in argv:
-        text = record_one(stem)
-        (OUT_DIR / f"{stem}.log").write_text(text)
+    profile = "--profile" in argv
+    for stem in (a for a in argv if a != "--profile"):
+        text = record_one(stem, profile)
+        (OUT_DIR / (f"{stem}.profile.txt" if profile else f"{stem}.log")).write_text(text)
         print(f"{stem}: {len(text.splitlines())} lines")
     return 0
 
