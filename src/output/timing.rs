@@ -113,8 +113,8 @@ impl Default for ProfileOptions {
     }
 }
 
-/// Ansible's screen width when stdout is not a terminal.
-const COLUMNS: usize = 80;
+/// Ansible's screen width (`Display.columns`) when stdout is not a terminal.
+const COLUMNS: usize = 79;
 
 /// `H:MM:SS.mmm`.
 fn clock(secs: f64) -> String {
