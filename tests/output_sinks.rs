@@ -129,12 +129,10 @@ fn secrets_reach_no_sink() {
     let pb = root.join("secrets.yml");
     std::fs::write(
         &pb,
-        format!(
-            "- hosts: all\n  gather_facts: false\n  vars_files: [secret_vars.yml, plain_vars.yml]\n  tasks:\n\
-             \x20   - name: uses the vaulted value\n      command: echo {{{{ vaulted }}}}\n\
-             \x20   - name: hides its result\n      command: echo {{{{ hidden }}}}\n      no_log: true\n\
-             \x20   - name: fails with the vaulted value\n      command: /bin/false {{{{ vaulted }}}}\n      ignore_errors: true\n"
-        ),
+        "- hosts: all\n  gather_facts: false\n  vars_files: [secret_vars.yml, plain_vars.yml]\n  tasks:\n\
+         \x20   - name: uses the vaulted value\n      command: echo {{ vaulted }}\n\
+         \x20   - name: hides its result\n      command: echo {{ hidden }}\n      no_log: true\n\
+         \x20   - name: fails with the vaulted value\n      command: /bin/false {{ vaulted }}\n      ignore_errors: true\n",
     )
     .expect("playbook");
     let log = root.join("run.log");
