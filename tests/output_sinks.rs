@@ -307,3 +307,55 @@ fn timing_lists_tasks_and_hosts_slowest_first() {
     // The report follows the recap.
     assert!(stdout.find("PLAY RECAP") < stdout.find("TASK DURATIONS"));
 }
+
+/// Screen text with the run's paths, addresses and ports masked as
+/// record.py masks Ansible's.
+fn mask_screen(text: &str, fleet: &Fleet) -> String {
+    let mut s = text.replace(
+        &repo().join("tests/playbooks").display().to_string(),
+        "<PLAYBOOKS>",
+    );
+    s = s.replace(&fleet.root.path().display().to_string(), "<ROOT>");
+    for h in &fleet.hosts {
+        s = s.replace(h.address(), "<ADDR>");
+        s = s.replace(&format!("port {}", h.port()), "port <PORT>");
+    }
+    s
+}
+
+#[test]
+fn colours_like_ansible() {
+    let pb = repo().join("tests/playbooks/colors.yml");
+    let header = Header::parse(&pb);
+    let fleet = Fleet::start(&header);
+    let args: Vec<&str> = header.args.iter().map(String::as_str).collect();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    c.arg("playbook")
+        .arg("-i")
+        .arg(&fleet.inventory)
+        .arg(&pb)
+        .args(&args)
+        .env("HOME", &fleet.home)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("ANSIBLE_NOCOLOR")
+        .env_remove("NO_COLOR")
+        .env("ANSIBLE_FORCE_COLOR", "1")
+        .current_dir(fleet.root.path());
+    let out = c.output().expect("kiln runs");
+    let golden = |ext: &str| {
+        std::fs::read_to_string(repo().join(format!("tests/golden/logs/colors.color.{ext}")))
+            .expect("golden")
+    };
+    let stdout = mask_screen(&String::from_utf8_lossy(&out.stdout), &fleet);
+    let want = golden("stdout");
+    for (i, (a, b)) in stdout.lines().zip(want.lines()).enumerate() {
+        assert_eq!(a, b, "stdout line {}", i + 1);
+    }
+    assert_eq!(stdout, want);
+    let stderr = mask_screen(&String::from_utf8_lossy(&out.stderr), &fleet);
+    assert_eq!(stderr, golden("stderr"));
+    // Without a terminal and without ANSIBLE_FORCE_COLOR: no colour at all.
+    let plain = kiln(&fleet, &pb, &args, &[("ANSIBLE_NOCOLOR", "0")]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\x1b'));
+}

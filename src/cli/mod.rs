@@ -388,9 +388,11 @@ fn sinks(
         screen = screen.with_profile(options);
     }
     bus.set_screen(screen);
+    let color = colors(cfg)?;
     if awx {
         let dir = std::env::var_os("AWX_ISOLATED_DATA_DIR").map(PathBuf::from);
-        let sink = AwxDisplay::new(dir.as_deref(), std::io::stdout()).map_err(|e| e.to_string())?;
+        let sink =
+            AwxDisplay::new(dir.as_deref(), std::io::stdout(), color).map_err(|e| e.to_string())?;
         bus.add(Box::new(sink));
     } else {
         let progress =
@@ -398,6 +400,7 @@ fn sinks(
         bus.add(Box::new(progress::Terminal {
             progress,
             timing: args.timing.then(timing::Timing::default),
+            color,
         }));
     }
     if let Some(path) = &args.events {
@@ -435,6 +438,31 @@ fn sinks(
         bus.add(Box::new(f));
     }
     Ok(artifacts)
+}
+
+/// Whether the screen is in colour, as Ansible decides: off with
+/// ANSIBLE_NOCOLOR or NO_COLOR (`nocolor` in ansible.cfg), off when stdout
+/// is not a terminal or a terminal without colours (TERM=dumb), and on
+/// with ANSIBLE_FORCE_COLOR (`force_color`) whatever the rest says.
+fn colors(cfg: &crate::config::Config) -> Result<bool, String> {
+    use std::io::IsTerminal;
+    let force = cfg
+        .get_bool("defaults", "force_color", "ANSIBLE_FORCE_COLOR")?
+        .unwrap_or(false);
+    if force {
+        return Ok(true);
+    }
+    let nocolor = cfg
+        .get_bool("defaults", "nocolor", "ANSIBLE_NOCOLOR")?
+        .or(
+            // NO_COLOR is the second name of the same setting.
+            std::env::var("NO_COLOR").ok().map(|v| {
+                crate::modules::spec::to_bool(&serde_json::Value::String(v)).unwrap_or(true)
+            }),
+        )
+        .unwrap_or(false);
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    Ok(!nocolor && !dumb && std::io::stdout().is_terminal())
 }
 
 /// The `profile_tasks` callback's settings when `callbacks_enabled`

@@ -482,6 +482,9 @@ impl Runner {
                 }
                 self.conns.mark_dead(&host);
                 states[i] = HostState::Dead;
+                // Past this task: "NO MORE HOSTS LEFT" only shows when tasks
+                // remain after it.
+                cursor.advance();
                 return;
             }
             Status::Failed if !out.ignored => {

@@ -174,10 +174,7 @@ mod tests {
                 tasks: 0,
             },
             &Shown {
-                chunks: vec![super::super::Chunk {
-                    text: "\nPLAY [P] ***\n".into(),
-                    stderr: false,
-                }],
+                chunks: vec![super::super::Chunk::plain("\nPLAY [P] ***\n", false)],
             },
         );
         a.finish(2).unwrap();

@@ -79,8 +79,9 @@ pub struct AwxDisplay<W: Write + Send> {
 
 impl<W: Write + Send> AwxDisplay<W> {
     /// Prepares `<data_dir>/job_events`; failing here stops the run before
-    /// any host is touched.
-    pub fn new(data_dir: Option<&Path>, out: W) -> Result<Self, AwxError> {
+    /// any host is touched. `color`: the texts in Ansible's colours (the
+    /// terminal ansible-runner reads through receives them).
+    pub fn new(data_dir: Option<&Path>, out: W, color: bool) -> Result<Self, AwxError> {
         let data_dir = data_dir.ok_or(AwxError::NoDataDir)?;
         let dir = data_dir.join("job_events");
         create_private_dir(&dir).map_err(|source| AwxError::Io {
@@ -88,7 +89,7 @@ impl<W: Write + Send> AwxDisplay<W> {
             source,
         })?;
         Ok(AwxDisplay {
-            jobs: Jobs::default(),
+            jobs: Jobs::default().with_color(color),
             dir,
             out,
         })
@@ -178,7 +179,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut out = Vec::new();
         {
-            let mut sink = AwxDisplay::new(Some(dir.path()), &mut out).unwrap();
+            let mut sink = AwxDisplay::new(Some(dir.path()), &mut out, false).unwrap();
             sink.emit(
                 &Event::PlaybookStart {
                     path: "p.yml".into(),
@@ -192,10 +193,7 @@ mod tests {
                     tasks: 0,
                 },
                 &Shown {
-                    chunks: vec![Chunk {
-                        text: "\nPLAY [P] ***\n".into(),
-                        stderr: false,
-                    }],
+                    chunks: vec![Chunk::plain("\nPLAY [P] ***\n", false)],
                 },
             );
         }
@@ -222,7 +220,7 @@ mod tests {
     #[test]
     fn no_data_dir_is_refused() {
         assert!(matches!(
-            AwxDisplay::new(None, Vec::new()),
+            AwxDisplay::new(None, Vec::new(), false),
             Err(AwxError::NoDataDir)
         ));
     }

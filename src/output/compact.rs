@@ -4,6 +4,7 @@
 //! They render the same bus events as the default layout, so every other
 //! sink (events, log file) sees the text they print.
 
+use super::default::{color, status_color};
 use super::json::dumps;
 use super::{Event, Screen, Status};
 use serde_json::Value as Json;
@@ -166,7 +167,7 @@ impl Screen {
                 format!("{host} | UNREACHABLE! => {}", self.compact_dump(result, 4))
             }
         };
-        self.display(&shown);
+        self.display(&shown, status_color(*status));
     }
 
     pub(super) fn show_oneline(&mut self, e: &Event) {
@@ -203,21 +204,21 @@ impl Screen {
                 if let Some(x) = result.get("exception") {
                     let x = text(Some(x));
                     if no_json(action) && result.get("module_stderr").is_none() {
-                        self.display(&generic("FAILED"));
+                        self.display(&generic("FAILED"), color::ERROR);
                     } else if self.verbosity < 3 {
                         let last = x.trim().rsplit('\n').next().unwrap_or_default().to_string();
                         self.display(&format!(
                             "An exception occurred during task execution. To see the full traceback, use -vvv. The error was: {last}"
-                        ));
+                        ), color::ERROR);
                     } else {
                         self.display(&format!(
                             "An exception occurred during task execution. The full traceback is:\n{}",
                             x.replace('\n', "")
-                        ));
+                        ), color::ERROR);
                     }
                 }
                 let l = format!("{host} | FAILED! => {}", flat(self, result));
-                self.display(&l);
+                self.display(&l, color::ERROR);
             }
             Status::Ok | Status::Changed => {
                 let state = if *status == Status::Changed {
@@ -230,24 +231,24 @@ impl Screen {
                 } else {
                     format!("{host} | {state} => {}", flat(self, result))
                 };
-                self.display(&l);
+                self.display(&l, status_color(*status));
             }
-            Status::Unreachable => self.display(&format!(
-                "{host} | UNREACHABLE!: {}",
-                text(result.get("msg"))
-            )),
-            Status::Skipped => self.display(&format!("{host} | SKIPPED")),
+            Status::Unreachable => self.display(
+                &format!("{host} | UNREACHABLE!: {}", text(result.get("msg"))),
+                color::UNREACHABLE,
+            ),
+            Status::Skipped => self.display(&format!("{host} | SKIPPED"), color::SKIP),
         }
     }
 
-    /// One `Display.display` call: Windows line ends made plain, and a line
-    /// end added unless the text has one.
-    fn display(&mut self, msg: &str) {
+    /// One `Display.display` call in colour `code`: Windows line ends made
+    /// plain, and a line end added unless the text has one.
+    fn display(&mut self, msg: &str, code: &str) {
         let msg = msg.replace("\r\n", "\n");
         if msg.ends_with('\n') {
-            self.write(&msg);
+            self.write_c(&msg, code, false);
         } else {
-            self.line(&msg);
+            self.line_c(&msg, code);
         }
     }
 }

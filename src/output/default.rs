@@ -16,6 +16,84 @@ pub struct Chunk {
     pub text: String,
     /// Ansible sends warnings to stderr.
     pub stderr: bool,
+    /// The text in Ansible's colours, when the display call has one
+    /// (shown on a terminal, or with ANSIBLE_FORCE_COLOR).
+    pub painted: Option<String>,
+}
+
+impl Chunk {
+    /// A chunk without colour.
+    pub fn plain(text: impl Into<String>, stderr: bool) -> Chunk {
+        Chunk {
+            text: text.into(),
+            stderr,
+            painted: None,
+        }
+    }
+
+    /// The text, in colour when `color` is on.
+    pub fn shown(&self, color: bool) -> &str {
+        match (&self.painted, color) {
+            (Some(p), true) => p,
+            _ => &self.text,
+        }
+    }
+}
+
+/// The ANSI colours of Ansible's default `COLOR_*` settings.
+pub mod color {
+    pub const OK: &str = "0;32";
+    pub const CHANGED: &str = "0;33";
+    pub const SKIP: &str = "0;36";
+    pub const INCLUDED: &str = "0;36";
+    pub const ERROR: &str = "0;31";
+    pub const UNREACHABLE: &str = "1;31";
+    pub const WARN: &str = "1;35";
+    pub const DEBUG: &str = "1;30";
+    pub const DIFF_ADD: &str = "0;32";
+    pub const DIFF_REMOVE: &str = "0;31";
+    pub const DIFF_LINES: &str = "0;36";
+}
+
+/// Ansible's `stringc`: every line wrapped in the colour.
+pub(super) fn paint(text: &str, code: &str) -> String {
+    text.split('\n')
+        .map(|t| format!("\x1b[{code}m{t}\x1b[0m"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A display call's screen text in colour: the message painted without
+/// the line end the display writes after it.
+fn painted(text: &str, code: &str) -> String {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    format!("{}\n", paint(body, code))
+}
+
+/// A diff as Ansible colours it: added, removed and `@@` lines each
+/// painted with their line end inside (so a painted empty line follows).
+fn paint_diff(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let code = if line.starts_with('+') {
+            Some(color::DIFF_ADD)
+        } else if line.starts_with('-') {
+            Some(color::DIFF_REMOVE)
+        } else if line.starts_with("@@") {
+            Some(color::DIFF_LINES)
+        } else {
+            None
+        };
+        match code {
+            Some(c) => out.push_str(&paint(line, c)),
+            None => out.push_str(line),
+        }
+    }
+    // The display adds a line end only when the text has none.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 /// What the screen showed for one event; every sink gets it, so the
@@ -28,20 +106,26 @@ pub struct Shown {
 impl Shown {
     /// The stdout part, as one string.
     pub fn stdout(&self) -> String {
-        self.chunks
-            .iter()
-            .filter(|c| !c.stderr)
-            .map(|c| c.text.as_str())
-            .collect()
+        self.part(false, false)
     }
 
     /// The stderr part, as one string.
     pub fn stderr(&self) -> String {
+        self.part(true, false)
+    }
+
+    /// The stdout (`stderr` false) or stderr part, in colour when `color`.
+    pub fn part(&self, stderr: bool, color: bool) -> String {
         self.chunks
             .iter()
-            .filter(|c| c.stderr)
-            .map(|c| c.text.as_str())
+            .filter(|c| c.stderr == stderr)
+            .map(|c| c.shown(color))
             .collect()
+    }
+
+    /// Everything, in the order shown, in colour when `color`.
+    pub fn all(&self, color: bool) -> String {
+        self.chunks.iter().map(|c| c.shown(color)).collect()
     }
 }
 
@@ -99,7 +183,12 @@ impl Screen {
         if let Some(d) = result.get("diff") {
             let text = super::diff::render(d);
             if !text.is_empty() {
-                self.write(&text);
+                let p = paint_diff(&text);
+                self.shown.chunks.push(Chunk {
+                    text,
+                    stderr: false,
+                    painted: Some(p),
+                });
             }
         }
     }
@@ -133,21 +222,30 @@ impl Screen {
     }
 
     pub(super) fn write(&mut self, s: &str) {
+        self.shown.chunks.push(Chunk::plain(s, false));
+    }
+
+    /// A display call in colour `code`.
+    pub(super) fn write_c(&mut self, s: &str, code: &str, stderr: bool) {
         self.shown.chunks.push(Chunk {
             text: s.to_string(),
-            stderr: false,
+            stderr,
+            painted: Some(painted(s, code)),
         });
     }
 
+    /// A warning (stderr, in the warning colour).
     pub(super) fn write_err(&mut self, s: &str) {
-        self.shown.chunks.push(Chunk {
-            text: s.to_string(),
-            stderr: true,
-        });
+        self.write_c(s, color::WARN, true);
     }
 
     pub(super) fn line(&mut self, s: &str) {
         self.write(&format!("{s}\n"));
+    }
+
+    /// A line in colour `code`.
+    pub(super) fn line_c(&mut self, s: &str, code: &str) {
+        self.write_c(&format!("{s}\n"), code, false);
     }
 
     fn banner(&mut self, msg: &str) {
@@ -247,22 +345,47 @@ impl Screen {
         if !self.errors_seen.insert(block.clone()) {
             return;
         }
-        self.write(&block);
+        self.write_c(&block, color::ERROR, false);
     }
 
     fn recap(&mut self, stats: &[(String, HostStats)]) {
         self.banner("PLAY RECAP");
         for (h, s) in stats {
-            self.line(&format!(
-                "{h:<26} : {} {} {} {} {} {} {}",
-                col("ok", s.ok),
-                col("changed", s.changed),
-                col("unreachable", s.unreachable),
-                col("failed", s.failed),
-                col("skipped", s.skipped),
-                col("rescued", s.rescued),
-                col("ignored", s.ignored),
-            ));
+            let cols = [
+                ("ok", s.ok, Some(color::OK)),
+                ("changed", s.changed, Some(color::CHANGED)),
+                ("unreachable", s.unreachable, Some(color::UNREACHABLE)),
+                ("failed", s.failed, Some(color::ERROR)),
+                ("skipped", s.skipped, Some(color::SKIP)),
+                ("rescued", s.rescued, Some(color::OK)),
+                ("ignored", s.ignored, Some(color::WARN)),
+            ];
+            let plain: Vec<String> = cols.iter().map(|(n, v, _)| col(n, *v)).collect();
+            // Ansible's hostcolor and colorize: the host by its worst
+            // result, each non-zero counter in its colour.
+            let host_code = if s.failed > 0 || s.unreachable > 0 {
+                color::ERROR
+            } else if s.changed > 0 {
+                color::CHANGED
+            } else {
+                color::OK
+            };
+            let painted: Vec<String> = cols
+                .iter()
+                .map(|(n, v, c)| match c {
+                    Some(c) if *v != 0 => paint(&col(n, *v), c),
+                    _ => col(n, *v),
+                })
+                .collect();
+            let text = format!("{h:<26} : {}\n", plain.join(" "));
+            // The host is padded as its painted text (11 more characters).
+            let host = paint(h, host_code);
+            let p = format!("{host:<37} : {}\n", painted.join(" "));
+            self.shown.chunks.push(Chunk {
+                text,
+                stderr: false,
+                painted: Some(p),
+            });
         }
         self.line("");
     }
@@ -271,6 +394,17 @@ impl Screen {
 /// `include_tasks`/`include_role` are shown as `included:` lines.
 fn is_include(action: &str) -> bool {
     matches!(action, "include_tasks" | "include_role")
+}
+
+/// The colour of a host's result line.
+pub(super) fn status_color(s: Status) -> &'static str {
+    match s {
+        Status::Ok => color::OK,
+        Status::Changed => color::CHANGED,
+        Status::Skipped => color::SKIP,
+        Status::Failed => color::ERROR,
+        Status::Unreachable => color::UNREACHABLE,
+    }
 }
 
 fn flag(v: &Json, k: &str) -> bool {
@@ -295,6 +429,7 @@ fn label(item: &Json) -> String {
 pub struct DefaultText<W: Write + Send> {
     out: W,
     screen: Screen,
+    color: bool,
 }
 
 impl<W: Write + Send> DefaultText<W> {
@@ -308,7 +443,14 @@ impl<W: Write + Send> DefaultText<W> {
         DefaultText {
             out,
             screen: Screen::new(verbosity),
+            color: false,
         }
+    }
+
+    /// Writes Ansible's colours.
+    pub fn with_color(mut self, on: bool) -> Self {
+        self.color = on;
+        self
     }
 
     /// Follows the layout of stdout callback `c`.
@@ -322,9 +464,9 @@ impl<W: Write + Send> Sink for DefaultText<W> {
     fn emit(&mut self, e: &Event, _: &Shown) {
         let shown = self.screen.render(e);
         // Output errors (a closed pipe) must not stop the run.
-        let _ = self.out.write_all(shown.stdout().as_bytes());
+        let _ = self.out.write_all(shown.part(false, self.color).as_bytes());
         let _ = self.out.flush();
-        let _ = std::io::stderr().write_all(shown.stderr().as_bytes());
+        let _ = std::io::stderr().write_all(shown.part(true, self.color).as_bytes());
     }
 }
 
@@ -337,7 +479,7 @@ impl Screen {
                 }
             }
             Event::PlayStart { name, .. } => self.banner(&format!("PLAY [{name}]")),
-            Event::NoHostsMatched => self.line("skipping: no hosts matched"),
+            Event::NoHostsMatched => self.line_c("skipping: no hosts matched", color::SKIP),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
             Event::TaskStart { name, handler, .. } => {
                 if *handler {
@@ -349,11 +491,11 @@ impl Screen {
             Event::Included { file, hosts, item } => {
                 let hosts = hosts.join(", ");
                 match item {
-                    Some(i) => self.line(&format!(
-                        "included: {file} for {hosts} => (item={})",
-                        label(i)
-                    )),
-                    None => self.line(&format!("included: {file} for {hosts}")),
+                    Some(i) => self.line_c(
+                        &format!("included: {file} for {hosts} => (item={})", label(i)),
+                        color::INCLUDED,
+                    ),
+                    None => self.line_c(&format!("included: {file} for {hosts}"), color::INCLUDED),
                 }
             }
             Event::Retry {
@@ -367,7 +509,7 @@ impl Screen {
                 if self.verbosity > 0 {
                     l = format!("{l}Result was: {}", self.dump(result, ""));
                 }
-                self.line(&l);
+                self.line_c(&l, color::DEBUG);
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
             // An include's items are shown as `included:` lines.
@@ -408,7 +550,7 @@ impl Screen {
                         self.dump(result, action)
                     ),
                 };
-                self.line(&line);
+                self.line_c(&line, status_color(*status));
             }
             Event::HostResult {
                 host,
@@ -476,9 +618,9 @@ impl Screen {
                         l
                     }
                 };
-                self.line(&line);
+                self.line_c(&line, status_color(*status));
                 if *ignored {
-                    self.line("...ignoring");
+                    self.line_c("...ignoring", color::SKIP);
                 }
             }
             Event::Stats(stats) => self.recap(stats),

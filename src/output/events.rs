@@ -61,6 +61,8 @@ struct TaskCtx {
 /// Turns events into ansible-runner job events (one JSON object each).
 pub struct Jobs {
     ident: String,
+    /// Event texts in Ansible's colours (what a terminal received).
+    color: bool,
     counter: u64,
     line: u64,
     ctx: Context,
@@ -77,10 +79,17 @@ impl Jobs {
     pub fn new(ident: String) -> Self {
         Jobs {
             ident,
+            color: false,
             counter: 0,
             line: 0,
             ctx: Context::default(),
         }
+    }
+
+    /// Texts in colour, as Ansible writes them to a terminal.
+    pub fn with_color(mut self, on: bool) -> Self {
+        self.color = on;
+        self
     }
 
     fn base(&self) -> Map<String, Json> {
@@ -171,7 +180,7 @@ impl Jobs {
     /// The job events for `e`, each with the text shown for it.
     pub fn jobs(&mut self, e: &Event, shown: &Shown) -> Vec<Job> {
         let now = chrono::Utc::now();
-        let text: String = shown.chunks.iter().map(|c| c.text.as_str()).collect();
+        let text = shown.all(self.color);
         let mut out = Vec::new();
         match e {
             Event::PlaybookStart { path } => {
@@ -401,10 +410,7 @@ mod tests {
     fn lines_and_parents() {
         let mut j = Jobs::new("id".into());
         let shown = |t: &str| Shown {
-            chunks: vec![super::super::Chunk {
-                text: t.into(),
-                stderr: false,
-            }],
+            chunks: vec![super::super::Chunk::plain(t, false)],
         };
         let a = j.events(
             &Event::PlaybookStart {

@@ -113,14 +113,8 @@ mod tests {
         let log = LogFile::open(&dir.path().join("a.log")).unwrap();
         let shown = Shown {
             chunks: vec![
-                Chunk {
-                    text: "\nTASK [x] ***\n".into(),
-                    stderr: false,
-                },
-                Chunk {
-                    text: "skipping: [h1]\n".into(),
-                    stderr: false,
-                },
+                Chunk::plain("\nTASK [x] ***\n", false),
+                Chunk::plain("skipping: [h1]\n", false),
             ],
         };
         let r = log.records(&shown);

@@ -120,6 +120,8 @@ impl Progress {
 pub struct Terminal {
     pub progress: Option<Progress>,
     pub timing: Option<Timing>,
+    /// Ansible's colours on (a terminal, or ANSIBLE_FORCE_COLOR).
+    pub color: bool,
 }
 
 impl Sink for Terminal {
@@ -127,11 +129,11 @@ impl Sink for Terminal {
         if let Some(t) = &mut self.timing {
             t.observe(e);
         }
-        let mut text = shown.stdout();
+        let mut text = shown.part(false, self.color);
         if let (Event::Stats(_), Some(t)) = (e, &self.timing) {
             text.push_str(&t.report());
         }
-        let err = shown.stderr();
+        let err = shown.part(true, self.color);
         let write = || {
             // Output errors (a closed pipe) must not stop the run.
             if !err.is_empty() {

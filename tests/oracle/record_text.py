@@ -2,7 +2,9 @@
 """Record ansible-playbook's log file (`ANSIBLE_LOG_PATH`) as a golden for
 kiln's log_path sink: tests/golden/logs/<stem>.log; with `--profile`, its
 stdout with the profile_tasks callback enabled instead:
-tests/golden/logs/<stem>.profile.txt.
+tests/golden/logs/<stem>.profile.txt; with `--color`, its stdout and stderr
+with ANSIBLE_FORCE_COLOR=1: tests/golden/logs/<stem>.color.stdout and
+<stem>.color.stderr.
 
 Runs each named playbook (stems of tests/playbooks/*.yml) like record.py
 (same sshd hosts, inventory and environment) with ANSIBLE_LOG_PATH set,
@@ -60,7 +62,7 @@ def normalise_profile(text: str, ctx) -> str:
     return "\n".join(out) + "\n"
 
 
-def record_one(stem: str, profile: bool = False) -> str:
+def record_one(stem: str, profile: bool = False, color: bool = False):
     playbook = PLAYBOOKS / f"{stem}.yml"
     header = record.parse_header(playbook)
     root = Path(tempfile.mkdtemp(prefix="kiln-log-", dir="/tmp")).resolve()
@@ -74,6 +76,9 @@ def record_one(stem: str, profile: bool = False) -> str:
             log = root / "ansible.log"
             if profile:
                 env["ANSIBLE_CALLBACKS_ENABLED"] += ",ansible.posix.profile_tasks"
+            elif color:
+                env.pop("ANSIBLE_NOCOLOR", None)
+                env["ANSIBLE_FORCE_COLOR"] = "1"
             else:
                 env["ANSIBLE_LOG_PATH"] = str(log)
             argv = [record.find_ansible_playbook(None), "-i", str(inventory), "-f", "10", *header.args, str(playbook)]
@@ -88,6 +93,8 @@ def record_one(stem: str, profile: bool = False) -> str:
             )
             if profile:
                 return normalise_profile(proc.stdout, ctx)
+            if color:
+                return record.normalise_text(proc.stdout, ctx), record.normalise_text(proc.stderr, ctx)
             return normalise_log(log.read_text(), ctx)
     finally:
         record.remove_tree(root)
@@ -96,9 +103,15 @@ def record_one(stem: str, profile: bool = False) -> str:
 def main(argv: list[str]) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     profile = "--profile" in argv
-    for stem in (a for a in argv if a != "--profile"):
-        text = record_one(stem, profile)
-        (OUT_DIR / (f"{stem}.profile.txt" if profile else f"{stem}.log")).write_text(text)
+    color = "--color" in argv
+    for stem in (a for a in argv if not a.startswith("--")):
+        text = record_one(stem, profile, color)
+        if color:
+            (OUT_DIR / f"{stem}.color.stdout").write_text(text[0])
+            (OUT_DIR / f"{stem}.color.stderr").write_text(text[1])
+            text = text[0] + text[1]
+        else:
+            (OUT_DIR / (f"{stem}.profile.txt" if profile else f"{stem}.log")).write_text(text)
         print(f"{stem}: {len(text.splitlines())} lines")
     return 0
 
