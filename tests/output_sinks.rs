@@ -359,3 +359,27 @@ fn colours_like_ansible() {
     let plain = kiln(&fleet, &pb, &args, &[("ANSIBLE_NOCOLOR", "0")]);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains('\x1b'));
 }
+
+#[test]
+fn hidden_ok_and_skipped_hosts_like_ansible() {
+    let pb = repo().join("tests/playbooks/colors.yml");
+    let header = Header::parse(&pb);
+    let fleet = Fleet::start(&header);
+    let args: Vec<&str> = header.args.iter().map(String::as_str).collect();
+    let out = kiln(
+        &fleet,
+        &pb,
+        &args,
+        &[
+            ("ANSIBLE_DISPLAY_OK_HOSTS", "0"),
+            ("ANSIBLE_DISPLAY_SKIPPED_HOSTS", "0"),
+        ],
+    );
+    let stdout = mask_screen(&String::from_utf8_lossy(&out.stdout), &fleet);
+    let want = std::fs::read_to_string(repo().join("tests/golden/logs/colors.hidden.stdout"))
+        .expect("golden");
+    for (i, (a, b)) in stdout.lines().zip(want.lines()).enumerate() {
+        assert_eq!(a, b, "stdout line {}", i + 1);
+    }
+    assert_eq!(stdout, want);
+}

@@ -381,9 +381,16 @@ fn sinks(
     if style == Callback::Oneline && deprecations {
         eprint!("{}", oneline_deprecation(cfg));
     }
+    let flag = |key: &str, env: &str| -> Result<bool, String> {
+        Ok(cfg.get_bool("defaults", key, env)?.unwrap_or(true))
+    };
     let mut screen = crate::output::Screen::new(args.verbose)
         .with_diff(args.diff)
-        .with_callback(style);
+        .with_callback(style)
+        .with_display_hosts(
+            flag("display_ok_hosts", "ANSIBLE_DISPLAY_OK_HOSTS")?,
+            flag("display_skipped_hosts", "ANSIBLE_DISPLAY_SKIPPED_HOSTS")?,
+        );
     if let Some(options) = profile_tasks(cfg, args.verbose)? {
         screen = screen.with_profile(options);
     }

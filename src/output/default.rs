@@ -142,6 +142,12 @@ pub struct Screen {
     diff: bool,
     /// The `profile_tasks` callback, when enabled.
     profile: Option<super::timing::Profile>,
+    /// `display_ok_hosts` and `display_skipped_hosts`: with either off, a
+    /// task's banner waits for the first result shown under it.
+    ok_hosts: bool,
+    skipped_hosts: bool,
+    /// The banner of the running task, not shown yet.
+    pending: Option<Vec<Chunk>>,
 }
 
 impl Screen {
@@ -154,6 +160,23 @@ impl Screen {
             errors_seen: std::collections::HashSet::new(),
             diff: false,
             profile: None,
+            ok_hosts: true,
+            skipped_hosts: true,
+            pending: None,
+        }
+    }
+
+    /// `display_ok_hosts` and `display_skipped_hosts`.
+    pub fn with_display_hosts(mut self, ok: bool, skipped: bool) -> Self {
+        self.ok_hosts = ok;
+        self.skipped_hosts = skipped;
+        self
+    }
+
+    /// Shows the running task's banner if it is still waiting.
+    fn ensure_banner(&mut self) {
+        if let Some(chunks) = self.pending.take() {
+            self.shown.chunks.extend(chunks);
         }
     }
 
@@ -474,18 +497,31 @@ impl Screen {
     fn show(&mut self, e: &Event) {
         match e {
             Event::PlaybookStart { path } => {
-                if self.verbosity > 0 {
-                    self.line(&format!("\nPLAYBOOK: {path} {}", "*".repeat(60)));
+                // ansible-playbook names the playbook file from -vv on.
+                if self.verbosity > 1 {
+                    let base = std::path::Path::new(path)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.clone());
+                    self.banner(&format!("PLAYBOOK: {base}"));
                 }
             }
-            Event::PlayStart { name, .. } => self.banner(&format!("PLAY [{name}]")),
+            Event::PlayStart { name, .. } => {
+                self.pending = None;
+                self.banner(&format!("PLAY [{name}]"))
+            }
             Event::NoHostsMatched => self.line_c("skipping: no hosts matched", color::SKIP),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
             Event::TaskStart { name, handler, .. } => {
+                self.pending = None;
                 if *handler {
                     self.banner(&format!("RUNNING HANDLER [{name}]"))
                 } else {
                     self.banner(&format!("TASK [{name}]"))
+                }
+                if !(self.ok_hosts && self.skipped_hosts) {
+                    // Held back until a result under it is shown.
+                    self.pending = Some(std::mem::take(&mut self.shown.chunks));
                 }
             }
             Event::Included { file, hosts, item } => {
@@ -522,6 +558,15 @@ impl Screen {
                 label: item,
                 ..
             } => {
+                let visible = match status {
+                    Status::Ok => self.ok_hosts,
+                    Status::Skipped => self.skipped_hosts,
+                    _ => true,
+                };
+                if !visible {
+                    return;
+                }
+                self.ensure_banner();
                 let l = label(item);
                 self.diff(result);
                 let line = match status {
@@ -564,6 +609,15 @@ impl Screen {
                 error_detail,
                 ..
             } => {
+                let visible = match status {
+                    Status::Skipped => self.skipped_hosts,
+                    Status::Ok if !is_include(action) => self.ok_hosts,
+                    _ => true,
+                };
+                if !visible {
+                    return;
+                }
+                self.ensure_banner();
                 self.warnings(result, origin.as_ref());
                 if !*looped {
                     self.diff(result);
@@ -623,7 +677,10 @@ impl Screen {
                     self.line_c("...ignoring", color::SKIP);
                 }
             }
-            Event::Stats(stats) => self.recap(stats),
+            Event::Stats(stats) => {
+                self.pending = None;
+                self.recap(stats)
+            }
         }
     }
 }

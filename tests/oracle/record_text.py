@@ -4,7 +4,8 @@ kiln's log_path sink: tests/golden/logs/<stem>.log; with `--profile`, its
 stdout with the profile_tasks callback enabled instead:
 tests/golden/logs/<stem>.profile.txt; with `--color`, its stdout and stderr
 with ANSIBLE_FORCE_COLOR=1: tests/golden/logs/<stem>.color.stdout and
-<stem>.color.stderr.
+<stem>.color.stderr; with `--screen NAME --env KEY=VALUE...`, its stdout
+and stderr with those settings: <stem>.NAME.stdout and <stem>.NAME.stderr.
 
 Runs each named playbook (stems of tests/playbooks/*.yml) like record.py
 (same sshd hosts, inventory and environment) with ANSIBLE_LOG_PATH set,
@@ -62,7 +63,7 @@ def normalise_profile(text: str, ctx) -> str:
     return "\n".join(out) + "\n"
 
 
-def record_one(stem: str, profile: bool = False, color: bool = False):
+def record_one(stem: str, profile: bool = False, color: bool = False, extra_env=None):
     playbook = PLAYBOOKS / f"{stem}.yml"
     header = record.parse_header(playbook)
     root = Path(tempfile.mkdtemp(prefix="kiln-log-", dir="/tmp")).resolve()
@@ -79,6 +80,8 @@ def record_one(stem: str, profile: bool = False, color: bool = False):
             elif color:
                 env.pop("ANSIBLE_NOCOLOR", None)
                 env["ANSIBLE_FORCE_COLOR"] = "1"
+            elif extra_env is not None:
+                env.update(extra_env)
             else:
                 env["ANSIBLE_LOG_PATH"] = str(log)
             argv = [record.find_ansible_playbook(None), "-i", str(inventory), "-f", "10", *header.args, str(playbook)]
@@ -93,7 +96,7 @@ def record_one(stem: str, profile: bool = False, color: bool = False):
             )
             if profile:
                 return normalise_profile(proc.stdout, ctx)
-            if color:
+            if color or extra_env is not None:
                 return record.normalise_text(proc.stdout, ctx), record.normalise_text(proc.stderr, ctx)
             return normalise_log(log.read_text(), ctx)
     finally:
@@ -104,11 +107,25 @@ def main(argv: list[str]) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     profile = "--profile" in argv
     color = "--color" in argv
-    for stem in (a for a in argv if not a.startswith("--")):
-        text = record_one(stem, profile, color)
-        if color:
-            (OUT_DIR / f"{stem}.color.stdout").write_text(text[0])
-            (OUT_DIR / f"{stem}.color.stderr").write_text(text[1])
+    screen, extra_env, stems = None, None, []
+    it = iter(argv)
+    for a in it:
+        if a == "--screen":
+            screen = next(it)
+            extra_env = extra_env or {}
+        elif a == "--env":
+            k, _, v = next(it).partition("=")
+            extra_env = extra_env or {}
+            extra_env[k] = v
+        elif not a.startswith("--"):
+            stems.append(a)
+    if color:
+        screen = "color"
+    for stem in stems:
+        text = record_one(stem, profile, color, extra_env)
+        if screen:
+            (OUT_DIR / f"{stem}.{screen}.stdout").write_text(text[0])
+            (OUT_DIR / f"{stem}.{screen}.stderr").write_text(text[1])
             text = text[0] + text[1]
         else:
             (OUT_DIR / (f"{stem}.profile.txt" if profile else f"{stem}.log")).write_text(text)
