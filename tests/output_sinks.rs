@@ -383,3 +383,31 @@ fn hidden_ok_and_skipped_hosts_like_ansible() {
     }
     assert_eq!(stdout, want);
 }
+
+#[test]
+fn verbose_output_like_ansible() {
+    let pb = repo().join("tests/playbooks/log_path.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let cfg = fleet.root.path().join("ansible.cfg");
+    std::fs::write(&cfg, "").expect("empty ansible.cfg");
+    let out = kiln(
+        &fleet,
+        &pb,
+        &[],
+        &[
+            ("ANSIBLE_VERBOSITY", "1"),
+            ("ANSIBLE_CONFIG", &cfg.display().to_string()),
+        ],
+    );
+    let time = Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}").expect("re");
+    let delta = Regex::new(r"\d+:\d\d:\d\d\.\d{6}").expect("re");
+    let stdout = mask_screen(&String::from_utf8_lossy(&out.stdout), &fleet);
+    let stdout = time.replace_all(&stdout, "<TIME>");
+    let stdout = delta.replace_all(&stdout, "<DELTA>").into_owned();
+    let want = std::fs::read_to_string(repo().join("tests/golden/logs/log_path.v1.stdout"))
+        .expect("golden");
+    for (i, (a, b)) in stdout.lines().zip(want.lines()).enumerate() {
+        assert_eq!(a, b, "stdout line {}", i + 1);
+    }
+    assert_eq!(stdout, want);
+}

@@ -185,8 +185,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
     }
 }
 
-fn playbook(args: PlaybookArgs) -> i32 {
-    crate::output::trace::init(args.verbose);
+fn playbook(mut args: PlaybookArgs) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut opts = RunOptions::default();
     if let Some(f) = args.forks {
@@ -219,6 +218,15 @@ fn playbook(args: PlaybookArgs) -> i32 {
             }
         }
     }
+    // ANSIBLE_VERBOSITY / `verbosity` raise the level -v gives.
+    if let Some(n) = cfg
+        .get("defaults", "verbosity", "ANSIBLE_VERBOSITY")
+        .and_then(|v| v.trim().parse::<u8>().ok())
+    {
+        args.verbose = args.verbose.max(n);
+        opts.verbosity = args.verbose;
+    }
+    crate::output::trace::init(args.verbose);
     let vault = match playbook_secrets(&args.vault, &cfg, &cwd) {
         Ok(v) => v,
         Err(m) => {
@@ -312,6 +320,13 @@ fn playbook(args: PlaybookArgs) -> i32 {
             return 1;
         }
     };
+    if args.verbose > 0 {
+        // ansible-playbook's first words at -v.
+        bus.emit(crate::output::Event::Verbose(match &cfg.path {
+            Some(p) => format!("Using {} as config file", p.display()),
+            None => "No config file found; using defaults".into(),
+        }));
+    }
     let outcome = runtime.block_on(engine::run(prepared, bus.clone()));
     if let Some(a) = artifacts
         && let Err(e) = a.finish(outcome.exit_code)

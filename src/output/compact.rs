@@ -106,6 +106,10 @@ impl Screen {
     }
 
     pub(super) fn show_minimal(&mut self, e: &Event) {
+        if let Event::Verbose(v) = e {
+            self.line_c(v, color::VERBOSE);
+            return;
+        }
         let Event::HostResult {
             host,
             action,
@@ -171,6 +175,10 @@ impl Screen {
     }
 
     pub(super) fn show_oneline(&mut self, e: &Event) {
+        if let Event::Verbose(v) = e {
+            self.line_c(v, color::VERBOSE);
+            return;
+        }
         let Event::HostResult {
             host,
             action,

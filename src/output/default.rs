@@ -50,6 +50,7 @@ pub mod color {
     pub const UNREACHABLE: &str = "1;31";
     pub const WARN: &str = "1;35";
     pub const DEBUG: &str = "1;30";
+    pub const VERBOSE: &str = "0;34";
     pub const DIFF_ADD: &str = "0;32";
     pub const DIFF_REMOVE: &str = "0;31";
     pub const DIFF_LINES: &str = "0;36";
@@ -512,12 +513,22 @@ impl Screen {
             }
             Event::NoHostsMatched => self.line_c("skipping: no hosts matched", color::SKIP),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
-            Event::TaskStart { name, handler, .. } => {
+            Event::TaskStart {
+                name,
+                handler,
+                origin,
+                ..
+            } => {
                 self.pending = None;
                 if *handler {
                     self.banner(&format!("RUNNING HANDLER [{name}]"))
                 } else {
                     self.banner(&format!("TASK [{name}]"))
+                }
+                if self.verbosity >= 2
+                    && let Some(o) = origin
+                {
+                    self.line_c(&format!("task path: {}:{}", o.file, o.line), color::DEBUG);
                 }
                 if !(self.ok_hosts && self.skipped_hosts) {
                     // Held back until a result under it is shown.
@@ -548,6 +559,7 @@ impl Screen {
                 self.line_c(&l, color::DEBUG);
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Verbose(v) => self.line_c(v, color::VERBOSE),
             // An include's items are shown as `included:` lines.
             Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {

@@ -311,6 +311,12 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job(name, &text, parent, d, uuid4(), now));
             }
+            Event::Verbose(_) => {
+                // ansible-runner's events for display text outside any
+                // callback carry no data of their own.
+                let parent = self.parent();
+                out.push(self.job("verbose", &text, parent, Map::new(), uuid4(), now));
+            }
             Event::Warning(w) => {
                 let mut d = Map::new();
                 d.insert("warning".into(), json!(w));

@@ -138,6 +138,9 @@ pub enum Event {
         label: Json,
     },
     Warning(String),
+    /// A verbose message (`-v` and up): ansible-playbook's "Using ... as
+    /// config file" and the like.
+    Verbose(String),
     /// The play recap, hosts in the order they were first seen.
     Stats(Vec<(String, HostStats)>),
 }
