@@ -411,3 +411,63 @@ fn verbose_output_like_ansible() {
     }
     assert_eq!(stdout, want);
 }
+
+/// An ansible.posix.json document with what varies between runs masked:
+/// ids, times, and the results' internal `_ansible_*` keys and timings (as
+/// the oracle's normaliser drops them).
+fn normalise_json_doc(v: &mut serde_json::Value, key: Option<&str>) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) => {
+            m.retain(|k, _| !k.starts_with("_ansible_") && k != "invocation");
+            for (k, x) in m.iter_mut() {
+                match (k.as_str(), &*x) {
+                    ("id", J::String(_)) => *x = J::String("<ID>".into()),
+                    ("start" | "end", J::String(_)) => *x = J::String("<TIME>".into()),
+                    ("delta", J::String(_)) => *x = J::String("<DELTA>".into()),
+                    _ => normalise_json_doc(x, Some(k)),
+                }
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(|x| normalise_json_doc(x, key)),
+        _ => {}
+    }
+}
+
+#[test]
+fn posix_json_callback_like_ansible() {
+    let pb = repo().join("tests/playbooks/log_path.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let out = kiln(
+        &fleet,
+        &pb,
+        &[],
+        &[("ANSIBLE_STDOUT_CALLBACK", "ansible.posix.json")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = mask_screen(&String::from_utf8_lossy(&out.stdout), &fleet);
+    let mut got: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let golden = std::fs::read_to_string(repo().join("tests/golden/logs/log_path.json.stdout"))
+        .expect("golden");
+    let mut want: serde_json::Value = serde_json::from_str(&golden).expect("golden JSON");
+    normalise_json_doc(&mut got, None);
+    normalise_json_doc(&mut want, None);
+    let plays = |v: &serde_json::Value| v["plays"].as_array().cloned().unwrap_or_default();
+    for (p, (g, w)) in plays(&got).iter().zip(plays(&want).iter()).enumerate() {
+        assert_eq!(g["play"], w["play"], "play {p}");
+        let tasks = |v: &serde_json::Value| v["tasks"].as_array().cloned().unwrap_or_default();
+        for (t, (gt, wt)) in tasks(g).iter().zip(tasks(w).iter()).enumerate() {
+            assert_eq!(gt, wt, "play {p} task {t}");
+        }
+    }
+    assert_eq!(got, want);
+    // Four-space indents, keys sorted: Python's json.dumps layout.
+    assert!(
+        stdout.starts_with("{\n    \"custom_stats\": {},\n"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want_err = std::fs::read_to_string(repo().join("tests/golden/logs/log_path.json.stderr"))
+        .expect("golden");
+    assert_eq!(stderr, want_err);
+}

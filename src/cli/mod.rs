@@ -399,9 +399,19 @@ fn sinks(
     let flag = |key: &str, env: &str| -> Result<bool, String> {
         Ok(cfg.get_bool("defaults", key, env)?.unwrap_or(true))
     };
+    // ansible.posix.json's json_indent: 4, one line when 0 or less.
+    let indent = match cfg.get("defaults", "json_indent", "ANSIBLE_JSON_INDENT") {
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Some(n as usize),
+            Ok(_) => None,
+            Err(_) => return Err(format!("invalid json_indent '{v}' (a number)")),
+        },
+        None => Some(4),
+    };
     let mut screen = crate::output::Screen::new(args.verbose)
         .with_diff(args.diff)
         .with_callback(style)
+        .with_json_indent(indent)
         .with_display_hosts(
             flag("display_ok_hosts", "ANSIBLE_DISPLAY_OK_HOSTS")?,
             flag("display_skipped_hosts", "ANSIBLE_DISPLAY_SKIPPED_HOSTS")?,

@@ -87,6 +87,7 @@ impl Runner {
                 name: name.clone(),
                 pattern: pattern.clone(),
                 tasks: play.all_tasks().len(),
+                origin: Some(play.span.clone()),
             });
             self.bus.emit(Event::NoHostsMatched);
             return;
@@ -127,6 +128,7 @@ impl Runner {
                 name: name.clone(),
                 pattern: pattern.clone(),
                 tasks: play.all_tasks().len(),
+                origin: Some(play.span.clone()),
             });
             let ctx = Arc::new(PlayCtx {
                 name: name.clone(),

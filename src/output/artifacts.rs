@@ -172,6 +172,7 @@ mod tests {
                 name: "P".into(),
                 pattern: "all".into(),
                 tasks: 0,
+                origin: None,
             },
             &Shown {
                 chunks: vec![super::super::Chunk::plain("\nPLAY [P] ***\n", false)],

@@ -191,6 +191,7 @@ mod tests {
                     name: "P".into(),
                     pattern: "all".into(),
                     tasks: 0,
+                    origin: None,
                 },
                 &Shown {
                     chunks: vec![Chunk::plain("\nPLAY [P] ***\n", false)],

@@ -149,6 +149,8 @@ pub struct Screen {
     skipped_hosts: bool,
     /// The banner of the running task, not shown yet.
     pending: Option<Vec<Chunk>>,
+    /// The `ansible.posix.json` document being built.
+    json_doc: Option<super::posix_json::JsonDoc>,
 }
 
 impl Screen {
@@ -164,7 +166,16 @@ impl Screen {
             ok_hosts: true,
             skipped_hosts: true,
             pending: None,
+            json_doc: None,
         }
+    }
+
+    /// `json_indent` of the `ansible.posix.json` callback (`None`: one line).
+    pub fn with_json_indent(mut self, indent: Option<usize>) -> Self {
+        if self.callback == super::Callback::Json {
+            self.json_doc = Some(super::posix_json::JsonDoc::new(indent));
+        }
+        self
     }
 
     /// `display_ok_hosts` and `display_skipped_hosts`.
@@ -196,6 +207,9 @@ impl Screen {
     /// Follows the layout of stdout callback `c` instead of `default`.
     pub fn with_callback(mut self, c: super::Callback) -> Self {
         self.callback = c;
+        if c == super::Callback::Json && self.json_doc.is_none() {
+            self.json_doc = Some(super::posix_json::JsonDoc::new(Some(4)));
+        }
         self
     }
 
@@ -223,6 +237,7 @@ impl Screen {
             super::Callback::Default => self.show(e),
             super::Callback::Minimal => self.show_minimal(e),
             super::Callback::Oneline => self.show_oneline(e),
+            super::Callback::Json => self.show_json(e),
         }
         // profile_tasks is called after the stdout callback, as Ansible
         // calls aggregate callbacks after it.
@@ -243,6 +258,19 @@ impl Screen {
             }
         }
         std::mem::take(&mut self.shown)
+    }
+
+    /// `ansible.posix.json`: warnings and verbose lines as usual, the
+    /// document after the last play.
+    fn show_json(&mut self, e: &Event) {
+        match e {
+            Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Verbose(v) => self.line_c(v, color::VERBOSE),
+            _ => {}
+        }
+        if let Some(doc) = self.json_doc.as_mut().and_then(|d| d.observe(e)) {
+            self.write(&doc);
+        }
     }
 
     pub(super) fn write(&mut self, s: &str) {

@@ -429,6 +429,7 @@ mod tests {
                 name: "P".into(),
                 pattern: "all".into(),
                 tasks: 1,
+                origin: None,
             },
             &shown("\nPLAY [P] ***\n"),
         );

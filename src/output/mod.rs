@@ -12,6 +12,7 @@ pub mod events;
 pub mod json;
 pub mod logfile;
 mod origin;
+mod posix_json;
 pub mod progress;
 mod redact;
 pub mod timing;
@@ -31,6 +32,8 @@ pub enum Callback {
     Default,
     Minimal,
     Oneline,
+    /// `ansible.posix.json`: one JSON document at the end.
+    Json,
 }
 
 impl Callback {
@@ -40,6 +43,7 @@ impl Callback {
             "default" => Some(Callback::Default),
             "minimal" => Some(Callback::Minimal),
             "oneline" => Some(Callback::Oneline),
+            "ansible.posix.json" => Some(Callback::Json),
             _ => None,
         }
     }
@@ -80,6 +84,8 @@ pub enum Event {
         /// How many tasks the play has as written (includes may add more);
         /// the progress display's total.
         tasks: usize,
+        /// Where the play is written.
+        origin: Option<crate::span::Span>,
     },
     /// The play's pattern matched no host.
     NoHostsMatched,

@@ -269,6 +269,7 @@ mod tests {
             name: "P".into(),
             pattern: "all".into(),
             tasks: 1,
+            origin: None,
         });
         t.observe(&Event::TaskStart {
             name: "T".into(),
