@@ -191,12 +191,31 @@ fn compare(stem: &str) {
             .count(),
         "events' stdout covers the screen"
     );
-    compare_events(stem, &playbook, &golden, &kiln);
+    compare_events(stem, &playbook, &golden, &kiln, fleet.root.path());
 }
 
-/// kiln's job events against the golden's, field by field.
-fn compare_events(stem: &str, playbook: &std::path::Path, golden: &Json, kiln: &[Json]) {
+/// kiln's job events against the golden's, field by field. `root` (the
+/// fleet's directory, where host state lives) is masked as `<ROOT>`.
+fn compare_events(
+    stem: &str,
+    playbook: &std::path::Path,
+    golden: &Json,
+    kiln: &[Json],
+    root: &Path,
+) {
     check_links(kiln);
+    let root = root.display().to_string();
+    let kiln: Vec<Json> = kiln
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            if let Some(s) = e["stdout"].as_str() {
+                e["stdout"] = json!(s.replace(&root, "<ROOT>"));
+            }
+            e
+        })
+        .collect();
+    let kiln = kiln.as_slice();
     let dir = playbook.parent().expect("dir").display().to_string();
     let golden_events: Vec<Json> = golden["events"].as_array().cloned().unwrap_or_default();
     let (kg, kh) = split(kiln, &dir);
@@ -343,7 +362,12 @@ fn artifacts(stem: &str) {
         assert_eq!(json!(got), want[f], "{stem}: artifact {f}");
     }
     let playbooks = repo().join("tests/playbooks").display().to_string();
-    let got = std::fs::read_to_string(dir.join("stdout")).expect("stdout");
+    let got = std::fs::read_to_string(dir.join("stdout"))
+        .expect("stdout")
+        .replace(&fleet.root.path().display().to_string(), "<ROOT>");
+    let screen = out
+        .stdout
+        .replace(&fleet.root.path().display().to_string(), "<ROOT>");
     assert_eq!(
         stdout_lines(&got, &playbooks),
         stdout_lines(want["stdout"].as_str().unwrap_or_default(), &playbooks),
@@ -352,12 +376,9 @@ fn artifacts(stem: &str) {
     // The screen shows what the artifact's stdout holds.
     assert_eq!(
         stdout_lines(&got, &playbooks),
-        stdout_lines(
-            &format!("{}\n", out.stdout.trim_end_matches('\n')),
-            &playbooks
-        )
-        .into_iter()
-        .collect::<Vec<_>>(),
+        stdout_lines(&format!("{}\n", screen.trim_end_matches('\n')), &playbooks)
+            .into_iter()
+            .collect::<Vec<_>>(),
         "{stem}: artifact stdout is the screen"
     );
     let mut kiln: Vec<Json> = std::fs::read_dir(dir.join("job_events"))
@@ -371,7 +392,7 @@ fn artifacts(stem: &str) {
     for e in &kiln {
         assert_eq!(e["runner_ident"], json!("job1"));
     }
-    compare_events(stem, &playbook, &golden, &kiln);
+    compare_events(stem, &playbook, &golden, &kiln, fleet.root.path());
 }
 
 /// The Python of the oracle venv, when it has ansible-runner.
@@ -452,7 +473,7 @@ fn dropin(stem: &str) {
         "{stem}: ansible-runner's artifacts"
     );
     let events = doc["events"].as_array().cloned().unwrap_or_default();
-    compare_events(stem, &playbook, &golden, &events);
+    compare_events(stem, &playbook, &golden, &events, fleet.root.path());
 }
 
 macro_rules! runner_tests {
@@ -477,6 +498,11 @@ runner_tests!(
     artifacts_loop_items, dropin_loop_items => "loop_items",
     artifacts_handlers, dropin_handlers => "handlers",
     artifacts_unreachable, dropin_unreachable => "unreachable",
+    artifacts_blocks, dropin_blocks => "blocks",
+    artifacts_includes, dropin_includes => "includes",
+    artifacts_register_when, dropin_register_when => "register_when",
+    artifacts_check_mode, dropin_check_mode => "check_mode",
+    artifacts_basic_command, dropin_basic_command => "basic_command",
 );
 
 fn run(stem: &str) {
@@ -506,4 +532,29 @@ fn handlers() {
 #[test]
 fn unreachable() {
     run("unreachable");
+}
+
+#[test]
+fn blocks() {
+    run("blocks");
+}
+
+#[test]
+fn includes() {
+    run("includes");
+}
+
+#[test]
+fn register_when() {
+    run("register_when");
+}
+
+#[test]
+fn check_mode() {
+    run("check_mode");
+}
+
+#[test]
+fn basic_command() {
+    run("basic_command");
 }

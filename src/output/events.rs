@@ -237,17 +237,13 @@ impl Jobs {
                 let parent = self.ctx.play.as_ref().map(|p| p.1.clone());
                 out.push(self.job("playbook_on_task_start", &text, parent, d, uuid, now));
             }
-            Event::Included { file, hosts, item } => {
-                for h in hosts {
-                    let mut d = self.base();
-                    d.insert("host".into(), json!(h));
-                    d.insert("included_file".into(), json!(file));
-                    if let Some(i) = item {
-                        d.insert("item".into(), i.clone());
-                    }
-                    let parent = self.parent();
-                    out.push(self.job("playbook_on_include", &text, parent, d, uuid4(), now));
-                }
+            Event::Included { file, .. } => {
+                // One event per included file, for all its hosts, as
+                // ansible-runner reports it (the hosts are in its text).
+                let mut d = self.base();
+                d.insert("included_file".into(), json!(file));
+                let parent = self.parent();
+                out.push(self.job("playbook_on_include", &text, parent, d, uuid4(), now));
             }
             Event::Retry { host, result, .. } => {
                 self.host_start(host, now, &mut out);
