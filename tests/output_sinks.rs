@@ -471,3 +471,56 @@ fn posix_json_callback_like_ansible() {
         .expect("golden");
     assert_eq!(stderr, want_err);
 }
+
+/// kiln's stdout and stderr for `stem` with `env`, masked.
+fn screen_with(stem: &str, env: &[(&str, &str)]) -> (String, String) {
+    let pb = repo().join(format!("tests/playbooks/{stem}.yml"));
+    let header = Header::parse(&pb);
+    let fleet = Fleet::start(&header);
+    let mut args: Vec<&str> = vec!["-f", "10"];
+    args.extend(header.args.iter().map(String::as_str));
+    let out = kiln(&fleet, &pb, &args, env);
+    (
+        mask_screen(&String::from_utf8_lossy(&out.stdout), &fleet),
+        mask_screen(&String::from_utf8_lossy(&out.stderr), &fleet),
+    )
+}
+
+fn golden_text(name: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/golden/logs").join(name)).expect("golden")
+}
+
+#[test]
+fn check_mode_markers_and_failures_on_stderr_like_ansible() {
+    let env = [
+        ("ANSIBLE_CHECK_MODE_MARKERS", "1"),
+        ("ANSIBLE_DISPLAY_FAILED_STDERR", "1"),
+    ];
+    let (out, err) = screen_with("check_mode", &env);
+    let want = golden_text("check_mode.markers.stdout");
+    for (i, (a, b)) in out.lines().zip(want.lines()).enumerate() {
+        assert_eq!(a, b, "stdout line {}", i + 1);
+    }
+    assert_eq!(out, want);
+    assert_eq!(err, golden_text("check_mode.markers.stderr"));
+    // Three hosts answer in any order: the same lines, each on its stream.
+    let (out, err) = screen_with("failures", &env);
+    let time = Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}").expect("re");
+    let delta = Regex::new(r"\d+:\d\d:\d\d\.\d{6}").expect("re");
+    let sorted = |s: &str| {
+        let s = time.replace_all(s, "<TIME>");
+        let s = delta.replace_all(&s, "<DELTA>");
+        let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(&out),
+        sorted(&golden_text("failures.markers.stdout"))
+    );
+    assert_eq!(
+        sorted(&err),
+        sorted(&golden_text("failures.markers.stderr"))
+    );
+    assert!(err.contains("fatal: [h2]: FAILED!"), "{err}");
+}

@@ -415,6 +415,22 @@ fn sinks(
         .with_display_hosts(
             flag("display_ok_hosts", "ANSIBLE_DISPLAY_OK_HOSTS")?,
             flag("display_skipped_hosts", "ANSIBLE_DISPLAY_SKIPPED_HOSTS")?,
+        )
+        .with_markers(
+            args.check
+                && cfg
+                    .get_bool(
+                        "defaults",
+                        "check_mode_markers",
+                        "ANSIBLE_CHECK_MODE_MARKERS",
+                    )?
+                    .unwrap_or(false),
+            cfg.get_bool(
+                "defaults",
+                "display_failed_stderr",
+                "ANSIBLE_DISPLAY_FAILED_STDERR",
+            )?
+            .unwrap_or(false),
         );
     if let Some(options) = profile_tasks(cfg, args.verbose)? {
         screen = screen.with_profile(options);

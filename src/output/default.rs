@@ -151,6 +151,11 @@ pub struct Screen {
     pending: Option<Vec<Chunk>>,
     /// The `ansible.posix.json` document being built.
     json_doc: Option<super::posix_json::JsonDoc>,
+    /// `check_mode_markers` in a --check run: `[CHECK MODE]` after banners
+    /// and `DRY RUN` banners around the run.
+    check_markers: bool,
+    /// `display_failed_stderr`: failures and their errors go to stderr.
+    failed_stderr: bool,
 }
 
 impl Screen {
@@ -167,6 +172,25 @@ impl Screen {
             skipped_hosts: true,
             pending: None,
             json_doc: None,
+            check_markers: false,
+            failed_stderr: false,
+        }
+    }
+
+    /// `check_mode_markers` (pass it on only for a --check run) and
+    /// `display_failed_stderr`.
+    pub fn with_markers(mut self, check_markers: bool, failed_stderr: bool) -> Self {
+        self.check_markers = check_markers;
+        self.failed_stderr = failed_stderr;
+        self
+    }
+
+    /// ` [CHECK MODE]` after a banner's title when the markers are on.
+    fn mark(&self) -> &'static str {
+        if self.check_markers {
+            " [CHECK MODE]"
+        } else {
+            ""
         }
     }
 
@@ -397,7 +421,7 @@ impl Screen {
         if !self.errors_seen.insert(block.clone()) {
             return;
         }
-        self.write_c(&block, color::ERROR, false);
+        self.write_c(&block, color::ERROR, self.failed_stderr);
     }
 
     fn recap(&mut self, stats: &[(String, HostStats)]) {
@@ -534,10 +558,13 @@ impl Screen {
                         .unwrap_or_else(|| path.clone());
                     self.banner(&format!("PLAYBOOK: {base}"));
                 }
+                if self.check_markers {
+                    self.banner("DRY RUN");
+                }
             }
             Event::PlayStart { name, .. } => {
                 self.pending = None;
-                self.banner(&format!("PLAY [{name}]"))
+                self.banner(&format!("PLAY [{name}]{}", self.mark()))
             }
             Event::NoHostsMatched => self.line_c("skipping: no hosts matched", color::SKIP),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
@@ -549,9 +576,9 @@ impl Screen {
             } => {
                 self.pending = None;
                 if *handler {
-                    self.banner(&format!("RUNNING HANDLER [{name}]"))
+                    self.banner(&format!("RUNNING HANDLER [{name}]{}", self.mark()))
                 } else {
-                    self.banner(&format!("TASK [{name}]"))
+                    self.banner(&format!("TASK [{name}]{}", self.mark()))
                 }
                 if self.verbosity >= 2
                     && let Some(o) = origin
@@ -635,7 +662,9 @@ impl Screen {
                         self.dump(result, action)
                     ),
                 };
-                self.line_c(&line, status_color(*status));
+                let to_stderr =
+                    self.failed_stderr && matches!(status, Status::Failed | Status::Unreachable);
+                self.write_c(&format!("{line}\n"), status_color(*status), to_stderr);
             }
             Event::HostResult {
                 host,
@@ -712,14 +741,19 @@ impl Screen {
                         l
                     }
                 };
-                self.line_c(&line, status_color(*status));
+                let to_stderr =
+                    self.failed_stderr && matches!(status, Status::Failed | Status::Unreachable);
+                self.write_c(&format!("{line}\n"), status_color(*status), to_stderr);
                 if *ignored {
                     self.line_c("...ignoring", color::SKIP);
                 }
             }
             Event::Stats(stats) => {
                 self.pending = None;
-                self.recap(stats)
+                self.recap(stats);
+                if self.check_markers {
+                    self.banner("DRY RUN");
+                }
             }
         }
     }
