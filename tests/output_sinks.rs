@@ -524,3 +524,25 @@ fn check_mode_markers_and_failures_on_stderr_like_ansible() {
     );
     assert!(err.contains("fatal: [h2]: FAILED!"), "{err}");
 }
+
+#[test]
+fn included_hosts_hidden_and_task_paths_on_failure_like_ansible() {
+    let env = [
+        ("ANSIBLE_DISPLAY_INCLUDED_HOSTS", "0"),
+        ("ANSIBLE_SHOW_TASK_PATH_ON_FAILURE", "1"),
+    ];
+    let time = Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}").expect("re");
+    let delta = Regex::new(r"\d+:\d\d:\d\d\.\d{6}").expect("re");
+    let sorted = |s: &str| {
+        let s = time.replace_all(s, "<TIME>");
+        let s = delta.replace_all(&s, "<DELTA>");
+        let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    for stem in ["includes", "failures"] {
+        let (out, _) = screen_with(stem, &env);
+        let want = golden_text(&format!("{stem}.opts.stdout"));
+        assert_eq!(sorted(&out), sorted(&want), "{stem}:\n{out}");
+    }
+}

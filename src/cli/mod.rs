@@ -431,6 +431,15 @@ fn sinks(
                 "ANSIBLE_DISPLAY_FAILED_STDERR",
             )?
             .unwrap_or(false),
+        )
+        .with_included_and_paths(
+            flag("display_included_hosts", "ANSIBLE_DISPLAY_INCLUDED_HOSTS")?,
+            cfg.get_bool(
+                "defaults",
+                "show_task_path_on_failure",
+                "ANSIBLE_SHOW_TASK_PATH_ON_FAILURE",
+            )?
+            .unwrap_or(false),
         );
     if let Some(options) = profile_tasks(cfg, args.verbose)? {
         screen = screen.with_profile(options);

@@ -156,6 +156,10 @@ pub struct Screen {
     check_markers: bool,
     /// `display_failed_stderr`: failures and their errors go to stderr.
     failed_stderr: bool,
+    /// `display_included_hosts`: the `included:` lines.
+    included_hosts: bool,
+    /// `show_task_path_on_failure`: `task path:` before a failure.
+    task_path_on_failure: bool,
 }
 
 impl Screen {
@@ -174,7 +178,16 @@ impl Screen {
             json_doc: None,
             check_markers: false,
             failed_stderr: false,
+            included_hosts: true,
+            task_path_on_failure: false,
         }
+    }
+
+    /// `display_included_hosts` and `show_task_path_on_failure`.
+    pub fn with_included_and_paths(mut self, included: bool, path_on_failure: bool) -> Self {
+        self.included_hosts = included;
+        self.task_path_on_failure = path_on_failure;
+        self
     }
 
     /// `check_mode_markers` (pass it on only for a --check run) and
@@ -590,6 +603,7 @@ impl Screen {
                     self.pending = Some(std::mem::take(&mut self.shown.chunks));
                 }
             }
+            Event::Included { .. } if !self.included_hosts => {}
             Event::Included { file, hosts, item } => {
                 let hosts = hosts.join(", ");
                 match item {
@@ -699,6 +713,15 @@ impl Screen {
                             origin.as_ref(),
                             *controller,
                         );
+                        // show_task_path_on_failure (-vv shows it anyway,
+                        // under the banner).
+                        if self.task_path_on_failure
+                            && self.verbosity < 2
+                            && !*looped
+                            && let Some(o) = origin
+                        {
+                            self.line_c(&format!("task path: {}:{}", o.file, o.line), color::DEBUG);
+                        }
                         let shown = if *looped {
                             loop_summary(result)
                         } else {
