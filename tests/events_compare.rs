@@ -12,12 +12,22 @@
 //! (kiln reports the short name); `playbook_on_notify` (kiln's bus has
 //! no notify event yet); the order of hosts inside one task (a race with
 //! forks, normalised by host order as the recording does).
+//!
+//! The same goldens hold the artifact directory ansible-runner wrote for
+//! that run (`artifacts/<ident>/`): `artifacts_*` runs kiln with
+//! `--artifact-dir` and compares the layout (file names, the number of
+//! job events less the notify events), `status`, `rc`, `stderr`, the lines
+//! of `stdout`, and every `job_events/*.json` as above. `dropin_*` runs
+//! ansible-runner itself (`ansible_runner.interface.run(inventory=<dict>,
+//! json_mode=True)`) with kiln linked as `ansible-playbook` first on PATH:
+//! ansible-runner reads kiln's `awx_display` framing and partial event
+//! files, and its `runner.events` and artifacts must match the golden.
 
 mod support;
 
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use support::fleet::{Fleet, Header};
 
 fn repo() -> PathBuf {
@@ -126,7 +136,8 @@ fn mask(s: &str) -> String {
     delta.replace_all(&s, "<DELTA>").into_owned()
 }
 
-fn compare(stem: &str) {
+/// The golden of `stem` and its playbook.
+fn golden(stem: &str) -> (PathBuf, Json) {
     let playbook = repo().join("tests/playbooks").join(format!("{stem}.yml"));
     let golden_path = repo()
         .join("tests/golden/events")
@@ -134,13 +145,24 @@ fn compare(stem: &str) {
     let golden: Json =
         serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden"))
             .expect("json");
+    (playbook, golden)
+}
+
+/// The playbook's header arguments after `-f 10`.
+fn header_args(header: &Header) -> Vec<String> {
+    let mut args = vec!["-f".to_string(), "10".to_string()];
+    args.extend(header.args.iter().cloned());
+    args
+}
+
+fn compare(stem: &str) {
+    let (playbook, golden) = golden(stem);
     let header = Header::parse(&playbook);
     let fleet = Fleet::start(&header);
     let events_file = fleet.root.path().join("events.jsonl");
-    let ev = events_file.display().to_string();
-    let mut args = vec!["-f", "10", "--events", ev.as_str()];
-    let extra: Vec<&str> = header.args.iter().map(String::as_str).collect();
-    args.extend(extra);
+    let mut args = header_args(&header);
+    args.extend(["--events".to_string(), events_file.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = fleet.run(&playbook, &args);
     assert_eq!(
         json!(out.code),
@@ -153,7 +175,6 @@ fn compare(stem: &str) {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect();
-    check_links(&kiln);
     // Every event's stdout, concatenated, is the run's stdout.
     let joined: String = kiln
         .iter()
@@ -170,9 +191,34 @@ fn compare(stem: &str) {
             .count(),
         "events' stdout covers the screen"
     );
+    compare_events(stem, &playbook, &golden, &kiln, fleet.root.path());
+}
+
+/// kiln's job events against the golden's, field by field. `root` (the
+/// fleet's directory, where host state lives) is masked as `<ROOT>`.
+fn compare_events(
+    stem: &str,
+    playbook: &std::path::Path,
+    golden: &Json,
+    kiln: &[Json],
+    root: &Path,
+) {
+    check_links(kiln);
+    let root = root.display().to_string();
+    let kiln: Vec<Json> = kiln
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            if let Some(s) = e["stdout"].as_str() {
+                e["stdout"] = json!(s.replace(&root, "<ROOT>"));
+            }
+            e
+        })
+        .collect();
+    let kiln = kiln.as_slice();
     let dir = playbook.parent().expect("dir").display().to_string();
     let golden_events: Vec<Json> = golden["events"].as_array().cloned().unwrap_or_default();
-    let (kg, kh) = split(&kiln, &dir);
+    let (kg, kh) = split(kiln, &dir);
     let (gg, gh) = split(&golden_events, "<PLAYBOOKS>");
     let norm = |v: Vec<Json>| -> Vec<Json> {
         v.into_iter()
@@ -221,8 +267,243 @@ fn compare(stem: &str) {
             d["processed"]
         ])
     };
-    assert_eq!(stats(&kiln), stats(&golden_events), "{stem}: stats");
+    assert_eq!(stats(kiln), stats(&golden_events), "{stem}: stats");
 }
+
+/// Relative file names under `dir`.
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p.strip_prefix(dir).expect("inside").display().to_string());
+        }
+    }
+    out
+}
+
+/// An artifact directory's layout: its file names other than the job
+/// events, sorted, and how many job events it holds (each named
+/// `<counter>-<uuid>.json`). The fact cache's files are left out, as
+/// record_events.py leaves them out.
+fn layout(names: &[String]) -> (Vec<String>, usize) {
+    let event =
+        regex::Regex::new(r"^job_events/\d+-([0-9a-f-]{36}(_\d+)?|<UUID>)\.json$").expect("re");
+    let mut other: Vec<String> = names
+        .iter()
+        .filter(|n| !n.starts_with("fact_cache/") && !event.is_match(n))
+        .cloned()
+        .collect();
+    other.sort();
+    let events = names.iter().filter(|n| event.is_match(n)).count();
+    (other, events)
+}
+
+/// The golden's artifact layout, less the `playbook_on_notify` events
+/// kiln does not emit (see the module comment).
+fn golden_layout(golden: &Json) -> (Vec<String>, usize) {
+    let names: Vec<String> = golden["artifacts"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect();
+    let (other, n) = layout(&names);
+    let notify = golden["events"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .filter(|e| e["event"] == "playbook_on_notify")
+                .count()
+        })
+        .unwrap_or(0);
+    (other, n - notify)
+}
+
+/// The lines of an artifact `stdout`, masked and sorted: which host's
+/// line comes first inside a task is a race between forks.
+fn stdout_lines(text: &str, playbooks: &str) -> Vec<String> {
+    let text = mask(&text.replace("\r\n", "\n").replace(playbooks, "<PLAYBOOKS>"));
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// `kiln playbook --artifact-dir` against the artifact directory
+/// ansible-runner wrote for ansible-playbook on the same playbook.
+fn artifacts(stem: &str) {
+    let (playbook, golden) = golden(stem);
+    let header = Header::parse(&playbook);
+    let fleet = Fleet::start(&header);
+    let root = fleet.root.path().join("artifacts");
+    let mut args = header_args(&header);
+    args.extend([
+        "--artifact-dir".to_string(),
+        root.display().to_string(),
+        "--ident".to_string(),
+        "job1".to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = fleet.run(&playbook, &args);
+    assert_eq!(json!(out.code), golden["rc"], "{}", out.stderr);
+    let dir = root.join("job1");
+    let want = &golden["artifacts"];
+    assert_eq!(
+        layout(&file_names(&dir)),
+        golden_layout(&golden),
+        "{stem}: artifact files"
+    );
+    for f in ["status", "rc", "stderr"] {
+        let got = std::fs::read_to_string(dir.join(f)).expect("artifact file");
+        assert_eq!(json!(got), want[f], "{stem}: artifact {f}");
+    }
+    let playbooks = repo().join("tests/playbooks").display().to_string();
+    let got = std::fs::read_to_string(dir.join("stdout"))
+        .expect("stdout")
+        .replace(&fleet.root.path().display().to_string(), "<ROOT>");
+    let screen = out
+        .stdout
+        .replace(&fleet.root.path().display().to_string(), "<ROOT>");
+    assert_eq!(
+        stdout_lines(&got, &playbooks),
+        stdout_lines(want["stdout"].as_str().unwrap_or_default(), &playbooks),
+        "{stem}: artifact stdout"
+    );
+    // The screen shows what the artifact's stdout holds.
+    assert_eq!(
+        stdout_lines(&got, &playbooks),
+        stdout_lines(&format!("{}\n", screen.trim_end_matches('\n')), &playbooks)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        "{stem}: artifact stdout is the screen"
+    );
+    let mut kiln: Vec<Json> = std::fs::read_dir(dir.join("job_events"))
+        .expect("job_events")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            serde_json::from_str(&std::fs::read_to_string(&p).expect("event")).expect("json")
+        })
+        .collect();
+    kiln.sort_by_key(|e| e["counter"].as_u64().unwrap_or(0));
+    for e in &kiln {
+        assert_eq!(e["runner_ident"], json!("job1"));
+    }
+    compare_events(stem, &playbook, &golden, &kiln, fleet.root.path());
+}
+
+/// The Python of the oracle venv, when it has ansible-runner.
+fn runner_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("KILN_ORACLE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/ansible-venv"));
+    let py = venv.join("bin/python");
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import ansible_runner"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(py)
+}
+
+/// ansible-runner (from PyPI) driving kiln linked as `ansible-playbook`:
+/// `ansible_runner.interface.run(playbook=..., inventory=<dict>,
+/// json_mode=True)` must see the events it sees with ansible-playbook.
+fn dropin(stem: &str) {
+    let Some(python) = runner_python() else {
+        eprintln!(
+            "SKIPPED dropin {stem}: no venv with ansible-runner (run tests/oracle/setup-venv.sh)"
+        );
+        return;
+    };
+    let (playbook, golden) = golden(stem);
+    let header = Header::parse(&playbook);
+    let fleet = Fleet::start(&header);
+    let bin = fleet.root.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kiln"), bin.join("ansible-playbook"))
+        .expect("link");
+    let out = fleet.root.path().join("dropin.json");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = std::process::Command::new(python)
+        .arg(repo().join("tests/oracle/runner_dropin.py"))
+        .arg("--playbook")
+        .arg(&playbook)
+        .arg("--inventory-ini")
+        .arg(&fleet.inventory)
+        .arg("--data")
+        .arg(fleet.root.path().join("runner"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--")
+        .args(header_args(&header))
+        .env("PATH", path)
+        .env("HOME", &fleet.home)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("ANSIBLE_STDOUT_CALLBACK")
+        .current_dir(fleet.root.path())
+        .output()
+        .expect("python runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Json =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("result")).expect("json");
+    assert_eq!(doc["command"][0], json!("ansible-playbook"));
+    assert_eq!(doc["rc"], golden["rc"], "{stem}: rc");
+    assert_eq!(doc["status"], golden["status"], "{stem}: status");
+    let names: Vec<String> = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        layout(&names),
+        golden_layout(&golden),
+        "{stem}: ansible-runner's artifacts"
+    );
+    let events = doc["events"].as_array().cloned().unwrap_or_default();
+    compare_events(stem, &playbook, &golden, &events, fleet.root.path());
+}
+
+macro_rules! runner_tests {
+    ($($name:ident, $dropin:ident => $stem:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                artifacts($stem);
+            }
+
+            #[test]
+            fn $dropin() {
+                dropin($stem);
+            }
+        )*
+    };
+}
+
+runner_tests!(
+    artifacts_ping, dropin_ping => "ping",
+    artifacts_failures, dropin_failures => "failures",
+    artifacts_loop_items, dropin_loop_items => "loop_items",
+    artifacts_handlers, dropin_handlers => "handlers",
+    artifacts_unreachable, dropin_unreachable => "unreachable",
+    artifacts_blocks, dropin_blocks => "blocks",
+    artifacts_includes, dropin_includes => "includes",
+    artifacts_register_when, dropin_register_when => "register_when",
+    artifacts_check_mode, dropin_check_mode => "check_mode",
+    artifacts_basic_command, dropin_basic_command => "basic_command",
+);
 
 fn run(stem: &str) {
     compare(stem);
@@ -251,4 +532,29 @@ fn handlers() {
 #[test]
 fn unreachable() {
     run("unreachable");
+}
+
+#[test]
+fn blocks() {
+    run("blocks");
+}
+
+#[test]
+fn includes() {
+    run("includes");
+}
+
+#[test]
+fn register_when() {
+    run("register_when");
+}
+
+#[test]
+fn check_mode() {
+    run("check_mode");
+}
+
+#[test]
+fn basic_command() {
+    run("basic_command");
 }

@@ -8,7 +8,7 @@ mod support;
 
 use kiln::engine::{self, Request};
 use kiln::exec::RunOptions;
-use kiln::output::{Bus, DefaultText, Event, Recorder, Status};
+use kiln::output::{Bus, Callback, DefaultText, Event, Recorder, Status};
 use regex::Regex;
 use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -421,7 +421,6 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
             other => panic!("header arg {other} not handled by this test"),
         }
     }
-    let diff = opts.diff;
     let req = Request {
         playbooks: vec![playbook.to_path_buf()],
         inventories: vec![fleet.inventory.display().to_string()],
@@ -435,7 +434,14 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
     let rec = Recorder::default();
     bus.add(Box::new(rec.clone()));
     let text = Buffer::default();
-    bus.add(Box::new(DefaultText::new(text.clone(), 0).with_diff(diff)));
+    let callback = header
+        .callback
+        .as_deref()
+        .map(|c| Callback::from_name(c).unwrap_or_else(|| panic!("unknown callback {c}")))
+        .unwrap_or_default();
+    bus.add(Box::new(
+        DefaultText::new(text.clone(), 0).with_callback(callback),
+    ));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let outcome = rt.block_on(engine::run(prepared, bus));
     let mut play = String::new();
@@ -676,4 +682,6 @@ golden_tests!(
     vars_prompt => "vars_prompt",
     strategy_free => "strategy_free",
     strategy_host_pinned => "strategy_host_pinned",
+    callback_minimal => "callback_minimal",
+    callback_oneline => "callback_oneline",
 );

@@ -82,3 +82,81 @@ fn bad_output_options_fail_before_any_host() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("log file"));
 }
+
+/// Runs kiln under `script` (a pseudo-terminal) and returns the screen.
+fn on_a_terminal(fleet: &Fleet, pb: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let cmd = format!(
+        "{} playbook -i {} {}",
+        env!("CARGO_BIN_EXE_kiln"),
+        fleet.inventory.display(),
+        pb.display()
+    );
+    let mut c = Command::new("script");
+    c.args(["-qfec", &cmd, "/dev/null"])
+        .env("HOME", &fleet.home)
+        .env_remove("ANSIBLE_NOCOLOR")
+        .env_remove("NO_COLOR")
+        .env_remove("ANSIBLE_FORCE_COLOR")
+        .env_remove("SSH_AUTH_SOCK")
+        .current_dir(fleet.root.path());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("script runs");
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+#[test]
+fn the_bar_names_the_hosts_a_task_waits_for_and_colours_follow_the_terminal() {
+    // `slow` sleeps a second on h1, which answered the task before it.
+    let pb = playbook("profile_tasks");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let screen = on_a_terminal(&fleet, &pb, &[("TERM", "xterm")]);
+    let waiting =
+        regex::Regex::new(r"ok=1 changed=0 failed=0 unreachable=0  slow  waiting \ds: h1")
+            .expect("re");
+    assert!(waiting.is_match(&screen), "{screen}");
+    // On a terminal the lines are in Ansible's colours...
+    assert!(screen.contains("\x1b[0;32mok: [h1]\x1b[0m"), "{screen}");
+    // ...unless NO_COLOR (or ANSIBLE_NOCOLOR) says otherwise.
+    let plain = on_a_terminal(&fleet, &pb, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
+    assert!(!plain.contains("\x1b[0;32m"), "{plain}");
+    assert!(plain.contains("ok: [h1]"), "{plain}");
+}
+
+#[test]
+fn runner_options_fail_before_any_host() {
+    let pb = playbook("ping");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    // An artifact directory under a plain file cannot be made.
+    let file = fleet.root.path().join("a-file");
+    std::fs::write(&file, "").expect("file");
+    let r = fleet.run(
+        &pb,
+        &["--artifact-dir", &file.join("sub").display().to_string()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("artifact directory"), "{}", r.stderr);
+    assert!(!r.stdout.contains("PLAY ["), "{}", r.stdout);
+    // awx_display outside ansible-runner (no AWX_ISOLATED_DATA_DIR).
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["playbook", "-i"])
+        .arg(&fleet.inventory)
+        .arg(&pb)
+        .env("HOME", &fleet.home)
+        .env("ANSIBLE_STDOUT_CALLBACK", "awx_display")
+        .env_remove("AWX_ISOLATED_DATA_DIR")
+        .output()
+        .expect("kiln runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("AWX_ISOLATED_DATA_DIR"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    // --ident means nothing without --artifact-dir.
+    let r = fleet.run(&pb, &["--ident", "x"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+}

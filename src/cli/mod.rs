@@ -6,7 +6,7 @@
 
 use crate::engine::{self, Request};
 use crate::exec::RunOptions;
-use crate::output::{Bus, Event};
+use crate::output::Bus;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -130,6 +130,15 @@ pub struct PlaybookArgs {
     /// Print per-task and per-host durations after the recap.
     #[arg(long = "timing")]
     pub timing: bool,
+    /// Also write the run as ansible-runner's artifacts: DIR/IDENT/job_events/*.json, stdout, status, rc.
+    #[arg(long = "artifact-dir", value_name = "DIR")]
+    pub artifact_dir: Option<PathBuf>,
+    /// The run's name under --artifact-dir (ansible-runner's ident; default a random uuid).
+    #[arg(long = "ident", value_name = "IDENT", requires = "artifact_dir")]
+    pub ident: Option<String>,
+    /// The command line as given (recorded in the artifacts' `command`).
+    #[arg(skip)]
+    pub argv: Vec<String>,
     #[command(flatten)]
     pub vault: vault::VaultOpts,
 }
@@ -153,6 +162,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         }
         _ => argv,
     };
+    let given = std::env::args().collect::<Vec<_>>();
     let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
@@ -166,13 +176,16 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         }
     };
     match cli.command {
-        Command::Playbook(args) => playbook(*args),
+        Command::Playbook(mut args) => {
+            args.argv = given;
+            playbook(*args)
+        }
         Command::Inventory(args) => inventory::run(args),
         Command::Vault(args) => vault::run(args),
     }
 }
 
-fn playbook(args: PlaybookArgs) -> i32 {
+fn playbook(mut args: PlaybookArgs) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut opts = RunOptions::default();
     if let Some(f) = args.forks {
@@ -205,6 +218,15 @@ fn playbook(args: PlaybookArgs) -> i32 {
             }
         }
     }
+    // ANSIBLE_VERBOSITY / `verbosity` raise the level -v gives.
+    if let Some(n) = cfg
+        .get("defaults", "verbosity", "ANSIBLE_VERBOSITY")
+        .and_then(|v| v.trim().parse::<u8>().ok())
+    {
+        args.verbose = args.verbose.max(n);
+        opts.verbosity = args.verbose;
+    }
+    crate::output::trace::init(args.verbose);
     let vault = match playbook_secrets(&args.vault, &cfg, &cwd) {
         Ok(v) => v,
         Err(m) => {
@@ -212,6 +234,7 @@ fn playbook(args: PlaybookArgs) -> i32 {
             return 1;
         }
     };
+    crate::output::trace::add_redactor(vault.clone());
     if let Some(t) = args.timeout {
         opts.timeout = std::time::Duration::from_secs(t);
     }
@@ -237,6 +260,15 @@ fn playbook(args: PlaybookArgs) -> i32 {
             }
         }
     }
+    // Passwords typed at the prompts are masked in kiln's diagnostics.
+    let typed = Arc::new(crate::vault::Revealed::default());
+    for p in [&opts.conn_password, &opts.become_password]
+        .into_iter()
+        .flatten()
+    {
+        typed.mark(p.expose());
+    }
+    crate::output::trace::add_redactor(typed);
     opts.connection = args.connection.clone();
     opts.force_handlers = args.force_handlers;
     let split = |v: &[String]| -> Vec<String> {
@@ -278,13 +310,13 @@ fn playbook(args: PlaybookArgs) -> i32 {
         return crate::cli::listing::print(&prepared, &args);
     }
     let bus = Arc::new(Bus::new());
-    match sinks(&args, &cfg, &bus) {
-        Ok(()) => {}
+    let artifacts = match sinks(&args, &cfg, &bus) {
+        Ok(a) => a,
         Err(m) => {
             eprintln!("[ERROR]: {m}");
             return 1;
         }
-    }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -295,49 +327,164 @@ fn playbook(args: PlaybookArgs) -> i32 {
             return 1;
         }
     };
+    if args.verbose > 0 {
+        // ansible-playbook's first words at -v.
+        bus.emit(crate::output::Event::Verbose(match &cfg.path {
+            Some(p) => format!("Using {} as config file", p.display()),
+            None => "No config file found; using defaults".into(),
+        }));
+    }
     let outcome = runtime.block_on(engine::run(prepared, bus.clone()));
-    let _ = Event::NoHostsMatched;
+    if let Some(a) = artifacts
+        && let Err(e) = a.finish(outcome.exit_code)
+    {
+        eprintln!("[WARNING]: {e}");
+    }
     outcome.exit_code
 }
 
-/// The stdout callbacks ansible-core 2.21 ships (`ansible-doc -t callback -l`
-/// lists `tree` and `junit` too, but they are not stdout callbacks).
-/// kiln renders `default` only so far; the others are refused by name.
-const CALLBACKS: &[&str] = &["default", "minimal", "oneline"];
+/// ansible-core 2.21's deprecation of the `oneline` callback, with the
+/// origin of the setting as Ansible names it.
+fn oneline_deprecation(cfg: &crate::config::Config) -> String {
+    let origin = if std::env::var_os("ANSIBLE_STDOUT_CALLBACK").is_some() {
+        "<Config env: ANSIBLE_STDOUT_CALLBACK>\n\noneline".to_string()
+    } else {
+        let path = cfg
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        format!("{path} (section 'defaults' option 'stdout_callback')")
+    };
+    format!(
+        "[WARNING]: Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg.\n\
+         [DEPRECATION WARNING]: oneline has been deprecated. Use another callback plugin, or vendor and/or move the oneline callback to a collection. This feature will be removed from ansible-core version 2.23.\n\
+         Origin: {origin}\n\n"
+    )
+}
 
 /// Sets up the screen and the sinks the options ask for. Every file is
 /// opened here, so a bad path stops the run before any host is touched.
-fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<(), String> {
-    use crate::output::{events::EventsFile, logfile::LogFile, progress, timing};
+/// Returns the artifact directory to finish when the run is over.
+fn sinks(
+    args: &PlaybookArgs,
+    cfg: &crate::config::Config,
+    bus: &Bus,
+) -> Result<Option<crate::output::artifacts::Artifacts>, String> {
+    use crate::output::{
+        Callback, artifacts::Artifacts, awx::AwxDisplay, events::EventsFile, logfile::LogFile,
+        progress, timing,
+    };
     use std::io::IsTerminal;
     let callback = cfg
         .get("defaults", "stdout_callback", "ANSIBLE_STDOUT_CALLBACK")
         .unwrap_or_else(|| "default".into());
-    let short = callback
-        .strip_prefix("ansible.builtin.")
-        .unwrap_or(&callback);
-    if !CALLBACKS.contains(&short) {
-        // ansible-core 2.21's words for a callback it cannot load (json and
-        // yaml live in collections it does not ship).
-        return Err(format!("Could not load '{callback}' callback plugin."));
+    // ansible-runner's callback frames the events into the text of the
+    // callback it replaced (ORIGINAL_STDOUT_CALLBACK).
+    let awx = callback == "awx_display";
+    let shown = if awx {
+        std::env::var("ORIGINAL_STDOUT_CALLBACK")
+            .ok()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "default".into())
+    } else {
+        callback
+    };
+    // ansible-core 2.21's words for a callback it cannot load.
+    let style = Callback::from_name(&shown)
+        .ok_or_else(|| format!("Could not load '{shown}' callback plugin."))?;
+    let deprecations = cfg
+        .get_bool(
+            "defaults",
+            "deprecation_warnings",
+            "ANSIBLE_DEPRECATION_WARNINGS",
+        )?
+        .unwrap_or(true);
+    if style == Callback::Oneline && deprecations {
+        eprint!("{}", oneline_deprecation(cfg));
     }
-    if short != "default" {
-        return Err(format!(
-            "the '{callback}' stdout callback is not supported by kiln yet; use 'default'"
-        ));
+    let flag = |key: &str, env: &str| -> Result<bool, String> {
+        Ok(cfg.get_bool("defaults", key, env)?.unwrap_or(true))
+    };
+    // ansible.posix.json's json_indent: 4, one line when 0 or less.
+    let indent = match cfg.get("defaults", "json_indent", "ANSIBLE_JSON_INDENT") {
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Some(n as usize),
+            Ok(_) => None,
+            Err(_) => return Err(format!("invalid json_indent '{v}' (a number)")),
+        },
+        None => Some(4),
+    };
+    let mut screen = crate::output::Screen::new(args.verbose)
+        .with_callback(style)
+        .with_json_indent(indent)
+        .with_display_hosts(
+            flag("display_ok_hosts", "ANSIBLE_DISPLAY_OK_HOSTS")?,
+            flag("display_skipped_hosts", "ANSIBLE_DISPLAY_SKIPPED_HOSTS")?,
+        )
+        .with_markers(
+            args.check
+                && cfg
+                    .get_bool(
+                        "defaults",
+                        "check_mode_markers",
+                        "ANSIBLE_CHECK_MODE_MARKERS",
+                    )?
+                    .unwrap_or(false),
+            cfg.get_bool(
+                "defaults",
+                "display_failed_stderr",
+                "ANSIBLE_DISPLAY_FAILED_STDERR",
+            )?
+            .unwrap_or(false),
+        )
+        .with_included_and_paths(
+            flag("display_included_hosts", "ANSIBLE_DISPLAY_INCLUDED_HOSTS")?,
+            cfg.get_bool(
+                "defaults",
+                "show_task_path_on_failure",
+                "ANSIBLE_SHOW_TASK_PATH_ON_FAILURE",
+            )?
+            .unwrap_or(false),
+        );
+    if let Some(options) = profile_tasks(cfg, args.verbose)? {
+        screen = screen.with_profile(options);
     }
-    bus.set_screen(crate::output::Screen::new(args.verbose).with_diff(args.diff));
-    let progress =
-        (!args.no_progress && std::io::stdout().is_terminal()).then(progress::Progress::new);
-    bus.add(Box::new(progress::Terminal {
-        progress,
-        timing: args.timing.then(timing::Timing::default),
-    }));
+    bus.set_screen(screen);
+    let color = colors(cfg)?;
+    if awx {
+        let dir = std::env::var_os("AWX_ISOLATED_DATA_DIR").map(PathBuf::from);
+        let sink =
+            AwxDisplay::new(dir.as_deref(), std::io::stdout(), color).map_err(|e| e.to_string())?;
+        bus.add(Box::new(sink));
+    } else {
+        let progress =
+            (!args.no_progress && std::io::stdout().is_terminal()).then(progress::Progress::new);
+        bus.add(Box::new(progress::Terminal {
+            progress,
+            timing: args.timing.then(timing::Timing::default),
+            color,
+        }));
+    }
     if let Some(path) = &args.events {
         let f = EventsFile::create(path)
             .map_err(|e| format!("cannot write the events file {}: {e}", path.display()))?;
         bus.add(Box::new(f));
     }
+    let artifacts = match &args.artifact_dir {
+        Some(root) => {
+            let ident = args
+                .ident
+                .clone()
+                .unwrap_or_else(crate::output::events::uuid4);
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let a = Artifacts::create(root, &ident, &args.argv, &cwd).map_err(|e| e.to_string())?;
+            bus.add(Box::new(a.sink().map_err(|e| e.to_string())?));
+            Some(a)
+        }
+        None => None,
+    };
+    fact_cache_dir(cfg)?;
     let log_path = cfg
         .get("defaults", "log_path", "ANSIBLE_LOG_PATH")
         .filter(|p| !p.is_empty());
@@ -353,7 +500,109 @@ fn sinks(args: &PlaybookArgs, cfg: &crate::config::Config, bus: &Bus) -> Result<
             .map_err(|e| format!("cannot write the log file {}: {e}", path.display()))?;
         bus.add(Box::new(f));
     }
-    Ok(())
+    Ok(artifacts)
+}
+
+/// Whether the screen is in colour, as Ansible decides: off with
+/// ANSIBLE_NOCOLOR or NO_COLOR (`nocolor` in ansible.cfg), off when stdout
+/// is not a terminal or a terminal without colours (TERM=dumb), and on
+/// with ANSIBLE_FORCE_COLOR (`force_color`) whatever the rest says.
+fn colors(cfg: &crate::config::Config) -> Result<bool, String> {
+    use std::io::IsTerminal;
+    let force = cfg
+        .get_bool("defaults", "force_color", "ANSIBLE_FORCE_COLOR")?
+        .unwrap_or(false);
+    if force {
+        return Ok(true);
+    }
+    let nocolor = cfg
+        .get_bool("defaults", "nocolor", "ANSIBLE_NOCOLOR")?
+        .or(
+            // NO_COLOR is the second name of the same setting.
+            std::env::var("NO_COLOR").ok().map(|v| {
+                crate::modules::spec::to_bool(&serde_json::Value::String(v)).unwrap_or(true)
+            }),
+        )
+        .unwrap_or(false);
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    Ok(!nocolor && !dumb && std::io::stdout().is_terminal())
+}
+
+/// The `profile_tasks` callback's settings when `callbacks_enabled`
+/// names it (short or as `ansible.posix.profile_tasks`).
+fn profile_tasks(
+    cfg: &crate::config::Config,
+    verbosity: u8,
+) -> Result<Option<crate::output::timing::ProfileOptions>, String> {
+    let enabled = cfg
+        .get("defaults", "callbacks_enabled", "ANSIBLE_CALLBACKS_ENABLED")
+        .unwrap_or_default();
+    if !enabled
+        .split(',')
+        .map(str::trim)
+        .any(|c| c == "profile_tasks" || c == "ansible.posix.profile_tasks")
+    {
+        return Ok(None);
+    }
+    let section = "callback_profile_tasks";
+    let mut o = crate::output::timing::ProfileOptions {
+        paths: verbosity >= 2,
+        ..Default::default()
+    };
+    if let Some(limit) = cfg.get(
+        section,
+        "task_output_limit",
+        "PROFILE_TASKS_TASK_OUTPUT_LIMIT",
+    ) {
+        o.limit = match limit.trim() {
+            "all" => None,
+            n => Some(n.parse().map_err(|_| {
+                format!("invalid task_output_limit '{n}' for profile_tasks (a number or 'all')")
+            })?),
+        };
+    }
+    if let Some(order) = cfg.get(section, "sort_order", "PROFILE_TASKS_SORT_ORDER") {
+        o.descending = match order.trim() {
+            "descending" => Some(true),
+            "ascending" => Some(false),
+            "none" => None,
+            other => {
+                return Err(format!(
+                    "invalid sort_order '{other}' for profile_tasks (descending, ascending or none)"
+                ));
+            }
+        };
+    }
+    if let Some(only) = cfg.get_bool(section, "summary_only", "PROFILE_TASKS_SUMMARY_ONLY")? {
+        o.summary_only = only;
+    }
+    Ok(Some(o))
+}
+
+/// Ansible's `jsonfile` fact cache makes its directory when it starts;
+/// ansible-runner asks for it (`ANSIBLE_CACHE_PLUGIN=jsonfile`) and lists
+/// it among the artifacts. kiln keeps facts in memory only, so the
+/// directory stays empty.
+fn fact_cache_dir(cfg: &crate::config::Config) -> Result<(), String> {
+    if cfg
+        .get("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN")
+        .as_deref()
+        != Some("jsonfile")
+    {
+        return Ok(());
+    }
+    let Some(dir) = cfg
+        .get(
+            "defaults",
+            "fact_caching_connection",
+            "ANSIBLE_CACHE_PLUGIN_CONNECTION",
+        )
+        .filter(|d| !d.is_empty())
+    else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the fact cache directory {dir}: {e}"))
 }
 
 /// The vault passwords of a playbook run: ansible.cfg's, then the command

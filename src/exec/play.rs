@@ -115,6 +115,7 @@ impl Runner {
                 name: name.clone(),
                 pattern: pattern.clone(),
                 tasks: play.all_tasks().len(),
+                origin: Some(play.span.clone()),
             });
             self.bus.emit(Event::NoHostsMatched);
             return false;
@@ -156,6 +157,7 @@ impl Runner {
                 name: name.clone(),
                 pattern: pattern.clone(),
                 tasks: play.all_tasks().len(),
+                origin: Some(play.span.clone()),
             });
             let ctx = Arc::new(PlayCtx {
                 name: name.clone(),
@@ -675,6 +677,9 @@ impl Runner {
                 }
                 self.conns.mark_dead(&host);
                 states[i] = HostState::Dead;
+                // Past this task: "NO MORE HOSTS LEFT" only shows when tasks
+                // remain after it.
+                cursor.advance();
                 return;
             }
             Status::Failed if !out.ignored => {

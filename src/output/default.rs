@@ -16,6 +16,85 @@ pub struct Chunk {
     pub text: String,
     /// Ansible sends warnings to stderr.
     pub stderr: bool,
+    /// The text in Ansible's colours, when the display call has one
+    /// (shown on a terminal, or with ANSIBLE_FORCE_COLOR).
+    pub painted: Option<String>,
+}
+
+impl Chunk {
+    /// A chunk without colour.
+    pub fn plain(text: impl Into<String>, stderr: bool) -> Chunk {
+        Chunk {
+            text: text.into(),
+            stderr,
+            painted: None,
+        }
+    }
+
+    /// The text, in colour when `color` is on.
+    pub fn shown(&self, color: bool) -> &str {
+        match (&self.painted, color) {
+            (Some(p), true) => p,
+            _ => &self.text,
+        }
+    }
+}
+
+/// The ANSI colours of Ansible's default `COLOR_*` settings.
+pub mod color {
+    pub const OK: &str = "0;32";
+    pub const CHANGED: &str = "0;33";
+    pub const SKIP: &str = "0;36";
+    pub const INCLUDED: &str = "0;36";
+    pub const ERROR: &str = "0;31";
+    pub const UNREACHABLE: &str = "1;31";
+    pub const WARN: &str = "1;35";
+    pub const DEBUG: &str = "1;30";
+    pub const VERBOSE: &str = "0;34";
+    pub const DIFF_ADD: &str = "0;32";
+    pub const DIFF_REMOVE: &str = "0;31";
+    pub const DIFF_LINES: &str = "0;36";
+}
+
+/// Ansible's `stringc`: every line wrapped in the colour.
+pub(super) fn paint(text: &str, code: &str) -> String {
+    text.split('\n')
+        .map(|t| format!("\x1b[{code}m{t}\x1b[0m"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A display call's screen text in colour: the message painted without
+/// the line end the display writes after it.
+fn painted(text: &str, code: &str) -> String {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    format!("{}\n", paint(body, code))
+}
+
+/// A diff as Ansible colours it: added, removed and `@@` lines each
+/// painted with their line end inside (so a painted empty line follows).
+fn paint_diff(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let code = if line.starts_with('+') {
+            Some(color::DIFF_ADD)
+        } else if line.starts_with('-') {
+            Some(color::DIFF_REMOVE)
+        } else if line.starts_with("@@") {
+            Some(color::DIFF_LINES)
+        } else {
+            None
+        };
+        match code {
+            Some(c) => out.push_str(&paint(line, c)),
+            None => out.push_str(line),
+        }
+    }
+    // The display adds a line end only when the text has none.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 /// What the screen showed for one event; every sink gets it, so the
@@ -28,47 +107,81 @@ pub struct Shown {
 impl Shown {
     /// The stdout part, as one string.
     pub fn stdout(&self) -> String {
-        self.chunks
-            .iter()
-            .filter(|c| !c.stderr)
-            .map(|c| c.text.as_str())
-            .collect()
+        self.part(false, false)
     }
 
     /// The stderr part, as one string.
     pub fn stderr(&self) -> String {
+        self.part(true, false)
+    }
+
+    /// The stdout (`stderr` false) or stderr part, in colour when `color`.
+    pub fn part(&self, stderr: bool, color: bool) -> String {
         self.chunks
             .iter()
-            .filter(|c| c.stderr)
-            .map(|c| c.text.as_str())
+            .filter(|c| c.stderr == stderr)
+            .map(|c| c.shown(color))
             .collect()
+    }
+
+    /// Everything, in the order shown, in colour when `color`.
+    pub fn all(&self, color: bool) -> String {
+        self.chunks.iter().map(|c| c.shown(color)).collect()
     }
 }
 
 /// Renders events as Ansible's default stdout callback prints them.
 pub struct Screen {
-    verbosity: u8,
+    pub(super) verbosity: u8,
+    /// Which stdout callback's layout the screen follows.
+    pub(super) callback: super::Callback,
     sources: Sources,
     shown: Shown,
     /// Error blocks already shown: Ansible's display shows each once.
     errors_seen: std::collections::HashSet<String>,
-    /// `--diff`: show the diffs modules return.
-    diff: bool,
     /// Tasks whose banner waits for a result (free strategies): name ->
     /// whether it is a handler.
     lazy: std::collections::HashMap<String, bool>,
     /// The task whose banner was printed last.
     last_banner: Option<String>,
+    /// The `profile_tasks` callback, when enabled.
+    profile: Option<super::timing::Profile>,
+    /// `display_ok_hosts` and `display_skipped_hosts`: with either off, a
+    /// task's banner waits for the first result shown under it.
+    ok_hosts: bool,
+    skipped_hosts: bool,
+    /// The banner of the running task, not shown yet.
+    pending: Option<Vec<Chunk>>,
+    /// The `ansible.posix.json` document being built.
+    json_doc: Option<super::posix_json::JsonDoc>,
+    /// `check_mode_markers` in a --check run: `[CHECK MODE]` after banners
+    /// and `DRY RUN` banners around the run.
+    check_markers: bool,
+    /// `display_failed_stderr`: failures and their errors go to stderr.
+    failed_stderr: bool,
+    /// `display_included_hosts`: the `included:` lines.
+    included_hosts: bool,
+    /// `show_task_path_on_failure`: `task path:` before a failure.
+    task_path_on_failure: bool,
 }
 
 impl Screen {
     pub fn new(verbosity: u8) -> Self {
         Screen {
             verbosity,
+            callback: super::Callback::Default,
             sources: Sources::default(),
             shown: Shown::default(),
             errors_seen: std::collections::HashSet::new(),
-            diff: false,
+            profile: None,
+            ok_hosts: true,
+            skipped_hosts: true,
+            pending: None,
+            json_doc: None,
+            check_markers: false,
+            failed_stderr: false,
+            included_hosts: true,
+            task_path_on_failure: false,
             lazy: std::collections::HashMap::new(),
             last_banner: None,
         }
@@ -85,53 +198,158 @@ impl Screen {
         }
         self.last_banner = Some(task.to_string());
         if handler {
-            self.banner(&format!("RUNNING HANDLER [{task}]"));
+            self.banner(&format!("RUNNING HANDLER [{task}]{}", self.mark()));
         } else {
-            self.banner(&format!("TASK [{task}]"));
+            self.banner(&format!("TASK [{task}]{}", self.mark()));
         }
     }
 
-    /// Shows module diffs (`--diff`).
-    pub fn with_diff(mut self, on: bool) -> Self {
-        self.diff = on;
+    /// `display_included_hosts` and `show_task_path_on_failure`.
+    pub fn with_included_and_paths(mut self, included: bool, path_on_failure: bool) -> Self {
+        self.included_hosts = included;
+        self.task_path_on_failure = path_on_failure;
+        self
+    }
+
+    /// `check_mode_markers` (pass it on only for a --check run) and
+    /// `display_failed_stderr`.
+    pub fn with_markers(mut self, check_markers: bool, failed_stderr: bool) -> Self {
+        self.check_markers = check_markers;
+        self.failed_stderr = failed_stderr;
+        self
+    }
+
+    /// ` [CHECK MODE]` after a banner's title when the markers are on.
+    fn mark(&self) -> &'static str {
+        if self.check_markers {
+            " [CHECK MODE]"
+        } else {
+            ""
+        }
+    }
+
+    /// `json_indent` of the `ansible.posix.json` callback (`None`: one line).
+    pub fn with_json_indent(mut self, indent: Option<usize>) -> Self {
+        if self.callback == super::Callback::Json {
+            self.json_doc = Some(super::posix_json::JsonDoc::new(indent));
+        }
+        self
+    }
+
+    /// `display_ok_hosts` and `display_skipped_hosts`.
+    pub fn with_display_hosts(mut self, ok: bool, skipped: bool) -> Self {
+        self.ok_hosts = ok;
+        self.skipped_hosts = skipped;
+        self
+    }
+
+    /// Shows the running task's banner if it is still waiting.
+    fn ensure_banner(&mut self) {
+        if let Some(chunks) = self.pending.take() {
+            self.shown.chunks.extend(chunks);
+        }
+    }
+
+    /// Adds the `profile_tasks` callback's lines.
+    pub fn with_profile(mut self, options: super::timing::ProfileOptions) -> Self {
+        self.profile = Some(super::timing::Profile::new(options));
+        self
+    }
+
+    /// Follows the layout of stdout callback `c` instead of `default`.
+    pub fn with_callback(mut self, c: super::Callback) -> Self {
+        self.callback = c;
+        if c == super::Callback::Json && self.json_doc.is_none() {
+            self.json_doc = Some(super::posix_json::JsonDoc::new(Some(4)));
+        }
         self
     }
 
     /// A module's `diff`, shown before its result line.
-    fn diff(&mut self, result: &Json, shown: bool) {
+    pub(super) fn diff(&mut self, result: &Json, shown: bool) {
         if !shown {
             return;
         }
         if let Some(d) = result.get("diff") {
             let text = super::diff::render(d);
             if !text.is_empty() {
-                self.write(&text);
+                let p = paint_diff(&text);
+                self.shown.chunks.push(Chunk {
+                    text,
+                    stderr: false,
+                    painted: Some(p),
+                });
             }
         }
     }
 
     /// The text `e` shows, split into display chunks.
     pub fn render(&mut self, e: &Event) -> Shown {
-        self.show(e);
+        match self.callback {
+            super::Callback::Default => self.show(e),
+            super::Callback::Minimal => self.show_minimal(e),
+            super::Callback::Oneline => self.show_oneline(e),
+            super::Callback::Json => self.show_json(e),
+        }
+        // profile_tasks is called after the stdout callback, as Ansible
+        // calls aggregate callbacks after it.
+        if let Some(p) = &mut self.profile {
+            let texts = match e {
+                Event::TaskStart { name, origin, .. } => {
+                    let path = origin
+                        .as_ref()
+                        .map(|s| format!("{}:{}", s.file, s.line))
+                        .unwrap_or_default();
+                    vec![p.task_start(name, &path)]
+                }
+                Event::Stats(_) => p.recap(),
+                _ => Vec::new(),
+            };
+            for t in texts.iter().filter(|t| !t.is_empty()) {
+                self.write(t);
+            }
+        }
         std::mem::take(&mut self.shown)
     }
 
-    fn write(&mut self, s: &str) {
+    /// `ansible.posix.json`: warnings and verbose lines as usual, the
+    /// document after the last play.
+    fn show_json(&mut self, e: &Event) {
+        match e {
+            Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Verbose(v) => self.line_c(v, color::VERBOSE),
+            _ => {}
+        }
+        if let Some(doc) = self.json_doc.as_mut().and_then(|d| d.observe(e)) {
+            self.write(&doc);
+        }
+    }
+
+    pub(super) fn write(&mut self, s: &str) {
+        self.shown.chunks.push(Chunk::plain(s, false));
+    }
+
+    /// A display call in colour `code`.
+    pub(super) fn write_c(&mut self, s: &str, code: &str, stderr: bool) {
         self.shown.chunks.push(Chunk {
             text: s.to_string(),
-            stderr: false,
+            stderr,
+            painted: Some(painted(s, code)),
         });
     }
 
-    fn write_err(&mut self, s: &str) {
-        self.shown.chunks.push(Chunk {
-            text: s.to_string(),
-            stderr: true,
-        });
+    /// A warning (stderr, in the warning colour).
+    pub(super) fn write_err(&mut self, s: &str) {
+        self.write_c(s, color::WARN, true);
     }
 
-    fn line(&mut self, s: &str) {
+    pub(super) fn line(&mut self, s: &str) {
         self.write(&format!("{s}\n"));
+    }
+
+    /// A line in colour `code`.
+    pub(super) fn line_c(&mut self, s: &str, code: &str) {
+        self.write_c(&format!("{s}\n"), code, false);
     }
 
     fn banner(&mut self, msg: &str) {
@@ -176,7 +394,7 @@ impl Screen {
     }
 
     /// Warnings a module returned, each as Ansible's `[WARNING]:` block.
-    fn warnings(&mut self, result: &Json, origin: Option<&Span>) {
+    pub(super) fn warnings(&mut self, result: &Json, origin: Option<&Span>) {
         if let Some(Json::Array(ws)) = result.get("warnings") {
             for w in ws {
                 let text = w
@@ -195,7 +413,7 @@ impl Screen {
 
     /// The `[ERROR]: Task failed: ...` block Ansible 2.21 prints before a
     /// failed or unreachable host's line.
-    fn error_block(
+    pub(super) fn error_block(
         &mut self,
         result: &Json,
         detail: Option<&str>,
@@ -231,22 +449,47 @@ impl Screen {
         if !self.errors_seen.insert(block.clone()) {
             return;
         }
-        self.write(&block);
+        self.write_c(&block, color::ERROR, self.failed_stderr);
     }
 
     fn recap(&mut self, stats: &[(String, HostStats)]) {
         self.banner("PLAY RECAP");
         for (h, s) in stats {
-            self.line(&format!(
-                "{h:<26} : {} {} {} {} {} {} {}",
-                col("ok", s.ok),
-                col("changed", s.changed),
-                col("unreachable", s.unreachable),
-                col("failed", s.failed),
-                col("skipped", s.skipped),
-                col("rescued", s.rescued),
-                col("ignored", s.ignored),
-            ));
+            let cols = [
+                ("ok", s.ok, Some(color::OK)),
+                ("changed", s.changed, Some(color::CHANGED)),
+                ("unreachable", s.unreachable, Some(color::UNREACHABLE)),
+                ("failed", s.failed, Some(color::ERROR)),
+                ("skipped", s.skipped, Some(color::SKIP)),
+                ("rescued", s.rescued, Some(color::OK)),
+                ("ignored", s.ignored, Some(color::WARN)),
+            ];
+            let plain: Vec<String> = cols.iter().map(|(n, v, _)| col(n, *v)).collect();
+            // Ansible's hostcolor and colorize: the host by its worst
+            // result, each non-zero counter in its colour.
+            let host_code = if s.failed > 0 || s.unreachable > 0 {
+                color::ERROR
+            } else if s.changed > 0 {
+                color::CHANGED
+            } else {
+                color::OK
+            };
+            let painted: Vec<String> = cols
+                .iter()
+                .map(|(n, v, c)| match c {
+                    Some(c) if *v != 0 => paint(&col(n, *v), c),
+                    _ => col(n, *v),
+                })
+                .collect();
+            let text = format!("{h:<26} : {}\n", plain.join(" "));
+            // The host is padded as its painted text (11 more characters).
+            let host = paint(h, host_code);
+            let p = format!("{host:<37} : {}\n", painted.join(" "));
+            self.shown.chunks.push(Chunk {
+                text,
+                stderr: false,
+                painted: Some(p),
+            });
         }
         self.line("");
     }
@@ -255,6 +498,17 @@ impl Screen {
 /// `include_tasks`/`include_role` are shown as `included:` lines.
 fn is_include(action: &str) -> bool {
     matches!(action, "include_tasks" | "include_role")
+}
+
+/// The colour of a host's result line.
+pub(super) fn status_color(s: Status) -> &'static str {
+    match s {
+        Status::Ok => color::OK,
+        Status::Changed => color::CHANGED,
+        Status::Skipped => color::SKIP,
+        Status::Failed => color::ERROR,
+        Status::Unreachable => color::UNREACHABLE,
+    }
 }
 
 fn flag(v: &Json, k: &str) -> bool {
@@ -297,20 +551,28 @@ fn label(item: &Json) -> String {
 pub struct DefaultText<W: Write + Send> {
     out: W,
     screen: Screen,
+    color: bool,
 }
 
 impl<W: Write + Send> DefaultText<W> {
-    /// Shows module diffs (`--diff`).
-    pub fn with_diff(mut self, on: bool) -> Self {
-        self.screen = std::mem::replace(&mut self.screen, Screen::new(0)).with_diff(on);
-        self
-    }
-
     pub fn new(out: W, verbosity: u8) -> Self {
         DefaultText {
             out,
             screen: Screen::new(verbosity),
+            color: false,
         }
+    }
+
+    /// Writes Ansible's colours.
+    pub fn with_color(mut self, on: bool) -> Self {
+        self.color = on;
+        self
+    }
+
+    /// Follows the layout of stdout callback `c`.
+    pub fn with_callback(mut self, c: super::Callback) -> Self {
+        self.screen = std::mem::replace(&mut self.screen, Screen::new(0)).with_callback(c);
+        self
     }
 }
 
@@ -318,9 +580,9 @@ impl<W: Write + Send> Sink for DefaultText<W> {
     fn emit(&mut self, e: &Event, _: &Shown) {
         let shown = self.screen.render(e);
         // Output errors (a closed pipe) must not stop the run.
-        let _ = self.out.write_all(shown.stdout().as_bytes());
+        let _ = self.out.write_all(shown.part(false, self.color).as_bytes());
         let _ = self.out.flush();
-        let _ = std::io::stderr().write_all(shown.stderr().as_bytes());
+        let _ = std::io::stderr().write_all(shown.part(true, self.color).as_bytes());
     }
 }
 
@@ -328,21 +590,31 @@ impl Screen {
     fn show(&mut self, e: &Event) {
         match e {
             Event::PlaybookStart { path } => {
-                if self.verbosity > 0 {
-                    self.line(&format!("\nPLAYBOOK: {path} {}", "*".repeat(60)));
+                // ansible-playbook names the playbook file from -vv on.
+                if self.verbosity > 1 {
+                    let base = std::path::Path::new(path)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.clone());
+                    self.banner(&format!("PLAYBOOK: {base}"));
+                }
+                if self.check_markers {
+                    self.banner("DRY RUN");
                 }
             }
             Event::PlayStart { name, .. } => {
+                self.pending = None;
                 self.lazy.clear();
                 self.last_banner = None;
-                self.banner(&format!("PLAY [{name}]"))
+                self.banner(&format!("PLAY [{name}]{}", self.mark()))
             }
-            Event::NoHostsMatched => self.line("skipping: no hosts matched"),
+            Event::NoHostsMatched => self.line_c("skipping: no hosts matched", color::SKIP),
             Event::NoMoreHosts => self.banner("NO MORE HOSTS LEFT"),
             Event::TaskStart {
                 name,
                 handler,
                 lazy,
+                origin,
                 ..
             } => {
                 if *lazy {
@@ -350,20 +622,31 @@ impl Screen {
                     return;
                 }
                 self.last_banner = Some(name.clone());
+                self.pending = None;
                 if *handler {
-                    self.banner(&format!("RUNNING HANDLER [{name}]"))
+                    self.banner(&format!("RUNNING HANDLER [{name}]{}", self.mark()))
                 } else {
-                    self.banner(&format!("TASK [{name}]"))
+                    self.banner(&format!("TASK [{name}]{}", self.mark()))
+                }
+                if self.verbosity >= 2
+                    && let Some(o) = origin
+                {
+                    self.line_c(&format!("task path: {}:{}", o.file, o.line), color::DEBUG);
+                }
+                if !(self.ok_hosts && self.skipped_hosts) {
+                    // Held back until a result under it is shown.
+                    self.pending = Some(std::mem::take(&mut self.shown.chunks));
                 }
             }
+            Event::Included { .. } if !self.included_hosts => {}
             Event::Included { file, hosts, item } => {
                 let hosts = hosts.join(", ");
                 match item {
-                    Some(i) => self.line(&format!(
-                        "included: {file} for {hosts} => (item={})",
-                        label(i)
-                    )),
-                    None => self.line(&format!("included: {file} for {hosts}")),
+                    Some(i) => self.line_c(
+                        &format!("included: {file} for {hosts} => (item={})", label(i)),
+                        color::INCLUDED,
+                    ),
+                    None => self.line_c(&format!("included: {file} for {hosts}"), color::INCLUDED),
                 }
             }
             Event::Retry {
@@ -377,9 +660,10 @@ impl Screen {
                 if self.verbosity > 0 {
                     l = format!("{l}Result was: {}", self.dump(result, ""));
                 }
-                self.line(&l);
+                self.line_c(&l, color::DEBUG);
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Verbose(v) => self.line_c(v, color::VERBOSE),
             // An include's items are shown as `included:` lines.
             Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {
@@ -392,6 +676,15 @@ impl Screen {
                 diff,
                 ..
             } => {
+                let visible = match status {
+                    Status::Ok => self.ok_hosts,
+                    Status::Skipped => self.skipped_hosts,
+                    _ => true,
+                };
+                if !visible {
+                    return;
+                }
+                self.ensure_banner();
                 self.lazy_banner(task);
                 let l = label(item);
                 let host = &host_label(host, result);
@@ -422,7 +715,9 @@ impl Screen {
                         self.dump(result, action)
                     ),
                 };
-                self.line(&line);
+                let to_stderr =
+                    self.failed_stderr && matches!(status, Status::Failed | Status::Unreachable);
+                self.write_c(&format!("{line}\n"), status_color(*status), to_stderr);
             }
             Event::HostResult {
                 host,
@@ -438,6 +733,15 @@ impl Screen {
                 task,
                 ..
             } => {
+                let visible = match status {
+                    Status::Skipped => self.skipped_hosts,
+                    Status::Ok if !is_include(action) => self.ok_hosts,
+                    _ => true,
+                };
+                if !visible {
+                    return;
+                }
+                self.ensure_banner();
                 let quiet = matches!(status, Status::Ok | Status::Changed)
                     && (*looped || is_include(action));
                 if !quiet {
@@ -456,6 +760,15 @@ impl Screen {
                             origin.as_ref(),
                             *controller,
                         );
+                        // show_task_path_on_failure (-vv shows it anyway,
+                        // under the banner).
+                        if self.task_path_on_failure
+                            && self.verbosity < 2
+                            && !*looped
+                            && let Some(o) = origin
+                        {
+                            self.line_c(&format!("task path: {}:{}", o.file, o.line), color::DEBUG);
+                        }
                         let shown = if *looped {
                             loop_summary(result)
                         } else {
@@ -498,12 +811,20 @@ impl Screen {
                         l
                     }
                 };
-                self.line(&line);
+                let to_stderr =
+                    self.failed_stderr && matches!(status, Status::Failed | Status::Unreachable);
+                self.write_c(&format!("{line}\n"), status_color(*status), to_stderr);
                 if *ignored {
-                    self.line("...ignoring");
+                    self.line_c("...ignoring", color::SKIP);
                 }
             }
-            Event::Stats(stats) => self.recap(stats),
+            Event::Stats(stats) => {
+                self.pending = None;
+                self.recap(stats);
+                if self.check_markers {
+                    self.banner("DRY RUN");
+                }
+            }
         }
     }
 }

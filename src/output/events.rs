@@ -26,8 +26,17 @@ pub fn uuid4() -> String {
     )
 }
 
+/// Python's `datetime.isoformat()` of an aware UTC time, as ansible-runner
+/// writes `created`, `start` and `end`.
 fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+}
+
+/// One job event and the text the screen printed for it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub event: Json,
+    pub text: String,
 }
 
 /// Where we are in the playbook: the `event_data` fields every later event
@@ -52,6 +61,8 @@ struct TaskCtx {
 /// Turns events into ansible-runner job events (one JSON object each).
 pub struct Jobs {
     ident: String,
+    /// Event texts in Ansible's colours (what a terminal received).
+    color: bool,
     counter: u64,
     line: u64,
     ctx: Context,
@@ -68,10 +79,17 @@ impl Jobs {
     pub fn new(ident: String) -> Self {
         Jobs {
             ident,
+            color: false,
             counter: 0,
             line: 0,
             ctx: Context::default(),
         }
+    }
+
+    /// Texts in colour, as Ansible writes them to a terminal.
+    pub fn with_color(mut self, on: bool) -> Self {
+        self.color = on;
+        self
     }
 
     fn base(&self) -> Map<String, Json> {
@@ -113,7 +131,7 @@ impl Jobs {
         mut data: Map<String, Json>,
         uuid: String,
         created: chrono::DateTime<chrono::Utc>,
-    ) -> Json {
+    ) -> Job {
         self.counter += 1;
         let lines = text.matches('\n').count() as u64;
         let start_line = self.line;
@@ -136,12 +154,15 @@ impl Jobs {
             ev.insert("parent_uuid".into(), json!(p));
         }
         ev.insert("event_data".into(), Json::Object(data));
-        Json::Object(ev)
+        Job {
+            event: Json::Object(ev),
+            text: text.to_string(),
+        }
     }
 
     /// A host's `runner_on_start`, once per host and task, before its
     /// first item or result.
-    fn host_start(&mut self, host: &str, at: chrono::DateTime<chrono::Utc>, out: &mut Vec<Json>) {
+    fn host_start(&mut self, host: &str, at: chrono::DateTime<chrono::Utc>, out: &mut Vec<Job>) {
         if !self.ctx.started.insert(host.to_string()) {
             return;
         }
@@ -153,8 +174,13 @@ impl Jobs {
 
     /// The job events for `e` (a host's result brings its start event too).
     pub fn events(&mut self, e: &Event, shown: &Shown) -> Vec<Json> {
+        self.jobs(e, shown).into_iter().map(|j| j.event).collect()
+    }
+
+    /// The job events for `e`, each with the text shown for it.
+    pub fn jobs(&mut self, e: &Event, shown: &Shown) -> Vec<Job> {
         let now = chrono::Utc::now();
-        let text: String = shown.chunks.iter().map(|c| c.text.as_str()).collect();
+        let text = shown.all(self.color);
         let mut out = Vec::new();
         match e {
             Event::PlaybookStart { path } => {
@@ -212,17 +238,13 @@ impl Jobs {
                 let parent = self.ctx.play.as_ref().map(|p| p.1.clone());
                 out.push(self.job("playbook_on_task_start", &text, parent, d, uuid, now));
             }
-            Event::Included { file, hosts, item } => {
-                for h in hosts {
-                    let mut d = self.base();
-                    d.insert("host".into(), json!(h));
-                    d.insert("included_file".into(), json!(file));
-                    if let Some(i) = item {
-                        d.insert("item".into(), i.clone());
-                    }
-                    let parent = self.parent();
-                    out.push(self.job("playbook_on_include", &text, parent, d, uuid4(), now));
-                }
+            Event::Included { file, .. } => {
+                // One event per included file, for all its hosts, as
+                // ansible-runner reports it (the hosts are in its text).
+                let mut d = self.base();
+                d.insert("included_file".into(), json!(file));
+                let parent = self.parent();
+                out.push(self.job("playbook_on_include", &text, parent, d, uuid4(), now));
             }
             Event::Retry { host, result, .. } => {
                 self.host_start(host, now, &mut out);
@@ -285,6 +307,12 @@ impl Jobs {
                 }
                 let parent = self.parent();
                 out.push(self.job(name, &text, parent, d, uuid4(), now));
+            }
+            Event::Verbose(_) => {
+                // ansible-runner's events for display text outside any
+                // callback carry no data of their own.
+                let parent = self.parent();
+                out.push(self.job("verbose", &text, parent, Map::new(), uuid4(), now));
             }
             Event::Warning(w) => {
                 let mut d = Map::new();
@@ -385,10 +413,7 @@ mod tests {
     fn lines_and_parents() {
         let mut j = Jobs::new("id".into());
         let shown = |t: &str| Shown {
-            chunks: vec![super::super::Chunk {
-                text: t.into(),
-                stderr: false,
-            }],
+            chunks: vec![super::super::Chunk::plain(t, false)],
         };
         let a = j.events(
             &Event::PlaybookStart {
@@ -401,6 +426,7 @@ mod tests {
                 name: "P".into(),
                 pattern: "all".into(),
                 tasks: 1,
+                origin: None,
             },
             &shown("\nPLAY [P] ***\n"),
         );

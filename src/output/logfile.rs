@@ -32,17 +32,31 @@ fn user() -> String {
         .unwrap_or_else(|| format!("uid={uid}"))
 }
 
-/// The level Ansible gives a display line (it goes by the line's colour).
+/// The level Ansible gives a display call: errors and warnings are logged
+/// at their own level, everything a callback displays (even `fatal:` and
+/// `skipping:` lines) at INFO.
 fn level(text: &str) -> &'static str {
-    if text.starts_with("fatal:") || text.starts_with("failed:") || text.starts_with("[ERROR]") {
+    if text.starts_with("[ERROR]") {
         "ERROR"
-    } else if text.starts_with("skipping:")
-        || text.starts_with("[WARNING]")
-        || text.starts_with("[DEPRECATION WARNING]")
-    {
+    } else if text.starts_with("[WARNING]") || text.starts_with("[DEPRECATION WARNING]") {
         "WARNING"
     } else {
         "INFO"
+    }
+}
+
+/// The message Ansible logs for a chunk of screen text: leading newlines
+/// dropped, and the line end the display added to the message dropped.
+/// Ansible's errors and warnings end in a line end of their own, which the
+/// log keeps (a blank line after their record); so does any message the
+/// screen shows followed by a blank line.
+fn message(text: &str) -> &str {
+    let text = text.trim_start_matches('\n');
+    let own_line_end = level(text) != "INFO" || text.ends_with("\n\n");
+    if own_line_end {
+        text
+    } else {
+        text.strip_suffix('\n').unwrap_or(text)
     }
 }
 
@@ -60,13 +74,13 @@ impl LogFile {
         Ok(LogFile { out, user: user() })
     }
 
-    /// One record per chunk: leading newlines dropped, as Ansible's logger does.
+    /// One record per chunk, as Ansible's logger writes them.
     pub fn records(&self, shown: &Shown) -> String {
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S,%3f");
         let pid = std::process::id();
         let mut s = String::new();
         for c in &shown.chunks {
-            let text = c.text.trim_start_matches('\n').trim_end_matches('\n');
+            let text = message(&c.text);
             if text.is_empty() {
                 continue;
             }
@@ -99,14 +113,8 @@ mod tests {
         let log = LogFile::open(&dir.path().join("a.log")).unwrap();
         let shown = Shown {
             chunks: vec![
-                Chunk {
-                    text: "\nTASK [x] ***\n".into(),
-                    stderr: false,
-                },
-                Chunk {
-                    text: "skipping: [h1]\n".into(),
-                    stderr: false,
-                },
+                Chunk::plain("\nTASK [x] ***\n", false),
+                Chunk::plain("skipping: [h1]\n", false),
             ],
         };
         let r = log.records(&shown);
@@ -117,7 +125,7 @@ mod tests {
         )
         .unwrap();
         assert!(re.is_match(lines[0]), "{}", lines[0]);
-        assert!(lines[1].ends_with("n=ansible WARNING| skipping: [h1]"));
+        assert!(lines[1].ends_with("n=ansible INFO| skipping: [h1]"));
     }
 
     #[test]

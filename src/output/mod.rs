@@ -3,21 +3,51 @@
 //! output today; JSON events and progress bars plug in the same way), so the
 //! outputs can never disagree.
 
+pub mod artifacts;
+pub mod awx;
+mod compact;
 mod default;
 pub mod diff;
 pub mod events;
 pub mod json;
 pub mod logfile;
 mod origin;
+mod posix_json;
 pub mod progress;
 mod redact;
 pub mod timing;
+pub mod trace;
 
 use serde_json::Value as Json;
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use default::{Chunk, DefaultText, Screen, Shown};
 pub use redact::Redact;
+
+/// The stdout callbacks kiln renders (`stdout_callback` in ansible.cfg,
+/// `ANSIBLE_STDOUT_CALLBACK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Callback {
+    #[default]
+    Default,
+    Minimal,
+    Oneline,
+    /// `ansible.posix.json`: one JSON document at the end.
+    Json,
+}
+
+impl Callback {
+    /// The callback a name selects, written short or as an FQCN.
+    pub fn from_name(name: &str) -> Option<Callback> {
+        match name.strip_prefix("ansible.builtin.").unwrap_or(name) {
+            "default" => Some(Callback::Default),
+            "minimal" => Some(Callback::Minimal),
+            "oneline" => Some(Callback::Oneline),
+            "ansible.posix.json" => Some(Callback::Json),
+            _ => None,
+        }
+    }
+}
 
 /// How a task ended on a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,6 +84,8 @@ pub enum Event {
         /// How many tasks the play has as written (includes may add more);
         /// the progress display's total.
         tasks: usize,
+        /// Where the play is written.
+        origin: Option<crate::span::Span>,
     },
     /// The play's pattern matched no host.
     NoHostsMatched,
@@ -120,6 +152,9 @@ pub enum Event {
         diff: bool,
     },
     Warning(String),
+    /// A verbose message (`-v` and up): ansible-playbook's "Using ... as
+    /// config file" and the like.
+    Verbose(String),
     /// The play recap, hosts in the order they were first seen.
     Stats(Vec<(String, HostStats)>),
 }

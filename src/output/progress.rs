@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //! What a terminal user sees: the normal screen text on stdout, and below
 //! it a live bar per play on stderr (tasks done of total, host results,
-//! elapsed time). The bar is cleared before each write to stdout and drawn
+//! the hosts the running task still waits for and for how long, elapsed
+//! time). The bar is cleared before each write to stdout and drawn
 //! again after, so it never garbles the text.
 
 use super::timing::Timing;
@@ -27,11 +28,39 @@ impl Counts {
     }
 }
 
+/// The hosts the running task still waits for, read by the bar at every
+/// redraw so their waiting time counts up live.
+#[derive(Default)]
+struct Waiting {
+    since: Option<std::time::Instant>,
+    hosts: Vec<String>,
+}
+
+impl Waiting {
+    /// `  waiting 12s: h3, h7, h9 (+4)`, or nothing.
+    fn text(&self) -> String {
+        if self.hosts.is_empty() {
+            return String::new();
+        }
+        let secs = self.since.map(|t| t.elapsed().as_secs()).unwrap_or(0);
+        let shown: Vec<&str> = self.hosts.iter().take(3).map(String::as_str).collect();
+        let more = match self.hosts.len().saturating_sub(3) {
+            0 => String::new(),
+            n => format!(" (+{n})"),
+        };
+        format!("  waiting {secs}s: {}{more}", shown.join(", "))
+    }
+}
+
 /// The per-play progress bar.
 pub struct Progress {
     bar: Option<ProgressBar>,
     counts: Counts,
     task: String,
+    /// The play's hosts seen so far (the slowest hosts of a task are those
+    /// that have not answered yet).
+    hosts: Vec<String>,
+    waiting: std::sync::Arc<std::sync::Mutex<Waiting>>,
 }
 
 impl Default for Progress {
@@ -46,6 +75,8 @@ impl Progress {
             bar: None,
             counts: Counts::default(),
             task: String::new(),
+            hosts: Vec::new(),
+            waiting: Default::default(),
         }
     }
 
@@ -54,17 +85,31 @@ impl Progress {
             b.finish_and_clear();
         }
         let bar = ProgressBar::with_draw_target(Some(tasks as u64), ProgressDrawTarget::stderr());
+        let waiting = self.waiting.clone();
         let style = ProgressStyle::with_template(
-            "{prefix} [{bar:25}] {pos}/{len} tasks  {msg}  [{elapsed_precise}]",
+            "{prefix} [{bar:25}] {pos}/{len} tasks  {msg}{waiting}  [{elapsed_precise}]",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "waiting",
+            move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                if let Ok(wt) = waiting.lock() {
+                    let _ = w.write_str(&wt.text());
+                }
+            },
+        )
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(format!("PLAY [{name}]"));
         bar.enable_steady_tick(std::time::Duration::from_millis(250));
         self.counts = Counts::default();
         self.task.clear();
+        self.hosts.clear();
+        if let Ok(mut w) = self.waiting.lock() {
+            *w = Waiting::default();
+        }
         bar.set_message(self.counts.line(""));
+        super::trace::set_bar(Some(bar.clone()));
         self.bar = Some(bar);
     }
 
@@ -83,15 +128,28 @@ impl Progress {
                     }
                 }
                 self.task = name.clone();
+                if let Ok(mut w) = self.waiting.lock() {
+                    w.since = Some(std::time::Instant::now());
+                    w.hosts = self.hosts.clone();
+                }
             }
-            Event::HostResult { status, .. } => match status {
-                Status::Ok => self.counts.ok += 1,
-                Status::Changed => self.counts.changed += 1,
-                Status::Failed => self.counts.failed += 1,
-                Status::Unreachable => self.counts.unreachable += 1,
-                Status::Skipped => {}
-            },
+            Event::HostResult { host, status, .. } => {
+                match status {
+                    Status::Ok => self.counts.ok += 1,
+                    Status::Changed => self.counts.changed += 1,
+                    Status::Failed => self.counts.failed += 1,
+                    Status::Unreachable => self.counts.unreachable += 1,
+                    Status::Skipped => {}
+                }
+                if !self.hosts.contains(host) {
+                    self.hosts.push(host.clone());
+                }
+                if let Ok(mut w) = self.waiting.lock() {
+                    w.hosts.retain(|h| h != host);
+                }
+            }
             Event::Stats(_) => {
+                super::trace::set_bar(None);
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();
                 }
@@ -118,6 +176,8 @@ impl Progress {
 pub struct Terminal {
     pub progress: Option<Progress>,
     pub timing: Option<Timing>,
+    /// Ansible's colours on (a terminal, or ANSIBLE_FORCE_COLOR).
+    pub color: bool,
 }
 
 impl Sink for Terminal {
@@ -125,11 +185,11 @@ impl Sink for Terminal {
         if let Some(t) = &mut self.timing {
             t.observe(e);
         }
-        let mut text = shown.stdout();
+        let mut text = shown.part(false, self.color);
         if let (Event::Stats(_), Some(t)) = (e, &self.timing) {
             text.push_str(&t.report());
         }
-        let err = shown.stderr();
+        let err = shown.part(true, self.color);
         let write = || {
             // Output errors (a closed pipe) must not stop the run.
             if !err.is_empty() {

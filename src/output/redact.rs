@@ -28,6 +28,13 @@ impl Redact for crate::vault::VaultSecrets {
     }
 }
 
+/// Plain secrets the run was given (login and become passwords).
+impl Redact for crate::vault::Revealed {
+    fn redact(&self, text: &str) -> Option<String> {
+        crate::vault::Revealed::redact(self, text)
+    }
+}
+
 fn string(r: &dyn Redact, s: &mut String) {
     if let Some(m) = r.redact(s) {
         *s = m;
@@ -102,7 +109,7 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
             string(r, task);
             json(r, result);
         }
-        Event::Warning(w) => string(r, w),
+        Event::Warning(w) | Event::Verbose(w) => string(r, w),
         Event::NoHostsMatched | Event::NoMoreHosts | Event::Stats(_) => {}
     }
 }

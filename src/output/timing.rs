@@ -73,6 +73,161 @@ impl Timing {
     }
 }
 
+/// The `profile_tasks` callback of ansible.posix, enabled by name
+/// (`callbacks_enabled = ansible.posix.profile_tasks`): a time line after
+/// each task's banner (when it started, how long the task before it took,
+/// how long the run has taken) and, after the recap, `TASKS RECAP` with
+/// the slowest tasks. Rendered into the screen's text, so the events and
+/// the log file carry it too, as with Ansible.
+pub struct Profile {
+    start: chrono::DateTime<chrono::Local>,
+    last: chrono::DateTime<chrono::Local>,
+    /// Tasks in the order first seen: name, `file:line`, seconds so far.
+    tasks: Vec<(String, String, f64)>,
+    /// The running task (an index into `tasks`) and when it started.
+    current: Option<(usize, chrono::DateTime<chrono::Local>)>,
+    options: ProfileOptions,
+}
+
+/// `[callback_profile_tasks]` settings.
+#[derive(Debug, Clone)]
+pub struct ProfileOptions {
+    /// How many tasks the recap lists (`None`: all).
+    pub limit: Option<usize>,
+    /// Slowest first (`Some(true)`), fastest first, or as run (`None`).
+    pub descending: Option<bool>,
+    /// Only the recap, no time line per task.
+    pub summary_only: bool,
+    /// Also show each task's `file:line` (Ansible does at -vv).
+    pub paths: bool,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            limit: Some(20),
+            descending: Some(true),
+            summary_only: false,
+            paths: false,
+        }
+    }
+}
+
+/// Ansible's screen width (`Display.columns`) when stdout is not a terminal.
+const COLUMNS: usize = 79;
+
+/// `H:MM:SS.mmm`.
+fn clock(secs: f64) -> String {
+    let ms = (secs.max(0.0) * 1000.0) as u64;
+    format!(
+        "{}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// `msg` then a run of `fill` to column 79, then a space.
+fn filled(msg: &str, fill: char) -> String {
+    let msg = if msg.is_empty() {
+        String::new()
+    } else {
+        format!("{msg} ")
+    };
+    let width = 79usize.saturating_sub(msg.chars().count()).max(3);
+    format!("{msg}{} ", fill.to_string().repeat(width))
+}
+
+fn secs(d: chrono::TimeDelta) -> f64 {
+    d.num_microseconds().unwrap_or(0) as f64 / 1e6
+}
+
+impl Profile {
+    pub fn new(options: ProfileOptions) -> Self {
+        let now = chrono::Local::now();
+        Profile {
+            start: now,
+            last: now,
+            tasks: Vec::new(),
+            current: None,
+            options,
+        }
+    }
+
+    /// The time line: now, since the last time line, since the start.
+    fn tasktime(&mut self) -> String {
+        let now = chrono::Local::now();
+        let line = format!(
+            "{} ({}){}{}",
+            now.format("%A %d %B %Y  %H:%M:%S %z"),
+            clock(secs(now - self.last)),
+            " ".repeat(7),
+            clock(secs(now - self.start))
+        );
+        self.last = now;
+        filled(&line, '*')
+    }
+
+    /// Adds the running task's time so far.
+    fn close(&mut self) {
+        if let Some((i, t)) = self.current.take() {
+            self.tasks[i].2 += secs(chrono::Local::now() - t);
+        }
+    }
+
+    /// What follows a task's banner (empty with `summary_only`).
+    pub fn task_start(&mut self, name: &str, path: &str) -> String {
+        let line = (!self.options.summary_only).then(|| format!("{}\n", self.tasktime()));
+        self.close();
+        // A task run again (a handler notified twice, the next serial
+        // batch) adds to its own time, as Ansible keys tasks by uuid.
+        let i = match self
+            .tasks
+            .iter()
+            .position(|(n, p, _)| n == name && p == path && !p.is_empty())
+        {
+            Some(i) => i,
+            None => {
+                self.tasks.push((name.to_string(), path.to_string(), 0.0));
+                self.tasks.len() - 1
+            }
+        };
+        self.current = Some((i, chrono::Local::now()));
+        line.unwrap_or_default()
+    }
+
+    /// `TASKS RECAP`, after the play recap: one string per display call.
+    pub fn recap(&mut self) -> Vec<String> {
+        let mut out = vec![
+            // Display.banner: the title, a space, stars to column 80.
+            format!("\nTASKS RECAP {}\n", "*".repeat(79 - "TASKS RECAP".len())),
+            format!("{}\n", self.tasktime()),
+            format!("{}\n", filled("", '=')),
+        ];
+        self.close();
+        let mut rows = self.tasks.clone();
+        if let Some(desc) = self.options.descending {
+            rows.sort_by(|a, b| {
+                let o = a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal);
+                if desc { o.reverse() } else { o }
+            });
+        }
+        if let Some(n) = self.options.limit {
+            rows.truncate(n);
+        }
+        for (name, path, t) in rows {
+            let time = format!(" {t:.2}s");
+            let mut row = format!("{:-<w$}{time:->9}\n", format!("{name} "), w = COLUMNS - 9);
+            if self.options.paths && !path.is_empty() {
+                row.push_str(&format!("{:-<COLUMNS$}\n", format!("{path} ")));
+            }
+            out.push(row);
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,12 +241,35 @@ mod tests {
     }
 
     #[test]
+    fn profile_tasks_layout() {
+        assert_eq!(clock(3723.0456), "1:02:03.045");
+        let f = filled("Thursday", '*');
+        assert_eq!(f.len(), 80);
+        assert!(f.ends_with("** "));
+        let mut p = Profile::new(ProfileOptions::default());
+        let line = p.task_start("ping", "p.yml:3");
+        assert_eq!(line.trim_end_matches('\n').len(), 80);
+        assert!(
+            line.contains(") ") || line.contains(")       0:00:00."),
+            "{line}"
+        );
+        p.task_start("debug", "p.yml:5");
+        let r = p.recap().concat();
+        let rows: Vec<&str> = r.lines().skip(4).collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|l| l.len() == COLUMNS), "{r}");
+        assert!(rows[0].starts_with("ping ---") || rows[0].starts_with("debug ---"));
+        assert!(r.starts_with("\nTASKS RECAP ****"));
+    }
+
+    #[test]
     fn tasks_and_hosts_are_listed() {
         let mut t = Timing::default();
         t.observe(&Event::PlayStart {
             name: "P".into(),
             pattern: "all".into(),
             tasks: 1,
+            origin: None,
         });
         t.observe(&Event::TaskStart {
             name: "T".into(),

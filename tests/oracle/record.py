@@ -85,9 +85,10 @@ class Header:
     nokey: list[str] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
+    callback: str = "default"
 
     def as_json(self) -> dict:
-        return {
+        doc = {
             "hosts": self.hosts,
             "down": self.down,
             "badkey": self.badkey,
@@ -95,6 +96,11 @@ class Header:
             "groups": self.groups,
             "args": self.args,
         }
+        # Only written when set, so goldens of the default callback keep
+        # their header unchanged.
+        if self.callback != "default":
+            doc["callback"] = self.callback
+        return doc
 
 
 HEADER_LINE = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
@@ -135,6 +141,10 @@ def parse_header(path: Path) -> Header:
                 header.args = shlex.split(value)
             except ValueError as err:
                 raise RecordError(f"{path}:{lineno}: bad args: {err}") from err
+        elif key == "callback":
+            if value not in ("default", "minimal", "oneline"):
+                raise RecordError(f"{path}:{lineno}: callback must be default, minimal or oneline, not {value!r}")
+            header.callback = value
         else:
             raise RecordError(f"{path}:{lineno}: unknown header key {key!r}")
     names = {f"h{i}" for i in range(1, header.hosts + 1)}
@@ -465,7 +475,7 @@ def write_inventory(path: Path, hosts: SshdHosts, header: Header, root: Path) ->
     path.write_text("\n".join(lines) + "\n")
 
 
-def ansible_env(root: Path, golden_out: Path) -> dict[str, str]:
+def ansible_env(root: Path, golden_out: Path, callback: str = "default") -> dict[str, str]:
     # No ANSIBLE_* from the caller's environment: the oracle's settings are
     # exactly these, plus an empty config file so no ansible.cfg is picked up.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
@@ -482,7 +492,7 @@ def ansible_env(root: Path, golden_out: Path) -> dict[str, str]:
             "ANSIBLE_CONFIG": str(cfg),
             "ANSIBLE_CALLBACKS_ENABLED": "kiln_golden",
             "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
-            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_STDOUT_CALLBACK": callback,
             "ANSIBLE_HOST_KEY_CHECKING": "True",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
@@ -552,7 +562,7 @@ def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
                 proc = subprocess.run(
                     argv,
                     cwd=root,
-                    env=ansible_env(root, golden_out),
+                    env=ansible_env(root, golden_out, header.callback),
                     stdin=subprocess.DEVNULL,
                     capture_output=True,
                     text=True,

@@ -19,7 +19,9 @@ Normalisation (kiln's test applies the same to its own events):
   * strings go through record.py's normalise_text (addresses, ports, roots);
   * results (`event_data.res`) through record.py's normalise_result;
   * events of one task are stably sorted by host (inventory order), as in
-    record.py: forks make the completion order a race.
+    record.py: forks make the completion order a race;
+  * the artifact directory's file names have their uuids masked and the
+    fact cache left out; its stdout goes through normalise_text.
 """
 
 import argparse
@@ -140,6 +142,18 @@ def record_one(stem: str) -> dict:
                 quiet=True,
             )
             events = list(r.events)
+            art = Path(r.config.artifact_dir)
+            layout = {
+                "files": sorted(
+                    re.sub(r"^job_events/(\d+)-[0-9a-f-]{36}(_\d+)?\.json$", r"job_events/\1-<UUID>.json", str(p.relative_to(art)))
+                    for p in art.rglob("*")
+                    if not str(p.relative_to(art)).startswith("fact_cache/")
+                ),
+                "status": (art / "status").read_text(),
+                "rc": (art / "rc").read_text(),
+                "stdout": (art / "stdout").read_text(),
+                "stderr": (art / "stderr").read_text(),
+            }
             ctx = record.RunContext(
                 root=str(root),
                 playbook_dir=str(playbook.parent),
@@ -149,11 +163,16 @@ def record_one(stem: str) -> dict:
             )
         uuids = Uuids()
         normal = [normalise_event(e, ctx, uuids) for e in events]
+        layout["stdout"] = record.normalise_text(layout["stdout"], ctx)
         return {
             "playbook": playbook.name,
             "rc": r.rc,
             "status": r.status,
             "events": host_order(normal, ctx),
+            # ansible-runner's artifact directory (artifacts/<ident>/) for
+            # kiln's --artifact-dir: file names (uuids masked, the fact
+            # cache left out), status, rc, stdout and stderr.
+            "artifacts": layout,
         }
     finally:
         record.remove_tree(root)

@@ -11,6 +11,8 @@
 set -euo pipefail
 
 want_spec='ansible-core>=2.21,<2.22'
+# ansible-runner: the events goldens and the drop-in test (kiln run by it).
+runner_spec='ansible-runner==2.4.3'
 
 if [[ -n "${KILN_ORACLE_VENV:-}" ]]; then
     venv="$KILN_ORACLE_VENV"
@@ -26,7 +28,7 @@ have_version() {
     "$venv/bin/python" -c 'import ansible.release as r; import sys; v = r.__version__.split("."); sys.exit(0 if v[:2] == ["2", "21"] else 1)' 2>/dev/null
 }
 
-if have_version && [[ -x "$venv/bin/ansible-playbook" ]]; then
+if have_version && [[ -x "$venv/bin/ansible-playbook" ]] && "$venv/bin/python" -c 'import ansible_runner' 2>/dev/null; then
     echo "$venv"
     exit 0
 fi
@@ -60,8 +62,8 @@ if [[ ! -x "$venv/bin/python" ]]; then
     "$py" -m venv "$venv" >&2
 fi
 
-echo "setup-venv: installing $want_spec into $venv" >&2
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want_spec" >&2
+echo "setup-venv: installing $want_spec $runner_spec into $venv" >&2
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want_spec" "$runner_spec" >&2
 
 have_version || {
     echo "setup-venv: $venv does not hold ansible-core 2.21 after install" >&2

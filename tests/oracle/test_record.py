@@ -60,6 +60,14 @@ class HeaderTests(unittest.TestCase):
             ["--check", "--vault-password-file", "/pb/vault/pw.txt", "--vault-password-file", "/abs/pw"],
         )
 
+    def test_callback(self) -> None:
+        h = self.parse("# callback: oneline\n- hosts: all\n")
+        self.assertEqual(h.callback, "oneline")
+        self.assertEqual(h.as_json()["callback"], "oneline")
+        self.assertNotIn("callback", self.parse("- hosts: all\n").as_json())
+        with self.assertRaises(record.RecordError):
+            self.parse("# callback: json\n")
+
     def test_unknown_key_is_an_error(self) -> None:
         with self.assertRaises(record.RecordError):
             self.parse("# hostz: 2\n")

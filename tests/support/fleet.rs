@@ -23,6 +23,8 @@ pub struct Header {
     pub nokey: Vec<String>,
     pub groups: BTreeMap<String, Vec<String>>,
     pub args: Vec<String>,
+    /// `# callback: minimal`: the stdout callback of the run.
+    pub callback: Option<String>,
 }
 
 impl Header {
@@ -61,6 +63,7 @@ impl Header {
                     }
                 }
                 "args" => h.args = shell_split(v),
+                "callback" => h.callback = Some(v.to_string()),
                 _ => {}
             }
         }
