@@ -13,6 +13,7 @@
 //! up, then renamed into place. Every value in those scripts is quoted by
 //! `transport::quote`; paths are only ever used through shell variables.
 
+mod apt;
 mod args;
 mod assert;
 mod blockinfile;
@@ -21,23 +22,28 @@ mod context;
 mod copy;
 mod copytree;
 mod debug;
+mod debversion;
+mod dpkg_selections;
 mod edit;
 pub mod engine_actions;
 mod escalation;
 mod fail;
 mod file;
 mod lineinfile;
+mod package;
 mod perms;
 mod ping;
 mod probe;
 mod pyre;
 mod raw;
 mod replace;
+mod service;
 mod set_fact;
 pub mod setup;
 mod slurp;
 pub mod spec;
 mod stat;
+mod systemd_service;
 mod tempfile;
 mod template;
 mod write;
@@ -160,6 +166,14 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(replace::Replace),
             Box::new(slurp::Slurp),
             Box::new(tempfile::TempFile),
+            Box::new(apt::Apt),
+            Box::new(dpkg_selections::DpkgSelections),
+            Box::new(package::Package),
+            Box::new(service::Service),
+            Box::new(systemd_service::SystemdService { name: "systemd" }),
+            Box::new(systemd_service::SystemdService {
+                name: "systemd_service",
+            }),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
