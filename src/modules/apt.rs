@@ -939,10 +939,20 @@ mod tests {
 
     #[test]
     fn reads_policy_and_status() {
+        // The probe's framing: `KEY:LEN\n` + value + `\n`.
+        let rec = |k: &str, v: &str| format!("{k}:{}\n{v}\n", v.len());
+        let policy = "jq:\n  Installed: 1.6-2.1\n  Candidate: 1.6-2.1\n  Version table:\n *** 1.6-2.1 500\n        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n        100 /var/lib/dpkg/status\ntree:\n  Installed: (none)\n  Candidate: 2.1.0-1\n  Version table:\n     2.1.0-1 500";
+        let stdout = [
+            rec("now", "1700000000"),
+            rec("cache", "1690000000"),
+            rec("status", "jq\tinstall ok installed\t1.6-2.1\nbogus\tx\tfoo"),
+            rec("auto", ""),
+            rec("policy", policy),
+        ]
+        .concat();
         let out = crate::transport::ExecOutput {
             rc: 0,
-            stdout: b"now:10\n1700000000\ncache:10\n1690000000\nstatus:44\njq\tinstall ok installed\t1.6-2.1\nbogus\tx\tfoo\nauto:0\n\npolicy:250\njq:\n  Installed: 1.6-2.1\n  Candidate: 1.6-2.1\n  Version table:\n *** 1.6-2.1 500\n        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n        100 /var/lib/dpkg/status\ntree:\n  Installed: (none)\n  Candidate: 2.1.0-1\n  Version table:\n     2.1.0-1 500\n\n"
-                .to_vec(),
+            stdout: stdout.into_bytes(),
             stderr: Vec::new(),
         };
         let reply = Reply::from_output(&out);
