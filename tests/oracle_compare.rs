@@ -704,4 +704,5 @@ golden_tests!(
     bare_basics => "bare_basics",
     apt_packages => "apt_packages",
     systemd_units => "systemd_units",
+    apt_diff => "apt_diff",
 );
