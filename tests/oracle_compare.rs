@@ -705,4 +705,5 @@ golden_tests!(
     apt_packages => "apt_packages",
     systemd_units => "systemd_units",
     apt_diff => "apt_diff",
+    deb822_repository => "deb822_repository",
 );

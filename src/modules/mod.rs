@@ -21,6 +21,7 @@ mod command;
 mod context;
 mod copy;
 mod copytree;
+mod deb822_repository;
 mod debug;
 mod debversion;
 mod dpkg_selections;
@@ -169,6 +170,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(apt::Apt),
             Box::new(dpkg_selections::DpkgSelections),
             Box::new(package::Package),
+            Box::new(deb822_repository::Deb822Repository),
             Box::new(service::Service),
             Box::new(systemd_service::SystemdService { name: "systemd" }),
             Box::new(systemd_service::SystemdService {
