@@ -706,4 +706,5 @@ golden_tests!(
     systemd_units => "systemd_units",
     apt_diff => "apt_diff",
     deb822_repository => "deb822_repository",
+    apt_repository => "apt_repository",
 );

@@ -14,6 +14,7 @@
 //! `transport::quote`; paths are only ever used through shell variables.
 
 mod apt;
+mod apt_repository;
 mod args;
 mod assert;
 mod blockinfile;
@@ -168,6 +169,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(slurp::Slurp),
             Box::new(tempfile::TempFile),
             Box::new(apt::Apt),
+            Box::new(apt_repository::AptRepository),
             Box::new(dpkg_selections::DpkgSelections),
             Box::new(package::Package),
             Box::new(deb822_repository::Deb822Repository),
