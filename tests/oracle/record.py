@@ -29,7 +29,12 @@ README.md):
     the playbook's directory -> `<PLAYBOOKS>`, the hosts' 127.0.x.y addresses
     -> `<ADDR>`, their ports -> `<PORT>`, `SHA256:<43 base64>` key
     fingerprints -> `SHA256:<FINGERPRINT>`, remote temp dir names
-    `ansible-tmp-<time>-<pid>-<rand>` -> `ansible-tmp-<ID>`;
+    `ansible-tmp-<time>-<pid>-<rand>` -> `ansible-tmp-<ID>`; for the bare
+    hosts' package modules, apt-get's `Fetched N kB in Ns (N kB/s)` ->
+    `Fetched <FETCHED>`, dpkg's count of installed files -> `<N>`, and
+    `"cache_update_time": N` (also as a result key) -> `"<TIME>"`;
+  * systemd's `status` dict keeps only SYSTEMD_STATUS_KEPT (the rest holds
+    PIDs, timestamps, memory and invocation ids);
   * gathered facts (an `ansible_facts` dict with setup's names): the facts
     that differ between runs are masked as `<VARIES>` or sorted, see
     mask_facts and README.md, "Facts";
