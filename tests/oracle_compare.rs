@@ -707,4 +707,5 @@ golden_tests!(
     apt_diff => "apt_diff",
     deb822_repository => "deb822_repository",
     apt_repository => "apt_repository",
+    apt_deb => "apt_deb",
 );

@@ -9,9 +9,9 @@
 //! `stdout`/`msg` and the host's end state match. Check mode runs the command
 //! with `--simulate`, as Ansible does.
 //!
-//! Not done: `deb` (a local .deb), fnmatch patterns in package names,
-//! `build-dep`, aptitude (Ansible too uses apt-get when aptitude is absent,
-//! as on these hosts).
+//! Not done: fnmatch patterns in package names, `build-dep`, a `deb` URL,
+//! the dependencies of a local `deb` (dpkg reports them missing), aptitude
+//! (Ansible too uses apt-get when aptitude is absent, as on these hosts).
 
 use super::args::ArgReader;
 use super::command::{shell_words, splitlines};
@@ -94,6 +94,8 @@ pub struct AptArgs {
     upgrade: Option<String>,
     /// `-o "Dpkg::Options::=--X" ... -o DPkg::Lock::Timeout=N`, as Ansible builds it.
     dpkg_options: String,
+    /// `dpkg_options` as given (`force-confdef,force-confold`), for dpkg itself.
+    dpkg_options_compressed: String,
     autoremove: bool,
     autoclean: bool,
     fail_on_autoremove: bool,
@@ -458,10 +460,11 @@ impl Apt {
         if let Some(mode_name) = &a.upgrade {
             return self.upgrade(ctx, a, mode_name, mode).await;
         }
-        if a.deb.is_some() {
-            return Ok(Outcome::Final(failed(
-                "kiln's apt does not install local .deb files (deb) yet",
-            )));
+        if let Some(deb) = &a.deb {
+            if a.state != "present" {
+                return Ok(Outcome::Final(failed("deb only supports state=present")));
+            }
+            return self.install_deb(ctx, a, deb, mode).await;
         }
         let all = a.packages.iter().any(|p| p == "*");
         let packages: Vec<&str> = a
@@ -632,6 +635,86 @@ impl Apt {
             }
         }
         Ok(Outcome::Final(res))
+    }
+
+    /// `deb`: local .deb files (comma separated) installed with dpkg unless
+    /// the same version is installed. Unlike Ansible, missing dependencies
+    /// are not installed through apt first: dpkg then fails and says which.
+    async fn install_deb(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &AptArgs,
+        debs: &str,
+        mode: Mode,
+    ) -> Result<Outcome, ModuleError> {
+        let files: Vec<&str> = debs.split(',').collect();
+        let mut script = String::new();
+        for (i, f) in files.iter().enumerate() {
+            let q = quote(f);
+            script.push_str(&format!(
+                "if [ -f {q} ]; then kv p{i} \"$(dpkg-deb -f {q} Package)\"; kv v{i} \"$(dpkg-deb -f {q} Version)\"; \
+                 kv i{i} \"$(dpkg-query -W -f='${{Status}} ${{Version}}' \"$(dpkg-deb -f {q} Package)\" 2>/dev/null)\"; fi\n"
+            ));
+        }
+        let reply = probe(ctx, &script).await?;
+        if let Some(e) = reply.failure() {
+            return Ok(Outcome::Final(failed(e)));
+        }
+        let mut install = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let Some(version) = reply.text(&format!("v{i}")) else {
+                return Ok(Outcome::Final(failed(format!(
+                    "Unable to install package: {f} is not a readable .deb file"
+                ))));
+            };
+            let installed = reply.text(&format!("i{i}")).unwrap_or_default();
+            let same = installed
+                .strip_prefix("install ok installed ")
+                .or_else(|| installed.strip_prefix("hold ok installed "))
+                .is_some_and(|v| debversion::compare(v, &version) == Ordering::Equal);
+            if !same {
+                install.push(*f);
+            }
+        }
+        if install.is_empty() {
+            return Ok(Outcome::Final(result(vec![
+                ("changed", json!(false)),
+                ("stdout", json!("")),
+                ("stderr", json!("")),
+                ("diff", json!("")),
+            ])));
+        }
+        if mode == Mode::Plan {
+            return Ok(Outcome::WouldChange);
+        }
+        let mut options: Vec<String> = a
+            .dpkg_options_compressed
+            .split(',')
+            .map(|o| format!("--{o}"))
+            .collect();
+        if mode == Mode::Check {
+            options.push("--simulate".into());
+        }
+        if a.force {
+            options.push("--force-all".into());
+        }
+        let cmd = format!("dpkg {} -i {}", options.join(" "), install.join(" "));
+        let r = self.run(ctx, a, &cmd, true).await?;
+        if r.rc != 0 {
+            return Ok(Outcome::Final(result(vec![
+                ("failed", json!(true)),
+                ("msg", json!(format!("{cmd} failed"))),
+                ("stdout", json!(r.stdout)),
+                ("stderr", json!(r.stderr)),
+            ])));
+        }
+        Ok(Outcome::Final(result(vec![
+            ("changed", json!(true)),
+            ("stdout", json!(r.stdout)),
+            ("stderr", json!(r.stderr)),
+            // Ansible's deb path computes the diff whether or not asked.
+            ("diff", parse_diff(&r.stdout)),
+        ])))
     }
 
     /// The options Ansible appends after the command.
@@ -852,9 +935,10 @@ impl Module for Apt {
         };
         let upgrade = r.choice("upgrade", Some("no"))?.filter(|u| u != "no");
         let lock_timeout = r.raw("lock_timeout").and_then(Json::as_i64).unwrap_or(60);
+        let dpkg_options_compressed = r.str_or("dpkg_options", DEFAULT_DPKG_OPTIONS);
         let dpkg_options = format!(
             "{} -o DPkg::Lock::Timeout={lock_timeout}",
-            expand_dpkg_options(&r.str_or("dpkg_options", DEFAULT_DPKG_OPTIONS))
+            expand_dpkg_options(&dpkg_options_compressed)
         );
         Ok(AptArgs {
             state: r
@@ -876,6 +960,7 @@ impl Module for Apt {
             force: r.bool("force", false)?,
             upgrade,
             dpkg_options,
+            dpkg_options_compressed,
             autoremove: r.bool("autoremove", false)?,
             autoclean: r.bool("autoclean", false)?,
             fail_on_autoremove: r.bool("fail_on_autoremove", false)?,
