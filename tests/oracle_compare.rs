@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use support::fleet::{Fleet, Header};
+use support::nspawn::{self, Flavour};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -73,7 +74,22 @@ impl Masks {
         let temp = re(r"(/ansible\.[A-Za-z0-9_.-]*?)[A-Za-z0-9_]{8}([^A-Za-z0-9_]|$)");
         t = temp.replace_all(&t, "${1}<RAND>${2}").into_owned();
         let times = re(r#"("(?:atime|mtime|ctime)": )\d+(?:\.\d+)?(?:e[+-]?\d+)?"#);
-        times.replace_all(&t, "${1}\"<TIME>\"").into_owned()
+        t = times.replace_all(&t, "${1}\"<TIME>\"").into_owned();
+        // record.py's APT_FETCHED: apt-get's download speed.
+        let fetched = re(r"Fetched [0-9.,]+ [kMG]?B in [0-9hms ]+\([0-9.,]+ [kMG]?B/s\)");
+        t = fetched.replace_all(&t, "Fetched <FETCHED>").into_owned();
+        // record.py's APT_TIME_TEXT.
+        let cache_time = re(r#"("cache_update_time": )\d+"#);
+        t = cache_time.replace_all(&t, "${1}\"<TIME>\"").into_owned();
+        // record.py's DPKG_FILES: the oracle's hosts also have Python.
+        let files =
+            re(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)");
+        files
+            .replace_all(
+                &t,
+                "(Reading database ... <N> files and directories currently installed.)",
+            )
+            .into_owned()
     }
 
     /// record.py's `mask_by_key`: run-specific values found by their key.
@@ -85,6 +101,8 @@ impl Masks {
         let number = v.is_number();
         match key {
             "atime" | "mtime" | "ctime" if number => Some(json!("<TIME>")),
+            // record.py's APT_TIME_KEYS.
+            "cache_update_time" if v.is_i64() || v.is_u64() => Some(json!("<TIME>")),
             "inode" if v.is_i64() || v.is_u64() => Some(json!("<INODE>")),
             "dev" if v.is_i64() || v.is_u64() => Some(json!("<DEV>")),
             "version" if v.is_string() && parent.contains_key("attr_flags") => {
@@ -96,6 +114,23 @@ impl Masks {
     }
 
     fn value(&self, v: &Json) -> Json {
+        // record.py's SYSTEMD_STATUS_KEPT: the stable part of systemd's `status`.
+        if let Json::Object(m) = v
+            && let Some(Json::Object(status)) = m.get("status")
+            && status.contains_key("ActiveState")
+        {
+            let mut m = m.clone();
+            let kept: Map<String, Json> = SYSTEMD_STATUS_KEPT
+                .iter()
+                .filter_map(|k| status.get(*k).map(|x| (k.to_string(), x.clone())))
+                .collect();
+            m.insert("status".into(), Json::Object(kept));
+            return self.value_inner(&Json::Object(m));
+        }
+        self.value_inner(v)
+    }
+
+    fn value_inner(&self, v: &Json) -> Json {
         match v {
             Json::String(s) => Json::String(self.text(s)),
             Json::Array(a) => Json::Array(a.iter().map(|x| self.value(x)).collect()),
@@ -118,6 +153,25 @@ impl Masks {
         self.value(&r)
     }
 }
+
+/// record.py's SYSTEMD_STATUS_KEPT.
+const SYSTEMD_STATUS_KEPT: &[&str] = &[
+    "ActiveState",
+    "SubState",
+    "LoadState",
+    "UnitFileState",
+    "UnitFilePreset",
+    "Id",
+    "Names",
+    "Description",
+    "FragmentPath",
+    "Type",
+    "Result",
+    "CanStart",
+    "CanStop",
+    "CanReload",
+    "Restart",
+];
 
 /// record.py's `mask_facts`: the gathered facts that legitimately differ
 /// between two runs on the same host, or between Ansible and kiln for reasons
@@ -370,9 +424,20 @@ fn move_shared_errors(chunks: &mut [(usize, Vec<&str>)]) {
     }
 }
 
-fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>, Json, String) {
+/// The controller side of a run: inventory, HOME and working dir.
+struct Controller<'a> {
+    inventory: &'a Path,
+    home: &'a Path,
+    root: &'a Path,
+}
+
+fn run_kiln(
+    fleet: &Controller,
+    header: &Header,
+    playbook: &Path,
+) -> (i32, Vec<Json>, Json, String) {
     let mut opts = RunOptions {
-        home: fleet.home.clone(),
+        home: fleet.home.to_path_buf(),
         forks: 10,
         ..RunOptions::default()
     };
@@ -426,7 +491,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
         inventories: vec![fleet.inventory.display().to_string()],
         extra_vars: extra,
         opts,
-        cwd: fleet.root.path().to_path_buf(),
+        cwd: fleet.root.to_path_buf(),
         vault,
     };
     let prepared = engine::prepare(&req).unwrap_or_else(|e| panic!("validation failed: {e}"));
@@ -543,25 +608,56 @@ fn compare(stem: &str) {
     .expect("golden json");
     let playbook = repo().join(format!("tests/playbooks/{stem}.yml"));
     let header = Header::parse(&playbook);
-    let fleet = Fleet::start(&header);
-    let masks = Masks {
-        root: fleet.root.path().display().to_string(),
-        playbooks: repo().join("tests/playbooks").display().to_string(),
-        addrs: fleet
-            .hosts
-            .iter()
-            .map(|h| h.address().to_string())
-            .collect(),
-        ports: fleet.hosts.iter().map(|h| h.port()).collect(),
+    // Bare goldens run against this binary's shared set of Debian
+    // containers, booted afresh so that every golden starts from a pristine
+    // host; the guard keeps the other bare goldens waiting meanwhile.
+    let (_sshd_fleet, mut bare_fleet);
+    let (controller, names, addrs, ports) = if header.bare {
+        bare_fleet = nspawn::shared(Flavour::Bare, header.hosts);
+        bare_fleet.reset();
+        let hosts = bare_fleet.active_hosts();
+        (
+            Controller {
+                inventory: &bare_fleet.inventory,
+                home: &bare_fleet.home,
+                root: &bare_fleet.root,
+            },
+            bare_fleet.names[..header.hosts].to_vec(),
+            hosts.iter().map(|h| h.address().to_string()).collect(),
+            hosts.iter().map(|h| h.port()).collect(),
+        )
+    } else {
+        _sshd_fleet = Fleet::start(&header);
+        let fleet = &_sshd_fleet;
+        (
+            Controller {
+                inventory: &fleet.inventory,
+                home: &fleet.home,
+                root: fleet.root.path(),
+            },
+            fleet.names.clone(),
+            fleet
+                .hosts
+                .iter()
+                .map(|h| h.address().to_string())
+                .collect(),
+            fleet.hosts.iter().map(|h| h.port()).collect(),
+        )
     };
-    let (rc, mut events, recap, stdout) = run_kiln(&fleet, &header, &playbook);
+    let masks = Masks {
+        root: controller.root.display().to_string(),
+        playbooks: repo().join("tests/playbooks").display().to_string(),
+        addrs,
+        ports,
+    };
+    let (rc, mut events, recap, stdout) = run_kiln(&controller, &header, &playbook);
     for e in events.iter_mut() {
         let r = masks.result(&e["result"]);
         e["result"] = r;
         let p = masks.text(e["play"].as_str().unwrap_or_default());
         e["play"] = json!(p);
     }
-    order(&mut events, &fleet.names);
+    order(&mut events, &names);
     let want: Vec<Json> = golden["events"]
         .as_array()
         .expect("events")
@@ -596,7 +692,16 @@ fn compare(stem: &str) {
             ));
         }
     }
-    let stdout = order_stdout(&masks.text(&stdout), &fleet.names);
+    let stdout = order_stdout(&masks.text(&stdout), &names);
+    // For debugging a difference: KILN_DUMP_DIR=DIR writes kiln's side.
+    if let Some(dir) = std::env::var_os("KILN_DUMP_DIR") {
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::write(dir.join(format!("{stem}.stdout")), &stdout);
+        let _ = std::fs::write(
+            dir.join(format!("{stem}.events.json")),
+            serde_json::to_string_pretty(&events).unwrap_or_default(),
+        );
+    }
     let want_stdout = golden["stdout"].as_str().unwrap_or_default();
     if stdout != want_stdout && !STDOUT_NOT_COMPARED.contains(&stem) {
         let (a, b): (Vec<&str>, Vec<&str>) =
@@ -684,4 +789,11 @@ golden_tests!(
     strategy_host_pinned => "strategy_host_pinned",
     callback_minimal => "callback_minimal",
     callback_oneline => "callback_oneline",
+    bare_basics => "bare_basics",
+    apt_packages => "apt_packages",
+    systemd_units => "systemd_units",
+    apt_diff => "apt_diff",
+    deb822_repository => "deb822_repository",
+    apt_repository => "apt_repository",
+    apt_deb => "apt_deb",
 );

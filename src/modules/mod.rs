@@ -13,6 +13,8 @@
 //! up, then renamed into place. Every value in those scripts is quoted by
 //! `transport::quote`; paths are only ever used through shell variables.
 
+mod apt;
+mod apt_repository;
 mod args;
 mod assert;
 mod blockinfile;
@@ -20,7 +22,10 @@ mod command;
 mod context;
 mod copy;
 mod copytree;
+mod deb822_repository;
 mod debug;
+mod debversion;
+mod dpkg_selections;
 mod edit;
 pub mod engine_actions;
 mod escalation;
@@ -31,17 +36,20 @@ mod k8s_common;
 mod k8s_drain;
 mod k8s_info;
 mod lineinfile;
+mod package;
 mod perms;
 mod ping;
 mod probe;
 mod pyre;
 mod raw;
 mod replace;
+mod service;
 mod set_fact;
 pub mod setup;
 mod slurp;
 pub mod spec;
 mod stat;
+mod systemd_service;
 mod tempfile;
 mod template;
 mod write;
@@ -167,6 +175,16 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(k8s_info::K8sInfo),
             Box::new(k8s::K8s),
             Box::new(k8s_drain::K8sDrain),
+            Box::new(apt::Apt),
+            Box::new(apt_repository::AptRepository),
+            Box::new(dpkg_selections::DpkgSelections),
+            Box::new(package::Package),
+            Box::new(deb822_repository::Deb822Repository),
+            Box::new(service::Service),
+            Box::new(systemd_service::SystemdService { name: "systemd" }),
+            Box::new(systemd_service::SystemdService {
+                name: "systemd_service",
+            }),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

@@ -271,8 +271,13 @@ impl Screen {
             return;
         }
         if let Some(d) = result.get("diff") {
-            let text = super::diff::render(d);
+            let mut text = super::diff::render(d);
             if !text.is_empty() {
+                // Ansible's display ends every message with a newline; apt's
+                // `prepared` text has none of its own.
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
                 let p = paint_diff(&text);
                 self.shown.chunks.push(Chunk {
                     text,

@@ -16,6 +16,9 @@ Playbook header: leading comment lines of the form `# key: value`:
   # args: --check -e 'x=1'    extra ansible-playbook arguments (shell words);
                               a relative --vault-password-file is a file next
                               to the playbook (kiln's comparison reads it so too)
+  # bare: yes                 hosts are booted bare Debian containers (bare_hosts.py,
+                              python flavour) instead of sshd servers; down/badkey/nokey
+                              are not supported with it
 
 Normalisation (normalise_* below; kiln's comparison must apply the same, see
 README.md):
@@ -28,7 +31,12 @@ README.md):
     the playbook's directory -> `<PLAYBOOKS>`, the hosts' 127.0.x.y addresses
     -> `<ADDR>`, their ports -> `<PORT>`, `SHA256:<43 base64>` key
     fingerprints -> `SHA256:<FINGERPRINT>`, remote temp dir names
-    `ansible-tmp-<time>-<pid>-<rand>` -> `ansible-tmp-<ID>`;
+    `ansible-tmp-<time>-<pid>-<rand>` -> `ansible-tmp-<ID>`; for the bare
+    hosts' package modules, apt-get's `Fetched N kB in Ns (N kB/s)` ->
+    `Fetched <FETCHED>`, dpkg's count of installed files -> `<N>`, and
+    `"cache_update_time": N` (also as a result key) -> `"<TIME>"`;
+  * systemd's `status` dict keeps only SYSTEMD_STATUS_KEPT (the rest holds
+    PIDs, timestamps, memory and invocation ids);
   * gathered facts (an `ansible_facts` dict with setup's names): the facts
     that differ between runs are masked as `<VARIES>` or sorted, see
     mask_facts and README.md, "Facts";
@@ -67,6 +75,7 @@ RUN_TIMEOUT = 600
 # Keep the source tree free of __pycache__ when importing our siblings.
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(HERE))
+from bare_hosts import BareHosts  # noqa: E402
 from sshd_hosts import SshdHosts, install_signal_handlers  # noqa: E402
 
 
@@ -86,6 +95,9 @@ class Header:
     groups: dict[str, list[str]] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
     callback: str = "default"
+    # `# bare: yes`: the hosts are booted Debian containers (bare_hosts.py)
+    # rather than plain sshd servers on this machine.
+    bare: bool = False
 
     def as_json(self) -> dict:
         doc = {
@@ -100,6 +112,8 @@ class Header:
         # their header unchanged.
         if self.callback != "default":
             doc["callback"] = self.callback
+        if self.bare:
+            doc["bare"] = True
         return doc
 
 
@@ -136,6 +150,8 @@ def parse_header(path: Path) -> Header:
                 if not name or not members:
                     raise RecordError(f"{path}:{lineno}: bad group spec {word!r} (want name=h1,h2)")
                 header.groups[name] = _host_list(members)
+        elif key == "bare":
+            header.bare = value.lower() in ("yes", "true", "1")
         elif key == "args":
             try:
                 header.args = shlex.split(value)
@@ -176,6 +192,12 @@ STAT_TIME_TEXT = re.compile(r'("(?:atime|mtime|ctime)": )\d+(?:\.\d+)?(?:e[+-]?\
 # Result keys whose values change on every run (stat results, file diffs):
 # masked by key wherever they appear, before the string masks.
 STAT_TIME_KEYS = frozenset({"atime", "mtime", "ctime"})
+# apt: the package lists' age and apt-get's download speed differ per host and run.
+APT_TIME_KEYS = frozenset({"cache_update_time"})
+APT_TIME_TEXT = re.compile(r'("cache_update_time": )\d+')
+APT_FETCHED = re.compile(r"Fetched [0-9.,]+ [kMG]?B in [0-9hms ]+\([0-9.,]+ [kMG]?B/s\)")
+# dpkg counts the files installed, and the oracle's hosts also have Python.
+DPKG_FILES = re.compile(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)")
 STAT_ID_KEYS = {"inode": "<INODE>", "dev": "<DEV>"}
 # The staged source of copy/template: Ansible's upload in the remote temp dir,
 # kiln's temp file in the destination's directory (both gone after the run).
@@ -209,12 +231,17 @@ def normalise_text(text: str, ctx: RunContext) -> str:
     text = BACKUP_SUFFIX.sub(".<PID>.<DATE>~", text)
     text = TEMP_NAME.sub(r"\1<RAND>", text)
     text = STAT_TIME_TEXT.sub(r'\1"<TIME>"', text)
+    text = APT_FETCHED.sub("Fetched <FETCHED>", text)
+    text = APT_TIME_TEXT.sub(r'\1"<TIME>"', text)
+    text = DPKG_FILES.sub("(Reading database ... <N> files and directories currently installed.)", text)
     return text
 
 
 def mask_by_key(key: str, value, parent: dict):
     """The placeholder for a run-specific value under `key`, or None."""
     if key in STAT_TIME_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "<TIME>"
+    if key in APT_TIME_KEYS and isinstance(value, int) and not isinstance(value, bool):
         return "<TIME>"
     if key in STAT_ID_KEYS and isinstance(value, int) and not isinstance(value, bool):
         return STAT_ID_KEYS[key]
@@ -226,8 +253,20 @@ def mask_by_key(key: str, value, parent: dict):
     return None
 
 
+# systemd's `status` dict (systemctl show) holds PIDs, timestamps, memory and
+# invocation ids: only these properties are compared.
+SYSTEMD_STATUS_KEPT = (
+    "ActiveState", "SubState", "LoadState", "UnitFileState", "UnitFilePreset", "Id", "Names",
+    "Description", "FragmentPath", "Type", "Result", "CanStart", "CanStop", "CanReload", "Restart",
+)
+
+
 def normalise_value(value, ctx: RunContext):
     """Mask run-specific text in every string of a JSON value (keys too)."""
+    if isinstance(value, dict) and isinstance(value.get("status"), dict) and "ActiveState" in value["status"]:
+        status = value["status"]
+        value = dict(value)
+        value["status"] = {k: status[k] for k in SYSTEMD_STATUS_KEPT if k in status}
     if isinstance(value, str):
         return normalise_text(value, ctx)
     if isinstance(value, list):
@@ -454,7 +493,7 @@ def normalise_stdout(text: str, ctx: RunContext) -> str:
 # ---------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------
-def write_inventory(path: Path, hosts: SshdHosts, header: Header, root: Path) -> None:
+def write_inventory(path: Path, hosts: SshdHosts | BareHosts, header: Header, root: Path) -> None:
     lines = []
     for h in hosts.hosts:
         state_dir = root / "state" / h.name
@@ -548,7 +587,10 @@ def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
     # Short prefix: ssh ControlPath sockets live under it (108-byte limit).
     root = Path(tempfile.mkdtemp(prefix="kiln-oracle-", dir="/tmp")).resolve()
     try:
-        with SshdHosts(root, header.hosts) as hosts:
+        if header.bare and (header.down or header.badkey or header.nokey):
+            raise RecordError(f"{playbook.name}: down/badkey/nokey are not supported with bare hosts")
+        hosts_cls = BareHosts if header.bare else SshdHosts
+        with hosts_cls(root, header.hosts) as hosts:
             if header.badkey or header.nokey:
                 hosts.write_known_hosts(wrong_key_for=set(header.badkey), omit=set(header.nokey))
             for name in header.down:

@@ -145,6 +145,29 @@ class TextTests(unittest.TestCase):
     def test_other_numbers_untouched(self) -> None:
         self.assertEqual(record.normalise_text("412345 4123 127.0.210.3", ctx()), "412345 4123 127.0.210.3")
 
+    def test_bare_host_package_masks(self) -> None:
+        c = ctx()
+        text = "Get:1 x [52.5 kB]\nFetched 52.5 kB in 0s (448 kB/s)\n(Reading database ... 7728 files and directories currently installed.)"
+        self.assertEqual(
+            record.normalise_text(text, c),
+            "Get:1 x [52.5 kB]\nFetched <FETCHED>\n(Reading database ... <N> files and directories currently installed.)",
+        )
+        self.assertEqual(
+            record.normalise_text('{"cache_update_time": 1795715516, "x": 1}', c),
+            '{"cache_update_time": "<TIME>", "x": 1}',
+        )
+        self.assertEqual(
+            record.normalise_value({"cache_update_time": 1795715516}, c),
+            {"cache_update_time": "<TIME>"},
+        )
+
+    def test_systemd_status_reduced(self) -> None:
+        result = {"name": "x", "status": {"ActiveState": "active", "MainPID": "42", "Id": "x.service"}}
+        self.assertEqual(
+            record.normalise_value(result, ctx()),
+            {"name": "x", "status": {"ActiveState": "active", "Id": "x.service"}},
+        )
+
 
 class ResultTests(unittest.TestCase):
     def test_strip_top_level_and_loop_results(self) -> None:

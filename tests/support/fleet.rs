@@ -6,7 +6,8 @@
 //! Header conventions (shared with tests/oracle/record.py):
 //! `# hosts: N` (default 1), `# down: h3` (in the inventory, sshd stopped),
 //! `# badkey: h2` (its known_hosts entry holds another key),
-//! `# groups: web=h1,h2 db=h3`, `# args: --check -e x=1`.
+//! `# groups: web=h1,h2 db=h3`, `# args: --check -e x=1`,
+//! `# bare: yes` (booted Debian containers, see nspawn.rs, not sshd servers).
 
 use super::sshd::{self, TestHost};
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ pub struct Header {
     pub args: Vec<String>,
     /// `# callback: minimal`: the stdout callback of the run.
     pub callback: Option<String>,
+    pub bare: bool,
 }
 
 impl Header {
@@ -64,6 +66,7 @@ impl Header {
                 }
                 "args" => h.args = shell_split(v),
                 "callback" => h.callback = Some(v.to_string()),
+                "bare" => h.bare = matches!(v.to_ascii_lowercase().as_str(), "yes" | "true" | "1"),
                 _ => {}
             }
         }
