@@ -361,6 +361,12 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
             ),
             "--start-at-task" => opts.start_at_task = args.next().cloned(),
             "--force-handlers" => opts.force_handlers = true,
+            "-f" | "--forks" => {
+                opts.forks = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(opts.forks)
+            }
             other => panic!("header arg {other} not handled by this test"),
         }
     }
@@ -596,4 +602,11 @@ golden_tests!(
     edits_diff => "edits_diff",
     hostile => "hostile",
     copy_tree => "copy_tree",
+    find => "find",
+    script => "script",
+    fetch => "fetch",
+    pause => "pause",
+    add_host_group_by => "add_host_group_by",
+    wait_for => "wait_for",
+    package_facts => "package_facts",
 );

@@ -25,14 +25,20 @@ mod edit;
 pub mod engine_actions;
 mod escalation;
 mod fail;
+mod fetch;
 mod file;
+mod find;
+mod inventory_actions;
 mod lineinfile;
+mod package_facts;
+mod pause;
 mod perms;
 mod ping;
 mod probe;
 mod pyre;
 mod raw;
 mod replace;
+mod script;
 mod set_fact;
 pub mod setup;
 mod slurp;
@@ -40,6 +46,7 @@ pub mod spec;
 mod stat;
 mod tempfile;
 mod template;
+mod wait_for;
 mod write;
 
 use serde_json::{Map, Value as Json};
@@ -47,11 +54,16 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use context::{Become, ModuleCtx};
+pub use inventory_actions::{ADD_GROUP, ADD_HOST_KEY, PARENT_GROUPS};
 pub use spec::{ArgSpec, ArgType, FreeForm, ModuleSpec, RunsOn};
 
 /// Result key for the longer error text Ansible shows in its `[ERROR]`
 /// block; internal, never registered nor shown as a key.
 pub const ERROR_DETAIL: &str = "_kiln_error_detail";
+
+/// Result key for a line Ansible's action prints while it runs (`pause`'s
+/// "Pausing for N seconds"); the executor shows it and drops the key.
+pub const DISPLAY: &str = "_kiln_display";
 
 /// A module's result: Ansible's result dict.
 pub type ModResult = Map<String, Json>;
@@ -133,6 +145,28 @@ pub fn failed(msg: impl Into<String>) -> ModResult {
     r
 }
 
+/// A failure an action plugin raises: Ansible prints `Task failed: MSG`
+/// with no "Module failed"/"Action failed" in between.
+pub fn raised(msg: impl Into<String>) -> ModResult {
+    let msg = msg.into();
+    let mut r = failed(msg.clone());
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!("Task failed: {msg}")),
+    );
+    r
+}
+
+/// Marks a failed result as built by the action plugin on the controller
+/// (`Task failed: Action failed: MSG`), for modules that run on the host.
+pub fn by_action(mut r: ModResult) -> ModResult {
+    if let Some(Json::String(msg)) = r.get("msg") {
+        let detail = format!("Task failed: Action failed: {msg}");
+        r.insert(ERROR_DETAIL.into(), Json::String(detail));
+    }
+    r
+}
+
 fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
     static REG: OnceLock<HashMap<&'static str, Box<dyn DynModule>>> = OnceLock::new();
     REG.get_or_init(|| {
@@ -160,6 +194,14 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(replace::Replace),
             Box::new(slurp::Slurp),
             Box::new(tempfile::TempFile),
+            Box::new(find::Find),
+            Box::new(script::Script),
+            Box::new(fetch::Fetch),
+            Box::new(inventory_actions::GroupBy),
+            Box::new(inventory_actions::AddHost),
+            Box::new(pause::Pause),
+            Box::new(wait_for::WaitFor),
+            Box::new(package_facts::PackageFacts),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

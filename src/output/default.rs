@@ -324,6 +324,7 @@ impl Screen {
                 self.line(&l);
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Display(text) => self.line(text),
             // An include's items are shown as `included:` lines.
             Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {

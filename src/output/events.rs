@@ -285,6 +285,11 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job(name, &text, parent, d, uuid4(), now));
             }
+            // ansible-runner sees such a line as a verbose event.
+            Event::Display(_) => {
+                let parent = self.parent();
+                out.push(self.job("verbose", &text, parent, Map::new(), uuid4(), now));
+            }
             Event::Warning(w) => {
                 let mut d = Map::new();
                 d.insert("warning".into(), json!(w));

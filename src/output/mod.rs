@@ -112,6 +112,8 @@ pub enum Event {
         label: Json,
     },
     Warning(String),
+    /// A line an action prints on stdout as it runs (`pause`).
+    Display(String),
     /// The play recap, hosts in the order they were first seen.
     Stats(Vec<(String, HostStats)>),
 }

@@ -92,7 +92,7 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
             string(r, task);
             json(r, result);
         }
-        Event::Warning(w) => string(r, w),
+        Event::Warning(w) | Event::Display(w) => string(r, w),
         Event::NoHostsMatched | Event::NoMoreHosts | Event::Stats(_) => {}
     }
 }
