@@ -609,4 +609,5 @@ golden_tests!(
     add_host_group_by => "add_host_group_by",
     wait_for => "wait_for",
     package_facts => "package_facts",
+    uri => "uri",
 );

@@ -28,6 +28,7 @@ mod fail;
 mod fetch;
 mod file;
 mod find;
+mod http;
 mod inventory_actions;
 mod lineinfile;
 mod package_facts;
@@ -46,6 +47,7 @@ pub mod spec;
 mod stat;
 mod tempfile;
 mod template;
+mod uri;
 mod wait_for;
 mod write;
 
@@ -202,6 +204,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(pause::Pause),
             Box::new(wait_for::WaitFor),
             Box::new(package_facts::PackageFacts),
+            Box::new(uri::Uri),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
