@@ -30,6 +30,9 @@ pub struct Request {
     pub timeout: u64,
     pub use_proxy: bool,
     pub agent: String,
+    /// Whether the body comes back to the controller (`uri`); a download
+    /// stays on the host (`get_url`).
+    pub want_body: bool,
     /// Shell lines run after the request, with `$d/out` the body, `$code`
     /// the status, before the directory is removed (uri's `dest`).
     pub after: String,
@@ -104,10 +107,22 @@ impl Request {
              if ! command -v curl >/dev/null 2>&1; then kv nocurl 1; exit 0; fi\n\
              curl -K \"$d/cfg\" -s -S{data} -o \"$d/out\" -D \"$d/hdr\" -w '%{{http_code}} %{{num_redirects}} %{{url_effective}}' > \"$d/w\" 2> \"$d/err\"\n\
              kv rc $?\n\
+             {head}\n\
              code=$(cut -d' ' -f1 < \"$d/w\")\n\
-             kfile w \"$d/w\"; [ -f \"$d/hdr\" ] && kfile hdr \"$d/hdr\"; [ -f \"$d/out\" ] && kfile out \"$d/out\"; kfile cerr \"$d/err\"\n\
+             kfile w \"$d/w\"; [ -f \"$d/hdr\" ] && kfile hdr \"$d/hdr\"; {out}kfile cerr \"$d/err\"\n\
              {after}\n",
             n = self.config().len(),
+            // `--head` writes the headers as the output too: a HEAD has no body.
+            head = if self.method == "HEAD" {
+                ": > \"$d/out\""
+            } else {
+                ":"
+            },
+            out = if self.want_body {
+                "[ -f \"$d/out\" ] && kfile out \"$d/out\"; "
+            } else {
+                ""
+            },
             after = self.after,
         )
     }

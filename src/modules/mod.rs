@@ -28,6 +28,7 @@ mod fail;
 mod fetch;
 mod file;
 mod find;
+mod get_url;
 mod http;
 mod inventory_actions;
 mod lineinfile;
@@ -205,6 +206,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(wait_for::WaitFor),
             Box::new(package_facts::PackageFacts),
             Box::new(uri::Uri),
+            Box::new(get_url::GetUrl),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

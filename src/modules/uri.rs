@@ -219,6 +219,7 @@ impl Module for Uri {
                     .unsigned_abs(),
                 use_proxy: a.bool("use_proxy", true)?,
                 agent: a.str_or("http_agent", "ansible-httpget"),
+                want_body: true,
                 after: String::new(),
             },
             url,
