@@ -616,4 +616,5 @@ golden_tests!(
     package_facts => "package_facts",
     uri => "uri",
     get_url => "get_url",
+    unarchive => "unarchive",
 );

@@ -48,6 +48,7 @@ pub mod spec;
 mod stat;
 mod tempfile;
 mod template;
+mod unarchive;
 mod uri;
 mod wait_for;
 mod write;
@@ -207,6 +208,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(package_facts::PackageFacts),
             Box::new(uri::Uri),
             Box::new(get_url::GetUrl),
+            Box::new(unarchive::Unarchive),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
