@@ -119,6 +119,13 @@ const PLAYBOOK: &str = r#"- name: A PATH without Python
         src: "{{ state_dir }}/tree.tgz"
         dest: "{{ state_dir }}/made"
         remote_src: true
+    - file:
+        path: "{{ state_dir }}/made/ctl"
+        state: directory
+    - name: an archive from the controller
+      unarchive:
+        src: ctl.tgz
+        dest: "{{ state_dir }}/made/ctl"
     - pause:
         seconds: 1
 "#;
@@ -138,6 +145,19 @@ fn every_module_runs_without_python_on_the_host() {
         "#!/bin/sh\necho scripted > \"$1\"\n",
     )
     .expect("script");
+    // An archive on the controller for unarchive to send.
+    let src = dir.join("ctl-src/c");
+    fs::create_dir_all(&src).expect("archive source");
+    fs::write(src.join("c.txt"), "from the controller\n").expect("archive member");
+    let tar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(dir.join("ctl-src"))
+        .arg("-czf")
+        .arg(dir.join("files/ctl.tgz"))
+        .arg("c")
+        .status()
+        .expect("tar");
+    assert!(tar.success());
     let pb: PathBuf = dir.join("site.yml");
     fs::write(&pb, PLAYBOOK).expect("playbook");
     let extra = format!("port={port}");
@@ -167,5 +187,9 @@ fn every_module_runs_without_python_on_the_host() {
         "served without python\n"
     );
     assert!(made.join("tree/a/one.txt").is_file());
+    assert_eq!(
+        fs::read_to_string(made.join("ctl/c/c.txt")).expect("unarchived"),
+        "from the controller\n"
+    );
     assert!(dir.join("fetched/copied.txt").is_file());
 }

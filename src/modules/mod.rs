@@ -12,6 +12,14 @@
 //! file beside the destination, owner/group/mode set, `validate`d, backed
 //! up, then renamed into place. Every value in those scripts is quoted by
 //! `transport::quote`; paths are only ever used through shell variables.
+//!
+//! The other host modules follow the same pattern with the host's own
+//! tools: `find` (GNU find + stat), `script` (a private temp dir), `fetch`
+//! (a streamed, SHA-1-checked download), `wait_for` (bash's /dev/tcp or
+//! nc), `package_facts` (dpkg-query/apt-cache, rpm, apk), `uri` and
+//! `get_url` (the host's curl, options and secrets on stdin: `http.rs`),
+//! `unarchive` (tar/unzip). `group_by`, `add_host` and `pause` are
+//! controller actions; the executor applies their inventory changes.
 
 mod args;
 mod assert;
