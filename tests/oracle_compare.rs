@@ -68,6 +68,11 @@ impl Masks {
         t = fp.replace_all(&t, "SHA256:<FINGERPRINT>").into_owned();
         let tmp = re(r"ansible-tmp-\d+(?:\.\d+)?-\d+-\d+");
         t = tmp.replace_all(&t, "ansible-tmp-<ID>").into_owned();
+        // record.py's DOWNLOAD_TMP: get_url's download named in a message.
+        let download = re(
+            r#"[^\s'"]*/(?:ansible-tmp-<ID>/tmp[A-Za-z0-9_]{8}|\.kiln\.[A-Za-z0-9]{8})([^A-Za-z0-9_]|$)"#,
+        );
+        t = download.replace_all(&t, "<STAGED_SRC>${1}").into_owned();
         // The file modules' masks (record.py: BACKUP_SUFFIX, TEMP_NAME, STAT_TIME_TEXT).
         let backup = re(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~");
         t = backup.replace_all(&t, ".<PID>.<DATE>~").into_owned();
@@ -95,7 +100,7 @@ impl Masks {
     /// record.py's `mask_by_key`: run-specific values found by their key.
     fn by_key(key: &str, v: &Json, parent: &Map<String, Json>) -> Option<Json> {
         let staged = Regex::new(
-            r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/\.source(?:\.[^/]*)?$|/\.kiln\.[A-Za-z0-9]{8}$",
+            r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/(?:\.source(?:\.[^/]*)?|tmp[A-Za-z0-9_]{8})$|/\.kiln\.[A-Za-z0-9]{8}$",
         )
         .unwrap();
         let number = v.is_number();
@@ -796,4 +801,14 @@ golden_tests!(
     deb822_repository => "deb822_repository",
     apt_repository => "apt_repository",
     apt_deb => "apt_deb",
+    find => "find",
+    script => "script",
+    fetch => "fetch",
+    pause => "pause",
+    add_host_group_by => "add_host_group_by",
+    wait_for => "wait_for",
+    package_facts => "package_facts",
+    uri => "uri",
+    get_url => "get_url",
+    unarchive => "unarchive",
 );

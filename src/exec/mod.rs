@@ -44,7 +44,9 @@ struct HostState {
 /// One run of one or more playbooks.
 pub struct Runner {
     templar: Arc<Templar>,
-    inventory: Arc<Inventory>,
+    /// The run's inventory; `add_host` and `group_by` replace it (copy on
+    /// write: readers keep the version they took).
+    inventory: std::sync::RwLock<Arc<Inventory>>,
     opts: RunOptions,
     extra: Arc<Layer>,
     bus: Arc<Bus>,
@@ -93,7 +95,8 @@ struct PlayCtx {
     /// The host lists every host's magic variables share, built once: each
     /// is as long as the inventory, so building them per host-task made a
     /// play's controller time grow with the square of its hosts.
-    shared_magic: std::sync::OnceLock<SharedMagic>,
+    /// Dropped when `add_host`/`group_by` change the inventory.
+    shared_magic: std::sync::RwLock<Option<Arc<SharedMagic>>>,
 }
 
 /// Magic variables that are the same for every host of a play.
@@ -113,7 +116,7 @@ impl Runner {
     ) -> Arc<Runner> {
         Arc::new(Runner {
             templar,
-            inventory,
+            inventory: std::sync::RwLock::new(inventory),
             opts,
             extra: Arc::new(extra),
             bus,
@@ -145,7 +148,7 @@ impl Runner {
                 }
             })
             .unwrap_or(std::path::Path::new("."));
-        match crate::inventory::load_vars_dirs(dir, &self.inventory) {
+        match crate::inventory::load_vars_dirs(dir, &self.inventory()) {
             Ok(v) => {
                 if let Ok(mut slot) = self.playbook_vars.lock() {
                     *slot = Some(v);
@@ -200,6 +203,37 @@ impl Runner {
         }
     }
 
+    /// The inventory as it is now.
+    fn inventory(&self) -> Arc<Inventory> {
+        match self.inventory.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Changes the inventory (`add_host`, `group_by`); every cache built
+    /// from it is dropped.
+    fn change_inventory<T>(
+        &self,
+        play: &PlayCtx,
+        f: impl FnOnce(&mut Inventory) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let out = {
+            let mut guard = self
+                .inventory
+                .write()
+                .map_err(|_| "the inventory is unavailable".to_string())?;
+            f(Arc::make_mut(&mut guard))?
+        };
+        if let Ok(mut l) = self.inv_layers.lock() {
+            l.clear();
+        }
+        if let Ok(mut s) = play.shared_magic.write() {
+            *s = None;
+        }
+        Ok(out)
+    }
+
     /// Inventory and group_vars/host_vars layers of a host, lowest first.
     fn inventory_layers(&self, host: &str) -> Arc<Vec<Arc<Layer>>> {
         if let Some(l) = self
@@ -213,7 +247,7 @@ impl Runner {
         let pb = self.playbook_vars.lock().ok().and_then(|v| v.clone());
         let dirs: Vec<&crate::inventory::VarsDirs> = pb.iter().collect();
         let layers: Vec<Arc<Layer>> = self
-            .inventory
+            .inventory()
             .host_vars_layers_with(host, &dirs)
             .iter()
             .map(|l| Arc::new(layer_from_nodes(l.vars.iter())))
@@ -291,19 +325,32 @@ impl Runner {
             "inventory_hostname_short",
             Value::from(host.split('.').next().unwrap_or(host)),
         );
-        m.set("group_names", Value::from(self.inventory.group_names(host)));
+        m.set(
+            "group_names",
+            Value::from(self.inventory().group_names(host)),
+        );
         // Values are reference-counted: these clones copy no host list.
-        let shared = play.shared_magic.get_or_init(|| SharedMagic {
-            groups: Value::from_pairs(
-                self.inventory
-                    .groups_map()
-                    .into_iter()
-                    .map(|(g, hs)| (g, Value::from(hs)))
-                    .collect::<Vec<(String, Value)>>(),
-            ),
-            play_hosts: Value::from(play.hosts.clone()),
-            play_hosts_all: Value::from(play.all_hosts.clone()),
-        });
+        let cached = play.shared_magic.read().ok().and_then(|s| s.clone());
+        let shared = match cached {
+            Some(s) => s,
+            None => {
+                let built = Arc::new(SharedMagic {
+                    groups: Value::from_pairs(
+                        self.inventory()
+                            .groups_map()
+                            .into_iter()
+                            .map(|(g, hs)| (g, Value::from(hs)))
+                            .collect::<Vec<(String, Value)>>(),
+                    ),
+                    play_hosts: Value::from(play.hosts.clone()),
+                    play_hosts_all: Value::from(play.all_hosts.clone()),
+                });
+                if let Ok(mut slot) = play.shared_magic.write() {
+                    *slot = Some(built.clone());
+                }
+                built
+            }
+        };
         m.set("groups", shared.groups.clone());
         m.set("play_hosts", shared.play_hosts.clone());
         m.set("ansible_play_hosts", shared.play_hosts.clone());
@@ -445,14 +492,14 @@ struct HostVarsView {
 impl HostVarsSource for HostVarsView {
     fn host_names(&self) -> Vec<String> {
         self.runner
-            .inventory
+            .inventory()
             .hosts()
             .map(|h| h.name.clone())
             .collect()
     }
 
     fn scope_for(&self, host: &str) -> Option<Scope> {
-        self.runner.inventory.resolve_host(host)?;
+        self.runner.inventory().resolve_host(host)?;
         Some(self.runner.scope(&self.play, host, None, &[]))
     }
 }

@@ -63,7 +63,7 @@ impl Runner {
             },
             None => pattern.clone(),
         };
-        let mut hosts = match self.inventory.select(&pattern) {
+        let mut hosts = match self.inventory().select(&pattern) {
             Ok(h) => h,
             Err(e) => {
                 self.bus.emit(Event::Warning(e.to_string()));
@@ -76,7 +76,7 @@ impl Runner {
             )));
         }
         if let Some(limit) = &self.opts.limit {
-            match self.inventory.select(limit) {
+            match self.inventory().select(limit) {
                 Ok(allowed) => hosts.retain(|h| allowed.contains(h)),
                 Err(e) => {
                     self.bus.emit(Event::Warning(e.to_string()));
@@ -175,7 +175,7 @@ impl Runner {
                 skip_all,
                 max_fail,
                 aborted: std::sync::atomic::AtomicBool::new(false),
-                shared_magic: std::sync::OnceLock::new(),
+                shared_magic: std::sync::RwLock::new(None),
             });
             let mut states: Vec<HostState> = vec![HostState::Running; batch.len()];
             if !play.vars_files.is_empty() {
@@ -527,7 +527,13 @@ impl Runner {
                 None => false,
             }
         };
-        let runners: Vec<&(usize, Next)> = if run_once {
+        // Ansible runs these actions once, for the first host, and reports
+        // nothing for the others (BYPASS_HOST_LOOP).
+        let bypass = matches!(
+            crate::modules::canonical(&task.action),
+            "pause" | "add_host"
+        );
+        let runners: Vec<&(usize, Next)> = if run_once || bypass {
             vec![&group[0]]
         } else {
             group.iter().collect()
@@ -605,10 +611,14 @@ impl Runner {
             }
         }
         self.report_includes(ctx, &outs);
-        if run_once && let Some((_, first)) = outs.first() {
+        if (run_once || bypass)
+            && let Some((_, first)) = outs.first()
+        {
             let first = first.clone();
             for (i, _) in group.iter().skip(1) {
-                if let Some(reg) = &task.register {
+                if let Some(reg) = &task.register
+                    && !bypass
+                {
                     self.set_host_vars(
                         &ctx.hosts[*i],
                         [(

@@ -3,7 +3,9 @@
 //! module, `changed_when`/`failed_when`, `register`, and the result event.
 
 use super::{PlayCtx, Runner};
-use crate::modules::{self, Become, ModuleCtx, ModuleError, RunsOn};
+use crate::modules::{
+    self, ADD_GROUP, ADD_HOST_KEY, Become, ModuleCtx, ModuleError, PARENT_GROUPS, RunsOn,
+};
 use crate::output::{Event, Status};
 use crate::playbook::{Item, Loop, Task};
 use crate::template::value_to_json;
@@ -360,6 +362,12 @@ impl Runner {
             },
         };
         let mut result = result;
+        if !unreachable && matches!(modules::canonical(&task.action), "group_by" | "add_host") {
+            self.apply_inventory_change(play, host, task, &mut result);
+        }
+        if let Some(Json::String(text)) = result.remove(modules::DISPLAY) {
+            self.bus.emit(Event::Display(text));
+        }
         let status = status_of(&result, unreachable);
         let mut ignored = false;
         if status == Status::Failed {
@@ -454,6 +462,87 @@ impl Runner {
             meta,
             notify,
             copy: false,
+        }
+    }
+
+    /// `group_by` / `add_host`: changes the inventory as the result (or
+    /// each loop item's) says; `changed` tells whether anything changed.
+    fn apply_inventory_change(
+        &self,
+        play: &PlayCtx,
+        host: &str,
+        task: &Task,
+        result: &mut Map<String, Json>,
+    ) {
+        let apply = |r: &mut Map<String, Json>| {
+            if status_of(r, false) != Status::Changed {
+                return;
+            }
+            let span = task.span.clone();
+            let outcome = if let Some(Json::String(group)) = r.get(ADD_GROUP) {
+                let parents: Vec<String> = r
+                    .get(PARENT_GROUPS)
+                    .and_then(Json::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let group = group.clone();
+                self.change_inventory(play, |inv| inv.group_host(host, &group, &parents, &span))
+            } else if let Some(Json::Object(add)) = r.get(ADD_HOST_KEY) {
+                let name = add
+                    .get("host_name")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let groups: Vec<String> = add
+                    .get("groups")
+                    .and_then(Json::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let vars: Vec<(String, crate::yaml::Node)> = add
+                    .get("host_vars")
+                    .and_then(Json::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), crate::yaml::Node::from_json(v, &span)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.change_inventory(play, |inv| {
+                    inv.add_runtime_host(&name, &groups, vars, &span)
+                })
+            } else {
+                return;
+            };
+            match outcome {
+                Ok(changed) => {
+                    r.insert("changed".into(), json!(changed));
+                }
+                Err(msg) => {
+                    r.insert("failed".into(), json!(true));
+                    r.insert("msg".into(), json!(msg));
+                }
+            }
+        };
+        match result.get_mut("results") {
+            Some(Json::Array(items)) => {
+                let mut any = false;
+                for item in items.iter_mut() {
+                    if let Json::Object(m) = item {
+                        apply(m);
+                        any |= m.get("changed").and_then(Json::as_bool).unwrap_or(false);
+                    }
+                }
+                result.insert("changed".into(), json!(any));
+            }
+            _ => apply(result),
         }
     }
 

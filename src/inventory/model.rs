@@ -509,7 +509,7 @@ impl Inventory {
     /// Depth = longest path from `all` (Bellman-Ford style relaxation over
     /// parents). A loop, which the parsers refuse when the edge is added,
     /// would keep raising depths: it is an error.
-    fn compute_depths(&mut self) -> Result<(), InventoryError> {
+    pub(crate) fn compute_depths(&mut self) -> Result<(), InventoryError> {
         let mut depth: IndexMap<String, u32> = self.groups.keys().map(|n| (n.clone(), 0)).collect();
         let limit = self.groups.len() + 1;
         for _ in 0..=limit {

@@ -12,6 +12,14 @@
 //! file beside the destination, owner/group/mode set, `validate`d, backed
 //! up, then renamed into place. Every value in those scripts is quoted by
 //! `transport::quote`; paths are only ever used through shell variables.
+//!
+//! The other host modules follow the same pattern with the host's own
+//! tools: `find` (GNU find + stat), `script` (a private temp dir), `fetch`
+//! (a streamed, SHA-1-checked download), `wait_for` (bash's /dev/tcp or
+//! nc), `package_facts` (dpkg-query/apt-cache, rpm, apk), `uri` and
+//! `get_url` (the host's curl, options and secrets on stdin: `http.rs`),
+//! `unarchive` (tar/unzip). `group_by`, `add_host` and `pause` are
+//! controller actions; the executor applies their inventory changes.
 
 mod apt;
 mod apt_repository;
@@ -30,19 +38,27 @@ mod edit;
 pub mod engine_actions;
 mod escalation;
 mod fail;
+mod fetch;
 mod file;
+mod find;
+mod get_url;
+mod http;
+mod inventory_actions;
 mod k8s;
 mod k8s_common;
 mod k8s_drain;
 mod k8s_info;
 mod lineinfile;
 mod package;
+mod package_facts;
+mod pause;
 mod perms;
 mod ping;
 mod probe;
 mod pyre;
 mod raw;
 mod replace;
+mod script;
 mod service;
 mod set_fact;
 pub mod setup;
@@ -52,6 +68,9 @@ mod stat;
 mod systemd_service;
 mod tempfile;
 mod template;
+mod unarchive;
+mod uri;
+mod wait_for;
 mod write;
 
 use serde_json::{Map, Value as Json};
@@ -59,11 +78,16 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use context::{Become, ModuleCtx};
+pub use inventory_actions::{ADD_GROUP, ADD_HOST_KEY, PARENT_GROUPS};
 pub use spec::{ArgSpec, ArgType, FreeForm, ModuleSpec, RunsOn};
 
 /// Result key for the longer error text Ansible shows in its `[ERROR]`
 /// block; internal, never registered nor shown as a key.
 pub const ERROR_DETAIL: &str = "_kiln_error_detail";
+
+/// Result key for a line Ansible's action prints while it runs (`pause`'s
+/// "Pausing for N seconds"); the executor shows it and drops the key.
+pub const DISPLAY: &str = "_kiln_display";
 
 /// A module's result: Ansible's result dict.
 pub type ModResult = Map<String, Json>;
@@ -145,6 +169,28 @@ pub fn failed(msg: impl Into<String>) -> ModResult {
     r
 }
 
+/// A failure an action plugin raises: Ansible prints `Task failed: MSG`
+/// with no "Module failed"/"Action failed" in between.
+pub fn raised(msg: impl Into<String>) -> ModResult {
+    let msg = msg.into();
+    let mut r = failed(msg.clone());
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!("Task failed: {msg}")),
+    );
+    r
+}
+
+/// Marks a failed result as built by the action plugin on the controller
+/// (`Task failed: Action failed: MSG`), for modules that run on the host.
+pub fn by_action(mut r: ModResult) -> ModResult {
+    if let Some(Json::String(msg)) = r.get("msg") {
+        let detail = format!("Task failed: Action failed: {msg}");
+        r.insert(ERROR_DETAIL.into(), Json::String(detail));
+    }
+    r
+}
+
 fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
     static REG: OnceLock<HashMap<&'static str, Box<dyn DynModule>>> = OnceLock::new();
     REG.get_or_init(|| {
@@ -185,6 +231,17 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(systemd_service::SystemdService {
                 name: "systemd_service",
             }),
+            Box::new(find::Find),
+            Box::new(script::Script),
+            Box::new(fetch::Fetch),
+            Box::new(inventory_actions::GroupBy),
+            Box::new(inventory_actions::AddHost),
+            Box::new(pause::Pause),
+            Box::new(wait_for::WaitFor),
+            Box::new(package_facts::PackageFacts),
+            Box::new(uri::Uri),
+            Box::new(get_url::GetUrl),
+            Box::new(unarchive::Unarchive),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

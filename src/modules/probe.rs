@@ -81,6 +81,28 @@ pub fn dirname(p: &str) -> &str {
     }
 }
 
+/// Python's `os.path.normpath`.
+pub fn normpath(p: &str) -> String {
+    let abs = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| *l != "..") => {
+                parts.pop();
+            }
+            ".." if abs => {}
+            c => parts.push(c),
+        }
+    }
+    let body = parts.join("/");
+    match (abs, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".into(),
+        (false, false) => body,
+    }
+}
+
 /// Python's `os.path.basename`.
 pub fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)

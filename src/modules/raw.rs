@@ -63,19 +63,24 @@ impl Module for Raw {
         _: (),
     ) -> Result<ModResult, ModuleError> {
         let out = ctx.run_tty(&a.line).await?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let mut r = ModResult::new();
-        r.insert("changed".into(), json!(true));
-        r.insert("rc".into(), json!(out.rc));
-        r.insert("stdout_lines".into(), Json::Array(splitlines(&stdout)));
-        r.insert("stderr_lines".into(), Json::Array(splitlines(&stderr)));
-        r.insert("stdout".into(), Json::String(stdout));
-        r.insert("stderr".into(), Json::String(stderr));
-        if out.rc != 0 {
-            r.insert("failed".into(), json!(true));
-            r.insert("msg".into(), json!("non-zero return code"));
-        }
-        Ok(r)
+        Ok(tty_result(&out))
     }
+}
+
+/// The result of a command run with a terminal (`raw`, `script`).
+pub fn tty_result(out: &crate::transport::ExecOutput) -> ModResult {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut r = ModResult::new();
+    r.insert("changed".into(), json!(true));
+    r.insert("rc".into(), json!(out.rc));
+    r.insert("stdout_lines".into(), Json::Array(splitlines(&stdout)));
+    r.insert("stderr_lines".into(), Json::Array(splitlines(&stderr)));
+    r.insert("stdout".into(), Json::String(stdout));
+    r.insert("stderr".into(), Json::String(stderr));
+    if out.rc != 0 {
+        r.insert("failed".into(), json!(true));
+        r.insert("msg".into(), json!("non-zero return code"));
+    }
+    r
 }

@@ -669,6 +669,7 @@ impl Screen {
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
             Event::Verbose(v) => self.line_c(v, color::VERBOSE),
+            Event::Display(text) => self.line(text),
             // An include's items are shown as `included:` lines.
             Event::ItemResult { action, .. } if is_include(action) => {}
             Event::ItemResult {

@@ -308,9 +308,9 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job(name, &text, parent, d, uuid4(), now));
             }
-            Event::Verbose(_) => {
-                // ansible-runner's events for display text outside any
-                // callback carry no data of their own.
+            // ansible-runner sees a line printed outside any callback (and
+            // an action's own display line) as a verbose event with no data.
+            Event::Verbose(_) | Event::Display(_) => {
                 let parent = self.parent();
                 out.push(self.job("verbose", &text, parent, Map::new(), uuid4(), now));
             }

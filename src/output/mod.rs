@@ -155,6 +155,8 @@ pub enum Event {
     /// A verbose message (`-v` and up): ansible-playbook's "Using ... as
     /// config file" and the like.
     Verbose(String),
+    /// A line an action prints on stdout as it runs (`pause`).
+    Display(String),
     /// The play recap, hosts in the order they were first seen.
     Stats(Vec<(String, HostStats)>),
 }

@@ -201,7 +201,14 @@ DPKG_FILES = re.compile(r"\(Reading database \.\.\. \d+ files and directories cu
 STAT_ID_KEYS = {"inode": "<INODE>", "dev": "<DEV>"}
 # The staged source of copy/template: Ansible's upload in the remote temp dir,
 # kiln's temp file in the destination's directory (both gone after the run).
-STAGED_SRC = re.compile(r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/\.source(?:\.[^/]*)?$|/\.kiln\.[A-Za-z0-9]{8}$")
+STAGED_SRC = re.compile(
+    r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/(?:\.source(?:\.[^/]*)?|tmp[A-Za-z0-9_]{8})$|/\.kiln\.[A-Za-z0-9]{8}$"
+)
+# get_url's download named in a message: Ansible's temp file in the remote
+# temp dir, kiln's in a private directory (both gone after the task).
+DOWNLOAD_TMP = re.compile(
+    r"[^\s'\"]*/(?:ansible-tmp-<ID>/tmp[A-Za-z0-9_]{8}|\.kiln\.[A-Za-z0-9]{8})(?![A-Za-z0-9_])"
+)
 
 
 @dataclass
@@ -228,6 +235,7 @@ def normalise_text(text: str, ctx: RunContext) -> str:
         text = re.sub(rf"(?<!\d){port}(?!\d)", "<PORT>", text)
     text = FINGERPRINT.sub("SHA256:<FINGERPRINT>", text)
     text = ANSIBLE_TMP.sub("ansible-tmp-<ID>", text)
+    text = DOWNLOAD_TMP.sub("<STAGED_SRC>", text)
     text = BACKUP_SUFFIX.sub(".<PID>.<DATE>~", text)
     text = TEMP_NAME.sub(r"\1<RAND>", text)
     text = STAT_TIME_TEXT.sub(r'\1"<TIME>"', text)

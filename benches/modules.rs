@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+//! Round trips and time per module (issue 7): each module runs in a
+//! one-task playbook through the engine, on the local host through a
+//! connection that counts every command it runs, first on a fresh state and
+//! then again (the idempotent rerun). Prints, per module, the commands
+//! (round trips) and the wall time of each run.
+//!
+//! ```sh
+//! cargo bench --bench modules
+//! ```
+
+use kiln::engine::{self, Request};
+use kiln::exec::{Connector, RunOptions};
+use kiln::output::Bus;
+use kiln::transport::{
+    Connection, Dialog, DialogOutcome, ExecOutput, LocalConnection, TransportError,
+};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The local connection, counting each command (each is one round trip
+/// over SSH).
+struct Counting {
+    inner: LocalConnection,
+    calls: Arc<AtomicU64>,
+}
+
+#[async_trait::async_trait]
+impl Connection for Counting {
+    async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.exec(cmd, stdin).await
+    }
+    async fn exec_tty(&self, cmd: &str) -> Result<ExecOutput, TransportError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.exec_tty(cmd).await
+    }
+    async fn exec_dialog(
+        &self,
+        cmd: &str,
+        tty: bool,
+        dialog: &mut dyn Dialog,
+        stdin: Option<&[u8]>,
+    ) -> Result<DialogOutcome, TransportError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.exec_dialog(cmd, tty, dialog, stdin).await
+    }
+    async fn exec_stream(
+        &self,
+        cmd: &str,
+        input: Option<&mut (dyn tokio::io::AsyncRead + Send + Unpin)>,
+        output: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+        dialog: Option<&mut dyn Dialog>,
+    ) -> Result<DialogOutcome, TransportError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.exec_stream(cmd, input, output, dialog).await
+    }
+    async fn close(&self) {}
+}
+
+/// A loopback HTTP server for uri and get_url.
+fn serve() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = "benchmark body\n";
+            let _ = write!(
+                s,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Ok(port)
+}
+
+/// Each module's task (`D` is the state directory, `P` the server's port).
+const TASKS: &[(&str, &str)] = &[
+    ("command", "command: echo hi"),
+    ("stat", "stat: path=D/tree"),
+    ("file", "file: path=D/dir state=directory mode=0750"),
+    ("copy", "copy: content='x\\n' dest=D/copied"),
+    ("template", "template: src=t.j2 dest=D/templated"),
+    ("lineinfile", "lineinfile: path=D/copied line=second"),
+    ("find", "find: paths=D/tree recurse=true"),
+    (
+        "find+contains",
+        "find: paths=D/tree recurse=true contains=one",
+    ),
+    (
+        "fetch",
+        "fetch: src=D/tree/a/one.txt dest=D/fetched/ flat=true",
+    ),
+    ("script", "script: s.sh"),
+    ("wait_for", "wait_for: path=D/tree timeout=5"),
+    ("package_facts", "package_facts:"),
+    ("uri", "uri: url=http://127.0.0.1:P/x"),
+    ("get_url", "get_url: url=http://127.0.0.1:P/f dest=D/got"),
+    (
+        "unarchive",
+        "unarchive: src=D/tree.tgz dest=D/out remote_src=true",
+    ),
+    ("setup", "setup:"),
+];
+
+fn run_once(dir: &Path, calls: &Arc<AtomicU64>) -> Result<(u64, Duration), String> {
+    let counter = calls.clone();
+    let connector = Connector(Arc::new(move |_host: &str| {
+        let c: Arc<dyn Connection> = Arc::new(Counting {
+            inner: LocalConnection,
+            calls: counter.clone(),
+        });
+        Ok(c)
+    }));
+    let req = Request {
+        playbooks: vec![dir.join("one.yml")],
+        inventories: vec![dir.join("inventory.ini").display().to_string()],
+        opts: RunOptions {
+            home: dir.to_path_buf(),
+            connector: Some(connector),
+            ..RunOptions::default()
+        },
+        cwd: dir.to_path_buf(),
+        ..Request::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    let prepared = engine::prepare(&req).map_err(|e| format!("prepare: {e}"))?;
+    let before = calls.load(Ordering::Relaxed);
+    let t = Instant::now();
+    let outcome = rt.block_on(engine::run(prepared, Arc::new(Bus::new())));
+    let took = t.elapsed();
+    if outcome.exit_code != 0 {
+        return Err(format!("the run failed (exit {})", outcome.exit_code));
+    }
+    Ok((calls.load(Ordering::Relaxed) - before, took))
+}
+
+fn main() -> Result<(), String> {
+    let port = serve()?;
+    let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = root.path();
+    let state = dir.join("state");
+    let w = |p: &Path, s: &str| std::fs::write(p, s).map_err(|e| format!("{}: {e}", p.display()));
+    std::fs::create_dir_all(dir.join("files")).map_err(|e| e.to_string())?;
+    w(&dir.join("t.j2"), "{{ inventory_hostname }}\n")?;
+    w(&dir.join("files/s.sh"), "#!/bin/sh\necho scripted\n")?;
+    w(
+        &dir.join("inventory.ini"),
+        "bench ansible_connection=local\n",
+    )?;
+    let fixture = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "mkdir -p {s}/tree/a {s}/out && echo one > {s}/tree/a/one.txt && tar -C {s} -czf {s}/tree.tgz tree",
+            s = state.display()
+        ))
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !fixture.success() {
+        return Err("fixtures failed".into());
+    }
+    let calls = Arc::new(AtomicU64::new(0));
+    println!(
+        "{:<15} {:>9} {:>10} {:>9} {:>10}",
+        "module", "trips", "first ms", "rerun", "rerun ms"
+    );
+    for (name, task) in TASKS {
+        let task = task
+            .replace('D', &state.display().to_string())
+            .replace('P', &port.to_string());
+        w(
+            &dir.join("one.yml"),
+            &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - {task}\n"),
+        )?;
+        let (first, t1) = run_once(dir, &calls)?;
+        let (again, t2) = run_once(dir, &calls)?;
+        println!(
+            "{name:<15} {first:>9} {:>10.1} {again:>9} {:>10.1}",
+            t1.as_secs_f64() * 1000.0,
+            t2.as_secs_f64() * 1000.0
+        );
+    }
+    Ok(())
+}

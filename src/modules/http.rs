@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+//! HTTP from the host for `uri` and `get_url`. Ansible's modules make their
+//! requests on the host (Python's urllib); kiln does the same with the
+//! host's `curl` (`get_url` can also use `wget`), so a request sees the
+//! host's network, proxies (`http_proxy`/`https_proxy`/`no_proxy` in the
+//! task's environment) and CA store, exactly as Ansible's would.
+//!
+//! The request's options, credentials included, travel as a curl config on
+//! the exec channel's stdin into a private directory (`mktemp -d`, removed
+//! on exit): nothing secret appears on a command line. The body follows
+//! the config on stdin. One round trip answers with the status line and
+//! headers, the body and curl's exit code.
+
+use super::probe::{Reply, run_script};
+use super::{ModuleCtx, ModuleError};
+use serde_json::{Map, Value as Json, json};
+
+/// One request.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub force_basic_auth: bool,
+    pub validate_certs: bool,
+    pub follow: bool,
+    pub timeout: u64,
+    pub use_proxy: bool,
+    pub agent: String,
+    /// Whether the body comes back to the controller (`uri`); a download
+    /// stays on the host (`get_url`).
+    pub want_body: bool,
+    /// Shell lines run after the request, with `$d/out` the body, `$code`
+    /// the status, before the directory is removed (uri's `dest`).
+    pub after: String,
+}
+
+/// A string in curl's config syntax.
+fn config_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Request {
+    /// The curl config (`-K`), secrets included.
+    fn config(&self) -> String {
+        let line = |k: &str, v: &str| format!("{k} = {}\n", config_string(v));
+        let mut c = line("url", &self.url);
+        c.push_str(&line("user-agent", &self.agent));
+        if self.method == "HEAD" {
+            c.push_str("head\n");
+        } else {
+            c.push_str(&line("request", &self.method));
+        }
+        for (k, v) in &self.headers {
+            c.push_str(&line("header", &format!("{k}: {v}")));
+        }
+        if let Some(u) = &self.user {
+            let p = self.password.as_deref().unwrap_or("");
+            c.push_str(&line("user", &format!("{u}:{p}")));
+            // urllib answers a 401 challenge; forced auth is sent at once.
+            c.push_str(if self.force_basic_auth {
+                "basic\n"
+            } else {
+                "anyauth\n"
+            });
+        }
+        if !self.validate_certs {
+            c.push_str("insecure\n");
+        }
+        if self.follow {
+            c.push_str("location\n");
+        }
+        if !self.use_proxy {
+            c.push_str(&line("noproxy", "*"));
+        }
+        c.push_str(&line("max-time", &self.timeout.max(1).to_string()));
+        c
+    }
+
+    /// The script: config then body from stdin, one curl run, the answer.
+    fn script(&self) -> String {
+        let data = if self.body.is_some() {
+            " --data-binary @\"$d/body\""
+        } else {
+            ""
+        };
+        format!(
+            "d=$(umask 077 && mktemp -d \"${{TMPDIR:-/tmp}}/kiln-http.XXXXXXXX\") || exit 1\n\
+             trap 'rm -rf -- \"$d\"' EXIT\n\
+             dd bs=1 count={n} of=\"$d/cfg\" 2>/dev/null\n\
+             cat > \"$d/body\"\n\
+             if ! command -v curl >/dev/null 2>&1; then kv nocurl 1; exit 0; fi\n\
+             curl -K \"$d/cfg\" -s -S{data} -o \"$d/out\" -D \"$d/hdr\" -w '%{{http_code}} %{{num_redirects}} %{{url_effective}}' > \"$d/w\" 2> \"$d/err\"\n\
+             kv rc $?\n\
+             {head}\n\
+             code=$(cut -d' ' -f1 < \"$d/w\")\n\
+             kfile w \"$d/w\"; [ -f \"$d/hdr\" ] && kfile hdr \"$d/hdr\"; {out}kfile cerr \"$d/err\"\n\
+             {after}\n",
+            n = self.config().len(),
+            // `--head` writes the headers as the output too: a HEAD has no body.
+            head = if self.method == "HEAD" {
+                ": > \"$d/out\""
+            } else {
+                ":"
+            },
+            out = if self.want_body {
+                "[ -f \"$d/out\" ] && kfile out \"$d/out\"; "
+            } else {
+                ""
+            },
+            after = self.after,
+        )
+    }
+
+    /// Runs the request on the host; the reply also holds what the
+    /// `after` lines reported.
+    pub async fn send(
+        &self,
+        ctx: &ModuleCtx<'_>,
+    ) -> Result<Result<(Response, Reply), String>, ModuleError> {
+        let mut stdin = self.config().into_bytes();
+        if let Some(b) = &self.body {
+            stdin.extend_from_slice(b);
+        }
+        let script = format!("{}{}\nexit 0\n", super::probe::PRELUDE, self.script());
+        let out = run_script(ctx, &script, Some(&stdin)).await?;
+        let reply = Reply::from_output(&out);
+        if let Some(e) = reply.failure() {
+            return Ok(Err(e));
+        }
+        if reply.has("nocurl") {
+            return Ok(Err(
+                "this module needs curl on the host (kiln runs no Python there)".into(),
+            ));
+        }
+        Ok(Ok((Response::read(&reply), reply)))
+    }
+}
+
+/// What curl answered.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    /// curl's exit code.
+    pub rc: i32,
+    /// The HTTP status, 0 when no response came.
+    pub status: i64,
+    pub reason: String,
+    pub url: String,
+    /// The last response's headers, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub error: String,
+}
+
+impl Response {
+    fn read(reply: &Reply) -> Response {
+        let w = reply.text("w").unwrap_or_default();
+        let mut parts = w.splitn(3, ' ');
+        let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let _redirects = parts.next();
+        let url = parts.next().unwrap_or_default().to_string();
+        let hdr = reply.text("hdr").unwrap_or_default();
+        // With redirects followed, the file holds every response's headers.
+        let last = hdr
+            .split("\r\n\r\n")
+            .filter(|b| b.starts_with("HTTP/"))
+            .last()
+            .unwrap_or("");
+        let mut lines = last.split("\r\n");
+        let reason = lines
+            .next()
+            .and_then(|l| l.splitn(3, ' ').nth(2))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Response {
+            rc: reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1),
+            status,
+            reason,
+            url,
+            headers,
+            body: reply.bytes("out").map(<[u8]>::to_vec).unwrap_or_default(),
+            error: reply.text("cerr").unwrap_or_default().trim().to_string(),
+        }
+    }
+
+    /// A header's value (the first of that name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// urllib's reason for a failed request, by curl's exit code.
+    pub fn failure(&self) -> String {
+        let why = match self.rc {
+            7 => "[Errno 111] Connection refused".to_string(),
+            6 => "[Errno -2] Name or service not known".to_string(),
+            28 => "timed out".to_string(),
+            _ => self
+                .error
+                .strip_prefix("curl: ")
+                .map(|e| e.split_once(") ").map_or(e, |(_, m)| m))
+                .unwrap_or(&self.error)
+                .to_string(),
+        };
+        format!("Request failed: <urlopen error {why}>")
+    }
+
+    /// Ansible's `fetch_url` info: the headers (lower-cased, `-` as `_`),
+    /// `url`, `status`, `msg`, and `cookies` for a success.
+    pub fn info(&self, original: &str) -> Map<String, Json> {
+        let mut m = Map::new();
+        let ok = (200..300).contains(&self.status);
+        if ok {
+            let n = self.header("content-length").unwrap_or("unknown");
+            m.insert("msg".into(), json!(format!("OK ({n} bytes)")));
+        } else {
+            m.insert(
+                "msg".into(),
+                json!(format!("HTTP Error {}: {}", self.status, self.reason)),
+            );
+        }
+        m.insert("redirected".into(), json!(self.url != original));
+        m.insert("url".into(), json!(self.url));
+        m.insert("status".into(), json!(self.status));
+        for (k, v) in &self.headers {
+            let key = k.to_lowercase().replace('-', "_");
+            let value = match m.get(&key) {
+                Some(Json::String(old)) if key != "msg" => format!("{old}, {v}"),
+                _ => v.clone(),
+            };
+            let value = if key == "location" {
+                urljoin(original, &value)
+            } else {
+                value
+            };
+            m.insert(key, json!(value));
+        }
+        if ok {
+            let cookies: Vec<(String, String)> = self
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+                .filter_map(|(_, v)| {
+                    let pair = v.split(';').next()?;
+                    let (n, val) = pair.split_once('=')?;
+                    Some((n.trim().to_string(), val.trim().to_string()))
+                })
+                .collect();
+            m.insert(
+                "cookies_string".into(),
+                json!(
+                    cookies
+                        .iter()
+                        .map(|(n, v)| format!("{n}={v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
+            let mut c = Map::new();
+            for (n, v) in cookies {
+                c.insert(n, json!(v));
+            }
+            m.insert("cookies".into(), Json::Object(c));
+        } else {
+            m.insert(
+                "body".into(),
+                json!(String::from_utf8_lossy(&self.body).into_owned()),
+            );
+        }
+        m
+    }
+}
+
+/// Python's `urljoin` for the `Location` forms servers send.
+pub fn urljoin(base: &str, reference: &str) -> String {
+    if reference.contains("://") {
+        return reference.to_string();
+    }
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    if let Some(rest) = reference.strip_prefix("//") {
+        return format!("{}{rest}", &base[..scheme_end]);
+    }
+    if reference.starts_with('/') {
+        return format!("{}{reference}", &base[..host_end]);
+    }
+    let path = &base[host_end..];
+    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
+    format!("{}{dir}{reference}", &base[..host_end])
+}
+
+/// Python's `json.dumps` (`, ` and `: ` separators, non-ASCII escaped).
+pub fn py_json(v: &Json) -> String {
+    fn string(out: &mut String, s: &str) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
+                    let mut buf = [0u16; 2];
+                    for u in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    fn value(out: &mut String, v: &Json) {
+        match v {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Number(n) => out.push_str(&n.to_string()),
+            Json::String(s) => string(out, s),
+            Json::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    value(out, x);
+                }
+                out.push(']');
+            }
+            Json::Object(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    string(out, k);
+                    out.push_str(": ");
+                    value(out, x);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    value(&mut out, v);
+    out
+}
+
+/// Python's `urlencode` of a form (`quote_plus` on keys and values).
+pub fn form_urlencode(pairs: &[(String, String)]) -> String {
+    let enc = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_quotes_and_secrets() {
+        let r = Request {
+            url: "http://h/a\"b".into(),
+            method: "GET".into(),
+            user: Some("u".into()),
+            password: Some("p\\w".into()),
+            force_basic_auth: true,
+            validate_certs: true,
+            timeout: 5,
+            use_proxy: true,
+            agent: "ansible-httpget".into(),
+            ..Request::default()
+        };
+        let c = r.config();
+        assert!(c.contains("url = \"http://h/a\\\"b\"\n"));
+        assert!(c.contains("user = \"u:p\\\\w\"\nbasic\n"));
+        // The secret is only in the config, never in the script.
+        assert!(!r.script().contains("p\\w"));
+    }
+
+    #[test]
+    fn joins_and_forms() {
+        assert_eq!(urljoin("http://h:1/a/b", "/text"), "http://h:1/text");
+        assert_eq!(urljoin("http://h:1/a/b", "c"), "http://h:1/a/c");
+        assert_eq!(urljoin("http://h/a", "https://x/y"), "https://x/y");
+        assert_eq!(
+            form_urlencode(&[("a".into(), "1 2".into()), ("b".into(), "x&y".into())]),
+            "a=1+2&b=x%26y"
+        );
+        assert_eq!(
+            py_json(&json!({"name": "kiln", "n": [2, null], "é": "\n"})),
+            r#"{"name": "kiln", "n": [2, null], "\u00e9": "\n"}"#
+        );
+    }
+
+    #[test]
+    fn reads_the_last_response() {
+        let hdr = "HTTP/1.0 302 Found\r\nLocation: /text\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 12\r\nX-A: 1\r\n\r\n";
+        let body = format!(
+            "w:{}\n200 1 http://h/text\nhdr:{}\n{hdr}\nrc:1\n0\n",
+            "200 1 http://h/text".len(),
+            hdr.len()
+        );
+        let reply = Reply::from_output(&crate::transport::ExecOutput {
+            rc: 0,
+            stdout: body.into_bytes(),
+            stderr: vec![],
+        });
+        let r = Response::read(&reply);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.reason, "OK");
+        let info = r.info("http://h/redirect");
+        assert_eq!(info["msg"], json!("OK (12 bytes)"));
+        assert_eq!(info["redirected"], json!(true));
+        assert_eq!(info["x_a"], json!("1"));
+    }
+}

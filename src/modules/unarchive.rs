@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: MIT
+//! `unarchive`: unpacks a tar (gzip, bzip2, xz, zstd or plain) or zip
+//! archive into an existing directory with the host's own `tar`/`unzip`.
+//!
+//! A controller archive (found as `copy` finds its `src`) is first streamed
+//! into a private temp directory on the host, removed when the task ends.
+//! One probe picks the handler as Ansible does (zip first, then tar with
+//! `-z`, none, `-j`, `-J`, `--zstd`), lists the members and asks whether
+//! they are already there (`tar --diff`; for zip, each member compared
+//! with `cmp` after a trial extraction in a temp dir); the apply step
+//! extracts. Owner/group/mode given to the task are applied with one
+//! `chown`/`chmod` over the members afterwards.
+
+use super::args::ArgReader;
+use super::copy::find_needle;
+use super::probe::{Reply, normpath, probe, run_script, sh_path};
+use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
+use super::uri::chmod_mode;
+use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed, raised};
+use crate::transport::quote;
+use serde_json::{Value as Json, json};
+
+pub struct Unarchive;
+
+static SPEC: ModuleSpec = ModuleSpec {
+    name: "unarchive",
+    args: super::args::file_args![
+        ArgSpec::new("src", T::Path).required(),
+        ArgSpec::new("dest", T::Path).required(),
+        ArgSpec::new("remote_src", T::Bool),
+        ArgSpec::new("creates", T::Path),
+        ArgSpec::new("list_files", T::Bool),
+        ArgSpec::new("keep_newer", T::Bool),
+        ArgSpec::new("exclude", T::List),
+        ArgSpec::new("include", T::List),
+        ArgSpec::new("extra_opts", T::List),
+        ArgSpec::new("validate_certs", T::Bool),
+        ArgSpec::new("io_buffer_size", T::Int),
+        ArgSpec::new("copy", T::Bool),
+        ArgSpec::new("decrypt", T::Bool),
+    ],
+    free_form: FreeForm::No,
+    mutually_exclusive: &[&["include", "exclude"]],
+    required_one_of: &[],
+    runs_on: RunsOn::Host,
+    any_args: false,
+    raw_args: &[],
+};
+
+/// Tar handlers in Ansible's order: class name and compression flag.
+const TARS: &[(&str, &str)] = &[
+    ("TgzArchive", "-z"),
+    ("TarArchive", ""),
+    ("TarBzipArchive", "-j"),
+    ("TarXzArchive", "-J"),
+    ("TarZstdArchive", "--zstd"),
+];
+
+pub struct UnarchiveArgs {
+    src: String,
+    dest: String,
+    remote_src: bool,
+    creates: Option<String>,
+    list_files: bool,
+    keep_newer: bool,
+    exclude: Vec<String>,
+    include: Vec<String>,
+    opts: Vec<String>,
+    mode: Option<String>,
+    owner: Option<String>,
+    group: Option<String>,
+}
+
+/// What the plan found.
+pub struct Found {
+    handler: String,
+    /// The tar binary and flag, or the unzip binary.
+    tool: String,
+    flag: String,
+    src: String,
+    /// The private directory holding an uploaded archive.
+    staged: Option<String>,
+    files: Vec<String>,
+    /// Zip members not on disk yet (the `diff` Ansible prepares).
+    missing: Vec<String>,
+}
+
+fn list(a: &ArgReader<'_>, name: &str) -> Vec<String> {
+    match a.raw(name) {
+        Some(Json::Array(v)) => v
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .collect(),
+        Some(Json::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl UnarchiveArgs {
+    /// tar's options shared by --list, --diff and --extract.
+    fn tar_opts(&self, flag: &str, with_ids: bool) -> Vec<String> {
+        let mut v = Vec::new();
+        if !flag.is_empty() {
+            v.push(flag.to_string());
+        }
+        if !self.opts.is_empty() {
+            v.push("--show-transformed-names".into());
+            v.extend(self.opts.iter().cloned());
+        }
+        if with_ids {
+            if let Some(o) = &self.owner {
+                v.push(format!("--owner={o}"));
+            }
+            if let Some(g) = &self.group {
+                v.push(format!("--group={g}"));
+            }
+            if self.keep_newer {
+                v.push("--keep-newer-files".into());
+            }
+        }
+        v.extend(self.exclude.iter().map(|e| format!("--exclude={e}")));
+        v
+    }
+}
+
+/// Ansible's itemized list (rsync style) of zip members to create.
+fn prepared(missing: &[String]) -> String {
+    missing
+        .iter()
+        .map(|m| {
+            let kind = if m.ends_with('/') { 'd' } else { 'f' };
+            format!(">{kind}++++++.?? {m}\n")
+        })
+        .collect()
+}
+
+fn words(v: &[String]) -> String {
+    v.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// Lines of `tar --diff` that mean the archive is not (all) there, as
+/// Ansible filters them.
+fn tar_differs(out: &str, a: &UnarchiveArgs, root: bool) -> bool {
+    out.lines().any(|l| {
+        if l.contains(": Warning: Cannot stat: No such file or directory") && l.contains("::") {
+            return false;
+        }
+        (root && a.owner.is_none() && l.contains("Uid differs"))
+            || (root && a.group.is_none() && l.contains("Gid differs"))
+            || (a.mode.is_none() && l.contains("Mode differs"))
+            || [
+                "Mod time differs",
+                "No such file or directory",
+                "Invalid owner",
+                "Invalid group",
+                "Symlink differs",
+                "Contents differ",
+                "Size differs",
+            ]
+            .iter()
+            .any(|p| l.contains(p))
+    })
+}
+
+#[async_trait::async_trait]
+impl Module for Unarchive {
+    type Args = UnarchiveArgs;
+    type State = Found;
+
+    fn spec(&self) -> &'static ModuleSpec {
+        &SPEC
+    }
+
+    fn parse(&self, args: &Args) -> Result<UnarchiveArgs, String> {
+        let a = ArgReader::new(&SPEC, args);
+        let remote_src = match (a.raw("copy"), a.raw("remote_src")) {
+            (Some(_), Some(_)) => {
+                return Err("parameters are mutually exclusive: ('copy', 'remote_src')".into());
+            }
+            (Some(_), None) => !a.bool("copy", true)?,
+            _ => a.bool("remote_src", false)?,
+        };
+        Ok(UnarchiveArgs {
+            src: a.str("src").unwrap_or_default(),
+            dest: a.str("dest").unwrap_or_default(),
+            remote_src,
+            creates: a.str("creates"),
+            list_files: a.bool("list_files", false)?,
+            keep_newer: a.bool("keep_newer", false)?,
+            exclude: list(&a, "exclude")
+                .into_iter()
+                .map(|e| e.trim_end_matches('/').to_string())
+                .collect(),
+            include: list(&a, "include"),
+            opts: list(&a, "extra_opts"),
+            mode: a.raw("mode").map(chmod_mode),
+            owner: a.str("owner"),
+            group: a.str("group"),
+        })
+    }
+
+    async fn plan(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &UnarchiveArgs,
+    ) -> Result<Step<Found>, ModuleError> {
+        if a.src.is_empty() || a.dest.is_empty() {
+            return Ok(Step::Done(raised("src (or content) and dest are required")));
+        }
+        let mut s = String::new();
+        if let Some(c) = &a.creates {
+            s.push_str(&format!(
+                "if [ -e {} ]; then kv created 1; exit 0; fi\n",
+                sh_path(c)
+            ));
+        }
+        s.push_str(&format!(
+            "d={}\n[ -d \"$d\" ] || {{ kv notdir 1; exit 0; }}\nkv absdest \"$(cd \"$d\" && pwd)\"\nkv uid \"$(id -u)\"\n",
+            sh_path(&a.dest)
+        ));
+        let reply = probe(ctx, &s).await?;
+        if let Some(e) = reply.failure() {
+            return Ok(Step::Done(failed(e)));
+        }
+        if reply.has("created") {
+            let c = a.creates.clone().unwrap_or_default();
+            let mut r = ModResult::new();
+            r.insert("changed".into(), json!(false));
+            r.insert("skipped".into(), json!(true));
+            r.insert("msg".into(), json!(format!("skipped, since {c} exists")));
+            return Ok(Step::Done(r));
+        }
+        if reply.has("notdir") {
+            return Ok(Step::Done(raised(format!(
+                "dest '{}' must be an existing dir",
+                a.dest
+            ))));
+        }
+        let abs = reply.text("absdest").unwrap_or_else(|| a.dest.clone());
+        let root = reply.text("uid").as_deref() == Some("0");
+        // A controller archive goes to a private directory first.
+        let (src, staged) = if a.remote_src {
+            (a.src.clone(), None)
+        } else {
+            if a.src.contains("://") {
+                return Ok(Step::Done(raised(format!(
+                    "Unsupported option, an URI src ({}) is only supported when remote_src is True",
+                    a.src
+                ))));
+            }
+            let path = match find_needle(ctx, "files", &a.src) {
+                Ok(p) => p,
+                Err(e) => return Ok(Step::Done(raised(e))),
+            };
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => return Ok(Step::Done(failed(format!("{path}: {e}")))),
+            };
+            let out = run_script(
+                ctx,
+                "t=$(umask 077 && mktemp -d \"${TMPDIR:-/tmp}/kiln-unarchive.XXXXXXXX\") && cat > \"$t/source\" && printf %s \"$t\"",
+                Some(&bytes),
+            )
+            .await?;
+            let dir = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.rc != 0 || dir.is_empty() {
+                return Ok(Step::Done(failed(format!(
+                    "Source '{}' failed to transfer",
+                    a.src
+                ))));
+            }
+            (format!("{dir}/source"), Some(dir))
+        };
+        let result = self.inspect(ctx, a, &src, &abs, root).await;
+        let (found, unarchived) = match result {
+            Ok(Ok(x)) => x,
+            Ok(Err(r)) => {
+                self.cleanup(ctx, &staged).await;
+                return Ok(Step::Done(r));
+            }
+            Err(e) => {
+                self.cleanup(ctx, &staged).await;
+                return Err(e);
+            }
+        };
+        let found = Found { staged, ..found };
+        let mut r = ModResult::new();
+        r.insert("handler".into(), json!(found.handler));
+        r.insert("dest".into(), json!(a.dest));
+        r.insert("src".into(), json!(found.src));
+        if ctx.check_mode && found.handler != "ZipArchive" {
+            self.cleanup(ctx, &found.staged).await;
+            let mut r = ModResult::new();
+            r.insert("changed".into(), json!(false));
+            r.insert("skipped".into(), json!(true));
+            r.insert(
+                "msg".into(),
+                json!(
+                    "remote module (ansible.legacy.unarchive) does not support check mode when using gtar"
+                ),
+            );
+            return Ok(Step::Done(r));
+        }
+        if unarchived {
+            self.cleanup(ctx, &found.staged).await;
+            r.insert("changed".into(), json!(false));
+            if a.list_files {
+                r.insert("files".into(), json!(found.files));
+            }
+            let info = probe(ctx, &format!("kst st {}", sh_path(&a.dest))).await?;
+            super::probe::add_path_info(&mut r, info.stat("st").as_ref());
+            return Ok(Step::Done(r));
+        }
+        if !found.missing.is_empty() {
+            r.insert("diff".into(), json!({"prepared": prepared(&found.missing)}));
+        }
+        let mut check = r;
+        check.insert("changed".into(), json!(true));
+        if ctx.check_mode {
+            self.cleanup(ctx, &found.staged).await;
+        }
+        Ok(Step::Change {
+            check,
+            state: found,
+        })
+    }
+
+    async fn apply(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &UnarchiveArgs,
+        f: Found,
+    ) -> Result<ModResult, ModuleError> {
+        let abs_probe = probe(
+            ctx,
+            &format!("kv abs \"$(cd {} && pwd)\"", sh_path(&a.dest)),
+        )
+        .await?;
+        let abs = abs_probe.text("abs").unwrap_or_else(|| a.dest.clone());
+        let cmd: Vec<String> = if f.handler == "ZipArchive" {
+            let mut c = vec![f.tool.clone(), "-o".into()];
+            c.extend(a.opts.iter().cloned());
+            c.push(f.src.clone());
+            if !a.exclude.is_empty() {
+                c.push("-x".into());
+                c.extend(a.exclude.iter().cloned());
+            }
+            c.extend(a.include.iter().cloned());
+            c.push("-d".into());
+            c.push(abs.clone());
+            c
+        } else {
+            let mut c = vec![f.tool.clone(), "--extract".into(), "-C".into(), abs.clone()];
+            c.extend(a.tar_opts(&f.flag, true));
+            c.push("-f".into());
+            c.push(f.src.clone());
+            c.extend(a.include.iter().cloned());
+            c
+        };
+        let mut fix = String::new();
+        let members: Vec<String> = f.files.iter().map(|m| quote(m)).collect();
+        if !members.is_empty() {
+            if let Some(m) = &a.mode {
+                fix.push_str(&format!(
+                    "chmod {} -- {} 2>/dev/null\n",
+                    quote(m),
+                    members.join(" ")
+                ));
+            }
+            if let Some(o) = &a.owner {
+                fix.push_str(&format!(
+                    "chown {} -- {} 2>/dev/null\n",
+                    quote(o),
+                    members.join(" ")
+                ));
+            }
+            if let Some(g) = &a.group {
+                fix.push_str(&format!(
+                    "chgrp {} -- {} 2>/dev/null\n",
+                    quote(g),
+                    members.join(" ")
+                ));
+            }
+        }
+        let o = "\"${TMPDIR:-/tmp}/.kiln-ua.$$\"";
+        let script = format!(
+            "cd {d} || exit 1\n{cmd} > {o}.out 2> {o}.err\nkv rc $?\nkfile out {o}.out; kfile xerr {o}.err; rm -f {o}.out {o}.err\n{fix}kst st {dest}\n",
+            d = quote(&abs),
+            cmd = words(&cmd),
+            dest = sh_path(&a.dest),
+        );
+        let reply = probe(ctx, &script).await?;
+        self.cleanup(ctx, &f.staged).await;
+        if let Some(e) = reply.failure() {
+            return Ok(failed(e));
+        }
+        let rc: i64 = reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1);
+        let mut r = ModResult::new();
+        r.insert("handler".into(), json!(f.handler));
+        r.insert("dest".into(), json!(a.dest));
+        r.insert("src".into(), json!(f.src));
+        r.insert(
+            "extract_results".into(),
+            json!({
+                "cmd": cmd,
+                "rc": rc,
+                "out": reply.text("out").unwrap_or_default(),
+                "err": reply.text("xerr").unwrap_or_default(),
+            }),
+        );
+        if rc != 0 {
+            r.insert("failed".into(), json!(true));
+            r.insert(
+                "msg".into(),
+                json!(format!("failed to unpack {} to {}", f.src, a.dest)),
+            );
+            return Ok(r);
+        }
+        r.insert("changed".into(), json!(true));
+        if !f.missing.is_empty() {
+            r.insert("diff".into(), json!({"prepared": prepared(&f.missing)}));
+        }
+        if a.list_files {
+            r.insert("files".into(), json!(f.files));
+        }
+        super::probe::add_path_info(&mut r, reply.stat("st").as_ref());
+        Ok(r)
+    }
+}
+
+impl Unarchive {
+    async fn cleanup(&self, ctx: &ModuleCtx<'_>, staged: &Option<String>) {
+        if let Some(d) = staged {
+            let _ = ctx.run(&format!("rm -rf -- {}", quote(d)), None).await;
+        }
+    }
+
+    /// Picks the handler, lists the members and says whether they are all
+    /// in place already. `Ok(Err(result))` is a failure to report.
+    async fn inspect(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &UnarchiveArgs,
+        src: &str,
+        abs: &str,
+        root: bool,
+    ) -> Result<Result<(Found, bool), ModResult>, ModuleError> {
+        let s = quote(src);
+        let mut script = format!(
+            "s={s}\n[ -e \"$s\" ] || {{ kv nosrc 1; exit 0; }}\n[ -r \"$s\" ] || {{ kv unreadable 1; exit 0; }}\n[ -s \"$s\" ] || {{ kv empty 1; exit 0; }}\n\
+             t=$(mktemp -d) || exit 1\n\
+             u=$(command -v unzip)\n\
+             if [ -n \"$u\" ] && \"$u\" -Z1 \"$s\" > \"$t/list\" 2>/dev/null; then kv handler ZipArchive; kv tool \"$u\"; kfile list \"$t/list\"\n\
+               mkdir \"$t/x\" && \"$u\" -qq -o \"$s\" -d \"$t/x\" >/dev/null 2>&1 && (cd \"$t/x\" && find . ! -type d) | while IFS= read -r f; do cmp -s \"$t/x/$f\" {d}/\"$f\" || {{ echo differs; break; }}; done > \"$t/zd\"; [ -s \"$t/zd\" ] && kv differs 1\n\
+               while IFS= read -r f; do [ -e {d}/\"$f\" ] || printf '%s\\n' \"$f\"; done < \"$t/list\" > \"$t/missing\"; kfile missing \"$t/missing\"\n\
+             else\n  g=$(command -v gtar || command -v tar)\n",
+            d = quote(abs),
+        );
+        for (name, flag) in TARS {
+            let list_opts = words(&a.tar_opts(flag, false));
+            let diff_opts = words(&a.tar_opts(flag, true));
+            script.push_str(&format!(
+                "  if [ -z \"$h\" ] && [ -n \"$g\" ] && (cd {d} && \"$g\" --list -C {d} {list_opts} -f \"$s\" {inc}) > \"$t/list\" 2>/dev/null; then h={name}; kv handler {name}; kv tool \"$g\"; kv flag {flag}; kfile list \"$t/list\"\n\
+                   (cd {d} && \"$g\" --diff -C {d} {diff_opts} -f \"$s\" {inc}) > \"$t/diff\" 2>&1; kfile diff \"$t/diff\"; fi\n",
+                d = quote(abs),
+                flag = quote(flag),
+                inc = words(&a.include),
+            ));
+        }
+        script.push_str("fi\nrm -rf -- \"$t\"\n");
+        let reply: Reply = probe(ctx, &script).await?;
+        if let Some(e) = reply.failure() {
+            return Ok(Err(failed(e)));
+        }
+        if reply.has("nosrc") {
+            return Ok(Err(failed(if a.remote_src {
+                format!("Source '{src}' does not exist")
+            } else {
+                format!("Source '{src}' failed to transfer")
+            })));
+        }
+        if reply.has("unreadable") {
+            return Ok(Err(failed(format!("Source '{src}' not readable"))));
+        }
+        if reply.has("empty") {
+            return Ok(Err(failed(format!(
+                "Invalid archive '{src}', the file is 0 bytes"
+            ))));
+        }
+        let Some(handler) = reply.text("handler") else {
+            return Ok(Err(failed(format!(
+                "Failed to find handler for \"{src}\". Make sure the required command to extract the file is installed."
+            ))));
+        };
+        let files: Vec<String> = reply
+            .text("list")
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.strip_prefix('/').unwrap_or(l).to_string())
+            .filter(|l| !a.exclude.iter().any(|e| super::setup::text::fnmatch(l, e)))
+            .collect();
+        let unarchived = if handler == "ZipArchive" {
+            !reply.has("differs")
+        } else {
+            !tar_differs(&reply.text("diff").unwrap_or_default(), a, root)
+        };
+        Ok(Ok((
+            Found {
+                handler,
+                tool: reply.text("tool").unwrap_or_default(),
+                flag: reply.text("flag").unwrap_or_default(),
+                src: normpath(src),
+                staged: None,
+                files,
+                missing: reply
+                    .text("missing")
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_string)
+                    .collect(),
+            },
+            unarchived,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> UnarchiveArgs {
+        UnarchiveArgs {
+            src: "a.tgz".into(),
+            dest: "/d".into(),
+            remote_src: true,
+            creates: None,
+            list_files: false,
+            keep_newer: false,
+            exclude: vec!["skip".into()],
+            include: vec![],
+            opts: vec!["--strip-components=1".into()],
+            mode: None,
+            owner: None,
+            group: None,
+        }
+    }
+
+    #[test]
+    fn tar_options_and_differences() {
+        let a = args();
+        assert_eq!(
+            a.tar_opts("-z", true),
+            [
+                "-z",
+                "--show-transformed-names",
+                "--strip-components=1",
+                "--exclude=skip"
+            ]
+        );
+        assert!(tar_differs("x/a: Mod time differs\n", &a, true));
+        assert!(tar_differs("x/a: Uid differs\n", &a, true));
+        assert!(!tar_differs("x/a: Uid differs\n", &a, false));
+        assert!(!tar_differs("", &a, true));
+    }
+}
