@@ -281,6 +281,7 @@ mod tests {
             controller: false,
             error_detail: None,
             started: None,
+            diff: false,
         }
     }
 

@@ -171,6 +171,7 @@ mod tests {
             action: "fail".into(),
             handler: false,
             origin: None,
+            lazy: false,
         });
         d.observe(&Event::HostResult {
             host: "h1".into(),
@@ -184,6 +185,7 @@ mod tests {
             controller: true,
             error_detail: None,
             started: None,
+            diff: false,
         });
         let out = d
             .observe(&Event::Stats(vec![("h1".into(), HostStats::default())]))
