@@ -15,6 +15,7 @@
 
 mod args;
 mod assert;
+mod authorized_key;
 mod blockinfile;
 mod command;
 mod context;
@@ -160,6 +161,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(replace::Replace),
             Box::new(slurp::Slurp),
             Box::new(tempfile::TempFile),
+            Box::new(authorized_key::AuthorizedKey),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
