@@ -13,6 +13,7 @@
 //! up, then renamed into place. Every value in those scripts is quoted by
 //! `transport::quote`; paths are only ever used through shell variables.
 
+mod accounts;
 mod args;
 mod assert;
 mod authorized_key;
@@ -27,6 +28,7 @@ pub mod engine_actions;
 mod escalation;
 mod fail;
 mod file;
+mod group;
 mod lineinfile;
 mod perms;
 mod ping;
@@ -41,6 +43,7 @@ pub mod spec;
 mod stat;
 mod tempfile;
 mod template;
+mod user;
 mod write;
 
 use serde_json::{Map, Value as Json};
@@ -162,6 +165,8 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(slurp::Slurp),
             Box::new(tempfile::TempFile),
             Box::new(authorized_key::AuthorizedKey),
+            Box::new(user::User),
+            Box::new(group::Group),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
