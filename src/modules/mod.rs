@@ -22,6 +22,7 @@ mod command;
 mod context;
 mod copy;
 mod copytree;
+mod cron;
 mod debug;
 mod edit;
 pub mod engine_actions;
@@ -29,21 +30,26 @@ mod escalation;
 mod fail;
 mod file;
 mod group;
+mod hostname;
 mod lineinfile;
 mod perms;
 mod ping;
 mod probe;
 mod pyre;
 mod raw;
+mod reboot;
 mod replace;
 mod set_fact;
 pub mod setup;
 mod slurp;
 pub mod spec;
 mod stat;
+mod sysctl;
 mod tempfile;
 mod template;
+mod timezone;
 mod user;
+mod wait_for_connection;
 mod write;
 
 use serde_json::{Map, Value as Json};
@@ -167,6 +173,12 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(authorized_key::AuthorizedKey),
             Box::new(user::User),
             Box::new(group::Group),
+            Box::new(reboot::Reboot),
+            Box::new(wait_for_connection::WaitForConnection),
+            Box::new(sysctl::Sysctl),
+            Box::new(hostname::Hostname),
+            Box::new(timezone::Timezone),
+            Box::new(cron::Cron),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
