@@ -24,6 +24,7 @@ mod copy;
 mod copytree;
 mod cron;
 mod debug;
+mod dnf;
 mod edit;
 pub mod engine_actions;
 mod escalation;
@@ -32,6 +33,9 @@ mod file;
 mod group;
 mod hostname;
 mod lineinfile;
+mod locale_gen;
+mod modprobe;
+mod mount;
 mod perms;
 mod ping;
 mod probe;
@@ -179,6 +183,11 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(hostname::Hostname),
             Box::new(timezone::Timezone),
             Box::new(cron::Cron),
+            Box::new(modprobe::Modprobe),
+            Box::new(mount::Mount),
+            Box::new(locale_gen::LocaleGen),
+            Box::new(dnf::Dnf { yum: false }),
+            Box::new(dnf::Dnf { yum: true }),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })
