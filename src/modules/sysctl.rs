@@ -94,10 +94,8 @@ pub fn decide(a: &SysctlArgs, proc_value: Option<&str>, content: &str) -> Decisi
             d.changed = true;
             write = true;
         }
-        Some(_) if a.reload => {
-            if proc_value.is_none_or(|p| !values_equal(p, &a.value)) {
-                d.changed = true;
-            }
+        Some(_) if a.reload && proc_value.is_none_or(|p| !values_equal(p, &a.value)) => {
+            d.changed = true;
         }
         Some(_) => {}
     }
@@ -134,7 +132,7 @@ pub fn decide(a: &SysctlArgs, proc_value: Option<&str>, content: &str) -> Decisi
                 out.push_str(&format!("{k}={v}\n"));
             }
         }
-        if a.present && !seen.iter().any(|s| *s == a.name) {
+        if a.present && !seen.contains(&a.name) {
             out.push_str(&format!("{}={}\n", a.name, a.value.trim()));
         }
         d.file = Some(out);
