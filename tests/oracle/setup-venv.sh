@@ -11,6 +11,10 @@
 set -euo pipefail
 
 want_spec='ansible-core>=2.21,<2.22'
+# The collections (ansible.posix, community.general, kubernetes.core, ...)
+# come from the `ansible` community package, pinned, without its
+# dependencies: it would otherwise pull in another ansible-core.
+collections_spec='ansible==14.5.0'
 
 if [[ -n "${KILN_ORACLE_VENV:-}" ]]; then
     venv="$KILN_ORACLE_VENV"
@@ -26,7 +30,11 @@ have_version() {
     "$venv/bin/python" -c 'import ansible.release as r; import sys; v = r.__version__.split("."); sys.exit(0 if v[:2] == ["2", "21"] else 1)' 2>/dev/null
 }
 
-if have_version && [[ -x "$venv/bin/ansible-playbook" ]]; then
+have_collections() {
+    "$venv/bin/python" -c 'import ansible_collections.ansible.posix, ansible_collections.community.general' 2>/dev/null
+}
+
+if have_version && [[ -x "$venv/bin/ansible-playbook" ]] && have_collections; then
     echo "$venv"
     exit 0
 fi
@@ -60,8 +68,14 @@ if [[ ! -x "$venv/bin/python" ]]; then
     "$py" -m venv "$venv" >&2
 fi
 
-echo "setup-venv: installing $want_spec into $venv" >&2
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want_spec" >&2
+if ! have_version; then
+    echo "setup-venv: installing $want_spec into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want_spec" >&2
+fi
+if ! have_collections; then
+    echo "setup-venv: installing $collections_spec (collections) into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$collections_spec" >&2
+fi
 
 have_version || {
     echo "setup-venv: $venv does not hold ansible-core 2.21 after install" >&2

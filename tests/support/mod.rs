@@ -4,4 +4,5 @@
 #![allow(dead_code)]
 
 pub mod fleet;
+pub mod nspawn;
 pub mod sshd;

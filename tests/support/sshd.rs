@@ -140,7 +140,7 @@ pub fn write_known_hosts(path: &Path, hosts: &[&TestHost]) -> std::io::Result<()
 
 /// A unique loopback address: a process-wide counter plus an offset from
 /// the PID, so parallel test binaries start in different places.
-fn next_address() -> String {
+pub fn next_address() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let offset = std::process::id().wrapping_mul(37);
@@ -149,7 +149,7 @@ fn next_address() -> String {
 }
 
 /// A port that was free on `addr` a moment ago (the kernel picks it).
-fn free_port(addr: &str) -> u16 {
+pub fn free_port(addr: &str) -> u16 {
     let l = TcpListener::bind((addr, 0)).unwrap_or_else(|e| panic!("binding {addr}:0: {e}"));
     l.local_addr()
         .unwrap_or_else(|e| panic!("local_addr on {addr}: {e}"))
