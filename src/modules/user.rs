@@ -537,7 +537,13 @@ pub fn decide(a: &UserArgs, f: &Found, check_mode: bool) -> Result<(UserPlan, Mo
         return Ok((p, r));
     }
     if f.pw.is_none() {
-        p.main = Some(useradd(a, f)?);
+        // Check mode stops before useradd's checks (groups), as the module
+        // exits with `changed` before building the command.
+        p.main = Some(match useradd(a, f) {
+            Ok(c) => c,
+            Err(_) if check_mode => Vec::new(),
+            Err(e) => return Err(e),
+        });
         p.creating = true;
         p.ssh_keygen = a.ssh_keygen;
         p.chage = chage(a, f);
@@ -584,9 +590,6 @@ pub fn decide(a: &UserArgs, f: &Found, check_mode: bool) -> Result<(UserPlan, Mo
         r.insert("warnings".into(), json!(p.warnings));
     }
     r.insert("changed".into(), json!(changed));
-    if check_mode {
-        // Check mode reports what it found; nothing more to do.
-    }
     Ok((p, r))
 }
 
