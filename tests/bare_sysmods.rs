@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-//! The system modules (user, group, authorized_key, sysctl, hostname,
+//! The system modules (user, group, authorized_key, sysctl,
 //! timezone, cron, mount, modprobe, locale_gen, reboot,
 //! wait_for_connection) on bare Debian hosts, compared with ansible-playbook
 //! 2.21 on identical hosts (the same rootfs plus Python): per task and host
@@ -11,6 +11,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use support::nspawn::{self, BareFleet, Flavour};
+
+/// Whether a test already used the shared sets (then it restarts them).
+static PYTHON_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static BARE_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn playbook(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -55,7 +59,7 @@ fn statuses(stdout: &str) -> Vec<String> {
 /// way on both flavours, outside the playbooks.
 fn prepare(fleet: &BareFleet) {
     for h in &fleet.hosts {
-        h.sh("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq >/dev/null && apt-get install -y -qq cron locales >/dev/null");
+        h.sh("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq >/dev/null && apt-get install -y -qq cron locales kmod >/dev/null");
     }
 }
 
@@ -82,7 +86,7 @@ fn system_state(fleet: &BareFleet) -> Vec<String> {
         .iter()
         .map(|h| {
             h.sh(concat!(
-                "cat /etc/sysctl.d/90-kiln.conf; hostname; hostnamectl --static status; ",
+                "cat /etc/sysctl.d/90-kiln.conf; ",
                 "readlink /etc/localtime; cat /etc/cron.d/kiln-nightly; crontab -l; ",
                 "grep kiln /etc/fstab; mountpoint /mnt/kiln\\ tmp; ",
                 "cat /etc/modules-load.d/kiln_dummy.conf /etc/modprobe.d/kiln_dummy.conf 2>&1; ",
@@ -90,6 +94,19 @@ fn system_state(fleet: &BareFleet) -> Vec<String> {
             ))
         })
         .collect()
+}
+
+/// Extra vars for ansible-playbook: OpenSSH reads known_hosts from the
+/// passwd home, not `$HOME`, and the default ControlPath under this HOME is
+/// too long for a socket (a short one keeps the connection reuse).
+fn ansible_ssh_args(fleet: &BareFleet) -> String {
+    serde_json::json!({
+        "ansible_ssh_args": format!(
+            "-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/kiln-cp-%C -o UserKnownHostsFile={}",
+            fleet.home.join(".ssh/known_hosts").display()
+        )
+    })
+    .to_string()
 }
 
 /// Runs `book` three ways (check mode on fresh hosts, then the first run
@@ -103,8 +120,11 @@ fn compare(book: &str, packages: bool, state: fn(&BareFleet) -> Vec<String>) {
     let book = playbook(book);
     let mut kiln = nspawn::shared(Flavour::Bare, 2);
     let mut ansible = nspawn::shared(Flavour::Python, 2);
-    for fleet in [&mut *kiln, &mut *ansible] {
-        fleet.restart_all();
+    for (fleet, used) in [(&mut *kiln, &BARE_USED), (&mut *ansible, &PYTHON_USED)] {
+        // Freshly booted sets are pristine; later tests reboot them.
+        if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            fleet.restart_all();
+        }
         if packages {
             prepare(fleet);
         }
@@ -116,15 +136,7 @@ fn compare(book: &str, packages: bool, state: fn(&BareFleet) -> Vec<String>) {
         ("rerun", &[]),
     ] {
         let k = kiln.run(&book, args);
-        // OpenSSH reads known_hosts from the passwd home, not $HOME; and
-        // the default ControlPath under this HOME is too long for a socket.
-        let ssh_args = serde_json::json!({
-            "ansible_ssh_args": format!(
-                "-o ControlMaster=no -o UserKnownHostsFile={}",
-                ansible.home.join(".ssh/known_hosts").display()
-            )
-        })
-        .to_string();
+        let ssh_args = ansible_ssh_args(&ansible);
         let mut a_args = vec!["-e", ssh_args.as_str()];
         a_args.extend_from_slice(args);
         let a = ansible.run_ansible(&book, &a_args);
@@ -161,7 +173,9 @@ fn reboot_reconnects_with_a_new_boot_id() {
     }
     let book = playbook("bare_reboot.yml");
     let mut kiln = nspawn::shared(Flavour::Bare, 2);
-    kiln.restart_all();
+    if BARE_USED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        kiln.restart_all();
+    }
     let k = kiln.run(&book, &[]);
     assert_eq!(k.code, 0, "{}{}", k.stdout, k.stderr);
     let s = statuses(&k.stdout);

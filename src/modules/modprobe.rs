@@ -178,7 +178,7 @@ fn probe_script(a: &ModprobeArgs) -> String {
     let under = quote(&format!("{} ", a.name.replace('-', "_")));
     let ko = quote(&format!("/{}.ko", a.name));
     let mut s = format!(
-        "command -v modprobe >/dev/null 2>&1 || kv nomodprobe 1\nm={under}\nif [ -r /proc/modules ] && grep -q \"^$m\" /proc/modules 2>/dev/null; then kv loaded 1\nelif awk -v k={ko} 'substr($0, length($0)-length(k)+1) == k {{f=1}} END {{exit !f}}' \"/lib/modules/$(uname -r)/modules.builtin\" 2>/dev/null; then kv loaded 1; fi\n"
+        "command -v modprobe >/dev/null 2>&1 || kv nomodprobe \"$PATH\"\nm={under}\nb=\"/lib/modules/$(uname -r)/modules.builtin\"\nif [ -r /proc/modules ] && grep -q \"^$m\" /proc/modules 2>/dev/null; then kv loaded 1\nelif [ ! -r \"$b\" ]; then kv nobuiltin \"$b\"\nelif awk -v k={ko} 'substr($0, length($0)-length(k)+1) == k {{f=1}} END {{exit !f}}' \"$b\"; then kv loaded 1; fi\n"
     );
     for (key, dir) in [("ld", LOAD_DIR), ("od", OPTIONS_DIR)] {
         s.push_str(&format!(
@@ -272,10 +272,21 @@ impl Module for Modprobe {
         if let Some(e) = reply.failure() {
             return Ok(Step::Done(super::failed(e)));
         }
-        if reply.has("nomodprobe") {
-            return Ok(Step::Done(super::failed(
-                "Failed to find required executable \"modprobe\" in paths",
-            )));
+        if let Some(path) = reply.text("nomodprobe") {
+            return Ok(Step::Done(super::failed(format!(
+                "Failed to find required executable \"modprobe\" in paths: {path}"
+            ))));
+        }
+        if let Some(b) = reply.text("nobuiltin") {
+            // The module opens modules.builtin when the module is not in
+            // /proc/modules, and fails when it cannot.
+            let mut r = result(a, false);
+            r.insert("failed".into(), json!(true));
+            r.insert(
+                "msg".into(),
+                json!(format!("[Errno 2] No such file or directory: '{b}'")),
+            );
+            return Ok(Step::Done(r));
         }
         let found = Found {
             loaded: reply.has("loaded"),
