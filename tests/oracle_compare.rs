@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use support::fleet::{Fleet, Header};
+use support::nspawn::{self, Flavour};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -335,9 +336,20 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
     out.join("\n")
 }
 
-fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>, Json, String) {
+/// The controller side of a run: inventory, HOME and working dir.
+struct Controller<'a> {
+    inventory: &'a Path,
+    home: &'a Path,
+    root: &'a Path,
+}
+
+fn run_kiln(
+    fleet: &Controller,
+    header: &Header,
+    playbook: &Path,
+) -> (i32, Vec<Json>, Json, String) {
     let mut opts = RunOptions {
-        home: fleet.home.clone(),
+        home: fleet.home.to_path_buf(),
         forks: 10,
         ..RunOptions::default()
     };
@@ -370,7 +382,7 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
         inventories: vec![fleet.inventory.display().to_string()],
         extra_vars: extra,
         opts,
-        cwd: fleet.root.path().to_path_buf(),
+        cwd: fleet.root.to_path_buf(),
         ..Default::default()
     };
     let prepared = engine::prepare(&req).unwrap_or_else(|e| panic!("validation failed: {e}"));
@@ -470,25 +482,56 @@ fn compare(stem: &str) {
     .expect("golden json");
     let playbook = repo().join(format!("tests/playbooks/{stem}.yml"));
     let header = Header::parse(&playbook);
-    let fleet = Fleet::start(&header);
-    let masks = Masks {
-        root: fleet.root.path().display().to_string(),
-        playbooks: repo().join("tests/playbooks").display().to_string(),
-        addrs: fleet
-            .hosts
-            .iter()
-            .map(|h| h.address().to_string())
-            .collect(),
-        ports: fleet.hosts.iter().map(|h| h.port()).collect(),
+    // Bare goldens run against this binary's shared set of Debian
+    // containers, booted afresh so that every golden starts from a pristine
+    // host; the guard keeps the other bare goldens waiting meanwhile.
+    let (_sshd_fleet, mut bare_fleet);
+    let (controller, names, addrs, ports) = if header.bare {
+        bare_fleet = nspawn::shared(Flavour::Bare, header.hosts);
+        bare_fleet.reset();
+        let hosts = bare_fleet.active_hosts();
+        (
+            Controller {
+                inventory: &bare_fleet.inventory,
+                home: &bare_fleet.home,
+                root: &bare_fleet.root,
+            },
+            bare_fleet.names[..header.hosts].to_vec(),
+            hosts.iter().map(|h| h.address().to_string()).collect(),
+            hosts.iter().map(|h| h.port()).collect(),
+        )
+    } else {
+        _sshd_fleet = Fleet::start(&header);
+        let fleet = &_sshd_fleet;
+        (
+            Controller {
+                inventory: &fleet.inventory,
+                home: &fleet.home,
+                root: fleet.root.path(),
+            },
+            fleet.names.clone(),
+            fleet
+                .hosts
+                .iter()
+                .map(|h| h.address().to_string())
+                .collect(),
+            fleet.hosts.iter().map(|h| h.port()).collect(),
+        )
     };
-    let (rc, mut events, recap, stdout) = run_kiln(&fleet, &header, &playbook);
+    let masks = Masks {
+        root: controller.root.display().to_string(),
+        playbooks: repo().join("tests/playbooks").display().to_string(),
+        addrs,
+        ports,
+    };
+    let (rc, mut events, recap, stdout) = run_kiln(&controller, &header, &playbook);
     for e in events.iter_mut() {
         let r = masks.result(&e["result"]);
         e["result"] = r;
         let p = masks.text(e["play"].as_str().unwrap_or_default());
         e["play"] = json!(p);
     }
-    order(&mut events, &fleet.names);
+    order(&mut events, &names);
     let want: Vec<Json> = golden["events"]
         .as_array()
         .expect("events")
@@ -523,7 +566,7 @@ fn compare(stem: &str) {
             ));
         }
     }
-    let stdout = order_stdout(&masks.text(&stdout), &fleet.names);
+    let stdout = order_stdout(&masks.text(&stdout), &names);
     let want_stdout = golden["stdout"].as_str().unwrap_or_default();
     if stdout != want_stdout && !STDOUT_NOT_COMPARED.contains(&stem) {
         let (a, b): (Vec<&str>, Vec<&str>) =
@@ -596,4 +639,5 @@ golden_tests!(
     edits_diff => "edits_diff",
     hostile => "hostile",
     copy_tree => "copy_tree",
+    bare_basics => "bare_basics",
 );

@@ -14,6 +14,9 @@ Playbook header: leading comment lines of the form `# key: value`:
   # nokey: h2[,..]            no known_hosts entry at all (an unknown host)
   # groups: web=h1,h2 db=h3   inventory groups (space separated group=host,host)
   # args: --check -e 'x=1'    extra ansible-playbook arguments (shell words)
+  # bare: yes                 hosts are booted bare Debian containers (bare_hosts.py,
+                              python flavour) instead of sshd servers; down/badkey/nokey
+                              are not supported with it
 
 Normalisation (normalise_* below; kiln's comparison must apply the same, see
 README.md):
@@ -65,6 +68,7 @@ RUN_TIMEOUT = 600
 # Keep the source tree free of __pycache__ when importing our siblings.
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(HERE))
+from bare_hosts import BareHosts  # noqa: E402
 from sshd_hosts import SshdHosts, install_signal_handlers  # noqa: E402
 
 
@@ -83,9 +87,12 @@ class Header:
     nokey: list[str] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
+    # `# bare: yes`: the hosts are booted Debian containers (bare_hosts.py)
+    # rather than plain sshd servers on this machine.
+    bare: bool = False
 
     def as_json(self) -> dict:
-        return {
+        doc = {
             "hosts": self.hosts,
             "down": self.down,
             "badkey": self.badkey,
@@ -93,6 +100,9 @@ class Header:
             "groups": self.groups,
             "args": self.args,
         }
+        if self.bare:
+            doc["bare"] = True
+        return doc
 
 
 HEADER_LINE = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
@@ -128,6 +138,8 @@ def parse_header(path: Path) -> Header:
                 if not name or not members:
                     raise RecordError(f"{path}:{lineno}: bad group spec {word!r} (want name=h1,h2)")
                 header.groups[name] = _host_list(members)
+        elif key == "bare":
+            header.bare = value.lower() in ("yes", "true", "1")
         elif key == "args":
             try:
                 header.args = shlex.split(value)
@@ -408,7 +420,7 @@ def normalise_stdout(text: str, ctx: RunContext) -> str:
 # ---------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------
-def write_inventory(path: Path, hosts: SshdHosts, header: Header, root: Path) -> None:
+def write_inventory(path: Path, hosts: SshdHosts | BareHosts, header: Header, root: Path) -> None:
     lines = []
     for h in hosts.hosts:
         state_dir = root / "state" / h.name
@@ -492,7 +504,10 @@ def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
     # Short prefix: ssh ControlPath sockets live under it (108-byte limit).
     root = Path(tempfile.mkdtemp(prefix="kiln-oracle-", dir="/tmp")).resolve()
     try:
-        with SshdHosts(root, header.hosts) as hosts:
+        if header.bare and (header.down or header.badkey or header.nokey):
+            raise RecordError(f"{playbook.name}: down/badkey/nokey are not supported with bare hosts")
+        hosts_cls = BareHosts if header.bare else SshdHosts
+        with hosts_cls(root, header.hosts) as hosts:
             if header.badkey or header.nokey:
                 hosts.write_known_hosts(wrong_key_for=set(header.badkey), omit=set(header.nokey))
             for name in header.down:

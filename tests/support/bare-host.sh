@@ -40,7 +40,32 @@ MaxSessions 20
 EOF
 echo "[$addr]:$port $(cut -d' ' -f1,2 "$etc/ssh_host_ed25519_key.pub")" >"$dir/known_hosts"
 
+# Each host gets its own cgroup. Without systemd on this machine every
+# nspawn would stay in the caller's cgroup, and the containers' systemd
+# instances would make their units' cgroups in the same place: two hosts
+# starting the same unit at once then fail with 219/CGROUP.
+cgroup_dirs=()
+own_cgroup() {
+    local leaf="kiln-bare/$name-$$" h
+    for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        # A hierarchy is one with a cgroup.procs file at its root.
+        [ -f "$h/cgroup.procs" ] || continue
+        if mkdir -p "$h/$leaf" 2>/dev/null && echo "$BASHPID" >"$h/$leaf/cgroup.procs" 2>/dev/null; then
+            cgroup_dirs+=("$h/$leaf")
+        fi
+    done
+}
+
+remove_cgroups() {
+    local h
+    for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        [ -d "$h/kiln-bare/$name-$$" ] || continue
+        find "$h/kiln-bare/$name-$$" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+}
+
 boot() {
+    own_cgroup
     while :; do
         # SYSTEMD_NSPAWN_LOCK=0: several hosts boot from the same read-only
         # tree; without it the second one would find the image locked.
@@ -73,6 +98,7 @@ stop() {
         kill -KILL "$(cat "$dir/nspawn.pid")" 2>/dev/null
     fi
     wait "$runner" 2>/dev/null
+    remove_cgroups
     rm -rf "$dir"
 }
 
@@ -96,7 +122,7 @@ while [ $SECONDS -lt $deadline ]; do
         running) break ;;
         "") sleep 0.3 ;;
         *)
-            failed=$(ssh "${ssh_opts[@]}" "root@$addr" systemctl --failed --no-legend --plain 2>&1 | tr '\n' '|')
+            failed=$(ssh "${ssh_opts[@]}" "root@$addr" 'systemctl --failed --no-legend --plain; for u in $(systemctl --failed --no-legend --plain | cut -d" " -f1); do journalctl -b -u "$u" --no-pager -n 8 -o cat; done' 2>&1 | tr '\n' '|')
             echo "failed: $name is $state: $failed"
             stop
             exit 1

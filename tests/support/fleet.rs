@@ -6,7 +6,8 @@
 //! Header conventions (shared with tests/oracle/record.py):
 //! `# hosts: N` (default 1), `# down: h3` (in the inventory, sshd stopped),
 //! `# badkey: h2` (its known_hosts entry holds another key),
-//! `# groups: web=h1,h2 db=h3`, `# args: --check -e x=1`.
+//! `# groups: web=h1,h2 db=h3`, `# args: --check -e x=1`,
+//! `# bare: yes` (booted Debian containers, see nspawn.rs, not sshd servers).
 
 use super::sshd::{self, TestHost};
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub struct Header {
     pub nokey: Vec<String>,
     pub groups: BTreeMap<String, Vec<String>>,
     pub args: Vec<String>,
+    pub bare: bool,
 }
 
 impl Header {
@@ -61,6 +63,7 @@ impl Header {
                     }
                 }
                 "args" => h.args = shell_split(v),
+                "bare" => h.bare = matches!(v.to_ascii_lowercase().as_str(), "yes" | "true" | "1"),
                 _ => {}
             }
         }

@@ -12,11 +12,15 @@
 //! fn installs_jq() {
 //!     // One booted set per test binary, shared by its tests one at a time
 //!     // (the guard serialises them); writes persist until the binary ends.
-//!     let fleet = nspawn::shared(Flavour::Bare, 2);
+//!     let mut fleet = nspawn::shared(Flavour::Bare, 2);
+//!     fleet.reset(); // pristine hosts (about 3 s), when the test needs them
 //!     let out = fleet.run(Path::new("tests/playbooks/apt_jq.yml"), &[]);
 //!     assert_eq!(out.code, 0, "{}", out.stderr);
 //!     let dpkg = fleet.hosts[0].sh("dpkg-query -W -f '${Status}' jq");
-//!     // ... fleet.hosts[i].restart() boots a host afresh (same address, key).
+//!     // fleet.run_ansible(...) runs ansible-playbook (Flavour::Python hosts).
+//!     // Goldens: a playbook with `# bare: yes` in its header is recorded by
+//!     // tests/oracle/record.sh on python-flavour hosts and compared by
+//!     // tests/oracle_compare.rs with kiln on bare hosts.
 //! }
 //! ```
 //!
@@ -279,6 +283,9 @@ impl Drop for BareHost {
 /// the client key, strict known_hosts in a private HOME), and runners for
 /// kiln and for ansible-playbook.
 pub struct BareFleet {
+    flavour: Flavour,
+    /// How many of `hosts` the inventory names.
+    active: usize,
     pub hosts: Vec<BareHost>,
     pub names: Vec<String>,
     /// Where the controller files live (inventory, HOME, playbooks a test
@@ -306,24 +313,15 @@ impl BareFleet {
 
     /// Boots `n` hosts with the controller files in `root` (emptied first).
     pub fn boot_in(flavour: Flavour, n: usize, root: PathBuf) -> BareFleet {
-        let names: Vec<String> = (1..=n).map(|i| format!("h{i}")).collect();
-        // Builds the rootfs once, before the parallel boots.
-        rootfs(flavour);
-        let hosts: Vec<BareHost> = std::thread::scope(|s| {
-            let handles: Vec<_> = names
-                .iter()
-                .map(|name| s.spawn(move || BareHost::boot(flavour, name)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
+        let hosts = boot_hosts(flavour, 1..=n);
+        let names = hosts.iter().map(|h| h.name.clone()).collect();
         let _ = fs::remove_dir_all(&root);
         let home = root.join("home");
         fs::create_dir_all(home.join(".ssh")).unwrap_or_else(|e| panic!("home: {e}"));
         let inventory = root.join("inventory.ini");
         let mut fleet = BareFleet {
+            flavour,
+            active: n,
             hosts,
             names,
             root,
@@ -335,12 +333,12 @@ impl BareFleet {
         fleet
     }
 
-    /// Rewrites known_hosts and the inventory (after a restart the host
-    /// keys are new).
+    /// Rewrites known_hosts and the inventory for the first `active`
+    /// hosts (after a restart the host keys are new).
     pub fn write_controller_files(&mut self) {
         let mut known = String::new();
         let mut inv = String::from("[all]\n");
-        for h in &self.hosts {
+        for h in &self.hosts[..self.active] {
             known.push_str(h.known_hosts_line());
             known.push('\n');
             inv.push_str(&format!(
@@ -356,11 +354,30 @@ impl BareFleet {
         fs::write(&self.inventory, inv).unwrap_or_else(|e| panic!("inventory: {e}"));
     }
 
-    /// Boots every host afresh (pristine state) and rewrites the
-    /// controller files.
-    pub fn restart_all(&mut self) {
+    /// Uses the first `n` hosts (booting more when there are fewer): the
+    /// inventory and known_hosts name exactly those.
+    pub fn activate(&mut self, n: usize) {
+        if self.hosts.len() < n {
+            let flavour = self.flavour;
+            let more = boot_hosts(flavour, self.hosts.len() + 1..=n);
+            self.names.extend(more.iter().map(|h| h.name.clone()));
+            self.hosts.extend(more);
+        }
+        self.active = n;
+        self.write_controller_files();
+    }
+
+    /// The hosts in use (see [`BareFleet::activate`]).
+    pub fn active_hosts(&self) -> &[BareHost] {
+        &self.hosts[..self.active]
+    }
+
+    /// Boots the active hosts afresh (pristine state, new host keys) and
+    /// rewrites the controller files.
+    pub fn reset(&mut self) {
+        let active = self.active;
         std::thread::scope(|s| {
-            for h in self.hosts.iter_mut() {
+            for h in self.hosts[..active].iter_mut() {
                 s.spawn(move || h.restart());
             }
         });
@@ -415,6 +432,23 @@ impl BareFleet {
     }
 }
 
+/// Boots hosts `h{i}` for each `i` of `range`, in parallel.
+fn boot_hosts(flavour: Flavour, range: std::ops::RangeInclusive<usize>) -> Vec<BareHost> {
+    // Builds the rootfs once, before the parallel boots.
+    rootfs(flavour);
+    let names: Vec<String> = range.map(|i| format!("h{i}")).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|name| s.spawn(move || BareHost::boot(flavour, name)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// The ansible-core 2.21 venv for oracle runs.
 pub fn ansible_venv() -> PathBuf {
     if let Some(v) = std::env::var_os("KILN_ANSIBLE_VENV") {
@@ -434,10 +468,11 @@ pub fn ansible_venv() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-/// The booted set of this test binary for `flavour`, booted on first use
-/// with `n` hosts (a later call asking for more hosts than booted panics).
-/// The guard serialises the tests that share it; a test that panicked
-/// while holding it does not block the others.
+/// The booted set of this test binary for `flavour`, with its first `n`
+/// hosts active (booted on first use; more are booted when a later caller
+/// asks for more). The guard serialises the tests that share it; a test
+/// that panicked while holding it does not block the others. Hosts keep
+/// what earlier tests wrote: call [`BareFleet::reset`] for pristine ones.
 pub fn shared(flavour: Flavour, n: usize) -> MutexGuard<'static, BareFleet> {
     static BARE: OnceLock<Mutex<BareFleet>> = OnceLock::new();
     static PYTHON: OnceLock<Mutex<BareFleet>> = OnceLock::new();
@@ -445,7 +480,7 @@ pub fn shared(flavour: Flavour, n: usize) -> MutexGuard<'static, BareFleet> {
         Flavour::Bare => &BARE,
         Flavour::Python => &PYTHON,
     };
-    let fleet = cell
+    let mut fleet = cell
         .get_or_init(|| {
             // One fixed dir per test binary and flavour, reused by the
             // next run: a static is never dropped to clean up after itself.
@@ -459,10 +494,6 @@ pub fn shared(flavour: Flavour, n: usize) -> MutexGuard<'static, BareFleet> {
         })
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    assert!(
-        fleet.hosts.len() >= n,
-        "the shared {flavour:?} set has {} hosts, {n} asked",
-        fleet.hosts.len()
-    );
+    fleet.activate(n);
     fleet
 }
