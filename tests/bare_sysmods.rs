@@ -123,7 +123,7 @@ fn compare(book: &str, packages: bool, state: fn(&BareFleet) -> Vec<String>) {
     for (fleet, used) in [(&mut *kiln, &BARE_USED), (&mut *ansible, &PYTHON_USED)] {
         // Freshly booted sets are pristine; later tests reboot them.
         if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            fleet.restart_all();
+            fleet.reset();
         }
         if packages {
             prepare(fleet);
@@ -174,7 +174,7 @@ fn reboot_reconnects_with_a_new_boot_id() {
     let book = playbook("bare_reboot.yml");
     let mut kiln = nspawn::shared(Flavour::Bare, 2);
     if BARE_USED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-        kiln.restart_all();
+        kiln.reset();
     }
     let k = kiln.run(&book, &[]);
     assert_eq!(k.code, 0, "{}{}", k.stdout, k.stderr);
