@@ -174,5 +174,9 @@ fn run_twice_like_ansible(books: &[&str]) {
 
 #[test]
 fn cmt_host_preparation_matches_ansible() {
-    run_twice_like_ansible(&["prepare_passwordless_ansible.yaml", "prepare_node.yaml"]);
+    run_twice_like_ansible(&[
+        "prepare_passwordless_ansible.yaml",
+        "prepare_node.yaml",
+        "install_packages.yaml",
+    ]);
 }

@@ -74,7 +74,22 @@ impl Masks {
         let temp = re(r"(/ansible\.[A-Za-z0-9_.-]*?)[A-Za-z0-9_]{8}([^A-Za-z0-9_]|$)");
         t = temp.replace_all(&t, "${1}<RAND>${2}").into_owned();
         let times = re(r#"("(?:atime|mtime|ctime)": )\d+(?:\.\d+)?(?:e[+-]?\d+)?"#);
-        times.replace_all(&t, "${1}\"<TIME>\"").into_owned()
+        t = times.replace_all(&t, "${1}\"<TIME>\"").into_owned();
+        // record.py's APT_FETCHED: apt-get's download speed.
+        let fetched = re(r"Fetched [0-9.,]+ [kMG]?B in [0-9hms ]+\([0-9.,]+ [kMG]?B/s\)");
+        t = fetched.replace_all(&t, "Fetched <FETCHED>").into_owned();
+        // record.py's APT_TIME_TEXT.
+        let cache_time = re(r#"("cache_update_time": )\d+"#);
+        t = cache_time.replace_all(&t, "${1}\"<TIME>\"").into_owned();
+        // record.py's DPKG_FILES: the oracle's hosts also have Python.
+        let files =
+            re(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)");
+        files
+            .replace_all(
+                &t,
+                "(Reading database ... <N> files and directories currently installed.)",
+            )
+            .into_owned()
     }
 
     /// record.py's `mask_by_key`: run-specific values found by their key.
@@ -86,6 +101,8 @@ impl Masks {
         let number = v.is_number();
         match key {
             "atime" | "mtime" | "ctime" if number => Some(json!("<TIME>")),
+            // record.py's APT_TIME_KEYS.
+            "cache_update_time" if v.is_i64() || v.is_u64() => Some(json!("<TIME>")),
             "inode" if v.is_i64() || v.is_u64() => Some(json!("<INODE>")),
             "dev" if v.is_i64() || v.is_u64() => Some(json!("<DEV>")),
             "version" if v.is_string() && parent.contains_key("attr_flags") => {
@@ -97,6 +114,23 @@ impl Masks {
     }
 
     fn value(&self, v: &Json) -> Json {
+        // record.py's SYSTEMD_STATUS_KEPT: the stable part of systemd's `status`.
+        if let Json::Object(m) = v
+            && let Some(Json::Object(status)) = m.get("status")
+            && status.contains_key("ActiveState")
+        {
+            let mut m = m.clone();
+            let kept: Map<String, Json> = SYSTEMD_STATUS_KEPT
+                .iter()
+                .filter_map(|k| status.get(*k).map(|x| (k.to_string(), x.clone())))
+                .collect();
+            m.insert("status".into(), Json::Object(kept));
+            return self.value_inner(&Json::Object(m));
+        }
+        self.value_inner(v)
+    }
+
+    fn value_inner(&self, v: &Json) -> Json {
         match v {
             Json::String(s) => Json::String(self.text(s)),
             Json::Array(a) => Json::Array(a.iter().map(|x| self.value(x)).collect()),
@@ -119,6 +153,25 @@ impl Masks {
         self.value(&r)
     }
 }
+
+/// record.py's SYSTEMD_STATUS_KEPT.
+const SYSTEMD_STATUS_KEPT: &[&str] = &[
+    "ActiveState",
+    "SubState",
+    "LoadState",
+    "UnitFileState",
+    "UnitFilePreset",
+    "Id",
+    "Names",
+    "Description",
+    "FragmentPath",
+    "Type",
+    "Result",
+    "CanStart",
+    "CanStop",
+    "CanReload",
+    "Restart",
+];
 
 /// record.py's `mask_facts`: the gathered facts that legitimately differ
 /// between two runs on the same host, or between Ansible and kiln for reasons
@@ -567,6 +620,15 @@ fn compare(stem: &str) {
         }
     }
     let stdout = order_stdout(&masks.text(&stdout), &names);
+    // For debugging a difference: KILN_DUMP_DIR=DIR writes kiln's side.
+    if let Some(dir) = std::env::var_os("KILN_DUMP_DIR") {
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::write(dir.join(format!("{stem}.stdout")), &stdout);
+        let _ = std::fs::write(
+            dir.join(format!("{stem}.events.json")),
+            serde_json::to_string_pretty(&events).unwrap_or_default(),
+        );
+    }
     let want_stdout = golden["stdout"].as_str().unwrap_or_default();
     if stdout != want_stdout && !STDOUT_NOT_COMPARED.contains(&stem) {
         let (a, b): (Vec<&str>, Vec<&str>) =
@@ -640,4 +702,6 @@ golden_tests!(
     hostile => "hostile",
     copy_tree => "copy_tree",
     bare_basics => "bare_basics",
+    apt_packages => "apt_packages",
+    systemd_units => "systemd_units",
 );

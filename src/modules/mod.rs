@@ -14,6 +14,7 @@
 //! `transport::quote`; paths are only ever used through shell variables.
 
 mod accounts;
+mod apt;
 mod args;
 mod assert;
 mod authorized_key;
@@ -24,7 +25,9 @@ mod copy;
 mod copytree;
 mod cron;
 mod debug;
+mod debversion;
 mod dnf;
+mod dpkg_selections;
 mod edit;
 pub mod engine_actions;
 mod escalation;
@@ -36,6 +39,7 @@ mod lineinfile;
 mod locale_gen;
 mod modprobe;
 mod mount;
+mod package;
 mod perms;
 mod ping;
 mod probe;
@@ -43,12 +47,14 @@ mod pyre;
 mod raw;
 mod reboot;
 mod replace;
+mod service;
 mod set_fact;
 pub mod setup;
 mod slurp;
 pub mod spec;
 mod stat;
 mod sysctl;
+mod systemd_service;
 mod tempfile;
 mod template;
 mod timezone;
@@ -188,6 +194,14 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(locale_gen::LocaleGen),
             Box::new(dnf::Dnf { yum: false }),
             Box::new(dnf::Dnf { yum: true }),
+            Box::new(apt::Apt),
+            Box::new(dpkg_selections::DpkgSelections),
+            Box::new(package::Package),
+            Box::new(service::Service),
+            Box::new(systemd_service::SystemdService { name: "systemd" }),
+            Box::new(systemd_service::SystemdService {
+                name: "systemd_service",
+            }),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

@@ -15,7 +15,7 @@ mod network;
 mod raw;
 mod subset;
 mod system;
-mod text;
+pub(crate) mod text;
 mod virt;
 
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};

@@ -176,6 +176,12 @@ STAT_TIME_TEXT = re.compile(r'("(?:atime|mtime|ctime)": )\d+(?:\.\d+)?(?:e[+-]?\
 # Result keys whose values change on every run (stat results, file diffs):
 # masked by key wherever they appear, before the string masks.
 STAT_TIME_KEYS = frozenset({"atime", "mtime", "ctime"})
+# apt: the package lists' age and apt-get's download speed differ per host and run.
+APT_TIME_KEYS = frozenset({"cache_update_time"})
+APT_TIME_TEXT = re.compile(r'("cache_update_time": )\d+')
+APT_FETCHED = re.compile(r"Fetched [0-9.,]+ [kMG]?B in [0-9hms ]+\([0-9.,]+ [kMG]?B/s\)")
+# dpkg counts the files installed, and the oracle's hosts also have Python.
+DPKG_FILES = re.compile(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)")
 STAT_ID_KEYS = {"inode": "<INODE>", "dev": "<DEV>"}
 # The staged source of copy/template: Ansible's upload in the remote temp dir,
 # kiln's temp file in the destination's directory (both gone after the run).
@@ -209,12 +215,17 @@ def normalise_text(text: str, ctx: RunContext) -> str:
     text = BACKUP_SUFFIX.sub(".<PID>.<DATE>~", text)
     text = TEMP_NAME.sub(r"\1<RAND>", text)
     text = STAT_TIME_TEXT.sub(r'\1"<TIME>"', text)
+    text = APT_FETCHED.sub("Fetched <FETCHED>", text)
+    text = APT_TIME_TEXT.sub(r'\1"<TIME>"', text)
+    text = DPKG_FILES.sub("(Reading database ... <N> files and directories currently installed.)", text)
     return text
 
 
 def mask_by_key(key: str, value, parent: dict):
     """The placeholder for a run-specific value under `key`, or None."""
     if key in STAT_TIME_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "<TIME>"
+    if key in APT_TIME_KEYS and isinstance(value, int) and not isinstance(value, bool):
         return "<TIME>"
     if key in STAT_ID_KEYS and isinstance(value, int) and not isinstance(value, bool):
         return STAT_ID_KEYS[key]
@@ -226,8 +237,20 @@ def mask_by_key(key: str, value, parent: dict):
     return None
 
 
+# systemd's `status` dict (systemctl show) holds PIDs, timestamps, memory and
+# invocation ids: only these properties are compared.
+SYSTEMD_STATUS_KEPT = (
+    "ActiveState", "SubState", "LoadState", "UnitFileState", "UnitFilePreset", "Id", "Names",
+    "Description", "FragmentPath", "Type", "Result", "CanStart", "CanStop", "CanReload", "Restart",
+)
+
+
 def normalise_value(value, ctx: RunContext):
     """Mask run-specific text in every string of a JSON value (keys too)."""
+    if isinstance(value, dict) and isinstance(value.get("status"), dict) and "ActiveState" in value["status"]:
+        status = value["status"]
+        value = dict(value)
+        value["status"] = {k: status[k] for k in SYSTEMD_STATUS_KEPT if k in status}
     if isinstance(value, str):
         return normalise_text(value, ctx)
     if isinstance(value, list):
