@@ -104,10 +104,14 @@ fn run(fleet: &BareFleet, ansible: bool, dir: &Path, book: &Path) -> Run {
 /// (hosts finish a task in any order).
 fn statuses(stdout: &str) -> Vec<String> {
     let mut task = String::new();
+    let mut index = 0;
     let mut out = Vec::new();
     for line in stdout.lines() {
-        if let Some(rest) = line.strip_prefix("TASK [") {
-            task = rest.split("] ").next().unwrap_or(rest).to_string();
+        // Tasks by position: kiln does not template task names in the
+        // header yet (`Adding {{ ansible_user }} to sudoers`).
+        if line.starts_with("TASK [") {
+            index += 1;
+            task = format!("task {index}");
             continue;
         }
         for status in ["ok", "changed", "fatal", "failed", "skipping"] {
