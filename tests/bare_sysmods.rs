@@ -178,6 +178,22 @@ fn reboot_reconnects_with_a_new_boot_id() {
     }
     let k = kiln.run(&book, &[]);
     assert_eq!(k.code, 0, "{}{}", k.stdout, k.stderr);
+    // ansible-playbook on the Python hosts reports the same.
+    let mut ansible = nspawn::shared(Flavour::Python, 2);
+    if PYTHON_USED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        ansible.reset();
+    }
+    let ssh_args = ansible_ssh_args(&ansible);
+    let a = ansible.run_ansible(&book, &["-e", ssh_args.as_str()]);
+    assert_eq!(
+        statuses(&k.stdout),
+        statuses(&a.stdout),
+        "--- kiln ---\n{}\n--- ansible ---\n{}{}",
+        k.stdout,
+        a.stdout,
+        a.stderr
+    );
+    drop(ansible);
     let s = statuses(&k.stdout);
     assert!(
         s.contains(&"Reboot | h1 | changed".to_string())
