@@ -213,3 +213,73 @@ fn reboot_reconnects_with_a_new_boot_id() {
         c.stdout
     );
 }
+
+/// Pretty JSON with every object's keys sorted (key order is no result).
+fn sorted(v: &serde_json::Value) -> String {
+    fn sort(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                serde_json::Value::Object(
+                    keys.into_iter().map(|k| (k.clone(), sort(&o[k]))).collect(),
+                )
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    serde_json::to_string_pretty(&sort(v)).unwrap_or_default()
+}
+
+/// The `Show` task's message on h1: the registered results as JSON.
+fn shown(stdout: &str) -> serde_json::Value {
+    let start = stdout
+        .find("TASK [Show]")
+        .and_then(|i| stdout[i..].find("ok: [h1] => ").map(|j| i + j + 12))
+        .unwrap_or_else(|| panic!("no Show output:\n{stdout}"));
+    let mut de =
+        serde_json::Deserializer::from_str(&stdout[start..]).into_iter::<serde_json::Value>();
+    let mut v = de
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("unreadable Show output:\n{stdout}"));
+    // What only Python modules add: the call's echo and interpreter facts.
+    if let Some(list) = v.get_mut("msg").and_then(|m| m.as_array_mut()) {
+        for r in list.iter_mut() {
+            if let Some(o) = r.as_object_mut() {
+                o.remove("invocation");
+                o.remove("warnings");
+                o.remove("ansible_facts");
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn registered_results_match_ansible() {
+    if !nspawn::available() {
+        eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
+        return;
+    }
+    let book = playbook("bare_results.yml");
+    let mut kiln = nspawn::shared(Flavour::Bare, 2);
+    let mut ansible = nspawn::shared(Flavour::Python, 2);
+    for (fleet, used) in [(&mut *kiln, &BARE_USED), (&mut *ansible, &PYTHON_USED)] {
+        if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            fleet.reset();
+        }
+    }
+    let k = kiln.run(&book, &[]);
+    let ssh_args = ansible_ssh_args(&ansible);
+    let a = ansible.run_ansible(&book, &["-e", ssh_args.as_str()]);
+    let (kr, ar) = (sorted(&shown(&k.stdout)), sorted(&shown(&a.stdout)));
+    let differ: Vec<String> = kr
+        .lines()
+        .zip(ar.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| format!("kiln: {x}\nansible: {y}"))
+        .collect();
+    assert!(kr == ar, "{}\n--- kiln ---\n{kr}", differ.join("\n"));
+}

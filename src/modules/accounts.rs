@@ -3,6 +3,7 @@
 //! (`getent passwd/group/shadow` lines), and running an argument vector
 //! (`useradd ...`) with every word quoted.
 
+use super::command::splitlines;
 use super::{ModResult, ModuleCtx, ModuleError};
 use crate::transport::quote;
 use serde_json::json;
@@ -101,13 +102,16 @@ pub async fn run_argv(ctx: &ModuleCtx<'_>, words: &[String]) -> Result<Ran, Modu
 }
 
 /// Adds `stdout`/`stderr` to a result when they are not empty, as the
-/// modules do.
+/// modules do, with the `*_lines` lists Ansible adds to any module result
+/// that has them.
 pub fn add_output(r: &mut ModResult, ran: &Ran) {
     if !ran.stdout.is_empty() {
         r.insert("stdout".into(), json!(ran.stdout));
+        r.insert("stdout_lines".into(), json!(splitlines(&ran.stdout)));
     }
     if !ran.stderr.is_empty() {
         r.insert("stderr".into(), json!(ran.stderr));
+        r.insert("stderr_lines".into(), json!(splitlines(&ran.stderr)));
     }
 }
 
