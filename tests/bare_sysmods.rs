@@ -270,6 +270,7 @@ fn registered_results_match_ansible() {
         if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
             fleet.reset();
         }
+        prepare(fleet);
     }
     let k = kiln.run(&book, &[]);
     let ssh_args = ansible_ssh_args(&ansible);

@@ -115,6 +115,15 @@ pub fn add_output(r: &mut ModResult, ran: &Ran) {
     }
 }
 
+/// Puts `stdout` and `stderr` (even empty) with their `*_lines`, as a
+/// failing module's result carries them.
+pub fn put_output(r: &mut ModResult, stdout: &str, stderr: &str) {
+    r.insert("stdout".into(), json!(stdout));
+    r.insert("stdout_lines".into(), json!(splitlines(stdout)));
+    r.insert("stderr".into(), json!(stderr));
+    r.insert("stderr_lines".into(), json!(splitlines(stderr)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

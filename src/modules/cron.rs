@@ -600,13 +600,10 @@ impl Module for Cron {
                         "Failed to install new cronfile: {}",
                         reply.text("path").unwrap_or_default()
                     ));
-                    f.insert(
-                        "stderr".into(),
-                        json!(reply.text("err2").unwrap_or_default()),
-                    );
-                    f.insert(
-                        "stdout".into(),
-                        json!(reply.text("out").unwrap_or_default()),
+                    super::accounts::put_output(
+                        &mut f,
+                        &reply.text("out").unwrap_or_default(),
+                        &reply.text("err2").unwrap_or_default(),
                     );
                     f.insert("rc".into(), json!(rc.parse::<i64>().unwrap_or(1)));
                     return Ok(f);

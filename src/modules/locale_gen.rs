@@ -126,6 +126,9 @@ pub fn edit_locale_gen(text: &str, names: &[String], enable: bool, supported: &s
 fn result(a: &LocaleArgs, changed: bool) -> ModResult {
     let mut r = ModResult::new();
     r.insert("changed".into(), json!(changed));
+    // The module's helper variables that it outputs.
+    r.insert("ubuntu_mode".into(), json!(false));
+    r.insert("mechanism".into(), json!("glibc"));
     r.insert(
         "name".into(),
         Json::Array(a.names.iter().map(|n| json!(n)).collect()),

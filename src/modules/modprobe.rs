@@ -178,7 +178,7 @@ fn probe_script(a: &ModprobeArgs) -> String {
     let under = quote(&format!("{} ", a.name.replace('-', "_")));
     let ko = quote(&format!("/{}.ko", a.name));
     let mut s = format!(
-        "command -v modprobe >/dev/null 2>&1 || kv nomodprobe \"$PATH\"\nm={under}\nb=\"/lib/modules/$(uname -r)/modules.builtin\"\nif [ -r /proc/modules ] && grep -q \"^$m\" /proc/modules 2>/dev/null; then kv loaded 1\nelif [ ! -r \"$b\" ]; then kv nobuiltin \"$b\"\nelif awk -v k={ko} 'substr($0, length($0)-length(k)+1) == k {{f=1}} END {{exit !f}}' \"$b\"; then kv loaded 1; fi\n"
+        "command -v modprobe >/dev/null 2>&1 || kv nomodprobe \"$PATH\"\nm={under}\nb=\"/lib/modules/$(uname -r)/modules.builtin\"\nif [ ! -r /proc/modules ]; then kv nobuiltin /proc/modules\nelif grep -q \"^$m\" /proc/modules 2>/dev/null; then kv loaded 1\nelif [ ! -r \"$b\" ]; then kv nobuiltin \"$b\"\nelif awk -v k={ko} 'substr($0, length($0)-length(k)+1) == k {{f=1}} END {{exit !f}}' \"$b\"; then kv loaded 1; fi\n"
     );
     for (key, dir) in [("ld", LOAD_DIR), ("od", OPTIONS_DIR)] {
         s.push_str(&format!(
@@ -214,8 +214,7 @@ fn fail(a: &ModprobeArgs, changed: bool, rc: i32, out: &str, err: &str) -> ModRe
     r.insert("failed".into(), json!(true));
     r.insert("msg".into(), json!(err));
     r.insert("rc".into(), json!(rc));
-    r.insert("stdout".into(), json!(out));
-    r.insert("stderr".into(), json!(err));
+    super::accounts::put_output(&mut r, out, err);
     r
 }
 
@@ -278,8 +277,8 @@ impl Module for Modprobe {
             ))));
         }
         if let Some(b) = reply.text("nobuiltin") {
-            // The module opens modules.builtin when the module is not in
-            // /proc/modules, and fails when it cannot.
+            // The module reads /proc/modules, then modules.builtin when the
+            // module is not listed, and fails when it cannot open either.
             let mut r = result(a, false);
             r.insert("failed".into(), json!(true));
             r.insert(

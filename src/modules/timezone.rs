@@ -235,8 +235,11 @@ impl Module for Timezone {
                 let mut r = failed(String::from_utf8_lossy(&out.stderr).trim().to_string());
                 r.insert("rc".into(), json!(out.rc));
                 r.insert("cmd".into(), json!(words.join(" ")));
-                r.insert("stdout".into(), json!(String::from_utf8_lossy(&out.stdout)));
-                r.insert("stderr".into(), json!(String::from_utf8_lossy(&out.stderr)));
+                super::accounts::put_output(
+                    &mut r,
+                    &String::from_utf8_lossy(&out.stdout),
+                    &String::from_utf8_lossy(&out.stderr),
+                );
                 return Ok(r);
             }
             msgs.push(format!("executed `{}`", words.join(" ")));
