@@ -21,18 +21,22 @@
 //! `unarchive` (tar/unzip). `group_by`, `add_host` and `pause` are
 //! controller actions; the executor applies their inventory changes.
 
+mod accounts;
 mod apt;
 mod apt_repository;
 mod args;
 mod assert;
+mod authorized_key;
 mod blockinfile;
 mod command;
 mod context;
 mod copy;
 mod copytree;
+mod cron;
 mod deb822_repository;
 mod debug;
 mod debversion;
+mod dnf;
 mod dpkg_selections;
 mod edit;
 pub mod engine_actions;
@@ -42,6 +46,8 @@ mod fetch;
 mod file;
 mod find;
 mod get_url;
+mod group;
+mod hostname;
 mod http;
 mod inventory_actions;
 mod k8s;
@@ -49,6 +55,9 @@ mod k8s_common;
 mod k8s_drain;
 mod k8s_info;
 mod lineinfile;
+mod locale_gen;
+mod modprobe;
+mod mount;
 mod package;
 mod package_facts;
 mod pause;
@@ -57,6 +66,7 @@ mod ping;
 mod probe;
 mod pyre;
 mod raw;
+mod reboot;
 mod replace;
 mod script;
 mod service;
@@ -65,12 +75,16 @@ pub mod setup;
 mod slurp;
 pub mod spec;
 mod stat;
+mod sysctl;
 mod systemd_service;
 mod tempfile;
 mod template;
+mod timezone;
 mod unarchive;
 mod uri;
+mod user;
 mod wait_for;
+mod wait_for_connection;
 mod write;
 
 use serde_json::{Map, Value as Json};
@@ -221,6 +235,20 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(k8s_info::K8sInfo),
             Box::new(k8s::K8s),
             Box::new(k8s_drain::K8sDrain),
+            Box::new(authorized_key::AuthorizedKey),
+            Box::new(user::User),
+            Box::new(group::Group),
+            Box::new(reboot::Reboot),
+            Box::new(wait_for_connection::WaitForConnection),
+            Box::new(sysctl::Sysctl),
+            Box::new(hostname::Hostname),
+            Box::new(timezone::Timezone),
+            Box::new(cron::Cron),
+            Box::new(modprobe::Modprobe),
+            Box::new(mount::Mount),
+            Box::new(locale_gen::LocaleGen),
+            Box::new(dnf::Dnf { yum: false }),
+            Box::new(dnf::Dnf { yum: true }),
             Box::new(apt::Apt),
             Box::new(apt_repository::AptRepository),
             Box::new(dpkg_selections::DpkgSelections),

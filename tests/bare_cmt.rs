@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+//! CMT's host preparation playbooks, unchanged from the corpus, run by kiln
+//! against bare Debian hosts and by ansible-playbook 2.21 against identical
+//! hosts with Python, twice each, with a CMT-shaped inventory (flat groups,
+//! run values in `all.vars`, a `selection` group): password SSH login as a
+//! user whose sudo needs its password. Per task and host the statuses of
+//! both runs must agree, and so must the end state. Needs root, debootstrap,
+//! systemd-container and (for Ansible's password logins) sshpass.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use support::nspawn::{self, BareFleet, Flavour, PW_PASSWORD, PW_USER};
+
+const K1: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKilnCmtKeyOneKilnCmtKeyOneKilnCmtKey01 cmt-one";
+const K2: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKilnCmtKeyTwoKilnCmtKeyTwoKilnCmtKey02 cmt-two";
+
+/// CMT's playbooks: `KILN_CMT_CORPUS`, else `shared/corpus/cmt` beside the
+/// clone (or beside its worktree directory).
+fn cmt_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("KILN_CMT_CORPUS") {
+        return Some(PathBuf::from(d));
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        here.join("../shared/corpus/cmt"),
+        here.join("../../shared/corpus/cmt"),
+    ]
+    .into_iter()
+    .find(|d| d.join("prepare_node.yaml").is_file())
+}
+
+/// The inventory CMT would write for a run on these hosts.
+fn write_inventory(fleet: &BareFleet, ansible: bool) -> PathBuf {
+    let mut hosts = String::new();
+    for h in &fleet.hosts {
+        hosts.push_str(&format!(
+            "    {}:\n      ansible_host: {}\n      ansible_port: {}\n",
+            h.name,
+            h.address(),
+            h.port()
+        ));
+    }
+    let ssh_args = if ansible {
+        format!(
+            "    ansible_ssh_args: \"-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/kiln-cmt-%C -o UserKnownHostsFile={} -o PubkeyAuthentication=no\"\n",
+            fleet.home.join(".ssh/known_hosts").display()
+        )
+    } else {
+        String::new()
+    };
+    let selection: String = fleet
+        .hosts
+        .iter()
+        .map(|h| format!("    {}: {{}}\n", h.name))
+        .collect();
+    let text = format!(
+        "all:\n  hosts:\n{hosts}  vars:\n    ansible_user: {PW_USER}\n    ansible_password: {PW_PASSWORD}\n    ansible_become_pass: {PW_PASSWORD}\n{ssh_args}    authorized_keys:\n      - \"{K1}\"\n      - \"{K2}\"\n    http_proxy: \"\"\n    https_proxy: \"\"\n    no_proxy: \"\"\n    use_proxy: \"no\"\n    packages: [jq, tree]\n    held_packages: [tree]\n    cluster_name: kubernetes\ncontrolplane:\n  hosts: {{}}\nnodes:\n  hosts: {{}}\nselection:\n  hosts:\n{selection}"
+    );
+    let path = fleet.root.join("cmt-inventory.yaml");
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("inventory: {e}"));
+    path
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(fleet: &BareFleet, ansible: bool, dir: &Path, book: &Path) -> Run {
+    let inventory = write_inventory(fleet, ansible);
+    let mut cmd = if ansible {
+        Command::new(nspawn::ansible_venv().join("bin/ansible-playbook"))
+    } else {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
+        c.arg("playbook");
+        c
+    };
+    let out = cmd
+        .arg("-i")
+        .arg(&inventory)
+        .arg(book)
+        .env("HOME", &fleet.home)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("ANSIBLE_CONFIG")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_HOST_KEY_CHECKING", "True")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running the playbook: {e}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `task | host | status` for every host line, and the recap, sorted
+/// (hosts finish a task in any order).
+fn statuses(stdout: &str) -> Vec<String> {
+    let mut task = String::new();
+    let mut index = 0;
+    let mut out = Vec::new();
+    for line in stdout.lines() {
+        // Tasks by position: kiln does not template task names in the
+        // header yet (`Adding {{ ansible_user }} to sudoers`).
+        if line.starts_with("TASK [") {
+            index += 1;
+            task = format!("task {index}");
+            continue;
+        }
+        for status in ["ok", "changed", "fatal", "failed", "skipping"] {
+            if let Some(rest) = line.strip_prefix(&format!("{status}: [")) {
+                let host = rest.split(']').next().unwrap_or("");
+                let item = rest
+                    .split("(item=")
+                    .nth(1)
+                    .map(|i| format!(" item={}", i.split(')').next().unwrap_or("")))
+                    .unwrap_or_default();
+                out.push(format!("{task} | {host} | {status}{item}"));
+            }
+        }
+        if line.starts_with("h1 ") || line.starts_with("h2 ") {
+            out.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn state(fleet: &BareFleet) -> Vec<String> {
+    fleet
+        .hosts
+        .iter()
+        .map(|h| {
+            h.sh(&format!(
+                "stat -c '%n %a %U' /etc/sudoers.d/{PW_USER} /home/{PW_USER}/.ssh/authorized_keys; cat /etc/sudoers.d/{PW_USER}; grep -c cmt- /home/{PW_USER}/.ssh/authorized_keys; swapon --show; dpkg-query -W -f '${{Package}} ${{Status}}\\n' jq tree 2>&1; apt-mark showhold; true"
+            ))
+        })
+        .collect()
+}
+
+fn run_twice_like_ansible(books: &[&str]) {
+    if !nspawn::available() {
+        eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
+        return;
+    }
+    let Some(dir) = cmt_dir() else {
+        eprintln!("skipped: CMT's corpus not found (set KILN_CMT_CORPUS)");
+        return;
+    };
+    let kiln = nspawn::shared(Flavour::Bare, 2);
+    let ansible = nspawn::shared(Flavour::Python, 2);
+    for name in books {
+        let book = dir.join(name);
+        for round in ["first", "second"] {
+            let k = run(&kiln, false, &dir, &book);
+            let a = run(&ansible, true, &dir, &book);
+            assert_eq!(
+                statuses(&k.stdout),
+                statuses(&a.stdout),
+                "{name}, {round} run\n--- kiln ---\n{}{}\n--- ansible ---\n{}{}",
+                k.stdout,
+                k.stderr,
+                a.stdout,
+                a.stderr
+            );
+            assert_eq!(k.code, a.code, "{name}, {round} run: exit codes");
+        }
+    }
+    assert_eq!(state(&kiln), state(&ansible), "end state");
+}
+
+#[test]
+fn cmt_host_preparation_matches_ansible() {
+    run_twice_like_ansible(&[
+        "prepare_passwordless_ansible.yaml",
+        "prepare_node.yaml",
+        "install_packages.yaml",
+    ]);
+}

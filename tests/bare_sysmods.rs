@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+//! The system modules (user, group, authorized_key, sysctl,
+//! timezone, cron, mount, modprobe, locale_gen, reboot,
+//! wait_for_connection) on bare Debian hosts, compared with ansible-playbook
+//! 2.21 on identical hosts (the same rootfs plus Python): per task and host
+//! the status of the first run, of the rerun and of a check-mode run, and
+//! the end state read over plain OpenSSH. Needs root, debootstrap and
+//! systemd-container (see tests/support/nspawn.rs).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use support::nspawn::{self, BareFleet, Flavour};
+
+/// Whether a test already used the shared sets (then it restarts them).
+static PYTHON_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static BARE_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn playbook(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/playbooks")
+        .join(name)
+}
+
+/// `(task, host, status)` for every host line of Ansible's default output,
+/// loop items included, and the recap lines.
+fn statuses(stdout: &str) -> Vec<String> {
+    let mut task = String::new();
+    let mut out = Vec::new();
+    for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("TASK [") {
+            task = rest.split("] ").next().unwrap_or(rest).to_string();
+            continue;
+        }
+        for status in ["ok", "changed", "fatal", "failed", "skipping"] {
+            if let Some(rest) = line.strip_prefix(&format!("{status}: [")) {
+                let host = rest.split(']').next().unwrap_or("");
+                let item = rest
+                    .split("(item=")
+                    .nth(1)
+                    .map(|i| format!(" item={}", i.split(')').next().unwrap_or("")))
+                    .unwrap_or_default();
+                out.push(format!("{task} | {host} | {status}{item}"));
+            }
+        }
+        if line.starts_with("...ignoring") {
+            out.push(format!("{task} | ignoring"));
+        }
+        if line.starts_with("h1 ") || line.starts_with("h2 ") {
+            out.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+    // Hosts finish a task in any order; each entry names its task.
+    out.sort();
+    out
+}
+
+/// Installs what some modules need (cron, locales) on every host, the same
+/// way on both flavours, outside the playbooks.
+fn prepare(fleet: &BareFleet) {
+    for h in &fleet.hosts {
+        h.sh("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq >/dev/null && apt-get install -y -qq cron locales kmod >/dev/null");
+    }
+}
+
+/// What the playbooks leave behind, read without kiln.
+fn end_state(fleet: &BareFleet) -> Vec<String> {
+    fleet
+        .hosts
+        .iter()
+        .map(|h| {
+            h.sh(concat!(
+                "getent passwd alice svc bob; getent group ops sudo adm; ",
+                "getent shadow alice | cut -d: -f2,8; id alice; ",
+                "stat -c '%n %a %U' /home/alice /home/alice/.ssh /home/alice/.ssh/authorized_keys /home/alice/.ssh/id_ed25519 2>&1; ",
+                "cat /home/alice/.ssh/authorized_keys /home/kilnsudo/.ssh/authorized_keys 2>&1; ",
+                "ls /home; true"
+            ))
+        })
+        .collect()
+}
+
+fn system_state(fleet: &BareFleet) -> Vec<String> {
+    fleet
+        .hosts
+        .iter()
+        .map(|h| {
+            h.sh(concat!(
+                "cat /etc/sysctl.d/90-kiln.conf; ",
+                "readlink /etc/localtime; cat /etc/cron.d/kiln-nightly; crontab -l; ",
+                "grep kiln /etc/fstab; mountpoint /mnt/kiln\\ tmp; ",
+                "cat /etc/modules-load.d/kiln_dummy.conf /etc/modprobe.d/kiln_dummy.conf 2>&1; ",
+                "grep -v '^#' /etc/locale.gen | grep . ; locale -a; true"
+            ))
+        })
+        .collect()
+}
+
+/// Extra vars for ansible-playbook: OpenSSH reads known_hosts from the
+/// passwd home, not `$HOME`, and the default ControlPath under this HOME is
+/// too long for a socket (a short one keeps the connection reuse).
+fn ansible_ssh_args(fleet: &BareFleet) -> String {
+    serde_json::json!({
+        "ansible_ssh_args": format!(
+            "-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/kiln-cp-%C -o UserKnownHostsFile={}",
+            fleet.home.join(".ssh/known_hosts").display()
+        )
+    })
+    .to_string()
+}
+
+/// Runs `book` three ways (check mode on fresh hosts, then the first run
+/// and the rerun) with kiln on bare hosts and ansible-playbook on Python
+/// hosts; the statuses must agree and so must `state`.
+fn compare(book: &str, packages: bool, state: fn(&BareFleet) -> Vec<String>) {
+    if !nspawn::available() {
+        eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
+        return;
+    }
+    let book = playbook(book);
+    let mut kiln = nspawn::shared(Flavour::Bare, 2);
+    let mut ansible = nspawn::shared(Flavour::Python, 2);
+    for (fleet, used) in [(&mut *kiln, &BARE_USED), (&mut *ansible, &PYTHON_USED)] {
+        // Freshly booted sets are pristine; later tests reboot them.
+        if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            fleet.reset();
+        }
+        if packages {
+            prepare(fleet);
+        }
+    }
+    for (round, args) in [
+        ("check on fresh hosts", &["--check"][..]),
+        ("first", &[]),
+        ("check after", &["--check", "--diff"]),
+        ("rerun", &[]),
+    ] {
+        let k = kiln.run(&book, args);
+        let ssh_args = ansible_ssh_args(&ansible);
+        let mut a_args = vec!["-e", ssh_args.as_str()];
+        a_args.extend_from_slice(args);
+        let a = ansible.run_ansible(&book, &a_args);
+        assert_eq!(
+            statuses(&k.stdout),
+            statuses(&a.stdout),
+            "{round} run of {}\n--- kiln ---\n{}{}\n--- ansible ---\n{}{}",
+            book.display(),
+            k.stdout,
+            k.stderr,
+            a.stdout,
+            a.stderr
+        );
+        assert_eq!(k.code, a.code, "{round}: exit codes");
+    }
+    assert_eq!(state(&kiln), state(&ansible), "end state");
+}
+
+#[test]
+fn users_groups_and_keys_match_ansible() {
+    compare("bare_users.yml", false, end_state);
+}
+
+#[test]
+fn system_settings_match_ansible() {
+    compare("bare_system.yml", true, system_state);
+}
+
+#[test]
+fn reboot_reconnects_with_a_new_boot_id() {
+    if !nspawn::available() {
+        eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
+        return;
+    }
+    let book = playbook("bare_reboot.yml");
+    let mut kiln = nspawn::shared(Flavour::Bare, 2);
+    if BARE_USED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        kiln.reset();
+    }
+    let k = kiln.run(&book, &[]);
+    assert_eq!(k.code, 0, "{}{}", k.stdout, k.stderr);
+    // ansible-playbook on the Python hosts reports the same.
+    let mut ansible = nspawn::shared(Flavour::Python, 2);
+    if PYTHON_USED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        ansible.reset();
+    }
+    let ssh_args = ansible_ssh_args(&ansible);
+    let a = ansible.run_ansible(&book, &["-e", ssh_args.as_str()]);
+    assert_eq!(
+        statuses(&k.stdout),
+        statuses(&a.stdout),
+        "--- kiln ---\n{}\n--- ansible ---\n{}{}",
+        k.stdout,
+        a.stdout,
+        a.stderr
+    );
+    drop(ansible);
+    let s = statuses(&k.stdout);
+    assert!(
+        s.contains(&"Reboot | h1 | changed".to_string())
+            && s.contains(&"Reboot | h2 | changed".to_string()),
+        "{s:?}"
+    );
+    // Check mode reports the reboot without doing it.
+    let before = kiln.hosts[0].sh("cat /proc/sys/kernel/random/boot_id");
+    let c = kiln.run(&book, &["--check"]);
+    assert_eq!(
+        before,
+        kiln.hosts[0].sh("cat /proc/sys/kernel/random/boot_id")
+    );
+    assert!(
+        statuses(&c.stdout).contains(&"Reboot | h1 | changed".to_string()),
+        "{}",
+        c.stdout
+    );
+}
+
+/// Pretty JSON with every object's keys sorted (key order is no result).
+fn sorted(v: &serde_json::Value) -> String {
+    fn sort(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                serde_json::Value::Object(
+                    keys.into_iter().map(|k| (k.clone(), sort(&o[k]))).collect(),
+                )
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    serde_json::to_string_pretty(&sort(v)).unwrap_or_default()
+}
+
+/// The `Show` task's message on h1: the registered results as JSON.
+fn shown(stdout: &str) -> serde_json::Value {
+    let start = stdout
+        .find("TASK [Show]")
+        .and_then(|i| stdout[i..].find("ok: [h1] => ").map(|j| i + j + 12))
+        .unwrap_or_else(|| panic!("no Show output:\n{stdout}"));
+    let mut de =
+        serde_json::Deserializer::from_str(&stdout[start..]).into_iter::<serde_json::Value>();
+    let mut v = de
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("unreadable Show output:\n{stdout}"));
+    // What only Python modules add: the call's echo and interpreter facts.
+    if let Some(list) = v.get_mut("msg").and_then(|m| m.as_array_mut()) {
+        for r in list.iter_mut() {
+            if let Some(o) = r.as_object_mut() {
+                o.remove("invocation");
+                o.remove("warnings");
+                o.remove("ansible_facts");
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn registered_results_match_ansible() {
+    if !nspawn::available() {
+        eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
+        return;
+    }
+    let book = playbook("bare_results.yml");
+    let mut kiln = nspawn::shared(Flavour::Bare, 2);
+    let mut ansible = nspawn::shared(Flavour::Python, 2);
+    for (fleet, used) in [(&mut *kiln, &BARE_USED), (&mut *ansible, &PYTHON_USED)] {
+        if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            fleet.reset();
+        }
+        prepare(fleet);
+    }
+    let k = kiln.run(&book, &[]);
+    let ssh_args = ansible_ssh_args(&ansible);
+    let a = ansible.run_ansible(&book, &["-e", ssh_args.as_str()]);
+    let (kr, ar) = (sorted(&shown(&k.stdout)), sorted(&shown(&a.stdout)));
+    let differ: Vec<String> = kr
+        .lines()
+        .zip(ar.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| format!("kiln: {x}\nansible: {y}"))
+        .collect();
+    assert!(kr == ar, "{}\n--- kiln ---\n{kr}", differ.join("\n"));
+}
