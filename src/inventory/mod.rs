@@ -21,6 +21,7 @@ mod model;
 mod pattern;
 mod pyliteral;
 mod range;
+mod script;
 mod shlex;
 mod source;
 mod vars_dirs;
