@@ -596,4 +596,5 @@ golden_tests!(
     edits_diff => "edits_diff",
     hostile => "hostile",
     copy_tree => "copy_tree",
+    precedence => "precedence",
 );

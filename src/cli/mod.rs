@@ -257,6 +257,11 @@ fn playbook(args: PlaybookArgs) -> i32 {
     let prepared = match engine::prepare(&req) {
         Ok(p) => p,
         Err(e) => {
+            if let engine::EngineError::Limit { warnings, .. } = &e {
+                for w in warnings {
+                    eprintln!("[WARNING]: {w}");
+                }
+            }
             eprintln!("ERROR! {e}");
             return e.exit_code();
         }

@@ -96,7 +96,7 @@ fn run(path: &Path, args: &[&str], span: &Span) -> Result<String, InventoryError
 /// A JSON value as a variable: `{"__ansible_unsafe": s}` and
 /// `{"__ansible_vault": s}` (ansible-inventory's own encoding) come back as
 /// tagged strings.
-fn to_node(v: &Value, span: &Span) -> Node {
+fn to_node(v: &Value, span: &Span, ids: &mut u32) -> Node {
     if let Value::Object(m) = v
         && m.len() == 1
     {
@@ -111,16 +111,21 @@ fn to_node(v: &Value, span: &Span) -> Node {
             }
         }
     }
+    // Each list or mapping of the output is one object in Ansible (shared
+    // by the hosts of a group): a column of its own on line 0 (which shows
+    // only the file) tells them apart.
+    *ids += 1;
+    let own = Span::new(span.file.clone(), 0, *ids);
     let kind = match v {
-        Value::Array(a) => NodeKind::Seq(a.iter().map(|x| to_node(x, span)).collect()),
+        Value::Array(a) => NodeKind::Seq(a.iter().map(|x| to_node(x, span, ids)).collect()),
         Value::Object(o) => NodeKind::Map(
             o.iter()
-                .map(|(k, x)| (Node::str(k.clone(), span.clone()), to_node(x, span)))
+                .map(|(k, x)| (Node::str(k.clone(), span.clone()), to_node(x, span, ids)))
                 .collect(),
         ),
         other => return Node::from_json(other, span),
     };
-    Node::new(kind, span.clone())
+    Node::new(kind, own)
 }
 
 fn parse_json(text: &str, what: &str, span: &Span) -> Result<Value, InventoryError> {
@@ -200,7 +205,8 @@ impl Inventory {
                 ));
             };
             for (k, v) in &vars {
-                self.set_variable(host, k, to_node(v, &span))
+                let node = to_node(v, &span, &mut self.script_ids);
+                self.set_variable(host, k, node)
                     .map_err(|m| InventoryError::new(span.clone(), m))?;
             }
         }
@@ -262,8 +268,8 @@ impl Inventory {
                 )));
             };
             for (k, val) in m {
-                self.set_variable(&group, k, to_node(val, span))
-                    .map_err(err)?;
+                let node = to_node(val, span, &mut self.script_ids);
+                self.set_variable(&group, k, node).map_err(err)?;
             }
         }
         if let Some(c) = children {
