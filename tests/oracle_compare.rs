@@ -498,6 +498,12 @@ fn compare(stem: &str) {
             if let Json::Object(m) = &mut e {
                 m.remove("action");
                 m.remove("resolved_action");
+                // ansible-core 2.21's INJECT_FACTS_AS_VARS deprecation, in
+                // the result of a task that reads a top-level fact: kiln
+                // does not emit deprecations yet (the golden keeps it).
+                if let Some(Json::Object(r)) = m.get_mut("result") {
+                    r.remove("deprecations");
+                }
             }
             e
         })
@@ -597,4 +603,5 @@ golden_tests!(
     hostile => "hostile",
     copy_tree => "copy_tree",
     precedence => "precedence",
+    precedence_facts => "precedence_facts",
 );
