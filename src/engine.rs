@@ -27,6 +27,12 @@ pub enum EngineError {
     ExtraVars(String),
     /// A vault that cannot be opened (wrong password, altered or cut short).
     Vault(VaultError),
+    /// A `--limit` that cannot be used (a missing `@file`, a bad pattern)
+    /// or that leaves no host at all, with the warnings printed before it.
+    Limit {
+        message: String,
+        warnings: Vec<String>,
+    },
 }
 
 impl EngineError {
@@ -36,7 +42,10 @@ impl EngineError {
             // Ansible's parser errors exit with 4.
             EngineError::Playbook(_) | EngineError::Template(_) => 4,
             EngineError::ExtraVars(_) => 5,
-            EngineError::Config(_) | EngineError::Inventory(_) | EngineError::Vault(_) => 1,
+            EngineError::Config(_)
+            | EngineError::Inventory(_)
+            | EngineError::Vault(_)
+            | EngineError::Limit { .. } => 1,
         }
     }
 }
@@ -58,6 +67,7 @@ impl fmt::Display for EngineError {
             EngineError::Template(e) => write!(f, "{e}"),
             EngineError::ExtraVars(m) => write!(f, "{m}"),
             EngineError::Vault(e) => write!(f, "{e}"),
+            EngineError::Limit { message, .. } => write!(f, "{message}"),
         }
     }
 }
@@ -401,6 +411,38 @@ fn variable_nodes(
     nodes
 }
 
+/// Sets `--limit` on the inventory, as ansible-playbook does before any
+/// play: a limit that leaves no host of a non-empty inventory is an error.
+fn apply_limit(
+    inventory: &mut Inventory,
+    req: &Request,
+    warnings: &mut Vec<String>,
+) -> Result<(), EngineError> {
+    let limit_err = |e: crate::inventory::PatternError| EngineError::Limit {
+        message: e.message,
+        warnings: Vec::new(),
+    };
+    inventory
+        .set_limit(req.opts.limit.as_deref(), &req.cwd)
+        .map_err(limit_err)?;
+    let Some(sel) = inventory.limit_selection().map_err(limit_err)? else {
+        return Ok(());
+    };
+    let mut all = inventory.group_hosts("all");
+    let had_hosts = !all.is_empty();
+    inventory.apply_limit(&mut all).map_err(limit_err)?;
+    if had_hosts && all.is_empty() {
+        return Err(EngineError::Limit {
+            message:
+                "Specified inventory, host pattern and/or --limit leaves us with no hosts to target."
+                    .into(),
+            warnings: sel.warnings,
+        });
+    }
+    warnings.extend(sel.warnings);
+    Ok(())
+}
+
 /// Loads and validates everything; touches no host.
 pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     let mut warnings = Vec::new();
@@ -414,6 +456,7 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     }
     inventory.finish().map_err(EngineError::Inventory)?;
     warnings.extend(inventory.warnings.iter().cloned());
+    apply_limit(&mut inventory, req, &mut warnings)?;
     if req.inventories.is_empty() {
         warnings.push("No inventory was parsed, only implicit localhost is available".into());
     }

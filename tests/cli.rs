@@ -335,3 +335,100 @@ fn inventory_subcommand_matches_ansible_inventory() {
     let want = fs::read_to_string(corpus.join("depth_order/expected_graph.txt")).expect("graph");
     assert_eq!(text(&o).0.trim_end(), want.trim_end());
 }
+
+/// `--limit @file` for both commands, and the errors of a limit that
+/// leaves nothing or names a missing file. Expected outputs are what
+/// ansible-inventory / ansible-playbook 2.21 printed for the same files.
+#[test]
+fn limit_file_for_playbook_and_inventory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "hosts",
+        "[web]\nw1 ansible_connection=local\nw2 ansible_connection=local\n[db]\nd1 ansible_connection=local\n",
+    );
+    write(
+        dir.path(),
+        "p.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n  - debug: msg=hi\n",
+    );
+    // Lines are stripped, empty ones ignored, `!` excludes.
+    write(dir.path(), "lim.txt", "w1\n\n d1 \n!w2\n");
+    let o = kiln()
+        .args(["inventory", "-i", "hosts", "--list", "-l", "@lim.txt"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let want = serde_json::json!({
+        "_meta": {"hostvars": {"d1": {"ansible_connection": "local"}, "w1": {"ansible_connection": "local"}},
+                  "profile": "inventory_legacy"},
+        "all": {"children": ["ungrouped", "web", "db"]},
+        "db": {"hosts": ["d1"]},
+        "web": {"hosts": ["w1"]}
+    });
+    assert_eq!(got, want);
+    let o = kiln()
+        .args(["playbook", "-i", "hosts", "p.yml", "-l", "@lim.txt"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    // Hosts report in the order they finish.
+    let mut oks: Vec<&str> = out.lines().filter(|l| l.starts_with("ok: [")).collect();
+    oks.sort();
+    assert_eq!(oks, ["ok: [d1] => {", "ok: [w1] => {"], "{out}");
+    let o = kiln()
+        .args(["playbook", "-i", "hosts", "p.yml", "-l", "nosuch"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("Could not match supplied host pattern, ignoring: nosuch"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "Specified inventory, host pattern and/or --limit leaves us with no hosts to target."
+        ),
+        "{err}"
+    );
+    for cmd in [["playbook", "p.yml"], ["inventory", "--list"]] {
+        let o = kiln()
+            .args(cmd)
+            .args(["-i", "hosts", "-l", "web:@nofile"])
+            .current_dir(dir.path())
+            .output()
+            .expect("runs");
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("Unable to find limit file nofile"), "{err}");
+    }
+}
+
+/// `kiln inventory --list -y` prints ansible-inventory's YAML byte for byte.
+#[test]
+fn inventory_yaml_output_is_byte_identical() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inventory_corpus/script_meta");
+    let o = kiln()
+        .args(["inventory", "-i", "dyn", "--list", "-y"])
+        .current_dir(&case)
+        .output()
+        .expect("runs");
+    let want = fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+    let out = tempfile::tempdir().expect("tempdir");
+    let file = out.path().join("inv.yml");
+    let o = kiln()
+        .args(["inventory", "-i", "dyn", "--list", "--yaml", "--output"])
+        .arg(&file)
+        .current_dir(&case)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(fs::read_to_string(&file).expect("output file"), want);
+}

@@ -35,25 +35,49 @@ pub struct InventoryArgs {
     /// Also read group_vars/ and host_vars/ in this directory.
     #[arg(long = "playbook-dir", value_name = "DIR")]
     pub playbook_dir: Option<PathBuf>,
-    /// YAML output (not supported yet).
+    /// With --list: YAML output, as ansible-inventory -y prints it.
     #[arg(short = 'y', long = "yaml")]
     pub yaml: bool,
     /// Passwords for inventory files and group_vars/host_vars that are vaults.
     #[command(flatten)]
     pub vault: super::vault::VaultOpts,
+    /// With --list: TOML output (not supported by kiln).
+    #[arg(long = "toml")]
+    pub toml: bool,
+    /// With --graph: show each host's and group's variables.
+    #[arg(long = "vars")]
+    pub vars: bool,
+    /// With --list: write the inventory to this file instead of stdout.
+    #[arg(long = "output", value_name = "OUTPUT_FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Runs the subcommand; the exit code.
 pub fn run(args: InventoryArgs) -> i32 {
     let modes = [args.list, args.host.is_some(), args.graph.is_some()];
-    if modes.iter().filter(|m| **m).count() != 1 {
-        eprintln!(
-            "ERROR! No action selected, at least one of --host, --graph or --list needs to be specified."
-        );
+    match modes.iter().filter(|m| **m).count() {
+        0 => {
+            eprintln!(
+                "ERROR! No action selected, at least one of --host, --graph or --list needs to be specified."
+            );
+            return 5;
+        }
+        1 => {}
+        _ => {
+            eprintln!(
+                "ERROR! Conflicting options used, only one of --host, --graph or --list can be used at the same time."
+            );
+            return 5;
+        }
+    }
+    if args.yaml && args.toml {
+        eprintln!("ERROR! argument --toml: not allowed with argument -y/--yaml");
         return 5;
     }
-    if args.yaml {
-        eprintln!("ERROR! --yaml output is not supported by kiln yet; use the JSON output");
+    if args.toml && args.graph.is_none() {
+        eprintln!(
+            "ERROR! --toml output is not supported by kiln; use the JSON or YAML (-y) output"
+        );
         return 5;
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -104,28 +128,8 @@ pub fn run(args: InventoryArgs) -> i32 {
         None => None,
     };
     let dirs: Vec<&VarsDirs> = play.iter().collect();
-    if let Some(limit) = &args.limit {
-        match inv.select(limit) {
-            Ok(h) if h.is_empty() => {
-                eprintln!("[WARNING]: Could not match supplied host pattern, ignoring: {limit}");
-            }
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("ERROR! {e}");
-                return 1;
-            }
-        }
-    }
-    if args.list {
-        let v = if args.export {
-            inv.to_list_json_export(&dirs)
-        } else {
-            inv.to_list_json(&dirs)
-        };
-        println!("{}", crate::output::json::dumps(&v, Some(4), true));
-        return 0;
-    }
     if let Some(h) = &args.host {
+        // --host ignores --limit, as ansible-inventory does.
         if inv.resolve_host(h).is_none() {
             eprintln!("ERROR! You must pass a single valid host to --host parameter");
             return 1;
@@ -136,14 +140,38 @@ pub fn run(args: InventoryArgs) -> i32 {
             .filter(|(k, _)| k != "inventory_file" && k != "inventory_dir")
             .map(|(k, v)| (k.clone(), crate::inventory::node_to_list_json(v)))
             .collect();
-        println!(
-            "{}",
-            crate::output::json::dumps(&Value::Object(vars), Some(4), true)
-        );
-        return 0;
+        return emit(&Value::Object(vars), &args);
     }
-    let group = args.graph.unwrap_or_else(|| "all".into());
-    match inv.to_graph(&group) {
+    if let Some(limit) = &args.limit {
+        let set = inv
+            .set_limit(Some(limit), &cwd)
+            .and_then(|()| inv.limit_selection());
+        match set {
+            Ok(Some(sel)) => {
+                for w in &sel.warnings {
+                    eprintln!("[WARNING]: {w}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("ERROR! {e}");
+                return 1;
+            }
+        }
+    }
+    if args.list {
+        let v = if args.yaml {
+            inv.to_list_yaml_data(&dirs, args.export)
+        } else if args.export {
+            inv.to_list_json_export(&dirs)
+        } else {
+            inv.to_list_json(&dirs)
+        };
+        return emit(&v, &args);
+    }
+    let group = args.graph.clone().unwrap_or_else(|| "all".into());
+    let vars = args.vars.then_some(dirs.as_slice());
+    match inv.to_graph_vars(&group, vars) {
         Some(g) => {
             println!("{g}");
             0
@@ -153,4 +181,50 @@ pub fn run(args: InventoryArgs) -> i32 {
             1
         }
     }
+}
+
+/// Prints (or writes to `--output`) data as JSON or, with `-y`, YAML:
+/// ansible-inventory's `dump`.
+fn emit(v: &Value, args: &InventoryArgs) -> i32 {
+    let text = if args.yaml {
+        yaml_text(v)
+    } else {
+        crate::output::json::dumps(v, Some(4), true)
+    };
+    match &args.output {
+        Some(path) => match std::fs::write(path, &text) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!(
+                    "ERROR! Unable to write to destination file '{}': {e}",
+                    path.display()
+                );
+                1
+            }
+        },
+        None => {
+            // Ansible's display adds a line end only where there is none.
+            if text.ends_with('\n') {
+                print!("{text}");
+            } else {
+                println!("{text}");
+            }
+            0
+        }
+    }
+}
+
+/// `yaml.dump(data, Dumper=AnsibleDumper, default_flow_style=False,
+/// allow_unicode=True)`.
+pub fn yaml_text(v: &Value) -> String {
+    use crate::template::yaml_dump::{DumpOptions, dump};
+    let o = DumpOptions {
+        indent: 2,
+        default_flow_style: Some(false),
+        sort_keys: true,
+        width: 80,
+        explicit_start: false,
+        inventory_tags: true,
+    };
+    dump(&crate::template::json_to_value(v), &o)
 }

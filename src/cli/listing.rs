@@ -47,9 +47,8 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                 play.inherit.tags.join(", ")
             );
             let mut hosts = prepared.inventory.select(&pattern).unwrap_or_default();
-            if let Some(limit) = &prepared.opts.limit {
-                let allowed = prepared.inventory.select(limit).unwrap_or_default();
-                hosts.retain(|h| allowed.contains(h));
+            if prepared.inventory.apply_limit(&mut hosts).is_err() {
+                hosts.clear();
             }
             if args.list_hosts {
                 println!("    pattern: ['{}']", pattern);

@@ -292,6 +292,11 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     let prepared = match engine::prepare(&req) {
         Ok(p) => p,
         Err(e) => {
+            if let engine::EngineError::Limit { warnings, .. } = &e {
+                for w in warnings {
+                    eprintln!("[WARNING]: {w}");
+                }
+            }
             // An error about a decrypted file (a template in a vaulted
             // playbook's vars, say) may quote a secret: masked like output.
             let shown = e.to_string();

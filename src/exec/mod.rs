@@ -362,6 +362,15 @@ impl Runner {
         m.set("ansible_diff_mode", Value::from(self.opts.diff));
         m.set("ansible_forks", Value::from(self.opts.forks));
         m.set("ansible_verbosity", Value::from(self.opts.verbosity));
+        // Ansible's option variables: the -l and -i as given (paths made
+        // absolute), present only when the option is.
+        if let Some(limit) = &self.opts.limit {
+            m.set("ansible_limit", Value::from(limit.as_str()));
+        }
+        let sources = self.inventory.inventory_sources();
+        if !sources.is_empty() {
+            m.set("ansible_inventory_sources", Value::from(sources.to_vec()));
+        }
         let run_tags = if self.opts.tags.is_empty() {
             vec!["all".to_string()]
         } else {

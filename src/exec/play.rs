@@ -75,14 +75,10 @@ impl Runner {
                 "Could not match supplied host pattern, ignoring: {pattern}"
             )));
         }
-        if let Some(limit) = &self.opts.limit {
-            match self.inventory().select(limit) {
-                Ok(allowed) => hosts.retain(|h| allowed.contains(h)),
-                Err(e) => {
-                    self.bus.emit(Event::Warning(e.to_string()));
-                    hosts.clear();
-                }
-            }
+        // `--limit` (set on the inventory, `@file` read, by `prepare`).
+        if let Err(e) = self.inventory().apply_limit(&mut hosts) {
+            self.bus.emit(Event::Warning(e.to_string()));
+            hosts.clear();
         }
         // `order`: the order hosts run (and are shown) in.
         if let Some(o) = &play.order

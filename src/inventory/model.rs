@@ -108,6 +108,10 @@ pub struct Inventory {
     pub(crate) group_hosts_cache: Option<IndexMap<String, Vec<String>>>,
     /// Passwords for vault-encrypted inventory and vars files.
     pub(crate) vault: Arc<VaultSecrets>,
+    /// `--limit`'s terms (`@file` lines read), set by `set_limit`.
+    pub(crate) subset: Option<Vec<String>>,
+    /// Numbers the values inventory scripts give (see `script::to_node`).
+    pub(crate) script_ids: u32,
 }
 
 impl Default for Inventory {
@@ -173,6 +177,8 @@ impl Inventory {
             current_source: None,
             group_hosts_cache: None,
             vault: Arc::default(),
+            subset: None,
+            script_ids: 0,
         };
         let span = Span::synthetic("<implicit>");
         for g in ["all", "ungrouped"] {

@@ -167,7 +167,7 @@ impl Inventory {
         self.select_terms(&terms)
     }
 
-    fn select_terms(&self, terms: &[String]) -> Result<Selection, PatternError> {
+    pub(crate) fn select_terms(&self, terms: &[String]) -> Result<Selection, PatternError> {
         let mut sel = Selection::default();
         let mut hosts: Vec<String> = Vec::new();
         for p in order_patterns(terms) {

@@ -177,22 +177,48 @@ impl Inventory {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let ext = extension(&name);
+        let dir = path
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let script = data.starts_with(b"#!");
+        let saved = self.current_source.replace((shown.clone(), dir));
+        // Ansible offers an executable file to its script plugin first. A
+        // script (`#!`) that failed is not then read as INI or YAML text:
+        // its own error is the one that explains.
+        if super::script::is_executable(path) {
+            let mut trial = self.clone();
+            let outcome = trial.load_script(path);
+            match outcome {
+                Ok(()) => {
+                    trial.current_source = saved;
+                    *self = trial;
+                    return Ok(());
+                }
+                Err(e) if script => {
+                    self.current_source = saved;
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+        }
         if ext == ".toml" {
+            self.current_source = saved;
             return Err(
                 InventoryError::new(file_span, "TOML inventories are not supported")
                     .with_hint("convert the inventory to YAML or INI"),
             );
         }
-        let dir = path
-            .parent()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
         // An inventory file may be a whole vault; errors about its
         // decrypted content keep only their position.
         let vault = self.vault.clone();
-        let script = data.starts_with(b"#!");
-        let plain = crate::vault::read::decrypt_bytes(data, &vault, &shown)?;
-        let saved = self.current_source.replace((shown.clone(), dir));
+        let plain = match crate::vault::read::decrypt_bytes(data, &vault, &shown) {
+            Ok(p) => p,
+            Err(e) => {
+                self.current_source = saved;
+                return Err(e.into());
+            }
+        };
         let result = self.parse_file(&plain, &shown, ext);
         self.current_source = saved;
         let err = match result {
@@ -210,9 +236,9 @@ impl Inventory {
         if script {
             return Err(InventoryError::new(
                 Span::new(shown, 1, 1),
-                "dynamic inventory scripts are not supported",
+                "this file starts with `#!` like an inventory script, but it is not executable, and it is not a YAML or INI inventory either",
             )
-            .with_hint("run the script yourself and save its output as a YAML or JSON inventory"));
+            .with_hint("make the script executable (chmod +x) so that it is run with --list"));
         }
         Err(err)
     }

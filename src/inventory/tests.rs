@@ -276,7 +276,7 @@ fn source_errors() {
     fails(
         "script",
         "#!/bin/sh\necho '{'\n",
-        "dynamic inventory scripts are not supported",
+        "this file starts with `#!` like an inventory script, but it is not executable",
         1,
         1,
     );

@@ -38,7 +38,7 @@ mod pyformat;
 mod pyrepr;
 pub(crate) mod syntax;
 mod tests_ansible;
-mod yaml_dump;
+pub mod yaml_dump;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Expression, Template, UndefinedBehavior};

@@ -14,6 +14,10 @@ pub struct DumpOptions {
     pub sort_keys: bool,
     pub width: usize,
     pub explicit_start: bool,
+    /// ansible-inventory's data: `{"__ansible_vault": text}` is written as
+    /// AnsibleDumper writes a vaulted value (`!vault |` literal), and
+    /// `{"__ansible_unsafe": text}` as the plain string.
+    pub inventory_tags: bool,
 }
 
 impl Default for DumpOptions {
@@ -24,9 +28,17 @@ impl Default for DumpOptions {
             sort_keys: true,
             width: 80,
             explicit_start: false,
+            inventory_tags: false,
         }
     }
 }
+
+/// With `inventory_tags`: `{ANCHOR_KEY: "id001", "value": v}` is `v`
+/// with an anchor, `{ALIAS_KEY: "id001"}` an alias to it. Python's YAML
+/// writer anchors a list or dict object it meets twice; the caller, which
+/// knows which values are one object, marks them so.
+pub const ANCHOR_KEY: &str = "__kiln_yaml_anchor";
+pub const ALIAS_KEY: &str = "__kiln_yaml_alias";
 
 /// A value reduced to YAML's node kinds.
 enum Node {
@@ -42,6 +54,18 @@ enum Node {
         pairs: Vec<(Node, Node)>,
         flow: bool,
     },
+    /// A tagged literal block scalar (`!vault |`).
+    Literal {
+        tag: &'static str,
+        text: String,
+    },
+    /// The first occurrence of a value met again later (`&id001`).
+    Anchored {
+        anchor: String,
+        node: Box<Node>,
+    },
+    /// A later occurrence (`*id001`).
+    Alias(String),
 }
 
 fn is_plain_scalar(n: &Node) -> bool {
@@ -278,8 +302,9 @@ fn analyze(s: &str) -> Analysis {
             line_breaks = true;
         }
         if !(ch == '\n' || (' '..='~').contains(&ch)) {
-            // allow_unicode: printable non-ASCII is fine.
-            if !printable(ch) || ch == '\u{FEFF}' {
+            // allow_unicode: printable non-ASCII is fine; a tab or another
+            // control character is not (PyYAML then only double-quotes).
+            if !printable(ch) || ch == '\u{FEFF}' || ch == '\t' || ch == '\r' {
                 special = true;
             }
         }
@@ -389,7 +414,50 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
                 .unwrap_or_else(|| items.iter().all(scalar_without_style));
             Node::Seq { items, flow }
         }
-        ValueKind::Map => {
+        ValueKind::Map if o.inventory_tags && v.len() == Some(2) => {
+            if let (Ok(a), Ok(inner)) = (v.get_attr(ANCHOR_KEY), v.get_attr("value"))
+                && let Some(anchor) = a.as_str()
+                && !inner.is_undefined()
+            {
+                return Node::Anchored {
+                    anchor: anchor.to_string(),
+                    node: Box::new(build(&inner, o)),
+                };
+            }
+            build_map(v, o)
+        }
+        ValueKind::Map if o.inventory_tags && v.len() == Some(1) => {
+            if let Ok(a) = v.get_attr(ALIAS_KEY)
+                && let Some(alias) = a.as_str()
+            {
+                return Node::Alias(alias.to_string());
+            }
+            if let Ok(s) = v.get_attr("__ansible_vault")
+                && let Some(text) = s.as_str()
+            {
+                return Node::Literal {
+                    tag: "!vault",
+                    text: text.to_string(),
+                };
+            }
+            if let Ok(s) = v.get_attr("__ansible_unsafe")
+                && s.as_str().is_some()
+            {
+                return build(&s, o);
+            }
+            build_map(v, o)
+        }
+        ValueKind::Map => build_map(v, o),
+        _ => Node::Scalar {
+            text: py_str(v),
+            plain_ok: true,
+        },
+    }
+}
+
+fn build_map(v: &Value, o: &DumpOptions) -> Node {
+    {
+        {
             let mut keys: Vec<Value> = v.try_iter().map(|it| it.collect()).unwrap_or_default();
             if o.sort_keys {
                 keys.sort_by(|a, b| match (a.as_str(), b.as_str()) {
@@ -408,10 +476,6 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
             });
             Node::Map { pairs, flow }
         }
-        _ => Node::Scalar {
-            text: py_str(v),
-            plain_ok: true,
-        },
     }
 }
 
@@ -653,13 +717,15 @@ impl Emitter<'_> {
                     start = end + 1;
                 }
             }
+            // Python's arithmetic: after an escape `start` is past `end`,
+            // the difference negative and the slice empty.
             if end > 0
-                && end < chars.len()
+                && end + 1 < chars.len()
                 && (ch == Some(' ') || start >= end)
-                && self.column + (end - start) > self.o.width
+                && (self.column + end) as i64 - start as i64 > self.o.width as i64
                 && split
             {
-                let s: String = chars[start..end].iter().collect();
+                let s: String = chars.get(start..end).unwrap_or_default().iter().collect();
                 self.write(&format!("{s}\\"));
                 if start < end {
                     start = end;
@@ -679,6 +745,19 @@ impl Emitter<'_> {
     fn node(&mut self, n: &Node, mapping: bool, simple_key: bool) {
         match n {
             Node::Scalar { text, plain_ok } => self.scalar(text, *plain_ok, simple_key),
+            Node::Anchored { anchor, node } => {
+                self.write_indicator(&format!("&{anchor}"), true, false, false);
+                self.node(node, mapping, simple_key);
+            }
+            Node::Alias(name) => {
+                self.write_indicator(&format!("*{name}"), true, false, false);
+            }
+            Node::Literal { tag, text } => {
+                self.increase_indent(true, false);
+                self.write_indicator(tag, true, false, false);
+                self.write_literal(text);
+                self.pop_indent();
+            }
             Node::Seq { items, flow } => {
                 if self.flow_level > 0 || *flow || items.is_empty() {
                     self.flow_seq(items);
@@ -692,6 +771,49 @@ impl Emitter<'_> {
                 } else {
                     self.block_map(pairs);
                 }
+            }
+        }
+    }
+
+    /// PyYAML's `write_literal`, with its block hints (`|2`, `|-`, `|+`).
+    fn write_literal(&mut self, text: &str) {
+        let chars: Vec<char> = text.chars().collect();
+        let mut hints = String::new();
+        if chars.first().is_some_and(|c| *c == ' ' || is_break(*c)) {
+            hints.push_str(&self.o.indent.to_string());
+        }
+        match chars.last() {
+            Some(c) if !is_break(*c) => hints.push('-'),
+            None => hints.push('-'),
+            Some(_) if chars.len() == 1 || is_break(chars[chars.len() - 2]) => hints.push('+'),
+            Some(_) => {}
+        }
+        self.write_indicator(&format!("|{hints}"), true, false, false);
+        self.line_break(None);
+        let mut breaks = true;
+        let mut start = 0;
+        for end in 0..=chars.len() {
+            let ch = chars.get(end).copied();
+            if breaks {
+                if !ch.is_some_and(is_break) {
+                    for &br in &chars[start..end] {
+                        self.line_break(Some(br));
+                    }
+                    if ch.is_some() {
+                        self.write_indent();
+                    }
+                    start = end;
+                }
+            } else if ch.is_none_or(is_break) {
+                let s: String = chars[start..end].iter().collect();
+                self.write(&s);
+                if ch.is_none() {
+                    self.line_break(None);
+                }
+                start = end;
+            }
+            if let Some(c) = ch {
+                breaks = is_break(c);
             }
         }
     }
@@ -775,7 +897,11 @@ pub fn dump(v: &Value, o: &DumpOptions) -> String {
         e.whitespace = false;
     }
     e.node(&node, false, false);
-    e.out.push('\n');
+    // The document ends at the start of a line (a literal block already
+    // ended its last line).
+    if !(e.column == 0 && e.indention) {
+        e.out.push('\n');
+    }
     e.out
 }
 

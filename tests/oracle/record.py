@@ -93,6 +93,8 @@ class Header:
     badkey: list[str] = field(default_factory=list)
     nokey: list[str] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)
+    inventory_vars: str | None = None
     args: list[str] = field(default_factory=list)
     callback: str = "default"
     # `# bare: yes`: the hosts are booted Debian containers (bare_hosts.py)
@@ -114,6 +116,11 @@ class Header:
             doc["callback"] = self.callback
         if self.bare:
             doc["bare"] = True
+        # Only when used, so the goldens of other playbooks keep their bytes.
+        if self.children:
+            doc["children"] = self.children
+        if self.inventory_vars is not None:
+            doc["inventory_vars"] = self.inventory_vars
         return doc
 
 
@@ -152,6 +159,16 @@ def parse_header(path: Path) -> Header:
                 header.groups[name] = _host_list(members)
         elif key == "bare":
             header.bare = value.lower() in ("yes", "true", "1")
+        elif key == "children":
+            for word in value.split():
+                name, _, members = word.partition("=")
+                if not name or not members:
+                    raise RecordError(f"{path}:{lineno}: bad children spec {word!r} (want parent=g1,g2)")
+                header.children[name] = _host_list(members)
+        elif key == "inventory_vars":
+            if not (path.parent / value).is_dir():
+                raise RecordError(f"{path}:{lineno}: inventory_vars: {value!r} is not a directory next to the playbook")
+            header.inventory_vars = value
         elif key == "args":
             try:
                 header.args = shlex.split(value)
@@ -514,6 +531,10 @@ def write_inventory(path: Path, hosts: SshdHosts | BareHosts, header: Header, ro
         lines.append("")
         lines.append(f"[{group}]")
         lines.extend(members)
+    for group, members in header.children.items():
+        lines.append("")
+        lines.append(f"[{group}:children]")
+        lines.extend(members)
     lines.append("")
     lines.append("[all:vars]")
     lines.append(
@@ -605,6 +626,9 @@ def record_one(playbook: Path, ansible_playbook: str, keep: bool) -> dict:
                 hosts.stop_host(name)
             inventory = root / "inventory.ini"
             write_inventory(inventory, hosts, header, root)
+            if header.inventory_vars is not None:
+                # group_vars/ and host_vars/ next to the inventory.
+                shutil.copytree(playbook.parent / header.inventory_vars, root, dirs_exist_ok=True)
             golden_out = root / "callback.json"
             args = resolve_vault_files(header.args, playbook.parent)
             argv = [ansible_playbook, "-i", str(inventory), "-f", "10", *args, str(playbook)]

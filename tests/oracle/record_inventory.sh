@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Records what ansible-inventory (the oracle, ansible-core 2.21) makes of each
 # case under tests/inventory_corpus/: expected.json (--list),
-# expected_export.json (--list --export), expected_graph.txt (--graph),
+# expected_export.json (--list --export), expected.yaml and
+# expected_export.yaml (the same with -y), expected_graph.txt (--graph),
+# expected_graph_vars.txt (--graph --vars),
 # expected_magic.json and, for cases with patterns, expected_patterns.json.
 #
 # A case directory holds the inventory files and:
@@ -89,6 +91,24 @@ for case in "${cases[@]}"; do
             [ "$mode" = list ] && rm -f "$dir/oracle_warnings.txt"
         fi
     done
+    # The same as YAML (-y), byte for byte, and the tree with variables.
+    for mode in yaml yaml_export; do
+        extra=(--list -y)
+        out="$dir/expected.yaml"
+        if [ "$mode" = yaml_export ]; then
+            extra+=(--export)
+            out="$dir/expected_export.yaml"
+        fi
+        if ! (cd "$dir" && "$oracle" "${args[@]}" "${extra[@]}" >"$out" 2>/dev/null); then
+            echo "FAIL $case ($mode)" >&2
+            failed=1
+        fi
+    done
+    # Ansible cannot show a vaulted value in --graph --vars without its
+    # password: no file then.
+    if ! (cd "$dir" && "$oracle" "${args[@]}" --graph --vars >"$dir/expected_graph_vars.txt" 2>/dev/null); then
+        rm -f "$dir/expected_graph_vars.txt"
+    fi
     # The group tree (--graph).
     if ! (cd "$dir" && "$oracle" "${args[@]}" --graph >"$dir/expected_graph.txt" 2>/dev/null); then
         echo "FAIL $case (graph)" >&2

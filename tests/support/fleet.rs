@@ -23,6 +23,11 @@ pub struct Header {
     pub badkey: Vec<String>,
     pub nokey: Vec<String>,
     pub groups: BTreeMap<String, Vec<String>>,
+    /// `# children: parent=g1,g2`: `[parent:children]` sections.
+    pub children: BTreeMap<String, Vec<String>>,
+    /// `# inventory_vars: DIR`: DIR (next to the playbook) holds the
+    /// group_vars/ and host_vars/ put next to the inventory.
+    pub inventory_vars: Option<PathBuf>,
     pub args: Vec<String>,
     /// `# callback: minimal`: the stdout callback of the run.
     pub callback: Option<String>,
@@ -64,6 +69,18 @@ impl Header {
                         );
                     }
                 }
+                "children" => {
+                    for g in v.split_whitespace() {
+                        let (name, members) = g.split_once('=').expect("children: p=g1,g2");
+                        h.children.insert(
+                            name.to_string(),
+                            members.split(',').map(str::to_string).collect(),
+                        );
+                    }
+                }
+                "inventory_vars" => {
+                    h.inventory_vars = Some(playbook.parent().expect("playbook dir").join(v));
+                }
                 "args" => h.args = shell_split(v),
                 "callback" => h.callback = Some(v.to_string()),
                 "bare" => h.bare = matches!(v.to_ascii_lowercase().as_str(), "yes" | "true" | "1"),
@@ -71,6 +88,20 @@ impl Header {
             }
         }
         h
+    }
+}
+
+/// Copies the files under `from` into `to`, keeping the tree.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).expect("inventory_vars dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
     }
 }
 
@@ -176,8 +207,18 @@ impl Fleet {
                 inv.push('\n');
             }
         }
+        for (g, members) in &header.children {
+            inv.push_str(&format!("\n[{g}:children]\n"));
+            for m in members {
+                inv.push_str(m);
+                inv.push('\n');
+            }
+        }
         let inventory = root.path().join("inventory.ini");
         fs::write(&inventory, inv).expect("inventory");
+        if let Some(dir) = &header.inventory_vars {
+            copy_tree(dir, root.path());
+        }
         for (name, h) in names.iter().zip(hosts.iter_mut()) {
             if header.down.contains(name) {
                 h.stop();

@@ -256,6 +256,7 @@ fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpO
         sort_keys,
         width,
         explicit_start,
+        inventory_tags: false,
     })
 }
 
