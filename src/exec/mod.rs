@@ -367,7 +367,8 @@ impl Runner {
         if let Some(limit) = &self.opts.limit {
             m.set("ansible_limit", Value::from(limit.as_str()));
         }
-        let sources = self.inventory.inventory_sources();
+        let inventory = self.inventory();
+        let sources = inventory.inventory_sources();
         if !sources.is_empty() {
             m.set("ansible_inventory_sources", Value::from(sources.to_vec()));
         }
