@@ -69,13 +69,14 @@ impl Runner {
             let ctx = ctx.clone();
             let items = items.clone();
             let shared = shared.clone();
-            let pinned = (strategy == Strategy::HostPinned).then(|| forks.clone());
+            // host_pinned: hosts take the free slots in inventory order.
+            let slot = match strategy {
+                Strategy::HostPinned => forks.clone().acquire_owned().await.ok(),
+                _ => None,
+            };
             let per_task = per_task.clone();
             set.spawn(async move {
-                let _slot = match pinned {
-                    Some(f) => f.acquire_owned().await.ok(),
-                    None => None,
-                };
+                let _slot = slot;
                 runner.walk_host(&ctx, i, items, &shared, &per_task).await;
             });
         }
