@@ -453,7 +453,9 @@ fn run_kiln(fleet: &Fleet, header: &Header, playbook: &Path) -> (i32, Vec<Json>,
                     "play": play, "task": task, "kind": "task", "host": host,
                     "status": status_name(status), "result": result, "_seq": seq,
                 });
-                if ignored {
+                // The oracle's callback marks ignored failures only: an
+                // ignored unreachable host comes through on_unreachable.
+                if ignored && status != Status::Unreachable {
                     ev["ignored"] = json!(true);
                 }
                 events.push(ev);
@@ -659,6 +661,15 @@ golden_tests!(
     vars_prompt => "vars_prompt",
     strategy_free => "strategy_free",
     strategy_host_pinned => "strategy_host_pinned",
+    clear_host_errors => "clear_host_errors",
+    end_role => "end_role",
+    ignore_unreachable => "ignore_unreachable",
+    listen_collision => "listen_collision",
+    loop_control_ext => "loop_control_ext",
+    max_fail_zero => "max_fail_zero",
+    no_log_loop => "no_log_loop",
+    until_register => "until_register",
+    action_args => "action_args",
     become_levels => "become_levels",
     block_vars_when => "block_vars_when",
     changed_when_false => "changed_when_false",

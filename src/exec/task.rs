@@ -300,7 +300,7 @@ impl Runner {
     ) -> HostOutcome {
         let started = chrono::Utc::now();
         let scope = self.scope(play, host, Some(task), frame_vars);
-        let name = task.display_name();
+        let name = self.shown_name(play, task);
         let no_log = self.no_log(task, &scope);
         let mut include = None;
         let mut meta = None;
@@ -374,8 +374,13 @@ impl Runner {
         {
             ignored = true;
         }
+        // A task that ran out of `until` retries failed by the executor's
+        // verdict, not by an exception: Ansible leaves the key out (and so
+        // prints no `[ERROR]` block for it).
+        let retries_ran_out = !task.until.is_empty() && result.contains_key("attempts");
         if matches!(status, Status::Failed | Status::Unreachable)
             && !result.contains_key("exception")
+            && !retries_ran_out
         {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
@@ -439,8 +444,11 @@ impl Runner {
             origin: Some(task.span.clone()),
             controller: modules::lookup(&task.action)
                 .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
+            // Ansible's `[ERROR]` line quotes the failure's own message even
+            // when no_log censors the result shown after it.
             error_detail: result
                 .get(modules::ERROR_DETAIL)
+                .or_else(|| result.get("msg").filter(|_| no_log && !looped))
                 .and_then(Json::as_str)
                 .map(str::to_string),
             diff: self.diff_on(task, &scope),
@@ -455,6 +463,25 @@ impl Runner {
             notify,
             copy: false,
         }
+    }
+
+    /// The name a task is shown by: a handler's templated name rendered
+    /// with the play's variables, as Ansible shows it.
+    pub(super) fn shown_name(self: &Arc<Self>, play: &Arc<PlayCtx>, task: &Task) -> String {
+        let is_handler = play
+            .play
+            .handlers
+            .iter()
+            .any(|h| std::ptr::eq(h.as_ref(), task));
+        if is_handler
+            && let Some(n) = &task.name
+            && n.as_str().is_some_and(crate::template::is_template)
+            && let Some(first) = play.hosts.first()
+            && let Ok(Json::String(r)) = self.scope(play, first, Some(task), &[]).render_json(n)
+        {
+            return r;
+        }
+        task.display_name()
     }
 
     /// All of a task's conditions (inherited first) hold.
@@ -651,17 +678,29 @@ impl Runner {
             if let Some(iv) = &index_var {
                 layer.insert(iv.clone(), VarValue::Data(json!(idx)));
             }
-            if extended {
-                layer.insert(
-                    "ansible_loop".into(),
-                    VarValue::Data(json!({
-                        "index": idx + 1, "index0": idx, "revindex": n - idx, "revindex0": n - idx - 1,
-                        "first": idx == 0, "last": idx + 1 == n, "length": n,
-                        "previtem": if idx > 0 { items[idx - 1].clone() } else { Json::Null },
-                        "nextitem": items.get(idx + 1).cloned().unwrap_or(Json::Null),
-                        "allitems": items,
-                    })),
-                );
+            // Ansible's ansible_loop has no previtem on the first item and
+            // no nextitem on the last (undefined, not null); it is also
+            // given back in each item's result.
+            let ansible_loop = extended.then(|| {
+                let mut m = Map::new();
+                m.insert("index".into(), json!(idx + 1));
+                m.insert("index0".into(), json!(idx));
+                m.insert("first".into(), json!(idx == 0));
+                m.insert("last".into(), json!(idx + 1 == n));
+                m.insert("length".into(), json!(n));
+                m.insert("revindex".into(), json!(n - idx));
+                m.insert("revindex0".into(), json!(n - idx - 1));
+                m.insert("allitems".into(), json!(items));
+                if let Some(next) = items.get(idx + 1) {
+                    m.insert("nextitem".into(), next.clone());
+                }
+                if idx > 0 {
+                    m.insert("previtem".into(), items[idx - 1].clone());
+                }
+                Json::Object(m)
+            });
+            if let Some(al) = &ansible_loop {
+                layer.insert("ansible_loop".into(), VarValue::Data(al.clone()));
             }
             let item_scope = scope.with_layer(Arc::new(layer));
             let o = self.run_until(play, task, host, &item_scope).await;
@@ -681,6 +720,9 @@ impl Runner {
             if let Some(iv) = &index_var {
                 r.insert("ansible_index_var".into(), json!(iv));
                 r.insert(iv.clone(), json!(idx));
+            }
+            if let Some(al) = ansible_loop {
+                r.insert("ansible_loop".into(), al);
             }
             let shown = match &label {
                 Some(l) => item_scope.render_json(l).unwrap_or_else(|_| item.clone()),
@@ -787,16 +829,18 @@ impl Runner {
             if done {
                 return o;
             }
-            if attempt >= retries {
-                o.result.insert("failed".into(), json!(true));
-                return o;
-            }
+            // Ansible announces every failed attempt, the last one too
+            // ("0 retries left").
             self.bus.emit(Event::Retry {
                 host: host.to_string(),
                 task: task.display_name(),
                 retries_left: retries - attempt,
                 result: Json::Object(callback_view(&o.result, self.no_log(task, scope))),
             });
+            if attempt >= retries {
+                o.result.insert("failed".into(), json!(true));
+                return o;
+            }
             tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
         }
     }

@@ -393,7 +393,12 @@ impl Screen {
                 ..
             } => {
                 self.lazy_banner(task);
-                let l = label(item);
+                // A censored item must not leak through its label either.
+                let l = if result.get("censored").is_some() {
+                    "(censored due to no_log)".to_string()
+                } else {
+                    label(item)
+                };
                 let host = &host_label(host, result);
                 self.diff(result, *diff);
                 let line = match status {
@@ -449,6 +454,11 @@ impl Screen {
                     self.diff(result, *diff);
                 }
                 let line = match status {
+                    // Ansible prints the `[ERROR]` block for a result that
+                    // carries an exception only.
+                    Status::Failed if result.get("exception").is_none() => {
+                        format!("fatal: [{host}]: FAILED! => {}", self.dump(result, action))
+                    }
                     Status::Failed => {
                         self.error_block(
                             result,
