@@ -501,7 +501,7 @@ impl Runner {
     ) -> Vec<(usize, HostOutcome)> {
         if task.action != "meta" {
             self.bus.emit(Event::TaskStart {
-                name: self.shown_name(ctx, task),
+                name: self.shown_name(ctx, task, &group[0].1.vars),
                 action: task.action.clone(),
                 handler,
                 origin: Some(task.span.clone()),
@@ -721,7 +721,10 @@ impl Runner {
             out.result
                 .get("results")
                 .and_then(Json::as_array)
-                .map_or(0, |r| r.len() as u32)
+                // Items skipped by `when` count neither ok nor skipped.
+                .map_or(0, |r| {
+                    r.iter().filter(|x| x.get("skip_reason").is_none()).count() as u32
+                })
         } else {
             0
         };

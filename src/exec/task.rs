@@ -300,7 +300,7 @@ impl Runner {
     ) -> HostOutcome {
         let started = chrono::Utc::now();
         let scope = self.scope(play, host, Some(task), frame_vars);
-        let name = self.shown_name(play, task);
+        let name = self.shown_name(play, task, frame_vars);
         let no_log = self.no_log(task, &scope);
         let mut include = None;
         let mut meta = None;
@@ -465,21 +465,26 @@ impl Runner {
         }
     }
 
-    /// The name a task is shown by: a handler's templated name rendered
-    /// with the play's variables, as Ansible shows it.
-    pub(super) fn shown_name(self: &Arc<Self>, play: &Arc<PlayCtx>, task: &Task) -> String {
-        let is_handler = play
-            .play
-            .handlers
-            .iter()
-            .any(|h| std::ptr::eq(h.as_ref(), task));
-        if is_handler
-            && let Some(n) = &task.name
+    /// The name a task is shown by: a templated name rendered with the
+    /// variables it can see (an include's item, the play's vars), as Ansible
+    /// shows it; the name as written when that fails.
+    pub(super) fn shown_name(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        frame_vars: &[Arc<Layer>],
+    ) -> String {
+        if let Some(n) = &task.name
             && n.as_str().is_some_and(crate::template::is_template)
             && let Some(first) = play.hosts.first()
-            && let Ok(Json::String(r)) = self.scope(play, first, Some(task), &[]).render_json(n)
+            && let Ok(Json::String(r)) = self
+                .scope(play, first, Some(task), frame_vars)
+                .render_json(n)
         {
-            return r;
+            return match &task.role {
+                Some(role) => format!("{} : {r}", role.name),
+                None => r,
+            };
         }
         task.display_name()
     }
@@ -502,7 +507,8 @@ impl Runner {
         host: &str,
         scope: &Scope,
     ) -> Result<Option<(Map<String, Json>, IncludeRuns)>, String> {
-        if !self.when_holds(task, scope)? {
+        // With a loop, `when` is a condition on each item.
+        if task.loop_.is_none() && !self.when_holds(task, scope)? {
             return Ok(None);
         }
         let items: Vec<Option<Json>> = match &task.loop_ {
@@ -520,6 +526,25 @@ impl Runner {
             }
             let layer = Arc::new(layer);
             let iscope = scope.with_layer(layer.clone());
+            if let Some(i) = &item
+                && !self.when_holds(task, &iscope)?
+            {
+                let mut r = skipped_result(task);
+                r.remove("skipped");
+                r.insert("ansible_loop_var".into(), json!(loop_var));
+                r.insert(loop_var.clone(), i.clone());
+                self.bus.emit(Event::ItemResult {
+                    host: host.to_string(),
+                    task: task.display_name(),
+                    action: task.action.clone(),
+                    status: Status::Skipped,
+                    result: Json::Object(r.clone()),
+                    label: i.clone(),
+                    diff: false,
+                });
+                results.push(r);
+                continue;
+            }
             let arg = |k: &str| task.args.iter().find(|(n, _)| n == k).map(|(_, v)| v);
             let render = |n: &crate::yaml::Node| -> Result<String, String> {
                 match iscope.render_json(n).map_err(|e| e.to_string())? {
@@ -545,10 +570,7 @@ impl Runner {
                     .ok_or_else(|| {
                         format!("Could not find or access '{file}' on the Ansible Controller.")
                     })?;
-                let mut inherit = task.inherit.clone();
-                // The include's own conditions were checked; its tags and
-                // keywords (and `apply`) pass to the included tasks.
-                inherit.when.clear();
+                let inherit = included_inherit(task, arg("apply"))?;
                 let items = crate::playbook::parse_task_file(
                     &path,
                     &inherit,
@@ -573,8 +595,7 @@ impl Runner {
                 let files = crate::playbook::RoleFiles::from_lookup(|k| {
                     froms.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone())
                 });
-                let mut inherit = task.inherit.clone();
-                inherit.when.clear();
+                let inherit = included_inherit(task, arg("apply"))?;
                 let items = crate::playbook::load_role_items(
                     &name,
                     &files,
@@ -1267,6 +1288,22 @@ impl Runner {
 }
 
 /// The result of a task whose conditions do not hold.
+/// What the tasks of a dynamic include inherit: the include's keywords
+/// (its conditions were checked already; its own tags select the include
+/// only, as Ansible's do) with its `apply:` keywords laid over them.
+fn included_inherit(
+    task: &Task,
+    apply: Option<&Node>,
+) -> Result<crate::playbook::Inherited, String> {
+    let mut inherit = task.inherit.clone();
+    inherit.when.clear();
+    inherit.tags = task.parent_tags.clone();
+    match apply {
+        Some(a) => crate::playbook::apply_keywords(&inherit, a).map_err(|e| e.to_string()),
+        None => Ok(inherit),
+    }
+}
+
 fn skipped_result(task: &Task) -> Map<String, Json> {
     let mut r = Map::new();
     r.insert("changed".into(), json!(false));
@@ -1350,11 +1387,80 @@ fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
                 })
                 .collect())
         }
+        ("subelements", Json::Array(terms)) => subelements(terms),
         (_, other) => Err(format!(
             "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
             crate::template::py_str(&crate::template::json_to_value(&other))
         )),
     }
+}
+
+/// `with_subelements: [list, "key.path", {skip_missing: bool}]`: each
+/// element paired with each entry of its sub-list; as Ansible's lookup
+/// does, the sub-list's key is taken out of the element it pairs.
+fn subelements(terms: Vec<Json>) -> Result<Vec<Json>, String> {
+    let usage = "subelements lookup expects a list of two or three items, first a dict or a list, second a string pointing to the subkey";
+    let (Some(first), Some(Json::String(path))) = (terms.first(), terms.get(1)) else {
+        return Err(usage.to_string());
+    };
+    let skip_missing = terms
+        .get(2)
+        .and_then(|f| f.get("skip_missing"))
+        .and_then(crate::modules::spec::to_bool)
+        .unwrap_or(false);
+    let elements: Vec<Json> = match first {
+        Json::Array(a) => a.clone(),
+        Json::Object(m) => m.values().cloned().collect(),
+        _ => return Err(usage.to_string()),
+    };
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    for mut element in elements {
+        if !element.is_object() {
+            return Err(format!(
+                "subelements lookup expects a dictionary, got '{}'",
+                crate::template::py_str(&crate::template::json_to_value(&element))
+            ));
+        }
+        // Walk to the dict holding the last key, then take the list out.
+        let (last, parents) = keys.split_last().map_or(("", &[][..]), |(l, p)| (*l, p));
+        let mut pointer = String::new();
+        let mut missing = false;
+        for key in parents {
+            let here = element.pointer(&pointer).and_then(Json::as_object);
+            match here.and_then(|m| m.get(*key)) {
+                Some(next) if next.is_object() => {
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                }
+                Some(_) if !skip_missing => {
+                    return Err(format!("the key {key} should point to a dictionary"));
+                }
+                None if !skip_missing => {
+                    return Err(format!("could not find '{key}' key in iterated item"));
+                }
+                _ => {
+                    missing = true;
+                    break;
+                }
+            }
+        }
+        let mut list = Vec::new();
+        if !missing && let Some(m) = element.pointer_mut(&pointer).and_then(Json::as_object_mut) {
+            match m.remove(last) {
+                Some(Json::Array(a)) => list = a,
+                Some(_) => return Err(format!("the key {last} should point to a list")),
+                None if !skip_missing => {
+                    return Err(format!("could not find '{last}' key in iterated item"));
+                }
+                None => {}
+            }
+        }
+        for x in list {
+            out.push(json!([element.clone(), x]));
+        }
+    }
+    Ok(out)
 }
 
 /// `with_sequence: start=1 end=5 stride=1 format=%d` (or `count=N`).

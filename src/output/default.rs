@@ -380,8 +380,10 @@ impl Screen {
                 self.line(&l);
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
-            // An include's items are shown as `included:` lines.
-            Event::ItemResult { action, .. } if is_include(action) => {}
+            // An include's items are shown as `included:` lines (an item
+            // its `when` skipped as a `skipping:` line).
+            Event::ItemResult { action, status, .. }
+                if is_include(action) && *status != Status::Skipped => {}
             Event::ItemResult {
                 host,
                 task,
