@@ -661,6 +661,7 @@ golden_tests!(
     vars_prompt => "vars_prompt",
     strategy_free => "strategy_free",
     strategy_host_pinned => "strategy_host_pinned",
+    include_role_public => "include_role_public",
     include_apply_tags => "include_apply_tags",
     include_loop_when => "include_loop_when",
     role_deps_order => "role_deps_order",

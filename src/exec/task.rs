@@ -609,6 +609,13 @@ impl Runner {
                         .collect::<Vec<_>>()
                         .join("\n")
                 })?;
+                let public = arg("public")
+                    .and_then(|n| iscope.render_json(n).ok())
+                    .and_then(|v| crate::modules::spec::to_bool(&v))
+                    .unwrap_or(false);
+                if public && let Some(role) = first_role(&items) {
+                    self.publish_role(play, host, &role, &iscope);
+                }
                 (items, name)
             };
             let mut vars = vec![layer];
@@ -645,6 +652,39 @@ impl Runner {
         }
         out.insert(INCLUDED.into(), json!(files));
         Ok(Some((out, runs)))
+    }
+
+    /// include_role with `public: true`: the role's vars, and its defaults
+    /// where nothing defines the name already, stay visible to the tasks
+    /// after the include, at the play's level (below role and task vars,
+    /// so an `apply`'s vars still win in a later include).
+    fn publish_role(
+        &self,
+        play: &Arc<PlayCtx>,
+        host: &str,
+        role: &crate::playbook::Role,
+        scope: &Scope,
+    ) {
+        let Ok(mut per_host) = play.vars_files.lock() else {
+            return;
+        };
+        let mut layer = per_host
+            .get(host)
+            .map(|l| l.as_ref().clone())
+            .unwrap_or_default();
+        for (k, v) in &role.defaults {
+            if !scope.is_defined(k)
+                && let Ok(j) = scope.render_json(v)
+            {
+                layer.insert(k.clone(), VarValue::Data(j));
+            }
+        }
+        for (k, v) in &role.vars {
+            if let Ok(j) = scope.render_json(v) {
+                layer.insert(k.clone(), VarValue::Data(j));
+            }
+        }
+        per_host.insert(host.to_string(), Arc::new(layer));
     }
 
     fn loop_var(&self, task: &Task, scope: &Scope) -> String {
@@ -1288,6 +1328,14 @@ impl Runner {
 }
 
 /// The result of a task whose conditions do not hold.
+/// The role the first task of an included role belongs to.
+fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
+    items.iter().find_map(|i| match i {
+        Item::Task(t) => t.role.clone(),
+        Item::Block(b) => first_role(&b.block),
+    })
+}
+
 /// What the tasks of a dynamic include inherit: the include's keywords
 /// (its conditions were checked already; its own tags select the include
 /// only, as Ansible's do) with its `apply:` keywords laid over them.
