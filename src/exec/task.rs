@@ -381,6 +381,7 @@ impl Runner {
         if matches!(status, Status::Failed | Status::Unreachable)
             && !result.contains_key("exception")
             && !retries_ran_out
+            && !looped
         {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
@@ -541,6 +542,8 @@ impl Runner {
                     result: Json::Object(r.clone()),
                     label: i.clone(),
                     diff: false,
+                    origin: Some(task.span.clone()),
+                    controller: true,
                 });
                 results.push(r);
                 continue;
@@ -636,6 +639,8 @@ impl Runner {
                     result: Json::Object(r.clone()),
                     label: i.clone(),
                     diff: false,
+                    origin: Some(task.span.clone()),
+                    controller: true,
                 });
             }
             files.push((file, item));
@@ -790,6 +795,11 @@ impl Runner {
                 None => item.clone(),
             };
             let st = status_of(&r, false);
+            // A failed item carries the exception marker (the loop's own
+            // result does not).
+            if st == Status::Failed && !r.contains_key("exception") && !r.contains_key("attempts") {
+                r.insert("exception".into(), json!(NO_TRACEBACK));
+            }
             any_changed |= r.get("changed").and_then(Json::as_bool).unwrap_or(false);
             any_failed |= st == Status::Failed;
             all_skipped &= st == Status::Skipped;
@@ -802,6 +812,9 @@ impl Runner {
                 // Ansible hides the item of a no_log loop too.
                 label: if no_log { Json::Null } else { shown },
                 diff: self.diff_on(task, &item_scope),
+                origin: Some(task.span.clone()),
+                controller: modules::lookup(&task.action)
+                    .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
             });
             results.push(Json::Object(r));
         }

@@ -392,7 +392,8 @@ impl Screen {
                 result,
                 label: item,
                 diff,
-                ..
+                origin,
+                controller,
             } => {
                 self.lazy_banner(task);
                 // A censored item must not leak through its label either.
@@ -419,6 +420,9 @@ impl Screen {
                     // Ansible leaves a space after a skipped item's label.
                     Status::Skipped => format!("skipping: [{host}] => (item={l}) "),
                     Status::Failed => {
+                        if result.get("exception").is_some() {
+                            self.error_block(result, None, origin.as_ref(), *controller);
+                        }
                         format!(
                             "failed: [{host}] (item={l}) => {}",
                             self.dump(result, action)
@@ -456,6 +460,15 @@ impl Screen {
                     self.diff(result, *diff);
                 }
                 let line = match status {
+                    // A failed loop was told item by item; only debug's
+                    // (whose per-item results the callback drops) gets a
+                    // summary line.
+                    Status::Failed if *looped && !is_debug_action(action) => {
+                        if *ignored {
+                            self.line("...ignoring");
+                        }
+                        return;
+                    }
                     // Ansible prints the `[ERROR]` block for a result that
                     // carries an exception only.
                     Status::Failed if result.get("exception").is_none() => {
@@ -518,6 +531,11 @@ impl Screen {
             Event::Stats(stats) => self.recap(stats),
         }
     }
+}
+
+/// `debug` under any of its names.
+fn is_debug_action(action: &str) -> bool {
+    crate::modules::canonical(action) == "debug"
 }
 
 /// A failed loop shows its summary without the per-item results.
