@@ -397,29 +397,7 @@ impl Runner {
             && status != Status::Unreachable
             && let Some(Json::Object(facts)) = result.get("ansible_facts")
         {
-            // delegate_facts: the facts belong to the delegate.
-            let fact_host = match (
-                bool_of(&scope, task.inherit.delegate_facts.as_ref()),
-                string_of(&scope, task.inherit.delegate_to.as_ref()),
-            ) {
-                (Ok(Some(true)), Ok(Some(d))) => d,
-                _ => host.to_string(),
-            };
-            let host = fact_host.as_str();
-            if matches!(task.action.as_str(), "set_fact" | "include_vars") {
-                self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
-            } else if let Ok(mut hs) = self.hosts.lock() {
-                let st = hs.entry(host.to_string()).or_default();
-                for (k, v) in facts {
-                    // ansible_facts keys lose one `ansible_` prefix, except
-                    // local facts, which keep their name.
-                    let key = match k.as_str() {
-                        "ansible_local" => k.clone(),
-                        _ => k.strip_prefix("ansible_").unwrap_or(k).to_string(),
-                    };
-                    st.facts.insert(key, v.clone());
-                }
-            }
+            self.apply_facts(task, &scope, host, facts);
         }
         let mut notify = Vec::new();
         if status == Status::Changed {
@@ -692,6 +670,34 @@ impl Runner {
         per_host.insert(host.to_string(), Arc::new(layer));
     }
 
+    /// Stores the facts a result returned: set_fact and include_vars set
+    /// host variables, other modules gathered facts; delegate_facts gives
+    /// them to the delegate.
+    fn apply_facts(&self, task: &Task, scope: &Scope, host: &str, facts: &Map<String, Json>) {
+        let fact_host = match (
+            bool_of(scope, task.inherit.delegate_facts.as_ref()),
+            string_of(scope, task.inherit.delegate_to.as_ref()),
+        ) {
+            (Ok(Some(true)), Ok(Some(d))) => d,
+            _ => host.to_string(),
+        };
+        let host = fact_host.as_str();
+        if matches!(task.action.as_str(), "set_fact" | "include_vars") {
+            self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        } else if let Ok(mut hs) = self.hosts.lock() {
+            let st = hs.entry(host.to_string()).or_default();
+            for (k, v) in facts {
+                // ansible_facts keys lose one `ansible_` prefix, except
+                // local facts, which keep their name.
+                let key = match k.as_str() {
+                    "ansible_local" => k.clone(),
+                    _ => k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                };
+                st.facts.insert(key, v.clone());
+            }
+        }
+    }
+
     fn loop_var(&self, task: &Task, scope: &Scope) -> String {
         task.loop_control
             .as_ref()
@@ -731,6 +737,9 @@ impl Runner {
             .unwrap_or(0.0);
         let label = lc.and_then(|l| l.get("label")).cloned();
         let mut results = Vec::with_capacity(items.len());
+        // Variables set by earlier items (set_fact, include_vars): the
+        // scope was taken before the loop, later items must see them.
+        let mut set_by_items = Layer::new();
         let mut any_changed = false;
         let mut any_failed = false;
         let mut all_skipped = true;
@@ -768,7 +777,13 @@ impl Runner {
             if let Some(al) = &ansible_loop {
                 layer.insert("ansible_loop".into(), VarValue::Data(al.clone()));
             }
-            let item_scope = scope.with_layer(Arc::new(layer));
+            let item_scope = if set_by_items.is_empty() {
+                scope.with_layer(Arc::new(layer))
+            } else {
+                scope
+                    .with_layer(Arc::new(set_by_items.clone()))
+                    .with_layer(Arc::new(layer))
+            };
             let o = self.run_until(play, task, host, &item_scope).await;
             if o.unreachable {
                 return (o.result, true);
@@ -795,6 +810,18 @@ impl Runner {
                 None => item.clone(),
             };
             let st = status_of(&r, false);
+            // Each item's facts are set before the next item runs (a
+            // set_fact loop accumulates).
+            if st != Status::Failed
+                && let Some(Json::Object(facts)) = r.get("ansible_facts")
+            {
+                self.apply_facts(task, &item_scope, host, facts);
+                if matches!(task.action.as_str(), "set_fact" | "include_vars") {
+                    for (k, v) in facts {
+                        set_by_items.insert(k.clone(), VarValue::Data(v.clone()));
+                    }
+                }
+            }
             // A failed item carries the exception marker (the loop's own
             // result does not).
             if st == Status::Failed && !r.contains_key("exception") && !r.contains_key("attempts") {
