@@ -680,7 +680,18 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
             names
         })
         .collect();
+    // A handler whose name is a template could be any name: the check waits
+    // for the run then.
+    let templated = play.handlers.iter().any(|h| {
+        h.name
+            .as_ref()
+            .and_then(Node::as_str)
+            .is_some_and(crate::template::is_template)
+    });
     for t in play.all_tasks().iter().chain(&play.handlers) {
+        if templated {
+            break;
+        }
         for n in &t.notify {
             if let Some(name) = n.as_str()
                 && !crate::template::is_template(name)

@@ -42,6 +42,18 @@ impl Connections {
         }
     }
 
+    /// meta: clear_host_errors: the host takes part in later plays again.
+    pub(super) fn revive(&self, host: &str) {
+        if let Ok(mut d) = self.dead.lock() {
+            d.remove(host);
+        }
+    }
+
+    /// Whether no host is failed or unreachable any more.
+    pub(super) fn none_dead(&self) -> bool {
+        self.dead.lock().map(|d| d.is_empty()).unwrap_or(false)
+    }
+
     /// Hosts whose connection failed (not merely failed tasks).
     pub(super) fn is_unreachable(&self, host: &str) -> bool {
         self.slot(host).get().is_some_and(|r| r.is_err())

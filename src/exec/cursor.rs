@@ -154,6 +154,22 @@ impl Cursor {
         }
     }
 
+    /// meta: end_role: moves past the rest of `role`'s tasks (the tasks of
+    /// the same role instance that come next).
+    pub fn skip_role(&mut self, role: &Arc<crate::playbook::Role>) {
+        while let Some(next) = self.next() {
+            let same = next
+                .task
+                .role
+                .as_ref()
+                .is_some_and(|r| Arc::ptr_eq(r, role));
+            if !same {
+                break;
+            }
+            self.advance();
+        }
+    }
+
     /// Moves past the task just run.
     pub fn advance(&mut self) {
         if let Some(top) = self.frames.last_mut() {

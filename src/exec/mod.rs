@@ -176,8 +176,23 @@ impl Runner {
             .stats
             .lock()
             .map(|s| {
-                let mut v: Vec<(String, HostStats)> =
-                    s.iter().map(|(h, st)| (h.clone(), st.clone())).collect();
+                // A host with nothing counted (it ran only meta tasks, as a
+                // host ended by end_host before any result) is not in
+                // Ansible's recap.
+                let mut v: Vec<(String, HostStats)> = s
+                    .iter()
+                    .filter(|(_, st)| {
+                        st.ok
+                            + st.changed
+                            + st.unreachable
+                            + st.failed
+                            + st.skipped
+                            + st.rescued
+                            + st.ignored
+                            > 0
+                    })
+                    .map(|(h, st)| (h.clone(), st.clone()))
+                    .collect();
                 // Ansible's recap lists hosts sorted by name.
                 v.sort_by(|a, b| a.0.cmp(&b.0));
                 v

@@ -504,7 +504,7 @@ impl Runner {
     ) -> Vec<(usize, HostOutcome)> {
         if task.action != "meta" {
             self.bus.emit(Event::TaskStart {
-                name: task.display_name(),
+                name: self.shown_name(ctx, task, &group[0].1.vars),
                 action: task.action.clone(),
                 handler,
                 origin: Some(task.span.clone()),
@@ -676,7 +676,17 @@ impl Runner {
     ) {
         let host = ctx.hosts[i].clone();
         match out.status {
-            Status::Unreachable if !out.ignored => {
+            Status::Unreachable if out.ignored => {
+                // ignore_unreachable: Ansible counts the host ok and ignored,
+                // and it stays in the play.
+                self.stat(&host, |s| {
+                    s.ok += 1;
+                    s.ignored += 1;
+                });
+                cursor.advance();
+                return;
+            }
+            Status::Unreachable => {
                 self.stat(&host, |s| s.unreachable += 1);
                 if let Ok(mut f) = self.any_unreachable.lock() {
                     *f = true;
@@ -727,7 +737,10 @@ impl Runner {
             out.result
                 .get("results")
                 .and_then(Json::as_array)
-                .map_or(0, |r| r.len() as u32)
+                // Items skipped by `when` count neither ok nor skipped.
+                .map_or(0, |r| {
+                    r.iter().filter(|x| x.get("skip_reason").is_none()).count() as u32
+                })
         } else {
             0
         };
@@ -796,6 +809,26 @@ impl Runner {
                 }
             }
             Some("reset_connection") => self.conns.reset(&host),
+            Some("clear_host_errors") => {
+                // Every host of the play is cleared; the ones already out of
+                // this play come back for the next plays, and a run whose
+                // failures were all cleared exits 0 as Ansible's does.
+                for h in &ctx.hosts {
+                    self.conns.revive(h);
+                }
+                if self.conns.none_dead() {
+                    for flag in [&self.any_failed, &self.any_unreachable] {
+                        if let Ok(mut f) = flag.lock() {
+                            *f = false;
+                        }
+                    }
+                }
+            }
+            Some("end_role") => {
+                if let Some(role) = &task.role {
+                    cursor.skip_role(role);
+                }
+            }
             _ => {}
         }
     }
@@ -814,21 +847,56 @@ impl Runner {
             .as_ref()
             .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)))
             || self.opts.force_handlers;
-        loop {
-            let mut ran = false;
-            for handler in &ctx.play.handlers {
+        // Each handler's name as notifications match it (a templated name
+        // as it renders with the play's variables).
+        let names: Vec<String> = ctx
+            .play
+            .handlers
+            .iter()
+            .map(|handler| {
                 let hname = handler
                     .name
                     .as_ref()
                     .map(|n| n.key_string())
                     .unwrap_or_else(|| handler.action_written.clone());
+                if crate::template::is_template(&hname)
+                    && let (Some(n), Some(first)) = (&handler.name, ctx.hosts.first())
+                    && let Ok(Json::String(r)) =
+                        self.scope(ctx, first, Some(handler), &[]).render_json(n)
+                {
+                    return r;
+                }
+                hname
+            })
+            .collect();
+        // A notification reaches every handler with that name or listening
+        // to it: each host's notified names become the handlers they call.
+        let mut pending: std::collections::HashMap<String, std::collections::BTreeSet<usize>> =
+            std::collections::HashMap::new();
+        loop {
+            let mut ran = false;
+            for (idx, handler) in ctx.play.handlers.iter().enumerate() {
+                if let Ok(mut n) = ctx.notified.lock() {
+                    for (host, list) in n.iter_mut() {
+                        for x in list.drain(..) {
+                            let set = pending.entry(host.clone()).or_default();
+                            // By name: the first handler of that name (a role
+                            // brought in twice defines its handlers twice);
+                            // by topic: every listener.
+                            if let Some(k) = names.iter().position(|n| *n == x) {
+                                set.insert(k);
+                            }
+                            for (k, h) in ctx.play.handlers.iter().enumerate() {
+                                if h.listen.contains(&x) {
+                                    set.insert(k);
+                                }
+                            }
+                        }
+                    }
+                }
                 let mut group = Vec::new();
                 for (i, host) in ctx.hosts.iter().enumerate() {
-                    let wanted = ctx.notified.lock().ok().is_some_and(|n| {
-                        n.get(host).is_some_and(|l| {
-                            l.iter().any(|x| *x == hname || handler.listen.contains(x))
-                        })
-                    });
+                    let wanted = pending.get(host).is_some_and(|p| p.contains(&idx));
                     let may_run = states[i] == HostState::Running
                         || (force
                             && states[i] == HostState::Dead
@@ -850,11 +918,9 @@ impl Runner {
                 }
                 ran = true;
                 // A handler runs once per notification round.
-                if let Ok(mut n) = ctx.notified.lock() {
-                    for (i, _) in &group {
-                        if let Some(l) = n.get_mut(&ctx.hosts[*i]) {
-                            l.retain(|x| *x != hname && !handler.listen.contains(x));
-                        }
+                for (i, _) in &group {
+                    if let Some(p) = pending.get_mut(&ctx.hosts[*i]) {
+                        p.remove(&idx);
                     }
                 }
                 let outs = self.run_group(ctx, handler, &group, &forks, true).await;

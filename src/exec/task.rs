@@ -302,7 +302,7 @@ impl Runner {
     ) -> HostOutcome {
         let started = chrono::Utc::now();
         let scope = self.scope(play, host, Some(task), frame_vars);
-        let name = task.display_name();
+        let name = self.shown_name(play, task, frame_vars);
         let no_log = self.no_log(task, &scope);
         let mut include = None;
         let mut meta = None;
@@ -382,8 +382,14 @@ impl Runner {
         {
             ignored = true;
         }
+        // A task that ran out of `until` retries failed by the executor's
+        // verdict, not by an exception: Ansible leaves the key out (and so
+        // prints no `[ERROR]` block for it).
+        let retries_ran_out = !task.until.is_empty() && result.contains_key("attempts");
         if matches!(status, Status::Failed | Status::Unreachable)
             && !result.contains_key("exception")
+            && !retries_ran_out
+            && !looped
         {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
@@ -399,29 +405,7 @@ impl Runner {
             && status != Status::Unreachable
             && let Some(Json::Object(facts)) = result.get("ansible_facts")
         {
-            // delegate_facts: the facts belong to the delegate.
-            let fact_host = match (
-                bool_of(&scope, task.inherit.delegate_facts.as_ref()),
-                string_of(&scope, task.inherit.delegate_to.as_ref()),
-            ) {
-                (Ok(Some(true)), Ok(Some(d))) => d,
-                _ => host.to_string(),
-            };
-            let host = fact_host.as_str();
-            if matches!(task.action.as_str(), "set_fact" | "include_vars") {
-                self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
-            } else if let Ok(mut hs) = self.hosts.lock() {
-                let st = hs.entry(host.to_string()).or_default();
-                for (k, v) in facts {
-                    // ansible_facts keys lose one `ansible_` prefix, except
-                    // local facts, which keep their name.
-                    let key = match k.as_str() {
-                        "ansible_local" => k.clone(),
-                        _ => k.strip_prefix("ansible_").unwrap_or(k).to_string(),
-                    };
-                    st.facts.insert(key, v.clone());
-                }
-            }
+            self.apply_facts(task, &scope, host, facts);
         }
         let mut notify = Vec::new();
         if status == Status::Changed {
@@ -447,8 +431,11 @@ impl Runner {
             origin: Some(task.span.clone()),
             controller: modules::lookup(&task.action)
                 .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
+            // Ansible's `[ERROR]` line quotes the failure's own message even
+            // when no_log censors the result shown after it.
             error_detail: result
                 .get(modules::ERROR_DETAIL)
+                .or_else(|| result.get("msg").filter(|_| no_log && !looped))
                 .and_then(Json::as_str)
                 .map(str::to_string),
             diff: self.diff_on(task, &scope),
@@ -546,6 +533,30 @@ impl Runner {
         }
     }
 
+    /// The name a task is shown by: a templated name rendered with the
+    /// variables it can see (an include's item, the play's vars), as Ansible
+    /// shows it; the name as written when that fails.
+    pub(super) fn shown_name(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        frame_vars: &[Arc<Layer>],
+    ) -> String {
+        if let Some(n) = &task.name
+            && n.as_str().is_some_and(crate::template::is_template)
+            && let Some(first) = play.hosts.first()
+            && let Ok(Json::String(r)) = self
+                .scope(play, first, Some(task), frame_vars)
+                .render_json(n)
+        {
+            return match &task.role {
+                Some(role) => format!("{} : {r}", role.name),
+                None => r,
+            };
+        }
+        task.display_name()
+    }
+
     /// All of a task's conditions (inherited first) hold.
     fn when_holds(&self, task: &Task, scope: &Scope) -> Result<bool, String> {
         for cond in task.all_when() {
@@ -564,7 +575,8 @@ impl Runner {
         host: &str,
         scope: &Scope,
     ) -> Result<Option<(Map<String, Json>, IncludeRuns)>, String> {
-        if !self.when_holds(task, scope)? {
+        // With a loop, `when` is a condition on each item.
+        if task.loop_.is_none() && !self.when_holds(task, scope)? {
             return Ok(None);
         }
         let items: Vec<Option<Json>> = match &task.loop_ {
@@ -582,6 +594,27 @@ impl Runner {
             }
             let layer = Arc::new(layer);
             let iscope = scope.with_layer(layer.clone());
+            if let Some(i) = &item
+                && !self.when_holds(task, &iscope)?
+            {
+                let mut r = skipped_result(task);
+                r.remove("skipped");
+                r.insert("ansible_loop_var".into(), json!(loop_var));
+                r.insert(loop_var.clone(), i.clone());
+                self.bus.emit(Event::ItemResult {
+                    host: host.to_string(),
+                    task: task.display_name(),
+                    action: task.action.clone(),
+                    status: Status::Skipped,
+                    result: Json::Object(r.clone()),
+                    label: i.clone(),
+                    diff: false,
+                    origin: Some(task.span.clone()),
+                    controller: true,
+                });
+                results.push(r);
+                continue;
+            }
             let arg = |k: &str| task.args.iter().find(|(n, _)| n == k).map(|(_, v)| v);
             let render = |n: &crate::yaml::Node| -> Result<String, String> {
                 match iscope.render_json(n).map_err(|e| e.to_string())? {
@@ -607,10 +640,7 @@ impl Runner {
                     .ok_or_else(|| {
                         format!("Could not find or access '{file}' on the Ansible Controller.")
                     })?;
-                let mut inherit = task.inherit.clone();
-                // The include's own conditions were checked; its tags and
-                // keywords (and `apply`) pass to the included tasks.
-                inherit.when.clear();
+                let inherit = included_inherit(task, arg("apply"))?;
                 let items = crate::playbook::parse_task_file(
                     &path,
                     &inherit,
@@ -636,8 +666,7 @@ impl Runner {
                 let files = crate::playbook::RoleFiles::from_lookup(|k| {
                     froms.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone())
                 });
-                let mut inherit = task.inherit.clone();
-                inherit.when.clear();
+                let inherit = included_inherit(task, arg("apply"))?;
                 let items = crate::playbook::load_role_items(
                     &name,
                     &files,
@@ -652,6 +681,13 @@ impl Runner {
                         .collect::<Vec<_>>()
                         .join("\n")
                 })?;
+                let public = arg("public")
+                    .and_then(|n| iscope.render_json(n).ok())
+                    .and_then(|v| crate::modules::spec::to_bool(&v))
+                    .unwrap_or(false);
+                if public && let Some(role) = first_role(&items) {
+                    self.publish_role(play, host, &role, &iscope);
+                }
                 (items, name)
             };
             let mut vars = vec![layer];
@@ -672,6 +708,8 @@ impl Runner {
                     result: Json::Object(r.clone()),
                     label: i.clone(),
                     diff: false,
+                    origin: Some(task.span.clone()),
+                    controller: true,
                 });
             }
             files.push((file, item));
@@ -688,6 +726,67 @@ impl Runner {
         }
         out.insert(INCLUDED.into(), json!(files));
         Ok(Some((out, runs)))
+    }
+
+    /// include_role with `public: true`: the role's vars, and its defaults
+    /// where nothing defines the name already, stay visible to the tasks
+    /// after the include, at the play's level (below role and task vars,
+    /// so an `apply`'s vars still win in a later include).
+    fn publish_role(
+        &self,
+        play: &Arc<PlayCtx>,
+        host: &str,
+        role: &crate::playbook::Role,
+        scope: &Scope,
+    ) {
+        let Ok(mut per_host) = play.vars_files.lock() else {
+            return;
+        };
+        let mut layer = per_host
+            .get(host)
+            .map(|l| l.as_ref().clone())
+            .unwrap_or_default();
+        for (k, v) in &role.defaults {
+            if !scope.is_defined(k)
+                && let Ok(j) = scope.render_json(v)
+            {
+                layer.insert(k.clone(), VarValue::Data(j));
+            }
+        }
+        for (k, v) in &role.vars {
+            if let Ok(j) = scope.render_json(v) {
+                layer.insert(k.clone(), VarValue::Data(j));
+            }
+        }
+        per_host.insert(host.to_string(), Arc::new(layer));
+    }
+
+    /// Stores the facts a result returned: set_fact and include_vars set
+    /// host variables, other modules gathered facts; delegate_facts gives
+    /// them to the delegate.
+    fn apply_facts(&self, task: &Task, scope: &Scope, host: &str, facts: &Map<String, Json>) {
+        let fact_host = match (
+            bool_of(scope, task.inherit.delegate_facts.as_ref()),
+            string_of(scope, task.inherit.delegate_to.as_ref()),
+        ) {
+            (Ok(Some(true)), Ok(Some(d))) => d,
+            _ => host.to_string(),
+        };
+        let host = fact_host.as_str();
+        if matches!(task.action.as_str(), "set_fact" | "include_vars") {
+            self.set_host_vars(host, facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        } else if let Ok(mut hs) = self.hosts.lock() {
+            let st = hs.entry(host.to_string()).or_default();
+            for (k, v) in facts {
+                // ansible_facts keys lose one `ansible_` prefix, except
+                // local facts, which keep their name.
+                let key = match k.as_str() {
+                    "ansible_local" => k.clone(),
+                    _ => k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                };
+                st.facts.insert(key, v.clone());
+            }
+        }
     }
 
     fn loop_var(&self, task: &Task, scope: &Scope) -> String {
@@ -729,6 +828,9 @@ impl Runner {
             .unwrap_or(0.0);
         let label = lc.and_then(|l| l.get("label")).cloned();
         let mut results = Vec::with_capacity(items.len());
+        // Variables set by earlier items (set_fact, include_vars): the
+        // scope was taken before the loop, later items must see them.
+        let mut set_by_items = Layer::new();
         let mut any_changed = false;
         let mut any_failed = false;
         let mut all_skipped = true;
@@ -742,19 +844,37 @@ impl Runner {
             if let Some(iv) = &index_var {
                 layer.insert(iv.clone(), VarValue::Data(json!(idx)));
             }
-            if extended {
-                layer.insert(
-                    "ansible_loop".into(),
-                    VarValue::Data(json!({
-                        "index": idx + 1, "index0": idx, "revindex": n - idx, "revindex0": n - idx - 1,
-                        "first": idx == 0, "last": idx + 1 == n, "length": n,
-                        "previtem": if idx > 0 { items[idx - 1].clone() } else { Json::Null },
-                        "nextitem": items.get(idx + 1).cloned().unwrap_or(Json::Null),
-                        "allitems": items,
-                    })),
-                );
+            // Ansible's ansible_loop has no previtem on the first item and
+            // no nextitem on the last (undefined, not null); it is also
+            // given back in each item's result.
+            let ansible_loop = extended.then(|| {
+                let mut m = Map::new();
+                m.insert("index".into(), json!(idx + 1));
+                m.insert("index0".into(), json!(idx));
+                m.insert("first".into(), json!(idx == 0));
+                m.insert("last".into(), json!(idx + 1 == n));
+                m.insert("length".into(), json!(n));
+                m.insert("revindex".into(), json!(n - idx));
+                m.insert("revindex0".into(), json!(n - idx - 1));
+                m.insert("allitems".into(), json!(items));
+                if let Some(next) = items.get(idx + 1) {
+                    m.insert("nextitem".into(), next.clone());
+                }
+                if idx > 0 {
+                    m.insert("previtem".into(), items[idx - 1].clone());
+                }
+                Json::Object(m)
+            });
+            if let Some(al) = &ansible_loop {
+                layer.insert("ansible_loop".into(), VarValue::Data(al.clone()));
             }
-            let item_scope = scope.with_layer(Arc::new(layer));
+            let item_scope = if set_by_items.is_empty() {
+                scope.with_layer(Arc::new(layer))
+            } else {
+                scope
+                    .with_layer(Arc::new(set_by_items.clone()))
+                    .with_layer(Arc::new(layer))
+            };
             let o = self.run_until(play, task, host, &item_scope).await;
             if o.unreachable {
                 return (o.result, true);
@@ -773,11 +893,31 @@ impl Runner {
                 r.insert("ansible_index_var".into(), json!(iv));
                 r.insert(iv.clone(), json!(idx));
             }
+            if let Some(al) = ansible_loop {
+                r.insert("ansible_loop".into(), al);
+            }
             let shown = match &label {
                 Some(l) => item_scope.render_json(l).unwrap_or_else(|_| item.clone()),
                 None => item.clone(),
             };
             let st = status_of(&r, false);
+            // Each item's facts are set before the next item runs (a
+            // set_fact loop accumulates).
+            if st != Status::Failed
+                && let Some(Json::Object(facts)) = r.get("ansible_facts")
+            {
+                self.apply_facts(task, &item_scope, host, facts);
+                if matches!(task.action.as_str(), "set_fact" | "include_vars") {
+                    for (k, v) in facts {
+                        set_by_items.insert(k.clone(), VarValue::Data(v.clone()));
+                    }
+                }
+            }
+            // A failed item carries the exception marker (the loop's own
+            // result does not).
+            if st == Status::Failed && !r.contains_key("exception") && !r.contains_key("attempts") {
+                r.insert("exception".into(), json!(NO_TRACEBACK));
+            }
             any_changed |= r.get("changed").and_then(Json::as_bool).unwrap_or(false);
             any_failed |= st == Status::Failed;
             all_skipped &= st == Status::Skipped;
@@ -790,6 +930,9 @@ impl Runner {
                 // Ansible hides the item of a no_log loop too.
                 label: if no_log { Json::Null } else { shown },
                 diff: self.diff_on(task, &item_scope),
+                origin: Some(task.span.clone()),
+                controller: modules::lookup(&task.action)
+                    .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
             });
             results.push(Json::Object(r));
         }
@@ -878,16 +1021,18 @@ impl Runner {
             if done {
                 return o;
             }
-            if attempt >= retries {
-                o.result.insert("failed".into(), json!(true));
-                return o;
-            }
+            // Ansible announces every failed attempt, the last one too
+            // ("0 retries left").
             self.bus.emit(Event::Retry {
                 host: host.to_string(),
                 task: task.display_name(),
                 retries_left: retries - attempt,
                 result: Json::Object(callback_view(&o.result, self.no_log(task, scope))),
             });
+            if attempt >= retries {
+                o.result.insert("failed".into(), json!(true));
+                return o;
+            }
             tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
         }
     }
@@ -1322,6 +1467,30 @@ impl Runner {
 }
 
 /// The result of a task whose conditions do not hold.
+/// The role the first task of an included role belongs to.
+fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
+    items.iter().find_map(|i| match i {
+        Item::Task(t) => t.role.clone(),
+        Item::Block(b) => first_role(&b.block),
+    })
+}
+
+/// What the tasks of a dynamic include inherit: the include's keywords
+/// (its conditions were checked already; its own tags select the include
+/// only, as Ansible's do) with its `apply:` keywords laid over them.
+fn included_inherit(
+    task: &Task,
+    apply: Option<&Node>,
+) -> Result<crate::playbook::Inherited, String> {
+    let mut inherit = task.inherit.clone();
+    inherit.when.clear();
+    inherit.tags = task.parent_tags.clone();
+    match apply {
+        Some(a) => crate::playbook::apply_keywords(&inherit, a).map_err(|e| e.to_string()),
+        None => Ok(inherit),
+    }
+}
+
 fn skipped_result(task: &Task) -> Map<String, Json> {
     let mut r = Map::new();
     r.insert("changed".into(), json!(false));
@@ -1405,11 +1574,80 @@ fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
                 })
                 .collect())
         }
+        ("subelements", Json::Array(terms)) => subelements(terms),
         (_, other) => Err(format!(
             "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
             crate::template::py_str(&crate::template::json_to_value(&other))
         )),
     }
+}
+
+/// `with_subelements: [list, "key.path", {skip_missing: bool}]`: each
+/// element paired with each entry of its sub-list; as Ansible's lookup
+/// does, the sub-list's key is taken out of the element it pairs.
+fn subelements(terms: Vec<Json>) -> Result<Vec<Json>, String> {
+    let usage = "subelements lookup expects a list of two or three items, first a dict or a list, second a string pointing to the subkey";
+    let (Some(first), Some(Json::String(path))) = (terms.first(), terms.get(1)) else {
+        return Err(usage.to_string());
+    };
+    let skip_missing = terms
+        .get(2)
+        .and_then(|f| f.get("skip_missing"))
+        .and_then(crate::modules::spec::to_bool)
+        .unwrap_or(false);
+    let elements: Vec<Json> = match first {
+        Json::Array(a) => a.clone(),
+        Json::Object(m) => m.values().cloned().collect(),
+        _ => return Err(usage.to_string()),
+    };
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    for mut element in elements {
+        if !element.is_object() {
+            return Err(format!(
+                "subelements lookup expects a dictionary, got '{}'",
+                crate::template::py_str(&crate::template::json_to_value(&element))
+            ));
+        }
+        // Walk to the dict holding the last key, then take the list out.
+        let (last, parents) = keys.split_last().map_or(("", &[][..]), |(l, p)| (*l, p));
+        let mut pointer = String::new();
+        let mut missing = false;
+        for key in parents {
+            let here = element.pointer(&pointer).and_then(Json::as_object);
+            match here.and_then(|m| m.get(*key)) {
+                Some(next) if next.is_object() => {
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                }
+                Some(_) if !skip_missing => {
+                    return Err(format!("the key {key} should point to a dictionary"));
+                }
+                None if !skip_missing => {
+                    return Err(format!("could not find '{key}' key in iterated item"));
+                }
+                _ => {
+                    missing = true;
+                    break;
+                }
+            }
+        }
+        let mut list = Vec::new();
+        if !missing && let Some(m) = element.pointer_mut(&pointer).and_then(Json::as_object_mut) {
+            match m.remove(last) {
+                Some(Json::Array(a)) => list = a,
+                Some(_) => return Err(format!("the key {last} should point to a list")),
+                None if !skip_missing => {
+                    return Err(format!("could not find '{last}' key in iterated item"));
+                }
+                None => {}
+            }
+        }
+        for x in list {
+            out.push(json!([element.clone(), x]));
+        }
+    }
+    Ok(out)
 }
 
 /// `with_sequence: start=1 end=5 stride=1 format=%d` (or `count=N`).

@@ -670,8 +670,10 @@ impl Screen {
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
             Event::Verbose(v) => self.line_c(v, color::VERBOSE),
             Event::Display(text) => self.line(text),
-            // An include's items are shown as `included:` lines.
-            Event::ItemResult { action, .. } if is_include(action) => {}
+            // An include's items are shown as `included:` lines (an item
+            // its `when` skipped as a `skipping:` line).
+            Event::ItemResult { action, status, .. }
+                if is_include(action) && *status != Status::Skipped => {}
             Event::ItemResult {
                 host,
                 task,
@@ -680,7 +682,8 @@ impl Screen {
                 result,
                 label: item,
                 diff,
-                ..
+                origin,
+                controller,
             } => {
                 let visible = match status {
                     Status::Ok => self.ok_hosts,
@@ -692,7 +695,12 @@ impl Screen {
                 }
                 self.ensure_banner();
                 self.lazy_banner(task);
-                let l = label(item);
+                // A censored item must not leak through its label either.
+                let l = if result.get("censored").is_some() {
+                    "(censored due to no_log)".to_string()
+                } else {
+                    label(item)
+                };
                 let host = &host_label(host, result);
                 self.diff(result, *diff);
                 let line = match status {
@@ -711,6 +719,9 @@ impl Screen {
                     // Ansible leaves a space after a skipped item's label.
                     Status::Skipped => format!("skipping: [{host}] => (item={l}) "),
                     Status::Failed => {
+                        if result.get("exception").is_some() {
+                            self.error_block(result, None, origin.as_ref(), *controller);
+                        }
                         format!(
                             "failed: [{host}] (item={l}) => {}",
                             self.dump(result, action)
@@ -759,6 +770,20 @@ impl Screen {
                     self.diff(result, *diff);
                 }
                 let line = match status {
+                    // A failed loop was told item by item; only debug's
+                    // (whose per-item results the callback drops) gets a
+                    // summary line.
+                    Status::Failed if *looped && !is_debug_action(action) => {
+                        if *ignored {
+                            self.line("...ignoring");
+                        }
+                        return;
+                    }
+                    // Ansible prints the `[ERROR]` block for a result that
+                    // carries an exception only.
+                    Status::Failed if result.get("exception").is_none() => {
+                        format!("fatal: [{host}]: FAILED! => {}", self.dump(result, action))
+                    }
                     Status::Failed => {
                         self.error_block(
                             result,
@@ -833,6 +858,11 @@ impl Screen {
             }
         }
     }
+}
+
+/// `debug` under any of its names.
+fn is_debug_action(action: &str) -> bool {
+    crate::modules::canonical(action) == "debug"
 }
 
 /// A failed loop shows its summary without the per-item results.

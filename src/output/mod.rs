@@ -150,6 +150,11 @@ pub enum Event {
         label: Json,
         /// Diffs of this task are shown (`--diff`, or the task's `diff`).
         diff: bool,
+        /// Where the task is written, for a failed item's `[ERROR]` block.
+        origin: Option<crate::span::Span>,
+        /// The action runs on the controller (its failures are "Action
+        /// failed", not "Module failed").
+        controller: bool,
     },
     Warning(String),
     /// A verbose message (`-v` and up): ansible-playbook's "Using ... as

@@ -42,15 +42,34 @@ impl Sources {
         }
         let first = last.saturating_sub(2).max(1);
         let width = last.to_string().len();
+        // Ansible keeps each shown line within 120 columns, label included,
+        // cutting longer ones with "...".
+        let max_len = 120 - width - 1;
+        let mut usable = max_len;
         out.push('\n');
         for n in first..=last {
-            let text = &lines[n - 1];
+            let mut text = lines[n - 1].replace('\t', " ");
+            if text.chars().count() > max_len {
+                text = text.chars().take(max_len - 3).collect::<String>() + "...";
+                usable = max_len - 3;
+            }
             let row = format!("{n:>width$} {text}");
             out.push_str(row.trim_end());
             out.push('\n');
         }
-        out.push_str(&" ".repeat(width + span.col as usize));
-        out.push_str(&format!("^ column {}\n", span.col));
+        let col = span.col as usize;
+        if col >= 1 && col <= usable {
+            let marker = format!("column {col}");
+            let pointer = if col - 1 + 2 + marker.len() > max_len {
+                format!(
+                    "{}{marker} ^",
+                    " ".repeat((col - 1).saturating_sub(marker.len() + 1))
+                )
+            } else {
+                format!("{}^ {marker}", " ".repeat(col - 1))
+            };
+            out.push_str(&format!("{} {pointer}\n", " ".repeat(width)));
+        }
         out
     }
 }

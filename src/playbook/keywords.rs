@@ -190,6 +190,7 @@ pub const WITH_LOOKUPS: &[&str] = &[
     "sequence",
     "nested",
     "together",
+    "subelements",
 ];
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.

@@ -17,7 +17,7 @@ mod task;
 pub use error::PlaybookError;
 pub use load::{LoadOptions, load_playbook, load_playbook_str};
 pub use role::{RoleFiles, load_role_items};
-pub use task::parse_task_file;
+pub use task::{apply_keywords, parse_task_file};
 
 use crate::span::Span;
 use crate::yaml::Node;
@@ -260,6 +260,10 @@ pub struct Task {
     /// For handlers: the topics they listen to.
     pub listen: Vec<String>,
     pub inherit: Inherited,
+    /// The tags of the enclosing blocks and imports, without the task's own:
+    /// what a dynamic include passes to its tasks (its own tags select the
+    /// include only).
+    pub parent_tags: Vec<String>,
     pub role: Option<Arc<Role>>,
     /// The directory relative paths of includes are resolved against.
     pub dir: PathBuf,
@@ -288,6 +292,7 @@ impl Task {
             notify: Vec::new(),
             listen: Vec::new(),
             inherit: Inherited::default(),
+            parent_tags: Vec::new(),
             role,
             dir,
         }

@@ -192,15 +192,21 @@ fn load(
         .as_ref()
         .and_then(|m| m.get("allow_duplicates"))
         .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)));
+    // Ansible tells two uses of a role apart by their params, when, tags
+    // and vars as well.
+    let keyword = |k: &str| v.get(k).map(Node::to_json);
     let key = (
         path.clone(),
         format!(
-            "{:?}|{}",
+            "{:?}|{}|{:?}|{:?}|{:?}",
             params
                 .iter()
                 .map(|(k, v)| (k, v.to_json()))
                 .collect::<Vec<_>>(),
-            files.tasks
+            files.tasks,
+            keyword("when"),
+            keyword("tags"),
+            keyword("vars"),
         ),
     );
     if !allow_dup && seen.contains(&key) {

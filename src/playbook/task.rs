@@ -45,6 +45,22 @@ pub fn parse_task_file(
     )
 }
 
+/// An include's `apply:` keywords laid over what its tasks inherit.
+pub fn apply_keywords(inherit: &Inherited, apply: &Node) -> Result<Inherited, PlaybookError> {
+    let pairs = mapping(apply, "apply")?;
+    let mut own = Inherited::default();
+    for (k, v) in pairs {
+        let key = k.key_string();
+        if !inherit_key(&mut own, &key, v)? {
+            return Err(PlaybookError::new(
+                &k.span,
+                format!("'{key}' is not a valid keyword for 'apply'"),
+            ));
+        }
+    }
+    Ok(inherit.merged(&own))
+}
+
 /// Parses one entry of a task list: a task, or the entries a static import
 /// stands for.
 pub(super) fn parse_task(n: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookError>> {
@@ -274,6 +290,7 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
         return Err(e);
     }
     t.inherit = ctx.inherit.merged(&own);
+    t.parent_tags = ctx.inherit.tags.clone();
     let Some((ak, av)) = action else {
         return Err(
             PlaybookError::new(&n.span, "no module/action detected in task.")
