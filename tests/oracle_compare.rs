@@ -677,16 +677,16 @@ fn compare(stem: &str) {
                 // ansible-core 2.21's INJECT_FACTS_AS_VARS deprecation, in
                 // the result of a task that reads a top-level fact: kiln
                 // does not emit deprecations yet (the golden keeps it).
-                if let Some(Json::Object(r)) = m.get_mut("result") {
-                    if let Some(Json::Array(list)) = r.get_mut("deprecations") {
-                        list.retain(|d| {
-                            !d["msg"]
-                                .as_str()
-                                .is_some_and(|m| m.contains("INJECT_FACTS_AS_VARS"))
-                        });
-                        if list.is_empty() {
-                            r.remove("deprecations");
-                        }
+                if let Some(Json::Object(r)) = m.get_mut("result")
+                    && let Some(Json::Array(list)) = r.get_mut("deprecations")
+                {
+                    list.retain(|d| {
+                        !d["msg"]
+                            .as_str()
+                            .is_some_and(|m| m.contains("INJECT_FACTS_AS_VARS"))
+                    });
+                    if list.is_empty() {
+                        r.remove("deprecations");
                     }
                 }
             }
