@@ -16,9 +16,12 @@ use support::nspawn::{self, BareFleet, Flavour};
 static PYTHON_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static BARE_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// These playbooks change users, cron, sysctl and time zones: they live in
+/// tests/playbooks/bare/, out of the oracle's default corpus, and run only
+/// against booted bare hosts.
 fn playbook(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/playbooks")
+        .join("tests/playbooks/bare")
         .join(name)
 }
 
