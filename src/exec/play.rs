@@ -84,8 +84,7 @@ impl Runner {
         if let Some(o) = &play.order
             && let Ok(Json::String(o)) = pscope.render_json(o)
         {
-            {
-                match o.as_str() {
+            match o.as_str() {
                     "inventory" => {}
                     "reverse_inventory" => hosts.reverse(),
                     "sorted" => hosts.sort(),
@@ -100,7 +99,6 @@ impl Runner {
                     other => self.bus.emit(Event::Warning(format!(
                         "invalid play order '{other}': use inventory, reverse_inventory, sorted, reverse_sorted or shuffle"
                     ))),
-                }
             }
         }
         let all_hosts = hosts.clone();
