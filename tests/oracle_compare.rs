@@ -338,6 +338,30 @@ impl std::io::Write for Buffer {
 /// record.py's `order_stdout`: inside each TASK block, the per-host chunks
 /// (a host line with what follows it, and the `[ERROR]`/`[WARNING]` text
 /// printed just before it) are stably sorted by host order.
+/// Sorts the hosts of `included: FILE for h2, h1` lines by host order:
+/// Ansible lists them in the order their results came back (mirrors
+/// record.py's `order_included_hosts`).
+fn order_included_hosts(text: &str, hosts: &[String]) -> String {
+    let re = Regex::new(r"^(included: .* for )(.+?)( => \(item=.*\))?$").unwrap();
+    let rank = |h: &str| hosts.iter().position(|x| x == h).unwrap_or(usize::MAX);
+    text.split('\n')
+        .map(|line| match re.captures(line) {
+            Some(m) => {
+                let mut names: Vec<&str> = m[2].split(", ").collect();
+                names.sort_by_key(|h| rank(h));
+                format!(
+                    "{}{}{}",
+                    &m[1],
+                    names.join(", "),
+                    m.get(3).map_or("", |x| x.as_str())
+                )
+            }
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn order_stdout(text: &str, hosts: &[String]) -> String {
     let header =
         Regex::new(r"^(PLAY \[|TASK \[|PLAY RECAP|RUNNING HANDLER \[|NO MORE HOSTS LEFT)").unwrap();
@@ -714,7 +738,7 @@ fn compare(stem: &str) {
             ));
         }
     }
-    let stdout = order_stdout(&masks.text(&stdout), &names);
+    let stdout = order_stdout(&order_included_hosts(&masks.text(&stdout), &names), &names);
     // For debugging a difference: KILN_DUMP_DIR=DIR writes kiln's side.
     if let Some(dir) = std::env::var_os("KILN_DUMP_DIR") {
         let dir = PathBuf::from(dir);

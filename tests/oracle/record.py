@@ -512,8 +512,26 @@ def move_shared_errors(chunks: list[tuple[int, list[str]]]) -> None:
                 break
 
 
+INCLUDED_FOR = re.compile(r"^(included: .* for )(.+?)( => \(item=.*\))?$")
+
+
+def order_included_hosts(text: str, ctx: RunContext) -> str:
+    """Sort the hosts of `included: FILE for h2, h1` lines by inventory order.
+
+    Ansible lists them in the order their results came back (timing).
+    """
+    out = []
+    for line in text.split("\n"):
+        m = INCLUDED_FOR.match(line)
+        if m:
+            hosts = sorted(m.group(2).split(", "), key=lambda h: host_rank(h, ctx))
+            line = m.group(1) + ", ".join(hosts) + (m.group(3) or "")
+        out.append(line)
+    return "\n".join(out)
+
+
 def normalise_stdout(text: str, ctx: RunContext) -> str:
-    return order_stdout(normalise_text(text, ctx), ctx)
+    return order_stdout(order_included_hosts(normalise_text(text, ctx), ctx), ctx)
 
 
 # ---------------------------------------------------------------------------
