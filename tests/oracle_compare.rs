@@ -343,7 +343,13 @@ impl std::io::Write for Buffer {
 /// record.py's `order_included_hosts`).
 fn order_included_hosts(text: &str, hosts: &[String]) -> String {
     let re = Regex::new(r"^(included: .* for )(.+?)( => \(item=.*\))?$").unwrap();
-    let rank = |h: &str| hosts.iter().position(|x| x == h).unwrap_or(usize::MAX);
+    // Inventory order; hosts added at run time (add_host) after, by name.
+    let rank = |h: &str| {
+        (
+            hosts.iter().position(|x| x == h).unwrap_or(usize::MAX),
+            h.to_string(),
+        )
+    };
     text.split('\n')
         .map(|line| match re.captures(line) {
             Some(m) => {
@@ -371,7 +377,13 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
     .unwrap();
     // A result's warnings, errors and diff are printed before its host line.
     let preamble = Regex::new(r"^(\[(ERROR|WARNING|DEPRECATION WARNING)\]|--- )").unwrap();
-    let rank = |h: &str| hosts.iter().position(|x| x == h).unwrap_or(usize::MAX);
+    // Inventory order; hosts added at run time (add_host) after, by name.
+    let rank = |h: &str| {
+        (
+            hosts.iter().position(|x| x == h).unwrap_or(usize::MAX),
+            h.to_string(),
+        )
+    };
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out: Vec<&str> = Vec::new();
     let mut i = 0;
@@ -391,7 +403,7 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
             tail.insert(0, body.pop().unwrap_or_default());
         }
         let mut prefix = Vec::new();
-        let mut chunks: Vec<(usize, Vec<&str>)> = Vec::new();
+        let mut chunks: Vec<((usize, String), Vec<&str>)> = Vec::new();
         let mut pending: Vec<&str> = Vec::new();
         for line in body {
             if let Some(m) = chunk_start.captures(line) {
@@ -407,7 +419,7 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
                 prefix.push(line);
             }
         }
-        chunks.sort_by_key(|c| c.0);
+        chunks.sort_by(|a, b| a.0.cmp(&b.0));
         move_shared_errors(&mut chunks);
         out.extend(prefix);
         for (_, c) in chunks {
@@ -423,7 +435,7 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
 /// Gives an `[ERROR]` block to the first host (in inventory order) that
 /// failed with the same message: the default callback prints it once, before
 /// whichever host's result came first (mirrors record.py).
-fn move_shared_errors(chunks: &mut [(usize, Vec<&str>)]) {
+fn move_shared_errors<R>(chunks: &mut [(R, Vec<&str>)]) {
     let fail = Regex::new(r#"^(fatal|failed): \[.*"msg": "((?:[^"\\]|\\.)*)""#).unwrap();
     let msg_of = |c: &[&str]| -> Option<(usize, String)> {
         c.iter()
@@ -591,10 +603,13 @@ fn run_kiln(
 /// Stable sort of each run of same-task events by host order.
 fn order(events: &mut [Json], hosts: &[String]) {
     let pos = |e: &Json| {
-        hosts
-            .iter()
-            .position(|h| e["host"] == json!(h))
-            .unwrap_or(usize::MAX)
+        (
+            hosts
+                .iter()
+                .position(|h| e["host"] == json!(h))
+                .unwrap_or(usize::MAX),
+            e["host"].as_str().unwrap_or_default().to_string(),
+        )
     };
     let mut start = 0;
     while start < events.len() {

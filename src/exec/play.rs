@@ -590,10 +590,13 @@ impl Runner {
             let task = task.clone();
             let host = ctx.hosts[*i].clone();
             let vars = next.vars.clone();
-            let forks = forks.clone();
+            // Hosts take fork slots in inventory order (Ansible queues them
+            // so): with fewer forks than hosts, the order hosts start (and,
+            // with one fork, finish) in is the inventory's.
+            let permit = forks.clone().acquire_owned().await;
             let i = *i;
             set.spawn(async move {
-                let _permit = forks.acquire_owned().await;
+                let _permit = permit;
                 let out = runner.run_task_on_host(&ctx, &task, &host, &vars).await;
                 (i, out)
             });

@@ -386,8 +386,9 @@ def normalise_result(result: dict, ctx: RunContext) -> dict:
     return normalise_value(mask_gathered_facts(strip_result(result)), ctx)
 
 
-def host_rank(name: str, ctx: RunContext) -> int:
-    return ctx.host_order.get(name, len(ctx.host_order))
+def host_rank(name: str, ctx: RunContext) -> tuple[int, str]:
+    """Inventory order; hosts added at run time (add_host) after, by name."""
+    return (ctx.host_order.get(name, len(ctx.host_order)), name)
 
 
 def order_events(events: list[dict], ctx: RunContext) -> list[dict]:
