@@ -15,6 +15,7 @@ use super::perms::symbolic_to_octal;
 use super::probe::{FileStat, Kind, Reply, expand_home, needs_home, normpath, probe, sh_path};
 use super::setup::text::fnmatch;
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
+use super::stat::stat_fields;
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
 use crate::transport::quote;
 use serde_json::{Map, Value as Json, json};
@@ -226,27 +227,9 @@ fn walk_order(entries: &[Entry], follow: bool) -> Vec<(usize, &Entry)> {
 /// Ansible's `statinfo`.
 fn statinfo(path: &str, st: &FileStat) -> Map<String, Json> {
     let mode = st.st_mode;
-    let kind = st.kind();
     let bit = |b: u32| json!(mode & b != 0);
     let mut o = Map::new();
-    o.insert("path".into(), json!(path));
-    o.insert("mode".into(), json!(format!("{:04o}", st.perm())));
-    o.insert("isdir".into(), json!(kind == Kind::Dir));
-    o.insert("ischr".into(), json!(kind == Kind::Char));
-    o.insert("isblk".into(), json!(kind == Kind::Block));
-    o.insert("isreg".into(), json!(kind == Kind::File));
-    o.insert("isfifo".into(), json!(kind == Kind::Fifo));
-    o.insert("islnk".into(), json!(kind == Kind::Link));
-    o.insert("issock".into(), json!(kind == Kind::Socket));
-    o.insert("uid".into(), json!(st.uid));
-    o.insert("gid".into(), json!(st.gid));
-    o.insert("size".into(), json!(st.size));
-    o.insert("inode".into(), json!(st.inode));
-    o.insert("dev".into(), json!(st.dev));
-    o.insert("nlink".into(), json!(st.nlink));
-    o.insert("atime".into(), json!(st.atime));
-    o.insert("mtime".into(), json!(st.mtime));
-    o.insert("ctime".into(), json!(st.ctime));
+    stat_fields(&mut o, path, st);
     o.insert(
         "gr_name".into(),
         json!(st.group.clone().unwrap_or_default()),

@@ -118,12 +118,10 @@ pub fn stat_result(a: &StatArgs, reply: &Reply) -> Result<Map<String, Json>, Str
     Ok(format_stat(&path, &st, a, reply))
 }
 
-fn format_stat(path: &str, st: &FileStat, a: &StatArgs, reply: &Reply) -> Map<String, Json> {
-    let mode = st.st_mode;
+/// The fields `stat` and `find` (its `statinfo`) report alike: path,
+/// mode, file type flags, ids, size, inode, links and times.
+pub(super) fn stat_fields(o: &mut Map<String, Json>, path: &str, st: &FileStat) {
     let kind = st.kind();
-    let bit = |b: u32| json!(mode & b != 0);
-    let mut o = Map::new();
-    o.insert("exists".into(), json!(true));
     o.insert("path".into(), json!(path));
     o.insert("mode".into(), json!(format!("{:04o}", st.perm())));
     o.insert("isdir".into(), json!(kind == Kind::Dir));
@@ -142,6 +140,15 @@ fn format_stat(path: &str, st: &FileStat, a: &StatArgs, reply: &Reply) -> Map<St
     o.insert("atime".into(), json!(st.atime));
     o.insert("mtime".into(), json!(st.mtime));
     o.insert("ctime".into(), json!(st.ctime));
+}
+
+fn format_stat(path: &str, st: &FileStat, a: &StatArgs, reply: &Reply) -> Map<String, Json> {
+    let mode = st.st_mode;
+    let kind = st.kind();
+    let bit = |b: u32| json!(mode & b != 0);
+    let mut o = Map::new();
+    o.insert("exists".into(), json!(true));
+    stat_fields(&mut o, path, st);
     o.insert("wusr".into(), bit(0o200));
     o.insert("rusr".into(), bit(0o400));
     o.insert("xusr".into(), bit(0o100));
