@@ -313,63 +313,6 @@ pub fn urljoin(base: &str, reference: &str) -> String {
     format!("{}{dir}{reference}", &base[..host_end])
 }
 
-/// Python's `json.dumps` (`, ` and `: ` separators, non-ASCII escaped).
-pub fn py_json(v: &Json) -> String {
-    fn string(out: &mut String, s: &str) {
-        out.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
-                    let mut buf = [0u16; 2];
-                    for u in c.encode_utf16(&mut buf) {
-                        out.push_str(&format!("\\u{u:04x}"));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-    }
-    fn value(out: &mut String, v: &Json) {
-        match v {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Number(n) => out.push_str(&n.to_string()),
-            Json::String(s) => string(out, s),
-            Json::Array(a) => {
-                out.push('[');
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    value(out, x);
-                }
-                out.push(']');
-            }
-            Json::Object(m) => {
-                out.push('{');
-                for (i, (k, x)) in m.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    string(out, k);
-                    out.push_str(": ");
-                    value(out, x);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut out = String::new();
-    value(&mut out, v);
-    out
-}
-
 /// Python's `urlencode` of a form (`quote_plus` on keys and values).
 pub fn form_urlencode(pairs: &[(String, String)]) -> String {
     let enc = |s: &str| {
@@ -395,6 +338,7 @@ pub fn form_urlencode(pairs: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::modules::copy::py_json;
 
     #[test]
     fn config_quotes_and_secrets() {

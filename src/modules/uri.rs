@@ -5,7 +5,8 @@
 //! body written to `dest`.
 
 use super::args::ArgReader;
-use super::http::{Request, form_urlencode, py_json};
+use super::copy::py_json;
+use super::http::{Request, form_urlencode};
 use super::probe::{probe, sh_path};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
