@@ -39,6 +39,9 @@ export ANSIBLE_CONFIG="$scratch/ansible.cfg"
 export ANSIBLE_HOME="$scratch/home"
 export ANSIBLE_LOCAL_TEMP="$scratch/tmp"
 export ANSIBLE_NOCOLOR=1
+# Ansible emits some warnings while iterating a Python set; a fixed hash
+# seed keeps their order the same from one recording to the next.
+export PYTHONHASHSEED=0
 
 if [ "$#" -gt 0 ]; then
     cases=("$@")
