@@ -1,5 +1,19 @@
 // SPDX-License-Identifier: MIT
 #![forbid(unsafe_code)]
+// Shipped code never panics on input and never prints around the event bus:
+// errors are typed values with spans (CONTRIBUTING.md, "Coding standards").
+// Unit tests may unwrap and panic (clippy.toml); the CLI module allows
+// printing, since it is where kiln talks to the terminal.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::dbg_macro,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 //! kiln: an Ansible-compatible host provisioning engine.
 //!
 //! The folders follow the path a playbook takes (see docs/architecture.md):

@@ -21,7 +21,8 @@
 //! - `tests/inventory_corpus/`: inventory inputs (some cases are about the
 //!   very first lines of a file: comments, CRLF, encodings) and recorded
 //!   ansible-inventory output.
-//! - `fuzz/corpus/` and `fuzz/artifacts/`: fuzzer inputs and findings.
+//! - `fuzz/seeds/`, `fuzz/corpus/` and `fuzz/artifacts/`: fuzzer inputs
+//!   (copies of playbooks, templates, inventories...) and findings.
 //! - YAML anywhere else (playbooks, inventories, vars files): Ansible data
 //!   in Ansible's format, not code; only the `.github/` workflows count.
 
@@ -36,6 +37,7 @@ const SKIPPED: &[&str] = &[
     "tests/playbooks/",
     "tests/golden/",
     "tests/inventory_corpus/",
+    "fuzz/seeds/",
     "fuzz/corpus/",
     "fuzz/artifacts/",
 ];

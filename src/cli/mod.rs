@@ -4,6 +4,10 @@
 //! through a link named `ansible-playbook` or `ansible-vault`, the binary
 //! takes that program's argv unchanged.
 
+// The CLI is where kiln talks to the terminal: listings, inventory dumps,
+// vault output and usage errors are printed here and nowhere else.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use crate::engine::{self, Request};
 use crate::exec::RunOptions;
 use crate::output::Bus;

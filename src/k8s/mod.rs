@@ -23,5 +23,5 @@ mod tunnel;
 
 pub use api::{ApiResource, Kube, ListQuery, WaitOutcome, json_get};
 pub use client::{Place, connect};
-pub use config::{AuthArgs, HostFiles, KubeconfigArg};
+pub use config::{AuthArgs, HostFiles, KubeconfigArg, load as load_kubeconfig};
 pub use error::K8sError;

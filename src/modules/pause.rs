@@ -120,7 +120,12 @@ impl super::DynModule for Pause {
                 let text = prompt
                     .clone()
                     .unwrap_or_else(|| "Press enter to continue, Ctrl+C to interrupt".into());
-                eprint!("{text}{hidden}:");
+                // The prompt is for the person at the terminal, not an
+                // event: Ansible writes it there directly too.
+                #[allow(clippy::print_stderr)]
+                {
+                    eprint!("{text}{hidden}:");
+                }
                 user_input = read_line().await;
             }
             None => {

@@ -72,7 +72,11 @@ pub fn init(verbosity: u8) {
         (None, None) => return,
     };
     let Ok(filter) = filter else {
-        eprintln!("[WARNING]: KILN_LOG/RUST_LOG is not a valid log filter; no diagnostics");
+        // Tracing is what failed to start, so it cannot carry this warning.
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("[WARNING]: KILN_LOG/RUST_LOG is not a valid log filter; no diagnostics");
+        }
         return;
     };
     // A second init (tests calling the CLI twice) keeps the first one.
