@@ -1503,7 +1503,7 @@ fn append_hash_validate_metadata_only_and_refused_options() {
           - h1.changed and h1.result.metadata.name == 'settings-fgm2h965bh'
           - not h2.changed
           - warned.changed
-          - warned.warnings | select('search', 'ConfigMap odd: .*unknown field \"bogus\"') | list | length == 1
+          - "warned.warnings | select('search', 'ConfigMap odd: .*unknown field .bogus.') | list | length == 1"
           - lenient.changed and lenient.warnings is not defined
           - refused.failed
           - "'ConfigMap refused: ' in refused.msg and 'unknown field' in refused.msg"

@@ -740,6 +740,12 @@ async fn perform(ctx: &ModuleCtx<'_>, kube: &Kube, a: &K8sArgs, mut def: Json) -
             Some(live) => {
                 let patch = k8s_apply::apply_patch(live, &def)
                     .map_err(|e| error_result(format!("Failed to apply object: {e}"), None))?;
+                // A patch that would leave the live object as it is (its
+                // lists are complete, so they often repeat the live ones) is
+                // not sent: the server would answer with the object
+                // unchanged, and the object's status, moving meanwhile,
+                // would read as a change.
+                let patch = patch.filter(|p| merged(live, p) != *live);
                 let v = match patch {
                     None => live.clone(),
                     Some(p) if ctx.check_mode => k8s_apply::dict_merge(live, &p),
