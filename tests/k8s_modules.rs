@@ -1514,6 +1514,13 @@ fn append_hash_validate_metadata_only_and_refused_options() {
 "#
     );
     c.run(&pb, &[], &[]).ok();
+    // One client for the run: the six tasks shared its discovery of v1.
+    let discoveries = api
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v1")
+        .count();
+    assert_eq!(discoveries, 1);
     assert!(
         api.get("v1", "ConfigMap", Some("default"), "settings-fgm2h965bh")
             .is_some()
@@ -1544,4 +1551,98 @@ fn append_hash_validate_metadata_only_and_refused_options() {
         "persist_config is not supported by kiln",
         &[],
     );
+}
+
+/// Server-side apply conflicts and force_conflicts, delete_options
+/// (propagationPolicy), delete_all, and continue_on_error.
+#[test]
+fn conflicts_delete_options_delete_all_and_continue_on_error() {
+    let api = fake();
+    api.add_node("worker-1", true).expect("node");
+    let c = Controller::local();
+    let kc = kubeconfig(&api);
+    let ssa = |manager: &str, value: &str, force: bool, reg: &str| {
+        format!(
+            r#"
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        server_side_apply: {{field_manager: {manager}, force_conflicts: {force}}}
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: shared, namespace: default}}
+          data: {{owner: {value}}}
+      register: {reg}
+      ignore_errors: true"#
+        )
+    };
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:{}{}{}
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        continue_on_error: true
+        definition:
+          - {{apiVersion: v1, kind: Gadget, metadata: {{name: g, namespace: default}}}}
+          - {{apiVersion: v1, kind: ConfigMap, metadata: {{name: after-error, namespace: default}}}}
+      register: cont
+    - ansible.builtin.assert:
+        that:
+          - first_owner.changed
+          - conflict.failed
+          - "'Apply failed with 1 conflict' in conflict.msg"
+          - forced.changed and forced.result.data.owner == 'two'
+          - cont.changed
+          - "'Failed to find exact match for v1.Gadget' in cont.result.results[0].error.msg"
+          - cont.result.results[1].changed
+"#,
+        ssa("one", "one", false, "first_owner"),
+        ssa("two", "two", false, "conflict"),
+        ssa("two", "two", true, "forced"),
+    );
+    c.run(&pb, &[], &[]).ok();
+    assert!(
+        api.get("v1", "ConfigMap", Some("default"), "after-error")
+            .is_some()
+    );
+
+    // delete_options: an orphaned ReplicaSet outlives its Deployment.
+    fs::write(c.path("deploy.yml"), DEPLOYMENT).expect("manifest");
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s: {{kubeconfig: {kc}, src: deploy.yml, wait: true, wait_timeout: 30}}
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        api_version: apps/v1
+        kind: Deployment
+        name: api
+        namespace: default
+        state: absent
+        wait: true
+        wait_timeout: 30
+        delete_options: {{propagationPolicy: Orphan}}
+    - kubernetes.core.k8s_info: {{kubeconfig: {kc}, api_version: apps/v1, kind: ReplicaSet, namespace: default}}
+      register: rs
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        kind: ConfigMap
+        namespace: default
+        delete_all: true
+        state: absent
+      register: swept
+    - kubernetes.core.k8s_info: {{kubeconfig: {kc}, kind: ConfigMap, namespace: default}}
+      register: left
+    - ansible.builtin.assert:
+        that:
+          - rs.resources | length == 1
+          - swept.changed
+          - left.resources == []
+"#
+    );
+    c.run(&pb, &[], &[]).ok();
 }
