@@ -1239,3 +1239,410 @@ fn impersonation_headers_are_sent() {
     assert_eq!(r.impersonate_user.as_deref(), Some("alice"));
     assert_eq!(r.impersonate_groups, vec!["devs", "ops"]);
 }
+
+/// In-cluster configuration: no kubeconfig anywhere, the service account's
+/// token, CA and namespace under /var/run/secrets/kubernetes.io/serviceaccount
+/// and KUBERNETES_SERVICE_HOST/PORT. The kiln binary runs in a private mount
+/// namespace where a tmpfs hides /run and the account directory is a bind
+/// mount of a temp dir, so the machine's own /run is never written.
+#[test]
+fn in_cluster_service_account_is_used_without_a_kubeconfig() {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !is_root {
+        eprintln!("skipped: needs root for unshare -m");
+        return;
+    }
+    let api = fake();
+    api.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}))
+        .expect("namespace");
+    api.seed(json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "team-settings", "namespace": "team"}, "data": {"a": "1"}}))
+        .expect("seed");
+    let c = Controller::local();
+    let sa = c.path("serviceaccount");
+    fs::create_dir_all(&sa).expect("dir");
+    fs::write(sa.join("token"), api.token()).expect("token");
+    fs::write(sa.join("ca.crt"), api.ca_pem()).expect("ca");
+    fs::write(sa.join("namespace"), "team").expect("namespace");
+    let pb = r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_info: {kind: ConfigMap}
+      register: mine
+    - kubernetes.core.k8s:
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: made-in-cluster}
+          data: {b: "2"}
+      register: made
+    - ansible.builtin.assert:
+        that:
+          - mine.resources | map(attribute='metadata.name') | list == ['team-settings']
+          - made.changed and made.result.metadata.namespace == 'team'
+"#;
+    fs::write(c.path("site.yml"), pb).expect("playbook");
+    let account = "/var/run/secrets/kubernetes.io/serviceaccount";
+    let script = format!(
+        "set -e; mount --make-rprivate /; mount -t tmpfs kiln-incluster /run; \
+         mkdir -p {account}; mount --bind \"$1\" {account}; shift; exec \"$@\""
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script, "sh"])
+        .arg(&sa)
+        .arg(env!("CARGO_BIN_EXE_kiln"))
+        .arg("playbook")
+        .arg("-i")
+        .arg(c.path("inventory.ini"))
+        .arg(c.path("site.yml"))
+        .env("HOME", c.path("home"))
+        .env_remove("KUBECONFIG")
+        .env_remove("K8S_AUTH_KUBECONFIG")
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", api.addr().port().to_string())
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("KILN_K8S_REQUEST_TIMEOUT", "5")
+        .current_dir(c.path(""))
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        api.get("v1", "ConfigMap", Some("team"), "made-in-cluster")
+            .is_some()
+    );
+    // The account directory existed only in the private mount namespace.
+    assert!(!std::path::Path::new("/run/secrets/kubernetes.io").exists());
+}
+
+/// Client-side apply as the collection does it: the last-applied annotation
+/// (sorted compact JSON), a field dropped from the manifest is removed,
+/// what another writer added is kept, list items merge by their key, and a
+/// second run changes nothing.
+#[test]
+fn apply_removes_dropped_fields_and_keeps_foreign_ones() {
+    let api = fake();
+    api.add_node("worker-1", true).expect("node");
+    let c = Controller::local();
+    let kc = kubeconfig(&api);
+    let task = |labels: &str, data: &str, env: &str, reg: &str| {
+        format!(
+            r#"
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        apply: true
+        definition:
+          - apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: applied, namespace: default, labels: {labels}}}
+            data: {data}
+          - apiVersion: apps/v1
+            kind: Deployment
+            metadata: {{name: web, namespace: default}}
+            spec:
+              replicas: 1
+              selector: {{matchLabels: {{app: web}}}}
+              template:
+                metadata: {{labels: {{app: web}}}}
+                spec:
+                  containers:
+                    - name: web
+                      image: web:1
+                      env: {env}
+      register: {reg}"#
+        )
+    };
+    let first = format!(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:{}{}\n    - ansible.builtin.assert:\n        that:\n          - one.changed\n          - not two.changed\n          - \"one.result.results[0].result.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'] == '{{\\\"apiVersion\\\":\\\"v1\\\",\\\"data\\\":{{\\\"a\\\":\\\"1\\\",\\\"b\\\":\\\"2\\\"}},\\\"kind\\\":\\\"ConfigMap\\\",\\\"metadata\\\":{{\\\"labels\\\":{{\\\"app\\\":\\\"x\\\",\\\"tier\\\":\\\"web\\\"}},\\\"name\\\":\\\"applied\\\",\\\"namespace\\\":\\\"default\\\"}}}}'\"\n",
+        task(
+            "{app: x, tier: web}",
+            "{a: '1', b: '2'}",
+            "[{name: A, value: '1'}, {name: B, value: '2'}]",
+            "one"
+        ),
+        task(
+            "{app: x, tier: web}",
+            "{a: '1', b: '2'}",
+            "[{name: A, value: '1'}, {name: B, value: '2'}]",
+            "two"
+        ),
+    );
+    c.run(&first, &[], &[]).ok();
+    // Another writer adds a data key and an env var.
+    let other = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        state: patched
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: applied, namespace: default}}
+          data: {{foreign: kept}}
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        state: patched
+        merge_type: strategic-merge
+        definition:
+          apiVersion: apps/v1
+          kind: Deployment
+          metadata: {{name: web, namespace: default}}
+          spec: {{template: {{spec: {{containers: [{{name: web, env: [{{name: C, value: other}}]}}]}}}}}}
+"#
+    );
+    c.run(&other, &[], &[]).ok();
+    // The manifest drops label tier, data b and env B.
+    let second = format!(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:{}{}\n    - ansible.builtin.assert:\n        that:\n          - three.changed\n          - not four.changed\n",
+        task("{app: x}", "{a: '1'}", "[{name: A, value: '1'}]", "three"),
+        task("{app: x}", "{a: '1'}", "[{name: A, value: '1'}]", "four"),
+    );
+    c.run(&second, &[], &[]).ok();
+    let cm = api
+        .get("v1", "ConfigMap", Some("default"), "applied")
+        .expect("stored");
+    assert_eq!(
+        cm.pointer("/data"),
+        Some(&json!({"a": "1", "foreign": "kept"}))
+    );
+    assert_eq!(cm.pointer("/metadata/labels"), Some(&json!({"app": "x"})));
+    let d = api
+        .get("apps/v1", "Deployment", Some("default"), "web")
+        .expect("stored");
+    let env: Vec<&str> = d
+        .pointer("/spec/template/spec/containers/0/env")
+        .and_then(Value::as_array)
+        .expect("env")
+        .iter()
+        .filter_map(|e| e.get("name").and_then(Value::as_str))
+        .collect();
+    assert_eq!(env, ["A", "C"]);
+}
+
+/// append_hash names a ConfigMap as the collection does; validate asks the
+/// server (dry run, fieldValidation); metadata_only trims k8s_info's objects;
+/// options kiln cannot honour are refused.
+#[test]
+fn append_hash_validate_metadata_only_and_refused_options() {
+    let api = fake();
+    let c = Controller::local();
+    let kc = kubeconfig(&api);
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        append_hash: true
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: settings, namespace: default}}
+          data: {{mode: fast, b: "é"}}
+      register: h1
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        append_hash: true
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: settings, namespace: default}}
+          data: {{mode: fast, b: "é"}}
+      register: h2
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        validate: {{fail_on_error: false}}
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: odd, namespace: default}}
+          bogus: 1
+          data: {{a: "1"}}
+      register: warned
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        validate: {{fail_on_error: true, strict: false}}
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: lenient, namespace: default}}
+          bogus: 1
+      register: lenient
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        validate: {{fail_on_error: true}}
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: refused, namespace: default}}
+          bogus: 1
+      register: refused
+      ignore_errors: true
+    - kubernetes.core.k8s_info:
+        kubeconfig: {kc}
+        kind: ConfigMap
+        namespace: default
+        name: odd
+        metadata_only: true
+      register: meta
+    - ansible.builtin.assert:
+        that:
+          - h1.changed and h1.result.metadata.name == 'settings-fgm2h965bh'
+          - not h2.changed
+          - warned.changed
+          - "warned.warnings | select('search', 'ConfigMap odd: .*unknown field .bogus.') | list | length == 1"
+          - lenient.changed and lenient.warnings is not defined
+          - refused.failed
+          - "'ConfigMap refused: ' in refused.msg and 'unknown field' in refused.msg"
+          - meta.resources[0].kind == 'PartialObjectMetadata'
+          - meta.resources[0].apiVersion == 'meta.k8s.io/v1'
+          - meta.resources[0].metadata.name == 'odd'
+          - meta.resources[0].data is not defined
+"#
+    );
+    c.run(&pb, &[], &[]).ok();
+    // One client for the run: the six tasks shared its discovery of v1.
+    let discoveries = api
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v1")
+        .count();
+    assert_eq!(discoveries, 1);
+    assert!(
+        api.get("v1", "ConfigMap", Some("default"), "settings-fgm2h965bh")
+            .is_some()
+    );
+    assert!(
+        api.get("v1", "ConfigMap", Some("default"), "refused")
+            .is_none()
+    );
+    fails_with(
+        &c,
+        &format!(
+            "kubernetes.core.k8s_info: {{kind: Pod, kubeconfig: {kc}, proxy_headers: {{user_agent: x}}}}"
+        ),
+        "proxy_headers is not supported by kiln",
+        &[],
+    );
+    fails_with(
+        &c,
+        &format!(
+            "kubernetes.core.k8s: {{kubeconfig: {kc}, kind: ConfigMap, name: v, namespace: default, validate: {{version: '1.30'}}}}"
+        ),
+        "validate.version is not supported",
+        &[],
+    );
+    fails_with(
+        &c,
+        &format!("kubernetes.core.k8s_info: {{kind: Pod, kubeconfig: {kc}, persist_config: true}}"),
+        "persist_config is not supported by kiln",
+        &[],
+    );
+}
+
+/// Server-side apply conflicts and force_conflicts, delete_options
+/// (propagationPolicy), delete_all, and continue_on_error.
+#[test]
+fn conflicts_delete_options_delete_all_and_continue_on_error() {
+    let api = fake();
+    api.add_node("worker-1", true).expect("node");
+    let c = Controller::local();
+    let kc = kubeconfig(&api);
+    let ssa = |manager: &str, value: &str, force: bool, reg: &str| {
+        format!(
+            r#"
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        server_side_apply: {{field_manager: {manager}, force_conflicts: {force}}}
+        definition:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {{name: shared, namespace: default}}
+          data: {{owner: {value}}}
+      register: {reg}
+      ignore_errors: true"#
+        )
+    };
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:{}{}{}
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        continue_on_error: true
+        definition:
+          - {{apiVersion: v1, kind: Gadget, metadata: {{name: g, namespace: default}}}}
+          - {{apiVersion: v1, kind: ConfigMap, metadata: {{name: after-error, namespace: default}}}}
+      register: cont
+    - ansible.builtin.assert:
+        that:
+          - first_owner.changed
+          - conflict.failed
+          - "'Apply failed with 1 conflict' in conflict.msg"
+          - forced.changed and forced.result.data.owner == 'two'
+          - cont.changed
+          - "'Failed to find exact match for v1.Gadget' in cont.result.results[0].error.msg"
+          - cont.result.results[1].changed
+"#,
+        ssa("one", "one", false, "first_owner"),
+        ssa("two", "two", false, "conflict"),
+        ssa("two", "two", true, "forced"),
+    );
+    c.run(&pb, &[], &[]).ok();
+    assert!(
+        api.get("v1", "ConfigMap", Some("default"), "after-error")
+            .is_some()
+    );
+
+    // delete_options: an orphaned ReplicaSet outlives its Deployment.
+    fs::write(c.path("deploy.yml"), DEPLOYMENT).expect("manifest");
+    let pb = format!(
+        r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s: {{kubeconfig: {kc}, src: deploy.yml, wait: true, wait_timeout: 30}}
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        api_version: apps/v1
+        kind: Deployment
+        name: api
+        namespace: default
+        state: absent
+        wait: true
+        wait_timeout: 30
+        delete_options: {{propagationPolicy: Orphan}}
+    - kubernetes.core.k8s_info: {{kubeconfig: {kc}, api_version: apps/v1, kind: ReplicaSet, namespace: default}}
+      register: rs
+    - kubernetes.core.k8s:
+        kubeconfig: {kc}
+        kind: ConfigMap
+        namespace: default
+        delete_all: true
+        state: absent
+      register: swept
+    - kubernetes.core.k8s_info: {{kubeconfig: {kc}, kind: ConfigMap, namespace: default}}
+      register: left
+    - ansible.builtin.assert:
+        that:
+          - rs.resources | length == 1
+          - swept.changed
+          - left.resources == []
+"#
+    );
+    c.run(&pb, &[], &[]).ok();
+}

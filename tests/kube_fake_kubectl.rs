@@ -372,6 +372,68 @@ fn scenario_get(c: &Cluster) {
             .any(|l| l.starts_with(c.nodes[0].as_str()) && l.contains(" Ready ")),
         "{table}"
     );
+    // The wide node table and the fields kubectl reads from status.nodeInfo.
+    let wide = c.ok(&["get", "nodes", "-o", "wide"]);
+    let header: Vec<&str> = wide
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "STATUS",
+            "ROLES",
+            "AGE",
+            "VERSION",
+            "INTERNAL-IP",
+            "EXTERNAL-IP",
+            "OS-IMAGE",
+            "KERNEL-VERSION",
+            "CONTAINER-RUNTIME"
+        ]
+    );
+    let node = c.nodes[0].as_str();
+    let field = |path: &str| {
+        c.ok(&["get", "node", node, "-o", &format!("jsonpath={{{path}}}")])
+            .trim()
+            .to_string()
+    };
+    let ip = field(".status.addresses[?(@.type==\"InternalIP\")].address");
+    assert!(ip.parse::<std::net::IpAddr>().is_ok(), "{ip:?}");
+    let row = wide.lines().find(|l| l.starts_with(node)).unwrap_or("");
+    assert!(row.contains(&ip), "{wide}");
+    for f in [
+        "machineID",
+        "systemUUID",
+        "bootID",
+        "kernelVersion",
+        "osImage",
+        "containerRuntimeVersion",
+        "kubeletVersion",
+        "operatingSystem",
+        "architecture",
+    ] {
+        let v = field(&format!(".status.nodeInfo.{f}"));
+        assert!(!v.is_empty(), "status.nodeInfo.{f} is empty");
+        assert!(
+            row.contains(&v) || !["osImage", "kernelVersion"].contains(&f),
+            "{f} {v:?} not in {row}"
+        );
+    }
+    let conditions = field(".status.conditions[*].type");
+    for t in ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"] {
+        assert!(
+            conditions.split_whitespace().any(|x| x == t),
+            "{conditions}"
+        );
+    }
+    assert_eq!(
+        field(".status.daemonEndpoints.kubeletEndpoint.Port"),
+        "10250"
+    );
     // Field validation: kubectl asks for Strict (refused), or Warn (dropped, warned).
     let typo = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: typo, namespace: {ns}}}\ndatas: {{k: v}}\n"

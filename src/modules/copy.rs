@@ -128,6 +128,14 @@ pub fn sha1_hex(b: &[u8]) -> String {
 /// Python's `json.dumps` with its defaults (`", "`, `": "`, ASCII only),
 /// which copy applies to a dict or list `content`.
 pub fn py_json(v: &Json) -> String {
+    py_json_with(v, false, false)
+}
+
+/// Python's `json.dumps` (ASCII only) with `separators=(",", ":")` when
+/// `compact`, and `sort_keys`: the kubernetes collection hashes and
+/// annotates objects in that form.
+pub fn py_json_with(v: &Json, compact: bool, sort_keys: bool) -> String {
+    let (item_sep, key_sep) = if compact { (",", ":") } else { (", ", ": ") };
     fn string(s: &str, out: &mut String) {
         out.push('"');
         for c in s.chars() {
@@ -150,7 +158,7 @@ pub fn py_json(v: &Json) -> String {
         }
         out.push('"');
     }
-    fn value(v: &Json, out: &mut String) {
+    fn write(v: &Json, out: &mut String, item_sep: &str, key_sep: &str, sort: bool) {
         match v {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -160,28 +168,32 @@ pub fn py_json(v: &Json) -> String {
                 out.push('[');
                 for (i, x) in a.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.push_str(item_sep);
                     }
-                    value(x, out);
+                    write(x, out, item_sep, key_sep, sort);
                 }
                 out.push(']');
             }
             Json::Object(m) => {
                 out.push('{');
-                for (i, (k, x)) in m.iter().enumerate() {
+                let mut entries: Vec<(&String, &Json)> = m.iter().collect();
+                if sort {
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                }
+                for (i, (k, x)) in entries.into_iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.push_str(item_sep);
                     }
                     string(k, out);
-                    out.push_str(": ");
-                    value(x, out);
+                    out.push_str(key_sep);
+                    write(x, out, item_sep, key_sep, sort);
                 }
                 out.push('}');
             }
         }
     }
     let mut out = String::new();
-    value(v, &mut out);
+    write(v, &mut out, item_sep, key_sep, sort_keys);
     out
 }
 

@@ -6,10 +6,12 @@
 //! no change and reports none.
 
 use super::args::ArgReader;
+use super::k8s_apply;
 use super::k8s_common::{
     Condition, add_warnings, auth_args, cluster, hide_fields, int, k8s_args, predicate, str_list,
     wait_args,
 };
+use super::k8s_hash;
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
 use crate::k8s::{ApiResource, AuthArgs, K8sError, Kube, ListQuery, json_get};
@@ -62,8 +64,6 @@ static SPEC: ModuleSpec = ModuleSpec {
     raw_args: &[],
 };
 
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
 pub struct K8sArgs {
     auth: AuthArgs,
     source: Source,
@@ -72,6 +72,8 @@ pub struct K8sArgs {
     force: bool,
     merge_types: Vec<String>,
     apply: bool,
+    append_hash: bool,
+    validate: Option<Validate>,
     server_side: Option<(String, bool)>,
     delete_options: Option<Json>,
     continue_on_error: bool,
@@ -84,6 +86,17 @@ pub struct K8sArgs {
     kind: Option<String>,
     api_version: String,
     namespace: Option<String>,
+}
+
+/// `validate`: each definition is checked by the API server itself, with a
+/// dry-run request (`dryRun=All`) whose `fieldValidation` is `Strict` for
+/// `strict: true` (unknown fields are errors) and `Ignore` otherwise. The
+/// collection uses the kubernetes-validate Python package and its bundled
+/// schemas instead; the server knows the exact schema of the cluster the
+/// object is meant for (including its CRDs), so kiln asks it.
+struct Validate {
+    fail_on_error: bool,
+    strict: bool,
 }
 
 /// Where the definitions come from; files and templates are read in
@@ -136,6 +149,10 @@ impl Module for K8s {
             Source::Params
         };
         let _ = int(&a, "wait_sleep", 5)?;
+        let validate = match a.raw("validate") {
+            Some(Json::Object(m)) => Some(parse_validate(m)?),
+            _ => None,
+        };
         Ok(K8sArgs {
             auth: auth_args(&a)?,
             source,
@@ -150,6 +167,8 @@ impl Module for K8s {
             force: a.bool("force", false)?,
             merge_types,
             apply: a.bool("apply", false)?,
+            append_hash: a.bool("append_hash", false)?,
+            validate,
             server_side,
             delete_options: a.raw("delete_options").cloned(),
             continue_on_error: a.bool("continue_on_error", false)?,
@@ -180,6 +199,37 @@ impl Module for K8s {
     async fn apply(&self, _: &ModuleCtx<'_>, _: &K8sArgs, _: ()) -> Result<ModResult, ModuleError> {
         Ok(ModResult::new())
     }
+}
+
+fn parse_validate(m: &Map<String, Json>) -> Result<Validate, String> {
+    let flag = |k: &str, default: bool| match m.get(k) {
+        None | Some(Json::Null) => Ok(default),
+        Some(v) => super::spec::to_bool(v)
+            .ok_or_else(|| format!("validate.{k}: {v} is not a valid boolean")),
+    };
+    for k in m.keys() {
+        match k.as_str() {
+            "fail_on_error" | "strict" => {}
+            "version" if m[k].is_null() => {}
+            "version" => {
+                return Err(
+                    "validate.version is not supported: kiln validates with the API server \
+                     (a server-side dry run), which checks against its own version; remove \
+                     the option"
+                        .into(),
+                );
+            }
+            other => {
+                return Err(format!(
+                    "Unsupported parameters for (k8s) module: validate.{other}. Supported parameters include: fail_on_error, strict, version."
+                ));
+            }
+        }
+    }
+    Ok(Validate {
+        fail_on_error: flag("fail_on_error", false)?,
+        strict: flag("strict", true)?,
+    })
 }
 
 /// The parameters merged into each definition (the collection's
@@ -380,7 +430,16 @@ async fn run(ctx: &ModuleCtx<'_>, a: &K8sArgs, mut defs: Vec<Json>) -> ModResult
     let mut results = Vec::new();
     let mut changed = false;
     for d in defs {
-        let r = match perform(ctx, &kube, a, d).await {
+        let outcome = async {
+            let checked = match &a.validate {
+                Some(v) => validate_def(&kube, v, &d).await?,
+                None => Vec::new(),
+            };
+            let mut r = perform(ctx, &kube, a, d).await?;
+            add_warnings(&mut r, checked);
+            Ok(r)
+        };
+        let r = match outcome.await {
             Ok(r) => r,
             Err(err) if a.continue_on_error => {
                 let mut r = ModResult::new();
@@ -412,6 +471,60 @@ async fn run(ctx: &ModuleCtx<'_>, a: &K8sArgs, mut defs: Vec<Json>) -> ModResult
     add_warnings(&mut out, warnings);
     out
 }
+
+/// `validate`: a dry run of the write with the server's field validation;
+/// what the server refuses is the validation error, a warning unless
+/// `fail_on_error`. Unknown kinds are left to `perform` to report.
+async fn validate_def(kube: &Kube, v: &Validate, def: &Json) -> Checked {
+    let text = |p: &str| json_get(def, p).and_then(Json::as_str).map(str::to_string);
+    let kind = text("kind").unwrap_or_default();
+    let api_version = text("apiVersion").unwrap_or_else(|| "v1".into());
+    let Ok(Some(res)) = kube.resolve(&api_version, &kind).await else {
+        return Ok(Vec::new());
+    };
+    let ns = text("metadata.namespace")
+        .or_else(|| res.namespaced.then(|| kube.default_namespace.clone()));
+    let mode = if v.strict { "Strict" } else { "Ignore" };
+    let mut params = vec![
+        ("dryRun", "All".to_string()),
+        ("fieldValidation", mode.into()),
+    ];
+    let name = text("metadata.name");
+    let answer = match &name {
+        // Server-side apply validates a new and an existing object alike.
+        Some(n) => {
+            params.push(("fieldManager", "kiln-validate".into()));
+            params.push(("force", "true".into()));
+            let ct = "application/apply-patch+yaml";
+            kube.patch(&res, ns.as_deref(), n, ct, def, &params).await
+        }
+        None => kube.create(&res, ns.as_deref(), def, &params).await,
+    };
+    match answer {
+        Ok(_) => Ok(Vec::new()),
+        Err(K8sError::Api {
+            code: 400 | 422,
+            message,
+            ..
+        }) => {
+            let label = name
+                .or_else(|| text("metadata.generateName"))
+                .unwrap_or_default();
+            let msg = format!("{kind} {label}: {message}");
+            if v.fail_on_error {
+                Err(error_result(msg, None))
+            } else {
+                Ok(vec![msg])
+            }
+        }
+        Err(e) => Err(error_result(
+            format!("Failed to validate object: {e}"),
+            Some(&e),
+        )),
+    }
+}
+
+type Checked = Result<Vec<String>, Map<String, Json>>;
 
 fn not_found_msg(api_version: &str, kind: &str) -> String {
     format!(
@@ -477,6 +590,18 @@ async fn perform(ctx: &ModuleCtx<'_>, kube: &Kube, a: &K8sArgs, mut def: Json) -
     };
     def["kind"] = json!(res.kind);
     def["apiVersion"] = json!(res.group_version);
+    if a.append_hash
+        && let Some(hash) = k8s_hash::suffix(&def)
+        && let Some(meta) = def.get_mut("metadata").and_then(Json::as_object_mut)
+    {
+        for key in ["name", "generateName"] {
+            if let Some(Json::String(n)) = meta.get(key).filter(|n| n.as_str() != Some("")) {
+                let hashed = format!("{n}-{hash}");
+                meta.insert(key.into(), json!(hashed));
+                break;
+            }
+        }
+    }
     let name = json_get(&def, "metadata.name")
         .and_then(Json::as_str)
         .map(str::to_string);
@@ -600,9 +725,9 @@ async fn perform(ctx: &ModuleCtx<'_>, kube: &Kube, a: &K8sArgs, mut def: Json) -
             .map_err(|e| fail("apply", e))?;
         ("apply", v)
     } else if a.apply {
-        let desired = with_last_applied(&def);
         match &existing {
             None => {
+                let desired = k8s_apply::annotated(&def);
                 let v = if ctx.check_mode {
                     desired
                 } else {
@@ -613,28 +738,30 @@ async fn perform(ctx: &ModuleCtx<'_>, kube: &Kube, a: &K8sArgs, mut def: Json) -
                 ("apply", v)
             }
             Some(live) => {
-                let last = json_get(live, "metadata.annotations")
-                    .and_then(|a| a.get(LAST_APPLIED))
-                    .and_then(Json::as_str)
-                    .and_then(|s| serde_json::from_str::<Json>(s).ok())
-                    .unwrap_or(json!({}));
-                let patch = three_way(&last, &desired, live);
-                let v = if patch.as_object().is_some_and(|m| m.is_empty()) {
-                    live.clone()
-                } else if ctx.check_mode {
-                    merged(live, &patch)
-                } else {
-                    let n = name.clone().unwrap_or_default();
-                    kube.patch(
-                        &res,
-                        ns.as_deref(),
-                        &n,
-                        "application/merge-patch+json",
-                        &patch,
-                        &[],
-                    )
-                    .await
-                    .map_err(|e| fail("apply", e))?
+                let patch = k8s_apply::apply_patch(live, &def)
+                    .map_err(|e| error_result(format!("Failed to apply object: {e}"), None))?;
+                // A patch that would leave the live object as it is (its
+                // lists are complete, so they often repeat the live ones) is
+                // not sent: the server would answer with the object
+                // unchanged, and the object's status, moving meanwhile,
+                // would read as a change.
+                let patch = patch.filter(|p| merged(live, p) != *live);
+                let v = match patch {
+                    None => live.clone(),
+                    Some(p) if ctx.check_mode => k8s_apply::dict_merge(live, &p),
+                    Some(p) => {
+                        let n = name.clone().unwrap_or_default();
+                        kube.patch(
+                            &res,
+                            ns.as_deref(),
+                            &n,
+                            "application/merge-patch+json",
+                            &p,
+                            &[],
+                        )
+                        .await
+                        .map_err(|e| fail("apply", e))?
+                    }
                 };
                 ("apply", v)
             }
@@ -763,29 +890,6 @@ fn timed_out(res: &ApiResource, name: &str, result: ModResult) -> Map<String, Js
     m
 }
 
-/// The definition with kubectl's last-applied annotation (the definition
-/// itself, as JSON).
-fn with_last_applied(def: &Json) -> Json {
-    let mut d = def.clone();
-    if let Some(ann) = d
-        .pointer_mut("/metadata/annotations")
-        .and_then(Json::as_object_mut)
-    {
-        ann.remove(LAST_APPLIED);
-    }
-    let text = d.to_string();
-    let meta = d
-        .as_object_mut()
-        .map(|o| o.entry("metadata").or_insert_with(|| json!({})));
-    if let Some(Json::Object(m)) = meta {
-        let ann = m.entry("annotations").or_insert_with(|| json!({}));
-        if let Json::Object(a) = ann {
-            a.insert(LAST_APPLIED.into(), json!(text));
-        }
-    }
-    d
-}
-
 /// Whether every field of `want` is in `have` with the same value (lists
 /// element by element, objects recursively): server defaults in `have` do
 /// not count as differences.
@@ -800,36 +904,6 @@ fn subset(want: &Json, have: &Json) -> bool {
         (Json::Number(a), Json::Number(b)) => a.as_f64() == b.as_f64(),
         (a, b) => a == b,
     }
-}
-
-/// A JSON merge patch taking `live` to `desired`, also removing what the
-/// last applied configuration had and `desired` no longer has.
-fn three_way(last: &Json, desired: &Json, live: &Json) -> Json {
-    let mut patch = Map::new();
-    let empty = Map::new();
-    let d = desired.as_object().unwrap_or(&empty);
-    let l = live.as_object().unwrap_or(&empty);
-    let la = last.as_object().unwrap_or(&empty);
-    for (k, dv) in d {
-        match (dv, l.get(k)) {
-            (Json::Object(_), Some(lv @ Json::Object(_))) => {
-                let sub = three_way(la.get(k).unwrap_or(&Json::Null), dv, lv);
-                if sub.as_object().is_some_and(|m| !m.is_empty()) {
-                    patch.insert(k.clone(), sub);
-                }
-            }
-            (dv, Some(lv)) if subset(dv, lv) => {}
-            (dv, _) => {
-                patch.insert(k.clone(), dv.clone());
-            }
-        }
-    }
-    for k in la.keys() {
-        if !d.contains_key(k) && l.contains_key(k) {
-            patch.insert(k.clone(), Json::Null);
-        }
-    }
-    Json::Object(patch)
 }
 
 /// `base` with `patch` merged in (JSON merge patch rules), as check mode
@@ -943,21 +1017,6 @@ mod tests {
         );
         assert!(from_inline(&json!("kind: [unclosed")).is_err());
         assert!(from_inline(&json!(["just text"])).is_err());
-    }
-
-    #[test]
-    fn three_way_patch_sets_changes_and_removes_dropped_fields() {
-        let last = json!({"data": {"a": "1", "gone": "x"}});
-        let desired = json!({"data": {"a": "2"}});
-        let live = json!({"data": {"a": "1", "gone": "x", "extra": "server"}});
-        assert_eq!(
-            three_way(&last, &desired, &live),
-            json!({"data": {"a": "2", "gone": null}})
-        );
-        assert_eq!(
-            three_way(&desired, &desired, &json!({"data": {"a": "2"}})),
-            json!({})
-        );
     }
 
     #[test]

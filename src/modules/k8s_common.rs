@@ -107,6 +107,22 @@ pub fn auth_args(a: &ArgReader<'_>) -> Result<AuthArgs, String> {
             ));
         }
     };
+    // Options the collection acts on and kiln does not: refused, not
+    // silently ignored.
+    if a.raw("proxy_headers").is_some_and(|v| !v.is_null()) {
+        return Err(
+            "proxy_headers is not supported by kiln (it sends no extra proxy or basic-auth \
+             headers); use a proxy that needs none, or username/password for basic auth"
+                .into(),
+        );
+    }
+    if a.bool("persist_config", false)? {
+        return Err(
+            "persist_config is not supported by kiln: it never writes refreshed credentials \
+             back to the kubeconfig; remove the option or set it to false"
+                .into(),
+        );
+    }
     Ok(AuthArgs {
         kubeconfig,
         context: a.str("context"),

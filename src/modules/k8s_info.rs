@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //! `kubernetes.core.k8s_info`: reads objects, optionally waiting (with a
-//! watch) until they exist and meet a condition, e.g. a node becoming Ready.
+//! watch) until they exist and meet a condition, e.g. a node becoming Ready;
+//! `metadata_only` gives `PartialObjectMetadata` objects.
 
 use super::args::ArgReader;
 use super::k8s_common::{
@@ -50,6 +51,7 @@ pub struct InfoArgs {
     labels: Vec<String>,
     fields: Vec<String>,
     hidden: Vec<String>,
+    metadata_only: bool,
     wait: bool,
     wait_sleep: u64,
     wait_timeout: u64,
@@ -77,6 +79,7 @@ impl Module for K8sInfo {
             labels: str_list(&a, "label_selectors"),
             fields: str_list(&a, "field_selectors"),
             hidden: str_list(&a, "hidden_fields"),
+            metadata_only: a.bool("metadata_only", false)?,
             wait: a.bool("wait", false)?,
             wait_sleep: int(&a, "wait_sleep", 5)?.max(1) as u64,
             wait_timeout: int(&a, "wait_timeout", 120)?.max(0) as u64,
@@ -218,9 +221,19 @@ async fn find(kube: &crate::k8s::Kube, a: &InfoArgs) -> Result<ModResult, String
     }
     let resources: Vec<Json> = found
         .into_iter()
+        .map(|o| if a.metadata_only { partial(o) } else { o })
         .map(|o| hide_fields(o, &a.hidden))
         .collect();
     r.insert("resources".into(), Json::Array(resources));
     r.insert("api_found".into(), json!(true));
     Ok(r)
+}
+
+/// An object as the API server answers a request for its metadata only
+/// (`Accept: ...;as=PartialObjectMetadata;g=meta.k8s.io;v=v1`): its
+/// metadata in a `PartialObjectMetadata`. kiln reads the whole object and
+/// trims it, which gives the same result.
+fn partial(o: Json) -> Json {
+    let metadata = o.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": metadata})
 }

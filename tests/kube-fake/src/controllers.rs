@@ -68,8 +68,35 @@ fn set_condition(obj: &mut Value, ty: &str, status: &str, reason: &str, message:
     }
 }
 
-/// The Ready condition of a node, as its kubelet reports it.
+/// A node's conditions: while its kubelet posts status, no pressure and
+/// Ready; once it stops, the node lifecycle controller turns every
+/// condition to Unknown.
 pub fn set_node_ready(node: &mut Value, ready: bool) {
+    const PRESSURE: [(&str, &str, &str); 3] = [
+        (
+            "MemoryPressure",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        ),
+        (
+            "DiskPressure",
+            "KubeletHasNoDiskPressure",
+            "kubelet has no disk pressure",
+        ),
+        (
+            "PIDPressure",
+            "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available",
+        ),
+    ];
+    const GONE: &str = "Kubelet stopped posting node status.";
+    for (ty, reason, message) in PRESSURE {
+        if ready {
+            set_condition(node, ty, "False", reason, message);
+        } else {
+            set_condition(node, ty, "Unknown", "NodeStatusUnknown", GONE);
+        }
+    }
     if ready {
         set_condition(
             node,
@@ -79,13 +106,7 @@ pub fn set_node_ready(node: &mut Value, ready: bool) {
             "kubelet is posting ready status",
         );
     } else {
-        set_condition(
-            node,
-            "Ready",
-            "Unknown",
-            "NodeStatusUnknown",
-            "Kubelet stopped posting node status.",
-        );
+        set_condition(node, "Ready", "Unknown", "NodeStatusUnknown", GONE);
     }
 }
 

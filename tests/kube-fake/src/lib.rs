@@ -311,19 +311,68 @@ impl FakeApi {
             .ok_or_else(|| FakeError::Seed("store refused the object".into()))
     }
 
-    /// Adds a node with the status a kubelet reports (Ready or not).
+    /// Adds a node with the object a kubelet registers and the status it
+    /// reports (Ready or not): addresses, capacity, `nodeInfo`, the pressure
+    /// conditions, the kubelet endpoint, and the pod CIDR the node IPAM
+    /// controller assigns.
     pub fn add_node(&self, name: &str, ready: bool) -> Result<Value, FakeError> {
+        // Per-node values stable for a name, distinct between nodes.
+        let n = (ids::template_hash(name).bytes().map(u32::from).sum::<u32>() % 250) + 2;
+        let hex = |salt: &str| {
+            ids::template_hash(&format!("{salt}{name}"))
+                .bytes()
+                .chain(ids::template_hash(&format!("{name}{salt}")).bytes())
+                .map(|b| format!("{:02x}", b))
+                .collect::<String>()
+        };
+        let machine_id: String = hex("machine").chars().take(32).collect();
+        let uuid = |h: String| {
+            format!(
+                "{}-{}-{}-{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            )
+        };
+        let cidr = format!("10.244.{n}.0/24");
         let mut node = json!({
             "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {
-                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}},
-            "spec": {},
+            "metadata": {
+                "name": name,
+                "labels": {
+                    "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
+                    "kubernetes.io/os": "linux"},
+                "annotations": {
+                    "node.alpha.kubernetes.io/ttl": "0",
+                    "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
+            "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
             "status": {
-                "addresses": [{"type": "Hostname", "address": name}],
-                "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-                "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-                "nodeInfo": {"kubeletVersion": "v1.37.0", "containerRuntimeVersion": "containerd://2.0.0",
-                             "operatingSystem": "linux", "architecture": "amd64"},
+                "addresses": [{"type": "InternalIP", "address": format!("10.0.0.{n}")},
+                              {"type": "Hostname", "address": name}],
+                "capacity": {"cpu": "2", "ephemeral-storage": "61202244Ki", "hugepages-1Gi": "0",
+                             "hugepages-2Mi": "0", "memory": "4015424Ki", "pods": "110"},
+                "allocatable": {"cpu": "2", "ephemeral-storage": "56403987978", "hugepages-1Gi": "0",
+                                "hugepages-2Mi": "0", "memory": "3913024Ki", "pods": "110"},
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+                "nodeInfo": {
+                    "machineID": machine_id,
+                    "systemUUID": uuid(hex("system")),
+                    "bootID": uuid(hex("boot")),
+                    "kernelVersion": "6.8.0-45-generic",
+                    "osImage": "Debian GNU/Linux 12 (bookworm)",
+                    "containerRuntimeVersion": "containerd://2.0.0",
+                    "kubeletVersion": "v1.37.0",
+                    "kubeProxyVersion": "",
+                    "operatingSystem": "linux",
+                    "architecture": "amd64"},
+                "images": [],
+                "features": {"supplementalGroupsPolicy": true},
+                "runtimeHandlers": [
+                    {"name": "", "features": {"recursiveReadOnlyMounts": true, "userNamespaces": true}},
+                    {"name": "runc", "features": {"recursiveReadOnlyMounts": true, "userNamespaces": true}}],
                 "conditions": []
             }
         });

@@ -162,6 +162,23 @@ fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
             }));
             out.push(json!(age(obj)));
             out.push(json!(s(obj, "/status/nodeInfo/kubeletVersion")));
+            // The wide columns: the first address of each type, and nodeInfo.
+            let address = |ty: &str| {
+                obj.pointer("/status/addresses")
+                    .and_then(Value::as_array)
+                    .and_then(|a| {
+                        a.iter()
+                            .find(|x| x.get("type").and_then(Value::as_str) == Some(ty))
+                    })
+                    .and_then(|x| x.get("address").and_then(Value::as_str))
+                    .unwrap_or("<none>")
+                    .to_string()
+            };
+            out.push(json!(address("InternalIP")));
+            out.push(json!(address("ExternalIP")));
+            for field in ["osImage", "kernelVersion", "containerRuntimeVersion"] {
+                out.push(json!(s(obj, &format!("/status/nodeInfo/{field}"))));
+            }
         }
         "Pod" => {
             out.extend(pod_row(obj));
@@ -230,9 +247,20 @@ pub fn table(rt: &ResourceType, body: &Value, is_list: bool) -> Value {
             json!({"name": name, "type": ty, "format": "", "description": "", "priority": 0}),
         );
     }
-    // The `-o wide` columns (priority 1) of pods.
-    if rt.kind == "Pod" {
-        for name in ["IP", "Node", "Nominated Node", "Readiness Gates"] {
+    // The `-o wide` columns (priority 1) of pods and nodes.
+    let wide: &[&str] = match rt.kind {
+        "Pod" => &["IP", "Node", "Nominated Node", "Readiness Gates"],
+        "Node" => &[
+            "Internal-IP",
+            "External-IP",
+            "OS-Image",
+            "Kernel-Version",
+            "Container-Runtime",
+        ],
+        _ => &[],
+    };
+    {
+        for name in wide {
             defs.push(json!({"name": name, "type": "string", "format": "", "description": "", "priority": 1}));
         }
     }
