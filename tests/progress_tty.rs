@@ -88,6 +88,22 @@ fn bad_output_options_fail_before_any_host() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), says);
         assert!(out.stdout.is_empty(), "{name}");
     }
+    // A result format the default callback does not have.
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["playbook", "-i"])
+        .arg(&fleet.inventory)
+        .arg(&pb)
+        .env("HOME", &fleet.home)
+        .env("ANSIBLE_CALLBACK_RESULT_FORMAT", "xml")
+        .output()
+        .expect("kiln runs");
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "[ERROR]: Invalid value 'xml' for config 'result_format' for 'default' callback plugin. \
+         Valid values are: json, yaml\n"
+    );
+    assert!(out.stdout.is_empty());
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["playbook", "-i"])
         .arg(&fleet.inventory)
