@@ -763,4 +763,8 @@ fn notified_handlers_shown_where_ansible_shows_them() {
         got.contains("NOTIFIED HANDLER topic handler for h1"),
         "{got}"
     );
+    // The rest of -vv after the version block too: saved notifications,
+    // META lines, task paths, results.
+    let rest = |s: &str| s[s.find("\nUsing ").expect("config line")..].to_string();
+    assert_eq!(records_by_task(&rest(&got)), records_by_task(&rest(&want)));
 }

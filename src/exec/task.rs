@@ -342,6 +342,11 @@ impl Runner {
                         // the flush (under this task's banner).
                         let names = self.handler_names(play);
                         self.announce_notifications(play, host, &names, true);
+                        if self.opts.verbosity > 1 {
+                            self.bus.emit(Event::Verbose(format!(
+                                "META: triggered running handlers for {host}"
+                            )));
+                        }
                     }
                     let mut r = Map::new();
                     r.insert("changed".into(), json!(false));
@@ -436,6 +441,25 @@ impl Runner {
                     }
                     Ok(other) => notify.push(other.to_string()),
                     Err(e) => self.bus.emit(Event::Warning(format!("notify: {e}"))),
+                }
+            }
+        }
+        // -vv: a notification outside the handlers is saved for the next
+        // flush (while handlers run, the flush tells of it at once).
+        let in_handlers = play
+            .play
+            .handlers
+            .iter()
+            .any(|h| std::ptr::eq(h.as_ref(), task));
+        if self.opts.verbosity > 1 && !in_handlers && !notify.is_empty() {
+            let names = self.handler_names(play);
+            for n in &notify {
+                let known =
+                    names.contains(n) || play.play.handlers.iter().any(|h| h.listen.contains(n));
+                if known {
+                    self.bus.emit(Event::Verbose(format!(
+                        "Notification for handler {n} has been saved."
+                    )));
                 }
             }
         }
