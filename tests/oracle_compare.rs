@@ -797,6 +797,9 @@ macro_rules! golden_tests {
 
 golden_tests!(
     basic_command => "basic_command",
+    set_stats => "set_stats",
+    undefined_warnings => "undefined_warnings",
+    result_yaml => "result_yaml",
     register_when => "register_when",
     loop_items => "loop_items",
     set_fact_assert => "set_fact_assert",

@@ -546,3 +546,225 @@ fn included_hosts_hidden_and_task_paths_on_failure_like_ansible() {
         assert_eq!(sorted(&out), sorted(&want), "{stem}:\n{out}");
     }
 }
+
+#[test]
+fn custom_stats_like_ansible() {
+    // show_custom_stats: the CUSTOM STATS block after the recap.
+    let (out, err) = screen_with("set_stats", &[("ANSIBLE_SHOW_CUSTOM_STATS", "1")]);
+    let want = golden_text("set_stats.custom.stdout");
+    assert_eq!(records_by_task(&out), records_by_task(&want));
+    // The block itself, byte for byte, after the recap.
+    let block = |s: &str| s[s.find("PLAY RECAP").expect("recap")..].to_string();
+    assert_eq!(block(&out), block(&want));
+    assert_eq!(err, golden_text("set_stats.custom.stderr"));
+    // Off by default: no block.
+    let (plain, _) = screen_with("set_stats", &[]);
+    assert!(!plain.contains("CUSTOM STATS"), "{plain}");
+    assert!(plain.contains("PLAY RECAP"), "{plain}");
+}
+
+#[test]
+fn json_callback_by_short_name_carries_custom_stats() {
+    // `json` is ansible.posix.json once the collection is installed; with
+    // show_custom_stats its document holds what set_stats set.
+    let (out, err) = screen_with(
+        "set_stats",
+        &[
+            ("ANSIBLE_STDOUT_CALLBACK", "json"),
+            ("ANSIBLE_SHOW_CUSTOM_STATS", "1"),
+        ],
+    );
+    let mut got: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let mut want: serde_json::Value =
+        serde_json::from_str(&golden_text("set_stats.json.stdout")).expect("golden JSON");
+    normalise_json_doc(&mut got);
+    normalise_json_doc(&mut want);
+    assert_eq!(got["custom_stats"], want["custom_stats"]);
+    assert_eq!(got["global_custom_stats"], want["global_custom_stats"]);
+    assert_eq!(got["stats"], want["stats"]);
+    // kiln's plan keeps an action's short name; Ansible keeps it as
+    // written (as tests/events_compare.rs also allows).
+    let short = |v: &serde_json::Value| -> String {
+        v.to_string()
+            .replace("\"action\":\"ansible.builtin.", "\"action\":\"")
+    };
+    assert_eq!(short(&got["plays"]), short(&want["plays"]));
+    assert_eq!(err, golden_text("set_stats.json.stderr"));
+}
+
+/// A screen's text in comparable form: times masked, and inside each task
+/// the hosts' records (a line starting a result and the lines indented
+/// under it) sorted, as forks finish in any order.
+fn records_by_task(text: &str) -> Vec<Vec<String>> {
+    let time = Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}").expect("re");
+    let delta = Regex::new(r"\d+:\d\d:\d\d\.\d{6}").expect("re");
+    let text = time.replace_all(text, "<TIME>");
+    let text = delta.replace_all(&text, "<DELTA>");
+    let mut tasks: Vec<Vec<String>> = Vec::new();
+    let mut record = String::new();
+    for line in text.split_inclusive('\n') {
+        let starts_record = !line.starts_with(' ') && !line.trim().is_empty();
+        if starts_record && !record.is_empty() {
+            tasks
+                .last_mut()
+                .expect("a task")
+                .push(std::mem::take(&mut record));
+        }
+        if line.starts_with("TASK [") || line.starts_with("PLAY ") || tasks.is_empty() {
+            tasks.push(Vec::new());
+        }
+        record.push_str(line);
+    }
+    if let Some(t) = tasks.last_mut() {
+        t.push(record);
+    }
+    // Blank lines between tasks end whichever record came last: dropped.
+    for t in &mut tasks {
+        for r in t.iter_mut() {
+            *r = format!("{}\n", r.trim_end_matches('\n'));
+        }
+        t.sort();
+    }
+    tasks
+}
+
+/// kiln's screen for `result_yaml` with `env` against the golden `NAME`.
+fn result_format_like_ansible(name: &str, env: &[(&str, &str)]) {
+    let pb = repo().join("tests/playbooks/result_yaml.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let cfg = fleet.root.path().join("ansible.cfg");
+    std::fs::write(&cfg, "").expect("empty ansible.cfg");
+    let cfg = cfg.display().to_string();
+    let mut env = env.to_vec();
+    env.push(("ANSIBLE_CONFIG", &cfg));
+    let out = kiln(&fleet, &pb, &["-f", "10"], &env);
+    assert_eq!(out.status.code(), Some(2), "{name}");
+    let stdout = mask_screen(&String::from_utf8_lossy(&out.stdout), &fleet);
+    let want = golden_text(&format!("result_yaml.{name}.stdout"));
+    let (got, want) = (records_by_task(&stdout), records_by_task(&want));
+    for (g, w) in got.iter().zip(&want) {
+        for (a, b) in g.iter().zip(w) {
+            assert_eq!(a, b, "{name}");
+        }
+        assert_eq!(g, w, "{name}");
+    }
+    assert_eq!(got.len(), want.len(), "{name}: tasks");
+    let stderr = mask_screen(&String::from_utf8_lossy(&out.stderr), &fleet);
+    assert_eq!(
+        stderr,
+        golden_text(&format!("result_yaml.{name}.stderr")),
+        "{name}"
+    );
+}
+
+#[test]
+fn yaml_results_like_ansible() {
+    result_format_like_ansible(
+        "yaml",
+        &[
+            ("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml"),
+            ("ANSIBLE_VERBOSITY", "1"),
+        ],
+    );
+}
+
+#[test]
+fn exact_yaml_results_like_ansible() {
+    // pretty_results off: nothing omitted, no lossy block scalars.
+    result_format_like_ansible(
+        "yaml_exact",
+        &[
+            ("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml"),
+            ("ANSIBLE_CALLBACK_FORMAT_PRETTY", "0"),
+            ("ANSIBLE_VERBOSITY", "1"),
+        ],
+    );
+}
+
+#[test]
+fn yaml_results_without_verbosity_like_ansible() {
+    result_format_like_ansible("yaml_quiet", &[("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml")]);
+}
+
+#[test]
+fn pretty_json_results_like_ansible() {
+    result_format_like_ansible("pretty", &[("ANSIBLE_CALLBACK_FORMAT_PRETTY", "1")]);
+}
+
+/// kiln's stdout for `stem` at -vv (ANSIBLE_VERBOSITY=2, an empty
+/// ansible.cfg), masked, and the golden's; HOME masked in both.
+fn vv_screens(stem: &str) -> (String, String) {
+    let pb = repo().join(format!("tests/playbooks/{stem}.yml"));
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let cfg = fleet.root.path().join("ansible.cfg");
+    std::fs::write(&cfg, "").expect("empty ansible.cfg");
+    let cfg = cfg.display().to_string();
+    let out = kiln(
+        &fleet,
+        &pb,
+        &["-f", "10"],
+        &[("ANSIBLE_VERBOSITY", "2"), ("ANSIBLE_CONFIG", &cfg)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stem}");
+    // HOME lives under the fleet's root: masked first.
+    let got =
+        String::from_utf8_lossy(&out.stdout).replace(&fleet.home.display().to_string(), "<HOME>");
+    let got = mask_screen(&got, &fleet);
+    let want = golden_text(&format!("{stem}.vv.stdout")).replace("/root/", "<HOME>/");
+    (got, want)
+}
+
+#[test]
+fn vv_header_like_ansible() {
+    let (got, want) = vv_screens("ping");
+    let (got_head, got_rest) = got.split_at(got.match_indices('\n').nth(8).expect("9 lines").0);
+    let (want_head, want_rest) = want.split_at(want.match_indices('\n').nth(8).expect("9 lines").0);
+    // The version block: same lines and keys; the configuration's values
+    // are Ansible's, the program's own are kiln's.
+    assert!(got_head.starts_with("ansible-playbook ["), "{got_head}");
+    let pairs: Vec<(&str, &str)> = got_head.lines().zip(want_head.lines()).skip(1).collect();
+    assert_eq!(pairs.len(), 8);
+    for (g, w) in pairs {
+        let key = |l: &str| l.split(" = ").next().unwrap_or_default().to_string();
+        assert_eq!(key(g), key(w));
+        if [
+            "  config file",
+            "  configured module search path",
+            "  ansible collection location",
+        ]
+        .contains(&key(w).as_str())
+        {
+            assert_eq!(g, w);
+        }
+    }
+    // Then Ansible's -v/-vv lines: config file, passed-over callbacks,
+    // PLAYBOOK banner, "N plays in", task paths, results.
+    assert_eq!(records_by_task(got_rest), records_by_task(want_rest));
+}
+
+#[test]
+fn notified_handlers_shown_where_ansible_shows_them() {
+    // -vv: `NOTIFIED HANDLER x for h` under the flush that takes the
+    // notification (explicit: under that host's meta task; at the end of
+    // the tasks: after the last task's results).
+    let (got, want) = vv_screens("handlers");
+    let keep = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| {
+                l.starts_with("NOTIFIED HANDLER")
+                    || l.starts_with("TASK [")
+                    || l.starts_with("RUNNING HANDLER [")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(keep(&got), keep(&want));
+    assert!(
+        got.contains("NOTIFIED HANDLER topic handler for h1"),
+        "{got}"
+    );
+    // The rest of -vv after the version block too: saved notifications,
+    // META lines, task paths, results.
+    let rest = |s: &str| s[s.find("\nUsing ").expect("config line")..].to_string();
+    assert_eq!(records_by_task(&rest(&got)), records_by_task(&rest(&want)));
+}

@@ -225,6 +225,7 @@ pub fn yaml_text(v: &Value) -> String {
         width: 80,
         explicit_start: false,
         inventory_tags: true,
+        literal_multiline: None,
     };
     dump(&crate::template::json_to_value(v), &o)
 }

@@ -336,12 +336,26 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
             return 1;
         }
     };
+    if args.verbose > 1 {
+        let argv0 = args.argv.first().cloned().unwrap_or_default();
+        bus.emit(crate::output::Event::Verbose(
+            verbose_header::version_block(&cfg, &argv0),
+        ));
+    }
     if args.verbose > 0 {
         // ansible-playbook's first words at -v.
         bus.emit(crate::output::Event::Verbose(match &cfg.path {
             Some(p) => format!("Using {} as config file", p.display()),
             None => "No config file found; using defaults".into(),
         }));
+    }
+    if args.verbose > 1 {
+        let callback = cfg
+            .get("defaults", "stdout_callback", "ANSIBLE_STDOUT_CALLBACK")
+            .unwrap_or_else(|| "default".into());
+        for line in verbose_header::skipped_callbacks(&callback) {
+            bus.emit(crate::output::Event::Verbose(line));
+        }
     }
     let outcome = runtime.block_on(engine::run(prepared, bus.clone()));
     if let Some(a) = artifacts
@@ -400,8 +414,7 @@ fn sinks(
         callback
     };
     // ansible-core 2.21's words for a callback it cannot load.
-    let style = Callback::from_name(&shown)
-        .ok_or_else(|| format!("Could not load '{shown}' callback plugin."))?;
+    let style = Callback::from_name(&shown).ok_or_else(|| Callback::load_error(&shown))?;
     let deprecations = cfg
         .get_bool(
             "defaults",
@@ -456,6 +469,33 @@ fn sinks(
             )?
             .unwrap_or(false),
         );
+    let format = crate::output::result_format::ResultFormat::parse(
+        cfg.get(
+            "defaults",
+            "callback_result_format",
+            "ANSIBLE_CALLBACK_RESULT_FORMAT",
+        )
+        .as_deref(),
+        cfg.get_bool(
+            "defaults",
+            "callback_format_pretty",
+            "ANSIBLE_CALLBACK_FORMAT_PRETTY",
+        )?,
+        cfg.get(
+            "defaults",
+            "callback_result_indentation",
+            "ANSIBLE_CALLBACK_RESULT_INDENTATION",
+        )
+        .as_deref(),
+    )?;
+    // Only the default callback has these options.
+    if style == Callback::Default {
+        screen = screen.with_result_format(format);
+    }
+    screen = screen.with_custom_stats(
+        cfg.get_bool("defaults", "show_custom_stats", "ANSIBLE_SHOW_CUSTOM_STATS")?
+            .unwrap_or(false),
+    );
     if let Some(options) = profile_tasks(cfg, args.verbose)? {
         screen = screen.with_profile(options);
     }
@@ -653,3 +693,4 @@ pub mod inventory;
 pub mod listing;
 mod prompt;
 pub mod vault;
+mod verbose_header;

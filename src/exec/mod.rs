@@ -54,6 +54,8 @@ pub struct Runner {
     hosts: Mutex<HashMap<String, HostState>>,
     conns: connect::Connections,
     stats: Mutex<IndexMap<String, HostStats>>,
+    /// What `set_stats` set (the recap's CUSTOM STATS).
+    custom: Mutex<crate::modules::set_stats::CustomStats>,
     any_unreachable: Mutex<bool>,
     any_failed: Mutex<bool>,
     /// `--start-at-task` found its task: everything from here on runs.
@@ -84,6 +86,9 @@ struct PlayCtx {
     playbook_dir: String,
     /// Handlers notified per host, not yet run.
     notified: Mutex<HashMap<String, Vec<String>>>,
+    /// The handlers (by index) those notifications reached, per host,
+    /// waiting for the flush that runs them.
+    pending: Mutex<HashMap<String, std::collections::BTreeSet<usize>>>,
     /// Tasks passed over by `--start-at-task` (by address).
     skip_before: std::collections::HashSet<usize>,
     /// `--start-at-task` names a task of a later play.
@@ -124,6 +129,7 @@ impl Runner {
             hosts: Mutex::new(HashMap::new()),
             conns: connect::Connections::default(),
             stats: Mutex::new(IndexMap::new()),
+            custom: Mutex::default(),
             any_unreachable: Mutex::new(false),
             any_failed: Mutex::new(false),
             playbook_vars: Mutex::new(None),
@@ -137,6 +143,13 @@ impl Runner {
         self.bus.emit(Event::PlaybookStart {
             path: pb.path.display().to_string(),
         });
+        if self.opts.verbosity > 1 {
+            self.bus.emit(Event::Verbose(format!(
+                "{} plays in {}",
+                pb.plays.len(),
+                pb.path.display()
+            )));
+        }
         let dir = pb
             .path
             .parent()
@@ -198,6 +211,10 @@ impl Runner {
                 v
             })
             .unwrap_or_default();
+        let custom = self.custom.lock().map(|c| c.0.clone()).unwrap_or_default();
+        if !custom.is_empty() {
+            self.bus.emit(Event::CustomStats(custom));
+        }
         self.bus.emit(Event::Stats(stats.clone()));
         let unreachable = self.any_unreachable.lock().map(|b| *b).unwrap_or(false);
         let failed = self.any_failed.lock().map(|b| *b).unwrap_or(false);
@@ -210,6 +227,36 @@ impl Runner {
         };
         self.conns.close_all();
         RunOutcome { stats, exit_code }
+    }
+
+    /// Adds what a `set_stats` result (or each of its loop items) sets to
+    /// the run's custom stats: per-host stats for `host`, run-wide ones
+    /// once (not again for `run_once` copies of the result).
+    fn custom_stats(
+        &self,
+        host: &str,
+        result: &serde_json::Map<String, serde_json::Value>,
+        copy: bool,
+    ) {
+        use crate::modules::set_stats::Stats;
+        let items: Vec<Option<&serde_json::Value>> =
+            match result.get("results").and_then(serde_json::Value::as_array) {
+                Some(items) => items.iter().map(|r| r.get("ansible_stats")).collect(),
+                None => vec![result.get("ansible_stats")],
+            };
+        let Ok(mut custom) = self.custom.lock() else {
+            return;
+        };
+        for r in items {
+            let Some(s) = r.and_then(Stats::from_json) else {
+                continue;
+            };
+            if s.per_host {
+                custom.add(host, &s);
+            } else if !copy {
+                custom.add("_run", &s);
+            }
+        }
     }
 
     fn stat(&self, host: &str, f: impl FnOnce(&mut HostStats)) {

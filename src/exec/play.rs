@@ -165,6 +165,7 @@ impl Runner {
                 all_hosts: all_hosts.clone(),
                 playbook_dir: playbook_dir.to_string(),
                 notified: Mutex::new(HashMap::new()),
+                pending: Mutex::new(HashMap::new()),
                 skip_before: skip_before.clone(),
                 skip_all,
                 max_fail,
@@ -501,8 +502,12 @@ impl Runner {
         handler: bool,
     ) -> Vec<(usize, HostOutcome)> {
         if task.action != "meta" {
+            let (name, warning) = self.name_and_warning(ctx, task, &group[0].1.vars);
+            if let Some(w) = warning {
+                self.bus.emit(Event::Warning(w));
+            }
             self.bus.emit(Event::TaskStart {
-                name: self.shown_name(ctx, task, &group[0].1.vars),
+                name,
                 action: task.action.clone(),
                 handler,
                 origin: Some(task.span.clone()),
@@ -594,6 +599,8 @@ impl Runner {
             // so): with fewer forks than hosts, the order hosts start (and,
             // with one fork, finish) in is the inventory's.
             let permit = forks.clone().acquire_owned().await;
+            // Queued to a fork: ansible-runner's runner_on_start.
+            self.bus.emit(Event::HostStart { host: host.clone() });
             let i = *i;
             set.spawn(async move {
                 let _permit = permit;
@@ -764,6 +771,9 @@ impl Runner {
                 }
             }
         });
+        if matches!(out.status, Status::Ok | Status::Changed) {
+            self.custom_stats(&host, &out.result, out.copy);
+        }
         cursor.advance();
         if !out.notify.is_empty()
             && let Ok(mut n) = ctx.notified.lock()
@@ -848,53 +858,19 @@ impl Runner {
             .as_ref()
             .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)))
             || self.opts.force_handlers;
-        // Each handler's name as notifications match it (a templated name
-        // as it renders with the play's variables).
-        let names: Vec<String> = ctx
-            .play
-            .handlers
-            .iter()
-            .map(|handler| {
-                let hname = handler
-                    .name
-                    .as_ref()
-                    .map(|n| n.key_string())
-                    .unwrap_or_else(|| handler.action_written.clone());
-                if crate::template::is_template(&hname)
-                    && let (Some(n), Some(first)) = (&handler.name, ctx.hosts.first())
-                    && let Ok(Json::String(r)) =
-                        self.scope(ctx, first, Some(handler), &[]).render_json(n)
-                {
-                    return r;
-                }
-                hname
-            })
-            .collect();
-        // A notification reaches every handler with that name or listening
-        // to it: each host's notified names become the handlers they call.
-        let mut pending: std::collections::HashMap<String, std::collections::BTreeSet<usize>> =
-            std::collections::HashMap::new();
+        let names = self.handler_names(ctx);
         loop {
             let mut ran = false;
             for (idx, handler) in ctx.play.handlers.iter().enumerate() {
-                if let Ok(mut n) = ctx.notified.lock() {
-                    for (host, list) in n.iter_mut() {
-                        for x in list.drain(..) {
-                            let set = pending.entry(host.clone()).or_default();
-                            // By name: the first handler of that name (a role
-                            // brought in twice defines its handlers twice);
-                            // by topic: every listener.
-                            if let Some(k) = names.iter().position(|n| *n == x) {
-                                set.insert(k);
-                            }
-                            for (k, h) in ctx.play.handlers.iter().enumerate() {
-                                if h.listen.contains(&x) {
-                                    set.insert(k);
-                                }
-                            }
-                        }
-                    }
+                // Host by host in the play's order, as Ansible flushes.
+                for (i, host) in ctx.hosts.iter().enumerate() {
+                    let may_run = states[i] == HostState::Running
+                        || (force
+                            && states[i] == HostState::Dead
+                            && !self.conns.is_unreachable(host));
+                    self.announce_notifications(ctx, host, &names, may_run);
                 }
+                let pending = ctx.pending.lock().map(|p| p.clone()).unwrap_or_default();
                 let mut group = Vec::new();
                 for (i, host) in ctx.hosts.iter().enumerate() {
                     let wanted = pending.get(host).is_some_and(|p| p.contains(&idx));
@@ -919,9 +895,11 @@ impl Runner {
                 }
                 ran = true;
                 // A handler runs once per notification round.
-                for (i, _) in &group {
-                    if let Some(p) = pending.get_mut(&ctx.hosts[*i]) {
-                        p.remove(&idx);
+                if let Ok(mut pending) = ctx.pending.lock() {
+                    for (i, _) in &group {
+                        if let Some(p) = pending.get_mut(&ctx.hosts[*i]) {
+                            p.remove(&idx);
+                        }
                     }
                 }
                 let outs = self.run_group(ctx, handler, &group, &forks, true).await;
@@ -938,6 +916,92 @@ impl Runner {
             }
             if !ran {
                 break;
+            }
+        }
+        // Notifications of hosts that could not run their handlers end
+        // with the flush.
+        if let Ok(mut p) = ctx.pending.lock() {
+            p.clear();
+        }
+    }
+}
+
+impl Runner {
+    /// Each handler's name as notifications match it (a templated name as
+    /// it renders with the play's variables).
+    pub(super) fn handler_names(self: &Arc<Self>, ctx: &Arc<PlayCtx>) -> Vec<String> {
+        ctx.play
+            .handlers
+            .iter()
+            .map(|handler| {
+                let hname = handler
+                    .name
+                    .as_ref()
+                    .map(|n| n.key_string())
+                    .unwrap_or_else(|| handler.action_written.clone());
+                if crate::template::is_template(&hname)
+                    && let (Some(n), Some(first)) = (&handler.name, ctx.hosts.first())
+                    && let Ok(Json::String(r)) =
+                        self.scope(ctx, first, Some(handler), &[]).render_json(n)
+                {
+                    return r;
+                }
+                hname
+            })
+            .collect()
+    }
+
+    /// Takes `host`'s saved notifications to the handlers they reach (by
+    /// name: the first handler of that name, as a role brought in twice
+    /// defines its handlers twice; by topic: every listener) and, when
+    /// `report`, tells of each handler newly notified there
+    /// (`playbook_on_notify`). A flush does this host by host, when the
+    /// host reaches it.
+    pub(super) fn announce_notifications(
+        self: &Arc<Self>,
+        ctx: &Arc<PlayCtx>,
+        host: &str,
+        names: &[String],
+        report: bool,
+    ) {
+        let saved = match ctx.notified.lock() {
+            Ok(mut n) => n.get_mut(host).map(std::mem::take).unwrap_or_default(),
+            Err(_) => return,
+        };
+        if saved.is_empty() {
+            return;
+        }
+        let mut fresh = Vec::new();
+        if let Ok(mut pending) = ctx.pending.lock() {
+            let set = pending.entry(host.to_string()).or_default();
+            for x in saved {
+                let by_name = names.iter().position(|n| *n == x);
+                // Listeners are reported the last defined first, as Ansible
+                // searches them.
+                let listeners = ctx
+                    .play
+                    .handlers
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .filter(|(_, h)| h.listen.contains(&x))
+                    .map(|(k, _)| k);
+                for k in by_name.into_iter().chain(listeners) {
+                    // A handler already waiting for the host is not
+                    // notified again.
+                    if set.insert(k) {
+                        fresh.push(k);
+                    }
+                }
+            }
+        }
+        if report {
+            for k in fresh {
+                let handler = self.shown_name(ctx, &ctx.play.handlers[k], &[]);
+                self.bus.emit(Event::Notify {
+                    host: host.to_string(),
+                    handler,
+                });
             }
         }
     }

@@ -290,6 +290,19 @@ fn string_of(scope: &Scope, n: Option<&Node>) -> Result<Option<String>, String> 
     }
 }
 
+/// Where a result's warnings point: the task, except for debug's
+/// undefined `var`, which ansible-core 2.21 places at the `var` value.
+fn warning_origin(task: &Task, result: &Map<String, Json>) -> crate::span::Span {
+    let warned = result.contains_key("warnings") && !result.contains_key("failed");
+    if warned
+        && modules::canonical(&task.action) == "debug"
+        && let Some((_, var)) = task.args.iter().find(|(k, _)| k == "var")
+    {
+        return var.span.clone();
+    }
+    task.span.clone()
+}
+
 impl Runner {
     /// Runs `task` on `host` and reports its result; the play acts on the
     /// returned outcome (stats, cursor, handlers).
@@ -324,6 +337,17 @@ impl Runner {
                         .iter()
                         .find(|(k, _)| k == "_raw_params")
                         .and_then(|(_, v)| v.as_str().map(str::to_string));
+                    if meta.as_deref() == Some("flush_handlers") {
+                        // The host's notifications are told as it reaches
+                        // the flush (under this task's banner).
+                        let names = self.handler_names(play);
+                        self.announce_notifications(play, host, &names, true);
+                        if self.opts.verbosity > 1 {
+                            self.bus.emit(Event::Verbose(format!(
+                                "META: triggered running handlers for {host}"
+                            )));
+                        }
+                    }
                     let mut r = Map::new();
                     r.insert("changed".into(), json!(false));
                     // Ansible prints nothing for a meta task that ran.
@@ -420,6 +444,25 @@ impl Runner {
                 }
             }
         }
+        // -vv: a notification outside the handlers is saved for the next
+        // flush (while handlers run, the flush tells of it at once).
+        let in_handlers = play
+            .play
+            .handlers
+            .iter()
+            .any(|h| std::ptr::eq(h.as_ref(), task));
+        if self.opts.verbosity > 1 && !in_handlers && !notify.is_empty() {
+            let names = self.handler_names(play);
+            for n in &notify {
+                let known =
+                    names.contains(n) || play.play.handlers.iter().any(|h| h.listen.contains(n));
+                if known {
+                    self.bus.emit(Event::Verbose(format!(
+                        "Notification for handler {n} has been saved."
+                    )));
+                }
+            }
+        }
         self.bus.emit(Event::HostResult {
             host: host.to_string(),
             task: name,
@@ -428,7 +471,7 @@ impl Runner {
             ignored,
             result: Json::Object(callback_view(&result, no_log)),
             looped,
-            origin: Some(task.span.clone()),
+            origin: Some(warning_origin(task, &result)),
             controller: modules::lookup(&task.action)
                 .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
             // Ansible's `[ERROR]` line quotes the failure's own message even
@@ -542,19 +585,86 @@ impl Runner {
         task: &Task,
         frame_vars: &[Arc<Layer>],
     ) -> String {
-        if let Some(n) = &task.name
-            && n.as_str().is_some_and(crate::template::is_template)
-            && let Some(first) = play.hosts.first()
-            && let Ok(Json::String(r)) = self
-                .scope(play, first, Some(task), frame_vars)
-                .render_json(n)
-        {
-            return match &task.role {
-                Some(role) => format!("{} : {r}", role.name),
-                None => r,
-            };
+        self.name_and_warning(play, task, frame_vars).0
+    }
+
+    /// The task's name as shown and, when a variable in it is undefined,
+    /// ansible-core 2.21's warning about it (with the name's Origin): the
+    /// name then shows `<< error N - MSG >>` in place of each expression
+    /// that failed.
+    pub(super) fn name_and_warning(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        frame_vars: &[Arc<Layer>],
+    ) -> (String, Option<String>) {
+        let with_role = |r: String| match &task.role {
+            Some(role) => format!("{} : {r}", role.name),
+            None => r,
+        };
+        let Some(n) = &task.name else {
+            return (task.display_name(), None);
+        };
+        let (Some(text), Some(first)) = (n.as_str(), play.hosts.first()) else {
+            return (task.display_name(), None);
+        };
+        if !crate::template::is_template(text) {
+            return (task.display_name(), None);
         }
-        task.display_name()
+        let scope = self.scope(play, first, Some(task), frame_vars);
+        match scope.render_json(n) {
+            Ok(Json::String(r)) => return (with_role(r), None),
+            Ok(_) => return (task.display_name(), None),
+            Err(e) if !e.message.ends_with("is undefined") => {
+                return (task.display_name(), None);
+            }
+            Err(_) => {}
+        }
+        // Each `{{ ... }}` rendered on its own: the failing ones become
+        // markers, numbered as Ansible numbers its template errors.
+        let mut shown = String::new();
+        let mut errors: Vec<String> = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find("{{") {
+            let Some(len) = rest[open..].find("}}") else {
+                break;
+            };
+            shown.push_str(&rest[..open]);
+            let expr = &rest[open..open + len + 2];
+            let node = crate::yaml::Node::new(
+                crate::yaml::NodeKind::Str(expr.to_string()),
+                n.span.clone(),
+            );
+            match scope.render_json(&node) {
+                Ok(Json::String(s)) => shown.push_str(&s),
+                Ok(other) => shown.push_str(&other.to_string()),
+                Err(e) => {
+                    errors.push(e.message);
+                    shown.push_str(&format!(
+                        "<< error {} - {} >>",
+                        errors.len(),
+                        errors[errors.len() - 1]
+                    ));
+                }
+            }
+            rest = &rest[open + len + 2..];
+        }
+        shown.push_str(rest);
+        if errors.is_empty() {
+            return (task.display_name(), None);
+        }
+        let count = if errors.len() == 1 {
+            "1 template error".to_string()
+        } else {
+            format!("{} template errors", errors.len())
+        };
+        let mut warning = format!("Encountered {count}.\n");
+        for (i, m) in errors.iter().enumerate() {
+            warning.push_str(&format!("error {} - {m}\n", i + 1));
+        }
+        warning.push_str(crate::output::origin_block(&n.span).trim_end_matches('\n'));
+        warning.push('\n');
+        (with_role(shown), Some(warning))
     }
 
     /// All of a task's conditions (inherited first) hold.

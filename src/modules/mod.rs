@@ -73,6 +73,7 @@ mod replace;
 mod script;
 mod service;
 mod set_fact;
+pub mod set_stats;
 pub mod setup;
 mod slurp;
 pub mod spec;
@@ -216,6 +217,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(raw::Raw),
             Box::new(debug::Debug),
             Box::new(set_fact::SetFact),
+            Box::new(set_stats::SetStats),
             Box::new(assert::Assert),
             Box::new(fail::Fail),
             Box::new(ping::Ping),

@@ -2,7 +2,6 @@
 //! Ansible's default stdout callback: banners, one line per host, error
 //! blocks with their origin, loop items, the recap.
 
-use super::json::dumps;
 use super::origin::Sources;
 use super::{Event, HostStats, Sink, Status};
 use crate::span::Span;
@@ -163,6 +162,12 @@ pub struct Screen {
     included_hosts: bool,
     /// `show_task_path_on_failure`: `task path:` before a failure.
     task_path_on_failure: bool,
+    /// `show_custom_stats`: the CUSTOM STATS block after the recap.
+    show_custom_stats: bool,
+    /// What `set_stats` set, per host and `_run`.
+    custom_stats: serde_json::Map<String, Json>,
+    /// How results are written after `=>` (json or yaml).
+    format: super::result_format::ResultFormat,
 }
 
 impl Screen {
@@ -182,6 +187,9 @@ impl Screen {
             failed_stderr: false,
             included_hosts: true,
             task_path_on_failure: false,
+            show_custom_stats: false,
+            custom_stats: serde_json::Map::new(),
+            format: super::result_format::ResultFormat::default(),
             lazy: std::collections::HashMap::new(),
             last_banner: None,
         }
@@ -208,6 +216,21 @@ impl Screen {
     pub fn with_included_and_paths(mut self, included: bool, path_on_failure: bool) -> Self {
         self.included_hosts = included;
         self.task_path_on_failure = path_on_failure;
+        self
+    }
+
+    /// `result_format`, `pretty_results` and `result_indentation`.
+    pub fn with_result_format(mut self, f: super::result_format::ResultFormat) -> Self {
+        self.format = f;
+        self
+    }
+
+    /// `show_custom_stats` (the default and json callbacks share it).
+    pub fn with_custom_stats(mut self, on: bool) -> Self {
+        self.show_custom_stats = on;
+        if let Some(doc) = &mut self.json_doc {
+            doc.show_custom_stats(on);
+        }
         self
     }
 
@@ -390,8 +413,7 @@ impl Screen {
                 }
             }
         }
-        let indent = (verbose_always || self.verbosity > 2).then_some(4);
-        dumps(&r, indent, true)
+        self.format.dump(&r, verbose_always || self.verbosity > 2)
     }
 
     fn verbose(&self, result: &Json) -> bool {
@@ -495,6 +517,46 @@ impl Screen {
                 stderr: false,
                 painted: Some(p),
             });
+        }
+        self.line("");
+    }
+}
+
+impl Screen {
+    /// The CUSTOM STATS block: each host's stats (hosts sorted), then the
+    /// run-wide ones, each dumped as one line (Ansible dumps them indented
+    /// by one and drops the line ends).
+    fn show_custom_stats(&mut self) {
+        if !self.show_custom_stats || self.custom_stats.is_empty() {
+            return;
+        }
+        self.banner("CUSTOM STATS:");
+        let custom = std::mem::take(&mut self.custom_stats);
+        let format = self.format;
+        let one_line = |v: &Json| -> String {
+            let mut v = v.clone();
+            // Ansible's _dump_results drops these keys of any result.
+            if let Json::Object(m) = &mut v {
+                m.retain(|k, _| {
+                    !k.starts_with("_ansible_")
+                        && !matches!(
+                            k.as_str(),
+                            "invocation" | "diff" | "exception" | "warnings" | "deprecations"
+                        )
+                });
+            }
+            format.dump_indented(&v, Some(1)).replace('\n', "")
+        };
+        let mut hosts: Vec<&String> = custom.keys().filter(|k| *k != "_run").collect();
+        hosts.sort();
+        for h in hosts {
+            let line = format!("\t{h}: {}", one_line(&custom[h]));
+            self.line(&line);
+        }
+        if let Some(run) = custom.get("_run") {
+            self.line("");
+            let line = format!("\tRUN: {}", one_line(run));
+            self.line(&line);
         }
         self.line("");
     }
@@ -669,6 +731,14 @@ impl Screen {
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
             Event::Verbose(v) => self.line_c(v, color::VERBOSE),
+            Event::Notify { host, handler } => {
+                if self.verbosity > 1 {
+                    self.line_c(
+                        &format!("NOTIFIED HANDLER {handler} for {host}"),
+                        color::VERBOSE,
+                    );
+                }
+            }
             Event::Display(text) => self.line(text),
             // An include's items are shown as `included:` lines (an item
             // its `when` skipped as a `skipping:` line).
@@ -849,9 +919,13 @@ impl Screen {
                     self.line_c("...ignoring", color::SKIP);
                 }
             }
+            Event::CustomStats(m) => self.custom_stats = m.clone(),
+            // The default callback shows no per-host start.
+            Event::HostStart { .. } => {}
             Event::Stats(stats) => {
                 self.pending = None;
                 self.recap(stats);
+                self.show_custom_stats();
                 if self.check_markers {
                     self.banner("DRY RUN");
                 }

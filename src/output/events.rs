@@ -49,6 +49,8 @@ struct Context {
     task: Option<TaskCtx>,
     /// Hosts that already had their `runner_on_start` for the current task.
     started: HashSet<String>,
+    /// The run-wide custom stats (`artifact_data` of the stats event).
+    artifact_data: Option<Json>,
 }
 
 struct TaskCtx {
@@ -246,6 +248,7 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job("playbook_on_include", &text, parent, d, uuid4(), now));
             }
+            Event::HostStart { host } => self.host_start(host, now, &mut out),
             Event::Retry { host, result, .. } => {
                 self.host_start(host, now, &mut out);
                 let mut d = self.base();
@@ -308,18 +311,31 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job(name, &text, parent, d, uuid4(), now));
             }
+            Event::Notify { host, handler } => {
+                // Under the task that was running (a flush's, or the last
+                // task's for the flush at the end of a section).
+                let mut d = self.base();
+                d.insert("host".into(), json!(host));
+                d.insert("handler".into(), json!(handler));
+                let parent = self.parent();
+                out.push(self.job("playbook_on_notify", &text, parent, d, uuid4(), now));
+            }
             // ansible-runner sees a line printed outside any callback (and
             // an action's own display line) as a verbose event with no data.
             Event::Verbose(_) | Event::Display(_) => {
                 let parent = self.parent();
                 out.push(self.job("verbose", &text, parent, Map::new(), uuid4(), now));
             }
-            Event::Warning(w) => {
-                let mut d = Map::new();
-                d.insert("warning".into(), json!(w));
+            Event::Warning(_) => {
+                // ansible-runner marks a warning's event (the text is its
+                // stdout), in the context of where the run is.
+                let mut d = self.base();
+                d.insert("warning".into(), json!(true));
                 let parent = self.parent();
                 out.push(self.job("warning", &text, parent, d, uuid4(), now));
             }
+            // Kept for the stats event; no job event of its own.
+            Event::CustomStats(m) => self.ctx.artifact_data = m.get("_run").cloned(),
             Event::Stats(stats) => {
                 let mut d = Map::new();
                 d.insert("playbook".into(), json!(self.ctx.playbook));
@@ -341,7 +357,8 @@ impl Jobs {
                 d.insert("processed".into(), pick(|_| 1));
                 d.insert("rescued".into(), pick(|s| s.rescued));
                 d.insert("skipped".into(), pick(|s| s.skipped));
-                d.insert("artifact_data".into(), json!({}));
+                let data = self.ctx.artifact_data.take();
+                d.insert("artifact_data".into(), data.unwrap_or_else(|| json!({})));
                 let parent = Some(self.ctx.playbook_uuid.clone());
                 out.push(self.job("playbook_on_stats", &text, parent, d, uuid4(), now));
             }

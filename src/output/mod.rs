@@ -15,6 +15,7 @@ mod origin;
 mod posix_json;
 pub mod progress;
 mod redact;
+pub mod result_format;
 pub mod timing;
 pub mod trace;
 
@@ -23,6 +24,13 @@ use std::sync::{Arc, Mutex, RwLock};
 
 pub use default::{Chunk, DefaultText, Screen, Shown};
 pub use redact::Redact;
+
+/// Ansible's `Origin:` block for `span` (the place and the source lines
+/// up to it, a caret under the column), for messages built outside the
+/// screen.
+pub fn origin_block(span: &crate::span::Span) -> String {
+    origin::Sources::default().block(span)
+}
 
 /// The stdout callbacks kiln renders (`stdout_callback` in ansible.cfg,
 /// `ANSIBLE_STDOUT_CALLBACK`).
@@ -43,8 +51,24 @@ impl Callback {
             "default" => Some(Callback::Default),
             "minimal" => Some(Callback::Minimal),
             "oneline" => Some(Callback::Oneline),
-            "ansible.posix.json" => Some(Callback::Json),
+            // ansible-core routes the short `json` to ansible.posix.json
+            // (installed with the ansible package).
+            "json" | "ansible.posix.json" => Some(Callback::Json),
             _ => None,
+        }
+    }
+
+    /// ansible-core 2.21's error for a stdout callback it cannot load: the
+    /// `yaml` callback was removed from community.general (its routing
+    /// still names it), anything else is unknown.
+    pub fn load_error(name: &str) -> String {
+        match name.strip_prefix("ansible.builtin.").unwrap_or(name) {
+            "yaml" | "community.general.yaml" => "The 'community.general.yaml' callback plugin has been removed. \
+                 The plugin has been superseded by the option `result_format=yaml` in callback plugin \
+                 ansible.builtin.default from ansible-core 2.13 onwards. \
+                 This feature was removed from collection 'community.general' version 12.0.0."
+                .to_string(),
+            _ => format!("Could not load '{name}' callback plugin."),
         }
     }
 }
@@ -110,6 +134,11 @@ pub enum Event {
         hosts: Vec<String>,
         item: Option<Json>,
     },
+    /// A host takes the running task up (it has a fork): ansible-runner's
+    /// `runner_on_start`. Meta tasks have none.
+    HostStart {
+        host: String,
+    },
     /// An `until` loop failed an attempt and tries again.
     Retry {
         host: String,
@@ -156,12 +185,22 @@ pub enum Event {
         /// failed", not "Module failed").
         controller: bool,
     },
+    /// A handler was notified on a host: when a flush takes the host's
+    /// saved notifications (or at once while handlers run), once per
+    /// handler not already notified there (`playbook_on_notify`).
+    Notify {
+        host: String,
+        handler: String,
+    },
     Warning(String),
     /// A verbose message (`-v` and up): ansible-playbook's "Using ... as
     /// config file" and the like.
     Verbose(String),
     /// A line an action prints on stdout as it runs (`pause`).
     Display(String),
+    /// The custom stats `set_stats` set: per host name, and `_run` for
+    /// the run-wide ones. Comes just before `Stats`, when there are any.
+    CustomStats(serde_json::Map<String, Json>),
     /// The play recap, hosts in the order they were first seen.
     Stats(Vec<(String, HostStats)>),
 }

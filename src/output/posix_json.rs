@@ -2,8 +2,8 @@
 //! The `ansible.posix.json` stdout callback: nothing while the run goes,
 //! then one JSON document after the last play: every play with its tasks,
 //! each task with every host's result, and the recap's numbers.
-//! (`json` alone does not name it: ansible-core 2.21 refuses that name, and
-//! so does kiln.)
+//! (`json` names it too: ansible-core routes the short name there when the
+//! ansible.posix collection is installed, as the ansible package does.)
 
 use super::json::dumps;
 use super::{Event, HostStats, Status};
@@ -31,6 +31,9 @@ pub struct JsonDoc {
     plays: Vec<Json>,
     /// Spaces of indentation (`json_indent`; `None`: one line).
     indent: Option<usize>,
+    /// `show_custom_stats`: the document carries what set_stats set.
+    show_custom: bool,
+    custom: Map<String, Json>,
 }
 
 impl JsonDoc {
@@ -38,7 +41,14 @@ impl JsonDoc {
         JsonDoc {
             plays: Vec::new(),
             indent,
+            show_custom: false,
+            custom: Map::new(),
         }
+    }
+
+    /// `show_custom_stats`.
+    pub fn show_custom_stats(&mut self, on: bool) {
+        self.show_custom = on;
     }
 
     /// What `e` adds to the document; the document itself when the run
@@ -81,6 +91,7 @@ impl JsonDoc {
                 result,
                 ..
             } => self.record(host, action, *status, result),
+            Event::CustomStats(m) => self.custom = m.clone(),
             Event::Stats(stats) => return Some(self.finish(stats)),
             _ => {}
         }
@@ -140,9 +151,16 @@ impl JsonDoc {
                 )
             })
             .collect();
+        // Per host, and the run-wide ones apart.
+        let mut custom = if self.show_custom {
+            std::mem::take(&mut self.custom)
+        } else {
+            Map::new()
+        };
+        let global = custom.remove("_run").unwrap_or_else(|| json!({}));
         let doc = json!({
-            "custom_stats": {},
-            "global_custom_stats": {},
+            "custom_stats": custom,
+            "global_custom_stats": global,
             "plays": std::mem::take(&mut self.plays),
             "stats": summary,
         });

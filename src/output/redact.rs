@@ -110,6 +110,12 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
             json(r, result);
         }
         Event::Warning(w) | Event::Verbose(w) | Event::Display(w) => string(r, w),
-        Event::NoHostsMatched | Event::NoMoreHosts | Event::Stats(_) => {}
+        Event::Notify { handler, .. } => string(r, handler),
+        Event::CustomStats(m) => {
+            for v in m.values_mut() {
+                json(r, v);
+            }
+        }
+        Event::NoHostsMatched | Event::NoMoreHosts | Event::Stats(_) | Event::HostStart { .. } => {}
     }
 }

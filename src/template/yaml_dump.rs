@@ -18,6 +18,11 @@ pub struct DumpOptions {
     /// AnsibleDumper writes a vaulted value (`!vault |` literal), and
     /// `{"__ansible_unsafe": text}` as the plain string.
     pub inventory_tags: bool,
+    /// The default callback's YAML results: a string with a line break is
+    /// asked for in literal block style (`|`), and with `Some(true)`
+    /// (lossy) first changed so that the style is allowed (trailing spaces
+    /// and special characters dropped, tabs expanded).
+    pub literal_multiline: Option<bool>,
 }
 
 impl Default for DumpOptions {
@@ -29,6 +34,7 @@ impl Default for DumpOptions {
             width: 80,
             explicit_start: false,
             inventory_tags: false,
+            literal_multiline: None,
         }
     }
 }
@@ -59,6 +65,9 @@ enum Node {
         tag: &'static str,
         text: String,
     },
+    /// A string the representer asked to be a literal block (`|`); the
+    /// emitter falls back to double quotes where the style is not allowed.
+    Block(String),
     /// The first occurrence of a value met again later (`&id001`).
     Anchored {
         anchor: String,
@@ -149,14 +158,16 @@ fn is_yaml_number(s: &str) -> bool {
     {
         return true;
     }
-    // sexagesimal int/float: [1-9][0-9_]*(:[0-5]?[0-9])+
+    // sexagesimal int [1-9][0-9_]*(:[0-5]?[0-9])+ and float
+    // [0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* (a time delta `0:00:01.5`).
     if t.contains(':') {
         let mut parts = t.split(':');
         let head = parts.next().unwrap_or("");
+        let first = if t.contains('.') { '0' } else { '1' };
         let head_ok = head
             .chars()
             .next()
-            .is_some_and(|c| ('1'..='9').contains(&c))
+            .is_some_and(|c| (first..='9').contains(&c))
             && head.chars().all(|c| c.is_ascii_digit() || c == '_');
         let rest: Vec<&str> = parts.collect();
         if head_ok && !rest.is_empty() {
@@ -222,6 +233,7 @@ struct Analysis {
     allow_flow_plain: bool,
     allow_block_plain: bool,
     allow_single_quoted: bool,
+    allow_block: bool,
 }
 
 fn printable(c: char) -> bool {
@@ -240,6 +252,7 @@ fn analyze(s: &str) -> Analysis {
             allow_flow_plain: false,
             allow_block_plain: true,
             allow_single_quoted: true,
+            allow_block: false,
         };
     }
     let chars: Vec<char> = s.chars().collect();
@@ -347,13 +360,14 @@ fn analyze(s: &str) -> Analysis {
         allow_flow_plain: true,
         allow_block_plain: true,
         allow_single_quoted: true,
+        allow_block: true,
     };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.allow_flow_plain = false;
         a.allow_block_plain = false;
     }
     if trailing_space {
-        // (block styles would be disallowed too; not used here)
+        a.allow_block = false;
     }
     if break_space {
         a.allow_flow_plain = false;
@@ -364,6 +378,7 @@ fn analyze(s: &str) -> Analysis {
         a.allow_flow_plain = false;
         a.allow_block_plain = false;
         a.allow_single_quoted = false;
+        a.allow_block = false;
     }
     if line_breaks {
         a.allow_flow_plain = false;
@@ -397,6 +412,14 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
             Node::Scalar {
                 text,
                 plain_ok: true,
+            }
+        }
+        ValueKind::String if o.literal_multiline.is_some() && v.as_str().is_some_and(has_break) => {
+            let s = v.as_str().unwrap_or_default();
+            if o.literal_multiline == Some(true) {
+                Node::Block(lossy_block(s))
+            } else {
+                Node::Block(s.to_string())
             }
         }
         ValueKind::String => {
@@ -453,6 +476,67 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
             plain_ok: true,
         },
     }
+}
+
+fn has_break(s: &str) -> bool {
+    s.chars().any(is_break)
+}
+
+/// Ansible's lossy change of a multi-line string so that PyYAML allows it
+/// as a literal block: trailing whitespace dropped, tabs expanded (to
+/// 8-column stops), characters PyYAML calls special dropped, and spaces
+/// before a line break dropped.
+fn lossy_block(s: &str) -> String {
+    // Python's str.isspace also counts the separators \x1c..\x1f.
+    let s = s.trim_end_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
+    let mut expanded = String::new();
+    let mut col = 0usize;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                let n = 8 - col % 8;
+                expanded.push_str(&" ".repeat(n));
+                col += n;
+            }
+            '\n' | '\r' => {
+                expanded.push(c);
+                col = 0;
+            }
+            _ => {
+                expanded.push(c);
+                col += 1;
+            }
+        }
+    }
+    let kept: String = expanded
+        .chars()
+        .filter(|&c| {
+            let n = c as u32;
+            (n == 10
+                || (32..=126).contains(&n)
+                || n == 133
+                || (160..=55295).contains(&n)
+                || (57344..=65533).contains(&n)
+                || (65536..1114111).contains(&n))
+                && n != 65279
+        })
+        .collect();
+    // Spaces right before a line break go.
+    let mut out = String::with_capacity(kept.len());
+    let mut spaces = 0usize;
+    for c in kept.chars() {
+        if c == ' ' {
+            spaces += 1;
+            continue;
+        }
+        if !is_break(c) {
+            out.push_str(&" ".repeat(spaces));
+        }
+        spaces = 0;
+        out.push(c);
+    }
+    out.push_str(&" ".repeat(spaces));
+    out
 }
 
 fn build_map(v: &Value, o: &DumpOptions) -> Node {
@@ -752,6 +836,16 @@ impl Emitter<'_> {
             Node::Alias(name) => {
                 self.write_indicator(&format!("*{name}"), true, false, false);
             }
+            Node::Block(text) => {
+                self.increase_indent(true, false);
+                let a = analyze(text);
+                if self.flow_level == 0 && !simple_key && a.allow_block {
+                    self.write_literal(text);
+                } else {
+                    self.write_double(text, !simple_key);
+                }
+                self.pop_indent();
+            }
             Node::Literal { tag, text } => {
                 self.increase_indent(true, false);
                 self.write_indicator(tag, true, false, false);
@@ -943,5 +1037,43 @@ mod tests {
             y(json!("line1\nline2\n"), false),
             "'line1\n\n  line2\n\n  '\n"
         );
+    }
+
+    fn block(j: serde_json::Value, lossy: bool) -> String {
+        let o = DumpOptions {
+            indent: 4,
+            default_flow_style: Some(false),
+            literal_multiline: Some(lossy),
+            ..Default::default()
+        };
+        dump(&super::super::json_to_value(&j), &o)
+    }
+
+    #[test]
+    fn multi_line_strings_as_literal_blocks() {
+        assert_eq!(
+            block(json!({"out": "a\nb", "one": "x"}), true),
+            "one: x\nout: |-\n    a\n    b\n"
+        );
+        // Lossy: the trailing line end, a tab and the spaces before a
+        // break are changed away; the block style is then allowed.
+        assert_eq!(
+            block(json!({"out": "a \n\tb\n"}), true),
+            "out: |-\n    a\n            b\n"
+        );
+        // Not lossy: a trailing space forbids the block style, PyYAML
+        // double-quotes instead.
+        assert_eq!(block(json!({"out": "a \nb"}), false), "out: \"a \\nb\"\n");
+        assert_eq!(
+            block(json!({"out": "a\nb\n"}), false),
+            "out: |\n    a\n    b\n"
+        );
+        assert_eq!(lossy_block("x  \u{2028}y\x07 "), "x\u{2028}y");
+        // A time delta reads back as a sexagesimal float: quoted.
+        assert_eq!(
+            block(json!({"d": "0:00:00.003"}), true),
+            "d: '0:00:00.003'\n"
+        );
+        assert_eq!(block(json!({"d": "0:00"}), true), "d: 0:00\n");
     }
 }

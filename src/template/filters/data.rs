@@ -257,6 +257,7 @@ fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpO
         width,
         explicit_start,
         inventory_tags: false,
+        literal_multiline: None,
     })
 }
 

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+//! How the default callback writes a result after `=>`: Ansible's
+//! `result_format` (`json`, or `yaml` for people to read), `pretty_results`
+//! and `result_indentation` ([defaults] callback_result_format /
+//! ANSIBLE_CALLBACK_RESULT_FORMAT and their siblings).
+
+use super::json::dumps;
+use serde_json::Value as Json;
+
+/// The callback's result options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultFormat {
+    pub yaml: bool,
+    /// `pretty_results`: unset, on or off.
+    pub pretty: Option<bool>,
+    /// `result_indentation`.
+    pub indent: usize,
+}
+
+impl Default for ResultFormat {
+    fn default() -> Self {
+        ResultFormat {
+            yaml: false,
+            pretty: None,
+            indent: 4,
+        }
+    }
+}
+
+impl ResultFormat {
+    /// Reads the options from a name and two settings as written.
+    pub fn parse(
+        format: Option<&str>,
+        pretty: Option<bool>,
+        indent: Option<&str>,
+    ) -> Result<ResultFormat, String> {
+        let yaml = match format.map(str::trim) {
+            None | Some("json") => false,
+            Some("yaml") => true,
+            Some(other) => {
+                // ansible-core 2.21's words.
+                return Err(format!(
+                    "Invalid value '{other}' for config 'result_format' for 'default' callback plugin. \
+                     Valid values are: json, yaml"
+                ));
+            }
+        };
+        let indent = match indent {
+            None => 4,
+            Some(v) => v.trim().parse::<usize>().map_err(|_| {
+                format!("Invalid value \"{v}\" for configuration option \"result_indentation\" (an integer)")
+            })?,
+        };
+        Ok(ResultFormat {
+            yaml,
+            pretty,
+            indent,
+        })
+    }
+
+    /// Ansible's `_dump_results` after the keys it hides are gone:
+    /// `verbose` is `_ansible_verbose_always` or -vvv, which indent JSON.
+    pub fn dump(&self, r: &Json, verbose: bool) -> String {
+        let indent = (verbose || (self.pretty.is_none() && self.yaml) || self.pretty == Some(true))
+            .then_some(self.indent);
+        self.dump_indented(r, indent)
+    }
+
+    /// `_dump_results` with an indent asked for (`None`: by the options).
+    pub fn dump_indented(&self, r: &Json, indent: Option<usize>) -> String {
+        // pretty_results off overrides any indentation.
+        let indent = indent.filter(|_| self.pretty != Some(false));
+        if !self.yaml {
+            return dumps(r, indent, true);
+        }
+        let lossy = self.pretty != Some(false);
+        let mut r = r.clone();
+        if lossy && let Json::Object(m) = &mut r {
+            // The text is there already; its list of lines is not repeated.
+            for (text, lines) in [("stdout", "stdout_lines"), ("stderr", "stderr_lines")] {
+                if m.contains_key(text) && m.contains_key(lines) {
+                    m.insert(lines.into(), Json::String("<omitted>".into()));
+                }
+            }
+        }
+        use crate::template::yaml_dump::{DumpOptions, dump};
+        // PyYAML takes an indent of 2 to 9 and uses 2 otherwise; the
+        // prefix of every line is the indent as given.
+        let o = DumpOptions {
+            indent: indent.filter(|i| (2..10).contains(i)).unwrap_or(2),
+            default_flow_style: Some(false),
+            sort_keys: true,
+            width: 80,
+            explicit_start: false,
+            inventory_tags: false,
+            literal_multiline: Some(lossy),
+        };
+        let text = dump(&crate::template::json_to_value(&r), &o);
+        let prefix = " ".repeat(indent.unwrap_or(4));
+        // Python's textwrap.indent: lines with only whitespace stay bare.
+        let body: String = text
+            .split_inclusive('\n')
+            .map(|l| {
+                if l.trim().is_empty() {
+                    l.to_string()
+                } else {
+                    format!("{prefix}{l}")
+                }
+            })
+            .collect();
+        // The display adds no line end to text that has one.
+        format!("\n{}", body.strip_suffix('\n').unwrap_or(&body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_by_default_yaml_when_asked() {
+        let r = json!({"changed": false, "msg": "hi"});
+        let json = ResultFormat::default();
+        assert_eq!(json.dump(&r, false), r#"{"changed": false, "msg": "hi"}"#);
+        assert_eq!(
+            json.dump(&r, true),
+            "{\n    \"changed\": false,\n    \"msg\": \"hi\"\n}"
+        );
+        let yaml = ResultFormat::parse(Some("yaml"), None, None).expect("valid");
+        assert_eq!(yaml.dump(&r, false), "\n    changed: false\n    msg: hi");
+        let out = json!({"stdout": "a\n\nb", "stdout_lines": ["a", "", "b"]});
+        assert_eq!(
+            yaml.dump(&out, false),
+            "\n    stdout: |-\n        a\n\n        b\n    stdout_lines: <omitted>"
+        );
+        // Not pretty: nothing dropped, PyYAML's own indent of 2.
+        let exact = ResultFormat::parse(Some("yaml"), Some(false), None).expect("valid");
+        assert_eq!(
+            exact.dump(&out, false),
+            "\n    stdout: |-\n      a\n\n      b\n    stdout_lines:\n    - a\n    - ''\n    - b"
+        );
+        assert!(ResultFormat::parse(Some("xml"), None, None).is_err());
+    }
+}
