@@ -710,6 +710,16 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
 
 /// Runs a prepared request, reporting to `bus`.
 pub async fn run(prepared: Prepared, bus: Arc<Bus>) -> RunOutcome {
+    run_interruptible(prepared, bus, Arc::default()).await
+}
+
+/// Runs a prepared request; `interrupt` stops it early (Ctrl-C), and the
+/// recap is still printed.
+pub async fn run_interruptible(
+    prepared: Prepared,
+    bus: Arc<Bus>,
+    interrupt: Arc<crate::exec::Interrupt>,
+) -> RunOutcome {
     // Always: plaintexts can be revealed without any run password too
     // (the `unvault` filter takes its own), and an empty set costs nothing.
     bus.set_redactor(prepared.vault.clone());
@@ -722,8 +732,12 @@ pub async fn run(prepared: Prepared, bus: Arc<Bus>) -> RunOutcome {
         prepared.opts.clone(),
         prepared.extra.clone(),
         bus,
+        interrupt.clone(),
     );
     for pb in &prepared.playbooks {
+        if interrupt.stopping() {
+            break;
+        }
         runner.run_playbook(pb).await;
     }
     runner.finish()

@@ -178,7 +178,19 @@ fn listings_and_syntax_check_touch_nothing() {
     assert!(
         out.contains("digraph plan")
             && out.contains("one @ w1")
-            && out.contains("barrier after one"),
+            && out.contains("every host finishes the task"),
+        "{out}"
+    );
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "lh.yml", "--plan"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("play #1: first [linear]\n  one on [w1")
+            && out.contains("play #2: db:web [linear]")
+            && out.matches("-- barrier: play boundary --").count() == 2,
         "{out}"
     );
 }

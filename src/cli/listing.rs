@@ -4,7 +4,8 @@
 
 use super::PlaybookArgs;
 use crate::engine::Prepared;
-use crate::plan::PlayPlan;
+use crate::plan::{PlayInput, Step, Strategy};
+use crate::playbook::{Item, Play};
 use crate::vars::{MagicVars, Scope, layer_from_nodes};
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
         // Ansible shows the playbook as it was named on the command line.
         let shown = args.playbooks.get(n).unwrap_or(&pb.path);
         println!("\nplaybook: {}", shown.display());
+        let mut plays = Vec::new();
         for (i, play) in pb.plays.iter().enumerate() {
             let vars = Arc::new(layer_from_nodes(play.vars.iter()));
             let scope = Scope::new(
@@ -68,7 +70,6 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                     )
                 })
                 .collect();
-            let names: Vec<String> = tasks.iter().map(|t| t.display_name()).collect();
             if args.list_tasks {
                 println!("    tasks:");
                 for t in &tasks {
@@ -85,15 +86,61 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                 all.dedup();
                 println!("      TASK TAGS: [{}]", all.join(", "));
             }
-            if let Some(fmt) = &args.plan {
-                let plan = PlayPlan::linear(hosts.len(), names.len());
-                if fmt == "dot" {
-                    print!("{}", plan.to_dot(&hosts, &names));
-                } else {
-                    print!("{}", plan.to_text(&hosts, &names));
-                }
+            if args.plan.is_some() {
+                plays.push(plan_input(prepared, play, &scope, name, hosts));
+            }
+        }
+        if let Some(fmt) = &args.plan {
+            let plan = crate::plan::lower(&plays);
+            if fmt == "dot" {
+                print!("{}", plan.to_dot());
+            } else {
+                print!("{}", plan.to_text());
             }
         }
     }
     0
+}
+
+/// A play as the plan graph sees it: strategy, serial batches, the tasks
+/// `--tags` selects in each section, and the handlers.
+fn plan_input(
+    prepared: &Prepared,
+    play: &Play,
+    scope: &Scope,
+    name: String,
+    hosts: Vec<String>,
+) -> PlayInput {
+    let strategy = match play.strategy.as_ref().map(|n| scope.render_json(n)) {
+        Some(Ok(serde_json::Value::String(s))) => Strategy::named(&s),
+        _ => Strategy::Linear,
+    };
+    let batches = crate::exec::serial_batches(scope, play.serial.as_ref(), &hosts)
+        .unwrap_or_else(|_| vec![hosts.clone()]);
+    let section = |items: &[Item]| -> Vec<Step> {
+        items
+            .iter()
+            .flat_map(Item::tasks)
+            .filter(|t| {
+                crate::exec::tags_selected(
+                    &t.inherit.tags,
+                    &prepared.opts.tags,
+                    &prepared.opts.skip_tags,
+                )
+            })
+            .map(|t| Step::of_task(&t))
+            .collect()
+    };
+    PlayInput {
+        name,
+        strategy,
+        batches,
+        sections: vec![
+            section(&play.pre_tasks),
+            section(&play.tasks),
+            section(&play.post_tasks),
+        ],
+        handlers: play.handlers.iter().map(|h| h.display_name()).collect(),
+        max_fail_percentage: play.max_fail_percentage.is_some(),
+    }
 }

@@ -357,7 +357,16 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
             bus.emit(crate::output::Event::Verbose(line));
         }
     }
-    let outcome = runtime.block_on(engine::run(prepared, bus.clone()));
+    let interrupt = Arc::new(crate::exec::Interrupt::default());
+    let outcome = runtime.block_on(async {
+        let listener = tokio::spawn(listen_for_signals(interrupt.clone()));
+        let outcome = engine::run_interruptible(prepared, bus.clone(), interrupt.clone()).await;
+        listener.abort();
+        outcome
+    });
+    if outcome.interrupted == Some(2) {
+        eprintln!("[ERROR]: User interrupted execution");
+    }
     if let Some(a) = artifacts
         && let Err(e) = a.finish(outcome.exit_code)
     {
@@ -694,3 +703,23 @@ pub mod listing;
 mod prompt;
 pub mod vault;
 mod verbose_header;
+
+/// Ctrl-C and SIGTERM while a playbook runs: each signal raises the
+/// interruption one level (see exec::Interrupt); the run stops and the
+/// recap is printed instead of the process dying.
+async fn listen_for_signals(interrupt: Arc<crate::exec::Interrupt>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            Some(()) = int.recv() => interrupt.raise(2),
+            Some(()) = term.recv() => interrupt.raise(15),
+            else => return,
+        }
+    }
+}

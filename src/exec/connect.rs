@@ -20,12 +20,32 @@ pub(super) type Opened = (Arc<dyn Connection>, String);
 
 type Slot = Arc<OnceCell<Result<Opened, TransportError>>>;
 
-#[derive(Default)]
+/// How many SSH logins may be in progress at once, whatever the fork limit.
+/// A login costs both ends a key exchange, far more than a task on an open
+/// session, and sshd drops unauthenticated connections beyond its
+/// MaxStartups (10 by default): with `-f 500` and a fleet behind a bastion
+/// or one sshd, letting every fork log in at once turns into refused
+/// connections. Tasks on open sessions are limited by the forks only.
+pub(super) const CONNECT_SETUP_LIMIT: usize = 32;
+
 pub(super) struct Connections {
     slots: Mutex<HashMap<String, Slot>>,
+    /// Logins in progress (see [`CONNECT_SETUP_LIMIT`]).
+    setup: tokio::sync::Semaphore,
     /// Hosts that failed or were unreachable: they take no further part.
     dead: Mutex<HashSet<String>>,
     warned_no_hostkey_check: Mutex<bool>,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            slots: Mutex::default(),
+            setup: tokio::sync::Semaphore::new(CONNECT_SETUP_LIMIT),
+            dead: Mutex::default(),
+            warned_no_hostkey_check: Mutex::default(),
+        }
+    }
 }
 
 impl Connections {
@@ -134,7 +154,12 @@ impl Runner {
     ) -> Result<Opened, TransportError> {
         let slot = self.connections_slot(host);
         let res = slot
-            .get_or_init(|| async { self.open(play, task, host, scope).await })
+            .get_or_init(|| async {
+                // A closed semaphore never happens (it is never closed);
+                // opening without a permit would still be correct.
+                let _login = self.conns.setup.acquire().await.ok();
+                self.open(play, task, host, scope).await
+            })
             .await;
         res.clone()
     }

@@ -12,13 +12,8 @@ use crate::playbook::Item;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
-/// Which strategy a play runs with.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Strategy {
-    Linear,
-    Free,
-    HostPinned,
-}
+/// Which strategy a play runs with (the plan's own type).
+pub(super) use crate::plan::Strategy;
 
 impl Strategy {
     /// The play's `strategy` keyword (templated), else `linear`.
@@ -35,11 +30,7 @@ impl Strategy {
             Ok(serde_json::Value::String(s)) => s,
             _ => return Strategy::Linear,
         };
-        match name.rsplit('.').next().unwrap_or_default() {
-            "free" => Strategy::Free,
-            "host_pinned" => Strategy::HostPinned,
-            _ => Strategy::Linear,
-        }
+        Strategy::named(&name)
     }
 }
 
@@ -97,6 +88,9 @@ impl Runner {
     ) {
         let mut cursor = Cursor::new(items);
         loop {
+            if self.interrupt.stopping() {
+                return;
+            }
             let running = shared
                 .lock()
                 .map(|s| s[i] == HostState::Running)

@@ -6,6 +6,7 @@
 mod connect;
 mod cursor;
 mod free;
+mod interrupt;
 mod options;
 mod play;
 mod tags;
@@ -21,15 +22,20 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+pub use interrupt::{EXIT_INTERRUPTED, Interrupt};
 pub use options::{Connector, OpenFn, RunOptions};
+pub use play::batches as serial_batches;
 pub use tags::selected as tags_selected;
 
 /// What a run ended with.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub stats: Vec<(String, HostStats)>,
-    /// ansible-playbook's exit code: 0, 2 (a host failed), 4 (unreachable).
+    /// ansible-playbook's exit code: 0, 2 (a host failed), 4 (unreachable),
+    /// 99 (interrupted by Ctrl-C).
     pub exit_code: i32,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<i32>,
 }
 
 /// Per-host state that lives across plays.
@@ -64,6 +70,8 @@ pub struct Runner {
     prompt_warned: std::sync::atomic::AtomicBool,
     /// Layers from group_vars/ and host_vars/ next to the playbook.
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
+    /// Ctrl-C / SIGTERM: set by the binary's signal listener.
+    interrupt: Arc<Interrupt>,
 }
 
 /// What a play shares with each of its host tasks.
@@ -118,8 +126,10 @@ impl Runner {
         opts: RunOptions,
         extra: Layer,
         bus: Arc<Bus>,
+        interrupt: Arc<Interrupt>,
     ) -> Arc<Runner> {
         Arc::new(Runner {
+            interrupt,
             templar,
             inventory: std::sync::RwLock::new(inventory),
             opts,
@@ -177,7 +187,7 @@ impl Runner {
             .display()
             .to_string();
         for play in &pb.plays {
-            if self.run_play(play, &playbook_dir).await {
+            if self.run_play(play, &playbook_dir).await || self.interrupt.stopping() {
                 break;
             }
         }
@@ -218,7 +228,10 @@ impl Runner {
         self.bus.emit(Event::Stats(stats.clone()));
         let unreachable = self.any_unreachable.lock().map(|b| *b).unwrap_or(false);
         let failed = self.any_failed.lock().map(|b| *b).unwrap_or(false);
-        let exit_code = if unreachable {
+        let interrupted = self.interrupt.signal();
+        let exit_code = if let Some(code) = self.interrupt.exit_code() {
+            code
+        } else if unreachable {
             4
         } else if failed {
             2
@@ -226,7 +239,11 @@ impl Runner {
             0
         };
         self.conns.close_all();
-        RunOutcome { stats, exit_code }
+        RunOutcome {
+            stats,
+            exit_code,
+            interrupted,
+        }
     }
 
     /// Adds what a `set_stats` result (or each of its loop items) sets to

@@ -146,6 +146,9 @@ impl Runner {
             });
         let strategy = super::free::Strategy::of(self, play, &play_vars);
         for batch in batches {
+            if self.interrupt.stopping() {
+                return true;
+            }
             // Each serial batch is shown as the play starting again.
             self.bus.emit(Event::PlayStart {
                 name: name.clone(),
@@ -184,6 +187,10 @@ impl Runner {
             for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
                 self.run_section(&ctx, Arc::new(section.clone()), &mut states)
                     .await;
+                // Interrupted: no handler runs, as under Ansible.
+                if self.interrupt.stopping() {
+                    return true;
+                }
                 self.flush_handlers(&ctx, &mut states).await;
                 if states.iter().all(|s| *s != HostState::Running) {
                     break;
@@ -379,6 +386,9 @@ impl Runner {
             .collect();
         let forks = Arc::new(Semaphore::new(self.opts.forks.max(1)));
         loop {
+            if self.interrupt.stopping() {
+                break;
+            }
             let mut nexts: Vec<(usize, Next)> = Vec::new();
             for (i, c) in cursors.iter_mut().enumerate() {
                 if states[i] != HostState::Running {
@@ -501,6 +511,9 @@ impl Runner {
         forks: &Arc<Semaphore>,
         handler: bool,
     ) -> Vec<(usize, HostOutcome)> {
+        if self.interrupt.stopping() {
+            return Vec::new();
+        }
         if task.action != "meta" {
             let (name, warning) = self.name_and_warning(ctx, task, &group[0].1.vars);
             if let Some(w) = warning {
@@ -554,6 +567,9 @@ impl Runner {
             );
             let mut outs = Vec::new();
             for (n, (i, next)) in runners.into_iter().enumerate() {
+                if self.interrupt.stopping() {
+                    break;
+                }
                 if once && n > 0 {
                     outs.push((
                         *i,
@@ -599,18 +615,28 @@ impl Runner {
             // so): with fewer forks than hosts, the order hosts start (and,
             // with one fork, finish) in is the inventory's.
             let permit = forks.clone().acquire_owned().await;
+            // Interrupted while waiting for a slot: this host does not start.
+            if self.interrupt.stopping() {
+                break;
+            }
             // Queued to a fork: ansible-runner's runner_on_start.
             self.bus.emit(Event::HostStart { host: host.clone() });
             let i = *i;
+            let interrupt = self.interrupt.clone();
             set.spawn(async move {
                 let _permit = permit;
-                let out = runner.run_task_on_host(&ctx, &task, &host, &vars).await;
-                (i, out)
+                // A second Ctrl-C drops the host task: its session's
+                // channel closes, and a write it was making is never
+                // renamed over the destination.
+                tokio::select! {
+                    out = runner.run_task_on_host(&ctx, &task, &host, &vars) => Some((i, out)),
+                    () = interrupt.aborted() => None,
+                }
             });
         }
         let mut outs = Vec::new();
         while let Some(joined) = set.join_next().await {
-            if let Ok(x) = joined {
+            if let Ok(Some(x)) = joined {
                 outs.push(x);
             }
         }
@@ -862,6 +888,9 @@ impl Runner {
         loop {
             let mut ran = false;
             for (idx, handler) in ctx.play.handlers.iter().enumerate() {
+                if self.interrupt.stopping() {
+                    return;
+                }
                 // Host by host in the play's order, as Ansible flushes.
                 for (i, host) in ctx.hosts.iter().enumerate() {
                     let may_run = states[i] == HostState::Running
@@ -1009,7 +1038,7 @@ impl Runner {
 
 /// `serial`: the batches of hosts the play runs on, one after the other. A
 /// number, a percentage, or a list of them (the last repeats).
-fn batches(
+pub fn batches(
     scope: &Scope,
     serial: Option<&Node>,
     hosts: &[String],

@@ -148,6 +148,15 @@ fn section(spec: &WriteSpec<'_>, key: &str, feed: Feed) -> Result<String, String
             sh_path(src)
         )),
     }
+    // A transfer cut short (the controller interrupted, the connection
+    // lost) ends stdin early, and `cat`/`head` succeed on what they got:
+    // only a temp file of the full length may replace the destination.
+    if let Source::Bytes(b) = &spec.source {
+        s.push_str(&format!(
+            "[ \"$(wc -c < \"$t\")\" -eq {} ] || fail \"The transfer to $t was cut short\"\n",
+            b.len()
+        ));
+    }
     let ids = match (spec.uid, spec.gid) {
         (Some(u), Some(g)) => Some(format!("{u}:{g}")),
         (Some(u), None) => Some(u.to_string()),
@@ -375,6 +384,30 @@ mod tests {
         let ok = outcome(&run(&script(&sp).unwrap(), b"bad\n")).unwrap();
         assert!(ok.backup.is_some());
         assert_eq!(std::fs::read(&dest).unwrap(), b"bad\n");
+    }
+
+    #[test]
+    fn a_transfer_cut_short_never_replaces_the_destination() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("conf");
+        std::fs::write(&dest, "old\n").unwrap();
+        let d = dest.display().to_string();
+        let full = vec![b'n'; 100_000];
+        // The controller stopped sending after 4 KiB (Ctrl-C, lost link).
+        for many in [false, true] {
+            let err = if many {
+                let r = run(&script_many(&[spec(&d, &full)]).unwrap(), &full[..4096]);
+                outcome_at(&r, 0).err()
+            } else {
+                outcome(&run(&script(&spec(&d, &full)).unwrap(), &full[..4096])).err()
+            };
+            assert!(
+                matches!(&err, Some(WriteError::Failed(m)) if m.contains("cut short")),
+                "{err:?}"
+            );
+            assert_eq!(std::fs::read(&dest).unwrap(), b"old\n");
+            assert_eq!(leftovers(dir.path()), vec!["conf".to_string()]);
+        }
     }
 
     #[test]

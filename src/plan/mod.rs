@@ -1,119 +1,260 @@
 // SPDX-License-Identifier: MIT
-//! The plan of a play as a graph: one node per (host, task) and a barrier
-//! node wherever Ansible's semantics make hosts wait for each other. Under
-//! the `linear` strategy every task ends with a barrier, because one host's
-//! task may prepare what another host's next task needs (`kubeadm init` before
-//! `kubeadm join`).
+//! The plan of a playbook as a graph: one node per (host, task) and a
+//! barrier node wherever Ansible's semantics make hosts wait for each other.
+//!
+//! Under the `linear` strategy every task ends with a barrier, because one
+//! host's task may prepare what another host's next task needs (`kubeadm
+//! init` before `kubeadm join`). `free` and `host_pinned` have no per-task
+//! barriers: each host's nodes form a chain of their own. Barriers that hold
+//! under every strategy: handler flushes at the end of each section, serial
+//! batch boundaries and play boundaries. Under `linear`, `run_once` runs one
+//! node whose barrier hands its result to every host, and `any_errors_fatal`
+//! / `max_fail_percentage` are checked at the task's barrier.
+//!
+//! A dynamic include's tasks are not known before it runs: [`Plan::expand`]
+//! splices their nodes in after the include, touching only the node it
+//! expands from and the nodes it adds (never the rest of the graph), so a
+//! loop of includes costs linear time however large the graph already is.
 
-use petgraph::graph::{DiGraph, NodeIndex};
-use std::fmt::Write as _;
+mod lower;
+mod render;
+
+pub use lower::{PlayInput, Step, lower};
+
+use petgraph::Direction;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+
+/// A play's strategy.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Strategy {
+    Linear,
+    Free,
+    HostPinned,
+}
+
+impl Strategy {
+    /// The strategy named `name` (a plugin name, fully qualified or not);
+    /// anything else is `linear`, Ansible's default.
+    pub fn named(name: &str) -> Strategy {
+        match name.rsplit('.').next().unwrap_or_default() {
+            "free" => Strategy::Free,
+            "host_pinned" => Strategy::HostPinned,
+            _ => Strategy::Linear,
+        }
+    }
+
+    /// Whether every task is a barrier across the hosts.
+    pub fn lockstep(self) -> bool {
+        self == Strategy::Linear
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Linear => "linear",
+            Strategy::Free => "free",
+            Strategy::HostPinned => "host_pinned",
+        }
+    }
+}
+
+/// Why hosts wait for each other at a barrier.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Why {
+    /// `linear`: every host finishes the task before any starts the next.
+    Task,
+    /// `run_once`: one host ran it; its result is handed to every host.
+    RunOnce,
+    /// `any_errors_fatal` or `max_fail_percentage` is checked here.
+    FailCheck,
+    /// The end of a section: notified handlers run.
+    Handlers,
+    /// The end of a `serial` batch: the next batch starts after it.
+    Batch,
+    /// The end of a play: the next play starts after it.
+    Play,
+}
+
+impl Why {
+    fn describe(self) -> &'static str {
+        match self {
+            Why::Task => "every host finishes the task",
+            Why::RunOnce => "run_once: the result goes to every host",
+            Why::FailCheck => "any_errors_fatal / max_fail_percentage checked",
+            Why::Handlers => "handlers flushed",
+            Why::Batch => "serial batch boundary",
+            Why::Play => "play boundary",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanNode {
-    /// Run task `task` on host `host` (indices into the play's lists).
-    Run { host: usize, task: usize },
-    /// All hosts wait here until every host has finished `task`.
-    Barrier { task: usize },
+    /// Run step `step` (an index into [`Plan::steps`]) on host `host` (an
+    /// index into [`Plan::hosts`]).
+    Run { host: usize, step: usize },
+    /// Hosts wait here; `play` is the play's index.
+    Barrier { play: usize, why: Why },
 }
 
-#[derive(Debug, Clone)]
-pub struct PlayPlan {
-    pub graph: DiGraph<PlanNode, ()>,
-    /// The nodes that may run together, stage by stage, in order.
-    pub stages: Vec<Vec<NodeIndex>>,
+/// What a node of a plan runs, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepInfo {
+    pub name: String,
+    pub play: usize,
+    /// A handler (runs only on hosts that notified it).
+    pub handler: bool,
+    /// A dynamic include: its tasks join the graph when it runs.
+    pub include: bool,
 }
 
-impl PlayPlan {
-    /// The `linear` strategy: each host runs its tasks in order, and every
-    /// task is a barrier across the play's hosts.
-    pub fn linear(hosts: usize, tasks: usize) -> PlayPlan {
-        let mut graph = DiGraph::new();
-        let mut stages = Vec::with_capacity(tasks);
-        let mut prev_barrier: Option<NodeIndex> = None;
-        for t in 0..tasks {
-            let barrier = graph.add_node(PlanNode::Barrier { task: t });
-            let mut stage = Vec::with_capacity(hosts);
-            for h in 0..hosts {
-                let n = graph.add_node(PlanNode::Run { host: h, task: t });
-                if let Some(b) = prev_barrier {
-                    graph.add_edge(b, n, ());
-                }
-                graph.add_edge(n, barrier, ());
-                stage.push(n);
-            }
-            stages.push(stage);
-            prev_barrier = Some(barrier);
-        }
-        PlayPlan { graph, stages }
+/// The plan of a playbook.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub graph: StableDiGraph<PlanNode, ()>,
+    /// Host names, indexed by [`PlanNode::Run::host`].
+    pub hosts: Vec<String>,
+    pub steps: Vec<StepInfo>,
+    /// Each play's name and strategy.
+    pub plays: Vec<(String, Strategy)>,
+    /// Nodes in the order they were added (a listing's order).
+    pub order: Vec<NodeIndex>,
+    /// Nodes and edges the last [`Plan::expand`] looked at or made: the
+    /// proof that an expansion does not depend on the graph's size.
+    pub last_expand_work: usize,
+}
+
+impl Plan {
+    fn add(&mut self, n: PlanNode) -> NodeIndex {
+        let i = self.graph.add_node(n);
+        self.order.push(i);
+        i
     }
 
-    /// The (host, task) pairs of a stage.
-    pub fn runs(&self, stage: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.stages[stage]
+    fn add_step(&mut self, name: &str, play: usize, handler: bool, include: bool) -> usize {
+        self.steps.push(StepInfo {
+            name: name.to_string(),
+            play,
+            handler,
+            include,
+        });
+        self.steps.len() - 1
+    }
+
+    /// The host index of `name`, added when new.
+    fn host(&mut self, name: &str) -> usize {
+        match self.hosts.iter().position(|h| h == name) {
+            Some(i) => i,
+            None => {
+                self.hosts.push(name.to_string());
+                self.hosts.len() - 1
+            }
+        }
+    }
+
+    /// The node running step `step` on host `host`, if any.
+    pub fn run_node(&self, host: &str, step: usize) -> Option<NodeIndex> {
+        let h = self.hosts.iter().position(|x| x == host)?;
+        self.order
+            .iter()
+            .copied()
+            .find(|n| self.graph[*n] == PlanNode::Run { host: h, step })
+    }
+
+    /// The barriers, in order, with their reasons.
+    pub fn barriers(&self) -> Vec<(NodeIndex, Why)> {
+        self.order
             .iter()
             .filter_map(|n| match self.graph[*n] {
-                PlanNode::Run { host, task } => Some((host, task)),
-                PlanNode::Barrier { .. } => None,
+                PlanNode::Barrier { why, .. } => Some((*n, why)),
+                PlanNode::Run { .. } => None,
             })
+            .collect()
+    }
+
+    /// Whether `b` is reachable from `a` (`b` cannot start before `a` is done).
+    pub fn before(&self, a: NodeIndex, b: NodeIndex) -> bool {
+        petgraph::algo::has_path_connecting(&self.graph, a, b, None)
+    }
+
+    /// Splices the tasks of a dynamic include (one loop item's worth) into
+    /// the graph right after `at`, for the hosts that included them, and
+    /// returns the node the next item's tasks go after.
+    ///
+    /// Under `linear`, `at` is the barrier ending the include task (or the
+    /// node an earlier expansion returned): the new tasks run in lockstep,
+    /// each with its barrier, and what followed `at` now follows the last of
+    /// them. Under `free`/`host_pinned`, `at` is the include's own node for
+    /// one host (`hosts` holds that host) and the tasks chain after it.
+    /// Only `at`'s outgoing edges and the new nodes are touched.
+    pub fn expand(
+        &mut self,
+        at: NodeIndex,
+        hosts: &[&str],
+        tasks: &[Step],
+        strategy: Strategy,
+        play: usize,
+    ) -> NodeIndex {
+        let mut work = 0;
+        let follow: Vec<NodeIndex> = self
+            .graph
+            .neighbors_directed(at, Direction::Outgoing)
+            .collect();
+        work += follow.len();
+        let edges: Vec<_> = follow
+            .iter()
+            .filter_map(|f| self.graph.find_edge(at, *f))
+            .collect();
+        for e in edges {
+            self.graph.remove_edge(e);
+        }
+        let hs: Vec<usize> = hosts.iter().map(|h| self.host(h)).collect();
+        let mut last = at;
+        for t in tasks {
+            let step = self.add_step(&t.name, play, false, t.include);
+            if strategy.lockstep() {
+                let runners = if t.run_once {
+                    &hs[..hs.len().min(1)]
+                } else {
+                    &hs[..]
+                };
+                let why = lower::barrier_why(t, false);
+                let b = self.graph.add_node(PlanNode::Barrier { play, why });
+                for h in runners {
+                    let n = self.add(PlanNode::Run { host: *h, step });
+                    self.graph.add_edge(last, n, ());
+                    self.graph.add_edge(n, b, ());
+                    work += 3;
+                }
+                self.order.push(b);
+                work += 1;
+                last = b;
+            } else {
+                for h in &hs {
+                    let n = self.add(PlanNode::Run { host: *h, step });
+                    self.graph.add_edge(last, n, ());
+                    work += 2;
+                    last = n;
+                }
+            }
+        }
+        for f in follow {
+            self.graph.add_edge(last, f, ());
+            work += 1;
+        }
+        self.last_expand_work = work;
+        last
     }
 
     /// A readable listing, for `--plan`.
-    pub fn to_text(&self, hosts: &[String], tasks: &[String]) -> String {
-        let mut out = String::new();
-        for (i, _) in self.stages.iter().enumerate() {
-            let hs: Vec<&str> = self.runs(i).map(|(h, _)| hosts[h].as_str()).collect();
-            let t = self.runs(i).next().map(|(_, t)| t).unwrap_or(i);
-            let _ = writeln!(out, "  task {}: {} on [{}]", i + 1, tasks[t], hs.join(", "));
-            let _ = writeln!(out, "  -- barrier: all hosts finish task {} --", i + 1);
-        }
-        out
+    pub fn to_text(&self) -> String {
+        render::text(self)
     }
 
     /// Graphviz, for `--plan=dot`.
-    pub fn to_dot(&self, hosts: &[String], tasks: &[String]) -> String {
-        let mut out = String::from("digraph plan {\n  rankdir=TB;\n");
-        for n in self.graph.node_indices() {
-            let label = match &self.graph[n] {
-                PlanNode::Run { host, task } => format!("{} @ {}", tasks[*task], hosts[*host]),
-                PlanNode::Barrier { task } => format!("barrier after {}", tasks[*task]),
-            };
-            let shape = match self.graph[n] {
-                PlanNode::Run { .. } => "box",
-                PlanNode::Barrier { .. } => "point",
-            };
-            let _ = writeln!(out, "  n{} [label={:?}, shape={shape}];", n.index(), label);
-        }
-        for e in self.graph.edge_indices() {
-            if let Some((a, b)) = self.graph.edge_endpoints(e) {
-                let _ = writeln!(out, "  n{} -> n{};", a.index(), b.index());
-            }
-        }
-        out.push_str("}\n");
-        out
+    pub fn to_dot(&self) -> String {
+        render::dot(self)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use petgraph::algo::toposort;
-
-    #[test]
-    fn linear_puts_a_barrier_after_every_task() {
-        let p = PlayPlan::linear(3, 2);
-        assert_eq!(p.stages.len(), 2);
-        assert_eq!(p.graph.node_count(), 3 * 2 + 2);
-        // Every run of task 1 depends on the barrier of task 0.
-        let order = toposort(&p.graph, None).expect("acyclic");
-        let pos = |n: &PlanNode| order.iter().position(|i| p.graph[*i] == *n).unwrap();
-        for h in 0..3 {
-            assert!(pos(&PlanNode::Run { host: h, task: 0 }) < pos(&PlanNode::Barrier { task: 0 }));
-            assert!(pos(&PlanNode::Barrier { task: 0 }) < pos(&PlanNode::Run { host: h, task: 1 }));
-        }
-        let dot = p.to_dot(
-            &["a".into(), "b".into(), "c".into()],
-            &["t1".into(), "t2".into()],
-        );
-        assert!(dot.contains("t1 @ a") && dot.contains("->"));
-    }
-}
+mod tests;

@@ -5,6 +5,10 @@ Each host gets its own 127.0.X.Y address (X in 200..250, a range the Rust test
 harness does not use) and a free port, a fresh ed25519 host key, an
 authorized_keys file holding the run's client key, and a private sshd_config.
 
+For large fleets (the 1,000-host benchmark) `per_sshd` > 1 groups hosts: one
+sshd (one host key, one port) listens on the addresses of up to 16 hosts
+(OpenSSH's limit on listen sockets), and hosts spread over several /24s.
+
 sshd runs as root inside `unshare --mount --pid --fork --kill-child`:
   * the private mount namespace lets us bind /dev/null over root's ~/.bashrc,
     which bash sources for every ssh command (it runs `pyenv init`, about a
@@ -40,6 +44,9 @@ SFTP_SERVER_CANDIDATES = ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/
 OCTET_LOW = 200
 OCTET_HIGH = 250
 START_TIMEOUT = 10.0
+HOSTS_PER_OCTET = 250
+# sshd's MAX_LISTEN_SOCKS: one sshd listens on at most 16 addresses.
+MAX_PER_SSHD = 16
 
 
 class SshdError(RuntimeError):
@@ -131,13 +138,23 @@ class SshdHosts:
       hosts/hN/                host key, sshd_config, authorized_keys, pid, log
     """
 
-    def __init__(self, root: Path, count: int, octet: int | None = None) -> None:
-        if count < 1 or count > 250:
-            raise SshdError(f"host count {count} out of range 1..250")
+    def __init__(self, root: Path, count: int, octet: int | None = None, per_sshd: int = 1) -> None:
+        octets = -(-count // HOSTS_PER_OCTET)
+        limit = (OCTET_HIGH - OCTET_LOW + 1) * HOSTS_PER_OCTET
+        if count < 1 or count > limit:
+            raise SshdError(f"host count {count} out of range 1..{limit}")
+        if count > HOSTS_PER_OCTET and per_sshd == 1:
+            raise SshdError(f"more than {HOSTS_PER_OCTET} hosts need per_sshd > 1")
+        if not 1 <= per_sshd <= MAX_PER_SSHD:
+            raise SshdError(f"per_sshd {per_sshd} out of range 1..{MAX_PER_SSHD}")
         self.root = root
         self.count = count
-        self.octet = octet if octet is not None else pick_octet()
-        if not OCTET_LOW <= self.octet <= OCTET_HIGH:
+        self.per_sshd = per_sshd
+        if octet is None:
+            span = OCTET_HIGH - OCTET_LOW + 1 - (octets - 1)
+            octet = OCTET_LOW + os.getpid() % span
+        self.octet = octet
+        if not OCTET_LOW <= self.octet <= OCTET_HIGH - (octets - 1):
             raise SshdError(f"third octet {self.octet} outside the oracle's {OCTET_LOW}..{OCTET_HIGH}")
         self.hosts: list[Host] = []
         self.client_key = root / "client" / "id_ed25519"
@@ -164,6 +181,10 @@ class SshdHosts:
         Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)
         (self.root / "client").mkdir(parents=True, exist_ok=True)
         client_pub = keygen(self.client_key, "kiln-oracle-client")
+        if self.per_sshd > 1:
+            self._start_grouped(client_pub)
+            self.write_known_hosts()
+            return
         for i in range(1, self.count + 1):
             name = f"h{i}"
             addr = f"127.0.{self.octet}.{i}"
@@ -176,10 +197,26 @@ class SshdHosts:
             self._launch(host)
         self.write_known_hosts()
 
-    def _write_config(self, host: Host) -> None:
+    def _start_grouped(self, client_pub: str) -> None:
+        """Hosts in groups of `per_sshd`, each group served by one sshd on
+        one port and every member's address (host key and files shared)."""
+        for first in range(0, self.count, self.per_sshd):
+            group: list[Host] = []
+            gdir = self.root / "hosts" / f"g{first // self.per_sshd + 1}"
+            gdir.mkdir(parents=True, exist_ok=True)
+            key_pub = keygen(gdir / "ssh_host_ed25519_key", f"kiln-oracle-g{first}")
+            (gdir / "authorized_keys").write_text(client_pub + "\n")
+            for i in range(first, min(first + self.per_sshd, self.count)):
+                octet = self.octet + i // HOSTS_PER_OCTET
+                addr = f"127.0.{octet}.{i % HOSTS_PER_OCTET + 1}"
+                host = Host(name=f"h{i + 1}", addr=addr, port=0, dir=gdir, host_key_pub=key_pub)
+                group.append(host)
+            self.hosts.extend(group)
+            self._launch(group[0], group)
+
+    def _write_config(self, host: Host, members: list[Host]) -> None:
         sftp = _sftp_server()
-        lines = [
-            f"ListenAddress {host.addr}:{host.port}",
+        lines = [f"ListenAddress {m.addr}:{host.port}" for m in members] + [
             f"HostKey {host.dir / 'ssh_host_ed25519_key'}",
             f"AuthorizedKeysFile {host.dir / 'authorized_keys'}",
             f"PidFile {host.dir / 'sshd.pid'}",
@@ -201,14 +238,18 @@ class SshdHosts:
             lines.append(f"Subsystem sftp {sftp}")
         host.config.write_text("\n".join(lines) + "\n")
 
-    def _launch(self, host: Host) -> None:
-        """Start sshd for `host` on a free port; retry if the port got taken."""
+    def _launch(self, host: Host, members: list[Host] | None = None) -> None:
+        """Start sshd for `host` (and the other `members` of its group, on
+        their addresses) on a free port; retry if the port got taken."""
+        members = members or [host]
         home = pwd.getpwuid(0).pw_dir
         bashrc = os.path.join(home, ".bashrc")
         last_err = ""
         for _attempt in range(5):
             host.port = free_port(host.addr)
-            self._write_config(host)
+            for m in members:
+                m.port = host.port
+            self._write_config(host, members)
             # Only mask .bashrc when there is one: a bind mount needs a target.
             script = (
                 f'if [ -e "{bashrc}" ]; then mount --bind /dev/null "{bashrc}" || exit 97; fi; '
@@ -222,7 +263,9 @@ class SshdHosts:
             # New session: a ^C in the terminal reaches us, not sshd; we stop
             # the hosts ourselves.
             host.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
-            if self._wait_listening(host):
+            for m in members:
+                m.proc = host.proc
+            if all(self._wait_listening(m) for m in members):
                 return
             last_err = host.log.read_text(errors="replace") if host.log.exists() else ""
             self._stop_one(host)

@@ -238,11 +238,11 @@ impl Fleet {
         self.root.path().join("state").join(name)
     }
 
-    /// Runs the kiln binary: `kiln playbook -i INVENTORY PLAYBOOK ARGS...`
-    /// with HOME pointing at the fleet's controller home.
-    pub fn run(&self, playbook: &Path, args: &[&str]) -> RunOutput {
-        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .arg("playbook")
+    /// The kiln binary's command line: `kiln playbook -i INVENTORY PLAYBOOK
+    /// ARGS...` with HOME pointing at the fleet's controller home.
+    pub fn command(&self, playbook: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiln"));
+        cmd.arg("playbook")
             .arg("-i")
             .arg(&self.inventory)
             .arg(playbook)
@@ -251,9 +251,13 @@ impl Fleet {
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("ANSIBLE_CONFIG")
             .env("ANSIBLE_NOCOLOR", "1")
-            .current_dir(self.root.path())
-            .output()
-            .expect("kiln runs");
+            .current_dir(self.root.path());
+        cmd
+    }
+
+    /// Runs the kiln binary (see [`Fleet::command`]) to the end.
+    pub fn run(&self, playbook: &Path, args: &[&str]) -> RunOutput {
+        let out = self.command(playbook, args).output().expect("kiln runs");
         RunOutput {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
