@@ -445,6 +445,15 @@ fn encrypted_key_passphrase_asked_once_or_refused_without_a_terminal() {
         "{text}"
     );
     assert!(!text.contains(PASSPHRASE), "echoed: {text}");
+    // Nor does it reach any file the run left (home, inventory dir).
+    for f in files_under(c.path()) {
+        let bytes = fs::read(&f).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(PASSPHRASE),
+            "passphrase in {}",
+            f.display()
+        );
+    }
 }
 
 #[test]
