@@ -149,6 +149,15 @@ pub fn apply_config(
     {
         opts.host_key_checking = b;
     }
+    // Ansible's ssh connection options; the transport reads them as it
+    // reads `ansible_ssh_args` and friends.
+    opts.ssh_args = cfg.get("ssh_connection", "ssh_args", "ANSIBLE_SSH_ARGS");
+    opts.ssh_common_args = cfg.get(
+        "ssh_connection",
+        "ssh_common_args",
+        "ANSIBLE_SSH_COMMON_ARGS",
+    );
+    opts.ssh_extra_args = cfg.get("ssh_connection", "ssh_extra_args", "ANSIBLE_SSH_EXTRA_ARGS");
     if opts.private_key.is_none() {
         opts.private_key = cfg
             .get("defaults", "private_key_file", "ANSIBLE_PRIVATE_KEY_FILE")

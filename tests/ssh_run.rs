@@ -310,10 +310,36 @@ fn dash_capital_k_asks_once_on_the_terminal_only() {
 
     // With one (`script` gives kiln a pseudo-terminal): the prompt comes
     // first, the answer is typed after it, and is never echoed.
+    let (ok, text) = run_on_terminal(
+        &c,
+        WHO_AND_STDIN,
+        "-K",
+        "BECOME password: ",
+        sshd::SUDO_PASSWORD,
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("\"msg\": \"root / fed after the prompt\""),
+        "{text}"
+    );
+    assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
+    assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
+}
+
+/// Runs `playbook` with `arg` on a pseudo-terminal (`script`), waits for
+/// `prompt`, types `answer`, and returns whether kiln succeeded and all
+/// the terminal showed.
+fn run_on_terminal(
+    c: &Controller,
+    playbook: &str,
+    arg: &str,
+    prompt: &str,
+    answer: &str,
+) -> (bool, String) {
     let pb = c.path().join("site.yml");
-    fs::write(&pb, WHO_AND_STDIN).expect("playbook");
+    fs::write(&pb, playbook).expect("playbook");
     let line = format!(
-        "{} playbook -i {} {} -K",
+        "{} playbook -i {} {} {arg}",
         env!("CARGO_BIN_EXE_kiln"),
         c.path().join("inventory.ini").display(),
         pb.display()
@@ -343,29 +369,90 @@ fn dash_capital_k_asks_once_on_the_terminal_only() {
             }
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !String::from_utf8_lossy(&seen.lock().expect("lock")).contains("BECOME password: ") {
-        assert!(Instant::now() < deadline, "no prompt");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen.lock().expect("lock")).contains(prompt) {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt: {}",
+            String::from_utf8_lossy(&seen.lock().expect("lock"))
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // Let stty turn echo off before typing.
     std::thread::sleep(Duration::from_millis(300));
-    {
-        let mut stdin = child.stdin.take().expect("stdin");
-        std::io::Write::write_all(&mut stdin, format!("{}\n", sshd::SUDO_PASSWORD).as_bytes())
-            .expect("type the password");
-        // Keep the terminal open until kiln is done with it.
-        let status = child.wait().expect("kiln ends");
-        drop(stdin);
-        reader.join().expect("reader");
-        let text = String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
-        assert!(status.success(), "{text}");
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, format!("{answer}\n").as_bytes()).expect("type");
+    // Keep the terminal open until kiln is done with it.
+    let status = child.wait().expect("kiln ends");
+    drop(stdin);
+    reader.join().expect("reader");
+    let text = String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+    (status.success(), text)
+}
+
+const PASSPHRASE: &str = "kiln-test-passphrase-5bd1";
+
+/// An encrypted key: its passphrase is asked once for all hosts on a
+/// terminal, and without a terminal every host fails at once (unreachable,
+/// with the reason), instead of hanging.
+#[test]
+fn encrypted_key_passphrase_asked_once_or_refused_without_a_terminal() {
+    let h1 = TestHost::start();
+    let h2 = TestHost::start();
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = keys.path().join("locked");
+    let st = Command::new("ssh-keygen")
+        .args([
+            "-q", "-t", "ed25519", "-N", PASSPHRASE, "-C", "locked", "-f",
+        ])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+    let public = fs::read_to_string(key.with_extension("pub")).expect("pub");
+    for h in [&h1, &h2] {
+        sshd::append_line(&h.dir().join("authorized_keys"), public.trim()).expect("authorize");
+    }
+    let vars = format!(
+        "ansible_user=root ansible_ssh_private_key_file={}",
+        key.display()
+    );
+    let c = Controller::new(&[("h1", &h1, vars.clone()), ("h2", &h2, vars)]);
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo unlocked\n      register: r\n    - debug: {msg: '{{ r.stdout }}'}\n";
+
+    let out = c.run(pb, &[]);
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.matches("UNREACHABLE!").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("encrypted: no terminal to ask for its passphrase"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.took < Duration::from_secs(30), "took {:?}", out.took);
+
+    let (ok, text) = run_on_terminal(&c, pb, "", "Enter passphrase for key", PASSPHRASE);
+    assert!(ok, "{text}");
+    assert_eq!(text.matches("\"msg\": \"unlocked\"").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("Enter passphrase for key").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains(PASSPHRASE), "echoed: {text}");
+    // Nor does it reach any file the run left (home, inventory dir).
+    for f in files_under(c.path()) {
+        let bytes = fs::read(&f).unwrap_or_default();
         assert!(
-            text.contains("\"msg\": \"root / fed after the prompt\""),
-            "{text}"
+            !String::from_utf8_lossy(&bytes).contains(PASSPHRASE),
+            "passphrase in {}",
+            f.display()
         );
-        assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
-        assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
     }
 }
 
@@ -434,4 +521,97 @@ fn hosts_reached_through_ssh_config_and_jump_hosts() {
         })
         .count();
     assert_eq!(forwards, 2, "{}", bastion.log());
+}
+
+/// `[ssh_connection]` in ansible.cfg reaches the transport: the port from
+/// `ssh_common_args`, and a weak cipher this old host needs from
+/// `ssh_extra_args` (without it the host is refused, as OpenSSH words it).
+#[test]
+fn ansible_cfg_ssh_connection_args_reach_the_transport() {
+    let host = TestHost::builder()
+        .config_line("Ciphers aes128-cbc")
+        .start();
+    let c = Controller::new(&[("h1", &host, String::new())]);
+    fs::write(
+        c.path().join("inventory.ini"),
+        format!("h1 ansible_host={} {}\n", host.address(), key_vars("root")),
+    )
+    .expect("inventory");
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo reached\n";
+    let common = format!(
+        "[ssh_connection]\nssh_common_args = -o Port={}\n",
+        host.port()
+    );
+    fs::write(c.path().join("ansible.cfg"), &common).expect("cfg");
+    let out = c.run(pb, &[]);
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "Unable to negotiate with {} port {}: no matching cipher found. Their offer: aes128-cbc",
+            host.address(),
+            host.port()
+        )),
+        "{}",
+        out.stdout
+    );
+    fs::write(
+        c.path().join("ansible.cfg"),
+        format!("{common}ssh_extra_args = -o Ciphers=+aes128-cbc\n"),
+    )
+    .expect("cfg");
+    let out = c.run(pb, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("changed: [h1]"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("offering weak SSH algorithms")
+            || out.stdout.contains("offering weak SSH algorithms"),
+        "the weak cipher is used with a warning:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// sshd killed in the middle of a task: that host is unreachable, the
+/// others finish their tasks, and the run ends with code 4 (Ansible's for
+/// unreachable hosts), promptly.
+#[test]
+fn sshd_killed_mid_task_makes_only_that_host_unreachable() {
+    let h1 = TestHost::start();
+    let mut h2 = TestHost::start();
+    let h3 = TestHost::start();
+    let vars = key_vars("root");
+    let c = Controller::new(&[
+        ("h1", &h1, vars.clone()),
+        ("h2", &h2, vars.clone()),
+        ("h3", &h3, vars),
+    ]);
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 4\n    - command: echo after\n";
+    let out = std::thread::scope(|s| {
+        let run = s.spawn(|| c.run(pb, &[]));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !h2.log().contains("Accepted publickey") {
+            assert!(Instant::now() < deadline, "h2 never logged in");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        h2.stop();
+        run.join().expect("kiln run")
+    });
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+    let recap = |host: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(host) && l.contains("ok="))
+            .unwrap_or_else(|| panic!("no recap for {host}: {}", out.stdout))
+            .to_string()
+    };
+    assert!(recap("h1").contains("ok=2") && recap("h1").contains("unreachable=0"));
+    assert!(recap("h3").contains("ok=2") && recap("h3").contains("unreachable=0"));
+    assert!(recap("h2").contains("unreachable=1"), "{}", recap("h2"));
+    assert!(
+        out.stdout.contains("fatal: [h2]: UNREACHABLE!"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.took < Duration::from_secs(60), "took {:?}", out.took);
 }

@@ -245,6 +245,8 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         opts.ask = Some(prompt::ask);
     }
+    // Encrypted identity files ask for their passphrase when first used.
+    crate::transport::passphrase::set_prompt(prompt::ask_passphrase);
     // Asked once, in Ansible's order and words, before anything runs.
     if args.ask_pass {
         match prompt::ask_secret("SSH password: ") {

@@ -11,13 +11,33 @@ use crate::transport::Secret;
 /// Prints `prompt` on stderr and reads one line from the terminal without
 /// echoing it.
 pub fn ask_secret(prompt: &str) -> Result<Secret, String> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(format!(
+    read_hidden(prompt).ok_or_else(|| {
+        format!(
             "{} needs a terminal to ask for the password; set it in the inventory (or a vault) instead",
             prompt.trim_end().trim_end_matches(':')
-        ));
+        )
+    })?
+}
+
+/// The passphrase of an encrypted SSH key (installed as the transport's
+/// prompt): asked like the passwords, once per key and run.
+pub fn ask_passphrase(prompt: &str) -> Result<Secret, String> {
+    read_hidden(prompt).ok_or_else(|| {
+        "no terminal to ask for its passphrase; add the key to ssh-agent or give a key without one"
+            .to_string()
+    })?
+}
+
+/// The one hidden read: `None` without a terminal on stdin.
+fn read_hidden(prompt: &str) -> Option<Result<Secret, String>> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return None;
     }
+    Some(read_hidden_line(&stdin, prompt))
+}
+
+fn read_hidden_line(stdin: &std::io::Stdin, prompt: &str) -> Result<Secret, String> {
     let mut err = std::io::stderr();
     let _ = write!(err, "{prompt}");
     let _ = err.flush();

@@ -235,9 +235,12 @@ impl Runner {
         )?
         .map(Secret::new)
         .or_else(|| self.opts.conn_password.clone());
-        req.ssh_args = first_var(scope, &["ansible_ssh_args"])?;
-        req.common_args = first_var(scope, &["ansible_ssh_common_args"])?;
-        req.extra_args = first_var(scope, &["ansible_ssh_extra_args"])?;
+        req.ssh_args =
+            first_var(scope, &["ansible_ssh_args"])?.or_else(|| self.opts.ssh_args.clone());
+        req.common_args = first_var(scope, &["ansible_ssh_common_args"])?
+            .or_else(|| self.opts.ssh_common_args.clone());
+        req.extra_args = first_var(scope, &["ansible_ssh_extra_args"])?
+            .or_else(|| self.opts.ssh_extra_args.clone());
         req.timeout = match first_var(scope, &["ansible_ssh_timeout", "ansible_timeout"])? {
             Some(t) => t
                 .trim()
@@ -272,6 +275,15 @@ impl Runner {
             }
         }
         let target = transport::ssh_config::resolve(&req)?;
+        // A weak algorithm the host's config asks for is used, but said.
+        if let Ok(chosen) = transport::algorithms::choose(&target.algorithms)
+            && !chosen.weak.is_empty()
+        {
+            self.bus.emit(Event::Warning(format!(
+                "{host}: offering weak SSH algorithms because its ssh config asks for them: {}",
+                chosen.weak.join(", ")
+            )));
+        }
         let user = target.user.clone();
         Ok((transport::connect_ssh(&target).await?, user))
     }

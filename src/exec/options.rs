@@ -75,6 +75,12 @@ pub struct RunOptions {
     /// When set, every host's connection comes from here, whatever
     /// `ansible_connection` says.
     pub connector: Option<Connector>,
+    /// `[ssh_connection] ssh_args`, `ssh_common_args`, `ssh_extra_args`
+    /// from ansible.cfg (or their `ANSIBLE_SSH_*` variables); host
+    /// variables beat them.
+    pub ssh_args: Option<String>,
+    pub ssh_common_args: Option<String>,
+    pub ssh_extra_args: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -107,6 +113,9 @@ impl Default for RunOptions {
             conn_password: None,
             become_password: None,
             connector: None,
+            ssh_args: None,
+            ssh_common_args: None,
+            ssh_extra_args: None,
         }
     }
 }

@@ -16,6 +16,13 @@ pub enum TransportError {
     },
     /// `Host key verification failed.` with the detail OpenSSH prints before it.
     HostKey { detail: String },
+    /// `Unable to negotiate with HOST port P: no matching cipher found.
+    /// Their offer: ...` (and kiln's refusals of weak algorithms).
+    Negotiate {
+        host: String,
+        port: u16,
+        detail: String,
+    },
     /// `user@host: Permission denied (publickey,password).` (the methods
     /// the server takes), then what kiln tried.
     Auth {
@@ -47,6 +54,9 @@ impl fmt::Display for TransportError {
                 } else {
                     write!(f, "{detail}\r\nHost key verification failed.")
                 }
+            }
+            TransportError::Negotiate { host, port, detail } => {
+                write!(f, "Unable to negotiate with {host} port {port}: {detail}")
             }
             TransportError::Auth {
                 user,

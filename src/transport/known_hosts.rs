@@ -129,6 +129,22 @@ impl KnownHosts {
         out
     }
 
+    /// The `@cert-authority` lines for `host`: keys trusted to sign its
+    /// host certificates.
+    pub fn authorities(&self, host: &str) -> Vec<&Entry> {
+        self.for_host(host)
+            .into_iter()
+            .filter(|e| e.marker == Some(Marker::CertAuthority))
+            .collect()
+    }
+
+    /// Whether `key_blob` is marked `@revoked` for `host`.
+    pub fn is_revoked(&self, host: &str, key_blob: &[u8]) -> bool {
+        self.for_host(host)
+            .iter()
+            .any(|e| e.marker == Some(Marker::Revoked) && e.key_blob == key_blob)
+    }
+
     /// Looks `key_blob` up for `host` (as [`host_key_name`] spells it).
     pub fn check(&self, host: &str, key_blob: &[u8]) -> Verdict<'_> {
         let key_type = blob_key_type(key_blob).unwrap_or_default();

@@ -3,10 +3,12 @@
 //! command) and the `local` connection. Everything above this layer sees only
 //! the `Connection` trait.
 
+pub mod algorithms;
 mod dialog;
 mod error;
 pub mod known_hosts;
 mod local;
+pub mod passphrase;
 pub mod quote;
 mod secret;
 pub mod shell_words;
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use algorithms::AlgorithmSpec;
 pub use dialog::{Dialog, DialogOutcome, Step};
 pub use error::TransportError;
 pub use local::LocalConnection;
@@ -134,6 +137,10 @@ pub struct SshTarget {
     /// Identity files, in order (missing ones are skipped); when empty the
     /// default identities in `~/.ssh` are tried.
     pub private_keys: Vec<PathBuf>,
+    /// `CertificateFile`: OpenSSH certificates offered with the identity
+    /// whose key they certify (a `KEY-cert.pub` beside a key is found
+    /// without being listed).
+    pub certificate_files: Vec<PathBuf>,
     /// `IdentitiesOnly`: agent keys are offered only when they are one of
     /// `private_keys`.
     pub identities_only: bool,
@@ -167,6 +174,9 @@ pub struct SshTarget {
     pub proxy: Option<Proxy>,
     /// Most channels open at once on this session.
     pub max_channels: usize,
+    /// `Ciphers`, `MACs`, `KexAlgorithms`, `HostKeyAlgorithms`,
+    /// `PubkeyAcceptedAlgorithms` from the host's config (see [`algorithms`]).
+    pub algorithms: AlgorithmSpec,
 }
 
 impl SshTarget {
@@ -182,6 +192,7 @@ impl SshTarget {
             port: 22,
             user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
             private_keys: Vec::new(),
+            certificate_files: Vec::new(),
             identities_only: false,
             use_agent: true,
             agent_socket: None,
@@ -203,6 +214,7 @@ impl SshTarget {
             address_family: AddressFamily::Any,
             proxy: None,
             max_channels: 8,
+            algorithms: AlgorithmSpec::default(),
         }
     }
 

@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::known_hosts::KnownHosts;
 use super::{
     AddressFamily, Connection, Dialog, DialogOutcome, ExecOutput, Proxy, SshTarget, Step,
-    TransportError,
+    TransportError, algorithms,
 };
 use handler::{ClientHandler, EndReason, HandlerError, HostKeyPolicy, describe, read_end_reason};
 
@@ -292,7 +292,15 @@ impl Session {
         let mut files = target.known_hosts.clone();
         files.extend(target.global_known_hosts.iter().cloned());
         let known = Arc::new(KnownHosts::load(&files));
-        let config = client_config(Some(&known), &host_name, target);
+        let chosen = algorithms::choose(&target.algorithms).map_err(TransportError::Protocol)?;
+        if !chosen.weak.is_empty() {
+            tracing::warn!(
+                "{}: offering weak SSH algorithms because its ssh config asks for them: {}",
+                target.address,
+                chosen.weak.join(", ")
+            );
+        }
+        let config = client_config(Some(&known), &host_name, target, chosen.preferred);
         let ended: EndReason = Arc::new(Mutex::new(None));
         let key_changed = Arc::new(AtomicBool::new(false));
         let policy = HostKeyPolicy {
@@ -302,6 +310,10 @@ impl Session {
             write_to: target.known_hosts.first().cloned(),
             hash: target.hash_known_hosts,
             key_changed: key_changed.clone(),
+            principal: target
+                .host_key_alias
+                .clone()
+                .unwrap_or_else(|| target.address.clone()),
         };
         let handler = ClientHandler::new(policy, ended.clone());
 
@@ -323,8 +335,11 @@ impl Session {
             }
             Ok(Ok(h)) => h,
         };
-        let allow_password = !key_changed.load(Ordering::SeqCst);
-        if let Err(e) = auth::authenticate(&mut handle, target, &ended, allow_password).await {
+        let allow = auth::Allowed {
+            password: !key_changed.load(Ordering::SeqCst),
+            sha1_rsa: chosen.sha1_rsa_signatures,
+        };
+        if let Err(e) = auth::authenticate(&mut handle, target, &ended, allow).await {
             // Say goodbye properly; the error is what matters to the caller.
             let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
             return Err(e);
@@ -781,8 +796,12 @@ async fn collect(
 /// The client configuration: keepalives, and host key algorithms ordered so
 /// that types already in known_hosts for this host come first (OpenSSH does
 /// the same, so a host known by its RSA key is not asked for another type).
-fn client_config(known: Option<&KnownHosts>, host_name: &str, t: &SshTarget) -> client::Config {
-    let mut preferred = Preferred::default();
+fn client_config(
+    known: Option<&KnownHosts>,
+    host_name: &str,
+    t: &SshTarget,
+    mut preferred: Preferred,
+) -> client::Config {
     if let Some(kh) = known {
         let types = kh.known_key_types(host_name);
         if !types.is_empty() {
@@ -801,6 +820,12 @@ fn client_config(known: Option<&KnownHosts>, host_name: &str, t: &SshTarget) -> 
                 .partition(|a| types.contains(&key_type(a)));
             first.extend(rest);
             preferred.key = Cow::Owned(first);
+        }
+        // Host certificates are asked for only where a CA is trusted for
+        // this host (OpenSSH offers them always; a server without one then
+        // uses its plain key either way).
+        if !kh.authorities(host_name).is_empty() {
+            preferred.host_key_certificates = preferred.key.clone();
         }
     }
     client::Config {
@@ -907,6 +932,11 @@ fn strip_os_error(s: &str) -> String {
 
 fn handshake_error(t: &SshTarget, e: &russh::Error, ended: &EndReason) -> TransportError {
     match e {
+        russh::Error::NoCommonAlgo { kind, theirs, .. } => TransportError::Negotiate {
+            host: t.address.clone(),
+            port: t.port,
+            detail: algorithms::no_match_text(kind, theirs),
+        },
         russh::Error::IO(_)
         | russh::Error::HUP
         | russh::Error::Disconnect
@@ -957,11 +987,24 @@ mod tests {
         );
         let kh = KnownHosts::from_text(&line, std::path::Path::new("kh"));
         let t = SshTarget::new("h");
-        let cfg = client_config(Some(&kh), "[h]:2222", &t);
+        let pref = || Preferred {
+            key: Cow::Owned(vec![
+                Algorithm::Ed25519,
+                Algorithm::Rsa {
+                    hash: Some(russh::keys::HashAlg::Sha512),
+                },
+                Algorithm::Rsa {
+                    hash: Some(russh::keys::HashAlg::Sha256),
+                },
+                Algorithm::Rsa { hash: None },
+            ]),
+            ..Preferred::default()
+        };
+        let cfg = client_config(Some(&kh), "[h]:2222", &t, pref());
         let names: Vec<&str> = cfg.preferred.key.iter().map(|a| a.as_str()).collect();
         assert_eq!(&names[..3], &["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
         assert!(names.contains(&"ssh-ed25519"));
-        let cfg = client_config(Some(&kh), "other", &t);
+        let cfg = client_config(Some(&kh), "other", &t, pref());
         assert_eq!(
             cfg.preferred.key.first().map(|a| a.as_str()),
             Some("ssh-ed25519")

@@ -2,17 +2,19 @@
 //! Public key authentication: identity files first, then ssh-agent, as
 //! OpenSSH orders them when `IdentitiesOnly` is off.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use russh::MethodKind;
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
-use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyBase64};
+use russh::keys::{
+    Certificate, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyBase64,
+};
 
 use super::handler::{ClientHandler, EndReason, describe, read_end_reason};
-use crate::transport::{AuthMethod, SshTarget, TransportError};
+use crate::transport::{AuthMethod, SshTarget, TransportError, passphrase};
 
 /// The identities OpenSSH tries when none is configured, in its order
 /// (the kinds russh can use).
@@ -31,6 +33,8 @@ struct Auth<'a> {
     methods: Option<Vec<MethodKind>>,
     /// The RSA signature hash, asked of the server once.
     rsa_hash: Option<Option<HashAlg>>,
+    /// Whether a server that takes only SHA-1 `ssh-rsa` signatures gets one.
+    sha1_rsa: bool,
     /// What was tried, for the message when nothing worked.
     tried: Vec<String>,
 }
@@ -38,13 +42,22 @@ struct Auth<'a> {
 /// Authenticates `target.user` with `target.auth_methods` in order, or
 /// fails with OpenSSH's "Permission denied (methods)." listing what the
 /// server would still accept, followed by what kiln tried.
-/// `allow_password` is false when the host key was let through changed.
+/// What this session may do beyond the defaults.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Allowed {
+    /// False when the host key was let through changed.
+    pub password: bool,
+    /// RSA keys may sign with SHA-1 (the host's config asked for `ssh-rsa`).
+    pub sha1_rsa: bool,
+}
+
 pub(crate) async fn authenticate(
     handle: &mut Handle<ClientHandler>,
     target: &SshTarget,
     ended: &EndReason,
-    allow_password: bool,
+    allow: Allowed,
 ) -> Result<(), TransportError> {
+    let allow_password = allow.password;
     let mut a = Auth {
         handle,
         target,
@@ -53,6 +66,7 @@ pub(crate) async fn authenticate(
         file_keys: Vec::new(),
         methods: None,
         rsa_hash: None,
+        sha1_rsa: allow.sha1_rsa,
         tried: Vec::new(),
     };
     // Like OpenSSH, ask with "none" first: the server says which methods
@@ -89,6 +103,21 @@ pub(crate) async fn authenticate(
     })
 }
 
+/// Decrypts an encrypted identity file with its passphrase, asked once per
+/// run (off the async threads: the prompt blocks on the terminal).
+async fn unlock(path: &Path) -> Result<PrivateKey, String> {
+    let path = path.to_path_buf();
+    let job = tokio::task::spawn_blocking(move || {
+        let pass = passphrase::passphrase(&path)?;
+        russh::keys::load_secret_key(&path, Some(pass.expose())).map_err(|e| {
+            passphrase::wrong(&path);
+            format!("incorrect passphrase ({e})")
+        })
+    });
+    job.await
+        .map_err(|e| format!("passphrase prompt failed: {e}"))?
+}
+
 impl Auth<'_> {
     fn identity_files(&self) -> Vec<PathBuf> {
         if !self.target.private_keys.is_empty() {
@@ -102,6 +131,27 @@ impl Auth<'_> {
             .map(|rel| home.join(rel))
             .filter(|p| p.exists())
             .collect()
+    }
+
+    /// The certificates for the identity at `path`: `PATH-cert.pub` and
+    /// every `CertificateFile`, those whose certified key is `key`.
+    fn certificates_for(&self, path: &Path, key: &PrivateKey) -> Vec<(PathBuf, Certificate)> {
+        let mut beside = path.as_os_str().to_owned();
+        beside.push("-cert.pub");
+        let mut out: Vec<(PathBuf, Certificate)> = Vec::new();
+        let candidates = std::iter::once(PathBuf::from(beside))
+            .chain(self.target.certificate_files.iter().cloned());
+        for p in candidates {
+            if !p.exists() || out.iter().any(|(q, _)| q == &p) {
+                continue;
+            }
+            match Certificate::read_file(&p) {
+                Ok(c) if c.public_key() == key.public_key().key_data() => out.push((p, c)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("certificate {} not usable: {e}", p.display()),
+            }
+        }
+        out
     }
 
     /// Whether the server would still take `kind`.
@@ -204,13 +254,15 @@ impl Auth<'_> {
             }
             let key = match russh::keys::load_secret_key(&path, None) {
                 Ok(k) => k,
-                Err(russh::keys::Error::KeyIsEncrypted) => {
-                    tracing::warn!(
-                        "skipping {}: passphrase-protected keys are not supported yet; add it to ssh-agent instead",
-                        path.display()
-                    );
-                    continue;
-                }
+                Err(russh::keys::Error::KeyIsEncrypted) => match unlock(&path).await {
+                    Ok(k) => k,
+                    Err(why) => {
+                        tracing::warn!("skipping encrypted key {}: {why}", path.display());
+                        self.tried
+                            .push(format!("publickey ({}; encrypted: {why})", path.display()));
+                        continue;
+                    }
+                },
                 Err(e) => {
                     tracing::warn!("Identity file {} not usable: {e}", path.display());
                     continue;
@@ -221,9 +273,41 @@ impl Auth<'_> {
             if self.offered.contains(&blob) {
                 continue;
             }
+            // Certificates for this key go first, as OpenSSH offers them.
+            let key = Arc::new(key);
+            for (cert_path, cert) in self.certificates_for(&path, &key) {
+                if !self.publickey_allowed() {
+                    break;
+                }
+                self.tried
+                    .push(format!("publickey certificate ({})", cert_path.display()));
+                tracing::debug!(
+                    "offering certificate {} to {}",
+                    cert_path.display(),
+                    self.target.address
+                );
+                match self
+                    .handle
+                    .authenticate_openssh_cert(&self.target.user, key.clone(), cert)
+                    .await
+                {
+                    Ok(r) => {
+                        if self.record(r) {
+                            return Ok(true);
+                        }
+                    }
+                    Err(e) => return Err(self.lost(&e)),
+                }
+            }
+            if !self.publickey_allowed() {
+                break;
+            }
+            let Some(hash) = self.hash_for(key.public_key()).await? else {
+                self.refuse_sha1(&path.display().to_string());
+                continue;
+            };
             self.offered.push(blob);
             self.tried.push(format!("publickey ({})", path.display()));
-            let hash = self.hash_for(key.public_key()).await?;
             tracing::debug!(
                 "offering public key {} to {}",
                 path.display(),
@@ -231,10 +315,7 @@ impl Auth<'_> {
             );
             let res = self
                 .handle
-                .authenticate_publickey(
-                    &self.target.user,
-                    PrivateKeyWithHashAlg::new(Arc::new(key), hash),
-                )
+                .authenticate_publickey(&self.target.user, PrivateKeyWithHashAlg::new(key, hash))
                 .await;
             match res {
                 Ok(r) => {
@@ -296,9 +377,12 @@ impl Auth<'_> {
             if self.target.identities_only && !self.file_keys.contains(&blob) {
                 continue;
             }
+            let Some(hash) = self.hash_for(&key).await? else {
+                self.refuse_sha1(&format!("agent: {comment}"));
+                continue;
+            };
             self.offered.push(blob);
             self.tried.push(format!("publickey (agent: {comment})"));
-            let hash = self.hash_for(&key).await?;
             tracing::debug!("offering agent key {comment} to {}", self.target.address);
             match self
                 .handle
@@ -335,22 +419,39 @@ impl Auth<'_> {
     }
 
     /// RSA keys sign with the best SHA-2 hash the server advertises in
-    /// `server-sig-algs`; a server that sends no list gets SHA-256 (SHA-1
-    /// `ssh-rsa` only when the server lists nothing better).
-    async fn hash_for(&mut self, key: &PublicKey) -> Result<Option<HashAlg>, TransportError> {
+    /// `server-sig-algs`; a server that sends no list gets SHA-256. A server
+    /// that lists only SHA-1 `ssh-rsa` gets no RSA signature at all (`None`)
+    /// unless the host's config allows `ssh-rsa`.
+    async fn hash_for(
+        &mut self,
+        key: &PublicKey,
+    ) -> Result<Option<Option<HashAlg>>, TransportError> {
         if !key.algorithm().is_rsa() {
-            return Ok(None);
+            return Ok(Some(None));
         }
-        if let Some(h) = self.rsa_hash {
-            return Ok(h);
-        }
-        let h = match self.handle.best_supported_rsa_hash().await {
-            Ok(Some(h)) => h,
-            Ok(None) => Some(HashAlg::Sha256),
-            Err(e) => return Err(self.lost(&e)),
+        let h = match self.rsa_hash {
+            Some(h) => h,
+            None => {
+                let h = match self.handle.best_supported_rsa_hash().await {
+                    Ok(Some(h)) => h,
+                    Ok(None) => Some(HashAlg::Sha256),
+                    Err(e) => return Err(self.lost(&e)),
+                };
+                self.rsa_hash = Some(h);
+                h
+            }
         };
-        self.rsa_hash = Some(h);
-        Ok(h)
+        Ok((h.is_some() || self.sha1_rsa).then_some(h))
+    }
+
+    /// Notes an RSA key not offered because only SHA-1 would do.
+    fn refuse_sha1(&mut self, what: &str) {
+        tracing::warn!(
+            "{}: not signing with RSA key {what}: the server accepts only SHA-1 ssh-rsa signatures, which kiln refuses unless the host's ssh config has `PubkeyAcceptedAlgorithms +ssh-rsa`",
+            self.target.address
+        );
+        self.tried
+            .push(format!("publickey ({what}; refused: SHA-1 ssh-rsa only)"));
     }
 
     fn lost(&self, e: &russh::Error) -> TransportError {

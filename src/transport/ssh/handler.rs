@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use russh::client::{self, DisconnectReason};
-use russh::keys::{HashAlg, PublicKeyBase64, PublicKeyOrCertificate};
+use russh::keys::ssh_key::certificate::CertType;
+use russh::keys::{Certificate, HashAlg, PublicKey, PublicKeyBase64, PublicKeyOrCertificate};
 
 use crate::transport::known_hosts::{self, KnownHosts, Verdict, key_type_label};
 use crate::transport::{StrictHostKeyChecking, TransportError};
@@ -48,6 +49,18 @@ pub(crate) struct HostKeyPolicy {
     /// Set when `StrictHostKeyChecking=no` let a changed key through: no
     /// password may then be sent (OpenSSH's rule against a man in the middle).
     pub key_changed: Arc<AtomicBool>,
+    /// The name a host certificate must list as a principal (the
+    /// `HostKeyAlias`, else the address), as OpenSSH checks it.
+    pub principal: String,
+}
+
+/// What a host certificate proved.
+enum CertVerdict {
+    /// Signed by a CA trusted for this host, valid now, for this host.
+    Trusted,
+    /// No `@cert-authority` line trusts its signer: judge the plain key
+    /// inside, as OpenSSH does.
+    NoAuthority,
 }
 
 pub(crate) struct ClientHandler {
@@ -68,9 +81,21 @@ impl client::Handler for ClientHandler {
         &mut self,
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, HandlerError> {
+        if let PublicKeyOrCertificate::Certificate(cert) = server_key {
+            match self
+                .check_certificate(cert)
+                .map_err(HandlerError::HostKey)?
+            {
+                CertVerdict::Trusted => return Ok(true),
+                CertVerdict::NoAuthority => {
+                    tracing::debug!(
+                        "no @cert-authority line trusts the host certificate of {}; checking its plain key",
+                        self.policy.name
+                    );
+                }
+            }
+        }
         let p = &self.policy;
-        // Host certificates are not verified yet; like OpenSSH when no CA
-        // matches, fall back to checking the certified plain key.
         let key = server_key.public_key();
         let blob = key.public_key_bytes();
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
@@ -123,6 +148,60 @@ impl client::Handler for ClientHandler {
 }
 
 impl ClientHandler {
+    /// Judges a host certificate against the `@cert-authority` lines: the
+    /// signer must be one of them (and not `@revoked`), the certificate a
+    /// host certificate, signed correctly, valid now, without critical
+    /// options, and listing this host among its principals (or none).
+    fn check_certificate(&self, cert: &Certificate) -> Result<CertVerdict, TransportError> {
+        let p = &self.policy;
+        let ca = PublicKey::from(cert.signature_key().clone());
+        let ca_blob = ca.public_key_bytes();
+        let trusted = p
+            .known
+            .authorities(&p.name)
+            .iter()
+            .any(|e| e.key_blob == ca_blob);
+        if !trusted {
+            return Ok(CertVerdict::NoAuthority);
+        }
+        let key_blob = PublicKey::from(cert.public_key().clone()).public_key_bytes();
+        let refuse = |why: String| {
+            Err(TransportError::HostKey {
+                detail: format!("Certificate invalid: {why}"),
+            })
+        };
+        if p.known.is_revoked(&p.name, &ca_blob) || p.known.is_revoked(&p.name, &key_blob) {
+            return refuse(format!(
+                "the host certificate of {} or its CA is marked as revoked",
+                p.name
+            ));
+        }
+        if cert.cert_type() != CertType::Host {
+            return refuse("not a host certificate".into());
+        }
+        let fingerprint = ca.fingerprint(HashAlg::Sha256);
+        if cert.validate([&fingerprint]).is_err() {
+            return refuse(format!(
+                "signature or validity period does not check (certificate \"{}\" serial {})",
+                cert.key_id(),
+                cert.serial()
+            ));
+        }
+        if !cert.critical_options().is_empty() {
+            return refuse("host certificates carry no critical options".into());
+        }
+        let principals = cert.valid_principals();
+        if !principals.is_empty() && !principals.iter().any(|n| n == &p.principal) {
+            return refuse(format!("name is not a listed principal ({})", p.principal));
+        }
+        tracing::debug!(
+            "host certificate \"{}\" of {} signed by a trusted CA ({fingerprint})",
+            cert.key_id(),
+            p.name
+        );
+        Ok(CertVerdict::Trusted)
+    }
+
     /// Writes a newly accepted key, off the async threads (it takes a file
     /// lock). Failing to write is a warning, as for OpenSSH.
     async fn remember(&self, blob: Vec<u8>) {

@@ -72,6 +72,8 @@ pub struct SshOptions {
     pub address_family: Option<AddressFamily>,
     pub batch_mode: Option<bool>,
     pub ignore_unknown: Option<String>,
+    /// Algorithm lists as written (`+`, `-`, `^` or a full list).
+    pub algorithms: crate::transport::AlgorithmSpec,
 }
 
 /// Client keywords OpenSSH knows that kiln accepts without acting on them
@@ -90,7 +92,6 @@ const IGNORED: &[&str] = &[
     "channeltimeout",
     "checkhostip",
     "cipher",
-    "ciphers",
     "clearallforwardings",
     "compression",
     "compressionlevel",
@@ -121,16 +122,13 @@ const IGNORED: &[&str] = &[
     "hostbasedacceptedalgorithms",
     "hostbasedauthentication",
     "hostbasedkeytypes",
-    "hostkeyalgorithms",
     "ipqos",
     "kbdinteractivedevices",
-    "kexalgorithms",
     "knownhostscommand",
     "localcommand",
     "localforward",
     "loglevel",
     "logverbose",
-    "macs",
     "nohostauthenticationforlocalhost",
     "numberofpasswordprompts",
     "obscurekeystroketiming",
@@ -139,8 +137,6 @@ const IGNORED: &[&str] = &[
     "pkcs11provider",
     "protocol",
     "proxyusefdpass",
-    "pubkeyacceptedalgorithms",
-    "pubkeyacceptedkeytypes",
     "rekeylimit",
     "remotecommand",
     "remoteforward",
@@ -248,6 +244,12 @@ const HANDLED: &[&str] = &[
     "addressfamily",
     "batchmode",
     "ignoreunknown",
+    "ciphers",
+    "hostkeyalgorithms",
+    "kexalgorithms",
+    "macs",
+    "pubkeyacceptedalgorithms",
+    "pubkeyacceptedkeytypes",
 ];
 
 impl SshOptions {
@@ -452,6 +454,23 @@ impl SshOptions {
             "ignoreunknown" => {
                 let v = one()?;
                 self.ignore_unknown.get_or_insert(v);
+            }
+            "ciphers"
+            | "hostkeyalgorithms"
+            | "kexalgorithms"
+            | "macs"
+            | "pubkeyacceptedalgorithms"
+            | "pubkeyacceptedkeytypes" => {
+                let v = one()?;
+                let a = &mut self.algorithms;
+                let slot = match kw.as_str() {
+                    "ciphers" => &mut a.ciphers,
+                    "hostkeyalgorithms" => &mut a.host_keys,
+                    "kexalgorithms" => &mut a.kex,
+                    "macs" => &mut a.macs,
+                    _ => &mut a.pubkey,
+                };
+                slot.get_or_insert(v);
             }
             _ => {}
         }

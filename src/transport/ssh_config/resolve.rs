@@ -246,6 +246,11 @@ fn build(
             .map(|f| path(f, "IdentityFile"))
             .collect::<Result<_, _>>()?
     };
+    t.certificate_files = o
+        .certificate_files
+        .iter()
+        .map(|f| path(f, "CertificateFile"))
+        .collect::<Result<_, _>>()?;
     t.identities_only = o.identities_only.unwrap_or(false);
     match o.identity_agent.as_deref() {
         None | Some("SSH_AUTH_SOCK") => {
@@ -309,6 +314,7 @@ fn build(
     t.auth_methods = auth_methods(o);
     t.address_family = o.address_family.unwrap_or_default();
     t.max_channels = req.max_channels;
+    t.algorithms = o.algorithms.clone();
     t.proxy = match &o.proxy {
         None | Some(ProxySetting::Direct) => None,
         Some(ProxySetting::Command(cmd)) => {
