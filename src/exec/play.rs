@@ -500,9 +500,40 @@ impl Runner {
         forks: &Arc<Semaphore>,
         handler: bool,
     ) -> Vec<(usize, HostOutcome)> {
+        // Ansible renders a task's name once, before any host runs it, with
+        // the variables of the first host that runs it (see `shown_name`).
+        let shown_as = self.shown_name(ctx, task, &ctx.hosts[group[0].0], &group[0].1.vars);
         if task.action != "meta" {
+            // --step asks first, with the name as written (Ansible asks
+            // before it templates the name); a skipped task shows nothing.
+            let shown = format!(
+                "{}: {}",
+                if handler { "HANDLER" } else { "TASK" },
+                task.display_name()
+            );
+            let on = (ctx.strategy != super::free::Strategy::Linear)
+                .then(|| ctx.hosts[group[0].0].as_str());
+            if let super::step::Answer::Skip = self.step(&shown, on) {
+                return group
+                    .iter()
+                    .map(|(i, _)| {
+                        (
+                            *i,
+                            HostOutcome {
+                                status: Status::Ok,
+                                ignored: false,
+                                result: serde_json::Map::new(),
+                                include: None,
+                                meta: None,
+                                notify: Vec::new(),
+                                copy: true,
+                            },
+                        )
+                    })
+                    .collect();
+            }
             self.bus.emit(Event::TaskStart {
-                name: self.shown_name(ctx, task, &group[0].1.vars),
+                name: shown_as.clone(),
                 action: task.action.clone(),
                 handler,
                 origin: Some(task.span.clone()),
@@ -565,7 +596,7 @@ impl Runner {
                     continue;
                 }
                 let out = self
-                    .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars)
+                    .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars, &shown_as)
                     .await;
                 outs.push((*i, out));
             }
@@ -595,9 +626,12 @@ impl Runner {
             // with one fork, finish) in is the inventory's.
             let permit = forks.clone().acquire_owned().await;
             let i = *i;
+            let shown_as = shown_as.clone();
             set.spawn(async move {
                 let _permit = permit;
-                let out = runner.run_task_on_host(&ctx, &task, &host, &vars).await;
+                let out = runner
+                    .run_task_on_host(&ctx, &task, &host, &vars, &shown_as)
+                    .await;
                 (i, out)
             });
         }
@@ -807,6 +841,13 @@ impl Runner {
                             st.facts.clear();
                         }
                     }
+                }
+            }
+            Some("refresh_inventory") => {
+                if let Err(e) = self.refresh_inventory(ctx) {
+                    self.bus.emit(Event::Warning(format!(
+                        "refresh_inventory: the inventory could not be read again: {e}"
+                    )));
                 }
             }
             Some("reset_connection") => self.conns.reset(&host),
