@@ -452,10 +452,8 @@ fn apply_limit(
     Ok(())
 }
 
-/// Loads and validates everything; touches no host.
-pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
-    let mut warnings = Vec::new();
-    let extra = parse_extra_vars(&req.extra_vars, &req.cwd, &req.vault)?;
+/// Reads the inventory sources of `req`, with its `--limit`.
+fn load_inventory(req: &Request, warnings: &mut Vec<String>) -> Result<Inventory, EngineError> {
     let mut inventory = Inventory::new();
     inventory.set_vault_secrets(req.vault.clone());
     for src in &req.inventories {
@@ -465,7 +463,15 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     }
     inventory.finish().map_err(EngineError::Inventory)?;
     warnings.extend(inventory.warnings.iter().cloned());
-    apply_limit(&mut inventory, req, &mut warnings)?;
+    apply_limit(&mut inventory, req, warnings)?;
+    Ok(inventory)
+}
+
+/// Loads and validates everything; touches no host.
+pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
+    let mut warnings = Vec::new();
+    let extra = parse_extra_vars(&req.extra_vars, &req.cwd, &req.vault)?;
+    let inventory = load_inventory(req, &mut warnings)?;
     if req.inventories.is_empty() {
         warnings.push("No inventory was parsed, only implicit localhost is available".into());
     }
@@ -545,7 +551,15 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
         inventory: Arc::new(inventory),
         playbooks,
         extra,
-        opts: req.opts.clone(),
+        opts: {
+            // `meta: refresh_inventory` reads the same sources again.
+            let mut opts = req.opts.clone();
+            let again = req.clone();
+            opts.inventory_reload = Some(crate::exec::Reloader(Arc::new(move || {
+                load_inventory(&again, &mut Vec::new()).map_err(|e| e.to_string())
+            })));
+            opts
+        },
         warnings,
         vault: req.vault.clone(),
     })

@@ -207,6 +207,36 @@ fn cases() -> Vec<Case> {
             "unbalanced",
         ),
         pb(
+            "unknown loop_control key",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control:\n        loop_vars: y\n",
+            "site.yml:7:9",
+            "'loop_vars' is not a valid attribute for a LoopControl",
+        ),
+        pb(
+            "gather_facts not a boolean",
+            "- hosts: all\n  gather_facts: maybe\n  tasks: []\n",
+            "site.yml:2:17",
+            "The value 'maybe' could not be converted to 'bool'",
+        ),
+        pb(
+            "max_fail_percentage not a percentage",
+            "- hosts: all\n  gather_facts: false\n  max_fail_percentage: lots\n  tasks: []\n",
+            "site.yml:3:24",
+            "The value 'lots' could not be converted to 'percent'",
+        ),
+        pb(
+            "empty block",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - block:\n",
+            "site.yml:4:7",
+            "malformed block",
+        ),
+        pb(
+            "delegate_to a list",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=x\n      delegate_to: [a]\n",
+            "site.yml:5:20",
+            "'delegate_to' is supposed to be a string",
+        ),
+        pb(
             "empty playbook",
             "",
             "site.yml:1:1",

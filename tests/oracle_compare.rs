@@ -944,4 +944,9 @@ golden_tests!(
     throttle => "throttle",
     vars_files_first_found => "vars_files_first_found",
     vars_precedence => "vars_precedence",
+    role_argument_specs => "role_argument_specs",
+    role_argument_specs_entry => "role_argument_specs_entry",
+    refresh_inventory_file => "refresh_inventory_file",
+    collections_roles => "collections_roles",
+    task_name_templated => "task_name_templated",
 );

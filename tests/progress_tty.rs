@@ -193,3 +193,73 @@ fn runner_options_fail_before_any_host() {
     let r = fleet.run(&pb, &["--ident", "x"]);
     assert_eq!(r.code, 5, "{}", r.stderr);
 }
+
+/// `--step` under a terminal: the question before each task, `y` runs it,
+/// `n` skips it without a trace, `c` runs it and stops asking (the handler
+/// runs unasked); then the same answers piped without a terminal, and a
+/// closed stdin, which ends the run with 250 as ansible-playbook's does.
+#[test]
+fn step_asks_before_each_task() {
+    let pb = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/step.yml");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    let cmd = format!(
+        "{} playbook -i {} {} --step --no-progress",
+        env!("CARGO_BIN_EXE_kiln"),
+        fleet.inventory.display(),
+        pb.display()
+    );
+    let run = |tty: bool, input: &str| {
+        use std::io::Write;
+        let mut c = if tty {
+            let mut c = Command::new("script");
+            c.args(["-qfec", &cmd, "/dev/null"]);
+            c
+        } else {
+            let mut c = Command::new("sh");
+            c.args(["-c", &cmd]);
+            c
+        };
+        let mut child = c
+            .env("HOME", &fleet.home)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env_remove("SSH_AUTH_SOCK")
+            .current_dir(fleet.root.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        for line in input.lines() {
+            // One answer per question: the terminal gets them as typed.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            let _ = writeln!(stdin, "{line}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        drop(stdin);
+        let out = child.wait_with_output().expect("output");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        )
+    };
+    for tty in [true, false] {
+        let (code, screen) = run(tty, "y\nn\nc\n");
+        assert_eq!(code, Some(0), "{screen}");
+        for q in ["one", "two", "three"] {
+            assert!(
+                screen.contains(&format!("Perform task: TASK: {q} (N)o/(y)es/(c)ontinue:")),
+                "{screen}"
+            );
+        }
+        assert!(screen.contains("TASK [one]"), "{screen}");
+        assert!(!screen.contains("TASK [two]"), "{screen}");
+        assert!(screen.contains("TASK [three]"), "{screen}");
+        assert!(!screen.contains("Perform task: HANDLER"), "{screen}");
+        assert!(screen.contains("RUNNING HANDLER [h]"), "{screen}");
+        assert!(screen.contains("ok=3    changed=1"), "{screen}");
+    }
+    let (code, screen) = run(false, "");
+    assert_eq!(code, Some(250), "{screen}");
+    assert!(!screen.contains("TASK [one]"), "{screen}");
+}

@@ -5,7 +5,7 @@
 use super::PlaybookArgs;
 use crate::engine::Prepared;
 use crate::plan::{PlayInput, Step, Strategy};
-use crate::playbook::{Item, Play};
+use crate::playbook::{Item, Play, Task};
 use crate::vars::{MagicVars, Scope, layer_from_nodes};
 use std::sync::Arc;
 
@@ -46,7 +46,8 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                 i + 1,
                 pattern,
                 name,
-                play.inherit.tags.join(", ")
+                // A Python set joined with "," (no space), as Ansible does.
+                play.inherit.tags.join(",")
             );
             let mut hosts = prepared.inventory.select(&pattern).unwrap_or_default();
             if prepared.inventory.apply_limit(&mut hosts).is_err() {
@@ -59,29 +60,56 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                     println!("      {h}");
                 }
             }
-            let tasks: Vec<_> = play
-                .all_tasks()
+            // Ansible lists what each block's `block` section holds (not
+            // rescue or always), with the play's tags added to each task's.
+            let mut listed = Vec::new();
+            for items in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+                block_tasks(items, &mut listed);
+            }
+            let tags_of = |t: &Task| {
+                let mut tags: Vec<String> = play
+                    .inherit
+                    .tags
+                    .iter()
+                    .chain(&t.inherit.tags)
+                    .cloned()
+                    .collect();
+                tags.sort();
+                tags.dedup();
+                tags
+            };
+            let tasks: Vec<_> = listed
                 .into_iter()
                 .filter(|t| {
-                    crate::exec::tags_selected(
-                        &t.inherit.tags,
-                        &prepared.opts.tags,
-                        &prepared.opts.skip_tags,
-                    )
+                    let tags = tags_of(t);
+                    let skip = &prepared.opts.skip_tags;
+                    if prepared.opts.tags.is_empty() && skip.is_empty() {
+                        // With neither --tags nor --skip-tags, Ansible's
+                        // listing shows every task, `never` ones too.
+                        true
+                    } else {
+                        crate::exec::tags_selected(&tags, &prepared.opts.tags, skip)
+                    }
                 })
                 .collect();
             if args.list_tasks {
                 println!("    tasks:");
                 for t in &tasks {
-                    let mut tags = t.inherit.tags.clone();
-                    tags.sort();
-                    tags.dedup();
-                    println!("      {}\tTAGS: [{}]", t.display_name(), tags.join(", "));
+                    println!(
+                        "      {}\tTAGS: [{}]",
+                        t.display_name(),
+                        tags_of(t).join(", ")
+                    );
                 }
             }
             if args.list_tags {
-                let mut all: Vec<String> =
-                    tasks.iter().flat_map(|t| t.inherit.tags.clone()).collect();
+                let mut all: Vec<String> = play
+                    .inherit
+                    .tags
+                    .iter()
+                    .cloned()
+                    .chain(tasks.iter().flat_map(|t| tags_of(t)))
+                    .collect();
                 all.sort();
                 all.dedup();
                 println!("      TASK TAGS: [{}]", all.join(", "));
@@ -142,5 +170,15 @@ fn plan_input(
         ],
         handlers: play.handlers.iter().map(|h| h.display_name()).collect(),
         max_fail_percentage: play.max_fail_percentage.is_some(),
+    }
+}
+
+/// The tasks of `items`, descending into each block's `block` section only.
+fn block_tasks(items: &[Item], out: &mut Vec<Arc<Task>>) {
+    for i in items {
+        match i {
+            Item::Task(t) => out.push(t.clone()),
+            Item::Block(b) => block_tasks(&b.block, out),
+        }
     }
 }

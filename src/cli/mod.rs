@@ -122,6 +122,9 @@ pub struct PlaybookArgs {
     /// Run handlers even on hosts that failed.
     #[arg(long = "force-handlers")]
     pub force_handlers: bool,
+    /// Ask before each task: (N)o/(y)es/(c)ontinue.
+    #[arg(long = "step")]
+    pub step: bool,
     /// Print the plan graph and exit (`--plan=dot` for Graphviz).
     #[arg(long = "plan", num_args = 0..=1, default_missing_value = "text", value_name = "FORMAT")]
     pub plan: Option<String>,
@@ -277,6 +280,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     crate::output::trace::add_redactor(typed);
     opts.connection = args.connection.clone();
     opts.force_handlers = args.force_handlers;
+    opts.step = args.step;
     let split = |v: &[String]| -> Vec<String> {
         v.iter()
             .flat_map(|s| s.split(','))

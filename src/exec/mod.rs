@@ -9,6 +9,7 @@ mod free;
 mod interrupt;
 mod options;
 mod play;
+mod step;
 mod tags;
 mod task;
 
@@ -23,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use interrupt::{EXIT_INTERRUPTED, Interrupt};
-pub use options::{Connector, OpenFn, RunOptions};
+pub use options::{Connector, OpenFn, Reloader, RunOptions};
 pub use play::batches as serial_batches;
 pub use tags::selected as tags_selected;
 
@@ -68,11 +69,21 @@ pub struct Runner {
     started: std::sync::atomic::AtomicBool,
     /// "Not prompting" was said (once per run, as Ansible's display does).
     prompt_warned: std::sync::atomic::AtomicBool,
+    /// The add_host and group_by changes made so far, applied again after
+    /// `meta: refresh_inventory` rereads the sources (as Ansible does).
+    dynamic: Mutex<Vec<InventoryChange>>,
+    /// `--step` still asks before each task (`c` stops it).
+    step_on: std::sync::atomic::AtomicBool,
+    /// `--step` found no more answers on stdin: the run stops.
+    step_aborted: std::sync::atomic::AtomicBool,
     /// Layers from group_vars/ and host_vars/ next to the playbook.
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
     /// Ctrl-C / SIGTERM: set by the binary's signal listener.
     interrupt: Arc<Interrupt>,
 }
+
+/// One add_host or group_by change to the inventory.
+type InventoryChange = Arc<dyn Fn(&mut Inventory) -> Result<bool, String> + Send + Sync>;
 
 /// What a play shares with each of its host tasks.
 struct PlayCtx {
@@ -132,6 +143,8 @@ impl Runner {
             interrupt,
             templar,
             inventory: std::sync::RwLock::new(inventory),
+            step_on: std::sync::atomic::AtomicBool::new(opts.step),
+            step_aborted: std::sync::atomic::AtomicBool::new(false),
             opts,
             extra: Arc::new(extra),
             bus,
@@ -145,6 +158,7 @@ impl Runner {
             playbook_vars: Mutex::new(None),
             started: std::sync::atomic::AtomicBool::new(false),
             prompt_warned: std::sync::atomic::AtomicBool::new(false),
+            dynamic: Mutex::new(Vec::new()),
         })
     }
 
@@ -187,7 +201,10 @@ impl Runner {
             .display()
             .to_string();
         for play in &pb.plays {
-            if self.run_play(play, &playbook_dir).await || self.interrupt.stopping() {
+            if self.run_play(play, &playbook_dir).await
+                || self.interrupt.stopping()
+                || self.step_aborted()
+            {
                 break;
             }
         }
@@ -231,6 +248,8 @@ impl Runner {
         let interrupted = self.interrupt.signal();
         let exit_code = if let Some(code) = self.interrupt.exit_code() {
             code
+        } else if self.step_aborted() {
+            250
         } else if unreachable {
             4
         } else if failed {
@@ -311,6 +330,35 @@ impl Runner {
             *s = None;
         }
         Ok(out)
+    }
+
+    /// A change made by add_host or group_by: made now and kept, to be
+    /// made again on a refreshed inventory.
+    fn change_inventory_kept(&self, play: &PlayCtx, f: InventoryChange) -> Result<bool, String> {
+        let out = self.change_inventory(play, |inv| f(inv))?;
+        if let Ok(mut d) = self.dynamic.lock() {
+            d.push(f);
+        }
+        Ok(out)
+    }
+
+    /// `meta: refresh_inventory`: the sources are read again (a script
+    /// runs again, a file is reread), the run's add_host and group_by
+    /// changes made again on top, and every cache of the old one dropped.
+    fn refresh_inventory(&self, play: &PlayCtx) -> Result<(), String> {
+        let Some(reload) = &self.opts.inventory_reload else {
+            return Ok(());
+        };
+        let mut fresh = (reload.0)()?;
+        let changes: Vec<InventoryChange> =
+            self.dynamic.lock().map(|d| d.clone()).unwrap_or_default();
+        for f in &changes {
+            f(&mut fresh)?;
+        }
+        self.change_inventory(play, |inv| {
+            *inv = fresh;
+            Ok(())
+        })
     }
 
     /// Inventory and group_vars/host_vars layers of a host, lowest first.
@@ -522,6 +570,7 @@ impl Runner {
         let mut magic = self.magic(play, host);
         if let Some(r) = task.and_then(|t| t.role.as_ref()) {
             magic.set("role_name", Value::from(r.name.as_str()));
+            magic.set("ansible_role_name", Value::from(r.fqcn.as_str()));
             magic.set("role_path", Value::from(r.path.display().to_string()));
         }
         Scope::new(self.templar.clone(), layers, Arc::new(magic))

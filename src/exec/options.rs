@@ -22,6 +22,16 @@ impl fmt::Debug for Connector {
     }
 }
 
+/// Reads the inventory sources again (`meta: refresh_inventory`).
+#[derive(Clone)]
+pub struct Reloader(pub Arc<dyn Fn() -> Result<crate::inventory::Inventory, String> + Send + Sync>);
+
+impl fmt::Debug for Reloader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reloader(..)")
+    }
+}
+
 /// Asks the user for a value on the terminal: `(prompt, private)` gives
 /// the line typed (without its newline). The CLI sets it when a terminal is
 /// there; without it, `vars_prompt` uses defaults as Ansible does.
@@ -45,6 +55,11 @@ pub struct RunOptions {
     pub start_at_task: Option<String>,
     /// `--force-handlers`.
     pub force_handlers: bool,
+    /// `--step`: ask before each task.
+    pub step: bool,
+    /// Set by the engine: how `meta: refresh_inventory` rereads the
+    /// inventory; without it the meta keeps the inventory as it is.
+    pub inventory_reload: Option<Reloader>,
     /// `roles_path` (ansible.cfg, `ANSIBLE_ROLES_PATH`).
     pub roles_path: Vec<PathBuf>,
     /// `-u` / `remote_user` in ansible.cfg.
@@ -93,6 +108,8 @@ impl Default for RunOptions {
             skip_tags: Vec::new(),
             start_at_task: None,
             force_handlers: false,
+            step: false,
+            inventory_reload: None,
             roles_path: Vec::new(),
             remote_user: None,
             become_: false,

@@ -514,13 +514,44 @@ impl Runner {
         if self.interrupt.stopping() {
             return Vec::new();
         }
+        // Ansible renders a task's name once, before any host runs it, with
+        // the variables of the first host that runs it (see `shown_name`).
+        let (shown_as, name_warning) =
+            self.name_and_warning(ctx, task, &ctx.hosts[group[0].0], &group[0].1.vars);
         if task.action != "meta" {
-            let (name, warning) = self.name_and_warning(ctx, task, &group[0].1.vars);
-            if let Some(w) = warning {
+            // --step asks first, with the name as written (Ansible asks
+            // before it templates the name); a skipped task shows nothing.
+            let shown = format!(
+                "{}: {}",
+                if handler { "HANDLER" } else { "TASK" },
+                task.display_name()
+            );
+            let on = (ctx.strategy != super::free::Strategy::Linear)
+                .then(|| ctx.hosts[group[0].0].as_str());
+            if let super::step::Answer::Skip = self.step(&shown, on) {
+                return group
+                    .iter()
+                    .map(|(i, _)| {
+                        (
+                            *i,
+                            HostOutcome {
+                                status: Status::Ok,
+                                ignored: false,
+                                result: serde_json::Map::new(),
+                                include: None,
+                                meta: None,
+                                notify: Vec::new(),
+                                copy: true,
+                            },
+                        )
+                    })
+                    .collect();
+            }
+            if let Some(w) = name_warning {
                 self.bus.emit(Event::Warning(w));
             }
             self.bus.emit(Event::TaskStart {
-                name,
+                name: shown_as.clone(),
                 action: task.action.clone(),
                 handler,
                 origin: Some(task.span.clone()),
@@ -586,7 +617,7 @@ impl Runner {
                     continue;
                 }
                 let out = self
-                    .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars)
+                    .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars, &shown_as)
                     .await;
                 outs.push((*i, out));
             }
@@ -623,13 +654,14 @@ impl Runner {
             self.bus.emit(Event::HostStart { host: host.clone() });
             let i = *i;
             let interrupt = self.interrupt.clone();
+            let shown_as = shown_as.clone();
             set.spawn(async move {
                 let _permit = permit;
                 // A second Ctrl-C drops the host task: its session's
                 // channel closes, and a write it was making is never
                 // renamed over the destination.
                 tokio::select! {
-                    out = runner.run_task_on_host(&ctx, &task, &host, &vars) => Some((i, out)),
+                    out = runner.run_task_on_host(&ctx, &task, &host, &vars, &shown_as) => Some((i, out)),
                     () = interrupt.aborted() => None,
                 }
             });
@@ -845,6 +877,13 @@ impl Runner {
                     }
                 }
             }
+            Some("refresh_inventory") => {
+                if let Err(e) = self.refresh_inventory(ctx) {
+                    self.bus.emit(Event::Warning(format!(
+                        "refresh_inventory: the inventory could not be read again: {e}"
+                    )));
+                }
+            }
             Some("reset_connection") => self.conns.reset(&host),
             Some("clear_host_errors") => {
                 // Every host of the play is cleared; the ones already out of
@@ -1026,7 +1065,7 @@ impl Runner {
         }
         if report {
             for k in fresh {
-                let handler = self.shown_name(ctx, &ctx.play.handlers[k], &[]);
+                let handler = self.shown_name(ctx, &ctx.play.handlers[k], host, &[]);
                 self.bus.emit(Event::Notify {
                     host: host.to_string(),
                     handler,

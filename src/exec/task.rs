@@ -312,10 +312,12 @@ impl Runner {
         task: &Task,
         host: &str,
         frame_vars: &[Arc<Layer>],
+        shown_as: &str,
     ) -> HostOutcome {
         let started = chrono::Utc::now();
         let scope = self.scope(play, host, Some(task), frame_vars);
-        let name = self.shown_name(play, task, frame_vars);
+        // The name as the task's banner showed it (rendered once per task).
+        let name = shown_as.to_string();
         let no_log = self.no_log(task, &scope);
         let mut include = None;
         let mut meta = None;
@@ -519,8 +521,11 @@ impl Runner {
                             .collect()
                     })
                     .unwrap_or_default();
-                let group = group.clone();
-                self.change_inventory(play, |inv| inv.group_host(host, &group, &parents, &span))
+                let (group, host) = (group.clone(), host.to_string());
+                self.change_inventory_kept(
+                    play,
+                    Arc::new(move |inv| inv.group_host(&host, &group, &parents, &span)),
+                )
             } else if let Some(Json::Object(add)) = r.get(ADD_HOST_KEY) {
                 let name = add
                     .get("host_name")
@@ -545,9 +550,10 @@ impl Runner {
                             .collect()
                     })
                     .unwrap_or_default();
-                self.change_inventory(play, |inv| {
-                    inv.add_runtime_host(&name, &groups, vars, &span)
-                })
+                self.change_inventory_kept(
+                    play,
+                    Arc::new(move |inv| inv.add_runtime_host(&name, &groups, vars.clone(), &span)),
+                )
             } else {
                 return;
             };
@@ -577,35 +583,40 @@ impl Runner {
     }
 
     /// The name a task is shown by: a templated name rendered with the
-    /// variables it can see (an include's item, the play's vars), as Ansible
-    /// shows it; the name as written when that fails.
+    /// variables of `first`, the first host running the task (Ansible
+    /// renders the name once, for the first host of the batch still in the
+    /// play), an include's item included; the name as written when that
+    /// fails.
     pub(super) fn shown_name(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         task: &Task,
+        first: &str,
         frame_vars: &[Arc<Layer>],
     ) -> String {
-        self.name_and_warning(play, task, frame_vars).0
+        self.name_and_warning(play, task, first, frame_vars).0
     }
 
     /// The task's name as shown and, when a variable in it is undefined,
     /// ansible-core 2.21's warning about it (with the name's Origin): the
     /// name then shows `<< error N - MSG >>` in place of each expression
-    /// that failed.
+    /// that failed. Rendered with the variables of `first`, as
+    /// [`Runner::shown_name`] says.
     pub(super) fn name_and_warning(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         task: &Task,
+        first: &str,
         frame_vars: &[Arc<Layer>],
     ) -> (String, Option<String>) {
         let with_role = |r: String| match &task.role {
-            Some(role) => format!("{} : {r}", role.name),
+            Some(role) => format!("{} : {r}", role.fqcn),
             None => r,
         };
         let Some(n) = &task.name else {
             return (task.display_name(), None);
         };
-        let (Some(text), Some(first)) = (n.as_str(), play.hosts.first()) else {
+        let Some(text) = n.as_str() else {
             return (task.display_name(), None);
         };
         if !crate::template::is_template(text) {
@@ -768,7 +779,13 @@ impl Runner {
             } else {
                 let name = render(arg("name").ok_or("include_role needs a name")?)?;
                 let mut froms = Vec::new();
-                for k in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+                for k in [
+                    "tasks_from",
+                    "vars_from",
+                    "defaults_from",
+                    "handlers_from",
+                    "rolespec_validate",
+                ] {
                     if let Some(n) = arg(k) {
                         froms.push((k, render(n)?));
                     }
@@ -1592,7 +1609,7 @@ fn included_inherit(
     task: &Task,
     apply: Option<&Node>,
 ) -> Result<crate::playbook::Inherited, String> {
-    let mut inherit = task.inherit.clone();
+    let mut inherit = task.parent_inherit.clone();
     inherit.when.clear();
     inherit.tags = task.parent_tags.clone();
     match apply {

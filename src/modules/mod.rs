@@ -86,6 +86,7 @@ mod timezone;
 mod unarchive;
 mod uri;
 mod user;
+mod validate_argument_spec;
 mod wait_for;
 mod wait_for_connection;
 mod write;
@@ -274,6 +275,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(uri::Uri),
             Box::new(get_url::GetUrl),
             Box::new(unarchive::Unarchive),
+            Box::new(validate_argument_spec::ValidateArgumentSpec),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()
     })

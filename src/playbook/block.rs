@@ -111,6 +111,13 @@ pub(super) fn parse_items(
 
 fn block(n: &Node, ctx: &Ctx) -> Result<Block, Vec<PlaybookError>> {
     let pairs = mapping(n, "block").map_err(|e| vec![e])?;
+    // `block:` with nothing under it is no list of tasks.
+    if n.get("block").is_some_and(Node::is_null) {
+        return Err(vec![PlaybookError::new(
+            &n.span,
+            "A malformed block was encountered while loading block: the block is empty (null), not a list of tasks",
+        )]);
+    }
     let mut own = Inherited::default();
     let mut name = None;
     let mut errors = Vec::new();

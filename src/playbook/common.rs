@@ -198,8 +198,29 @@ pub(super) fn tags_of(v: &Node) -> Result<Vec<String>, PlaybookError> {
     }
 }
 
+/// Keywords whose value Ansible types as a string: a list or a mapping
+/// there is refused when the playbook is loaded.
+const STRING_KEYWORDS: &[&str] = &[
+    "become_user",
+    "become_method",
+    "become_exe",
+    "become_flags",
+    "remote_user",
+    "connection",
+    "delegate_to",
+];
+
 /// Stores a keyword that blocks and tasks share; false when `key` is not one.
 pub(super) fn inherit_key(inh: &mut Inherited, key: &str, v: &Node) -> Result<bool, PlaybookError> {
+    if STRING_KEYWORDS.contains(&key) && (v.as_seq().is_some() || v.as_map().is_some()) {
+        return Err(PlaybookError::new(
+            &v.span,
+            format!(
+                "The field '{key}' is supposed to be a string type, however the incoming data structure is a {}",
+                v.type_name()
+            ),
+        ));
+    }
     let slot = match key {
         "become" => &mut inh.become_,
         "become_user" => &mut inh.become_user,

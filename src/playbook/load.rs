@@ -189,13 +189,19 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
                     _ => vec![v.clone()],
                 }
             }
-            "gather_facts" => gather = Some(v.clone()),
+            "gather_facts" => match static_check(v, "bool") {
+                Ok(()) => gather = Some(v.clone()),
+                Err(e) => errors.push(e),
+            },
             "gather_subset" => gather_subset = Some(v.clone()),
             "gather_timeout" => gather_timeout = Some(v.clone()),
             "fact_path" => fact_path = Some(v.clone()),
             "force_handlers" => force_handlers = Some(v.clone()),
             "serial" => serial = Some(v.clone()),
-            "max_fail_percentage" => max_fail_percentage = Some(v.clone()),
+            "max_fail_percentage" => match static_check(v, "percent") {
+                Ok(()) => max_fail_percentage = Some(v.clone()),
+                Err(e) => errors.push(e),
+            },
             "order" => order = Some(v.clone()),
             "strategy" => strategy = Some(v.clone()),
             "vars_prompt" => vars_prompt = Some(v.clone()),
@@ -348,4 +354,49 @@ fn gathering_task(
     t.args = args;
     t.inherit = inherit;
     super::Item::Task(std::sync::Arc::new(t))
+}
+
+/// Play keywords Ansible converts when it loads the play (not templated):
+/// a value that cannot be a `bool` / a `percent` is refused up front.
+fn static_check(v: &Node, isa: &str) -> Result<(), PlaybookError> {
+    let text = match &v.kind {
+        NodeKind::Str(s) if crate::template::is_template(s) => return Ok(()),
+        NodeKind::Str(s) => s.clone(),
+        NodeKind::Null => return Ok(()),
+        _ if isa == "bool" => match v.to_json() {
+            serde_json::Value::Bool(_) => return Ok(()),
+            serde_json::Value::Number(n) if n.as_i64().is_some_and(|i| i == 0 || i == 1) => {
+                return Ok(());
+            }
+            other => other.to_string(),
+        },
+        NodeKind::Int(_) | NodeKind::Float(_) => return Ok(()),
+        _ => v.key_string(),
+    };
+    let ok = match isa {
+        "bool" => {
+            crate::modules::spec::to_bool(&serde_json::Value::String(text.clone())).is_some()
+                && !text.is_empty()
+        }
+        _ => text
+            .trim()
+            .trim_end_matches('%')
+            .trim()
+            .parse::<f64>()
+            .is_ok(),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(PlaybookError::new(
+        &v.span,
+        format!(
+            "Error processing keyword '{}': The value '{text}' could not be converted to '{isa}'.",
+            if isa == "bool" {
+                "gather_facts"
+            } else {
+                "max_fail_percentage"
+            }
+        ),
+    ))
 }

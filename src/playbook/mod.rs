@@ -5,6 +5,7 @@
 //! are expanded here; keywords that blocks, roles and imports pass down are
 //! pushed into each task, so the executor only reads a task's own fields.
 
+mod argspec;
 mod block;
 mod common;
 mod error;
@@ -123,7 +124,11 @@ pub struct Block {
 /// A role as used by a play (or by `import_role`).
 #[derive(Debug)]
 pub struct Role {
+    /// The role's own name (`role_name`).
     pub name: String,
+    /// The name Ansible shows (`ansible_role_name`, task prefixes): with
+    /// its collection, `ns.coll.role`, for a role from a collection.
+    pub fqcn: String,
     pub path: PathBuf,
     pub defaults: Vec<(String, Node)>,
     pub vars: Vec<(String, Node)>,
@@ -264,6 +269,11 @@ pub struct Task {
     /// what a dynamic include passes to its tasks (its own tags select the
     /// include only).
     pub parent_tags: Vec<String>,
+    /// What the task inherits from its blocks, play and imports, without
+    /// its own keywords: what a dynamic include passes to the tasks it
+    /// brings in (its own keywords apply to the include only, as in
+    /// Ansible; `apply:` is the way to pass keywords down).
+    pub parent_inherit: Inherited,
     pub role: Option<Arc<Role>>,
     /// The directory relative paths of includes are resolved against.
     pub dir: PathBuf,
@@ -293,6 +303,7 @@ impl Task {
             listen: Vec::new(),
             inherit: Inherited::default(),
             parent_tags: Vec::new(),
+            parent_inherit: Inherited::default(),
             role,
             dir,
         }
@@ -306,7 +317,7 @@ impl Task {
             None => self.action_written.clone(),
         };
         match &self.role {
-            Some(r) => format!("{} : {base}", r.name),
+            Some(r) => format!("{} : {base}", r.fqcn),
             None => base,
         }
     }

@@ -54,7 +54,25 @@ fn candidates(name: &str, ctx: &Ctx) -> Vec<PathBuf> {
     if p.is_absolute() {
         return vec![p.to_path_buf()];
     }
-    let mut c = vec![ctx.playbook_dir.join("roles").join(name)];
+    let collection_role = |ns: &str, coll: &str, role: &str| {
+        ctx.playbook_dir
+            .join("collections/ansible_collections")
+            .join(ns)
+            .join(coll)
+            .join("roles")
+            .join(role)
+    };
+    let mut c = Vec::new();
+    // A short name is looked for first in the collections the play (or
+    // block, or task) lists under `collections`, as Ansible does.
+    if !name.contains('.') {
+        for coll in collections_of(ctx) {
+            if let Some((ns, cn)) = coll.split_once('.') {
+                c.push(collection_role(ns, cn, name));
+            }
+        }
+    }
+    c.push(ctx.playbook_dir.join("roles").join(name));
     if let Some(r) = &ctx.role {
         // A role's dependency may sit next to it.
         if let Some(parent) = r.path.parent() {
@@ -67,21 +85,51 @@ fn candidates(name: &str, ctx: &Ctx) -> Vec<PathBuf> {
     // `namespace.collection.role` in a collections/ tree next to the playbook.
     let parts: Vec<&str> = name.split('.').collect();
     if parts.len() == 3 {
-        c.push(
-            ctx.playbook_dir
-                .join("collections/ansible_collections")
-                .join(parts[0])
-                .join(parts[1])
-                .join("roles")
-                .join(parts[2]),
-        );
+        c.push(collection_role(parts[0], parts[1], parts[2]));
     }
     c.push(ctx.playbook_dir.join(name));
     c
 }
 
+/// The `collections` keyword in force (`ansible.builtin`/`ansible.legacy`
+/// name no roles tree).
+fn collections_of(ctx: &Ctx) -> Vec<String> {
+    let Some(n) = &ctx.inherit.collections else {
+        return Vec::new();
+    };
+    let list: Vec<String> = match n.as_seq() {
+        Some(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        None => n.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
+    };
+    list.into_iter()
+        .filter(|c| c != "ansible.builtin" && c != "ansible.legacy")
+        .collect()
+}
+
+/// The collection (`ns.coll`) a role at `path` belongs to, when it sits
+/// in an `ansible_collections/NS/COLL/roles/` tree.
+fn collection_of(path: &Path) -> Option<String> {
+    let roles = path.parent()?;
+    if roles.file_name()? != "roles" {
+        return None;
+    }
+    let coll = roles.parent()?;
+    let ns = coll.parent()?;
+    if ns.parent()?.file_name()? != "ansible_collections" {
+        return None;
+    }
+    Some(format!(
+        "{}.{}",
+        ns.file_name()?.to_string_lossy(),
+        coll.file_name()?.to_string_lossy()
+    ))
+}
+
 /// `main.yml`, `main.yaml`, `main.json`, `main` or a `main/` folder of files.
-fn main_file(dir: &Path, stem: &str) -> Option<PathBuf> {
+pub(super) fn main_file(dir: &Path, stem: &str) -> Option<PathBuf> {
     for ext in ["yml", "yaml", "json", ""] {
         let p = if ext.is_empty() {
             dir.join(stem)
@@ -214,11 +262,16 @@ fn load(
     }
     seen.push(key);
     let role_ctx = ctx.child(&inh);
+    let short = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or(name.clone());
     let role = Arc::new(Role {
-        name: path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or(name.clone()),
+        fqcn: match collection_of(&path) {
+            Some(c) => format!("{c}.{short}"),
+            None => short.clone(),
+        },
+        name: short,
         path: path.clone(),
         defaults: vars_file(&path.join("defaults"), &files.defaults, ctx).map_err(|e| vec![e])?,
         vars: vars_file(&path.join("vars"), &files.vars, ctx).map_err(|e| vec![e])?,
@@ -242,6 +295,12 @@ fn load(
     rctx.role = Some(role.clone());
     rctx.dir = path.join("tasks");
     rctx.depth += 1;
+    if !ctx.handlers_only && files.validate {
+        let specs = super::argspec::role_specs(&path, ctx).map_err(|e| vec![e])?;
+        if let Some(task) = super::argspec::validation_task(&specs, &role, &files.entry) {
+            out.items.extend(super::task::parse_task(&task, &rctx)?);
+        }
+    }
     if ctx.handlers_only {
         // Only the handlers are wanted (see include_role_handlers).
     } else if let Some(tasks) = main_file(&path.join("tasks"), &files.tasks) {
@@ -313,6 +372,11 @@ pub struct RoleFiles {
     pub vars: String,
     pub defaults: String,
     pub handlers: String,
+    /// The `tasks_from` value as written (`main` if none): the entry point
+    /// of `meta/argument_specs.yml` the role is validated against.
+    pub entry: String,
+    /// `rolespec_validate`: whether the role's arguments are validated.
+    pub validate: bool,
 }
 
 impl Default for RoleFiles {
@@ -323,6 +387,8 @@ impl Default for RoleFiles {
             vars: main(),
             defaults: main(),
             handlers: main(),
+            entry: main(),
+            validate: true,
         }
     }
 }
@@ -345,13 +411,22 @@ impl RoleFiles {
             vars: pick("vars_from"),
             defaults: pick("defaults_from"),
             handlers: pick("handlers_from"),
+            entry: get("tasks_from").unwrap_or_else(|| "main".to_string()),
+            validate: get("rolespec_validate")
+                .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v)))
+                .unwrap_or(true),
         }
     }
 }
 
 /// `import_role: name=x tasks_from=y` (static).
 pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookError>> {
-    let files = RoleFiles::from_lookup(|k| v.get(k).and_then(Node::as_str).map(str::to_string));
+    let files = RoleFiles::from_lookup(|k| {
+        v.get(k).map(|n| match n.to_json() {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        })
+    });
     // Only the role's name (and parameters) matter here.
     let spec = match &v.kind {
         NodeKind::Map(pairs) => Node::new(

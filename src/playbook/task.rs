@@ -229,7 +229,28 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
                 "until" => t.until = conditions(v),
                 "retries" => t.retries = Some(v.clone()),
                 "delay" => t.delay = Some(v.clone()),
-                "loop_control" => t.loop_control = Some(v.clone()),
+                "loop_control" => {
+                    // Ansible's LoopControl attributes (2.21).
+                    const LOOP_CONTROL: &[&str] = &[
+                        "loop_var",
+                        "index_var",
+                        "label",
+                        "pause",
+                        "extended",
+                        "extended_allitems",
+                        "break_when",
+                    ];
+                    for (lk, _) in v.as_map().unwrap_or_default() {
+                        let name = lk.key_string();
+                        if !LOOP_CONTROL.contains(&name.as_str()) {
+                            return Err(PlaybookError::new(
+                                &lk.span,
+                                format!("'{name}' is not a valid attribute for a LoopControl"),
+                            ));
+                        }
+                    }
+                    t.loop_control = Some(v.clone());
+                }
                 "notify" => t.notify = conditions(v),
                 "register" => {
                     let r = v.as_str().unwrap_or_default();
@@ -290,6 +311,7 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
         return Err(e);
     }
     t.inherit = ctx.inherit.merged(&own);
+    t.parent_inherit = ctx.inherit.clone();
     t.parent_tags = ctx.inherit.tags.clone();
     let Some((ak, av)) = action else {
         return Err(
