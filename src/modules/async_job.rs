@@ -107,9 +107,11 @@ pub fn support(action: &str) -> Support {
 
 /// Ansible's failure for an action that refuses async.
 pub fn refused(action_written: &str) -> ModResult {
-    super::raised(format!(
+    let mut r = super::raised(format!(
         "This action ({action_written}) does not support async."
-    ))
+    ));
+    r.insert("changed".into(), json!(false));
+    r
 }
 
 /// Told each status of a polled job that has not finished yet.
@@ -346,6 +348,8 @@ pub fn status_base(jid: &str) -> ModResult {
     let mut r = Map::new();
     r.insert("started".into(), json!(false));
     r.insert("finished".into(), json!(false));
+    // A status is a module result: `failed` is false unless it failed.
+    r.insert("failed".into(), json!(false));
     r.insert("stdout".into(), json!(""));
     r.insert("stderr".into(), json!(""));
     r.insert("stdout_lines".into(), json!([]));
