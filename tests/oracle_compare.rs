@@ -48,6 +48,14 @@ impl Masks {
         let delta = re(r"(^|[^\d:.])\d+:\d\d:\d\d\.\d{6}\b");
         let mut t = ts.replace_all(s, "<TIME>").into_owned();
         t = delta.replace_all(&t, "${1}<DELTA>").into_owned();
+        // record.py's ASYNC_JID.
+        t = re(r"\bj\d{1,12}\.\d+\b")
+            .replace_all(&t, "<JID>")
+            .into_owned();
+        // record.py's CHILD_PID_TEXT.
+        t = re(r#"("child_pid": )\d+"#)
+            .replace_all(&t, "${1}<PID>")
+            .into_owned();
         // kiln reads the controller's ~/.ssh/known_hosts; the oracle passed
         // the same file to ssh as <ROOT>/known_hosts.
         t = t.replace(
@@ -109,6 +117,7 @@ impl Masks {
             // record.py's APT_TIME_KEYS.
             "cache_update_time" if v.is_i64() || v.is_u64() => Some(json!("<TIME>")),
             "inode" if v.is_i64() || v.is_u64() => Some(json!("<INODE>")),
+            "child_pid" if v.is_i64() || v.is_u64() => Some(json!("<PID>")),
             "dev" if v.is_i64() || v.is_u64() => Some(json!("<DEV>")),
             "version" if v.is_string() && parent.contains_key("attr_flags") => {
                 Some(json!("<VERSION>"))
@@ -375,6 +384,8 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
         r"^(ok|changed|fatal|failed|skipping|included|ignored|FAILED - RETRYING): \[([^\]]+)\]",
     )
     .unwrap();
+    // The default callback's ASYNC lines come in no fixed order.
+    let async_line = Regex::new(r"^ASYNC (?:OK|FAILED|POLL) on ([^:]+): ").unwrap();
     // A result's warnings, errors and diff are printed before its host line.
     let preamble = Regex::new(r"^(\[(ERROR|WARNING|DEPRECATION WARNING)\]|--- )").unwrap();
     // Inventory order; hosts added at run time (add_host) after, by name.
@@ -405,7 +416,12 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
         let mut prefix = Vec::new();
         let mut chunks: Vec<((usize, String), Vec<&str>)> = Vec::new();
         let mut pending: Vec<&str> = Vec::new();
+        let mut async_lines: Vec<(String, &str)> = Vec::new();
         for line in body {
+            if let Some(a) = async_line.captures(line) {
+                async_lines.push((a[1].to_string(), line));
+                continue;
+            }
             if let Some(m) = chunk_start.captures(line) {
                 let host = m[2].split(' ').next().unwrap_or_default().to_string();
                 let mut c = std::mem::take(&mut pending);
@@ -421,6 +437,25 @@ fn order_stdout(text: &str, hosts: &[String]) -> String {
         }
         chunks.sort_by(|a, b| a.0.cmp(&b.0));
         move_shared_errors(&mut chunks);
+        // record.py's attach_async_lines: a host's POLL lines and first
+        // OK/FAILED line before its first chunk, each next OK/FAILED line
+        // before each next chunk.
+        for (rank, c) in chunks.iter_mut() {
+            let is_poll = |l: &str| l.starts_with("ASYNC POLL ");
+            let mut head: Vec<&str> = Vec::new();
+            async_lines.retain(|(h, l)| {
+                let take = *h == rank.1 && is_poll(l);
+                if take {
+                    head.push(l);
+                }
+                !take
+            });
+            if let Some(k) = async_lines.iter().position(|(h, _)| *h == rank.1) {
+                head.push(async_lines.remove(k).1);
+            }
+            c.splice(0..0, head);
+        }
+        prefix.extend(async_lines.into_iter().map(|(_, l)| l));
         out.extend(prefix);
         for (_, c) in chunks {
             out.extend(c);
@@ -800,6 +835,11 @@ golden_tests!(
     set_stats => "set_stats",
     undefined_warnings => "undefined_warnings",
     result_yaml => "result_yaml",
+    async_poll => "async_poll",
+    async_fire => "async_fire",
+    async_timeout => "async_timeout",
+    async_loop => "async_loop",
+    async_check => "async_check",
     register_when => "register_when",
     loop_items => "loop_items",
     set_fact_assert => "set_fact_assert",

@@ -4,7 +4,7 @@
 
 use super::{PlayCtx, Runner};
 use crate::modules::{
-    self, ADD_GROUP, ADD_HOST_KEY, Become, ModuleCtx, ModuleError, PARENT_GROUPS, RunsOn,
+    self, ADD_GROUP, ADD_HOST_KEY, Become, ModuleCtx, ModuleError, PARENT_GROUPS, RunsOn, async_job,
 };
 use crate::output::{Event, Status};
 use crate::playbook::{Item, Loop, Task};
@@ -275,6 +275,22 @@ pub(super) fn scope_int(scope: &Scope, n: Option<&Node>) -> Result<Option<i64>, 
     }
 }
 
+/// The task's `async` and `poll`, when `async` is set and above zero
+/// (`poll` defaults to Ansible's 15 seconds).
+fn async_of(task: &Task, scope: &Scope) -> Result<Option<async_job::AsyncRun>, String> {
+    let limit = scope_int(scope, task.async_.as_ref())?.unwrap_or(0);
+    if limit <= 0 {
+        return Ok(None);
+    }
+    let poll = scope_int(scope, task.poll.as_ref())?.unwrap_or(15).max(0);
+    Ok(Some(async_job::AsyncRun {
+        limit: limit as u64,
+        poll: poll as u64,
+        dir: async_job::async_dir(scope),
+        on_poll: None,
+    }))
+}
+
 fn bool_of(scope: &Scope, n: Option<&Node>) -> Result<Option<bool>, String> {
     let Some(n) = n else { return Ok(None) };
     let v = scope.render_json(n).map_err(|e| e.to_string())?;
@@ -416,6 +432,8 @@ impl Runner {
             && !result.contains_key("exception")
             && !retries_ran_out
             && !looped
+            // A polled job that ran out of time: the executor's verdict.
+            && !result.contains_key("async_result")
         {
             result.insert("exception".into(), json!(NO_TRACEBACK));
         }
@@ -1245,6 +1263,40 @@ impl Runner {
             };
             args.insert(k, value);
         }
+        // `async`: the module runs as a detached job on the host.
+        let async_run = match async_of(task, scope) {
+            Ok(a) => a.map(|mut a| {
+                let bus = self.bus.clone();
+                let host = host.to_string();
+                a.on_poll = Some(Arc::new(move |status: &Map<String, Json>| {
+                    bus.emit(Event::AsyncPoll {
+                        host: host.clone(),
+                        jid: status
+                            .get("ansible_job_id")
+                            .and_then(Json::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        result: Json::Object(status.clone()),
+                    })
+                }));
+                a
+            }),
+            Err(e) => return done(failed(e)),
+        };
+        if async_run.is_some() {
+            match async_job::support(&task.action) {
+                async_job::Support::Detached => {}
+                async_job::Support::RefusedByAnsible => {
+                    return done(async_job::refused(&task.action_written));
+                }
+                async_job::Support::NotInKiln => {
+                    return done(failed(format!(
+                        "kiln cannot run the module '{}' with async",
+                        task.action_written
+                    )));
+                }
+            }
+        }
         if task.action == "include_vars" {
             return done(self.include_vars(play, task, &args));
         }
@@ -1371,13 +1423,16 @@ impl Runner {
             Ok(t) => t.filter(|t| *t > 0),
             Err(e) => return done(failed(e)),
         };
+        let execution = async {
+            match &async_run {
+                Some(a) => module.execute_async(&ctx, &args, a).await,
+                None => module.execute(&ctx, &args).await,
+            }
+        };
         let executed = match limit {
             Some(secs) => {
-                match tokio::time::timeout(
-                    std::time::Duration::from_secs(secs as u64),
-                    module.execute(&ctx, &args),
-                )
-                .await
+                match tokio::time::timeout(std::time::Duration::from_secs(secs as u64), execution)
+                    .await
                 {
                     Ok(r) => r,
                     Err(_) => {
@@ -1395,13 +1450,37 @@ impl Runner {
                     }
                 }
             }
-            None => module.execute(&ctx, &args).await,
+            None => execution.await,
         };
         let mut result = match executed {
             Ok(r) => r,
             Err(ModuleError::Unreachable(e)) => return unreachable(&e),
             Err(ModuleError::Failed(msg)) => return done(failed(msg)),
         };
+        // A polled job's end is announced before the host's result, and
+        // before failed_when/changed_when judge it (as in Ansible).
+        if async_run.as_ref().is_some_and(|a| a.poll > 0) {
+            let jid = result
+                .get("ansible_job_id")
+                .or_else(|| {
+                    result
+                        .get("async_result")
+                        .and_then(|r| r.get("ansible_job_id"))
+                })
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            if let Some(jid) = jid {
+                self.bus.emit(Event::AsyncDone {
+                    host: host.to_string(),
+                    jid,
+                    failed: result
+                        .get("failed")
+                        .and_then(Json::as_bool)
+                        .unwrap_or(false),
+                    result: Json::Object(callback_view(&result, self.no_log(task, scope))),
+                });
+            }
+        }
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));
             result.insert("msg".into(), Json::String(msg));

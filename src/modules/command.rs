@@ -3,6 +3,7 @@
 //! argument literally (every word goes through the quoting routine); `shell`
 //! hands its text to `/bin/sh -c` (or `executable`).
 
+use super::async_job::{Detached, JobOutput};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step};
 use crate::transport::{ExecOutput, quote};
@@ -60,6 +61,7 @@ static SHELL: ModuleSpec = ModuleSpec {
     raw_args: &[],
 };
 
+#[derive(Clone)]
 pub struct CommandArgs {
     /// What the result's `cmd` shows: a list for command, a string for shell.
     cmd: Json,
@@ -306,17 +308,61 @@ impl Module for Command {
         a: &CommandArgs,
         _: (),
     ) -> Result<ModResult, ModuleError> {
-        let line = match &a.chdir {
+        let start = chrono::Local::now();
+        let out: ExecOutput = ctx.run(&self.line(a), a.stdin.as_deref()).await?;
+        let end = chrono::Local::now();
+        Ok(self.result_of(a, out, start, end))
+    }
+
+    fn detachable(&self) -> bool {
+        true
+    }
+
+    fn detach(&self, a: &CommandArgs, _: &()) -> Option<Detached> {
+        let shell = self.shell;
+        let args = a.clone();
+        Some(Detached {
+            line: self.line(a),
+            stdin: a.stdin.clone(),
+            finish: std::sync::Arc::new(move |o: JobOutput| {
+                let now = chrono::Local::now();
+                let out = ExecOutput {
+                    rc: o.rc,
+                    stdout: o.stdout,
+                    stderr: o.stderr,
+                };
+                Command { shell }.result_of(
+                    &args,
+                    out,
+                    o.start.unwrap_or(now),
+                    o.end.unwrap_or(now),
+                )
+            }),
+        })
+    }
+}
+
+impl Command {
+    /// The command line the host runs, after `chdir`.
+    fn line(&self, a: &CommandArgs) -> String {
+        match &a.chdir {
             Some(d) => format!(
                 "cd {} 2>/dev/null || {{ printf %s {CHDIR_FAILED} >&2; exit 1; }}; {}",
                 quote(d),
                 a.line
             ),
             None => a.line.clone(),
-        };
-        let start = chrono::Local::now();
-        let out: ExecOutput = ctx.run(&line, a.stdin.as_deref()).await?;
-        let end = chrono::Local::now();
+        }
+    }
+
+    /// The module's result from the command's output.
+    fn result_of(
+        &self,
+        a: &CommandArgs,
+        out: ExecOutput,
+        start: chrono::DateTime<chrono::Local>,
+        end: chrono::DateTime<chrono::Local>,
+    ) -> ModResult {
         let mut r = self.base(a);
         let stderr_raw = String::from_utf8_lossy(&out.stderr).into_owned();
         if out.rc == 1 && stderr_raw == CHDIR_FAILED {
@@ -325,7 +371,7 @@ impl Module for Command {
                 json!("Unable to change directory before execution."),
             );
             r.insert("failed".into(), json!(true));
-            return Ok(r);
+            return r;
         }
         if out.rc == 127 && stderr_raw == NOT_FOUND {
             // ansible-core 2.21 reports the command as given and a short message.
@@ -348,7 +394,7 @@ impl Module for Command {
             r.insert("failed".into(), json!(true));
             r.insert("stdout_lines".into(), json!([]));
             r.insert("stderr_lines".into(), json!([]));
-            return Ok(r);
+            return r;
         }
         let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let mut stderr = stderr_raw;
@@ -372,7 +418,7 @@ impl Module for Command {
             );
             r.insert("failed".into(), json!(true));
         }
-        Ok(r)
+        r
     }
 }
 

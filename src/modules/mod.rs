@@ -26,6 +26,8 @@ mod apt;
 mod apt_repository;
 mod args;
 mod assert;
+pub mod async_job;
+mod async_status;
 mod authorized_key;
 mod blockinfile;
 mod command;
@@ -151,6 +153,16 @@ pub trait Module: Send + Sync + 'static {
         args: &Self::Args,
         state: Self::State,
     ) -> Result<ModResult, ModuleError>;
+    /// Whether the apply step can run as a detached job (`async`).
+    fn detachable(&self) -> bool {
+        false
+    }
+    /// For `async`: the apply step as one command line run detached on
+    /// the host, and how its output becomes the result. `None` (the
+    /// default) when the module cannot run detached.
+    fn detach(&self, _args: &Self::Args, _state: &Self::State) -> Option<async_job::Detached> {
+        None
+    }
 }
 
 /// The object-safe face of a module, used by the executor.
@@ -158,6 +170,21 @@ pub trait Module: Send + Sync + 'static {
 pub trait DynModule: Send + Sync {
     fn spec(&self) -> &'static ModuleSpec;
     async fn execute(&self, ctx: &ModuleCtx<'_>, args: &Args) -> Result<ModResult, ModuleError>;
+    /// Whether the module can run as a detached job (`async`).
+    fn detachable(&self) -> bool {
+        false
+    }
+    /// Runs the module under `async`: plan here, apply as a detached job.
+    /// Modules that cannot detach never get here (see
+    /// `async_job::support`); they just run.
+    async fn execute_async(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        args: &Args,
+        _run: &async_job::AsyncRun,
+    ) -> Result<ModResult, ModuleError> {
+        self.execute(ctx, args).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -176,6 +203,33 @@ impl<M: Module> DynModule for M {
             Step::Change { check, .. } if ctx.check_mode => Ok(check),
             Step::Change { state, .. } => self.apply(ctx, &args, state).await,
         }
+    }
+
+    fn detachable(&self) -> bool {
+        Module::detachable(self)
+    }
+
+    async fn execute_async(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        raw: &Args,
+        run: &async_job::AsyncRun,
+    ) -> Result<ModResult, ModuleError> {
+        use async_job::Launch;
+        // Ansible runs the whole module in the job; what the plan decides
+        // without changing anything is stored as the job's result.
+        let launch = match self.parse(raw) {
+            Err(msg) => Launch::Settled(failed(msg)),
+            Ok(args) => match self.plan(ctx, &args).await? {
+                Step::Done(r) => Launch::Settled(r),
+                Step::Change { check, .. } if ctx.check_mode => Launch::Settled(check),
+                Step::Change { state, .. } => match self.detach(&args, &state) {
+                    Some(d) => Launch::Run(d),
+                    None => Launch::Settled(self.apply(ctx, &args, state).await?),
+                },
+            },
+        };
+        run.run(ctx, launch).await
     }
 }
 
@@ -275,6 +329,7 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn DynModule>> {
             Box::new(uri::Uri),
             Box::new(get_url::GetUrl),
             Box::new(unarchive::Unarchive),
+            Box::new(async_status::AsyncStatus),
             Box::new(validate_argument_spec::ValidateArgumentSpec),
         ];
         all.into_iter().map(|m| (m.spec().name, m)).collect()

@@ -729,6 +729,29 @@ impl Screen {
                 }
                 self.line_c(&l, color::DEBUG);
             }
+            Event::AsyncPoll { host, jid, result } => {
+                // Python's str() of the flags.
+                let flag = |k: &str| match result.get(k) {
+                    Some(Json::Bool(true)) => "True".to_string(),
+                    Some(Json::Bool(false)) => "False".to_string(),
+                    Some(Json::Null) | None => "None".to_string(),
+                    Some(other) => other.to_string(),
+                };
+                self.line_c(
+                    &format!(
+                        "ASYNC POLL on {host}: jid={jid} started={} finished={}",
+                        flag("started"),
+                        flag("finished")
+                    ),
+                    color::DEBUG,
+                );
+            }
+            Event::AsyncDone {
+                host, jid, failed, ..
+            } => {
+                let word = if *failed { "FAILED" } else { "OK" };
+                self.line_c(&format!("ASYNC {word} on {host}: jid={jid}"), color::DEBUG);
+            }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
             Event::Verbose(v) => self.line_c(v, color::VERBOSE),
             Event::Notify { host, handler } => {

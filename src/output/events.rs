@@ -257,6 +257,32 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job("runner_retry", &text, parent, d, uuid4(), now));
             }
+            Event::AsyncPoll { host, result, .. } => {
+                self.host_start(host, now, &mut out);
+                let mut d = self.base();
+                d.insert("host".into(), json!(host));
+                d.insert("res".into(), result.clone());
+                let parent = self.parent();
+                out.push(self.job("runner_on_async_poll", &text, parent, d, uuid4(), now));
+            }
+            Event::AsyncDone {
+                host,
+                failed,
+                result,
+                ..
+            } => {
+                self.host_start(host, now, &mut out);
+                let mut d = self.base();
+                d.insert("host".into(), json!(host));
+                d.insert("res".into(), result.clone());
+                let parent = self.parent();
+                let kind = if *failed {
+                    "runner_on_async_failed"
+                } else {
+                    "runner_on_async_ok"
+                };
+                out.push(self.job(kind, &text, parent, d, uuid4(), now));
+            }
             Event::ItemResult {
                 host,
                 status,

@@ -146,6 +146,22 @@ pub enum Event {
         retries_left: i64,
         result: Json,
     },
+    /// A poll found an async job still running.
+    AsyncPoll {
+        host: String,
+        jid: String,
+        result: Json,
+    },
+    /// The controller stopped polling an async job (`poll` > 0): it
+    /// finished, or failed or ran out of time (Ansible's
+    /// `runner_on_async_ok` / `runner_on_async_failed`, shown before the
+    /// host's result).
+    AsyncDone {
+        host: String,
+        jid: String,
+        failed: bool,
+        result: Json,
+    },
     /// One host's result of a task (a loop's summary for looped tasks).
     HostResult {
         host: String,

@@ -109,6 +109,7 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
             string(r, task);
             json(r, result);
         }
+        Event::AsyncDone { result, .. } | Event::AsyncPoll { result, .. } => json(r, result),
         Event::Warning(w) | Event::Verbose(w) | Event::Display(w) => string(r, w),
         Event::Notify { handler, .. } => string(r, handler),
         Event::CustomStats(m) => {

@@ -258,6 +258,12 @@ pub struct Task {
     pub until: Vec<Node>,
     pub retries: Option<Node>,
     pub delay: Option<Node>,
+    /// `async`: the job's time limit in seconds (0 or absent: not async).
+    /// Ansible does not inherit it from blocks.
+    pub async_: Option<Node>,
+    /// `poll`: seconds between status checks of an async job (0: fire and
+    /// forget).
+    pub poll: Option<Node>,
     /// The task's own vars (inherited ones are in `inherit.vars`).
     pub vars: Vec<(String, Node)>,
     /// Handler names or `listen` topics this task notifies when it changes.
@@ -298,6 +304,8 @@ impl Task {
             until: Vec::new(),
             retries: None,
             delay: None,
+            async_: None,
+            poll: None,
             vars: Vec::new(),
             notify: Vec::new(),
             listen: Vec::new(),

@@ -229,6 +229,8 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
                 "until" => t.until = conditions(v),
                 "retries" => t.retries = Some(v.clone()),
                 "delay" => t.delay = Some(v.clone()),
+                "async" => t.async_ = Some(v.clone()),
+                "poll" => t.poll = Some(v.clone()),
                 "loop_control" => {
                     // Ansible's LoopControl attributes (2.21).
                     const LOOP_CONTROL: &[&str] = &[
@@ -386,7 +388,32 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
         }
     }
     validate_args(spec, &t, &t.args)?;
+    check_async(&t)?;
     Ok(t)
+}
+
+/// A module Ansible runs under `async` but kiln cannot detach is refused
+/// here (modules Ansible itself refuses fail at run time, in its words).
+fn check_async(t: &Task) -> Result<(), PlaybookError> {
+    use modules::async_job::{Support, support};
+    let Some(a) = &t.async_ else { return Ok(()) };
+    let requested = match &a.kind {
+        NodeKind::Int(n) => *n > 0,
+        NodeKind::Null | NodeKind::Bool(false) => false,
+        NodeKind::Str(s) => s.trim().parse::<i64>().map_or(true, |n| n > 0),
+        _ => true,
+    };
+    if requested && support(&t.action) == Support::NotInKiln {
+        return Err(PlaybookError::new(
+            &a.span,
+            format!(
+                "kiln cannot run '{}' with async: only modules whose change is one command on the host (command, shell) run detached",
+                t.action_written
+            ),
+        )
+        .hint("drop `async`/`poll` from this task, or run the work through `shell`"));
+    }
+    Ok(())
 }
 
 fn conflict(prev: &Node, k: &Node) -> PlaybookError {

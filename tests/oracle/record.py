@@ -199,6 +199,10 @@ ANSIBLE_TMP = re.compile(r"ansible-tmp-\d+(?:\.\d+)?-\d+-\d+")
 # inside registered results that debug prints.
 TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\b")
 DELTA = re.compile(r"(?<![\d:.])\d+:\d\d:\d\d\.\d{6}\b")
+# An async job's id (`j<random>.<pid>`), in ids, file names and ASYNC lines.
+ASYNC_JID = re.compile(r"\bj\d{1,12}\.\d+\b")
+# The killed job's PID in async_wrapper's "Timeout exceeded" result, as text.
+CHILD_PID_TEXT = re.compile(r'("child_pid": )\d+')
 # Backup files of copy/template/lineinfile/blockinfile/replace:
 # `path.PID.YYYY-MM-DD@HH:MM:SS~`.
 BACKUP_SUFFIX = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~")
@@ -244,6 +248,8 @@ def normalise_text(text: str, ctx: RunContext) -> str:
     # Times first: a port number must not be masked inside a timestamp.
     text = TIMESTAMP.sub("<TIME>", text)
     text = DELTA.sub("<DELTA>", text)
+    text = ASYNC_JID.sub("<JID>", text)
+    text = CHILD_PID_TEXT.sub(r"\1<PID>", text)
     text = text.replace(ctx.root, "<ROOT>")
     text = text.replace(ctx.playbook_dir, "<PLAYBOOKS>")
     # Longest addresses first so 127.0.200.1 does not eat part of 127.0.200.10.
@@ -274,6 +280,8 @@ def mask_by_key(key: str, value, parent: dict):
     # lsattr's version (the inode generation) next to attr_flags in a stat result.
     if key == "version" and "attr_flags" in parent and isinstance(value, str):
         return "<VERSION>"
+    if key == "child_pid" and isinstance(value, int) and not isinstance(value, bool):
+        return "<PID>"
     if key == "src" and isinstance(value, str) and STAGED_SRC.search(value):
         return "<STAGED_SRC>"
     return None
@@ -458,7 +466,12 @@ def order_stdout(text: str, ctx: RunContext) -> str:
         prefix: list[str] = []
         chunks: list[tuple[int, list[str]]] = []
         pending: list[str] = []
+        async_lines: dict[str, list[str]] = {}
         for line in body:
+            a = ASYNC_LINE.match(line)
+            if a:
+                async_lines.setdefault(a.group(1), []).append(line)
+                continue
             m = CHUNK_START.match(line)
             if m:
                 chunks.append((host_rank(m.group(2).split(" ")[0], ctx), pending + [line]))
@@ -471,6 +484,9 @@ def order_stdout(text: str, ctx: RunContext) -> str:
                 prefix.append(line)
         chunks.sort(key=lambda c: c[0])
         move_shared_errors(chunks)
+        attach_async_lines(chunks, async_lines)
+        for left in async_lines.values():
+            prefix.extend(left)
         out.extend(prefix)
         for _rank, chunk in chunks:
             out.extend(chunk)
@@ -479,6 +495,27 @@ def order_stdout(text: str, ctx: RunContext) -> str:
         out.extend(tail)
         i = j
     return "\n".join(out)
+
+
+# The default callback's `ASYNC OK on h1: jid=...` lines come from the
+# worker, in no fixed order relative to the host lines.
+ASYNC_LINE = re.compile(r"^ASYNC (?:OK|FAILED|POLL) on ([^:]+): ")
+
+
+def attach_async_lines(chunks: list[tuple[int, list[str]]], async_lines: dict[str, list[str]]) -> None:
+    """Put a host's ASYNC lines before its chunks: every POLL line and the
+    first OK/FAILED line before its first chunk, each next OK/FAILED line
+    before each next chunk (a poll's line may come before or after the end
+    line of the same job)."""
+    for _rank, chunk in chunks:
+        host = next((m.group(2).split(" ")[0] for m in map(CHUNK_START.match, chunk) if m), None)
+        pending = async_lines.get(host or "")
+        if not pending:
+            continue
+        polls = [line for line in pending if line.startswith("ASYNC POLL ")]
+        ends = [line for line in pending if not line.startswith("ASYNC POLL ")]
+        chunk[0:0] = polls + ends[:1]
+        async_lines[host or ""] = ends[1:]
 
 
 FAIL_MSG = re.compile(r'^(fatal|failed): \[.*"msg": "((?:[^"\\]|\\.)*)"')
