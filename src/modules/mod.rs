@@ -49,6 +49,8 @@ mod get_url;
 mod group;
 mod hostname;
 mod http;
+mod http_stream;
+mod http_wget;
 mod inventory_actions;
 mod k8s;
 mod k8s_common;
