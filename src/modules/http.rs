@@ -31,7 +31,6 @@
 
 use super::probe::{Reply, run_script};
 use super::{ModuleCtx, ModuleError};
-use crate::transport::quote;
 use serde_json::{Map, Value as Json, json};
 
 /// One request.
@@ -257,8 +256,6 @@ impl Request {
 /// What the client answered.
 #[derive(Debug, Clone, Default)]
 pub struct Response {
-    /// The client's exit code.
-    pub rc: i32,
     /// The HTTP status, 0 when no response came.
     pub status: i64,
     pub reason: String,
@@ -300,7 +297,6 @@ impl Response {
         let rc = reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1);
         let cerr = reply.text("cerr").unwrap_or_default().trim().to_string();
         Response {
-            rc,
             status,
             reason,
             url,
@@ -497,7 +493,6 @@ mod tests {
             hdr.len()
         );
         let reply = Reply::from_output(&crate::transport::ExecOutput {
-            rc: 0,
             stdout: body.into_bytes(),
             stderr: vec![],
         });

@@ -135,7 +135,6 @@ pub async fn send(
         ));
     }
     let response = Response {
-        rc: 0,
         status: i64::from(status.as_u16()),
         reason,
         url,
@@ -148,7 +147,6 @@ pub async fn send(
 
 fn no_response(req: &Request, error: String) -> Response {
     Response {
-        rc: -1,
         url: req.url.clone(),
         error,
         ..Response::default()

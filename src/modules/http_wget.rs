@@ -182,14 +182,12 @@ pub fn read(reply: &Reply, original: &str) -> Response {
     }
     let Some(last) = all.into_iter().last() else {
         return Response {
-            rc,
             url,
             error: reason(rc, &log),
             ..Response::default()
         };
     };
     Response {
-        rc,
         status: last.status,
         reason: last.reason,
         url,
