@@ -466,7 +466,12 @@ mod tests {
         assert!(c.contains("url = \"http://h/a\\\"b\"\n"));
         assert!(c.contains("user = \"u:p\\\\w\"\nbasic\n"));
         // The secret is only in the config, never in the script.
-        assert!(!r.script().contains("p\\w"));
+        let w = super::super::http_wget::wgetrc(&r);
+        assert!(
+            w.as_deref()
+                .is_some_and(|w| w.contains("password = p\\w\n"))
+        );
+        assert!(!r.script(&w, &None).contains("p\\w"));
     }
 
     #[test]
@@ -493,6 +498,7 @@ mod tests {
             hdr.len()
         );
         let reply = Reply::from_output(&crate::transport::ExecOutput {
+            rc: 0,
             stdout: body.into_bytes(),
             stderr: vec![],
         });
