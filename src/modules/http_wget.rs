@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(busybox_args(&r), None, "https with validate_certs");
         r.validate_certs = false;
         let a = busybox_args(&r).unwrap_or_default();
-        assert!(a.contains("--no-check-certificate") && a.ends_with("-- 'https://h/a'"));
+        assert!(a.contains("--no-check-certificate") && a.ends_with("-- https://h/a"));
         r.headers.push(("Authorization".into(), "Bearer x".into()));
         assert_eq!(busybox_args(&r), None);
         r.headers.clear();
