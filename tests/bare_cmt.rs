@@ -71,7 +71,7 @@ struct Run {
     stderr: String,
 }
 
-fn run(fleet: &BareFleet, ansible: bool, dir: &Path, book: &Path) -> Run {
+fn run(fleet: &BareFleet, ansible: bool, dir: &Path, book: &Path, extra: &[&str]) -> Run {
     let inventory = write_inventory(fleet, ansible);
     let mut cmd = if ansible {
         Command::new(nspawn::ansible_venv().join("bin/ansible-playbook"))
@@ -83,6 +83,7 @@ fn run(fleet: &BareFleet, ansible: bool, dir: &Path, book: &Path) -> Run {
     let out = cmd
         .arg("-i")
         .arg(&inventory)
+        .args(extra)
         .arg(book)
         .env("HOME", &fleet.home)
         .env_remove("SSH_AUTH_SOCK")
@@ -159,8 +160,8 @@ fn run_twice_like_ansible(books: &[&str]) {
     for name in books {
         let book = dir.join(name);
         for round in ["first", "second"] {
-            let k = run(&kiln, false, &dir, &book);
-            let a = run(&ansible, true, &dir, &book);
+            let k = run(&kiln, false, &dir, &book, &[]);
+            let a = run(&ansible, true, &dir, &book, &[]);
             assert_eq!(
                 statuses(&k.stdout),
                 statuses(&a.stdout),
@@ -183,4 +184,87 @@ fn cmt_host_preparation_matches_ansible() {
         "prepare_node.yaml",
         "install_packages.yaml",
     ]);
+}
+
+/// CMT's playbooks that use only the modules of issue 7 (commands, files,
+/// facts and controller actions). Left out: those that also use apt, dnf,
+/// systemd, reboot or authorized_key (add_kubernetes_repo, install_packages,
+/// kubeadm_join_node, kubeadm_purge, kubeadm_setup_*, kubeadm_teardown_node,
+/// kubeadm_upgrade_*, prepare_passwordless_ansible, reboot, rke2_setup_*,
+/// rke2_upgrade_*, setup_containerd, setup_cri-o, setup_docker.io,
+/// update_os), and delete_node, whose only host is the controller (this
+/// build machine).
+const CHECK_MODE_BOOKS: &[&str] = &[
+    "custom_command.yaml",
+    "custom_command_root.yaml",
+    "facts_ping.yaml",
+    "fetch_dmesg.yaml",
+    "fetch_kube_config.yaml",
+    "fetch_log.yaml",
+    "get_facts.yaml",
+    "get_versions.yaml",
+    "kubeadm_create_join_token.yaml",
+    "kubeadm_teardown_control_plane.yaml",
+    "list_cpus.yaml",
+    "list_gpus.yaml",
+    "list_network_adapters.yaml",
+    "list_pci_devices.yaml",
+    "list_usb_devices.yaml",
+    "load_ping.yaml",
+    "nvidia_smi.yaml",
+    "ping.yaml",
+    "preflight_check.yaml",
+    "prepare_control_plane.yaml",
+    "prepare_node.yaml",
+    "prune_unused_container_images.yaml",
+    "rke2_purge.yaml",
+    "rke2_teardown_control_plane.yaml",
+    "rke2_teardown_node.yaml",
+    "sync_time.yaml",
+    "teardown_cni.yaml",
+    "update_device_ids.yaml",
+    "uptime.yaml",
+    "vm_create.yaml",
+    "vm_destroy.yaml",
+    "vm_instantiate.yaml",
+    "vm_purge.yaml",
+    "vm_template_commit.yaml",
+    "vm_template_create.yaml",
+    "vm_template_instantiate.yaml",
+    "vm_undefine.yaml",
+];
+
+/// What CMT passes with `-e` for the playbooks that take parameters.
+const CHECK_MODE_VARS: &str = r#"{"command": "uptime", "timestamp": "20260101-000000", "unit": "ssh", "instances": [["vm1", "52:54:00:00:00:01", "10.0.0.2"]], "base_image": "https://example.invalid/base.img", "base_image_name": "base.img", "template_name": "tmpl.qcow2", "template_balloon_size": "1G", "os_variant": "debian12", "vcpus": 1, "vmram": 1024}"#;
+
+/// Every qualifying playbook in check mode on bare hosts (no Python) and on
+/// Python hosts under ansible-playbook: the same statuses per task and
+/// host, the same exit code, and for kiln no error Ansible does not have.
+#[test]
+fn cmt_check_mode_matches_ansible() {
+    if !nspawn::available() {
+        eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
+        return;
+    }
+    let Some(dir) = cmt_dir() else {
+        eprintln!("skipped: CMT's corpus not found (set KILN_CMT_CORPUS)");
+        return;
+    };
+    let kiln = nspawn::shared(Flavour::Bare, 2);
+    let ansible = nspawn::shared(Flavour::Python, 2);
+    let extra = ["--check", "-e", CHECK_MODE_VARS];
+    let mut differ = Vec::new();
+    for name in CHECK_MODE_BOOKS {
+        let book = dir.join(name);
+        let k = run(&kiln, false, &dir, &book, &extra);
+        let a = run(&ansible, true, &dir, &book, &extra);
+        eprintln!("{name}: kiln exit {}, ansible exit {}", k.code, a.code);
+        if statuses(&k.stdout) != statuses(&a.stdout) || k.code != a.code {
+            differ.push(format!(
+                "{name}\n--- kiln ---\n{}{}\n--- ansible ---\n{}{}",
+                k.stdout, k.stderr, a.stdout, a.stderr
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n\n"));
 }

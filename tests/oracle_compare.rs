@@ -878,6 +878,7 @@ golden_tests!(
     edits_check => "edits_check",
     edits_diff => "edits_diff",
     hostile => "hostile",
+    hostile_modules => "hostile_modules",
     copy_tree => "copy_tree",
     include_role => "include_role",
     delegate => "delegate",

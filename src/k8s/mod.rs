@@ -19,7 +19,7 @@ mod api;
 mod client;
 mod config;
 mod error;
-mod tunnel;
+pub(crate) mod tunnel;
 
 pub use api::{ApiResource, Kube, ListQuery, WaitOutcome, json_get};
 pub use client::{Place, connect};

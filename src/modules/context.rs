@@ -136,7 +136,52 @@ pub struct ModuleCtx<'a> {
 impl ModuleCtx<'_> {
     /// Wraps a shell command line for the task's environment and become.
     pub fn wrap_become(&self, cmd: &str) -> String {
-        let cmd = if self.env.is_empty() {
+        let cmd = self.with_env(cmd);
+        match &self.become_ {
+            None => cmd,
+            Some(b) => b.wrap(&cmd),
+        }
+    }
+
+    /// Runs a script whose stdin is `input`, read as it is sent (constant
+    /// memory whatever its size), with the task's environment and become.
+    pub async fn run_stream(
+        &self,
+        cmd: &str,
+        input: &mut (dyn tokio::io::AsyncRead + Send + Unpin),
+    ) -> Result<ExecOutput, ModuleError> {
+        let conn = self.conn.as_ref().ok_or_else(|| {
+            ModuleError::Unreachable(crate::transport::TransportError::Protocol(
+                "no connection to the host".into(),
+            ))
+        })?;
+        let cmd = self.with_env(cmd);
+        let (line, mut dialog) = match &self.become_ {
+            Some(b) => b.escalate(&cmd),
+            None => (cmd, None),
+        };
+        let mut stdout = Vec::new();
+        let outcome = conn
+            .exec_stream(
+                &line,
+                Some(input),
+                &mut stdout,
+                dialog.as_mut().map(|d| d.as_mut() as &mut dyn Dialog),
+            )
+            .await
+            .map_err(ModuleError::Unreachable)?;
+        match outcome {
+            DialogOutcome::Finished(mut out) => {
+                out.stdout = stdout;
+                Ok(out)
+            }
+            DialogOutcome::Failed { msg, .. } => Err(ModuleError::Failed(msg)),
+        }
+    }
+
+    /// A command line with the task's environment exported first.
+    fn with_env(&self, cmd: &str) -> String {
+        if self.env.is_empty() {
             cmd.to_string()
         } else {
             let exports: Vec<String> = self
@@ -146,11 +191,6 @@ impl ModuleCtx<'_> {
                 .map(|(k, v)| format!("{k}={}", quote(v)))
                 .collect();
             format!("export {}; {cmd}", exports.join(" "))
-        };
-        let cmd = cmd.as_str();
-        match &self.become_ {
-            None => cmd.to_string(),
-            Some(b) => b.wrap(cmd),
         }
     }
 

@@ -13,7 +13,7 @@ use super::probe::{
 };
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
-use crate::transport::quote;
+use crate::transport::{quote, quote_bytes};
 use serde_json::{Map, Value as Json, json};
 
 pub struct File;
@@ -228,16 +228,21 @@ fn walk_order(root: &str, listing: &[u8]) -> (Vec<String>, Vec<String>) {
 }
 
 /// One entry of a recursive listing: `%f %u %g %n`.
-fn parse_entries(listing: &[u8]) -> Vec<(u32, u32, u32, String)> {
+fn ascii(f: Option<&[u8]>) -> Option<&str> {
+    f.and_then(|x| std::str::from_utf8(x).ok())
+}
+
+/// `stat` lines of `find`'s listing; the path stays bytes (a name need not
+/// be UTF-8, and the apply script must name that very file).
+fn parse_entries(listing: &[u8]) -> Vec<(u32, u32, u32, Vec<u8>)> {
     listing
         .split(|&b| b == 0)
         .filter_map(|rec| {
-            let text = String::from_utf8_lossy(rec);
-            let mut it = text.splitn(4, ' ');
-            let mode = u32::from_str_radix(it.next()?, 16).ok()?;
-            let uid = it.next()?.parse().ok()?;
-            let gid = it.next()?.parse().ok()?;
-            Some((mode, uid, gid, it.next()?.to_string()))
+            let mut it = rec.splitn(4, |&b| b == b' ');
+            let mode = u32::from_str_radix(ascii(it.next())?, 16).ok()?;
+            let uid = ascii(it.next())?.parse().ok()?;
+            let gid = ascii(it.next())?.parse().ok()?;
+            Some((mode, uid, gid, it.next()?.to_vec()))
         })
         .collect()
 }
@@ -702,10 +707,10 @@ impl File {
                     (want.0, want.1, m),
                     seen.umask,
                 )
-                .map_err(|e| fail_with(e, &[("path", json!(p))]))?;
+                .map_err(|e| fail_with(e, &[("path", json!(String::from_utf8_lossy(&p)))]))?;
                 if c.changed() {
                     changed = true;
-                    script.push_str(&format!("e={}\n{}", quote(&p), c.commands("e")));
+                    script.push_str(&format!("e={}\n{}", quote_bytes(&p), c.commands("e")));
                 }
             }
         }
@@ -1184,7 +1189,9 @@ mod tests {
     #[test]
     fn recursive_listing_entries() {
         let e = parse_entries(b"81a4 0 0 /t/a b\0a1ff 1 2 /t/l\0");
-        assert_eq!(e[0], (0o100644, 0, 0, "/t/a b".to_string()));
+        assert_eq!(e[0], (0o100644, 0, 0, b"/t/a b".to_vec()));
         assert_eq!(e[1].0 & 0o170000, 0o120000);
+        let e = parse_entries(b"81a4 0 0 /t/caf\xe9\0");
+        assert_eq!(e[0].3, b"/t/caf\xe9".to_vec());
     }
 }

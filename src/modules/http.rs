@@ -1,15 +1,33 @@
 // SPDX-License-Identifier: MIT
 //! HTTP from the host for `uri` and `get_url`. Ansible's modules make their
-//! requests on the host (Python's urllib); kiln does the same with the
-//! host's `curl` (`get_url` can also use `wget`), so a request sees the
-//! host's network, proxies (`http_proxy`/`https_proxy`/`no_proxy` in the
-//! task's environment) and CA store, exactly as Ansible's would.
+//! requests on the host (Python's urllib); kiln does the same with a client
+//! the host has, so a request sees the host's network, proxies
+//! (`http_proxy`/`https_proxy`/`no_proxy` in the task's environment) and CA
+//! store, exactly as Ansible's would. Which client, in this order:
 //!
-//! The request's options, credentials included, travel as a curl config on
-//! the exec channel's stdin into a private directory (`mktemp -d`, removed
-//! on exit): nothing secret appears on a command line. The body follows
-//! the config on stdin. One round trip answers with the status line and
-//! headers, the body and curl's exit code.
+//! 1. **curl** on the host's PATH: every option travels as a curl config
+//!    (`-K`).
+//! 2. **GNU wget**: the same options as a wgetrc (`--config`); the CA file
+//!    is `$SSL_CERT_FILE` when set (what Python's ssl module reads).
+//! 3. **BusyBox wget** (or `busybox wget`), only for requests it can make
+//!    safely and faithfully: a GET without credentials or secret-looking
+//!    headers (its options are command-line arguments, visible to other
+//!    users of the host), following redirects, and for `https` only with
+//!    `validate_certs: false` (its TLS checks no certificate).
+//! 4. Otherwise **the controller** makes the request with its own rustls
+//!    client (`http_stream.rs`), through a `direct-tcpip` channel of the
+//!    host's SSH session (so the URL resolves and connects from the host),
+//!    trusting the host's CA bundle (`$SSL_CERT_FILE` or the system one),
+//!    and streams the body over the same session into the host, where the
+//!    module's own lines (checksum, compare, atomic move) run as for the
+//!    other clients. Memory stays constant whatever the size.
+//!
+//! The request's options, credentials included, travel on the exec
+//! channel's stdin into a private directory (`mktemp -d`, removed on
+//! exit): nothing secret appears on a command line. The body follows the
+//! configs on stdin. One round trip answers with the status line and
+//! headers, the body and the client's exit code (two when the controller
+//! streams: the first finds no client).
 
 use super::probe::{Reply, run_script};
 use super::{ModuleCtx, ModuleError};
@@ -55,6 +73,9 @@ fn config_string(s: &str) -> String {
     out
 }
 
+/// Where a host keeps its CA bundle, after `$SSL_CERT_FILE`.
+const CA_BUNDLES: &str = "/etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/ca-bundle.pem /etc/ssl/cert.pem";
+
 impl Request {
     /// The curl config (`-K`), secrets included.
     fn config(&self) -> String {
@@ -92,26 +113,97 @@ impl Request {
         c
     }
 
-    /// The script: config then body from stdin, one curl run, the answer.
-    fn script(&self) -> String {
+    fn is_https(&self) -> bool {
+        self.url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    }
+
+    /// The script: configs then body from stdin, one client run, the answer.
+    fn script(&self, wgetrc: &Option<String>, busybox: &Option<String>) -> String {
         let data = if self.body.is_some() {
             " --data-binary @\"$d/body\""
         } else {
             ""
         };
+        let gnu = match wgetrc {
+            Some(_) => format!(
+                "elif command -v wget >/dev/null 2>&1 && wget --version 2>/dev/null | grep -q 'GNU Wget'; then\n\
+                 kv tool wget\n\
+                 {{ [ -n \"${{SSL_CERT_FILE:-}}\" ] && printf 'ca_certificate = %s\\n' \"$SSL_CERT_FILE\"; {body} :; }} >> \"$d/wcfg\"\n\
+                 wget --config=\"$d/wcfg\" -nv -O \"$d/out\" -o \"$d/log\" -i \"$d/url\"\n\
+                 kv rc $?\n\
+                 code=$(sed -n 's/^  HTTP\\/[0-9.]* \\([0-9][0-9][0-9]\\).*/\\1/p' \"$d/log\" | tail -n 1)\n\
+                 kfile wlog \"$d/log\"\n",
+                body = if self.body.is_some() {
+                    "printf 'body_file = %s\\n' \"$d/body\";"
+                } else {
+                    ""
+                },
+            ),
+            None => String::new(),
+        };
+        let bb = match busybox {
+            Some(args) => format!(
+                "elif w=$(command -v wget 2>/dev/null || {{ command -v busybox >/dev/null 2>&1 && echo busybox; }}) && [ -n \"$w\" ]; then\n\
+                 kv tool busybox\n\
+                 case $w in *busybox) w='busybox wget' ;; *) w=wget ;; esac\n\
+                 $w {args} -O \"$d/out\" 2> \"$d/log\"\n\
+                 kv rc $?\n\
+                 code=$(sed -n 's/^  HTTP\\/[0-9.]* \\([0-9][0-9][0-9]\\).*/\\1/p' \"$d/log\" | tail -n 1)\n\
+                 kfile wlog \"$d/log\"\n"
+            ),
+            None => String::new(),
+        };
+        // With no client, the controller makes the request: it needs the
+        // host's CA bundle and proxy settings.
+        let ca = if self.is_https() && self.validate_certs {
+            format!(
+                "for f in \"${{SSL_CERT_FILE:-}}\" {CA_BUNDLES}; do [ -n \"$f\" ] && [ -f \"$f\" ] && {{ kfile ca \"$f\"; break; }}; done\n"
+            )
+        } else {
+            String::new()
+        };
         format!(
             "d=$(umask 077 && mktemp -d \"${{TMPDIR:-/tmp}}/kiln-http.XXXXXXXX\") || exit 1\n\
              trap 'rm -rf -- \"$d\"' EXIT\n\
              dd bs=1 count={n} of=\"$d/cfg\" 2>/dev/null\n\
+             dd bs=1 count={nw} of=\"$d/wcfg\" 2>/dev/null\n\
+             dd bs=1 count={nu} of=\"$d/url\" 2>/dev/null\n\
              cat > \"$d/body\"\n\
-             if ! command -v curl >/dev/null 2>&1; then kv nocurl 1; exit 0; fi\n\
+             if command -v curl >/dev/null 2>&1; then\n\
+             kv tool curl\n\
              curl -K \"$d/cfg\" -s -S{data} -o \"$d/out\" -D \"$d/hdr\" -w '%{{http_code}} %{{num_redirects}} %{{url_effective}}' > \"$d/w\" 2> \"$d/err\"\n\
              kv rc $?\n\
-             {head}\n\
              code=$(cut -d' ' -f1 < \"$d/w\")\n\
-             kfile w \"$d/w\"; [ -f \"$d/hdr\" ] && kfile hdr \"$d/hdr\"; {out}kfile cerr \"$d/err\"\n\
-             {after}\n",
+             kfile w \"$d/w\"; [ -f \"$d/hdr\" ] && kfile hdr \"$d/hdr\"; kfile cerr \"$d/err\"\n\
+             {gnu}{bb}else\n\
+             kv nohttp 1\n\
+             kv proxy \"${{{proxy}:-${{{proxy_up}:-}}}}\"; kv noproxy \"${{no_proxy:-${{NO_PROXY:-}}}}\"\n\
+             {ca}exit 0\n\
+             fi\n\
+             {tail}",
             n = self.config().len(),
+            nw = wgetrc.as_ref().map_or(0, String::len),
+            nu = self.url.len() + 1,
+            proxy = if self.is_https() {
+                "https_proxy"
+            } else {
+                "http_proxy"
+            },
+            proxy_up = if self.is_https() {
+                "HTTPS_PROXY"
+            } else {
+                "HTTP_PROXY"
+            },
+            tail = self.tail(),
+        )
+    }
+
+    /// What runs once the body is in `$d/out` and the status in `$code`.
+    pub(super) fn tail(&self) -> String {
+        format!(
+            "{head}\n{out}\n{after}\n",
             // `--head` writes the headers as the output too: a HEAD has no body.
             head = if self.method == "HEAD" {
                 ": > \"$d/out\""
@@ -119,9 +211,9 @@ impl Request {
                 ":"
             },
             out = if self.want_body {
-                "[ -f \"$d/out\" ] && kfile out \"$d/out\"; "
+                "[ -f \"$d/out\" ] && kfile out \"$d/out\""
             } else {
-                ""
+                ":"
             },
             after = self.after,
         )
@@ -133,30 +225,37 @@ impl Request {
         &self,
         ctx: &ModuleCtx<'_>,
     ) -> Result<Result<(Response, Reply), String>, ModuleError> {
+        let wgetrc = super::http_wget::wgetrc(self);
+        let busybox = super::http_wget::busybox_args(self);
         let mut stdin = self.config().into_bytes();
+        if let Some(w) = &wgetrc {
+            stdin.extend_from_slice(w.as_bytes());
+        }
+        stdin.extend_from_slice(self.url.as_bytes());
+        stdin.push(b'\n');
         if let Some(b) = &self.body {
             stdin.extend_from_slice(b);
         }
-        let script = format!("{}{}\nexit 0\n", super::probe::PRELUDE, self.script());
+        let script = format!(
+            "{}{}\nexit 0\n",
+            super::probe::PRELUDE,
+            self.script(&wgetrc, &busybox)
+        );
         let out = run_script(ctx, &script, Some(&stdin)).await?;
         let reply = Reply::from_output(&out);
         if let Some(e) = reply.failure() {
             return Ok(Err(e));
         }
-        if reply.has("nocurl") {
-            return Ok(Err(
-                "this module needs curl on the host (kiln runs no Python there)".into(),
-            ));
+        if reply.has("nohttp") {
+            return super::http_stream::send(ctx, self, &reply).await;
         }
-        Ok(Ok((Response::read(&reply), reply)))
+        Ok(Ok((Response::read(&reply, &self.url), reply)))
     }
 }
 
-/// What curl answered.
+/// What the client answered.
 #[derive(Debug, Clone, Default)]
 pub struct Response {
-    /// curl's exit code.
-    pub rc: i32,
     /// The HTTP status, 0 when no response came.
     pub status: i64,
     pub reason: String,
@@ -168,7 +267,10 @@ pub struct Response {
 }
 
 impl Response {
-    fn read(reply: &Reply) -> Response {
+    fn read(reply: &Reply, original: &str) -> Response {
+        if reply.text("tool").is_some_and(|t| t != "curl") {
+            return super::http_wget::read(reply, original);
+        }
         let w = reply.text("w").unwrap_or_default();
         let mut parts = w.splitn(3, ' ');
         let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -192,14 +294,25 @@ impl Response {
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect();
+        let rc = reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1);
+        let cerr = reply.text("cerr").unwrap_or_default().trim().to_string();
         Response {
-            rc: reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1),
             status,
             reason,
             url,
             headers,
             body: reply.bytes("out").map(<[u8]>::to_vec).unwrap_or_default(),
-            error: reply.text("cerr").unwrap_or_default().trim().to_string(),
+            error: match rc {
+                7 => REFUSED.to_string(),
+                6 => NO_NAME.to_string(),
+                28 => TIMED_OUT.to_string(),
+                60 => CERT_FAILED.to_string(),
+                _ => cerr
+                    .strip_prefix("curl: ")
+                    .map(|e| e.split_once(") ").map_or(e, |(_, m)| m))
+                    .unwrap_or(&cerr)
+                    .to_string(),
+            },
         }
     }
 
@@ -211,20 +324,9 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
-    /// urllib's reason for a failed request, by curl's exit code.
+    /// urllib's reason for a failed request.
     pub fn failure(&self) -> String {
-        let why = match self.rc {
-            7 => "[Errno 111] Connection refused".to_string(),
-            6 => "[Errno -2] Name or service not known".to_string(),
-            28 => "timed out".to_string(),
-            _ => self
-                .error
-                .strip_prefix("curl: ")
-                .map(|e| e.split_once(") ").map_or(e, |(_, m)| m))
-                .unwrap_or(&self.error)
-                .to_string(),
-        };
-        format!("Request failed: <urlopen error {why}>")
+        format!("Request failed: <urlopen error {}>", self.error)
     }
 
     /// Ansible's `fetch_url` info: the headers (lower-cased, `-` as `_`),
@@ -293,6 +395,12 @@ impl Response {
     }
 }
 
+/// urllib's words for the usual failures, whichever client met them.
+pub const REFUSED: &str = "[Errno 111] Connection refused";
+pub const NO_NAME: &str = "[Errno -2] Name or service not known";
+pub const TIMED_OUT: &str = "timed out";
+pub const CERT_FAILED: &str = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate";
+
 /// Python's `urljoin` for the `Location` forms servers send.
 pub fn urljoin(base: &str, reference: &str) -> String {
     if reference.contains("://") {
@@ -358,7 +466,12 @@ mod tests {
         assert!(c.contains("url = \"http://h/a\\\"b\"\n"));
         assert!(c.contains("user = \"u:p\\\\w\"\nbasic\n"));
         // The secret is only in the config, never in the script.
-        assert!(!r.script().contains("p\\w"));
+        let w = super::super::http_wget::wgetrc(&r);
+        assert!(
+            w.as_deref()
+                .is_some_and(|w| w.contains("password = p\\w\n"))
+        );
+        assert!(!r.script(&w, &None).contains("p\\w"));
     }
 
     #[test]
@@ -389,7 +502,7 @@ mod tests {
             stdout: body.into_bytes(),
             stderr: vec![],
         });
-        let r = Response::read(&reply);
+        let r = Response::read(&reply, "http://h/redirect");
         assert_eq!(r.status, 200);
         assert_eq!(r.reason, "OK");
         let info = r.info("http://h/redirect");

@@ -17,7 +17,10 @@
 //! tools: `find` (GNU find + stat), `script` (a private temp dir), `fetch`
 //! (a streamed, SHA-1-checked download), `wait_for` (bash's /dev/tcp or
 //! nc), `package_facts` (dpkg-query/apt-cache, rpm, apk), `uri` and
-//! `get_url` (the host's curl, options and secrets on stdin: `http.rs`),
+//! `get_url` (the host's curl, else GNU wget, else BusyBox wget for
+//! requests without secrets, else the controller's rustls client through
+//! the SSH session, streaming the body into the host; options and secrets
+//! on stdin: `http.rs` says which path is taken when),
 //! `unarchive` (tar/unzip). `group_by`, `add_host` and `pause` are
 //! controller actions; the executor applies their inventory changes.
 
@@ -51,6 +54,8 @@ mod get_url;
 mod group;
 mod hostname;
 mod http;
+mod http_stream;
+mod http_wget;
 mod inventory_actions;
 mod k8s;
 mod k8s_apply;

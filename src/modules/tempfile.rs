@@ -44,7 +44,8 @@ fn py_repr(s: &str) -> String {
     }
 }
 
-/// The mktemp command line: `PREFIX` + 8 random characters + `SUFFIX`.
+/// The mktemp command line: `PREFIX` + 8 random characters + `SUFFIX`
+/// (after `--`: a prefix may start with a dash).
 pub fn mktemp_script(a: &TempArgs) -> String {
     let dir = match &a.path {
         Some(p) => sh_path(p),
@@ -52,7 +53,7 @@ pub fn mktemp_script(a: &TempArgs) -> String {
     };
     let d = if a.directory { " -d" } else { "" };
     format!(
-        "{PRELUDE}t=$(mktemp{d} -p {dir} --suffix={} {} 2>&1) || {{ kv err \"$t\"; exit 1; }}\nkv path \"$t\"\nkst info \"$t\"\nexit 0\n",
+        "{PRELUDE}t=$(mktemp{d} -p {dir} --suffix={} -- {} 2>&1) || {{ kv err \"$t\"; exit 1; }}\nkv path \"$t\"\nkst info \"$t\"\nexit 0\n",
         quote(&a.suffix),
         quote(&format!("{}XXXXXXXX", a.prefix)),
     )
@@ -152,5 +153,29 @@ mod tests {
         );
         assert_eq!(r.stat("info").unwrap().perm(), 0o600);
         assert_eq!(py_repr("a/b"), "'a/b'");
+        // A prefix with a leading dash is a name, not an option of mktemp.
+        let dashed = TempArgs {
+            prefix: "-$(touch pwned)".into(),
+            suffix: "`x`;".into(),
+            ..a
+        };
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(mktemp_script(&dashed))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let r = Reply::from_output(&crate::transport::ExecOutput {
+            rc: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        });
+        let p = r.text("path").unwrap();
+        let name = basename(&p);
+        assert!(
+            name.starts_with("-$(touch pwned)") && name.ends_with("`x`;"),
+            "{name}"
+        );
+        assert!(!dir.path().join("pwned").exists());
     }
 }

@@ -96,6 +96,13 @@ fn list(a: &ArgReader<'_>, name: &str) -> Vec<String> {
     }
 }
 
+/// GNU tar unquotes backslash escapes in `-C`'s directory (`\\b` would
+/// name another directory); a destination with a backslash is kept as
+/// data. Only then, so the command reported stays Ansible's otherwise.
+fn no_unquote(dest: &str) -> Option<String> {
+    dest.contains('\\').then(|| "--no-unquote".to_string())
+}
+
 impl UnarchiveArgs {
     /// tar's options shared by --list, --diff and --extract.
     fn tar_opts(&self, flag: &str, with_ids: bool) -> Vec<String> {
@@ -350,7 +357,9 @@ impl Module for Unarchive {
             c.push(abs.clone());
             c
         } else {
-            let mut c = vec![f.tool.clone(), "--extract".into(), "-C".into(), abs.clone()];
+            let mut c = vec![f.tool.clone(), "--extract".into()];
+            c.extend(no_unquote(&abs));
+            c.extend(["-C".to_string(), abs.clone()]);
             c.extend(a.tar_opts(&f.flag, true));
             c.push("-f".into());
             c.push(f.src.clone());
@@ -460,8 +469,9 @@ impl Unarchive {
             let list_opts = words(&a.tar_opts(flag, false));
             let diff_opts = words(&a.tar_opts(flag, true));
             script.push_str(&format!(
-                "  if [ -z \"$h\" ] && [ -n \"$g\" ] && (cd {d} && \"$g\" --list -C {d} {list_opts} -f \"$s\" {inc}) > \"$t/list\" 2>/dev/null; then h={name}; kv handler {name}; kv tool \"$g\"; kv flag {flag}; kfile list \"$t/list\"\n\
-                   (cd {d} && \"$g\" --diff -C {d} {diff_opts} -f \"$s\" {inc}) > \"$t/diff\" 2>&1; kfile diff \"$t/diff\"; fi\n",
+                "  if [ -z \"$h\" ] && [ -n \"$g\" ] && (cd {d} && \"$g\" --list{unq} -C {d} {list_opts} -f \"$s\" {inc}) > \"$t/list\" 2>/dev/null; then h={name}; kv handler {name}; kv tool \"$g\"; kv flag {flag}; kfile list \"$t/list\"\n\
+                   (cd {d} && \"$g\" --diff{unq} -C {d} {diff_opts} -f \"$s\" {inc}) > \"$t/diff\" 2>&1; kfile diff \"$t/diff\"; fi\n",
+                unq = no_unquote(abs).map(|o| format!(" {o}")).unwrap_or_default(),
                 d = quote(abs),
                 flag = quote(flag),
                 inc = words(&a.include),

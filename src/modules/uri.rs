@@ -294,7 +294,7 @@ impl Module for Uri {
                 fix.push_str(&format!(" && chgrp {} \"$t\"", quote(g)));
             }
             request.after = format!(
-                "p={p}\ncase \" {codes} \" in *\" $code \"*)\n  kdir \"$p\"; t=$(mktemp \"$_d/.kiln-XXXXXXXX\") && cat \"$d/out\" > \"$t\"{fix} && mv -f -- \"$t\" \"$p\" && kv wrote 1 || {{ rm -f -- \"$t\"; kv writefail 1; }} ;;\nesac\nkst st \"$p\"",
+                "p={p}\ncase \" {codes} \" in *\" $code \"*)\n  kdir \"$p\"; t=$(mktemp \"$_d/.kiln-XXXXXXXX\") && {{ if [ -e \"$p\" ]; then chmod --reference=\"$p\" \"$t\"; else chmod \"$(printf %o $((0666 & ~$(umask))))\" \"$t\"; fi; }} && cat \"$d/out\" > \"$t\"{fix} && mv -f -- \"$t\" \"$p\" && kv wrote 1 || {{ rm -f -- \"$t\"; kv writefail 1; }} ;;\nesac\nkst st \"$p\"",
                 p = sh_path(dest),
                 codes = codes.join(" "),
             );

@@ -794,6 +794,8 @@ impl Screen {
                 } else {
                     label(item)
                 };
+                // Ansible names a skipped host without its delegate.
+                let plain = host.to_string();
                 let host = &host_label(host, result);
                 self.diff(result, *diff);
                 let line = match status {
@@ -810,7 +812,7 @@ impl Screen {
                         line
                     }
                     // Ansible leaves a space after a skipped item's label.
-                    Status::Skipped => format!("skipping: [{host}] => (item={l}) "),
+                    Status::Skipped => format!("skipping: [{plain}] => (item={l}) "),
                     Status::Failed => {
                         if result.get("exception").is_some() {
                             self.error_block(result, None, origin.as_ref(), *controller);
@@ -858,6 +860,8 @@ impl Screen {
                     self.lazy_banner(task);
                 }
                 self.warnings(result, origin.as_ref());
+                // Ansible names a skipped host without its delegate.
+                let plain = host.to_string();
                 let host = &host_label(host, result);
                 if !*looped {
                     self.diff(result, *diff);
@@ -913,7 +917,7 @@ impl Screen {
                         )
                     }
                     Status::Skipped => {
-                        let mut l = format!("skipping: [{host}]");
+                        let mut l = format!("skipping: [{plain}]");
                         if self.verbosity > 0 && !*looped {
                             l = format!("{l} => {}", self.dump(result, action));
                         }

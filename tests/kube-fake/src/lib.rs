@@ -114,6 +114,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The test PKI, also for other TLS servers of kiln's tests (an HTTPS file
+/// server for get_url and uri).
+pub use pki::{CertKey, Pki};
 pub use server::Options as FakeConfig;
 pub use server::RequestRecord;
 pub use status::ApiError;

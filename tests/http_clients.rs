@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+//! get_url and uri on hosts without curl: the same playbook runs with a
+//! PATH without curl (GNU wget, wrapped to record its calls, makes the
+//! requests) and with one without curl and wget (the controller makes them
+//! and streams the bodies into the host). The server is HTTPS on 127.0.0.1
+//! with a certificate from a test CA the host trusts through
+//! `SSL_CERT_FILE`; it checks credentials and headers, redirects, and
+//! serves a body of several MiB. Every task must give the same results on
+//! both paths.
+
+mod support;
+
+use base64::Engine;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use support::fleet::{Fleet, Header};
+
+const SMALL: &str = "downloaded over tls\n";
+const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
+
+fn big() -> Vec<u8> {
+    (0..BIG_LEN).map(|i| (i % 251) as u8).collect()
+}
+
+/// Request lines and headers the server saw, one string per request.
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn respond(path: &str, head: &str, body: &[u8]) -> (String, Vec<(String, String)>, Vec<u8>) {
+    let has = |h: &str| head.lines().any(|l| l.to_ascii_lowercase().starts_with(h));
+    let ok = |b: &[u8]| ("200 OK".to_string(), vec![], b.to_vec());
+    match path {
+        "/file.txt" => ok(SMALL.as_bytes()),
+        "/big.bin" => ok(&big()),
+        "/redirect" => (
+            "302 Found".into(),
+            vec![("Location".into(), "/file.txt".into())],
+            vec![],
+        ),
+        "/auth" => {
+            let want = format!(
+                "authorization: basic {}",
+                base64::engine::general_purpose::STANDARD
+                    .encode("kiln:s3cret $(x) `y`")
+                    .to_ascii_lowercase()
+            );
+            if has(&want) {
+                ok(b"authorised\n")
+            } else {
+                (
+                    "401 Unauthorized".into(),
+                    vec![("WWW-Authenticate".into(), "Basic realm=\"k\"".into())],
+                    b"no\n".to_vec(),
+                )
+            }
+        }
+        "/headers" if has("x-kiln: it's $(here)") => ok(b"headers ok\n"),
+        "/headers" => ("400 Bad Request".into(), vec![], b"missing\n".to_vec()),
+        "/echo" => (
+            "200 OK".into(),
+            vec![("Content-Type".into(), "application/json".into())],
+            body.to_vec(),
+        ),
+        _ => ("404 Not Found".into(), vec![], b"nope\n".to_vec()),
+    }
+}
+
+fn handle(tls: Arc<rustls::ServerConfig>, tcp: TcpStream, log: Log) {
+    let Ok(conn) = rustls::ServerConnection::new(tls) else {
+        return;
+    };
+    let mut s = rustls::StreamOwned::new(conn, tcp);
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let body = buf[head_end..head_end + len].to_vec();
+    log.lock().expect("log").push(head.clone());
+    let path = head.split(' ').nth(1).unwrap_or("/");
+    let (status, headers, out) = respond(path, &head, &body);
+    let mut resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        out.len()
+    );
+    for (k, v) in headers {
+        resp.push_str(&format!("{k}: {v}\r\n"));
+    }
+    resp.push_str("\r\n");
+    let _ = s.write_all(resp.as_bytes());
+    let _ = s.write_all(&out);
+    s.conn.send_close_notify();
+    let _ = s.flush();
+}
+
+/// The HTTPS server, until the test ends; its port.
+fn serve(pki: &kube_fake::Pki, log: Log) -> u16 {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key =
+        <rustls::pki_types::PrivateKeyDer as rustls::pki_types::pem::PemObject>::from_pem_slice(
+            pki.server.key_pem.as_bytes(),
+        )
+        .expect("key");
+    let tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![rustls::pki_types::CertificateDer::from(
+                pki.server.der.clone(),
+            )],
+            key,
+        )
+        .expect("server config");
+    let tls = Arc::new(tls);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(tcp) = stream else { continue };
+            let (tls, log) = (tls.clone(), log.clone());
+            std::thread::spawn(move || handle(tls, tcp, log));
+        }
+    });
+    port
+}
+
+const SETUP: &str = r#"- name: PATHs without curl, and without curl and wget
+  hosts: all
+  gather_facts: false
+  tasks:
+    - shell: |
+        set -e
+        for kind in nocurl nohttp; do
+          b={{ state_dir }}/$kind; mkdir -p $b {{ state_dir }}/out-$kind
+          for f in /usr/local/sbin/* /usr/local/bin/* /usr/sbin/* /usr/bin/* /sbin/* /bin/*; do
+            case ${f##*/} in curl|wget|busybox) ;; *) [ -x "$f" ] && ln -sf "$f" $b/ ;; esac
+          done
+        done
+        w=$(command -v wget)
+        printf '#!/bin/sh\necho "$*" >> {{ state_dir }}/wget-called\nexec %s "$@"\n' "$w" > {{ state_dir }}/nocurl/wget
+        chmod +x {{ state_dir }}/nocurl/wget
+"#;
+
+const PLAYBOOK: &str = r#"- name: get_url and uri without curl
+  hosts: all
+  gather_facts: false
+  vars:
+    base: "https://127.0.0.1:{{ port }}"
+    out: "{{ state_dir }}/out-{{ kind }}"
+  environment:
+    PATH: "{{ state_dir }}/{{ kind }}"
+    SSL_CERT_FILE: "{{ ca }}"
+  tasks:
+    - name: check mode reports a change and writes nothing
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/got.txt"
+      check_mode: true
+      register: r
+    - assert:
+        that: r.changed
+    - name: download
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/got.txt"
+        mode: "0640"
+      register: r
+    - assert:
+        that:
+          - r.changed
+          - r.status_code == 200
+          - r.checksum_src == r.checksum_dest or r.checksum_dest is none
+          - r.mode == '0640'
+    - name: again, unchanged
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/got.txt"
+        mode: "0640"
+      register: r
+    - assert:
+        that: not r.changed
+    - name: several MiB with a checksum verified on the host
+      get_url:
+        url: "{{ base }}/big.bin"
+        dest: "{{ out }}/big.bin"
+        checksum: "sha256:{{ big_sum }}"
+      register: r
+    - assert:
+        that: r.changed
+    - name: a wrong checksum leaves nothing behind
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/bad.txt"
+        checksum: "sha1:0000000000000000000000000000000000000000"
+      register: r
+      ignore_errors: true
+    - assert:
+        that:
+          - r.failed
+          - "'did not match' in r.msg"
+    - name: credentials answer the server's challenge
+      get_url:
+        url: "{{ base }}/auth"
+        dest: "{{ out }}/auth.txt"
+        url_username: kiln
+        url_password: "s3cret $(x) `y`"
+    - name: headers
+      get_url:
+        url: "{{ base }}/headers"
+        dest: "{{ out }}/headers.txt"
+        headers:
+          X-Kiln: "it's $(here)"
+    - name: a redirect is followed
+      get_url:
+        url: "{{ base }}/redirect"
+        dest: "{{ out }}/redirected.txt"
+    - name: a missing page
+      get_url:
+        url: "{{ base }}/nope"
+        dest: "{{ out }}/nope.txt"
+      register: r
+      ignore_errors: true
+    - assert:
+        that:
+          - r.failed
+          - r.status_code == 404
+    - name: an untrusted certificate fails
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/untrusted.txt"
+      environment:
+        SSL_CERT_FILE: "{{ other_ca }}"
+      register: r
+      ignore_errors: true
+    - assert:
+        that:
+          - r.failed
+          - "'CERTIFICATE_VERIFY_FAILED' in r.msg"
+    - name: unless validate_certs is false
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/unchecked.txt"
+        validate_certs: false
+      environment:
+        SSL_CERT_FILE: "{{ other_ca }}"
+    - name: nothing listens there
+      get_url:
+        url: "https://127.0.0.1:9/x"
+        dest: "{{ out }}/refused.txt"
+      register: r
+      ignore_errors: true
+    - assert:
+        that:
+          - r.failed
+          - "'Connection refused' in r.msg"
+    - name: uri returns the content
+      uri:
+        url: "{{ base }}/file.txt"
+        return_content: true
+      register: r
+    - assert:
+        that:
+          - r.content == 'downloaded over tls\n'
+          - r.status == 200
+    - name: uri posts JSON
+      uri:
+        url: "{{ base }}/echo"
+        method: POST
+        body_format: json
+        body:
+          name: "it's $(kiln)"
+      register: r
+    - assert:
+        that: r.json.name == "it's $(kiln)"
+    - name: uri writes dest
+      uri:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/uri.txt"
+"#;
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
+    let pki = kube_fake::Pki::generate("kiln test CA").expect("pki");
+    let other = kube_fake::Pki::generate("another CA").expect("pki");
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let port = serve(&pki, log.clone());
+    let fleet = Fleet::start(&Header {
+        hosts: 1,
+        ..Header::default()
+    });
+    let dir = fleet.root.path();
+    let ca = dir.join("ca.pem");
+    let other_ca = dir.join("other-ca.pem");
+    fs::write(&ca, &pki.ca_pem).expect("ca");
+    fs::write(&other_ca, &other.ca_pem).expect("other ca");
+    let setup = dir.join("setup.yml");
+    fs::write(&setup, SETUP).expect("setup");
+    let out = fleet.run(&setup, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let pb = dir.join("site.yml");
+    fs::write(&pb, PLAYBOOK).expect("playbook");
+    let state = fleet.state_dir("h1");
+    for kind in ["nocurl", "nohttp"] {
+        log.lock().expect("log").clear();
+        let vars = format!(
+            "kind={kind} port={port} ca={} other_ca={} big_sum={}",
+            ca.display(),
+            other_ca.display(),
+            sha256_hex(&big())
+        );
+        let out = fleet.run(&pb, &["-e", &vars]);
+        assert_eq!(out.code, 0, "{kind}\n{}{}", out.stdout, out.stderr);
+        // wget made the requests exactly when there was one.
+        assert_eq!(
+            state.join("wget-called").exists(),
+            kind == "nocurl",
+            "{kind}: {}",
+            fs::read_to_string(state.join("wget-called")).unwrap_or_default()
+        );
+        let _ = fs::remove_file(state.join("wget-called"));
+        let o = state.join(format!("out-{kind}"));
+        let read = |f: &str| fs::read(o.join(f)).unwrap_or_else(|e| panic!("{kind} {f}: {e}"));
+        assert_eq!(read("got.txt"), SMALL.as_bytes(), "{kind}");
+        assert_eq!(read("big.bin"), big(), "{kind}");
+        assert_eq!(read("auth.txt"), b"authorised\n", "{kind}");
+        assert_eq!(read("headers.txt"), b"headers ok\n", "{kind}");
+        assert_eq!(read("redirected.txt"), SMALL.as_bytes(), "{kind}");
+        assert_eq!(read("unchecked.txt"), SMALL.as_bytes(), "{kind}");
+        assert_eq!(read("uri.txt"), SMALL.as_bytes(), "{kind}");
+        for absent in ["bad.txt", "nope.txt", "untrusted.txt", "refused.txt"] {
+            assert!(!o.join(absent).exists(), "{kind}: {absent} was written");
+        }
+        // No temp file is left beside the downloads.
+        let names: Vec<String> = fs::read_dir(&o)
+            .expect("out dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with('.')),
+            "{kind}: leftovers {names:?}"
+        );
+        let seen = log.lock().expect("log").clone();
+        assert!(
+            seen.iter().all(|h| h
+                .to_ascii_lowercase()
+                .contains("user-agent: ansible-httpget")),
+            "{kind}: {seen:?}"
+        );
+        // Credentials are sent only after the server asked for them.
+        let auth: Vec<&String> = seen
+            .iter()
+            .filter(|h| h.starts_with("GET /auth "))
+            .collect();
+        assert_eq!(auth.len(), 2, "{kind}: {auth:?}");
+        assert!(!auth[0].to_ascii_lowercase().contains("authorization:"));
+    }
+}
