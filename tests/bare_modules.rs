@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 //! Package and service modules on bare hosts (no Python), for what the
 //! oracle goldens (tests/playbooks/apt_*.yml, systemd_units.yml) cannot
-//! show: a dpkg lock held beyond `lock_timeout`, and `policy_rc_d`.
+//! show: a dpkg lock held beyond `lock_timeout`, `policy_rc_d`, and that one
+//! remote query covers all the names of a task and one apt-get transaction
+//! installs them.
 
 mod support;
 
@@ -100,4 +102,123 @@ fn policy_rc_d_keeps_a_new_service_stopped() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let active = fleet.hosts[0].ssh("systemctl is-active cron");
     assert_eq!(String::from_utf8_lossy(&active.stdout).trim(), "active");
+}
+
+/// Replaces `tool` on the host by a wrapper that logs each call (the SSH
+/// session it runs in, then its arguments) to /tmp/kiln-calls before running
+/// the real program. sshd starts every remote command in a session of its
+/// own, so calls with the same session id came from one round trip.
+fn trace_calls(h: &support::nspawn::BareHost, tool: &str) {
+    h.sh(&format!(
+        "dpkg-divert --quiet --local --rename --add {tool} && cat > {tool} <<'EOF'\n\
+         #!/bin/sh\n\
+         sid=$(cut -d' ' -f6 /proc/$$/stat)\n\
+         args=$(printf '%s ' \"$@\" | tr '\\n\\t' '  ')\n\
+         echo \"$sid $(basename \"$0\") $args\" >> /tmp/kiln-calls\n\
+         exec {tool}.distrib \"$@\"\n\
+         EOF\n\
+         chmod 755 {tool}"
+    ));
+}
+
+/// `(session, tool, args)` of every logged call. An argument with a
+/// newline in it (dpkg-query's format) continues the call on the next
+/// line, which does not start with a session number.
+fn calls(h: &support::nspawn::BareHost) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    for l in h
+        .sh("cat /tmp/kiln-calls 2>/dev/null; rm -f /tmp/kiln-calls; true")
+        .lines()
+    {
+        let mut w = l.splitn(3, ' ');
+        let first = w.next().unwrap_or("");
+        match out.last_mut() {
+            Some(last) if first.parse::<u64>().is_err() => {
+                last.2 = format!("{} {}", last.2, l.trim()).trim().to_string();
+            }
+            _ => out.push((
+                first.to_string(),
+                w.next().unwrap_or("").to_string(),
+                w.next().unwrap_or("").trim().to_string(),
+            )),
+        }
+    }
+    out
+}
+
+#[test]
+fn one_query_for_all_names_and_one_transaction() {
+    let mut fleet = nspawn::shared(Flavour::Bare, 1);
+    fleet.reset();
+    let h = &fleet.hosts[0];
+    for tool in [
+        "/usr/bin/apt-get",
+        "/usr/bin/apt-cache",
+        "/usr/bin/dpkg-query",
+    ] {
+        trace_calls(h, tool);
+    }
+    let pb = fleet.root.join("names.yml");
+    fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: [jq, tree, sudo]\n",
+    )
+    .expect("playbook");
+    let out = fleet.run(&pb, &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let log = calls(h);
+    // The query: dpkg-query and apt-cache once each, with every name, from
+    // one remote command (the change reuses it).
+    let queries: Vec<_> = log
+        .iter()
+        .filter(|(_, tool, args)| {
+            (tool == "dpkg-query" && args.starts_with("-W -f=${Package}"))
+                || (tool == "apt-cache" && args.contains("policy"))
+        })
+        .collect();
+    assert_eq!(queries.len(), 2, "{log:#?}");
+    for (_, _, args) in &queries {
+        assert!(args.ends_with("-- jq tree sudo"), "{log:#?}");
+    }
+    assert_eq!(queries[0].0, queries[1].0, "one session: {log:#?}");
+    // The change: one apt-get install naming both missing packages (sudo is
+    // installed already), in a later round trip.
+    let installs: Vec<_> = log
+        .iter()
+        .filter(|(_, tool, args)| tool == "apt-get" && args.contains(" install "))
+        .collect();
+    assert_eq!(installs.len(), 1, "{log:#?}");
+    // apt-get gets each name pinned to the version the query chose.
+    let words: Vec<&str> = installs[0].2.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "install").unwrap_or(0);
+    let pinned: Vec<&str> = words[at + 1..]
+        .iter()
+        .map(|w| w.split('=').next().unwrap_or(w))
+        .collect();
+    assert_eq!(pinned, ["jq", "tree"], "{log:#?}");
+    assert_ne!(installs[0].0, queries[0].0, "{log:#?}");
+    // The rerun: the same one query, no transaction.
+    let out = fleet.run(&pb, &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let log = calls(h);
+    assert!(
+        !log.iter().any(|(_, tool, _)| tool == "apt-get"),
+        "{log:#?}"
+    );
+    let sessions: std::collections::BTreeSet<_> = log.iter().map(|(s, _, _)| s).collect();
+    assert_eq!(sessions.len(), 1, "{log:#?}");
+    // A removal of two names is one transaction too.
+    fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: [jq, tree]\n        state: absent\n",
+    )
+    .expect("playbook");
+    let out = fleet.run(&pb, &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let removes: Vec<_> = calls(h)
+        .into_iter()
+        .filter(|(_, tool, args)| tool == "apt-get" && args.contains(" remove "))
+        .collect();
+    assert_eq!(removes.len(), 1, "{removes:#?}");
+    assert!(removes[0].2.contains("jq") && removes[0].2.contains("tree"));
 }

@@ -68,7 +68,10 @@ static SPEC: ModuleSpec = ModuleSpec {
     ],
     free_form: FreeForm::No,
     mutually_exclusive: &[&["deb", "package", "upgrade"]],
-    required_one_of: &[&["autoremove", "deb", "package", "update_cache", "upgrade"]],
+    // Ansible lists autoremove, deb, package, update_cache and upgrade as
+    // required_one_of, but autoremove defaults to false (not None), so the
+    // rule never fails: `apt: autoclean=true` alone is valid.
+    required_one_of: &[],
     runs_on: RunsOn::Host,
     any_args: false,
     raw_args: &[],
@@ -145,7 +148,8 @@ impl PkgInfo {
 }
 
 /// The host's answer to one probe.
-struct HostView {
+#[derive(Clone)]
+pub struct HostView {
     now: i64,
     cache_time: i64,
     pkgs: BTreeMap<String, PkgInfo>,
@@ -378,6 +382,7 @@ impl Apt {
         ctx: &ModuleCtx<'_>,
         a: &AptArgs,
         mode: Mode,
+        seed: &mut Option<HostView>,
     ) -> Result<Outcome, ModuleError> {
         if a.clean {
             if mode == Mode::Plan {
@@ -414,10 +419,18 @@ impl Apt {
             .filter(|p| p.as_str() != "*")
             .map(|p| package_split(p).0)
             .collect();
-        let mut view = match self.view(ctx, a, &names).await? {
-            Ok(v) => v,
-            Err(e) => return Ok(Outcome::Final(failed(e))),
+        // The plan's query serves check mode and the change too: one query
+        // per task for all its names.
+        let mut view = match seed.take() {
+            Some(v) => v,
+            None => match self.view(ctx, a, &names).await? {
+                Ok(v) => v,
+                Err(e) => return Ok(Outcome::Final(failed(e))),
+            },
         };
+        if mode == Mode::Plan {
+            *seed = Some(view.clone());
+        }
         let mut cache_updated = false;
         let mut cache_time = view.cache_time;
         if (a.update_cache || a.cache_valid_time > 0)
@@ -912,7 +925,7 @@ impl Apt {
 #[async_trait::async_trait]
 impl Module for Apt {
     type Args = AptArgs;
-    type State = ();
+    type State = Option<HostView>;
 
     fn spec(&self) -> &'static ModuleSpec {
         &SPEC
@@ -973,19 +986,24 @@ impl Module for Apt {
         })
     }
 
-    async fn plan(&self, ctx: &ModuleCtx<'_>, a: &AptArgs) -> Result<Step<()>, ModuleError> {
-        match self.flow(ctx, a, Mode::Plan).await? {
+    async fn plan(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &AptArgs,
+    ) -> Result<Step<Option<HostView>>, ModuleError> {
+        let mut seed = None;
+        match self.flow(ctx, a, Mode::Plan, &mut seed).await? {
             Outcome::Final(r) => Ok(Step::Done(r)),
             Outcome::WouldChange if ctx.check_mode => {
-                let check = match self.flow(ctx, a, Mode::Check).await? {
+                let check = match self.flow(ctx, a, Mode::Check, &mut seed).await? {
                     Outcome::Final(r) => r,
                     Outcome::WouldChange => result(vec![("changed", json!(true))]),
                 };
-                Ok(Step::Change { check, state: () })
+                Ok(Step::Change { check, state: None })
             }
             Outcome::WouldChange => Ok(Step::Change {
                 check: ModResult::new(),
-                state: (),
+                state: seed,
             }),
         }
     }
@@ -994,9 +1012,9 @@ impl Module for Apt {
         &self,
         ctx: &ModuleCtx<'_>,
         a: &AptArgs,
-        _state: (),
+        mut seed: Option<HostView>,
     ) -> Result<ModResult, ModuleError> {
-        Ok(match self.flow(ctx, a, Mode::Apply).await? {
+        Ok(match self.flow(ctx, a, Mode::Apply, &mut seed).await? {
             Outcome::Final(r) => r,
             Outcome::WouldChange => result(vec![("changed", json!(true))]),
         })

@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: MIT
 //! `dnf` (and `yum`, which ansible-core redirects to it): packages on RPM
 //! hosts with Ansible's arguments. Ansible's module drives dnf's Python API;
-//! kiln drives the command line: one `rpm -q` query covers every name of
-//! the task (a spec such as `name-1.2` is matched by rpm's own NVR prefix
-//! rule), `dnf check-update` tells whether `latest` would upgrade, and one
-//! `dnf -y install|upgrade|remove` transaction does the change. The result
-//! is the module's (`msg`, `results` as `Installed: NEVRA` / `Removed:
-//! NEVRA` read from dnf's transaction summary, `rc`).
+//! kiln drives the command line: one remote query (rpm's package list and
+//! an `rpm -q` for every name of the task; a spec such as `name-1.2` is
+//! matched by rpm's own NVR prefix rule) decides, then one
+//! `dnf -y install|upgrade|remove` transaction does the change (`latest`
+//! with both missing and installed names needs an `install` and an
+//! `upgrade`). `results` are Ansible's `Installed: NEVRA` / `Removed:
+//! NEVRA`: the difference of rpm's package lists before and after, or in
+//! check mode what `dnf --assumeno` would do (src/modules/dnf_output.rs).
 //!
-//! No RPM host can be built from the registries reachable where kiln is
-//! developed (only Debian's archive), so this module is tested by its
-//! command generation and by parsing dnf 4 transaction output written in
-//! dnf's documented summary format (tests below), not against a live host.
+//! No RPM distribution's archive is reachable where kiln is developed, so
+//! there is no RPM host to test on; Debian ships dnf 4, rpm and
+//! createrepo-c, and tests/playbooks/dnf_local.yml runs this module (and
+//! Ansible's, for the golden) on a bare Debian host against a local
+//! repository of packages built there, installed into an installroot.
 
+use super::accounts::argv_line;
 use super::args::ArgReader;
+use super::dnf_output::{self, Installed, RPM_QF, parse_installed};
 use super::probe::probe;
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
@@ -185,103 +190,135 @@ impl DnfArgs {
         o
     }
 
-    /// The transaction for the names the query said need it.
-    pub fn transaction(&self, missing: &[String], present: &[String]) -> Option<Vec<String>> {
-        let mut w: Vec<String> = vec!["dnf".into()];
-        w.extend(self.options());
+    /// The transactions for what the query found: `install` for missing
+    /// names, `upgrade` for present ones under `latest` (dnf's `install`
+    /// leaves an installed package as it is), `remove` for present ones.
+    /// One transaction each; `latest` with both kinds needs two.
+    pub fn transactions(&self, missing: &[String], present: &[String]) -> Vec<Vec<String>> {
+        let mut base: Vec<String> = vec!["dnf".into()];
+        base.extend(self.options());
+        if self.update_cache {
+            base.push("--refresh".into());
+        }
+        let with = |verb: &str, names: &[String]| {
+            let mut w = base.clone();
+            w.push(verb.into());
+            w.extend(names.iter().cloned());
+            w
+        };
+        let mut out = Vec::new();
         match self.state.as_str() {
             "removed" => {
-                if present.is_empty() {
-                    return None;
+                if !present.is_empty() {
+                    out.push(with("remove", present));
                 }
-                w.push("remove".into());
-                w.extend(present.iter().cloned());
             }
             "latest" => {
-                // Missing packages are installed, present ones upgraded,
-                // both in one transaction (`install` upgrades what is there).
-                w.push("install".into());
-                w.extend(missing.iter().cloned());
-                w.extend(present.iter().cloned());
+                if !missing.is_empty() && !self.update_only {
+                    out.push(with("install", missing));
+                }
+                if !present.is_empty() {
+                    out.push(with("upgrade", present));
+                }
             }
             _ => {
-                if missing.is_empty() {
-                    return None;
+                if !missing.is_empty() {
+                    out.push(with("install", missing));
                 }
-                w.push("install".into());
-                if self.allow_downgrade {
-                    w.push("--allow-downgrade".into());
-                }
-                w.extend(missing.iter().cloned());
             }
         }
-        Some(w)
+        out
     }
 }
 
-/// The module's `results` from a dnf 4 transaction summary: each package
-/// under `Installed:`, `Upgraded:`, `Downgraded:` or `Reinstalled:` is
-/// "Installed: NEVRA", under `Removed:` (or `Erased:`) "Removed: NEVRA".
-pub fn parse_transaction(out: &str) -> Vec<String> {
-    let mut results = Vec::new();
-    let mut section: Option<&str> = None;
-    for line in out.lines() {
-        let t = line.trim();
-        match t {
-            "Installed:"
-            | "Upgraded:"
-            | "Downgraded:"
-            | "Reinstalled:"
-            | "Installed dependencies:" => {
-                section = Some("Installed");
-                continue;
-            }
-            "Removed:" | "Erased:" | "Removed dependencies:" => {
-                section = Some("Removed");
-                continue;
-            }
-            "" => {
-                section = None;
-                continue;
-            }
-            _ => {}
-        }
-        if t == "Complete!" {
-            section = None;
-            continue;
-        }
-        if let Some(kind) = section {
-            if !line.starts_with(' ') {
-                section = None;
-                continue;
-            }
-            for pkg in t.split_whitespace() {
-                results.push(format!("{kind}: {pkg}"));
-            }
-        }
-    }
-    results
-}
-
-/// The query: which names rpm knows as installed (one record per name).
+/// The query: rpm's list of installed packages (the "before" of the
+/// transaction) and, for every name of the task, whether rpm knows it as
+/// installed; one remote command. With an installroot, rpm reads that
+/// root's database.
 fn query_script(a: &DnfArgs) -> String {
+    let root = rpm_root(a);
     let mut s = String::from(
         "command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1 || kv nodnf 1\n",
     );
+    s.push_str(&format!(
+        "kv before \"$(rpm{root} -qa --qf {} 2>/dev/null)\"\n",
+        quote(RPM_QF)
+    ));
     for (i, n) in a.names.iter().enumerate() {
         s.push_str(&format!(
-            "q=$(rpm -q --qf '%{{NAME}}-%{{VERSION}}-%{{RELEASE}}.%{{ARCH}}\\n' -- {} 2>/dev/null) && kv i{i} \"$q\"\n",
+            "q=$(rpm{root} -q --qf '%{{NAME}}-%{{VERSION}}-%{{RELEASE}}.%{{ARCH}}\\n' -- {} 2>/dev/null) && kv i{i} \"$q\"\n",
             quote(n)
         ));
     }
-    if a.state == "latest" && !a.names.is_empty() {
-        let names: Vec<String> = a.names.iter().map(|n| quote(n)).collect();
+    s
+}
+
+fn rpm_root(a: &DnfArgs) -> String {
+    if a.installroot == "/" {
+        String::new()
+    } else {
+        format!(" --root={}", quote(&a.installroot))
+    }
+}
+
+/// The transactions as one script: each under LANG=C (dnf's messages are
+/// read), stopping at the first that fails; then rpm's list again.
+fn run_script(a: &DnfArgs, cmds: &[Vec<String>], dry: bool) -> String {
+    let mut s = String::from("rc=0\n");
+    for c in cmds {
+        let mut w = c.clone();
+        if dry {
+            w.insert(1, "--assumeno".into());
+        }
         s.push_str(&format!(
-            "dnf -q check-update {} >/dev/null 2>&1; kv cu $?\n",
-            names.join(" ")
+            "if [ $rc = 0 ]; then LANG=C LC_ALL=C {} >>\"$t/out\" 2>>\"$t/err\"; rc=$?; fi\n",
+            argv_line(&w)
         ));
     }
-    s
+    let root = rpm_root(a);
+    format!(
+        "t=$(mktemp -d) || exit 1\n{s}kv rc $rc\nkv dnfout \"$(cat \"$t/out\")\"\nkv dnferr \"$(cat \"$t/err\")\"\nkv after \"$(rpm{root} -qa --qf {} 2>/dev/null)\"\nrm -rf \"$t\"\n",
+        quote(RPM_QF)
+    )
+}
+
+/// The result of a transaction that failed: Ansible's `failures` when dnf
+/// named packages it could not find (on stdout), or found no repository
+/// at all to look in, else dnf's own error (on stderr).
+fn failure(a: &DnfArgs, stdout: &str, stderr: &str, cmds: &[Vec<String>]) -> ModResult {
+    let mut failures = dnf_output::failures(&format!("{stdout}\n{stderr}"), &a.exclude);
+    if failures.is_empty() && stderr.contains("There are no enabled repositories") {
+        // Every name to install is then one no repository has.
+        failures = cmds
+            .iter()
+            .filter_map(|c| {
+                let at = c.iter().position(|w| w == "install")?;
+                Some(c[at + 1..].to_vec())
+            })
+            .flatten()
+            .map(|n| format!("No package {n} available."))
+            .collect();
+    }
+    let mut r = failed(if failures.is_empty() {
+        stderr.trim().to_string()
+    } else {
+        "Failed to install some of the specified packages".to_string()
+    });
+    if !failures.is_empty() {
+        r.insert("failures".into(), json!(failures));
+    }
+    r.insert("results".into(), json!([]));
+    r.insert("rc".into(), json!(1));
+    r
+}
+
+/// What apply needs: the commands and rpm's list before them.
+pub struct Plan {
+    cmds: Vec<Vec<String>>,
+    before: Vec<Installed>,
+    /// Results Ansible reports before the transaction's (names a removal
+    /// did not find).
+    notes: Vec<String>,
 }
 
 fn result(msg: &str, changed: bool, results: Vec<String>, rc: i32) -> ModResult {
@@ -296,7 +333,7 @@ fn result(msg: &str, changed: bool, results: Vec<String>, rc: i32) -> ModResult 
 #[async_trait::async_trait]
 impl Module for Dnf {
     type Args = DnfArgs;
-    type State = Vec<String>;
+    type State = Plan;
 
     fn spec(&self) -> &'static ModuleSpec {
         if self.yum { &YUM } else { &DNF }
@@ -348,11 +385,7 @@ impl Module for Dnf {
         Ok(a)
     }
 
-    async fn plan(
-        &self,
-        ctx: &ModuleCtx<'_>,
-        a: &DnfArgs,
-    ) -> Result<Step<Vec<String>>, ModuleError> {
+    async fn plan(&self, ctx: &ModuleCtx<'_>, a: &DnfArgs) -> Result<Step<Plan>, ModuleError> {
         if a.list.is_some() {
             return Ok(Step::Done(failed(
                 "kiln's dnf module does not implement 'list' (use package_facts)",
@@ -364,7 +397,11 @@ impl Module for Dnf {
             w.push("makecache".into());
             return Ok(Step::Change {
                 check: result("Cache updated", false, vec![], 0),
-                state: w,
+                state: Plan {
+                    cmds: vec![w],
+                    before: Vec::new(),
+                    notes: Vec::new(),
+                },
             });
         }
         let reply = probe(ctx, &query_script(a)).await?;
@@ -376,139 +413,111 @@ impl Module for Dnf {
                 "Could not find dnf or yum on the host (kiln's dnf module drives the dnf command line)",
             )));
         }
+        let before = parse_installed(&reply.text("before").unwrap_or_default());
         let (mut missing, mut present) = (Vec::new(), Vec::new());
         for (i, n) in a.names.iter().enumerate() {
             if reply.has(&format!("i{i}")) {
                 present.push(n.clone());
-            } else {
+            } else if a.state == "removed"
+                || a.allow_downgrade
+                || !dnf_output::newer_installed(n, &before)
+            {
                 missing.push(n.clone());
             }
         }
-        if a.state == "latest" {
-            // check-update answers 100 when an update is available.
-            let updates = reply.text("cu").as_deref() == Some("100");
-            if missing.is_empty() && !updates {
-                return Ok(Step::Done(result("Nothing to do", false, vec![], 0)));
-            }
-            if a.update_only {
-                missing.clear();
-            }
-        }
-        let Some(mut cmd) = a.transaction(&missing, &present) else {
-            return Ok(Step::Done(result("Nothing to do", false, vec![], 0)));
+        // A removal reports the names it did not find, as dnf's API does.
+        let notes: Vec<String> = if a.state == "removed" {
+            missing
+                .iter()
+                .map(|n| format!("No match for argument: {n}"))
+                .collect()
+        } else {
+            Vec::new()
         };
-        if a.update_cache {
-            cmd.insert(2, "--refresh".into());
+        let cmds = a.transactions(&missing, &present);
+        if cmds.is_empty() {
+            return Ok(Step::Done(result("Nothing to do", false, notes, 0)));
         }
-        let preview: Vec<String> = match a.state.as_str() {
-            "removed" => present.iter().map(|p| format!("Removed: {p}")).collect(),
-            _ => missing.iter().map(|p| format!("Installed: {p}")).collect(),
-        };
-        Ok(Step::Change {
-            check: result(
+        if !ctx.check_mode {
+            // The transaction decides (it may find nothing to do: `latest`
+            // of an up-to-date package).
+            return Ok(Step::Change {
+                check: result("", false, vec![], 0),
+                state: Plan {
+                    cmds,
+                    before,
+                    notes,
+                },
+            });
+        }
+        // Check mode: dnf resolves the same transactions and stops.
+        let dry = probe(ctx, &run_script(a, &cmds, true)).await?;
+        let out = dry.text("dnfout").unwrap_or_default();
+        let err = dry.text("dnferr").unwrap_or_default();
+        let (installed, removed) = dnf_output::planned(&out, &before);
+        let failing = !dnf_output::failures(&format!("{out}\n{err}"), &a.exclude).is_empty()
+            || (dry.text("rc").as_deref() != Some("0")
+                && !format!("{out}{err}").contains("Operation aborted"));
+        let r = if failing {
+            failure(a, &out, &err, &cmds)
+        } else if installed.is_empty() && removed.is_empty() {
+            result("Nothing to do", false, notes, 0)
+        } else {
+            let mut results = notes;
+            results.extend(dnf_output::results(&installed, &removed));
+            result(
                 "Check mode: No changes made, but would have if not in check mode",
                 true,
-                preview,
+                results,
                 0,
-            ),
-            state: cmd,
-        })
+            )
+        };
+        Ok(Step::Done(r))
     }
 
     async fn apply(
         &self,
         ctx: &ModuleCtx<'_>,
-        _: &DnfArgs,
-        cmd: Vec<String>,
+        a: &DnfArgs,
+        plan: Plan,
     ) -> Result<ModResult, ModuleError> {
-        let line = super::accounts::argv_line(&cmd);
-        let out = ctx.run(&format!("LANG=C LC_ALL=C {line}"), None).await?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        if cmd.iter().any(|w| w == "makecache") {
+        if plan.cmds.iter().flatten().any(|w| w == "makecache") {
+            let line = argv_line(&plan.cmds[0]);
+            let out = ctx.run(&format!("LANG=C LC_ALL=C {line}"), None).await?;
             if out.rc != 0 {
-                let mut r = failed(stderr.trim().to_string());
+                let mut r = failed(String::from_utf8_lossy(&out.stderr).trim().to_string());
                 r.insert("results".into(), json!([]));
                 r.insert("rc".into(), json!(1));
                 return Ok(r);
             }
             return Ok(result("Cache updated", false, vec![], 0));
         }
-        if out.rc != 0 {
-            let mut r = failed(if stderr.contains("No match for argument") {
-                "Failed to install some of the specified packages".to_string()
-            } else {
-                stderr.trim().to_string()
-            });
-            let failures: Vec<String> = stderr
-                .lines()
-                .filter_map(|l| l.strip_prefix("No match for argument: "))
-                .map(|p| format!("No package {p} available."))
-                .collect();
-            if !failures.is_empty() {
-                r.insert("failures".into(), json!(failures));
-            }
-            r.insert("results".into(), json!([]));
-            r.insert("rc".into(), json!(1));
-            return Ok(r);
+        let reply = probe(ctx, &run_script(a, &plan.cmds, false)).await?;
+        if let Some(e) = reply.failure() {
+            return Ok(failed(e));
         }
-        let results = parse_transaction(&stdout);
-        let changed = !results.is_empty();
-        Ok(result(
-            if changed { "" } else { "Nothing to do" },
-            changed,
-            results,
-            0,
-        ))
+        let after = parse_installed(&reply.text("after").unwrap_or_default());
+        let (installed, removed) = dnf_output::diff(&plan.before, &after);
+        if reply.text("rc").as_deref() != Some("0") {
+            return Ok(failure(
+                a,
+                &reply.text("dnfout").unwrap_or_default(),
+                &reply.text("dnferr").unwrap_or_default(),
+                &plan.cmds,
+            ));
+        }
+        if installed.is_empty() && removed.is_empty() {
+            return Ok(result("Nothing to do", false, plan.notes, 0));
+        }
+        let mut results = plan.notes;
+        results.extend(dnf_output::results(&installed, &removed));
+        Ok(result("", true, results, 0))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A dnf 4 transaction summary in dnf's output format (not recorded on a
-    /// live host: none can be built here, see the module docs).
-    const INSTALL_OUTPUT: &str =
-        "Last metadata expiration check: 0:01:02 ago on Thu 26 Nov 2026 06:00:00 PM UTC.
-Dependencies resolved.
-================================================================================
- Package            Architecture  Version                Repository        Size
-================================================================================
-Installing:
- jq                 x86_64        1.6-15.el9             appstream        186 k
-Installing dependencies:
- oniguruma          x86_64        6.9.6-1.el9.5          appstream        217 k
-
-Transaction Summary
-================================================================================
-Install  2 Packages
-
-Total download size: 403 k
-Installed size: 1.1 M
-Downloading Packages:
-Running transaction
-  Preparing        :                                                        1/1
-  Installing       : oniguruma-6.9.6-1.el9.5.x86_64                         1/2
-  Installing       : jq-1.6-15.el9.x86_64                                   2/2
-  Verifying        : jq-1.6-15.el9.x86_64                                   1/2
-  Verifying        : oniguruma-6.9.6-1.el9.5.x86_64                         2/2
-
-Installed:
-  jq-1.6-15.el9.x86_64                 oniguruma-6.9.6-1.el9.5.x86_64
-
-Complete!
-";
-
-    const REMOVE_OUTPUT: &str = "Dependencies resolved.
-Running transaction
-  Erasing          : tree-1.8.0-10.el9.x86_64                               1/1
-
-Removed:
-  tree-1.8.0-10.el9.x86_64
-
-Complete!
-";
 
     fn args(state: &str) -> DnfArgs {
         DnfArgs {
@@ -523,54 +532,57 @@ Complete!
     #[test]
     fn transactions_are_built_from_the_query() {
         let mut a = args("installed");
-        a.allow_downgrade = true;
         a.disable_excludes = Some("kubernetes".into());
         a.enablerepo = vec!["epel".into()];
         assert_eq!(
-            a.transaction(&["jq".into()], &["tree-1.8.0".into()])
-                .unwrap(),
-            [
+            a.transactions(&["jq".into()], &["tree-1.8.0".into()]),
+            [[
                 "dnf",
                 "-y",
                 "--enablerepo=epel",
                 "--disableexcludes=kubernetes",
                 "install",
-                "--allow-downgrade",
                 "jq"
-            ]
+            ]]
         );
-        assert!(a.transaction(&[], &["jq".into()]).is_none());
+        assert!(a.transactions(&[], &["jq".into()]).is_empty());
         let gone = args("removed");
         assert_eq!(
-            gone.transaction(&["jq".into()], &["tree-1.8.0".into()])
-                .unwrap(),
-            ["dnf", "-y", "remove", "tree-1.8.0"]
+            gone.transactions(&["jq".into()], &["tree-1.8.0".into()]),
+            [["dnf", "-y", "remove", "tree-1.8.0"]]
         );
-        assert!(gone.transaction(&["jq".into()], &[]).is_none());
-    }
-
-    #[test]
-    fn transaction_output_becomes_results() {
+        assert!(gone.transactions(&["jq".into()], &[]).is_empty());
+        // latest: dnf's install leaves installed packages alone.
+        let mut latest = args("latest");
+        latest.update_cache = true;
         assert_eq!(
-            parse_transaction(INSTALL_OUTPUT),
+            latest.transactions(&["jq".into()], &["tree-1.8.0".into()]),
             [
-                "Installed: jq-1.6-15.el9.x86_64",
-                "Installed: oniguruma-6.9.6-1.el9.5.x86_64"
+                ["dnf", "-y", "--refresh", "install", "jq"],
+                ["dnf", "-y", "--refresh", "upgrade", "tree-1.8.0"]
             ]
         );
-        assert_eq!(
-            parse_transaction(REMOVE_OUTPUT),
-            ["Removed: tree-1.8.0-10.el9.x86_64"]
-        );
-        assert!(
-            parse_transaction("Dependencies resolved.\nNothing to do.\nComplete!\n").is_empty()
-        );
+        latest.update_only = true;
+        assert_eq!(latest.transactions(&["jq".into()], &[]).len(), 0);
     }
 
     #[test]
     fn one_query_for_all_names() {
-        let s = query_script(&args("latest"));
-        assert_eq!(s.matches("rpm -q").count(), 2);
-        assert!(s.contains("check-update jq tree-1.8.0"));
+        let mut a = args("latest");
+        a.installroot = "/srv/root".into();
+        let s = query_script(&a);
+        // One rpm list and one rpm -q per name, all in the installroot.
+        assert_eq!(s.matches("rpm --root=/srv/root -q").count(), 3);
+        assert!(s.contains("-- jq ") && s.contains("-- tree-1.8.0 "));
+    }
+
+    #[test]
+    fn transaction_scripts_stop_at_the_first_failure() {
+        let a = args("latest");
+        let cmds = a.transactions(&["jq".into()], &["tree-1.8.0".into()]);
+        let dry = run_script(&a, &cmds, true);
+        assert_eq!(dry.matches("dnf --assumeno -y").count(), 2);
+        assert_eq!(dry.matches("if [ $rc = 0 ]").count(), 2);
+        assert!(!run_script(&a, &cmds, false).contains("--assumeno"));
     }
 }

@@ -42,6 +42,7 @@ mod deb822_repository;
 mod debug;
 mod debversion;
 mod dnf;
+mod dnf_output;
 mod dpkg_selections;
 mod edit;
 pub mod engine_actions;

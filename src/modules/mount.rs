@@ -291,8 +291,10 @@ fn remount_words(a: &MountArgs) -> Vec<String> {
 
 /// A shell function that runs words and records failure output as `key`.
 fn run_line(words: &[String], key: &str) -> String {
+    // The module reports the command's output as it is, final newline
+    // included; `$(...)` would drop it, hence the `.` kept and cut.
     format!(
-        "o=$({} 2>&1) || {{ kv {key} \"$o\"; false; }}",
+        "o=$({} 2>&1; r=$?; echo .; exit $r) || {{ kv {key} \"${{o%.}}\"; false; }}",
         super::accounts::argv_line(words)
     )
 }

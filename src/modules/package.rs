@@ -5,7 +5,7 @@
 //! hosts; other managers fail the task with a clear message until kiln has
 //! their module.
 
-use super::apt::Apt;
+use super::apt::{Apt, HostView};
 use super::probe::probe;
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
@@ -81,7 +81,7 @@ impl Package {
 #[async_trait::async_trait]
 impl Module for Package {
     type Args = PackageArgs;
-    type State = ();
+    type State = Option<HostView>;
 
     fn spec(&self) -> &'static ModuleSpec {
         &SPEC
@@ -96,7 +96,11 @@ impl Module for Package {
         Ok(PackageArgs { use_, rest })
     }
 
-    async fn plan(&self, ctx: &ModuleCtx<'_>, a: &PackageArgs) -> Result<Step<()>, ModuleError> {
+    async fn plan(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &PackageArgs,
+    ) -> Result<Step<Option<HostView>>, ModuleError> {
         let m = match self.manager(ctx, a).await? {
             Ok(m) => m,
             Err(e) => return Ok(Step::Done(failed(e))),
@@ -116,10 +120,10 @@ impl Module for Package {
         &self,
         ctx: &ModuleCtx<'_>,
         a: &PackageArgs,
-        _state: (),
+        seed: Option<HostView>,
     ) -> Result<ModResult, ModuleError> {
         match self.backend_args(a) {
-            Ok(args) => Apt.apply(ctx, &args, ()).await,
+            Ok(args) => Apt.apply(ctx, &args, seed).await,
             Err(msg) => Ok(failed(msg)),
         }
     }
