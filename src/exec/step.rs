@@ -45,10 +45,15 @@ impl Runner {
             self.step_aborted.store(true, Ordering::SeqCst);
             let _ = writeln!(out);
             let _ = out.flush();
-            eprintln!(
-                "[ERROR]: --step: no answer to '{}' (end of input)",
-                msg.trim_end()
-            );
+            // Part of the terminal dialogue, like the prompt itself: said
+            // where the question was asked, not as an event.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "[ERROR]: --step: no answer to '{}' (end of input)",
+                    msg.trim_end()
+                );
+            }
             return Answer::Skip;
         }
         let answer = line.trim_end_matches(['\n', '\r']).to_lowercase();
