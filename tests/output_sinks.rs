@@ -768,3 +768,20 @@ fn notified_handlers_shown_where_ansible_shows_them() {
     let rest = |s: &str| s[s.find("\nUsing ").expect("config line")..].to_string();
     assert_eq!(records_by_task(&rest(&got)), records_by_task(&rest(&want)));
 }
+
+#[test]
+fn meta_lines_at_vv_like_ansible() {
+    // -vv: `META: ...` for every meta action, what it did or why it was
+    // skipped, under the banner of the host it ran for.
+    for stem in ["meta_actions", "meta_noop_end_batch"] {
+        let (got, want) = vv_screens(stem);
+        let keep = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| l.starts_with("META: ") || l.starts_with("TASK ["))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(keep(&got), keep(&want), "{stem}");
+        assert!(got.contains("META: "), "{stem}: {got}");
+    }
+}

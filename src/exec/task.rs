@@ -121,6 +121,31 @@ pub(super) fn meta_action(task: &Task) -> Option<&str> {
         .and_then(|(_, v)| v.as_str())
 }
 
+/// What ansible-core says at `-vv` (`META: ...`) when a meta action runs
+/// for `host`.
+fn meta_said(task: &Task, host: &str) -> String {
+    let action = meta_action(task).unwrap_or_default();
+    match action {
+        "flush_handlers" => format!("triggered running handlers for {host}"),
+        "refresh_inventory" => "inventory successfully refreshed".into(),
+        "clear_facts" => "facts cleared".into(),
+        "clear_host_errors" => "cleared host errors".into(),
+        "end_batch" => "ending batch".into(),
+        "end_play" => "ending play".into(),
+        "end_host" => format!("ending play for {host}"),
+        "end_role" => {
+            let role = task
+                .role
+                .as_ref()
+                .map(|r| r.name.as_str())
+                .unwrap_or_default();
+            format!("ending role {role} for {host}")
+        }
+        "reset_connection" => "reset connection".into(),
+        other => other.to_string(),
+    }
+}
+
 /// A meta task whose `when` is false: ansible-core's skip result, which
 /// says what the action did not do.
 fn meta_skipped(task: &Task, host: &str) -> Map<String, Json> {
@@ -360,11 +385,10 @@ impl Runner {
                         // the flush (under this task's banner).
                         let names = self.handler_names(play);
                         self.announce_notifications(play, host, &names, true);
-                        if self.opts.verbosity > 1 {
-                            self.bus.emit(Event::Verbose(format!(
-                                "META: triggered running handlers for {host}"
-                            )));
-                        }
+                    }
+                    if self.opts.verbosity > 1 {
+                        let said = meta_said(task, host);
+                        self.bus.emit(Event::Verbose(format!("META: {said}")));
                     }
                     let mut r = Map::new();
                     r.insert("changed".into(), json!(false));
@@ -379,7 +403,15 @@ impl Runner {
                         copy: false,
                     };
                 }
-                Ok(false) => (meta_skipped(task, host), false, false),
+                Ok(false) => {
+                    let r = meta_skipped(task, host);
+                    if self.opts.verbosity > 1
+                        && let Some(Json::String(why)) = r.get("skip_reason")
+                    {
+                        self.bus.emit(Event::Verbose(format!("META: {why}")));
+                    }
+                    (r, false, false)
+                }
                 Err(e) => (failed(e), false, false),
             },
             "include_tasks" | "include_role" => {

@@ -38,6 +38,10 @@ pub use model::{Group, Host, Inventory, LOCALHOST_NAMES};
 pub use pattern::{Selection, split_host_pattern};
 pub use range::{expand_host_pattern, expand_range};
 pub use vars_dirs::{VarsDirs, VarsFile, load_vars_dirs};
+// The two text parsers, for callers that hold the text already (the fuzz
+// targets, embedders); `Inventory::load_source` reads files and picks one.
+pub use ini::parse_ini;
+pub use yaml::parse_yaml_doc;
 
 #[cfg(test)]
 mod tests;
