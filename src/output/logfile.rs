@@ -95,7 +95,12 @@ impl LogFile {
 }
 
 impl Sink for LogFile {
-    fn emit(&mut self, _: &Event, shown: &Shown) {
+    fn emit(&mut self, e: &Event, shown: &Shown) {
+        // Ansible's default callback shows `NOTIFIED HANDLER` lines on the
+        // screen only (`screen_only=True`): they never reach the log.
+        if matches!(e, Event::Notify { .. }) {
+            return;
+        }
         let r = self.records(shown);
         // A full disk must not stop the run.
         let _ = self.out.write_all(r.as_bytes());
@@ -106,6 +111,25 @@ impl Sink for LogFile {
 mod tests {
     use super::*;
     use crate::output::Chunk;
+
+    #[test]
+    fn notifications_stay_off_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let mut log = LogFile::open(&path).unwrap();
+        let shown = Shown {
+            chunks: vec![Chunk::plain("NOTIFIED HANDLER restart for h1\n", false)],
+        };
+        let notify = Event::Notify {
+            host: "h1".into(),
+            handler: "restart".into(),
+        };
+        log.emit(&notify, &shown);
+        log.emit(&Event::Verbose("other".into()), &shown);
+        drop(log);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
 
     #[test]
     fn records_like_ansible() {
