@@ -110,6 +110,13 @@ fn check_links(events: &[Json]) {
             "playbook_on_start" => continue,
             "playbook_on_play_start" | "playbook_on_stats" => vec!["playbook_on_start"],
             "playbook_on_task_start" => vec!["playbook_on_play_start"],
+            // Ansible polls through an internal async_status task that has
+            // no event of its own: the poll's parent is that task's uuid.
+            "runner_on_async_poll" => {
+                assert_eq!(e["parent_uuid"], e["event_data"]["task_uuid"], "{e}");
+                assert_eq!(e["event_data"]["task"], json!("async_status"), "{e}");
+                continue;
+            }
             // Displayed outside any callback: under whatever runs then.
             "warning" | "verbose" => vec![
                 "playbook_on_start",
@@ -141,7 +148,10 @@ fn mask(s: &str) -> String {
     let time = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}").expect("re");
     let s = time.replace_all(&s, "<TIME>").into_owned();
     let delta = regex::Regex::new(r"\d+:\d\d:\d\d\.\d{6}").expect("re");
-    delta.replace_all(&s, "<DELTA>").into_owned()
+    let s = delta.replace_all(&s, "<DELTA>").into_owned();
+    // record.py's ASYNC_JID: async job ids are random.
+    let jid = regex::Regex::new(r"\bj\d{1,12}\.\d+\b").unwrap();
+    jid.replace_all(&s, "<JID>").into_owned()
 }
 
 /// The golden of `stem` and its playbook.
@@ -568,4 +578,15 @@ fn set_stats() {
 #[test]
 fn undefined_warnings() {
     run("undefined_warnings");
+}
+
+// runner_on_async_poll / runner_on_async_ok / runner_on_async_failed. The
+// poll events (Ansible's internal async_status task), job ids and the
+// failure's exception marker match; what is left: ansible-runner gives the
+// `[ERROR]` block of a failed async job to no event's stdout, kiln to the
+// runner_on_failed event's.
+#[test]
+#[ignore = "known difference: where the [ERROR] block of a failed async job goes"]
+fn async_poll() {
+    run("async_poll");
 }

@@ -1502,14 +1502,21 @@ impl Runner {
                 .and_then(Json::as_str)
                 .map(str::to_string);
             if let Some(jid) = jid {
+                let failed = result
+                    .get("failed")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false);
+                let mut view = callback_view(&result, self.no_log(task, scope));
+                // The job's failure carries the exception marker the host's
+                // result gets below (not a timeout: the executor's verdict).
+                if failed && !view.contains_key("exception") && !view.contains_key("async_result") {
+                    view.insert("exception".into(), json!(NO_TRACEBACK));
+                }
                 self.bus.emit(Event::AsyncDone {
                     host: host.to_string(),
                     jid,
-                    failed: result
-                        .get("failed")
-                        .and_then(Json::as_bool)
-                        .unwrap_or(false),
-                    result: Json::Object(callback_view(&result, self.no_log(task, scope))),
+                    failed,
+                    result: Json::Object(view),
                 });
             }
         }

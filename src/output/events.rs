@@ -68,6 +68,8 @@ pub struct Jobs {
     counter: u64,
     line: u64,
     ctx: Context,
+    /// The uuid of Ansible's internal `async_status` task, per job id.
+    pollers: std::collections::HashMap<String, String>,
 }
 
 impl Default for Jobs {
@@ -85,6 +87,7 @@ impl Jobs {
             counter: 0,
             line: 0,
             ctx: Context::default(),
+            pollers: std::collections::HashMap::new(),
         }
     }
 
@@ -257,24 +260,49 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job("runner_retry", &text, parent, d, uuid4(), now));
             }
-            Event::AsyncPoll { host, result, .. } => {
+            Event::AsyncPoll { host, jid, result } => {
                 self.host_start(host, now, &mut out);
+                // Ansible polls through an internal `async_status` task,
+                // one per host and job: the poll events name that task
+                // (with its own uuid as their parent), not the user's.
+                let poller = self
+                    .pollers
+                    .entry(jid.clone())
+                    .or_insert_with(uuid4)
+                    .clone();
                 let mut d = self.base();
+                d.insert("task".into(), json!("async_status"));
+                d.insert("task_uuid".into(), json!(poller));
+                d.insert("task_action".into(), json!("async_status"));
+                d.insert(
+                    "resolved_action".into(),
+                    json!("ansible.builtin.async_status"),
+                );
+                d.insert("task_args".into(), json!(""));
+                d.insert("task_path".into(), json!(""));
                 d.insert("host".into(), json!(host));
-                d.insert("res".into(), result.clone());
-                let parent = self.parent();
-                out.push(self.job("runner_on_async_poll", &text, parent, d, uuid4(), now));
+                let mut res = result.clone();
+                // A poll that found the job running carries no `failed`.
+                if let Json::Object(m) = &mut res
+                    && m.get("failed") == Some(&json!(false))
+                {
+                    m.remove("failed");
+                }
+                d.insert("res".into(), res);
+                d.insert("jid".into(), json!(jid));
+                out.push(self.job("runner_on_async_poll", &text, Some(poller), d, uuid4(), now));
             }
             Event::AsyncDone {
                 host,
+                jid,
                 failed,
                 result,
-                ..
             } => {
                 self.host_start(host, now, &mut out);
                 let mut d = self.base();
                 d.insert("host".into(), json!(host));
                 d.insert("res".into(), result.clone());
+                d.insert("jid".into(), json!(jid));
                 let parent = self.parent();
                 let kind = if *failed {
                     "runner_on_async_failed"
