@@ -531,20 +531,7 @@ impl Runner {
             if let super::step::Answer::Skip = self.step(&shown, on) {
                 return group
                     .iter()
-                    .map(|(i, _)| {
-                        (
-                            *i,
-                            HostOutcome {
-                                status: Status::Ok,
-                                ignored: false,
-                                result: serde_json::Map::new(),
-                                include: None,
-                                meta: None,
-                                notify: Vec::new(),
-                                copy: true,
-                            },
-                        )
-                    })
+                    .map(|(i, _)| (*i, HostOutcome::untouched()))
                     .collect();
             }
             if let Some(w) = name_warning {
@@ -602,18 +589,7 @@ impl Runner {
                     break;
                 }
                 if once && n > 0 {
-                    outs.push((
-                        *i,
-                        HostOutcome {
-                            status: Status::Ok,
-                            ignored: false,
-                            result: serde_json::Map::new(),
-                            include: None,
-                            meta: None,
-                            notify: Vec::new(),
-                            copy: true,
-                        },
-                    ));
+                    outs.push((*i, HostOutcome::untouched()));
                     continue;
                 }
                 let out = self

@@ -35,6 +35,22 @@ pub(super) struct HostOutcome {
     pub copy: bool,
 }
 
+impl HostOutcome {
+    /// A host that ran nothing and shows nothing (a task `--step` skipped,
+    /// the other hosts of a `run_once` task): ok, uncounted.
+    pub(super) fn untouched() -> HostOutcome {
+        HostOutcome {
+            status: Status::Ok,
+            ignored: false,
+            result: Map::new(),
+            include: None,
+            meta: None,
+            notify: Vec::new(),
+            copy: true,
+        }
+    }
+}
+
 /// How one run of the module ended.
 struct Outcome {
     result: Map<String, Json>,
