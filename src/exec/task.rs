@@ -754,6 +754,28 @@ impl Runner {
         Ok(true)
     }
 
+    /// One item of a looped include, told as the callback tells it.
+    fn include_item(
+        &self,
+        host: &str,
+        task: &Task,
+        status: Status,
+        r: &Map<String, Json>,
+        item: &Json,
+    ) {
+        self.bus.emit(Event::ItemResult {
+            host: host.to_string(),
+            task: task.display_name(),
+            action: task.action.clone(),
+            status,
+            result: Json::Object(r.clone()),
+            label: item.clone(),
+            diff: false,
+            origin: Some(task.span.clone()),
+            controller: true,
+        });
+    }
+
     /// `include_tasks` / `include_role`: the task lists to run next.
     async fn include(
         self: &Arc<Self>,
@@ -788,17 +810,7 @@ impl Runner {
                 r.remove("skipped");
                 r.insert("ansible_loop_var".into(), json!(loop_var));
                 r.insert(loop_var.clone(), i.clone());
-                self.bus.emit(Event::ItemResult {
-                    host: host.to_string(),
-                    task: task.display_name(),
-                    action: task.action.clone(),
-                    status: Status::Skipped,
-                    result: Json::Object(r.clone()),
-                    label: i.clone(),
-                    diff: false,
-                    origin: Some(task.span.clone()),
-                    controller: true,
-                });
+                self.include_item(host, task, Status::Skipped, &r, i);
                 results.push(r);
                 continue;
             }
@@ -893,17 +905,7 @@ impl Runner {
             if let Some(i) = &item {
                 r.insert("ansible_loop_var".into(), json!(loop_var));
                 r.insert(loop_var.clone(), i.clone());
-                self.bus.emit(Event::ItemResult {
-                    host: host.to_string(),
-                    task: task.display_name(),
-                    action: task.action.clone(),
-                    status: Status::Ok,
-                    result: Json::Object(r.clone()),
-                    label: i.clone(),
-                    diff: false,
-                    origin: Some(task.span.clone()),
-                    controller: true,
-                });
+                self.include_item(host, task, Status::Ok, &r, i);
             }
             files.push((file, item));
             results.push(r);
