@@ -333,15 +333,8 @@ impl Kube {
             self.path_for_write(r, ns.as_deref(), None),
             query(params)
         );
-        let req = Self::request(
-            http::Method::POST,
-            &path,
-            Some("application/json"),
-            serde_json::to_vec(body).unwrap_or_default(),
-        )?;
-        let mut v = self.call(req).await?;
-        fill_type(&mut v, r);
-        Ok(v)
+        self.write_object(r, http::Method::POST, &path, "application/json", body)
+            .await
     }
 
     /// Replaces an object (PUT).
@@ -353,15 +346,8 @@ impl Kube {
         body: &Json,
     ) -> Result<Json, K8sError> {
         let path = self.path_for_write(r, namespace, Some(name));
-        let req = Self::request(
-            http::Method::PUT,
-            &path,
-            Some("application/json"),
-            serde_json::to_vec(body).unwrap_or_default(),
-        )?;
-        let mut v = self.call(req).await?;
-        fill_type(&mut v, r);
-        Ok(v)
+        self.write_object(r, http::Method::PUT, &path, "application/json", body)
+            .await
     }
 
     /// Patches an object with one of the four patch content types.
@@ -379,12 +365,23 @@ impl Kube {
             self.path_for_write(r, namespace, Some(name)),
             query(params)
         );
-        let req = Self::request(
-            http::Method::PATCH,
-            &path,
-            Some(content_type),
-            serde_json::to_vec(body).unwrap_or_default(),
-        )?;
+        self.write_object(r, http::Method::PATCH, &path, content_type, body)
+            .await
+    }
+
+    /// Sends `body` as the object of a write and returns the object the
+    /// server answers with, its kind filled in from `r` (list and write
+    /// answers may omit it).
+    async fn write_object(
+        &self,
+        r: &ApiResource,
+        method: http::Method,
+        path: &str,
+        content_type: &str,
+        body: &Json,
+    ) -> Result<Json, K8sError> {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let req = Self::request(method, path, Some(content_type), bytes)?;
         let mut v = self.call(req).await?;
         fill_type(&mut v, r);
         Ok(v)
