@@ -872,10 +872,11 @@ impl Runner {
                     froms.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone())
                 });
                 let inherit = included_inherit(task, arg("apply"))?;
-                let items = crate::playbook::load_role_items(
+                let (items, role) = crate::playbook::load_role_items(
                     &name,
                     &files,
                     &inherit,
+                    task.role.as_ref(),
                     std::path::Path::new(&play.playbook_dir),
                     &self.opts.roles_path,
                     self.templar.vault_handle(),
@@ -886,6 +887,9 @@ impl Runner {
                         .collect::<Vec<_>>()
                         .join("\n")
                 })?;
+                if let Some(r) = &role {
+                    play.included_roles.add(task, item.as_ref(), r);
+                }
                 let public = arg("public")
                     .and_then(|n| iscope.render_json(n).ok())
                     .and_then(|v| crate::modules::spec::to_bool(&v))
