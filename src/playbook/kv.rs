@@ -106,16 +106,17 @@ pub fn raw_text(text: &str, keep_raw: Option<&[&str]>) -> Result<String, String>
     for (tok, mut s, mut e) in split_spans(text)? {
         if tok == "\\" {
             // A backslash standing alone outside quotes continues the
-            // line: Ansible's split_args drops it, the space before it and
-            // the newline that ends its line.
-            if s > 0 && b[s - 1] == b' ' {
+            // line: Ansible's split_args drops it and the newline ending its
+            // line, and joins the words around with one space, or with the
+            // next line's leading spaces when it has some.
+            let nl = text[e..].find('\n').map(|n| e + n);
+            let indented = nl.is_some_and(|n| b.get(n + 1) == Some(&b' '));
+            if indented && s > 0 && b[s - 1] == b' ' {
                 s -= 1;
             }
-            if let Some(nl) = text[e..].find('\n') {
-                cut.push((s, e));
-                cut.push((e + nl, e + nl + 1));
-            } else {
-                cut.push((s, e));
+            cut.push((s, e));
+            if let Some(n) = nl {
+                cut.push((n, n + 1));
             }
             continue;
         }
@@ -234,6 +235,10 @@ mod tests {
             )
             .unwrap(),
             "echo one  two  three\necho \"in quotes \\\njoined\"\n"
+        );
+        assert_eq!(
+            raw_text("echo a \\\nb\n", Some(&["chdir"])).unwrap(),
+            "echo a b\n"
         );
         // A backslash stuck to a word is not a continuation.
         assert_eq!(

@@ -340,12 +340,31 @@ impl Task {
     pub fn display_name(&self) -> String {
         let base = match self.name.as_ref().and_then(Node::as_str) {
             Some(n) => n.to_string(),
+            None if self.action == "include_role" => {
+                let role = self
+                    .args
+                    .iter()
+                    .find(|(k, _)| k == "name")
+                    .or_else(|| self.args.iter().find(|(k, _)| k == "role"))
+                    .map(|(_, v)| v.key_string())
+                    .unwrap_or_default();
+                format!("{} : {role}", self.action_written)
+            }
             None => self.action_written.clone(),
         };
-        match &self.role {
+        match self.shown_role() {
             Some(r) => format!("{} : {base}", r.fqcn),
             None => base,
         }
+    }
+
+    /// The role whose name prefixes the task's: none for `include_role`,
+    /// whose name Ansible shows on its own (or as `include_role : NAME`).
+    pub fn shown_role(&self) -> Option<&Arc<Role>> {
+        if self.action == "include_role" {
+            return None;
+        }
+        self.role.as_ref()
     }
 
     /// All conditions: those of enclosing blocks and imports, then its own.
