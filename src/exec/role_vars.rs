@@ -16,9 +16,16 @@ use std::sync::{Arc, Mutex};
 /// each included role to the play's roles, so the play-wide lists grow.
 #[derive(Default)]
 pub(super) struct IncludedRoles {
-    /// (include task address, loop item) of each use already counted:
-    /// Ansible processes one include for all the hosts that ran it.
-    inner: Mutex<(Vec<(usize, String)>, Vec<Arc<Role>>)>,
+    inner: Mutex<Counted>,
+}
+
+/// The roles counted, and the (include task address, loop item) of each
+/// use already counted: Ansible processes one include for all the hosts
+/// that ran it.
+#[derive(Default)]
+struct Counted {
+    seen: Vec<(usize, String)>,
+    roles: Vec<Arc<Role>>,
 }
 
 impl IncludedRoles {
@@ -30,15 +37,18 @@ impl IncludedRoles {
             item.map(Json::to_string).unwrap_or_default(),
         );
         if let Ok(mut g) = self.inner.lock()
-            && !g.0.contains(&key)
+            && !g.seen.contains(&key)
         {
-            g.0.push(key);
-            g.1.push(role.clone());
+            g.seen.push(key);
+            g.roles.push(role.clone());
         }
     }
 
     fn roles(&self) -> Vec<Arc<Role>> {
-        self.inner.lock().map(|g| g.1.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|g| g.roles.clone())
+            .unwrap_or_default()
     }
 }
 

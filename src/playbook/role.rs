@@ -557,6 +557,9 @@ pub(super) fn include_role_handlers(v: &Node, ctx: &Ctx) -> Result<(), Vec<Playb
     Ok(())
 }
 
+/// What `include_role` brings in: the role's task entries, and the role.
+pub type IncludedRole = (Vec<Item>, Option<Arc<Role>>);
+
 /// `include_role` at run time: the role's tasks (from `tasks_from`) with
 /// what the include passes down, and the role (`None` only if it is
 /// empty); `parent` is the role whose task includes it.
@@ -568,7 +571,7 @@ pub fn load_role_items(
     playbook_dir: &Path,
     roles_path: &[PathBuf],
     vault: Arc<crate::vault::VaultSecrets>,
-) -> Result<(Vec<Item>, Option<Arc<Role>>), Vec<PlaybookError>> {
+) -> Result<IncludedRole, Vec<PlaybookError>> {
     let opts = super::LoadOptions {
         roles_path: roles_path.to_vec(),
         vault,
