@@ -996,4 +996,10 @@ golden_tests!(
     refresh_inventory_file => "refresh_inventory_file",
     collections_roles => "collections_roles",
     task_name_templated => "task_name_templated",
+    role_names_magic => "role_names_magic",
+    roles_twice => "roles_twice",
+    loop_item_name => "loop_item_name",
+    refresh_play_hosts_all => "refresh_play_hosts_all",
+    shell_backslash_newline => "shell_backslash_newline",
+    async_native => "async_native",
 );

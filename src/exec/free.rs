@@ -100,7 +100,7 @@ impl Runner {
             }
             let mut found = None;
             while let Some(n) = cursor.next() {
-                if self.task_selected(ctx, &n.task) {
+                if self.task_selected(ctx, &n.task, &ctx.hosts[i]) {
                     found = Some(n);
                     break;
                 }

@@ -9,6 +9,8 @@ mod free;
 mod interrupt;
 mod options;
 mod play;
+mod role_runs;
+mod role_vars;
 mod step;
 mod tags;
 mod task;
@@ -102,6 +104,12 @@ struct PlayCtx {
     hosts: Vec<String>,
     /// Every host the pattern matched, including those already failed.
     all_hosts: Vec<String>,
+    /// The play's host pattern, as templated.
+    pattern: String,
+    /// What the pattern matches after `meta: refresh_inventory`: Ansible
+    /// computes `ansible_play_hosts_all` and `ansible_play_hosts` again
+    /// (the batch stays as it was).
+    refreshed_hosts: std::sync::RwLock<Option<Vec<String>>>,
     playbook_dir: String,
     /// Handlers notified per host, not yet run.
     notified: Mutex<HashMap<String, Vec<String>>>,
@@ -121,6 +129,10 @@ struct PlayCtx {
     /// play's controller time grow with the square of its hosts.
     /// Dropped when `add_host`/`group_by` change the inventory.
     shared_magic: std::sync::RwLock<Option<Arc<SharedMagic>>>,
+    /// Roles `include_role` added to the play so far.
+    included_roles: role_vars::IncludedRoles,
+    /// Which use of each role ran on each host.
+    role_runs: role_runs::RoleRuns,
 }
 
 /// Magic variables that are the same for every host of a play.
@@ -128,6 +140,7 @@ struct SharedMagic {
     groups: Value,
     play_hosts: Value,
     play_hosts_all: Value,
+    play_batch: Value,
 }
 
 impl Runner {
@@ -358,7 +371,17 @@ impl Runner {
         self.change_inventory(play, |inv| {
             *inv = fresh;
             Ok(())
-        })
+        })?;
+        // The play's pattern matched again (without --limit, as Ansible's
+        // ansible_play_hosts_all ignores restrictions).
+        let all = self.inventory().select(&play.pattern).unwrap_or_default();
+        if let Ok(mut r) = play.refreshed_hosts.write() {
+            *r = Some(all);
+        }
+        if let Ok(mut s) = play.shared_magic.write() {
+            *s = None;
+        }
+        Ok(())
     }
 
     /// Inventory and group_vars/host_vars layers of a host, lowest first.
@@ -461,6 +484,7 @@ impl Runner {
         let shared = match cached {
             Some(s) => s,
             None => {
+                let refreshed = play.refreshed_hosts.read().ok().and_then(|r| r.clone());
                 let built = Arc::new(SharedMagic {
                     groups: Value::from_pairs(
                         self.inventory()
@@ -469,8 +493,19 @@ impl Runner {
                             .map(|(g, hs)| (g, Value::from(hs)))
                             .collect::<Vec<(String, Value)>>(),
                     ),
-                    play_hosts: Value::from(play.hosts.clone()),
-                    play_hosts_all: Value::from(play.all_hosts.clone()),
+                    play_hosts: match &refreshed {
+                        Some(all) => Value::from(
+                            all.iter()
+                                .filter(|h| !self.conns.is_dead(h))
+                                .cloned()
+                                .collect::<Vec<_>>(),
+                        ),
+                        None => Value::from(play.hosts.clone()),
+                    },
+                    play_hosts_all: Value::from(
+                        refreshed.clone().unwrap_or_else(|| play.all_hosts.clone()),
+                    ),
+                    play_batch: Value::from(play.hosts.clone()),
                 });
                 if let Ok(mut slot) = play.shared_magic.write() {
                     *slot = Some(built.clone());
@@ -479,10 +514,10 @@ impl Runner {
             }
         };
         m.set("groups", shared.groups.clone());
-        m.set("play_hosts", shared.play_hosts.clone());
+        m.set("play_hosts", shared.play_batch.clone());
         m.set("ansible_play_hosts", shared.play_hosts.clone());
         m.set("ansible_play_hosts_all", shared.play_hosts_all.clone());
-        m.set("ansible_play_batch", shared.play_hosts.clone());
+        m.set("ansible_play_batch", shared.play_batch.clone());
         m.set("ansible_play_name", Value::from(play.name.as_str()));
         m.set("playbook_dir", Value::from(play.playbook_dir.as_str()));
         m.set("ansible_check_mode", Value::from(self.opts.check));
@@ -568,17 +603,18 @@ impl Runner {
         layers.extend(frame_vars.iter().cloned());
         layers.push(self.extra.clone());
         let mut magic = self.magic(play, host);
-        if let Some(r) = task.and_then(|t| t.role.as_ref()) {
-            magic.set("role_name", Value::from(r.name.as_str()));
-            magic.set("ansible_role_name", Value::from(r.fqcn.as_str()));
-            magic.set("role_path", Value::from(r.path.display().to_string()));
-        }
+        role_vars::set(&mut magic, play, task);
         Scope::new(self.templar.clone(), layers, Arc::new(magic))
     }
 
     /// Whether `--tags`/`--skip-tags`/`--start-at-task` let `task` run.
-    fn task_selected(&self, play: &PlayCtx, task: &Arc<Task>) -> bool {
-        if play.skip_all || play.skip_before.contains(&(Arc::as_ptr(task) as usize)) {
+    /// A repeated use of a role that ran on `host` already is passed over
+    /// there too.
+    fn task_selected(&self, play: &PlayCtx, task: &Arc<Task>, host: &str) -> bool {
+        if play.skip_all
+            || play.skip_before.contains(&(Arc::as_ptr(task) as usize))
+            || play.role_runs.passed_over(host, task)
+        {
             return false;
         }
         tags::selected(&task.inherit.tags, &self.opts.tags, &self.opts.skip_tags)

@@ -166,6 +166,8 @@ impl Runner {
                 vars_files: Mutex::new(HashMap::new()),
                 hosts: batch.clone(),
                 all_hosts: all_hosts.clone(),
+                pattern: pattern.clone(),
+                refreshed_hosts: std::sync::RwLock::new(None),
                 playbook_dir: playbook_dir.to_string(),
                 notified: Mutex::new(HashMap::new()),
                 pending: Mutex::new(HashMap::new()),
@@ -174,6 +176,8 @@ impl Runner {
                 max_fail,
                 aborted: std::sync::atomic::AtomicBool::new(false),
                 shared_magic: std::sync::RwLock::new(None),
+                included_roles: Default::default(),
+                role_runs: Default::default(),
             });
             let mut states: Vec<HostState> = vec![HostState::Running; batch.len()];
             if !play.vars_files.is_empty() {
@@ -397,7 +401,7 @@ impl Runner {
                 let mut found = None;
                 while let Some(n) = c.next() {
                     // Tasks deselected by tags are passed over silently.
-                    if self.task_selected(ctx, &n.task) {
+                    if self.task_selected(ctx, &n.task, &ctx.hosts[i]) {
                         found = Some(n);
                         break;
                     }
@@ -717,6 +721,7 @@ impl Runner {
         _key: &Key,
     ) {
         let host = ctx.hosts[i].clone();
+        ctx.role_runs.record(&host, task, out.status);
         match out.status {
             Status::Unreachable if out.ignored => {
                 // ignore_unreachable: Ansible counts the host ok and ignored,

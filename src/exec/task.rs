@@ -431,7 +431,7 @@ impl Runner {
                 Err(e) => (failed(e), false, false),
             },
             "include_tasks" | "include_role" => {
-                match self.include(play, task, host, &scope).await {
+                match self.include(play, task, &name, host, &scope).await {
                     Ok(Some((r, runs))) => {
                         include = Some(runs);
                         (r, false, task.loop_.is_some())
@@ -446,7 +446,9 @@ impl Runner {
                     (o.result, o.unreachable, false)
                 }
                 Some(lp) => {
-                    let (r, u) = self.run_loop(play, task, host, &scope, lp, no_log).await;
+                    let (r, u) = self
+                        .run_loop(play, task, &name, host, &scope, lp, no_log)
+                        .await;
                     (r, u, true)
                 }
             },
@@ -675,7 +677,7 @@ impl Runner {
         first: &str,
         frame_vars: &[Arc<Layer>],
     ) -> (String, Option<String>) {
-        let with_role = |r: String| match &task.role {
+        let with_role = |r: String| match task.shown_role() {
             Some(role) => format!("{} : {r}", role.fqcn),
             None => r,
         };
@@ -754,18 +756,20 @@ impl Runner {
         Ok(true)
     }
 
-    /// One item of a looped include, told as the callback tells it.
+    /// One item of a looped include, told as the callback tells it
+    /// (`shown`: the task's name as its banner showed it).
     fn include_item(
         &self,
         host: &str,
         task: &Task,
+        shown: &str,
         status: Status,
         r: &Map<String, Json>,
         item: &Json,
     ) {
         self.bus.emit(Event::ItemResult {
             host: host.to_string(),
-            task: task.display_name(),
+            task: shown.to_string(),
             action: task.action.clone(),
             status,
             result: Json::Object(r.clone()),
@@ -781,6 +785,7 @@ impl Runner {
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         task: &Task,
+        shown: &str,
         host: &str,
         scope: &Scope,
     ) -> Result<Option<(Map<String, Json>, IncludeRuns)>, String> {
@@ -810,7 +815,7 @@ impl Runner {
                 r.remove("skipped");
                 r.insert("ansible_loop_var".into(), json!(loop_var));
                 r.insert(loop_var.clone(), i.clone());
-                self.include_item(host, task, Status::Skipped, &r, i);
+                self.include_item(host, task, shown, Status::Skipped, &r, i);
                 results.push(r);
                 continue;
             }
@@ -872,10 +877,11 @@ impl Runner {
                     froms.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone())
                 });
                 let inherit = included_inherit(task, arg("apply"))?;
-                let items = crate::playbook::load_role_items(
+                let (items, role) = crate::playbook::load_role_items(
                     &name,
                     &files,
                     &inherit,
+                    task.role.as_ref(),
                     std::path::Path::new(&play.playbook_dir),
                     &self.opts.roles_path,
                     self.templar.vault_handle(),
@@ -886,6 +892,9 @@ impl Runner {
                         .collect::<Vec<_>>()
                         .join("\n")
                 })?;
+                if let Some(r) = &role {
+                    play.included_roles.add(task, item.as_ref(), r);
+                }
                 let public = arg("public")
                     .and_then(|n| iscope.render_json(n).ok())
                     .and_then(|v| crate::modules::spec::to_bool(&v))
@@ -905,7 +914,7 @@ impl Runner {
             if let Some(i) = &item {
                 r.insert("ansible_loop_var".into(), json!(loop_var));
                 r.insert(loop_var.clone(), i.clone());
-                self.include_item(host, task, Status::Ok, &r, i);
+                self.include_item(host, task, shown, Status::Ok, &r, i);
             }
             files.push((file, item));
             results.push(r);
@@ -993,10 +1002,14 @@ impl Runner {
             .unwrap_or_else(|| "item".to_string())
     }
 
+    /// `name` is the task's name as its banner showed it: each item's
+    /// result carries it (a loop variable in it was undefined then).
+    #[allow(clippy::too_many_arguments)]
     async fn run_loop(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         task: &Task,
+        name: &str,
         host: &str,
         scope: &Scope,
         lp: &Loop,
@@ -1118,7 +1131,7 @@ impl Runner {
             all_skipped &= st == Status::Skipped;
             self.bus.emit(Event::ItemResult {
                 host: host.to_string(),
-                task: task.display_name(),
+                task: name.to_string(),
                 action: task.action.clone(),
                 status: st,
                 result: Json::Object(callback_view(&r, no_log)),

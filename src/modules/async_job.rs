@@ -55,13 +55,14 @@ pub enum Launch {
 /// How kiln can run a module under `async`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Support {
-    /// As a detached job.
+    /// As a job: detached on the host when the module's apply step is one
+    /// command ([`super::Module::detach`]), else applied by the controller
+    /// within the time limit and stored as the job's result.
     Detached,
     /// Ansible's action plugin refuses async ("This action (copy) does not
     /// support async."): the task fails at run time with those words.
     RefusedByAnsible,
-    /// Ansible runs it async but kiln cannot (its apply is not one remote
-    /// command): refused when the playbook is loaded.
+    /// Not a module kiln knows: refused when the playbook is loaded.
     NotInKiln,
 }
 
@@ -100,9 +101,19 @@ pub fn support(action: &str) -> Support {
         return Support::RefusedByAnsible;
     }
     match super::lookup(action) {
-        Some(m) if m.detachable() => Support::Detached,
-        _ => Support::NotInKiln,
+        // Ansible's normal action runs any module under async_wrapper.
+        Some(_) => Support::Detached,
+        None => Support::NotInKiln,
     }
+}
+
+/// What async_wrapper's watchdog leaves in the job file of a job it killed
+/// (a module applied by the controller that outran `async`).
+pub fn timed_out() -> ModResult {
+    let mut r = Map::new();
+    r.insert("msg".into(), json!("Timeout exceeded"));
+    r.insert("failed".into(), json!(true));
+    r
 }
 
 /// Ansible's failure for an action that refuses async.
@@ -533,20 +544,19 @@ mod tests {
     }
 
     #[test]
-    fn modules_kiln_cannot_detach_are_refused_at_load_with_their_place() {
-        let err = load("    - file: path=/tmp/x state=touch\n      async: 10\n")
-            .err()
-            .unwrap_or_default();
-        assert!(err.contains("kiln cannot run 'file' with async"), "{err}");
-        assert!(err.contains("pb.yml:4:14"), "{err}");
-        // Modules Ansible itself refuses load (they fail at run time in
-        // Ansible's words), and so do command/shell and `async: 0`.
+    fn every_module_loads_under_async() {
+        // Native modules run as jobs too; modules Ansible itself refuses
+        // load (they fail at run time in Ansible's words), and so does
+        // `async: 0`.
+        assert!(load("    - file: path=/tmp/x state=touch\n      async: 10\n").is_ok());
         assert!(load("    - copy: content=x dest=/tmp/x\n      async: 10\n").is_ok());
         assert!(load("    - shell: sleep 1\n      async: 10\n      poll: 0\n").is_ok());
         assert!(load("    - file: path=/tmp/x state=touch\n      async: 0\n").is_ok());
         assert_eq!(support("command"), Support::Detached);
+        assert_eq!(support("file"), Support::Detached);
+        assert_eq!(support("apt"), Support::Detached);
         assert_eq!(support("copy"), Support::RefusedByAnsible);
-        assert_eq!(support("file"), Support::NotInKiln);
+        assert_eq!(support("no_such_module"), Support::NotInKiln);
     }
 
     /// Runs the launcher with the local /bin/sh as the host's shell.

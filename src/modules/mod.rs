@@ -180,9 +180,8 @@ pub trait DynModule: Send + Sync {
     fn detachable(&self) -> bool {
         false
     }
-    /// Runs the module under `async`: plan here, apply as a detached job.
-    /// Modules that cannot detach never get here (see
-    /// `async_job::support`); they just run.
+    /// Runs the module under `async`: plan here, apply as a detached job
+    /// (or by the controller when the apply step is not one command).
     async fn execute_async(
         &self,
         ctx: &ModuleCtx<'_>,
@@ -231,7 +230,17 @@ impl<M: Module> DynModule for M {
                 Step::Change { check, .. } if ctx.check_mode => Launch::Settled(check),
                 Step::Change { state, .. } => match self.detach(&args, &state) {
                     Some(d) => Launch::Run(d),
-                    None => Launch::Settled(self.apply(ctx, &args, state).await?),
+                    // A native apply step is several remote operations, not
+                    // one command to detach: the controller runs it, within
+                    // the watchdog's limit, and the job file gets its result.
+                    None => {
+                        let limit =
+                            std::time::Duration::from_secs(async_job::kill_after(run.limit));
+                        match tokio::time::timeout(limit, self.apply(ctx, &args, state)).await {
+                            Ok(r) => Launch::Settled(r?),
+                            Err(_) => Launch::Settled(async_job::timed_out()),
+                        }
+                    }
                 },
             },
         };

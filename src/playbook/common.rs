@@ -36,6 +36,9 @@ pub(super) struct Ctx<'a> {
     /// Handlers of roles imported or included by tasks: they join the
     /// play's handlers.
     pub role_handlers: std::rc::Rc<std::cell::RefCell<Vec<std::sync::Arc<super::Task>>>>,
+    /// Roles named by `import_role`: the play lists them after its
+    /// `roles:` (`ansible_play_role_names`).
+    pub role_uses: std::rc::Rc<std::cell::RefCell<Vec<Arc<Role>>>>,
     /// Loading a role only for its handlers.
     pub handlers_only: bool,
 }

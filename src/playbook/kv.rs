@@ -104,6 +104,22 @@ pub fn raw_text(text: &str, keep_raw: Option<&[&str]>) -> Result<String, String>
     let b = text.as_bytes();
     let mut cut: Vec<(usize, usize)> = Vec::new();
     for (tok, mut s, mut e) in split_spans(text)? {
+        if tok == "\\" {
+            // A backslash standing alone outside quotes continues the
+            // line: Ansible's split_args drops it and the newline ending its
+            // line, and joins the words around with one space, or with the
+            // next line's leading spaces when it has some.
+            let nl = text[e..].find('\n').map(|n| e + n);
+            let indented = nl.is_some_and(|n| b.get(n + 1) == Some(&b' '));
+            if indented && s > 0 && b[s - 1] == b' ' {
+                s -= 1;
+            }
+            cut.push((s, e));
+            if let Some(n) = nl {
+                cut.push((n, n + 1));
+            }
+            continue;
+        }
         if pair_of(&tok, keep_raw).is_none() {
             continue;
         }
@@ -124,6 +140,7 @@ pub fn raw_text(text: &str, keep_raw: Option<&[&str]>) -> Result<String, String>
         }
         cut.push((s, e));
     }
+    cut.sort_unstable();
     let mut out = String::new();
     let mut last = 0;
     for (s, e) in cut {
@@ -204,6 +221,29 @@ mod tests {
         assert_eq!(
             raw_text("chdir=/tmp ls  -l", Some(&["chdir"])).unwrap(),
             "ls  -l"
+        );
+    }
+
+    #[test]
+    fn a_lone_backslash_joins_lines_outside_quotes() {
+        // What ansible-core 2.21 leaves in `cmd` (golden
+        // shell_backslash_newline).
+        assert_eq!(
+            raw_text(
+                "echo one \\\n  two \\\n  three\necho \"in quotes \\\njoined\"\n",
+                Some(&["chdir"])
+            )
+            .unwrap(),
+            "echo one  two  three\necho \"in quotes \\\njoined\"\n"
+        );
+        assert_eq!(
+            raw_text("echo a \\\nb\n", Some(&["chdir"])).unwrap(),
+            "echo a b\n"
+        );
+        // A backslash stuck to a word is not a continuation.
+        assert_eq!(
+            raw_text("echo a\\\nb\n", Some(&["chdir"])).unwrap(),
+            "echo a\\\nb\n"
         );
     }
 

@@ -41,6 +41,7 @@ fn build(
         handlers: false,
         warnings: Default::default(),
         role_handlers: Default::default(),
+        role_uses: Default::default(),
         handlers_only: false,
     };
     ctx.warnings
@@ -254,6 +255,8 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
         }
     }
     handlers.append(&mut pctx.role_handlers.borrow_mut());
+    let mut role_uses = std::mem::take(&mut roles_out.uses);
+    role_uses.append(&mut pctx.role_uses.borrow_mut());
     let hosts = match hosts {
         Some(h) if !h.is_null() => h,
         _ => {
@@ -307,6 +310,7 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
         post_tasks,
         handlers,
         roles: roles_out.roles,
+        role_uses,
         force_handlers,
         serial,
         max_fail_percentage,

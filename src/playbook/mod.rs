@@ -57,6 +57,10 @@ pub struct Play {
     pub handlers: Vec<Arc<Task>>,
     /// The roles of the play (their defaults and vars are visible play-wide).
     pub roles: Vec<Arc<Role>>,
+    /// The roles the play names itself (`roles:` then `import_role`s), in
+    /// order, repeats kept: Ansible's `play.roles`, which
+    /// `ansible_play_role_names` and `ansible_role_names` are made of.
+    pub role_uses: Vec<Arc<Role>>,
     pub force_handlers: Option<Node>,
     /// `serial`: batch sizes.
     pub serial: Option<Node>,
@@ -134,6 +138,20 @@ pub struct Role {
     pub vars: Vec<(String, Node)>,
     /// Parameters given where the role is used (`- role: x` with keys).
     pub params: Vec<(String, Node)>,
+    /// The roles that imported or included this use of the role, nearest
+    /// first, as (name, path): `ansible_parent_role_names`/`_paths`.
+    pub parents: Vec<(String, String)>,
+    /// Every dependency, recursively, in the order they run
+    /// (`ansible_dependent_role_names`).
+    pub dependencies: Vec<String>,
+    /// What tells two uses of the role apart (Ansible's role hash: path,
+    /// params, when, tags, vars, `*_from` files, whether an include or
+    /// import named it): a use equal to one that already ran on a host is
+    /// passed over there, unless duplicates are allowed.
+    pub key: String,
+    /// `allow_duplicates` (meta, or the include's; includes and imports
+    /// allow them unless told otherwise).
+    pub allow_duplicates: bool,
 }
 
 /// Keywords that plays, blocks, roles and imports pass down to tasks.
@@ -322,12 +340,31 @@ impl Task {
     pub fn display_name(&self) -> String {
         let base = match self.name.as_ref().and_then(Node::as_str) {
             Some(n) => n.to_string(),
+            None if self.action == "include_role" => {
+                let role = self
+                    .args
+                    .iter()
+                    .find(|(k, _)| k == "name")
+                    .or_else(|| self.args.iter().find(|(k, _)| k == "role"))
+                    .map(|(_, v)| v.key_string())
+                    .unwrap_or_default();
+                format!("{} : {role}", self.action_written)
+            }
             None => self.action_written.clone(),
         };
-        match &self.role {
+        match self.shown_role() {
             Some(r) => format!("{} : {base}", r.fqcn),
             None => base,
         }
+    }
+
+    /// The role whose name prefixes the task's: none for `include_role`,
+    /// whose name Ansible shows on its own (or as `include_role : NAME`).
+    pub fn shown_role(&self) -> Option<&Arc<Role>> {
+        if self.action == "include_role" {
+            return None;
+        }
+        self.role.as_ref()
     }
 
     /// All conditions: those of enclosing blocks and imports, then its own.

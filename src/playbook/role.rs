@@ -15,7 +15,22 @@ use std::sync::Arc;
 pub(super) struct Expanded {
     pub items: Vec<Item>,
     pub handlers: Vec<Arc<Task>>,
+    /// Every role loaded, dependencies included (their defaults and vars).
     pub roles: Vec<Arc<Role>>,
+    /// The roles named by the play itself, in order, repeats kept
+    /// (`ansible_play_role_names`).
+    pub uses: Vec<Arc<Role>>,
+}
+
+/// What `ansible_parent_role_names`/`_paths` hold for a role imported or
+/// included from `role`: that role, then its own parents.
+fn parents_of(role: Option<&Arc<Role>>) -> Vec<(String, String)> {
+    let Some(r) = role else {
+        return Vec::new();
+    };
+    let mut p = vec![(r.fqcn.clone(), r.path.display().to_string())];
+    p.extend(r.parents.iter().cloned());
+    p
 }
 
 /// Keys of a role entry that are keywords, not role parameters.
@@ -188,13 +203,17 @@ fn entry(v: &Node) -> Result<Entry, PlaybookError> {
 }
 
 /// Loads a role and what it expands to (dependencies first).
+/// Returns the role used (`None` when it is a use already loaded that runs
+/// once); `parents` are the roles that imported or included it, nearest
+/// first (`ansible_parent_role_names`).
 fn load(
     v: &Node,
     ctx: &Ctx,
     files: &RoleFiles,
     out: &mut Expanded,
     seen: &mut Vec<(PathBuf, String)>,
-) -> Result<(), Vec<PlaybookError>> {
+    parents: &[(String, String)],
+) -> Result<Option<Arc<Role>>, Vec<PlaybookError>> {
     if ctx.depth >= MAX_DEPTH {
         return Err(vec![PlaybookError::new(
             &v.span,
@@ -236,49 +255,55 @@ fn load(
         Some(p) => load_doc(&p, ctx, Secrets::VarsSections).map_err(|e| vec![e])?,
         None => None,
     };
-    let allow_dup = meta
-        .as_ref()
-        .and_then(|m| m.get("allow_duplicates"))
-        .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)));
+    let allow_dup = files.allow_duplicates.unwrap_or_else(|| {
+        meta.as_ref()
+            .and_then(|m| m.get("allow_duplicates"))
+            .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true)))
+    });
     // Ansible tells two uses of a role apart by their params, when, tags
     // and vars as well.
     let keyword = |k: &str| v.get(k).map(Node::to_json);
     let key = (
         path.clone(),
         format!(
-            "{:?}|{}|{:?}|{:?}|{:?}",
+            "{:?}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{}",
             params
                 .iter()
                 .map(|(k, v)| (k, v.to_json()))
                 .collect::<Vec<_>>(),
             files.tasks,
+            files.vars,
+            files.defaults,
+            files.handlers,
             keyword("when"),
             keyword("tags"),
             keyword("vars"),
+            files.from_include,
         ),
     );
-    if !allow_dup && seen.contains(&key) {
-        return Ok(());
+    // A use equal to an earlier one is still loaded (Ansible lists its
+    // tasks; the executor passes over them on hosts where the first ran),
+    // but its handlers are not added again.
+    let repeat = !allow_dup && seen.contains(&key);
+    if !repeat {
+        seen.push(key.clone());
     }
-    seen.push(key);
+    let identity = format!("{}|{}", key.0.display(), key.1);
     let role_ctx = ctx.child(&inh);
     let short = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or(name.clone());
-    let role = Arc::new(Role {
-        fqcn: match collection_of(&path) {
-            Some(c) => format!("{c}.{short}"),
-            None => short.clone(),
-        },
-        name: short,
-        path: path.clone(),
-        defaults: vars_file(&path.join("defaults"), &files.defaults, ctx).map_err(|e| vec![e])?,
-        vars: vars_file(&path.join("vars"), &files.vars, ctx).map_err(|e| vec![e])?,
-        params,
-    });
+    let fqcn = match collection_of(&path) {
+        Some(c) => format!("{c}.{short}"),
+        None => short.clone(),
+    };
+    let defaults = vars_file(&path.join("defaults"), &files.defaults, ctx).map_err(|e| vec![e])?;
+    let vars = vars_file(&path.join("vars"), &files.vars, ctx).map_err(|e| vec![e])?;
     // Dependencies run first, with the depending role's keywords; they are
-    // also searched for next to the depending role.
+    // also searched for next to the depending role (all the loader reads
+    // of the depending role while loading them is its path).
+    let mut dependencies = Vec::new();
     if let Some(list) = meta
         .as_ref()
         .and_then(|m| m.get("dependencies"))
@@ -286,11 +311,39 @@ fn load(
     {
         let mut nested = role_ctx.clone();
         nested.depth += 1;
-        nested.role = Some(role.clone());
+        nested.role = Some(Arc::new(Role {
+            name: short.clone(),
+            fqcn: fqcn.clone(),
+            path: path.clone(),
+            defaults: Vec::new(),
+            vars: Vec::new(),
+            params: Vec::new(),
+            parents: parents.to_vec(),
+            dependencies: Vec::new(),
+            key: identity.clone(),
+            allow_duplicates: allow_dup,
+        }));
         for d in list {
-            load(d, &nested, &RoleFiles::default(), out, seen)?;
+            if let Some(dep) = load(d, &nested, &RoleFiles::default(), out, seen, parents)? {
+                // Ansible's get_all_dependencies: each dependency's own
+                // dependencies, then the dependency.
+                dependencies.extend(dep.dependencies.iter().cloned());
+                dependencies.push(dep.fqcn.clone());
+            }
         }
     }
+    let role = Arc::new(Role {
+        fqcn,
+        name: short,
+        path: path.clone(),
+        defaults,
+        vars,
+        params,
+        parents: parents.to_vec(),
+        dependencies,
+        key: identity,
+        allow_duplicates: allow_dup,
+    });
     let mut rctx = role_ctx.clone();
     rctx.role = Some(role.clone());
     rctx.dir = path.join("tasks");
@@ -312,15 +365,17 @@ fn load(
             format!("the role '{name}' has no tasks file '{}'", files.tasks),
         )]);
     }
-    if let Some(h) = main_file(&path.join("handlers"), &files.handlers) {
+    if repeat {
+        // The handlers of this role are there already.
+    } else if let Some(h) = main_file(&path.join("handlers"), &files.handlers) {
         let mut hctx = rctx.clone();
         hctx.handlers = true;
         hctx.dir = path.join("handlers");
         let items = super::block::items_from_file(&h, &hctx, &span)?;
         flatten_handlers(&items, &mut out.handlers);
     }
-    out.roles.push(role);
-    Ok(())
+    out.roles.push(role.clone());
+    Ok(Some(role))
 }
 
 /// Handlers written inside blocks are run as a flat list.
@@ -352,8 +407,10 @@ pub(super) fn play_roles(list: &Node, ctx: &Ctx) -> Result<Expanded, Vec<Playboo
     };
     let mut errors = Vec::new();
     for e in entries {
-        if let Err(mut errs) = load(e, ctx, &RoleFiles::default(), &mut out, &mut seen) {
-            errors.append(&mut errs);
+        match load(e, ctx, &RoleFiles::default(), &mut out, &mut seen, &[]) {
+            Ok(Some(r)) => out.uses.push(r),
+            Ok(None) => {}
+            Err(mut errs) => errors.append(&mut errs),
         }
     }
     if errors.is_empty() {
@@ -377,6 +434,10 @@ pub struct RoleFiles {
     pub entry: String,
     /// `rolespec_validate`: whether the role's arguments are validated.
     pub validate: bool,
+    /// Named by `import_role`/`include_role` (part of the role's identity).
+    pub from_include: bool,
+    /// `allow_duplicates` of an include or import (`None`: the role's meta).
+    pub allow_duplicates: Option<bool>,
 }
 
 impl Default for RoleFiles {
@@ -389,6 +450,8 @@ impl Default for RoleFiles {
             handlers: main(),
             entry: main(),
             validate: true,
+            from_include: false,
+            allow_duplicates: None,
         }
     }
 }
@@ -415,6 +478,13 @@ impl RoleFiles {
             validate: get("rolespec_validate")
                 .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v)))
                 .unwrap_or(true),
+            from_include: true,
+            // Ansible's include_role/import_role default to allowing them.
+            allow_duplicates: Some(
+                get("allow_duplicates")
+                    .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v)))
+                    .unwrap_or(true),
+            ),
         }
     }
 }
@@ -456,7 +526,10 @@ pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec
     };
     let mut out = Expanded::default();
     let mut seen = Vec::new();
-    load(&spec, ctx, &files, &mut out, &mut seen)?;
+    let parents = parents_of(ctx.role.as_ref());
+    if let Some(r) = load(&spec, ctx, &files, &mut out, &mut seen, &parents)? {
+        ctx.role_uses.borrow_mut().push(r);
+    }
     // An imported role's handlers join the play's.
     ctx.role_handlers.borrow_mut().append(&mut out.handlers);
     Ok(out.items)
@@ -478,21 +551,27 @@ pub(super) fn include_role_handlers(v: &Node, ctx: &Ctx) -> Result<(), Vec<Playb
     let mut seen = Vec::new();
     let mut hctx = ctx.clone();
     hctx.handlers_only = true;
-    load(&spec, &hctx, &files, &mut out, &mut seen)?;
+    let parents = parents_of(ctx.role.as_ref());
+    load(&spec, &hctx, &files, &mut out, &mut seen, &parents)?;
     ctx.role_handlers.borrow_mut().append(&mut out.handlers);
     Ok(())
 }
 
+/// What `include_role` brings in: the role's task entries, and the role.
+pub type IncludedRole = (Vec<Item>, Option<Arc<Role>>);
+
 /// `include_role` at run time: the role's tasks (from `tasks_from`) with
-/// what the include passes down.
+/// what the include passes down, and the role (`None` only if it is
+/// empty); `parent` is the role whose task includes it.
 pub fn load_role_items(
     name: &str,
     files: &RoleFiles,
     inherit: &Inherited,
+    parent: Option<&Arc<Role>>,
     playbook_dir: &Path,
     roles_path: &[PathBuf],
     vault: Arc<crate::vault::VaultSecrets>,
-) -> Result<Vec<Item>, Vec<PlaybookError>> {
+) -> Result<IncludedRole, Vec<PlaybookError>> {
     let opts = super::LoadOptions {
         roles_path: roles_path.to_vec(),
         vault,
@@ -507,11 +586,12 @@ pub fn load_role_items(
         handlers: false,
         warnings: Default::default(),
         role_handlers: Default::default(),
+        role_uses: Default::default(),
         handlers_only: false,
     };
     let spec = Node::str(name, Span::synthetic("include_role"));
     let mut out = Expanded::default();
     let mut seen = Vec::new();
-    load(&spec, &ctx, files, &mut out, &mut seen)?;
-    Ok(out.items)
+    let role = load(&spec, &ctx, files, &mut out, &mut seen, &parents_of(parent))?;
+    Ok((out.items, role))
 }

@@ -36,6 +36,7 @@ pub fn parse_task_file(
         handlers: false,
         warnings: Default::default(),
         role_handlers: Default::default(),
+        role_uses: Default::default(),
         handlers_only: false,
     };
     super::block::items_from_file(
@@ -392,8 +393,8 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
     Ok(t)
 }
 
-/// A module Ansible runs under `async` but kiln cannot detach is refused
-/// here (modules Ansible itself refuses fail at run time, in its words).
+/// `async` on a module kiln does not know is refused here (modules
+/// Ansible itself refuses fail at run time, in its words).
 fn check_async(t: &Task) -> Result<(), PlaybookError> {
     use modules::async_job::{Support, support};
     let Some(a) = &t.async_ else { return Ok(()) };
@@ -407,11 +408,11 @@ fn check_async(t: &Task) -> Result<(), PlaybookError> {
         return Err(PlaybookError::new(
             &a.span,
             format!(
-                "kiln cannot run '{}' with async: only modules whose change is one command on the host (command, shell) run detached",
+                "kiln cannot run '{}' with async: it is not a module kiln knows",
                 t.action_written
             ),
         )
-        .hint("drop `async`/`poll` from this task, or run the work through `shell`"));
+        .hint("drop `async`/`poll` from this task"));
     }
     Ok(())
 }

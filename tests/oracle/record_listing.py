@@ -9,8 +9,6 @@ directory with the oracle's Python:
   /work/ansible-venv/bin/python tests/oracle/record_listing.py
 
 tests/listing_compare.rs runs kiln on the same cases and compares bytes.
-Not listed yet: a role used twice with the same parameters (Ansible lists
-it twice and skips the second at run time; kiln drops it when loading).
 """
 
 import os
@@ -46,6 +44,8 @@ CASES = [
     ("handlers", "handlers", []),
     ("tags_tagged", "tags", ["--tags", "tagged"]),
     ("tags_all_skip_never", "skip_always_never", ["--tags", "all,never"]),
+    ("roles_twice", "roles_twice", []),
+    ("roles_twice_bee", "roles_twice", ["--tags", "bee"]),
 ]
 
 
