@@ -6,7 +6,6 @@ mod support;
 
 use std::future::Future;
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use std::time::{Duration, Instant};
 use kiln::transport::{
     Connection, SshConnection, StrictHostKeyChecking, TransportError, connect_ssh,
 };
+use support::agent::Agent;
 use support::sshd::{self, TestHost};
 
 /// Every network step of these tests is bounded: a hang is a failure.
@@ -487,53 +487,6 @@ async fn rsa_key_signs_with_sha2() {
         host.log()
     );
     assert!(host.log().contains(": RSA SHA256:"), "{}", host.log());
-}
-
-/// An ssh-agent we start on a private socket and kill by PID.
-struct Agent {
-    child: std::process::Child,
-    socket: std::path::PathBuf,
-}
-
-impl Agent {
-    fn start(dir: &Path) -> Agent {
-        let socket = dir.join("agent.sock");
-        let child = Command::new("ssh-agent")
-            .arg("-D")
-            .arg("-a")
-            .arg(&socket)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ssh-agent");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "ssh-agent socket did not appear");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Agent { child, socket }
-    }
-
-    fn add(&self, key: &Path) {
-        let st = Command::new("ssh-add")
-            .arg("-q")
-            .arg(key)
-            .env("SSH_AUTH_SOCK", &self.socket)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("ssh-add");
-        assert!(st.success(), "ssh-add failed");
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]
