@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use kiln::transport::ssh_config::resolve;
 use kiln::transport::{Connection, SshConnection, SshRequest, SshTarget};
+use support::agent::Agent;
 use support::sshd::{self, TestHost};
 
 async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
@@ -77,6 +78,19 @@ async fn login(host: &TestHost, t: &SshTarget) -> Result<(), String> {
     Ok(())
 }
 
+/// Logs in with `t` and checks that sshd accepted the test certificate.
+async fn logs_in_with_the_certificate(host: &TestHost, t: &SshTarget) {
+    login(host, t)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", host.log()));
+    let log = host.log();
+    assert!(
+        log.contains("Accepted publickey for root") && log.contains("ED25519-CERT"),
+        "{log}"
+    );
+    assert!(log.contains("ID kiln-test-cert"), "{log}");
+}
+
 /// A host trusting user certificates from a fresh CA, and a user key (not
 /// in authorized_keys) with its certificate beside it.
 fn user_ca_host() -> (tempfile::TempDir, TestHost, PathBuf) {
@@ -100,21 +114,38 @@ async fn user_certificate_beside_the_key_logs_in() {
     let (_keys, host, user) = user_ca_host();
     let mut t = host.ssh_target();
     t.private_keys = vec![user.clone()];
-    login(&host, &t)
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", host.log()));
-    let log = host.log();
-    assert!(
-        log.contains("Accepted publickey for root") && log.contains("ED25519-CERT"),
-        "{log}"
-    );
-    assert!(log.contains("ID kiln-test-cert"), "{log}");
+    logs_in_with_the_certificate(&host, &t).await;
 
     // The same key without its certificate is not authorized.
     std::fs::remove_file(format!("{}-cert.pub", user.display())).expect("rm cert");
     let err = login(&host, &t)
         .await
         .expect_err("no certificate, no login");
+    assert!(err.contains("Permission denied (publickey)"), "{err}");
+}
+
+#[tokio::test]
+async fn certificate_held_by_the_agent_logs_in() {
+    let (keys, host, user) = user_ca_host();
+    // `ssh-add KEY` loads `KEY-cert.pub` beside it too: the agent then
+    // holds the key and its certificate. No file is named to kiln.
+    let agent = Agent::start(keys.path());
+    agent.add(&user);
+    let mut t = host.ssh_target();
+    t.private_keys = vec![keys.path().join("absent_key")];
+    t.use_agent = true;
+    t.agent_socket = Some(agent.socket.clone());
+    logs_in_with_the_certificate(&host, &t).await;
+
+    // An agent holding only the bare key (not in authorized_keys) gets no
+    // login: the certificate is what let us in.
+    let bare = keys.path().join("bare");
+    std::fs::create_dir(&bare).expect("mkdir");
+    std::fs::copy(&user, bare.join("user_key")).expect("copy key");
+    let bare_agent = Agent::start(&bare);
+    bare_agent.add(&bare.join("user_key"));
+    t.agent_socket = Some(bare_agent.socket.clone());
+    let err = login(&host, &t).await.expect_err("bare key, no login");
     assert!(err.contains("Permission denied (publickey)"), "{err}");
 }
 

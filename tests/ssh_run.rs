@@ -200,6 +200,181 @@ fn su_with_the_target_users_password() {
     );
 }
 
+/// Become with a terminal: `stdin` of 8 KiB with every byte value checks
+/// that the terminal (in raw mode) passes input through unchanged.
+const TTY_PLAYBOOK: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: who
+      command: id -un
+      register: who
+    - name: stdin reaches the command after the password
+      command: cat
+      args:
+        stdin: fed after the prompt
+      register: fed
+    - name: a long stdin, byte for byte
+      shell: od -An -tx1 -v | tr -d ' \n' | md5sum
+      args:
+        stdin: "{{ lookup('pipe', 'seq 1 2000') }}"
+      register: long
+    - name: a module that writes a file (its script and content on stdin)
+      copy:
+        content: "written as {{ who.stdout }}\n"
+        dest: "/tmp/kiln-tty-test-{{ inventory_hostname }}"
+    - name: read back
+      command: "cat /tmp/kiln-tty-test-{{ inventory_hostname }}"
+      register: copied
+    - file:
+        path: "/tmp/kiln-tty-test-{{ inventory_hostname }}"
+        state: absent
+    - debug:
+        msg: "{{ who.stdout }} / {{ fed.stdout }} / {{ long.stdout }} / {{ copied.stdout }}"
+"#;
+
+/// md5 of the hex dump of `seq 1 2000` (the lookup drops the last newline,
+/// `command` adds it back: `stdin_add_newline`), computed here as the host
+/// computes it.
+fn long_digest() -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("seq 1 2000 | od -An -tx1 -v | tr -d ' \n' | md5sum")
+        .output()
+        .expect("sh");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Runs [`TTY_PLAYBOOK`] as [`sshd::TTY_USER`] on four hosts named
+/// `PREFIX_pw` (the right password), `PREFIX_nopw` (to [`sshd::OTHER_USER`],
+/// allowed without one), `PREFIX_wrong` and `PREFIX_missing`, and checks
+/// what each must show for `method`: the same results as without a
+/// terminal, Ansible's words for the failures, the password nowhere.
+fn check_become_on_a_terminal(prefix: &str, method: &str) -> RunOutput {
+    sshd::ensure_tty_user();
+    let host = TestHost::start();
+    let user = format!(
+        "{} ansible_become_method={method}",
+        key_vars(sshd::TTY_USER)
+    );
+    let name = |n: &str| format!("{prefix}_{n}");
+    let (pw, nopw, wrong, missing) = (name("pw"), name("nopw"), name("wrong"), name("missing"));
+    let c = Controller::new(&[
+        (
+            &pw,
+            &host,
+            format!("{user} ansible_become_password={}", sshd::TTY_PASSWORD),
+        ),
+        (
+            &nopw,
+            &host,
+            format!("{user} ansible_become_user={}", sshd::OTHER_USER),
+        ),
+        (
+            &wrong,
+            &host,
+            format!("{user} ansible_become_password=nope"),
+        ),
+        (&missing, &host, user.clone()),
+    ]);
+    let out = c.run(TTY_PLAYBOOK, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let digest = long_digest();
+    for who in ["root", sshd::OTHER_USER] {
+        let msg =
+            format!("\"msg\": \"{who} / fed after the prompt / {digest} / written as {who}\"");
+        assert!(out.stdout.contains(&msg), "{msg} in {}", out.stdout);
+    }
+    for (host, why) in [(&wrong, "Incorrect"), (&missing, "Missing")] {
+        let msg = format!(
+            "fatal: [{host}]: FAILED! => {{\"changed\": false, \"msg\": \"Task failed: {why} {method} password\"}}"
+        );
+        assert!(out.stdout.contains(&msg), "{msg} in {}", out.stdout);
+    }
+    assert!(!out.stdout.contains(sshd::TTY_PASSWORD), "{}", out.stdout);
+    assert!(!out.stderr.contains(sshd::TTY_PASSWORD), "{}", out.stderr);
+    out
+}
+
+#[test]
+fn sudo_with_requiretty_runs_on_a_terminal() {
+    check_become_on_a_terminal("sudotty", "sudo");
+    // Without a terminal sudo refuses: the requiretty rule was in force.
+    let plain = Command::new("setsid")
+        .args([
+            "-w",
+            "su",
+            sshd::TTY_USER,
+            "-c",
+            "sudo -n -u kilntest2 true",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("su");
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("you must have a tty"),
+        "{plain:?}"
+    );
+}
+
+#[test]
+fn doas_with_and_without_a_password() {
+    if !sshd::have_doas() {
+        eprintln!("doas is not installed (apt-get install opendoas): skipped");
+        return;
+    }
+    // doas tries a password once: a wrong one fails at once.
+    let out = check_become_on_a_terminal("doas", "doas");
+    assert!(out.took < Duration::from_secs(40), "took {:?}", out.took);
+}
+
+#[test]
+fn raw_with_become_and_a_password() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let c = Controller::new(&[
+        (
+            "good",
+            &host,
+            format!(
+                "{} ansible_become_password={}",
+                key_vars(sshd::SUDO_USER),
+                sshd::SUDO_PASSWORD
+            ),
+        ),
+        (
+            "wrong",
+            &host,
+            format!("{} ansible_become_password=nope", key_vars(sshd::SUDO_USER)),
+        ),
+    ]);
+    let out = c.run(
+        r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - raw: id -un; echo err >&2
+      become: true
+      register: r
+    - debug:
+        msg: "{{ r.stdout_lines }} {{ r.rc }}"
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    // A terminal: stderr arrives on stdout, lines end in \r\n.
+    assert!(
+        out.stdout.contains("\"msg\": \"['root', 'err'] 0\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Task failed: Incorrect sudo password"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(sshd::SUDO_PASSWORD), "{}", out.stdout);
+}
+
 #[test]
 fn no_password_in_output_files_or_process_list() {
     sshd::ensure_test_users();

@@ -6,7 +6,6 @@ mod support;
 
 use std::future::Future;
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use std::time::{Duration, Instant};
 use kiln::transport::{
     Connection, SshConnection, StrictHostKeyChecking, TransportError, connect_ssh,
 };
+use support::agent::Agent;
 use support::sshd::{self, TestHost};
 
 /// Every network step of these tests is bounded: a hang is a failure.
@@ -489,53 +489,6 @@ async fn rsa_key_signs_with_sha2() {
     assert!(host.log().contains(": RSA SHA256:"), "{}", host.log());
 }
 
-/// An ssh-agent we start on a private socket and kill by PID.
-struct Agent {
-    child: std::process::Child,
-    socket: std::path::PathBuf,
-}
-
-impl Agent {
-    fn start(dir: &Path) -> Agent {
-        let socket = dir.join("agent.sock");
-        let child = Command::new("ssh-agent")
-            .arg("-D")
-            .arg("-a")
-            .arg(&socket)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ssh-agent");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "ssh-agent socket did not appear");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Agent { child, socket }
-    }
-
-    fn add(&self, key: &Path) {
-        let st = Command::new("ssh-add")
-            .arg("-q")
-            .arg(key)
-            .env("SSH_AUTH_SOCK", &self.socket)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("ssh-add");
-        assert!(st.success(), "ssh-add failed");
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn agent_keys_are_offered_after_files() {
     let host = TestHost::start();
@@ -750,4 +703,73 @@ async fn identities_only_keeps_other_agent_keys_out() {
             .stdout,
         b"ok\n"
     );
+}
+
+/// Every key type and file format item 1 of issue 6 names logs in: ed25519,
+/// ECDSA on all three curves (P-521 included), RSA (signing with SHA-2:
+/// SHA-1 is refused, see tests/ssh_algorithms.rs), each in OpenSSH's own
+/// format and in PEM (`ssh-keygen -m PEM`: PKCS#1 for RSA, SEC1 for ECDSA).
+#[tokio::test]
+async fn every_key_type_and_format_logs_in() {
+    let host = TestHost::start();
+    let authorized = host.dir().join("authorized_keys");
+    let kinds: [(&str, &str, &str); 8] = [
+        ("ed25519", "", "RFC4716"),
+        ("ecdsa", "256", "RFC4716"),
+        ("ecdsa", "384", "PEM"),
+        ("ecdsa", "521", "RFC4716"),
+        ("ecdsa", "521", "PEM"),
+        ("rsa", "2048", "RFC4716"),
+        ("rsa", "3072", "PEM"),
+        ("rsa", "4096", "PKCS8"),
+    ];
+    for (kind, bits, format) in kinds {
+        let key = host.dir().join(format!("id_{kind}{bits}_{format}"));
+        let mut cmd = Command::new("ssh-keygen");
+        cmd.args(["-q", "-t", kind, "-N", "", "-C", "kind-test", "-f"])
+            .arg(&key);
+        if !bits.is_empty() {
+            cmd.args(["-b", bits]);
+        }
+        // RFC4716 is ssh-keygen's name for its default (OpenSSH) format.
+        cmd.args(["-m", format]);
+        let st = cmd.status().expect("ssh-keygen");
+        assert!(st.success(), "ssh-keygen {kind} {bits} {format}");
+        let text = std::fs::read_to_string(&key).expect("key");
+        let expect_header = match (kind, format) {
+            (_, "RFC4716") => "-----BEGIN OPENSSH PRIVATE KEY-----",
+            ("rsa", "PEM") => "-----BEGIN RSA PRIVATE KEY-----",
+            ("ecdsa", "PEM") => "-----BEGIN EC PRIVATE KEY-----",
+            _ => "-----BEGIN PRIVATE KEY-----",
+        };
+        assert!(text.starts_with(expect_header), "{kind} {format}: {text}");
+        let public = std::fs::read_to_string(key.with_extension("pub")).expect("pub");
+        sshd::append_line(&authorized, public.trim()).expect("authorize");
+
+        let mut target = host.ssh_target();
+        target.private_keys = vec![key.clone()];
+        target.use_agent = false;
+        let conn = within("connect", SshConnection::connect(&target))
+            .await
+            .unwrap_or_else(|e| panic!("{kind} {bits} {format}: {e}\n{}", host.log()));
+        let out = within("exec", conn.exec("echo ok", None))
+            .await
+            .expect("exec");
+        assert_eq!(out.stdout, b"ok\n", "{kind} {bits} {format}");
+        conn.close().await;
+        let log = host.log();
+        let shown = match kind {
+            "ed25519" => "ED25519".to_string(),
+            "ecdsa" => "ECDSA".to_string(),
+            _ => "RSA".to_string(),
+        };
+        let last = log
+            .lines()
+            .rfind(|l| l.contains("Accepted publickey for root"))
+            .unwrap_or_default();
+        assert!(
+            last.contains(&format!("ssh2: {shown} SHA256:")),
+            "{kind} {bits} {format}: {log}"
+        );
+    }
 }

@@ -686,7 +686,7 @@ pub(crate) fn playbook_secrets(
     if sources.is_empty() {
         return Ok(Arc::default());
     }
-    if opts.ask_vault_pass && !crate::vault::TerminalPrompt::available() {
+    if opts.ask_vault_pass && !prompt::TerminalPrompt::available() {
         return Err(
             "--ask-vault-pass needs a terminal to read the password from; give --vault-password-file FILE or --vault-id LABEL@FILE instead".into(),
         );
@@ -694,7 +694,7 @@ pub(crate) fn playbook_secrets(
     let loaded = crate::vault::load(
         &sources,
         crate::vault::LoadMode::default(),
-        &mut crate::vault::TerminalPrompt,
+        &mut prompt::TerminalPrompt,
         cwd,
     )
     .map_err(|e| e.to_string())?;

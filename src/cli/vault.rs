@@ -3,10 +3,10 @@
 //! and options. Exit codes follow ansible-vault: 5 for a usage error, 1 for
 //! anything else that fails.
 
+use super::prompt::{PromptError, TerminalPrompt, terminal_line};
 use crate::vault::files::{PrivateTemp, mode_of, write_atomic};
 use crate::vault::{
-    LoadMode, Prompter, SecretSources, TerminalPrompt, VaultError, VaultSecret, VaultSecrets,
-    encrypt_with,
+    LoadMode, Prompter, SecretSources, VaultError, VaultSecret, VaultSecrets, encrypt_with,
 };
 use clap::{ArgAction, Args, Subcommand};
 use std::io::{IsTerminal, Read, Write};
@@ -602,22 +602,12 @@ fn encrypt_strings(a: EncryptStrings<'_>) -> Result<(), Failure> {
 /// A line typed on the terminal (hidden unless `echo`).
 fn prompt_line(prompt: &str, echo: bool) -> Result<Zeroizing<String>, Failure> {
     if echo {
-        let mut tty = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .map_err(|e| usage(format!("cannot prompt: no terminal ({e})")))?;
-        let _ = tty.write_all(prompt.as_bytes());
-        let mut line = Zeroizing::new(String::new());
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(&tty), &mut line)
-            .map_err(|e| fail(format!("cannot read the prompt: {e}")))?;
-        let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string());
-        return Ok(trimmed);
+        return terminal_line(prompt, false).map_err(|e| match e {
+            PromptError::NoTerminal(_) => usage(format!("cannot prompt: {e}")),
+            e => fail(format!("cannot read the prompt: {e}")),
+        });
     }
-    let line = TerminalPrompt.password(prompt).map_err(usage)?;
-    Ok(Zeroizing::new(
-        line.trim_end_matches(['\r', '\n']).to_string(),
-    ))
+    TerminalPrompt.password(prompt).map_err(usage)
 }
 
 /// Follows symlinks, as ansible-vault does before rewriting a file.

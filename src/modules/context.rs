@@ -2,7 +2,7 @@
 //! What a module sees of the task it runs in.
 
 use super::ModuleError;
-use super::escalation::Escalation;
+use super::escalation::{Escalation, TtyMode};
 use crate::template::{Resolver, Templar, value_to_json};
 use crate::transport::transfer::Escalate;
 use crate::transport::{Connection, Dialog, DialogOutcome, ExecOutput, Secret, quote};
@@ -79,6 +79,14 @@ impl Become {
     pub fn wrap(&self, cmd: &str) -> String {
         match self.method.as_str() {
             "su" => format!("{} {} -c {}", self.head(), quote(&self.user), quote(cmd)),
+            // doas -n: never prompt (a password needs a terminal, see
+            // `ModuleCtx::run`).
+            "doas" => format!(
+                "{} -n -u {} /bin/sh -c {}",
+                self.head(),
+                quote(&self.user),
+                quote(cmd)
+            ),
             // sudo: -H sets HOME, -k ignores credentials cached by another
             // login (so results never depend on timing), -S reads a password
             // from stdin if one were asked for, -n never prompts (no password
@@ -194,16 +202,62 @@ impl ModuleCtx<'_> {
         }
     }
 
-    /// Runs a command line with a terminal (`raw`).
+    /// Runs a command line with a terminal (`raw`). A become password is
+    /// answered on the terminal, as Ansible's ssh connection does for `raw`.
     pub async fn run_tty(&self, cmd: &str) -> Result<ExecOutput, ModuleError> {
-        let conn = self.conn.as_ref().ok_or_else(|| {
+        let conn = self.connection()?;
+        let esc = self.become_.as_ref().and_then(|b| {
+            let pw = b.password.as_ref()?;
+            Escalation::on_tty(
+                &b.method,
+                &b.head(),
+                &b.user,
+                &self.with_env(cmd),
+                Some(pw),
+                TtyMode::Cooked,
+            )
+        });
+        match esc {
+            Some(esc) => self.converse(conn, esc, None).await,
+            None => conn
+                .exec_tty(&self.wrap_become(cmd))
+                .await
+                .map_err(ModuleError::Unreachable),
+        }
+    }
+
+    fn connection(&self) -> Result<&Arc<dyn Connection>, ModuleError> {
+        self.conn.as_ref().ok_or_else(|| {
             ModuleError::Unreachable(crate::transport::TransportError::Protocol(
                 "no connection to the host".into(),
             ))
-        })?;
-        conn.exec_tty(&self.wrap_become(cmd))
+        })
+    }
+
+    /// Runs an escalated command with its password conversation (on a
+    /// terminal when `esc` was made for one) and returns the command's own
+    /// output.
+    async fn converse(
+        &self,
+        conn: &Arc<dyn Connection>,
+        mut esc: Escalation,
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput, ModuleError> {
+        let command = esc.command.clone();
+        let tty = esc.on_terminal();
+        match conn
+            .exec_dialog(&command, tty, &mut esc, stdin)
             .await
-            .map_err(ModuleError::Unreachable)
+            .map_err(ModuleError::Unreachable)?
+        {
+            DialogOutcome::Finished(out) => {
+                if !esc.succeeded(&out) && missing_password(&out) {
+                    return Err(missing_password_error(esc.method()));
+                }
+                Ok(esc.clean(out))
+            }
+            DialogOutcome::Failed { msg, .. } => Err(ModuleError::Failed(msg)),
+        }
     }
 
     /// Runs a shell command line on the host (with become if set). With a
@@ -211,43 +265,115 @@ impl ModuleCtx<'_> {
     /// `escalation`); a wrong or missing password fails the task with
     /// Ansible's words.
     pub async fn run(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
-        let conn = self.conn.as_ref().ok_or_else(|| {
-            ModuleError::Unreachable(crate::transport::TransportError::Protocol(
-                "no connection to the host".into(),
+        let conn = self.connection()?;
+        let cmd = self.with_env(cmd);
+        let Some(b) = &self.become_ else {
+            return conn
+                .exec(&cmd, stdin)
+                .await
+                .map_err(ModuleError::Unreachable);
+        };
+        // doas reads a password only from a terminal.
+        if b.method == "doas" && b.password.is_some() {
+            return self.run_on_tty(conn, b, &cmd, stdin).await;
+        }
+        let out = match &b.password {
+            Some(pw) => match Escalation::new(&b.method, &b.head(), &b.user, &cmd, pw) {
+                Some(esc) => self.converse(conn, esc, stdin).await?,
+                None => self.plain(conn, b, &cmd, stdin).await?,
+            },
+            None => self.plain(conn, b, &cmd, stdin).await?,
+        };
+        // sudo with `Defaults requiretty` refuses before doing anything:
+        // the same command is run again with a terminal.
+        if out.rc != 0 && requires_tty(&out) {
+            tracing::debug!("{}: sudo requires a terminal; running with one", self.host);
+            return self.run_on_tty(conn, b, &cmd, stdin).await;
+        }
+        Ok(out)
+    }
+
+    /// Escalation without a password conversation.
+    async fn plain(
+        &self,
+        conn: &Arc<dyn Connection>,
+        b: &Become,
+        cmd: &str,
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput, ModuleError> {
+        let out = conn
+            .exec(&b.wrap(cmd), stdin)
+            .await
+            .map_err(ModuleError::Unreachable)?;
+        if missing_password(&out) {
+            return Err(missing_password_error(&b.method));
+        }
+        Ok(out)
+    }
+
+    /// Runs `cmd` escalated on a terminal in raw mode, its stdin passed
+    /// through unchanged. The terminal merges the command's stderr into
+    /// its stdout, as Ansible's `-tt` does.
+    async fn run_on_tty(
+        &self,
+        conn: &Arc<dyn Connection>,
+        b: &Become,
+        cmd: &str,
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput, ModuleError> {
+        let mode = TtyMode::Raw {
+            stdin_len: stdin.map_or(0, <[u8]>::len),
+        };
+        let esc = Escalation::on_tty(
+            &b.method,
+            &b.head(),
+            &b.user,
+            cmd,
+            b.password.as_ref(),
+            mode,
+        )
+        .ok_or_else(|| {
+            ModuleError::Failed(format!(
+                "become method {} cannot run with a terminal",
+                b.method
             ))
         })?;
-        let escalation = self.become_.as_ref().and_then(|b| {
-            let pw = b.password.as_ref()?;
-            Escalation::new(&b.method, &b.head(), &b.user, cmd, pw)
-        });
-        let Some(mut esc) = escalation else {
-            let out = conn
-                .exec(&self.wrap_become(cmd), stdin)
-                .await
-                .map_err(ModuleError::Unreachable)?;
-            return match &self.become_ {
-                // sudo -n says this when it would have to ask.
-                Some(b)
-                    if b.method == "sudo"
-                        && out.rc != 0
-                        && out.stdout.is_empty()
-                        && out.stderr.starts_with(b"sudo: a password is required") =>
-                {
-                    Err(ModuleError::Failed(
-                        "Task failed: Missing sudo password".into(),
-                    ))
-                }
-                _ => Ok(out),
-            };
-        };
-        let command = esc.command.clone();
-        match conn
-            .exec_dialog(&command, false, &mut esc, stdin)
-            .await
-            .map_err(ModuleError::Unreachable)?
-        {
-            DialogOutcome::Finished(out) => Ok(esc.clean(out)),
-            DialogOutcome::Failed { msg, .. } => Err(ModuleError::Failed(msg)),
-        }
+        self.converse(conn, esc, stdin).await
     }
+}
+
+/// sudo's words when `Defaults requiretty` is set and there is no terminal
+/// (older sudo said the second).
+fn requires_tty(out: &ExecOutput) -> bool {
+    let text = String::from_utf8_lossy(if out.stderr.is_empty() {
+        &out.stdout
+    } else {
+        &out.stderr
+    });
+    text.contains("sorry, you must have a tty to run sudo")
+        || text.contains("sudo: a terminal is required")
+}
+
+/// What `sudo -n` and `doas -n` say when they would have to ask: the
+/// only output of a failed command (on a terminal, the only words before
+/// the marker, which the caller checks).
+fn missing_password(out: &ExecOutput) -> bool {
+    let text = match (out.stdout.is_empty(), out.stderr.is_empty()) {
+        (true, _) => &out.stderr,
+        (false, true) => &out.stdout,
+        (false, false) => return false,
+    };
+    // opendoas says "Authentication", OpenBSD's doas "Authorization".
+    out.rc != 0
+        && [
+            &b"sudo: a password is required"[..],
+            b"doas: Authentication required",
+            b"doas: Authorization required",
+        ]
+        .iter()
+        .any(|w| text.windows(w.len()).any(|x| x == *w))
+}
+
+fn missing_password_error(method: &str) -> ModuleError {
+    ModuleError::Failed(format!("Task failed: Missing {method} password"))
 }

@@ -22,15 +22,30 @@ pub struct Escalation {
     pub command: String,
     prompt: String,
     marker: String,
-    password: Secret,
+    /// `None`: nothing to answer (the command runs with `-n`).
+    password: Option<Secret>,
     answered: bool,
+    /// Run with a terminal: the prompt and the command's stderr arrive on
+    /// stdout.
+    tty: bool,
+}
+
+/// How a command with a terminal treats its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtyMode {
+    /// The terminal as it comes (`raw`, which has no stdin of its own):
+    /// lines end in `\r\n`, as Ansible's `raw` shows them.
+    Cooked,
+    /// Switched to raw mode, so `stdin_len` bytes of input reach the
+    /// command unchanged and its output comes back unchanged.
+    Raw { stdin_len: usize },
 }
 
 impl Escalation {
     /// Wraps `cmd` for `method` (`sudo` or `su`) to run as `user`; `head`
     /// is the become program with its flags (`sudo -H`, see
     /// `Become::head`). `None` for methods that cannot take a password
-    /// this way.
+    /// without a terminal (doas: see [`Escalation::on_tty`]).
     pub fn new(
         method: &str,
         head: &str,
@@ -38,13 +53,49 @@ impl Escalation {
         cmd: &str,
         password: &Secret,
     ) -> Option<Escalation> {
+        Escalation::build(method, head, user, cmd, Some(password), None)
+    }
+
+    /// Like `new`, for a command run with a terminal: sudo with
+    /// `Defaults requiretty`, doas (which reads a password only from a
+    /// terminal), and `raw`. Without a password, sudo and doas run with
+    /// `-n`, the marker still telling where their own words end.
+    pub fn on_tty(
+        method: &str,
+        head: &str,
+        user: &str,
+        cmd: &str,
+        password: Option<&Secret>,
+        mode: TtyMode,
+    ) -> Option<Escalation> {
+        Escalation::build(method, head, user, cmd, password, Some(mode))
+    }
+
+    fn build(
+        method: &str,
+        head: &str,
+        user: &str,
+        cmd: &str,
+        password: Option<&Secret>,
+        tty: Option<TtyMode>,
+    ) -> Option<Escalation> {
         let key: String = (0..32)
             .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz"[rand::random::<usize>() % 26]))
             .collect();
         let marker = format!("BECOME-SUCCESS-{key}");
-        let inner = format!("echo {marker}; {cmd}");
-        let (command, prompt) = match method {
-            "sudo" => {
+        let inner = match tty {
+            // The terminal is switched to raw mode below, so the command's
+            // stdin passes byte for byte; a terminal has no end of input,
+            // so exactly the bytes sent are handed on.
+            Some(TtyMode::Raw { stdin_len: 0 }) => format!("echo {marker}; {cmd} </dev/null"),
+            Some(TtyMode::Raw { stdin_len }) => format!(
+                "echo {marker}; head -c {stdin_len} | /bin/sh -c {}",
+                quote(cmd)
+            ),
+            Some(TtyMode::Cooked) | None => format!("echo {marker}; {cmd}"),
+        };
+        let (command, prompt) = match (method, password) {
+            ("sudo", Some(_)) => {
                 let prompt = format!("[sudo via kiln, key={key}] password:");
                 // -k: a cached sudo timestamp (from another login of the same
                 // user) must not let a wrong password pass unnoticed.
@@ -58,8 +109,16 @@ impl Escalation {
                     prompt,
                 )
             }
+            ("sudo", None) if tty.is_some() => (
+                format!(
+                    "{head} -k -S -n -u {} /bin/sh -c {}",
+                    quote(user),
+                    quote(&inner)
+                ),
+                String::new(),
+            ),
             // su asks on stderr with its own (PAM's) prompt.
-            "su" => (
+            ("su", Some(_)) => (
                 format!(
                     "{head} {} -c {}",
                     quote(user),
@@ -67,27 +126,49 @@ impl Escalation {
                 ),
                 String::new(),
             ),
+            // doas asks on the terminal only, in its own words
+            // ("doas (user@host) password: ").
+            ("doas", pw) if tty.is_some() => (
+                format!(
+                    "{head}{} -u {} /bin/sh -c {}",
+                    if pw.is_none() { " -n" } else { "" },
+                    quote(user),
+                    quote(&inner)
+                ),
+                String::new(),
+            ),
             _ => return None,
+        };
+        // Raw mode is set by the login user before escalating: sudo copies
+        // the terminal's settings to a terminal of its own (`use_pty`).
+        let command = match tty {
+            Some(TtyMode::Raw { .. }) => format!("stty raw -echo 2>/dev/null; {command}"),
+            _ => command,
         };
         Some(Escalation {
             method: method.to_string(),
             command,
             prompt,
             marker,
-            password: password.clone(),
+            password: password.cloned(),
             answered: false,
+            tty: tty.is_some(),
         })
     }
 
     /// Where the marker line ends in `stdout` (bytes: the command's output
     /// need not be text).
     fn after_marker(&self, stdout: &[u8]) -> Option<usize> {
-        let line = format!("{}\n", self.marker);
-        let line = line.as_bytes();
-        stdout
-            .windows(line.len())
-            .position(|w| w == line)
-            .map(|i| i + line.len())
+        // A terminal in its usual mode ends the line with "\r\n".
+        [format!("{}\n", self.marker), format!("{}\r\n", self.marker)]
+            .iter()
+            .find_map(|line| {
+                let line = line.as_bytes();
+                stdout
+                    .windows(line.len())
+                    .position(|w| w == line)
+                    .map(|i| i + line.len())
+            })
     }
 
     fn prompt_seen(&self, stderr: &str) -> bool {
@@ -103,8 +184,24 @@ impl Escalation {
             "sudo" => {
                 stderr.contains("Sorry, try again.") || stderr.matches(&self.prompt).count() > 1
             }
+            "doas" => stderr.contains("doas: Authentication failed"),
             _ => stderr.contains("Authentication failure"),
         }
+    }
+
+    /// The become method (`sudo`, `su`, `doas`).
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Whether the command must run with a terminal.
+    pub fn on_terminal(&self) -> bool {
+        self.tty
+    }
+
+    /// Whether escalation got as far as running the command.
+    pub fn succeeded(&self, out: &ExecOutput) -> bool {
+        self.after_marker(&out.stdout).is_some()
     }
 
     /// The command's own output, with the marker line and the prompt
@@ -113,6 +210,10 @@ impl Escalation {
     pub fn clean(&self, mut out: ExecOutput) -> ExecOutput {
         if let Some(end) = self.after_marker(&out.stdout) {
             out.stdout.drain(..end);
+        }
+        if self.tty {
+            // Everything before the marker was the conversation.
+            return out;
         }
         let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if self.prompt.is_empty() {
@@ -132,16 +233,20 @@ impl Escalation {
 
 impl Dialog for Escalation {
     fn step(&mut self, stdout: &[u8], stderr: &[u8]) -> Step {
-        let err = String::from_utf8_lossy(stderr);
         if self.after_marker(stdout).is_some() {
             return Step::Ready;
         }
+        // With a terminal, the prompt comes on the one output stream.
+        let err = String::from_utf8_lossy(if self.tty { stdout } else { stderr });
         if self.answered && self.wrong_password(&err) {
             return Step::Fail(format!("Task failed: Incorrect {} password", self.method));
         }
-        if !self.answered && self.prompt_seen(&err) {
+        if !self.answered
+            && self.prompt_seen(&err)
+            && let Some(password) = &self.password
+        {
             self.answered = true;
-            let mut answer = self.password.expose().as_bytes().to_vec();
+            let mut answer = password.expose().as_bytes().to_vec();
             answer.push(b'\n');
             return Step::Reply(answer);
         }
@@ -232,6 +337,91 @@ mod tests {
         });
         assert_eq!(cleaned.stdout, b"root\n");
         assert_eq!(cleaned.stderr, b"warn\n");
+    }
+
+    #[test]
+    fn on_a_terminal_the_prompt_comes_on_stdout() {
+        let pw = Secret::new("s3cret");
+        let mut e = Escalation::on_tty(
+            "sudo",
+            "sudo -H",
+            "root",
+            "cat",
+            Some(&pw),
+            TtyMode::Raw { stdin_len: 5 },
+        )
+        .expect("sudo on a terminal");
+        // Raw mode first, as the login user; exactly 5 bytes handed on.
+        assert!(
+            e.command
+                .starts_with("stty raw -echo 2>/dev/null; sudo -H -k -S -p ")
+        );
+        assert!(
+            e.command.contains("head -c 5 | /bin/sh -c"),
+            "{}",
+            e.command
+        );
+        assert!(!e.command.contains("s3cret"));
+        let prompt = e.prompt.clone();
+        assert_eq!(e.step(b"", prompt.as_bytes()), Step::Wait);
+        assert_eq!(
+            e.step(prompt.as_bytes(), b""),
+            Step::Reply(b"s3cret\n".to_vec())
+        );
+        let out = format!("{prompt}\r\n{}\r\nhello", e.marker);
+        assert_eq!(e.step(out.as_bytes(), b""), Step::Ready);
+        let cleaned = e.clean(ExecOutput {
+            rc: 0,
+            stdout: out.into_bytes(),
+            stderr: Vec::new(),
+        });
+        assert_eq!(cleaned.stdout, b"hello");
+
+        // No password: -n, and nothing is ever answered.
+        let mut e = Escalation::on_tty("sudo", "sudo", "u", "id", None, TtyMode::Cooked)
+            .expect("sudo -n on a terminal");
+        assert!(
+            e.command
+                .starts_with("sudo -k -S -n -u u /bin/sh -c 'echo BECOME-SUCCESS-")
+        );
+        assert!(e.command.ends_with("; id'"), "{}", e.command);
+        assert_eq!(e.step(b"Password: ", b""), Step::Wait);
+    }
+
+    #[test]
+    fn doas_asks_on_the_terminal_only() {
+        let pw = Secret::new("s3cret");
+        assert!(Escalation::new("doas", "doas", "root", "id", &pw).is_none());
+        let mut e = Escalation::on_tty(
+            "doas",
+            "doas",
+            "root",
+            "id",
+            Some(&pw),
+            TtyMode::Raw { stdin_len: 0 },
+        )
+        .expect("doas on a terminal");
+        assert!(
+            e.command
+                .starts_with("stty raw -echo 2>/dev/null; doas -u root /bin/sh -c 'echo BECOME-"),
+            "{}",
+            e.command
+        );
+        assert!(e.command.ends_with("; id </dev/null'"), "{}", e.command);
+        assert_eq!(
+            e.step(b"doas (kilntty@h) password: ", b""),
+            Step::Reply(b"s3cret\n".to_vec())
+        );
+        assert_eq!(
+            e.step(
+                b"doas (kilntty@h) password: \ndoas: Authentication failed\n",
+                b""
+            ),
+            Step::Fail("Task failed: Incorrect doas password".into())
+        );
+        let e =
+            Escalation::on_tty("doas", "doas", "u", "id", None, TtyMode::Cooked).expect("doas -n");
+        assert!(e.command.starts_with("doas -n -u u "), "{}", e.command);
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub use error::{VaultError, VaultErrorKind};
 pub use read::{FileBytes, Secrets, YamlFileError, load_yaml_file, read_file};
 pub use reveal::{MASK, MIN_MASKED_CHARS, Revealed};
 pub use secrets::{
-    Decrypted, LoadMode, Loaded, Prompter, SecretSources, TerminalPrompt, VaultSecret,
-    VaultSecrets, encrypt_with, load,
+    Decrypted, LoadMode, Loaded, Prompter, SecretSources, VaultSecret, VaultSecrets, encrypt_with,
+    load,
 };
 
 /// Decrypts the text of an inline `!vault` value found at `span` (the

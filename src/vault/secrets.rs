@@ -21,7 +21,6 @@ use super::error::{VaultError, VaultErrorKind};
 use crate::span::Span;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -384,66 +383,10 @@ impl SecretSources {
     }
 }
 
-/// Reads a password without echo.
+/// Reads a password without echo (the terminal's is
+/// `crate::cli::prompt::TerminalPrompt`; tests give their own).
 pub trait Prompter {
     fn password(&mut self, prompt: &str) -> Result<Zeroizing<String>, String>;
-}
-
-/// Prompts on the controlling terminal (`/dev/tty`), echo turned off with
-/// `stty` for the duration of the read.
-pub struct TerminalPrompt;
-
-impl TerminalPrompt {
-    /// Whether there is a terminal to prompt on.
-    pub fn available() -> bool {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .is_ok()
-    }
-}
-
-impl Prompter for TerminalPrompt {
-    fn password(&mut self, prompt: &str) -> Result<Zeroizing<String>, String> {
-        let no_tty = |e: std::io::Error| {
-            format!(
-                "cannot prompt for the vault password: no terminal ({e}); give --vault-password-file or --vault-id LABEL@FILE instead"
-            )
-        };
-        let mut tty = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .map_err(no_tty)?;
-        let stty = |arg: &str, tty: &std::fs::File| -> Result<(), String> {
-            let input = tty.try_clone().map_err(|e| e.to_string())?;
-            let status = Command::new("stty")
-                .arg(arg)
-                .stdin(Stdio::from(input))
-                .status()
-                .map_err(|e| format!("cannot run stty to hide the password: {e}"))?;
-            if status.success() {
-                Ok(())
-            } else {
-                Err("stty could not turn off echo; not reading a password in the clear".into())
-            }
-        };
-        let _ = tty.write_all(prompt.as_bytes());
-        let _ = tty.flush();
-        stty("-echo", &tty)?;
-        let mut line = Zeroizing::new(String::new());
-        let read = std::io::BufReader::new(&tty).read_line(&mut line);
-        // Echo comes back whatever happened to the read.
-        let restored = stty("echo", &tty);
-        let _ = tty.write_all(b"\n");
-        read.map_err(|e| format!("cannot read the vault password: {e}"))?;
-        restored?;
-        if line.is_empty() {
-            return Err("EOF (ctrl-d) on the vault password prompt".into());
-        }
-        Ok(line)
-    }
 }
 
 /// How the loaded passwords will be used.

@@ -3,6 +3,7 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod fleet;
 pub mod nspawn;
 pub mod sshd;

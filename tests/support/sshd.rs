@@ -581,43 +581,110 @@ pub fn ensure_test_users() {
         lock.lock()
             .unwrap_or_else(|e| panic!("locking the test user lock: {e}"));
         for (user, password) in [(SUDO_USER, SUDO_PASSWORD), (OTHER_USER, OTHER_PASSWORD)] {
-            let exists = Command::new("id")
-                .arg(user)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            if !exists {
-                run_ok(Command::new("useradd").args(["-m", "-s", "/bin/sh", user]));
-            }
-            let mut child = Command::new("chpasswd")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("running chpasswd: {e}"));
-            if let Some(mut stdin) = child.stdin.take() {
-                writeln!(stdin, "{user}:{password}").expect("writing to chpasswd");
-            }
-            let out = child.wait_with_output().expect("chpasswd finishes");
-            assert!(
-                out.status.success(),
-                "chpasswd for {user}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            add_user(user, password);
         }
-        let sudoers = format!("{SUDO_USER} ALL=(ALL:ALL) ALL\n");
-        let path = Path::new("/etc/sudoers.d/kiln-test");
-        if fs::read_to_string(path).ok().as_deref() != Some(sudoers.as_str()) {
-            let tmp = path.with_extension("tmp");
-            fs::write(&tmp, &sudoers).expect("writing the sudoers entry");
-            fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o440))
-                .expect("chmod sudoers entry");
-            run_ok(Command::new("visudo").args(["-cf"]).arg(&tmp));
-            fs::rename(&tmp, path).expect("installing the sudoers entry");
+        install_sudoers(
+            "/etc/sudoers.d/kiln-test",
+            &format!("{SUDO_USER} ALL=(ALL:ALL) ALL\n"),
+        );
+    });
+}
+
+/// A third test user for escalation that needs a terminal: sudo with
+/// `Defaults requiretty` for this user only (`/etc/sudoers.d/kiln-test-tty`:
+/// root with its password, [`OTHER_USER`] without), and doas
+/// (`/etc/doas.conf`, written only where no other doas.conf exists: root
+/// with the password, [`OTHER_USER`] with `nopass`). Other users' sudo is
+/// untouched, so tests running meanwhile see no difference.
+pub const TTY_USER: &str = "kilntty";
+pub const TTY_PASSWORD: &str = "kiln-Tty-pw3";
+
+/// The first line of the doas.conf these tests write, so a rerun knows
+/// the file is theirs.
+const DOAS_HEADER: &str = "# kiln tests (tests/support/sshd.rs); remove when done testing";
+
+pub fn ensure_tty_user() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    ensure_test_users();
+    DONE.get_or_init(|| {
+        let lock = fs::File::create("/tmp/kiln-test-users.lock")
+            .unwrap_or_else(|e| panic!("creating the test user lock: {e}"));
+        lock.lock()
+            .unwrap_or_else(|e| panic!("locking the test user lock: {e}"));
+        add_user(TTY_USER, TTY_PASSWORD);
+        install_sudoers(
+            "/etc/sudoers.d/kiln-test-tty",
+            &format!(
+                "Defaults:{TTY_USER} requiretty\n{TTY_USER} ALL=(root) ALL\n{TTY_USER} ALL=({OTHER_USER}) NOPASSWD: ALL\n"
+            ),
+        );
+        let doas = format!(
+            "{DOAS_HEADER}\npermit {TTY_USER} as root\npermit nopass {TTY_USER} as {OTHER_USER}\n"
+        );
+        let path = Path::new("/etc/doas.conf");
+        match fs::read_to_string(path) {
+            Ok(now) if now == doas => {}
+            Ok(now) if !now.starts_with(DOAS_HEADER) => {
+                panic!("/etc/doas.conf exists and is not the tests' own: not touching it")
+            }
+            _ => {
+                let tmp = path.with_extension("kiln-tmp");
+                fs::write(&tmp, &doas).expect("writing doas.conf");
+                fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o400))
+                    .expect("chmod doas.conf");
+                fs::rename(&tmp, path).expect("installing doas.conf");
+            }
         }
     });
+}
+
+/// Whether doas is installed (opendoas; `.ci/run` installs it).
+pub fn have_doas() -> bool {
+    Path::new("/usr/bin/doas").exists()
+}
+
+/// `useradd` when missing, then sets the password.
+fn add_user(user: &str, password: &str) {
+    let exists = Command::new("id")
+        .arg(user)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !exists {
+        run_ok(Command::new("useradd").args(["-m", "-s", "/bin/sh", user]));
+    }
+    let mut child = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running chpasswd: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{user}:{password}").expect("writing to chpasswd");
+    }
+    let out = child.wait_with_output().expect("chpasswd finishes");
+    assert!(
+        out.status.success(),
+        "chpasswd for {user}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Installs a sudoers drop-in (checked by visudo first) unless it is
+/// already there as given.
+fn install_sudoers(path: &str, text: &str) {
+    let path = Path::new(path);
+    if fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return;
+    }
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, text).expect("writing the sudoers entry");
+    fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o440))
+        .expect("chmod sudoers entry");
+    run_ok(Command::new("visudo").args(["-cf"]).arg(&tmp));
+    fs::rename(&tmp, path).expect("installing the sudoers entry");
 }
 
 fn run_ok(cmd: &mut Command) {

@@ -361,48 +361,116 @@ impl Auth<'_> {
                 return Ok(false);
             }
         };
-        for id in identities {
-            // Certificates held by the agent are not offered yet.
-            let AgentIdentity::PublicKey { key, comment } = id else {
-                continue;
-            };
+        // Certificates first, as OpenSSH offers them: a server that trusts
+        // the CA may not list the bare key in authorized_keys.
+        let (certs, keys): (Vec<AgentIdentity>, Vec<AgentIdentity>) = identities
+            .into_iter()
+            .partition(|id| matches!(id, AgentIdentity::Certificate { .. }));
+        for id in certs.into_iter().chain(keys) {
             if !self.publickey_allowed() {
                 break;
             }
-            let blob = key.public_key_bytes();
-            if self.offered.contains(&blob) {
-                continue;
-            }
-            // IdentitiesOnly: the agent may only sign for configured files.
-            if self.target.identities_only && !self.file_keys.contains(&blob) {
-                continue;
-            }
-            let Some(hash) = self.hash_for(&key).await? else {
-                self.refuse_sha1(&format!("agent: {comment}"));
-                continue;
+            let done = match id {
+                AgentIdentity::PublicKey { key, comment } => {
+                    self.agent_key(&mut agent, key, &comment).await?
+                }
+                AgentIdentity::Certificate {
+                    certificate,
+                    comment,
+                } => {
+                    self.agent_certificate(&mut agent, certificate, &comment)
+                        .await?
+                }
             };
-            self.offered.push(blob);
-            self.tried.push(format!("publickey (agent: {comment})"));
-            tracing::debug!("offering agent key {comment} to {}", self.target.address);
-            match self
-                .handle
-                .authenticate_publickey_with(&self.target.user, key, hash, &mut agent)
-                .await
-            {
-                Ok(r) => {
-                    if self.record(r) {
-                        return Ok(true);
-                    }
-                }
-                Err(russh::AgentAuthError::Key(e)) => {
-                    tracing::warn!("ssh-agent could not sign with {comment}: {e}");
-                }
-                Err(russh::AgentAuthError::Send(_)) => {
-                    return Err(self.lost(&russh::Error::SendError));
-                }
+            if done {
+                return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// Offers one plain key held by the agent; true once logged in.
+    async fn agent_key(
+        &mut self,
+        agent: &mut AgentClient<tokio::net::UnixStream>,
+        key: PublicKey,
+        comment: &str,
+    ) -> Result<bool, TransportError> {
+        let blob = key.public_key_bytes();
+        if self.offered.contains(&blob) {
+            return Ok(false);
+        }
+        // IdentitiesOnly: the agent may only sign for configured files.
+        if self.target.identities_only && !self.file_keys.contains(&blob) {
+            return Ok(false);
+        }
+        let Some(hash) = self.hash_for(&key).await? else {
+            self.refuse_sha1(&format!("agent: {comment}"));
+            return Ok(false);
+        };
+        self.offered.push(blob);
+        self.tried.push(format!("publickey (agent: {comment})"));
+        tracing::debug!("offering agent key {comment} to {}", self.target.address);
+        match self
+            .handle
+            .authenticate_publickey_with(&self.target.user, key, hash, agent)
+            .await
+        {
+            Ok(r) => Ok(self.record(r)),
+            Err(russh::AgentAuthError::Key(e)) => {
+                tracing::warn!("ssh-agent could not sign with {comment}: {e}");
+                Ok(false)
+            }
+            Err(russh::AgentAuthError::Send(_)) => Err(self.lost(&russh::Error::SendError)),
+        }
+    }
+
+    /// Offers one certificate held by the agent (`ssh-add` of a key with
+    /// its `-cert.pub` beside it); the agent signs with the certified key.
+    async fn agent_certificate(
+        &mut self,
+        agent: &mut AgentClient<tokio::net::UnixStream>,
+        cert: Certificate,
+        comment: &str,
+    ) -> Result<bool, TransportError> {
+        let key = PublicKey::from(cert.public_key().clone());
+        let blob = match cert.to_bytes() {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!("ssh-agent certificate {comment} not usable: {e}");
+                return Ok(false);
+            }
+        };
+        if self.offered.contains(&blob) {
+            return Ok(false);
+        }
+        // IdentitiesOnly: only certificates of configured keys.
+        if self.target.identities_only && !self.file_keys.contains(&key.public_key_bytes()) {
+            return Ok(false);
+        }
+        let Some(hash) = self.hash_for(&key).await? else {
+            self.refuse_sha1(&format!("agent certificate: {comment}"));
+            return Ok(false);
+        };
+        self.offered.push(blob);
+        self.tried
+            .push(format!("publickey certificate (agent: {comment})"));
+        tracing::debug!(
+            "offering agent certificate {comment} to {}",
+            self.target.address
+        );
+        match self
+            .handle
+            .authenticate_certificate_with(&self.target.user, cert, hash, agent)
+            .await
+        {
+            Ok(r) => Ok(self.record(r)),
+            Err(russh::AgentAuthError::Key(e)) => {
+                tracing::warn!("ssh-agent could not sign with certificate {comment}: {e}");
+                Ok(false)
+            }
+            Err(russh::AgentAuthError::Send(_)) => Err(self.lost(&russh::Error::SendError)),
+        }
     }
 
     /// Notes a reply; true on success.
