@@ -3,7 +3,7 @@
 //! oracle goldens (tests/playbooks/apt_*.yml, systemd_units.yml) cannot
 //! show: a dpkg lock held beyond `lock_timeout`, `policy_rc_d`, and that one
 //! remote query covers all the names of a task and one apt-get transaction
-//! installs them.
+//! installs them (apt, and dnf for `latest` of installed and missing names).
 
 mod support;
 
@@ -221,4 +221,60 @@ fn one_query_for_all_names_and_one_transaction() {
         .collect();
     assert_eq!(removes.len(), 1, "{removes:#?}");
     assert!(removes[0].2.contains("jq") && removes[0].2.contains("tree"));
+}
+
+#[test]
+fn dnf_latest_of_installed_and_missing_names_is_one_transaction() {
+    let mut fleet = nspawn::shared(Flavour::Bare, 1);
+    fleet.reset();
+    let h = &fleet.hosts[0];
+    // The diversion is made before apt installs dnf: dpkg then puts the
+    // real program at dnf.distrib, under the logging wrapper.
+    trace_calls(h, "/usr/bin/dnf");
+    // dnf_local.yml installs dnf and builds the local repository; it ends
+    // with kiln-a 2.0 and kiln-b installed.
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/playbooks/dnf_local.yml");
+    let out = fleet.run(&golden, &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // Runs `tasks` with dnf_local.yml's module defaults (its repository
+    // and installroot) and reports the output.
+    let pb = fleet.root.join("dnf_mixed.yml");
+    let run = |tasks: &str| {
+        fs::write(
+            &pb,
+            format!(
+                "- hosts: all\n  gather_facts: false\n  module_defaults:\n    dnf:\n      use_backend: dnf4\n      conf_file: /etc/kiln-dnf.conf\n      installroot: /srv/root\n      releasever: \"12\"\n  tasks:\n{tasks}"
+            ),
+        )
+        .expect("playbook");
+        let out = fleet.run(&pb, &[]);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        out
+    };
+    run(
+        "    - dnf: {name: kiln-b, state: absent}\n    - dnf: {name: kiln-a-1.0, allow_downgrade: true}\n",
+    );
+    let installed = || h.sh("rpm --root=/srv/root -qa --qf '%{NAME}-%{VERSION}\\n' | sort");
+    assert_eq!(installed(), "kiln-a-1.0\nkiln-lib-1.0\n");
+    calls(h);
+    let out = run("    - dnf: {name: [kiln-a, kiln-b], state: latest}\n");
+    assert!(out.stdout.contains("changed: [h1]"), "{}", out.stdout);
+    assert_eq!(installed(), "kiln-a-2.0\nkiln-b-1.0\nkiln-lib-1.0\n");
+    let log = calls(h);
+    // One transaction: a single dnf run that may change the system (the
+    // other is its resolve-only pass, `--assumeno`), marking the install
+    // of kiln-b and the upgrade of kiln-a together.
+    let real: Vec<_> = log
+        .iter()
+        .filter(|(_, tool, args)| tool == "dnf" && !args.contains("--assumeno"))
+        .collect();
+    assert_eq!(real.len(), 1, "{log:#?}");
+    assert!(real[0].2.contains(" shell "), "{log:#?}");
+    let dry: Vec<_> = log
+        .iter()
+        .filter(|(_, tool, args)| tool == "dnf" && args.contains("--assumeno"))
+        .collect();
+    assert_eq!(dry.len(), 1, "{log:#?}");
+    assert_eq!(dry[0].0, real[0].0, "one round trip: {log:#?}");
 }

@@ -907,6 +907,8 @@ golden_tests!(
     mount_states => "mount_states",
     dnf_local => "dnf_local",
     apt_policy_lock => "apt_policy_lock",
+    authorized_key_url => "authorized_key_url",
+    systemd_user => "systemd_user",
     find => "find",
     script => "script",
     fetch => "fetch",

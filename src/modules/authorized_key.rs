@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-//! `ansible.posix.authorized_key`: keys in a user's `authorized_keys`. One
-//! probe reads the user's passwd entry, the key file and (for a `key` that
-//! is a URL or a `file:` path) the key text on the host; the controller
+//! `ansible.posix.authorized_key`: keys in a user's `authorized_keys`. A
+//! `key` that is a URL is fetched first, from the host (src/modules/http.rs).
+//! One probe reads the user's passwd entry, the key file and (for a `file:`
+//! path) the key text on the host; the controller
 //! merges the keys as the Ansible module does (keys matched by their base64
 //! blob, options and comment compared, new keys after the existing ones,
 //! `exclusive` dropping every other line) and the file is written with the
@@ -9,6 +10,7 @@
 
 use super::args::ArgReader;
 use super::command::splitlines;
+use super::http::Request;
 use super::probe::{Reply, expand_home, probe, sh_path};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::write::{Source, WriteError, WriteSpec, write};
@@ -406,24 +408,44 @@ fn probe_script(a: &KeyArgs, check_mode: bool) -> String {
     s.push_str(
         "if [ -d \"$f\" ]; then kv ferr EISDIR; elif [ -e \"$f\" ]; then if [ -r \"$f\" ]; then kfile content \"$f\"; else kv ferr EACCES; fi; fi\n",
     );
-    if a.key.starts_with("http") {
-        let insecure_curl = if a.validate_certs { "" } else { " -k" };
-        let insecure_wget = if a.validate_certs {
-            ""
-        } else {
-            " --no-check-certificate"
-        };
-        s.push_str(&format!(
-            "k={url}\nif command -v curl >/dev/null 2>&1; then t=$(curl -fsSL{insecure_curl} -- \"$k\" && echo .) && kv urlkey \"${{t%.}}\"\nelif command -v wget >/dev/null 2>&1; then t=$(wget -q{insecure_wget} -O - -- \"$k\" && echo .) && kv urlkey \"${{t%.}}\"\nelse kv nofetch 1; fi\n",
-            url = quote(&a.key)
-        ));
-    } else if let Some(path) = file_url_path(&a.key) {
+    // A URL's keys were fetched before the probe (`fetch_key`).
+    if let Some(path) = file_url_path(&a.key) {
         s.push_str(&format!(
             "k={}\nif [ ! -e \"$k\" ]; then kv kerr ENOENT; elif [ ! -f \"$k\" ]; then kv kerr EISDIR; elif [ -r \"$k\" ]; then kfile filekey \"$k\"; else kv kerr EACCES; fi\n",
             quote(&path)
         ));
     }
     s
+}
+
+/// The keys a `key` URL serves, fetched from the host as Ansible's
+/// `fetch_url` would (its defaults: redirects followed, 10 s, the
+/// `ansible-httpget` agent, proxies from the host's environment), with the
+/// host's own client or, on a host without one, kiln's through the host's
+/// SSH session (src/modules/http.rs). Anything but a 200 is the module's
+/// one message.
+async fn fetch_key(
+    ctx: &ModuleCtx<'_>,
+    a: &KeyArgs,
+) -> Result<Result<String, String>, ModuleError> {
+    let req = Request {
+        url: a.key.clone(),
+        method: "GET".into(),
+        validate_certs: a.validate_certs,
+        follow: true,
+        timeout: 10,
+        use_proxy: true,
+        agent: "ansible-httpget".into(),
+        want_body: true,
+        ..Request::default()
+    };
+    let refused = || format!("Error getting key from: {}", a.key);
+    match req.send(ctx).await? {
+        Ok((resp, _)) if resp.status == 200 => {
+            Ok(Ok(String::from_utf8_lossy(&resp.body).into_owned()))
+        }
+        _ => Ok(Err(refused())),
+    }
 }
 
 /// The path of a `file:` key source (Python's `urlparse(key).path`).
@@ -496,11 +518,20 @@ impl Module for AuthorizedKey {
     }
 
     async fn plan(&self, ctx: &ModuleCtx<'_>, a: &KeyArgs) -> Result<Step<KeyWrite>, ModuleError> {
+        // The module fetches a URL before anything else, also in check mode.
+        let fetched = if a.key.starts_with("http") {
+            match fetch_key(ctx, a).await? {
+                Ok(text) => Some(text),
+                Err(msg) => return Ok(Step::Done(failed(msg))),
+            }
+        } else {
+            None
+        };
         let reply = probe(ctx, &probe_script(a, ctx.check_mode)).await?;
         if let Some(e) = reply.failure() {
             return Ok(Step::Done(failed(e)));
         }
-        plan_from_reply(a, &reply, ctx.check_mode, ctx.diff)
+        plan_from_reply(a, &reply, fetched, ctx.check_mode, ctx.diff)
     }
 
     async fn apply(
@@ -552,6 +583,7 @@ impl Module for AuthorizedKey {
 fn plan_from_reply(
     a: &KeyArgs,
     reply: &Reply,
+    fetched: Option<String>,
     check_mode: bool,
     diff_mode: bool,
 ) -> Result<Step<KeyWrite>, ModuleError> {
@@ -578,7 +610,7 @@ fn plan_from_reply(
     }
     let keyfile = reply.text("keyfile").unwrap_or_default();
     let key_text = if a.key.starts_with("http") {
-        match reply.text("urlkey") {
+        match fetched {
             Some(k) => k,
             None => {
                 return Ok(Step::Done(failed(format!(
@@ -790,7 +822,8 @@ mod tests {
             stdout: out.stdout,
             stderr: out.stderr,
         });
-        let Ok(Step::Change { check, state }) = plan_from_reply(&a, &reply, false, true) else {
+        let Ok(Step::Change { check, state }) = plan_from_reply(&a, &reply, None, false, true)
+        else {
             panic!("expected a change: {reply:?}");
         };
         assert_eq!(state.content, format!("{K2}\n{K1}\n"));

@@ -190,44 +190,82 @@ impl DnfArgs {
         o
     }
 
-    /// The transactions for what the query found: `install` for missing
-    /// names, `upgrade` for present ones under `latest` (dnf's `install`
-    /// leaves an installed package as it is), `remove` for present ones.
-    /// One transaction each; `latest` with both kinds needs two.
-    pub fn transactions(&self, missing: &[String], present: &[String]) -> Vec<Vec<String>> {
-        let mut base: Vec<String> = vec!["dnf".into()];
-        base.extend(self.options());
-        if self.update_cache {
-            base.push("--refresh".into());
-        }
-        let with = |verb: &str, names: &[String]| {
-            let mut w = base.clone();
-            w.push(verb.into());
-            w.extend(names.iter().cloned());
-            w
-        };
-        let mut out = Vec::new();
+    /// The one transaction for what the query found, if any: `install`
+    /// for missing names, `upgrade` for present ones under `latest` (dnf's
+    /// `install` leaves an installed package as it is), `remove` for
+    /// present ones. `latest` with both kinds marks both in one dnf shell
+    /// script, one resolve and one transaction, as Ansible's module marks
+    /// `install` and `upgrade` jobs in one goal.
+    pub fn transaction(&self, missing: &[String], present: &[String]) -> Option<Txn> {
+        let mut jobs: Vec<(&str, &[String])> = Vec::new();
         match self.state.as_str() {
-            "removed" => {
-                if !present.is_empty() {
-                    out.push(with("remove", present));
-                }
-            }
+            "removed" => jobs.push(("remove", present)),
             "latest" => {
-                if !missing.is_empty() && !self.update_only {
-                    out.push(with("install", missing));
+                if !self.update_only {
+                    jobs.push(("install", missing));
                 }
-                if !present.is_empty() {
-                    out.push(with("upgrade", present));
-                }
+                jobs.push(("upgrade", present));
+            }
+            _ => jobs.push(("install", missing)),
+        }
+        jobs.retain(|(_, names)| !names.is_empty());
+        let mut argv: Vec<String> = vec!["dnf".into()];
+        argv.extend(self.options());
+        if self.update_cache {
+            argv.push("--refresh".into());
+        }
+        match jobs.as_slice() {
+            [] => None,
+            [(verb, names)] => {
+                argv.push((*verb).into());
+                argv.extend(names.iter().cloned());
+                Some(Txn { argv, shell: None })
             }
             _ => {
-                if !missing.is_empty() {
-                    out.push(with("install", missing));
+                // dnf shell splits its lines like a POSIX shell.
+                let mut script = String::new();
+                for (verb, names) in &jobs {
+                    script.push_str(verb);
+                    for n in names.iter() {
+                        script.push(' ');
+                        script.push_str(&quote(n));
+                    }
+                    script.push('\n');
                 }
+                script.push_str("run\n");
+                argv.push("shell".into());
+                Some(Txn {
+                    argv,
+                    shell: Some(script),
+                })
             }
         }
-        out
+    }
+}
+
+/// One dnf transaction: a command line, and when it marks several kinds
+/// of job, the dnf shell script it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Txn {
+    argv: Vec<String>,
+    shell: Option<String>,
+}
+
+impl Txn {
+    /// The names the transaction installs (for failure messages).
+    fn installs(&self) -> Vec<String> {
+        match &self.shell {
+            Some(script) => script
+                .lines()
+                .filter_map(|l| l.strip_prefix("install "))
+                .flat_map(|l| l.split(' '))
+                .map(|w| w.trim_matches('\'').to_string())
+                .collect(),
+            None => match self.argv.iter().position(|w| w == "install") {
+                Some(at) => self.argv[at + 1..].to_vec(),
+                None => Vec::new(),
+            },
+        }
     }
 }
 
@@ -261,23 +299,50 @@ fn rpm_root(a: &DnfArgs) -> String {
     }
 }
 
-/// The transactions as one script: each under LANG=C (dnf's messages are
-/// read), stopping at the first that fails; then rpm's list again.
-fn run_script(a: &DnfArgs, cmds: &[Vec<String>], dry: bool) -> String {
+/// The transaction as one script, under LANG=C (dnf's messages are read);
+/// then rpm's list again. dnf shell answers 0 whatever its commands met
+/// and runs the jobs it could mark: its errors are found in its messages,
+/// and for a real run a resolve-only pass (`--assumeno`) must meet none
+/// before the transaction runs, so a name that cannot be marked changes
+/// nothing, as in Ansible's module.
+fn run_script(a: &DnfArgs, txn: &Txn, dry: bool) -> String {
+    let mut argv = txn.argv.clone();
+    if dry {
+        argv.insert(1, "--assumeno".into());
+    }
+    let line = |w: &[String]| format!("LANG=C LC_ALL=C {}", argv_line(w));
+    // An error other than the refusal `--assumeno` itself causes.
+    let errors = "grep -v '^Error: Operation aborted' \"$t/err\" | grep -q '^Error:'";
     let mut s = String::from("rc=0\n");
-    for c in cmds {
-        let mut w = c.clone();
-        if dry {
-            w.insert(1, "--assumeno".into());
+    match &txn.shell {
+        None => s.push_str(&format!(
+            "{} >>\"$t/out\" 2>>\"$t/err\" </dev/null; rc=$?\n",
+            line(&argv)
+        )),
+        Some(script) => {
+            s.push_str(&format!("printf %s {} > \"$t/script\"\n", quote(script)));
+            let run = format!(
+                "{} \"$t/script\" >>\"$t/out\" 2>>\"$t/err\" </dev/null\n\
+                 if {errors}; then rc=1; kv shellerr 1; fi\n",
+                line(&argv)
+            );
+            if !dry {
+                let mut guard = argv.clone();
+                guard.insert(1, "--assumeno".into());
+                s.push_str(&format!(
+                    "{} \"$t/script\" >\"$t/gout\" 2>\"$t/gerr\" </dev/null\n\
+                     if grep -v '^Error: Operation aborted' \"$t/gerr\" | grep -q '^Error:'; then rc=1; kv shellerr 1; cat \"$t/gout\" >>\"$t/out\"; grep -v '^Error: Operation aborted' \"$t/gerr\" >>\"$t/err\"; fi\n\
+                     if [ $rc = 0 ]; then\n{run}fi\n",
+                    line(&guard)
+                ));
+            } else {
+                s.push_str(&run);
+            }
         }
-        s.push_str(&format!(
-            "if [ $rc = 0 ]; then LANG=C LC_ALL=C {} >>\"$t/out\" 2>>\"$t/err\"; rc=$?; fi\n",
-            argv_line(&w)
-        ));
     }
     let root = rpm_root(a);
     format!(
-        "t=$(mktemp -d) || exit 1\n{s}kv rc $rc\nkv dnfout \"$(cat \"$t/out\")\"\nkv dnferr \"$(cat \"$t/err\")\"\nkv after \"$(rpm{root} -qa --qf {} 2>/dev/null)\"\nrm -rf \"$t\"\n",
+        "t=$(mktemp -d) || exit 1\n{s}kv rc $rc\nkv dnfout \"$(cat \"$t/out\" 2>/dev/null)\"\nkv dnferr \"$(cat \"$t/err\" 2>/dev/null)\"\nkv after \"$(rpm{root} -qa --qf {} 2>/dev/null)\"\nrm -rf \"$t\"\n",
         quote(RPM_QF)
     )
 }
@@ -285,20 +350,25 @@ fn run_script(a: &DnfArgs, cmds: &[Vec<String>], dry: bool) -> String {
 /// The result of a transaction that failed: Ansible's `failures` when dnf
 /// named packages it could not find (on stdout), or found no repository
 /// at all to look in, else dnf's own error (on stderr).
-fn failure(a: &DnfArgs, stdout: &str, stderr: &str, cmds: &[Vec<String>]) -> ModResult {
+/// `results` holds what the refused transaction would have done when dnf
+/// resolved it (a dnf shell script whose other jobs were marked), as
+/// Ansible's module lists the transaction before it fails.
+fn failure(a: &DnfArgs, stdout: &str, stderr: &str, txn: &Txn, before: &[Installed]) -> ModResult {
     let mut failures = dnf_output::failures(&format!("{stdout}\n{stderr}"), &a.exclude);
     if failures.is_empty() && stderr.contains("There are no enabled repositories") {
         // Every name to install is then one no repository has.
-        failures = cmds
-            .iter()
-            .filter_map(|c| {
-                let at = c.iter().position(|w| w == "install")?;
-                Some(c[at + 1..].to_vec())
-            })
-            .flatten()
+        failures = txn
+            .installs()
+            .into_iter()
             .map(|n| format!("No package {n} available."))
             .collect();
     }
+    // A resolve-only pass ends in this refusal; it is not the failure.
+    let stderr: String = stderr
+        .lines()
+        .filter(|l| l.trim() != "Error: Operation aborted.")
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut r = failed(if failures.is_empty() {
         stderr.trim().to_string()
     } else {
@@ -307,14 +377,18 @@ fn failure(a: &DnfArgs, stdout: &str, stderr: &str, cmds: &[Vec<String>]) -> Mod
     if !failures.is_empty() {
         r.insert("failures".into(), json!(failures));
     }
-    r.insert("results".into(), json!([]));
+    let (installed, removed) = dnf_output::planned(stdout, before);
+    r.insert(
+        "results".into(),
+        json!(dnf_output::results(&installed, &removed)),
+    );
     r.insert("rc".into(), json!(1));
     r
 }
 
 /// What apply needs: the commands and rpm's list before them.
 pub struct Plan {
-    cmds: Vec<Vec<String>>,
+    txn: Txn,
     before: Vec<Installed>,
     /// Results Ansible reports before the transaction's (names a removal
     /// did not find).
@@ -398,7 +472,10 @@ impl Module for Dnf {
             return Ok(Step::Change {
                 check: result("Cache updated", false, vec![], 0),
                 state: Plan {
-                    cmds: vec![w],
+                    txn: Txn {
+                        argv: w,
+                        shell: None,
+                    },
                     before: Vec::new(),
                     notes: Vec::new(),
                 },
@@ -434,32 +511,28 @@ impl Module for Dnf {
         } else {
             Vec::new()
         };
-        let cmds = a.transactions(&missing, &present);
-        if cmds.is_empty() {
+        let Some(txn) = a.transaction(&missing, &present) else {
             return Ok(Step::Done(result("Nothing to do", false, notes, 0)));
-        }
+        };
         if !ctx.check_mode {
             // The transaction decides (it may find nothing to do: `latest`
             // of an up-to-date package).
             return Ok(Step::Change {
                 check: result("", false, vec![], 0),
-                state: Plan {
-                    cmds,
-                    before,
-                    notes,
-                },
+                state: Plan { txn, before, notes },
             });
         }
         // Check mode: dnf resolves the same transactions and stops.
-        let dry = probe(ctx, &run_script(a, &cmds, true)).await?;
+        let dry = probe(ctx, &run_script(a, &txn, true)).await?;
         let out = dry.text("dnfout").unwrap_or_default();
         let err = dry.text("dnferr").unwrap_or_default();
         let (installed, removed) = dnf_output::planned(&out, &before);
         let failing = !dnf_output::failures(&format!("{out}\n{err}"), &a.exclude).is_empty()
+            || dry.has("shellerr")
             || (dry.text("rc").as_deref() != Some("0")
                 && !format!("{out}{err}").contains("Operation aborted"));
         let r = if failing {
-            failure(a, &out, &err, &cmds)
+            failure(a, &out, &err, &txn, &before)
         } else if installed.is_empty() && removed.is_empty() {
             result("Nothing to do", false, notes, 0)
         } else {
@@ -481,8 +554,8 @@ impl Module for Dnf {
         a: &DnfArgs,
         plan: Plan,
     ) -> Result<ModResult, ModuleError> {
-        if plan.cmds.iter().flatten().any(|w| w == "makecache") {
-            let line = argv_line(&plan.cmds[0]);
+        if plan.txn.argv.iter().any(|w| w == "makecache") {
+            let line = argv_line(&plan.txn.argv);
             let out = ctx.run(&format!("LANG=C LC_ALL=C {line}"), None).await?;
             if out.rc != 0 {
                 let mut r = failed(String::from_utf8_lossy(&out.stderr).trim().to_string());
@@ -492,7 +565,7 @@ impl Module for Dnf {
             }
             return Ok(result("Cache updated", false, vec![], 0));
         }
-        let reply = probe(ctx, &run_script(a, &plan.cmds, false)).await?;
+        let reply = probe(ctx, &run_script(a, &plan.txn, false)).await?;
         if let Some(e) = reply.failure() {
             return Ok(failed(e));
         }
@@ -503,7 +576,8 @@ impl Module for Dnf {
                 a,
                 &reply.text("dnfout").unwrap_or_default(),
                 &reply.text("dnferr").unwrap_or_default(),
-                &plan.cmds,
+                &plan.txn,
+                &plan.before,
             ));
         }
         if installed.is_empty() && removed.is_empty() {
@@ -529,41 +603,59 @@ mod tests {
         }
     }
 
+    fn argv(t: Option<Txn>) -> Vec<String> {
+        t.map(|t| t.argv).unwrap_or_default()
+    }
+
     #[test]
     fn transactions_are_built_from_the_query() {
         let mut a = args("installed");
         a.disable_excludes = Some("kubernetes".into());
         a.enablerepo = vec!["epel".into()];
         assert_eq!(
-            a.transactions(&["jq".into()], &["tree-1.8.0".into()]),
-            [[
+            argv(a.transaction(&["jq".into()], &["tree-1.8.0".into()])),
+            [
                 "dnf",
                 "-y",
                 "--enablerepo=epel",
                 "--disableexcludes=kubernetes",
                 "install",
                 "jq"
-            ]]
-        );
-        assert!(a.transactions(&[], &["jq".into()]).is_empty());
-        let gone = args("removed");
-        assert_eq!(
-            gone.transactions(&["jq".into()], &["tree-1.8.0".into()]),
-            [["dnf", "-y", "remove", "tree-1.8.0"]]
-        );
-        assert!(gone.transactions(&["jq".into()], &[]).is_empty());
-        // latest: dnf's install leaves installed packages alone.
-        let mut latest = args("latest");
-        latest.update_cache = true;
-        assert_eq!(
-            latest.transactions(&["jq".into()], &["tree-1.8.0".into()]),
-            [
-                ["dnf", "-y", "--refresh", "install", "jq"],
-                ["dnf", "-y", "--refresh", "upgrade", "tree-1.8.0"]
             ]
         );
+        assert!(a.transaction(&[], &["jq".into()]).is_none());
+        let gone = args("removed");
+        assert_eq!(
+            argv(gone.transaction(&["jq".into()], &["tree-1.8.0".into()])),
+            ["dnf", "-y", "remove", "tree-1.8.0"]
+        );
+        assert!(gone.transaction(&["jq".into()], &[]).is_none());
+        // latest: dnf's install leaves installed packages alone, so the
+        // installed ones are upgraded; with both kinds one dnf shell script
+        // marks both jobs for one transaction.
+        let mut latest = args("latest");
+        latest.update_cache = true;
+        let both = latest.transaction(&["jq".into()], &["tree-1.8.0".into()]);
+        assert_eq!(
+            both,
+            Some(Txn {
+                argv: ["dnf", "-y", "--refresh", "shell"]
+                    .map(String::from)
+                    .to_vec(),
+                shell: Some("install jq\nupgrade tree-1.8.0\nrun\n".into()),
+            })
+        );
+        assert_eq!(both.map(|t| t.installs()), Some(vec!["jq".to_string()]));
+        assert_eq!(
+            argv(latest.transaction(&[], &["jq".into()])),
+            ["dnf", "-y", "--refresh", "upgrade", "jq"]
+        );
         latest.update_only = true;
-        assert_eq!(latest.transactions(&["jq".into()], &[]).len(), 0);
+        assert!(latest.transaction(&["jq".into()], &[]).is_none());
+        assert_eq!(
+            argv(latest.transaction(&["jq".into()], &["tree".into()])),
+            ["dnf", "-y", "--refresh", "upgrade", "tree"]
+        );
     }
 
     #[test]
@@ -577,12 +669,26 @@ mod tests {
     }
 
     #[test]
-    fn transaction_scripts_stop_at_the_first_failure() {
+    fn a_shell_transaction_runs_only_after_a_clean_resolve() {
         let a = args("latest");
-        let cmds = a.transactions(&["jq".into()], &["tree-1.8.0".into()]);
-        let dry = run_script(&a, &cmds, true);
-        assert_eq!(dry.matches("dnf --assumeno -y").count(), 2);
-        assert_eq!(dry.matches("if [ $rc = 0 ]").count(), 2);
-        assert!(!run_script(&a, &cmds, false).contains("--assumeno"));
+        let txn = a
+            .transaction(&["jq".into()], &["tree-1.8.0".into()])
+            .unwrap_or_else(|| panic!("a transaction"));
+        // Check mode: the one resolve-only pass.
+        let dry = run_script(&a, &txn, true);
+        assert_eq!(dry.matches("LANG=C LC_ALL=C dnf").count(), 1);
+        assert!(dry.contains("dnf --assumeno -y shell \"$t/script\""));
+        // A real run: the resolve-only pass guards the one transaction.
+        let real = run_script(&a, &txn, false);
+        let guard = real.find("dnf --assumeno -y shell");
+        let run = real.find("dnf -y shell");
+        assert!(guard.is_some() && run.is_some() && guard < run, "{real}");
+        assert_eq!(real.matches("dnf -y shell").count(), 1);
+        assert!(real.contains("if [ $rc = 0 ]; then"));
+        // A single job is a plain command line.
+        let one = a.transaction(&["jq".into()], &[]);
+        let one = one.unwrap_or_else(|| panic!("a transaction"));
+        assert!(run_script(&a, &one, false).contains("dnf -y install jq"));
+        assert!(!run_script(&a, &one, false).contains("--assumeno"));
     }
 }

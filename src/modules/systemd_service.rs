@@ -295,10 +295,17 @@ pub fn parse_args(spec: &'static ModuleSpec, args: &Args) -> Result<SystemdArgs,
             Ok(None)
         }
     };
-    let mut systemctl = String::from("systemctl");
     let scope = r
         .choice("scope", Some("system"))?
         .unwrap_or_else(|| "system".into());
+    // Ansible's module sets XDG_RUNTIME_DIR when the session has none (a
+    // become user's sudo session has none): `systemctl --user` finds the
+    // user's manager through it.
+    let mut systemctl = String::from(if scope == "user" {
+        "XDG_RUNTIME_DIR=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}\" systemctl"
+    } else {
+        "systemctl"
+    });
     if scope != "system" {
         systemctl.push_str(&format!(" --{scope}"));
     }
