@@ -535,6 +535,42 @@ mod tests {
     }
 
     #[test]
+    fn preamble_lines_are_bare_and_verbose_events_carry_their_level() {
+        let mut j = Jobs::new("id".into());
+        let shown = |t: &str| Shown {
+            chunks: vec![super::super::Chunk::plain(t, false)],
+        };
+        let bare = j.jobs(&Event::Preamble("a\nb".into()), &shown("a\nb\n"));
+        assert_eq!(bare.len(), 2);
+        assert!(bare.iter().all(|b| b.bare));
+        assert!(bare[0].event.get("event_data").is_none());
+        assert!(bare[0].event.get("parent_uuid").is_none());
+        assert_eq!(bare[1].event["stdout"], json!("b"));
+        assert_eq!(bare[1].event["start_line"], json!(1));
+        // Before the playbook: no context, no parent.
+        let early = j.events(&Event::Verbose("v".into()), &shown("v\n"));
+        assert_eq!(early[0]["event_data"]["verbose"], json!(true));
+        assert!(early[0]["event_data"].get("playbook").is_none());
+        assert!(early[0].get("parent_uuid").is_none());
+        let start = j.events(
+            &Event::PlaybookStart {
+                path: "p.yml".into(),
+            },
+            &shown(""),
+        );
+        let v = j.events(&Event::Verbose("1 plays".into()), &shown("1 plays\n"));
+        assert_eq!(v[0]["verbosity"], json!(2));
+        assert_eq!(v[0]["counter"], json!(5));
+        assert_eq!(v[0]["event_data"]["playbook"], json!("p.yml"));
+        assert_eq!(v[0]["parent_uuid"], start[0]["uuid"]);
+        // An action's display line is no verbose message.
+        let d = j.events(&Event::Display("x".into()), &shown("x\n"));
+        assert_eq!(d[0]["event"], json!("verbose"));
+        assert!(d[0]["event_data"].get("verbose").is_none());
+        assert!(d[0].get("verbosity").is_none());
+    }
+
+    #[test]
     fn lines_and_parents() {
         let mut j = Jobs::new("id".into());
         let shown = |t: &str| Shown {
