@@ -185,6 +185,9 @@ fn the_bar_names_the_hosts_a_task_waits_for_and_colours_follow_the_terminal() {
     let plain = on_a_terminal(&fleet, &pb, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
     assert!(!plain.contains("\x1b[0;32m"), "{plain}");
     assert!(plain.contains("ok: [h1]"), "{plain}");
+    let plain = on_a_terminal(&fleet, &pb, &[("TERM", "xterm"), ("ANSIBLE_NOCOLOR", "1")]);
+    assert!(!plain.contains("\x1b[0;32m"), "{plain}");
+    assert!(plain.contains("ok: [h1]"), "{plain}");
 }
 
 #[test]
