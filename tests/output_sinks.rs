@@ -687,6 +687,26 @@ fn yaml_results_without_verbosity_like_ansible() {
 }
 
 #[test]
+fn yaml_line_width_like_ansible() {
+    // result_yaml_line_width: `no-break` keeps the long string on one
+    // line; `terminal-width` folds at the display's width (79 columns when
+    // stdout is not a terminal, one less than PyYAML's own 80).
+    for (name, width) in [
+        ("yaml_nobreak", "no-break"),
+        ("yaml_termwidth", "terminal-width"),
+    ] {
+        result_format_like_ansible(
+            name,
+            &[
+                ("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml"),
+                ("ANSIBLE_VERBOSITY", "1"),
+                ("ANSIBLE_CALLBACK_YAML_LINE_WIDTH", width),
+            ],
+        );
+    }
+}
+
+#[test]
 fn pretty_json_results_like_ansible() {
     result_format_like_ansible("pretty", &[("ANSIBLE_CALLBACK_FORMAT_PRETTY", "1")]);
 }

@@ -104,6 +104,22 @@ fn bad_output_options_fail_before_any_host() {
          Valid values are: json, yaml\n"
     );
     assert!(out.stdout.is_empty());
+    // A YAML line width that is none of the choices.
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["playbook", "-i"])
+        .arg(&fleet.inventory)
+        .arg(&pb)
+        .env("HOME", &fleet.home)
+        .env("ANSIBLE_CALLBACK_YAML_LINE_WIDTH", "wide")
+        .output()
+        .expect("kiln runs");
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "[ERROR]: Invalid value 'wide' for config 'result_yaml_line_width' for 'default' callback plugin. \
+         Valid values are: default, no-break, terminal-width\n"
+    );
+    assert!(out.stdout.is_empty());
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["playbook", "-i"])
         .arg(&fleet.inventory)
@@ -118,8 +134,21 @@ fn bad_output_options_fail_before_any_host() {
 
 /// Runs kiln under `script` (a pseudo-terminal) and returns the screen.
 fn on_a_terminal(fleet: &Fleet, pb: &std::path::Path, env: &[(&str, &str)]) -> String {
+    on_a_terminal_of(fleet, pb, env, None)
+}
+
+/// The same on a terminal `cols` columns wide (none: `script`'s own size).
+fn on_a_terminal_of(
+    fleet: &Fleet,
+    pb: &std::path::Path,
+    env: &[(&str, &str)],
+    cols: Option<u16>,
+) -> String {
+    let size = cols
+        .map(|c| format!("stty cols {c} rows 40 && "))
+        .unwrap_or_default();
     let cmd = format!(
-        "{} playbook -i {} {}",
+        "{size}{} playbook -i {} {}",
         env!("CARGO_BIN_EXE_kiln"),
         fleet.inventory.display(),
         pb.display()
@@ -156,6 +185,35 @@ fn the_bar_names_the_hosts_a_task_waits_for_and_colours_follow_the_terminal() {
     let plain = on_a_terminal(&fleet, &pb, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
     assert!(!plain.contains("\x1b[0;32m"), "{plain}");
     assert!(plain.contains("ok: [h1]"), "{plain}");
+    let plain = on_a_terminal(&fleet, &pb, &[("TERM", "xterm"), ("ANSIBLE_NOCOLOR", "1")]);
+    assert!(!plain.contains("\x1b[0;32m"), "{plain}");
+    assert!(plain.contains("ok: [h1]"), "{plain}");
+}
+
+#[test]
+fn banners_fill_the_terminal_width() {
+    // Ansible pads banners to its display's width: the terminal's less
+    // one, never under 79 (the width when stdout is not a terminal).
+    let pb = playbook("ping");
+    let fleet = Fleet::start(&Header::parse(&pb));
+    // A banner is `MSG ` and stars up to one past the display's width
+    // (80 characters when it is 79); the progress bar's redraws may share
+    // its line, so the banners are found inside the lines.
+    let banner = regex::Regex::new(r"(PLAY|TASK) \[[^\]]*\] \*+").expect("re");
+    let widths = |screen: &str| -> Vec<usize> {
+        banner
+            .find_iter(screen)
+            .map(|m| m.as_str().chars().count())
+            .collect()
+    };
+    let wide = on_a_terminal_of(&fleet, &pb, &[("NO_COLOR", "1")], Some(121));
+    let got = widths(&wide);
+    assert!(got.len() >= 3, "{wide}");
+    assert!(got.iter().all(|w| *w == 121), "{got:?}\n{wide}");
+    let narrow = on_a_terminal_of(&fleet, &pb, &[("NO_COLOR", "1")], Some(50));
+    let got = widths(&narrow);
+    assert!(got.len() >= 3, "{narrow}");
+    assert!(got.iter().all(|w| *w == 80), "{got:?}\n{narrow}");
 }
 
 #[test]

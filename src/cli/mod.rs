@@ -344,13 +344,13 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     };
     if args.verbose > 1 {
         let argv0 = args.argv.first().cloned().unwrap_or_default();
-        bus.emit(crate::output::Event::Verbose(
+        bus.emit(crate::output::Event::Preamble(
             verbose_header::version_block(&cfg, &argv0),
         ));
     }
     if args.verbose > 0 {
         // ansible-playbook's first words at -v.
-        bus.emit(crate::output::Event::Verbose(match &cfg.path {
+        bus.emit(crate::output::Event::Preamble(match &cfg.path {
             Some(p) => format!("Using {} as config file", p.display()),
             None => "No config file found; using defaults".into(),
         }));
@@ -453,6 +453,7 @@ fn sinks(
         None => Some(4),
     };
     let mut screen = crate::output::Screen::new(args.verbose)
+        .with_columns(crate::output::columns())
         .with_callback(style)
         .with_json_indent(indent)
         .with_display_hosts(
@@ -502,6 +503,13 @@ fn sinks(
             "ANSIBLE_CALLBACK_RESULT_INDENTATION",
         )
         .as_deref(),
+        cfg.get(
+            "defaults",
+            "callback_result_yaml_line_width",
+            "ANSIBLE_CALLBACK_YAML_LINE_WIDTH",
+        )
+        .as_deref(),
+        crate::output::columns(),
     )?;
     // Only the default callback has these options.
     if style == Callback::Default {

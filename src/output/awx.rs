@@ -60,6 +60,7 @@ fn partial(job: &Job) -> Json {
             "uuid",
             "created",
             "parent_uuid",
+            "verbosity",
             "event_data",
         ] {
             if let Some(v) = ev.get(k) {
@@ -130,6 +131,12 @@ pub(super) fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
 impl<W: Write + Send> Sink for AwxDisplay<W> {
     fn emit(&mut self, e: &Event, shown: &Shown) {
         for job in self.jobs.jobs(e, shown) {
+            if job.bare {
+                // Printed before any callback: ansible-runner makes its
+                // own event of each line.
+                let _ = self.out.write_all(job.text.as_bytes());
+                continue;
+            }
             // Without its partial file ansible-runner still records the
             // event's text; the run goes on.
             if let Err(err) = self.write_partial(&job) {

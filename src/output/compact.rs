@@ -106,7 +106,7 @@ impl Screen {
     }
 
     pub(super) fn show_minimal(&mut self, e: &Event) {
-        if let Event::Verbose(v) = e {
+        if let Event::Verbose(v) | Event::Preamble(v) = e {
             self.line_c(v, color::VERBOSE);
             return;
         }
@@ -176,7 +176,7 @@ impl Screen {
     }
 
     pub(super) fn show_oneline(&mut self, e: &Event) {
-        if let Event::Verbose(v) = e {
+        if let Event::Verbose(v) | Event::Preamble(v) = e {
             self.line_c(v, color::VERBOSE);
             return;
         }

@@ -168,6 +168,8 @@ pub struct Screen {
     custom_stats: serde_json::Map<String, Json>,
     /// How results are written after `=>` (json or yaml).
     format: super::result_format::ResultFormat,
+    /// The display's width: banners are padded with stars up to it.
+    columns: usize,
 }
 
 impl Screen {
@@ -190,6 +192,7 @@ impl Screen {
             show_custom_stats: false,
             custom_stats: serde_json::Map::new(),
             format: super::result_format::ResultFormat::default(),
+            columns: 79,
             lazy: std::collections::HashMap::new(),
             last_banner: None,
         }
@@ -216,6 +219,12 @@ impl Screen {
     pub fn with_included_and_paths(mut self, included: bool, path_on_failure: bool) -> Self {
         self.included_hosts = included;
         self.task_path_on_failure = path_on_failure;
+        self
+    }
+
+    /// The display's width (`super::columns()` on a terminal).
+    pub fn with_columns(mut self, columns: usize) -> Self {
+        self.columns = columns;
         self
     }
 
@@ -345,7 +354,7 @@ impl Screen {
     fn show_json(&mut self, e: &Event) {
         match e {
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
-            Event::Verbose(v) => self.line_c(v, color::VERBOSE),
+            Event::Verbose(v) | Event::Preamble(v) => self.line_c(v, color::VERBOSE),
             _ => {}
         }
         if let Some(doc) = self.json_doc.as_mut().and_then(|d| d.observe(e)) {
@@ -381,7 +390,11 @@ impl Screen {
     }
 
     fn banner(&mut self, msg: &str) {
-        let stars = 79usize.saturating_sub(msg.chars().count()).max(3);
+        // Ansible counts display cells: a wide character takes two.
+        let stars = self
+            .columns
+            .saturating_sub(console::measure_text_width(msg))
+            .max(3);
         self.line(&format!("\n{msg} {}", "*".repeat(stars)));
     }
 
@@ -753,7 +766,7 @@ impl Screen {
                 self.line_c(&format!("ASYNC {word} on {host}: jid={jid}"), color::DEBUG);
             }
             Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
-            Event::Verbose(v) => self.line_c(v, color::VERBOSE),
+            Event::Verbose(v) | Event::Preamble(v) => self.line_c(v, color::VERBOSE),
             Event::Notify { host, handler } => {
                 if self.verbosity > 1 {
                     self.line_c(

@@ -37,7 +37,14 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 pub struct Job {
     pub event: Json,
     pub text: String,
+    /// Written by ansible-playbook before its stdout callback loaded: no
+    /// callback frames it, ansible-runner makes an event of each bare line.
+    pub bare: bool,
 }
+
+/// The verbosity of every `Event::Verbose` (`display.vv`): what
+/// ansible-runner's callback records as the event's `verbosity`.
+const VERBOSE_LEVEL: u8 = 2;
 
 /// Where we are in the playbook: the `event_data` fields every later event
 /// repeats.
@@ -99,8 +106,12 @@ impl Jobs {
 
     fn base(&self) -> Map<String, Json> {
         let mut d = Map::new();
-        d.insert("playbook".into(), json!(self.ctx.playbook));
-        d.insert("playbook_uuid".into(), json!(self.ctx.playbook_uuid));
+        // Before the playbook starts (the callbacks passed over at -vv)
+        // an event has no context yet.
+        if !self.ctx.playbook_uuid.is_empty() {
+            d.insert("playbook".into(), json!(self.ctx.playbook));
+            d.insert("playbook_uuid".into(), json!(self.ctx.playbook_uuid));
+        }
         if let Some((name, uuid, pattern)) = &self.ctx.play {
             d.insert("play".into(), json!(name));
             d.insert("play_uuid".into(), json!(uuid));
@@ -162,6 +173,34 @@ impl Jobs {
         Job {
             event: Json::Object(ev),
             text: text.to_string(),
+            bare: false,
+        }
+    }
+
+    /// The bare lines ansible-playbook writes before its callback loads
+    /// (the `-vv` version block, the config file line): ansible-runner
+    /// gives each line an event of its own, with no data and no parent.
+    fn bare_lines(&mut self, text: &str, out: &mut Vec<Job>) {
+        for line in text.trim_end_matches('\n').split('\n') {
+            self.counter += 1;
+            let start_line = self.line;
+            self.line += 1;
+            let uuid = uuid4();
+            let event = json!({
+                "event": "verbose",
+                "uuid": uuid,
+                "counter": self.counter,
+                "stdout": line,
+                "start_line": start_line,
+                "end_line": self.line,
+                "runner_ident": self.ident,
+                "created": iso(chrono::Utc::now()),
+            });
+            out.push(Job {
+                event,
+                text: format!("{line}\n"),
+                bare: true,
+            });
         }
     }
 
@@ -374,11 +413,26 @@ impl Jobs {
                 let parent = self.parent();
                 out.push(self.job("playbook_on_notify", &text, parent, d, uuid4(), now));
             }
-            // ansible-runner sees a line printed outside any callback (and
-            // an action's own display line) as a verbose event with no data.
-            Event::Verbose(_) | Event::Display(_) => {
+            Event::Preamble(_) => self.bare_lines(&text, &mut out),
+            // A verbose message shown outside any callback: ansible-runner's
+            // callback records it in the context of where the run is, marked
+            // verbose, with its verbosity beside the data.
+            Event::Verbose(_) => {
+                let mut d = self.base();
+                d.insert("verbose".into(), json!(true));
                 let parent = self.parent();
-                out.push(self.job("verbose", &text, parent, Map::new(), uuid4(), now));
+                let mut job = self.job("verbose", &text, parent, d, uuid4(), now);
+                if let Json::Object(ev) = &mut job.event {
+                    ev.insert("verbosity".into(), json!(VERBOSE_LEVEL));
+                }
+                out.push(job);
+            }
+            // An action's own display line: a plain display call, so an
+            // event named `verbose` but without the verbose mark.
+            Event::Display(_) => {
+                let d = self.base();
+                let parent = self.parent();
+                out.push(self.job("verbose", &text, parent, d, uuid4(), now));
             }
             Event::Warning(_) => {
                 // ansible-runner marks a warning's event (the text is its
@@ -478,6 +532,42 @@ mod tests {
         assert_eq!(&u[14..15], "4");
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
         assert_ne!(u, uuid4());
+    }
+
+    #[test]
+    fn preamble_lines_are_bare_and_verbose_events_carry_their_level() {
+        let mut j = Jobs::new("id".into());
+        let shown = |t: &str| Shown {
+            chunks: vec![super::super::Chunk::plain(t, false)],
+        };
+        let bare = j.jobs(&Event::Preamble("a\nb".into()), &shown("a\nb\n"));
+        assert_eq!(bare.len(), 2);
+        assert!(bare.iter().all(|b| b.bare));
+        assert!(bare[0].event.get("event_data").is_none());
+        assert!(bare[0].event.get("parent_uuid").is_none());
+        assert_eq!(bare[1].event["stdout"], json!("b"));
+        assert_eq!(bare[1].event["start_line"], json!(1));
+        // Before the playbook: no context, no parent.
+        let early = j.events(&Event::Verbose("v".into()), &shown("v\n"));
+        assert_eq!(early[0]["event_data"]["verbose"], json!(true));
+        assert!(early[0]["event_data"].get("playbook").is_none());
+        assert!(early[0].get("parent_uuid").is_none());
+        let start = j.events(
+            &Event::PlaybookStart {
+                path: "p.yml".into(),
+            },
+            &shown(""),
+        );
+        let v = j.events(&Event::Verbose("1 plays".into()), &shown("1 plays\n"));
+        assert_eq!(v[0]["verbosity"], json!(2));
+        assert_eq!(v[0]["counter"], json!(5));
+        assert_eq!(v[0]["event_data"]["playbook"], json!("p.yml"));
+        assert_eq!(v[0]["parent_uuid"], start[0]["uuid"]);
+        // An action's display line is no verbose message.
+        let d = j.events(&Event::Display("x".into()), &shown("x\n"));
+        assert_eq!(d[0]["event"], json!("verbose"));
+        assert!(d[0]["event_data"].get("verbose").is_none());
+        assert!(d[0].get("verbosity").is_none());
     }
 
     #[test]

@@ -32,6 +32,17 @@ pub fn origin_block(span: &crate::span::Span) -> String {
     origin::Sources::default().block(span)
 }
 
+/// The width of Ansible's display (its `columns`): the terminal's width
+/// less one when stdout is a terminal, never under 79 (the width of every
+/// banner when stdout is a pipe or a file).
+pub fn columns() -> usize {
+    let width = console::Term::stdout()
+        .size_checked()
+        .map(|(_, cols)| usize::from(cols))
+        .unwrap_or(0);
+    width.saturating_sub(1).max(79)
+}
+
 /// The stdout callbacks kiln renders (`stdout_callback` in ansible.cfg,
 /// `ANSIBLE_STDOUT_CALLBACK`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,8 +220,12 @@ pub enum Event {
         handler: String,
     },
     Warning(String),
-    /// A verbose message (`-v` and up): ansible-playbook's "Using ... as
-    /// config file" and the like.
+    /// What ansible-playbook prints before its stdout callback loads: the
+    /// `-vv` version block and the `-v` "Using ... as config file" line.
+    /// Shown as verbose text; event streams see bare lines.
+    Preamble(String),
+    /// A `-vv` message (`display.vv`) shown outside any callback: "N plays
+    /// in", "META: ...", saved notifications, the callbacks passed over.
     Verbose(String),
     /// A line an action prints on stdout as it runs (`pause`).
     Display(String),

@@ -110,7 +110,9 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
             json(r, result);
         }
         Event::AsyncDone { result, .. } | Event::AsyncPoll { result, .. } => json(r, result),
-        Event::Warning(w) | Event::Verbose(w) | Event::Display(w) => string(r, w),
+        Event::Warning(w) | Event::Verbose(w) | Event::Preamble(w) | Event::Display(w) => {
+            string(r, w)
+        }
         Event::Notify { handler, .. } => string(r, handler),
         Event::CustomStats(m) => {
             for v in m.values_mut() {

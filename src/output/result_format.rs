@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //! How the default callback writes a result after `=>`: Ansible's
-//! `result_format` (`json`, or `yaml` for people to read), `pretty_results`
-//! and `result_indentation` ([defaults] callback_result_format /
-//! ANSIBLE_CALLBACK_RESULT_FORMAT and their siblings).
+//! `result_format` (`json`, or `yaml` for people to read), `pretty_results`,
+//! `result_indentation` and `result_yaml_line_width` ([defaults]
+//! callback_result_format / ANSIBLE_CALLBACK_RESULT_FORMAT and their
+//! siblings).
 
 use super::json::dumps;
 use serde_json::Value as Json;
@@ -15,7 +16,15 @@ pub struct ResultFormat {
     pub pretty: Option<bool>,
     /// `result_indentation`.
     pub indent: usize,
+    /// `result_yaml_line_width` as the column where PyYAML folds long
+    /// scalars (its `best_width`).
+    pub width: usize,
 }
+
+/// PyYAML's own line width, when none is given.
+const PYYAML_WIDTH: usize = 80;
+/// What Ansible passes for `no-break`: wider than any line.
+const NO_BREAK: usize = 0x7FFF_FFFF;
 
 impl Default for ResultFormat {
     fn default() -> Self {
@@ -23,16 +32,20 @@ impl Default for ResultFormat {
             yaml: false,
             pretty: None,
             indent: 4,
+            width: PYYAML_WIDTH,
         }
     }
 }
 
 impl ResultFormat {
-    /// Reads the options from a name and two settings as written.
+    /// Reads the options from a name and the settings as written;
+    /// `columns` is the display's width (`terminal-width`).
     pub fn parse(
         format: Option<&str>,
         pretty: Option<bool>,
         indent: Option<&str>,
+        line_width: Option<&str>,
+        columns: usize,
     ) -> Result<ResultFormat, String> {
         let yaml = match format.map(str::trim) {
             None | Some("json") => false,
@@ -51,10 +64,24 @@ impl ResultFormat {
                 format!("Invalid value \"{v}\" for configuration option \"result_indentation\" (an integer)")
             })?,
         };
+        let width = match line_width.map(str::trim) {
+            None | Some("default") => PYYAML_WIDTH,
+            Some("no-break") => NO_BREAK,
+            Some("terminal-width") => columns,
+            Some(other) => {
+                // ansible-core 2.21's words: the choices are checked when
+                // the callback loads, before any host is touched.
+                return Err(format!(
+                    "Invalid value '{other}' for config 'result_yaml_line_width' for 'default' callback plugin. \
+                     Valid values are: default, no-break, terminal-width"
+                ));
+            }
+        };
         Ok(ResultFormat {
             yaml,
             pretty,
             indent,
+            width,
         })
     }
 
@@ -90,7 +117,7 @@ impl ResultFormat {
             indent: indent.filter(|i| (2..10).contains(i)).unwrap_or(2),
             default_flow_style: Some(false),
             sort_keys: true,
-            width: 80,
+            width: self.width,
             explicit_start: false,
             inventory_tags: false,
             literal_multiline: Some(lossy),
@@ -127,7 +154,7 @@ mod tests {
             json.dump(&r, true),
             "{\n    \"changed\": false,\n    \"msg\": \"hi\"\n}"
         );
-        let yaml = ResultFormat::parse(Some("yaml"), None, None).expect("valid");
+        let yaml = ResultFormat::parse(Some("yaml"), None, None, None, 79).expect("valid");
         assert_eq!(yaml.dump(&r, false), "\n    changed: false\n    msg: hi");
         let out = json!({"stdout": "a\n\nb", "stdout_lines": ["a", "", "b"]});
         assert_eq!(
@@ -135,11 +162,38 @@ mod tests {
             "\n    stdout: |-\n        a\n\n        b\n    stdout_lines: <omitted>"
         );
         // Not pretty: nothing dropped, PyYAML's own indent of 2.
-        let exact = ResultFormat::parse(Some("yaml"), Some(false), None).expect("valid");
+        let exact = ResultFormat::parse(Some("yaml"), Some(false), None, None, 79).expect("valid");
         assert_eq!(
             exact.dump(&out, false),
             "\n    stdout: |-\n      a\n\n      b\n    stdout_lines:\n    - a\n    - ''\n    - b"
         );
-        assert!(ResultFormat::parse(Some("xml"), None, None).is_err());
+        assert!(ResultFormat::parse(Some("xml"), None, None, None, 79).is_err());
+    }
+
+    #[test]
+    fn yaml_line_width_folds_where_asked() {
+        let long = "word ".repeat(30);
+        let r = json!({ "msg": long.trim_end() });
+        let at = |w: Option<&str>| {
+            ResultFormat::parse(Some("yaml"), None, None, w, 100)
+                .expect("valid")
+                .dump(&r, false)
+        };
+        let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        // PyYAML's 80 by default: folded, and the last word that starts
+        // before the limit ends the line.
+        let default = at(None);
+        assert_eq!(default.lines().count(), 3, "{default}");
+        assert_eq!(at(Some("default")), default);
+        // The display's width: folded later.
+        let terminal = at(Some("terminal-width"));
+        assert!(widest(&terminal) > widest(&default), "{terminal}");
+        assert!(widest(&terminal) <= 4 + 100 + 5, "{terminal}");
+        // no-break: one line holds it all.
+        let one = at(Some("no-break"));
+        assert_eq!(one, format!("\n    msg: {}", long.trim_end()));
+        let err = ResultFormat::parse(Some("yaml"), None, None, Some("wide"), 79)
+            .expect_err("not a choice");
+        assert!(err.contains("Valid values are: default, no-break, terminal-width"));
     }
 }

@@ -10,6 +10,9 @@ them) and writes tests/golden/events/<stem>.json.
 Needs ansible-runner in the oracle venv:
   /work/ansible-venv/bin/pip install ansible-runner
   /work/ansible-venv/bin/python tests/oracle/record_events.py ping failures
+  /work/ansible-venv/bin/python tests/oracle/record_events.py --variant vv --args=-vv handlers
+    (-> tests/golden/events/handlers.vv.json: the same run at -vv, for the
+    `verbose` events; the golden keeps the arguments as `extra_args`)
 
 Normalisation (kiln's test applies the same to its own events):
   * every uuid is replaced by `U<n>`, numbered in order of first appearance,
@@ -28,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -114,7 +118,7 @@ def host_order(events: list[dict], ctx) -> list[dict]:
     return out
 
 
-def record_one(stem: str) -> dict:
+def record_one(stem: str, extra_args: list[str] | None = None) -> dict:
     import ansible_runner
 
     playbook = PLAYBOOKS / f"{stem}.yml"
@@ -137,7 +141,7 @@ def record_one(stem: str) -> dict:
                 playbook=str(playbook),
                 inventory=str(inventory),
                 envvars=envvars,
-                cmdline=" ".join(["-f", "10", *header.args]),
+                cmdline=" ".join(["-f", "10", *header.args, *(extra_args or [])]),
                 json_mode=False,
                 quiet=True,
             )
@@ -181,11 +185,17 @@ def record_one(stem: str) -> dict:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="Record ansible-runner events goldens.")
     ap.add_argument("playbooks", nargs="+", help="playbook stems (tests/playbooks/STEM.yml)")
+    ap.add_argument("--variant", help="write STEM.VARIANT.json (a run with --args added)")
+    ap.add_argument("--args", default="", help="more ansible-playbook arguments, split like a shell (e.g. -vv)")
     args = ap.parse_args(argv)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+    extra = shlex.split(args.args)
     for stem in args.playbooks:
-        doc = record_one(stem)
-        (OUT_DIR / f"{stem}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        doc = record_one(stem, extra)
+        if extra:
+            doc["extra_args"] = extra
+        name = f"{stem}.{args.variant}" if args.variant else stem
+        (OUT_DIR / f"{name}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         print(f"{stem}: {len(doc['events'])} events, rc {doc['rc']}")
     return 0
 
