@@ -1004,4 +1004,6 @@ golden_tests!(
     refresh_play_hosts_all => "refresh_play_hosts_all",
     shell_backslash_newline => "shell_backslash_newline",
     async_native => "async_native",
+    role_from_files => "role_from_files",
+    loop_forms_more => "loop_forms_more",
 );

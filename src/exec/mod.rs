@@ -14,6 +14,7 @@ mod role_vars;
 mod step;
 mod tags;
 mod task;
+mod with_lookup;
 
 use crate::inventory::Inventory;
 use crate::output::{Bus, Event, HostStats};

@@ -116,7 +116,13 @@ impl Runner {
         }
         let mut defaults = Layer::new();
         let mut rvars = Layer::new();
-        for r in &play.roles {
+        // Roles named by import_role export their defaults and vars to the
+        // whole play too (static imports are public in Ansible).
+        let imported = play
+            .role_uses
+            .iter()
+            .filter(|u| !play.roles.iter().any(|r| Arc::ptr_eq(r, u)));
+        for r in play.roles.iter().chain(imported) {
             for (k, v) in &r.defaults {
                 defaults.insert(k.clone(), VarValue::Node(v.clone()));
             }
@@ -1001,8 +1007,8 @@ impl Runner {
     }
 
     /// Takes `host`'s saved notifications to the handlers they reach (by
-    /// name: the first handler of that name, as a role brought in twice
-    /// defines its handlers twice; by topic: every listener) and, when
+    /// name: the last handler of that name; by topic: every listener) and,
+    /// when
     /// `report`, tells of each handler newly notified there
     /// (`playbook_on_notify`). A flush does this host by host, when the
     /// host reaches it.
@@ -1024,7 +1030,9 @@ impl Runner {
         if let Ok(mut pending) = ctx.pending.lock() {
             let set = pending.entry(host.to_string()).or_default();
             for x in saved {
-                let by_name = names.iter().position(|n| *n == x);
+                // The last handler defined with the name wins, as Ansible
+                // searches them from the last.
+                let by_name = names.iter().rposition(|n| *n == x);
                 // Listeners are reported the last defined first, as Ansible
                 // searches them.
                 let listeners = ctx

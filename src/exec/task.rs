@@ -1026,9 +1026,15 @@ impl Runner {
             .and_then(|l| l.get("index_var"))
             .and_then(|n| n.as_str())
             .map(str::to_string);
-        let extended = lc
-            .and_then(|l| l.get("extended"))
-            .is_some_and(|n| matches!(n.kind, crate::yaml::NodeKind::Bool(true)));
+        let flag = |k: &str, default: bool| {
+            lc.and_then(|l| l.get(k))
+                .and_then(|n| scope.render_json(n).ok())
+                .and_then(|v| crate::modules::spec::to_bool(&v))
+                .unwrap_or(default)
+        };
+        let extended = flag("extended", false);
+        // `extended_allitems: false` leaves the (possibly large) list out.
+        let allitems = flag("extended_allitems", true);
         let pause = lc
             .and_then(|l| l.get("pause"))
             .and_then(|n| scope.render_json(n).ok())
@@ -1064,7 +1070,9 @@ impl Runner {
                 m.insert("length".into(), json!(n));
                 m.insert("revindex".into(), json!(n - idx));
                 m.insert("revindex0".into(), json!(n - idx - 1));
-                m.insert("allitems".into(), json!(items));
+                if allitems {
+                    m.insert("allitems".into(), json!(items));
+                }
                 if let Some(next) = items.get(idx + 1) {
                     m.insert("nextitem".into(), next.clone());
                 }
@@ -1792,6 +1800,9 @@ fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
     }
     let v = scope.render_node(node).map_err(|e| e.to_string())?;
     let j = value_to_json(&v);
+    if let Some(items) = super::with_lookup::items(scope, lookup, j.clone(), node) {
+        return items;
+    }
     let as_list = |j: Json| -> Vec<Json> {
         match j {
             Json::Array(a) => a,

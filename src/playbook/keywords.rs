@@ -195,6 +195,26 @@ pub const WITH_LOOKUPS: &[&str] = &[
     "subelements",
 ];
 
+/// The other `with_<lookup>` forms whose items come from the templar's lookup of
+/// that name.
+pub const WITH_TEMPLAR_LOOKUPS: &[&str] = &[
+    "env",
+    "file",
+    "unvault",
+    "pipe",
+    "lines",
+    "vars",
+    "varnames",
+    "first_found",
+    "fileglob",
+    "template",
+    "ini",
+    "csvfile",
+    "password",
+    "random_choice",
+    "config",
+];
+
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,

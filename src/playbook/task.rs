@@ -5,7 +5,9 @@
 use super::common::{
     Ctx, MAX_DEPTH, check_keyword, conditions, inherit_key, mapping, tags_of, vars_of,
 };
-use super::keywords::{TASK_IMPLEMENTED, TASK_KEYWORDS, WITH_LOOKUPS, did_you_mean};
+use super::keywords::{
+    TASK_IMPLEMENTED, TASK_KEYWORDS, WITH_LOOKUPS, WITH_TEMPLAR_LOOKUPS, did_you_mean,
+};
 use super::kv::{self, Token};
 use super::{Inherited, Item, Loop, PlaybookError, Task};
 use crate::modules::{self, FreeForm};
@@ -198,7 +200,7 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
             ));
         }
         if let Some(lookup) = key.strip_prefix("with_") {
-            if !WITH_LOOKUPS.contains(&lookup) {
+            if !WITH_LOOKUPS.contains(&lookup) && !WITH_TEMPLAR_LOOKUPS.contains(&lookup) {
                 return Err(PlaybookError::new(
                     &k.span,
                     format!("'with_{lookup}' is not supported by kiln yet"),
