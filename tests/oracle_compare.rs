@@ -553,7 +553,7 @@ fn run_kiln(
                 let loaded = kiln::vault::load(
                     &sources,
                     kiln::vault::LoadMode::default(),
-                    &mut kiln::vault::TerminalPrompt,
+                    &mut NoPrompt,
                     dir,
                 )
                 .expect("vault password");
@@ -1007,3 +1007,12 @@ golden_tests!(
     role_from_files => "role_from_files",
     loop_forms_more => "loop_forms_more",
 );
+
+/// The goldens give vault passwords in files only: nothing may prompt.
+struct NoPrompt;
+
+impl kiln::vault::Prompter for NoPrompt {
+    fn password(&mut self, prompt: &str) -> Result<zeroize::Zeroizing<String>, String> {
+        Err(format!("the test does not answer prompts ({prompt})"))
+    }
+}
