@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod fleet;
+pub mod https;
 pub mod nspawn;
 pub mod sshd;
