@@ -154,16 +154,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kiln_cpu = cpu_seconds() - cpu_start;
     let renders = templates.len() * reps;
     println!(
-        "kiln:    {renders} renders of {} templates in {kiln_secs:.3} s wall, {kiln_cpu:.2} s CPU ({:.2} us each); compiled {} times",
+        "kiln:    {renders} renders of {} templates ({} distinct) in {kiln_secs:.3} s wall, {kiln_cpu:.2} s CPU ({:.2} us each); compiled {} times",
         templates.len(),
+        templates
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
         kiln_secs * 1e6 / renders as f64,
         templar.compile_count()
     );
-    if templar.compile_count() != templates.len() {
+    let distinct: std::collections::HashSet<&String> = templates.iter().collect();
+    if templar.compile_count() != distinct.len() {
         return Err(format!(
-            "each distinct template must be compiled once: {} compiles for {} templates",
+            "each distinct template must be compiled once: {} compiles for {} distinct templates",
             templar.compile_count(),
-            templates.len()
+            distinct.len()
         )
         .into());
     }
