@@ -33,21 +33,11 @@ for t in "${targets[@]}"; do
         cp -n "$here/seeds/$t"/* "$corpus"/ 2>/dev/null || true
     fi
     log="$(mktemp)"
-    extra=()
-    # The templar keeps every distinct template text it compiled for the
-    # process's lifetime (minijinja templates borrow their source), the ones
-    # that fail to compile too: by design for a run, reported as a leak per
-    # input by LeakSanitizer. Leak checks stay on for every other target.
-    asan="${ASAN_OPTIONS:-}"
-    if [ "$t" = template ]; then
-        extra=(-detect_leaks=0)
-        asan="detect_leaks=0${asan:+:$asan}"
-    fi
     # -rss_limit_mb and -timeout turn a blow-up into a reported finding
     # instead of a stuck machine; -max_len keeps inputs to what a real
     # file of that kind could be.
-    if ASAN_OPTIONS="$asan" cargo +nightly fuzz run --debug-assertions "$t" "$corpus" -- \
-        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -max_len=16384 "${extra[@]}" \
+    if cargo +nightly fuzz run --debug-assertions "$t" "$corpus" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -max_len=16384 \
         -artifact_prefix="$here/artifacts/$t/" >"$log" 2>&1; then
         status=ok
     else

@@ -13,7 +13,7 @@ mod support;
 use base64::Engine;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+
 use std::sync::{Arc, Mutex};
 use support::fleet::{Fleet, Header};
 
@@ -66,11 +66,7 @@ fn respond(path: &str, head: &str, body: &[u8]) -> (String, Vec<(String, String)
     }
 }
 
-fn handle(tls: Arc<rustls::ServerConfig>, tcp: TcpStream, log: Log) {
-    let Ok(conn) = rustls::ServerConnection::new(tls) else {
-        return;
-    };
-    let mut s = rustls::StreamOwned::new(conn, tcp);
+fn handle(mut s: support::https::Tls, log: Log) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -117,34 +113,7 @@ fn handle(tls: Arc<rustls::ServerConfig>, tcp: TcpStream, log: Log) {
 
 /// The HTTPS server, until the test ends; its port.
 fn serve(pki: &kube_fake::Pki, log: Log) -> u16 {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let key =
-        <rustls::pki_types::PrivateKeyDer as rustls::pki_types::pem::PemObject>::from_pem_slice(
-            pki.server.key_pem.as_bytes(),
-        )
-        .expect("key");
-    let tls = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![rustls::pki_types::CertificateDer::from(
-                pki.server.der.clone(),
-            )],
-            key,
-        )
-        .expect("server config");
-    let tls = Arc::new(tls);
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(tcp) = stream else { continue };
-            let (tls, log) = (tls.clone(), log.clone());
-            std::thread::spawn(move || handle(tls, tcp, log));
-        }
-    });
-    port
+    support::https::serve(pki, move |s| handle(s, log.clone()))
 }
 
 const SETUP: &str = r#"- name: PATHs without curl, and without curl and wget

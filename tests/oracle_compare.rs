@@ -959,6 +959,8 @@ golden_tests!(
     role_deps_order => "role_deps_order",
     tags_import_include => "tags_import_include",
     with_forms => "with_forms",
+    with_lookups => "with_lookups",
+    lookup_search_path => "lookup_search_path",
     clear_host_errors => "clear_host_errors",
     end_role => "end_role",
     ignore_unreachable => "ignore_unreachable",

@@ -605,6 +605,12 @@ impl Runner {
         layers.push(self.extra.clone());
         let mut magic = self.magic(play, host);
         role_vars::set(&mut magic, play, task);
+        if let Some(t) = task {
+            magic.set(
+                "ansible_search_path",
+                Value::from(search_path(t, &play.playbook_dir)),
+            );
+        }
         Scope::new(self.templar.clone(), layers, Arc::new(magic))
     }
 
@@ -677,4 +683,21 @@ impl HostVarsSource for HostVarsView {
         self.runner.inventory().resolve_host(host)?;
         Some(self.runner.scope(&self.play, host, None, &[]))
     }
+}
+
+/// Ansible's `ansible_search_path` for a task: its role's directory, the
+/// directory of the file the task is in, then the playbook's directory, each
+/// once. Relative paths of lookups and of the template module are searched
+/// there (each directory's `files/` or `templates/` first).
+fn search_path(task: &Task, playbook_dir: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(r) = &task.role {
+        out.push(r.path.display().to_string());
+    }
+    for d in [task.dir.display().to_string(), playbook_dir.to_string()] {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
 }

@@ -1799,6 +1799,24 @@ fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
         return sequence(scope, node);
     }
     let v = scope.render_node(node).map_err(|e| e.to_string())?;
+    if !matches!(
+        lookup,
+        "loop"
+            | "list"
+            | "items"
+            | "dict"
+            | "indexed_items"
+            | "nested"
+            | "together"
+            | "subelements"
+    ) {
+        // Any other `with_<lookup>`: that lookup plugin on the terms.
+        return scope
+            .templar()
+            .lookup(lookup, &v, scope)
+            .map(|items| items.iter().map(value_to_json).collect())
+            .map_err(|e| e.to_string());
+    }
     let j = value_to_json(&v);
     if let Some(items) = super::with_lookup::items(scope, lookup, j.clone(), node) {
         return items;

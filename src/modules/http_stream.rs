@@ -265,7 +265,10 @@ fn no_proxy(list: &str, host: &str) -> bool {
 
 /// TLS as urllib's default context: the host's CA bundle, or no check at
 /// all with `validate_certs: false`.
-fn tls_config(validate: bool, ca: Option<&[u8]>) -> Result<rustls::ClientConfig, String> {
+pub(crate) fn tls_config(
+    validate: bool,
+    ca: Option<&[u8]>,
+) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -57,6 +57,9 @@ mod hostname;
 mod http;
 mod http_stream;
 mod http_wget;
+// The controller's HTTPS pieces, shared with the `url` lookup.
+pub(crate) use http::urljoin as http_urljoin;
+pub(crate) use http_stream::tls_config as http_tls_config;
 mod inventory_actions;
 mod k8s;
 mod k8s_apply;

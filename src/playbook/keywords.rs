@@ -193,6 +193,23 @@ pub const WITH_LOOKUPS: &[&str] = &[
     "nested",
     "together",
     "subelements",
+    // The rest run through the lookup plugin of that name.
+    "file",
+    "fileglob",
+    "template",
+    "env",
+    "pipe",
+    "lines",
+    "vars",
+    "varnames",
+    "first_found",
+    "password",
+    "random_choice",
+    "config",
+    "ini",
+    "csvfile",
+    "unvault",
+    "url",
 ];
 
 /// The other `with_<lookup>` forms whose items come from the templar's lookup of

@@ -199,6 +199,43 @@ fn run_command(cmd: &str, cwd: &Path) -> Result<(i32, String), Error> {
     ))
 }
 
+/// The `url` lookup's keyword options, with Ansible's defaults.
+fn url_options(o: &Opts) -> Result<super::lookup_url::UrlOptions, Error> {
+    let mut uo = super::lookup_url::UrlOptions::default();
+    let text = |k: &str| o.get(k).filter(|v| !v.is_none()).map(py_str);
+    uo.validate_certs = o.flag("validate_certs", true);
+    uo.force_basic_auth = o.flag("force_basic_auth", false);
+    uo.split_lines = o.flag("split_lines", true);
+    uo.username = text("username");
+    uo.password = text("password");
+    uo.ca_path = text("ca_path");
+    if let Some(a) = text("http_agent") {
+        uo.http_agent = a;
+    }
+    if let Some(t) = o.get("timeout") {
+        uo.timeout = f64::try_from(t.clone())
+            .ok()
+            .or_else(|| py_str(t).trim().parse().ok())
+            .ok_or_else(|| err(format!("timeout must be a number, got {}", py_str(t))))?;
+    }
+    if let Some(f) = text("follow_redirects") {
+        uo.follow_redirects = !matches!(f.as_str(), "none" | "no" | "False" | "false");
+    }
+    if let Some(h) = o.get("headers").filter(|v| !v.is_none()) {
+        if h.kind() != ValueKind::Map {
+            return Err(err(format!(
+                "Invalid type for configuration option 'headers': {} is not a dict",
+                py_type_name(h)
+            )));
+        }
+        for k in h.try_iter()? {
+            let v = h.get_item(&k)?;
+            uo.headers.push((py_str(&k), py_str(&v)));
+        }
+    }
+    Ok(uo)
+}
+
 fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
     match name {
@@ -458,6 +495,15 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 })?;
                 let text = read_text(&found).map_err(err)?;
                 out.push(Value::from(render_template(state, &text, o)?));
+            }
+        }
+        "url" => {
+            let uo = url_options(o)?;
+            for t in terms {
+                let url = py_str(t);
+                let lines =
+                    super::lookup_url::fetch(&url, &uo).map_err(|e| err(e.message(&url)))?;
+                out.extend(lines.into_iter().map(Value::from));
             }
         }
         "ini" => out = ini(state, terms, o)?,

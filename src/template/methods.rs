@@ -170,27 +170,7 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
             }
             "splitlines" => {
                 let (keep,): (Option<bool>,) = from_args(args)?;
-                let mut out = Vec::new();
-                let mut rest = s;
-                while !rest.is_empty() {
-                    let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
-                    let mut next = end;
-                    if rest[end..].starts_with("\r\n") {
-                        next += 2;
-                    } else if end < rest.len() {
-                        next += 1;
-                    }
-                    out.push(
-                        if keep.unwrap_or(false) {
-                            &rest[..next]
-                        } else {
-                            &rest[..end]
-                        }
-                        .to_string(),
-                    );
-                    rest = &rest[next..];
-                }
-                Value::from(out)
+                Value::from(py_splitlines(s, keep.unwrap_or(false)))
             }
             "startswith" | "endswith" => {
                 let (what,): (Value,) = from_args(args)?;
@@ -494,4 +474,23 @@ pub(super) fn call(
             e
         }
     })
+}
+
+/// Python's `splitlines()` on bytes (lines end at `\n`, `\r` or `\r\n`),
+/// with the line ends kept when `keep`.
+pub(super) fn py_splitlines(s: &str, keep: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let mut next = end;
+        if rest[end..].starts_with("\r\n") {
+            next += 2;
+        } else if end < rest.len() {
+            next += 1;
+        }
+        out.push(if keep { &rest[..next] } else { &rest[..end] }.to_string());
+        rest = &rest[next..];
+    }
+    out
 }

@@ -32,6 +32,8 @@
 
 mod error;
 mod filters;
+mod globals;
+mod lookup_url;
 mod lookups;
 mod methods;
 mod pyformat;
@@ -45,7 +47,7 @@ use minijinja::{Environment, Expression, Template, UndefinedBehavior};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub use error::TemplateError;
@@ -67,18 +69,47 @@ pub trait Resolver: Send + Sync {
 /// Names a template that calls a lookup needs besides its own.
 const LOOKUP_NAMES: [&str; 4] = ["vars", "ansible_search_path", "playbook_dir", "role_path"];
 
+/// A Jinja environment, shared by the templar and every template compiled
+/// against it (a compiled template borrows its environment).
+type Env = Arc<Environment<'static>>;
+
+/// A template borrowing its own environment and source.
+type TemplateOf<'a> = Template<'a, 'a>;
+/// An expression (which owns its source) borrowing its own environment.
+type ExpressionOf<'a> = Expression<'a, 'static>;
+
+// minijinja's templates and expressions borrow their environment (and a
+// template its source). Owning both beside the compiled form frees a template
+// with its cache entry instead of keeping every source for the process's
+// lifetime.
+self_cell::self_cell!(
+    struct OwnedTemplate {
+        owner: (Env, Box<str>),
+        #[covariant]
+        dependent: TemplateOf,
+    }
+);
+
+self_cell::self_cell!(
+    struct OwnedExpression {
+        owner: Env,
+        #[covariant]
+        dependent: ExpressionOf,
+    }
+);
+
 /// A compiled template string.
 enum Compiled {
     /// No Jinja syntax at all: the text is the value.
     Literal,
     /// Exactly one `{{ expr }}`: evaluated to a native value.
     Expr {
-        expr: Expression<'static, 'static>,
+        expr: OwnedExpression,
         names: Vec<String>,
     },
     /// Anything else: rendered, then concatenated the way Ansible does.
     Text {
-        tmpl: Template<'static, 'static>,
+        tmpl: OwnedTemplate,
         names: Vec<String>,
         /// Newlines ending the template, restored after rendering.
         trailing: usize,
@@ -97,13 +128,16 @@ enum Mode {
 /// The run's template engine. Cheap to share (`Arc`).
 pub struct Templar {
     /// One environment per set of Jinja options and undefined behaviour.
-    envs: RwLock<HashMap<(TemplateOptions, bool), &'static Environment<'static>>>,
+    envs: RwLock<HashMap<(TemplateOptions, bool), Env>>,
     cache: RwLock<HashMap<String, Arc<Compiled>>>,
     file_cache: RwLock<HashMap<(TemplateOptions, String), Arc<Compiled>>>,
     cond_cache: RwLock<HashMap<String, Arc<Compiled>>>,
     /// Filter and test names checked at validation: (is_filter, name) -> exists.
     known: RwLock<HashMap<(bool, String), bool>>,
     allow_broken_conditionals: AtomicBool,
+    /// How many times a template text was compiled (each distinct text once
+    /// per run; the benchmark and tests check it).
+    compiles: AtomicUsize,
     /// The run's vault passwords: `!vault` values are opened when read.
     vault: Arc<crate::vault::VaultSecrets>,
 }
@@ -291,23 +325,52 @@ fn handles_undefined(s: &str) -> bool {
     })
 }
 
-/// Whether an undefined value hides in a result (a list or dict built from
-/// one): Ansible fails the template then.
-fn holds_undefined(v: &Value, depth: usize) -> bool {
+/// What in a template's result Ansible refuses to store.
+#[derive(PartialEq)]
+enum Unstorable {
+    /// An undefined value (a list or dict built from one).
+    Undefined,
+    /// A Python range object (`{{ range(3) }}` without `| list`).
+    Range,
+}
+
+/// The first value in a result that Ansible's finalization refuses.
+fn unstorable(v: &Value, depth: usize) -> Option<Unstorable> {
     if v.is_undefined() {
-        return true;
+        return Some(Unstorable::Undefined);
     }
     if depth > 32 {
-        return false;
+        return None;
     }
     match v.kind() {
-        ValueKind::Seq => v
+        ValueKind::Seq => {
+            if v.downcast_object_ref::<globals::PyRange>().is_some() {
+                return Some(Unstorable::Range);
+            }
+            v.try_iter().ok()?.find_map(|x| unstorable(&x, depth + 1))
+        }
+        ValueKind::Map => v
             .try_iter()
-            .is_ok_and(|mut it| it.any(|x| holds_undefined(&x, depth + 1))),
-        ValueKind::Map => v.try_iter().is_ok_and(|mut it| {
-            it.any(|k| v.get_item(&k).is_ok_and(|x| holds_undefined(&x, depth + 1)))
-        }),
-        _ => false,
+            .ok()?
+            .find_map(|k| v.get_item(&k).ok().and_then(|x| unstorable(&x, depth + 1))),
+        _ => None,
+    }
+}
+
+/// The error for a result Ansible would not store, if it holds one.
+fn check_storable(
+    v: &Value,
+    s: &str,
+    names: &[String],
+    vars: &dyn Resolver,
+) -> Result<(), TemplateError> {
+    match unstorable(v, 0) {
+        None => Ok(()),
+        Some(Unstorable::Undefined) => Err(TemplateError::undefined(s, names, vars)),
+        Some(Unstorable::Range) => Err(TemplateError::message(
+            s,
+            "Error rendering template: Type 'range' is unsupported for variable storage.",
+        )),
     }
 }
 
@@ -339,6 +402,20 @@ impl minijinja::value::Object for LazyContext {
     }
 }
 
+/// How many entries a templar cache holds before it starts afresh. A run's
+/// playbooks have far fewer distinct templates, so each is still compiled
+/// once per run; the bound is for embedders that keep one templar for a long
+/// time on ever new input (a fuzzer, a server), whose memory must not grow
+/// without end.
+const CACHE_BOUND: usize = 50_000;
+
+fn bounded_insert<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>, k: K, v: V) {
+    if m.len() >= CACHE_BOUND && !m.contains_key(&k) {
+        m.clear();
+    }
+    m.insert(k, v);
+}
+
 /// Ansible's finalization of a result: iterators become lists.
 fn finalize(v: Value) -> Value {
     match v.kind() {
@@ -364,8 +441,14 @@ impl Templar {
             cond_cache: RwLock::new(HashMap::new()),
             known: RwLock::new(HashMap::new()),
             allow_broken_conditionals: AtomicBool::new(false),
+            compiles: AtomicUsize::new(0),
             vault,
         })
+    }
+
+    /// How many template texts this templar has compiled so far.
+    pub fn compile_count(&self) -> usize {
+        self.compiles.load(Ordering::Relaxed)
     }
 
     /// The run's vault passwords.
@@ -393,14 +476,10 @@ impl Templar {
     /// either behaviour, not both: templates that handle undefined values
     /// (`default`, `defined`, `mandatory`) get a chaining environment, all
     /// others a strict one.
-    fn env(
-        &self,
-        o: &TemplateOptions,
-        s: &str,
-    ) -> Result<&'static Environment<'static>, TemplateError> {
+    fn env(&self, o: &TemplateOptions, s: &str) -> Result<Env, TemplateError> {
         let lenient = handles_undefined(s);
         let key = (o.clone(), lenient);
-        if let Some(e) = self.envs.read().ok().and_then(|m| m.get(&key).copied()) {
+        if let Some(e) = self.envs.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(e);
         }
         let mut env = Environment::new();
@@ -434,9 +513,10 @@ impl Templar {
         filters::register(&mut env);
         tests_ansible::register(&mut env);
         lookups::register(&mut env);
-        let env: &'static Environment<'static> = Box::leak(Box::new(env));
+        globals::register(&mut env);
+        let env = Arc::new(env);
         if let Ok(mut m) = self.envs.write() {
-            m.insert(key, env);
+            bounded_insert(&mut m, key, env.clone());
         }
         Ok(env)
     }
@@ -447,6 +527,7 @@ impl Templar {
         base: &TemplateOptions,
         mode: Mode,
     ) -> Result<Compiled, TemplateError> {
+        self.compiles.fetch_add(1, Ordering::Relaxed);
         // A file without Jinja still gets the module's newline sequence.
         if !base.is_possibly_template(s)
             && (mode == Mode::Playbook || base.newline_sequence == "\n")
@@ -467,10 +548,11 @@ impl Templar {
                     Mode::File => None,
                 }
                 .unwrap_or_else(|| inner.to_string());
-                let expr = env
-                    .compile_expression_owned(code)
+                let code = syntax::unary_plus(&code).unwrap_or(code);
+                let expr = OwnedExpression::try_new(env, |env| env.compile_expression_owned(code))
                     .map_err(|e| TemplateError::syntax(s, &e))?;
-                let names = sorted_names(expr.undeclared_variables(false), &inner);
+                let names =
+                    sorted_names(expr.borrow_dependent().undeclared_variables(false), &inner);
                 return Ok(Compiled::Expr { expr, names });
             }
         }
@@ -484,12 +566,17 @@ impl Templar {
         {
             src = escaped;
         }
-        // Each distinct template text is leaked once: the run keeps it anyway.
-        let src: &'static str = Box::leak(src.into_boxed_str());
-        let tmpl = env
-            .template_from_str(src)
-            .map_err(|e| TemplateError::syntax(s, &e))?;
-        let names = sorted_names(tmpl.undeclared_variables(false), src);
+        if let Some(plus) = syntax::unary_plus_template(&src, &o) {
+            src = plus;
+        }
+        let tmpl = OwnedTemplate::try_new((env, src.into_boxed_str()), |(env, src)| {
+            env.template_from_str(src)
+        })
+        .map_err(|e| TemplateError::syntax(s, &e))?;
+        let names = sorted_names(
+            tmpl.borrow_dependent().undeclared_variables(false),
+            &tmpl.borrow_owner().1,
+        );
         Ok(Compiled::Text {
             tmpl,
             names,
@@ -504,7 +591,7 @@ impl Templar {
         }
         let compiled = Arc::new(self.compile(s, &TemplateOptions::default(), Mode::Playbook)?);
         if let Ok(mut c) = self.cache.write() {
-            c.insert(s.to_string(), compiled.clone());
+            bounded_insert(&mut c, s.to_string(), compiled.clone());
         }
         Ok(compiled)
     }
@@ -522,18 +609,19 @@ impl Templar {
             // Checked as a template; rendered at evaluation time.
             self.compile(expr.trim(), &TemplateOptions::default(), Mode::Playbook)?
         } else {
+            self.compiles.fetch_add(1, Ordering::Relaxed);
             let env = self.env(&TemplateOptions::default(), expr)?;
             let code =
                 syntax::strip_collections(expr.trim()).unwrap_or_else(|| expr.trim().to_string());
-            let e = env
-                .compile_expression_owned(code)
+            let code = syntax::unary_plus(&code).unwrap_or(code);
+            let e = OwnedExpression::try_new(env, |env| env.compile_expression_owned(code))
                 .map_err(|e| TemplateError::syntax(expr, &e))?;
-            let names = sorted_names(e.undeclared_variables(false), expr);
+            let names = sorted_names(e.borrow_dependent().undeclared_variables(false), expr);
             Compiled::Expr { expr: e, names }
         };
         let compiled = Arc::new(compiled);
         if let Ok(mut c) = self.cond_cache.write() {
-            c.insert(expr.to_string(), compiled.clone());
+            bounded_insert(&mut c, expr.to_string(), compiled.clone());
         }
         Ok(compiled)
     }
@@ -575,7 +663,7 @@ impl Templar {
             ),
         };
         if let Ok(mut m) = self.known.write() {
-            m.insert(key, exists);
+            bounded_insert(&mut m, key, exists);
         }
         exists
     }
@@ -659,12 +747,11 @@ impl Templar {
             Compiled::Expr { expr, names } => {
                 let ctx = Self::context(names, vars)?;
                 let v = expr
+                    .borrow_dependent()
                     .eval(ctx)
                     .map_err(|e| TemplateError::render(s, &e, names, vars))?;
                 let v = finalize(v);
-                if holds_undefined(&v, 0) {
-                    return Err(TemplateError::undefined(s, names, vars));
-                }
+                check_storable(&v, s, names, vars)?;
                 Ok(v)
             }
             Compiled::Text {
@@ -681,7 +768,7 @@ impl Templar {
                         last_len: 0,
                     })
                 });
-                let out = tmpl.render(ctx);
+                let out = tmpl.borrow_dependent().render(ctx);
                 let frame = FRAMES.with(|f| f.borrow_mut().pop());
                 let out = out.map_err(|e| TemplateError::render(s, &e, names, vars))?;
                 // Ansible's concat: no node is None, one node is its value.
@@ -691,9 +778,7 @@ impl Templar {
                     }
                     if fr.nodes == 1 && fr.last_len == out.len() {
                         let v = finalize(fr.last);
-                        if holds_undefined(&v, 0) {
-                            return Err(TemplateError::undefined(s, names, vars));
-                        }
+                        check_storable(&v, s, names, vars)?;
                         // A text result gets its trailing newlines back.
                         return Ok(match v.as_str() {
                             Some(text) if v.kind() == ValueKind::String => {
@@ -791,7 +876,7 @@ impl Templar {
             None => {
                 let c = Arc::new(self.compile(text, options, Mode::File)?);
                 if let Ok(mut m) = self.file_cache.write() {
-                    m.insert(key, c.clone());
+                    bounded_insert(&mut m, key, c.clone());
                 }
                 c
             }
@@ -835,6 +920,7 @@ impl Templar {
         let label = format!("with_{name}");
         let _vault = VaultScope::enter(&self.vault);
         let v = expr
+            .borrow_dependent()
             .eval(Value::from_pairs(ctx))
             .map_err(|e| TemplateError::render(&label, &e, &[], vars))?;
         Ok(v.try_iter().map(|i| i.collect()).unwrap_or_default())

@@ -87,6 +87,8 @@ pub fn py_float(f: f64) -> String {
 pub fn py_str(v: &Value) -> String {
     match v.kind() {
         ValueKind::String => v.as_str().unwrap_or_default().to_string(),
+        // A datetime's str() is its ISO-like text, its repr() the call.
+        ValueKind::Plain => v.to_string(),
         _ => py_repr(v),
     }
 }
@@ -98,7 +100,21 @@ pub fn py_repr(v: &Value) -> String {
     s
 }
 
+/// Python's repr of the Python objects kiln models (a datetime, a range).
+fn object_repr(v: &Value) -> Option<String> {
+    let obj = v.as_object()?;
+    if let Some(r) = obj.downcast_ref::<super::globals::PyRange>() {
+        return Some(r.text());
+    }
+    obj.downcast_ref::<super::filters::PyDateTime>()
+        .map(super::filters::PyDateTime::py_repr)
+}
+
 fn write_repr(out: &mut String, v: &Value) {
+    if let Some(r) = object_repr(v) {
+        out.push_str(&r);
+        return;
+    }
     match v.kind() {
         ValueKind::Undefined | ValueKind::None => out.push_str("None"),
         ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
@@ -173,6 +189,14 @@ fn repr_str(out: &mut String, s: &str) {
 
 /// The Python type name Ansible shows in messages (`str`, `int`, `list`...).
 pub fn py_type_name(v: &Value) -> &'static str {
+    if let Some(obj) = v.as_object() {
+        if obj.downcast_ref::<super::globals::PyRange>().is_some() {
+            return "range";
+        }
+        if obj.downcast_ref::<super::filters::PyDateTime>().is_some() {
+            return "datetime";
+        }
+    }
     match v.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",

@@ -579,3 +579,103 @@ mod tests {
         assert!(o.extract_header("#jinja2: nope: 1\n").is_err());
     }
 }
+
+/// Python's unary plus (`+f`), which minijinja's grammar lacks, written as
+/// two unary minuses: the same number back, and an error for a string as in
+/// Python. A `+` is unary where no operand precedes it.
+pub(super) fn unary_plus(code: &str) -> Option<String> {
+    if !code.contains('+') {
+        return None;
+    }
+    const OPERATOR_WORDS: [&str; 9] = ["and", "or", "not", "in", "is", "if", "else", "elif", "for"];
+    let b = code.as_bytes();
+    let mut out = String::with_capacity(code.len() + 4);
+    let mut changed = false;
+    // Whether the last token was an operand (a name, a literal, a closing
+    // bracket): then a `+` is binary.
+    let mut operand = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\'' | b'"' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != c {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = (j + 1).min(b.len());
+                out.push_str(&code[i..end]);
+                i = end;
+                operand = true;
+                continue;
+            }
+            b'+' if !operand => {
+                out.push_str("- -");
+                changed = true;
+                i += 1;
+                continue;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                // A float's dot and exponent sign belong to the number.
+                if c.is_ascii_digit() {
+                    while i < b.len()
+                        && (b[i].is_ascii_alphanumeric()
+                            || b[i] == b'.'
+                            || ((b[i] == b'+' || b[i] == b'-') && matches!(b[i - 1], b'e' | b'E')))
+                    {
+                        i += 1;
+                    }
+                }
+                let word = &code[start..i];
+                out.push_str(word);
+                operand = !OPERATOR_WORDS.contains(&word);
+                continue;
+            }
+            b')' | b']' | b'}' => operand = true,
+            c if c.is_ascii_whitespace() => {}
+            b'.' => operand = false,
+            _ => operand = false,
+        }
+        let len = code[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+        out.push_str(&code[i..i + len]);
+        i += len;
+    }
+    changed.then_some(out)
+}
+
+/// [`unary_plus`] over every code region of a template (whitespace-control
+/// signs right after or before a delimiter are left alone).
+pub(super) fn unary_plus_template(src: &str, o: &TemplateOptions) -> Option<String> {
+    if !src.contains('+') {
+        return None;
+    }
+    let mut out = String::with_capacity(src.len() + 4);
+    let mut last = 0;
+    let mut changed = false;
+    for (start, end) in code_regions(src, o) {
+        let mut s = start;
+        let mut e = end;
+        if src[s..e].starts_with(['+', '-']) {
+            s += 1;
+        }
+        if e > s && src[s..e].ends_with(['+', '-']) {
+            e -= 1;
+        }
+        if let Some(code) = unary_plus(&src[s..e]) {
+            out.push_str(&src[last..s]);
+            out.push_str(&code);
+            last = e;
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&src[last..]);
+    Some(out)
+}

@@ -640,3 +640,123 @@ fn random_templates_never_panic() {
         let _ = t.render_file(&text, &v, &o);
     }
 }
+
+#[test]
+fn unary_plus_is_python_unary_plus() {
+    assert_eq!(render("{{ +n }}").unwrap(), json!(3));
+    assert_eq!(render("{{ 1 - +n }}").unwrap(), json!(-2));
+    assert_eq!(render("{{ n + +2 }}").unwrap(), json!(5));
+    assert_eq!(render("{{ [+1, (+2)] }}").unwrap(), json!([1, 2]));
+    assert_eq!(render("{{ 1e+2 + 1 }}").unwrap(), json!(101.0));
+    assert_eq!(render("{{ '+' + s }}").unwrap(), json!("+web"));
+    assert_eq!(render("a {{ +n }} b").unwrap(), json!("a 3 b"));
+    // A whitespace-control sign is left alone.
+    assert_eq!(render("a  {%- if +n %}x{% endif %}").unwrap(), json!("ax"));
+    assert!(render("{{ +s }}").is_err(), "unary plus on a string fails");
+    let t = Templar::new();
+    assert!(t.condition("+n == 3", &vars()).unwrap());
+}
+
+#[test]
+fn range_is_a_python_range() {
+    assert_eq!(render("{{ range(3) | list }}").unwrap(), json!([0, 1, 2]));
+    assert_eq!(
+        render("{{ range(1, 10, 3) | list }}").unwrap(),
+        json!([1, 4, 7])
+    );
+    assert_eq!(
+        render("{{ range(5, 0, -2) | list }}").unwrap(),
+        json!([5, 3, 1])
+    );
+    assert_eq!(render("{{ range(5)[-1] }}").unwrap(), json!(4));
+    assert_eq!(render("{{ range(4) | length }}").unwrap(), json!(4));
+    assert_eq!(
+        render("{% for i in range(3) %}{{ i }}{% endfor %}").unwrap(),
+        json!("012")
+    );
+    assert_eq!(render("r={{ range(3) }}").unwrap(), json!("r=range(0, 3)"));
+    assert_eq!(
+        render("r={{ range(0, 9, 2) }}").unwrap(),
+        json!("r=range(0, 9, 2)")
+    );
+    // Ansible refuses to store a range as a result, alone or inside data.
+    for bad in [
+        "{{ range(3) }}",
+        "{{ [range(3)] }}",
+        "{{ {'r': range(2)} }}",
+    ] {
+        let e = render(bad).unwrap_err();
+        assert!(
+            e.message
+                .contains("Type 'range' is unsupported for variable storage."),
+            "{bad}: {}",
+            e.message
+        );
+    }
+    assert!(render("{{ range(1, 2, 0) }}").is_err());
+    assert!(render("{{ range(1000000) | list }}").is_err(), "bounded");
+}
+
+#[test]
+fn lipsum_gives_paragraphs() {
+    let html = render("{{ lipsum(2) }}").unwrap();
+    let html = html.as_str().unwrap();
+    assert_eq!(html.matches("<p>").count(), 2, "{html}");
+    let text = render("{{ lipsum(n=3, html=False, min=5, max=6) }}").unwrap();
+    let paragraphs: Vec<&str> = text.as_str().unwrap().split("\n\n").collect();
+    assert_eq!(paragraphs.len(), 3);
+    for p in paragraphs {
+        let words = p.split_whitespace().count();
+        assert!((5..=6).contains(&words), "{p}");
+        assert!(p.ends_with('.') && p.starts_with(char::is_uppercase), "{p}");
+    }
+}
+
+#[test]
+fn datetimes_print_like_python() {
+    let t = Templar::new();
+    let v = t
+        .render("{{ '2024-03-05 14:07:09' | to_datetime }}", &vars())
+        .unwrap();
+    assert_eq!(py_type_name(&v), "datetime");
+    assert_eq!(py_repr(&v), "datetime.datetime(2024, 3, 5, 14, 7, 9)");
+    assert_eq!(py_str(&v), "2024-03-05 14:07:09");
+    let midnight = t
+        .render("{{ '2024-03-05' | to_datetime('%Y-%m-%d') }}", &vars())
+        .unwrap();
+    assert_eq!(py_repr(&midnight), "datetime.datetime(2024, 3, 5, 0, 0)");
+    assert_eq!(
+        t.render("{{ ['2024-03-05' | to_datetime('%Y-%m-%d')] }}x", &vars())
+            .map(|v| py_str(&v))
+            .unwrap(),
+        "[datetime.datetime(2024, 3, 5, 0, 0)]x"
+    );
+}
+
+#[test]
+fn each_distinct_template_is_compiled_once() {
+    let t = Templar::new();
+    let v = vars();
+    for _ in 0..50 {
+        t.render("{{ n + 1 }}", &v).unwrap();
+        t.render("x {{ s }} y", &v).unwrap();
+        t.condition("n > 1", &v).unwrap();
+        t.render_file("{{ s }}\n", &v, &TemplateOptions::default())
+            .unwrap();
+    }
+    assert_eq!(t.compile_count(), 4);
+    // A failing template is compiled (and fails) each time it is asked for,
+    // and is not kept.
+    assert!(t.render("{{ (", &v).is_err());
+    assert_eq!(t.compile_count(), 5);
+}
+
+#[test]
+fn caches_are_bounded() {
+    let mut m: HashMap<usize, usize> = HashMap::new();
+    for i in 0..CACHE_BOUND + 10 {
+        bounded_insert(&mut m, i, i);
+    }
+    assert!(m.len() <= CACHE_BOUND);
+    assert_eq!(m.get(&(CACHE_BOUND + 9)), Some(&(CACHE_BOUND + 9)));
+}

@@ -5,5 +5,6 @@
 
 pub mod agent;
 pub mod fleet;
+pub mod https;
 pub mod nspawn;
 pub mod sshd;

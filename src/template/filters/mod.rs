@@ -13,6 +13,7 @@ mod pyrandom;
 mod regex;
 mod strings;
 mod time;
+pub(crate) use time::PyDateTime;
 mod vault;
 
 use super::pyrepr::{py_str, py_type_name};

@@ -81,6 +81,30 @@ fn checked_format(f: &str) -> Result<String, Error> {
 #[derive(Debug)]
 pub(crate) struct PyDateTime(pub NaiveDateTime);
 
+impl PyDateTime {
+    /// Python's `repr()`: `datetime.datetime(2024, 3, 5, 14, 7, 9)`, the
+    /// seconds and microseconds only when not zero.
+    pub(crate) fn py_repr(&self) -> String {
+        let d = &self.0;
+        let mut fields = vec![
+            i64::from(d.year()),
+            i64::from(d.month()),
+            i64::from(d.day()),
+            i64::from(d.hour()),
+            i64::from(d.minute()),
+        ];
+        let micro = i64::from(d.nanosecond() / 1000);
+        if d.second() != 0 || micro != 0 {
+            fields.push(i64::from(d.second()));
+        }
+        if micro != 0 {
+            fields.push(micro);
+        }
+        let fields: Vec<String> = fields.iter().map(i64::to_string).collect();
+        format!("datetime.datetime({})", fields.join(", "))
+    }
+}
+
 impl Object for PyDateTime {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Plain
