@@ -84,11 +84,27 @@ fn serve() -> Result<u16, String> {
 /// Each module's task (`D` is the state directory, `P` the server's port).
 const TASKS: &[(&str, &str)] = &[
     ("command", "command: echo hi"),
+    ("shell", "shell: echo hi | tr h H"),
+    ("raw", "raw: echo hi"),
     ("stat", "stat: path=D/tree"),
     ("file", "file: path=D/dir state=directory mode=0750"),
     ("copy", "copy: content='x\\n' dest=D/copied"),
     ("template", "template: src=t.j2 dest=D/templated"),
+    (
+        "copy remote dir",
+        "copy: src=D/tree dest=D/treecopy remote_src=true",
+    ),
     ("lineinfile", "lineinfile: path=D/copied line=second"),
+    (
+        "blockinfile",
+        "blockinfile: path=D/copied block='a block' create=true",
+    ),
+    (
+        "replace",
+        "replace: path=D/copied regexp=second replace=second",
+    ),
+    ("slurp", "slurp: src=D/tree/a/one.txt"),
+    ("tempfile", "tempfile: path=D suffix=.bench"),
     ("find", "find: paths=D/tree recurse=true"),
     (
         "find+contains",
@@ -108,6 +124,17 @@ const TASKS: &[(&str, &str)] = &[
         "unarchive: src=D/tree.tgz dest=D/out remote_src=true",
     ),
     ("setup", "setup:"),
+    ("debug", "debug: msg=hi"),
+    ("set_fact", "set_fact: x=1"),
+    ("assert", "assert: that='1 == 1'"),
+    ("fail", "fail: msg=no\n      when: false"),
+    ("include_vars", "include_vars: vars.yml"),
+    ("add_host", "add_host: name=extra"),
+    ("group_by", "group_by: key=benched"),
+    ("pause", "pause: seconds=0"),
+    ("wait_for_connection", "wait_for_connection: timeout=5"),
+    ("ping", "ping:"),
+    ("meta", "meta: noop"),
 ];
 
 fn run_once(dir: &Path, calls: &Arc<AtomicU64>) -> Result<(u64, Duration), String> {
@@ -153,6 +180,7 @@ fn main() -> Result<(), String> {
     let w = |p: &Path, s: &str| std::fs::write(p, s).map_err(|e| format!("{}: {e}", p.display()));
     std::fs::create_dir_all(dir.join("files")).map_err(|e| e.to_string())?;
     w(&dir.join("t.j2"), "{{ inventory_hostname }}\n")?;
+    w(&dir.join("vars.yml"), "benched: true\n")?;
     w(&dir.join("files/s.sh"), "#!/bin/sh\necho scripted\n")?;
     w(
         &dir.join("inventory.ini"),
@@ -171,7 +199,7 @@ fn main() -> Result<(), String> {
     }
     let calls = Arc::new(AtomicU64::new(0));
     println!(
-        "{:<15} {:>9} {:>10} {:>9} {:>10}",
+        "{:<20} {:>9} {:>10} {:>9} {:>10}",
         "module", "trips", "first ms", "rerun", "rerun ms"
     );
     for (name, task) in TASKS {
@@ -185,7 +213,7 @@ fn main() -> Result<(), String> {
         let (first, t1) = run_once(dir, &calls)?;
         let (again, t2) = run_once(dir, &calls)?;
         println!(
-            "{name:<15} {first:>9} {:>10.1} {again:>9} {:>10.1}",
+            "{name:<20} {first:>9} {:>10.1} {again:>9} {:>10.1}",
             t1.as_secs_f64() * 1000.0,
             t2.as_secs_f64() * 1000.0
         );

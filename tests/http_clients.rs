@@ -6,7 +6,14 @@
 //! with a certificate from a test CA the host trusts through
 //! `SSL_CERT_FILE`; it checks credentials and headers, redirects, and
 //! serves a body of several MiB. Every task must give the same results on
-//! both paths.
+//! both paths, and on a third PATH whose only HTTP client is BusyBox's
+//! wget (a `wget -> busybox` link): it makes the requests it can make
+//! faithfully (`validate_certs: false`), the controller the others.
+//!
+//! A second test runs the controller's client through an HTTP proxy the
+//! test starts on loopback (`https_proxy` in the task's environment):
+//! requests go through it with `CONNECT`, `no_proxy` and `use_proxy: false`
+//! bypass it, a proxy asking for credentials gets them from the URL.
 
 mod support;
 
@@ -95,7 +102,9 @@ fn handle(mut s: support::https::Tls, log: Log) {
     }
     let body = buf[head_end..head_end + len].to_vec();
     log.lock().expect("log").push(head.clone());
-    let path = head.split(' ').nth(1).unwrap_or("/");
+    let target = head.split(' ').nth(1).unwrap_or("/");
+    // The query only tells the requests apart in the log.
+    let path = target.split('?').next().unwrap_or("/");
     let (status, headers, out) = respond(path, &head, &body);
     let mut resp = format!(
         "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -122,12 +131,13 @@ const SETUP: &str = r#"- name: PATHs without curl, and without curl and wget
   tasks:
     - shell: |
         set -e
-        for kind in nocurl nohttp; do
+        for kind in nocurl nohttp busybox; do
           b={{ state_dir }}/$kind; mkdir -p $b {{ state_dir }}/out-$kind
           for f in /usr/local/sbin/* /usr/local/bin/* /usr/sbin/* /usr/bin/* /sbin/* /bin/*; do
             case ${f##*/} in curl|wget|busybox) ;; *) [ -x "$f" ] && ln -sf "$f" $b/ ;; esac
           done
         done
+        ln -sf "$(command -v busybox)" {{ state_dir }}/busybox/wget
         w=$(command -v wget)
         printf '#!/bin/sh\necho "$*" >> {{ state_dir }}/wget-called\nexec %s "$@"\n' "$w" > {{ state_dir }}/nocurl/wget
         chmod +x {{ state_dir }}/nocurl/wget
@@ -278,29 +288,41 @@ fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
-#[test]
-fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
-    let pki = kube_fake::Pki::generate("kiln test CA").expect("pki");
-    let other = kube_fake::Pki::generate("another CA").expect("pki");
-    let log: Log = Arc::new(Mutex::new(Vec::new()));
-    let port = serve(&pki, log.clone());
+/// One host with the PATHs of SETUP, and the test CA written beside it.
+fn host_with_paths(pki: &kube_fake::Pki) -> (Fleet, std::path::PathBuf) {
     let fleet = Fleet::start(&Header {
         hosts: 1,
         ..Header::default()
     });
     let dir = fleet.root.path();
     let ca = dir.join("ca.pem");
-    let other_ca = dir.join("other-ca.pem");
     fs::write(&ca, &pki.ca_pem).expect("ca");
-    fs::write(&other_ca, &other.ca_pem).expect("other ca");
     let setup = dir.join("setup.yml");
     fs::write(&setup, SETUP).expect("setup");
     let out = fleet.run(&setup, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    (fleet, ca)
+}
+
+#[test]
+fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
+    let pki = kube_fake::Pki::generate("kiln test CA").expect("pki");
+    let other = kube_fake::Pki::generate("another CA").expect("pki");
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let port = serve(&pki, log.clone());
+    let (fleet, ca) = host_with_paths(&pki);
+    let dir = fleet.root.path();
+    let other_ca = dir.join("other-ca.pem");
+    fs::write(&other_ca, &other.ca_pem).expect("other ca");
     let pb = dir.join("site.yml");
     fs::write(&pb, PLAYBOOK).expect("playbook");
     let state = fleet.state_dir("h1");
-    for kind in ["nocurl", "nohttp"] {
+    assert!(
+        std::path::Path::new("/bin/busybox").exists()
+            || std::path::Path::new("/usr/bin/busybox").exists(),
+        "BusyBox is needed (apt-get install busybox)"
+    );
+    for kind in ["nocurl", "nohttp", "busybox"] {
         log.lock().expect("log").clear();
         let vars = format!(
             "kind={kind} port={port} ca={} other_ca={} big_sum={}",
@@ -325,7 +347,12 @@ fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
         assert_eq!(read("auth.txt"), b"authorised\n", "{kind}");
         assert_eq!(read("headers.txt"), b"headers ok\n", "{kind}");
         assert_eq!(read("redirected.txt"), SMALL.as_bytes(), "{kind}");
-        assert_eq!(read("unchecked.txt"), SMALL.as_bytes(), "{kind}");
+        assert_eq!(
+            read("unchecked.txt"),
+            SMALL.as_bytes(),
+            "{kind}\n{}",
+            out.stdout
+        );
         assert_eq!(read("uri.txt"), SMALL.as_bytes(), "{kind}");
         for absent in ["bad.txt", "nope.txt", "untrusted.txt", "refused.txt"] {
             assert!(!o.join(absent).exists(), "{kind}: {absent} was written");
@@ -354,5 +381,185 @@ fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
             .collect();
         assert_eq!(auth.len(), 2, "{kind}: {auth:?}");
         assert!(!auth[0].to_ascii_lowercase().contains("authorization:"));
+        // BusyBox's wget made the unchecked request (it alone sends
+        // `Connection: close` with these capitals), and only that one.
+        let by_busybox: Vec<&String> = seen
+            .iter()
+            .filter(|h| h.contains("\r\nConnection: close\r\n"))
+            .collect();
+        if kind == "busybox" {
+            assert_eq!(by_busybox.len(), 1, "{kind}: {seen:?}");
+            assert!(
+                by_busybox[0].starts_with("GET /file.txt "),
+                "{by_busybox:?}"
+            );
+        } else {
+            assert!(by_busybox.is_empty(), "{kind}: {by_busybox:?}");
+        }
     }
+}
+
+/// A `CONNECT` proxy on loopback, until the test ends: each request head
+/// it gets is logged; with `auth`, a request without that
+/// `Proxy-Authorization` value is refused with a 407.
+fn proxy(log: Log, auth: Option<String>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut client) = stream else { continue };
+            let (log, auth) = (log.clone(), auth.clone());
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match client.read(&mut b) {
+                        Ok(1) => head.push(b[0]),
+                        _ => return,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                log.lock().expect("log").push(head.clone());
+                if let Some(a) = &auth
+                    && !head.contains(&format!("\r\nProxy-Authorization: {a}\r\n"))
+                {
+                    let _ = client.write_all(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 0\r\n\r\n",
+                    );
+                    return;
+                }
+                let target = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split(' ').next())
+                    .unwrap_or("")
+                    .to_string();
+                let Ok(server) = TcpStream::connect(&target) else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                    return;
+                };
+                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                let (mut c2, mut s2) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                let mut server = server;
+                let up = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+                let _ = up.join();
+            });
+        }
+    });
+    port
+}
+
+const PROXIED: &str = r#"- name: the controller's client through the host's proxy
+  hosts: all
+  gather_facts: false
+  vars:
+    base: "https://127.0.0.1:{{ port }}"
+    out: "{{ state_dir }}/out-proxy"
+  environment:
+    PATH: "{{ state_dir }}/nohttp"
+    SSL_CERT_FILE: "{{ ca }}"
+    https_proxy: "http://127.0.0.1:{{ proxy }}"
+  tasks:
+    - file:
+        path: "{{ out }}"
+        state: directory
+    - name: get_url through the proxy
+      get_url:
+        url: "{{ base }}/file.txt"
+        dest: "{{ out }}/proxied.txt"
+    - name: uri through the proxy
+      uri:
+        url: "{{ base }}/file.txt?via=uri"
+        return_content: true
+      register: r
+    - assert:
+        that: r.content == 'downloaded over tls\n'
+    - name: no_proxy names the host
+      get_url:
+        url: "{{ base }}/file.txt?via=no_proxy"
+        dest: "{{ out }}/direct.txt"
+      environment:
+        no_proxy: "localhost,127.0.0.1"
+    - name: use_proxy false
+      uri:
+        url: "{{ base }}/file.txt?via=use_proxy"
+        use_proxy: false
+    - name: a proxy that asks for credentials gets them from its URL
+      get_url:
+        url: "{{ base }}/file.txt?via=auth"
+        dest: "{{ out }}/authed.txt"
+      environment:
+        https_proxy: "http://kiln:pr%40xy@127.0.0.1:{{ auth_proxy }}"
+    - name: wrong credentials are refused
+      get_url:
+        url: "{{ base }}/file.txt?via=badauth"
+        dest: "{{ out }}/refused.txt"
+      environment:
+        https_proxy: "http://kiln:wrong@127.0.0.1:{{ auth_proxy }}"
+      register: r
+      ignore_errors: true
+    - assert:
+        that:
+          - r.failed
+          - "'407' in r.msg"
+"#;
+
+#[test]
+fn the_controllers_client_goes_through_the_hosts_proxy() {
+    let pki = kube_fake::Pki::generate("kiln test CA").expect("pki");
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let port = serve(&pki, log.clone());
+    let proxied: Log = Arc::new(Mutex::new(Vec::new()));
+    let authed: Log = Arc::new(Mutex::new(Vec::new()));
+    let proxy_port = proxy(proxied.clone(), None);
+    let want = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("kiln:pr@xy")
+    );
+    let auth_port = proxy(authed.clone(), Some(want.clone()));
+    let (fleet, ca) = host_with_paths(&pki);
+    let dir = fleet.root.path();
+    let pb = dir.join("proxied.yml");
+    fs::write(&pb, PROXIED).expect("playbook");
+    let vars = format!(
+        "port={port} ca={} proxy={proxy_port} auth_proxy={auth_port}",
+        ca.display()
+    );
+    let out = fleet.run(&pb, &["-e", &vars]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let o = fleet.state_dir("h1").join("out-proxy");
+    for f in ["proxied.txt", "direct.txt", "authed.txt"] {
+        assert_eq!(fs::read(o.join(f)).expect(f), SMALL.as_bytes(), "{f}");
+    }
+    assert!(!o.join("refused.txt").exists());
+    // The plain proxy was asked for a tunnel to the server twice (get_url
+    // and uri), and never for the requests that bypass it.
+    let target = format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n");
+    let seen = proxied.lock().expect("log").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|h| h.starts_with(&target)), "{seen:?}");
+    // The server saw every request; those through the proxy came in its
+    // tunnel (the proxy saw no request line of its own).
+    let served = log.lock().expect("log").clone();
+    for via in ["no_proxy", "use_proxy", "uri", "auth"] {
+        assert!(
+            served
+                .iter()
+                .any(|h| h.starts_with(&format!("GET /file.txt?via={via} "))),
+            "{via}: {served:?}"
+        );
+    }
+    assert!(!served.iter().any(|h| h.contains("via=badauth")));
+    // The credentials went to the proxy, percent-escapes undone.
+    let seen = authed.lock().expect("log").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].contains(&format!("\r\nProxy-Authorization: {want}\r\n")));
+    assert!(!seen[1].contains(&want));
 }

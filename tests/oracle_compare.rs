@@ -880,6 +880,7 @@ golden_tests!(
     hostile => "hostile",
     hostile_modules => "hostile_modules",
     copy_tree => "copy_tree",
+    copy_remote_tree => "copy_remote_tree",
     include_role => "include_role",
     delegate => "delegate",
     any_errors_fatal => "any_errors_fatal",

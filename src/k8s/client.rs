@@ -85,6 +85,7 @@ fn tunnelled(config: kube::Config, conn: Arc<dyn Connection>) -> Result<kube::Cl
     let connector = TunnelConnector {
         conn,
         timeout: config.connect_timeout.unwrap_or(Duration::from_secs(10)),
+        proxy: None,
     };
     let https = config.rustls_https_connector_with_connector(connector)?;
     let http: hyper_util::client::legacy::Client<_, kube::client::Body> =

@@ -72,13 +72,16 @@ pub struct CopyArgs {
     pub directory_mode: Option<ModeArg>,
     /// `local_follow`: follow symlinks in a controller directory.
     pub local_follow: bool,
+    /// `local_follow` as given: the module on the host (`remote_src`)
+    /// treats a missing value apart from both booleans.
+    pub local_follow_given: Option<bool>,
     /// `decrypt`: a vault source is decrypted on the controller (the host
     /// receives the plaintext); `false` copies the vault text as it is.
     pub decrypt: bool,
 }
 
 impl CopyArgs {
-    fn follow(&self) -> bool {
+    pub fn follow(&self) -> bool {
         self.follow.unwrap_or(false)
     }
 }
@@ -698,10 +701,8 @@ async fn plan_remote(ctx: &ModuleCtx<'_>, a: &CopyArgs) -> Result<Step<CopyPlan>
         return Ok(Step::Done(failed(format!("Source {src} not readable"))));
     }
     let sst = reply.stat("sst");
-    if sst.as_ref().is_some_and(FileStat::is_dir) {
-        return Ok(Step::Done(failed(
-            "kiln: copying a directory with remote_src is not supported yet",
-        )));
+    if let Some(dir) = sst.as_ref().filter(|s| s.is_dir()) {
+        return super::copy_remote_dir::plan(ctx, a, &reply, &src, dir).await;
     }
     let Some(src_sum) = reply.text("ssum") else {
         return Ok(Step::Done(failed(format!(
@@ -912,6 +913,10 @@ impl Copy {
                 None => None,
             },
             local_follow: a.bool("local_follow", true)?,
+            local_follow_given: match a.raw("local_follow") {
+                Some(_) => Some(a.bool("local_follow", true)?),
+                None => None,
+            },
             decrypt: a.bool("decrypt", true)?,
         })
     }

@@ -148,10 +148,12 @@ impl Request {
                 "elif w=$(command -v wget 2>/dev/null || {{ command -v busybox >/dev/null 2>&1 && echo busybox; }}) && [ -n \"$w\" ]; then\n\
                  kv tool busybox\n\
                  case $w in *busybox) w='busybox wget' ;; *) w=wget ;; esac\n\
-                 $w {args} -O \"$d/out\" 2> \"$d/log\"\n\
+                 case $($w --help 2>&1) in *'-T SEC'*) t='-T {timeout}' ;; *) t= ;; esac\n\
+                 $w $t -O \"$d/out\" {args} 2> \"$d/log\"\n\
                  kv rc $?\n\
                  code=$(sed -n 's/^  HTTP\\/[0-9.]* \\([0-9][0-9][0-9]\\).*/\\1/p' \"$d/log\" | tail -n 1)\n\
-                 kfile wlog \"$d/log\"\n"
+                 kfile wlog \"$d/log\"\n",
+                timeout = self.timeout.max(1),
             ),
             None => String::new(),
         };

@@ -9,13 +9,16 @@
 //!
 //! A body cut short must never be taken for the file: the stream ends with
 //! a trailer holding its length, which the host checks and strips before
-//! anything else runs. A proxy set on the host for the URL is not used by
-//! this client: such a request fails and says so, rather than bypass it.
+//! anything else runs. A proxy set on the host for the URL's scheme
+//! (`https_proxy`, `http_proxy`, upper-case too; `no_proxy` exempts hosts;
+//! `use_proxy: false` ignores them) is used as urllib uses it: the SSH
+//! channel goes to the proxy, which is asked to `CONNECT` to an `https`
+//! URL's host or sent the absolute URL of an `http` one.
 
 use super::http::{CERT_FAILED, NO_NAME, REFUSED, Request, Response, TIMED_OUT, urljoin};
 use super::probe::{PRELUDE, Reply};
 use super::{ModuleCtx, ModuleError};
-use crate::k8s::tunnel::TunnelConnector;
+use crate::k8s::tunnel::{Proxy, TunnelConnector};
 use crate::transport::ExecOutput;
 use base64::Engine;
 use bytes::{Buf, Bytes};
@@ -54,16 +57,20 @@ pub async fn send(
         ));
     };
     let host = host_of(&req.url);
-    let proxy = first.text("proxy").unwrap_or_default();
-    if req.use_proxy
-        && !proxy.is_empty()
+    // The proxy the host's environment names for the URL's scheme, unless
+    // `use_proxy: false` or `no_proxy` exempts the host (urllib's rules).
+    let setting = first.text("proxy").unwrap_or_default();
+    let proxy = if req.use_proxy
+        && !setting.is_empty()
         && !no_proxy(&first.text("noproxy").unwrap_or_default(), &host)
     {
-        return Ok(Err(format!(
-            "the host has neither curl nor wget, and kiln's own client cannot go through the proxy {proxy} set there for {}",
-            req.url
-        )));
-    }
+        match Proxy::parse(&setting) {
+            Ok(p) => Some(Arc::new(p)),
+            Err(e) => return Ok(Err(e)),
+        }
+    } else {
+        None
+    };
     let tls = match tls_config(req.validate_certs, first.bytes("ca")) {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
@@ -73,7 +80,11 @@ pub async fn send(
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(TunnelConnector { conn, timeout });
+        .wrap_connector(TunnelConnector {
+            conn,
+            timeout,
+            proxy,
+        });
     let client: Client =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build(connector);

@@ -62,7 +62,7 @@ fn secret_header(name: &str) -> bool {
         .any(|w| n.contains(w))
 }
 
-/// BusyBox wget's arguments (before `-O`), or `None` when it cannot make
+/// BusyBox wget's arguments (after `-O`; they end with `-- URL`), or `None` when it cannot make
 /// this request safely: secrets would show on its command line, it cannot
 /// send a method other than GET or a body, cannot stop at a redirect, and
 /// its TLS checks no certificate.
@@ -89,7 +89,9 @@ pub fn busybox_args(r: &Request) -> Option<String> {
     {
         return None;
     }
-    let mut a = format!("-q -S -T {} -U {}", r.timeout.max(1), quote(&r.agent));
+    // No `-T` here: builds without the timeout feature (Debian's) crash
+    // on it; the script adds it when the build's help lists it.
+    let mut a = format!("-q -S -U {}", quote(&r.agent));
     if https {
         a.push_str(" --no-check-certificate");
     }

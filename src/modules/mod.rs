@@ -36,6 +36,7 @@ mod blockinfile;
 mod command;
 mod context;
 mod copy;
+mod copy_remote_dir;
 mod copytree;
 mod cron;
 mod deb822_repository;

@@ -213,6 +213,7 @@ impl Module for Template {
                 expected: None,
                 directory_mode: None,
                 local_follow: true,
+                local_follow_given: None,
                 decrypt: true,
             },
             opts: FileOptions {
