@@ -90,7 +90,7 @@ fn system_state(fleet: &BareFleet) -> Vec<String> {
         .iter()
         .map(|h| {
             h.sh(concat!(
-                "cat /etc/sysctl.d/90-kiln.conf; ",
+                "cat /etc/sysctl.d/90-kiln.conf /etc/sysctl.d/92-kiln.conf; ",
                 "readlink /etc/localtime; cat /etc/cron.d/kiln-nightly; crontab -l; ",
                 "grep kiln /etc/fstab; mountpoint /mnt/kiln\\ tmp; ",
                 "cat /etc/modules-load.d/kiln_dummy.conf /etc/modprobe.d/kiln_dummy.conf 2>&1; ",
