@@ -74,7 +74,8 @@ fn end_state(fleet: &BareFleet) -> Vec<String> {
         .map(|h| {
             h.sh(concat!(
                 "getent passwd alice svc bob; getent group ops sudo adm; ",
-                "getent shadow alice | cut -d: -f2,8; id alice; ",
+                "getent shadow alice dave | cut -d: -f1,2,8; id alice; ",
+                "stat -c '%n %a %U' /home/alice/.ssh/extra_keys; cat /home/alice/.ssh/extra_keys; ",
                 "stat -c '%n %a %U' /home/alice /home/alice/.ssh /home/alice/.ssh/authorized_keys /home/alice/.ssh/id_ed25519 2>&1; ",
                 "cat /home/alice/.ssh/authorized_keys /home/kilnsudo/.ssh/authorized_keys 2>&1; ",
                 "ls /home; true"
@@ -89,7 +90,7 @@ fn system_state(fleet: &BareFleet) -> Vec<String> {
         .iter()
         .map(|h| {
             h.sh(concat!(
-                "cat /etc/sysctl.d/90-kiln.conf; ",
+                "cat /etc/sysctl.d/90-kiln.conf /etc/sysctl.d/92-kiln.conf; ",
                 "readlink /etc/localtime; cat /etc/cron.d/kiln-nightly; crontab -l; ",
                 "grep kiln /etc/fstab; mountpoint /mnt/kiln\\ tmp; ",
                 "cat /etc/modules-load.d/kiln_dummy.conf /etc/modprobe.d/kiln_dummy.conf 2>&1; ",

@@ -5,8 +5,9 @@
 //! an `rpm -q` for every name of the task; a spec such as `name-1.2` is
 //! matched by rpm's own NVR prefix rule) decides, then one
 //! `dnf -y install|upgrade|remove` transaction does the change (`latest`
-//! with both missing and installed names needs an `install` and an
-//! `upgrade`). `results` are Ansible's `Installed: NEVRA` / `Removed:
+//! with both missing and installed names marks an `install` and an
+//! `upgrade` in one dnf shell script: one resolve, one transaction, as
+//! Ansible's one goal). `results` are Ansible's `Installed: NEVRA` / `Removed:
 //! NEVRA`: the difference of rpm's package lists before and after, or in
 //! check mode what `dnf --assumeno` would do (src/modules/dnf_output.rs).
 //!
