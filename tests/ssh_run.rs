@@ -200,8 +200,10 @@ fn su_with_the_target_users_password() {
     );
 }
 
-/// Become with a terminal: `stdin` of 8 KiB with every byte value checks
-/// that the terminal (in raw mode) passes input through unchanged.
+/// Become with a terminal: a stdin of 280 KiB (`seq 1 50000`) must reach
+/// the command unchanged through the terminal in raw mode (no `\r\n` for
+/// `\n`, nothing echoed back, nothing cut at a line length), and a module
+/// whose script and content come on stdin (`copy`) must work as without one.
 const TTY_PLAYBOOK: &str = r#"- hosts: all
   gather_facts: false
   become: true
@@ -217,7 +219,7 @@ const TTY_PLAYBOOK: &str = r#"- hosts: all
     - name: a long stdin, byte for byte
       shell: od -An -tx1 -v | tr -d ' \n' | md5sum
       args:
-        stdin: "{{ lookup('pipe', 'seq 1 2000') }}"
+        stdin: "{{ lookup('pipe', 'seq 1 50000') }}"
       register: long
     - name: a module that writes a file (its script and content on stdin)
       copy:
@@ -233,13 +235,13 @@ const TTY_PLAYBOOK: &str = r#"- hosts: all
         msg: "{{ who.stdout }} / {{ fed.stdout }} / {{ long.stdout }} / {{ copied.stdout }}"
 "#;
 
-/// md5 of the hex dump of `seq 1 2000` (the lookup drops the last newline,
+/// md5 of the hex dump of `seq 1 50000` (the lookup drops the last newline,
 /// `command` adds it back: `stdin_add_newline`), computed here as the host
 /// computes it.
 fn long_digest() -> String {
     let out = Command::new("sh")
         .arg("-c")
-        .arg("seq 1 2000 | od -An -tx1 -v | tr -d ' \n' | md5sum")
+        .arg("seq 1 50000 | od -An -tx1 -v | tr -d ' \n' | md5sum")
         .output()
         .expect("sh");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
