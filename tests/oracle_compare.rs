@@ -553,7 +553,7 @@ fn run_kiln(
                 let loaded = kiln::vault::load(
                     &sources,
                     kiln::vault::LoadMode::default(),
-                    &mut kiln::vault::TerminalPrompt,
+                    &mut NoPrompt,
                     dir,
                 )
                 .expect("vault password");
@@ -997,3 +997,15 @@ golden_tests!(
     collections_roles => "collections_roles",
     task_name_templated => "task_name_templated",
 );
+
+/// The recorded runs give their vault password in a file: nothing is ever
+/// asked on a terminal.
+struct NoPrompt;
+
+impl kiln::vault::Prompter for NoPrompt {
+    fn password(&mut self, prompt: &str) -> Result<zeroize::Zeroizing<String>, String> {
+        Err(format!(
+            "the oracle comparison never prompts (asked: {prompt})"
+        ))
+    }
+}
