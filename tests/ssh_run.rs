@@ -55,6 +55,10 @@ impl Controller {
     }
 
     fn run(&self, playbook: &str, args: &[&str]) -> RunOutput {
+        self.run_env(playbook, args, &[])
+    }
+
+    fn run_env(&self, playbook: &str, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
         let pb = self.root.path().join("site.yml");
         fs::write(&pb, playbook).expect("playbook");
         let started = Instant::now();
@@ -68,6 +72,7 @@ impl Controller {
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("ANSIBLE_CONFIG")
             .env("ANSIBLE_NOCOLOR", "1")
+            .envs(env.iter().copied())
             .current_dir(self.root.path())
             .output()
             .expect("kiln runs");
@@ -200,8 +205,10 @@ fn su_with_the_target_users_password() {
     );
 }
 
-/// Become with a terminal: `stdin` of 8 KiB with every byte value checks
-/// that the terminal (in raw mode) passes input through unchanged.
+/// Become with a terminal: a stdin of 280 KiB (`seq 1 50000`) must reach
+/// the command unchanged through the terminal in raw mode (no `\r\n` for
+/// `\n`, nothing echoed back, nothing cut at a line length), and a module
+/// whose script and content come on stdin (`copy`) must work as without one.
 const TTY_PLAYBOOK: &str = r#"- hosts: all
   gather_facts: false
   become: true
@@ -217,7 +224,7 @@ const TTY_PLAYBOOK: &str = r#"- hosts: all
     - name: a long stdin, byte for byte
       shell: od -An -tx1 -v | tr -d ' \n' | md5sum
       args:
-        stdin: "{{ lookup('pipe', 'seq 1 2000') }}"
+        stdin: "{{ lookup('pipe', 'seq 1 50000') }}"
       register: long
     - name: a module that writes a file (its script and content on stdin)
       copy:
@@ -233,13 +240,13 @@ const TTY_PLAYBOOK: &str = r#"- hosts: all
         msg: "{{ who.stdout }} / {{ fed.stdout }} / {{ long.stdout }} / {{ copied.stdout }}"
 "#;
 
-/// md5 of the hex dump of `seq 1 2000` (the lookup drops the last newline,
+/// md5 of the hex dump of `seq 1 50000` (the lookup drops the last newline,
 /// `command` adds it back: `stdin_add_newline`), computed here as the host
 /// computes it.
 fn long_digest() -> String {
     let out = Command::new("sh")
         .arg("-c")
-        .arg("seq 1 2000 | od -An -tx1 -v | tr -d ' \n' | md5sum")
+        .arg("seq 1 50000 | od -An -tx1 -v | tr -d ' \n' | md5sum")
         .output()
         .expect("sh");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -250,7 +257,7 @@ fn long_digest() -> String {
 /// allowed without one), `PREFIX_wrong` and `PREFIX_missing`, and checks
 /// what each must show for `method`: the same results as without a
 /// terminal, Ansible's words for the failures, the password nowhere.
-fn check_become_on_a_terminal(prefix: &str, method: &str) -> RunOutput {
+fn check_become_on_a_terminal(prefix: &str, method: &str, env: &[(&str, &str)]) -> RunOutput {
     sshd::ensure_tty_user();
     let host = TestHost::start();
     let user = format!(
@@ -277,7 +284,7 @@ fn check_become_on_a_terminal(prefix: &str, method: &str) -> RunOutput {
         ),
         (&missing, &host, user.clone()),
     ]);
-    let out = c.run(TTY_PLAYBOOK, &[]);
+    let out = c.run_env(TTY_PLAYBOOK, &[], env);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     let digest = long_digest();
     for who in ["root", sshd::OTHER_USER] {
@@ -298,7 +305,13 @@ fn check_become_on_a_terminal(prefix: &str, method: &str) -> RunOutput {
 
 #[test]
 fn sudo_with_requiretty_runs_on_a_terminal() {
-    check_become_on_a_terminal("sudotty", "sudo");
+    // kiln's debug records show when sudo asked for a terminal.
+    let out = check_become_on_a_terminal("sudotty", "sudo", &[("KILN_LOG", "kiln=debug")]);
+    // Once per host: the connection remembers it for the later tasks.
+    for host in ["sudotty_pw", "sudotty_nopw"] {
+        let seen = format!("{host}: sudo requires a terminal");
+        assert_eq!(out.stderr.matches(&seen).count(), 1, "{}", out.stderr);
+    }
     // Without a terminal sudo refuses: the requiretty rule was in force.
     let plain = Command::new("setsid")
         .args([
@@ -324,7 +337,7 @@ fn doas_with_and_without_a_password() {
         return;
     }
     // doas tries a password once: a wrong one fails at once.
-    let out = check_become_on_a_terminal("doas", "doas");
+    let out = check_become_on_a_terminal("doas", "doas", &[]);
     assert!(out.took < Duration::from_secs(40), "took {:?}", out.took);
 }
 

@@ -773,3 +773,33 @@ async fn every_key_type_and_format_logs_in() {
         );
     }
 }
+
+/// `ConnectionAttempts`: a server that comes up while kiln is still trying
+/// (connects a second apart) is reached; with one attempt it is refused.
+#[tokio::test]
+async fn connection_attempts_wait_for_a_server_coming_up() {
+    let mut host = TestHost::start();
+    let mut target = host.ssh_target();
+    host.stop();
+    target.connection_attempts = 1;
+    let err = connect_err(&target).await;
+    assert!(err.to_string().ends_with("Connection refused"), "{err}");
+
+    target.connection_attempts = 5;
+    let started = Instant::now();
+    let restarter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        host.restart();
+        host
+    });
+    let conn = within("connect", SshConnection::connect(&target))
+        .await
+        .unwrap_or_else(|e| panic!("attempts did not wait for the server: {e}"));
+    let host = restarter.join().expect("restart");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    let out = within("exec", conn.exec("echo ok", None))
+        .await
+        .expect("exec");
+    assert_eq!(out.stdout, b"ok\n", "{}", host.log());
+    conn.close().await;
+}

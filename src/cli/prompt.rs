@@ -44,11 +44,13 @@ pub fn terminal_line(prompt: &str, hidden: bool) -> Result<Zeroizing<String>, Pr
         .write(true)
         .open("/dev/tty")
         .map_err(|e| PromptError::NoTerminal(e.to_string()))?;
-    let _ = tty.write_all(prompt.as_bytes());
-    let _ = tty.flush();
+    // Echo goes off before the prompt shows: whatever is typed once the
+    // question is visible is never echoed.
     if hidden {
         stty("-echo", &tty)?;
     }
+    let _ = tty.write_all(prompt.as_bytes());
+    let _ = tty.flush();
     let mut line = Zeroizing::new(String::new());
     let read = std::io::BufReader::new(&tty).read_line(&mut line);
     if hidden {

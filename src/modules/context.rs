@@ -273,8 +273,11 @@ impl ModuleCtx<'_> {
                 .await
                 .map_err(ModuleError::Unreachable);
         };
-        // doas reads a password only from a terminal.
-        if b.method == "doas" && b.password.is_some() {
+        // doas reads a password only from a terminal; sudo may have said
+        // before that it wants one.
+        if (b.method == "doas" && b.password.is_some())
+            || (b.method == "sudo" && conn.escalation_needs_tty())
+        {
             return self.run_on_tty(conn, b, &cmd, stdin).await;
         }
         let out = match &b.password {
@@ -288,6 +291,7 @@ impl ModuleCtx<'_> {
         // the same command is run again with a terminal.
         if out.rc != 0 && requires_tty(&out) {
             tracing::debug!("{}: sudo requires a terminal; running with one", self.host);
+            conn.note_escalation_needs_tty();
             return self.run_on_tty(conn, b, &cmd, stdin).await;
         }
         Ok(out)

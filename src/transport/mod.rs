@@ -87,6 +87,14 @@ pub trait Connection: Send + Sync {
             "this connection cannot stream data".into(),
         ))
     }
+    /// Whether privilege escalation on this host was found to need a
+    /// terminal (sudo's `requiretty`): then later commands go straight to
+    /// one instead of being refused first.
+    fn escalation_needs_tty(&self) -> bool {
+        false
+    }
+    /// Notes that escalation needs a terminal (see `escalation_needs_tty`).
+    fn note_escalation_needs_tty(&self) {}
     /// Whether commands run on the controller itself (`connection: local`):
     /// modules that talk to network services then connect directly.
     fn is_local(&self) -> bool {

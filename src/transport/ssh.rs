@@ -46,6 +46,9 @@ pub struct SshConnection {
     channels: Arc<Semaphore>,
     max_channels: usize,
     closed: AtomicBool,
+    /// sudo on this host (for this login user) refused to run without a
+    /// terminal once: later escalations ask for one at once.
+    escalation_tty: AtomicBool,
 }
 
 impl std::fmt::Debug for SshConnection {
@@ -90,6 +93,7 @@ impl SshConnection {
             channels: Arc::new(Semaphore::new(target.max_channels.max(1))),
             max_channels: target.max_channels.max(1),
             closed: AtomicBool::new(false),
+            escalation_tty: AtomicBool::new(false),
         })
     }
 
@@ -451,6 +455,14 @@ async fn add_proxy_stderr(e: TransportError, stderr: Option<ProxyStderr>) -> Tra
 
 #[async_trait::async_trait]
 impl Connection for SshConnection {
+    fn escalation_needs_tty(&self) -> bool {
+        self.escalation_tty.load(Ordering::Relaxed)
+    }
+
+    fn note_escalation_needs_tty(&self) {
+        self.escalation_tty.store(true, Ordering::Relaxed);
+    }
+
     async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
         finished(
             self.exec_on_channel(cmd, Input::Bytes(stdin), None, false, None)
