@@ -501,85 +501,6 @@ pub(super) fn trailing_newlines(s: &str) -> usize {
     s.len() - s.trim_end_matches('\n').len()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backslashes_in_expressions_stay() {
-        let o = TemplateOptions::default();
-        assert_eq!(
-            escape_backslashes(r"a\1 {{ x | f('\1', 'it\'s') }} {% set y = '\n' %}", &o).unwrap(),
-            r"a\1 {{ x | f('\\1', 'it\\\'s') }} {% set y = '\n' %}"
-        );
-        assert_eq!(escape_expression(r"'a\nb'").unwrap(), r"'a\\nb'");
-        assert!(escape_backslashes("{{ x }}", &o).is_none());
-    }
-
-    /// The scanners never panic, whatever the text (multibyte characters,
-    /// unbalanced delimiters, quotes and backslashes).
-    #[test]
-    fn scanners_take_any_text() {
-        use rand::{Rng, SeedableRng};
-        let pieces = [
-            "{{",
-            "}}",
-            "{%",
-            "%}",
-            "{#",
-            "#}",
-            "'",
-            "\"",
-            "\\",
-            "é",
-            "✓",
-            "|",
-            " is ",
-            "not ",
-            "raw",
-            "endraw",
-            "x",
-            "[",
-            "]",
-            ":",
-            "ansible.builtin.",
-            "-",
-            "\n",
-            "(",
-            ")",
-            " ",
-        ];
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let o = TemplateOptions::default();
-        for _ in 0..20_000 {
-            let n = rng.gen_range(0..12);
-            let text: String = (0..n)
-                .map(|_| pieces[rng.gen_range(0..pieces.len())])
-                .collect();
-            let _ = escape_backslashes(&text, &o);
-            let _ = escape_expression(&text);
-            for (a, b) in code_regions(&text, &o) {
-                let _ = used_plugins(&text[a..b]);
-            }
-            let _ = strip_collections(&text);
-            let _ = o.extract_header(&text);
-            let _ = normalize_newlines(&text, "\r\n");
-        }
-    }
-
-    #[test]
-    fn header_overrides() {
-        let o = TemplateOptions::default();
-        let (rest, o2) = o
-            .extract_header("#jinja2: trim_blocks: False, variable_start_string: '[['\nbody")
-            .unwrap();
-        assert_eq!(rest, "body");
-        assert!(!o2.trim_blocks);
-        assert_eq!(o2.variable_start_string, "[[");
-        assert!(o.extract_header("#jinja2: nope: 1\n").is_err());
-    }
-}
-
 /// Python's unary plus (`+f`), which minijinja's grammar lacks, written as
 /// two unary minuses: the same number back, and an error for a string as in
 /// Python. A `+` is unary where no operand precedes it.
@@ -678,4 +599,83 @@ pub(super) fn unary_plus_template(src: &str, o: &TemplateOptions) -> Option<Stri
     }
     out.push_str(&src[last..]);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backslashes_in_expressions_stay() {
+        let o = TemplateOptions::default();
+        assert_eq!(
+            escape_backslashes(r"a\1 {{ x | f('\1', 'it\'s') }} {% set y = '\n' %}", &o).unwrap(),
+            r"a\1 {{ x | f('\\1', 'it\\\'s') }} {% set y = '\n' %}"
+        );
+        assert_eq!(escape_expression(r"'a\nb'").unwrap(), r"'a\\nb'");
+        assert!(escape_backslashes("{{ x }}", &o).is_none());
+    }
+
+    /// The scanners never panic, whatever the text (multibyte characters,
+    /// unbalanced delimiters, quotes and backslashes).
+    #[test]
+    fn scanners_take_any_text() {
+        use rand::{Rng, SeedableRng};
+        let pieces = [
+            "{{",
+            "}}",
+            "{%",
+            "%}",
+            "{#",
+            "#}",
+            "'",
+            "\"",
+            "\\",
+            "é",
+            "✓",
+            "|",
+            " is ",
+            "not ",
+            "raw",
+            "endraw",
+            "x",
+            "[",
+            "]",
+            ":",
+            "ansible.builtin.",
+            "-",
+            "\n",
+            "(",
+            ")",
+            " ",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let o = TemplateOptions::default();
+        for _ in 0..20_000 {
+            let n = rng.gen_range(0..12);
+            let text: String = (0..n)
+                .map(|_| pieces[rng.gen_range(0..pieces.len())])
+                .collect();
+            let _ = escape_backslashes(&text, &o);
+            let _ = escape_expression(&text);
+            for (a, b) in code_regions(&text, &o) {
+                let _ = used_plugins(&text[a..b]);
+            }
+            let _ = strip_collections(&text);
+            let _ = o.extract_header(&text);
+            let _ = normalize_newlines(&text, "\r\n");
+        }
+    }
+
+    #[test]
+    fn header_overrides() {
+        let o = TemplateOptions::default();
+        let (rest, o2) = o
+            .extract_header("#jinja2: trim_blocks: False, variable_start_string: '[['\nbody")
+            .unwrap();
+        assert_eq!(rest, "body");
+        assert!(!o2.trim_blocks);
+        assert_eq!(o2.variable_start_string, "[[");
+        assert!(o.extract_header("#jinja2: nope: 1\n").is_err());
+    }
 }
