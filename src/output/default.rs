@@ -339,7 +339,7 @@ impl Screen {
                         .unwrap_or_default();
                     vec![p.task_start(name, &path)]
                 }
-                Event::Stats(_) => p.recap(),
+                Event::Stats(_) => p.recap(self.columns),
                 _ => Vec::new(),
             };
             for t in texts.iter().filter(|t| !t.is_empty()) {

@@ -114,6 +114,7 @@ impl Default for ProfileOptions {
 }
 
 /// Ansible's screen width (`Display.columns`) when stdout is not a terminal.
+#[cfg(test)]
 const COLUMNS: usize = 79;
 
 /// `H:MM:SS.mmm`.
@@ -198,10 +199,15 @@ impl Profile {
     }
 
     /// `TASKS RECAP`, after the play recap: one string per display call.
-    pub fn recap(&mut self) -> Vec<String> {
+    /// The banner and the rows span the display's `columns` (79 off a
+    /// terminal); the time lines keep profile_tasks' fixed 79.
+    pub fn recap(&mut self, columns: usize) -> Vec<String> {
         let mut out = vec![
-            // Display.banner: the title, a space, stars to column 80.
-            format!("\nTASKS RECAP {}\n", "*".repeat(79 - "TASKS RECAP".len())),
+            // Display.banner: the title, a space, stars to the display's width.
+            format!(
+                "\nTASKS RECAP {}\n",
+                "*".repeat(columns.saturating_sub("TASKS RECAP".len()).max(3))
+            ),
             format!("{}\n", self.tasktime()),
             format!("{}\n", filled("", '=')),
         ];
@@ -218,9 +224,10 @@ impl Profile {
         }
         for (name, path, t) in rows {
             let time = format!(" {t:.2}s");
-            let mut row = format!("{:-<w$}{time:->9}\n", format!("{name} "), w = COLUMNS - 9);
+            let w = columns.saturating_sub(9);
+            let mut row = format!("{:-<w$}{time:->9}\n", format!("{name} "));
             if self.options.paths && !path.is_empty() {
-                row.push_str(&format!("{:-<COLUMNS$}\n", format!("{path} ")));
+                row.push_str(&format!("{:-<columns$}\n", format!("{path} ")));
             }
             out.push(row);
         }
@@ -254,7 +261,7 @@ mod tests {
             "{line}"
         );
         p.task_start("debug", "p.yml:5");
-        let r = p.recap().concat();
+        let r = p.recap(COLUMNS).concat();
         let rows: Vec<&str> = r.lines().skip(4).collect();
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|l| l.len() == COLUMNS), "{r}");
@@ -282,5 +289,21 @@ mod tests {
         let r = t.report();
         assert!(r.contains("P : T ---"), "{r}");
         assert!(r.contains("HOST DURATIONS"), "{r}");
+    }
+
+    #[test]
+    fn profile_rows_and_banner_span_a_wider_terminal() {
+        let mut p = Profile::new(ProfileOptions::default());
+        p.task_start("ping", "p.yml:3");
+        let r = p.recap(120).concat();
+        let banner = r
+            .lines()
+            .find(|l| l.starts_with("TASKS RECAP"))
+            .expect("banner");
+        assert_eq!(banner.len(), 120 + 1, "{r}");
+        let row = r.lines().find(|l| l.starts_with("ping ")).expect("row");
+        assert_eq!(row.len(), 120, "{r}");
+        // profile_tasks' own time lines stay 80 wide.
+        assert!(r.lines().any(|l| l.len() == 80 && l.ends_with("* ")), "{r}");
     }
 }
