@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # Line coverage of the whole test suite (unit, integration, SSH and
 # bare-host tests, the oracle goldens), measured with cargo-llvm-cov, and
 # branch coverage with the nightly toolchain when it is installed.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # Reproducible-build check: builds the release binary twice, from two
 # copies of the same commit in different directories with different target
 # directories, and compares the binaries' SHA-256 sums.

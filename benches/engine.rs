@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Micro-benchmark of the controller alone (issue 8, point 6): a playbook of
 //! 100 tasks on 1,000 hosts, run through the engine library, where every
 //! host is an in-memory connection that answers each command at once. What

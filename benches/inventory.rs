@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The inventory benchmark (issue 3, point 10) under `cargo bench`: runs
 //! benches/inventory/run.py with the kiln binary cargo built for this
 //! bench (an optimised build), which times kiln and ansible-core side by

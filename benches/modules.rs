@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Round trips and time per module (issue 7): each module runs in a
 //! one-task playbook through the engine, on the local host through a
 //! connection that counts every command it runs, first on a fresh state and

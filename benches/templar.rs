@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The templar benchmark (issue 4, item 9): renders 100,000 templates
 //! (filters, loops, lookups of hostvars) with kiln's templar and, on the same
 //! workload, with ansible-core 2.21's Templar (benches/templar/ansible_templar.py

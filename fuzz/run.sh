@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # Builds every cargo-fuzz target and runs each for a while from the
 # committed seeds (fuzz/seeds/<target>/), one after the other.
 #

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The engine's front door: load and validate everything a run needs (config,
 //! inventory, extra vars, playbooks, every template), then run it. Nothing
 //! connects to a host until `prepare` has succeeded.

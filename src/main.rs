@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 #![forbid(unsafe_code)]
 // Shipped code never panics on input and never prints around the event bus:
 // errors are typed values with spans (CONTRIBUTING.md, "Coding standards").

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Source positions shared by every layer: each loaded value remembers the
 //! file, line and column it came from so that any later error can name it.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Broken playbooks, inventories and ansible.cfg files: each is a clear error
 //! naming file:line:column, never a panic, and no host is touched. Every case
 //! runs the real binary with an inventory whose host is a real sshd; after

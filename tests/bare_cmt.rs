@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! CMT's host preparation playbooks, unchanged from the corpus, run by kiln
 //! against bare Debian hosts and by ansible-playbook 2.21 against identical
 //! hosts with Python, twice each, with a CMT-shaped inventory (flat groups,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The bare test hosts themselves (tests/support/nspawn.rs): they boot to
 //! `running`, have no Python, have the promised users, discard writes on
 //! restart, and kiln reaches them with strict host key checking.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Package and service modules on bare hosts (no Python), for what the
 //! oracle goldens (tests/playbooks/apt_*.yml, systemd_units.yml) cannot
 //! show: a dpkg lock held beyond `lock_timeout`, `policy_rc_d`, and that one

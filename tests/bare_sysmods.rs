@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The system modules (user, group, authorized_key, sysctl,
 //! timezone, cron, mount, modprobe, locale_gen, reboot,
 //! wait_for_connection) on bare Debian hosts, compared with ansible-playbook

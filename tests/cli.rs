@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The command line: ansible-playbook's options and exit codes, the
 //! `ansible-playbook` link, listings, extra vars and ansible.cfg.
 

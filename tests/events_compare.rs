@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! kiln's `--events` stream against ansible-runner's job events recorded
 //! from real ansible-playbook 2.21 (tests/golden/events/, written by
 //! tests/oracle/record_events.py) on the same playbooks and sshd hosts.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Hostile values where no Ansible golden can be recorded: file names that
 //! are not UTF-8 (ansible-core refuses them: "Refusing to deserialize an
 //! invalid UTF8 string value"), and paths with a newline and a backslash

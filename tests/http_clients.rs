@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! get_url and uri on hosts without curl: the same playbook runs with a
 //! PATH without curl (GNU wget, wrapped to record its calls, makes the
 //! requests) and with one without curl and wget (the controller makes them

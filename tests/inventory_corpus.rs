@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Every case under tests/inventory_corpus/ is loaded with kiln's inventory
 //! and rendered as `ansible-inventory --list` (and `--list --export`); the
 //! result must equal, as data, what ansible-core 2.21 printed for the same

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! k8s_info, k8s and k8s_drain run by the kiln binary against the fake API
 //! server (tests/kube-fake): on the controller, and on a remote host whose
 //! kubeconfig is read over SSH and whose API server is reached through the

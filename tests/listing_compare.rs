@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `kiln playbook --list-tasks --list-tags` byte-compared with what
 //! ansible-playbook 2.21 printed for the same playbooks and tag selections
 //! (recorded by tests/oracle/record_listing.py into tests/golden/listing/).

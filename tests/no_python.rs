@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! No Python on the host: every native module runs on a host whose PATH
 //! holds every program of the machine except Python, where `python`,
 //! `python3`... are traps that record being called. The run must succeed,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! kiln against the goldens that ansible-playbook 2.21 recorded
 //! (tests/oracle/record.py): same per-task status per host, same registered
 //! results (times and run-specific paths masked the same way), same recap and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The file sinks and diagnostics of a run, against Ansible where Ansible
 //! has them: the `log_path` file compared with the log ansible-playbook
 //! 2.21 wrote for the same playbook (tests/golden/logs/, recorded by

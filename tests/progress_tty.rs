@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The progress display under a pseudo-terminal (`script`), and the start-up
 //! checks of the output options (bad callback, unwritable files).
 

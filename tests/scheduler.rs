@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The scheduler against real sshd hosts: one slow host under `free` and
 //! under `linear` (judged by the order things happened on the hosts, not by
 //! timings), and Ctrl-C / SIGTERM in the middle of a run.

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-//! Every source file of the repository names its licence in an SPDX line.
+// SPDX-FileCopyrightText: 2026 The kiln contributors
+//! Every source file of the repository names its licence and its copyright
+//! holder in SPDX lines (`SPDX-License-Identifier:` and
+//! `SPDX-FileCopyrightText:`).
 //!
 //! Which files are checked: the repository's files as git lists them
 //! (`git ls-files --cached --others --exclude-standard`, so a new file is
@@ -30,6 +33,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const MARKER: &str = "SPDX-License-Identifier:";
+/// The copyright line that follows it (OpenSSF Gold `copyright_per_file`).
+const COPYRIGHT: &str = "SPDX-FileCopyrightText:";
 /// How many leading lines may hold the marker.
 const HEAD_LINES: usize = 5;
 /// Data directories (see the module documentation).
@@ -135,9 +140,13 @@ fn is_source(rel: &str, root: &Path) -> bool {
     }
 }
 
-/// Whether `text` has the SPDX marker in its first lines.
+/// Whether `text` has the SPDX licence and copyright lines in its first
+/// lines.
 fn has_spdx_line(text: &str) -> bool {
-    text.lines().take(HEAD_LINES).any(|l| l.contains(MARKER))
+    // The copyright line comes right after the licence line.
+    let head: Vec<&str> = text.lines().take(HEAD_LINES + 1).collect();
+    head.iter().take(HEAD_LINES).any(|l| l.contains(MARKER))
+        && head.iter().any(|l| l.contains(COPYRIGHT))
 }
 
 #[test]
@@ -170,9 +179,10 @@ fn every_source_file_starts_with_an_spdx_line() {
     );
     assert!(
         missing.is_empty(),
-        "{} of {} source files (listed by {how}) lack `{MARKER}` in their first {HEAD_LINES} lines; \
-         add `// SPDX-License-Identifier: MIT` (Rust) or `# SPDX-License-Identifier: MIT` \
-         (shell, Python, YAML; after the `#!` line) to:\n  {}",
+        "{} of {} source files (listed by {how}) lack `{MARKER}` or `{COPYRIGHT}` in their first \
+         lines; add `// SPDX-License-Identifier: MIT` then \
+         `// SPDX-FileCopyrightText: 2026 The kiln contributors` (Rust), or the same two lines \
+         after `# ` (shell, Python, YAML; after the `#!` line) to:\n  {}",
         missing.len(),
         checked.len(),
         missing.join("\n  ")
@@ -210,19 +220,25 @@ fn source_files_are_told_apart_from_data() {
 }
 
 #[test]
-fn the_marker_must_be_near_the_top() {
-    assert!(has_spdx_line(
+fn the_markers_must_be_near_the_top() {
+    const C: &str = "SPDX-FileCopyrightText: 2026 The kiln contributors";
+    assert!(has_spdx_line(&format!(
+        "// SPDX-License-Identifier: MIT\n// {C}\nfn main() {{}}\n"
+    )));
+    assert!(has_spdx_line(&format!(
+        "#!/usr/bin/env bash\n# SPDX-License-Identifier: MIT\n# {C}\nset -e\n"
+    )));
+    assert!(has_spdx_line(&format!(
+        "1\n2\n3\n4\n# SPDX-License-Identifier: MIT\n# {C}\n"
+    )));
+    // The licence line without the copyright line is not enough.
+    assert!(!has_spdx_line(
         "// SPDX-License-Identifier: MIT\nfn main() {}\n"
     ));
-    assert!(has_spdx_line(
-        "#!/usr/bin/env bash\n# SPDX-License-Identifier: MIT\nset -e\n"
-    ));
-    assert!(has_spdx_line(
-        "1\n2\n3\n4\n# SPDX-License-Identifier: MIT\n"
-    ));
-    assert!(!has_spdx_line(
-        "1\n2\n3\n4\n5\n# SPDX-License-Identifier: MIT\n"
-    ));
+    assert!(!has_spdx_line(&format!("// {C}\nfn main() {{}}\n")));
+    assert!(!has_spdx_line(&format!(
+        "1\n2\n3\n4\n5\n# SPDX-License-Identifier: MIT\n# {C}\n"
+    )));
     assert!(!has_spdx_line("//! kiln\n// License: MIT\n"));
     assert!(!has_spdx_line(""));
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The spine end to end through the `kiln` binary against real OpenSSH
 //! servers: one and five hosts, a host whose sshd is stopped, a host with a
 //! wrong host key. Checks the output, the exit code and what is left on each

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Weak SSH algorithms are refused (issue #6 and #12 item 6): against an
 //! OpenSSH sshd that offers only the weak algorithm, kiln fails with
 //! OpenSSH's "Unable to negotiate" words; when the host's ssh config asks

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! OpenSSH certificates against a real sshd: user certificates signed by a
 //! test CA (sshd's `TrustedUserCAKeys`), found beside the key
 //! (`KEY-cert.pub`) or named by `CertificateFile`; host certificates

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! ssh_config, jump hosts, proxy commands, accept-new, password logins and
 //! reconnects, against real OpenSSH servers (see `support/sshd.rs`). Each
 //! test writes a controller home with its own `~/.ssh/config` and resolves

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The SSH side of whole runs of the `kiln` binary against real sshd hosts:
 //! hosts reached through `~/.ssh/config` and jump hosts, become with sudo
 //! and su (right, wrong and missing passwords), `-K`, login with

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! kiln's templar against ansible-core 2.21 on the expression table of
 //! tests/template_cases/cases.txt, whose answers tests/oracle/record_templates.py
 //! recorded into tests/template_cases/expected.json.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The 41 CMT templates rendered by kiln (`Templar::render_file`, the
 //! template module's settings) must give the bytes Ansible's `template`
 //! module wrote, recorded by tests/oracle/record_template_corpus.py into

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `url` lookup against a local HTTPS server started by the test, with a
 //! certificate from a test CA: lines and whole bodies, the CA given by
 //! `ca_path`, refusal of an unknown CA, `validate_certs=False`, headers,

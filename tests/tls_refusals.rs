@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! TLS to a Kubernetes API server is 1.2 or newer and never falls back to
 //! plain HTTP (issue 12, "Secure protocols"). The servers here are not API
 //! servers: an OpenSSL `s_server` that speaks only one protocol version, and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! File transfer over SSH against a real sshd: 100 MiB up and back in
 //! constant memory with checksums, small payloads in one round trip, and a
 //! write under sudo with a password as the become user.

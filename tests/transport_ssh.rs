@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The native SSH transport against real OpenSSH servers (see
 //! `support/sshd.rs`). Needs root and `openssh-server`.
 

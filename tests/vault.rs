@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Ansible Vault: kiln reads the vaults ansible-vault 2.21 wrote
 //! (tests/fixtures/vault, made by tests/oracle/make_vault_fixtures.sh),
 //! ansible-vault and ansible-playbook read the vaults `kiln vault` writes,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Whole vault files wherever kiln reads a file on the controller: a
 //! vaulted playbook, imported and included task files, a role's defaults,
 //! vars, tasks and handlers, vars_files, include_vars, INI and YAML

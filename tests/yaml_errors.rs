@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! kiln's YAML errors point where Ansible's do. tests/yaml_errors/expected.json
 //! holds broken YAML snippets with the problem text and position (1-based
 //! line and column of the problem mark) that ansible-core 2.21's loader

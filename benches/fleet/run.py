@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Fleet benchmark: kiln vs ansible-playbook on N loopback sshd hosts.
 
 For each host count N (--hosts 1,10,50) this starts N real sshd hosts on

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Inventory benchmark (issue 3, point 10): kiln against ansible-core 2.21 on
 the same generated inventory, side by side, as ratios.
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """SSH throughput: kiln's native SSH against OpenSSH's ssh/scp (issue 6, item 8).
 
 Starts N real sshd hosts on loopback (tests/oracle/sshd_hosts.py) and times,

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Renders the templar benchmark's workload with ansible-core's Templar.
 
 Reads the workload JSON written by `cargo bench --bench templar` (variables,

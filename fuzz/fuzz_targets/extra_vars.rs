@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `-e` values (key=value pairs, JSON or YAML text) must become a variable
 //! layer or an `EngineError`, never a panic. `@file` forms are left out:
 //! they read files, which the YAML and vault targets cover. Run with

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Host patterns (`web:&db:!h1`, `~regex`, `g[1:3]`, ranges) must select
 //! hosts or fail with a `PatternError`, never panic; and every host a
 //! pattern selects must exist in the inventory. Run with

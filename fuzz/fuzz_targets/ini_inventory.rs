@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! An INI inventory must load into hosts and groups or an `InventoryError`
 //! with a position, never a panic; whatever loads must also pass the
 //! inventory's own consistency pass (`finish`). Run with

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! known_hosts text (hashed names, markers, patterns with `!`, `[h]:port`)
 //! must load and answer lookups without panicking, whatever the bytes.
 //! Run with `cargo +nightly fuzz run known_hosts` in fuzz/.

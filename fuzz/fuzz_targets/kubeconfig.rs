@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A kubeconfig (as a file named by KUBECONFIG, merged as kubectl merges)
 //! must become a client configuration or a `K8sError`, never a panic. The
 //! files are served from memory and the loader is told it is not on the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Module argument coercion (Ansible's str/bool/int/float/list/dict/path/
 //! raw conversions, choices, aliases) must accept or refuse any JSON value
 //! with a message, never panic. The first byte picks a module, the rest is

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A playbook text must load into plays or a list of `PlaybookError`s with
 //! positions, never panic: keywords, module argument checks, free-form
 //! `k=v` text, blocks, handlers and loops all run here. Imports that name

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! ssh configuration text and `ansible_ssh_common_args` must turn into
 //! options or a `ConfigError`, never a panic. The first byte picks the
 //! input: a configuration file, or ssh command-line arguments resolved

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Templates must compile and render to a value or a `TemplateError`,
 //! never a panic, both as playbook strings and as template files. Run with
 //! `cargo +nightly fuzz run template` in fuzz/.

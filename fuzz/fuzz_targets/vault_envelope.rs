@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The vault envelope parser must never panic, and whatever it accepts must
 //! come back the same after formatting and parsing again.
 #![no_main]

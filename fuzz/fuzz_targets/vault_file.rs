@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A whole vault file (header, hex body, salt, HMAC, padded ciphertext) must
 //! decrypt or fail with a `VaultError`, never panic, and a wrong password
 //! must never yield plaintext. Run with `cargo +nightly fuzz run vault_file`.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A YAML (or JSON) inventory must load or fail with an `InventoryError`,
 //! never a panic. Run with `cargo +nightly fuzz run yaml_inventory`.
 #![no_main]

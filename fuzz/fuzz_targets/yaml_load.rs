@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The YAML loader must turn any text into documents or a `YamlError`,
 //! never a panic. Run with `cargo +nightly fuzz run yaml_load` in fuzz/.
 #![no_main]

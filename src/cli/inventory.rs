@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `kiln inventory`: ansible-inventory's `--list`, `--host`, `--graph`, on
 //! the same inventory loader the engine runs with.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--list-hosts`, `--list-tasks` and `--plan`, printed as ansible-playbook
 //! prints the first two.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The command line: a thin layer over the engine. `kiln playbook ...` takes
 //! ansible-playbook's options and `kiln vault ...` ansible-vault's; invoked
 //! through a link named `ansible-playbook` or `ansible-vault`, the binary

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Asking on the terminal: the SSH and become passwords (`-k`, `-K`), key
 //! passphrases, vault passwords, `vars_prompt` and `--step`. One routine
 //! ([`terminal_line`]) does every read: on the controlling terminal

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `kiln vault` (and the `ansible-vault` link): ansible-vault's subcommands
 //! and options. Exit codes follow ansible-vault: 5 for a usage error, 1 for
 //! anything else that fails.

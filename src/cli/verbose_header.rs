@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What ansible-playbook prints first from -vv on: its version block and
 //! the stdout callbacks it passed over. kiln prints the same lines, keys
 //! and order, so people and log parsers find what they expect there; the

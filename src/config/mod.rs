@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! ansible.cfg: found where Ansible looks for it, read as Python's
 //! configparser reads it (sections, `key = value` or `key: value`, `#` and
 //! `;` comments, `;` inline comments, indented continuation lines), with

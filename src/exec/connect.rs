@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One connection per host, opened when the host's first remote task needs
 //! it and reused by every later task. Its parameters come from the host's
 //! variables (`ansible_host`, `ansible_port`, `ansible_user`...), which win

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Where one host is in a section of a play: a stack of frames over the task
 //! tree (blocks, their rescue and always parts, included files). Every task
 //! position has a key; under the linear strategy the hosts whose next task

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `free` and `host_pinned` strategies: each host walks its own task
 //! list as fast as it can, without waiting for the others at every task.
 //! Under `free` the fork limit caps how many host-tasks run at once; under

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Stopping a run on Ctrl-C (SIGINT) or SIGTERM. The first signal stops the
 //! run from starting anything new: host tasks already running finish (their
 //! writes are temp file + rename, so a file is either old or new), no

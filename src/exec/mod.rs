@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Running validated playbooks: plays in order, each lowered to a plan graph
 //! and walked stage by stage; within a stage hosts run concurrently up to the
 //! fork limit. A failed or unreachable host leaves the play; the others go on.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Everything a run is told from outside (command line, ansible.cfg).
 
 use crate::transport::{Connection, TransportError};

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One play: its hosts, its variables, and its sections (pre_tasks, roles and
 //! tasks, post_tasks), each followed by the handlers it notified. Hosts walk
 //! the task tree with a cursor each; under the linear strategy the hosts

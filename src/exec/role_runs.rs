@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A role used twice the same way runs once per host: Ansible lists both
 //! uses, and on a host where the first one ran passes over the second's
 //! tasks silently, unless the role allows duplicates.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The role magic variables: which roles a play uses (`ansible_play_role_names`,
 //! `role_names`, `ansible_role_names`, `ansible_dependent_role_names`), and for
 //! a task of a role, that role (`role_name`, `ansible_role_name`, `role_path`)

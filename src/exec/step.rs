@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--step`: before each task (once per task under the linear strategy,
 //! per host under the free ones), ask `Perform task: TASK: name
 //! (N)o/(y)es/(c)ontinue:`. `y` runs the task, `c` runs it and stops

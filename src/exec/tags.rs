@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Which tasks `--tags`, `--skip-tags` and `--start-at-task` let run, with
 //! Ansible's special tags: `always` runs unless skipped by name, `never`
 //! runs only when asked for by name, `all`, `tagged` and `untagged` select

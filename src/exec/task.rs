@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One task on one host: loop expansion, `when`, argument templating, the
 //! module, `changed_when`/`failed_when`, `register`, and the result event.
 

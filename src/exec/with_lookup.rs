@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `with_<lookup>` for the lookups the templar implements (`with_fileglob`,
 //! `with_first_found`, `with_file`, `with_lines`, ...): as in Ansible, the
 //! loop's items are what the lookup returns for the terms written, as a

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Host addresses as Ansible reads them in inventories: a host name, an IPv4
 //! or IPv6 address, possibly with `[x:y]` ranges, and an optional `:port`
 //! (mandatory brackets around an IPv6 address that carries a port).

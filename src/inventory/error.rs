@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Errors of the inventory layer. Every inventory error names the file and,
 //! where the input has one, the line and column of the offending text.
 

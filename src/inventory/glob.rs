@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Shell-style globs as Python's `fnmatch` reads them (`*`, `?`, `[set]`,
 //! `[!set]`), matched against the whole name, case-sensitively. Sets follow
 //! Python's quirks: a `]` right after `[`/`[!` is literal, a `[` without a

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! INI inventories, read line by line as Ansible's `ini` plugin does:
 //! hosts before any section are `ungrouped`; `[g]` lists hosts (with ranges,
 //! `:port` and inline `k=v` variables), `[g:vars]` one `k=v` per line,

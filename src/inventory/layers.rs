@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The inventory part of a host's variables, as ordered layers.
 //!
 //! Order implemented (lowest precedence first), which is Ansible's default

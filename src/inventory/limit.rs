@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--limit` (Ansible's inventory subset): a host pattern whose `@FILE`
 //! terms are replaced by the lines of FILE, each line one term. Every
 //! selection of a run is then cut down to the hosts the subset matches.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `ansible-inventory --list` (and `--list --export`, `--graph`) output,
 //! built from the inventory so both can be compared as data.
 

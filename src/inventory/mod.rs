@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The inventory: hosts, groups and their variables, read from INI, YAML
 //! and JSON files, directories and `host1,host2,` lists with Ansible's
 //! rules, plus host patterns and the `ansible-inventory --list` rendering.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Hosts and groups, with the bookkeeping rules of Ansible's inventory data:
 //! first-seen order, `all` and `ungrouped`, children and parents, depth and
 //! priority, the implicit localhost.

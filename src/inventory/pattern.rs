@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Host patterns, evaluated as Ansible's inventory manager does:
 //!
 //! - the pattern is split on `,` (or, without a comma and when it is not a

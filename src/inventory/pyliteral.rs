@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The typing of INI inventory values. Ansible passes every `k=v` value of an
 //! INI inventory (host lines and `[g:vars]` alike) through Python's
 //! `ast.literal_eval`, keeping the raw text when that fails. To give values

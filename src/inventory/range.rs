@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Host ranges: `web[01:20]`, `db-[a:f]`, `h[0:20:5]`, several ranges in one
 //! name. The rules (and their quirks) are Ansible's: a begin with a leading
 //! zero fixes the width and needs an end of the same length; letters come

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Changes a run makes to its inventory (`add_host`, `group_by`), with
 //! Ansible's reconciling applied at once: new groups sit under `all` (or
 //! the parents named), a host that joins a group leaves `ungrouped`, and a

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Executable inventory scripts, read as Ansible's `script` inventory
 //! plugin reads them: `SCRIPT --list` prints a JSON object of groups (each
 //! `{hosts, vars, children}`, a bare list of hosts, or a mapping taken as

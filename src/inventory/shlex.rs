@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Splitting of INI host lines. Ansible splits a host line with Python's
 //! POSIX `shlex` with comments on, so `#` ends the line even inside a word
 //! (`pass=ab#cd` keeps only `pass=ab`) but not inside quotes, and a

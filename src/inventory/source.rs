@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Inventory sources: a `host1,host2,` list, a file, or a directory of
 //! files, merged into the inventory in order as several `-i` are.
 //!

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Broken inventories: each must fail with Ansible's message (or a clearer
 //! one where Ansible's is a Python internal) at the right line and column.
 //! Every input here is one ansible-inventory 2.21 also refuses.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `group_vars/` and `host_vars/` directories, read as Ansible's
 //! `host_group_vars` plugin does: for an entity `name`, the first of
 //! `name`, `name.yml`, `name.yaml`, `name.json` that exists is used; a

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! YAML (and JSON) inventories, read as Ansible's `yaml` plugin does: every
 //! top-level key is a group with optional `hosts:`, `vars:` and `children:`
 //! mappings; a host key may be a range or carry `:port`. Entries Ansible

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The REST calls the modules make, on JSON values (the dynamic API: any
 //! kind the server's discovery lists), each bounded by a timeout.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One `kube::Client` per (where the module runs, kubeconfig, context,
 //! options), built once and reused by every later task of the run.
 

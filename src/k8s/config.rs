@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Kubeconfig loading as kubectl does it, wherever the files live, and the
 //! modules' connection overrides (`host`, `api_key`, `ca_cert`, ...).
 //!

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Errors of the Kubernetes layer: each names its cause in words a task
 //! failure can show as it is.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The Kubernetes API client behind `k8s_info`, `k8s` and `k8s_drain`.
 //!
 //! `config` reads kubeconfigs as kubectl does (several `KUBECONFIG` files

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A hyper connector whose connections are `direct-tcpip` channels of a
 //! host's SSH session: the API server is reached from the host, as if the
 //! module ran there, and need not be reachable from the controller.

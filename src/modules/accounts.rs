@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The account databases as the `user` and `group` modules read them
 //! (`getent passwd/group/shadow` lines), and running an argument vector
 //! (`useradd ...`) with every word quoted.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `apt`: Debian packages with apt-get, without Python on the host.
 //!
 //! Ansible's module asks python-apt about each package; kiln asks the host

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `apt_repository`: one-line APT sources (`deb URI SUITE COMPONENTS`) in
 //! `/etc/apt/sources.list` and `/etc/apt/sources.list.d/*.list`, with
 //! Ansible's rules: a present source that exists disabled is enabled again,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Typed access to a module's arguments. The executor has already checked
 //! names and coerced values to their declared types, but it keeps each value
 //! under the name the task wrote (`dest` for `path`), so lookups go through

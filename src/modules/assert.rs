@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `assert`: evaluates conditionals on the controller.
 
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};

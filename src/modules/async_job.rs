@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `async`/`poll`: a module's apply step run as a detached job on the host.
 //!
 //! There is no Python on the host, so Ansible's async_wrapper is a POSIX sh

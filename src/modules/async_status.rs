@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `async_status`: the status of a job started with `async` (and `poll: 0`),
 //! read from its job file; `mode: cleanup` removes the file.
 

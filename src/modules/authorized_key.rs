@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `ansible.posix.authorized_key`: keys in a user's `authorized_keys`. A
 //! `key` that is a URL is fetched first, from the host (src/modules/http.rs).
 //! One probe reads the user's passwd entry, the key file and (for a `file:`

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `blockinfile`: a block of lines between two marker lines, inserted,
 //! replaced or removed; edited on the controller from the probe's copy of
 //! the file and written with the safe write.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `command` and `shell`: run a program on the host. `command` passes each
 //! argument literally (every word goes through the quoting routine); `shell`
 //! hands its text to `/bin/sh -c` (or `executable`).

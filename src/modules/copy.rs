@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `copy`: content or a controller file (searched in the playbook's `files/`
 //! then its directory, as Ansible's `_find_needle`) to a destination file or
 //! directory on the host, or a file already on the host (`remote_src`).

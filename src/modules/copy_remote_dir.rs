@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `copy` with `remote_src: true` on a directory already on the host, as
 //! Ansible's copy module does it on the host:
 //!

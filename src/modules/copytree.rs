@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `copy` of a controller directory (`src: dir` copies the directory itself,
 //! `src: dir/` its contents), as Ansible's action walks it: files (symlinks
 //! followed unless `local_follow: false`), directories and symlinks.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `cron`: a job (under its `#Ansible: NAME` comment) or a variable in a
 //! user's crontab or in a file under `/etc/cron.d`. One probe reads the
 //! crontab (`crontab -l`, minus the header lines some crons add) or the

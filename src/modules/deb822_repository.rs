@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `deb822_repository`: an APT source as a deb822 `.sources` file in
 //! `/etc/apt/sources.list.d`, written as Ansible's module (python-debian's
 //! `Deb822.dump`) writes it: the fields in the order of their option names,

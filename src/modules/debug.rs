@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `debug`: shows a message or a variable (on the controller).
 
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};

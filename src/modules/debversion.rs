@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Debian version ordering (deb-version(7)), for `name>=version` in `apt`:
 //! `[epoch:]upstream[-revision]`, compared part by part, each part as
 //! alternating non-digit runs (where `~` sorts before everything, even the

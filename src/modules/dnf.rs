@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `dnf` (and `yum`, which ansible-core redirects to it): packages on RPM
 //! hosts with Ansible's arguments. Ansible's module drives dnf's Python API;
 //! kiln drives the command line: one remote query (rpm's package list and

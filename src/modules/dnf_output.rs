@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What kiln's `dnf` module reads from the host: rpm's package list, the
 //! transaction table of a `dnf --assumeno` dry run, dnf's error lines, and
 //! rpm's version order. Ansible's module asks dnf's Python API for the

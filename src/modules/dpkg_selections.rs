@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `dpkg_selections`: a package's dpkg selection (install, hold, deinstall,
 //! purge), as `dpkg --get-selections` / `--set-selections` see it; holding
 //! a package keeps apt from changing it.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What lineinfile, blockinfile and replace share: one probe that downloads
 //! the file (of any size: the edit is computed on the controller, so the
 //! host needs nothing but a shell), and one apply step that writes the new

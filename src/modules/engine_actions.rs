@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Actions the executor carries out itself because they change what runs
 //! next (`include_tasks`, `include_role`, `meta`) or the variables of a host
 //! (`include_vars`). Their argument specs live here so that validation and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Privilege escalation with a password. The command runs as
 //! `sudo -H -S -p PROMPT -u USER /bin/sh -c 'echo MARKER; CMD'` (or `su USER
 //! -c ...`); the password goes to the command's stdin only once the prompt

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `fail`: fails the task with a message.
 
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `fetch`: a host's file to the controller, under `dest/<host>/<path>` or,
 //! with `flat`, at `dest` itself.
 //!

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `file`: states `file`, `directory`, `absent`, `touch`, `link` and `hard`,
 //! with `recurse`, `src`, `force`, `follow`, owner/group/mode and
 //! `access_time`/`modification_time`. One probe answers everything the

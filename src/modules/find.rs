@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `find`: files by name, age, size, type, mode and content, as Ansible's
 //! `os.walk` search reports them.
 //!

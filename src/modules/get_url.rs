@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `get_url`: downloads a URL on the host (the host's curl, see `http.rs`)
 //! into `dest`, replacing it only when the content differs.
 //!

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `group`: a local group, made with `groupadd`/`groupmod`/`groupdel` as the
 //! Ansible module does; one `getent group` probe decides.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `hostname`: the host's name, permanent and current. On a host run by
 //! systemd (or with `use: systemd`/`debian`) through `hostnamectl` as the
 //! module's systemd strategy does; otherwise Debian's file strategy

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! HTTP from the host for `uri` and `get_url`. Ansible's modules make their
 //! requests on the host (Python's urllib); kiln does the same with a client
 //! the host has, so a request sees the host's network, proxies

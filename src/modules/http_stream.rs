@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The controller makes a `get_url`/`uri` request for a host that has
 //! neither curl nor wget (see `http.rs`): rustls on the controller, the TCP
 //! connection a `direct-tcpip` channel of the host's SSH session (the URL

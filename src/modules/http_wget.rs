@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! wget on the host for `uri` and `get_url` when it has no curl (see
 //! `http.rs` for the order). GNU wget takes every option from a wgetrc on
 //! stdin, secrets included; BusyBox's wget only takes arguments, so it is

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `group_by` and `add_host`: they compute Ansible's result (the group or
 //! host to add); the executor then changes the run's inventory and sets
 //! `changed` from what really changed (see `exec::task`).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `kubernetes.core.k8s`: makes objects present (create, update by
 //! strategic-merge patch, replace with `force`, client-side `apply` with the
 //! last-applied annotation, or server-side apply), patched or absent, with

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Client-side `apply: true` of `kubernetes.core.k8s`, with the behaviour of
 //! the collection's `apply.py`: the definition is stored in the
 //! `kubectl.kubernetes.io/last-applied-configuration` annotation (Python's

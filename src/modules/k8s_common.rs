@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What the kubernetes.core modules share: the connection options
 //! (`AUTH_ARG_SPEC`), reaching the cluster from where the task runs, the
 //! wait predicates of the collection's waiter, and `hidden_fields`.

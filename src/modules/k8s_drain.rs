@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `kubernetes.core.k8s_drain`: cordon, uncordon, or drain a node.
 //!
 //! By default it behaves as the collection does: mirror pods are skipped

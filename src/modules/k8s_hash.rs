@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `append_hash` of `kubernetes.core.k8s`: the suffix the collection appends
 //! to a ConfigMap's or Secret's name (kubectl's ConfigMapHash/SecretHash
 //! scheme), byte for byte: SHA-256 of a compact JSON of `data` (keys

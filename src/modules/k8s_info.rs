@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `kubernetes.core.k8s_info`: reads objects, optionally waiting (with a
 //! watch) until they exist and meet a condition, e.g. a node becoming Ready;
 //! `metadata_only` gives `PartialObjectMetadata` objects.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `lineinfile`: makes sure one line is in a file (or is not), found by
 //! regexp, literal search string or the line itself, placed after/before a
 //! match or BOF/EOF, with `backrefs`. The file is read by the probe and the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `community.general.locale_gen`: locales enabled in `/etc/locale.gen` and
 //! compiled with `locale-gen`. One probe reads `/etc/locale.gen`, the
 //! SUPPORTED lists and `locale -a`; the file is edited as the module edits

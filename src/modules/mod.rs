@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Native modules. Each module is one file with a typed argument struct, a
 //! plan step (probe the host, say what would change) and an apply step; check
 //! mode stops after the plan, so it comes for free.

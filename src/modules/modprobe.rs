@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `community.general.modprobe`: a kernel module loaded or unloaded, and
 //! (`persistent`) listed in `/etc/modules-load.d` with its options in
 //! `/etc/modprobe.d`. One probe reads `/proc/modules`, `modules.builtin` and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `ansible.posix.mount`: a mount point in fstab and in the running system
 //! (Linux). One probe reads the fstab, `/proc/self/mountinfo` and whether
 //! the path is a mount point (`mountpoint -q`); the fstab is edited on the

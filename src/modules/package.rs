@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `package`: Ansible's action runs the host's package manager module
 //! (`use`, else the `pkg_mgr` fact, else a probe) with the task's arguments
 //! (all but `use`: the backend validates them). kiln runs its `apt` on apt

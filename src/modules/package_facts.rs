@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `package_facts`: the installed packages, from the host's own tools in
 //! one probe: `dpkg-query` (with `apt-cache policy` for each installed
 //! version's origin, as python-apt reports it), `rpm -qa`, `apk info -v`.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `pause`: waits `seconds` or `minutes`, or for Enter at a prompt. As in
 //! Ansible, a prompt is only asked when kiln's stdin is a terminal; without
 //! one a timed pause still waits and an untimed one warns and goes on. The

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Owner, group and mode of files, as Ansible's `set_fs_attributes_if_different`
 //! decides them: modes given as octal (int or string) or symbolic
 //! (`u=rw,g=r,o=`), owners and groups by name or id, and the `diff` entries

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The remote probe: one small POSIX sh script per task that looks at the
 //! host (stat, link targets, checksums, file contents, user lookups) and
 //! answers in a framed, binary-safe format, so every file module plans from

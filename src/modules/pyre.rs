@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Python `re` patterns and replacement templates on the `regex` crate, for
 //! lineinfile, blockinfile and replace. The common syntax is the same; `\Z`
 //! becomes `\z`. Features `regex` lacks (look-around, backreferences in the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `raw`: the text goes to the remote shell as it is; nothing is quoted.
 
 use super::command::splitlines;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `reboot`: reboots the host and waits for it to come back, as Ansible's
 //! action does: the boot id (`/proc/sys/kernel/random/boot_id`) is read
 //! before, `shutdown -r` runs, and the boot id is read again until it

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `replace`: every match of a (multiline) regexp replaced, optionally only
 //! between `after` and `before`; computed on the controller from the probe's
 //! copy of the file, written with the safe write.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `script`: a controller script (found as `copy` finds its `src`: the
 //! playbook's `files/`, then its directory) run on the host.
 //!

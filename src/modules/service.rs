@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `service`: Ansible's action picks the module of the host's service
 //! manager (`use`, else the `service_mgr` fact, else a probe) and runs it
 //! with the task's arguments, minus those that module does not take. kiln

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `set_fact`: sets host variables (already templated by the executor).
 
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `set_stats`: custom statistics for the run, per host or run-wide. The
 //! module only shapes its result (`ansible_stats`); the executor adds it to
 //! the run's custom stats, which the recap, the json callback and the

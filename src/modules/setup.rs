@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `setup`: Ansible's Linux fact set in one round trip. One POSIX sh script
 //! (setup/facts.sh, embedded) collects raw data on the host, with no Python
 //! needed there; the controller turns it into Ansible's fact names and

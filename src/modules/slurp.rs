@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `slurp`: a file's bytes from the host, base64-encoded (one probe).
 
 use super::args::ArgReader;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Argument specifications, as Ansible modules declare them, and Ansible's
 //! coercions of argument values (`"yes"` as a boolean, `"a,b"` as a list).
 

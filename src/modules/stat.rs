@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `stat`: Ansible's full stat result from one probe (GNU `stat -c`, the
 //! checksum tools, `file` for the MIME type, `lsattr` for attributes).
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `ansible.posix.sysctl`: a kernel parameter in a sysctl file and, when
 //! asked, in the running kernel. One probe reads the current value
 //! (`sysctl -e -n`) and the file; the file is rewritten the module's way

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `systemd_service` (also `systemd`): a unit's masked/enabled/running
 //! state through systemctl, with Ansible's decisions and result: `name`,
 //! `changed`, `status` (the `systemctl show` properties before any change),

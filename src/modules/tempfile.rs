@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `tempfile`: a new temporary file or directory on the host (`mktemp`,
 //! private mode, one round trip). Like Ansible's module it does not run in
 //! check mode.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `template`: renders a controller template (searched in the playbook's
 //! `templates/`, then its directory) with the task's variables and the
 //! template module's Jinja settings (`trim_blocks` on, trailing newline

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `community.general.timezone`: the system time zone and the hardware
 //! clock's mode. With a working `timedatectl` (systemd) it reads `status`
 //! and runs `set-timezone`/`set-local-rtc` as the module's systemd class

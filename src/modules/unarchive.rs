@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `unarchive`: unpacks a tar (gzip, bzip2, xz, zstd or plain) or zip
 //! archive into an existing directory with the host's own `tar`/`unzip`.
 //!

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `uri`: an HTTP request from the host (see `http.rs`: the host's curl),
 //! with Ansible's result: the response headers as keys, `status`, `msg`,
 //! `redirected`, `json` for JSON answers, `content` when asked, and the

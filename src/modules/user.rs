@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `user`: a local account, made and changed with `useradd`/`usermod`/
 //! `userdel`/`chage`/`ssh-keygen` exactly as the Ansible module builds their
 //! command lines. One probe reads the passwd and shadow entries, the group

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `validate_argument_spec`: checks variables and role parameters against an
 //! argument spec written in YAML (a role's `meta/argument_specs.yml` entry
 //! point, or a task's own `argument_spec`), with the messages of Ansible's

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `wait_for`: a port, a path or a port's connections, checked from the
 //! host as Ansible's module does there.
 //!

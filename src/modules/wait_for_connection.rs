@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `wait_for_connection`: retries a trivial remote command (kiln's stand-in
 //! for Ansible's ping module, which needs Python) every `sleep` seconds
 //! until it answers or `timeout` passes. The SSH connection reconnects by

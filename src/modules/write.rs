@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The safe write: new content goes to a private temp file (`mktemp`) in the
 //! destination's own directory, gets its final owner, group and mode, is
 //! validated if asked, the old file is backed up under Ansible's timestamped

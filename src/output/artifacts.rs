@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--artifact-dir DIR`: the run laid out as ansible-runner lays out its
 //! artifacts, so tools that read a finished ansible-runner job read kiln's:
 //!

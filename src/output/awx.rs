@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `awx_display` stdout callback, as ansible-runner's display callback
 //! behaves: ansible-runner sets `ANSIBLE_STDOUT_CALLBACK=awx_display` and
 //! `AWX_ISOLATED_DATA_DIR`, then reads the playbook's stdout. For every job

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `minimal` and `oneline` stdout callbacks of ansible-core: one block
 //! (or one line) per host result, no banners, no loop items, no recap.
 //! They render the same bus events as the default layout, so every other

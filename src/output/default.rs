@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Ansible's default stdout callback: banners, one line per host, error
 //! blocks with their origin, loop items, the recap.
 

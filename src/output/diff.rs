@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--diff` output as Ansible's default callback prints it: unified diffs
 //! (three lines of context) of each `before`/`after` pair a module returns.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--events FILE`: the run as JSON lines in ansible-runner's job event
 //! vocabulary, so tools written for ansible-runner (AWX-like UIs, CI
 //! parsers) read kiln's runs unchanged. Shapes follow the events

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! JSON as Python's `json.dumps` writes it, which is what Ansible prints.
 
 use serde_json::Value as Json;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `log_path` / `ANSIBLE_LOG_PATH`: what the screen shows, one record per
 //! display call, in Ansible's log format
 //! (`DATE TIME,ms p=PID u=USER n=ansible LEVEL| TEXT`).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What a run reports: one event bus, many sinks (Ansible's default text
 //! output today; JSON events and progress bars plug in the same way), so the
 //! outputs can never disagree.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Ansible 2.21's `Origin:` block: the file position of a task and the source
 //! lines leading to it, with a caret under the column.
 

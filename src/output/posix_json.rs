@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `ansible.posix.json` stdout callback: nothing while the run goes,
 //! then one JSON document after the last play: every play with its tasks,
 //! each task with every host's result, and the recap's numbers.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What a terminal user sees: the normal screen text on stdout, and below
 //! it a live bar per play on stderr (tasks done of total, host results,
 //! the hosts the running task still waits for and for how long, elapsed

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Masking secrets in events before any sink sees them. What a `debug`
 //! task prints is left alone: printing a secret with `debug` is on purpose
 //! (Ansible shows it too; `no_log` hides it).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! How the default callback writes a result after `=>`: Ansible's
 //! `result_format` (`json`, or `yaml` for people to read), `pretty_results`,
 //! `result_indentation` and `result_yaml_line_width` ([defaults]

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--timing`: how long each task and each host took, printed after the
 //! recap, slowest first (like Ansible's profile_tasks callback).
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! kiln's own diagnostics (`tracing`): off by default, `-vvvv` shows
 //! debug records and `-vvvvv` trace records of kiln (`RUST_LOG` or
 //! `KILN_LOG`, in `tracing-subscriber`'s filter syntax, choose anything

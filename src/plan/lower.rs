@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Lowering plays to the plan graph: each play's batches, sections and
 //! handlers become run nodes and barriers, chained per host.
 

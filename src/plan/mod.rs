@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The plan of a playbook as a graph: one node per (host, task) and a
 //! barrier node wherever Ansible's semantics make hosts wait for each other.
 //!

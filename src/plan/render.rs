@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `--plan` listings: text (nodes in the order they were added, runs of one
 //! step on several hosts on one line) and Graphviz.
 

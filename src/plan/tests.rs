@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Barrier placement, construct by construct, checked on the graph itself.
 
 use super::*;

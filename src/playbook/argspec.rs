@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A role's argument specs (`meta/argument_specs.yml`, else the
 //! `argument_specs` key of `meta/main.yml`) and the validation task Ansible
 //! puts before the role's tasks when the entry point (`main` or the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Task lists and `block`/`rescue`/`always`.
 
 use super::common::{Ctx, check_keyword, inherit_key, load_doc, mapping, task_list};

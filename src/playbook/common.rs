@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Helpers shared by the play, block, task and role loaders.
 
 use super::keywords::did_you_mean;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The keywords of ansible-core 2.21, and which of them kiln implements.
 //! An unknown keyword is an error with a suggestion; a keyword Ansible knows
 //! but kiln does not implement yet is an error that says so, never ignored.

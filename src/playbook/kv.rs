@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Free-form task arguments (`command: ls -l chdir=/tmp`, `debug: msg="hi"`),
 //! split the way Ansible's `parse_kv` splits them: whitespace separates
 //! tokens except inside quotes or Jinja blocks; `key=value` tokens become

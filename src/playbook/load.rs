@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Playbooks and plays: sections in Ansible's order (pre_tasks, roles,
 //! tasks, post_tasks, handlers), `import_playbook` expanded in place.
 

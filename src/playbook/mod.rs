@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Playbooks: plays, blocks, tasks, handlers and roles read from YAML nodes,
 //! with every keyword and module argument checked against what ansible-core
 //! 2.21 accepts. Static imports (`import_tasks`, `import_playbook`, `roles:`)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Roles: found on the roles path, loaded with their defaults, vars, tasks,
 //! handlers and meta dependencies, and expanded into task entries.
 

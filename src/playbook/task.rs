@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One task entry: its module and arguments, its keywords, and the static
 //! imports (`import_tasks`, `import_role`) that expand into more entries.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 use super::Resolver;
 use crate::span::Span;
 use std::fmt;

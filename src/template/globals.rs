@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Jinja2's global functions where minijinja's differ: `range` gives a
 //! Python range object (not a list), and `lipsum` exists.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `url` lookup: a GET made by the controller, as Ansible's lookups run
 //! on the controller. HTTPS goes through rustls with the controller's CA
 //! bundle (`ca_path`, else `$SSL_CERT_FILE`, else the system bundle), or no

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `lookup()`, `query()` and `q()` with ansible.builtin's lookup plugins.
 //!
 //! Lookups read what they need from the template's variables, as Ansible's

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Python methods that templates call on values (`s.split(',')`,
 //! `d.items()`, `l.index(x)`), with Python's semantics. What is not here
 //! falls through to minijinja-contrib's pycompat set.

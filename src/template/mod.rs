@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Ansible's Jinja2 dialect on minijinja.
 //!
 //! Every distinct template string is compiled once per run and cached.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Python's two string formatting languages, which templates reach through
 //! Jinja's `format` filter (`'%s-%d' | format(a, b)`) and the `str.format`
 //! method (`'{}:{:>5}'.format(a, b)`).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Values printed the way Python prints them, because Ansible renders
 //! templates through Python: `True`, `None`, `['a', 1]`, `{'k': 'v'}`, `1.0`.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Template settings (Ansible's `TemplateOverrides`), the `#jinja2:` header
 //! line, and the source rewrites that make minijinja read a template the way
 //! Ansible's Jinja2 environment does.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 use super::*;
 use serde_json::json;
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Tests (`x is ...`): Jinja2's where minijinja's differ, and
 //! ansible.builtin's (results, regex, version, sets, truthiness, files,
 //! URIs).

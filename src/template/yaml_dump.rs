@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! YAML as PyYAML's `yaml.dump` writes it (`to_yaml`, `to_nice_yaml`):
 //! the same choice of flow or block collections, of plain or quoted
 //! scalars, the same indentation and the same folding of long lines at 80

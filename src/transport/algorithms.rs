@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Which SSH algorithms kiln offers. By default only modern ones: no SHA-1
 //! RSA signatures, no DSA, no CBC ciphers, no SHA-1 MACs and no SHA-1 key
 //! exchange, because a provisioning tool holds the keys to every host. A

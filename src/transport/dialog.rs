@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A command that holds a short conversation before it runs: privilege
 //! escalation asks for a password on the command's own output streams, and
 //! the answer must go to its stdin only once the question has been seen

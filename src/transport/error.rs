@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 use std::fmt;
 
 /// Why a host could not be reached or a command could not be run on it.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! OpenSSH `known_hosts` files: parsing, host lookup and the verdict that
 //! `StrictHostKeyChecking=yes` gives, with OpenSSH's wording so that users
 //! and tools that parse `ssh` output see the messages they know.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `local` connection: commands run on the controller with `/bin/sh -c`.
 
 use super::{Connection, Dialog, DialogOutcome, ExecOutput, Step, TransportError};

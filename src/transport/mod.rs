@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Reaching hosts: native SSHv2 (one russh session per host, one channel per
 //! command) and the `local` connection. Everything above this layer sees only
 //! the `Connection` trait.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Passphrases of encrypted identity files: asked once per run on the
 //! terminal, whatever the number of hosts. The program installs how to ask
 //! (the CLI's one terminal prompt); without that, or without a terminal,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The one POSIX shell quoting routine. Every value that goes into a remote
 //! command line passes through here; nothing else builds command text.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A password or passphrase in memory. It never prints itself (`Debug` and
 //! `Display` show a placeholder), so a secret cannot reach output or logs by
 //! way of a `{:?}` of some struct that holds it, and its bytes are overwritten

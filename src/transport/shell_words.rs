@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Splits a string into words the way Ansible splits `ssh_args`,
 //! `ansible_ssh_common_args` and `ansible_ssh_extra_args` (Python's
 //! `shlex.split` in POSIX mode): blanks separate words, single quotes keep

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Native SSHv2 client over russh: one session per host, kept open and
 //! shared by all of that host's tasks, one channel per command.
 

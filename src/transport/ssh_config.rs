@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! OpenSSH client configuration: `~/.ssh/config`, `/etc/ssh/ssh_config`, a
 //! `-F` file, and the `ssh` command-line options Ansible builds from a host's
 //! variables. [`resolve`] turns what Ansible would pass to `ssh` (an

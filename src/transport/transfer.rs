@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Files to and from a host over exec channels, in constant memory, checked
 //! by SHA-1 (the checksum Ansible's `copy` and `fetch` report).
 //!

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Ansible's magic variables: `inventory_hostname`, `groups`, `hostvars`
 //! (lazy, per host), `vars`, `omit` and the play-level ones.
 

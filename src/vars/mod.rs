@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Variables: layers in Ansible's precedence order, resolved lazily.
 //!
 //! Values from playbooks and inventories are kept as YAML nodes (trusted,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The vault cipher (Ansible's `VaultAES256`): PBKDF2-HMAC-SHA256 with
 //! 10,000 iterations turns the password and salt into 80 bytes, split into
 //! a 32-byte AES-256 key, a 32-byte HMAC-SHA256 key and a 16-byte initial

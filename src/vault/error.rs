@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The vault layer's one error type. It names the file (and, for an inline
 //! `!vault` value or a bad line of a vault file, the line) and never holds
 //! plaintext: messages are built from the envelope, labels and file names

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Writing vault files safely: every write goes to a new private file
 //! (mode 0600, created exclusively) in the destination's directory and is
 //! renamed over the destination, so a reader never sees half a vault and a

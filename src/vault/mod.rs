@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Ansible Vault: reading and writing the vaults Ansible reads and writes.
 //!
 //! * [`envelope`]: the `$ANSIBLE_VAULT;1.1;AES256` / `1.2;AES256;<id>` text format;

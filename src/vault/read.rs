@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The one way kiln reads a controller file that may be a whole vault.
 //!
 //! Every loader (playbooks, task files, roles, vars files, include_vars,

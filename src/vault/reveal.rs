@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The plaintexts a run has opened, so that output can mask them.
 //!
 //! Every inline `!vault` value is marked when it is decrypted, and every

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Vault passwords: where they come from and which one opens a vault.
 //!
 //! Sources follow ansible-core's order: `vault_identity_list` from

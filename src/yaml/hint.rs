@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Hints for YAML errors, from the text of the offending line. Ansible looks
 //! at that line for the same common mistakes (a tab, an unquoted `{{ }}`, a
 //! `: ` inside an unquoted value, a value that only starts with a quote),

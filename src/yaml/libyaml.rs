@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Where saphyr-parser (YAML 1.2) and libyaml (YAML 1.1, what PyYAML and so
 //! Ansible use) disagree on what is valid, the libyaml reading wins. Some
 //! checks run before or during parsing; some invalid-looking text is

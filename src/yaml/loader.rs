@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Builds `Node` trees from saphyr-parser events with the meaning Ansible's
 //! loader gives YAML: PyYAML's composer (anchors, aliases, one anchor name
 //! per document) and SafeConstructor (YAML 1.1 resolution, standard tags,

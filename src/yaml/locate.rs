@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! From saphyr-parser's positions (character indexes) to byte offsets.
 
 /// Maps saphyr's character indexes to byte offsets. Lookups come in source

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Turning the key/value pairs of a YAML mapping into a map with Python's
 //! dict semantics: `<<` merge keys, duplicate keys (the last value wins, at
 //! the place of the first key), and Python's key equality (`1`, `1.0` and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! YAML with Ansible's meaning: PyYAML's YAML 1.1 resolution on top of an
 //! event parser that reports positions, scalar styles and tags, and errors
 //! where Ansible (PyYAML on libyaml) reports them.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The loaded YAML tree. Values are already resolved with YAML 1.1 (PyYAML)
 //! rules, so `yes` is a bool and `0644` is 420, and every node keeps its span
 //! and its explicit tag (`!unsafe`, `!vault`).

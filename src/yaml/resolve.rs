@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! PyYAML's implicit resolvers for plain scalars (YAML 1.1) and the
 //! constructors of the standard scalar tags (`!!int`, `!!float`, `!!bool`...).
 //!

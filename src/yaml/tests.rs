@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Loader tests. Expected values in the tables were recorded by loading the
 //! same text with PyYAML 6.0 (6.0.4, libyaml) through ansible-core 2.21's
 //! `AnsibleLoader` (/work/ansible-venv), not computed by kiln.

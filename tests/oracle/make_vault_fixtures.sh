@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 #
 # Regenerates tests/fixtures/vault/: vaults written by ansible-vault 2.21
 # (whole files and encrypt_string values, 1.1 and 1.2 envelopes, three

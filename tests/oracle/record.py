@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Record kiln's compatibility goldens by running real ansible-playbook.
 
 For each test playbook (tests/playbooks/*.yml, or those named on the command

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 #
 # Record kiln's goldens with real Ansible: sets up the oracle venv, then runs
 # record.py with the venv's Python (so its ansible-playbook is used).

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Record ansible-runner job events as goldens for kiln's `--events` stream.
 
 For each playbook named on the command line (stems of tests/playbooks/*.yml)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # Records what ansible-inventory (the oracle, ansible-core 2.21) makes of each
 # case under tests/inventory_corpus/: expected.json (--list),
 # expected_export.json (--list --export), expected.yaml and

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Record what ansible-playbook prints for `--list-tasks`/`--list-tags`
 (with `--tags`/`--skip-tags` selections) into tests/golden/listing/: one
 `<case>.txt` per case of CASES below holding the exit code on its first

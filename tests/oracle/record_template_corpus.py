@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Records what Ansible's `template` module writes for the CMT templates.
 
 Reads tests/template_corpus/cases.json (base variables, and per case a

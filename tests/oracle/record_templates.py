@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Records ansible-core's answers to kiln's template expression cases.
 
 Reads tests/template_cases/cases.txt (format in its header), writes one

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Record ansible-playbook's log file (`ANSIBLE_LOG_PATH`) as a golden for
 kiln's log_path sink: tests/golden/logs/<stem>.log; with `--profile`, its
 stdout with the profile_tasks callback enabled instead:

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Record where Ansible's YAML loader reports errors in broken YAML.
 
 For every snippet of CASES below this loads the text with ansible-core's own

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Run one playbook through ansible-runner with whatever `ansible-playbook`
 is first on PATH (tests/events_compare.rs puts a link to kiln there) and
 write what ansible-runner saw as JSON: rc, status, runner.events, and the

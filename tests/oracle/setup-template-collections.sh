@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # Puts the two collections whose filters kiln's templating cases cover
 # (community.general for json_query, ansible.utils for ipaddr & co.) and
 # their Python libraries (jmespath, netaddr) in a cache directory, and prints

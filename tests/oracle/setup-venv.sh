@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 #
 # Create (idempotently) the Python venv holding the oracle: ansible-core 2.21.
 # Prints the venv directory on stdout, nothing else, so callers can do

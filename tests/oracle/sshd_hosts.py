@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Real OpenSSH sshd instances on loopback, used as the oracle's test hosts.
 
 Each host gets its own 127.0.X.Y address (X in 200..250, a range the Rust test

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Unit tests for record.py's header parsing and normalisation (no Ansible, no sshd).
 
 Run: python3 tests/oracle/test_record.py

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! An ssh-agent started by a test on a private socket, so agent
 //! authentication never depends on (or disturbs) the user's own agent.
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 #
 # Boots one disposable test host from a rootfs made by bare-rootfs.sh, and
 # stops it again when its standard input closes. Shared by the Rust tests

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 #
 # Builds (once) a Debian bookworm root filesystem for the bare test hosts and
 # prints its path. The result is cached outside the clone, keyed by a hash of

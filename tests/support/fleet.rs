@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A set of sshd test hosts described by a playbook's header comments, with
 //! the inventory and the controller's `~/.ssh` written for them, and helpers
 //! to run kiln (the binary, or the library in-process) against them.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! An HTTPS server on 127.0.0.1 with a test CA's server certificate, for
 //! the tests of kiln's HTTPS clients (get_url/uri on the controller, the
 //! `url` lookup).

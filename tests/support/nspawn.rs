@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Bare Debian hosts for tests: systemd as PID 1, sshd, sudo, apt, no
 //! Python, each a `systemd-nspawn --boot --volatile=overlay` container on
 //! its own `127.0.0.x` address. Modules that manage packages, services and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Real OpenSSH servers for integration tests.
 //!
 //! Each [`TestHost`] is its own `/usr/sbin/sshd` on a unique loopback

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `distribution` and `lsb` facts, decided as Ansible decides them: a first
 //! guess from the same sources the `distro` library reads (os-release,
 //! `lsb_release -a`, the first `/etc/*-release` file, `/etc/debian_version`),

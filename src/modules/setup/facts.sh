@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 # kiln's fact gatherer: one POSIX sh run on the managed host, no Python needed.
 #
 # It only *collects raw data* (file contents, directory listings, tool output)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `hardware` collector for Linux: processors, memory, DMI, block
 //! devices, uptime, LVM and mounts, with Ansible's quirks kept where they
 //! decide values (the socket/core bookkeeping of /proc/cpuinfo, sector

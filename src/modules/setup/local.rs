@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `local` facts: every `*.fact` file in `fact_path`, run when executable,
 //! read otherwise, and parsed as JSON or, failing that, as an INI file the
 //! way Python's `configparser` reads it (option names lower-cased, `DEFAULT`

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `network` collector for Linux: interfaces from /sys/class/net,
 //! addresses from `ip addr show primary|secondary dev X`, the default routes
 //! from `ip route get`, and the local routing table. Like Ansible, nothing is

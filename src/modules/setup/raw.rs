@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The fact script's reply, split into its sections (see facts.sh): file
 //! contents, file tests, directory listings, tool output with exit codes.
 //! Accessors mirror the Python helpers Ansible's collectors use, so the

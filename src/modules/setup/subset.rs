@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `gather_subset`: which fact collectors run. The names, the fact ids that
 //! select a collector, the dependencies between collectors and the `min` set
 //! are Ansible's for Linux (module_utils/facts/default_collectors.py and the

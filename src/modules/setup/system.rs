@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The small collectors: platform, selinux, apparmor, chroot, fips, python,
 //! caps, pkg_mgr, service_mgr, systemd, cmdline, date_time, env, loadavg,
 //! ssh_pub_keys, user, dns, iscsi, nvme, fibre_channel_wwn, facter, ohai.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Python text helpers whose exact behaviour decides fact values: `shlex`
 //! splitting (os-release is read with the POSIX mode, /proc/cmdline with the
 //! non-POSIX mode, which keeps quotes), `fnmatch` for `filter`, and

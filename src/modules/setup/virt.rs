@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The `virtual` collector for Linux: containers first (cgroups, PID 1's
 //! environment, marker files), then hypervisors (DMI strings, cpuinfo,
 //! kernel modules, /dev/kvm). The first finding sets `virtualization_type`

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Data filters: JSON and YAML in and out, dict/list reshaping, `combine`,
 //! `extract`, `urlsplit`, `bool`, `ternary`, `mandatory`, `type_debug`.
 

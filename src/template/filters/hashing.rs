@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Hashes: `hash`, `checksum`, `sha1`, `md5`, `to_uuid`, and
 //! `password_hash` with the crypt(3) algorithms Ansible gets from
 //! libxcrypt (SHA-512, SHA-256 and MD5 crypt), including libxcrypt's way of

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Jinja2's builtin filters as Jinja2 (and Ansible's overrides of them)
 //! behave: argument names and defaults, Python's sorting and rounding,
 //! errors on missing attributes.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! community.general's `json_query`: JMESPath through the jmespath crate,
 //! with the two things Python's jmespath does differently: backtick
 //! literals that are not JSON are strings (`[?ns==`prod`]`), and dicts keep

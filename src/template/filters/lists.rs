@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! List and math filters of ansible.builtin: set operations (in Python's
 //! set order where Ansible's result depends on it), `flatten`, `zip`,
 //! `product`, `combinations`, `subelements`, `log`, `pow`, `root`.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Filters: Jinja2's builtins with Jinja2's exact behaviour (minijinja's own
 //! differ in arguments and edge cases), then ansible.builtin's.
 

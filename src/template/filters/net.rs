@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The ansible.utils IP filters Kubernetes playbooks use: `ipaddr` (with
 //! its common queries), `ipv4`, `ipv6`, `ipmath`, `next_nth_usable`.
 //! ansible.utils is not installed in the oracle venv, so these follow the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Path filters with Python's `posixpath` (and `ntpath` for `win_*`)
 //! semantics, plus `fileglob`, `expanduser`, `expandvars`.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Python's `random.Random(seed)`: the Mersenne Twister, its seeding from an
 //! int or a str, and `randrange`, `choice`, `shuffle` on top. Ansible's
 //! `random(seed=...)` and `shuffle(seed=...)` filters are meant to give the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The regex filters with Python's `re` semantics on the regex crate:
 //! Python's replacement syntax (`\1`, `\g<name>`), `findall`'s group rules,
 //! `re.escape`.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Text filters: Jinja2's (`indent`, `truncate`, `center`, `format`,
 //! `urlencode`, `escape`...) and Ansible's (`quote`, `comment`, `b64*`,
 //! `split`, `human_readable`...).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Date filters: `to_datetime` (a Python-like datetime object) and
 //! `strftime`.
 

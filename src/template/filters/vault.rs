@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! ansible.builtin's `vault` and `unvault` filters and the `vault_encrypted`
 //! test.
 //!

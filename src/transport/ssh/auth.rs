@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Public key authentication: identity files first, then ssh-agent, as
 //! OpenSSH orders them when `IdentitiesOnly` is off.
 

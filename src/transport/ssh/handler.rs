@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The russh client callbacks: the host key check against known_hosts, and
 //! remembering why the session ended so later errors can say so.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `ssh` command-line options, as found in `ssh_args`,
 //! `ansible_ssh_common_args` and `ansible_ssh_extra_args`: `-o Key=Value`,
 //! `-J`, `-i`, `-p`, `-l`, `-F`, `-4`/`-6`. Options that only matter to the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Reading configuration files for one destination: `Host` and `Match`
 //! decide which lines apply, `Include` reads more files in place.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The options kiln acts on, each kept as first set (OpenSSH's rule: the
 //! first value obtained for an option is the one used), and the keywords it
 //! knows but ignores.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One configuration line: the keyword, then its arguments, split the way
 //! OpenSSH's `argv_split` splits them (quotes group, a backslash escapes a
 //! quote, a blank or a backslash, `#` at the start of a word ends the line).

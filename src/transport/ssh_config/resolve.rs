@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! From what Ansible would hand to `ssh` to the target the native client
 //! connects to. The order of the command-line options is Ansible's (its ssh
 //! connection plugin builds them in this order), and since the first value

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `%` tokens (`%h`, `%p`, `%r`, `%u`, `%d`...), `${VAR}` and `~` in option
 //! values, as OpenSSH expands them.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Where Ansible's YAML loader fails, and with which message. Ansible loads
 //! YAML with PyYAML on libyaml (`CParser`); its errors are libyaml's scanner
 //! and parser errors plus two checks of PyYAML's composer (anchors and

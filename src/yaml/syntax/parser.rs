@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! libyaml's parser: tokens to events, a state machine with a stack of
 //! states to return to. Events carry only their start mark and anchor (what
 //! PyYAML's composer checks); the error contexts are libyaml's, pointing at

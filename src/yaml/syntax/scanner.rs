@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! libyaml's scanner: the text as tokens with their marks. Only what decides
 //! whether and where scanning fails is kept (no scalar values). The order of
 //! the checks is libyaml's, because the first failing check is the error

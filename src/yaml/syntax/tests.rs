@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The checker against positions and problems recorded from ansible-core
 //! 2.21's loader (PyYAML 6.0.4 on libyaml, /work/ansible-venv); the full
 //! corpus is tests/yaml_errors.rs.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Runs the fake API server by hand: prints the kubeconfig path, seeds two
 //! nodes, and serves until killed (`cargo run --example serve`).
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Field ownership: `metadata.managedFields` kept on every write, and
 //! server-side apply (`application/apply-patch+yaml`) with field managers,
 //! conflicts (409 naming each contested field) and `force=true` taking

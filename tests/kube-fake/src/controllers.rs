@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The cluster around the API server, simulated: a kubelet per node (pods
 //! start and become Ready, graceful deletions finish), node Ready flips on a
 //! schedule, a scheduler, the disruption controller (PodDisruptionBudget

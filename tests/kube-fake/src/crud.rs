@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! GET, LIST, POST, PUT, PATCH and DELETE on stored objects, with optimistic
 //! concurrency on `resourceVersion`, status kept apart from spec, generation
 //! bumps, no-op writes that keep the revision, graceful pod deletion and

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Discovery documents: `/version`, `/api`, `/apis`, `/apis/GROUP` and the
 //! resource lists, including the `pods/eviction` entry (group policy, version
 //! v1) that `kubectl drain` looks for before it evicts.

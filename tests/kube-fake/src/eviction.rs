@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `POST pods/NAME/eviction`: the PodDisruptionBudget check the API server
 //! makes before it deletes the pod (429 "Cannot evict pod as it would
 //! violate the pod's disruption budget." while no disruption is allowed).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Identifiers and timestamps the API server stamps on objects: UUID `uid`s,
 //! `generateName` suffixes, RFC 3339 times.
 

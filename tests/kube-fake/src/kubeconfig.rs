@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The kubeconfig a test hands to its client: one cluster, a bearer-token user
 //! and a client-certificate user, a context for each (`token` is current).
 

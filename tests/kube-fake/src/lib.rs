@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A fake Kubernetes API server for kiln's tests (never part of the kiln binary).
 //!
 //! It listens on `127.0.0.1:0` over TLS 1.2/1.3 with a fresh test CA (a CA

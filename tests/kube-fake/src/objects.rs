@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! What the API server does to an object on its way into storage: type
 //! fields, namespace, uid, timestamps, generation, defaults and the few
 //! validation rules clients trip over.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! A minimal OpenAPI v3 discovery (`/openapi/v3` and one document per group
 //! version): enough for kubectl to see that each PATCH accepts the
 //! `fieldValidation` parameter, so it leaves field validation to the server

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The PATCH bodies the API server accepts: JSON merge patch (RFC 7386),
 //! JSON patch (RFC 6902) and strategic merge patch for the fields clients use
 //! (containers and volumes by name, conditions by type, ports, env,

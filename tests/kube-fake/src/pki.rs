@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The test PKI: a CA, a server certificate it signs for 127.0.0.1 and
 //! localhost (rustls rejects a CA certificate used as the end entity), and
 //! client certificates whose holders the server maps to users.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Typed Kubernetes clients (client-go's clientset, so `kubectl drain`)
 //! send request bodies as protobuf (`application/vnd.kubernetes.protobuf`)
 //! and do not fall back to JSON. The fake decodes the bodies such clients

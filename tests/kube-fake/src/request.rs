@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! One API request as the handlers see it, and the route its path names.
 
 use std::collections::HashMap;

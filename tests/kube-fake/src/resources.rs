@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The kinds the fake serves, with the discovery facts a real API server
 //! publishes for them (plural, short names, scope, verbs, subresources).
 //! Clients such as kubectl resolve `kubectl get po` and `pods/eviction` only

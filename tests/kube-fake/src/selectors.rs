@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Label and field selectors in the API server's query syntax
 //! (`app=web,tier!=db,env in (a,b),!legacy`; `spec.nodeName=n1,status.phase!=Failed`).
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The HTTPS listener: TLS (server certificate from the test CA, client
 //! certificates optional), authentication (bearer token or client
 //! certificate, else 401), and dispatch of each request to its handler.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `v1 Status` failures with the reasons, codes and message wording of a
 //! real API server, so clients branch on them exactly as against a cluster.
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The object store: every object of every served type, one global
 //! `resourceVersion` counter like etcd's revision, and the event history that
 //! watches resume from (older revisions are compacted: 410 Expired).

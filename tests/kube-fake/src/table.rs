@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `meta.k8s.io/v1 Table` answers, which `kubectl get` asks for (server-side
 //! printing), with the columns a real server prints for the common kinds.
 

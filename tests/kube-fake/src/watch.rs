@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Watch streams: newline-delimited JSON events over a chunked response,
 //! resumed from a `resourceVersion` (an ERROR event with 410 Expired when it
 //! is older than the kept history, as the watch cache answers), filtered by

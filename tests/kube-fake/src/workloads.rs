@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Workload controllers, simulated: a Deployment owns a ReplicaSet per pod
 //! template (named after the template's hash; older ones are scaled to
 //! zero), a ReplicaSet keeps `spec.replicas` live pods, a DaemonSet keeps one

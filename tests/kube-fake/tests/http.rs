@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! The fake API server seen from a raw HTTPS client: authentication, Status
 //! errors, list paging, watch streams (bookmarks, selector transitions,
 //! 410 Expired), evictions against a PodDisruptionBudget, graceful deletion.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
 """Notification callback that records what Ansible reported, for kiln's goldens.
 
 It writes raw facts only (plays, per-host task results in the order Ansible
