@@ -65,7 +65,7 @@ impl<'a> Evaluator<'a> {
         must_exist: bool,
         depth: usize,
     ) -> Result<(), ConfigError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_bounded(path) {
             Ok(t) => t,
             Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::debug!("ssh config {}: not present", path.display());
@@ -304,6 +304,31 @@ pub(crate) fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
     found.into_iter().filter(|p| p.exists()).collect()
 }
 
+/// The most an ssh configuration file may hold. Real ones are a few KiB;
+/// the bound keeps `-F /dev/zero` (or any endless device) from filling
+/// memory.
+const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a configuration file whole, refusing one larger than
+/// [`MAX_CONFIG_BYTES`].
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB, not an ssh configuration",
+                MAX_CONFIG_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +358,24 @@ Host *
     User fallback
     Port 22
 ";
+
+    #[test]
+    fn an_endless_file_is_refused_not_read_whole() {
+        // Found by the ssh_config fuzz target: `-F /dev/full` filled memory.
+        let ctx = MatchCtx::for_host("h", Path::new("/home/u"), "me");
+        let mut o = SshOptions::default();
+        let err = Evaluator::new(&ctx, &mut o)
+            .read_file(Path::new("/dev/zero"), FileKind::User, true, 0)
+            .expect_err("an endless file");
+        assert!(
+            err.to_string().contains("not an ssh configuration"),
+            "{err}"
+        );
+        // /dev/null stays the empty configuration people pass with -F.
+        Evaluator::new(&ctx, &mut o)
+            .read_file(Path::new("/dev/null"), FileKind::User, true, 0)
+            .expect("empty config");
+    }
 
     #[test]
     fn host_and_match_blocks() {
