@@ -104,6 +104,13 @@ pub(super) fn repair_indentation(
         let n = i + 1;
         if (first..=last).contains(&n) && !line.trim().is_empty() {
             let indent = line.chars().take_while(|c| matches!(c, ' ' | '\t')).count();
+            // A line padded once already means the padding moved the
+            // enclosing indentation along with it (the fuzzer found this
+            // with a lone `\r` line break, which saphyr counts and `\n`
+            // counting does not): padding again would never end well.
+            if indent < target && pads.contains_key(&n) {
+                return None;
+            }
             if indent < target {
                 let pad = target - indent;
                 out.extend(std::iter::repeat_n(' ', pad));

@@ -831,3 +831,23 @@ fn never_panics_on_odd_input() {
         let _ = load_str(src, "t.yml");
     }
 }
+
+#[test]
+fn a_lone_carriage_return_in_a_flow_mapping_fails_at_once() {
+    // Found by the yaml_inventory fuzz target: each indentation repair
+    // shifted the enclosing block along with the padded line, so the loader
+    // re-parsed until its 16 MiB budget ran out (seconds for 10 bytes, and
+    // the error then pointed into kiln's padding). Now a line is padded
+    // once at most, and the error is the user's, at the user's position.
+    for (src, line) in [("a: {b:\re]", 2), ("1: {1:\re]", 2), ("a: {b:\r\r\re]", 4)] {
+        let e = err(src);
+        assert!(
+            e.to_string().contains("did not find expected ',' or '}'"),
+            "{src:?}: {e}"
+        );
+        assert!(
+            e.to_string().contains(&format!("t.yml:{line}:2")),
+            "{src:?}: {e}"
+        );
+    }
+}
