@@ -412,18 +412,11 @@ impl Auth<'_> {
         self.offered.push(blob);
         self.tried.push(format!("publickey (agent: {comment})"));
         tracing::debug!("offering agent key {comment} to {}", self.target.address);
-        match self
+        let answer = self
             .handle
             .authenticate_publickey_with(&self.target.user, key, hash, agent)
-            .await
-        {
-            Ok(r) => Ok(self.record(r)),
-            Err(russh::AgentAuthError::Key(e)) => {
-                tracing::warn!("ssh-agent could not sign with {comment}: {e}");
-                Ok(false)
-            }
-            Err(russh::AgentAuthError::Send(_)) => Err(self.lost(&russh::Error::SendError)),
-        }
+            .await;
+        self.agent_answer(answer, comment)
     }
 
     /// Offers one certificate held by the agent (`ssh-add` of a key with
@@ -460,14 +453,24 @@ impl Auth<'_> {
             "offering agent certificate {comment} to {}",
             self.target.address
         );
-        match self
+        let answer = self
             .handle
             .authenticate_certificate_with(&self.target.user, cert, hash, agent)
-            .await
-        {
+            .await;
+        self.agent_answer(answer, &format!("certificate {comment}"))
+    }
+
+    /// The server's answer to an identity the agent signed for: a key the
+    /// agent cannot sign with is passed over, a lost session ends the login.
+    fn agent_answer(
+        &mut self,
+        answer: Result<AuthResult, russh::AgentAuthError>,
+        what: &str,
+    ) -> Result<bool, TransportError> {
+        match answer {
             Ok(r) => Ok(self.record(r)),
             Err(russh::AgentAuthError::Key(e)) => {
-                tracing::warn!("ssh-agent could not sign with certificate {comment}: {e}");
+                tracing::warn!("ssh-agent could not sign with {what}: {e}");
                 Ok(false)
             }
             Err(russh::AgentAuthError::Send(_)) => Err(self.lost(&russh::Error::SendError)),
