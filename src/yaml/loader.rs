@@ -840,3 +840,31 @@ fn node_count(node: &Node) -> usize {
         _ => 1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_indentation_repair_pads_a_line_once_at_most() {
+        // A lone `\r` line break (which the parser counts and the repair's
+        // `\n` counting does not) once made each repair pad the same line
+        // again, until the re-parse budget ran out: the text kiln gave up
+        // on was kilobytes of padding. Now it is the user's text, padded at
+        // most once.
+        for src in ["a: {b:\re]", "1: {1:\re]", "a: {b:\r\r\re]"] {
+            match compose_repaired(src, "t.yml") {
+                Err(Failure::Scan(_, text, pads)) => {
+                    assert!(
+                        text.len() <= src.len() + 8,
+                        "{src:?} became {} bytes",
+                        text.len()
+                    );
+                    assert!(pads.values().all(|&p| p <= 8), "{src:?}: {pads:?}");
+                }
+                Err(Failure::Fault(_)) => panic!("{src:?}: a fault, not a scan error"),
+                Ok(_) => panic!("{src:?} loaded"),
+            }
+        }
+    }
+}
