@@ -28,9 +28,16 @@ use support::fleet::{Fleet, Header};
 
 const SMALL: &str = "downloaded over tls\n";
 const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
+/// Several times the SSH window: a host that takes it slowly leaves most
+/// of it waiting on the controller.
+const HUGE_LEN: usize = 12 * 1024 * 1024 + 5;
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
 
 fn big() -> Vec<u8> {
-    (0..BIG_LEN).map(|i| (i % 251) as u8).collect()
+    pattern(BIG_LEN)
 }
 
 /// Request lines and headers the server saw, one string per request.
@@ -42,6 +49,7 @@ fn respond(path: &str, head: &str, body: &[u8]) -> (String, Vec<(String, String)
     match path {
         "/file.txt" => ok(SMALL.as_bytes()),
         "/big.bin" => ok(&big()),
+        "/huge.bin" => ok(&pattern(HUGE_LEN)),
         "/redirect" => (
             "302 Found".into(),
             vec![("Location".into(), "/file.txt".into())],
@@ -133,10 +141,10 @@ const SETUP: &str = r#"- name: PATHs without curl, and without curl and wget
   tasks:
     - shell: |
         set -e
-        for kind in nocurl nohttp busybox; do
+        for kind in nocurl nohttp busybox slowhost; do
           b={{ state_dir }}/$kind; mkdir -p $b {{ state_dir }}/out-$kind
           for f in /usr/local/sbin/* /usr/local/bin/* /usr/sbin/* /usr/bin/* /sbin/* /bin/*; do
-            case ${f##*/} in curl|wget|busybox) ;; *) [ -x "$f" ] && ln -sf "$f" $b/ ;; esac
+            case $kind/${f##*/} in */curl|*/wget|*/busybox|slowhost/cat) ;; *) [ -x "$f" ] && ln -sf "$f" $b/ ;; esac
           done
         done
         ln -sf "$(command -v busybox)" {{ state_dir }}/busybox/wget
@@ -191,6 +199,11 @@ const PLAYBOOK: &str = r#"- name: get_url and uri without curl
       register: r
     - assert:
         that: r.changed
+    - name: more than the host takes at once, to a host that takes it slowly
+      get_url:
+        url: "{{ base }}/huge.bin"
+        dest: "{{ out }}/huge.bin"
+      when: kind == 'slowhost'
     - name: a wrong checksum leaves nothing behind
       get_url:
         url: "{{ base }}/file.txt"
@@ -282,6 +295,22 @@ const PLAYBOOK: &str = r#"- name: get_url and uri without curl
         dest: "{{ out }}/uri.txt"
 "#;
 
+/// `cat` that copies its stdin at about 4 MB/s, 16 KiB at a time.
+const SLOW_CAT: &str = r#"#!/bin/sh
+[ $# -gt 0 ] && exec /bin/cat "$@"
+exec /usr/bin/python3 -c '
+import sys, time
+i, o = sys.stdin.buffer, sys.stdout.buffer
+while True:
+    b = i.read1(16384)
+    if not b:
+        break
+    o.write(b)
+    o.flush()
+    time.sleep(0.004)
+'
+"#;
+
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(data)
@@ -324,7 +353,16 @@ fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
             || std::path::Path::new("/usr/bin/busybox").exists(),
         "BusyBox is needed (apt-get install busybox)"
     );
-    for kind in ["nocurl", "nohttp", "busybox"] {
+    // A host that takes its stdin slowly (a busy disk): the controller's
+    // streamed body must wait for it, not hang the SSH session.
+    let slow_cat = state.join("slowhost/cat");
+    fs::write(&slow_cat, SLOW_CAT).expect("slow cat");
+    fs::set_permissions(
+        &slow_cat,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    for kind in ["slowhost", "nocurl", "nohttp", "busybox"] {
         log.lock().expect("log").clear();
         let vars = format!(
             "kind={kind} port={port} ca={} other_ca={} big_sum={}",
@@ -346,6 +384,12 @@ fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
         let read = |f: &str| fs::read(o.join(f)).unwrap_or_else(|e| panic!("{kind} {f}: {e}"));
         assert_eq!(read("got.txt"), SMALL.as_bytes(), "{kind}");
         assert_eq!(read("big.bin"), big(), "{kind}");
+        if kind == "slowhost" {
+            assert!(
+                read("huge.bin") == pattern(HUGE_LEN),
+                "{kind}: huge.bin differs"
+            );
+        }
         assert_eq!(read("auth.txt"), b"authorised\n", "{kind}");
         assert_eq!(read("headers.txt"), b"headers ok\n", "{kind}");
         assert_eq!(read("redirected.txt"), SMALL.as_bytes(), "{kind}");

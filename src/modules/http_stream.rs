@@ -4,9 +4,10 @@
 //! neither curl nor wget (see `http.rs`): rustls on the controller, the TCP
 //! connection a `direct-tcpip` channel of the host's SSH session (the URL
 //! resolves and connects from the host, as Ansible's request would), the
-//! host's CA bundle as the trust roots, and the body streamed as it
-//! arrives into the host over the same session, where the module's lines
-//! (checksum, compare, atomic move) run on it. Memory stays constant.
+//! host's CA bundle as the trust roots, and the body spooled as it
+//! arrives (`http_spool.rs`) and fed into the host over the same session,
+//! where the module's lines (checksum, compare, atomic move) run on it.
+//! Memory stays constant.
 //!
 //! A body cut short must never be taken for the file: the stream ends with
 //! a trailer holding its length, which the host checks and strips before
@@ -17,30 +18,25 @@
 //! URL's host or sent the absolute URL of an `http` one.
 
 use super::http::{CERT_FAILED, NO_NAME, REFUSED, Request, Response, TIMED_OUT, urljoin};
+use super::http_spool::TRAILER;
 use super::probe::{PRELUDE, Reply};
 use super::{ModuleCtx, ModuleError};
 use crate::k8s::tunnel::{Proxy, TunnelConnector};
 use crate::transport::ExecOutput;
 use base64::Engine;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::{Body, Incoming};
+use hyper::body::Incoming;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, ReadBuf};
 
 /// urllib gives up after this many redirects.
 const MAX_REDIRECTS: usize = 10;
-/// The trailer: `K` and the body's length in 20 digits.
-const TRAILER: usize = 21;
 
 type Client =
     hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<TunnelConnector>, Full<Bytes>>;
@@ -110,16 +106,8 @@ pub async fn send(
             )
         })
         .collect();
-    let error = Arc::new(Mutex::new(None));
-    let mut body = BodyReader {
-        body: resp.into_body(),
-        buf: Bytes::new(),
-        len: 0,
-        done: false,
-        timeout,
-        sleep: None,
-        error: error.clone(),
-    };
+    let mut body = super::http_spool::Spool::start(resp.into_body(), timeout)
+        .map_err(|e| ModuleError::Failed(format!("cannot spool the body: {e}")))?;
     let script = format!(
         "{PRELUDE}d=$(umask 077 && mktemp -d \"${{TMPDIR:-/tmp}}/kiln-http.XXXXXXXX\") || exit 1\n\
          trap 'rm -rf -- \"$d\"' EXIT\n\
@@ -134,8 +122,7 @@ pub async fn send(
     );
     let out: ExecOutput = ctx.run_stream(&script, &mut body).await?;
     let reply = Reply::from_output(&out);
-    let cut = error.lock().ok().and_then(|mut e| e.take());
-    if let Some(e) = cut {
+    if let Some(e) = body.error() {
         return Ok(Err(format!("Request failed: {e}")));
     }
     if let Some(e) = reply.failure() {
@@ -229,7 +216,7 @@ async fn exchange(
 }
 
 /// urllib's words for a failed connection, from the error and its causes.
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -349,77 +336,6 @@ impl ServerCertVerifier for NoCheck {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// The response body as the exec channel's stdin, then the trailer; a
-/// failure mid-way is kept for the module and ends the stream without it.
-struct BodyReader {
-    body: Incoming,
-    buf: Bytes,
-    len: u64,
-    done: bool,
-    /// Longest wait for the next piece of the body (urllib's socket timeout).
-    timeout: Duration,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    error: Arc<Mutex<Option<String>>>,
-}
-
-impl BodyReader {
-    fn fail(&mut self, why: String) {
-        if let Ok(mut e) = self.error.lock() {
-            *e = Some(why);
-        }
-        self.done = true;
-    }
-}
-
-impl AsyncRead for BodyReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        loop {
-            if !self.buf.is_empty() {
-                let n = self.buf.len().min(out.remaining());
-                out.put_slice(&self.buf[..n]);
-                self.buf.advance(n);
-                return Poll::Ready(Ok(()));
-            }
-            if self.done {
-                return Poll::Ready(Ok(()));
-            }
-            let frame = Pin::new(&mut self.body).poll_frame(cx);
-            match frame {
-                Poll::Ready(Some(Ok(f))) => {
-                    self.sleep = None;
-                    if let Ok(data) = f.into_data() {
-                        self.len += data.len() as u64;
-                        self.buf = data;
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    let why = describe(&e);
-                    self.fail(why);
-                }
-                Poll::Ready(None) => {
-                    self.done = true;
-                    self.buf = Bytes::from(format!("K{:020}", self.len));
-                }
-                Poll::Pending => {
-                    let timeout = self.timeout;
-                    let sleep = self
-                        .sleep
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        self.fail(TIMED_OUT.into());
-                        continue;
-                    }
-                    return Poll::Pending;
-                }
-            }
-        }
     }
 }
 

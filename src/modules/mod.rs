@@ -57,6 +57,7 @@ mod get_url;
 mod group;
 mod hostname;
 mod http;
+mod http_spool;
 mod http_stream;
 mod http_wget;
 // The controller's HTTPS pieces, shared with the `url` lookup.

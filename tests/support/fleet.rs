@@ -16,6 +16,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The longest a test's kiln run may take: the slowest (bare hosts under
+/// load) take about a minute.
+pub const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What a playbook's header asks for.
 #[derive(Debug, Clone, Default)]
 pub struct Header {
@@ -256,13 +260,49 @@ impl Fleet {
         cmd
     }
 
-    /// Runs the kiln binary (see [`Fleet::command`]) to the end.
+    /// Runs the kiln binary (see [`Fleet::command`]) to the end. A run
+    /// still going after [`RUN_LIMIT`] is a hang: it is killed and the test
+    /// fails with what it printed, rather than holding CI until its limit.
     pub fn run(&self, playbook: &Path, args: &[&str]) -> RunOutput {
-        let out = self.command(playbook, args).output().expect("kiln runs");
+        let mut child = self
+            .command(playbook, args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("kiln runs");
+        let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut r) = r {
+                    let _ = r.read_to_end(&mut buf);
+                }
+                String::from_utf8_lossy(&buf).into_owned()
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|o| Box::new(o) as _));
+        let stderr = drain(child.stderr.take().map(|e| Box::new(e) as _));
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for kiln") {
+                break status;
+            }
+            if started.elapsed() > RUN_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "kiln hung for {RUN_LIMIT:?} and was killed: {} {args:?}\n{}{}",
+                    playbook.display(),
+                    stdout.join().unwrap_or_default(),
+                    stderr.join().unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         RunOutput {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().expect("stdout"),
+            stderr: stderr.join().expect("stderr"),
         }
     }
 }
