@@ -684,6 +684,13 @@ fn golden_dir() -> PathBuf {
 
 fn compare(stem: &str) {
     let path = golden_dir().join(format!("{stem}.json"));
+    // A live recording of one slice of the corpus (`record.py --shard`)
+    // leaves the other goldens to other CI runs; the README's test command
+    // has compared kiln with every committed golden already.
+    if !path.exists() && golden_dir().join(".shard").exists() {
+        eprintln!("{stem}: in another slice of the live recording");
+        return;
+    }
     let golden: Json = serde_json::from_str(
         &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
