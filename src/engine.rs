@@ -764,5 +764,8 @@ pub async fn run_interruptible(
         }
         runner.run_playbook(pb).await;
     }
+    // Modules still running for `poll: 0` tasks end before the sessions
+    // they use are closed.
+    crate::modules::async_job::settle_controller_jobs(interrupt.stopping()).await;
     runner.finish()
 }

@@ -52,6 +52,12 @@ fn cases() -> Vec<Case> {
             "vars_prompt 'token' has no default and there is no terminal to ask on",
         ),
         pb(
+            "module_defaults group ansible-core cannot resolve",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - ping:\n      module_defaults:\n        group/helm:\n          data: x\n",
+            "site.yml:6:9",
+            "could not resolve the module_defaults group ansible.builtin.helm",
+        ),
+        pb(
             "tab indentation",
             "- hosts: all\n\tgather_facts: false\n",
             "site.yml:2:1",

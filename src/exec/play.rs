@@ -118,11 +118,12 @@ impl Runner {
         let mut defaults = Layer::new();
         let mut rvars = Layer::new();
         // Roles named by import_role export their defaults and vars to the
-        // whole play too (static imports are public in Ansible).
+        // whole play too (static imports are public in Ansible), unless the
+        // import says `public: false`.
         let imported = play
             .role_uses
             .iter()
-            .filter(|u| !play.roles.iter().any(|r| Arc::ptr_eq(r, u)));
+            .filter(|u| u.public && !play.roles.iter().any(|r| Arc::ptr_eq(r, u)));
         for r in play.roles.iter().chain(imported) {
             for (k, v) in &r.defaults {
                 defaults.insert(k.clone(), VarValue::Node(v.clone()));
@@ -728,7 +729,7 @@ impl Runner {
         _key: &Key,
     ) {
         let host = ctx.hosts[i].clone();
-        ctx.role_runs.record(&host, task, out.status);
+        ctx.role_runs.record(&host, task, out.status, out.ignored);
         match out.status {
             Status::Unreachable if out.ignored => {
                 // ignore_unreachable: Ansible counts the host ok and ignored,

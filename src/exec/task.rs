@@ -244,59 +244,53 @@ fn failed(msg: impl Into<String>) -> Map<String, Json> {
     r
 }
 
-/// Action groups kiln knows (`module_defaults: {group/NAME: ...}`): the
-/// groups of the collections whose modules kiln implements.
-const ACTION_GROUPS: &[(&str, &[&str])] = &[(
-    "k8s",
-    &[
-        "k8s",
-        "k8s_info",
-        "k8s_drain",
-        "k8s_exec",
-        "k8s_log",
-        "k8s_scale",
-        "k8s_service",
-        "k8s_cp",
-        "k8s_json_patch",
-        "k8s_rollback",
-        "k8s_cluster_info",
-        "helm",
-        "helm_info",
-    ],
-)];
-
-/// The defaults `module_defaults` gives `action`, each argument from the
-/// innermost level that sets it.
+/// The defaults `module_defaults` gives `action`, as ansible-core merges
+/// them: the levels' dicts, outermost first, replace each other's entries
+/// whole (an inner `debug: {...}` replaces an outer one); then the entries
+/// of the groups that hold the action fill the arguments, in the order the
+/// entries came, and the action's own entry wins over every group.
 fn module_defaults(levels: &[Node], action: &str) -> Vec<(String, Node)> {
-    let mut out: Vec<(String, Node)> = Vec::new();
-    let matches = |key: &str| {
-        if let Some(group) = key.strip_prefix("group/") {
-            let group = group.rsplit('.').next().unwrap_or(group);
-            return ACTION_GROUPS
-                .iter()
-                .any(|(g, members)| *g == group && members.contains(&action));
-        }
-        modules::canonical(key) == action
-    };
-    for level in levels.iter().rev() {
+    let mut merged: Vec<(String, &Node)> = Vec::new();
+    for level in levels {
         let dicts: Vec<&Node> = match level.as_seq() {
             Some(items) => items.iter().collect(),
             None => vec![level],
         };
-        for d in dicts.into_iter().rev() {
+        for d in dicts {
             let Some(pairs) = d.as_map() else { continue };
             for (k, v) in pairs {
-                if !matches(&k.key_string()) {
-                    continue;
-                }
-                let Some(args) = v.as_map() else { continue };
-                for (ak, av) in args {
-                    let name = ak.key_string();
-                    if !out.iter().any(|(n, _)| *n == name) {
-                        out.push((name, av.clone()));
-                    }
+                let key = k.key_string();
+                let key = match key.strip_prefix("group/") {
+                    Some(g) => format!("group/{}", modules::action_groups::qualified(g)),
+                    None => modules::canonical(&key).to_string(),
+                };
+                match merged.iter_mut().find(|(n, _)| *n == key) {
+                    Some(e) => e.1 = v,
+                    None => merged.push((key, v)),
                 }
             }
+        }
+    }
+    let mut out: Vec<(String, Node)> = Vec::new();
+    let mut fill = |args: &Node| {
+        for (ak, av) in args.as_map().into_iter().flatten() {
+            let name = ak.key_string();
+            match out.iter_mut().find(|(n, _)| *n == name) {
+                Some(e) => e.1 = av.clone(),
+                None => out.push((name, av.clone())),
+            }
+        }
+    };
+    for (k, v) in &merged {
+        if let Some(g) = k.strip_prefix("group/")
+            && modules::action_groups::holds(g, action)
+        {
+            fill(v);
+        }
+    }
+    for (k, v) in &merged {
+        if k == action {
+            fill(v);
         }
     }
     out
@@ -330,6 +324,7 @@ fn async_of(task: &Task, scope: &Scope) -> Result<Option<async_job::AsyncRun>, S
         poll: poll as u64,
         dir: async_job::async_dir(scope),
         on_poll: None,
+        background: None,
     }))
 }
 
@@ -869,6 +864,7 @@ impl Runner {
                     "defaults_from",
                     "handlers_from",
                     "rolespec_validate",
+                    "allow_duplicates",
                 ] {
                     if let Some(n) = arg(k) {
                         froms.push((k, render(n)?));
@@ -1314,7 +1310,7 @@ impl Runner {
             };
             args.insert(k.clone(), value);
         }
-        // module_defaults fill what the task does not set (inner levels win).
+        // module_defaults fill what the task does not set.
         for (k, v) in module_defaults(&task.inherit.module_defaults, &task.action) {
             if args.contains_key(&k) || task.args.iter().any(|(a, _)| *a == k) {
                 continue;
@@ -1338,6 +1334,10 @@ impl Runner {
         // `async`: the module runs as a detached job on the host.
         let async_run = match async_of(task, scope) {
             Ok(a) => a.map(|mut a| {
+                a.background = Some(async_job::Background {
+                    host: host.to_string(),
+                    scope: scope.clone(),
+                });
                 let bus = self.bus.clone();
                 let host = host.to_string();
                 a.on_poll = Some(Arc::new(move |status: &Map<String, Json>| {

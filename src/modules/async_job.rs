@@ -141,6 +141,18 @@ pub struct AsyncRun {
     /// Each poll that finds the job still running (Ansible's
     /// `runner_on_async_poll`).
     pub on_poll: Option<OnPoll>,
+    /// What a module needs to go on running after its task returned
+    /// (`poll: 0` for a module that is not one detachable command).
+    pub background: Option<Background>,
+}
+
+/// The owned parts of a task's module context, so that a module's whole
+/// run can outlive the task (`poll: 0`): the task's variables (the
+/// templar comes with them).
+#[derive(Clone)]
+pub struct Background {
+    pub host: String,
+    pub scope: crate::vars::Scope,
 }
 
 /// The async directory for a host: `ansible_async_dir`, else the
@@ -257,6 +269,15 @@ fn store_script(dir: &str) -> String {
          cat > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || exit 1\n\
          printf '%s\\n%s\\n%s\\n' {STARTED} \"$jid\" \"$f\"\n",
         dir = dir_word(dir),
+    )
+}
+
+/// The script that replaces job file `file` (a path the host expanded)
+/// with the JSON on stdin, atomically as async_wrapper does.
+fn finish_script(file: &str) -> String {
+    format!(
+        "f={}; cat > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"",
+        quote(file)
     )
 }
 
@@ -429,14 +450,7 @@ impl AsyncRun {
             {
                 m.insert(jid.clone(), f);
             }
-            let mut r = Map::new();
-            r.insert("ansible_job_id".into(), json!(jid));
-            r.insert("changed".into(), json!(true));
-            r.insert("failed".into(), json!(false));
-            r.insert("finished".into(), json!(false));
-            r.insert("results_file".into(), json!(file));
-            r.insert("started".into(), json!(true));
-            return Ok(r);
+            return Ok(started_result(&jid, &file));
         }
         self.wait(ctx, &jid, &file, finish.as_ref()).await
     }
@@ -521,6 +535,100 @@ impl AsyncRun {
             f(status);
         }
     }
+}
+
+/// The controller's jobs still running: a module whose work is several
+/// remote operations runs as a tokio task when its task does not wait.
+fn controller_jobs() -> &'static Mutex<Vec<tokio::task::JoinHandle<()>>> {
+    static JOBS: OnceLock<Mutex<Vec<tokio::task::JoinHandle<()>>>> = OnceLock::new();
+    JOBS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Waits for the controller's jobs (each ends by its `async` limit), or
+/// stops them when the run is interrupted. Their hosts' sessions must stay
+/// open until then: the run calls this before it closes them.
+pub async fn settle_controller_jobs(stop: bool) {
+    loop {
+        let jobs: Vec<_> = controller_jobs()
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        if jobs.is_empty() {
+            return;
+        }
+        for j in jobs {
+            if stop {
+                j.abort();
+            }
+            let _ = j.await;
+        }
+    }
+}
+
+impl AsyncRun {
+    /// `poll: 0` for a module whose work is not one command: the job file
+    /// says "started", the module runs on in a controller task (within the
+    /// watchdog's limit) that writes its result to the job file when it
+    /// ends, and the task returns at once, as Ansible's does.
+    pub async fn run_in_background(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        module: &'static dyn super::DynModule,
+        raw: &super::Args,
+        bg: &Background,
+    ) -> Result<ModResult, ModuleError> {
+        let running = serde_json::to_vec(&json!({"started": 1, "finished": 0})).unwrap_or_default();
+        let out = ctx.run(&store_script(&self.dir), Some(&running)).await?;
+        let (jid, file) = match started(&out) {
+            Ok(x) => x,
+            Err(msg) => return Ok(super::failed(msg)),
+        };
+        let (conn, become_, env) = (ctx.conn.clone(), ctx.become_.clone(), ctx.env.clone());
+        let (check_mode, diff, verbosity) = (ctx.check_mode, ctx.diff, ctx.verbosity);
+        let (bg, raw, target) = (bg.clone(), raw.clone(), file.clone());
+        let limit = std::time::Duration::from_secs(kill_after(self.limit));
+        let job = tokio::spawn(async move {
+            let ctx = ModuleCtx {
+                host: &bg.host,
+                conn,
+                become_,
+                check_mode,
+                diff,
+                templar: bg.scope.templar(),
+                vars: &bg.scope,
+                verbosity,
+                env,
+            };
+            let result = match tokio::time::timeout(limit, module.execute(&ctx, &raw)).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(ModuleError::Failed(msg))) => super::failed(msg),
+                Ok(Err(ModuleError::Unreachable(e))) => super::failed(e.to_string()),
+                Err(_) => timed_out(),
+            };
+            let body = serde_json::to_vec(&result).unwrap_or_default();
+            // Nothing is left to tell if the host cannot take the result:
+            // async_status then keeps finding the job running, as for an
+            // async_wrapper killed from outside.
+            let _ = ctx.run(&finish_script(&target), Some(&body)).await;
+        });
+        if let Ok(mut jobs) = controller_jobs().lock() {
+            jobs.retain(|j| !j.is_finished());
+            jobs.push(job);
+        }
+        Ok(started_result(&jid, &file))
+    }
+}
+
+/// What a task with `poll: 0` returns once its job started.
+fn started_result(jid: &str, file: &str) -> ModResult {
+    let mut r = Map::new();
+    r.insert("ansible_job_id".into(), json!(jid));
+    r.insert("changed".into(), json!(true));
+    r.insert("failed".into(), json!(false));
+    r.insert("finished".into(), json!(false));
+    r.insert("results_file".into(), json!(file));
+    r.insert("started".into(), json!(true));
+    r
 }
 
 /// Makes the status map of a cleanup (`mode: cleanup`).

@@ -26,6 +26,7 @@
 //! controller actions; the executor applies their inventory changes.
 
 mod accounts;
+pub mod action_groups;
 mod apt;
 mod apt_repository;
 mod args;
@@ -227,6 +228,15 @@ impl<M: Module> DynModule for M {
         run: &async_job::AsyncRun,
     ) -> Result<ModResult, ModuleError> {
         use async_job::Launch;
+        // Without polling, a module that is not one command runs on after
+        // the task returned, as Ansible's job does.
+        if run.poll == 0
+            && !Module::detachable(self)
+            && let Some(bg) = &run.background
+            && let Some(me) = lookup(Module::spec(self).name)
+        {
+            return run.run_in_background(ctx, me, raw, bg).await;
+        }
         // Ansible runs the whole module in the job; what the plan decides
         // without changing anything is stored as the job's result.
         let launch = match self.parse(raw) {

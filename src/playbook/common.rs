@@ -248,6 +248,19 @@ pub(super) fn inherit_key(inh: &mut Inherited, key: &str, v: &Node) -> Result<bo
         "collections" => &mut inh.collections,
         "debugger" => &mut inh.debugger,
         "module_defaults" => {
+            // ansible-core resolves every `group/NAME` when it loads the
+            // playbook: a group it does not know fails the load.
+            let dicts: Vec<&Node> = match v.as_seq() {
+                Some(items) => items.iter().collect(),
+                None => vec![v],
+            };
+            for (k, _) in dicts.into_iter().filter_map(Node::as_map).flatten() {
+                if let Some(g) = k.key_string().strip_prefix("group/")
+                    && let Some(msg) = crate::modules::action_groups::unresolved(g)
+                {
+                    return Err(PlaybookError::new(&k.span, msg));
+                }
+            }
             if !v.is_null() {
                 inh.module_defaults.push(v.clone());
             }

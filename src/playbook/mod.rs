@@ -153,6 +153,9 @@ pub struct Role {
     /// `allow_duplicates` (meta, or the include's; includes and imports
     /// allow them unless told otherwise).
     pub allow_duplicates: bool,
+    /// Whether the role's defaults and vars are seen by the whole play
+    /// (`import_role` with `public: false` keeps them to its own tasks).
+    pub public: bool,
 }
 
 /// Keywords that plays, blocks, roles and imports pass down to tasks.

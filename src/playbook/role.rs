@@ -323,6 +323,7 @@ fn load(
             dependencies: Vec::new(),
             key: identity.clone(),
             allow_duplicates: allow_dup,
+            public: true,
         }));
         for d in list {
             if let Some(dep) = load(d, &nested, &RoleFiles::default(), out, seen, parents)? {
@@ -344,6 +345,9 @@ fn load(
         dependencies,
         key: identity,
         allow_duplicates: allow_dup,
+        // Imports (and `roles:`) are public unless told otherwise; an
+        // include's `public` is read when it runs.
+        public: files.public.unwrap_or(true),
     });
     let mut rctx = role_ctx.clone();
     rctx.role = Some(role.clone());
@@ -439,6 +443,8 @@ pub struct RoleFiles {
     pub from_include: bool,
     /// `allow_duplicates` of an include or import (`None`: the role's meta).
     pub allow_duplicates: Option<bool>,
+    /// `public` of an import or include (`None`: not given).
+    pub public: Option<bool>,
 }
 
 impl Default for RoleFiles {
@@ -453,6 +459,7 @@ impl Default for RoleFiles {
             validate: true,
             from_include: false,
             allow_duplicates: None,
+            public: None,
         }
     }
 }
@@ -486,6 +493,8 @@ impl RoleFiles {
                     .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v)))
                     .unwrap_or(true),
             ),
+            public: get("public")
+                .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v))),
         }
     }
 }
