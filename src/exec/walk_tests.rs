@@ -293,3 +293,49 @@ fn an_include_in_a_loop_adds_its_tasks_after_the_include() {
         .collect::<Vec<_>>();
     assert!(last.iter().all(|l| w.plan.before(inc, *l)));
 }
+
+#[test]
+fn max_fail_percentage_is_checked_at_every_task_barrier() {
+    let (w, _) = run(
+        "max_fail",
+        3,
+        &h2_fails("  max_fail_percentage: 50\n", "next"),
+        &[],
+    );
+    let whys = w.passed_barriers();
+    assert_eq!(whys[..2], [Why::FailCheck, Why::FailCheck]);
+}
+
+#[test]
+fn host_pinned_has_no_task_barriers_either() {
+    let pb = format!("- hosts: all\n  gather_facts: false\n  strategy: host_pinned\n{TASKS}");
+    let (w, rc) = run("host_pinned", 3, &pb, &[]);
+    assert_eq!(rc, 0);
+    assert_eq!(w.passed_barriers(), [Why::Handlers, Why::Batch, Why::Play]);
+}
+
+#[test]
+fn a_rescue_runs_after_the_failed_task_barrier_on_its_host_only() {
+    let pb = "- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - name: risky
+          fail: msg=no
+          when: inventory_hostname == 'h1'
+      rescue:
+        - name: saved
+          debug: msg=saved
+    - name: after
+      debug: msg=after
+";
+    let (w, rc) = run("rescue", 2, pb, &[]);
+    assert_eq!(rc, 0);
+    let r = runs(&w);
+    assert_eq!(r[1], ("saved".to_string(), vec!["h1".to_string()]));
+    assert_eq!(r[2].1, ["h1", "h2"]);
+    // h2 waited at the barrier while h1 was rescued.
+    let saved = w.plan.run_node("h1", 1).expect("saved on h1");
+    let after_h2 = w.plan.run_node("h2", 2).expect("after on h2");
+    assert!(w.plan.before(saved, after_h2));
+}
