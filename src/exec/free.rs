@@ -112,7 +112,7 @@ impl Runner {
                     if let Ok(mut s) = shared.lock() {
                         s[i] = HostState::Dead;
                     }
-                    self.conns.mark_dead(&ctx.hosts[i]);
+                    self.mark_dead(&ctx.hosts[i]);
                     return;
                 }
                 // A host that is through the section runs its handlers

@@ -1,12 +1,51 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The kiln contributors
-//! Running validated playbooks: plays in order, each lowered to a plan graph
-//! and walked stage by stage; within a stage hosts run concurrently up to the
-//! fork limit. A failed or unreachable host leaves the play; the others go on.
+//! Running validated playbooks: plays in order; within a task hosts run
+//! concurrently up to the fork limit. A failed or unreachable host leaves
+//! the play; the others go on.
+//!
+//! # The scheduler and the plan graph (issue 8)
+//!
+//! The run walks a plan graph of the same kind `--plan` prints
+//! ([`crate::plan::Plan`]: a node per (host, task) and barrier nodes), held
+//! in `graph::Walk`. Two parts share the work:
+//!
+//! - **The cursors** (cursor.rs) are each host's state machine over the task
+//!   tree: blocks, rescue and always, included files, `end_role`. Only they
+//!   know a host's next task, because it depends on what the host ran
+//!   (`when`, a failure that goes to `rescue`, a dynamic include or loop).
+//! - **The graph** decides when a node may run. Each task a cursor reveals
+//!   is appended as a run node after its host's last node (no rescan: the
+//!   cost is the nodes added, as with `Plan::expand`); under `linear` a
+//!   barrier follows that every live host of the batch waits on (`Task`,
+//!   `RunOnce`, or `FailCheck` where `any_errors_fatal` /
+//!   `max_fail_percentage` are checked); `free` and `host_pinned` only
+//!   grow each host's chain. The play adds `Handlers` barriers at section
+//!   ends, `Batch` at serial batch ends and `Play` at its end, where the
+//!   next batch or play hangs. A node is dispatched from the ready set
+//!   (everything before it done) in inventory order under the fork limit;
+//!   finishing a node releases what waits on it, and a barrier whose
+//!   predecessors are all done is passed at once. A failed or unreachable
+//!   host is pruned: no later barrier waits on it and no node is added
+//!   for it.
+//!
+//! Output order, results and recap are the cursors' lockstep as before:
+//! under `linear` the hosts whose next task has the smallest key run it
+//! together (play.rs), under `free` each host walks alone (free.rs), and
+//! `run_group` is the one dispatch point for tasks and handlers, where the
+//! graph is grown and walked. The run ends with the walked graph and when
+//! each node started and finished ([`RunOutcome::walked`]); tests check per
+//! construct that the barriers are those the lowering places and that no
+//! node started before what it hangs on had finished (walk_tests.rs).
+//!
+//! What the graph does not drive yet (docs/scheduler-graph.md): templating
+//! the next task ahead of a barrier, and a single ready-set loop for all
+//! strategies in place of play.rs's rounds and free.rs's per-host tasks.
 
 mod connect;
 mod cursor;
 mod free;
+mod graph;
 mod interrupt;
 mod options;
 mod play;
@@ -15,6 +54,8 @@ mod role_vars;
 mod step;
 mod tags;
 mod task;
+#[cfg(test)]
+mod walk_tests;
 mod with_lookup;
 
 use crate::inventory::Inventory;
@@ -27,6 +68,7 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+pub use graph::Walked;
 pub use interrupt::{EXIT_INTERRUPTED, Interrupt};
 pub use options::{Connector, OpenFn, Reloader, RunOptions};
 pub use play::batches as serial_batches;
@@ -41,6 +83,8 @@ pub struct RunOutcome {
     pub exit_code: i32,
     /// The signal that stopped the run early, if one did.
     pub interrupted: Option<i32>,
+    /// The plan graph the run walked, with when each node ran.
+    pub walked: Walked,
 }
 
 /// Per-host state that lives across plays.
@@ -84,6 +128,8 @@ pub struct Runner {
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
     /// Ctrl-C / SIGTERM: set by the binary's signal listener.
     interrupt: Arc<Interrupt>,
+    /// The plan graph, built and walked as the run goes.
+    walk: Mutex<graph::Walk>,
 }
 
 /// One add_host or group_by change to the inventory.
@@ -174,6 +220,7 @@ impl Runner {
             started: std::sync::atomic::AtomicBool::new(false),
             prompt_warned: std::sync::atomic::AtomicBool::new(false),
             dynamic: Mutex::new(Vec::new()),
+            walk: Mutex::default(),
         })
     }
 
@@ -273,10 +320,12 @@ impl Runner {
             0
         };
         self.conns.close_all();
+        let walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
         RunOutcome {
             stats,
             exit_code,
             interrupted,
+            walked,
         }
     }
 
@@ -307,6 +356,21 @@ impl Runner {
             } else if !copy {
                 custom.add("_run", &s);
             }
+        }
+    }
+
+    /// A failed or unreachable host leaves the play: its connection is
+    /// marked dead and the graph prunes it (no later barrier waits on it).
+    fn mark_dead(&self, host: &str) {
+        self.conns.mark_dead(host);
+        self.with_walk(|w| w.prune(host));
+    }
+
+    /// Works on the run's graph (a poisoned lock still holds a usable one).
+    fn with_walk<T>(&self, f: impl FnOnce(&mut graph::Walk) -> T) -> T {
+        match self.walk.lock() {
+            Ok(mut w) => f(&mut w),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
         }
     }
 

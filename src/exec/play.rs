@@ -9,6 +9,7 @@ use super::cursor::{Cursor, Failure, Key, Next};
 use super::task::HostOutcome;
 use super::{PlayCtx, Runner};
 use crate::output::{Event, Status};
+use crate::plan::Why;
 use crate::playbook::{Item, Play, Task};
 use crate::vars::Scope;
 use crate::vars::{Layer, VarValue, layer_from_nodes};
@@ -153,6 +154,7 @@ impl Runner {
                 })
             });
         let strategy = super::free::Strategy::of(self, play, &play_vars);
+        self.with_walk(|w| w.play(&name, strategy));
         for batch in batches {
             if self.interrupt.stopping() {
                 return true;
@@ -187,6 +189,7 @@ impl Runner {
                 included_roles: Default::default(),
                 role_runs: Default::default(),
             });
+            self.with_walk(|w| w.batch(&batch));
             let mut states: Vec<HostState> = vec![HostState::Running; batch.len()];
             if !play.vars_files.is_empty() {
                 for (i, h) in batch.iter().enumerate() {
@@ -203,6 +206,10 @@ impl Runner {
                 if self.interrupt.stopping() {
                     return true;
                 }
+                // An empty section flushes nothing (as the lowering has it).
+                if !section.is_empty() {
+                    self.with_walk(|w| w.join(Why::Handlers));
+                }
                 self.flush_handlers(&ctx, &mut states).await;
                 if states.iter().all(|s| *s != HostState::Running) {
                     break;
@@ -210,11 +217,13 @@ impl Runner {
             }
             // A batch that failed entirely, or tripped any_errors_fatal or
             // max_fail_percentage, ends the play.
+            self.with_walk(|w| w.join(Why::Batch));
             let all_failed = states.iter().all(|s| *s == HostState::Dead);
             if all_failed || ctx.aborted.load(std::sync::atomic::Ordering::SeqCst) {
                 return true;
             }
         }
+        self.with_walk(|w| w.join(Why::Play));
         false
     }
 
@@ -322,7 +331,7 @@ impl Runner {
         if let Ok(mut f) = self.any_failed.lock() {
             *f = true;
         }
-        self.conns.mark_dead(host);
+        self.mark_dead(host);
         self.bus.emit(Event::Warning(format!("{host}: {msg}")));
     }
 
@@ -420,7 +429,7 @@ impl Runner {
                     None => {
                         if c.failed {
                             states[i] = HostState::Dead;
-                            self.conns.mark_dead(&ctx.hosts[i]);
+                            self.mark_dead(&ctx.hosts[i]);
                         }
                     }
                 }
@@ -453,7 +462,7 @@ impl Runner {
                     }
                     if c.fail() == Failure::Failed && c.failed {
                         states[i] = HostState::Dead;
-                        self.conns.mark_dead(&ctx.hosts[i]);
+                        self.mark_dead(&ctx.hosts[i]);
                     }
                 }
                 continue;
@@ -580,6 +589,24 @@ impl Runner {
         } else {
             group.iter().collect()
         };
+        // The task joins the graph: a node per runner after its host's
+        // last one, and under linear a barrier every host waits on.
+        let why = ctx.strategy.lockstep().then(|| {
+            if run_once {
+                Why::RunOnce
+            } else if !handler && (self.fatal(task) || ctx.max_fail.is_some()) {
+                Why::FailCheck
+            } else {
+                Why::Task
+            }
+        });
+        let names: Vec<&str> = runners
+            .iter()
+            .map(|(i, _)| ctx.hosts[*i].as_str())
+            .collect();
+        let include = task.action.starts_with("include_");
+        let nodes = self.with_walk(|w| w.task(&names, &task.display_name(), handler, include, why));
+        let runners = self.dispatch_order(runners, &nodes);
         // Meta tasks are instant: run them in host order, as Ansible prints them.
         if task.action == "meta" {
             // The linear strategy runs these metas for the first host only;
@@ -596,17 +623,20 @@ impl Runner {
                 )
             );
             let mut outs = Vec::new();
-            for (n, (i, next)) in runners.into_iter().enumerate() {
+            for (n, ((i, next), node)) in runners.into_iter().enumerate() {
                 if self.interrupt.stopping() {
                     break;
                 }
+                self.with_walk(|w| w.start(node));
                 if once && n > 0 {
+                    self.with_walk(|w| w.finish(node));
                     outs.push((*i, HostOutcome::untouched()));
                     continue;
                 }
                 let out = self
                     .run_task_on_host(ctx, task, &ctx.hosts[*i], &next.vars, &shown_as)
                     .await;
+                self.with_walk(|w| w.finish(node));
                 outs.push((*i, out));
             }
             return outs;
@@ -624,7 +654,7 @@ impl Runner {
             None => forks.clone(),
         };
         let mut set = tokio::task::JoinSet::new();
-        for (i, next) in runners {
+        for ((i, next), node) in runners {
             let runner = self.clone();
             let ctx = ctx.clone();
             let task = task.clone();
@@ -639,6 +669,7 @@ impl Runner {
                 break;
             }
             // Queued to a fork: ansible-runner's runner_on_start.
+            self.with_walk(|w| w.start(node));
             self.bus.emit(Event::HostStart { host: host.clone() });
             let i = *i;
             let interrupt = self.interrupt.clone();
@@ -649,15 +680,16 @@ impl Runner {
                 // channel closes, and a write it was making is never
                 // renamed over the destination.
                 tokio::select! {
-                    out = runner.run_task_on_host(&ctx, &task, &host, &vars, &shown_as) => Some((i, out)),
+                    out = runner.run_task_on_host(&ctx, &task, &host, &vars, &shown_as) => Some((i, out, node)),
                     () = interrupt.aborted() => None,
                 }
             });
         }
         let mut outs = Vec::new();
         while let Some(joined) = set.join_next().await {
-            if let Ok(Some(x)) = joined {
-                outs.push(x);
+            if let Ok(Some((i, out, node))) = joined {
+                self.with_walk(|w| w.finish(node));
+                outs.push((i, out));
             }
         }
         self.report_includes(ctx, &outs);
@@ -683,6 +715,25 @@ impl Runner {
             }
         }
         outs
+    }
+
+    /// The runners in the order the graph's ready set gives them, each
+    /// with its node. Every node of a task is ready when it is added (the
+    /// cursors only reveal a host's next task once its last one is done,
+    /// and under linear once the barrier before it is passed); one that is
+    /// not is a bookkeeping slip, caught by debug builds, and still runs
+    /// last so that no host's task is lost.
+    fn dispatch_order<'a>(
+        &self,
+        runners: Vec<&'a (usize, Next)>,
+        nodes: &[petgraph::stable_graph::NodeIndex],
+    ) -> Vec<(&'a (usize, Next), petgraph::stable_graph::NodeIndex)> {
+        let paired = runners.into_iter().zip(nodes.iter().copied());
+        let (mut ready, late): (Vec<_>, Vec<_>) =
+            self.with_walk(|w| paired.partition(|(_, n)| w.is_ready(*n)));
+        debug_assert!(late.is_empty(), "a node dispatched before it was ready");
+        ready.extend(late);
+        ready
     }
 
     /// `included: FILE for h1, h2` lines: one per file (and loop item), the
@@ -746,7 +797,7 @@ impl Runner {
                 if let Ok(mut f) = self.any_unreachable.lock() {
                     *f = true;
                 }
-                self.conns.mark_dead(&host);
+                self.mark_dead(&host);
                 states[i] = HostState::Dead;
                 // Past this task: "NO MORE HOSTS LEFT" only shows when tasks
                 // remain after it.
@@ -780,7 +831,7 @@ impl Runner {
                         }
                         if cursor.failed {
                             states[i] = HostState::Dead;
-                            self.conns.mark_dead(&host);
+                            self.mark_dead(&host);
                         }
                     }
                 }
@@ -967,7 +1018,7 @@ impl Runner {
                         .await;
                     if st[i] == HostState::Dead || cursor.failed {
                         states[i] = HostState::Dead;
-                        self.conns.mark_dead(&ctx.hosts[i]);
+                        self.mark_dead(&ctx.hosts[i]);
                     }
                 }
             }

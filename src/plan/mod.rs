@@ -125,13 +125,19 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn add(&mut self, n: PlanNode) -> NodeIndex {
+    pub(crate) fn add(&mut self, n: PlanNode) -> NodeIndex {
         let i = self.graph.add_node(n);
         self.order.push(i);
         i
     }
 
-    fn add_step(&mut self, name: &str, play: usize, handler: bool, include: bool) -> usize {
+    pub(crate) fn add_step(
+        &mut self,
+        name: &str,
+        play: usize,
+        handler: bool,
+        include: bool,
+    ) -> usize {
         self.steps.push(StepInfo {
             name: name.to_string(),
             play,
@@ -142,7 +148,7 @@ impl Plan {
     }
 
     /// The host index of `name`, added when new.
-    fn host(&mut self, name: &str) -> usize {
+    pub(crate) fn host(&mut self, name: &str) -> usize {
         match self.hosts.iter().position(|h| h == name) {
             Some(i) => i,
             None => {
