@@ -21,7 +21,6 @@ mod support;
 use base64::Engine;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 
 use std::sync::{Arc, Mutex};
 use support::fleet::{Fleet, Header};
