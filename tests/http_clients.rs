@@ -21,7 +21,6 @@ mod support;
 use base64::Engine;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 
 use std::sync::{Arc, Mutex};
 use support::fleet::{Fleet, Header};
@@ -449,57 +448,23 @@ fn get_url_and_uri_without_curl_by_wget_and_by_the_controller() {
 /// it gets is logged; with `auth`, a request without that
 /// `Proxy-Authorization` value is refused with a 407.
 fn proxy(log: Log, auth: Option<String>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut client) = stream else { continue };
-            let (log, auth) = (log.clone(), auth.clone());
-            std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut b = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match client.read(&mut b) {
-                        Ok(1) => head.push(b[0]),
-                        _ => return,
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                log.lock().expect("log").push(head.clone());
-                if let Some(a) = &auth
-                    && !head.contains(&format!("\r\nProxy-Authorization: {a}\r\n"))
-                {
-                    let _ = client.write_all(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 0\r\n\r\n",
-                    );
-                    return;
-                }
-                let target = head
-                    .strip_prefix("CONNECT ")
-                    .and_then(|r| r.split(' ').next())
-                    .unwrap_or("")
-                    .to_string();
-                let Ok(server) = TcpStream::connect(&target) else {
-                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
-                    return;
-                };
-                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-                let (mut c2, mut s2) = (
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                );
-                let mut server = server;
-                let up = std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut c2, &mut s2);
-                    let _ = s2.shutdown(std::net::Shutdown::Write);
-                });
-                let _ = std::io::copy(&mut server, &mut client);
-                let _ = client.shutdown(std::net::Shutdown::Write);
-                let _ = up.join();
-            });
+    support::tunnel::serve(move |mut client, head| {
+        log.lock().expect("log").push(head.clone());
+        if let Some(a) = &auth
+            && !head.contains(&format!("\r\nProxy-Authorization: {a}\r\n"))
+        {
+            let _ = client.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 0\r\n\r\n",
+            );
+            return;
         }
-    });
-    port
+        let target = head
+            .strip_prefix("CONNECT ")
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or("")
+            .to_string();
+        support::tunnel::tunnel(client, &target);
+    })
 }
 
 const PROXIED: &str = r#"- name: the controller's client through the host's proxy

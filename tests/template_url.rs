@@ -227,3 +227,179 @@ fn url_lookup_over_https() {
         "{refused}"
     );
 }
+
+/// What the test proxy saw: each request head.
+type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A proxy on loopback until the test ends. A request without the
+/// `Proxy-Authorization` value `auth` gets a 407. `CONNECT` opens a tunnel
+/// to its target; a plain `GET` of an absolute URL is answered by the
+/// proxy itself with the request line, so a name that never resolves
+/// still gets an answer only a proxy could give.
+fn proxy(log: Log, auth: String) -> u16 {
+    support::tunnel::serve(move |mut client, head| {
+        log.lock().expect("log").push(head.clone());
+        if !head.contains(&format!("\r\nProxy-Authorization: {auth}\r\n")) {
+            let _ = client.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            return;
+        }
+        let line = head.lines().next().unwrap_or_default().to_string();
+        let Some(target) = line
+            .strip_prefix("CONNECT ")
+            .and_then(|r| r.split(' ').next())
+        else {
+            let body = format!("proxied {line}");
+            let _ = client.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            return;
+        };
+        support::tunnel::tunnel(client, target);
+    })
+}
+
+/// Runs `playbook` (on the implicit localhost) with the kiln binary and
+/// `env` set; returns (success, stdout + stderr).
+fn run_kiln(dir: &std::path::Path, playbook: &str, env: &[(&str, String)]) -> (bool, String) {
+    let path = dir.join("proxy.yml");
+    std::fs::write(&path, playbook).expect("playbook");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"));
+    cmd.arg("playbook")
+        .arg(&path)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_CONFIG");
+    for k in [
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("kiln runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn url_lookup_goes_through_the_controllers_proxy() {
+    let pki = kube_fake::Pki::generate("kiln url CA").expect("pki");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).expect("ca");
+    let port = support::https::serve(&pki, handle);
+    let log: Log = Default::default();
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("pu:p@ss")
+    );
+    let proxy_port = proxy(log.clone(), auth);
+    let seen = |log: &Log| log.lock().expect("log").clone();
+    let playbook = format!(
+        r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: https through a tunnel
+      debug:
+        msg: "tunnelled={{{{ query('url', 'https://127.0.0.1:{port}/lines') }}}}"
+    - name: http by absolute URL
+      debug:
+        msg: "plain={{{{ lookup('url', 'http://kiln-never-resolves.invalid:8080/x?y=1') }}}}"
+    - name: use_proxy=False goes direct
+      debug:
+        msg: "direct={{{{ lookup('url', 'https://127.0.0.1:{port}/agent', use_proxy=False) }}}}"
+"#
+    );
+    let ssl = ("SSL_CERT_FILE", ca.display().to_string());
+    // Credentials in the proxy URL are %-unquoted, as urllib does.
+    let good = format!("http://pu:p%40ss@127.0.0.1:{proxy_port}");
+    let (ok, out) = run_kiln(
+        dir.path(),
+        &playbook,
+        &[
+            ssl.clone(),
+            ("https_proxy", good.clone()),
+            // Upper case loses to lower case.
+            ("HTTPS_PROXY", "http://127.0.0.1:1".into()),
+            ("HTTP_PROXY", good.clone()),
+            ("no_proxy", "example.org,.other.test".into()),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("tunnelled=['one', 'two', 'three']"), "{out}");
+    assert!(
+        out.contains("plain=proxied GET http://kiln-never-resolves.invalid:8080/x?y=1 HTTP/1.1"),
+        "{out}"
+    );
+    assert!(out.contains("direct=User-Agent: ansible-httpget"), "{out}");
+    let heads = seen(&log);
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(
+        heads[0].starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
+        "{heads:?}"
+    );
+    assert!(
+        heads[1].starts_with("GET http://kiln-never-resolves.invalid:8080/x?y=1 HTTP/1.1\r\n"),
+        "{heads:?}"
+    );
+
+    // no_proxy names the server (with its port, or just its address):
+    // the request goes direct.
+    let direct = format!(
+        r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "exempt={{{{ lookup('url', 'https://127.0.0.1:{port}/lines') }}}}"
+"#
+    );
+    for exempt in [format!("localhost, 127.0.0.1:{port}"), ".127.0.0.1".into()] {
+        let (ok, out) = run_kiln(
+            dir.path(),
+            &direct,
+            &[
+                ssl.clone(),
+                ("https_proxy", good.clone()),
+                ("NO_PROXY", exempt),
+            ],
+        );
+        assert!(ok, "{out}");
+        assert!(out.contains("exempt=one,two,three"), "{out}");
+    }
+    assert_eq!(seen(&log).len(), 2, "no_proxy must keep the proxy out");
+
+    // Wrong proxy credentials: the tunnel is refused, and the lookup fails
+    // with urllib's words.
+    let bad = format!("http://pu:wrong@127.0.0.1:{proxy_port}");
+    let (ok, out) = run_kiln(dir.path(), &direct, &[ssl.clone(), ("https_proxy", bad)]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "Failed lookup url for https://127.0.0.1:{port}/lines: <urlopen error Tunnel connection failed: 407 Proxy Authentication Required>"
+        )),
+        "{out}"
+    );
+    assert_eq!(seen(&log).len(), 3);
+}

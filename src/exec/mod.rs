@@ -750,14 +750,17 @@ impl HostVarsSource for HostVarsView {
     }
 }
 
-/// Ansible's `ansible_search_path` for a task: its role's directory, the
-/// directory of the file the task is in, then the playbook's directory, each
-/// once. Relative paths of lookups and of the template module are searched
-/// there (each directory's `files/` or `templates/` first).
+/// Ansible's `ansible_search_path` for a task: its role's directory and
+/// those of the roles above it (nearest first, as Ansible reverses its
+/// dependency chain, repeats kept), then the directory of the file the task
+/// is in and the playbook's directory, each only if not listed yet.
+/// Relative paths of lookups and of the template module are searched there
+/// (each directory's `files/` or `templates/` first).
 fn search_path(task: &Task, playbook_dir: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if let Some(r) = &task.role {
         out.push(r.path.display().to_string());
+        out.extend(r.chain.iter().rev().cloned());
     }
     for d in [task.dir.display().to_string(), playbook_dir.to_string()] {
         if !out.contains(&d) {

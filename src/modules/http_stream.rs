@@ -255,7 +255,7 @@ fn host_of(url: &str) -> String {
 
 /// Whether `no_proxy` exempts `host` (urllib's `proxy_bypass_environment`:
 /// `*`, or a name the host is or ends in).
-fn no_proxy(list: &str, host: &str) -> bool {
+pub(crate) fn no_proxy(list: &str, host: &str) -> bool {
     list.split(',')
         .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
         .filter(|e| !e.is_empty())

@@ -63,6 +63,7 @@ mod http_stream;
 mod http_wget;
 // The controller's HTTPS pieces, shared with the `url` lookup.
 pub(crate) use http::urljoin as http_urljoin;
+pub(crate) use http_stream::no_proxy as http_no_proxy;
 pub(crate) use http_stream::tls_config as http_tls_config;
 mod inventory_actions;
 mod k8s;

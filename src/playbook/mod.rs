@@ -142,6 +142,11 @@ pub struct Role {
     /// The roles that imported or included this use of the role, nearest
     /// first, as (name, path): `ansible_parent_role_names`/`_paths`.
     pub parents: Vec<(String, String)>,
+    /// The paths of the roles above this use, outermost first: the roles
+    /// that depend on it through meta dependencies and those that imported
+    /// or included it (Ansible's dependency chain, which
+    /// `ansible_search_path` lists after the role, nearest first).
+    pub chain: Vec<String>,
     /// Every dependency, recursively, in the order they run
     /// (`ansible_dependent_role_names`).
     pub dependencies: Vec<String>,

@@ -34,6 +34,17 @@ fn parents_of(role: Option<&Arc<Role>>) -> Vec<(String, String)> {
     p
 }
 
+/// The dependency chain of a role used from `role` (imported, included or
+/// a meta dependency of it): `role`'s own chain, then `role`.
+fn chain_of(role: Option<&Arc<Role>>) -> Vec<String> {
+    let Some(r) = role else {
+        return Vec::new();
+    };
+    let mut c = r.chain.clone();
+    c.push(r.path.display().to_string());
+    c
+}
+
 /// Keys of a role entry that are keywords, not role parameters.
 const ROLE_KEYWORDS: &[&str] = &[
     "become",
@@ -214,6 +225,7 @@ fn load(
     out: &mut Expanded,
     seen: &mut Vec<(PathBuf, String)>,
     parents: &[(String, String)],
+    chain: &[String],
 ) -> Result<Option<Arc<Role>>, Vec<PlaybookError>> {
     if ctx.depth >= MAX_DEPTH {
         return Err(vec![PlaybookError::new(
@@ -320,13 +332,16 @@ fn load(
             vars: Vec::new(),
             params: Vec::new(),
             parents: parents.to_vec(),
+            chain: chain.to_vec(),
             dependencies: Vec::new(),
             key: identity.clone(),
             allow_duplicates: allow_dup,
             public: true,
         }));
+        let dep_chain = chain_of(nested.role.as_ref());
         for d in list {
-            if let Some(dep) = load(d, &nested, &RoleFiles::default(), out, seen, parents)? {
+            let files = RoleFiles::default();
+            if let Some(dep) = load(d, &nested, &files, out, seen, parents, &dep_chain)? {
                 // Ansible's get_all_dependencies: each dependency's own
                 // dependencies, then the dependency.
                 dependencies.extend(dep.dependencies.iter().cloned());
@@ -342,6 +357,7 @@ fn load(
         vars,
         params,
         parents: parents.to_vec(),
+        chain: chain.to_vec(),
         dependencies,
         key: identity,
         allow_duplicates: allow_dup,
@@ -412,7 +428,7 @@ pub(super) fn play_roles(list: &Node, ctx: &Ctx) -> Result<Expanded, Vec<Playboo
     };
     let mut errors = Vec::new();
     for e in entries {
-        match load(e, ctx, &RoleFiles::default(), &mut out, &mut seen, &[]) {
+        match load(e, ctx, &RoleFiles::default(), &mut out, &mut seen, &[], &[]) {
             Ok(Some(r)) => out.uses.push(r),
             Ok(None) => {}
             Err(mut errs) => errors.append(&mut errs),
@@ -537,7 +553,8 @@ pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec
     let mut out = Expanded::default();
     let mut seen = Vec::new();
     let parents = parents_of(ctx.role.as_ref());
-    if let Some(r) = load(&spec, ctx, &files, &mut out, &mut seen, &parents)? {
+    let chain = chain_of(ctx.role.as_ref());
+    if let Some(r) = load(&spec, ctx, &files, &mut out, &mut seen, &parents, &chain)? {
         ctx.role_uses.borrow_mut().push(r);
     }
     // An imported role's handlers join the play's.
@@ -562,7 +579,8 @@ pub(super) fn include_role_handlers(v: &Node, ctx: &Ctx) -> Result<(), Vec<Playb
     let mut hctx = ctx.clone();
     hctx.handlers_only = true;
     let parents = parents_of(ctx.role.as_ref());
-    load(&spec, &hctx, &files, &mut out, &mut seen, &parents)?;
+    let chain = chain_of(ctx.role.as_ref());
+    load(&spec, &hctx, &files, &mut out, &mut seen, &parents, &chain)?;
     ctx.role_handlers.borrow_mut().append(&mut out.handlers);
     Ok(())
 }
@@ -602,6 +620,7 @@ pub fn load_role_items(
     let spec = Node::str(name, Span::synthetic("include_role"));
     let mut out = Expanded::default();
     let mut seen = Vec::new();
-    let role = load(&spec, &ctx, files, &mut out, &mut seen, &parents_of(parent))?;
+    let (parents, chain) = (parents_of(parent), chain_of(parent));
+    let role = load(&spec, &ctx, files, &mut out, &mut seen, &parents, &chain)?;
     Ok((out.items, role))
 }

@@ -6,8 +6,13 @@
 //! certificate check with `validate_certs=False`. Redirects are followed,
 //! credentials are sent when the server asks (or at once with
 //! `force_basic_auth`), and the body comes back as lines (`split_lines`,
-//! the default) or whole. Proxies are not used.
+//! the default) or whole. Proxies are taken from the controller's
+//! environment as urllib takes them (`http_proxy`/`https_proxy`, lower case
+//! before upper case, `no_proxy` exempting hosts, `use_proxy=False` ignoring
+//! them all): an `https` URL goes through a `CONNECT` tunnel, an `http` one
+//! is sent to the proxy with its absolute URL.
 
+use crate::k8s::tunnel::Proxy;
 use base64::Engine as _;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -26,6 +31,53 @@ pub(super) struct UrlOptions {
     pub follow_redirects: bool,
     pub split_lines: bool,
     pub ca_path: Option<String>,
+    /// The proxy settings in force (all unset with `use_proxy=False`).
+    pub proxies: ProxyEnv,
+}
+
+/// The proxy variables of an environment, as urllib reads them: for each
+/// name the lower-case variable wins when it is set (an empty one means
+/// none), else the upper-case one if not empty.
+#[derive(Default, Clone)]
+pub(super) struct ProxyEnv {
+    pub http: Option<String>,
+    pub https: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
+impl ProxyEnv {
+    /// The settings of an environment read through `var`.
+    pub(super) fn from_vars(var: impl Fn(&str) -> Option<String>) -> ProxyEnv {
+        let pick = |lower: &str| match var(lower) {
+            Some(v) if v.is_empty() => None,
+            Some(v) => Some(v),
+            None => var(&lower.to_ascii_uppercase()).filter(|v| !v.is_empty()),
+        };
+        ProxyEnv {
+            http: pick("http_proxy"),
+            https: pick("https_proxy"),
+            no_proxy: pick("no_proxy"),
+        }
+    }
+
+    /// The proxy for `u`, unless none is set for its scheme or `no_proxy`
+    /// exempts its host (by name, or name and port).
+    fn proxy_for(&self, u: &Url) -> Result<Option<Proxy>, UrlError> {
+        let setting = if u.https { &self.https } else { &self.http };
+        let Some(setting) = setting else {
+            return Ok(None);
+        };
+        if let Some(list) = &self.no_proxy {
+            let host = u.host.to_ascii_lowercase();
+            let with_port = format!("{host}:{}", u.port);
+            if crate::modules::http_no_proxy(list, &host)
+                || crate::modules::http_no_proxy(list, &with_port)
+            {
+                return Ok(None);
+            }
+        }
+        Proxy::parse(setting).map(Some).map_err(UrlError::Failed)
+    }
 }
 
 impl Default for UrlOptions {
@@ -41,6 +93,7 @@ impl Default for UrlOptions {
             follow_redirects: true,
             split_lines: true,
             ca_path: None,
+            proxies: ProxyEnv::default(),
         }
     }
 }
@@ -202,9 +255,15 @@ fn tls_config(o: &UrlOptions) -> Result<rustls::ClientConfig, UrlError> {
 trait Stream: Read + Write {}
 impl<T: Read + Write> Stream for T {}
 
-fn connect(u: &Url, o: &UrlOptions) -> Result<Box<dyn Stream>, UrlError> {
+/// Opens the connection for `u`: to the server, or to `proxy` (through a
+/// tunnel it makes for an `https` URL).
+fn connect(u: &Url, o: &UrlOptions, proxy: Option<&Proxy>) -> Result<Box<dyn Stream>, UrlError> {
     let timeout = Duration::from_secs_f64(o.timeout.clamp(0.001, 86_400.0));
-    let addrs = (u.host.as_str(), u.port)
+    let (host, port) = match proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (u.host.as_str(), u.port),
+    };
+    let addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| UrlError::Failed(format!("[Errno -2] {e}")))?;
     let mut last = None;
@@ -231,6 +290,12 @@ fn connect(u: &Url, o: &UrlOptions) -> Result<Box<dyn Stream>, UrlError> {
     let io = |e: std::io::Error| UrlError::Failed(e.to_string());
     tcp.set_read_timeout(Some(timeout)).map_err(io)?;
     tcp.set_write_timeout(Some(timeout)).map_err(io)?;
+    let mut tcp = tcp;
+    if let Some(p) = proxy
+        && u.https
+    {
+        tunnel(&mut tcp, p, u)?;
+    }
     if !u.https {
         return Ok(Box::new(tcp));
     }
@@ -239,6 +304,48 @@ fn connect(u: &Url, o: &UrlOptions) -> Result<Box<dyn Stream>, UrlError> {
     let conn = rustls::ClientConnection::new(Arc::new(tls_config(o)?), name)
         .map_err(|e| UrlError::Failed(e.to_string()))?;
     Ok(Box::new(rustls::StreamOwned::new(conn, tcp)))
+}
+
+/// Asks the proxy on `tcp` for a tunnel to `u`'s host, as http.client's
+/// `set_tunnel` does; anything but a 2xx answer fails with its status.
+fn tunnel(tcp: &mut TcpStream, p: &Proxy, u: &Url) -> Result<(), UrlError> {
+    let target = if u.host.contains(':') {
+        format!("[{}]:{}", u.host, u.port)
+    } else {
+        format!("{}:{}", u.host, u.port)
+    };
+    let auth = p
+        .auth
+        .as_ref()
+        .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let req = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n");
+    let fail = |e: std::io::Error| UrlError::Failed(e.to_string());
+    tcp.write_all(req.as_bytes()).map_err(fail)?;
+    // The answer's head only, byte by byte: what follows it is the
+    // server's TLS.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tcp.read(&mut byte).map_err(fail)? == 0 || head.len() > 65_536 {
+            return Err(UrlError::Failed(
+                "Remote end closed connection without response".into(),
+            ));
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head);
+    let status = text.split("\r\n").next().unwrap_or_default();
+    let mut parts = status.splitn(3, ' ');
+    let _version = parts.next();
+    let code = parts.next().unwrap_or_default();
+    if code.starts_with('2') {
+        return Ok(());
+    }
+    let reason = parts.next().unwrap_or_default().trim();
+    Err(UrlError::Failed(format!(
+        "Tunnel connection failed: {code} {reason}"
+    )))
 }
 
 fn is_certificate_error(e: &std::io::Error) -> bool {
@@ -254,15 +361,28 @@ fn is_certificate_error(e: &std::io::Error) -> bool {
 
 /// One request and its whole response (the connection is closed after it).
 fn exchange(u: &Url, o: &UrlOptions, auth: Option<&str>) -> Result<Response, UrlError> {
-    let mut s = connect(u, o)?;
+    let proxy = o.proxies.proxy_for(u)?;
+    let mut s = connect(u, o, proxy.as_ref())?;
     let host = if (u.https && u.port == 443) || (!u.https && u.port == 80) {
         u.host.clone()
     } else {
         format!("{}:{}", u.host, u.port)
     };
+    // A plain-HTTP request through a proxy names the whole URL and carries
+    // the proxy's credentials.
+    let (target, proxy_auth) = match &proxy {
+        Some(p) if !u.https => (
+            format!("http://{host}{}", u.target),
+            p.auth
+                .as_ref()
+                .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+                .unwrap_or_default(),
+        ),
+        _ => (u.target.clone(), String::new()),
+    };
     let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept-Encoding: identity\r\nConnection: close\r\n",
-        u.target, o.http_agent
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept-Encoding: identity\r\nConnection: close\r\n{proxy_auth}",
+        o.http_agent
     );
     for (k, v) in &o.headers {
         req.push_str(&format!("{k}: {v}\r\n"));

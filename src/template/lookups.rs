@@ -210,6 +210,11 @@ fn url_options(o: &Opts) -> Result<super::lookup_url::UrlOptions, Error> {
     uo.username = text("username");
     uo.password = text("password");
     uo.ca_path = text("ca_path");
+    // urllib's proxies come from the controller's environment;
+    // use_proxy=False turns them all off.
+    if o.flag("use_proxy", true) {
+        uo.proxies = super::lookup_url::ProxyEnv::from_vars(|k| std::env::var(k).ok());
+    }
     if let Some(a) = text("http_agent") {
         uo.http_agent = a;
     }

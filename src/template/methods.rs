@@ -395,7 +395,21 @@ fn seq_method(v: &Value, method: &str, args: &[Value]) -> Option<Result<Value, E
             }
             "count" => {
                 let (x,): (Value,) = from_args(args)?;
-                Value::from(items()?.iter().filter(|i| **i == x).count() as i64)
+                let n = items()?.iter().filter(|i| **i == x).count();
+                // ansible-core 2.21 counts 0 in a list that comes from a
+                // variable (its lazy list holds wrapped or tagged items,
+                // which list.count does not find), and right in a list
+                // built by the template. kiln cannot tell the two apart:
+                // 0 is right for both, any other count may not be.
+                if n > 0 {
+                    return Err(err(format!(
+                        "list.count() found {n} of {} here, but ansible-core 2.21 counts 0 \
+                         in a list that comes from a variable and kiln cannot tell where \
+                         this list came from; use select('equalto', x) | list | length",
+                        super::pyrepr::py_repr(&x)
+                    )));
+                }
+                Value::from(0)
             }
             "copy" => Value::from(items()?),
             _ => return Err(Error::from(ErrorKind::UnknownMethod)),

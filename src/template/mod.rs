@@ -550,6 +550,7 @@ impl Templar {
                 }
                 .unwrap_or_else(|| inner.to_string());
                 let code = syntax::unary_plus(&code).unwrap_or(code);
+                let code = syntax::bound_method_tests(&code).unwrap_or(code);
                 let expr = OwnedExpression::try_new(env, |env| env.compile_expression_owned(code))
                     .map_err(|e| TemplateError::syntax(s, &e))?;
                 let names =
@@ -569,6 +570,9 @@ impl Templar {
         }
         if let Some(plus) = syntax::unary_plus_template(&src, &o) {
             src = plus;
+        }
+        if let Some(methods) = syntax::bound_method_tests_template(&src, &o) {
+            src = methods;
         }
         let tmpl = OwnedTemplate::try_new((env, src.into_boxed_str()), |(env, src)| {
             env.template_from_str(src)
@@ -615,6 +619,7 @@ impl Templar {
             let code =
                 syntax::strip_collections(expr.trim()).unwrap_or_else(|| expr.trim().to_string());
             let code = syntax::unary_plus(&code).unwrap_or(code);
+            let code = syntax::bound_method_tests(&code).unwrap_or(code);
             let e = OwnedExpression::try_new(env, |env| env.compile_expression_owned(code))
                 .map_err(|e| TemplateError::syntax(expr, &e))?;
             let names = sorted_names(e.borrow_dependent().undeclared_variables(false), expr);

@@ -576,6 +576,24 @@ pub(super) fn unary_plus_template(src: &str, o: &TemplateOptions) -> Option<Stri
     if !src.contains('+') {
         return None;
     }
+    rewrite_regions(src, o, unary_plus)
+}
+
+/// [`bound_method_tests`] over every code region of a template.
+pub(super) fn bound_method_tests_template(src: &str, o: &TemplateOptions) -> Option<String> {
+    if !src.contains("defined") {
+        return None;
+    }
+    rewrite_regions(src, o, bound_method_tests)
+}
+
+/// Applies `rewrite` to every code region of a template (whitespace-control
+/// signs right after or before a delimiter are left out of the region).
+fn rewrite_regions(
+    src: &str,
+    o: &TemplateOptions,
+    rewrite: fn(&str) -> Option<String>,
+) -> Option<String> {
     let mut out = String::with_capacity(src.len() + 4);
     let mut last = 0;
     let mut changed = false;
@@ -588,7 +606,7 @@ pub(super) fn unary_plus_template(src: &str, o: &TemplateOptions) -> Option<Stri
         if e > s && src[s..e].ends_with(['+', '-']) {
             e -= 1;
         }
-        if let Some(code) = unary_plus(&src[s..e]) {
+        if let Some(code) = rewrite(&src[s..e]) {
             out.push_str(&src[last..s]);
             out.push_str(&code);
             last = e;
@@ -602,9 +620,215 @@ pub(super) fn unary_plus_template(src: &str, o: &TemplateOptions) -> Option<Stri
     Some(out)
 }
 
+/// The test that [`bound_method_tests`] writes in.
+pub(super) const ATTR_DEFINED_TEST: &str = "kiln_attr_defined";
+
+/// `x.append is defined`: in Jinja2 a Python method of the value is an
+/// attribute like any other, so the test is true; minijinja looks the name
+/// up among the value's items only. Rewrites `.NAME is [not] defined` (and
+/// `undefined`), for NAME a method of Python's str, list, dict, int or
+/// float, into `is [not] kiln_attr_defined('NAME')`, which knows those
+/// methods. The test applies to the same operand: an attribute binds
+/// tighter than `is`, so removing `.NAME` leaves the operand it was read
+/// from.
+pub(super) fn bound_method_tests(code: &str) -> Option<String> {
+    if !code.contains("defined") {
+        return None;
+    }
+    let b = code.as_bytes();
+    let word_at = |i: usize| -> usize {
+        let mut j = i;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            j += 1;
+        }
+        j
+    };
+    let skip_ws = |mut i: usize| -> usize {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let mut out = String::with_capacity(code.len() + 16);
+    let mut changed = false;
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != q {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                i = (j + 1).min(b.len());
+                continue;
+            }
+            b'.' if i > 0
+                && (b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'_' | b')' | b']')) =>
+            {
+                let name_start = skip_ws(i + 1);
+                let name_end = word_at(name_start);
+                let name = &code[name_start..name_end];
+                let is_at = skip_ws(name_end);
+                if name_end > name_start
+                    && is_at > name_end
+                    && is_python_method(name)
+                    && word_at(is_at) == is_at + 2
+                    && &code[is_at..is_at + 2] == "is"
+                {
+                    let mut k = skip_ws(is_at + 2);
+                    let mut negated = false;
+                    if word_at(k) == k + 3 && &code[k..k + 3] == "not" {
+                        negated = true;
+                        k = skip_ws(k + 3);
+                    }
+                    let test_end = word_at(k);
+                    let test = &code[k..test_end];
+                    if test == "defined" || test == "undefined" {
+                        negated ^= test == "undefined";
+                        out.push_str(&code[last..i]);
+                        let not = if negated { "not " } else { "" };
+                        out.push_str(&format!(" is {not}{ATTR_DEFINED_TEST}('{name}')"));
+                        last = test_end;
+                        i = test_end;
+                        changed = true;
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&code[last..]);
+    Some(out)
+}
+
+/// Methods (and a number's attributes) of Python's str, list, dict, int and
+/// float, by the kind of value that has them.
+pub(super) const STR_METHODS: &[&str] = &[
+    "capitalize",
+    "casefold",
+    "center",
+    "count",
+    "encode",
+    "endswith",
+    "expandtabs",
+    "find",
+    "format",
+    "format_map",
+    "index",
+    "isalnum",
+    "isalpha",
+    "isascii",
+    "isdecimal",
+    "isdigit",
+    "isidentifier",
+    "islower",
+    "isnumeric",
+    "isprintable",
+    "isspace",
+    "istitle",
+    "isupper",
+    "join",
+    "ljust",
+    "lower",
+    "lstrip",
+    "maketrans",
+    "partition",
+    "removeprefix",
+    "removesuffix",
+    "replace",
+    "rfind",
+    "rindex",
+    "rjust",
+    "rpartition",
+    "rsplit",
+    "rstrip",
+    "split",
+    "splitlines",
+    "startswith",
+    "strip",
+    "swapcase",
+    "title",
+    "translate",
+    "upper",
+    "zfill",
+];
+pub(super) const LIST_METHODS: &[&str] = &[
+    "append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse",
+    "sort",
+];
+pub(super) const DICT_METHODS: &[&str] = &[
+    "clear",
+    "copy",
+    "fromkeys",
+    "get",
+    "items",
+    "keys",
+    "pop",
+    "popitem",
+    "setdefault",
+    "update",
+    "values",
+];
+pub(super) const INT_METHODS: &[&str] = &[
+    "as_integer_ratio",
+    "bit_count",
+    "bit_length",
+    "conjugate",
+    "denominator",
+    "from_bytes",
+    "imag",
+    "is_integer",
+    "numerator",
+    "real",
+    "to_bytes",
+];
+pub(super) const FLOAT_METHODS: &[&str] = &[
+    "as_integer_ratio",
+    "conjugate",
+    "fromhex",
+    "hex",
+    "imag",
+    "is_integer",
+    "real",
+];
+
+fn is_python_method(name: &str) -> bool {
+    [
+        STR_METHODS,
+        LIST_METHODS,
+        DICT_METHODS,
+        INT_METHODS,
+        FLOAT_METHODS,
+    ]
+    .iter()
+    .any(|l| l.contains(&name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn method_attribute_tests_are_rewritten() {
+        assert_eq!(
+            bound_method_tests("l.append is defined").as_deref(),
+            Some("l is kiln_attr_defined('append')")
+        );
+        assert_eq!(
+            bound_method_tests("x.y[0].keys  is not undefined and s.split is undefined").as_deref(),
+            Some("x.y[0] is kiln_attr_defined('keys') and s is not kiln_attr_defined('split')")
+        );
+        // Other names, strings and other tests are left alone.
+        assert_eq!(bound_method_tests("d.foo is defined"), None);
+        assert_eq!(bound_method_tests("'l.append is defined'"), None);
+        assert_eq!(bound_method_tests("l.append is string"), None);
+    }
 
     #[test]
     fn backslashes_in_expressions_stay() {

@@ -30,6 +30,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
             )
     });
     env.add_test("escaped", |v: Value| v.is_safe());
+    env.add_test("sameas", sameas);
+    env.add_test(super::syntax::ATTR_DEFINED_TEST, attr_defined);
     env.add_test("filter", |s: &State, name: String| filter_exists(s, &name));
     env.add_test("test", |s: &State, name: String| test_exists(s, &name));
     for (name, f) in [
@@ -181,6 +183,51 @@ fn exists(s: &State, name: &str, filter: bool) -> bool {
             minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest
         ),
     }
+}
+
+/// Whether `v.name` is defined as Jinja2 reads it: a method of the
+/// value's Python type (`l.append`), else the item of that name.
+fn attr_defined(v: Value, name: String) -> bool {
+    use super::syntax::{DICT_METHODS, FLOAT_METHODS, INT_METHODS, LIST_METHODS, STR_METHODS};
+    let methods: &[&str] = match v.kind() {
+        ValueKind::String => STR_METHODS,
+        ValueKind::Seq => LIST_METHODS,
+        ValueKind::Map => DICT_METHODS,
+        ValueKind::Bool => INT_METHODS,
+        ValueKind::Number if v.is_integer() => INT_METHODS,
+        ValueKind::Number => FLOAT_METHODS,
+        _ => &[],
+    };
+    methods.contains(&name.as_str()) || v.get_attr(&name).is_ok_and(|x| !x.is_undefined())
+}
+
+/// Jinja2's `sameas` is Python's `is`. `None`, `True` and `False` are
+/// singletons, so identity is equality there; containers are the same
+/// object only if they are one value. Two unequal values are never the same
+/// object. Two equal numbers or strings are the case kiln cannot decide:
+/// ansible-core 2.21 tags the values of variables (a subclass instance per
+/// value), so `n is sameas 3` is false for `n: 3` while `3 is sameas 3` is
+/// true, and kiln does not track where a value came from. It fails there
+/// rather than guess.
+fn sameas(a: Value, b: Value) -> Result<bool, Error> {
+    let singleton = |v: &Value| matches!(v.kind(), ValueKind::None | ValueKind::Bool);
+    if singleton(&a) || singleton(&b) {
+        return Ok(a.kind() == b.kind() && a == b);
+    }
+    if a.as_object().is_some() || b.as_object().is_some() {
+        // minijinja's own test: one object, or not.
+        return Ok(minijinja::tests::is_sameas(&a, &b));
+    }
+    if a.kind() != b.kind() || a.is_integer() != b.is_integer() || a != b {
+        return Ok(false);
+    }
+    Err(err(format!(
+        "the sameas test on two equal values ({}) cannot be decided: in ansible-core 2.21 \
+         it is Python object identity, false when a value comes from a variable and true \
+         for two equal literals, and kiln does not track where a value came from; \
+         compare with == instead",
+        super::pyrepr::py_repr(&a)
+    )))
 }
 
 fn filter_exists(s: &State, name: &str) -> bool {

@@ -9,3 +9,4 @@ pub mod fleet;
 pub mod https;
 pub mod nspawn;
 pub mod sshd;
+pub mod tunnel;
