@@ -350,6 +350,14 @@ impl Module for GetUrl {
             m.insert("failed".into(), json!(true));
             return Ok(Step::Done(m));
         }
+        // urllib reads the body in chunks and does not see it end early;
+        // get_url compares the temp file's size with Content-Length.
+        if let Some((got, want)) = resp.short {
+            let left = want.saturating_sub(got);
+            return Ok(Step::Done(failed(format!(
+                "Incomplete read, (rsp.length={left}, cl={want}, st.st_size={got}) failed to read remaining {left} bytes"
+            ))));
+        }
         let src = reply.text("src").unwrap_or_default();
         r.insert("src".into(), json!(src));
         r.insert("checksum_src".into(), json!(reply.text("sha1src")));
