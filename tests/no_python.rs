@@ -50,7 +50,7 @@ const PLAYBOOK: &str = r#"- name: A PATH without Python
         done
         mkdir -p {{ state_dir }}/tree/a && echo one > {{ state_dir }}/tree/a/one.txt
         tar -C {{ state_dir }} -czf {{ state_dir }}/tree.tgz tree
-        mkdir -p {{ state_dir }}/merged/a && echo old > {{ state_dir }}/merged/a/one.txt && echo mine > {{ state_dir }}/merged/keep.txt
+        mkdir -p {{ state_dir }}/merged/a && echo older > {{ state_dir }}/merged/a/one.txt && echo mine > {{ state_dir }}/merged/keep.txt
         ln {{ state_dir }}/merged/a/one.txt {{ state_dir }}/merged/old-one.txt
 
 - name: Every module with that PATH
@@ -199,7 +199,7 @@ fn every_module_runs_without_python_on_the_host() {
         (state.join("merged/keep.txt"), "mine\n"),
         // A hard link to the file replaced: a new file was renamed over
         // the name, so the old inode (and this link) keeps the old text.
-        (state.join("merged/old-one.txt"), "old\n"),
+        (state.join("merged/old-one.txt"), "older\n"),
         (made.join("copied-tree/tree/a/one.txt"), "one\n"),
     ];
     for (path, want) in expected {
