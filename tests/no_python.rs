@@ -118,6 +118,23 @@ const PLAYBOOK: &str = r#"- name: A PATH without Python
     - get_url:
         url: "http://127.0.0.1:{{ port }}/file.txt"
         dest: "{{ state_dir }}/made/got.txt"
+    - copy:
+        content: "older\n"
+        dest: "{{ state_dir }}/made/got-backup.txt"
+    - name: get_url replacing a file, keeping a backup
+      get_url:
+        url: "http://127.0.0.1:{{ port }}/file.txt"
+        dest: "{{ state_dir }}/made/got-backup.txt"
+        backup: true
+      register: gb
+    - slurp:
+        src: "{{ gb.backup_file }}"
+      register: kept
+    - assert:
+        that:
+          - gb.changed
+          - gb.backup_file is match('.*/got-backup\\.txt\\.[0-9]+\\.[0-9]{4}-[0-9]{2}-[0-9]{2}@[0-9:]{8}~$')
+          - kept.content | b64decode == 'older\n'
     - unarchive:
         src: "{{ state_dir }}/tree.tgz"
         dest: "{{ state_dir }}/made"
@@ -192,6 +209,7 @@ fn every_module_runs_without_python_on_the_host() {
         (made.join("templated.txt"), "templated h1\n"),
         (made.join("scripted"), "scripted\n"),
         (made.join("got.txt"), "served without python\n"),
+        (made.join("got-backup.txt"), "served without python\n"),
         (made.join("ctl/c/c.txt"), "from the controller\n"),
         // copy with remote_src: merged over an older file, kept the
         // destination's own, and copied whole.
