@@ -10,58 +10,15 @@
 //! cargo bench --bench modules
 //! ```
 
-use kiln::engine::{self, Request};
-use kiln::exec::{Connector, RunOptions};
-use kiln::output::Bus;
-use kiln::transport::{
-    Connection, Dialog, DialogOutcome, ExecOutput, LocalConnection, TransportError,
-};
+#[path = "../tests/support/counting.rs"]
+mod counting;
+
+use counting::run_once;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// The local connection, counting each command (each is one round trip
-/// over SSH).
-struct Counting {
-    inner: LocalConnection,
-    calls: Arc<AtomicU64>,
-}
-
-#[async_trait::async_trait]
-impl Connection for Counting {
-    async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.exec(cmd, stdin).await
-    }
-    async fn exec_tty(&self, cmd: &str) -> Result<ExecOutput, TransportError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.exec_tty(cmd).await
-    }
-    async fn exec_dialog(
-        &self,
-        cmd: &str,
-        tty: bool,
-        dialog: &mut dyn Dialog,
-        stdin: Option<&[u8]>,
-    ) -> Result<DialogOutcome, TransportError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.exec_dialog(cmd, tty, dialog, stdin).await
-    }
-    async fn exec_stream(
-        &self,
-        cmd: &str,
-        input: Option<&mut (dyn tokio::io::AsyncRead + Send + Unpin)>,
-        output: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
-        dialog: Option<&mut dyn Dialog>,
-    ) -> Result<DialogOutcome, TransportError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.exec_stream(cmd, input, output, dialog).await
-    }
-    async fn close(&self) {}
-}
+use std::sync::atomic::AtomicU64;
 
 /// A loopback HTTP server for uri and get_url.
 fn serve() -> Result<u16, String> {
@@ -137,41 +94,6 @@ const TASKS: &[(&str, &str)] = &[
     ("ping", "ping:"),
     ("meta", "meta: noop"),
 ];
-
-fn run_once(dir: &Path, calls: &Arc<AtomicU64>) -> Result<(u64, Duration), String> {
-    let counter = calls.clone();
-    let connector = Connector(Arc::new(move |_host: &str| {
-        let c: Arc<dyn Connection> = Arc::new(Counting {
-            inner: LocalConnection,
-            calls: counter.clone(),
-        });
-        Ok(c)
-    }));
-    let req = Request {
-        playbooks: vec![dir.join("one.yml")],
-        inventories: vec![dir.join("inventory.ini").display().to_string()],
-        opts: RunOptions {
-            home: dir.to_path_buf(),
-            connector: Some(connector),
-            ..RunOptions::default()
-        },
-        cwd: dir.to_path_buf(),
-        ..Request::default()
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
-    let prepared = engine::prepare(&req).map_err(|e| format!("prepare: {e}"))?;
-    let before = calls.load(Ordering::Relaxed);
-    let t = Instant::now();
-    let outcome = rt.block_on(engine::run(prepared, Arc::new(Bus::new())));
-    let took = t.elapsed();
-    if outcome.exit_code != 0 {
-        return Err(format!("the run failed (exit {})", outcome.exit_code));
-    }
-    Ok((calls.load(Ordering::Relaxed) - before, took))
-}
 
 fn main() -> Result<(), String> {
     let port = serve()?;

@@ -78,6 +78,25 @@ const PLAYBOOK: &str = r#"- name: Hostile values Ansible cannot carry
         state: directory
         recurse: true
         mode: "u=rwX,g=rX,o="
+
+    - name: an existing directory holding an older copy of one file
+      shell: |
+        set -e
+        m={{ (dir ~ '-merged') | quote }}
+        mkdir -p "$m"
+        printf 'old\n' > "$m/-b \$(touch pwned-4).txt"
+
+    - name: the hostile directory merged into it by the host
+      copy:
+        src: "{{ dir }}/"
+        dest: "{{ dir }}-merged"
+        remote_src: true
+
+    - name: the hostile directory copied whole by the host
+      copy:
+        src: "{{ dir }}"
+        dest: "{{ state_dir }}/whole $(touch pwned-7)/"
+        remote_src: true
 "#;
 
 #[test]
@@ -110,6 +129,22 @@ fn hostile_values_ansible_cannot_carry() {
         fs::read(dir.join("fetched/-f `touch pwned-5`.txt")).expect("fetched"),
         b"dash\n"
     );
+    // The host's copy of the directory: merged over an older file (by a
+    // temp file renamed into place) and copied whole, names intact.
+    let merged = state.join(format!("{weird}-merged"));
+    let whole = state.join("whole $(touch pwned-7)").join(weird);
+    for copy in [&merged, &whole] {
+        assert_eq!(
+            fs::read(copy.join("-b $(touch pwned-4).txt")).expect("copied dash file"),
+            b"dash\n",
+            "{}",
+            copy.display()
+        );
+        assert_eq!(
+            fs::read(copy.join(bytes_name)).expect("copied non-UTF-8 name"),
+            b"bytes\n"
+        );
+    }
     // No marker anywhere: not on the host, not in the controller's tree.
     let home = std::env::var("HOME").unwrap_or_default();
     let find = std::process::Command::new("find")

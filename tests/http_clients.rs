@@ -574,3 +574,83 @@ fn the_controllers_client_goes_through_the_hosts_proxy() {
     assert!(seen[0].contains(&format!("\r\nProxy-Authorization: {want}\r\n")));
     assert!(!seen[1].contains(&want));
 }
+
+/// Plain HTTP on loopback that announces `ANNOUNCED` bytes and sends
+/// `SENT.len()`, then closes, until the test ends.
+fn serve_short() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {ANNOUNCED}\r\nConnection: close\r\n\r\n{SENT}"
+            );
+        }
+    });
+    port
+}
+
+const ANNOUNCED: usize = 1000;
+const SENT: &str = "only part\n";
+
+const SHORT: &str = r#"- name: A body shorter than its Content-Length
+  hosts: all
+  gather_facts: false
+  environment:
+    PATH: "{{ path }}"
+  tasks:
+    - get_url:
+        url: "http://127.0.0.1:{{ port }}/short.txt"
+        dest: "{{ state_dir }}/short-{{ kind }}.txt"
+      register: g
+      ignore_errors: true
+    - uri:
+        url: "http://127.0.0.1:{{ port }}/short.txt"
+        return_content: true
+      register: u
+      ignore_errors: true
+    - assert:
+        that:
+          - g.failed
+          - "g.msg == 'Incomplete read, (rsp.length=990, cl=1000, st.st_size=10) failed to read remaining 990 bytes'"
+          - u.failed
+          - "u.msg == 'HTTP Error while fetching http://127.0.0.1:' ~ port ~ '/short.txt: IncompleteRead(10 bytes read, 990 more expected)'"
+"#;
+
+/// BusyBox's wget takes a body cut short for the whole (it does not check
+/// Content-Length); curl and GNU wget fail on it. Every client must fail
+/// the task as Ansible's urllib does, and leave no file.
+#[test]
+fn a_body_shorter_than_its_content_length_fails_on_every_client() {
+    let pki = kube_fake::Pki::generate("kiln test CA").expect("pki");
+    let port = serve_short();
+    let (fleet, _) = host_with_paths(&pki);
+    let pb = fleet.root.path().join("short.yml");
+    fs::write(&pb, SHORT).expect("playbook");
+    let state = fleet.state_dir("h1");
+    let system_path = std::env::var("PATH").unwrap_or_default();
+    for kind in ["busybox", "nocurl", "curl"] {
+        let path = if kind == "curl" {
+            system_path.clone()
+        } else {
+            state.join(kind).display().to_string()
+        };
+        let vars = format!("kind={kind} port={port} path={path}");
+        let out = fleet.run(&pb, &["-e", &vars]);
+        assert_eq!(out.code, 0, "{kind}\n{}{}", out.stdout, out.stderr);
+        assert!(
+            !state.join(format!("short-{kind}.txt")).exists(),
+            "{kind}: a short body became the file"
+        );
+    }
+}

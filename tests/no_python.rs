@@ -50,6 +50,8 @@ const PLAYBOOK: &str = r#"- name: A PATH without Python
         done
         mkdir -p {{ state_dir }}/tree/a && echo one > {{ state_dir }}/tree/a/one.txt
         tar -C {{ state_dir }} -czf {{ state_dir }}/tree.tgz tree
+        mkdir -p {{ state_dir }}/merged/a && echo older > {{ state_dir }}/merged/a/one.txt && echo mine > {{ state_dir }}/merged/keep.txt
+        ln {{ state_dir }}/merged/a/one.txt {{ state_dir }}/merged/old-one.txt
 
 - name: Every module with that PATH
   hosts: all
@@ -116,9 +118,36 @@ const PLAYBOOK: &str = r#"- name: A PATH without Python
     - get_url:
         url: "http://127.0.0.1:{{ port }}/file.txt"
         dest: "{{ state_dir }}/made/got.txt"
+    - copy:
+        content: "older\n"
+        dest: "{{ state_dir }}/made/got-backup.txt"
+    - name: get_url replacing a file, keeping a backup
+      get_url:
+        url: "http://127.0.0.1:{{ port }}/file.txt"
+        dest: "{{ state_dir }}/made/got-backup.txt"
+        backup: true
+      register: gb
+    - slurp:
+        src: "{{ gb.backup_file }}"
+      register: kept
+    - assert:
+        that:
+          - gb.changed
+          - gb.backup_file is match('.*/got-backup\\.txt\\.[0-9]+\\.[0-9]{4}-[0-9]{2}-[0-9]{2}@[0-9:]{8}~$')
+          - kept.content | b64decode == 'older\n'
     - unarchive:
         src: "{{ state_dir }}/tree.tgz"
         dest: "{{ state_dir }}/made"
+        remote_src: true
+    - name: a host directory merged into an existing one
+      copy:
+        src: "{{ state_dir }}/tree/"
+        dest: "{{ state_dir }}/merged"
+        remote_src: true
+    - name: a host directory copied whole
+      copy:
+        src: "{{ state_dir }}/tree"
+        dest: "{{ state_dir }}/made/copied-tree"
         remote_src: true
     - file:
         path: "{{ state_dir }}/made/ctl"
@@ -171,26 +200,38 @@ fn every_module_runs_without_python_on_the_host() {
         fs::read_to_string(state.join("python-was-called")).unwrap_or_default()
     );
     let made = state.join("made");
-    assert_eq!(
-        fs::read_to_string(made.join("copied.txt")).expect("copied"),
-        "copied\nSECOND\n# BEGIN ANSIBLE MANAGED BLOCK\nblock\n# END ANSIBLE MANAGED BLOCK\n"
-    );
-    assert_eq!(
-        fs::read_to_string(made.join("templated.txt")).expect("templated"),
-        "templated h1\n"
-    );
-    assert_eq!(
-        fs::read_to_string(made.join("scripted")).expect("scripted"),
-        "scripted\n"
-    );
-    assert_eq!(
-        fs::read_to_string(made.join("got.txt")).expect("downloaded"),
-        "served without python\n"
-    );
+    // Each file the modules made, and what it must hold.
+    let expected = [
+        (
+            made.join("copied.txt"),
+            "copied\nSECOND\n# BEGIN ANSIBLE MANAGED BLOCK\nblock\n# END ANSIBLE MANAGED BLOCK\n",
+        ),
+        (made.join("templated.txt"), "templated h1\n"),
+        (made.join("scripted"), "scripted\n"),
+        (made.join("got.txt"), "served without python\n"),
+        (made.join("got-backup.txt"), "served without python\n"),
+        (made.join("ctl/c/c.txt"), "from the controller\n"),
+        // copy with remote_src: merged over an older file, kept the
+        // destination's own, and copied whole.
+        (state.join("merged/a/one.txt"), "one\n"),
+        (state.join("merged/keep.txt"), "mine\n"),
+        // A hard link to the file replaced: a new file was renamed over
+        // the name, so the old inode (and this link) keeps the old text.
+        (state.join("merged/old-one.txt"), "older\n"),
+        (made.join("copied-tree/tree/a/one.txt"), "one\n"),
+    ];
+    for (path, want) in expected {
+        let got = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(got, want, "{}", path.display());
+    }
     assert!(made.join("tree/a/one.txt").is_file());
-    assert_eq!(
-        fs::read_to_string(made.join("ctl/c/c.txt")).expect("unarchived"),
-        "from the controller\n"
-    );
     assert!(dir.join("fetched/copied.txt").is_file());
+    let merged = state.join("merged");
+    let leftovers: Vec<_> = fs::read_dir(merged.join("a"))
+        .expect("merged/a")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n != "one.txt")
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }

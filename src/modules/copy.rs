@@ -105,6 +105,9 @@ pub enum CopyPlan {
     Write(Box<WritePlan>),
     /// Only owner/group/mode differ: a script, and the result to report.
     Attrs { script: String, result: ModResult },
+    /// A host directory merged by a walk that prints a `ch` record for
+    /// each change; `result` gets `changed` from those records.
+    Walk { script: String, result: ModResult },
     /// A controller directory.
     Tree(Box<super::copytree::TreePlan>),
 }
@@ -591,6 +594,26 @@ pub async fn plan_local(
 }
 
 /// Runs a planned copy.
+/// Runs an attribute or walk script and answers with the destination's
+/// stat; a walk's `changed` is whether it printed a `ch` record.
+async fn run_attrs(
+    ctx: &ModuleCtx<'_>,
+    script: &str,
+    mut result: ModResult,
+    walk: bool,
+) -> Result<ModResult, ModuleError> {
+    let s = format!("{PRELUDE}{script}if [ -e \"$p\" ]; then kst info \"$p\"; fi\nexit 0\n");
+    let reply = Reply::from_output(&run_script(ctx, &s, None).await?);
+    if let Some(e) = reply.failure() {
+        return Ok(failed(e));
+    }
+    if walk {
+        result.insert("changed".into(), json!(reply.has("ch")));
+    }
+    add_path_info(&mut result, reply.stat("info").as_ref());
+    Ok(result)
+}
+
 pub async fn apply_plan(
     ctx: &ModuleCtx<'_>,
     a: &CopyArgs,
@@ -598,16 +621,8 @@ pub async fn apply_plan(
 ) -> Result<ModResult, ModuleError> {
     match plan {
         CopyPlan::Tree(t) => super::copytree::apply_tree(ctx, a, *t).await,
-        CopyPlan::Attrs { script, mut result } => {
-            let s =
-                format!("{PRELUDE}{script}if [ -e \"$p\" ]; then kst info \"$p\"; fi\nexit 0\n");
-            let reply = Reply::from_output(&run_script(ctx, &s, None).await?);
-            if let Some(e) = reply.failure() {
-                return Ok(failed(e));
-            }
-            add_path_info(&mut result, reply.stat("info").as_ref());
-            Ok(result)
-        }
+        CopyPlan::Attrs { script, result } => run_attrs(ctx, &script, result, false).await,
+        CopyPlan::Walk { script, result } => run_attrs(ctx, &script, result, true).await,
         CopyPlan::Write(w) => {
             if let Some(f) = w.fail {
                 return Ok(f);

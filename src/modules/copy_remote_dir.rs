@@ -55,6 +55,21 @@ kownr() {
   done
 }
 kcpm() { _m=$(stat -L -c %a -- "$1") && chmod "0$_m" -- "$2"; }
+kput() {
+  _d=$2
+  if [ -L "$_d" ]; then _d=$(readlink -f -- "$_d" && echo .) || return 1; _d=${_d%??}; fi
+  _k=$(mktemp "${_d%/*}/.kiln.XXXXXXXX") || return 1
+  if kfill "$@" && mv -f -- "$_k" "$_d"; then return 0; fi
+  rm -f -- "$_k"; return 1
+}
+kfill() {
+  cat < "$1" > "$_k" || return 1
+  case $3 in *m*) kcpm "$1" "$_k" ;; *) chmod "0$nf" -- "$_k" ;; esac || return 1
+  case $3 in *t*) touch -r "$1" -- "$_k" || return 1 ;; esac
+  if [ -e "$_d" ]; then _o=$(stat -c '%u:%g' -- "$_d") && chown "$_o" -- "$_k" 2>/dev/null; fi
+  if [ -n "$ou" ]; then chown "$ou" -- "$_k" || return 1; fi
+  if [ -n "$og" ]; then chgrp "$og" -- "$_k" || return 1; fi
+}
 klink() { _l=$(readlink -- "$1" && echo .) && ln -s -- "${_l%??}" "$2"; }
 ktree() {
   mkdir -p -- "$2" || return 1
@@ -63,7 +78,7 @@ ktree() {
     _t=$2/${_e##*/}
     if [ -L "$_e" ] && [ "$3" = 1 ]; then klink "$_e" "$_t" || return 1
     elif [ -d "$_e" ]; then (ktree "$_e" "$_t" "$3") || return 1
-    elif [ -f "$_e" ]; then { cp -- "$_e" "$_t" && kcpm "$_e" "$_t" && touch -r "$_e" -- "$_t"; } || return 1
+    elif [ -f "$_e" ]; then kput "$_e" "$_t" mt || return 1
     fi
   done
   kcpm "$1" "$2" && touch -r "$1" -- "$2"
@@ -84,7 +99,7 @@ ksync() {
       elif [ -f "$_e" ] && [ -f "$_t" ] && ! ksame "$_e" "$_t"; then
         chg; [ "$dry" = 1 ] && continue
         if [ -L "$_e" ] && [ "$lf" = 0 ]; then klink "$_e" "$_t" || return 1
-        else { cp -- "$_e" "$_t" && kcpm "$_e" "$_t"; } || return 1; fi
+        else kput "$_e" "$_t" m || return 1; fi
         kown "$_t" || return 1
       fi
       continue
@@ -93,10 +108,10 @@ ksync() {
     if [ -L "$_e" ]; then
       case $lf in
         1) if [ -d "$_e" ]; then { (ktree "$_e" "$_t" 0) && (kownr "$_t"); } || return 1
-           elif [ -f "$_e" ]; then { cp -- "$_e" "$_t" && kown "$_t"; } || return 1; fi ;;
+           elif [ -f "$_e" ]; then kput "$_e" "$_t" || return 1; fi ;;
         0) if [ -e "$_e" ]; then klink "$_e" "$_t" || return 1; fi ;;
       esac
-    elif [ -f "$_e" ]; then { cp -- "$_e" "$_t" && kcpm "$_e" "$_t" && kown "$_t"; } || return 1
+    elif [ -f "$_e" ]; then kput "$_e" "$_t" m || return 1
     elif [ -d "$_e" ]; then { (ktree "$_e" "$_t" "$keep") && (kownr "$_t"); } || return 1
     fi
   done
@@ -117,6 +132,8 @@ struct Walk<'a> {
     local_follow: Option<bool>,
     /// The destination's final mode.
     mode: Option<u32>,
+    /// The mode Python gives a file it creates without copying a mode.
+    new_file: u32,
     /// Directories to make first, with their owner/group/mode commands.
     make: Vec<(String, Option<u32>)>,
 }
@@ -125,8 +142,9 @@ impl Walk<'_> {
     fn script(&self, dry: bool) -> String {
         let id = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
         let mut s = format!(
-            "dry={}\nou={}\nog={}\nlf={}\nkeep={}\ns={}\nt={}\np={}\n{WALK}",
+            "dry={}\nnf={:o}\nou={}\nog={}\nlf={}\nkeep={}\ns={}\nt={}\np={}\n{WALK}",
             u8::from(dry),
+            self.new_file,
             id(self.uid),
             id(self.gid),
             match self.local_follow {
@@ -324,6 +342,7 @@ pub async fn plan(
         gid,
         local_follow: a.local_follow_given,
         mode: final_mode,
+        new_file: 0o666 & !umask,
         make,
     };
     base.insert("md5sum".into(), json!(null));
@@ -345,6 +364,17 @@ pub async fn plan(
         return Ok(Step::Change {
             check,
             state: apply,
+        });
+    }
+    // Outside check mode the apply's own walk says whether anything
+    // changed: no dry walk, so two round trips (the probe, the apply).
+    if !ctx.check_mode {
+        return Ok(Step::Change {
+            check: result.clone(),
+            state: CopyPlan::Walk {
+                script: walk.script(false),
+                result: base,
+            },
         });
     }
     let dry = probe(

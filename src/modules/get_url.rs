@@ -61,6 +61,9 @@ pub struct GetUrlArgs {
     url: String,
     dest: String,
     force: bool,
+    /// `backup`: the old file copied under Ansible's timestamped name
+    /// before the new one replaces it.
+    backup: bool,
     checksum: String,
     mode: Option<String>,
     owner: Option<String>,
@@ -170,6 +173,7 @@ impl Module for GetUrl {
             url,
             dest: a.str("dest").unwrap_or_default(),
             force: a.bool("force", false)?,
+            backup: a.bool("backup", false)?,
             checksum: a.str_or("checksum", ""),
             mode: a.raw("mode").map(chmod_mode),
             owner: a.str("owner"),
@@ -297,9 +301,14 @@ impl Module for GetUrl {
             format!(
                 "  kdir \"$p\"; t=$(mktemp \"$_d/.kiln.XXXXXXXX\") || {{ kv movefail 1; exit 0; }}\n\
                  if [ -e \"$p\" ]; then chmod --reference=\"$p\" \"$t\"; chown --reference=\"$p\" \"$t\" 2>/dev/null; else chmod \"$(printf %o $((0666 & ~$(umask))))\" \"$t\"; fi\n\
-                 if [ \"$o\" != \"$h\" ]; then cat \"$s\" > \"$t\" && mv -f -- \"$t\" \"$p\" && kv moved 1 || {{ rm -f -- \"$t\"; kv movefail 1; exit 0; }}; else rm -f -- \"$t\"; fi\n\
+                 if [ \"$o\" != \"$h\" ]; then {backup}cat \"$s\" > \"$t\" && mv -f -- \"$t\" \"$p\" && kv moved 1 || {{ rm -f -- \"$t\"; kv movefail 1; exit 0; }}; else rm -f -- \"$t\"; fi\n\
                  kst before \"$p\"; {fix}:\n\
-                 kst st \"$p\"; m=$(md5sum < \"$p\"); kv md5 \"${{m%% *}}\"\n"
+                 kst st \"$p\"; m=$(md5sum < \"$p\"); kv md5 \"${{m%% *}}\"\n",
+                backup = if a.backup {
+                    "{ [ ! -e \"$p\" ] || { b=\"$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~\" && cp -p -- \"$p\" \"$b\" && kv backup \"$b\"; }; } && "
+                } else {
+                    ""
+                },
             )
         };
         request.after = format!(
@@ -350,6 +359,14 @@ impl Module for GetUrl {
             m.insert("failed".into(), json!(true));
             return Ok(Step::Done(m));
         }
+        // urllib reads the body in chunks and does not see it end early;
+        // get_url compares the temp file's size with Content-Length.
+        if let Some((got, want)) = resp.short {
+            let left = want.saturating_sub(got);
+            return Ok(Step::Done(failed(format!(
+                "Incomplete read, (rsp.length={left}, cl={want}, st.st_size={got}) failed to read remaining {left} bytes"
+            ))));
+        }
         let src = reply.text("src").unwrap_or_default();
         r.insert("src".into(), json!(src));
         r.insert("checksum_src".into(), json!(reply.text("sha1src")));
@@ -382,6 +399,9 @@ impl Module for GetUrl {
             != after.as_ref().map(|b| (b.perm(), b.uid, b.gid));
         r.insert("changed".into(), json!(reply.has("moved") || attrs_changed));
         r.insert("md5sum".into(), json!(reply.text("md5")));
+        if let Some(b) = reply.text("backup") {
+            r.insert("backup_file".into(), json!(b));
+        }
         r.insert("msg".into(), msg);
         r.insert("status_code".into(), json!(resp.status));
         super::probe::add_path_info(&mut r, after.as_ref());

@@ -75,6 +75,15 @@ fn config_string(s: &str) -> String {
 }
 
 /// Where a host keeps its CA bundle, after `$SSL_CERT_FILE`.
+/// After the host's client ran: a 2xx body shorter than the last
+/// response's `Content-Length` (from curl's header file or wget's log) is
+/// reported and not used (`code` is cleared so no `after` step takes it).
+/// curl and GNU wget also fail on it; BusyBox wget does not notice.
+const SHORT_BODY: &str = "case $code in 2??)\n\
+  cl=$(cat \"$d/hdr\" \"$d/log\" 2>/dev/null | awk '/^ *HTTP\\//{c=\"\"} {l=tolower($0); sub(/\\r$/,\"\",l)} l ~ /^ *content-length: *[0-9]+ *$/ {sub(/^[^:]*: */,\"\",l); sub(/ *$/,\"\",l); c=l} END{print c}')\n\
+  got=$(( $(cat \"$d/out\" 2>/dev/null | wc -c) ))\n\
+  if [ -n \"$cl\" ] && [ \"$got\" -lt \"$cl\" ]; then kv short \"$got $cl\"; code=; fi ;;\n\
+esac\n";
 const CA_BUNDLES: &str = "/etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/ca-bundle.pem /etc/ssl/cert.pem";
 
 impl Request {
@@ -185,7 +194,7 @@ impl Request {
              kv proxy \"${{{proxy}:-${{{proxy_up}:-}}}}\"; kv noproxy \"${{no_proxy:-${{NO_PROXY:-}}}}\"\n\
              {ca}exit 0\n\
              fi\n\
-             {tail}",
+             {short}{tail}",
             n = self.config().len(),
             nw = wgetrc.as_ref().map_or(0, String::len),
             nu = self.url.len() + 1,
@@ -198,6 +207,11 @@ impl Request {
                 "HTTPS_PROXY"
             } else {
                 "HTTP_PROXY"
+            },
+            short = if self.method == "HEAD" {
+                ""
+            } else {
+                SHORT_BODY
             },
             tail = self.tail(),
         )
@@ -267,10 +281,22 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub error: String,
+    /// A 2xx body shorter than its `Content-Length` (bytes got, bytes
+    /// announced): BusyBox wget takes it as complete, urllib does not.
+    pub short: Option<(u64, u64)>,
 }
 
 impl Response {
     fn read(reply: &Reply, original: &str) -> Response {
+        let mut r = Self::read_tool(reply, original);
+        r.short = reply.text("short").and_then(|t| {
+            let (got, want) = t.split_once(' ')?;
+            Some((got.parse().ok()?, want.parse().ok()?))
+        });
+        r
+    }
+
+    fn read_tool(reply: &Reply, original: &str) -> Response {
         if reply.text("tool").is_some_and(|t| t != "curl") {
             return super::http_wget::read(reply, original);
         }
@@ -316,6 +342,7 @@ impl Response {
                     .unwrap_or(&cerr)
                     .to_string(),
             },
+            short: None,
         }
     }
 

@@ -140,6 +140,7 @@ pub async fn send(
         headers,
         body: reply.bytes("out").map(<[u8]>::to_vec).unwrap_or_default(),
         error: String::new(),
+        short: None,
     };
     Ok(Ok((response, reply)))
 }

@@ -197,6 +197,7 @@ pub fn read(reply: &Reply, original: &str) -> Response {
         headers: last.headers,
         body: reply.bytes("out").map(<[u8]>::to_vec).unwrap_or_default(),
         error: String::new(),
+        short: None,
     }
 }
 

@@ -84,6 +84,11 @@ pub struct Found {
     files: Vec<String>,
     /// Zip members not on disk yet (the `diff` Ansible prepares).
     missing: Vec<String>,
+    /// The destination as an absolute path (the probe's `pwd` in it).
+    abs: String,
+    /// The destination's stat as the inspection saw it (the result of an
+    /// archive already in place, without another round trip).
+    dest_st: Option<super::probe::FileStat>,
 }
 
 fn list(a: &ArgReader<'_>, name: &str) -> Vec<String> {
@@ -102,6 +107,51 @@ fn list(a: &ArgReader<'_>, name: &str) -> Vec<String> {
 /// data. Only then, so the command reported stays Ansible's otherwise.
 fn no_unquote(dest: &str) -> Option<String> {
     dest.contains('\\').then(|| "--no-unquote".to_string())
+}
+
+/// Where the destination's absolute path comes from for the inspection.
+#[derive(Clone, Copy)]
+enum Dest<'a> {
+    /// An earlier probe's answer, and whether the remote user is root.
+    Known(&'a str, bool),
+    /// The inspection's own script finds it (one round trip less).
+    Probe,
+}
+
+/// The checks before anything else: `creates`, the destination a
+/// directory, its absolute path, the remote user's id. Sets `$d`.
+fn dest_checks(a: &UnarchiveArgs) -> String {
+    let mut s = String::new();
+    if let Some(c) = &a.creates {
+        s.push_str(&format!(
+            "if [ -e {} ]; then kv created 1; exit 0; fi\n",
+            sh_path(c)
+        ));
+    }
+    s.push_str(&format!(
+        "d={}\n[ -d \"$d\" ] || {{ kv notdir 1; exit 0; }}\nkv absdest \"$(cd \"$d\" && pwd)\"\nkv uid \"$(id -u)\"\n",
+        sh_path(&a.dest)
+    ));
+    s
+}
+
+/// The result of [`dest_checks`] when the task stops there.
+fn gate(a: &UnarchiveArgs, reply: &Reply) -> Option<ModResult> {
+    if let Some(e) = reply.failure() {
+        return Some(failed(e));
+    }
+    if reply.has("created") {
+        let c = a.creates.clone().unwrap_or_default();
+        let mut r = ModResult::new();
+        r.insert("changed".into(), json!(false));
+        r.insert("skipped".into(), json!(true));
+        r.insert("msg".into(), json!(format!("skipped, since {c} exists")));
+        return Some(r);
+    }
+    if reply.has("notdir") {
+        return Some(raised(format!("dest '{}' must be an existing dir", a.dest)));
+    }
+    None
 }
 
 impl UnarchiveArgs {
@@ -215,41 +265,22 @@ impl Module for Unarchive {
         if a.src.is_empty() || a.dest.is_empty() {
             return Ok(Step::Done(raised("src (or content) and dest are required")));
         }
-        let mut s = String::new();
-        if let Some(c) = &a.creates {
-            s.push_str(&format!(
-                "if [ -e {} ]; then kv created 1; exit 0; fi\n",
-                sh_path(c)
-            ));
+        // An archive on the host: the destination checks and the
+        // inspection are one round trip, the extraction the second.
+        if a.remote_src {
+            return match self.inspect(ctx, a, &a.src, Dest::Probe).await? {
+                Ok((found, unarchived)) => Ok(self.decide(ctx, a, found, unarchived).await),
+                Err(r) => Ok(Step::Done(r)),
+            };
         }
-        s.push_str(&format!(
-            "d={}\n[ -d \"$d\" ] || {{ kv notdir 1; exit 0; }}\nkv absdest \"$(cd \"$d\" && pwd)\"\nkv uid \"$(id -u)\"\n",
-            sh_path(&a.dest)
-        ));
-        let reply = probe(ctx, &s).await?;
-        if let Some(e) = reply.failure() {
-            return Ok(Step::Done(failed(e)));
-        }
-        if reply.has("created") {
-            let c = a.creates.clone().unwrap_or_default();
-            let mut r = ModResult::new();
-            r.insert("changed".into(), json!(false));
-            r.insert("skipped".into(), json!(true));
-            r.insert("msg".into(), json!(format!("skipped, since {c} exists")));
+        let reply = probe(ctx, &dest_checks(a)).await?;
+        if let Some(r) = gate(a, &reply) {
             return Ok(Step::Done(r));
-        }
-        if reply.has("notdir") {
-            return Ok(Step::Done(raised(format!(
-                "dest '{}' must be an existing dir",
-                a.dest
-            ))));
         }
         let abs = reply.text("absdest").unwrap_or_else(|| a.dest.clone());
         let root = reply.text("uid").as_deref() == Some("0");
         // A controller archive goes to a private directory first.
-        let (src, staged) = if a.remote_src {
-            (a.src.clone(), None)
-        } else {
+        let (src, staged) = {
             if a.src.contains("://") {
                 return Ok(Step::Done(raised(format!(
                     "Unsupported option, an URI src ({}) is only supported when remote_src is True",
@@ -279,7 +310,7 @@ impl Module for Unarchive {
             }
             (format!("{dir}/source"), Some(dir))
         };
-        let result = self.inspect(ctx, a, &src, &abs, root).await;
+        let result = self.inspect(ctx, a, &src, Dest::Known(&abs, root)).await;
         let (found, unarchived) = match result {
             Ok(Ok(x)) => x,
             Ok(Err(r)) => {
@@ -292,45 +323,7 @@ impl Module for Unarchive {
             }
         };
         let found = Found { staged, ..found };
-        let mut r = ModResult::new();
-        r.insert("handler".into(), json!(found.handler));
-        r.insert("dest".into(), json!(a.dest));
-        r.insert("src".into(), json!(found.src));
-        if ctx.check_mode && found.handler != "ZipArchive" {
-            self.cleanup(ctx, &found.staged).await;
-            let mut r = ModResult::new();
-            r.insert("changed".into(), json!(false));
-            r.insert("skipped".into(), json!(true));
-            r.insert(
-                "msg".into(),
-                json!(
-                    "remote module (ansible.legacy.unarchive) does not support check mode when using gtar"
-                ),
-            );
-            return Ok(Step::Done(r));
-        }
-        if unarchived {
-            self.cleanup(ctx, &found.staged).await;
-            r.insert("changed".into(), json!(false));
-            if a.list_files {
-                r.insert("files".into(), json!(found.files));
-            }
-            let info = probe(ctx, &format!("kst st {}", sh_path(&a.dest))).await?;
-            super::probe::add_path_info(&mut r, info.stat("st").as_ref());
-            return Ok(Step::Done(r));
-        }
-        if !found.missing.is_empty() {
-            r.insert("diff".into(), json!({"prepared": prepared(&found.missing)}));
-        }
-        let mut check = r;
-        check.insert("changed".into(), json!(true));
-        if ctx.check_mode {
-            self.cleanup(ctx, &found.staged).await;
-        }
-        Ok(Step::Change {
-            check,
-            state: found,
-        })
+        Ok(self.decide(ctx, a, found, unarchived).await)
     }
 
     async fn apply(
@@ -339,12 +332,9 @@ impl Module for Unarchive {
         a: &UnarchiveArgs,
         f: Found,
     ) -> Result<ModResult, ModuleError> {
-        let abs_probe = probe(
-            ctx,
-            &format!("kv abs \"$(cd {} && pwd)\"", sh_path(&a.dest)),
-        )
-        .await?;
-        let abs = abs_probe.text("abs").unwrap_or_else(|| a.dest.clone());
+        // The destination's absolute path is the plan's: no probe here,
+        // so the apply is one round trip (the staged archive goes with it).
+        let abs = f.abs.clone();
         let cmd: Vec<String> = if f.handler == "ZipArchive" {
             let mut c = vec![f.tool.clone(), "-o".into()];
             c.extend(a.opts.iter().cloned());
@@ -393,14 +383,18 @@ impl Module for Unarchive {
             }
         }
         let o = "\"${TMPDIR:-/tmp}/.kiln-ua.$$\"";
+        let cleanup = f
+            .staged
+            .as_ref()
+            .map(|d| format!("rm -rf -- {}\n", quote(d)))
+            .unwrap_or_default();
         let script = format!(
-            "cd {d} || exit 1\n{cmd} > {o}.out 2> {o}.err\nkv rc $?\nkfile out {o}.out; kfile xerr {o}.err; rm -f {o}.out {o}.err\n{fix}kst st {dest}\n",
+            "cd {d} || {{ {cleanup}exit 1; }}\n{cmd} > {o}.out 2> {o}.err\nkv rc $?\nkfile out {o}.out; kfile xerr {o}.err; rm -f {o}.out {o}.err\n{fix}kst st {dest}\n{cleanup}",
             d = quote(&abs),
             cmd = words(&cmd),
             dest = sh_path(&a.dest),
         );
         let reply = probe(ctx, &script).await?;
-        self.cleanup(ctx, &f.staged).await;
         if let Some(e) = reply.failure() {
             return Ok(failed(e));
         }
@@ -439,6 +433,55 @@ impl Module for Unarchive {
 }
 
 impl Unarchive {
+    /// What the inspection means: check mode's skip, nothing to do, or
+    /// the extraction to run.
+    async fn decide(
+        &self,
+        ctx: &ModuleCtx<'_>,
+        a: &UnarchiveArgs,
+        found: Found,
+        unarchived: bool,
+    ) -> Step<Found> {
+        let mut r = ModResult::new();
+        r.insert("handler".into(), json!(found.handler));
+        r.insert("dest".into(), json!(a.dest));
+        r.insert("src".into(), json!(found.src));
+        if ctx.check_mode && found.handler != "ZipArchive" {
+            self.cleanup(ctx, &found.staged).await;
+            let mut r = ModResult::new();
+            r.insert("changed".into(), json!(false));
+            r.insert("skipped".into(), json!(true));
+            r.insert(
+                "msg".into(),
+                json!(
+                    "remote module (ansible.legacy.unarchive) does not support check mode when using gtar"
+                ),
+            );
+            return Step::Done(r);
+        }
+        if unarchived {
+            self.cleanup(ctx, &found.staged).await;
+            r.insert("changed".into(), json!(false));
+            if a.list_files {
+                r.insert("files".into(), json!(found.files));
+            }
+            super::probe::add_path_info(&mut r, found.dest_st.as_ref());
+            return Step::Done(r);
+        }
+        if !found.missing.is_empty() {
+            r.insert("diff".into(), json!({"prepared": prepared(&found.missing)}));
+        }
+        let mut check = r;
+        check.insert("changed".into(), json!(true));
+        if ctx.check_mode {
+            self.cleanup(ctx, &found.staged).await;
+        }
+        Step::Change {
+            check,
+            state: found,
+        }
+    }
+
     async fn cleanup(&self, ctx: &ModuleCtx<'_>, staged: &Option<String>) {
         if let Some(d) = staged {
             let _ = ctx.run(&format!("rm -rf -- {}", quote(d)), None).await;
@@ -452,19 +495,35 @@ impl Unarchive {
         ctx: &ModuleCtx<'_>,
         a: &UnarchiveArgs,
         src: &str,
-        abs: &str,
-        root: bool,
+        dest: Dest<'_>,
     ) -> Result<Result<(Found, bool), ModResult>, ModuleError> {
         let s = quote(src);
+        // The destination in the script: known, or found by the checks
+        // this script starts with (then `$unq` is tar's `--no-unquote`
+        // when the absolute path has a backslash, as `no_unquote` says).
+        let (head, d, unq) = match dest {
+            Dest::Known(abs, _) => (
+                String::new(),
+                quote(abs),
+                no_unquote(abs).map(|o| format!(" {o}")).unwrap_or_default(),
+            ),
+            Dest::Probe => (
+                format!(
+                    "{}ab=$(cd \"$d\" && pwd) || exit 1\ncase $ab in *\\\\*) unq=--no-unquote ;; *) unq= ;; esac\n",
+                    dest_checks(a)
+                ),
+                "\"$ab\"".to_string(),
+                " $unq".to_string(),
+            ),
+        };
         let mut script = format!(
-            "s={s}\n[ -e \"$s\" ] || {{ kv nosrc 1; exit 0; }}\n[ -r \"$s\" ] || {{ kv unreadable 1; exit 0; }}\n[ -s \"$s\" ] || {{ kv empty 1; exit 0; }}\n\
+            "{head}s={s}\n[ -e \"$s\" ] || {{ kv nosrc 1; exit 0; }}\n[ -r \"$s\" ] || {{ kv unreadable 1; exit 0; }}\n[ -s \"$s\" ] || {{ kv empty 1; exit 0; }}\n\
              t=$(mktemp -d) || exit 1\n\
              u=$(command -v unzip)\n\
              if [ -n \"$u\" ] && \"$u\" -Z1 \"$s\" > \"$t/list\" 2>/dev/null; then kv handler ZipArchive; kv tool \"$u\"; kfile list \"$t/list\"\n\
                mkdir \"$t/x\" && \"$u\" -qq -o \"$s\" -d \"$t/x\" >/dev/null 2>&1 && (cd \"$t/x\" && find . ! -type d) | while IFS= read -r f; do cmp -s \"$t/x/$f\" {d}/\"$f\" || {{ echo differs; break; }}; done > \"$t/zd\"; [ -s \"$t/zd\" ] && kv differs 1\n\
                while IFS= read -r f; do [ -e {d}/\"$f\" ] || printf '%s\\n' \"$f\"; done < \"$t/list\" > \"$t/missing\"; kfile missing \"$t/missing\"\n\
              else\n  g=$(command -v gtar || command -v tar)\n",
-            d = quote(abs),
         );
         for (name, flag) in TARS {
             let list_opts = words(&a.tar_opts(flag, false));
@@ -472,17 +531,25 @@ impl Unarchive {
             script.push_str(&format!(
                 "  if [ -z \"$h\" ] && [ -n \"$g\" ] && (cd {d} && \"$g\" --list{unq} -C {d} {list_opts} -f \"$s\" {inc}) > \"$t/list\" 2>/dev/null; then h={name}; kv handler {name}; kv tool \"$g\"; kv flag {flag}; kfile list \"$t/list\"\n\
                    (cd {d} && \"$g\" --diff{unq} -C {d} {diff_opts} -f \"$s\" {inc}) > \"$t/diff\" 2>&1; kfile diff \"$t/diff\"; fi\n",
-                unq = no_unquote(abs).map(|o| format!(" {o}")).unwrap_or_default(),
-                d = quote(abs),
                 flag = quote(flag),
                 inc = words(&a.include),
             ));
         }
-        script.push_str("fi\nrm -rf -- \"$t\"\n");
+        script.push_str(&format!(
+            "fi\nrm -rf -- \"$t\"\nkst st {}\n",
+            sh_path(&a.dest)
+        ));
         let reply: Reply = probe(ctx, &script).await?;
-        if let Some(e) = reply.failure() {
-            return Ok(Err(failed(e)));
+        if let Some(r) = gate(a, &reply) {
+            return Ok(Err(r));
         }
+        let (abs, root) = match dest {
+            Dest::Known(abs, root) => (abs.to_string(), root),
+            Dest::Probe => (
+                reply.text("absdest").unwrap_or_else(|| a.dest.clone()),
+                reply.text("uid").as_deref() == Some("0"),
+            ),
+        };
         if reply.has("nosrc") {
             return Ok(Err(failed(if a.remote_src {
                 format!("Source '{src}' does not exist")
@@ -529,6 +596,8 @@ impl Unarchive {
                     .lines()
                     .map(str::to_string)
                     .collect(),
+                abs,
+                dest_st: reply.stat("st"),
             },
             unarchived,
         )))

@@ -304,6 +304,17 @@ impl Module for Uri {
             Ok(x) => x,
             Err(e) => return Ok(Step::Done(failed(e))),
         };
+        // urllib's `read()` raises IncompleteRead on a body shorter than
+        // its Content-Length. (Ansible reads it only when it returns the
+        // content, and would otherwise keep a truncated `dest`: kiln never
+        // writes a truncated body.)
+        if let Some((got, want)) = resp.short {
+            return Ok(Step::Done(failed(format!(
+                "HTTP Error while fetching {}: IncompleteRead({got} bytes read, {} more expected)",
+                mask_url(&a.url),
+                want.saturating_sub(got)
+            ))));
+        }
         let mut r: Map<String, Json> = if resp.status == 0 {
             let mut m = Map::new();
             m.insert("msg".into(), json!(resp.failure()));
@@ -369,5 +380,38 @@ impl Module for Uri {
 
     async fn apply(&self, _: &ModuleCtx<'_>, _: &UriArgs, _: ()) -> Result<ModResult, ModuleError> {
         Ok(ModResult::new())
+    }
+}
+
+/// The URL with its credentials hidden, as Ansible's `mask_url` shows it
+/// in messages: `user:pass@` becomes `****:****@`, `user@` `****@`.
+fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (netloc, path) = rest.split_at(end);
+    match netloc.rsplit_once('@') {
+        Some((creds, host)) if !creds.is_empty() => {
+            let mask = if creds.contains(':') {
+                "****:****"
+            } else {
+                "****"
+            };
+            format!("{scheme}://{mask}@{host}{path}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url;
+
+    #[test]
+    fn credentials_are_masked_in_messages() {
+        assert_eq!(mask_url("http://u:p@h:1/a@b"), "http://****:****@h:1/a@b");
+        assert_eq!(mask_url("https://u@h/x"), "https://****@h/x");
+        assert_eq!(mask_url("http://h/x?u@v"), "http://h/x?u@v");
     }
 }
