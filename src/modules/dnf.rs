@@ -721,20 +721,21 @@ mod tests {
             "No match for argument: kiln-nope\n",
             "Error: Unable to find a match: kiln-nope\n",
         );
-        let lenient = "No match for argument: kiln-nope\nDependencies resolved.\n\
-================================================================================\n\
- Package          Architecture    Version           Repository            Size\n\
-================================================================================\n\
-Installing:\n\
- kiln-b           noarch          1.0-1             kiln                 5.8 k\n\
-\n\
-Transaction Summary\n\
-================================================================================\n\
-Install  1 Package\n\
-\n\
-Total size: 5.8 k\n\
-Installed size: 2  \n\
-Operation aborted.\n";
+        let lenient = "No match for argument: kiln-nope
+Dependencies resolved.
+================================================================================
+ Package          Architecture    Version           Repository            Size
+================================================================================
+Installing:
+ kiln-b           noarch          1.0-1             kiln                 5.8 k
+
+Transaction Summary
+================================================================================
+Install  1 Package
+
+Total size: 5.8 k
+Operation aborted.
+";
         let r = failure(&a, strict, lenient, &txn, &[]);
         assert_eq!(r["msg"], "Failed to install some of the specified packages");
         assert_eq!(r["failures"], json!(["No package kiln-nope available."]));
