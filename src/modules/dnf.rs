@@ -715,27 +715,14 @@ mod tests {
                 "kiln-nope"
             ]
         );
-        // dnf 4's output for the strict command, then for the lenient one
-        // with --assumeno.
+        // dnf 4's output for the strict command, then the lines that
+        // matter of the lenient one with --assumeno (dnf_output's tests
+        // have a whole table).
         let strict = (
             "No match for argument: kiln-nope\n",
             "Error: Unable to find a match: kiln-nope\n",
         );
-        let lenient = "No match for argument: kiln-nope
-Dependencies resolved.
-================================================================================
- Package          Architecture    Version           Repository            Size
-================================================================================
-Installing:
- kiln-b           noarch          1.0-1             kiln                 5.8 k
-
-Transaction Summary
-================================================================================
-Install  1 Package
-
-Total size: 5.8 k
-Operation aborted.
-";
+        let lenient = "No match for argument: kiln-nope\nDependencies resolved.\nInstalling:\n kiln-b   noarch   1.0-1   kiln   5.8 k\n\nOperation aborted.\n";
         let r = failure(&a, strict, lenient, &txn, &[]);
         assert_eq!(r["msg"], "Failed to install some of the specified packages");
         assert_eq!(r["failures"], json!(["No package kiln-nope available."]));
