@@ -78,6 +78,9 @@ fn end_state(fleet: &BareFleet) -> Vec<String> {
                 "getent shadow alice dave | cut -d: -f1,2,8; id alice; ",
                 "stat -c '%n %a %U' /home/alice/.ssh/extra_keys; cat /home/alice/.ssh/extra_keys; ",
                 "stat -c '%n %a %U' /home/alice /home/alice/.ssh /home/alice/.ssh/authorized_keys /home/alice/.ssh/id_ed25519 2>&1; ",
+                "stat -c '%n %a %U' /home/alice/.ssh/id_kiln_rsa /home/alice/.ssh/id_kiln_rsa.pub 2>&1; ",
+                "cut -d' ' -f1,3- /home/alice/.ssh/id_kiln_rsa.pub; ssh-keygen -l -f /home/alice/.ssh/id_kiln_rsa.pub | cut -d' ' -f1; ",
+                "ssh-keygen -y -P kiln-key-pw -f /home/alice/.ssh/id_kiln_rsa >/dev/null && echo passphrase ok; ",
                 "cat /home/alice/.ssh/authorized_keys /home/kilnsudo/.ssh/authorized_keys 2>&1; ",
                 "ls /home; true"
             ))
@@ -191,9 +194,36 @@ fn compare(book: &str, hosts: Hosts, state: fn(&BareFleet) -> Vec<String>) -> Op
     first
 }
 
+/// Each of `wants` appears once per host in what `state` reads on kiln's
+/// hosts (two of them): after a comparison, what both sides agreed on.
+fn on_both_kiln_hosts(state: fn(&BareFleet) -> Vec<String>, wants: &[&str]) {
+    let kiln = nspawn::shared(Flavour::Bare, 2);
+    let text = state(&kiln).join("");
+    for want in wants {
+        assert_eq!(
+            text.matches(want).count(),
+            2,
+            "{want} on both hosts:\n{text}"
+        );
+    }
+}
+
 #[test]
 fn users_groups_and_keys_match_ansible() {
-    compare("bare_users.yml", Hosts::Plain, end_state);
+    if compare("bare_users.yml", Hosts::Plain, end_state).is_none() {
+        return;
+    }
+    // Both sides agree; this says on what: the second key has the file,
+    // size, comment and passphrase asked for.
+    on_both_kiln_hosts(
+        end_state,
+        &[
+            "/home/alice/.ssh/id_kiln_rsa 600 alice",
+            "ssh-rsa kiln test key",
+            "2048",
+            "passphrase ok",
+        ],
+    );
 }
 
 #[test]
@@ -355,20 +385,15 @@ fn sysctl_set_in_the_kernel_matches_ansible() {
     assert!(kr == ar, "--- kiln ---\n{kr}\n--- ansible ---\n{ar}");
     // The values reached the hosts' kernels (both sides agree on that
     // above; this says what they agree on).
-    let kiln = nspawn::shared(Flavour::Bare, 2);
-    let state = sysctl_state(&kiln).join("");
-    for want in [
-        "kernel.msgmax = 9000",
-        "kernel.msgmnb = 20000",
-        "kernel.sem = 250\t32000\t100\t128",
-        "kernel.shmmni = 8000",
-    ] {
-        assert_eq!(
-            state.matches(want).count(),
-            2,
-            "{want} on both hosts:\n{state}"
-        );
-    }
+    on_both_kiln_hosts(
+        sysctl_state,
+        &[
+            "kernel.msgmax = 9000",
+            "kernel.msgmnb = 20000",
+            "kernel.sem = 250\t32000\t100\t128",
+            "kernel.shmmni = 8000",
+        ],
+    );
     assert_ne!(
         before
             .iter()
