@@ -78,6 +78,9 @@ fn end_state(fleet: &BareFleet) -> Vec<String> {
                 "getent shadow alice dave | cut -d: -f1,2,8; id alice; ",
                 "stat -c '%n %a %U' /home/alice/.ssh/extra_keys; cat /home/alice/.ssh/extra_keys; ",
                 "stat -c '%n %a %U' /home/alice /home/alice/.ssh /home/alice/.ssh/authorized_keys /home/alice/.ssh/id_ed25519 2>&1; ",
+                "stat -c '%n %a %U' /home/alice/.ssh/id_kiln_rsa /home/alice/.ssh/id_kiln_rsa.pub 2>&1; ",
+                "cut -d' ' -f1,3- /home/alice/.ssh/id_kiln_rsa.pub; ssh-keygen -l -f /home/alice/.ssh/id_kiln_rsa.pub | cut -d' ' -f1; ",
+                "ssh-keygen -y -P kiln-key-pw -f /home/alice/.ssh/id_kiln_rsa >/dev/null && echo passphrase ok; ",
                 "cat /home/alice/.ssh/authorized_keys /home/kilnsudo/.ssh/authorized_keys 2>&1; ",
                 "ls /home; true"
             ))
@@ -114,26 +117,50 @@ fn ansible_ssh_args(fleet: &BareFleet) -> String {
     .to_string()
 }
 
-/// Runs `book` three ways (check mode on fresh hosts, then the first run
-/// and the rerun) with kiln on bare hosts and ansible-playbook on Python
-/// hosts; the statuses must agree and so must `state`.
-fn compare(book: &str, packages: bool, state: fn(&BareFleet) -> Vec<String>) {
+/// How the hosts of a comparison are made ready.
+#[derive(Clone, Copy, PartialEq)]
+enum Hosts {
+    /// As booted.
+    Plain,
+    /// With [`prepare`]'s packages.
+    Packages,
+    /// Booted with the namespaced kernel parameters writable.
+    WritableSysctls,
+}
+
+/// The first run's output of each side, for a test that looks further.
+struct FirstRuns {
+    kiln: String,
+    ansible: String,
+}
+
+/// Runs `book` four ways (check mode on fresh hosts, the first run, check
+/// mode with diff after it, the rerun) with kiln on bare hosts and
+/// ansible-playbook on Python hosts; the statuses must agree and so must
+/// `state`. None when this machine cannot boot bare hosts.
+fn compare(book: &str, hosts: Hosts, state: fn(&BareFleet) -> Vec<String>) -> Option<FirstRuns> {
     if !nspawn::available() {
         eprintln!("skipped: bare hosts need root, debootstrap and systemd-nspawn");
-        return;
+        return None;
     }
     let book = playbook(book);
     let mut kiln = nspawn::shared(Flavour::Bare, 2);
     let mut ansible = nspawn::shared(Flavour::Python, 2);
     for (fleet, used) in [(&mut *kiln, &BARE_USED), (&mut *ansible, &PYTHON_USED)] {
-        // Freshly booted sets are pristine; later tests reboot them.
-        if used.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        let writable = hosts == Hosts::WritableSysctls;
+        fleet.set_sysctl_writable(writable);
+        // Freshly booted sets are pristine; later tests reboot them, and
+        // so does one that needs writable parameters.
+        if used.swap(true, std::sync::atomic::Ordering::SeqCst) || writable {
             fleet.reset();
         }
-        if packages {
+        // The next test that resets gets ordinary hosts again.
+        fleet.set_sysctl_writable(false);
+        if hosts == Hosts::Packages {
             prepare(fleet);
         }
     }
+    let mut first = None;
     for (round, args) in [
         ("check on fresh hosts", &["--check"][..]),
         ("first", &[]),
@@ -156,18 +183,52 @@ fn compare(book: &str, packages: bool, state: fn(&BareFleet) -> Vec<String>) {
             a.stderr
         );
         assert_eq!(k.code, a.code, "{round}: exit codes");
+        if round == "first" {
+            first = Some(FirstRuns {
+                kiln: k.stdout,
+                ansible: a.stdout,
+            });
+        }
     }
     assert_eq!(state(&kiln), state(&ansible), "end state");
+    first
+}
+
+/// Each of `wants` appears once per host in what `state` reads on kiln's
+/// hosts (two of them): after a comparison, what both sides agreed on.
+fn on_both_kiln_hosts(state: fn(&BareFleet) -> Vec<String>, wants: &[&str]) {
+    let kiln = nspawn::shared(Flavour::Bare, 2);
+    let text = state(&kiln).join("");
+    for want in wants {
+        assert_eq!(
+            text.matches(want).count(),
+            2,
+            "{want} on both hosts:\n{text}"
+        );
+    }
 }
 
 #[test]
 fn users_groups_and_keys_match_ansible() {
-    compare("bare_users.yml", false, end_state);
+    if compare("bare_users.yml", Hosts::Plain, end_state).is_none() {
+        return;
+    }
+    // Both sides agree; this says on what: the second key has the file,
+    // size, comment and passphrase asked for.
+    on_both_kiln_hosts(
+        end_state,
+        &[
+            "/home/alice/.ssh/id_kiln_rsa 600 alice",
+            "ssh-rsa kiln test key",
+            "2048",
+            "passphrase ok",
+        ],
+    );
 }
 
 #[test]
 fn system_settings_match_ansible() {
-    compare("bare_system.yml", true, system_state);
+    compare("bare_system.yml", Hosts::Packages, system_state);
 }
 
 #[test]
@@ -288,4 +349,57 @@ fn registered_results_match_ansible() {
         .map(|(x, y)| format!("kiln: {x}\nansible: {y}"))
         .collect();
     assert!(kr == ar, "{}\n--- kiln ---\n{kr}", differ.join("\n"));
+}
+
+/// The kernel values and files that bare_sysctl.yml sets, read without kiln.
+fn sysctl_state(fleet: &BareFleet) -> Vec<String> {
+    fleet
+        .hosts
+        .iter()
+        .map(|h| {
+            h.sh(concat!(
+                "sysctl kernel.msgmax kernel.msgmnb kernel.sem kernel.shmmni kernel.msgmni; ",
+                "head /etc/sysctl.d/8*-kiln-ipc.conf; true"
+            ))
+        })
+        .collect()
+}
+
+/// `sysctl_set`, `reload` and `ignoreerrors` against the running kernel:
+/// the hosts' own IPC parameters, writable in hosts booted for it. kiln's
+/// statuses (check, first run, check with diff, rerun), registered results
+/// and end state match Ansible's, and the build machine's values of every
+/// writable key are what they were.
+#[test]
+fn sysctl_set_in_the_kernel_matches_ansible() {
+    let before = nspawn::controller_sysctls(nspawn::NAMESPACED_SYSCTLS);
+    let Some(first) = compare("bare_sysctl.yml", Hosts::WritableSysctls, sysctl_state) else {
+        return;
+    };
+    assert_eq!(
+        nspawn::controller_sysctls(nspawn::NAMESPACED_SYSCTLS),
+        before,
+        "the build machine's kernel parameters changed"
+    );
+    let (kr, ar) = (sorted(&shown(&first.kiln)), sorted(&shown(&first.ansible)));
+    assert!(kr == ar, "--- kiln ---\n{kr}\n--- ansible ---\n{ar}");
+    // The values reached the hosts' kernels (both sides agree on that
+    // above; this says what they agree on).
+    on_both_kiln_hosts(
+        sysctl_state,
+        &[
+            "kernel.msgmax = 9000",
+            "kernel.msgmnb = 20000",
+            "kernel.sem = 250\t32000\t100\t128",
+            "kernel.shmmni = 8000",
+        ],
+    );
+    assert_ne!(
+        before
+            .iter()
+            .find(|(k, _)| k == "kernel.msgmax")
+            .map(|(_, v)| v.as_str()),
+        Some("9000"),
+        "the playbook's value must differ from the machine's to prove anything"
+    );
 }

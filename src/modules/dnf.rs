@@ -254,6 +254,16 @@ pub struct Txn {
 }
 
 impl Txn {
+    /// The same command with names that no repository has skipped.
+    fn lenient(&self) -> Txn {
+        let mut argv = self.argv.clone();
+        argv.insert(1.min(argv.len()), "--setopt=strict=False".into());
+        Txn {
+            argv,
+            shell: self.shell.clone(),
+        }
+    }
+
     /// The names the transaction installs (for failure messages).
     fn installs(&self) -> Vec<String> {
         match &self.shell {
@@ -352,10 +362,16 @@ fn run_script(a: &DnfArgs, txn: &Txn, dry: bool) -> String {
 /// The result of a transaction that failed: Ansible's `failures` when dnf
 /// named packages it could not find (on stdout), or found no repository
 /// at all to look in, else dnf's own error (on stderr).
-/// `results` holds what the refused transaction would have done when dnf
-/// resolved it (a dnf shell script whose other jobs were marked), as
-/// Ansible's module lists the transaction before it fails.
-fn failure(a: &DnfArgs, stdout: &str, stderr: &str, txn: &Txn, before: &[Installed]) -> ModResult {
+/// `results` holds what the refused transaction would have done (`table`:
+/// dnf's resolved transaction, see [`refused_table`]), as Ansible's module
+/// lists the transaction before it fails.
+fn failure(
+    a: &DnfArgs,
+    (stdout, stderr): (&str, &str),
+    table: &str,
+    txn: &Txn,
+    before: &[Installed],
+) -> ModResult {
     let mut failures = dnf_output::failures(&format!("{stdout}\n{stderr}"), &a.exclude);
     if failures.is_empty() && stderr.contains("There are no enabled repositories") {
         // Every name to install is then one no repository has.
@@ -379,13 +395,33 @@ fn failure(a: &DnfArgs, stdout: &str, stderr: &str, txn: &Txn, before: &[Install
     if !failures.is_empty() {
         r.insert("failures".into(), json!(failures));
     }
-    let (installed, removed) = dnf_output::planned(stdout, before);
+    let (installed, removed) = dnf_output::planned(table, before);
     r.insert(
         "results".into(),
         json!(dnf_output::results(&installed, &removed)),
     );
     r.insert("rc".into(), json!(1));
     r
+}
+
+/// dnf's table of what a failed transaction would have done. A dnf shell
+/// script marks the jobs it can and prints it; one command stops at the
+/// first name no repository has (dnf's `strict`) before resolving, so it
+/// is resolved once more without `strict`, answering no, to list what the
+/// other names would have installed as Ansible's module does.
+async fn refused_table(
+    ctx: &ModuleCtx<'_>,
+    a: &DnfArgs,
+    (stdout, stderr): (&str, &str),
+    txn: &Txn,
+) -> Result<String, ModuleError> {
+    if txn.shell.is_some()
+        || dnf_output::failures(&format!("{stdout}\n{stderr}"), &a.exclude).is_empty()
+    {
+        return Ok(stdout.to_string());
+    }
+    let reply = probe(ctx, &run_script(a, &txn.lenient(), true)).await?;
+    Ok(reply.text("dnfout").unwrap_or_default())
 }
 
 /// What apply needs: the commands and rpm's list before them.
@@ -534,7 +570,8 @@ impl Module for Dnf {
             || (dry.text("rc").as_deref() != Some("0")
                 && !format!("{out}{err}").contains("Operation aborted"));
         let r = if failing {
-            failure(a, &out, &err, &txn, &before)
+            let table = refused_table(ctx, a, (&out, &err), &txn).await?;
+            failure(a, (&out, &err), &table, &txn, &before)
         } else if installed.is_empty() && removed.is_empty() {
             result("Nothing to do", false, notes, 0)
         } else {
@@ -574,13 +611,10 @@ impl Module for Dnf {
         let after = parse_installed(&reply.text("after").unwrap_or_default());
         let (installed, removed) = dnf_output::diff(&plan.before, &after);
         if reply.text("rc").as_deref() != Some("0") {
-            return Ok(failure(
-                a,
-                &reply.text("dnfout").unwrap_or_default(),
-                &reply.text("dnferr").unwrap_or_default(),
-                &plan.txn,
-                &plan.before,
-            ));
+            let out = reply.text("dnfout").unwrap_or_default();
+            let err = reply.text("dnferr").unwrap_or_default();
+            let table = refused_table(ctx, a, (&out, &err), &plan.txn).await?;
+            return Ok(failure(a, (&out, &err), &table, &plan.txn, &plan.before));
         }
         if installed.is_empty() && removed.is_empty() {
             return Ok(result("Nothing to do", false, plan.notes, 0));
@@ -658,6 +692,44 @@ mod tests {
             argv(latest.transaction(&["jq".into()], &["tree".into()])),
             ["dnf", "-y", "--refresh", "upgrade", "tree"]
         );
+    }
+
+    /// A single `dnf install` stops at a name no repository has, before it
+    /// prints a transaction; the result lists what the lenient resolve of
+    /// the same command would have installed, as Ansible's module does.
+    #[test]
+    fn a_refused_command_lists_its_transaction() {
+        let mut a = args("installed");
+        a.names = vec!["kiln-b".into(), "kiln-nope".into()];
+        let txn = a
+            .transaction(&a.names.clone(), &[])
+            .unwrap_or_else(|| panic!("a transaction"));
+        assert_eq!(
+            txn.lenient().argv,
+            [
+                "dnf",
+                "--setopt=strict=False",
+                "-y",
+                "install",
+                "kiln-b",
+                "kiln-nope"
+            ]
+        );
+        // dnf 4's output for the strict command, then the lines that
+        // matter of the lenient one with --assumeno (dnf_output's tests
+        // have a whole table).
+        let strict = (
+            "No match for argument: kiln-nope\n",
+            "Error: Unable to find a match: kiln-nope\n",
+        );
+        let lenient = "No match for argument: kiln-nope\nDependencies resolved.\nInstalling:\n kiln-b   noarch   1.0-1   kiln   5.8 k\n\nOperation aborted.\n";
+        let r = failure(&a, strict, lenient, &txn, &[]);
+        assert_eq!(r["msg"], "Failed to install some of the specified packages");
+        assert_eq!(r["failures"], json!(["No package kiln-nope available."]));
+        assert_eq!(r["results"], json!(["Installed: kiln-b-1.0-1.noarch"]));
+        // Without a table (nothing else to install) the list is empty.
+        let none = failure(&a, strict, strict.0, &txn, &[]);
+        assert_eq!(none["results"], json!([]));
     }
 
     #[test]

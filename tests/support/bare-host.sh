@@ -17,6 +17,10 @@
 # container's shutdown. Every write inside the host is on a tmpfs overlay
 # and is discarded. A reboot inside the host (nspawn exits 133) boots it
 # again, so reboot tests see a new boot_id on the same address.
+# With KILN_BARE_SYSCTL=writable, a few kernel parameters that the kernel
+# keeps per IPC or UTS namespace become writable inside the host (see
+# writable_sysctls below); every other one stays read-only, as nspawn
+# mounts /proc/sys.
 set -u
 
 rootfs=$1 name=$2 addr=$3 port=$4 key=$5 dir=$6
@@ -134,6 +138,37 @@ if [ "$state" != running ]; then
     echo "failed: $name not running after ${boot_timeout}s: $(tail -n 20 "$dir/console.log" | tr '\n' '|')"
     stop
     exit 1
+fi
+
+# The kernel keeps these per IPC namespace (kernel.msg*, kernel.shm*,
+# kernel.sem) or per UTS namespace (kernel.domainname), and nspawn gives
+# every host its own of both: a write inside the host cannot reach the
+# build machine. The host has the build machine's network namespace (its
+# sshd listens on a loopback address), so no net.* key may be here; nor
+# any global key (vm.*, fs.*, the rest of kernel.*). Only these files are
+# bound writable over themselves, inside the host's mount namespace, and
+# only after the host shows namespaces of its own.
+writable_sysctls() {
+    ssh "${ssh_opts[@]}" "root@$addr" sh -s -- \
+        "$(readlink /proc/self/ns/ipc)" "$(readlink /proc/self/ns/uts)" <<'EOS'
+set -e
+if [ "$(readlink /proc/self/ns/ipc)" = "$1" ] || [ "$(readlink /proc/self/ns/uts)" = "$2" ]; then
+    echo "the host shares the build machine's IPC or UTS namespace"
+    exit 1
+fi
+for k in msgmax msgmnb msgmni shmmax shmall shmmni sem domainname; do
+    f=/proc/sys/kernel/$k
+    mount --bind "$f" "$f"
+    mount -o remount,bind,rw "$f"
+done
+EOS
+}
+if [ "${KILN_BARE_SYSCTL:-}" = writable ]; then
+    if ! why=$(writable_sysctls 2>&1); then
+        echo "failed: writable sysctls on $name: $(echo "$why" | tr '\n' '|')"
+        stop
+        exit 1
+    fi
 fi
 echo ready
 

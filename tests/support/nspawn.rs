@@ -43,6 +43,12 @@
 //!   then it waits for the container's shutdown.
 //! - Needs root, `debootstrap` and `systemd-container` (`.ci/run` installs
 //!   them).
+//! - `/proc/sys` is read-only in a host, as nspawn mounts it: the hosts
+//!   share the build machine's kernel. [`BareFleet::set_sysctl_writable`]
+//!   boots hosts in which the IPC and UTS parameters (`kernel.msg*`,
+//!   `kernel.shm*`, `kernel.sem`, `kernel.domainname`), which the kernel
+//!   keeps per namespace, are writable; no other one is
+//!   ([`NAMESPACED_SYSCTLS`]).
 
 use super::fleet::RunOutput;
 use super::sshd::{self, client_key_path};
@@ -60,6 +66,34 @@ pub const PW_USER: &str = "kilnpw";
 pub const PW_PASSWORD: &str = "kiln-Bare-pw1";
 /// `kilnsudo`'s password (it needs none for sudo; for password SSH logins).
 pub const SUDO_NOPASSWD_PASSWORD: &str = "kiln-Bare-pw2";
+
+/// The kernel parameters that bare-host.sh makes writable in a host booted
+/// with [`BareFleet::set_sysctl_writable`]: the kernel keeps each per IPC or
+/// UTS namespace, and every host has its own of both.
+pub const NAMESPACED_SYSCTLS: &[&str] = &[
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.shmmax",
+    "kernel.shmall",
+    "kernel.shmmni",
+    "kernel.sem",
+    "kernel.domainname",
+];
+
+/// The build machine's own values of `keys`, read from its /proc/sys: a
+/// test that writes kernel parameters in hosts compares these before and
+/// after, to prove the machine was not changed.
+pub fn controller_sysctls(keys: &[&str]) -> Vec<(String, String)> {
+    keys.iter()
+        .map(|k| {
+            let path = Path::new("/proc/sys").join(k.replace('.', "/"));
+            let v = fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            (k.to_string(), v.trim().to_string())
+        })
+        .collect()
+}
 
 /// Which root filesystem a host boots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,6 +168,8 @@ pub struct BareHost {
     /// The script's dir (removed by the script when it stops).
     dir: PathBuf,
     known_hosts_line: String,
+    /// Boots with the namespaced kernel parameters writable.
+    sysctl_writable: bool,
     /// The script's input: closing it stops the host.
     stdin: Option<ChildStdin>,
     child: Option<Child>,
@@ -142,7 +178,7 @@ pub struct BareHost {
 impl BareHost {
     /// Boots a host named `name` (its hostname) from `flavour`'s rootfs and
     /// waits until it is running. Panics with the reason otherwise.
-    pub fn boot(flavour: Flavour, name: &str) -> BareHost {
+    pub fn boot(flavour: Flavour, name: &str, sysctl_writable: bool) -> BareHost {
         let root = rootfs(flavour);
         sshd::ensure_sshd_prereqs();
         let address = sshd::next_address();
@@ -154,6 +190,7 @@ impl BareHost {
             port,
             dir: PathBuf::new(),
             known_hosts_line: String::new(),
+            sysctl_writable,
             stdin: None,
             child: None,
         };
@@ -175,6 +212,10 @@ impl BareHost {
             .arg(self.port.to_string())
             .arg(client_key_path())
             .arg(&dir)
+            .env(
+                "KILN_BARE_SYSCTL",
+                if self.sysctl_writable { "writable" } else { "" },
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -287,6 +328,8 @@ pub struct BareFleet {
     flavour: Flavour,
     /// How many of `hosts` the inventory names.
     active: usize,
+    /// Hosts (re)booted from now on get writable namespaced sysctls.
+    sysctl_writable: bool,
     pub hosts: Vec<BareHost>,
     pub names: Vec<String>,
     /// Where the controller files live (inventory, HOME, playbooks a test
@@ -314,7 +357,7 @@ impl BareFleet {
 
     /// Boots `n` hosts with the controller files in `root` (emptied first).
     pub fn boot_in(flavour: Flavour, n: usize, root: PathBuf) -> BareFleet {
-        let hosts = boot_hosts(flavour, 1..=n);
+        let hosts = boot_hosts(flavour, 1..=n, false);
         let names = hosts.iter().map(|h| h.name.clone()).collect();
         let _ = fs::remove_dir_all(&root);
         let home = root.join("home");
@@ -323,6 +366,7 @@ impl BareFleet {
         let mut fleet = BareFleet {
             flavour,
             active: n,
+            sysctl_writable: false,
             hosts,
             names,
             root,
@@ -360,7 +404,7 @@ impl BareFleet {
     pub fn activate(&mut self, n: usize) {
         if self.hosts.len() < n {
             let flavour = self.flavour;
-            let more = boot_hosts(flavour, self.hosts.len() + 1..=n);
+            let more = boot_hosts(flavour, self.hosts.len() + 1..=n, self.sysctl_writable);
             self.names.extend(more.iter().map(|h| h.name.clone()));
             self.hosts.extend(more);
         }
@@ -371,6 +415,15 @@ impl BareFleet {
     /// The hosts in use (see [`BareFleet::activate`]).
     pub fn active_hosts(&self) -> &[BareHost] {
         &self.hosts[..self.active]
+    }
+
+    /// Whether hosts booted from now on (by [`BareFleet::reset`] or
+    /// [`BareFleet::activate`]) have the [`NAMESPACED_SYSCTLS`] writable.
+    pub fn set_sysctl_writable(&mut self, on: bool) {
+        self.sysctl_writable = on;
+        for h in &mut self.hosts {
+            h.sysctl_writable = on;
+        }
     }
 
     /// Boots the active hosts afresh (pristine state, new host keys) and
@@ -434,14 +487,18 @@ impl BareFleet {
 }
 
 /// Boots hosts `h{i}` for each `i` of `range`, in parallel.
-fn boot_hosts(flavour: Flavour, range: std::ops::RangeInclusive<usize>) -> Vec<BareHost> {
+fn boot_hosts(
+    flavour: Flavour,
+    range: std::ops::RangeInclusive<usize>,
+    sysctl_writable: bool,
+) -> Vec<BareHost> {
     // Builds the rootfs once, before the parallel boots.
     rootfs(flavour);
     let names: Vec<String> = range.map(|i| format!("h{i}")).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = names
             .iter()
-            .map(|name| s.spawn(move || BareHost::boot(flavour, name)))
+            .map(|name| s.spawn(move || BareHost::boot(flavour, name, sysctl_writable)))
             .collect();
         handles
             .into_iter()
