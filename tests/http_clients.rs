@@ -21,6 +21,7 @@ mod support;
 use base64::Engine;
 use std::fs;
 use std::io::{Read, Write};
+use std::net::TcpListener;
 
 use std::sync::{Arc, Mutex};
 use support::fleet::{Fleet, Header};
