@@ -764,5 +764,7 @@ pub async fn run_interruptible(
         }
         runner.run_playbook(pb).await;
     }
-    runner.finish()
+    let outcome = runner.finish();
+    runner.close_connections().await;
+    outcome
 }

@@ -225,6 +225,12 @@ impl Runner {
         }
     }
 
+    /// Closes the hosts' sessions (see `Connections::close_all`); after
+    /// `finish`, before the process exits.
+    pub async fn close_connections(&self) {
+        self.conns.close_all().await;
+    }
+
     /// The recap and the exit code; also emits the stats event.
     pub fn finish(&self) -> RunOutcome {
         let stats: Vec<(String, HostStats)> = self
@@ -272,7 +278,6 @@ impl Runner {
         } else {
             0
         };
-        self.conns.close_all();
         RunOutcome {
             stats,
             exit_code,
