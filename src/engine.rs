@@ -767,5 +767,7 @@ pub async fn run_interruptible(
     // Modules still running for `poll: 0` tasks end before the sessions
     // they use are closed.
     crate::modules::async_job::settle_controller_jobs(interrupt.stopping()).await;
-    runner.finish()
+    let outcome = runner.finish();
+    runner.close_connections().await;
+    outcome
 }

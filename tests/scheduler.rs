@@ -351,3 +351,90 @@ fn a_second_ctrl_c_stops_running_tasks_and_leaves_no_partial_file() {
         );
     }
 }
+
+/// A sleep no other process on this machine runs: its command line finds
+/// it from outside the hosts' PID namespaces.
+const LEFT_SLEEP: &str = "117.4242";
+
+/// Logged in as a plain user: sshd delivers a client's signal only to a
+/// session whose user it switched to (for root logins it skips that step
+/// and logs "session signalling requires privilege separation").
+const LEFT_RUNNING: &str = r#"- hosts: all
+  gather_facts: false
+  vars:
+    ansible_user: kilntest
+  tasks:
+    - name: long
+      shell: exec sleep 117.4242
+"#;
+
+/// The processes running `sleep LEFT_SLEEP` (zombies waiting for their
+/// parent do not count).
+fn left_sleeps() -> Vec<String> {
+    let want = format!("sleep\0{LEFT_SLEEP}\0");
+    fs::read_dir("/proc")
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|pid| {
+                    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes())
+                        && fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+                            s.lines()
+                                .find(|l| l.starts_with("State:"))
+                                .is_some_and(|l| !l.contains('Z'))
+                        })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_closes_the_ssh_sessions_and_leaves_nothing_running_on_the_hosts() {
+    support::sshd::ensure_test_users();
+    let fleet = Fleet::start(&header(2));
+    let pb = write_playbook(&fleet, "left.yml", LEFT_RUNNING);
+    let run = Running::start(&fleet, &pb);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while left_sleeps().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        left_sleeps().len(),
+        2,
+        "the remote commands are not running"
+    );
+    run.signal("INT");
+    std::thread::sleep(Duration::from_millis(30));
+    run.signal("INT");
+    let (rc, stdout, stderr) = run.finish();
+    assert_eq!(rc, Some(99), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("[ERROR]: User interrupted execution"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("PLAY RECAP"), "{stdout}");
+    // The hosts' commands end with the sessions: none is left orphaned.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !left_sleeps().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let logs: Vec<String> = fleet.hosts.iter().map(|h| h.log()).collect();
+    assert_eq!(
+        left_sleeps(),
+        Vec::<String>::new(),
+        "remote commands still run: {logs:#?}"
+    );
+    // Each sshd saw the client say goodbye, not just a dropped socket.
+    for h in &fleet.hosts {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !h.log().contains("Disconnected from user kilntest") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            h.log().contains("Disconnected from user kilntest"),
+            "{}",
+            h.log()
+        );
+    }
+}

@@ -804,3 +804,160 @@ fn sshd_killed_mid_task_makes_only_that_host_unreachable() {
     );
     assert!(out.took < Duration::from_secs(60), "took {:?}", out.took);
 }
+
+/// Every byte value, in an order that puts terminal control characters
+/// (`^C`, `^D`, `^S`, `^V`, `\r`, DEL...) next to each other many times.
+fn every_byte(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 131 % 256) as u8).collect()
+}
+
+fn sha1_hex(data: &[u8]) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A plain HTTP server on loopback that answers every GET with `body`.
+fn serve_blob(body: Arc<Vec<u8>>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(50) {
+            let Ok(mut s) = stream else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let is_head = head.starts_with(b"HEAD ");
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                if !is_head {
+                    let _ = s.write_all(&body);
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A directory of links to every program but the HTTP clients, so
+/// get_url falls back to the controller's client and streams the body in.
+fn path_without_http_clients(dir: &Path) {
+    fs::create_dir_all(dir).expect("mkdir");
+    for bin in ["/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"] {
+        let Ok(entries) = fs::read_dir(bin) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if ["curl", "wget", "busybox"].iter().any(|n| name == *n) {
+                continue;
+            }
+            let link = dir.join(&name);
+            if !link.exists() {
+                let _ = std::os::unix::fs::symlink(e.path(), link);
+            }
+        }
+    }
+}
+
+#[test]
+fn fetch_and_get_url_stream_under_sudo_requiretty() {
+    sshd::ensure_tty_user();
+    let host = TestHost::start();
+    let user = key_vars(sshd::TTY_USER);
+    let c = Controller::new(&[
+        (
+            "ttyfetch_pw",
+            &host,
+            format!("{user} ansible_become_password={}", sshd::TTY_PASSWORD),
+        ),
+        (
+            "ttyfetch_nopw",
+            &host,
+            format!("{user} ansible_become_user={}", sshd::OTHER_USER),
+        ),
+    ]);
+    // Several frames' worth, every byte value: the terminal must pass it
+    // unchanged both ways.
+    let blob = Arc::new(every_byte(300 * 1024 + 11));
+    let want = sha1_hex(&blob);
+    let port = serve_blob(blob.clone());
+    // World-readable dirs for the files the become users read and write.
+    let shared = tempfile::Builder::new()
+        .prefix("kiln-ttyxfer-")
+        .tempdir_in("/tmp")
+        .expect("tempdir");
+    let sp = shared.path();
+    fs::set_permissions(sp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    path_without_http_clients(&sp.join("nohttp"));
+    // Each source readable only by the user that fetches it.
+    for (name, owner) in [("ttyfetch_pw", "root"), ("ttyfetch_nopw", sshd::OTHER_USER)] {
+        let src = sp.join(format!("{name}.src"));
+        fs::write(&src, blob.as_slice()).expect("write source");
+        fs::set_permissions(&src, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod");
+        let st = Command::new("chown")
+            .arg(owner)
+            .arg(&src)
+            .status()
+            .expect("chown");
+        assert!(st.success());
+    }
+    let dl = sp.join("dl");
+    fs::create_dir_all(&dl).expect("mkdir");
+    fs::set_permissions(&dl, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).expect("chmod");
+    let fetched = c.path().join("fetched");
+    let playbook = format!(
+        r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: fetch a file only the become user can read
+      fetch:
+        src: "{sp}/{{{{ inventory_hostname }}}}.src"
+        dest: "{fetched}/{{{{ inventory_hostname }}}}.bin"
+        flat: true
+    - name: get_url through the controller, streamed into the host
+      get_url:
+        url: "http://127.0.0.1:{port}/blob.bin"
+        dest: "{dl}/{{{{ inventory_hostname }}}}.bin"
+        checksum: "sha1:{want}"
+      environment:
+        PATH: "{sp}/nohttp"
+    - name: what the host has
+      shell: "sha1sum < {dl}/{{{{ inventory_hostname }}}}.bin; stat -c %U {dl}/{{{{ inventory_hostname }}}}.bin"
+      register: got
+    - debug:
+        msg: "{{{{ got.stdout_lines }}}}"
+"#,
+        sp = sp.display(),
+        fetched = fetched.display(),
+        dl = dl.display(),
+    );
+    let out = c.run_env(&playbook, &[], &[("KILN_LOG", "kiln=debug")]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // sudo did refuse without a terminal (once per host, then remembered).
+    for host in ["ttyfetch_pw", "ttyfetch_nopw"] {
+        let seen = format!("{host}: sudo requires a terminal");
+        assert_eq!(out.stderr.matches(&seen).count(), 1, "{}", out.stderr);
+    }
+    for (name, owner) in [("ttyfetch_pw", "root"), ("ttyfetch_nopw", sshd::OTHER_USER)] {
+        let got = fs::read(fetched.join(format!("{name}.bin"))).expect("fetched file");
+        assert_eq!(got.len(), blob.len(), "{name}");
+        assert!(got == *blob, "{name}: fetched bytes differ");
+        let msg = format!("\"msg\": [\n        \"{want}  -\",\n        \"{owner}\"\n    ]");
+        assert!(out.stdout.contains(&msg), "{msg} in {}", out.stdout);
+    }
+    assert!(!out.stdout.contains(sshd::TTY_PASSWORD), "{}", out.stdout);
+    assert!(!out.stderr.contains(sshd::TTY_PASSWORD), "{}", out.stderr);
+}

@@ -94,22 +94,31 @@ impl Connections {
         self.dead.lock().map(|d| d.contains(host)).unwrap_or(false)
     }
 
-    /// Closes every open session (at the end of the run).
-    pub(super) fn close_all(&self) {
+    /// Closes every open session at the end of the run, and waits (a few
+    /// seconds at most) for each to say goodbye: the process exits right
+    /// after, and a session merely dropped would leave the host a broken
+    /// socket instead of a disconnect.
+    pub(super) async fn close_all(&self) {
         let slots: Vec<Slot> = self
             .slots
             .lock()
             .map(|mut m| m.drain().map(|(_, s)| s).collect())
             .unwrap_or_default();
-        for s in slots {
-            if let Some(Ok((c, _))) = s.get() {
-                let c = c.clone();
-                // Dropping the session closes it too; this makes it prompt.
-                if let Ok(h) = tokio::runtime::Handle::try_current() {
-                    h.spawn(async move { c.close().await });
-                }
-            }
+        let conns: Vec<Arc<dyn Connection>> = slots
+            .iter()
+            .filter_map(|s| match s.get() {
+                Some(Ok((c, _))) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        // Commands abandoned by a second Ctrl-C have their channels
+        // signalled and closed by tasks spawned as they were dropped: let
+        // those go out before the sessions end.
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
         }
+        let closing = futures::future::join_all(conns.iter().map(|c| c.close()));
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), closing).await;
     }
 }
 

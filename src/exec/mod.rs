@@ -272,6 +272,12 @@ impl Runner {
         }
     }
 
+    /// Closes the hosts' sessions (see `Connections::close_all`); after
+    /// `finish`, before the process exits.
+    pub async fn close_connections(&self) {
+        self.conns.close_all().await;
+    }
+
     /// The recap and the exit code; also emits the stats event.
     pub fn finish(&self) -> RunOutcome {
         let stats: Vec<(String, HostStats)> = self
@@ -319,7 +325,6 @@ impl Runner {
         } else {
             0
         };
-        self.conns.close_all();
         let walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
         RunOutcome {
             stats,

@@ -76,6 +76,18 @@ impl Become {
 }
 
 impl Become {
+    /// `cmd` escalated on a terminal in `mode` (see `Escalation::on_tty`).
+    fn on_tty(&self, cmd: &str, mode: TtyMode) -> Option<Escalation> {
+        Escalation::on_tty(
+            &self.method,
+            &self.head(),
+            &self.user,
+            cmd,
+            self.password.as_ref(),
+            mode,
+        )
+    }
+
     /// The command line without a password conversation.
     pub fn wrap(&self, cmd: &str) -> String {
         match self.method.as_str() {
@@ -113,6 +125,27 @@ impl Escalate for Become {
             Some(e) => (e.command.clone(), Some(Box::new(e))),
             None => (self.wrap(cmd), None),
         }
+    }
+
+    fn escalate_on_tty(&self, cmd: &str, framed_input: bool) -> Option<(String, Box<dyn Dialog>)> {
+        let mode = if framed_input {
+            TtyMode::Framed
+        } else {
+            TtyMode::Raw { stdin_len: 0 }
+        };
+        let esc = self.on_tty(cmd, mode)?;
+        Some((esc.command.clone(), Box::new(esc)))
+    }
+
+    fn wants_tty(&self, conn: &dyn Connection) -> bool {
+        // doas reads a password only from a terminal; sudo may have said
+        // before that it wants one.
+        (self.method == "doas" && self.password.is_some())
+            || (self.method == "sudo" && conn.escalation_needs_tty())
+    }
+
+    fn refused_without_tty(&self, out: &ExecOutput) -> bool {
+        self.method == "sudo" && out.rc != 0 && requires_tty(out)
     }
 }
 
@@ -159,28 +192,84 @@ impl ModuleCtx<'_> {
         cmd: &str,
         input: &mut (dyn tokio::io::AsyncRead + Send + Unpin),
     ) -> Result<ExecOutput, ModuleError> {
-        let conn = self.conn.as_ref().ok_or_else(|| {
-            ModuleError::Unreachable(crate::transport::TransportError::Protocol(
-                "no connection to the host".into(),
-            ))
-        })?;
+        let conn = self.connection()?;
         let cmd = self.with_env(cmd);
+        if let Some(b) = &self.become_
+            && b.wants_tty(conn.as_ref())
+        {
+            return self.stream_on_tty(conn, b, &cmd, input).await;
+        }
         let (line, mut dialog) = match &self.become_ {
             Some(b) => b.escalate(&cmd),
-            None => (cmd, None),
+            None => (cmd.clone(), None),
         };
+        let mut counted = CountingReader { inner: input, n: 0 };
         let mut stdout = Vec::new();
         let outcome = conn
             .exec_stream(
                 &line,
-                Some(input),
+                Some(&mut counted),
                 &mut stdout,
                 dialog.as_mut().map(|d| d.as_mut() as &mut dyn Dialog),
+                false,
+            )
+            .await
+            .map_err(ModuleError::Unreachable)?;
+        let mut out = match outcome {
+            DialogOutcome::Finished(out) => out,
+            DialogOutcome::Failed { msg, .. } => return Err(ModuleError::Failed(msg)),
+        };
+        out.stdout = stdout;
+        if let Some(b) = &self.become_
+            && b.refused_without_tty(&out)
+        {
+            conn.note_escalation_needs_tty();
+            // sudo refused before reading: the input is whole again only
+            // when none of it was taken from the source yet.
+            if counted.n == 0 {
+                return self.stream_on_tty(conn, b, &cmd, counted.inner).await;
+            }
+            return Err(ModuleError::Failed(format!(
+                "sudo on {} requires a terminal (requiretty) and refused a stream already under way; the next task will use one",
+                self.host
+            )));
+        }
+        Ok(out)
+    }
+
+    /// `run_stream` on a terminal: the input crosses it framed (see
+    /// `transport::tty_frame`) and the command's stderr arrives in its
+    /// stdout.
+    async fn stream_on_tty(
+        &self,
+        conn: &Arc<dyn Connection>,
+        b: &Become,
+        cmd: &str,
+        input: &mut (dyn tokio::io::AsyncRead + Send + Unpin),
+    ) -> Result<ExecOutput, ModuleError> {
+        let Some((line, mut dialog)) = b.escalate_on_tty(cmd, true) else {
+            return Err(ModuleError::Failed(format!(
+                "become method {} cannot run with a terminal",
+                b.method
+            )));
+        };
+        let mut framed = crate::transport::tty_frame::FramedReader::new(input);
+        let mut stdout = Vec::new();
+        let outcome = conn
+            .exec_stream(
+                &line,
+                Some(&mut framed),
+                &mut stdout,
+                Some(dialog.as_mut()),
+                true,
             )
             .await
             .map_err(ModuleError::Unreachable)?;
         match outcome {
             DialogOutcome::Finished(mut out) => {
+                if missing_password(&out) {
+                    return Err(missing_password_error(&b.method));
+                }
                 out.stdout = stdout;
                 Ok(out)
             }
@@ -219,7 +308,14 @@ impl ModuleCtx<'_> {
             )
         });
         match esc {
-            Some(esc) => self.converse(conn, esc, None).await,
+            Some(esc) => {
+                let mut out = self.converse(conn, esc, None).await?;
+                // As `exec_tty` ends it: raw's stderr is this line.
+                if let Some(notice) = conn.tty_closed_notice() {
+                    out.stderr.extend_from_slice(notice.as_bytes());
+                }
+                Ok(out)
+            }
             None => conn
                 .exec_tty(&self.wrap_become(cmd))
                 .await
@@ -274,11 +370,7 @@ impl ModuleCtx<'_> {
                 .await
                 .map_err(ModuleError::Unreachable);
         };
-        // doas reads a password only from a terminal; sudo may have said
-        // before that it wants one.
-        if (b.method == "doas" && b.password.is_some())
-            || (b.method == "sudo" && conn.escalation_needs_tty())
-        {
+        if b.wants_tty(conn.as_ref()) {
             return self.run_on_tty(conn, b, &cmd, stdin).await;
         }
         let out = match &b.password {
@@ -290,7 +382,7 @@ impl ModuleCtx<'_> {
         };
         // sudo with `Defaults requiretty` refuses before doing anything:
         // the same command is run again with a terminal.
-        if out.rc != 0 && requires_tty(&out) {
+        if b.refused_without_tty(&out) {
             tracing::debug!("{}: sudo requires a terminal; running with one", self.host);
             conn.note_escalation_needs_tty();
             return self.run_on_tty(conn, b, &cmd, stdin).await;
@@ -329,21 +421,34 @@ impl ModuleCtx<'_> {
         let mode = TtyMode::Raw {
             stdin_len: stdin.map_or(0, <[u8]>::len),
         };
-        let esc = Escalation::on_tty(
-            &b.method,
-            &b.head(),
-            &b.user,
-            cmd,
-            b.password.as_ref(),
-            mode,
-        )
-        .ok_or_else(|| {
+        let esc = b.on_tty(cmd, mode).ok_or_else(|| {
             ModuleError::Failed(format!(
                 "become method {} cannot run with a terminal",
                 b.method
             ))
         })?;
         self.converse(conn, esc, stdin).await
+    }
+}
+
+/// Counts what a stream gave, so a refused command can tell whether its
+/// input is still whole.
+struct CountingReader<'a> {
+    inner: &'a mut (dyn tokio::io::AsyncRead + Send + Unpin),
+    n: u64,
+}
+
+impl tokio::io::AsyncRead for CountingReader<'_> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let res = std::pin::Pin::new(&mut *this.inner).poll_read(cx, buf);
+        this.n += (buf.filled().len() - before) as u64;
+        res
     }
 }
 

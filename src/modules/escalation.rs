@@ -40,6 +40,9 @@ pub enum TtyMode {
     /// Switched to raw mode, so `stdin_len` bytes of input reach the
     /// command unchanged and its output comes back unchanged.
     Raw { stdin_len: usize },
+    /// Raw mode too, for input of unknown length: it arrives framed (see
+    /// `transport::tty_frame`) and is unpacked before the command.
+    Framed,
 }
 
 impl Escalation {
@@ -88,9 +91,18 @@ impl Escalation {
             // The terminal is switched to raw mode below, so the command's
             // stdin passes byte for byte; a terminal has no end of input,
             // so exactly the bytes sent are handed on.
-            Some(TtyMode::Raw { stdin_len: 0 }) => format!("echo {marker}; {cmd} </dev/null"),
+            // Braces: the whole command line reads nothing, not just its
+            // last simple command (whose own `< file` would be overridden).
+            Some(TtyMode::Raw { stdin_len: 0 }) => {
+                format!("echo {marker}; {{ {cmd}\n}} </dev/null")
+            }
             Some(TtyMode::Raw { stdin_len }) => format!(
                 "echo {marker}; head -c {stdin_len} | /bin/sh -c {}",
+                quote(cmd)
+            ),
+            Some(TtyMode::Framed) => format!(
+                "echo {marker}; {{ {}; }} | /bin/sh -c {}",
+                crate::transport::tty_frame::UNFRAME,
                 quote(cmd)
             ),
             Some(TtyMode::Cooked) | None => format!("echo {marker}; {cmd}"),
@@ -143,7 +155,9 @@ impl Escalation {
         // Raw mode is set by the login user before escalating: sudo copies
         // the terminal's settings to a terminal of its own (`use_pty`).
         let command = match tty {
-            Some(TtyMode::Raw { .. }) => format!("stty raw -echo 2>/dev/null; {command}"),
+            Some(TtyMode::Raw { .. } | TtyMode::Framed) => {
+                format!("stty raw -echo 2>/dev/null; {command}")
+            }
             _ => command,
         };
         Some(Escalation {
@@ -408,7 +422,11 @@ mod tests {
             "{}",
             e.command
         );
-        assert!(e.command.ends_with("; id </dev/null'"), "{}", e.command);
+        assert!(
+            e.command.ends_with("; { id\n} </dev/null'"),
+            "{}",
+            e.command
+        );
         assert_eq!(
             e.step(b"doas (kilntty@h) password: ", b""),
             Step::Reply(b"s3cret\n".to_vec())

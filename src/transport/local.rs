@@ -61,6 +61,9 @@ impl Connection for LocalConnection {
         input: Option<&mut (dyn AsyncRead + Send + Unpin)>,
         output: &mut (dyn AsyncWrite + Send + Unpin),
         dialog: Option<&mut dyn Dialog>,
+        // A local command never needs a terminal to escalate here: the
+        // stream runs as it would without one.
+        _tty: bool,
     ) -> Result<DialogOutcome, TransportError> {
         let mut nothing: &[u8] = &[];
         let input: &mut (dyn AsyncRead + Send + Unpin) = match input {

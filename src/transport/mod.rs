@@ -16,6 +16,7 @@ pub mod shell_words;
 mod ssh;
 pub mod ssh_config;
 pub mod transfer;
+pub mod tty_frame;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,18 +76,27 @@ pub trait Connection: Send + Sync {
     /// Like `exec_dialog`, but stdin is read from `input` as it is sent and
     /// stdout is written to `output` as it arrives, so a transfer of any
     /// size takes constant memory. The result holds the exit status and
-    /// stderr (stdout went to `output`).
+    /// stderr (stdout went to `output`). With `tty` the command runs on a
+    /// terminal (sudo's `requiretty`; see [`tty_frame`] for how data
+    /// crosses it).
     async fn exec_stream(
         &self,
         cmd: &str,
         input: Option<&mut (dyn tokio::io::AsyncRead + Send + Unpin)>,
         output: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
         dialog: Option<&mut dyn Dialog>,
+        tty: bool,
     ) -> Result<DialogOutcome, TransportError> {
-        let _ = (cmd, input, output, dialog);
+        let _ = (cmd, input, output, dialog, tty);
         Err(TransportError::Protocol(
             "this connection cannot stream data".into(),
         ))
+    }
+    /// What the client prints when a command with a terminal ends
+    /// (OpenSSH's "Shared connection to HOST closed.", which Ansible's
+    /// `raw` results carry in stderr); `None` where there is no such line.
+    fn tty_closed_notice(&self) -> Option<String> {
+        None
     }
     /// Whether privilege escalation on this host was found to need a
     /// terminal (sudo's `requiretty`): then later commands go straight to

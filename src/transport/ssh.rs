@@ -47,6 +47,8 @@ pub struct SshConnection {
     channels: Arc<Semaphore>,
     max_channels: usize,
     closed: AtomicBool,
+    /// Set by `close`: commands still running stop theirs on the host.
+    closing: tokio::sync::watch::Sender<bool>,
     /// sudo on this host (for this login user) refused to run without a
     /// terminal once: later escalations ask for one at once.
     escalation_tty: AtomicBool,
@@ -94,6 +96,7 @@ impl SshConnection {
             channels: Arc::new(Semaphore::new(target.max_channels.max(1))),
             max_channels: target.max_channels.max(1),
             closed: AtomicBool::new(false),
+            closing: tokio::sync::watch::Sender::new(false),
             escalation_tty: AtomicBool::new(false),
         })
     }
@@ -476,12 +479,16 @@ impl Connection for SshConnection {
             self.exec_on_channel(cmd, Input::Bytes(None), None, true, None)
                 .await?,
         )?;
+        if let Some(notice) = self.tty_closed_notice() {
+            out.stderr.extend_from_slice(notice.as_bytes());
+        }
+        Ok(out)
+    }
+
+    fn tty_closed_notice(&self) -> Option<String> {
         // OpenSSH's client says this when a command on a shared (multiplexed)
         // connection ends with a terminal; Ansible's raw results carry it.
-        out.stderr.extend_from_slice(
-            format!("Shared connection to {} closed.\r\n", self.host).as_bytes(),
-        );
-        Ok(out)
+        Some(format!("Shared connection to {} closed.\r\n", self.host))
     }
 
     async fn exec_dialog(
@@ -501,12 +508,13 @@ impl Connection for SshConnection {
         input: Option<&mut (dyn AsyncRead + Send + Unpin)>,
         output: &mut (dyn AsyncWrite + Send + Unpin),
         dialog: Option<&mut dyn Dialog>,
+        tty: bool,
     ) -> Result<DialogOutcome, TransportError> {
         let input = match input {
             Some(r) => Input::Stream(r),
             None => Input::Bytes(None),
         };
-        self.exec_on_channel(cmd, input, Some(output), false, dialog)
+        self.exec_on_channel(cmd, input, Some(output), tty, dialog)
             .await
     }
 
@@ -526,6 +534,16 @@ impl Connection for SshConnection {
         // Later and waiting `exec` calls fail at once instead of queueing.
         self.closed.store(true, Ordering::SeqCst);
         self.channels.close();
+        // Commands still running signal theirs and close their channels;
+        // each gives its permit back when done (bounded: a server that
+        // does not answer must not hold the run's end).
+        self.closing.send_replace(true);
+        let drained = async {
+            while self.channels.available_permits() < self.max_channels {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), drained).await;
         let session = self.current();
         SshConnection::close_session(&session).await;
     }
@@ -554,8 +572,20 @@ impl SshConnection {
             writer: Some(writer),
             permit: Some(permit),
         };
+        let mut closing = self.closing.subscribe();
         let outcome = match guard.writer.as_ref() {
-            Some(w) => run(&mut reader, w, cmd, stdin, sink, tty, dialog).await,
+            Some(w) => tokio::select! {
+                out = run(&mut reader, w, cmd, stdin, sink, tty, dialog) => out,
+                // The guard `wait_for` returns is dropped at once: it must
+                // not be held across the signal's await.
+                () = async { let _ = closing.wait_for(|c| *c).await.is_ok(); } => {
+                    // The run ends (Ctrl-C) with this command still going:
+                    // sshd signals its process group, so nothing is left
+                    // running orphaned on the host.
+                    let _ = w.signal(russh::Sig::TERM).await;
+                    Err(RunError::Ended)
+                }
+            },
             None => Err(RunError::Ended),
         };
         guard.close().await;
@@ -622,6 +652,10 @@ impl Drop for ChannelGuard {
         };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
+                // The command was abandoned (a cancelled task, Ctrl-C):
+                // sshd signals its process group, so nothing is left
+                // running on the host once the channel is gone.
+                let _ = w.signal(russh::Sig::TERM).await;
                 let _ = w.close().await;
                 drop(permit);
             });
@@ -883,6 +917,13 @@ async fn tcp_connect(t: &SshTarget) -> Result<TcpStream, TransportError> {
     };
     let mut last = "Name or service not known".to_string();
     if addrs.is_empty() {
+        // getaddrinfo's words, which OpenSSH prints, for a literal address
+        // of the other family (`ssh -6 127.0.0.1`).
+        if t.address.parse::<std::net::IpAddr>().is_ok() {
+            return Err(resolve_err(
+                "Address family for hostname not supported".into(),
+            ));
+        }
         return Err(resolve_err(last));
     }
     for attempt in 0..t.connection_attempts.max(1) {

@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::tty_frame::{Deframer, SIZE_HEADER};
 use super::{Connection, Dialog, DialogOutcome, ExecOutput, TransportError, quote};
 
 /// How commands are run as the become user.
@@ -25,6 +26,25 @@ pub trait Escalate: Sync {
     /// The command line that runs `cmd` escalated, and the conversation it
     /// needs (a password prompt), if any.
     fn escalate(&self, cmd: &str) -> (String, Option<Box<dyn Dialog>>);
+    /// The same for a terminal (sudo's `requiretty`, doas with a
+    /// password), the terminal in raw mode; with `framed_input` stdin
+    /// arrives framed (see [`super::tty_frame`]). `None` when this
+    /// escalation has no such form.
+    fn escalate_on_tty(&self, cmd: &str, framed_input: bool) -> Option<(String, Box<dyn Dialog>)> {
+        let _ = (cmd, framed_input);
+        None
+    }
+    /// Whether escalation on `conn` must run on a terminal from the start.
+    fn wants_tty(&self, conn: &dyn Connection) -> bool {
+        let _ = conn;
+        false
+    }
+    /// Whether a failed command's output is the escalation tool refusing
+    /// to run without a terminal.
+    fn refused_without_tty(&self, out: &ExecOutput) -> bool {
+        let _ = out;
+        false
+    }
 }
 
 /// Commands run as the login user.
@@ -166,24 +186,73 @@ pub async fn download(
     src: &str,
     dst: &mut (dyn AsyncWrite + Send + Unpin),
 ) -> Result<Transferred, TransferError> {
+    if esc.wants_tty(conn) {
+        return download_on_tty(conn, esc, src, dst).await;
+    }
     let s = quote(src);
     let cmd = format!("cat -- {s} && sha1sum < {s} >&2");
     let mut hashing = HashingWriter::new(dst);
     let out = stream(conn, esc, &cmd, None, &mut hashing).await?;
     let (bytes, got) = hashing.finish();
     if out.rc != 0 {
+        // sudo's `requiretty` refuses before the file is read: nothing was
+        // written, so the same download runs again on a terminal.
+        if bytes == 0 && esc.refused_without_tty(&out) {
+            conn.note_escalation_needs_tty();
+            return download_on_tty(conn, esc, src, dst).await;
+        }
         return Err(remote("reading the file", &out));
     }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // `sha1sum` ends stderr with "HASH  -"; a become prompt may sit before
-    // it on the same line.
-    let found = stderr
-        .lines()
-        .rev()
-        .find_map(|l| l.trim_end().strip_suffix("  -"))
-        .and_then(|l| l.get(l.len().saturating_sub(40)..))
-        .unwrap_or_default()
-        .to_string();
+    let found = trailing_sha1(&String::from_utf8_lossy(&out.stderr));
+    checked(src, found, bytes, got)
+}
+
+/// [`download`] on a terminal: stdout and stderr arrive as one stream, so
+/// the content is framed by its size (see [`Deframer`]) and the hash
+/// follows it.
+async fn download_on_tty(
+    conn: &dyn Connection,
+    esc: &dyn Escalate,
+    src: &str,
+    dst: &mut (dyn AsyncWrite + Send + Unpin),
+) -> Result<Transferred, TransferError> {
+    let s = quote(src);
+    let cmd = format!(
+        "n=$(wc -c < {s}) && printf '{SIZE_HEADER} %s\\n' \"$n\" && head -c \"$n\" < {s} && sha1sum < {s}"
+    );
+    let Some((line, mut dialog)) = esc.escalate_on_tty(&cmd, false) else {
+        return Err(TransferError::Escalation(
+            "this become method cannot run on a terminal, which the host requires".into(),
+        ));
+    };
+    let mut hashing = HashingWriter::new(dst);
+    let mut deframer = Deframer::new(&mut hashing);
+    let outcome = conn
+        .exec_stream(&line, None, &mut deframer, Some(dialog.as_mut()), true)
+        .await?;
+    let framed = deframer.finish();
+    let (bytes, got) = hashing.finish();
+    let mut out = finished(outcome)?;
+    let text = String::from_utf8_lossy(&framed.text).into_owned();
+    if out.rc != 0 || !framed.complete {
+        // The terminal merged the errors into the one stream.
+        out.stderr = [out.stdout.as_slice(), framed.text.as_slice()].concat();
+        if out.rc == 0 {
+            out.rc = 1;
+        }
+        return Err(remote("reading the file", &out));
+    }
+    checked(src, trailing_sha1(&text), bytes, got)
+}
+
+/// What was fetched, if the host's hash of `src` (`found`) matches the
+/// hash of the bytes that came (`got`).
+fn checked(
+    src: &str,
+    found: String,
+    bytes: u64,
+    got: String,
+) -> Result<Transferred, TransferError> {
     if found != got {
         return Err(TransferError::Checksum {
             path: src.to_string(),
@@ -192,6 +261,17 @@ pub async fn download(
         });
     }
     Ok(Transferred { bytes, sha1: got })
+}
+
+/// The hash `sha1sum` printed last ("HASH  -"); a become prompt may sit
+/// before it on the same line.
+fn trailing_sha1(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim_end().strip_suffix("  -"))
+        .and_then(|l| l.get(l.len().saturating_sub(40)..))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The `chmod` for the temporary file `t` (already quoted) before it
@@ -219,6 +299,7 @@ async fn stream(
             input,
             output,
             dialog.as_mut().map(|d| d.as_mut() as &mut dyn Dialog),
+            false,
         )
         .await?;
     finished(outcome)

@@ -49,9 +49,12 @@ impl Connection for Counting {
         input: Option<&mut (dyn tokio::io::AsyncRead + Send + Unpin)>,
         output: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
         dialog: Option<&mut dyn Dialog>,
+        tty: bool,
     ) -> Result<DialogOutcome, TransportError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.exec_stream(cmd, input, output, dialog).await
+        self.inner
+            .exec_stream(cmd, input, output, dialog, tty)
+            .await
     }
     async fn close(&self) {}
 }
