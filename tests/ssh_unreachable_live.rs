@@ -12,7 +12,6 @@ mod support;
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
 use std::process::Command;
 
 use support::fleet::{Fleet, Header, RunOutput};
