@@ -259,6 +259,15 @@ impl SshConnection {
             .handle
             .disconnect(Disconnect::ByApplication, "", "en")
             .await;
+        // `disconnect` only queues the message: wait (briefly) for the
+        // session task to send it and end, or a process that exits next
+        // drops the socket before the server hears goodbye.
+        let ended = async {
+            while !session.handle.is_closed() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
         if let Via::Jump(hop) = &session.via {
             Box::pin(hop.close()).await;
         }
