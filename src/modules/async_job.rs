@@ -195,6 +195,8 @@ pub fn kill_after(limit: u64) -> u64 {
 
 /// The detached part: runs the command with the watchdog, then writes the
 /// job file. `$1` job file, `$2` seconds before the kill, `$3` the command.
+/// Its side files are removed before the result is renamed into place, so a
+/// job that reads as finished has left nothing else behind.
 const RUNNER: &str = r#"f=$1; k=$2; cmd=$3
 trap '' HUP
 now() { date +%s.%N 2>/dev/null; }
@@ -228,8 +230,8 @@ else
   { printf '{"_kiln_job": 1, "rc": %s, "start": "%s", "end": "%s", "stdout": ' "$rc" "$start" "$end"
     js "$f.out"; printf ', "stderr": '; js "$f.err"; printf '}\n'; } > "$f.tmp"
 fi
-mv -f "$f.tmp" "$f"
 rm -f "$f.in" "$f.out" "$f.err" "$f.pid" "$f.killed"
+mv -f "$f.tmp" "$f"
 "#;
 
 /// Marker before the job id and file in the launcher's output.
