@@ -871,7 +871,7 @@ fn path_without_http_clients(dir: &Path) {
 }
 
 #[test]
-fn fetch_and_get_url_stream_under_sudo_requiretty() {
+fn fetch_get_url_and_copy_stream_under_sudo_requiretty() {
     sshd::ensure_tty_user();
     let host = TestHost::start();
     let user = key_vars(sshd::TTY_USER);
@@ -917,6 +917,11 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
     fs::create_dir_all(&dl).expect("mkdir");
     fs::set_permissions(&dl, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).expect("chmod");
     let fetched = c.path().join("fetched");
+    // Above the size `copy` streams from (1 MiB), every byte value.
+    let image = every_byte(1024 * 1024 + 300 * 1024 + 7);
+    let image_sum = sha1_hex(&image);
+    let image_src = c.path().join("image.bin");
+    fs::write(&image_src, &image).expect("write image");
     let playbook = format!(
         r#"- hosts: all
   gather_facts: false
@@ -934,8 +939,13 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
         checksum: "sha1:{want}"
       environment:
         PATH: "{sp}/nohttp"
+    - name: copy of a controller file large enough to be streamed
+      copy:
+        src: "{image}"
+        dest: "{dl}/{{{{ inventory_hostname }}}}.copy"
+        mode: "0640"
     - name: what the host has
-      shell: "sha1sum < {dl}/{{{{ inventory_hostname }}}}.bin; stat -c %U {dl}/{{{{ inventory_hostname }}}}.bin"
+      shell: "f={dl}/{{{{ inventory_hostname }}}}; sha1sum < $f.bin; stat -c %U $f.bin; sha1sum < $f.copy; stat -c '%U %a' $f.copy"
       register: got
     - debug:
         msg: "{{{{ got.stdout_lines }}}}"
@@ -943,6 +953,7 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
         sp = sp.display(),
         fetched = fetched.display(),
         dl = dl.display(),
+        image = image_src.display(),
     );
     let out = c.run_env(&playbook, &[], &[("KILN_LOG", "kiln=debug")]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -955,7 +966,9 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
         let got = fs::read(fetched.join(format!("{name}.bin"))).expect("fetched file");
         assert_eq!(got.len(), blob.len(), "{name}");
         assert!(got == *blob, "{name}: fetched bytes differ");
-        let msg = format!("\"msg\": [\n        \"{want}  -\",\n        \"{owner}\"\n    ]");
+        let msg = format!(
+            "\"msg\": [\n        \"{want}  -\",\n        \"{owner}\",\n        \"{image_sum}  -\",\n        \"{owner} 640\"\n    ]"
+        );
         assert!(out.stdout.contains(&msg), "{msg} in {}", out.stdout);
     }
     assert!(!out.stdout.contains(sshd::TTY_PASSWORD), "{}", out.stdout);
