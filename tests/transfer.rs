@@ -232,10 +232,10 @@ fn run_measured(cmd: &mut std::process::Command) -> (i32, String, String, usize)
     (status.code().unwrap_or(-1), out, err, peak)
 }
 
-/// `copy` of a `mib` MiB controller file by the kiln binary: the content
-/// arrives whole (the host's SHA-1 is the source's), the result reports the
-/// checksum, `--diff` does not read the file (`src_larger`), a second run
-/// is unchanged, and kiln's peak memory stays far below the file's size.
+/// `copy` of a `mib` MiB controller file by the kiln binary, alone and
+/// inside a directory copy: the content arrives whole (the host's SHA-1 is
+/// the source's), `--diff` does not read the file (`src_larger`), a second
+/// run is unchanged, and kiln's peak memory stays far below the file's size.
 fn copy_in_constant_memory(mib: usize) {
     let fleet = support::fleet::Fleet::start(&support::fleet::Header {
         hosts: 1,
@@ -243,14 +243,24 @@ fn copy_in_constant_memory(mib: usize) {
     });
     let src = fleet.root.path().join("image.raw");
     let want = sparse_source(&src, mib);
-    let dest = fleet.state_dir("h1").join("image.raw");
+    // A directory copy streams its large files in their turn among the
+    // small ones (a hard link: no second copy on the controller's disk).
+    let tree = fleet.root.path().join("tree");
+    fs::create_dir_all(tree.join("sub")).expect("mkdir");
+    fs::write(tree.join("a.txt"), "before\n").expect("write");
+    fs::hard_link(&src, tree.join("sub/image.raw")).expect("link");
+    fs::write(tree.join("z.txt"), "after\n").expect("write");
+    let state = fleet.state_dir("h1");
+    let dest = state.join("image.raw");
     let playbook = fleet.root.path().join("big.yml");
     fs::write(
         &playbook,
         format!(
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        src: {}\n        dest: {}\n        mode: \"0600\"\n",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        src: {}\n        dest: {}\n        mode: \"0600\"\n    - copy:\n        src: {}/\n        dest: {}/tree/\n",
             src.display(),
-            dest.display()
+            dest.display(),
+            tree.display(),
+            state.display()
         ),
     )
     .expect("playbook");
@@ -258,7 +268,7 @@ fn copy_in_constant_memory(mib: usize) {
     for (args, changed) in [(&["--diff"][..], true), (&["--check", "--diff"][..], false)] {
         let (code, out, err, peak) = run_measured(&mut fleet.command(&playbook, args));
         assert_eq!(code, 0, "{args:?}: {out}{err}");
-        let recap = if changed { "changed=1" } else { "changed=0" };
+        let recap = if changed { "changed=2" } else { "changed=0" };
         assert!(out.contains(recap), "{args:?}: {out}");
         assert!(
             peak < limit,
@@ -274,20 +284,40 @@ fn copy_in_constant_memory(mib: usize) {
             );
         }
     }
-    let host_sum = std::process::Command::new("sha1sum")
-        .arg(&dest)
-        .output()
-        .expect("sha1sum");
-    let host_sum = String::from_utf8_lossy(&host_sum.stdout).into_owned();
-    assert_eq!(host_sum.split_whitespace().next(), Some(want.as_str()));
+    for copied in [dest.clone(), state.join("tree/sub/image.raw")] {
+        let host_sum = Command::new("sha1sum")
+            .arg(&copied)
+            .output()
+            .expect("sha1sum");
+        let host_sum = String::from_utf8_lossy(&host_sum.stdout).into_owned();
+        assert_eq!(host_sum.split_whitespace().next(), Some(want.as_str()));
+    }
+    assert_eq!(fs::read(state.join("tree/a.txt")).expect("a"), b"before\n");
+    assert_eq!(fs::read(state.join("tree/z.txt")).expect("z"), b"after\n");
     use std::os::unix::fs::MetadataExt;
     assert_eq!(fs::metadata(&dest).expect("stat").mode() & 0o777, 0o600);
-    // Nothing but the file: the private temporary file was renamed.
-    let left: Vec<_> = fs::read_dir(fleet.state_dir("h1"))
-        .expect("ls")
-        .map(|e| e.expect("entry").file_name())
+    // Nothing but the copies: the private temporary files were renamed.
+    let left = Command::new("find")
+        .arg(&state)
+        .args(["-mindepth", "1", "-printf", "%P\n"])
+        .output()
+        .expect("find");
+    let mut left: Vec<String> = String::from_utf8_lossy(&left.stdout)
+        .lines()
+        .map(str::to_string)
         .collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("image.raw")]);
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "image.raw",
+            "tree",
+            "tree/a.txt",
+            "tree/sub",
+            "tree/sub/image.raw",
+            "tree/z.txt"
+        ]
+    );
 }
 
 #[test]
