@@ -515,6 +515,38 @@ fn dash_capital_k_asks_once_on_the_terminal_only() {
     assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
 }
 
+/// `-k`: the SSH password is asked once on the terminal, before anything
+/// runs, and logs in to every host (no key is offered: the controller's
+/// HOME has none); it is never echoed.
+#[test]
+fn dash_k_asks_the_ssh_password_once_for_every_host() {
+    sshd::ensure_test_users();
+    let host = TestHost::builder()
+        .config_line("PasswordAuthentication yes")
+        .start();
+    let login = format!("ansible_user={}", sshd::SUDO_USER);
+    let c = Controller::new(&[("pw1", &host, login.clone()), ("pw2", &host, login)]);
+    let playbook = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - command: id -un
+      register: who
+    - debug:
+        msg: "{{ who.stdout }} logged in by password"
+"#;
+    let (ok, text) = run_on_terminal(&c, playbook, "-k", "SSH password: ", sshd::SUDO_PASSWORD);
+    assert!(ok, "{text}");
+    let msg = format!("\"msg\": \"{} logged in by password\"", sshd::SUDO_USER);
+    assert_eq!(text.matches(&msg).count(), 2, "{text}");
+    assert_eq!(text.matches("SSH password:").count(), 1, "{text}");
+    assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
+    assert!(
+        host.log().contains("Accepted password for"),
+        "{}",
+        host.log()
+    );
+}
+
 /// Runs `playbook` with `arg` on a pseudo-terminal (`script`), waits for
 /// `prompt`, types `answer`, and returns whether kiln succeeded and all
 /// the terminal showed.
