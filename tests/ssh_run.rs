@@ -517,7 +517,7 @@ fn dash_capital_k_asks_once_on_the_terminal_only() {
 
 /// `-k`: the SSH password is asked once on the terminal, before anything
 /// runs, and logs in to every host (no key is offered: the controller's
-/// HOME has none); it is never echoed.
+/// HOME has none); it is never echoed. A null `ansible_password` is unset.
 #[test]
 fn dash_k_asks_the_ssh_password_once_for_every_host() {
     sshd::ensure_test_users();
@@ -534,7 +534,14 @@ fn dash_k_asks_the_ssh_password_once_for_every_host() {
     - debug:
         msg: "{{ who.stdout }} logged in by password"
 "#;
-    let (ok, text) = run_on_terminal(&c, playbook, "-k", "SSH password: ", sshd::SUDO_PASSWORD);
+    // A null `ansible_password` is no password: the typed one is used.
+    let (ok, text) = run_on_terminal(
+        &c,
+        playbook,
+        r#"-k -e '{"ansible_password": null}'"#,
+        "SSH password: ",
+        sshd::SUDO_PASSWORD,
+    );
     assert!(ok, "{text}");
     let msg = format!("\"msg\": \"{} logged in by password\"", sshd::SUDO_USER);
     assert_eq!(text.matches(&msg).count(), 2, "{text}");
