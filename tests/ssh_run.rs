@@ -174,6 +174,31 @@ fn sudo_with_a_password_right_wrong_and_missing() {
     );
 }
 
+/// A user without sudo rights who gives the right password: the task
+/// fails with sudo's own words, the password nowhere.
+#[test]
+fn missing_sudo_rights_are_reported_in_sudos_words() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let user = key_vars(sshd::OTHER_USER);
+    let c = Controller::new(&[(
+        "norights",
+        &host,
+        format!("{user} ansible_become_password={}", sshd::OTHER_PASSWORD),
+    )]);
+    let out = c.run(WHO_AND_STDIN, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let words = format!("{} is not in the sudoers file", sshd::OTHER_USER);
+    let fatal = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("fatal: [norights]: FAILED!"))
+        .unwrap_or_else(|| panic!("no failure in {}", out.stdout));
+    assert!(fatal.contains(&words), "{fatal}");
+    assert!(!out.stdout.contains(sshd::OTHER_PASSWORD), "{}", out.stdout);
+    assert!(!out.stderr.contains(sshd::OTHER_PASSWORD), "{}", out.stderr);
+}
+
 #[test]
 fn su_with_the_target_users_password() {
     sshd::ensure_test_users();
