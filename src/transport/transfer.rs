@@ -8,7 +8,9 @@
 //! one filesystem: readers of the destination see the old file or the new
 //! one, never a half-written one. The host hashes what it wrote; only when
 //! that matches what was sent is the file moved into place. Under become,
-//! every step runs as the become user, so the file is written as that user.
+//! every step runs as the become user, so the file is written as that user;
+//! where sudo requires a terminal (`requiretty`) the steps run on one, the
+//! content framed across it (see [`super::tty_frame`]).
 //! Small payloads known in advance take one round trip
 //! ([`upload_bytes`]); streams take two ([`upload`]).
 
