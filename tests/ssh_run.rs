@@ -174,6 +174,31 @@ fn sudo_with_a_password_right_wrong_and_missing() {
     );
 }
 
+/// A user without sudo rights who gives the right password: the task
+/// fails with sudo's own words, the password nowhere.
+#[test]
+fn missing_sudo_rights_are_reported_in_sudos_words() {
+    sshd::ensure_test_users();
+    let host = TestHost::start();
+    let user = key_vars(sshd::OTHER_USER);
+    let c = Controller::new(&[(
+        "norights",
+        &host,
+        format!("{user} ansible_become_password={}", sshd::OTHER_PASSWORD),
+    )]);
+    let out = c.run(WHO_AND_STDIN, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let words = format!("{} is not in the sudoers file", sshd::OTHER_USER);
+    let fatal = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("fatal: [norights]: FAILED!"))
+        .unwrap_or_else(|| panic!("no failure in {}", out.stdout));
+    assert!(fatal.contains(&words), "{fatal}");
+    assert!(!out.stdout.contains(sshd::OTHER_PASSWORD), "{}", out.stdout);
+    assert!(!out.stderr.contains(sshd::OTHER_PASSWORD), "{}", out.stderr);
+}
+
 #[test]
 fn su_with_the_target_users_password() {
     sshd::ensure_test_users();
@@ -513,6 +538,45 @@ fn dash_capital_k_asks_once_on_the_terminal_only() {
     );
     assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
     assert_eq!(text.matches("BECOME password:").count(), 1, "{text}");
+}
+
+/// `-k`: the SSH password is asked once on the terminal, before anything
+/// runs, and logs in to every host (no key is offered: the controller's
+/// HOME has none); it is never echoed. A null `ansible_password` is unset.
+#[test]
+fn dash_k_asks_the_ssh_password_once_for_every_host() {
+    sshd::ensure_test_users();
+    let host = TestHost::builder()
+        .config_line("PasswordAuthentication yes")
+        .start();
+    let login = format!("ansible_user={}", sshd::SUDO_USER);
+    let c = Controller::new(&[("pw1", &host, login.clone()), ("pw2", &host, login)]);
+    let playbook = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - command: id -un
+      register: who
+    - debug:
+        msg: "{{ who.stdout }} logged in by password"
+"#;
+    // A null `ansible_password` is no password: the typed one is used.
+    let (ok, text) = run_on_terminal(
+        &c,
+        playbook,
+        r#"-k -e '{"ansible_password": null}'"#,
+        "SSH password: ",
+        sshd::SUDO_PASSWORD,
+    );
+    assert!(ok, "{text}");
+    let msg = format!("\"msg\": \"{} logged in by password\"", sshd::SUDO_USER);
+    assert_eq!(text.matches(&msg).count(), 2, "{text}");
+    assert_eq!(text.matches("SSH password:").count(), 1, "{text}");
+    assert!(!text.contains(sshd::SUDO_PASSWORD), "echoed: {text}");
+    assert!(
+        host.log().contains("Accepted password for"),
+        "{}",
+        host.log()
+    );
 }
 
 /// Runs `playbook` with `arg` on a pseudo-terminal (`script`), waits for
@@ -871,7 +935,7 @@ fn path_without_http_clients(dir: &Path) {
 }
 
 #[test]
-fn fetch_and_get_url_stream_under_sudo_requiretty() {
+fn fetch_get_url_and_copy_stream_under_sudo_requiretty() {
     sshd::ensure_tty_user();
     let host = TestHost::start();
     let user = key_vars(sshd::TTY_USER);
@@ -917,6 +981,11 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
     fs::create_dir_all(&dl).expect("mkdir");
     fs::set_permissions(&dl, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).expect("chmod");
     let fetched = c.path().join("fetched");
+    // Above the size `copy` streams from (1 MiB), every byte value.
+    let image = every_byte(1024 * 1024 + 300 * 1024 + 7);
+    let image_sum = sha1_hex(&image);
+    let image_src = c.path().join("image.bin");
+    fs::write(&image_src, &image).expect("write image");
     let playbook = format!(
         r#"- hosts: all
   gather_facts: false
@@ -934,8 +1003,13 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
         checksum: "sha1:{want}"
       environment:
         PATH: "{sp}/nohttp"
+    - name: copy of a controller file large enough to be streamed
+      copy:
+        src: "{image}"
+        dest: "{dl}/{{{{ inventory_hostname }}}}.copy"
+        mode: "0640"
     - name: what the host has
-      shell: "sha1sum < {dl}/{{{{ inventory_hostname }}}}.bin; stat -c %U {dl}/{{{{ inventory_hostname }}}}.bin"
+      shell: "f={dl}/{{{{ inventory_hostname }}}}; sha1sum < $f.bin; stat -c %U $f.bin; sha1sum < $f.copy; stat -c '%U %a' $f.copy"
       register: got
     - debug:
         msg: "{{{{ got.stdout_lines }}}}"
@@ -943,6 +1017,7 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
         sp = sp.display(),
         fetched = fetched.display(),
         dl = dl.display(),
+        image = image_src.display(),
     );
     let out = c.run_env(&playbook, &[], &[("KILN_LOG", "kiln=debug")]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -955,7 +1030,9 @@ fn fetch_and_get_url_stream_under_sudo_requiretty() {
         let got = fs::read(fetched.join(format!("{name}.bin"))).expect("fetched file");
         assert_eq!(got.len(), blob.len(), "{name}");
         assert!(got == *blob, "{name}: fetched bytes differ");
-        let msg = format!("\"msg\": [\n        \"{want}  -\",\n        \"{owner}\"\n    ]");
+        let msg = format!(
+            "\"msg\": [\n        \"{want}  -\",\n        \"{owner}\",\n        \"{image_sum}  -\",\n        \"{owner} 640\"\n    ]"
+        );
         assert!(out.stdout.contains(&msg), "{msg} in {}", out.stdout);
     }
     assert!(!out.stdout.contains(sshd::TTY_PASSWORD), "{}", out.stdout);

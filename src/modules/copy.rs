@@ -12,13 +12,14 @@
 //! rename. `template` reuses all of this with its rendered text.
 
 use super::args::{ArgReader, file_args};
+use super::local_file::{BigFile, Part, Parts, big_file};
 use super::perms::{ENV_SNIPPET, FileAttrs, ModeArg, host_env, plan_attrs, plan_for};
 use super::probe::{
     FileStat, PRELUDE, Reply, add_path_info, basename, dirname, expand_home, join, needs_home,
     probe, run_script, sh_path,
 };
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
-use super::write::{Source, WriteError, WriteSpec, write};
+use super::write::{Source, WriteError, WriteSpec, write, write_stream};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
 use crate::transport::quote;
 use serde_json::{Map, Value as Json, json};
@@ -97,6 +98,25 @@ pub struct LocalSource {
     pub path: Option<String>,
     /// Its permission bits (for `mode: preserve`).
     pub perm: Option<u32>,
+    /// A file too large to hold: `bytes` is empty and the file is streamed.
+    pub big: Option<BigFile>,
+}
+
+impl LocalSource {
+    /// SHA-1 of the content, as Ansible's `checksum`.
+    fn checksum(&self) -> String {
+        match &self.big {
+            Some(b) => b.sha1.clone(),
+            None => sha1_hex(&self.bytes),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        match &self.big {
+            Some(b) => b.len,
+            None => self.bytes.len() as u64,
+        }
+    }
 }
 
 /// What the apply step does.
@@ -115,6 +135,8 @@ pub enum CopyPlan {
 pub struct WritePlan {
     dest: String,
     bytes: Option<Vec<u8>>,
+    /// The controller file to stream instead of `bytes`.
+    big: Option<BigFile>,
     remote: Option<String>,
     uid: Option<u32>,
     gid: Option<u32>,
@@ -345,7 +367,7 @@ fn diff_data(reply: &Reply, dest_file: &str, exists: bool, src: &LocalSource) ->
     } else if reply.stat("st").is_some_and(|s| s.size as usize > MAX_DIFF) {
         d.insert("dst_larger".into(), json!(MAX_DIFF));
     }
-    if src.bytes.len() > MAX_DIFF {
+    if src.len() > MAX_DIFF as u64 {
         d.insert("src_larger".into(), json!(MAX_DIFF));
     } else if src.bytes.contains(&0) {
         d.insert("src_binary".into(), json!(1));
@@ -366,7 +388,7 @@ pub async fn plan_local(
     a: &CopyArgs,
     src: &LocalSource,
 ) -> Result<Step<CopyPlan>, ModuleError> {
-    let checksum = sha1_hex(&src.bytes);
+    let checksum = src.checksum();
     let from_content = src.path.is_none();
     let dest_file = if a.dest.ends_with('/') {
         join(&a.dest, &src.rel)
@@ -580,7 +602,8 @@ pub async fn plan_local(
         check,
         state: CopyPlan::Write(Box::new(WritePlan {
             dest: mdest,
-            bytes: Some(src.bytes.clone()),
+            bytes: src.big.is_none().then(|| src.bytes.clone()),
+            big: src.big.clone(),
             remote: None,
             uid: Some(change.uid.unwrap_or(buid)),
             gid: Some(change.gid.unwrap_or(bgid)),
@@ -627,11 +650,16 @@ pub async fn apply_plan(
             if let Some(f) = w.fail {
                 return Ok(f);
             }
-            let source = match (&w.bytes, &w.remote) {
-                (Some(b), _) => Source::Bytes(b),
-                (None, Some(r)) => Source::Remote(r),
-                (None, None) => Source::Bytes(&[]),
+            let source = match (&w.bytes, &w.big, &w.remote) {
+                (Some(b), _, _) => Source::Bytes(b),
+                (None, Some(big), _) => Source::Stream {
+                    len: big.len,
+                    sha1: &big.sha1,
+                },
+                (None, None, Some(r)) => Source::Remote(r),
+                (None, None, None) => Source::Bytes(&[]),
             };
+            let from_controller = w.remote.is_none();
             let spec = WriteSpec {
                 dest: &w.dest,
                 source,
@@ -642,12 +670,19 @@ pub async fn apply_plan(
                 backup: a.backup,
                 validate: a.validate.as_deref(),
                 mkdirs: w.mkdirs,
-                md5: w.bytes.is_some(),
+                md5: from_controller,
             };
             let mut r = w.result;
-            match write(ctx, &spec).await? {
+            let written = match &w.big {
+                Some(big) => {
+                    let mut input = Parts::new(vec![Part::File(&big.path)]);
+                    write_stream(ctx, &spec, &mut input).await?
+                }
+                None => write(ctx, &spec).await?,
+            };
+            match written {
                 Ok(done) => {
-                    if w.bytes.is_some() {
+                    if from_controller {
                         r.insert("src".into(), json!(done.staged));
                         if let Some(m) = done.md5 {
                             r.insert("md5sum".into(), json!(m));
@@ -834,6 +869,7 @@ async fn plan_remote(ctx: &ModuleCtx<'_>, a: &CopyArgs) -> Result<Step<CopyPlan>
         state: CopyPlan::Write(Box::new(WritePlan {
             dest,
             bytes: None,
+            big: None,
             remote: Some(src),
             uid: Some(change.uid.unwrap_or(euid)),
             gid: Some(change.gid.unwrap_or(bgid)),
@@ -996,6 +1032,7 @@ impl Module for Copy {
                 rel: ".source".into(),
                 path: None,
                 perm: None,
+                big: None,
             },
             (None, Some(s)) => {
                 let found = match find_needle(ctx, "files", s) {
@@ -1009,13 +1046,17 @@ impl Module for Copy {
                 if std::path::Path::new(&found).is_dir() {
                     return plan_dir(ctx, a, &found).await;
                 }
-                let bytes = match read_local(
-                    std::path::Path::new(&found),
-                    a.decrypt,
-                    ctx.templar.vault(),
-                ) {
+                let path = std::path::Path::new(&found);
+                let big = match big_file(path, a.decrypt) {
                     Ok(b) => b,
                     Err(e) => return Ok(Step::Done(failed(e))),
+                };
+                let bytes = match &big {
+                    Some(_) => Vec::new(),
+                    None => match read_local(path, a.decrypt, ctx.templar.vault()) {
+                        Ok(b) => b,
+                        Err(e) => return Ok(Step::Done(failed(e))),
+                    },
                 };
                 use std::os::unix::fs::PermissionsExt;
                 let perm = std::fs::metadata(&found)
@@ -1026,6 +1067,7 @@ impl Module for Copy {
                     rel: basename(&found).to_string(),
                     path: Some(found),
                     perm,
+                    big,
                 }
             }
             (None, None) => return Ok(Step::Done(failed("src (or content) is required"))),

@@ -12,6 +12,7 @@
 //! copied as that file (Ansible then reports the file's own result).
 
 use super::copy::{CopyArgs, LocalSource, sha1_hex};
+use super::local_file::{BigFile, Part, Parts, big_file};
 use super::perms::{AttrChange, ENV_SNIPPET, ModeArg, host_env, plan_attrs, plan_for};
 use super::probe::{
     FileStat, PRELUDE, Reply, dirname, expand_home, join, needs_home, probe, run_script, sh_path,
@@ -125,6 +126,8 @@ pub fn single_file(tree: &Tree) -> Option<&(PathBuf, String)> {
 pub struct TreeWrite {
     dest: String,
     bytes: Vec<u8>,
+    /// A file too large to hold, streamed in its turn instead of `bytes`.
+    big: Option<BigFile>,
     uid: u32,
     gid: u32,
     strict: bool,
@@ -226,9 +229,20 @@ pub async fn plan_tree(
             implicit.insert(d.clone());
             d = dirname(&d).to_string();
         }
-        let bytes = match super::copy::read_local(local, a.decrypt, ctx.templar.vault()) {
+        let big = match big_file(local, a.decrypt) {
             Ok(b) => b,
             Err(e) => return Ok(Step::Done(failed(e))),
+        };
+        let bytes = match &big {
+            Some(_) => Vec::new(),
+            None => match super::copy::read_local(local, a.decrypt, ctx.templar.vault()) {
+                Ok(b) => b,
+                Err(e) => return Ok(Step::Done(failed(e))),
+            },
+        };
+        let sum = match &big {
+            Some(b) => b.sha1.clone(),
+            None => sha1_hex(&bytes),
         };
         let mode_arg = if a.preserve {
             use std::os::unix::fs::PermissionsExt;
@@ -239,7 +253,7 @@ pub async fn plan_tree(
             a.attrs.mode.clone()
         };
         let path = join(&base, rel);
-        if reply.text(&format!("s{i}")).as_deref() == Some(sha1_hex(&bytes).as_str()) {
+        if reply.text(&format!("s{i}")).as_deref() == Some(sum.as_str()) {
             let Some(st) = st else { continue };
             match plan_for(&st, (uid, gid, mode_arg.as_ref()), umask) {
                 Ok(c) if c.changed() => {
@@ -264,6 +278,7 @@ pub async fn plan_tree(
         writes.push(TreeWrite {
             dest: path,
             bytes,
+            big,
             uid: c.uid.unwrap_or(bu),
             gid: c.gid.unwrap_or(bg),
             strict: uid.is_some() || gid.is_some(),
@@ -347,7 +362,13 @@ pub async fn apply_tree(
         .iter()
         .map(|w| WriteSpec {
             dest: &w.dest,
-            source: Source::Bytes(&w.bytes),
+            source: match &w.big {
+                Some(b) => Source::Stream {
+                    len: b.len,
+                    sha1: &b.sha1,
+                },
+                None => Source::Bytes(&w.bytes),
+            },
             uid: Some(w.uid),
             gid: Some(w.gid),
             strict_ids: w.strict,
@@ -366,12 +387,25 @@ pub async fn apply_tree(
     let body = writes.strip_prefix(PRELUDE).unwrap_or(&writes);
     let body = body.strip_suffix("exit 0\n").unwrap_or(body);
     let script = format!("{PRELUDE}{}{body}{}exit 0\n", plan.before, plan.after);
-    let stdin: Vec<u8> = plan
-        .writes
-        .iter()
-        .flat_map(|w| w.bytes.iter().copied())
-        .collect();
-    let out = run_script(ctx, &script, Some(&stdin)).await?;
+    let out = if plan.writes.iter().any(|w| w.big.is_some()) {
+        // Large files are read from disk as their turn on stdin comes.
+        let parts = plan
+            .writes
+            .iter()
+            .map(|w| match &w.big {
+                Some(b) => Part::File(&b.path),
+                None => Part::Bytes(&w.bytes),
+            })
+            .collect();
+        ctx.run_stream(&script, &mut Parts::new(parts)).await?
+    } else {
+        let stdin: Vec<u8> = plan
+            .writes
+            .iter()
+            .flat_map(|w| w.bytes.iter().copied())
+            .collect();
+        run_script(ctx, &script, Some(&stdin)).await?
+    };
     let reply = Reply::from_output(&out);
     for i in 0..specs.len() {
         match outcome_at(&reply, i) {
@@ -400,7 +434,11 @@ pub fn as_single(
     vault: &crate::vault::VaultSecrets,
 ) -> Result<LocalSource, String> {
     use std::os::unix::fs::PermissionsExt;
-    let bytes = super::copy::read_local(local, decrypt, vault)?;
+    let big = big_file(local, decrypt)?;
+    let bytes = match big {
+        Some(_) => Vec::new(),
+        None => super::copy::read_local(local, decrypt, vault)?,
+    };
     let perm = std::fs::metadata(local)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777);
@@ -409,6 +447,7 @@ pub fn as_single(
         rel: super::probe::basename(rel).to_string(),
         path: Some(local.display().to_string()),
         perm,
+        big,
     })
 }
 

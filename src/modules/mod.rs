@@ -73,6 +73,7 @@ mod k8s_drain;
 mod k8s_hash;
 mod k8s_info;
 mod lineinfile;
+mod local_file;
 mod locale_gen;
 mod modprobe;
 mod mount;

@@ -320,6 +320,7 @@ impl Module for Template {
             rel: basename(&source).to_string(),
             path: Some(source.clone()),
             perm: Some(meta.permissions().mode() & 0o7777),
+            big: None,
         };
         plan_local(ctx, &t.copy, &src).await
     }

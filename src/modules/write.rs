@@ -9,7 +9,9 @@
 //!
 //! Content travels on the exec channel's stdin; the script is small and
 //! fixed-size. One round trip, which also answers with the new file's stat
-//! (for the result's owner/mode/size) and, when asked, its MD5.
+//! (for the result's owner/mode/size) and, when asked, its MD5. A large
+//! controller file is streamed on stdin ([`write_stream`], constant memory)
+//! and the host checks its SHA-1 before the rename.
 
 use super::command::shell_words;
 use super::probe::{FileStat, PRELUDE, Reply, dirname, run_script, sh_path};
@@ -21,6 +23,9 @@ use crate::transport::quote;
 pub enum Source<'a> {
     /// Bytes from the controller, sent on stdin.
     Bytes(&'a [u8]),
+    /// A controller file too large to hold (see `local_file`), streamed on
+    /// stdin: `len` bytes whose SHA-1 the host checks before the rename.
+    Stream { len: u64, sha1: &'a str },
     /// A file already on the host (`remote_src`); its times are kept, as
     /// Python's `copystat` keeps them.
     Remote(&'a str),
@@ -116,7 +121,7 @@ enum Feed {
     /// All of stdin is the file.
     All,
     /// The next N bytes of a shared stdin (several files in one script).
-    Bytes(usize),
+    Bytes(u64),
 }
 
 /// The shell lines of one write; record keys get `key` appended.
@@ -137,11 +142,11 @@ fn section(spec: &WriteSpec<'_>, key: &str, feed: Feed) -> Result<String, String
     );
     s.push_str("trap 'rm -f -- \"$t\" ${vo:+\"$vo\"} ${ve:+\"$ve\"}' EXIT\n");
     match (&spec.source, feed) {
-        (Source::Bytes(_), Feed::All) => {
+        (Source::Bytes(_) | Source::Stream { .. }, Feed::All) => {
             s.push_str("cat > \"$t\" || fail \"Failed to write the temporary file $t\"\n")
         }
         // GNU head reads exactly N bytes from a pipe, leaving the rest.
-        (Source::Bytes(_), Feed::Bytes(n)) => s.push_str(&format!(
+        (Source::Bytes(_) | Source::Stream { .. }, Feed::Bytes(n)) => s.push_str(&format!(
             "head -c {n} > \"$t\" || fail \"Failed to write the temporary file $t\"\n"
         )),
         (Source::Remote(src), _) => s.push_str(&format!(
@@ -152,10 +157,22 @@ fn section(spec: &WriteSpec<'_>, key: &str, feed: Feed) -> Result<String, String
     // A transfer cut short (the controller interrupted, the connection
     // lost) ends stdin early, and `cat`/`head` succeed on what they got:
     // only a temp file of the full length may replace the destination.
-    if let Source::Bytes(b) = &spec.source {
+    let sent = match &spec.source {
+        Source::Bytes(b) => Some(b.len() as u64),
+        Source::Stream { len, .. } => Some(*len),
+        Source::Remote(_) => None,
+    };
+    if let Some(len) = sent {
         s.push_str(&format!(
-            "[ \"$(wc -c < \"$t\")\" -eq {} ] || fail \"The transfer to $t was cut short\"\n",
-            b.len()
+            "[ \"$(wc -c < \"$t\")\" -eq {len} ] || fail \"The transfer to $t was cut short\"\n"
+        ));
+    }
+    // A stream is checked whole: what the host wrote must be what the
+    // controller hashed (a source changed since the plan fails here).
+    if let Source::Stream { sha1, .. } = &spec.source {
+        s.push_str(&format!(
+            "[ \"$(sha1sum < \"$t\")\" = {} ] || fail \"Copied file does not match the expected checksum. Transfer failed.\"\n",
+            quote(&format!("{sha1}  -"))
         ));
     }
     let ids = match (spec.uid, spec.gid) {
@@ -220,7 +237,8 @@ pub fn script_many(specs: &[WriteSpec<'_>]) -> Result<String, String> {
     let mut s = String::from(PRELUDE);
     for (i, spec) in specs.iter().enumerate() {
         let feed = match spec.source {
-            Source::Bytes(b) => Feed::Bytes(b.len()),
+            Source::Bytes(b) => Feed::Bytes(b.len() as u64),
+            Source::Stream { len, .. } => Feed::Bytes(len),
             Source::Remote(_) => Feed::All,
         };
         s.push_str(&format!(
@@ -276,9 +294,25 @@ pub async fn write(
     };
     let stdin = match &spec.source {
         Source::Bytes(b) => Some(*b),
-        Source::Remote(_) => None,
+        Source::Remote(_) | Source::Stream { .. } => None,
     };
     let out = run_script(ctx, &text, stdin).await?;
+    Ok(outcome(&Reply::from_output(&out)))
+}
+
+/// Writes as `spec` says (a [`Source::Stream`]) with the content read from
+/// `input` as it is sent: one round trip, constant memory, the escalation
+/// and terminal handling of `ModuleCtx::run_stream`.
+pub async fn write_stream(
+    ctx: &ModuleCtx<'_>,
+    spec: &WriteSpec<'_>,
+    input: &mut (dyn tokio::io::AsyncRead + Send + Unpin),
+) -> Result<Result<Written, WriteError>, ModuleError> {
+    let text = match script(spec) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(WriteError::Failed(e))),
+    };
+    let out = ctx.run_stream(&text, input).await?;
     Ok(outcome(&Reply::from_output(&out)))
 }
 
@@ -409,6 +443,50 @@ mod tests {
             assert_eq!(std::fs::read(&dest).unwrap(), b"old\n");
             assert_eq!(leftovers(dir.path()), vec!["conf".to_string()]);
         }
+    }
+
+    #[test]
+    fn a_stream_is_checked_against_its_hash_before_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("image");
+        std::fs::write(&dest, "old\n").unwrap();
+        let d = dest.display().to_string();
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i * 131 % 256) as u8).collect();
+        let sum = crate::modules::copy::sha1_hex(&data);
+        let stream = |sha1: &'static str| WriteSpec {
+            source: Source::Stream {
+                len: data.len() as u64,
+                sha1,
+            },
+            ..spec(&d, b"")
+        };
+        // The same length, another content (the source changed after the
+        // plan hashed it): refused, nothing left behind.
+        let other = "0".repeat(40).leak();
+        let r = run(&script(&stream(other)).unwrap(), &data);
+        assert!(
+            matches!(outcome(&r), Err(WriteError::Failed(m)) if m.contains("checksum")),
+            "{r:?}"
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), b"old\n");
+        assert_eq!(leftovers(dir.path()), vec!["image".to_string()]);
+        let good = stream(sum.clone().leak());
+        let w = outcome(&run(&script(&good).unwrap(), &data)).unwrap();
+        assert_eq!(w.info.unwrap().size, data.len() as u64);
+        assert!(std::fs::read(&dest).unwrap() == data, "content differs");
+        // In a script of several writes it reads exactly its own length.
+        let tail = dir.path().join("tail").display().to_string();
+        let mut stdin = data.clone();
+        stdin.extend_from_slice(b"tail\n");
+        let r = run(
+            &script_many(&[good, spec(&tail, b"tail\n")]).unwrap(),
+            &stdin,
+        );
+        assert!(
+            outcome_at(&r, 0).is_ok() && outcome_at(&r, 1).is_ok(),
+            "{r:?}"
+        );
+        assert_eq!(std::fs::read(&tail).unwrap(), b"tail\n");
     }
 
     #[test]

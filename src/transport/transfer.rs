@@ -8,7 +8,9 @@
 //! one filesystem: readers of the destination see the old file or the new
 //! one, never a half-written one. The host hashes what it wrote; only when
 //! that matches what was sent is the file moved into place. Under become,
-//! every step runs as the become user, so the file is written as that user.
+//! every step runs as the become user, so the file is written as that user;
+//! where sudo requires a terminal (`requiretty`) the steps run on one, the
+//! content framed across it (see [`super::tty_frame`]).
 //! Small payloads known in advance take one round trip
 //! ([`upload_bytes`]); streams take two ([`upload`]).
 
@@ -18,7 +20,7 @@ use std::task::{Context, Poll};
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::tty_frame::{Deframer, SIZE_HEADER};
+use super::tty_frame::{Deframer, FramedReader, SIZE_HEADER};
 use super::{Connection, Dialog, DialogOutcome, ExecOutput, TransportError, quote};
 
 /// How commands are run as the become user.
@@ -108,19 +110,38 @@ pub async fn upload(
     );
     let mut hashing = HashingReader::new(src);
     let mut stdout = Vec::new();
-    let out = stream(conn, esc, &write, Some(&mut hashing), &mut stdout).await?;
+    let out = if esc.wants_tty(conn) {
+        stream_on_tty(conn, esc, &write, &mut hashing, &mut stdout).await?
+    } else {
+        let out = stream(conn, esc, &write, Some(&mut hashing), &mut stdout).await?;
+        if esc.refused_without_tty(&out) {
+            // sudo's `requiretty` refused before running anything. The
+            // stream can be sent again only if none of it was taken yet.
+            conn.note_escalation_needs_tty();
+            if hashing.bytes != 0 {
+                return Err(TransferError::Escalation(
+                    "sudo requires a terminal (requiretty) and refused a stream already under way; a retry uses one".into(),
+                ));
+            }
+            stdout.clear();
+            stream_on_tty(conn, esc, &write, &mut hashing, &mut stdout).await?
+        } else {
+            out
+        }
+    };
     let (bytes, sent) = hashing.finish();
     let text = String::from_utf8_lossy(&stdout).into_owned();
-    let mut lines = text.lines();
-    let tmp = lines.next().unwrap_or_default().to_string();
+    // The temporary name and the hash; on a terminal the command's errors
+    // share the stream, so each is found by its shape.
+    let tmp = text
+        .lines()
+        .find(|l| l.contains("/.kiln-"))
+        .unwrap_or_default()
+        .to_string();
     if out.rc != 0 || tmp.is_empty() {
         return Err(remote("writing a temporary file", &out));
     }
-    let found = lines
-        .next()
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or_default()
-        .to_string();
+    let found = trailing_sha1(&text);
     let t = quote(&tmp);
     if found != sent {
         let _ = run(conn, esc, &format!("rm -f -- {t}")).await;
@@ -148,6 +169,11 @@ pub async fn upload_bytes(
     dest: &str,
     mode: Option<&str>,
 ) -> Result<Transferred, TransferError> {
+    if esc.wants_tty(conn) {
+        // On a terminal the content crosses framed: the streaming path.
+        let mut src = data;
+        return upload(conn, esc, &mut src, dest, mode).await;
+    }
     let sent = hex(&Sha1::digest(data));
     let d = quote(dest);
     let cmd = format!(
@@ -169,6 +195,11 @@ pub async fn upload_bytes(
             DialogOutcome::Failed { msg, .. } => return Err(TransferError::Escalation(msg)),
         },
     };
+    if esc.refused_without_tty(&out) {
+        conn.note_escalation_needs_tty();
+        let mut src = data;
+        return upload(conn, esc, &mut src, dest, mode).await;
+    }
     if out.rc != 0 {
         return Err(remote("writing the file", &out));
     }
@@ -221,9 +252,7 @@ async fn download_on_tty(
         "n=$(wc -c < {s}) && printf '{SIZE_HEADER} %s\\n' \"$n\" && head -c \"$n\" < {s} && sha1sum < {s}"
     );
     let Some((line, mut dialog)) = esc.escalate_on_tty(&cmd, false) else {
-        return Err(TransferError::Escalation(
-            "this become method cannot run on a terminal, which the host requires".into(),
-        ));
+        return Err(no_tty());
     };
     let mut hashing = HashingWriter::new(dst);
     let mut deframer = Deframer::new(&mut hashing);
@@ -305,11 +334,58 @@ async fn stream(
     finished(outcome)
 }
 
+/// [`stream`] on a terminal: the input crosses it framed and the output
+/// holds the command's stderr too.
+async fn stream_on_tty(
+    conn: &dyn Connection,
+    esc: &dyn Escalate,
+    cmd: &str,
+    input: &mut (dyn AsyncRead + Send + Unpin),
+    output: &mut Vec<u8>,
+) -> Result<ExecOutput, TransferError> {
+    let Some((line, mut dialog)) = esc.escalate_on_tty(cmd, true) else {
+        return Err(no_tty());
+    };
+    let mut framed = FramedReader::new(input);
+    let outcome = conn
+        .exec_stream(
+            &line,
+            Some(&mut framed),
+            output,
+            Some(dialog.as_mut()),
+            true,
+        )
+        .await?;
+    let mut out = finished(outcome)?;
+    if out.rc != 0 {
+        out.stderr = [out.stdout.as_slice(), output.as_slice()].concat();
+    }
+    Ok(out)
+}
+
+fn no_tty() -> TransferError {
+    TransferError::Escalation(
+        "this become method cannot run on a terminal, which the host requires".into(),
+    )
+}
+
 async fn run(
     conn: &dyn Connection,
     esc: &dyn Escalate,
     cmd: &str,
 ) -> Result<ExecOutput, TransferError> {
+    if esc.wants_tty(conn) {
+        let Some((line, mut dialog)) = esc.escalate_on_tty(cmd, false) else {
+            return Err(no_tty());
+        };
+        let mut output = Vec::new();
+        let outcome = conn
+            .exec_stream(&line, None, &mut output, Some(dialog.as_mut()), true)
+            .await?;
+        let mut out = finished(outcome)?;
+        out.stderr = [out.stdout.as_slice(), output.as_slice()].concat();
+        return Ok(out);
+    }
     let (line, dialog) = esc.escalate(cmd);
     match dialog {
         None => Ok(conn.exec(&line, None).await?),
