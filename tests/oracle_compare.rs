@@ -870,6 +870,7 @@ golden_tests!(
     tags => "tags",
     serial => "serial",
     shell_multiline => "shell_multiline",
+    facts_gather => "facts_gather",
     facts_subsets => "facts_subsets",
     facts_local => "facts_local",
     stat => "stat",
