@@ -405,7 +405,7 @@ impl Screen {
     fn dump(&self, result: &Json, action: &str) -> String {
         let mut r = result.clone();
         let verbose_always = flag(&r, "_ansible_verbose_always");
-        strip_internal(&mut r);
+        super::compact::strip_internal(&mut r);
         if let Json::Object(m) = &mut r {
             if self.verbosity < 3 {
                 m.remove("invocation");
@@ -988,17 +988,4 @@ fn loop_summary(result: &Json) -> Json {
         m.remove("results");
     }
     r
-}
-
-/// Ansible's `strip_internal_keys`: `_ansible_*` keys (and kiln's own
-/// `_kiln_*`) removed from every mapping, however deep.
-fn strip_internal(v: &mut Json) {
-    match v {
-        Json::Object(m) => {
-            m.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));
-            m.values_mut().for_each(strip_internal);
-        }
-        Json::Array(a) => a.iter_mut().for_each(strip_internal),
-        _ => {}
-    }
 }
