@@ -81,6 +81,10 @@ const TASKS: &[(&str, &str)] = &[
         "unarchive",
         "unarchive: src=D/tree.tgz dest=D/out remote_src=true",
     ),
+    (
+        "unarchive (controller archive)",
+        "unarchive: src=D/tree.tgz dest=D/sent",
+    ),
     ("setup", "setup:"),
     ("debug", "debug: msg=hi"),
     ("set_fact", "set_fact: x=1"),
@@ -112,7 +116,7 @@ fn main() -> Result<(), String> {
     let fixture = std::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(format!(
-            "mkdir -p {s}/tree/a {s}/out && echo one > {s}/tree/a/one.txt && tar -C {s} -czf {s}/tree.tgz tree",
+            "mkdir -p {s}/tree/a {s}/out {s}/sent && echo one > {s}/tree/a/one.txt && tar -C {s} -czf {s}/tree.tgz tree",
             s = state.display()
         ))
         .status()

@@ -72,6 +72,16 @@ const PLAYBOOK: &str = r#"- name: Hostile values Ansible cannot carry
     - assert:
         that: not again.changed
 
+    - name: a directory for the archive sent from the controller
+      file:
+        path: "{{ dir }}-sent"
+        state: directory
+
+    - name: the archive sent from the controller (staged, then extracted)
+      unarchive:
+        src: "{{ state_dir }}/hostile.tgz"
+        dest: "{{ dir }}-sent"
+
     - name: file recurses into it
       file:
         path: "{{ dir }}"
@@ -128,6 +138,11 @@ fn hostile_values_ansible_cannot_carry() {
     assert_eq!(
         fs::read(dir.join("fetched/-f `touch pwned-5`.txt")).expect("fetched"),
         b"dash\n"
+    );
+    let sent = state.join(format!("{weird}-sent"));
+    assert_eq!(
+        fs::read(sent.join(bytes_name)).expect("sent from the controller"),
+        b"bytes\n"
     );
     // The host's copy of the directory: merged over an older file (by a
     // temp file renamed into place) and copied whole, names intact.

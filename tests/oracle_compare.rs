@@ -79,7 +79,7 @@ impl Masks {
         t = tmp.replace_all(&t, "ansible-tmp-<ID>").into_owned();
         // record.py's DOWNLOAD_TMP: get_url's download named in a message.
         let download = re(
-            r#"[^\s'"]*/(?:ansible-tmp-<ID>/tmp[A-Za-z0-9_]{8}|\.kiln\.[A-Za-z0-9]{8})([^A-Za-z0-9_]|$)"#,
+            r#"[^\s'"]*/(?:ansible-tmp-<ID>/(?:tmp[A-Za-z0-9_]{8}|source)|\.kiln\.[A-Za-z0-9]{8}|kiln-unarchive\.[A-Za-z0-9]{8}/source)([^A-Za-z0-9_]|$)"#,
         );
         t = download.replace_all(&t, "<STAGED_SRC>${1}").into_owned();
         // The file modules' masks (record.py: BACKUP_SUFFIX, TEMP_NAME, STAT_TIME_TEXT).
@@ -109,7 +109,7 @@ impl Masks {
     /// record.py's `mask_by_key`: run-specific values found by their key.
     fn by_key(key: &str, v: &Json, parent: &Map<String, Json>) -> Option<Json> {
         let staged = Regex::new(
-            r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/(?:\.source(?:\.[^/]*)?|tmp[A-Za-z0-9_]{8})$|/\.kiln\.[A-Za-z0-9]{8}$",
+            r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/(?:\.source(?:\.[^/]*)?|tmp[A-Za-z0-9_]{8}|source)$|/\.kiln\.[A-Za-z0-9]{8}$|/kiln-unarchive\.[A-Za-z0-9]{8}/source$",
         )
         .unwrap();
         let number = v.is_number();
@@ -870,6 +870,7 @@ golden_tests!(
     tags => "tags",
     serial => "serial",
     shell_multiline => "shell_multiline",
+    facts_gather => "facts_gather",
     facts_subsets => "facts_subsets",
     facts_local => "facts_local",
     stat => "stat",

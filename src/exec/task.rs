@@ -345,6 +345,13 @@ fn string_of(scope: &Scope, n: Option<&Node>) -> Result<Option<String>, String> 
 
 /// Where a result's warnings point: the task, except for debug's
 /// undefined `var`, which ansible-core 2.21 places at the `var` value.
+/// The play's implicit "Gathering Facts" task: Ansible makes it with no
+/// place in the playbook, so its errors and warnings print no `Origin:`.
+fn implicit_gather(task: &Task) -> bool {
+    task.action == "gather_facts"
+        && task.name.as_ref().and_then(|n| n.as_str()) == Some("Gathering Facts")
+}
+
 fn warning_origin(task: &Task, result: &Map<String, Json>) -> crate::span::Span {
     let warned = result.contains_key("warnings") && !result.contains_key("failed");
     if warned
@@ -537,7 +544,7 @@ impl Runner {
             ignored,
             result: Json::Object(callback_view(&result, no_log)),
             looped,
-            origin: Some(warning_origin(task, &result)),
+            origin: (!implicit_gather(task)).then(|| warning_origin(task, &result)),
             controller: modules::lookup(&task.action)
                 .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
             // Ansible's `[ERROR]` line quotes the failure's own message even

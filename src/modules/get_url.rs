@@ -168,6 +168,7 @@ impl Module for GetUrl {
                 use_proxy: a.bool("use_proxy", true)?,
                 agent: a.str_or("http_agent", "ansible-httpget"),
                 want_body: false,
+                keep_short: false,
                 after: String::new(),
             },
             url,

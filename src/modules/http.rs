@@ -52,6 +52,9 @@ pub struct Request {
     /// Whether the body comes back to the controller (`uri`); a download
     /// stays on the host (`get_url`).
     pub want_body: bool,
+    /// A 2xx body shorter than its `Content-Length` still goes to the
+    /// `after` lines (as `short`), unless it is JSON (see [`keep_short`]).
+    pub keep_short: bool,
     /// Shell lines run after the request, with `$d/out` the body, `$code`
     /// the status, before the directory is removed (uri's `dest`).
     pub after: String,
@@ -77,13 +80,38 @@ fn config_string(s: &str) -> String {
 /// Where a host keeps its CA bundle, after `$SSL_CERT_FILE`.
 /// After the host's client ran: a 2xx body shorter than the last
 /// response's `Content-Length` (from curl's header file or wget's log) is
-/// reported and not used (`code` is cleared so no `after` step takes it).
-/// curl and GNU wget also fail on it; BusyBox wget does not notice.
-const SHORT_BODY: &str = "case $code in 2??)\n\
-  cl=$(cat \"$d/hdr\" \"$d/log\" 2>/dev/null | awk '/^ *HTTP\\//{c=\"\"} {l=tolower($0); sub(/\\r$/,\"\",l)} l ~ /^ *content-length: *[0-9]+ *$/ {sub(/^[^:]*: */,\"\",l); sub(/ *$/,\"\",l); c=l} END{print c}')\n\
-  got=$(( $(cat \"$d/out\" 2>/dev/null | wc -c) ))\n\
-  if [ -n \"$cl\" ] && [ \"$got\" -lt \"$cl\" ]; then kv short \"$got $cl\"; code=; fi ;;\n\
-esac\n";
+/// reported as `short` and, unless the request keeps it ([`keep_short`]),
+/// not used (`code` is cleared so no `after` step takes it). curl and GNU
+/// wget also fail on it; BusyBox wget does not notice.
+fn short_body(keep: bool) -> String {
+    let ct = if keep {
+        "  ct=$(cat \"$d/hdr\" \"$d/log\" 2>/dev/null | awk '/^ *HTTP\\//{c=\"\"} {l=tolower($0); sub(/\\r$/,\"\",l)} l ~ /^ *content-type:/ {sub(/^[^:]*: */,\"\",l); sub(/;.*/,\"\",l); sub(/ *$/,\"\",l); c=l} END{print c}')\n"
+    } else {
+        ""
+    };
+    format!(
+        "case $code in 2??)\n\
+  cl=$(cat \"$d/hdr\" \"$d/log\" 2>/dev/null | awk '/^ *HTTP\\//{{c=\"\"}} {{l=tolower($0); sub(/\\r$/,\"\",l)}} l ~ /^ *content-length: *[0-9]+ *$/ {{sub(/^[^:]*: */,\"\",l); sub(/ *$/,\"\",l); c=l}} END{{print c}}')\n\
+{ct}  got=$(( $(cat \"$d/out\" 2>/dev/null | wc -c) ))\n\
+  if [ -n \"$cl\" ] && [ \"$got\" -lt \"$cl\" ]; then kv short \"$got $cl\"; {drop}; fi ;;\n\
+esac\n",
+        drop = keep_short(keep),
+    )
+}
+
+/// What a body cut short leaves of `$code`: cleared, unless the request
+/// keeps it and `$ct` (the response's content type, lower case) is not
+/// JSON. urllib reads a body whole (and raises IncompleteRead on a short
+/// one) only to return it or parse it as JSON; `uri` copies what came to
+/// `dest` otherwise.
+pub(super) fn keep_short(keep: bool) -> &'static str {
+    if keep {
+        "case $ct in */json|*/javascript|*/*+json|*/*+javascript) code= ;; esac"
+    } else {
+        "code="
+    }
+}
+
 const CA_BUNDLES: &str = "/etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/ca-bundle.pem /etc/ssl/cert.pem";
 
 impl Request {
@@ -176,6 +204,7 @@ impl Request {
         } else {
             String::new()
         };
+        let short = short_body(self.keep_short);
         format!(
             "d=$(umask 077 && mktemp -d \"${{TMPDIR:-/tmp}}/kiln-http.XXXXXXXX\") || exit 1\n\
              trap 'rm -rf -- \"$d\"' EXIT\n\
@@ -208,11 +237,7 @@ impl Request {
             } else {
                 "HTTP_PROXY"
             },
-            short = if self.method == "HEAD" {
-                ""
-            } else {
-                SHORT_BODY
-            },
+            short = if self.method == "HEAD" { "" } else { &short },
             tail = self.tail(),
         )
     }
@@ -289,10 +314,7 @@ pub struct Response {
 impl Response {
     fn read(reply: &Reply, original: &str) -> Response {
         let mut r = Self::read_tool(reply, original);
-        r.short = reply.text("short").and_then(|t| {
-            let (got, want) = t.split_once(' ')?;
-            Some((got.parse().ok()?, want.parse().ok()?))
-        });
+        r.short = short_of(reply);
         r
     }
 
@@ -423,6 +445,13 @@ impl Response {
         }
         m
     }
+}
+
+/// The `short` record: bytes got, bytes announced.
+pub(super) fn short_of(reply: &Reply) -> Option<(u64, u64)> {
+    let t = reply.text("short")?;
+    let (got, want) = t.split_once(' ')?;
+    Some((got.parse().ok()?, want.parse().ok()?))
 }
 
 /// urllib's words for the usual failures, whichever client met them.

@@ -27,7 +27,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, ReadBuf};
 
-/// The trailer: `K` and the body's length in 20 digits.
+/// The trailer: `K` (the body whole) or `S` (the server closed before its
+/// `Content-Length`: what came, as urllib's chunked reads take it) and the
+/// length sent in 20 digits.
 pub const TRAILER: usize = 21;
 
 /// What the pump has done so far.
@@ -38,6 +40,9 @@ struct Progress {
     /// The body ended (or failed: then `error` says why).
     done: bool,
     error: Option<String>,
+    /// The failure was the server closing before the announced length:
+    /// what came is still handed over, marked as cut (see [`TRAILER`]).
+    cut: bool,
     /// The reader waiting for more.
     waker: Option<Waker>,
 }
@@ -75,6 +80,12 @@ impl Spool {
     pub fn error(&self) -> Option<String> {
         self.shared.lock().ok().and_then(|p| p.error.clone())
     }
+
+    /// Whether the server closed before the announced length (the host
+    /// was given what came, with the `S` trailer).
+    pub fn cut(&self) -> bool {
+        self.shared.lock().is_ok_and(|p| p.cut)
+    }
 }
 
 impl Drop for Spool {
@@ -86,11 +97,15 @@ impl Drop for Spool {
 
 async fn pump(mut body: Incoming, file: Arc<File>, shared: Shared, timeout: Duration) {
     let mut at = 0u64;
+    let mut cut = false;
     let end = loop {
         let frame = match tokio::time::timeout(timeout, body.frame()).await {
             Err(_) => break Some(TIMED_OUT.to_string()),
             Ok(None) => break None,
-            Ok(Some(Err(e))) => break Some(super::http_stream::describe(&e)),
+            Ok(Some(Err(e))) => {
+                cut = closed_early(&e);
+                break Some(super::http_stream::describe(&e));
+            }
             Ok(Some(Ok(f))) => f,
         };
         let Ok(data) = frame.into_data() else {
@@ -114,11 +129,31 @@ async fn pump(mut body: Incoming, file: Arc<File>, shared: Shared, timeout: Dura
     };
     if let Ok(mut p) = shared.lock() {
         p.done = true;
+        p.cut = end.is_some() && cut;
         p.error = end;
         if let Some(w) = p.waker.take() {
             w.wake();
         }
     }
+}
+
+/// Whether the server closed the connection before the body's announced
+/// length (hyper says so as an unexpected end of file under its body
+/// error, or as an incomplete message).
+fn closed_early(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl AsyncRead for Spool {
@@ -132,13 +167,13 @@ impl AsyncRead for Spool {
             out.put_slice(&t.split_to(n));
             return Poll::Ready(Ok(()));
         }
-        let (written, done, failed) = match self.shared.lock() {
+        let (written, done, failed, cut) = match self.shared.lock() {
             Ok(mut p) => {
                 if p.written == self.read && !p.done {
                     p.waker = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
-                (p.written, p.done, p.error.is_some())
+                (p.written, p.done, p.error.is_some(), p.cut)
             }
             Err(_) => return Poll::Ready(Err(std::io::Error::other("spool poisoned"))),
         };
@@ -157,8 +192,9 @@ impl AsyncRead for Spool {
             self.read += n as u64;
             return Poll::Ready(Ok(()));
         }
-        if done && !failed {
-            let mut t = Bytes::from(format!("K{:020}", self.read));
+        if done && (!failed || cut) {
+            let mark = if failed { 'S' } else { 'K' };
+            let mut t = Bytes::from(format!("{mark}{:020}", self.read));
             let n = t.len().min(out.remaining());
             out.put_slice(&t.split_to(n));
             self.trailer = Some(t);

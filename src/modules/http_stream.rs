@@ -11,7 +11,10 @@
 //!
 //! A body cut short must never be taken for the file: the stream ends with
 //! a trailer holding its length, which the host checks and strips before
-//! anything else runs. A proxy set on the host for the URL's scheme
+//! anything else runs. A 2xx body the server closed before its
+//! `Content-Length` ends with a trailer saying so, and is then treated as
+//! a host client's short body (`short`: a failure with urllib's words, or
+//! `uri`'s truncated `dest`). A proxy set on the host for the URL's scheme
 //! (`https_proxy`, `http_proxy`, upper-case too; `no_proxy` exempts hosts;
 //! `use_proxy: false` ignores them) is used as urllib uses it: the SSH
 //! channel goes to the proxy, which is asked to `CONNECT` to an `https`
@@ -22,7 +25,7 @@ use super::http_spool::TRAILER;
 use super::probe::{PRELUDE, Reply};
 use super::{ModuleCtx, ModuleError};
 use crate::k8s::tunnel::{Proxy, TunnelConnector};
-use crate::transport::ExecOutput;
+use crate::transport::{ExecOutput, quote};
 use base64::Engine;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -106,23 +109,55 @@ pub async fn send(
             )
         })
         .collect();
+    // A 2xx body cut short is taken as the host's clients take it (see
+    // `http.rs`): the announced length and the content type say what to do.
+    let cut_length = match headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+    {
+        Some((_, v)) if status.is_success() && v.trim().parse::<u64>().is_ok() => {
+            v.trim().to_string()
+        }
+        _ => String::new(),
+    };
+    let content_type = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
     let mut body = super::http_spool::Spool::start(resp.into_body(), timeout)
         .map_err(|e| ModuleError::Failed(format!("cannot spool the body: {e}")))?;
     let script = format!(
         "{PRELUDE}d=$(umask 077 && mktemp -d \"${{TMPDIR:-/tmp}}/kiln-http.XXXXXXXX\") || exit 1\n\
          trap 'rm -rf -- \"$d\"' EXIT\n\
          cat > \"$d/out\"\n\
-         n=$(wc -c < \"$d/out\"); n=$((n - {TRAILER}))\n\
-         if [ \"$n\" -lt 0 ] || [ \"$(tail -c {TRAILER} \"$d/out\")\" != \"K$(printf '%020d' \"$n\")\" ]; then kv truncated 1; exit 0; fi\n\
+         n=$(wc -c < \"$d/out\"); n=$((n - {TRAILER})); short=\n\
+         [ \"$n\" -ge 0 ] && e=$(tail -c {TRAILER} \"$d/out\") || {{ kv truncated 1; exit 0; }}\n\
+         if [ \"$e\" = \"K$(printf '%020d' \"$n\")\" ]; then :\n\
+         elif [ -n {cl} ] && [ \"$e\" = \"S$(printf '%020d' \"$n\")\" ]; then short=1\n\
+         else kv truncated 1; exit 0; fi\n\
          dd if=/dev/null of=\"$d/out\" bs=1 seek=\"$n\" 2>/dev/null\n\
          code={code}\n\
+         if [ -n \"$short\" ]; then kv short \"$n {cl}\"; ct={ct}; {keep}; fi\n\
          {tail}exit 0\n",
         code = status.as_u16(),
         tail = req.tail(),
+        cl = quote(&cut_length),
+        ct = quote(&content_type),
+        keep = super::http::keep_short(req.keep_short),
     );
     let out: ExecOutput = ctx.run_stream(&script, &mut body).await?;
     let reply = Reply::from_output(&out);
-    if let Some(e) = body.error() {
+    let short = super::http::short_of(&reply);
+    if let Some(e) = body.error()
+        && !(body.cut() && short.is_some())
+    {
         return Ok(Err(format!("Request failed: {e}")));
     }
     if let Some(e) = reply.failure() {
@@ -140,7 +175,7 @@ pub async fn send(
         headers,
         body: reply.bytes("out").map(<[u8]>::to_vec).unwrap_or_default(),
         error: String::new(),
-        short: None,
+        short,
     };
     Ok(Ok((response, reply)))
 }

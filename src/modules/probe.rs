@@ -249,10 +249,19 @@ pub async fn run_script(
 
 /// Runs `body` (after [`PRELUDE`]) and reads its records.
 pub async fn probe(ctx: &ModuleCtx<'_>, body: &str) -> Result<Reply, ModuleError> {
+    probe_with(ctx, body, None).await
+}
+
+/// [`probe`] with bytes for the script's stdin (a file it stages).
+pub async fn probe_with(
+    ctx: &ModuleCtx<'_>,
+    body: &str,
+    stdin: Option<&[u8]>,
+) -> Result<Reply, ModuleError> {
     // A probe reports problems as records; the status of its last test
     // (`[ -L "$p" ] && ...`) is no error.
     let script = format!("{PRELUDE}{body}\nexit 0\n");
-    let out = run_script(ctx, &script, None).await?;
+    let out = run_script(ctx, &script, stdin).await?;
     Ok(Reply::from_output(&out))
 }
 

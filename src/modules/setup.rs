@@ -348,10 +348,22 @@ pub fn gather_facts_result(setup_result: ModResult) -> ModResult {
             "ansible_facts".into(),
             json!({"_ansible_facts_gathered": true}),
         );
+        let msg = "The following modules failed to execute: ansible.legacy.setup.";
+        // Ansible's `[ERROR]` block: the action's error, then the module's
+        // as the event that caused it.
+        let cause = inner
+            .get("msg")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
         r.insert(
-            "msg".into(),
-            json!("The following modules failed to execute: ansible.legacy.setup."),
+            super::ERROR_DETAIL.into(),
+            json!(format!(
+                "Task failed: Action failed: {msg}\n\nTask failed: Action failed.\n\n<<< caused by >>>\n\n{msg}\n\n+--[ Sub-Event 1 of 1 ]---\n| \n| {}\n| \n+--[ End Sub-Event ]---\n",
+                cause.replace('\n', "\n| ")
+            )),
         );
+        r.insert("msg".into(), json!(msg));
         r.insert(
             "failed_modules".into(),
             json!({"ansible.legacy.setup": inner}),

@@ -3,18 +3,26 @@
 //! `unarchive`: unpacks a tar (gzip, bzip2, xz, zstd or plain) or zip
 //! archive into an existing directory with the host's own `tar`/`unzip`.
 //!
-//! A controller archive (found as `copy` finds its `src`) is first streamed
-//! into a private temp directory on the host, removed when the task ends.
 //! One probe picks the handler as Ansible does (zip first, then tar with
 //! `-z`, none, `-j`, `-J`, `--zstd`), lists the members and asks whether
 //! they are already there (`tar --diff`; for zip, each member compared
 //! with `cmp` after a trial extraction in a temp dir); the apply step
 //! extracts. Owner/group/mode given to the task are applied with one
 //! `chown`/`chmod` over the members afterwards.
+//!
+//! A controller archive (found as `copy` finds its `src`) goes with both
+//! round trips on stdin: the probe stages it in a private temp directory,
+//! inspects it and removes it again (so an archive already in place or a
+//! check run leaves nothing behind and costs one round trip); the apply
+//! recreates that same directory (`mkdir` fails rather than reuse one
+//! somebody made meanwhile), takes the archive again and extracts it. The
+//! archive crosses the wire twice when it changes something, once when it
+//! does not: two round trips instead of four (stat, upload, inspect,
+//! extract or clean up).
 
 use super::args::ArgReader;
 use super::copy::find_needle;
-use super::probe::{Reply, normpath, probe, run_script, sh_path};
+use super::probe::{Reply, normpath, probe, probe_with, sh_path};
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::uri::chmod_mode;
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed, raised};
@@ -79,8 +87,9 @@ pub struct Found {
     tool: String,
     flag: String,
     src: String,
-    /// The private directory holding an uploaded archive.
-    staged: Option<String>,
+    /// A controller archive: the private directory the probe staged it in
+    /// (made again by the apply) and its bytes, sent again.
+    staged: Option<(String, Vec<u8>)>,
     files: Vec<String>,
     /// Zip members not on disk yet (the `diff` Ansible prepares).
     missing: Vec<String>,
@@ -109,30 +118,43 @@ fn no_unquote(dest: &str) -> Option<String> {
     dest.contains('\\').then(|| "--no-unquote".to_string())
 }
 
-/// Where the destination's absolute path comes from for the inspection.
-#[derive(Clone, Copy)]
-enum Dest<'a> {
-    /// An earlier probe's answer, and whether the remote user is root.
-    Known(&'a str, bool),
-    /// The inspection's own script finds it (one round trip less).
-    Probe,
-}
-
 /// The checks before anything else: `creates`, the destination a
 /// directory, its absolute path, the remote user's id. Sets `$d`.
 fn dest_checks(a: &UnarchiveArgs) -> String {
-    let mut s = String::new();
-    if let Some(c) = &a.creates {
-        s.push_str(&format!(
-            "if [ -e {} ]; then kv created 1; exit 0; fi\n",
-            sh_path(c)
-        ));
-    }
+    let mut s = creates_check(a);
     s.push_str(&format!(
         "d={}\n[ -d \"$d\" ] || {{ kv notdir 1; exit 0; }}\nkv absdest \"$(cd \"$d\" && pwd)\"\nkv uid \"$(id -u)\"\n",
         sh_path(&a.dest)
     ));
     s
+}
+
+/// `creates` already there ends the task (the check Ansible's action
+/// makes first of all).
+fn creates_check(a: &UnarchiveArgs) -> String {
+    a.creates
+        .as_ref()
+        .map(|c| format!("if [ -e {} ]; then kv created 1; exit 0; fi\n", sh_path(c)))
+        .unwrap_or_default()
+}
+
+/// Where the archive is: on the host, or the bytes of a controller file
+/// sent on stdin.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Host(&'a str),
+    Controller(&'a [u8]),
+}
+
+/// Makes the private directory `$w` and writes stdin (the archive) to
+/// `$w/source`. All of stdin is read whatever fails, so the sender never
+/// writes into a closed channel. `make` creates the directory and sets
+/// `$w`; nothing else of the script runs when staging fails.
+fn stage(make: &str) -> String {
+    format!(
+        "if {make}; then cat > \"$w/source\" || {{ cat > /dev/null; rm -rf -- \"$w\"; kv xfer 1; exit 0; }}\n\
+         else cat > /dev/null; kv xfer 1; exit 0; fi\n"
+    )
 }
 
 /// The result of [`dest_checks`] when the task stops there.
@@ -265,65 +287,39 @@ impl Module for Unarchive {
         if a.src.is_empty() || a.dest.is_empty() {
             return Ok(Step::Done(raised("src (or content) and dest are required")));
         }
-        // An archive on the host: the destination checks and the
-        // inspection are one round trip, the extraction the second.
-        if a.remote_src {
-            return match self.inspect(ctx, a, &a.src, Dest::Probe).await? {
-                Ok((found, unarchived)) => Ok(self.decide(ctx, a, found, unarchived).await),
-                Err(r) => Ok(Step::Done(r)),
-            };
-        }
-        let reply = probe(ctx, &dest_checks(a)).await?;
-        if let Some(r) = gate(a, &reply) {
-            return Ok(Step::Done(r));
-        }
-        let abs = reply.text("absdest").unwrap_or_else(|| a.dest.clone());
-        let root = reply.text("uid").as_deref() == Some("0");
-        // A controller archive goes to a private directory first.
-        let (src, staged) = {
-            if a.src.contains("://") {
-                return Ok(Step::Done(raised(format!(
-                    "Unsupported option, an URI src ({}) is only supported when remote_src is True",
-                    a.src
-                ))));
-            }
-            let path = match find_needle(ctx, "files", &a.src) {
-                Ok(p) => p,
-                Err(e) => return Ok(Step::Done(raised(e))),
-            };
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) => return Ok(Step::Done(failed(format!("{path}: {e}")))),
-            };
-            let out = run_script(
-                ctx,
-                "t=$(umask 077 && mktemp -d \"${TMPDIR:-/tmp}/kiln-unarchive.XXXXXXXX\") && cat > \"$t/source\" && printf %s \"$t\"",
-                Some(&bytes),
-            )
-            .await?;
-            let dir = String::from_utf8_lossy(&out.stdout).into_owned();
-            if out.rc != 0 || dir.is_empty() {
-                return Ok(Step::Done(failed(format!(
-                    "Source '{}' failed to transfer",
-                    a.src
-                ))));
-            }
-            (format!("{dir}/source"), Some(dir))
-        };
-        let result = self.inspect(ctx, a, &src, Dest::Known(&abs, root)).await;
-        let (found, unarchived) = match result {
-            Ok(Ok(x)) => x,
-            Ok(Err(r)) => {
-                self.cleanup(ctx, &staged).await;
-                return Ok(Step::Done(r));
-            }
-            Err(e) => {
-                self.cleanup(ctx, &staged).await;
-                return Err(e);
+        let source = if a.remote_src {
+            None
+        } else {
+            match controller_archive(ctx, a) {
+                Ok(bytes) => Some(bytes),
+                Err(r) => {
+                    // Ansible looks for `creates` on the host before it
+                    // looks for the archive: an existing one skips.
+                    if a.creates.is_some() {
+                        let reply = probe(ctx, &creates_check(a)).await?;
+                        if let Some(skip) = gate(a, &reply) {
+                            return Ok(Step::Done(skip));
+                        }
+                    }
+                    return Ok(Step::Done(r));
+                }
             }
         };
-        let found = Found { staged, ..found };
-        Ok(self.decide(ctx, a, found, unarchived).await)
+        let src = match &source {
+            Some(bytes) => Source::Controller(bytes),
+            None => Source::Host(&a.src),
+        };
+        // The destination checks and the inspection are one round trip,
+        // the extraction the second.
+        match self.inspect(ctx, a, src).await? {
+            Ok((mut found, unarchived)) => {
+                if let (Some((dir, _)), Some(bytes)) = (found.staged.take(), source) {
+                    found.staged = Some((dir, bytes));
+                }
+                Ok(self.decide(ctx, a, found, unarchived))
+            }
+            Err(r) => Ok(Step::Done(r)),
+        }
     }
 
     async fn apply(
@@ -383,20 +379,32 @@ impl Module for Unarchive {
             }
         }
         let o = "\"${TMPDIR:-/tmp}/.kiln-ua.$$\"";
-        let cleanup = f
-            .staged
-            .as_ref()
-            .map(|d| format!("rm -rf -- {}\n", quote(d)))
-            .unwrap_or_default();
+        // A controller archive is staged again, in the directory the
+        // probe named (see the module's doc).
+        let (head, cleanup) = match &f.staged {
+            Some((dir, _)) => (
+                format!(
+                    "w={}\n{}",
+                    quote(dir),
+                    stage("mkdir -m 700 -- \"$w\" 2>/dev/null")
+                ),
+                "rm -rf -- \"$w\"\n".to_string(),
+            ),
+            None => (String::new(), String::new()),
+        };
         let script = format!(
-            "cd {d} || {{ {cleanup}exit 1; }}\n{cmd} > {o}.out 2> {o}.err\nkv rc $?\nkfile out {o}.out; kfile xerr {o}.err; rm -f {o}.out {o}.err\n{fix}kst st {dest}\n{cleanup}",
+            "{head}cd {d} || {{ {cleanup}exit 1; }}\n{cmd} > {o}.out 2> {o}.err\nkv rc $?\nkfile out {o}.out; kfile xerr {o}.err; rm -f {o}.out {o}.err\n{fix}kst st {dest}\n{cleanup}",
             d = quote(&abs),
             cmd = words(&cmd),
             dest = sh_path(&a.dest),
         );
-        let reply = probe(ctx, &script).await?;
+        let stdin = f.staged.as_ref().map(|(_, b)| b.as_slice());
+        let reply = probe_with(ctx, &script, stdin).await?;
         if let Some(e) = reply.failure() {
             return Ok(failed(e));
+        }
+        if reply.has("xfer") {
+            return Ok(failed(format!("Source '{}' failed to transfer", a.src)));
         }
         let rc: i64 = reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1);
         let mut r = ModResult::new();
@@ -435,7 +443,7 @@ impl Module for Unarchive {
 impl Unarchive {
     /// What the inspection means: check mode's skip, nothing to do, or
     /// the extraction to run.
-    async fn decide(
+    fn decide(
         &self,
         ctx: &ModuleCtx<'_>,
         a: &UnarchiveArgs,
@@ -447,7 +455,6 @@ impl Unarchive {
         r.insert("dest".into(), json!(a.dest));
         r.insert("src".into(), json!(found.src));
         if ctx.check_mode && found.handler != "ZipArchive" {
-            self.cleanup(ctx, &found.staged).await;
             let mut r = ModResult::new();
             r.insert("changed".into(), json!(false));
             r.insert("skipped".into(), json!(true));
@@ -460,7 +467,6 @@ impl Unarchive {
             return Step::Done(r);
         }
         if unarchived {
-            self.cleanup(ctx, &found.staged).await;
             r.insert("changed".into(), json!(false));
             if a.list_files {
                 r.insert("files".into(), json!(found.files));
@@ -471,20 +477,17 @@ impl Unarchive {
         if !found.missing.is_empty() {
             r.insert("diff".into(), json!({"prepared": prepared(&found.missing)}));
         }
+        // What check mode shows (zip only): the module's result as it
+        // stands before extracting, `dest`'s stat and the members.
         let mut check = r;
         check.insert("changed".into(), json!(true));
-        if ctx.check_mode {
-            self.cleanup(ctx, &found.staged).await;
+        if a.list_files {
+            check.insert("files".into(), json!(found.files));
         }
+        super::probe::add_path_info(&mut check, found.dest_st.as_ref());
         Step::Change {
             check,
             state: found,
-        }
-    }
-
-    async fn cleanup(&self, ctx: &ModuleCtx<'_>, staged: &Option<String>) {
-        if let Some(d) = staged {
-            let _ = ctx.run(&format!("rm -rf -- {}", quote(d)), None).await;
         }
     }
 
@@ -494,27 +497,19 @@ impl Unarchive {
         &self,
         ctx: &ModuleCtx<'_>,
         a: &UnarchiveArgs,
-        src: &str,
-        dest: Dest<'_>,
+        src: Source<'_>,
     ) -> Result<Result<(Found, bool), ModResult>, ModuleError> {
-        let s = quote(src);
-        // The destination in the script: known, or found by the checks
-        // this script starts with (then `$unq` is tar's `--no-unquote`
-        // when the absolute path has a backslash, as `no_unquote` says).
-        let (head, d, unq) = match dest {
-            Dest::Known(abs, _) => (
-                String::new(),
-                quote(abs),
-                no_unquote(abs).map(|o| format!(" {o}")).unwrap_or_default(),
-            ),
-            Dest::Probe => (
-                format!(
-                    "{}ab=$(cd \"$d\" && pwd) || exit 1\ncase $ab in *\\\\*) unq=--no-unquote ;; *) unq= ;; esac\n",
-                    dest_checks(a)
-                ),
-                "\"$ab\"".to_string(),
-                " $unq".to_string(),
-            ),
+        // The checks this script starts with find the destination's
+        // absolute path (`$ab`); `$unq` is tar's `--no-unquote` when it has
+        // a backslash, as `no_unquote` says.
+        let head = format!(
+            "{}ab=$(cd \"$d\" && pwd) || exit 1\ncase $ab in *\\\\*) unq=--no-unquote ;; *) unq= ;; esac\nh=\n",
+            dest_checks(a)
+        );
+        let (d, unq) = ("\"$ab\"", " $unq");
+        let s = match src {
+            Source::Host(p) => quote(p),
+            Source::Controller(_) => "\"$w/source\"".to_string(),
         };
         let mut script = format!(
             "{head}s={s}\n[ -e \"$s\" ] || {{ kv nosrc 1; exit 0; }}\n[ -r \"$s\" ] || {{ kv unreadable 1; exit 0; }}\n[ -s \"$s\" ] || {{ kv empty 1; exit 0; }}\n\
@@ -539,17 +534,38 @@ impl Unarchive {
             "fi\nrm -rf -- \"$t\"\nkst st {}\n",
             sh_path(&a.dest)
         ));
-        let reply: Reply = probe(ctx, &script).await?;
+        // A controller archive is staged first and removed after the
+        // inspection, whatever it found (the inspection runs in a subshell
+        // so its early exits come back here).
+        let (script, stdin) = match src {
+            Source::Host(_) => (script, None),
+            Source::Controller(bytes) => (
+                format!(
+                    "{}kv staged \"$w\"\n(\n{script}\n)\nrc=$?\nrm -rf -- \"$w\"\nexit $rc\n",
+                    stage(
+                        "w=$(umask 077 && mktemp -d \"${TMPDIR:-/tmp}/kiln-unarchive.XXXXXXXX\")"
+                    )
+                ),
+                Some(bytes),
+            ),
+        };
+        let reply: Reply = probe_with(ctx, &script, stdin).await?;
         if let Some(r) = gate(a, &reply) {
             return Ok(Err(r));
         }
-        let (abs, root) = match dest {
-            Dest::Known(abs, root) => (abs.to_string(), root),
-            Dest::Probe => (
-                reply.text("absdest").unwrap_or_else(|| a.dest.clone()),
-                reply.text("uid").as_deref() == Some("0"),
-            ),
+        if reply.has("xfer") {
+            return Ok(Err(failed(format!(
+                "Source '{}' failed to transfer",
+                a.src
+            ))));
+        }
+        let staged = reply.text("staged");
+        let src = match (&src, &staged) {
+            (Source::Controller(_), Some(w)) => format!("{w}/source"),
+            _ => a.src.clone(),
         };
+        let abs = reply.text("absdest").unwrap_or_else(|| a.dest.clone());
+        let root = reply.text("uid").as_deref() == Some("0");
         if reply.has("nosrc") {
             return Ok(Err(failed(if a.remote_src {
                 format!("Source '{src}' does not exist")
@@ -587,8 +603,8 @@ impl Unarchive {
                 handler,
                 tool: reply.text("tool").unwrap_or_default(),
                 flag: reply.text("flag").unwrap_or_default(),
-                src: normpath(src),
-                staged: None,
+                src: normpath(&src),
+                staged: staged.map(|w| (w, Vec::new())),
                 files,
                 missing: reply
                     .text("missing")
@@ -602,6 +618,19 @@ impl Unarchive {
             unarchived,
         )))
     }
+}
+
+/// The bytes of a controller archive, found as Ansible's action finds it;
+/// `Err` is the task's failure.
+fn controller_archive(ctx: &ModuleCtx<'_>, a: &UnarchiveArgs) -> Result<Vec<u8>, ModResult> {
+    if a.src.contains("://") {
+        return Err(raised(format!(
+            "Unsupported option, an URI src ({}) is only supported when remote_src is True",
+            a.src
+        )));
+    }
+    let path = find_needle(ctx, "files", &a.src).map_err(raised)?;
+    std::fs::read(&path).map_err(|e| failed(format!("{path}: {e}")))
 }
 
 #[cfg(test)]

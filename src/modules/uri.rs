@@ -222,6 +222,7 @@ impl Module for Uri {
                 use_proxy: a.bool("use_proxy", true)?,
                 agent: a.str_or("http_agent", "ansible-httpget"),
                 want_body: true,
+                keep_short: false,
                 after: String::new(),
             },
             url,
@@ -275,6 +276,7 @@ impl Module for Uri {
             }
         }
         let mut request = a.request.clone();
+        request.keep_short = a.dest.is_some() && !a.return_content;
         if let Some(dest) = &a.dest {
             // The body goes to `dest` (beside it first) only for an
             // expected status other than 304.
@@ -304,17 +306,6 @@ impl Module for Uri {
             Ok(x) => x,
             Err(e) => return Ok(Step::Done(failed(e))),
         };
-        // urllib's `read()` raises IncompleteRead on a body shorter than
-        // its Content-Length. (Ansible reads it only when it returns the
-        // content, and would otherwise keep a truncated `dest`: kiln never
-        // writes a truncated body.)
-        if let Some((got, want)) = resp.short {
-            return Ok(Step::Done(failed(format!(
-                "HTTP Error while fetching {}: IncompleteRead({got} bytes read, {} more expected)",
-                mask_url(&a.url),
-                want.saturating_sub(got)
-            ))));
-        }
         let mut r: Map<String, Json> = if resp.status == 0 {
             let mut m = Map::new();
             m.insert("msg".into(), json!(resp.failure()));
@@ -334,6 +325,19 @@ impl Module for Uri {
         let sub = sub.split_once('+').map_or(sub, |(_, suffix)| suffix);
         let maybe_json = !mime.is_empty() && matches!(sub, "json" | "javascript");
         let expected = a.codes.contains(&status);
+        // urllib's `read()` raises IncompleteRead on a body shorter than
+        // its Content-Length; Ansible reads the body whole only to return
+        // it or parse it. Otherwise it copies what came to `dest` (the
+        // request's `keep_short`) or does not read it at all.
+        if let Some((got, want)) = resp.short
+            && (maybe_json || a.return_content || !expected)
+        {
+            return Ok(Step::Done(failed(format!(
+                "HTTP Error while fetching {}: IncompleteRead({got} bytes read, {} more expected)",
+                mask_url(&a.url),
+                want.saturating_sub(got)
+            ))));
+        }
         let content = String::from_utf8_lossy(&resp.body).into_owned();
         if maybe_json || a.return_content || !expected {
             r.remove("body");

@@ -20,7 +20,7 @@ fn no_json(action: &str) -> bool {
 
 /// Internal keys (`_ansible_*`, kiln's `_kiln_*`) removed at every depth,
 /// as Ansible's `strip_internal_keys` does before showing a result.
-fn strip_internal(v: &mut Json) {
+pub(super) fn strip_internal(v: &mut Json) {
     match v {
         Json::Object(m) => {
             m.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));

@@ -399,13 +399,14 @@ impl Screen {
         self.line(&format!("\n{msg} {}", "*".repeat(stars)));
     }
 
-    /// Ansible's `_dump_results`: internal keys dropped, keys sorted, indented
+    /// Ansible's `_dump_results`: internal keys dropped (at every depth, as
+    /// `strip_internal_keys` does), keys sorted, indented
     /// when the module asks for it or at -vvv.
     fn dump(&self, result: &Json, action: &str) -> String {
         let mut r = result.clone();
         let verbose_always = flag(&r, "_ansible_verbose_always");
+        super::compact::strip_internal(&mut r);
         if let Json::Object(m) = &mut r {
-            m.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));
             if self.verbosity < 3 {
                 m.remove("invocation");
                 m.remove("diff");

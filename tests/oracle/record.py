@@ -223,14 +223,19 @@ APT_FETCHED = re.compile(r"Fetched [0-9.,]+ [kMG]?B in [0-9hms ]+\([0-9.,]+ [kMG
 DPKG_FILES = re.compile(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)")
 STAT_ID_KEYS = {"inode": "<INODE>", "dev": "<DEV>"}
 # The staged source of copy/template: Ansible's upload in the remote temp dir,
-# kiln's temp file in the destination's directory (both gone after the run).
+# kiln's temp file in the destination's directory (both gone after the run);
+# unarchive's controller archive: Ansible's `source` in the remote temp dir,
+# kiln's in a private directory.
 STAGED_SRC = re.compile(
-    r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/(?:\.source(?:\.[^/]*)?|tmp[A-Za-z0-9_]{8})$|/\.kiln\.[A-Za-z0-9]{8}$"
+    r"/ansible-tmp-\d+(?:\.\d+)?-\d+-\d+/(?:\.source(?:\.[^/]*)?|tmp[A-Za-z0-9_]{8}|source)$|/\.kiln\.[A-Za-z0-9]{8}$"
+    r"|/kiln-unarchive\.[A-Za-z0-9]{8}/source$"
 )
 # get_url's download named in a message: Ansible's temp file in the remote
-# temp dir, kiln's in a private directory (both gone after the task).
+# temp dir, kiln's in a private directory (both gone after the task); the
+# unarchive archive in its extraction command.
 DOWNLOAD_TMP = re.compile(
-    r"[^\s'\"]*/(?:ansible-tmp-<ID>/tmp[A-Za-z0-9_]{8}|\.kiln\.[A-Za-z0-9]{8})(?![A-Za-z0-9_])"
+    r"[^\s'\"]*/(?:ansible-tmp-<ID>/(?:tmp[A-Za-z0-9_]{8}|source)|\.kiln\.[A-Za-z0-9]{8}"
+    r"|kiln-unarchive\.[A-Za-z0-9]{8}/source)(?![A-Za-z0-9_])"
 )
 
 
