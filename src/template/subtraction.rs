@@ -313,29 +313,22 @@ impl Scan<'_> {
             k += 1;
         }
         operands.push((start, hi));
-        if !ops.contains(&Tok::Minus) {
+        // A missing operand (`a -`) is a syntax error: left as written, so
+        // that it fails to compile where the user wrote it.
+        if !ops.contains(&Tok::Minus) || operands.iter().any(|(a, b)| a >= b) {
             // Nothing to do at this level; brackets inside may still hold some.
             return self.operand(lo, hi);
         }
         self.changed = true;
-        let mut acc = self.operand_text(operands[0]);
+        let mut acc = self.operand(operands[0].0, operands[0].1);
         for (op, &span) in ops.iter().zip(&operands[1..]) {
-            let right = self.operand_text(span);
+            let right = self.operand(span.0, span.1);
             acc = match op {
                 Tok::Minus => format!("{SUB_FUNCTION}({acc}, {right})"),
                 _ => format!("{acc} + {right}"),
             };
         }
         acc
-    }
-
-    /// An operand's code; an empty one (`a -`) stays empty, so that the
-    /// compile fails and the error of the code as written is shown.
-    fn operand_text(&mut self, (a, b): (usize, usize)) -> String {
-        if a >= b {
-            return String::new();
-        }
-        self.operand(a, b)
     }
 
     /// Tokens `lo..hi` as written, with every bracket group inside rewritten.
@@ -425,6 +418,9 @@ mod tests {
         assert_eq!(rw("-a - -b"), "kiln_sub(-a, -b)");
         assert_eq!(rw("a + - -b"), "a + - -b");
         assert_eq!(rw("2 ** -1 - 1"), "kiln_sub(2 ** -1, 1)");
+        // Broken code stays as written, for its syntax error.
+        assert_eq!(rewrite_code("a - ", false), None);
+        assert_eq!(rewrite_code("f(a -)", false), None);
     }
 
     #[test]
