@@ -39,6 +39,14 @@ const PLAYBOOK: &str = r#"- name: config lookup
     - name: plugin options and missing settings
       debug:
         msg: "{{ q('config', 'ssh_args', 'nope', plugin_type='connection', plugin_name='ssh', on_missing='skip') + q('config', 'NOPE', on_missing='skip') }}"
+    - name: plugin options from host variables
+      debug:
+        msg: "{{ q('config', 'remote_user', 'port', plugin_type='connection', plugin_name='ssh') + q('config', 'become_user', plugin_type='become', plugin_name='sudo') }}"
+      vars:
+        ansible_user: bob
+        ansible_ssh_user: carol
+        ansible_port: 2222
+        ansible_become_user: dave
     - name: one value
       debug:
         msg: "{{ lookup('config', 'DEFAULT_BECOME_USER') }}"
@@ -166,7 +174,7 @@ fn config_lookup_reads_ansible_cfg_and_environment_like_ansible() {
         let want = run(&ansible, &cwd, &home, &env);
         let got = run(&kiln_as_ansible, &cwd, &home, &env);
         let (w, g) = (task_outputs(&want), task_outputs(&got));
-        assert_eq!(w.len(), 5, "{what}: ansible printed\n{want}");
+        assert_eq!(w.len(), 6, "{what}: ansible printed\n{want}");
         assert_eq!(g, w, "{what}\n--- ansible:\n{want}\n--- kiln:\n{got}");
     }
 }

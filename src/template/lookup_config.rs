@@ -317,6 +317,20 @@ const PLUGIN_SETTINGS: &[(&str, &str, Setting)] = &[
     ),
 ];
 
+/// Host variables that set a plugin option, over its environment variable
+/// and its ini entry; the last one defined wins, as in Ansible.
+const PLUGIN_VARS: &[(&str, &str, &[&str])] = &[
+    ("ssh", "remote_user", &["ansible_user", "ansible_ssh_user"]),
+    ("ssh", "port", &["ansible_port", "ansible_ssh_port"]),
+    ("ssh", "ssh_args", &["ansible_ssh_args"]),
+    (
+        "sudo",
+        "become_user",
+        &["ansible_become_user", "ansible_sudo_user"],
+    ),
+    ("sh", "remote_tmp", &["ansible_remote_tmp"]),
+];
+
 /// The plugins kiln has, by type (for "Unable to load" as Ansible says it).
 const PLUGINS: &[(&str, &[&str])] = &[
     ("connection", &["ssh", "local"]),
@@ -329,6 +343,7 @@ pub(super) fn run(
     cfg: &Config,
     terms: &[Value],
     option: &dyn Fn(&str) -> Option<Value>,
+    var: &dyn Fn(&str) -> Option<Value>,
 ) -> Result<Vec<Value>, Error> {
     let err = |m: String| Error::new(ErrorKind::InvalidOperation, m);
     let missing = option("on_missing")
@@ -383,7 +398,20 @@ pub(super) fn run(
             }
             continue;
         };
-        let (v, origin) = resolve(cfg, setting).map_err(err)?;
+        let from_vars = pname.as_deref().and_then(|pn| {
+            let names = PLUGIN_VARS
+                .iter()
+                .find(|(n, o, _)| *n == pn && *o == term)
+                .map(|(_, _, v)| *v)?;
+            names
+                .iter()
+                .rev()
+                .find_map(|name| var(name).map(|v| (v, format!("var: {name}"))))
+        });
+        let (v, origin) = match from_vars {
+            Some(found) => found,
+            None => resolve(cfg, setting).map_err(err)?,
+        };
         out.push(if show_origin {
             Value::from(vec![v, Value::from(origin)])
         } else {
@@ -491,9 +519,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        run(&cfg(), &terms, &|k| {
-            opts.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-        })
+        run(
+            &cfg(),
+            &terms,
+            &|k| opts.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+            &|name| (name == "ansible_ssh_user").then(|| Value::from("carol")),
+        )
     }
 
     #[test]
@@ -549,9 +580,10 @@ mod tests {
         ];
         let mut opts = ssh.to_vec();
         opts.push(("on_missing", Value::from("skip")));
+        // A host variable sets a plugin option.
         assert_eq!(
-            look(&["remote_user", "nope"], &opts).expect("plugin option"),
-            vec![Value::from(())]
+            look(&["remote_user", "port", "nope"], &opts).expect("plugin option"),
+            vec![Value::from("carol"), Value::from(())]
         );
         let e = look(&["x"], &ssh[..1]).expect_err("half a plugin");
         assert!(

@@ -524,7 +524,13 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
         }
         "config" => {
             let cfg = super::current_config();
-            out = super::lookup_config::run(&cfg, terms, &|k| o.get(k).cloned())?;
+            let vars = state.lookup("vars").unwrap_or_default();
+            let var = |name: &str| {
+                vars.get_attr(name)
+                    .ok()
+                    .filter(|v| !v.is_undefined() && !v.is_none())
+            };
+            out = super::lookup_config::run(&cfg, terms, &|k| o.get(k).cloned(), &var)?;
         }
         _ => {
             return Err(Error::new(
