@@ -477,6 +477,13 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
         warnings.push("No inventory was parsed, only implicit localhost is available".into());
     }
     let templar = Templar::with_vault(req.vault.clone());
+    // The `config` lookup reads the file the run was configured from (it
+    // was read once already, so it parses).
+    if let Some(path) = &req.opts.config_file
+        && let Ok(cfg) = Config::load(path)
+    {
+        templar.set_config(std::sync::Arc::new(cfg));
+    }
     let mut playbooks = Vec::new();
     let mut errors = Vec::new();
     for p in &req.playbooks {

@@ -138,6 +138,11 @@ impl Config {
         self.sections.get(section)?.get(key).cloned()
     }
 
+    /// A value of the file alone (no environment variable).
+    pub fn file_value(&self, section: &str, key: &str) -> Option<String> {
+        self.sections.get(section)?.get(key).cloned()
+    }
+
     pub fn get_bool(&self, section: &str, key: &str, env: &str) -> Result<Option<bool>, String> {
         match self.get(section, key, env) {
             None => Ok(None),

@@ -523,31 +523,14 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             }
         }
         "config" => {
-            for t in terms {
-                let key = py_str(t);
-                let v = match key.as_str() {
-                    "DEFAULT_TIMEOUT" => Value::from(10),
-                    "DEFAULT_FORKS" => Value::from(5),
-                    "DEFAULT_REMOTE_PORT" => Value::from(()),
-                    "DEFAULT_BECOME_METHOD" => Value::from("sudo"),
-                    "DEFAULT_BECOME_USER" => Value::from("root"),
-                    "DEFAULT_ROLES_PATH" => Value::from(vec![
-                        "~/.ansible/roles",
-                        "/usr/share/ansible/roles",
-                        "/etc/ansible/roles",
-                    ]),
-                    "ALLOW_BROKEN_CONDITIONALS" => Value::from(false),
-                    "DEFAULT_MANAGED_STR" => Value::from("Ansible managed"),
-                    _ => match o.get("default") {
-                        Some(d) => d.clone(),
-                        None if o.get("on_missing").map(py_str).as_deref() == Some("skip") => {
-                            continue;
-                        }
-                        None => return Err(err(format!("Unable to find setting {key}"))),
-                    },
-                };
-                out.push(v);
-            }
+            let cfg = super::current_config();
+            let vars = state.lookup("vars").unwrap_or_default();
+            let var = |name: &str| {
+                vars.get_attr(name)
+                    .ok()
+                    .filter(|v| !v.is_undefined() && !v.is_none())
+            };
+            out = super::lookup_config::run(&cfg, terms, &|k| o.get(k).cloned(), &var)?;
         }
         _ => {
             return Err(Error::new(

@@ -34,11 +34,13 @@
 mod error;
 mod filters;
 mod globals;
+mod lookup_config;
 mod lookup_url;
 mod lookups;
 mod methods;
 mod pyformat;
 mod pyrepr;
+mod subtraction;
 pub(crate) mod syntax;
 mod tests_ansible;
 pub mod yaml_dump;
@@ -141,6 +143,8 @@ pub struct Templar {
     compiles: AtomicUsize,
     /// The run's vault passwords: `!vault` values are opened when read.
     vault: Arc<crate::vault::VaultSecrets>,
+    /// The run's ansible.cfg, which the `config` lookup reads.
+    config: RwLock<Arc<crate::config::Config>>,
 }
 
 /// Whether `s` contains Jinja syntax at all (Ansible's `is_possibly_template`).
@@ -211,6 +215,8 @@ const ALL_VARS: &str = "\u{0}all";
 
 fn sorted_names(set: std::collections::HashSet<String>, src: &str) -> Vec<String> {
     let mut names: BTreeSet<String> = set.into_iter().collect();
+    // The rewrite's own function is not a variable.
+    names.remove(subtraction::SUB_FUNCTION);
     if ["include", "import", "extends"]
         .iter()
         .any(|w| src.contains(&format!("{{% {w}")) || src.contains(&format!("{{%- {w}")))
@@ -245,6 +251,23 @@ fn single_expression(s: &str) -> Option<&str> {
     Some(inner)
 }
 
+/// Compiles an expression with its binary minuses rewritten (see
+/// [`subtraction`]); a syntax error is the one of the code as written.
+fn compile_expression(env: Env, code: String) -> Result<OwnedExpression, minijinja::Error> {
+    let Some(rewritten) = subtraction::rewrite_code(&code, false) else {
+        return OwnedExpression::try_new(env, |env| env.compile_expression_owned(code));
+    };
+    OwnedExpression::try_new(env.clone(), |env| env.compile_expression_owned(rewritten)).or_else(
+        |e| OwnedExpression::try_new(env, |env| env.compile_expression_owned(code)).and(Err(e)),
+    )
+}
+
+fn compile_text(env: Env, src: String) -> Result<OwnedTemplate, minijinja::Error> {
+    OwnedTemplate::try_new((env, src.into_boxed_str()), |(env, src)| {
+        env.template_from_str(src)
+    })
+}
+
 /// What the formatter printed during one render, to find out afterwards
 /// whether the output was exactly one expression node.
 struct Frame {
@@ -261,14 +284,21 @@ thread_local! {
     /// `file`/`unvault` lookups and the vault filters and test read them
     /// (minijinja's functions see only the template's variables).
     static VAULTS: RefCell<Vec<Arc<crate::vault::VaultSecrets>>> = const { RefCell::new(Vec::new()) };
+    /// The run's ansible.cfg, for the `config` lookup, per render.
+    static CONFIGS: RefCell<Vec<Arc<crate::config::Config>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// While alive, [`current_vault`] is the vault of the render that made it.
 struct VaultScope;
 
 impl VaultScope {
-    fn enter(vault: &Arc<crate::vault::VaultSecrets>) -> VaultScope {
+    fn enter(
+        vault: &Arc<crate::vault::VaultSecrets>,
+        config: &RwLock<Arc<crate::config::Config>>,
+    ) -> VaultScope {
         VAULTS.with(|v| v.borrow_mut().push(vault.clone()));
+        let config = config.read().map(|c| c.clone()).unwrap_or_default();
+        CONFIGS.with(|c| c.borrow_mut().push(config));
         VaultScope
     }
 }
@@ -276,7 +306,15 @@ impl VaultScope {
 impl Drop for VaultScope {
     fn drop(&mut self) {
         VAULTS.with(|v| v.borrow_mut().pop());
+        CONFIGS.with(|c| c.borrow_mut().pop());
     }
+}
+
+/// The run's ansible.cfg (an empty one outside a render or without file).
+pub(crate) fn current_config() -> Arc<crate::config::Config> {
+    CONFIGS
+        .with(|c| c.borrow().last().cloned())
+        .unwrap_or_default()
 }
 
 /// The vault passwords of the render in progress (none outside a render).
@@ -333,6 +371,8 @@ enum Unstorable {
     Undefined,
     /// A Python range object (`{{ range(3) }}` without `| list`).
     Range,
+    /// A `datetime.timedelta` (a difference of datetimes).
+    TimeDelta,
 }
 
 /// The first value in a result that Ansible's finalization refuses.
@@ -349,6 +389,9 @@ fn unstorable(v: &Value, depth: usize) -> Option<Unstorable> {
                 return Some(Unstorable::Range);
             }
             v.try_iter().ok()?.find_map(|x| unstorable(&x, depth + 1))
+        }
+        ValueKind::Plain if v.downcast_object_ref::<filters::PyTimeDelta>().is_some() => {
+            Some(Unstorable::TimeDelta)
         }
         ValueKind::Map => v
             .try_iter()
@@ -371,6 +414,10 @@ fn check_storable(
         Some(Unstorable::Range) => Err(TemplateError::message(
             s,
             "Error rendering template: Type 'range' is unsupported for variable storage.",
+        )),
+        Some(Unstorable::TimeDelta) => Err(TemplateError::message(
+            s,
+            "Error rendering template: Type 'timedelta' is unsupported for variable storage.",
         )),
     }
 }
@@ -444,6 +491,7 @@ impl Templar {
             allow_broken_conditionals: AtomicBool::new(false),
             compiles: AtomicUsize::new(0),
             vault,
+            config: RwLock::new(Arc::default()),
         })
     }
 
@@ -460,6 +508,14 @@ impl Templar {
     /// The run's vault passwords, shared (for loaders that outlive a call).
     pub fn vault_handle(&self) -> Arc<crate::vault::VaultSecrets> {
         self.vault.clone()
+    }
+
+    /// The run's ansible.cfg, for the `config` lookup (environment
+    /// variables are read when the lookup runs).
+    pub fn set_config(&self, config: Arc<crate::config::Config>) {
+        if let Ok(mut c) = self.config.write() {
+            *c = config;
+        }
     }
 
     /// Ansible's `ALLOW_BROKEN_CONDITIONALS`: a non-boolean conditional is
@@ -515,6 +571,7 @@ impl Templar {
         tests_ansible::register(&mut env);
         lookups::register(&mut env);
         globals::register(&mut env);
+        subtraction::register(&mut env);
         let env = Arc::new(env);
         if let Ok(mut m) = self.envs.write() {
             bounded_insert(&mut m, key, env.clone());
@@ -551,8 +608,8 @@ impl Templar {
                 .unwrap_or_else(|| inner.to_string());
                 let code = syntax::unary_plus(&code).unwrap_or(code);
                 let code = syntax::bound_method_tests(&code).unwrap_or(code);
-                let expr = OwnedExpression::try_new(env, |env| env.compile_expression_owned(code))
-                    .map_err(|e| TemplateError::syntax(s, &e))?;
+                let expr =
+                    compile_expression(env, code).map_err(|e| TemplateError::syntax(s, &e))?;
                 let names =
                     sorted_names(expr.borrow_dependent().undeclared_variables(false), &inner);
                 return Ok(Compiled::Expr { expr, names });
@@ -574,9 +631,14 @@ impl Templar {
         if let Some(methods) = syntax::bound_method_tests_template(&src, &o) {
             src = methods;
         }
-        let tmpl = OwnedTemplate::try_new((env, src.into_boxed_str()), |(env, src)| {
-            env.template_from_str(src)
-        })
+        let tmpl = match subtraction::rewrite_template(&src, &o) {
+            None => compile_text(env, src),
+            // A template the rewrite broke reports the error of the text
+            // as written (its positions are the user's).
+            Some(rewritten) => {
+                compile_text(env.clone(), rewritten).or_else(|e| compile_text(env, src).and(Err(e)))
+            }
+        }
         .map_err(|e| TemplateError::syntax(s, &e))?;
         let names = sorted_names(
             tmpl.borrow_dependent().undeclared_variables(false),
@@ -620,8 +682,7 @@ impl Templar {
                 syntax::strip_collections(expr.trim()).unwrap_or_else(|| expr.trim().to_string());
             let code = syntax::unary_plus(&code).unwrap_or(code);
             let code = syntax::bound_method_tests(&code).unwrap_or(code);
-            let e = OwnedExpression::try_new(env, |env| env.compile_expression_owned(code))
-                .map_err(|e| TemplateError::syntax(expr, &e))?;
+            let e = compile_expression(env, code).map_err(|e| TemplateError::syntax(expr, &e))?;
             let names = sorted_names(e.borrow_dependent().undeclared_variables(false), expr);
             Compiled::Expr { expr: e, names }
         };
@@ -747,7 +808,7 @@ impl Templar {
         compiled: &Compiled,
         vars: &dyn Resolver,
     ) -> Result<Value, TemplateError> {
-        let _vault = VaultScope::enter(&self.vault);
+        let _vault = VaultScope::enter(&self.vault, &self.config);
         match compiled {
             Compiled::Literal => Ok(Value::from(s)),
             Compiled::Expr { expr, names } => {
@@ -924,7 +985,7 @@ impl Templar {
             }
         }
         let label = format!("with_{name}");
-        let _vault = VaultScope::enter(&self.vault);
+        let _vault = VaultScope::enter(&self.vault, &self.config);
         let v = expr
             .borrow_dependent()
             .eval(Value::from_pairs(ctx))

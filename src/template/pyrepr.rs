@@ -107,6 +107,9 @@ fn object_repr(v: &Value) -> Option<String> {
     if let Some(r) = obj.downcast_ref::<super::globals::PyRange>() {
         return Some(r.text());
     }
+    if let Some(d) = obj.downcast_ref::<super::filters::PyTimeDelta>() {
+        return Some(d.py_repr());
+    }
     obj.downcast_ref::<super::filters::PyDateTime>()
         .map(super::filters::PyDateTime::py_repr)
 }
@@ -197,6 +200,9 @@ pub fn py_type_name(v: &Value) -> &'static str {
         if obj.downcast_ref::<super::filters::PyDateTime>().is_some() {
             return "datetime";
         }
+        if obj.downcast_ref::<super::filters::PyTimeDelta>().is_some() {
+            return "timedelta";
+        }
     }
     match v.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
@@ -243,6 +249,9 @@ pub fn value_to_json(v: &Value) -> serde_json::Value {
                 .map(|it| it.map(|x| value_to_json(&x)).collect())
                 .unwrap_or_default(),
         ),
+        ValueKind::Plain if let Some(d) = v.downcast_object_ref::<super::filters::PyDateTime>() => {
+            J::String(d.isoformat())
+        }
         ValueKind::Map => {
             let mut m = serde_json::Map::new();
             if let Ok(iter) = v.try_iter() {

@@ -576,7 +576,7 @@ pub(super) fn unary_plus_template(src: &str, o: &TemplateOptions) -> Option<Stri
     if !src.contains('+') {
         return None;
     }
-    rewrite_regions(src, o, unary_plus)
+    rewrite_regions(src, o, &|code, _| unary_plus(code))
 }
 
 /// [`bound_method_tests`] over every code region of a template.
@@ -584,20 +584,22 @@ pub(super) fn bound_method_tests_template(src: &str, o: &TemplateOptions) -> Opt
     if !src.contains("defined") {
         return None;
     }
-    rewrite_regions(src, o, bound_method_tests)
+    rewrite_regions(src, o, &|code, _| bound_method_tests(code))
 }
 
 /// Applies `rewrite` to every code region of a template (whitespace-control
-/// signs right after or before a delimiter are left out of the region).
-fn rewrite_regions(
+/// signs right after or before a delimiter are left out of the region); its
+/// second argument says whether the region is a `{% %}` statement.
+pub(super) fn rewrite_regions(
     src: &str,
     o: &TemplateOptions,
-    rewrite: fn(&str) -> Option<String>,
+    rewrite: &dyn Fn(&str, bool) -> Option<String>,
 ) -> Option<String> {
     let mut out = String::with_capacity(src.len() + 4);
     let mut last = 0;
     let mut changed = false;
     for (start, end) in code_regions(src, o) {
+        let statement = src[..start].ends_with(o.block_start_string.as_str());
         let mut s = start;
         let mut e = end;
         if src[s..e].starts_with(['+', '-']) {
@@ -606,7 +608,7 @@ fn rewrite_regions(
         if e > s && src[s..e].ends_with(['+', '-']) {
             e -= 1;
         }
-        if let Some(code) = rewrite(&src[s..e]) {
+        if let Some(code) = rewrite(&src[s..e], statement) {
             out.push_str(&src[last..s]);
             out.push_str(&code);
             last = e;

@@ -732,6 +732,25 @@ fn datetimes_print_like_python() {
             .unwrap(),
         "[datetime.datetime(2024, 3, 5, 0, 0)]x"
     );
+    // Stored or printed as JSON (debug, set_fact, a module argument), a
+    // datetime is its isoformat(), as Ansible's debug shows it.
+    assert_eq!(value_to_json(&v), json!("2024-03-05T14:07:09"));
+    let micro = t
+        .render(
+            "{{ '2024-03-05 14:07:09.25' | to_datetime('%Y-%m-%d %H:%M:%S.%f') }}",
+            &vars(),
+        )
+        .unwrap();
+    assert_eq!(value_to_json(&micro), json!("2024-03-05T14:07:09.250000"));
+    // A timedelta cannot be stored, as in Ansible.
+    let e = t
+        .render("{{ now() - now() }}", &vars())
+        .expect_err("a timedelta result");
+    assert!(
+        e.message
+            .contains("Type 'timedelta' is unsupported for variable storage."),
+        "{e}"
+    );
 }
 
 #[test]

@@ -15,6 +15,8 @@ mod regex;
 mod strings;
 mod time;
 pub(crate) use time::PyDateTime;
+mod timedelta;
+pub(crate) use timedelta::{PyTimeDelta, subtract as subtract_dates};
 mod vault;
 
 use super::pyrepr::{py_str, py_type_name};
@@ -22,7 +24,9 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 use std::cmp::Ordering;
 
-pub(super) use paths::{basename, dirname, expanduser, glob, join as path_join_parts, normpath};
+pub(super) use paths::{
+    basename, dirname, expanduser, expandvars, glob, join as path_join_parts, normpath,
+};
 pub(super) use regex::compile as regex_compile;
 pub(super) use vault::is_vault_encrypted;
 

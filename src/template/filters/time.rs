@@ -5,19 +5,22 @@
 
 use super::{Def, err, num, text};
 use chrono::{DateTime, Datelike, Local, NaiveDateTime, TimeZone, Timelike, Utc};
-use minijinja::value::{Object, ObjectRepr, Value, ValueKind};
+use minijinja::value::{DynObject, Kwargs, Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Environment, Error, State};
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
+    env.add_function("now", now);
     env.add_filter(
         "to_datetime",
         |v: Def, format: Option<String>| -> Result<Value, Error> {
             let s = text(&v);
             let f = format.unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into());
-            let dt = NaiveDateTime::parse_from_str(&s, &py_to_chrono(&f))
+            let pf = py_parse_format(&f);
+            let dt = NaiveDateTime::parse_from_str(&s, &pf)
                 .or_else(|_| {
-                    chrono::NaiveDate::parse_from_str(&s, &py_to_chrono(&f))
+                    chrono::NaiveDate::parse_from_str(&s, &pf)
                         .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
                 })
                 .map_err(|_| err(format!("time data '{s}' does not match format '{f}'")))?;
@@ -63,6 +66,29 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     );
 }
 
+/// Ansible's `now(utc=False, fmt=None)` global: the local (or UTC) time as
+/// a naive datetime, or formatted with `fmt`.
+fn now(utc: Option<bool>, fmt: Option<String>, kw: Kwargs) -> Result<Value, Error> {
+    let utc: Option<bool> = utc.or(kw.get("utc")?);
+    let fmt: Option<String> = fmt.or(kw.get("fmt")?);
+    kw.assert_all_used()?;
+    let t = if utc.unwrap_or(false) {
+        Utc::now().naive_utc()
+    } else {
+        Local::now().naive_local()
+    };
+    match fmt {
+        Some(f) => Ok(Value::from(t.format(&checked_format(&f)?).to_string())),
+        None => Ok(Value::from_object(PyDateTime(t))),
+    }
+}
+
+/// A Python strptime format for chrono's parser: Python's `%f` takes one
+/// to six digits, which chrono reads as `%.f` after a dot.
+fn py_parse_format(f: &str) -> String {
+    py_to_chrono(&f.replace(".%f", "%.f"))
+}
+
 /// Python's strftime directives that chrono spells differently.
 fn py_to_chrono(f: &str) -> String {
     f.replace("%f", "%6f")
@@ -104,6 +130,16 @@ impl PyDateTime {
         let fields: Vec<String> = fields.iter().map(i64::to_string).collect();
         format!("datetime.datetime({})", fields.join(", "))
     }
+
+    /// Python's `isoformat()`, which is also how Ansible stores a datetime
+    /// as JSON (a module argument, a registered or printed value).
+    pub(crate) fn isoformat(&self) -> String {
+        if self.0.nanosecond() == 0 {
+            self.0.format("%Y-%m-%dT%H:%M:%S").to_string()
+        } else {
+            self.0.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+        }
+    }
 }
 
 impl Object for PyDateTime {
@@ -136,7 +172,7 @@ impl Object for PyDateTime {
                 let f = args.first().map(text).unwrap_or_default();
                 Ok(Value::from(self.0.format(&checked_format(&f)?).to_string()))
             }
-            "isoformat" => Ok(Value::from(self.0.format("%Y-%m-%dT%H:%M:%S").to_string())),
+            "isoformat" => Ok(Value::from(self.isoformat())),
             "timestamp" => Ok(Value::from(
                 Local
                     .from_local_datetime(&self.0)
@@ -146,6 +182,14 @@ impl Object for PyDateTime {
             )),
             _ => Err(Error::from(minijinja::ErrorKind::UnknownMethod)),
         }
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
+        other.downcast_ref::<PyDateTime>().map(|o| self.0.cmp(&o.0))
     }
 
     fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
