@@ -475,7 +475,8 @@ fn private_role_vars_decides_which_role_vars_the_play_sees() {
         ]
     };
     let private = expect("hidden hidden", "hidden", "hidden");
-    let cases: [(&str, Option<&str>, Option<&str>, Vec<String>); 4] = [
+    // (case, ANSIBLE_PRIVATE_ROLE_VARS, ansible.cfg, expected lines)
+    let cases = [
         ("unset", None, None, expect("pv pd", "v", "hidden")),
         ("env true", Some("true"), None, private.clone()),
         ("env false", Some("false"), None, expect("pv pd", "v", "v")),
