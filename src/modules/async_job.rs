@@ -919,4 +919,54 @@ mod tests {
         assert_eq!(r["msg"], json!("Timeout exceeded"));
         assert_eq!(r["ansible_job_id"], json!("j5.5"));
     }
+
+    #[test]
+    fn the_keeper_marks_a_job_its_controller_left_and_only_that() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let left = dir.path().join("j1.1");
+        let done = dir.path().join("j2.2");
+        std::fs::write(&left, RUNNING).expect("write");
+        std::fs::write(&done, r#"{"changed": true, "rc": 0}"#).expect("write");
+        for f in [&left, &done] {
+            // stdin at its end at once: the controller is gone.
+            let out = sh(&keeper_script(&f.display().to_string()), dir.path());
+            assert!(out.status.success(), "{out:?}");
+        }
+        let gone = read(&left.display().to_string());
+        assert_eq!(gone["failed"], json!(true));
+        assert_eq!(gone["msg"], json!(CONTROLLER_GONE));
+        let r = status_of(&Jobs::default(), "j1.1", "/d/j1.1", gone);
+        assert_eq!(r["finished"], json!(true));
+        assert_eq!(
+            std::fs::read_to_string(&done).expect("read"),
+            r#"{"changed": true, "rc": 0}"#
+        );
+    }
+
+    #[test]
+    fn each_run_has_its_own_jobs() {
+        let mut data = Map::new();
+        data.insert("_kiln_job".into(), json!(1));
+        data.insert("rc".into(), json!(0));
+        data.insert("stdout".into(), json!("x"));
+        data.insert("stderr".into(), json!(""));
+        let mine = Jobs::default();
+        let other = Jobs::default();
+        mine.remember(
+            "j7.7",
+            Arc::new(|_: JobOutput| {
+                let mut m = Map::new();
+                m.insert("finished_by".into(), json!("mine"));
+                m
+            }),
+        );
+        assert_eq!(
+            job_result(&mine, "j7.7", data.clone(), None)["finished_by"],
+            json!("mine")
+        );
+        // Another run reading the same job has only the raw record.
+        let r = job_result(&other, "j7.7", data, None);
+        assert!(!r.contains_key("finished_by"));
+        assert_eq!(r["stdout"], json!("x"));
+    }
 }
