@@ -622,6 +622,7 @@ pub fn load_role_items(
         role_handlers: Default::default(),
         role_uses: Default::default(),
         handlers_only: false,
+        checked_includes: Default::default(),
     };
     let spec = Node::str(name, Span::synthetic("include_role"));
     let mut out = Expanded::default();
