@@ -177,6 +177,9 @@ pub fn apply_config(
             .map_err(bad)?
             .unwrap_or(false);
     }
+    opts.private_role_vars = cfg
+        .get_bool("defaults", "private_role_vars", "ANSIBLE_PRIVATE_ROLE_VARS")
+        .map_err(bad)?;
     if let Some(rp) = cfg.get("defaults", "roles_path", "ANSIBLE_ROLES_PATH") {
         let base = cfg
             .path
@@ -773,7 +776,7 @@ pub async fn run_interruptible(
     }
     // Modules still running for `poll: 0` tasks end before the sessions
     // they use are closed.
-    crate::modules::async_job::settle_controller_jobs(interrupt.stopping()).await;
+    runner.settle_jobs(interrupt.stopping()).await;
     let outcome = runner.finish();
     runner.close_connections().await;
     outcome

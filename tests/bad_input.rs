@@ -417,3 +417,57 @@ fn a_valid_playbook_does_connect() {
     );
     let _ = Path::new("");
 }
+
+/// `include_tasks` of a file named without variables: an error in that
+/// file stops the run before any host is touched, with the file's place.
+#[test]
+fn a_statically_named_include_is_checked_before_any_host() {
+    let host = TestHost::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    fs::create_dir_all(home.join(".ssh")).expect("home");
+    fs::write(
+        home.join(".ssh/known_hosts"),
+        format!("{}\n", host.known_hosts_line()),
+    )
+    .expect("known_hosts");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        format!(
+            "h1 ansible_host={} ansible_port={} ansible_user=root ansible_ssh_private_key_file={}\n",
+            host.address(),
+            host.port(),
+            host.client_key_path().display()
+        ),
+    )
+    .expect("inventory");
+    fs::write(
+        dir.path().join("site.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo hi\n    - include_tasks: more.yml\n    - include_tasks: \"{{ 'later' }}.yml\"\n",
+    )
+    .expect("playbook");
+    // It includes itself (a guarded recursion is fine in Ansible): checked once.
+    fs::write(
+        dir.path().join("more.yml"),
+        "- include_tasks: more.yml\n  when: false\n- name: bad\n  commandd: ls\n",
+    )
+    .expect("included file");
+    let before = connections_in_log(&host);
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["playbook", "-i", "inventory.ini", "site.yml"])
+        .current_dir(dir.path())
+        .env("HOME", &home)
+        .env_remove("ANSIBLE_CONFIG")
+        .output()
+        .expect("kiln runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("more.yml:4:3"), "{stderr}");
+    assert!(stderr.contains("did you mean 'command'"), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(connections_in_log(&host), before, "connected to the host");
+}

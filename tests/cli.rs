@@ -446,3 +446,65 @@ fn inventory_yaml_output_is_byte_identical() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(fs::read_to_string(&file).expect("output file"), want);
 }
+
+/// `private_role_vars` (`ANSIBLE_PRIVATE_ROLE_VARS`, ansible.cfg) decides
+/// which roles' vars the rest of a play sees: unset, `roles:` and imports
+/// are public and includes private; set, it decides for all three (an
+/// explicit `public:` still wins, templated on include_role). The
+/// expected lines are what ansible-playbook 2.21 printed for
+/// tests/fixtures/private_role_vars.yml with the same settings.
+#[test]
+fn private_role_vars_decides_which_role_vars_the_play_sees() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pb = root.join("tests/fixtures/private_role_vars.yml");
+    let roles = root.join("tests/playbooks/roles");
+    let bad = r#"    "msg": "bad Task failed: Error processing keyword 'public': The value 'maybe' could not be converted to 'bool'.""#;
+    let fatal = r#"fatal: [localhost]: FAILED! => {"changed": false, "msg": "Task failed: Error processing keyword 'public': The value 'maybe' could not be converted to 'bool'."}"#;
+    let expect = |listed: &str, imported: &str, included: &str| {
+        vec![
+            r#"    "msg": "pd pv""#.to_string(),
+            format!(r#"    "msg": "listed {listed}""#),
+            r#"    "msg": "d v""#.to_string(),
+            format!(r#"    "msg": "imported {imported}""#),
+            r#"    "msg": "d v""#.to_string(),
+            format!(r#"    "msg": "included {included}""#),
+            r#"    "msg": "d v""#.to_string(),
+            r#"    "msg": "templated v""#.to_string(),
+            fatal.to_string(),
+            bad.to_string(),
+        ]
+    };
+    let private = expect("hidden hidden", "hidden", "hidden");
+    // (case, ANSIBLE_PRIVATE_ROLE_VARS, ansible.cfg, expected lines)
+    let cases = [
+        ("unset", None, None, expect("pv pd", "v", "hidden")),
+        ("env true", Some("true"), None, private.clone()),
+        ("env false", Some("false"), None, expect("pv pd", "v", "v")),
+        (
+            "ansible.cfg",
+            None,
+            Some("[defaults]\nprivate_role_vars = yes\n"),
+            private,
+        ),
+    ];
+    for (name, env, cfg, want) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = kiln();
+        cmd.args(["playbook", "-c", "local", "-i", "localhost,"])
+            .arg(&pb)
+            .env("ANSIBLE_ROLES_PATH", &roles)
+            .env_remove("ANSIBLE_PRIVATE_ROLE_VARS")
+            .current_dir(dir.path());
+        if let Some(v) = env {
+            cmd.env("ANSIBLE_PRIVATE_ROLE_VARS", v);
+        }
+        if let Some(c) = cfg {
+            write(dir.path(), "ansible.cfg", c);
+        }
+        let o = cmd.output().expect("runs");
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{name}: {out}{err}");
+        let got: Vec<&str> = out.lines().filter(|l| l.contains("\"msg\"")).collect();
+        assert_eq!(got, want, "{name}: {out}");
+    }
+}

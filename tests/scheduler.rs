@@ -438,3 +438,102 @@ fn ctrl_c_closes_the_ssh_sessions_and_leaves_nothing_running_on_the_hosts() {
         );
     }
 }
+
+/// A `poll: 0` job of a module the controller runs (`wait_for` on a file
+/// that never comes) and one of a detached command, then a long task.
+const DETACHED_JOBS: &str = r#"- hosts: all
+  gather_facts: false
+  vars:
+    ansible_async_dir: "{{ state_dir }}/async"
+  tasks:
+    - name: controller-run module
+      wait_for:
+        path: "{{ state_dir }}/never"
+        timeout: 50
+      async: 60
+      poll: 0
+      register: native
+    - name: detached command
+      shell: sleep 2; echo done > "{{ state_dir }}/cmd_done"
+      async: 60
+      poll: 0
+      register: cmd
+    - name: job ids for the test
+      shell: printf '%s %s' {{ native.ansible_job_id }} {{ cmd.ansible_job_id }} > "{{ state_dir }}/jids"
+    - name: long task
+      command: sleep 40
+"#;
+
+/// Reads both jobs' status in a new run.
+const JOB_STATUS: &str = r#"- hosts: all
+  gather_facts: false
+  vars:
+    ansible_async_dir: "{{ state_dir }}/async"
+    jids: "{{ lookup('file', state_dir + '/jids').split() }}"
+  tasks:
+    - async_status:
+        jid: "{{ jids[0] }}"
+      register: native
+      ignore_errors: true
+    - async_status:
+        jid: "{{ jids[1] }}"
+      register: cmd
+      until: cmd.finished
+      retries: 20
+      delay: 1
+    - copy:
+        content: "{{ {'native': native, 'cmd': cmd} | to_json }}"
+        dest: "{{ state_dir }}/status.json"
+"#;
+
+#[test]
+fn poll_0_jobs_outlive_a_killed_kiln_or_report_it() {
+    // SIGKILL drops the SSH connection; SIGTERM stops the run: either way
+    // the detached command finishes on the host, and the controller-run
+    // module's job is reported finished and failed, not running for ever.
+    for sig in ["KILL", "TERM"] {
+        let fleet = Fleet::start(&header(1));
+        let pb = write_playbook(&fleet, "jobs.yml", DETACHED_JOBS);
+        let state = fleet.state_dir("h1");
+        let mut run = Running::start(&fleet, &pb);
+        wait_for(&state.join("jids"));
+        run.wait_line("TASK [long task]");
+        run.signal(sig);
+        let (rc, stdout, stderr) = run.finish();
+        assert_ne!(rc, Some(0), "{stdout}\n{stderr}");
+        wait_for(&state.join("cmd_done"));
+        let status = write_playbook(&fleet, "status.yml", JOB_STATUS);
+        let out = fleet.run(&status, &[]);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        let text = fs::read_to_string(state.join("status.json")).expect("status written");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let native = &v["native"];
+        assert_eq!(
+            native["finished"],
+            serde_json::json!(true),
+            "{sig}: {native}"
+        );
+        assert_eq!(native["failed"], serde_json::json!(true), "{sig}: {native}");
+        assert!(
+            native["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("ended before the module finished")),
+            "{sig}: {native}"
+        );
+        let cmd = &v["cmd"];
+        assert_eq!(cmd["finished"], serde_json::json!(true), "{sig}: {cmd}");
+        assert_eq!(cmd["rc"], serde_json::json!(0), "{sig}: {cmd}");
+        assert_eq!(
+            fs::read_to_string(state.join("cmd_done")).expect("done"),
+            "done\n"
+        );
+        // Nothing of the jobs is left running on the host.
+        assert!(
+            fs::read_dir(state.join("async"))
+                .expect("async dir")
+                .filter_map(Result::ok)
+                .all(|e| !e.file_name().to_string_lossy().ends_with(".pid")),
+            "{sig}: a job's pid file is left"
+        );
+    }
+}

@@ -213,19 +213,22 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     opts.check = args.check;
     opts.diff = args.diff;
     let mut inventories = args.inventory.clone();
-    let mut cfg = crate::config::Config::default();
-    if let Some(path) = crate::config::find(&cwd, &opts.home) {
-        match crate::config::Config::load(&path).and_then(|c| {
-            engine::apply_config(&c, &mut opts, &mut inventories, args.forks.is_some())?;
-            Ok(c)
-        }) {
-            Ok(c) => cfg = c,
-            Err(e) => {
-                eprintln!("ERROR! {e}");
-                return 1;
-            }
+    // Without an ansible.cfg the ANSIBLE_* variables still apply (an
+    // empty file's settings, as Ansible's defaults with its environment).
+    let loaded = match crate::config::find(&cwd, &opts.home) {
+        Some(path) => crate::config::Config::load(&path),
+        None => Ok(crate::config::Config::default()),
+    };
+    let cfg = match loaded.and_then(|c| {
+        engine::apply_config(&c, &mut opts, &mut inventories, args.forks.is_some())?;
+        Ok(c)
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ERROR! {e}");
+            return 1;
         }
-    }
+    };
     // ANSIBLE_VERBOSITY / `verbosity` raise the level -v gives.
     if let Some(n) = cfg
         .get("defaults", "verbosity", "ANSIBLE_VERBOSITY")

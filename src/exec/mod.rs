@@ -130,6 +130,8 @@ pub struct Runner {
     interrupt: Arc<Interrupt>,
     /// The plan graph, built and walked as the run goes.
     walk: Mutex<graph::Walk>,
+    /// The run's `poll: 0` jobs.
+    jobs: Arc<crate::modules::async_job::Jobs>,
 }
 
 /// One add_host or group_by change to the inventory.
@@ -221,6 +223,7 @@ impl Runner {
             prompt_warned: std::sync::atomic::AtomicBool::new(false),
             dynamic: Mutex::new(Vec::new()),
             walk: Mutex::default(),
+            jobs: Arc::default(),
         })
     }
 
@@ -270,6 +273,13 @@ impl Runner {
                 break;
             }
         }
+    }
+
+    /// Waits for the modules still running for `poll: 0` tasks, or stops
+    /// them (`stop`: the run is interrupted); before the sessions they use
+    /// are closed.
+    pub async fn settle_jobs(&self, stop: bool) {
+        self.jobs.settle(stop).await;
     }
 
     /// Closes the hosts' sessions (see `Connections::close_all`); after

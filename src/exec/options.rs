@@ -63,6 +63,10 @@ pub struct RunOptions {
     pub inventory_reload: Option<Reloader>,
     /// `roles_path` (ansible.cfg, `ANSIBLE_ROLES_PATH`).
     pub roles_path: Vec<PathBuf>,
+    /// `private_role_vars` (ansible.cfg, `ANSIBLE_PRIVATE_ROLE_VARS`);
+    /// `None` when not set, which is not the same as false: a set value
+    /// decides for includes as well as imports.
+    pub private_role_vars: Option<bool>,
     /// `-u` / `remote_user` in ansible.cfg.
     pub remote_user: Option<String>,
     /// `-b`
@@ -112,6 +116,7 @@ impl Default for RunOptions {
             step: false,
             inventory_reload: None,
             roles_path: Vec::new(),
+            private_role_vars: None,
             remote_user: None,
             become_: false,
             become_user: None,

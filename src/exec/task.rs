@@ -311,6 +311,54 @@ pub(super) fn scope_int(scope: &Scope, n: Option<&Node>) -> Result<Option<i64>, 
     }
 }
 
+/// An include that failed: a `public` that is not a boolean gets
+/// ansible-core 2.21's chain of causes in its `[ERROR]` text (the task,
+/// then the keyword's value twice), each with its origin.
+fn include_failed(task: &Task, msg: String) -> Map<String, Json> {
+    let why = msg
+        .strip_prefix(PUBLIC_ERROR)
+        .filter(|why| why.ends_with("could not be converted to 'bool'."));
+    let value = task
+        .args
+        .iter()
+        .find(|(k, _)| k == "public")
+        .map(|(_, v)| v);
+    let (Some(why), Some(value)) = (why, value) else {
+        return failed(msg);
+    };
+    let at = crate::output::origin_block(&value.span);
+    let detail = format!(
+        "{msg}\n\nTask failed.\n{}\n<<< caused by >>>\n\nError processing keyword 'public'.\n{at}\n<<< caused by >>>\n\n{why}\n{at}",
+        crate::output::origin_block(&task.span),
+    );
+    let mut r = failed(msg);
+    r.insert(
+        modules::ERROR_DETAIL.into(),
+        json!(detail.trim_end_matches('\n')),
+    );
+    r
+}
+
+/// How an include's failure on its `public` keyword begins.
+const PUBLIC_ERROR: &str = "Task failed: Error processing keyword 'public': ";
+
+/// include_role's `public`, templated when the include runs; like
+/// ansible-core 2.21 (the keyword's post-validation), a value that is not
+/// a boolean, or does not render, fails the task.
+fn public_of(scope: &Scope, n: &Node) -> Result<bool, String> {
+    let fail = |why: String| format!("{PUBLIC_ERROR}{why}");
+    let v = scope.render_json(n).map_err(|e| fail(e.to_string()))?;
+    modules::spec::to_bool(&v).ok_or_else(|| {
+        let text = match &v {
+            Json::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        fail(format!(
+            "The value '{text}' could not be converted to 'bool'."
+        ))
+    })
+}
+
 /// The task's `async` and `poll`, when `async` is set and above zero
 /// (`poll` defaults to Ansible's 15 seconds).
 fn async_of(task: &Task, scope: &Scope) -> Result<Option<async_job::AsyncRun>, String> {
@@ -440,7 +488,7 @@ impl Runner {
                         (r, false, task.loop_.is_some())
                     }
                     Ok(None) => (skipped_result(task), false, false),
-                    Err(e) => (failed(e), false, false),
+                    Err(e) => (include_failed(task, e), false, false),
                 }
             }
             _ => match &task.loop_ {
@@ -899,10 +947,12 @@ impl Runner {
                 if let Some(r) = &role {
                     play.included_roles.add(task, item.as_ref(), r);
                 }
-                let public = arg("public")
-                    .and_then(|n| iscope.render_json(n).ok())
-                    .and_then(|v| crate::modules::spec::to_bool(&v))
-                    .unwrap_or(false);
+                let public = match arg("public") {
+                    // ansible-core 2.21: an include is private by default,
+                    // unless `private_role_vars` is set (either way).
+                    None => self.opts.private_role_vars.is_some_and(|p| !p),
+                    Some(n) => public_of(&iscope, n)?,
+                };
                 if public && let Some(role) = first_role(&items) {
                     self.publish_role(play, host, &role, &iscope);
                 }
@@ -1496,6 +1546,7 @@ impl Runner {
             vars: scope,
             verbosity: self.opts.verbosity,
             env,
+            jobs: self.jobs.clone(),
         };
         // `timeout`: the task fails when its module runs longer.
         let limit = match scope_int(scope, inherit.timeout.as_ref()) {

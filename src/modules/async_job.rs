@@ -18,7 +18,7 @@ use super::{ModResult, ModuleCtx, ModuleError};
 use crate::transport::quote;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// What a finished job's command produced.
 #[derive(Debug, Clone, Default)]
@@ -322,10 +322,83 @@ pub async fn read_job(ctx: &ModuleCtx<'_>, file_word: &str) -> Result<JobFile, M
     })
 }
 
-/// The jobs started in this run, by job id: how to make each one's result.
-fn finishers() -> &'static Mutex<HashMap<String, Finisher>> {
-    static JOBS: OnceLock<Mutex<HashMap<String, Finisher>>> = OnceLock::new();
-    JOBS.get_or_init(|| Mutex::new(HashMap::new()))
+/// The `poll: 0` jobs of one run (the `Runner` owns it; modules reach it
+/// through `ModuleCtx::jobs`), so two runs in one process never wait for,
+/// stop, or read the results of each other's jobs.
+pub struct Jobs {
+    /// By job id: how to make each detached command's result.
+    finishers: Mutex<HashMap<String, Finisher>>,
+    /// Modules whose work is several remote operations, still running as
+    /// controller tasks.
+    controller: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Set when the run is interrupted: controller jobs stop their module
+    /// and let their keeper record the job as failed.
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs {
+            finishers: Mutex::default(),
+            controller: Mutex::default(),
+            stop: tokio::sync::watch::Sender::new(false),
+        }
+    }
+}
+
+impl Jobs {
+    fn finisher(&self, jid: &str) -> Option<Finisher> {
+        self.finishers.lock().ok().and_then(|m| m.get(jid).cloned())
+    }
+
+    fn remember(&self, jid: &str, f: Finisher) {
+        if let Ok(mut m) = self.finishers.lock() {
+            m.insert(jid.to_string(), f);
+        }
+    }
+
+    fn hold(&self, job: tokio::task::JoinHandle<()>) {
+        if let Ok(mut jobs) = self.controller.lock() {
+            jobs.retain(|j| !j.is_finished());
+            jobs.push(job);
+        }
+    }
+
+    fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Waits for the controller's jobs (each ends by its `async` limit),
+    /// or stops them when the run is interrupted. Their hosts' sessions
+    /// must stay open until then: the run calls this before it closes them.
+    pub async fn settle(&self, stop: bool) {
+        if stop {
+            self.stop.send_replace(true);
+        }
+        loop {
+            let jobs: Vec<_> = self
+                .controller
+                .lock()
+                .map(|mut v| std::mem::take(&mut *v))
+                .unwrap_or_default();
+            if jobs.is_empty() {
+                return;
+            }
+            for mut j in jobs {
+                if !stop {
+                    let _ = j.await;
+                    continue;
+                }
+                // A stopped job only has its keeper to release; one whose
+                // host no longer answers is not waited for long.
+                let waited = std::time::Duration::from_secs(5);
+                if tokio::time::timeout(waited, &mut j).await.is_err() {
+                    j.abort();
+                    let _ = j.await;
+                }
+            }
+        }
+    }
 }
 
 fn epoch(v: Option<&Json>) -> Option<chrono::DateTime<chrono::Local>> {
@@ -338,7 +411,12 @@ fn epoch(v: Option<&Json>) -> Option<chrono::DateTime<chrono::Local>> {
 /// A job file's data as the module's result: the runner's raw record goes
 /// through the job's finisher; anything else (a stored result, the
 /// watchdog's "Timeout exceeded") is the result already.
-pub fn job_result(jid: &str, data: Map<String, Json>, finish: Option<&Finisher>) -> ModResult {
+pub fn job_result(
+    jobs: &Jobs,
+    jid: &str,
+    data: Map<String, Json>,
+    finish: Option<&Finisher>,
+) -> ModResult {
     if !data.contains_key("_kiln_job") {
         return data;
     }
@@ -355,8 +433,7 @@ pub fn job_result(jid: &str, data: Map<String, Json>, finish: Option<&Finisher>)
         start: epoch(data.get("start")),
         end: epoch(data.get("end")),
     };
-    let registered = finishers().lock().ok().and_then(|m| m.get(jid).cloned());
-    match finish.cloned().or(registered) {
+    match finish.cloned().or_else(|| jobs.finisher(jid)) {
         Some(f) => f(out),
         // A job of another run: its raw record is all there is.
         None => {
@@ -395,7 +472,7 @@ pub fn status_base(jid: &str) -> ModResult {
 
 /// A job's status as async_status reports it: its result when finished
 /// (with `finished`, the id and the file), else `started`/`finished: false`.
-pub fn status_of(jid: &str, file: &str, data: Map<String, Json>) -> ModResult {
+pub fn status_of(jobs: &Jobs, jid: &str, file: &str, data: Map<String, Json>) -> ModResult {
     let mut r = status_base(jid);
     r.insert("results_file".into(), json!(file));
     r.insert("started".into(), json!(true));
@@ -404,7 +481,7 @@ pub fn status_of(jid: &str, file: &str, data: Map<String, Json>) -> ModResult {
     let result = if running {
         data
     } else {
-        job_result(jid, data, None)
+        job_result(jobs, jid, data, None)
     };
     for (k, v) in result {
         r.insert(k, v);
@@ -447,10 +524,8 @@ impl AsyncRun {
             Err(msg) => return Ok(super::failed(msg)),
         };
         if self.poll == 0 {
-            if let Some(f) = finish
-                && let Ok(mut m) = finishers().lock()
-            {
-                m.insert(jid.clone(), f);
+            if let Some(f) = finish {
+                ctx.jobs.remember(&jid, f);
             }
             return Ok(started_result(&jid, &file));
         }
@@ -489,12 +564,12 @@ impl AsyncRun {
                     self.polled(&last);
                 }
                 JobFile::Data(data) if data.contains_key("started") => {
-                    last = status_of(jid, file, data);
+                    last = status_of(&ctx.jobs, jid, file, data);
                     last.insert("changed".into(), json!(false));
                     self.polled(&last);
                 }
                 JobFile::Data(data) => {
-                    let result = job_result(jid, data, finish);
+                    let result = job_result(&ctx.jobs, jid, data, finish);
                     let mut r = status_base(jid);
                     r.insert("results_file".into(), json!(file));
                     r.insert("started".into(), json!(true));
@@ -539,39 +614,45 @@ impl AsyncRun {
     }
 }
 
-/// The controller's jobs still running: a module whose work is several
-/// remote operations runs as a tokio task when its task does not wait.
-fn controller_jobs() -> &'static Mutex<Vec<tokio::task::JoinHandle<()>>> {
-    static JOBS: OnceLock<Mutex<Vec<tokio::task::JoinHandle<()>>>> = OnceLock::new();
-    JOBS.get_or_init(|| Mutex::new(Vec::new()))
-}
+/// The result a controller-run job's keeper leaves when kiln went away
+/// before the module finished (killed, or stopped by Ctrl-C/SIGTERM). Like
+/// async_wrapper's record of a wrapper that died ("FATAL ERROR: ..."), it
+/// is a failure: the module's work stopped part way, and what it already
+/// changed on the host is not known.
+pub const CONTROLLER_GONE: &str = "FATAL ERROR: kiln ran this module from the controller and ended before the module finished; the module stopped part way and what it changed on the host is unknown";
 
-/// Waits for the controller's jobs (each ends by its `async` limit), or
-/// stops them when the run is interrupted. Their hosts' sessions must stay
-/// open until then: the run calls this before it closes them.
-pub async fn settle_controller_jobs(stop: bool) {
-    loop {
-        let jobs: Vec<_> = controller_jobs()
-            .lock()
-            .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default();
-        if jobs.is_empty() {
-            return;
-        }
-        for j in jobs {
-            if stop {
-                j.abort();
-            }
-            let _ = j.await;
-        }
-    }
+/// The job file's text while a controller-run job is running.
+const RUNNING: &str = r#"{"started": 1, "finished": 0}"#;
+
+/// The host side of a controller-run job: it holds a channel open for the
+/// job's whole life (its stdin stays open until the controller wrote the
+/// result). When that stdin ends with the job file still saying "running"
+/// (kiln killed: the SSH connection dropped; or kiln stopped the job), it
+/// replaces the file with [`CONTROLLER_GONE`], so async_status reports a
+/// finished, failed job instead of one running for ever. Signals are
+/// ignored so that a session torn down under it still lets it write.
+fn keeper_script(file: &str) -> String {
+    let gone = json!({"failed": true, "msg": CONTROLLER_GONE}).to_string();
+    format!(
+        "trap '' HUP INT TERM PIPE; f={file}; cat >/dev/null 2>&1\n\
+         if [ \"$(cat \"$f\" 2>/dev/null)\" = {running} ]; then\n\
+         printf '%s\\n' {gone} > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"\n\
+         fi\n\
+         true",
+        file = quote(file),
+        running = quote(RUNNING),
+        gone = quote(&gone),
+    )
 }
 
 impl AsyncRun {
     /// `poll: 0` for a module whose work is not one command: the job file
     /// says "started", the module runs on in a controller task (within the
     /// watchdog's limit) that writes its result to the job file when it
-    /// ends, and the task returns at once, as Ansible's does.
+    /// ends, and the task returns at once, as Ansible's does. A keeper on
+    /// the host (see [`keeper_script`]) marks the job failed if kiln ends
+    /// before the module does: unlike Ansible's async_wrapper, the module's
+    /// work cannot go on without the controller.
     pub async fn run_in_background(
         &self,
         ctx: &ModuleCtx<'_>,
@@ -579,8 +660,9 @@ impl AsyncRun {
         raw: &super::Args,
         bg: &Background,
     ) -> Result<ModResult, ModuleError> {
-        let running = serde_json::to_vec(&json!({"started": 1, "finished": 0})).unwrap_or_default();
-        let out = ctx.run(&store_script(&self.dir), Some(&running)).await?;
+        let out = ctx
+            .run(&store_script(&self.dir), Some(RUNNING.as_bytes()))
+            .await?;
         let (jid, file) = match started(&out) {
             Ok(x) => x,
             Err(msg) => return Ok(super::failed(msg)),
@@ -588,6 +670,8 @@ impl AsyncRun {
         let (conn, become_, env) = (ctx.conn.clone(), ctx.become_.clone(), ctx.env.clone());
         let (check_mode, diff, verbosity) = (ctx.check_mode, ctx.diff, ctx.verbosity);
         let (bg, raw, target) = (bg.clone(), raw.clone(), file.clone());
+        let jobs = ctx.jobs.clone();
+        let mut stop = ctx.jobs.stopping();
         let limit = std::time::Duration::from_secs(kill_after(self.limit));
         let job = tokio::spawn(async move {
             let ctx = ModuleCtx {
@@ -600,23 +684,36 @@ impl AsyncRun {
                 vars: &bg.scope,
                 verbosity,
                 env,
+                jobs,
             };
-            let result = match tokio::time::timeout(limit, module.execute(&ctx, &raw)).await {
-                Ok(Ok(r)) => r,
-                Ok(Err(ModuleError::Failed(msg))) => super::failed(msg),
-                Ok(Err(ModuleError::Unreachable(e))) => super::failed(e.to_string()),
-                Err(_) => timed_out(),
+            let (held, mut lease) = tokio::io::duplex(8);
+            let keeper = keeper_script(&target);
+            let keep = ctx.run_stream(&keeper, &mut lease);
+            let work = async {
+                let run = tokio::time::timeout(limit, module.execute(&ctx, &raw));
+                let result = tokio::select! {
+                    r = run => match r {
+                        Ok(Ok(r)) => Some(r),
+                        Ok(Err(ModuleError::Failed(msg))) => Some(super::failed(msg)),
+                        Ok(Err(ModuleError::Unreachable(e))) => Some(super::failed(e.to_string())),
+                        Err(_) => Some(timed_out()),
+                    },
+                    // The run is stopping: the keeper records that.
+                    _ = stop.wait_for(|s| *s) => None,
+                };
+                if let Some(result) = result {
+                    let body = serde_json::to_vec(&result).unwrap_or_default();
+                    // Nothing is left to tell if the host cannot take the
+                    // result: its keeper then marks the job failed.
+                    let _ = ctx.run(&finish_script(&target), Some(&body)).await;
+                }
+                // Ends the keeper's stdin: the job file is final now, or
+                // the keeper makes it so.
+                drop(held);
             };
-            let body = serde_json::to_vec(&result).unwrap_or_default();
-            // Nothing is left to tell if the host cannot take the result:
-            // async_status then keeps finding the job running, as for an
-            // async_wrapper killed from outside.
-            let _ = ctx.run(&finish_script(&target), Some(&body)).await;
+            let _ = tokio::join!(keep, work);
         });
-        if let Ok(mut jobs) = controller_jobs().lock() {
-            jobs.retain(|j| !j.is_finished());
-            jobs.push(job);
-        }
+        ctx.jobs.hold(job);
         Ok(started_result(&jid, &file))
     }
 }
@@ -788,7 +885,7 @@ mod tests {
         data.insert("started".into(), json!(1));
         data.insert("finished".into(), json!(0));
         data.insert("ansible_job_id".into(), json!("j1.2"));
-        let r = status_of("j1.2", "/r/j1.2", data);
+        let r = status_of(&Jobs::default(), "j1.2", "/r/j1.2", data);
         assert_eq!(r["started"], json!(true));
         assert_eq!(r["finished"], json!(false));
         assert_eq!(r["results_file"], json!("/r/j1.2"));
@@ -808,7 +905,7 @@ mod tests {
             m.insert("seen".into(), json!(String::from_utf8_lossy(&o.stdout)));
             m
         });
-        let r = job_result("j9.1", data, Some(&f));
+        let r = job_result(&Jobs::default(), "j9.1", data, Some(&f));
         assert_eq!(r["rc"], json!(3));
         assert_eq!(r["seen"], json!("out\n"));
     }
@@ -818,10 +915,60 @@ mod tests {
         let mut data = Map::new();
         data.insert("msg".into(), json!("Timeout exceeded"));
         data.insert("failed".into(), json!(true));
-        let r = status_of("j5.5", "/d/j5.5", data);
+        let r = status_of(&Jobs::default(), "j5.5", "/d/j5.5", data);
         assert_eq!(r["finished"], json!(true));
         assert_eq!(r["started"], json!(true));
         assert_eq!(r["msg"], json!("Timeout exceeded"));
         assert_eq!(r["ansible_job_id"], json!("j5.5"));
+    }
+
+    #[test]
+    fn the_keeper_marks_a_job_its_controller_left_and_only_that() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let left = dir.path().join("j1.1");
+        let done = dir.path().join("j2.2");
+        std::fs::write(&left, RUNNING).expect("write");
+        std::fs::write(&done, r#"{"changed": true, "rc": 0}"#).expect("write");
+        for f in [&left, &done] {
+            // stdin at its end at once: the controller is gone.
+            let out = sh(&keeper_script(&f.display().to_string()), dir.path());
+            assert!(out.status.success(), "{out:?}");
+        }
+        let gone = read(&left.display().to_string());
+        assert_eq!(gone["failed"], json!(true));
+        assert_eq!(gone["msg"], json!(CONTROLLER_GONE));
+        let r = status_of(&Jobs::default(), "j1.1", "/d/j1.1", gone);
+        assert_eq!(r["finished"], json!(true));
+        assert_eq!(
+            std::fs::read_to_string(&done).expect("read"),
+            r#"{"changed": true, "rc": 0}"#
+        );
+    }
+
+    #[test]
+    fn each_run_has_its_own_jobs() {
+        let mut data = Map::new();
+        data.insert("_kiln_job".into(), json!(1));
+        data.insert("rc".into(), json!(0));
+        data.insert("stdout".into(), json!("x"));
+        data.insert("stderr".into(), json!(""));
+        let mine = Jobs::default();
+        let other = Jobs::default();
+        mine.remember(
+            "j7.7",
+            Arc::new(|_: JobOutput| {
+                let mut m = Map::new();
+                m.insert("finished_by".into(), json!("mine"));
+                m
+            }),
+        );
+        assert_eq!(
+            job_result(&mine, "j7.7", data.clone(), None)["finished_by"],
+            json!("mine")
+        );
+        // Another run reading the same job has only the raw record.
+        let r = job_result(&other, "j7.7", data, None);
+        assert!(!r.contains_key("finished_by"));
+        assert_eq!(r["stdout"], json!("x"));
     }
 }

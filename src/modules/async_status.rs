@@ -111,7 +111,7 @@ impl Module for AsyncStatus {
                 return Ok(Step::Done(r));
             }
         };
-        let mut r = status_of(&a.jid, &file, data);
+        let mut r = status_of(&ctx.jobs, &a.jid, &file, data);
         if !r.contains_key("changed") {
             r.insert("changed".into(), json!(false));
         }

@@ -173,6 +173,8 @@ pub struct ModuleCtx<'a> {
     pub verbosity: u8,
     /// `environment` of the task: exported before each command.
     pub env: Vec<(String, String)>,
+    /// The run's `poll: 0` jobs (see `async_job::Jobs`).
+    pub jobs: Arc<super::async_job::Jobs>,
 }
 
 impl ModuleCtx<'_> {

@@ -484,7 +484,11 @@ impl Screen {
         };
         let mut block = format!("[ERROR]: {text}\n");
         if let Some(o) = origin {
-            block.push_str(&self.sources.block(o));
+            // A text with a chain of causes carries each one's origin,
+            // the task's among them.
+            if !text.contains("\nOrigin: ") {
+                block.push_str(&self.sources.block(o));
+            }
             block.push('\n');
         }
         // Ansible's display shows the same error (text and origin) once.

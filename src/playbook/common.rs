@@ -42,6 +42,9 @@ pub(super) struct Ctx<'a> {
     pub role_uses: std::rc::Rc<std::cell::RefCell<Vec<Arc<Role>>>>,
     /// Loading a role only for its handlers.
     pub handlers_only: bool,
+    /// Files of `include_tasks` already checked while loading (each once,
+    /// however often and however recursively it is included).
+    pub checked_includes: std::rc::Rc<std::cell::RefCell<std::collections::HashSet<PathBuf>>>,
 }
 
 impl Ctx<'_> {

@@ -44,6 +44,7 @@ fn build(
         role_handlers: Default::default(),
         role_uses: Default::default(),
         handlers_only: false,
+        checked_includes: Default::default(),
     };
     ctx.warnings
         .borrow_mut()

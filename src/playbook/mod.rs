@@ -158,9 +158,13 @@ pub struct Role {
     /// `allow_duplicates` (meta, or the include's; includes and imports
     /// allow them unless told otherwise).
     pub allow_duplicates: bool,
-    /// Whether the role's defaults and vars are seen by the whole play
-    /// (`import_role` with `public: false` keeps them to its own tasks).
-    pub public: bool,
+    /// `public` of the import or include that named the role (`None`: not
+    /// given; then `private_role_vars`, else the kind of use, decides
+    /// whether the whole play sees the role's defaults and vars).
+    pub public: Option<bool>,
+    /// `public` of an import written as a template (rendered with the
+    /// play's variables when the play starts).
+    pub public_template: Option<String>,
 }
 
 /// Keywords that plays, blocks, roles and imports pass down to tasks.

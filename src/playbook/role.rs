@@ -336,7 +336,8 @@ fn load(
             dependencies: Vec::new(),
             key: identity.clone(),
             allow_duplicates: allow_dup,
-            public: true,
+            public: None,
+            public_template: None,
         }));
         let dep_chain = chain_of(nested.role.as_ref());
         for d in list {
@@ -361,9 +362,9 @@ fn load(
         dependencies,
         key: identity,
         allow_duplicates: allow_dup,
-        // Imports (and `roles:`) are public unless told otherwise; an
-        // include's `public` is read when it runs.
-        public: files.public.unwrap_or(true),
+        // An include's `public` is read when it runs.
+        public: files.public,
+        public_template: files.public_template.clone(),
     });
     let mut rctx = role_ctx.clone();
     rctx.role = Some(role.clone());
@@ -461,6 +462,9 @@ pub struct RoleFiles {
     pub allow_duplicates: Option<bool>,
     /// `public` of an import or include (`None`: not given).
     pub public: Option<bool>,
+    /// `public` of an import written as a template: ansible-core 2.21
+    /// renders it with the play's variables.
+    pub public_template: Option<String>,
 }
 
 impl Default for RoleFiles {
@@ -476,6 +480,7 @@ impl Default for RoleFiles {
             from_include: false,
             allow_duplicates: None,
             public: None,
+            public_template: None,
         }
     }
 }
@@ -511,6 +516,7 @@ impl RoleFiles {
             ),
             public: get("public")
                 .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v))),
+            public_template: get("public").filter(|v| crate::template::is_template(v)),
         }
     }
 }
@@ -616,6 +622,7 @@ pub fn load_role_items(
         role_handlers: Default::default(),
         role_uses: Default::default(),
         handlers_only: false,
+        checked_includes: Default::default(),
     };
     let spec = Node::str(name, Span::synthetic("include_role"));
     let mut out = Expanded::default();

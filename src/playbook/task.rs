@@ -41,6 +41,7 @@ pub fn parse_task_file(
         role_handlers: Default::default(),
         role_uses: Default::default(),
         handlers_only: false,
+        checked_includes: Default::default(),
     };
     super::block::items_from_file(
         path,
@@ -76,6 +77,7 @@ pub(super) fn parse_task(n: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookE
             "import_tasks" => return import_tasks(n, k, v, ctx),
             "import_role" => return import_role(n, k, v, ctx),
             "include_role" => super::role::include_role_handlers(v, ctx)?,
+            "include_tasks" => check_included_tasks(v, ctx)?,
             "import_playbook" => {
                 return Err(vec![PlaybookError::new(
                     &k.span,
@@ -94,6 +96,37 @@ pub(super) fn parse_task(n: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookE
     task(n, ctx)
         .map(|t| vec![Item::Task(Arc::new(t))])
         .map_err(|e| vec![e])
+}
+
+/// `include_tasks` of a file named without variables: the file is read and
+/// checked as the playbook loads, so that its errors stop the run before
+/// any host is touched (the include still reads it again when it runs).
+/// A file missing now may be made by the run: the include reports it then.
+fn check_included_tasks(v: &Node, ctx: &Ctx) -> Result<(), Vec<PlaybookError>> {
+    let file = match (&v.kind, v.get("file")) {
+        (NodeKind::Str(s), _) => s.clone(),
+        (_, Some(f)) => match f.as_str() {
+            Some(s) => s.to_string(),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    if crate::template::is_template(&file) {
+        return Ok(());
+    }
+    let path = resolve_tasks_file(&file, ctx);
+    if !path.is_file() || !ctx.checked_includes.borrow_mut().insert(path.clone()) {
+        return Ok(());
+    }
+    // Only the errors are wanted: what the file's own imports add to the
+    // play (handlers, role uses, warnings) comes when the include runs.
+    let mut child = ctx.clone();
+    child.depth += 1;
+    child.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    child.warnings = Default::default();
+    child.role_handlers = Default::default();
+    child.role_uses = Default::default();
+    super::block::items_from_file(&path, &child, &v.span).map(|_| ())
 }
 
 /// The keywords of an import entry (everything but the import key itself).
