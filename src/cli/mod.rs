@@ -226,6 +226,13 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
             }
         }
     }
+    // Without an ansible.cfg, KILN_CONNECT_FORKS still applies.
+    if cfg.path.is_none()
+        && let Err(e) = engine::apply_connect_forks(&cfg, &mut opts)
+    {
+        eprintln!("ERROR! {e}");
+        return 1;
+    }
     // ANSIBLE_VERBOSITY / `verbosity` raise the level -v gives.
     if let Some(n) = cfg
         .get("defaults", "verbosity", "ANSIBLE_VERBOSITY")

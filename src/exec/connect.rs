@@ -21,13 +21,14 @@ pub(super) type Opened = (Arc<dyn Connection>, String);
 
 type Slot = Arc<OnceCell<Result<Opened, TransportError>>>;
 
-/// How many SSH logins may be in progress at once, whatever the fork limit.
+/// How many SSH logins may be in progress at once by default, whatever the
+/// fork limit (`connect_forks`, see [`super::RunOptions::connect_forks`]).
 /// A login costs both ends a key exchange, far more than a task on an open
 /// session, and sshd drops unauthenticated connections beyond its
 /// MaxStartups (10 by default): with `-f 500` and a fleet behind a bastion
 /// or one sshd, letting every fork log in at once turns into refused
 /// connections. Tasks on open sessions are limited by the forks only.
-pub(super) const CONNECT_SETUP_LIMIT: usize = 32;
+pub const CONNECT_SETUP_LIMIT: usize = 32;
 
 pub(super) struct Connections {
     slots: Mutex<HashMap<String, Slot>>,
@@ -38,18 +39,17 @@ pub(super) struct Connections {
     warned_no_hostkey_check: Mutex<bool>,
 }
 
-impl Default for Connections {
-    fn default() -> Self {
+impl Connections {
+    /// `logins`: how many logins may be in progress at once (at least 1).
+    pub(super) fn new(logins: usize) -> Self {
         Connections {
             slots: Mutex::default(),
-            setup: tokio::sync::Semaphore::new(CONNECT_SETUP_LIMIT),
+            setup: tokio::sync::Semaphore::new(logins.max(1)),
             dead: Mutex::default(),
             warned_no_hostkey_check: Mutex::default(),
         }
     }
-}
 
-impl Connections {
     fn slot(&self, host: &str) -> Slot {
         match self.slots.lock() {
             Ok(mut m) => m.entry(host.to_string()).or_default().clone(),
