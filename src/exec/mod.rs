@@ -194,6 +194,10 @@ struct SharedMagic {
     play_hosts: Value,
     play_hosts_all: Value,
     play_batch: Value,
+    /// `Connections::dead_changes` when built: the lists leave out the
+    /// hosts that failed or were unreachable in the play, as Ansible's do,
+    /// so a host failing makes them stale.
+    dead_changes: u64,
 }
 
 impl Runner {
@@ -561,10 +565,25 @@ impl Runner {
             Value::from(self.inventory().group_names(host)),
         );
         // Values are reference-counted: these clones copy no host list.
-        let cached = play.shared_magic.read().ok().and_then(|s| s.clone());
+        let dead_changes = self.conns.dead_changes();
+        let cached = play
+            .shared_magic
+            .read()
+            .ok()
+            .and_then(|s| s.clone())
+            .filter(|s| s.dead_changes == dead_changes);
         let shared = match cached {
             Some(s) => s,
             None => {
+                let live = |hosts: &[String]| {
+                    Value::from(
+                        hosts
+                            .iter()
+                            .filter(|h| !self.conns.is_dead(h) && !self.conns.left_play(h))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    )
+                };
                 let refreshed = play.refreshed_hosts.read().ok().and_then(|r| r.clone());
                 let built = Arc::new(SharedMagic {
                     groups: Value::from_pairs(
@@ -574,19 +593,12 @@ impl Runner {
                             .map(|(g, hs)| (g, Value::from(hs)))
                             .collect::<Vec<(String, Value)>>(),
                     ),
-                    play_hosts: match &refreshed {
-                        Some(all) => Value::from(
-                            all.iter()
-                                .filter(|h| !self.conns.is_dead(h))
-                                .cloned()
-                                .collect::<Vec<_>>(),
-                        ),
-                        None => Value::from(play.hosts.clone()),
-                    },
+                    play_hosts: live(refreshed.as_deref().unwrap_or(&play.hosts)),
                     play_hosts_all: Value::from(
                         refreshed.clone().unwrap_or_else(|| play.all_hosts.clone()),
                     ),
-                    play_batch: Value::from(play.hosts.clone()),
+                    play_batch: live(&play.hosts),
+                    dead_changes,
                 });
                 if let Ok(mut slot) = play.shared_magic.write() {
                     *slot = Some(built.clone());

@@ -104,6 +104,7 @@ impl Runner {
             }
         }
         let all_hosts = hosts.clone();
+        self.conns.new_play();
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
         if hosts.is_empty() {
