@@ -103,6 +103,18 @@ pub struct Prepared {
 
 /// Reads ansible.cfg (if any) into the options; command-line values that the
 /// caller already set are kept.
+/// kiln's own `[kiln] connect_forks` (or `KILN_CONNECT_FORKS`): how many
+/// SSH logins may be in progress at once, apart from `forks`.
+pub fn apply_connect_forks(cfg: &Config, opts: &mut RunOptions) -> Result<(), String> {
+    if let Some(v) = cfg.get("kiln", "connect_forks", "KILN_CONNECT_FORKS") {
+        opts.connect_forks = match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(format!("connect_forks must be a number >= 1, got '{v}'")),
+        };
+    }
+    Ok(())
+}
+
 pub fn apply_config(
     cfg: &Config,
     opts: &mut RunOptions,
@@ -144,6 +156,7 @@ pub fn apply_config(
             .parse()
             .map_err(|_| bad(format!("forks must be a number, got '{f}'")))?;
     }
+    apply_connect_forks(cfg, opts).map_err(bad)?;
     if let Some(b) = cfg
         .get_bool("defaults", "host_key_checking", "ANSIBLE_HOST_KEY_CHECKING")
         .map_err(bad)?

@@ -21,13 +21,14 @@ pub(super) type Opened = (Arc<dyn Connection>, String);
 
 type Slot = Arc<OnceCell<Result<Opened, TransportError>>>;
 
-/// How many SSH logins may be in progress at once, whatever the fork limit.
+/// How many SSH logins may be in progress at once by default, whatever the
+/// fork limit (`connect_forks`, see [`super::RunOptions::connect_forks`]).
 /// A login costs both ends a key exchange, far more than a task on an open
 /// session, and sshd drops unauthenticated connections beyond its
 /// MaxStartups (10 by default): with `-f 500` and a fleet behind a bastion
 /// or one sshd, letting every fork log in at once turns into refused
 /// connections. Tasks on open sessions are limited by the forks only.
-pub(super) const CONNECT_SETUP_LIMIT: usize = 32;
+pub const CONNECT_SETUP_LIMIT: usize = 32;
 
 pub(super) struct Connections {
     slots: Mutex<HashMap<String, Slot>>,
@@ -35,21 +36,29 @@ pub(super) struct Connections {
     setup: tokio::sync::Semaphore,
     /// Hosts that failed or were unreachable: they take no further part.
     dead: Mutex<HashSet<String>>,
+    /// Hosts that failed or were unreachable in the play running now:
+    /// `clear_host_errors` brings them back for later plays only, so the
+    /// play's host lists keep leaving them out.
+    out_of_play: Mutex<HashSet<String>>,
+    /// Bumped each time a host leaves the play (its cached host lists are
+    /// rebuilt when it moved).
+    dead_changes: std::sync::atomic::AtomicU64,
     warned_no_hostkey_check: Mutex<bool>,
 }
 
-impl Default for Connections {
-    fn default() -> Self {
+impl Connections {
+    /// `logins`: how many logins may be in progress at once (at least 1).
+    pub(super) fn new(logins: usize) -> Self {
         Connections {
             slots: Mutex::default(),
-            setup: tokio::sync::Semaphore::new(CONNECT_SETUP_LIMIT),
+            setup: tokio::sync::Semaphore::new(logins.max(1)),
             dead: Mutex::default(),
+            out_of_play: Mutex::default(),
+            dead_changes: Default::default(),
             warned_no_hostkey_check: Mutex::default(),
         }
     }
-}
 
-impl Connections {
     fn slot(&self, host: &str) -> Slot {
         match self.slots.lock() {
             Ok(mut m) => m.entry(host.to_string()).or_default().clone(),
@@ -61,6 +70,26 @@ impl Connections {
         if let Ok(mut d) = self.dead.lock() {
             d.insert(host.to_string());
         }
+        if let Ok(mut d) = self.out_of_play.lock() {
+            d.insert(host.to_string());
+        }
+        self.dead_changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A new play: no host has left it yet.
+    pub(super) fn new_play(&self) {
+        if let Ok(mut d) = self.out_of_play.lock() {
+            d.clear();
+        }
+    }
+
+    /// Whether `host` failed or was unreachable in the play running now.
+    pub(super) fn left_play(&self, host: &str) -> bool {
+        self.out_of_play
+            .lock()
+            .map(|d| d.contains(host))
+            .unwrap_or(false)
     }
 
     /// meta: clear_host_errors: the host takes part in later plays again.
@@ -68,6 +97,11 @@ impl Connections {
         if let Ok(mut d) = self.dead.lock() {
             d.remove(host);
         }
+    }
+
+    /// How many times the set of dead hosts changed so far.
+    pub(super) fn dead_changes(&self) -> u64 {
+        self.dead_changes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Whether no host is failed or unreachable any more.

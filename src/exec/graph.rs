@@ -36,6 +36,21 @@ pub struct Walked {
     /// (a barrier that was never reached, or an interrupted run).
     pub started: Vec<Option<u64>>,
     pub finished: Vec<Option<u64>>,
+    /// Each time a host's next task had its arguments templated ahead of
+    /// the barrier (prepare.rs), in order.
+    pub prepared: Vec<PreparedRecord>,
+}
+
+/// Arguments templated ahead, on the walk's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedRecord {
+    pub host: String,
+    pub task: String,
+    /// The tick at which they were templated.
+    pub tick: u64,
+    /// Whether the task then ran with them (false: something changed in
+    /// between and they were templated again).
+    pub used: bool,
 }
 
 impl Walked {
@@ -283,6 +298,25 @@ impl Walk {
         {
             self.start(b);
             self.finish(b);
+        }
+    }
+
+    /// `task`'s arguments were templated ahead for `host`; returns the
+    /// record's index.
+    pub(super) fn prepared(&mut self, host: &str, task: &str) -> usize {
+        self.clock += 1;
+        self.done.prepared.push(PreparedRecord {
+            host: host.to_string(),
+            task: task.to_string(),
+            tick: self.clock,
+            used: false,
+        });
+        self.done.prepared.len() - 1
+    }
+
+    pub(super) fn prepared_used(&mut self, record: usize) {
+        if let Some(r) = self.done.prepared.get_mut(record) {
+            r.used = true;
         }
     }
 

@@ -29,18 +29,18 @@
 //!   host is pruned: no later barrier waits on it and no node is added
 //!   for it.
 //!
-//! Output order, results and recap are the cursors' lockstep as before:
-//! under `linear` the hosts whose next task has the smallest key run it
-//! together (play.rs), under `free` each host walks alone (free.rs), and
-//! `run_group` is the one dispatch point for tasks and handlers, where the
-//! graph is grown and walked. The run ends with the walked graph and when
+//! One loop runs a section under every strategy (section.rs): each idle
+//! host's cursor gives its next task, the strategy picks what may start
+//! (under `linear` the hosts whose next task has the smallest key, once
+//! nothing is in flight; under `free` every idle host; under `host_pinned`
+//! every idle host holding a fork slot), and `run_group`, the one dispatch
+//! point for tasks and handlers, grows the graph and dispatches from its
+//! ready set. The run ends with the walked graph and when
 //! each node started and finished ([`RunOutcome::walked`]); tests check per
 //! construct that the barriers are those the lowering places and that no
 //! node started before what it hangs on had finished (walk_tests.rs).
 //!
-//! What the graph does not drive yet (docs/scheduler-graph.md): templating
-//! the next task ahead of a barrier, and a single ready-set loop for all
-//! strategies in place of play.rs's rounds and free.rs's per-host tasks.
+//! What is left is listed in docs/scheduler-graph.md.
 
 mod connect;
 mod cursor;
@@ -49,8 +49,10 @@ mod graph;
 mod interrupt;
 mod options;
 mod play;
+mod prepare;
 mod role_runs;
 mod role_vars;
+mod section;
 mod step;
 mod tags;
 mod task;
@@ -68,7 +70,8 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub use graph::Walked;
+pub use connect::CONNECT_SETUP_LIMIT;
+pub use graph::{PreparedRecord, Walked};
 pub use interrupt::{EXIT_INTERRUPTED, Interrupt};
 pub use options::{Connector, OpenFn, Reloader, RunOptions};
 pub use play::batches as serial_batches;
@@ -132,6 +135,8 @@ pub struct Runner {
     walk: Mutex<graph::Walk>,
     /// The run's `poll: 0` jobs.
     jobs: Arc<crate::modules::async_job::Jobs>,
+    /// Arguments templated ahead of the barriers (prepare.rs).
+    prepared: prepare::Prepared,
 }
 
 /// One add_host or group_by change to the inventory.
@@ -191,6 +196,10 @@ struct SharedMagic {
     play_hosts: Value,
     play_hosts_all: Value,
     play_batch: Value,
+    /// `Connections::dead_changes` when built: the lists leave out the
+    /// hosts that failed or were unreachable in the play, as Ansible's do,
+    /// so a host failing makes them stale.
+    dead_changes: u64,
 }
 
 impl Runner {
@@ -203,6 +212,7 @@ impl Runner {
         interrupt: Arc<Interrupt>,
     ) -> Arc<Runner> {
         Arc::new(Runner {
+            conns: connect::Connections::new(opts.connect_forks),
             interrupt,
             templar,
             inventory: std::sync::RwLock::new(inventory),
@@ -213,7 +223,6 @@ impl Runner {
             bus,
             inv_layers: Mutex::new(HashMap::new()),
             hosts: Mutex::new(HashMap::new()),
-            conns: connect::Connections::default(),
             stats: Mutex::new(IndexMap::new()),
             custom: Mutex::default(),
             any_unreachable: Mutex::new(false),
@@ -224,6 +233,7 @@ impl Runner {
             dynamic: Mutex::new(Vec::new()),
             walk: Mutex::default(),
             jobs: Arc::default(),
+            prepared: prepare::Prepared::default(),
         })
     }
 
@@ -379,6 +389,8 @@ impl Runner {
     fn mark_dead(&self, host: &str) {
         self.conns.mark_dead(host);
         self.with_walk(|w| w.prune(host));
+        // The play's host lists (ansible_play_hosts...) changed.
+        self.prepared.vars_changed();
     }
 
     /// Works on the run's graph (a poisoned lock still holds a usable one).
@@ -423,6 +435,7 @@ impl Runner {
         if let Ok(mut s) = play.shared_magic.write() {
             *s = None;
         }
+        self.prepared.vars_changed();
         Ok(out)
     }
 
@@ -543,6 +556,7 @@ impl Runner {
             }
             st.dynamic = Arc::new(layer);
         }
+        self.prepared.vars_changed();
     }
 
     fn magic(self: &Arc<Self>, play: &Arc<PlayCtx>, host: &str) -> MagicVars {
@@ -561,10 +575,25 @@ impl Runner {
             Value::from(self.inventory().group_names(host)),
         );
         // Values are reference-counted: these clones copy no host list.
-        let cached = play.shared_magic.read().ok().and_then(|s| s.clone());
+        let dead_changes = self.conns.dead_changes();
+        let cached = play
+            .shared_magic
+            .read()
+            .ok()
+            .and_then(|s| s.clone())
+            .filter(|s| s.dead_changes == dead_changes);
         let shared = match cached {
             Some(s) => s,
             None => {
+                let live = |hosts: &[String]| {
+                    Value::from(
+                        hosts
+                            .iter()
+                            .filter(|h| !self.conns.is_dead(h) && !self.conns.left_play(h))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    )
+                };
                 let refreshed = play.refreshed_hosts.read().ok().and_then(|r| r.clone());
                 let built = Arc::new(SharedMagic {
                     groups: Value::from_pairs(
@@ -574,19 +603,12 @@ impl Runner {
                             .map(|(g, hs)| (g, Value::from(hs)))
                             .collect::<Vec<(String, Value)>>(),
                     ),
-                    play_hosts: match &refreshed {
-                        Some(all) => Value::from(
-                            all.iter()
-                                .filter(|h| !self.conns.is_dead(h))
-                                .cloned()
-                                .collect::<Vec<_>>(),
-                        ),
-                        None => Value::from(play.hosts.clone()),
-                    },
+                    play_hosts: live(refreshed.as_deref().unwrap_or(&play.hosts)),
                     play_hosts_all: Value::from(
                         refreshed.clone().unwrap_or_else(|| play.all_hosts.clone()),
                     ),
-                    play_batch: Value::from(play.hosts.clone()),
+                    play_batch: live(&play.hosts),
+                    dead_changes,
                 });
                 if let Ok(mut slot) = play.shared_magic.write() {
                     *slot = Some(built.clone());

@@ -44,6 +44,12 @@ pub struct RunOptions {
     pub ask: Option<AskFn>,
     /// `-f`; Ansible's default is 5, kiln's is 50.
     pub forks: usize,
+    /// How many SSH logins may be in progress at once, apart from the fork
+    /// limit (a login costs a key exchange and counts against sshd's
+    /// MaxStartups; tasks on open sessions do not). kiln's own setting:
+    /// `[kiln] connect_forks` in ansible.cfg or `KILN_CONNECT_FORKS`;
+    /// Ansible has none (each fork logs in on its own).
+    pub connect_forks: usize,
     pub limit: Option<String>,
     /// `-c`: the connection type when neither the host's variables nor the
     /// play say.
@@ -107,6 +113,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             forks: 50,
+            connect_forks: super::connect::CONNECT_SETUP_LIMIT,
             limit: None,
             connection: None,
             tags: Vec::new(),

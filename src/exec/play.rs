@@ -10,7 +10,7 @@ use super::task::HostOutcome;
 use super::{PlayCtx, Runner};
 use crate::output::{Event, Status};
 use crate::plan::Why;
-use crate::playbook::{Item, Play, Role, Task};
+use crate::playbook::{Play, Role, Task};
 use crate::vars::Scope;
 use crate::vars::{Layer, VarValue, layer_from_nodes};
 use crate::yaml::{Node, NodeKind};
@@ -127,6 +127,7 @@ impl Runner {
             }
         }
         let all_hosts = hosts.clone();
+        self.conns.new_play();
         // Hosts that failed or were unreachable in an earlier play stay out.
         hosts.retain(|h| !self.conns.is_dead(h));
         if hosts.is_empty() {
@@ -414,121 +415,9 @@ impl Runner {
         Ok(())
     }
 
-    /// Runs one section in lockstep.
-    async fn run_section(
-        self: &Arc<Self>,
-        ctx: &Arc<PlayCtx>,
-        items: Arc<Vec<Item>>,
-        states: &mut [HostState],
-    ) {
-        if ctx.strategy != super::free::Strategy::Linear {
-            return self
-                .run_section_free(ctx, items, states, ctx.strategy)
-                .await;
-        }
-        let mut cursors: Vec<Cursor> = ctx
-            .hosts
-            .iter()
-            .map(|_| Cursor::new(items.clone()))
-            .collect();
-        let forks = Arc::new(Semaphore::new(self.opts.forks.max(1)));
-        loop {
-            if self.interrupt.stopping() {
-                break;
-            }
-            let mut nexts: Vec<(usize, Next)> = Vec::new();
-            for (i, c) in cursors.iter_mut().enumerate() {
-                if states[i] != HostState::Running {
-                    continue;
-                }
-                let mut found = None;
-                while let Some(n) = c.next() {
-                    // Tasks deselected by tags are passed over silently.
-                    if self.task_selected(ctx, &n.task, &ctx.hosts[i]) {
-                        found = Some(n);
-                        break;
-                    }
-                    c.advance();
-                }
-                match found {
-                    Some(n) => nexts.push((i, n)),
-                    None => {
-                        if c.failed {
-                            states[i] = HostState::Dead;
-                            self.mark_dead(&ctx.hosts[i]);
-                        }
-                    }
-                }
-            }
-            let Some(min) = nexts.iter().map(|(_, n)| n.key.clone()).min() else {
-                break;
-            };
-            let group: Vec<(usize, Next)> =
-                nexts.into_iter().filter(|(_, n)| n.key == min).collect();
-            let task = group[0].1.task.clone();
-            let outcomes = self.run_group(ctx, &task, &group, &forks, false).await;
-            let mut failed_now = false;
-            let mut failed_hosts = Vec::new();
-            for (i, out) in outcomes {
-                let was = states[i];
-                if matches!(out.status, Status::Failed | Status::Unreachable) && !out.ignored {
-                    failed_hosts.push(i);
-                }
-                self.settle(ctx, &task, i, out, &mut cursors[i], states, &min)
-                    .await;
-                failed_now |= was == HostState::Running && states[i] == HostState::Dead;
-            }
-            if !failed_hosts.is_empty() && self.fatal(&task) {
-                // ansible-core marks every other host of the batch failed:
-                // each goes to its block's rescue (or always) as if its own
-                // task had failed, without a failed result in the recap.
-                for (i, c) in cursors.iter_mut().enumerate() {
-                    if states[i] != HostState::Running || failed_hosts.contains(&i) {
-                        continue;
-                    }
-                    if c.fail() == Failure::Failed && c.failed {
-                        states[i] = HostState::Dead;
-                        self.mark_dead(&ctx.hosts[i]);
-                    }
-                }
-                continue;
-            }
-            if failed_now && self.stops_play(ctx, &task, states) {
-                for s in states.iter_mut() {
-                    if *s == HostState::Running {
-                        *s = HostState::Ended;
-                    }
-                }
-                ctx.aborted.store(true, std::sync::atomic::Ordering::SeqCst);
-                self.bus.emit(Event::NoMoreHosts);
-                // ansible-core 2.21 announces a max_fail_percentage stop twice
-                // (the strategy, then the play).
-                self.bus.emit(Event::NoMoreHosts);
-                break;
-            }
-            if states.iter().all(|s| *s != HostState::Running) && self.any_host_dead(states) {
-                if cursors
-                    .iter()
-                    .enumerate()
-                    .any(|(i, c)| states[i] == HostState::Dead && !c.failed)
-                {
-                    // Every host failed with tasks left: Ansible says so.
-                }
-                let left = cursors
-                    .iter_mut()
-                    .enumerate()
-                    .any(|(i, c)| states[i] != HostState::Ended && c.next().is_some());
-                if left && states.iter().all(|s| *s == HostState::Dead) {
-                    self.bus.emit(Event::NoMoreHosts);
-                }
-                break;
-            }
-        }
-    }
-
     /// `any_errors_fatal` on the task, or `max_fail_percentage` of the
     /// batch exceeded: the play stops for every host.
-    fn stops_play(&self, ctx: &PlayCtx, _task: &Task, states: &[HostState]) -> bool {
+    pub(super) fn stops_play(&self, ctx: &PlayCtx, _task: &Task, states: &[HostState]) -> bool {
         if let Some(max) = ctx.max_fail {
             let dead = states.iter().filter(|s| **s == HostState::Dead).count() as f64;
             return dead / states.len().max(1) as f64 * 100.0 > max;
@@ -537,16 +426,12 @@ impl Runner {
     }
 
     /// `any_errors_fatal` on the task (or inherited from its play or block).
-    fn fatal(&self, task: &Task) -> bool {
+    pub(super) fn fatal(&self, task: &Task) -> bool {
         task.inherit.any_errors_fatal.as_ref().is_some_and(|n| {
             matches!(n.kind, NodeKind::Bool(true))
                 || n.as_str()
                     .is_some_and(|s| matches!(s, "true" | "yes" | "True"))
         })
-    }
-
-    fn any_host_dead(&self, states: &[HostState]) -> bool {
-        states.contains(&HostState::Dead)
     }
 
     /// Runs `task` on a group of hosts (all at the same position).
@@ -942,6 +827,7 @@ impl Runner {
                         }
                     }
                 }
+                self.prepared.vars_changed();
             }
             Some("refresh_inventory") => {
                 if let Err(e) = self.refresh_inventory(ctx) {
@@ -958,6 +844,7 @@ impl Runner {
                 for h in &ctx.hosts {
                     self.conns.revive(h);
                 }
+                self.prepared.vars_changed();
                 if self.conns.none_dead() {
                     for flag in [&self.any_failed, &self.any_unreachable] {
                         if let Ok(mut f) = flag.lock() {

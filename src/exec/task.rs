@@ -493,7 +493,8 @@ impl Runner {
             }
             _ => match &task.loop_ {
                 None => {
-                    let o = self.run_until(play, task, host, &scope).await;
+                    let prepared = self.take_prepared(host, task, frame_vars);
+                    let o = self.run_until(play, task, host, &scope, prepared).await;
                     (o.result, o.unreachable, false)
                 }
                 Some(lp) => {
@@ -1044,6 +1045,8 @@ impl Runner {
                 };
                 st.facts.insert(key, v.clone());
             }
+            drop(hs);
+            self.prepared.vars_changed();
         }
     }
 
@@ -1145,7 +1148,7 @@ impl Runner {
                     .with_layer(Arc::new(set_by_items.clone()))
                     .with_layer(Arc::new(layer))
             };
-            let o = self.run_until(play, task, host, &item_scope).await;
+            let o = self.run_until(play, task, host, &item_scope, None).await;
             if o.unreachable {
                 return (o.result, true);
             }
@@ -1238,9 +1241,10 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
+        prepared: Option<Map<String, Json>>,
     ) -> Outcome {
         if task.until.is_empty() {
-            return self.run_once(play, task, host, scope).await;
+            return self.run_once(play, task, host, scope, prepared).await;
         }
         let num = |n: &Option<crate::yaml::Node>, d: i64| {
             n.as_ref()
@@ -1256,7 +1260,7 @@ impl Runner {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut o = self.run_once(play, task, host, scope).await;
+            let mut o = self.run_once(play, task, host, scope, None).await;
             if o.unreachable
                 || o.result
                     .get("skipped")
@@ -1313,6 +1317,7 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
+        prepared: Option<Map<String, Json>>,
     ) -> Outcome {
         let done = |result| Outcome {
             result,
@@ -1340,54 +1345,15 @@ impl Runner {
             )));
         };
         let spec = module.spec();
-        // Template the arguments; `omit` drops one.
-        let mut args = Map::new();
-        for (k, v) in &task.args {
-            let value = if spec.raw_args.contains(&k.as_str()) {
-                v.to_json()
-            } else {
-                match scope.render_json(v) {
-                    Ok(j) => j,
-                    Err(e) => {
-                        return done(failed(format!(
-                            "The task includes an option with an undefined variable or a template error: {e}"
-                        )));
-                    }
-                }
-            };
-            if value.as_str() == Some(crate::vars::OMIT) {
-                continue;
-            }
-            let value = match spec.arg(k) {
-                Some(a) => match modules::spec::coerce(a, &value) {
-                    Ok(v) => v,
-                    Err(m) => return done(failed(m)),
-                },
-                None => value,
-            };
-            args.insert(k.clone(), value);
-        }
-        // module_defaults fill what the task does not set.
-        for (k, v) in module_defaults(&task.inherit.module_defaults, &task.action) {
-            if args.contains_key(&k) || task.args.iter().any(|(a, _)| *a == k) {
-                continue;
-            }
-            let value = match scope.render_json(&v) {
-                Ok(j) => j,
-                Err(e) => return done(failed(e.to_string())),
-            };
-            if value.as_str() == Some(crate::vars::OMIT) {
-                continue;
-            }
-            let value = match spec.arg(&k) {
-                Some(a) => match modules::spec::coerce(a, &value) {
-                    Ok(v) => v,
-                    Err(m) => return done(failed(m)),
-                },
-                None => value,
-            };
-            args.insert(k, value);
-        }
+        // Arguments templated ahead of the barrier (prepare.rs) are used
+        // when nothing they were templated from has changed since.
+        let args = match prepared {
+            Some(a) => a,
+            None => match template_args(task, spec, scope) {
+                Ok(a) => a,
+                Err(r) => return done(r),
+            },
+        };
         // `async`: the module runs as a detached job on the host.
         let async_run = match async_of(task, scope) {
             Ok(a) => a.map(|mut a| {
@@ -1811,6 +1777,65 @@ impl Runner {
 
 /// The result of a task whose conditions do not hold.
 /// The role the first task of an included role belongs to.
+/// A task's module arguments as templated in `scope` (an `omit` drops
+/// one; `module_defaults` fill what the task does not set), each coerced
+/// to its declared type; `Err` holds the failed result.
+pub(super) fn template_args(
+    task: &Task,
+    spec: &modules::spec::ModuleSpec,
+    scope: &Scope,
+) -> Result<Map<String, Json>, Map<String, Json>> {
+    // Template the arguments; `omit` drops one.
+    let mut args = Map::new();
+    for (k, v) in &task.args {
+        let value = if spec.raw_args.contains(&k.as_str()) {
+            v.to_json()
+        } else {
+            match scope.render_json(v) {
+                Ok(j) => j,
+                Err(e) => {
+                    return Err(failed(format!(
+                        "The task includes an option with an undefined variable or a template error: {e}"
+                    )));
+                }
+            }
+        };
+        if value.as_str() == Some(crate::vars::OMIT) {
+            continue;
+        }
+        let value = match spec.arg(k) {
+            Some(a) => match modules::spec::coerce(a, &value) {
+                Ok(v) => v,
+                Err(m) => return Err(failed(m)),
+            },
+            None => value,
+        };
+        args.insert(k.clone(), value);
+    }
+    // module_defaults fill what the task does not set.
+    for (k, v) in module_defaults(&task.inherit.module_defaults, &task.action) {
+        if args.contains_key(&k) || task.args.iter().any(|(a, _)| *a == k) {
+            continue;
+        }
+        let value = match scope.render_json(&v) {
+            Ok(j) => j,
+            Err(e) => return Err(failed(e.to_string())),
+        };
+        if value.as_str() == Some(crate::vars::OMIT) {
+            continue;
+        }
+        let value = match spec.arg(&k) {
+            Some(a) => match modules::spec::coerce(a, &value) {
+                Ok(v) => v,
+                Err(m) => return Err(failed(m)),
+            },
+            None => value,
+        };
+        args.insert(k, value);
+    }
+    Ok(args)
+}
+
 fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
     items.iter().find_map(|i| match i {
         Item::Task(t) => t.role.clone(),

@@ -40,35 +40,61 @@ fn dir_with(test: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+/// Every host is an [`InstantHost`].
+fn instant_hosts() -> Connector {
+    Connector(Arc::new(|_h: &str| {
+        let c: Arc<dyn Connection> = Arc::new(InstantHost);
+        Ok(c)
+    }))
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn with_forks(forks: usize, connector: Connector) -> RunOptions {
+    RunOptions {
+        forks,
+        connector: Some(connector),
+        ..RunOptions::default()
+    }
+}
+
 /// Runs `playbook` on h1..h`hosts` and returns the walked graph and exit code.
 fn run(test: &str, hosts: usize, playbook: &str, extra: &[(&str, &str)]) -> (Walked, i32) {
+    let opts = with_forks(2, instant_hosts());
+    run_on(test, hosts, playbook, extra, opts, &current_thread())
+}
+
+/// Runs `playbook` on h1..h`hosts` with `opts` on `rt`.
+fn run_on(
+    test: &str,
+    hosts: usize,
+    playbook: &str,
+    extra: &[(&str, &str)],
+    opts: RunOptions,
+    rt: &tokio::runtime::Runtime,
+) -> (Walked, i32) {
     let inv: String = std::iter::once("[all]\n".to_string())
         .chain((1..=hosts).map(|i| format!("h{i} ansible_user=root\n")))
         .collect();
     let mut files = vec![("pb.yml", playbook), ("inventory.ini", inv.as_str())];
     files.extend_from_slice(extra);
     let dir = dir_with(test, &files);
-    let connector = Connector(Arc::new(|_h: &str| {
-        let c: Arc<dyn Connection> = Arc::new(InstantHost);
-        Ok(c)
-    }));
     let req = Request {
         playbooks: vec![dir.join("pb.yml")],
         inventories: vec![dir.join("inventory.ini").display().to_string()],
         opts: RunOptions {
-            forks: 2,
             home: dir.clone(),
-            connector: Some(connector),
-            ..RunOptions::default()
+            ..opts
         },
         cwd: dir.clone(),
         ..Request::default()
     };
     let prepared = engine::prepare(&req).expect("prepare");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let out = rt.block_on(engine::run(prepared, Arc::new(Bus::new())));
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
@@ -338,4 +364,209 @@ fn a_rescue_runs_after_the_failed_task_barrier_on_its_host_only() {
     let saved = w.plan.run_node("h1", 1).expect("saved on h1");
     let after_h2 = w.plan.run_node("h2", 2).expect("after on h2");
     assert!(w.plan.before(saved, after_h2));
+}
+
+/// The ticks at which `host`'s run nodes started and finished.
+fn host_ticks(w: &Walked, host: &str) -> Vec<(u64, u64)> {
+    w.plan
+        .order
+        .iter()
+        .filter(|n| matches!(w.plan.graph[**n], PlanNode::Run { host: h, .. } if w.plan.hosts[h] == host))
+        .filter_map(|n| Some((w.started[n.index()]?, w.finished[n.index()]?)))
+        .collect()
+}
+
+#[test]
+fn host_pinned_keeps_a_host_in_its_slot_until_it_is_through() {
+    // One fork: h1 runs its whole section (and handlers) before h2 starts;
+    // under free the hosts would take turns task by task.
+    let pb = format!("- hosts: all\n  gather_facts: false\n  strategy: host_pinned\n{TASKS}");
+    let opts = with_forks(1, instant_hosts());
+    let (w, rc) = run_on("pinned1", 3, &pb, &[], opts, &current_thread());
+    assert_eq!(rc, 0);
+    let ticks: Vec<Vec<(u64, u64)>> = ["h1", "h2", "h3"]
+        .iter()
+        .map(|h| host_ticks(&w, h))
+        .collect();
+    for t in &ticks {
+        assert_eq!(t.len(), 2, "{ticks:?}");
+    }
+    for k in 1..ticks.len() {
+        let prev_done = ticks[k - 1].iter().map(|(_, f)| *f).max();
+        let this_start = ticks[k].iter().map(|(s, _)| *s).min();
+        assert!(prev_done < this_start, "host {k} started early: {ticks:?}");
+    }
+}
+
+/// Runs one remote task on 8 hosts, 8 forks, `connect_forks` logins at
+/// once, each login taking 150 ms of a worker thread; returns the most
+/// logins that were in progress together.
+fn peak_logins(test: &str, connect_forks: usize) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (n, p) = (now.clone(), peak.clone());
+    let connector = Connector(Arc::new(move |_h: &str| {
+        let k = n.fetch_add(1, Ordering::SeqCst) + 1;
+        p.fetch_max(k, Ordering::SeqCst);
+        // A key exchange's worth of time, on the calling worker thread:
+        // logins let through together overlap.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        n.fetch_sub(1, Ordering::SeqCst);
+        let c: Arc<dyn Connection> = Arc::new(InstantHost);
+        Ok(c)
+    }));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(6)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: /bin/true\n";
+    let opts = RunOptions {
+        connect_forks,
+        ..with_forks(8, connector)
+    };
+    let (_, rc) = run_on(test, 8, pb, &[], opts, &rt);
+    assert_eq!(rc, 0);
+    peak.load(Ordering::SeqCst)
+}
+
+#[test]
+fn connection_setup_has_its_own_limit_below_the_forks() {
+    let low = peak_logins("logins2", 2);
+    assert!(
+        (1..=2).contains(&low),
+        "{low} logins at once with connect_forks 2"
+    );
+    // The same run with room for every login: they do overlap, so the
+    // low figure above is the limit's doing.
+    let high = peak_logins("logins8", 8);
+    assert!(high > 2, "{high} logins at once with connect_forks 8");
+}
+
+#[test]
+fn connect_forks_is_read_from_the_kiln_section_of_ansible_cfg() {
+    let cfg = crate::config::Config::parse("[kiln]\nconnect_forks = 3\n", "a.cfg").expect("cfg");
+    let mut opts = RunOptions::default();
+    assert_eq!(opts.connect_forks, crate::exec::CONNECT_SETUP_LIMIT);
+    engine::apply_connect_forks(&cfg, &mut opts).expect("applied");
+    assert_eq!(opts.connect_forks, 3);
+    let bad = crate::config::Config::parse("[kiln]\nconnect_forks = 0\n", "a.cfg").expect("cfg");
+    assert!(engine::apply_connect_forks(&bad, &mut opts).is_err());
+}
+
+/// A host that answers every command at once and keeps what it was sent,
+/// each line after its name.
+struct Recorder(String, Arc<std::sync::Mutex<Vec<String>>>);
+
+#[async_trait::async_trait]
+impl Connection for Recorder {
+    async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
+        if let Ok(mut l) = self.1.lock() {
+            l.push(format!("{}: {cmd}", self.0));
+            if let Some(s) = stdin {
+                l.push(format!("{}: {}", self.0, String::from_utf8_lossy(s)));
+            }
+        }
+        InstantHost.exec(cmd, stdin).await
+    }
+
+    async fn close(&self) {}
+}
+
+/// Runs `playbook` on h1..h`hosts` (linear, current-thread runtime) and
+/// returns the walk, the exit code and what the hosts were sent.
+fn run_recorded(test: &str, hosts: usize, playbook: &str) -> (Walked, i32, String) {
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let all = sent.clone();
+    let connector = Connector(Arc::new(move |h: &str| {
+        let c: Arc<dyn Connection> = Arc::new(Recorder(h.to_string(), all.clone()));
+        Ok(c)
+    }));
+    let opts = with_forks(2, connector);
+    let (w, rc) = run_on(test, hosts, playbook, &[], opts, &current_thread());
+    let text = sent.lock().map(|l| l.join("\n")).unwrap_or_default();
+    (w, rc, text)
+}
+
+/// The tick at which the `k`-th barrier for `why` was passed.
+fn barrier_tick(w: &Walked, why: Why, k: usize) -> u64 {
+    let b = w
+        .plan
+        .order
+        .iter()
+        .filter(|n| matches!(w.plan.graph[**n], PlanNode::Barrier { why: x, .. } if x == why))
+        .nth(k)
+        .copied()
+        .expect("the barrier");
+    w.finished[b.index()].expect("passed")
+}
+
+#[test]
+fn the_next_task_is_templated_before_the_barrier_is_passed() {
+    let pb = "- hosts: all
+  gather_facts: false
+  tasks:
+    - name: a
+      command: echo first
+    - name: b
+      command: echo second-{{ inventory_hostname }}
+    - name: c
+      command: echo third
+      register: r
+    - name: d
+      command: echo fourth-{{ r.rc }}
+";
+    let (w, rc, sent) = run_recorded("ahead", 2, pb);
+    assert_eq!(rc, 0);
+    // b on each host: templated before the barrier after a was passed,
+    // and then run with those arguments.
+    let after_a = barrier_tick(&w, Why::Task, 0);
+    for h in ["h1", "h2"] {
+        let r = w
+            .prepared
+            .iter()
+            .find(|r| r.host == h && r.task == "b")
+            .unwrap_or_else(|| panic!("b prepared for {h}: {:?}", w.prepared));
+        assert!(
+            r.tick < after_a,
+            "{h}: {r:?} after the barrier at {after_a}"
+        );
+        assert!(r.used, "{r:?}");
+    }
+    // c registers: d, which reads what c registers, is not templated
+    // ahead.
+    assert!(w.prepared.iter().all(|r| r.task != "d"), "{:?}", w.prepared);
+    // The results are those of templating at run time.
+    assert!(sent.contains("second-h1"), "{sent}");
+    assert!(sent.contains("fourth-0"), "{sent}");
+}
+
+#[test]
+fn arguments_templated_ahead_are_dropped_when_what_they_read_changes() {
+    // b is templated for h2 while a runs; then h1 fails into its rescue,
+    // which sets h1's ansible_failed_task, which b reads: h2 must see it.
+    let pb = "- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - name: a
+          fail: msg=no
+          when: inventory_hostname == 'h1'
+        - name: b
+          command: echo failed-{{ hostvars['h1'].ansible_failed_task.name | default('none') }}
+      rescue:
+        - name: saved
+          debug: msg=saved
+";
+    let (w, rc, sent) = run_recorded("stale", 2, pb);
+    assert_eq!(rc, 0);
+    let b = w
+        .prepared
+        .iter()
+        .find(|r| r.task == "b" && r.host == "h2")
+        .unwrap_or_else(|| panic!("b templated ahead for h2: {:?}", w.prepared));
+    assert!(!b.used, "{b:?}");
+    assert!(sent.contains("h2: ") && sent.contains("failed-a"), "{sent}");
+    assert!(!sent.contains("failed-none"), "{sent}");
 }
