@@ -301,21 +301,22 @@ impl Runner {
             None => self.opts.host_key_checking,
         };
         req.host_key_checking = checking;
-        if !checking {
-            let mut warned = self
+        // Said once per run, and only at -vvv where Ansible shows connection
+        // details: Ansible itself says nothing, and ansible-runner turns
+        // checking off by default, so a warning would add events to every
+        // run under it. The check-and-set is one lock, so hosts connecting
+        // at once say it once.
+        if !checking && self.opts.verbosity >= 3 {
+            let first = self
                 .conns
                 .warned_no_hostkey_check
                 .lock()
-                .map(|w| *w)
-                .unwrap_or(true);
-            if !warned {
-                self.bus.emit(Event::Warning(
+                .map(|mut w| !std::mem::replace(&mut *w, true))
+                .unwrap_or(false);
+            if first {
+                self.bus.emit(Event::Verbose(
                     "host key checking is disabled (host_key_checking = False): connections are not protected against impersonation".into(),
                 ));
-                warned = true;
-                if let Ok(mut w) = self.conns.warned_no_hostkey_check.lock() {
-                    *w = warned;
-                }
             }
         }
         let target = transport::ssh_config::resolve(&req)?;
