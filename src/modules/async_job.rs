@@ -603,8 +603,8 @@ impl AsyncRun {
             };
             let result = match tokio::time::timeout(limit, module.execute(&ctx, &raw)).await {
                 Ok(Ok(r)) => r,
-                Ok(Err(ModuleError::Failed(msg))) => super::failed(msg),
-                Ok(Err(ModuleError::Unreachable(e))) => super::failed(e.to_string()),
+                Ok(Err(ModuleError::NotEscalated(out))) => super::not_escalated(&out),
+                Ok(Err(e)) => super::failed(e.message()),
                 Err(_) => timed_out(),
             };
             let body = serde_json::to_vec(&result).unwrap_or_default();

@@ -138,7 +138,53 @@ pub enum ModuleError {
     /// The task failed before the module could run (a wrong become
     /// password): the message is the result's `msg`.
     Failed(String),
+    /// The become program ran but never ran the command (its marker never
+    /// appeared: the user is not in sudoers, ...): what it said, which
+    /// Ansible reports as a module whose output is not JSON.
+    NotEscalated(crate::transport::ExecOutput),
 }
+
+impl ModuleError {
+    /// The message of a failure that is not a module result of its own.
+    pub fn message(&self) -> String {
+        match self {
+            ModuleError::Unreachable(e) => e.to_string(),
+            ModuleError::Failed(m) => m.clone(),
+            ModuleError::NotEscalated(_) => NO_JSON.to_string(),
+        }
+    }
+}
+
+/// Ansible's words for a module whose output holds no JSON.
+const NO_JSON: &str = "Module result deserialization failed: No start of json char found";
+
+/// Ansible's result for a module task whose escalation never happened:
+/// the become program's words in `module_stdout`/`module_stderr`.
+pub fn not_escalated(out: &crate::transport::ExecOutput) -> ModResult {
+    let mut r = failed(NO_JSON);
+    r.insert("changed".into(), Json::Bool(false));
+    r.insert(
+        "module_stdout".into(),
+        Json::String(String::from_utf8_lossy(&out.stdout).into_owned()),
+    );
+    r.insert(
+        "module_stderr".into(),
+        Json::String(String::from_utf8_lossy(&out.stderr).into_owned()),
+    );
+    r.insert("rc".into(), Json::from(out.rc));
+    // The action's error, then the module's as its cause (the output
+    // layer puts the task's origin between them).
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!(
+            "Task failed: Action failed: {NO_JSON}\n\nTask failed: Action failed.{CAUSED_BY}{NO_JSON} See stdout/stderr for the returned output.\n"
+        )),
+    );
+    r
+}
+
+/// Where an error detail's cause begins (Ansible's `<<< caused by >>>`).
+pub const CAUSED_BY: &str = "\n\n<<< caused by >>>\n\n";
 
 /// The outcome of a plan step.
 pub enum Step<S> {
