@@ -183,6 +183,21 @@ pub fn not_escalated(out: &crate::transport::ExecOutput) -> ModResult {
     r
 }
 
+/// Ansible's result when an action's `_find_needle` finds no file on the
+/// controller: an error out of the action, not a failure it returned, so
+/// `msg` carries "Task failed:" and the cause adds a hint.
+pub fn missing_on_controller(msg: &str) -> ModResult {
+    let mut r = failed(format!("Task failed: {msg}"));
+    r.insert("changed".into(), Json::Bool(false));
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!(
+            "Task failed: {msg}\n\nTask failed.{CAUSED_BY}{msg} If you are using a module and expect the file to exist on the remote, see the remote_src option.\n"
+        )),
+    );
+    r
+}
+
 /// Where an error detail's cause begins (Ansible's `<<< caused by >>>`).
 pub const CAUSED_BY: &str = "\n\n<<< caused by >>>\n\n";
 
