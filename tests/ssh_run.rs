@@ -180,7 +180,8 @@ fn sudo_with_a_password_right_wrong_and_missing() {
 /// `become: true`, the same two tasks), a module task is a module whose
 /// output holds no JSON: `changed`, `module_stderr`, `module_stdout`,
 /// `msg`, `rc`, with the action's error and its cause around the origin;
-/// `raw` is a command that failed with sudo's words on its terminal.
+/// `raw` is a command that failed with sudo's words on its terminal;
+/// `copy` fails in the stat its action runs first.
 /// Ansible runs modules on a terminal, so its sudo's words are in
 /// `module_stdout` ("\r\nkilntest2 is not in the sudoers file.\r\n") and
 /// `module_stderr` is "Shared connection to ... closed.\r\n"; kiln runs
@@ -193,6 +194,8 @@ const NO_RIGHTS: &str = r#"- hosts: all
     - command: id -un
       ignore_errors: true
     - raw: id -un
+      ignore_errors: true
+    - copy: content="x\n" dest=/tmp/kiln-no-rights
       ignore_errors: true
 "#;
 
@@ -214,7 +217,13 @@ fn missing_sudo_rights_are_reported_in_sudos_words() {
         .lines()
         .filter(|l| l.starts_with("fatal: [norights]: FAILED! => "))
         .collect();
-    assert_eq!(fatals.len(), 2, "{}", out.stdout);
+    assert_eq!(fatals.len(), 3, "{}", out.stdout);
+    assert_eq!(
+        fatals[2],
+        format!(
+            "fatal: [norights]: FAILED! => {{\"changed\": false, \"msg\": \"Task failed: Failed to get information on remote file (/tmp/kiln-no-rights): {words}\"}}"
+        )
+    );
     assert_eq!(
         fatals[0],
         format!(

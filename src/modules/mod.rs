@@ -198,6 +198,24 @@ pub fn missing_on_controller(msg: &str) -> ModResult {
     r
 }
 
+/// For the actions that stat their destination before the module runs
+/// (Ansible's `copy`, `template`, `unarchive`): an escalation that never
+/// happened fails that stat, in its words, with what the become program
+/// said (its stderr first, as Ansible takes `module_stderr` first).
+pub fn remote_stat_failed(path: &str, e: ModuleError) -> ModuleError {
+    let ModuleError::NotEscalated(out) = e else {
+        return e;
+    };
+    let said = [&out.stderr, &out.stdout]
+        .into_iter()
+        .map(|b| String::from_utf8_lossy(b).trim_end().to_string())
+        .find(|t| !t.is_empty())
+        .unwrap_or_else(|| NO_JSON.to_string());
+    ModuleError::Failed(format!(
+        "Task failed: Failed to get information on remote file ({path}): {said}"
+    ))
+}
+
 /// Where an error detail's cause begins (Ansible's `<<< caused by >>>`).
 pub const CAUSED_BY: &str = "\n\n<<< caused by >>>\n\n";
 

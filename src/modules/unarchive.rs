@@ -550,7 +550,9 @@ impl Unarchive {
                 Some(bytes),
             ),
         };
-        let reply: Reply = probe_with(ctx, &script, stdin).await?;
+        let reply: Reply = probe_with(ctx, &script, stdin)
+            .await
+            .map_err(|e| super::remote_stat_failed(&a.dest, e))?;
         if let Some(r) = gate(a, &reply) {
             return Ok(Err(r));
         }
