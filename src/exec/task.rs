@@ -1552,6 +1552,7 @@ impl Runner {
             Ok(r) => r,
             Err(ModuleError::Unreachable(e)) => return unreachable(&e),
             Err(ModuleError::Failed(msg)) => return done(failed(msg)),
+            Err(ModuleError::NotEscalated(out)) => return done(modules::not_escalated(&out)),
         };
         // A polled job's end is announced before the host's result, and
         // before failed_when/changed_when judge it (as in Ansible).

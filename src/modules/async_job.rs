@@ -694,8 +694,8 @@ impl AsyncRun {
                 let result = tokio::select! {
                     r = run => match r {
                         Ok(Ok(r)) => Some(r),
-                        Ok(Err(ModuleError::Failed(msg))) => Some(super::failed(msg)),
-                        Ok(Err(ModuleError::Unreachable(e))) => Some(super::failed(e.to_string())),
+                        Ok(Err(ModuleError::NotEscalated(out))) => Some(super::not_escalated(&out)),
+                        Ok(Err(e)) => Some(super::failed(e.message())),
                         Err(_) => Some(timed_out()),
                     },
                     // The run is stopping: the keeper records that.

@@ -311,7 +311,12 @@ impl ModuleCtx<'_> {
         });
         match esc {
             Some(esc) => {
-                let mut out = self.converse(conn, esc, None).await?;
+                // raw has no module result: what the become program said
+                // is the command's output, as Ansible shows it.
+                let mut out = match self.converse(conn, esc, None).await {
+                    Err(ModuleError::NotEscalated(out)) => out,
+                    other => other?,
+                };
                 // As `exec_tty` ends it: raw's stderr is this line.
                 if let Some(notice) = conn.tty_closed_notice() {
                     out.stderr.extend_from_slice(notice.as_bytes());
@@ -350,10 +355,15 @@ impl ModuleCtx<'_> {
             .map_err(ModuleError::Unreachable)?
         {
             DialogOutcome::Finished(out) => {
-                if !esc.succeeded(&out) && missing_password(&out) {
+                if esc.succeeded(&out) {
+                    return Ok(esc.clean(out));
+                }
+                if missing_password(&out) {
                     return Err(missing_password_error(esc.method()));
                 }
-                Ok(esc.clean(out))
+                // The become program ended without running the command:
+                // its words are no result of the command's.
+                Err(ModuleError::NotEscalated(esc.clean(out)))
             }
             DialogOutcome::Failed { msg, .. } => Err(ModuleError::Failed(msg)),
         }
@@ -377,7 +387,11 @@ impl ModuleCtx<'_> {
         }
         let out = match &b.password {
             Some(pw) => match Escalation::new(&b.method, &b.head(), &b.user, &cmd, pw) {
-                Some(esc) => self.converse(conn, esc, stdin).await?,
+                // A refusal for want of a terminal is tried again below.
+                Some(esc) => match self.converse(conn, esc, stdin).await {
+                    Err(ModuleError::NotEscalated(out)) if b.refused_without_tty(&out) => out,
+                    other => other?,
+                },
                 None => self.plain(conn, b, &cmd, stdin).await?,
             },
             None => self.plain(conn, b, &cmd, stdin).await?,

@@ -399,7 +399,8 @@ pub async fn plan_local(
         ctx,
         &dest_probe(&dest_file, &src.rel, a.follow(), ctx.diff, &a.attrs),
     )
-    .await?;
+    .await
+    .map_err(|e| super::remote_stat_failed(&dest_file, e))?;
     if let Some(e) = reply.failure() {
         return Ok(Step::Done(failed(e)));
     }

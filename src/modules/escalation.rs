@@ -225,6 +225,12 @@ impl Escalation {
     pub fn clean(&self, mut out: ExecOutput) -> ExecOutput {
         if let Some(end) = self.after_marker(&out.stdout) {
             out.stdout.drain(..end);
+        } else if self.tty && !self.prompt.is_empty() {
+            // No marker: what follows the prompt is sudo's own words.
+            let prompt = self.prompt.as_bytes();
+            if let Some(at) = out.stdout.windows(prompt.len()).position(|w| w == prompt) {
+                out.stdout.drain(at..at + prompt.len());
+            }
         }
         if self.tty {
             // Everything before the marker was the conversation.
@@ -391,6 +397,19 @@ mod tests {
             stderr: Vec::new(),
         });
         assert_eq!(cleaned.stdout, b"hello");
+
+        // No marker (sudo refused): the prompt goes, sudo's words stay.
+        let refused = format!("{prompt}\r\nu is not in the sudoers file.\r\n");
+        let out = ExecOutput {
+            rc: 1,
+            stdout: refused.into_bytes(),
+            stderr: Vec::new(),
+        };
+        assert!(!e.succeeded(&out));
+        assert_eq!(
+            e.clean(out).stdout,
+            b"\r\nu is not in the sudoers file.\r\n"
+        );
 
         // No password: -n, and nothing is ever answered.
         let mut e = Escalation::on_tty("sudo", "sudo", "u", "id", None, TtyMode::Cooked)

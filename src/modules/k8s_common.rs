@@ -186,10 +186,7 @@ impl crate::k8s::HostFiles for CtxFiles<'_, '_> {
         }
         let p = quote(path);
         let script = format!("if [ -e {p} ]; then exec cat -- {p}; else exit {MISSING}; fi");
-        let out = self.ctx.run(&script, None).await.map_err(|e| match e {
-            super::ModuleError::Unreachable(t) => t.to_string(),
-            super::ModuleError::Failed(m) => m,
-        })?;
+        let out = self.ctx.run(&script, None).await.map_err(|e| e.message())?;
         match out.rc {
             0 => Ok(Some(out.stdout)),
             MISSING => Ok(None),

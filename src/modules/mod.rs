@@ -138,7 +138,86 @@ pub enum ModuleError {
     /// The task failed before the module could run (a wrong become
     /// password): the message is the result's `msg`.
     Failed(String),
+    /// The become program ran but never ran the command (its marker never
+    /// appeared: the user is not in sudoers, ...): what it said, which
+    /// Ansible reports as a module whose output is not JSON.
+    NotEscalated(crate::transport::ExecOutput),
 }
+
+impl ModuleError {
+    /// The message of a failure that is not a module result of its own.
+    pub fn message(&self) -> String {
+        match self {
+            ModuleError::Unreachable(e) => e.to_string(),
+            ModuleError::Failed(m) => m.clone(),
+            ModuleError::NotEscalated(_) => NO_JSON.to_string(),
+        }
+    }
+}
+
+/// Ansible's words for a module whose output holds no JSON.
+const NO_JSON: &str = "Module result deserialization failed: No start of json char found";
+
+/// Ansible's result for a module task whose escalation never happened:
+/// the become program's words in `module_stdout`/`module_stderr`.
+pub fn not_escalated(out: &crate::transport::ExecOutput) -> ModResult {
+    let mut r = failed(NO_JSON);
+    r.insert("changed".into(), Json::Bool(false));
+    r.insert(
+        "module_stdout".into(),
+        Json::String(String::from_utf8_lossy(&out.stdout).into_owned()),
+    );
+    r.insert(
+        "module_stderr".into(),
+        Json::String(String::from_utf8_lossy(&out.stderr).into_owned()),
+    );
+    r.insert("rc".into(), Json::from(out.rc));
+    // The action's error, then the module's as its cause (the output
+    // layer puts the task's origin between them).
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!(
+            "Task failed: Action failed: {NO_JSON}\n\nTask failed: Action failed.{CAUSED_BY}{NO_JSON} See stdout/stderr for the returned output.\n"
+        )),
+    );
+    r
+}
+
+/// Ansible's result when an action's `_find_needle` finds no file on the
+/// controller: an error out of the action, not a failure it returned, so
+/// `msg` carries "Task failed:" and the cause adds a hint.
+pub fn missing_on_controller(msg: &str) -> ModResult {
+    let mut r = failed(format!("Task failed: {msg}"));
+    r.insert("changed".into(), Json::Bool(false));
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!(
+            "Task failed: {msg}\n\nTask failed.{CAUSED_BY}{msg} If you are using a module and expect the file to exist on the remote, see the remote_src option.\n"
+        )),
+    );
+    r
+}
+
+/// For the actions that stat their destination before the module runs
+/// (Ansible's `copy`, `template`, `unarchive`): an escalation that never
+/// happened fails that stat, in its words, with what the become program
+/// said (its stderr first, as Ansible takes `module_stderr` first).
+pub fn remote_stat_failed(path: &str, e: ModuleError) -> ModuleError {
+    let ModuleError::NotEscalated(out) = e else {
+        return e;
+    };
+    let said = [&out.stderr, &out.stdout]
+        .into_iter()
+        .map(|b| String::from_utf8_lossy(b).trim_end().to_string())
+        .find(|t| !t.is_empty())
+        .unwrap_or_else(|| NO_JSON.to_string());
+    ModuleError::Failed(format!(
+        "Task failed: Failed to get information on remote file ({path}): {said}"
+    ))
+}
+
+/// Where an error detail's cause begins (Ansible's `<<< caused by >>>`).
+pub const CAUSED_BY: &str = "\n\n<<< caused by >>>\n\n";
 
 /// The outcome of a plan step.
 pub enum Step<S> {

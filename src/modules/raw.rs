@@ -64,7 +64,8 @@ impl Module for Raw {
         _: (),
     ) -> Result<ModResult, ModuleError> {
         let out = ctx.run_tty(&a.line).await?;
-        Ok(tty_result(&out))
+        // raw is an action plugin in Ansible: its failure is the action's.
+        Ok(super::by_action(tty_result(&out)))
     }
 }
 

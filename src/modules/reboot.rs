@@ -110,8 +110,7 @@ pub async fn run_limited(
 ) -> Result<ExecOutput, String> {
     match tokio::time::timeout(limit, ctx.run(cmd, None)).await {
         Ok(Ok(out)) => Ok(out),
-        Ok(Err(ModuleError::Unreachable(e))) => Err(e.to_string()),
-        Ok(Err(ModuleError::Failed(m))) => Err(m),
+        Ok(Err(e)) => Err(e.message()),
         Err(_) => Err(format!("timed out after {} seconds", limit.as_secs())),
     }
 }

@@ -403,8 +403,9 @@ impl Module for Unarchive {
         if let Some(e) = reply.failure() {
             return Ok(failed(e));
         }
+        // Ansible's module names the archive's path on the host.
         if reply.has("xfer") {
-            return Ok(failed(format!("Source '{}' failed to transfer", a.src)));
+            return Ok(failed(format!("Source '{}' failed to transfer", f.src)));
         }
         let rc: i64 = reply.text("rc").and_then(|r| r.parse().ok()).unwrap_or(-1);
         let mut r = ModResult::new();
@@ -549,7 +550,9 @@ impl Unarchive {
                 Some(bytes),
             ),
         };
-        let reply: Reply = probe_with(ctx, &script, stdin).await?;
+        let reply: Reply = probe_with(ctx, &script, stdin)
+            .await
+            .map_err(|e| super::remote_stat_failed(&a.dest, e))?;
         if let Some(r) = gate(a, &reply) {
             return Ok(Err(r));
         }
@@ -629,7 +632,7 @@ fn controller_archive(ctx: &ModuleCtx<'_>, a: &UnarchiveArgs) -> Result<Vec<u8>,
             a.src
         )));
     }
-    let path = find_needle(ctx, "files", &a.src).map_err(raised)?;
+    let path = find_needle(ctx, "files", &a.src).map_err(|e| super::missing_on_controller(&e))?;
     std::fs::read(&path).map_err(|e| failed(format!("{path}: {e}")))
 }
 
@@ -652,6 +655,55 @@ mod tests {
             owner: None,
             group: None,
         }
+    }
+
+    /// Runs the staging fragment with `/bin/sh` in `dir`, `$w` already
+    /// there when `taken`: what it reports and whether the rest ran.
+    fn staged(dir: &std::path::Path, taken: bool) -> String {
+        let w = dir.join("w");
+        if taken {
+            std::fs::create_dir(&w).expect("w");
+        }
+        let script = format!(
+            "kv() {{ printf '%s=%s\\n' \"$1\" \"$2\"; }}\nw={}\n{}kv rest 1\n",
+            quote(&w.display().to_string()),
+            stage("mkdir -m 700 -- \"$w\" 2>/dev/null")
+        );
+        let mut child = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh");
+        // More than a pipe holds: the fragment must read it all, or the
+        // writer would block (the sender's channel stays open).
+        let archive = vec![b'x'; 256 * 1024];
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            stdin.write_all(&archive).is_ok()
+        });
+        let out = child.wait_with_output().expect("output");
+        assert!(writer.join().expect("writer"), "stdin not read whole");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[test]
+    fn a_staging_directory_made_meanwhile_is_a_failed_transfer() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        // The apply's mkdir finds the directory there: nothing else runs,
+        // the archive is read and dropped, nothing is written into it.
+        assert_eq!(staged(tmp.path(), true), "xfer=1\n");
+        assert!(!tmp.path().join("w/source").exists());
+        let tmp = tempfile::tempdir().expect("tempdir");
+        assert_eq!(staged(tmp.path(), false), "rest=1\n");
+        assert_eq!(
+            std::fs::metadata(tmp.path().join("w/source"))
+                .expect("staged")
+                .len(),
+            256 * 1024
+        );
     }
 
     #[test]

@@ -482,6 +482,11 @@ impl Screen {
         } else {
             format!("Task failed: Module failed: {msg}")
         };
+        // Ansible puts the task's origin between the error and its cause.
+        let (text, cause) = match (origin, text.split_once(crate::modules::CAUSED_BY)) {
+            (Some(_), Some((head, cause))) => (head.to_string(), Some(cause.to_string())),
+            _ => (text, None),
+        };
         let mut block = format!("[ERROR]: {text}\n");
         if let Some(o) = origin {
             // A text with a chain of causes carries each one's origin,
@@ -490,6 +495,10 @@ impl Screen {
                 block.push_str(&self.sources.block(o));
             }
             block.push('\n');
+        }
+        if let Some(cause) = cause {
+            let caused_by = crate::modules::CAUSED_BY.trim_start_matches('\n');
+            block.push_str(&format!("{caused_by}{cause}\n"));
         }
         // Ansible's display shows the same error (text and origin) once.
         if !self.errors_seen.insert(block.clone()) {
