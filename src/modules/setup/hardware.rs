@@ -1017,4 +1017,78 @@ Cached:          5000000 kB\nSwapCached:            0 kB\nSwapTotal:            
         assert_eq!(py_round(0.25), 0);
         assert_eq!(py_round(2.0), 2);
     }
+
+    /// (count, cores, threads per core, vcpus, nproc) as Ansible computes them.
+    fn topology(f: &Facts) -> [i64; 5] {
+        [
+            "processor_count",
+            "processor_cores",
+            "processor_threads_per_core",
+            "processor_vcpus",
+            "processor_nproc",
+        ]
+        .map(|k| f[k].as_i64().unwrap_or(-1))
+    }
+
+    #[test]
+    fn cpuinfo_of_arm_counts_processor_lines() {
+        // Graviton: no model name nor vendor, "Features" instead of "flags".
+        let one = |n: usize| {
+            format!(
+                "processor\t: {n}\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd evtstrm aes\n\
+CPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n\n"
+            )
+        };
+        let info: String = (0..4).map(one).collect();
+        let f = cpu(&reply(&[("f /proc/cpuinfo", &info)]), "aarch64").expect("cpu");
+        assert_eq!(topology(&f), [4, 1, 1, 4, 4]);
+        assert_eq!(f["processor"], json!(["0", "1", "2", "3"]));
+        assert!(f.get("flags").is_none());
+
+        // A Raspberry Pi lists model names too: still one CPU per "processor".
+        let pi: String = (0..4)
+            .map(|n| format!("processor\t: {n}\nmodel name\t: ARMv7 Processor rev 4 (v7l)\n\n"))
+            .collect::<String>()
+            + "Hardware\t: BCM2835\nModel\t\t: Raspberry Pi 3 Model B Rev 1.2\n";
+        let f = cpu(&reply(&[("f /proc/cpuinfo", &pi)]), "armv7l").expect("cpu");
+        assert_eq!(topology(&f), [4, 1, 1, 4, 4]);
+        assert_eq!(f["processor"][1], "ARMv7 Processor rev 4 (v7l)");
+    }
+
+    #[test]
+    fn cpuinfo_of_s390x_and_xen_paravirt() {
+        let z = "vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3033.00\n\
+max thread id   : 0\nfeatures\t: esan3 zarch stfle msa\n\
+processor 0: version = FF,  identification = 0F6FA8,  machine = 3906\n";
+        let f = cpu(&reply(&[("f /proc/cpuinfo", z)]), "s390x").expect("cpu");
+        assert_eq!(topology(&f), [1, 4, 1, 4, 4]);
+        assert_eq!(f["processor"], json!(["IBM/S390"]));
+        // Ansible divides by zero when "max thread id" is missing.
+        let broken = "vendor_id       : IBM/S390\n# processors    : 4\n";
+        assert!(cpu(&reply(&[("f /proc/cpuinfo", broken)]), "s390x").is_err());
+
+        // A Xen PV guest: no "vme" flag, every processor counts as a socket and a core.
+        let pv: String = (0..2)
+            .map(|n| {
+                format!(
+                    "processor\t: {n}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel Xeon\n\
+physical id\t: 0\nsiblings\t: 2\ncore id\t\t: {n}\ncpu cores\t: 2\nflags\t\t: fpu de tsc msr pae\n\n"
+                )
+            })
+            .collect();
+        let f = cpu(
+            &reply(&[("t", "ed /proc/xen\n"), ("f /proc/cpuinfo", &pv)]),
+            "x86_64",
+        )
+        .expect("cpu");
+        assert_eq!(topology(&f), [2, 2, 1, 2, 2]);
+        // The same CPUs on HVM (with vme) use the topology lines instead.
+        let hvm = pv.replace("fpu de", "fpu vme de");
+        let f = cpu(
+            &reply(&[("t", "ed /proc/xen\n"), ("f /proc/cpuinfo", &hvm)]),
+            "x86_64",
+        )
+        .expect("cpu");
+        assert_eq!(topology(&f), [1, 2, 1, 2, 2]);
+    }
 }
