@@ -1091,4 +1091,81 @@ physical id\t: 0\nsiblings\t: 2\ncore id\t\t: {n}\ncpu cores\t: 2\nflags\t\t: fp
         .expect("cpu");
         assert_eq!(topology(&f), [1, 2, 1, 2, 2]);
     }
+
+    #[test]
+    fn dmi_from_sysfs_with_chassis_types() {
+        let id = "/sys/devices/virtual/dmi/id";
+        let with_chassis = |chassis: &str| {
+            reply(&[
+                ("t", &format!("ef {id}/product_name\n")),
+                (&format!("f {id}/product_name"), "PowerEdge R650\n"),
+                (&format!("f {id}/sys_vendor"), "Dell Inc.\n"),
+                (&format!("f {id}/bios_version"), "1.13.2\n"),
+                (&format!("f {id}/chassis_type"), chassis),
+            ])
+        };
+        let f = dmi(&with_chassis("23\n")).expect("dmi");
+        assert_eq!(f["form_factor"], "Rack Mount Chassis");
+        assert_eq!(f["product_name"], "PowerEdge R650");
+        assert_eq!(f["system_vendor"], "Dell Inc.");
+        assert_eq!(f["bios_version"], "1.13.2");
+        // Root-only files (serials, uuid) read as missing: "NA".
+        assert_eq!(f["product_serial"], "NA");
+        assert_eq!(f["product_uuid"], "NA");
+        assert_eq!(f.len(), 18);
+        assert_eq!(
+            dmi(&with_chassis("1\n")).expect("dmi")["form_factor"],
+            "Other"
+        );
+        assert_eq!(
+            dmi(&with_chassis("10\n")).expect("dmi")["form_factor"],
+            "Notebook"
+        );
+        // Past the end of Ansible's table.
+        assert_eq!(
+            dmi(&with_chassis("40\n")).expect("dmi")["form_factor"],
+            "unknown (40)"
+        );
+        // Not a number: Ansible's int() raises.
+        assert!(dmi(&with_chassis("rack\n")).is_err());
+    }
+
+    #[test]
+    fn dmi_from_dmidecode_or_nothing() {
+        let raw = reply(&[
+            (
+                "c dmi_system-product-name",
+                "# SMBIOS implementations newer than version 3.2.0 are not\n# fully supported by this version of dmidecode.\nProLiant DL380 Gen10\n",
+            ),
+            ("rc dmi_system-product-name 0", ""),
+            ("c dmi_system-uuid", "Permission denied\n"),
+            ("rc dmi_system-uuid 1", ""),
+            ("bins", "dmidecode /usr/sbin/dmidecode\n"),
+        ]);
+        let f = dmi(&raw).expect("dmi");
+        assert_eq!(f["product_name"], "ProLiant DL380 Gen10");
+        assert_eq!(f["product_uuid"], "NA");
+        assert_eq!(f["bios_vendor"], "NA");
+        assert_eq!(f.len(), 18);
+
+        let f = dmi(&reply(&[])).expect("dmi");
+        assert_eq!(f.len(), 18);
+        assert!(f.values().all(|v| v == "NA"));
+    }
+
+    #[test]
+    fn sysinfo_of_ibm_z() {
+        let info = "Manufacturer:         IBM\nType:                 3906\nModel:                708              M03\n\
+Sequence Code:        00000000000A1B2C\nPlant:                02\n";
+        let f = sysinfo(&reply(&[
+            ("t", "ef /proc/sysinfo\n"),
+            ("f /proc/sysinfo", info),
+        ]));
+        assert_eq!(f["system_vendor"], "IBM");
+        assert_eq!(f["product_name"], "3906");
+        assert_eq!(f["product_serial"], "A1B2C");
+        assert_eq!(f["product_version"], "NA");
+        assert_eq!(f["product_uuid"], "NA");
+        assert!(sysinfo(&reply(&[])).is_empty());
+    }
 }
