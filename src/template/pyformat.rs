@@ -128,10 +128,20 @@ fn exp_form(f: f64, prec: usize, upper: bool) -> String {
 fn fmt_float(f: f64, spec: &Spec, ty: Option<char>) -> String {
     let neg = f.is_sign_negative() && f != 0.0 || (f == 0.0 && f.is_sign_negative());
     let a = f.abs();
+    // The upper-case types spell the special values upper-case too ("INF").
+    let upper = matches!(ty, Some('F' | 'E' | 'G'));
+    let special = |s: &str| {
+        if upper {
+            s.to_uppercase()
+        } else {
+            s.to_string()
+        }
+    };
     let body = if f.is_nan() {
-        "nan".to_string()
+        special("nan")
     } else if f.is_infinite() {
-        "inf".to_string()
+        let s = special("inf");
+        if ty == Some('%') { format!("{s}%") } else { s }
     } else {
         match ty {
             Some('f' | 'F') | Some('%') => {
@@ -324,6 +334,11 @@ pub fn percent_format(text: &str, args: &[Value], kwargs: Option<&Value>) -> Res
         if chars.peek() == Some(&'.') {
             chars.next();
             let mut p = String::new();
+            // `%.*f`: the precision is the next argument, as for `*` widths.
+            if chars.peek() == Some(&'*') {
+                chars.next();
+                p = as_int(&take(&mut next)?).unwrap_or(0).max(0).to_string();
+            }
             while let Some(&d) = chars.peek().filter(|c| c.is_ascii_digit()) {
                 p.push(d);
                 chars.next();
@@ -602,5 +617,152 @@ mod tests {
             brace_format("{:,}", &[v(1234567)], &kw).unwrap(),
             "1,234,567"
         );
+    }
+
+    /// `fmt % args` as Python 3 prints it (each expected value checked with python3).
+    #[test]
+    fn percent_format_matches_python() {
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("%+d", vec![v(5i64)], "+5"),
+            ("% d", vec![v(5i64)], " 5"),
+            ("%o", vec![v(8i64)], "10"),
+            ("%#o", vec![v(8i64)], "0o10"),
+            ("%#x", vec![v(255i64)], "0xff"),
+            ("%X", vec![v(255i64)], "FF"),
+            ("%#X", vec![v(255i64)], "0XFF"),
+            ("%c", vec![v(65i64)], "A"),
+            ("%c", vec![v("z")], "z"),
+            ("100%% %s", vec![v("done")], "100% done"),
+            ("%5.1f|", vec![v(-2.25_f64)], " -2.2|"),
+            ("%-10.3e|", vec![v(1234.5_f64)], "1.234e+03 |"),
+            ("%G", vec![v(1e-10_f64)], "1E-10"),
+            ("%i", vec![v(3.9_f64)], "3"),
+            ("%d", vec![v(true)], "1"),
+            ("%s", vec![v(true)], "True"),
+            ("%.3s", vec![v("abcdef")], "abc"),
+            ("%*d", vec![v(5i64), v(42i64)], "   42"),
+            ("%-*d|", vec![v(5i64), v(42i64)], "42   |"),
+            ("%.*f", vec![v(2i64), v(1.23456_f64)], "1.23"),
+            ("%u", vec![v(7i64)], "7"),
+            ("%10.4g|", vec![v(123456789i64)], " 1.235e+08|"),
+            ("%g", vec![v(100000.0_f64)], "100000"),
+            ("%g", vec![v(1e16_f64)], "1e+16"),
+            ("%#g", vec![v(1.0_f64)], "1.00000"),
+            ("%.0f", vec![v(2.5_f64)], "2"),
+            ("%.0f", vec![v(3.5_f64)], "4"),
+            ("%f", vec![v(f64::INFINITY)], "inf"),
+            ("%F", vec![v(f64::NEG_INFINITY)], "-INF"),
+            ("%s", vec![Value::from(())], "None"),
+            ("%s", vec![v(1.0_f64)], "1.0"),
+            ("%r", vec![v(1.5_f64)], "1.5"),
+            ("%+.2e", vec![v(-0.000123_f64)], "-1.23e-04"),
+            ("%08.2f", vec![v(-1.23456_f64)], "-0001.23"),
+            ("%-6d|", vec![v(-42i64)], "-42   |"),
+            ("%x", vec![v(-255i64)], "-ff"),
+            ("%s and %r", vec![v("a"), v("b")], "a and 'b'"),
+        ];
+        for (fmt, args, want) in cases {
+            let got = percent_format(fmt, &args, None).map_err(|e| format!("{fmt}: {e}"));
+            assert_eq!(got.as_deref(), Ok(want), "{fmt} % {args:?}");
+        }
+        let kw = Value::from_pairs([("name", Value::from("bob")), ("age", Value::from(42))]);
+        assert_eq!(
+            percent_format("%(name)s is %(age)d", &[], Some(&kw)).map_err(|e| e.to_string()),
+            Ok("bob is 42".to_string())
+        );
+    }
+
+    /// Python raises TypeError/ValueError for these; so must the filter.
+    #[test]
+    fn percent_format_errors() {
+        assert!(percent_format("%s %s", &[v("only")], None).is_err());
+        assert!(percent_format("%s", &[v("a"), v("b")], None).is_err());
+        assert!(percent_format("%y", &[v(1)], None).is_err());
+        assert!(percent_format("%c", &[v("ab")], None).is_err());
+    }
+
+    /// `fmt.format(*args)` as Python 3 prints it (checked with python3).
+    #[test]
+    fn brace_format_matches_python() {
+        let kw = Value::from_pairs(std::iter::empty::<(&str, Value)>());
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("{:<6}|", vec![v("ab")], "ab    |"),
+            ("{:^7}|", vec![v("mid")], "  mid  |"),
+            ("{:*^9}", vec![v("x")], "****x****"),
+            ("{:=+8d}", vec![v(42i64)], "+     42"),
+            ("{:08.3f}", vec![v(-1.23456_f64)], "-001.235"),
+            ("{:x}", vec![v(255i64)], "ff"),
+            ("{:#b}", vec![v(5i64)], "0b101"),
+            ("{:o}", vec![v(64i64)], "100"),
+            ("{:_}", vec![v(1234567i64)], "1_234_567"),
+            ("{:,.2f}", vec![v(1234567.891_f64)], "1,234,567.89"),
+            ("{:e}", vec![v(0.000123_f64)], "1.230000e-04"),
+            ("{:%}", vec![v(0.25_f64)], "25.000000%"),
+            ("{:.1%}", vec![v(0.123_f64)], "12.3%"),
+            ("{!r}", vec![v("a")], "'a'"),
+            ("{0}{1}{0}", vec![v("x"), v("y")], "xyx"),
+            ("{{literal}} {}", vec![v(1i64)], "{literal} 1"),
+            ("{:c}", vec![v(97i64)], "a"),
+            ("{:g}", vec![v(1234567.0_f64)], "1.23457e+06"),
+            ("{:.3}", vec![v(1.23456_f64)], "1.23"),
+            ("{:.3}", vec![v("abcdef")], "abc"),
+            ("{:5}|", vec![v(42i64)], "   42|"),
+            ("{:5}|", vec![v("ab")], "ab   |"),
+            ("{:+}", vec![v(3.5_f64)], "+3.5"),
+            ("{}", vec![v(1.0_f64)], "1.0"),
+            ("{}", vec![v(true)], "True"),
+            ("{:d}", vec![v(true)], "1"),
+            ("{:X}", vec![v(3054i64)], "BEE"),
+            ("{:#x}", vec![v(3054i64)], "0xbee"),
+            ("{:>+10.2f}|", vec![v(2.5_f64)], "     +2.50|"),
+            ("{:-^11,}", vec![v(9876543i64)], "-9,876,543-"),
+            ("{!s:>4}", vec![v(7i64)], "   7"),
+            ("{:E}", vec![v(123456.0_f64)], "1.234560E+05"),
+            ("{:G}", vec![v(1e-07_f64)], "1E-07"),
+            ("{:.2g}", vec![v(0.000456_f64)], "0.00046"),
+            ("{:n}", vec![v(1234i64)], "1234"),
+            ("{:f}", vec![v(1e20_f64)], "100000000000000000000.000000"),
+            ("{:.0f}", vec![v(0.5_f64)], "0"),
+            ("{:#o}", vec![v(8i64)], "0o10"),
+            ("{:b}", vec![v(-5i64)], "-101"),
+            ("{:010}", vec![v(-42i64)], "-000000042"),
+            ("{}", vec![v(1e100_f64)], "1e+100"),
+            (
+                "{}",
+                vec![v(0.30000000000000004_f64)],
+                "0.30000000000000004",
+            ),
+            ("{:}", vec![v(1e-05_f64)], "1e-05"),
+        ];
+        for (fmt, args, want) in cases {
+            let got = brace_format(fmt, &args, &kw).map_err(|e| format!("{fmt}: {e}"));
+            assert_eq!(got.as_deref(), Ok(want), "{fmt}.format({args:?})");
+        }
+        // Special values: upper-case types spell them upper-case, `%` keeps its sign.
+        let special = [
+            ("{:%}", f64::INFINITY, "inf%"),
+            ("{:E}", f64::NAN, "NAN"),
+            ("{:G}", f64::NEG_INFINITY, "-INF"),
+            ("{:f}", f64::NAN, "nan"),
+        ];
+        for (fmt, x, want) in special {
+            let got = brace_format(fmt, &[v(x)], &kw).map_err(|e| e.to_string());
+            assert_eq!(got.as_deref(), Ok(want), "{fmt}.format({x})");
+        }
+    }
+
+    #[test]
+    fn brace_format_errors() {
+        let kw = Value::from_pairs([("name", "bob")]);
+        // ValueError: Unknown format code 'd' for object of type 'str'
+        assert!(brace_format("{:d}", &[v("a")], &kw).is_err());
+        // ValueError: Single '{' encountered in format string
+        assert!(brace_format("{", &[], &kw).is_err());
+        // IndexError: Replacement index 5 out of range
+        assert!(brace_format("{5}", &[v(1)], &kw).is_err());
+        // KeyError: 'missing'
+        assert!(brace_format("{missing}", &[], &kw).is_err());
+        // ValueError: Single '}' encountered in format string
+        assert!(brace_format("}", &[], &kw).is_err());
     }
 }

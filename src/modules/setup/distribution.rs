@@ -1078,4 +1078,374 @@ VERSION_ID=\"9.3\"\nPRETTY_NAME=\"Rocky Linux 9.3 (Blue Onyx)\"\n";
         let i = parse_release_line("Debian GNU/Linux 12 (bookworm)");
         assert_eq!(i["version_id"], "12");
     }
+
+    /// The facts Ansible 2.21 reports for a host whose files are `files`
+    /// ((path, flags, content): flags as the probe prints them).
+    fn facts_of(files: &[(&str, &str, &str)], release_files: &str) -> Facts {
+        let tested: String = files
+            .iter()
+            .map(|(p, flags, _)| format!("{flags} {p}\n"))
+            .collect();
+        let heads: Vec<String> = files.iter().map(|(p, _, _)| format!("f {p}")).collect();
+        let mut sections: Vec<(&str, &str)> = vec![("t", &tested)];
+        for (head, (_, _, body)) in heads.iter().zip(files) {
+            sections.push((head, body));
+        }
+        sections.push(("distro_release_files", release_files));
+        distribution(&reply(&sections), "Linux", "r", "v").expect("parses")
+    }
+
+    #[test]
+    fn centos_7_takes_two_parts_of_the_longest_version() {
+        let osr = "NAME=\"CentOS Linux\"\nVERSION=\"7 (Core)\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n\
+VERSION_ID=\"7\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n";
+        let rel = "CentOS Linux release 7.9.2009 (Core)\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", osr),
+                ("/etc/centos-release", "efsr", rel),
+                ("/etc/redhat-release", "efsr", rel),
+                ("/etc/system-release", "efsr", rel),
+            ],
+            "centos-release\tCentOS Linux release 7.9.2009 (Core)\n\
+redhat-release\tCentOS Linux release 7.9.2009 (Core)\n\
+system-release\tCentOS Linux release 7.9.2009 (Core)\n",
+        );
+        // centos-release is not Stream: the RedHat file names it by its first word.
+        assert_eq!(f["distribution"], "CentOS");
+        assert_eq!(f["distribution_file_path"], "/etc/redhat-release");
+        assert_eq!(f["distribution_file_variety"], "RedHat");
+        assert_eq!(f["distribution_version"], "7.9");
+        assert_eq!(f["distribution_major_version"], "7");
+        assert_eq!(f["distribution_release"], "Core");
+        assert_eq!(f["os_family"], "RedHat");
+        assert!(f.get("distribution_file_search_string").is_none());
+    }
+
+    #[test]
+    fn centos_stream_is_named_by_centos_release() {
+        let osr = "NAME=\"CentOS Stream\"\nVERSION=\"9\"\nID=\"centos\"\nVERSION_ID=\"9\"\n\
+PRETTY_NAME=\"CentOS Stream 9\"\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", osr),
+                ("/etc/centos-release", "efsr", "CentOS Stream release 9\n"),
+                ("/etc/redhat-release", "efsr", "CentOS Stream release 9\n"),
+            ],
+            "centos-release\tCentOS Stream release 9\n",
+        );
+        assert_eq!(f["distribution"], "CentOS");
+        assert_eq!(f["distribution_file_path"], "/etc/centos-release");
+        assert_eq!(f["distribution_file_variety"], "CentOS");
+        assert_eq!(f["distribution_release"], "Stream");
+        assert_eq!(f["distribution_version"], "9");
+        assert_eq!(f["os_family"], "RedHat");
+    }
+
+    #[test]
+    fn fedora_has_an_empty_release() {
+        let osr = "NAME=\"Fedora Linux\"\nVERSION=\"39 (Server Edition)\"\nID=fedora\nVERSION_ID=39\n\
+VERSION_CODENAME=\"\"\nPLATFORM_ID=\"platform:f39\"\nPRETTY_NAME=\"Fedora Linux 39 (Server Edition)\"\n";
+        let rel = "Fedora release 39 (Thirty Nine)\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", osr),
+                ("/etc/fedora-release", "efsr", rel),
+                ("/etc/redhat-release", "efsr", rel),
+                ("/etc/system-release", "efsr", rel),
+            ],
+            "fedora-release\tFedora release 39 (Thirty Nine)\nredhat-release\tFedora release 39 (Thirty Nine)\n",
+        );
+        assert_eq!(f["distribution"], "Fedora");
+        assert_eq!(f["distribution_version"], "39");
+        assert_eq!(f["distribution_major_version"], "39");
+        // VERSION_CODENAME is present and empty: Ansible keeps the empty string.
+        assert_eq!(f["distribution_release"], "");
+        assert_eq!(f["distribution_file_variety"], "RedHat");
+        assert_eq!(f["os_family"], "RedHat");
+    }
+
+    #[test]
+    fn oracle_linux_matches_its_search_string() {
+        let osr = "NAME=\"Oracle Linux Server\"\nVERSION=\"8.9\"\nID=\"ol\"\nID_LIKE=\"fedora\"\n\
+VERSION_ID=\"8.9\"\nPRETTY_NAME=\"Oracle Linux Server 8.9\"\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", osr),
+                (
+                    "/etc/oracle-release",
+                    "efsr",
+                    "Oracle Linux Server release 8.9\n",
+                ),
+                (
+                    "/etc/redhat-release",
+                    "efsr",
+                    "Red Hat Enterprise Linux release 8.9\n",
+                ),
+            ],
+            "oracle-release\tOracle Linux Server release 8.9\n",
+        );
+        assert_eq!(f["distribution"], "OracleLinux");
+        assert_eq!(f["distribution_file_search_string"], "Oracle Linux");
+        assert_eq!(f["distribution_file_path"], "/etc/oracle-release");
+        assert_eq!(f["distribution_version"], "8.9");
+        assert_eq!(f["distribution_major_version"], "8");
+        assert_eq!(f["distribution_release"], "NA");
+        assert_eq!(f["os_family"], "RedHat");
+    }
+
+    #[test]
+    fn amazon_linux_from_os_release_and_from_system_release() {
+        let osr = "NAME=\"Amazon Linux\"\nVERSION=\"2\"\nID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\n\
+VERSION_ID=\"2\"\nPRETTY_NAME=\"Amazon Linux 2\"\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", osr),
+                (
+                    "/etc/system-release",
+                    "efsr",
+                    "Amazon Linux release 2 (Karoo)\n",
+                ),
+            ],
+            "",
+        );
+        assert_eq!(f["distribution"], "Amazon");
+        assert_eq!(f["distribution_file_path"], "/etc/os-release");
+        assert_eq!(f["distribution_file_variety"], "Amazon");
+        assert_eq!(f["distribution_version"], "2");
+        assert_eq!(f["distribution_major_version"], "2");
+        assert_eq!(f["distribution_minor_version"], "NA");
+        assert_eq!(f["os_family"], "RedHat");
+
+        let osr = osr.replace("VERSION_ID=\"2\"", "VERSION_ID=\"2023.3\"");
+        let f = facts_of(&[("/etc/os-release", "efsr", &osr)], "");
+        assert_eq!(f["distribution_version"], "2023.3");
+        assert_eq!(f["distribution_major_version"], "2023");
+        assert_eq!(f["distribution_minor_version"], "3");
+
+        // No os-release: the first all-digit word of system-release, or NA.
+        let f = facts_of(
+            &[(
+                "/etc/system-release",
+                "efsr",
+                "Amazon Linux AMI release 2018.03\n",
+            )],
+            "",
+        );
+        assert_eq!(f["distribution"], "Amazon");
+        assert_eq!(f["distribution_file_path"], "/etc/system-release");
+        assert_eq!(f["distribution_version"], "NA");
+        assert_eq!(f["distribution_major_version"], "NA");
+        let f = facts_of(
+            &[(
+                "/etc/system-release",
+                "efsr",
+                "Amazon Linux release 2 (Karoo)\n",
+            )],
+            "",
+        );
+        assert_eq!(f["distribution_version"], "2");
+    }
+
+    #[test]
+    fn arch_linux_with_empty_and_without_arch_release() {
+        let osr = "NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", osr),
+                ("/etc/arch-release", "efr", ""),
+            ],
+            "",
+        );
+        // An empty arch-release is enough; it is not "parsed".
+        assert_eq!(f["distribution"], "Archlinux");
+        assert_eq!(f["distribution_file_path"], "/etc/arch-release");
+        assert!(f.get("distribution_file_parsed").is_none());
+        assert_eq!(f["distribution_version"], "NA");
+        assert_eq!(f["distribution_major_version"], "NA");
+        assert_eq!(f["distribution_release"], "NA");
+        assert_eq!(f["os_family"], "Archlinux");
+
+        let f = facts_of(&[("/etc/os-release", "efsr", osr)], "");
+        assert_eq!(f["distribution"], "Archlinux");
+        assert_eq!(f["distribution_file_path"], "/etc/os-release");
+        assert_eq!(f["distribution_file_parsed"], true);
+    }
+
+    #[test]
+    fn opensuse_leap_and_sles_for_sap_from_os_release() {
+        let leap = "NAME=\"openSUSE Leap\"\nVERSION=\"15.5\"\nID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n\
+VERSION_ID=\"15.5\"\nPRETTY_NAME=\"openSUSE Leap 15.5\"\nCPE_NAME=\"cpe:/o:opensuse:leap:15.5\"\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", leap)], "");
+        assert_eq!(f["distribution"], "openSUSE Leap");
+        assert_eq!(f["distribution_file_variety"], "SUSE");
+        assert_eq!(f["distribution_version"], "15.5");
+        assert_eq!(f["distribution_major_version"], "15");
+        // openSUSE's "release" is the minor number.
+        assert_eq!(f["distribution_release"], "5");
+        assert_eq!(f["os_family"], "Suse");
+
+        let sap = "NAME=\"SLES\"\nVERSION=\"15-SP5\"\nVERSION_ID=\"15.5\"\n\
+PRETTY_NAME=\"SUSE Linux Enterprise Server 15 SP5\"\nID=\"sles\"\nID_LIKE=\"suse\"\n\
+VARIANT_ID=\"sles-sap\"\nCPE_NAME=\"cpe:/o:suse:sles_sap:15:sp5\"\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", sap)], "");
+        assert_eq!(f["distribution"], "SLES_SAP");
+        assert_eq!(f["distribution_version"], "15.5");
+        assert_eq!(f["distribution_release"], "5");
+        assert_eq!(f["os_family"], "Suse");
+
+        // SLES 15 GA: no minor number, so release "0".
+        let ga = "NAME=\"SLES\"\nVERSION=\"15\"\nVERSION_ID=\"15\"\n\
+PRETTY_NAME=\"SUSE Linux Enterprise Server 15\"\nID=\"sles\"\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", ga)], "");
+        assert_eq!(f["distribution"], "SLES");
+        assert_eq!(f["distribution_release"], "0");
+        assert_eq!(f["distribution_major_version"], "15");
+    }
+
+    #[test]
+    fn older_sles_for_sap_is_told_by_its_baseproduct_link() {
+        let sles = "NAME=\"SLES\"\nVERSION=\"15-SP1\"\nVERSION_ID=\"15.1\"\n\
+PRETTY_NAME=\"SUSE Linux Enterprise Server 15 SP1\"\nID=\"sles\"\n";
+        let raw = reply(&[
+            (
+                "t",
+                "efsr /etc/os-release\nefl /etc/products.d/baseproduct\n",
+            ),
+            ("f /etc/os-release", sles),
+            ("c baseproduct", "/etc/products.d/SLES_SAP.prod\n"),
+            ("rc baseproduct 0", ""),
+        ]);
+        let f = distribution(&raw, "Linux", "r", "v").expect("parses");
+        assert_eq!(f["distribution"], "SLES_SAP");
+        assert_eq!(f["distribution_release"], "1");
+    }
+
+    #[test]
+    fn sles_11_from_suse_release_adds_the_patchlevel() {
+        let rel = "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 4\n";
+        let f = facts_of(
+            &[("/etc/SuSE-release", "efsr", rel)],
+            "SuSE-release\tSUSE Linux Enterprise Server 11 (x86_64)\n",
+        );
+        assert_eq!(f["distribution"], "SLES");
+        assert_eq!(f["distribution_file_path"], "/etc/SuSE-release");
+        assert_eq!(f["distribution_version"], "11.4");
+        assert_eq!(f["distribution_major_version"], "11");
+        assert_eq!(f["distribution_release"], "4");
+        assert_eq!(f["os_family"], "Suse");
+    }
+
+    #[test]
+    fn debian_derivatives_from_os_release() {
+        let kali = "PRETTY_NAME=\"Kali GNU/Linux Rolling\"\nNAME=\"Kali GNU/Linux\"\nVERSION_ID=\"2024.1\"\n\
+VERSION=\"2024.1\"\nVERSION_CODENAME=kali-rolling\nID=kali\nID_LIKE=debian\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", kali)], "");
+        assert_eq!(f["distribution"], "Kali");
+        assert_eq!(f["distribution_version"], "2024.1");
+        assert_eq!(f["distribution_major_version"], "2024");
+        assert_eq!(f["distribution_release"], "kali-rolling");
+        assert_eq!(f["os_family"], "Debian");
+
+        let mint = "NAME=\"Linux Mint\"\nVERSION=\"21.3 (Virginia)\"\nID=linuxmint\nID_LIKE=\"ubuntu debian\"\n\
+PRETTY_NAME=\"Linux Mint 21.3\"\nVERSION_ID=\"21.3\"\nVERSION_CODENAME=virginia\nUBUNTU_CODENAME=jammy\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", mint)], "");
+        assert_eq!(f["distribution"], "Linux Mint");
+        assert_eq!(f["distribution_version"], "21.3");
+        assert_eq!(f["distribution_major_version"], "21");
+        assert_eq!(f["distribution_release"], "virginia");
+        assert_eq!(f["os_family"], "Debian");
+
+        let devuan = "PRETTY_NAME=\"Devuan GNU/Linux 4 (chimaera)\"\nNAME=\"Devuan GNU/Linux\"\n\
+VERSION_ID=\"4\"\nVERSION=\"4 (chimaera)\"\nVERSION_CODENAME=\"chimaera\"\nID=devuan\nID_LIKE=debian\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", devuan)], "");
+        assert_eq!(f["distribution"], "Devuan");
+        assert_eq!(f["distribution_version"], "4");
+        assert_eq!(f["distribution_major_version"], "4");
+        assert_eq!(f["distribution_release"], "chimaera");
+        assert_eq!(f["os_family"], "Debian");
+    }
+
+    #[test]
+    fn flatcar_clear_linux_openwrt_and_slackware() {
+        let flatcar = "NAME=\"Flatcar Container Linux by Kinvolk\"\nID=flatcar\nID_LIKE=coreos\n\
+VERSION=3760.2.0\nVERSION_ID=3760.2.0\nBUILD_ID=2024-01-10-1831\n\
+PRETTY_NAME=\"Flatcar Container Linux by Kinvolk 3760.2.0 (Oklo)\"\n";
+        let f = facts_of(&[("/etc/os-release", "efsr", flatcar)], "");
+        assert_eq!(f["distribution"], "Flatcar");
+        assert_eq!(f["distribution_version"], "3760.2.0");
+        assert_eq!(f["distribution_major_version"], "3760");
+        assert_eq!(f["distribution_release"], "NA");
+        assert_eq!(f["os_family"], "Flatcar");
+
+        // Clear Linux ships only /usr/lib/os-release.
+        let clear = "NAME=\"Clear Linux OS\"\nVERSION=1\nID=clear-linux-os\nID_LIKE=clear-linux-os\n\
+VERSION_ID=40990\nPRETTY_NAME=\"Clear Linux OS\"\n";
+        let f = facts_of(&[("/usr/lib/os-release", "efsr", clear)], "");
+        assert_eq!(f["distribution"], "Clear Linux OS");
+        assert_eq!(f["distribution_file_path"], "/usr/lib/os-release");
+        assert_eq!(f["distribution_version"], "40990");
+        assert_eq!(f["distribution_major_version"], "40990");
+        assert_eq!(f["distribution_release"], "clear-linux-os");
+        assert_eq!(f["os_family"], "ClearLinux");
+
+        // OpenWrt quotes with single quotes, which Ansible's pattern (double
+        // quotes) misses: the version comes from os-release.
+        let wrt_rel = "DISTRIB_ID='OpenWrt'\nDISTRIB_RELEASE='23.05.2'\nDISTRIB_REVISION='r23630-842932a63d'\n\
+DISTRIB_DESCRIPTION='OpenWrt 23.05.2 r23630-842932a63d'\n";
+        let wrt_osr = "NAME=\"OpenWrt\"\nVERSION=\"23.05.2\"\nID=\"openwrt\"\nID_LIKE=\"lede openwrt\"\n\
+PRETTY_NAME=\"OpenWrt 23.05.2\"\nVERSION_ID=\"23.05.2\"\n";
+        let f = facts_of(
+            &[
+                ("/etc/os-release", "efsr", wrt_osr),
+                ("/etc/openwrt_release", "efsr", wrt_rel),
+            ],
+            "",
+        );
+        assert_eq!(f["distribution"], "OpenWrt");
+        assert_eq!(f["distribution_file_path"], "/etc/openwrt_release");
+        assert_eq!(f["distribution_version"], "23.05.2");
+        assert_eq!(f["distribution_major_version"], "23");
+        assert_eq!(f["os_family"], "OpenWrt");
+        let f = facts_of(
+            &[(
+                "/etc/openwrt_release",
+                "efsr",
+                "DISTRIB_ID=\"OpenWrt\"\nDISTRIB_RELEASE=\"19.07.10\"\nDISTRIB_CODENAME=\"openwrt-19.07\"\n",
+            )],
+            "",
+        );
+        assert_eq!(f["distribution_version"], "19.07.10");
+        // Ansible strips the file's closing quote before matching, so the
+        // last line's pattern (here the codename) never matches.
+        assert_eq!(f["distribution_release"], "NA");
+
+        let f = facts_of(
+            &[("/etc/slackware-version", "efsr", "Slackware 15.0\n")],
+            "slackware-version\tSlackware 15.0\n",
+        );
+        assert_eq!(f["distribution"], "Slackware");
+        assert_eq!(f["distribution_version"], "15.0");
+        assert_eq!(f["os_family"], "Slackware");
+    }
+
+    #[test]
+    fn lsb_facts_from_the_release_file_without_lsb_release() {
+        let raw = reply(&[
+            ("t", "efsr /etc/lsb-release\n"),
+            (
+                "f /etc/lsb-release",
+                "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=22.04\nDISTRIB_CODENAME=jammy\n\
+DISTRIB_DESCRIPTION=\"Ubuntu 22.04.4 LTS\"\n",
+            ),
+        ]);
+        let l = lsb(&raw);
+        assert_eq!(
+            l["lsb"],
+            json!({"id": "Ubuntu", "release": "22.04", "codename": "jammy",
+                   "description": "Ubuntu 22.04.4 LTS", "major_release": "22"})
+        );
+        let none = reply(&[("t", "- /etc/lsb-release\n")]);
+        assert_eq!(lsb(&none)["lsb"], json!({}));
+    }
 }

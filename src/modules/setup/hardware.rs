@@ -1017,4 +1017,155 @@ Cached:          5000000 kB\nSwapCached:            0 kB\nSwapTotal:            
         assert_eq!(py_round(0.25), 0);
         assert_eq!(py_round(2.0), 2);
     }
+
+    /// (count, cores, threads per core, vcpus, nproc) as Ansible computes them.
+    fn topology(f: &Facts) -> [i64; 5] {
+        [
+            "processor_count",
+            "processor_cores",
+            "processor_threads_per_core",
+            "processor_vcpus",
+            "processor_nproc",
+        ]
+        .map(|k| f[k].as_i64().unwrap_or(-1))
+    }
+
+    #[test]
+    fn cpuinfo_of_arm_counts_processor_lines() {
+        // Graviton: no model name nor vendor, "Features" instead of "flags".
+        let one = |n: usize| {
+            format!(
+                "processor\t: {n}\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd evtstrm aes\n\
+CPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n\n"
+            )
+        };
+        let info: String = (0..4).map(one).collect();
+        let f = cpu(&reply(&[("f /proc/cpuinfo", &info)]), "aarch64").expect("cpu");
+        assert_eq!(topology(&f), [4, 1, 1, 4, 4]);
+        assert_eq!(f["processor"], json!(["0", "1", "2", "3"]));
+        assert!(f.get("flags").is_none());
+
+        // A Raspberry Pi lists model names too: still one CPU per "processor".
+        let pi: String = (0..4)
+            .map(|n| format!("processor\t: {n}\nmodel name\t: ARMv7 Processor rev 4 (v7l)\n\n"))
+            .collect::<String>()
+            + "Hardware\t: BCM2835\nModel\t\t: Raspberry Pi 3 Model B Rev 1.2\n";
+        let f = cpu(&reply(&[("f /proc/cpuinfo", &pi)]), "armv7l").expect("cpu");
+        assert_eq!(topology(&f), [4, 1, 1, 4, 4]);
+        assert_eq!(f["processor"][1], "ARMv7 Processor rev 4 (v7l)");
+    }
+
+    #[test]
+    fn cpuinfo_of_s390x_and_xen_paravirt() {
+        let z = "vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3033.00\n\
+max thread id   : 0\nfeatures\t: esan3 zarch stfle msa\n\
+processor 0: version = FF,  identification = 0F6FA8,  machine = 3906\n";
+        let f = cpu(&reply(&[("f /proc/cpuinfo", z)]), "s390x").expect("cpu");
+        assert_eq!(topology(&f), [1, 4, 1, 4, 4]);
+        assert_eq!(f["processor"], json!(["IBM/S390"]));
+        // Ansible divides by zero when "max thread id" is missing.
+        let broken = "vendor_id       : IBM/S390\n# processors    : 4\n";
+        assert!(cpu(&reply(&[("f /proc/cpuinfo", broken)]), "s390x").is_err());
+
+        // A Xen PV guest: no "vme" flag, every processor counts as a socket and a core.
+        let pv: String = (0..2)
+            .map(|n| {
+                format!(
+                    "processor\t: {n}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel Xeon\n\
+physical id\t: 0\nsiblings\t: 2\ncore id\t\t: {n}\ncpu cores\t: 2\nflags\t\t: fpu de tsc msr pae\n\n"
+                )
+            })
+            .collect();
+        let f = cpu(
+            &reply(&[("t", "ed /proc/xen\n"), ("f /proc/cpuinfo", &pv)]),
+            "x86_64",
+        )
+        .expect("cpu");
+        assert_eq!(topology(&f), [2, 2, 1, 2, 2]);
+        // The same CPUs on HVM (with vme) use the topology lines instead.
+        let hvm = pv.replace("fpu de", "fpu vme de");
+        let f = cpu(
+            &reply(&[("t", "ed /proc/xen\n"), ("f /proc/cpuinfo", &hvm)]),
+            "x86_64",
+        )
+        .expect("cpu");
+        assert_eq!(topology(&f), [1, 2, 1, 2, 2]);
+    }
+
+    #[test]
+    fn dmi_from_sysfs_with_chassis_types() {
+        let id = "/sys/devices/virtual/dmi/id";
+        let with_chassis = |chassis: &str| {
+            reply(&[
+                ("t", &format!("ef {id}/product_name\n")),
+                (&format!("f {id}/product_name"), "PowerEdge R650\n"),
+                (&format!("f {id}/sys_vendor"), "Dell Inc.\n"),
+                (&format!("f {id}/bios_version"), "1.13.2\n"),
+                (&format!("f {id}/chassis_type"), chassis),
+            ])
+        };
+        let f = dmi(&with_chassis("23\n")).expect("dmi");
+        assert_eq!(f["form_factor"], "Rack Mount Chassis");
+        assert_eq!(f["product_name"], "PowerEdge R650");
+        assert_eq!(f["system_vendor"], "Dell Inc.");
+        assert_eq!(f["bios_version"], "1.13.2");
+        // Root-only files (serials, uuid) read as missing: "NA".
+        assert_eq!(f["product_serial"], "NA");
+        assert_eq!(f["product_uuid"], "NA");
+        assert_eq!(f.len(), 18);
+        assert_eq!(
+            dmi(&with_chassis("1\n")).expect("dmi")["form_factor"],
+            "Other"
+        );
+        assert_eq!(
+            dmi(&with_chassis("10\n")).expect("dmi")["form_factor"],
+            "Notebook"
+        );
+        // Past the end of Ansible's table.
+        assert_eq!(
+            dmi(&with_chassis("40\n")).expect("dmi")["form_factor"],
+            "unknown (40)"
+        );
+        // Not a number: Ansible's int() raises.
+        assert!(dmi(&with_chassis("rack\n")).is_err());
+    }
+
+    #[test]
+    fn dmi_from_dmidecode_or_nothing() {
+        let raw = reply(&[
+            (
+                "c dmi_system-product-name",
+                "# SMBIOS implementations newer than version 3.2.0 are not\n# fully supported by this version of dmidecode.\nProLiant DL380 Gen10\n",
+            ),
+            ("rc dmi_system-product-name 0", ""),
+            ("c dmi_system-uuid", "Permission denied\n"),
+            ("rc dmi_system-uuid 1", ""),
+            ("bins", "dmidecode /usr/sbin/dmidecode\n"),
+        ]);
+        let f = dmi(&raw).expect("dmi");
+        assert_eq!(f["product_name"], "ProLiant DL380 Gen10");
+        assert_eq!(f["product_uuid"], "NA");
+        assert_eq!(f["bios_vendor"], "NA");
+        assert_eq!(f.len(), 18);
+
+        let f = dmi(&reply(&[])).expect("dmi");
+        assert_eq!(f.len(), 18);
+        assert!(f.values().all(|v| v == "NA"));
+    }
+
+    #[test]
+    fn sysinfo_of_ibm_z() {
+        let info = "Manufacturer:         IBM\nType:                 3906\nModel:                708              M03\n\
+Sequence Code:        00000000000A1B2C\nPlant:                02\n";
+        let f = sysinfo(&reply(&[
+            ("t", "ef /proc/sysinfo\n"),
+            ("f /proc/sysinfo", info),
+        ]));
+        assert_eq!(f["system_vendor"], "IBM");
+        assert_eq!(f["product_name"], "3906");
+        assert_eq!(f["product_serial"], "A1B2C");
+        assert_eq!(f["product_version"], "NA");
+        assert_eq!(f["product_uuid"], "NA");
+        assert!(sysinfo(&reply(&[])).is_empty());
+    }
 }

@@ -527,4 +527,75 @@ mod tests {
     fn no_ip_tool_no_facts() {
         assert!(network(&reply(&[])).expect("network").is_empty());
     }
+
+    #[test]
+    fn ethtool_features_and_timestamping() {
+        let raw = reply(&[
+            ("bins", "ethtool /usr/sbin/ethtool\n"),
+            (
+                "c ethtool_k eth0",
+                "Features for eth0:\nrx-checksumming: on\ntx-checksumming: on\n\
+\ttx-checksum-ipv4: off [fixed]\nscatter-gather: on\n\ttx-scatter-gather: on\n",
+            ),
+            ("rc ethtool_k eth0 0", ""),
+            (
+                "c ethtool_t eth0",
+                "Time stamping parameters for eth0:\nCapabilities:\n\
+\thardware-transmit     (SOF_TIMESTAMPING_TX_HARDWARE)\n\tsoftware-transmit     (SOF_TIMESTAMPING_TX_SOFTWARE)\n\
+\thardware-receive      (SOF_TIMESTAMPING_RX_HARDWARE)\nPTP Hardware Clock: 0\n\
+Hardware Transmit Timestamp Modes:\n\toff                   (HWTSTAMP_TX_OFF)\n\
+Hardware Receive Filter Modes:\n\tnone                  (HWTSTAMP_FILTER_NONE)\n\tall                   (HWTSTAMP_FILTER_ALL)\n",
+            ),
+            ("rc ethtool_t eth0 0", ""),
+        ]);
+        let d = ethtool(&raw, "eth0").expect("ethtool");
+        assert_eq!(
+            d["features"],
+            json!({"rx_checksumming": "on", "tx_checksumming": "on",
+                   "tx_checksum_ipv4": "off [fixed]", "scatter_gather": "on",
+                   "tx_scatter_gather": "on"})
+        );
+        assert_eq!(
+            d["timestamping"],
+            json!(["tx_hardware", "tx_software", "rx_hardware"])
+        );
+        assert_eq!(d["hw_timestamp_filters"], json!(["none", "all"]));
+        assert_eq!(d["phc_index"], 0);
+
+        // Newer ethtool prints "none" for a NIC without a clock; no ethtool at all: nothing.
+        let raw = reply(&[
+            ("bins", "ethtool /usr/sbin/ethtool\n"),
+            ("c ethtool_t lo", "PTP Hardware Clock: none\n"),
+            ("rc ethtool_t lo 0", ""),
+        ]);
+        let d = ethtool(&raw, "lo").expect("ethtool");
+        assert!(d.get("phc_index").is_none());
+        assert!(d.get("features").is_none());
+        assert!(ethtool(&reply(&[]), "eth0").expect("ethtool").is_empty());
+    }
+
+    #[test]
+    fn locally_reachable_addresses_from_the_local_tables() {
+        let raw = reply(&[
+            (
+                "c local4",
+                "local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1\n\
+local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1\n\
+broadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1\n\
+local 10.0.0.5 dev eth0 proto kernel scope host src 10.0.0.5\n",
+            ),
+            ("rc local4 0", ""),
+            (
+                "c local6",
+                "local ::1 dev lo proto kernel metric 0 pref medium\n\
+local fe80::1 dev eth0 proto kernel metric 0 pref medium\n\
+multicast ff00::/8 dev eth0 proto kernel metric 256 pref medium\n",
+            ),
+            ("rc local6 0", ""),
+        ]);
+        assert_eq!(
+            locally_reachable(&raw),
+            json!({"ipv4": ["127.0.0.0/8", "127.0.0.1", "10.0.0.5"], "ipv6": ["::1", "fe80::1"]})
+        );
+    }
 }
