@@ -375,10 +375,9 @@ fn broken_inputs_are_clear_errors_and_touch_no_host() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Sanity check of the harness itself: a valid playbook does connect.
-#[test]
-fn a_valid_playbook_does_connect() {
-    let host = TestHost::start();
+/// A run directory for one host: `inventory.ini` naming it as h1, and a
+/// HOME whose known_hosts holds its key (checking stays strict).
+fn run_dir(host: &TestHost) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
     fs::create_dir_all(home.join(".ssh")).expect("home");
@@ -397,6 +396,14 @@ fn a_valid_playbook_does_connect() {
         ),
     )
     .expect("inventory");
+    (dir, home)
+}
+
+/// Sanity check of the harness itself: a valid playbook does connect.
+#[test]
+fn a_valid_playbook_does_connect() {
+    let host = TestHost::start();
+    let (dir, home) = run_dir(&host);
     fs::write(dir.path().join("site.yml"), OK_PLAY).expect("playbook");
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["playbook", "-i", "inventory.ini", "site.yml"])
@@ -423,24 +430,7 @@ fn a_valid_playbook_does_connect() {
 #[test]
 fn a_statically_named_include_is_checked_before_any_host() {
     let host = TestHost::start();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    fs::create_dir_all(home.join(".ssh")).expect("home");
-    fs::write(
-        home.join(".ssh/known_hosts"),
-        format!("{}\n", host.known_hosts_line()),
-    )
-    .expect("known_hosts");
-    fs::write(
-        dir.path().join("inventory.ini"),
-        format!(
-            "h1 ansible_host={} ansible_port={} ansible_user=root ansible_ssh_private_key_file={}\n",
-            host.address(),
-            host.port(),
-            host.client_key_path().display()
-        ),
-    )
-    .expect("inventory");
+    let (dir, home) = run_dir(&host);
     fs::write(
         dir.path().join("site.yml"),
         "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo hi\n    - include_tasks: more.yml\n    - include_tasks: \"{{ 'later' }}.yml\"\n",
