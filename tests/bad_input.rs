@@ -46,6 +46,12 @@ fn cases() -> Vec<Case> {
             "did not find expected key",
         ),
         pb(
+            "serial that is no whole number or percentage",
+            "- hosts: all\n  gather_facts: false\n  serial: [1, \"12.5%\"]\n  tasks:\n    - debug: msg=hi\n",
+            "site.yml:3:15",
+            "Error processing keyword 'serial': invalid literal for int() with base 10: '12.5'",
+        ),
+        pb(
             "vars_prompt without a default and no terminal",
             "- hosts: all\n  gather_facts: false\n  vars_prompt:\n    - name: token\n      prompt: Join token\n  tasks:\n    - debug: var=token\n",
             "site.yml:4:7",

@@ -1052,17 +1052,7 @@ pub fn batches(
             Json::String(s) => s.trim().to_string(),
             other => other.to_string(),
         };
-        match s.strip_suffix('%') {
-            Some(p) => {
-                let pct: f64 = p
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("invalid serial value '{s}'"))?;
-                // Ansible rounds a percentage down, but never to zero.
-                Ok(((n as f64) * pct / 100.0).floor().max(1.0) as usize)
-            }
-            None => s.parse().map_err(|_| format!("invalid serial value '{s}'")),
-        }
+        crate::playbook::serial::batch_size(&s, n)
     };
     let mut out = Vec::new();
     let mut rest: Vec<String> = hosts.to_vec();

@@ -200,7 +200,10 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             "gather_timeout" => gather_timeout = Some(v.clone()),
             "fact_path" => fact_path = Some(v.clone()),
             "force_handlers" => force_handlers = Some(v.clone()),
-            "serial" => serial = Some(v.clone()),
+            "serial" => match super::serial::check(v) {
+                Ok(()) => serial = Some(v.clone()),
+                Err(e) => errors.push(e),
+            },
             "max_fail_percentage" => match static_check(v, "percent") {
                 Ok(()) => max_fail_percentage = Some(v.clone()),
                 Err(e) => errors.push(e),

@@ -14,6 +14,7 @@ pub mod keywords;
 pub mod kv;
 mod load;
 mod role;
+pub mod serial;
 mod task;
 
 pub use error::PlaybookError;
