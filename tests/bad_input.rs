@@ -46,6 +46,12 @@ fn cases() -> Vec<Case> {
             "did not find expected key",
         ),
         pb(
+            "import_role public that is no boolean",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - import_role:\n        name: r\n        public: maybe\n",
+            "site.yml:6:17",
+            "Error processing keyword 'public': The value 'maybe' could not be converted to 'bool'.",
+        ),
+        pb(
             "serial that is no whole number or percentage",
             "- hosts: all\n  gather_facts: false\n  serial: [1, \"12.5%\"]\n  tasks:\n    - debug: msg=hi\n",
             "site.yml:3:15",

@@ -482,16 +482,20 @@ impl Screen {
         } else {
             format!("Task failed: Module failed: {msg}")
         };
-        // Ansible puts the task's origin between the error and its cause.
+        // Ansible puts the task's origin between the error and its cause;
+        // a chain whose links carry their own origins is shown as it is.
+        let chained = text.contains("\nOrigin: ");
         let (text, cause) = match (origin, text.split_once(crate::modules::CAUSED_BY)) {
-            (Some(_), Some((head, cause))) => (head.to_string(), Some(cause.to_string())),
+            (Some(_), Some((head, cause))) if !chained => {
+                (head.to_string(), Some(cause.to_string()))
+            }
             _ => (text, None),
         };
         let mut block = format!("[ERROR]: {text}\n");
         if let Some(o) = origin {
             // A text with a chain of causes carries each one's origin,
             // the task's among them.
-            if !text.contains("\nOrigin: ") {
+            if !chained {
                 block.push_str(&self.sources.block(o));
             }
             block.push('\n');

@@ -192,7 +192,7 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
                     _ => vec![v.clone()],
                 }
             }
-            "gather_facts" => match static_check(v, "bool") {
+            "gather_facts" => match static_check(v, "bool", "gather_facts") {
                 Ok(()) => gather = Some(v.clone()),
                 Err(e) => errors.push(e),
             },
@@ -204,7 +204,7 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
                 Ok(()) => serial = Some(v.clone()),
                 Err(e) => errors.push(e),
             },
-            "max_fail_percentage" => match static_check(v, "percent") {
+            "max_fail_percentage" => match static_check(v, "percent", "max_fail_percentage") {
                 Ok(()) => max_fail_percentage = Some(v.clone()),
                 Err(e) => errors.push(e),
             },
@@ -367,7 +367,7 @@ fn gathering_task(
 
 /// Play keywords Ansible converts when it loads the play (not templated):
 /// a value that cannot be a `bool` / a `percent` is refused up front.
-fn static_check(v: &Node, isa: &str) -> Result<(), PlaybookError> {
+pub(super) fn static_check(v: &Node, isa: &str, keyword: &str) -> Result<(), PlaybookError> {
     let text = match &v.kind {
         NodeKind::Str(s) if crate::template::is_template(s) => return Ok(()),
         NodeKind::Str(s) => s.clone(),
@@ -400,12 +400,7 @@ fn static_check(v: &Node, isa: &str) -> Result<(), PlaybookError> {
     Err(PlaybookError::new(
         &v.span,
         format!(
-            "Error processing keyword '{}': The value '{text}' could not be converted to '{isa}'.",
-            if isa == "bool" {
-                "gather_facts"
-            } else {
-                "max_fail_percentage"
-            }
+            "Error processing keyword '{keyword}': The value '{text}' could not be converted to '{isa}'."
         ),
     ))
 }

@@ -523,6 +523,12 @@ impl RoleFiles {
 
 /// `import_role: name=x tasks_from=y` (static).
 pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec<PlaybookError>> {
+    // A literal `public` that is no boolean stops the playbook while it
+    // loads, as in ansible-core 2.21 (a templated one is read at the play's
+    // start).
+    if let Some(p) = v.get("public") {
+        super::load::static_check(p, "bool", "public").map_err(|e| vec![e])?;
+    }
     let files = RoleFiles::from_lookup(|k| {
         v.get(k).map(|n| match n.to_json() {
             serde_json::Value::String(s) => s,
