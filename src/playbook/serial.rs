@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The kiln contributors
 //! `serial`: how one batch size is read, the same way when the playbook is
 //! loaded (literal values) and when the play starts (templated ones).
 
