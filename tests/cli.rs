@@ -197,6 +197,48 @@ fn listings_and_syntax_check_touch_nothing() {
 }
 
 #[test]
+fn plan_expands_an_include_whose_file_and_loop_are_literal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "inv.ini",
+        "w1 ansible_host=192.0.2.1\nw2 ansible_host=192.0.2.2\n",
+    );
+    write(
+        dir.path(),
+        "two.yml",
+        "- name: x\n  ping:\n- name: y\n  ping:\n",
+    );
+    write(
+        dir.path(),
+        "inc.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: inc\n      include_tasks: two.yml\n      loop: [1, 2]\n    - name: dyn\n      include_tasks: \"{{ name }}.yml\"\n    - name: last\n      ping:\n",
+    );
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "inc.yml", "--plan"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, _) = text(&o);
+    let task = "  -- barrier: every host finishes the task --\n";
+    let want = format!(
+        "  inc (its tasks join the plan when it runs) on [w1, w2]\n{task}\
+         \x20 x on [w1, w2]\n{task}  y on [w1, w2]\n{task}\
+         \x20 x on [w1, w2]\n{task}  y on [w1, w2]\n{task}\
+         \x20 dyn (its tasks join the plan when it runs) on [w1, w2]\n{task}\
+         \x20 last on [w1, w2]\n{task}"
+    );
+    assert!(out.contains(&want), "{out}");
+    let o = kiln()
+        .args(["playbook", "-i", "inv.ini", "inc.yml", "--plan=dot"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let (out, _) = text(&o);
+    assert_eq!(out.matches("x @ w1").count(), 2, "{out}");
+}
+
+#[test]
 fn ansible_cfg_is_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(

@@ -157,7 +157,11 @@ fn plan_input(
                     &prepared.opts.skip_tags,
                 )
             })
-            .map(|t| Step::of_task(&t))
+            .map(|t| {
+                let mut step = Step::of_task(&t);
+                step.expansion = include_expansion(prepared, play, &t);
+                step
+            })
             .collect()
     };
     PlayInput {
@@ -172,6 +176,57 @@ fn plan_input(
         handlers: play.handlers.iter().map(|h| h.display_name()).collect(),
         max_fail_percentage: play.max_fail_percentage.is_some(),
     }
+}
+
+/// The tasks an `include_tasks` brings in, one list per loop item, when
+/// they are known without running anything: a literal file name found next
+/// to the task (or in its role), and no loop or a literal one. Otherwise
+/// nothing: the listing says the include's tasks join when it runs. Nested
+/// includes are not followed (their own file may depend on the first).
+fn include_expansion(prepared: &Prepared, play: &Play, task: &Task) -> Vec<Vec<Step>> {
+    if crate::modules::canonical(&task.action) != "include_tasks" {
+        return Vec::new();
+    }
+    let arg = |k: &str| task.args.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    let Some(file) = arg("file")
+        .or_else(|| arg("_raw_params"))
+        .and_then(|n| n.as_str())
+        .filter(|f| !f.contains("{{"))
+    else {
+        return Vec::new();
+    };
+    let items = match &task.loop_ {
+        None => 1,
+        Some(crate::playbook::Loop::Loop(n)) => match &n.kind {
+            crate::yaml::NodeKind::Seq(v) => v.len(),
+            _ => return Vec::new(),
+        },
+        Some(_) => return Vec::new(),
+    };
+    let mut candidates = Vec::new();
+    if let Some(r) = &task.role {
+        candidates.push(r.path.join("tasks").join(file));
+    }
+    candidates.push(task.dir.join(file));
+    candidates.push(play.dir.join(file));
+    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+        return Vec::new();
+    };
+    let Ok(parsed) = crate::playbook::parse_task_file(
+        path,
+        &crate::playbook::Inherited::default(),
+        task.role.clone(),
+        &play.dir,
+        prepared.vault.clone(),
+    ) else {
+        return Vec::new();
+    };
+    let steps: Vec<Step> = parsed
+        .iter()
+        .flat_map(Item::tasks)
+        .map(|t| Step::of_task(&t))
+        .collect();
+    vec![steps; items]
 }
 
 /// The tasks of `items`, descending into each block's `block` section only.

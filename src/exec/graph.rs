@@ -12,7 +12,7 @@
 //! joins, which costs time in the number of nodes added, never in the size
 //! of the graph (as [`crate::plan::Plan::expand`] does for `--plan`).
 
-use crate::plan::{Plan, PlanNode, Strategy, Why};
+use crate::plan::{Edge, Plan, PlanNode, Strategy, Why};
 use petgraph::Direction;
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
@@ -41,13 +41,16 @@ pub struct Walked {
     pub prepared: Vec<PreparedRecord>,
 }
 
-/// Arguments templated ahead, on the walk's clock.
+/// Conditions and arguments worked out ahead, on the walk's clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedRecord {
     pub host: String,
     pub task: String,
     /// The tick at which they were templated.
     pub tick: u64,
+    /// A `when` condition was found false ahead: the task is skipped (and
+    /// its arguments were not templated).
+    pub skip: bool,
     /// Whether the task then ran with them (false: something changed in
     /// between and they were templated again).
     pub used: bool,
@@ -109,6 +112,10 @@ pub(super) struct Walk {
     /// The barrier a new batch starts after (the last batch or play end).
     gate: Option<NodeIndex>,
     play: usize,
+    /// Nodes, edges and tails looked at so far: the proof that adding a
+    /// task (an included one as much as any) costs the same however large
+    /// the graph already is.
+    work: u64,
 }
 
 impl Walk {
@@ -124,6 +131,7 @@ impl Walk {
     }
 
     fn node(&mut self, n: PlanNode) -> NodeIndex {
+        self.work += 1;
         let i = self.done.plan.add(n);
         let k = i.index();
         if self.life.len() <= k {
@@ -137,8 +145,9 @@ impl Walk {
 
     /// `b`, a node just added, waits for `a` (callers add each pair once:
     /// looking an edge up would scan a barrier's thousand successors).
-    fn edge(&mut self, a: NodeIndex, b: NodeIndex) {
-        self.done.plan.graph.add_edge(a, b, ());
+    fn edge(&mut self, a: NodeIndex, b: NodeIndex, kind: Edge) {
+        self.work += 1;
+        self.done.plan.graph.add_edge(a, b, kind);
         if self.life[a.index()] != Life::Done {
             self.unmet[b.index()] += 1;
         }
@@ -196,7 +205,7 @@ impl Walk {
             let id = self.host_id(h);
             let n = self.node(PlanNode::Run { host: id, step });
             if let Some(t) = self.tails.get(&id).copied() {
-                self.edge(t, n);
+                self.edge(t, n, Edge::Next);
             }
             self.tails.insert(id, n);
             nodes.push(n);
@@ -224,6 +233,7 @@ impl Walk {
         let mut from: Vec<NodeIndex> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for h in live {
+            self.work += 1;
             if let Some(t) = self.tails.get(&h).copied().or(self.gate)
                 && seen.insert(t)
             {
@@ -239,8 +249,15 @@ impl Walk {
             }
             self.gate = Some(b);
         }
+        // Linear's key rule as an edge: a host whose tail is a barrier did
+        // not run this task, and waits at its barrier all the same.
+        let per_task = matches!(why, Why::Task | Why::RunOnce | Why::FailCheck);
         for t in from {
-            self.edge(t, b);
+            let kind = match self.done.plan.graph[t] {
+                PlanNode::Barrier { .. } if per_task => Edge::Wait,
+                _ => Edge::Next,
+            };
+            self.edge(t, b, kind);
         }
         self.settle_barrier(b);
         b
@@ -303,12 +320,13 @@ impl Walk {
 
     /// `task`'s arguments were templated ahead for `host`; returns the
     /// record's index.
-    pub(super) fn prepared(&mut self, host: &str, task: &str) -> usize {
+    pub(super) fn prepared(&mut self, host: &str, task: &str, skip: bool) -> usize {
         self.clock += 1;
         self.done.prepared.push(PreparedRecord {
             host: host.to_string(),
             task: task.to_string(),
             tick: self.clock,
+            skip,
             used: false,
         });
         self.done.prepared.len() - 1
@@ -398,6 +416,30 @@ mod tests {
         w.join(Why::Batch);
         let walked = w.take();
         assert_eq!(walked.passed_barriers(), [Why::Task, Why::Task, Why::Batch]);
+    }
+
+    /// The work of adding one included task (a node per host, then its
+    /// barrier) after `before` tasks already in the walk.
+    fn include_work(before: usize) -> u64 {
+        let mut w = walk(Strategy::Linear, 3);
+        let hosts = ["h1", "h2", "h3"];
+        for _ in 0..before {
+            let n = w.task(&hosts, "t", false, false, Some(Why::Task));
+            run_all(&mut w, &n);
+        }
+        let inc = w.task(&hosts, "inc", false, true, Some(Why::Task));
+        run_all(&mut w, &inc);
+        let at = w.work;
+        let n = w.task(&hosts, "included", false, false, Some(Why::Task));
+        run_all(&mut w, &n);
+        w.work - at
+    }
+
+    #[test]
+    fn an_included_task_costs_the_same_in_a_small_and_a_huge_walk() {
+        let small = include_work(2);
+        assert!(small > 0);
+        assert_eq!(include_work(5_000), small);
     }
 
     #[test]

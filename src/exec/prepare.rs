@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The kiln contributors
 //! Controller work done ahead of a linear barrier: while a task runs on
-//! the hosts, each host's next task has its module arguments templated and
-//! checked, so that when the barrier is passed the host's next step costs
+//! the hosts, each host's next task has its `when` conditions evaluated and
+//! (when they hold) its module arguments templated and checked, so that when the barrier is passed the host's next step costs
 //! the round trip alone, not the round trip plus the controller's time.
 //!
 //! Why it is safe: the next task is the one the host's cursor gives if
@@ -27,12 +27,23 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// One host's prepared arguments.
+/// What was worked out ahead for one host's next task.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Ahead {
+    /// The index (in `Task::all_when` order) of the first condition that
+    /// was false: the task is skipped and its arguments were not templated
+    /// (Ansible templates no argument of a skipped task).
+    pub false_at: Option<usize>,
+    /// The templated arguments, when every condition held.
+    pub args: Option<Map<String, Json>>,
+}
+
+/// One host's prepared task.
 struct Entry {
     task: Arc<Task>,
     frames: Vec<Arc<Layer>>,
     generation: u64,
-    args: Map<String, Json>,
+    ahead: Ahead,
     /// Its record in the walk (to mark it used).
     record: usize,
 }
@@ -59,9 +70,9 @@ impl Prepared {
     }
 }
 
-/// Whether a task's arguments may be templated ahead: a plain module call
-/// (no loop, no `until`, not an include or meta) whose templates read no
-/// controller file or command.
+/// Whether a task's conditions and arguments may be worked out ahead: a
+/// plain module call (no loop, no `until`, not an include or meta) whose
+/// templates (arguments and `when`) read no controller file or command.
 fn preparable(task: &Task) -> bool {
     task.loop_.is_none()
         && task.until.is_empty()
@@ -73,6 +84,7 @@ fn preparable(task: &Task) -> bool {
             .args
             .iter()
             .any(|(_, v)| reads_controller(&v.to_json()))
+        && !task.all_when().any(|c| reads_controller(&c.to_json()))
 }
 
 fn reads_controller(v: &Json) -> bool {
@@ -99,7 +111,8 @@ pub(super) fn writes_vars(task: &Task) -> bool {
 }
 
 impl Runner {
-    /// Templates `next`'s arguments for `host` now, ahead of the barrier.
+    /// Evaluates `next`'s conditions for `host` now, ahead of the barrier,
+    /// and templates its arguments when they hold.
     pub(super) fn prepare(self: &Arc<Self>, ctx: &Arc<PlayCtx>, host: &str, next: &Next) {
         let task = &next.task;
         if !preparable(task) {
@@ -110,11 +123,27 @@ impl Runner {
         };
         let generation = self.prepared.generation.load(Ordering::SeqCst);
         let scope = self.scope(ctx, host, Some(task), &next.vars);
-        let Ok(args) = super::task::template_args(task, module.spec(), &scope) else {
-            // The task reports its own error when it runs.
-            return;
+        let mut false_at = None;
+        for (k, cond) in task.all_when().enumerate() {
+            match scope.condition(cond) {
+                Ok(true) => {}
+                Ok(false) => {
+                    false_at = Some(k);
+                    break;
+                }
+                // The task reports its own error when it runs.
+                Err(_) => return,
+            }
+        }
+        let args = match false_at {
+            Some(_) => None,
+            None => match super::task::template_args(task, module.spec(), &scope) {
+                Ok(a) => Some(a),
+                Err(_) => return,
+            },
         };
-        let record = self.with_walk(|w| w.prepared(host, &task.display_name()));
+        let ahead = Ahead { false_at, args };
+        let record = self.with_walk(|w| w.prepared(host, &task.display_name(), false_at.is_some()));
         if let Ok(mut e) = self.prepared.entries.lock() {
             let list = e.entry(host.to_string()).or_default();
             list.retain(|x| !Arc::ptr_eq(&x.task, task));
@@ -125,21 +154,21 @@ impl Runner {
                 task: task.clone(),
                 frames: next.vars.clone(),
                 generation,
-                args,
+                ahead,
                 record,
             });
         }
     }
 
-    /// The arguments prepared for `task` on `host` in this include frame,
-    /// if nothing they were templated from has changed since; the entry is
-    /// taken either way.
+    /// What was worked out for `task` on `host` in this include frame, if
+    /// nothing it was computed from has changed since; the entry is taken
+    /// either way.
     pub(super) fn take_prepared(
         &self,
         host: &str,
         task: &Task,
         frames: &[Arc<Layer>],
-    ) -> Option<Map<String, Json>> {
+    ) -> Option<Ahead> {
         let entry = {
             let mut entries = self.prepared.entries.lock().ok()?;
             let list = entries.get_mut(host)?;
@@ -159,6 +188,6 @@ impl Runner {
             return None;
         }
         self.with_walk(|w| w.prepared_used(entry.record));
-        Some(entry.args)
+        Some(entry.ahead)
     }
 }

@@ -1241,7 +1241,7 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
-        prepared: Option<Map<String, Json>>,
+        prepared: Option<super::prepare::Ahead>,
     ) -> Outcome {
         if task.until.is_empty() {
             return self.run_once(play, task, host, scope, prepared).await;
@@ -1317,15 +1317,26 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
-        prepared: Option<Map<String, Json>>,
+        prepared: Option<super::prepare::Ahead>,
     ) -> Outcome {
         let done = |result| Outcome {
             result,
             unreachable: false,
         };
-        // when: every condition must hold (inherited ones first).
-        for cond in task.all_when() {
-            match scope.condition(cond) {
+        // when: every condition must hold (inherited ones first); worked
+        // out ahead of the barrier when nothing it reads changed since.
+        let (known, prepared) = match prepared {
+            Some(a) => (Some(a.false_at), a.args),
+            None => (None, None),
+        };
+        for (k, cond) in task.all_when().enumerate() {
+            let holds = match known {
+                // Worked out ahead: the conditions before the first false
+                // one held.
+                Some(false_at) => Ok(false_at != Some(k)),
+                None => scope.condition(cond),
+            };
+            match holds {
                 Ok(true) => {}
                 Ok(false) => {
                     let mut r = Map::new();

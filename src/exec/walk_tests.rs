@@ -364,6 +364,30 @@ fn a_rescue_runs_after_the_failed_task_barrier_on_its_host_only() {
     let saved = w.plan.run_node("h1", 1).expect("saved on h1");
     let after_h2 = w.plan.run_node("h2", 2).expect("after on h2");
     assert!(w.plan.before(saved, after_h2));
+    // Linear's key rule is an edge of its own: h2, whose next task (after)
+    // comes later in the tree than saved, waits at saved's barrier from the
+    // barrier it last passed.
+    let g = &w.plan.graph;
+    let saved_end = g
+        .neighbors_directed(saved, petgraph::Direction::Outgoing)
+        .next()
+        .expect("saved's barrier");
+    let risky_end = w
+        .plan
+        .run_node("h2", 0)
+        .and_then(|n| {
+            g.neighbors_directed(n, petgraph::Direction::Outgoing)
+                .next()
+        })
+        .expect("risky's barrier");
+    let e = g
+        .find_edge(risky_end, saved_end)
+        .expect("h2 waits at saved's barrier");
+    assert_eq!(g[e], crate::plan::Edge::Wait);
+    let ran = g
+        .find_edge(saved, saved_end)
+        .expect("saved reaches its barrier");
+    assert_eq!(g[ran], crate::plan::Edge::Next);
 }
 
 /// The ticks at which `host`'s run nodes started and finished.
@@ -502,6 +526,38 @@ fn barrier_tick(w: &Walked, why: Why, k: usize) -> u64 {
     w.finished[b.index()].expect("passed")
 }
 
+/// What was worked out ahead for `task` on `host`.
+fn prepared_for<'a>(
+    w: &'a Walked,
+    host: &str,
+    task: &str,
+) -> &'a crate::exec::graph::PreparedRecord {
+    w.prepared
+        .iter()
+        .find(|r| r.host == host && r.task == task)
+        .unwrap_or_else(|| panic!("{task} prepared for {host}: {:?}", w.prepared))
+}
+
+/// A block whose first task fails on h1 only, then `b` (its lines given,
+/// indented as a block task's keywords), and a rescue.
+fn h1_fails_into_rescue(b: &str) -> String {
+    format!(
+        "- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - name: a
+          fail: msg=no
+          when: inventory_hostname == 'h1'
+        - name: b
+{b}
+      rescue:
+        - name: saved
+          debug: msg=saved
+"
+    )
+}
+
 #[test]
 fn the_next_task_is_templated_before_the_barrier_is_passed() {
     let pb = "- hosts: all
@@ -523,11 +579,7 @@ fn the_next_task_is_templated_before_the_barrier_is_passed() {
     // and then run with those arguments.
     let after_a = barrier_tick(&w, Why::Task, 0);
     for h in ["h1", "h2"] {
-        let r = w
-            .prepared
-            .iter()
-            .find(|r| r.host == h && r.task == "b")
-            .unwrap_or_else(|| panic!("b prepared for {h}: {:?}", w.prepared));
+        let r = prepared_for(&w, h, "b");
         assert!(
             r.tick < after_a,
             "{h}: {r:?} after the barrier at {after_a}"
@@ -546,27 +598,129 @@ fn the_next_task_is_templated_before_the_barrier_is_passed() {
 fn arguments_templated_ahead_are_dropped_when_what_they_read_changes() {
     // b is templated for h2 while a runs; then h1 fails into its rescue,
     // which sets h1's ansible_failed_task, which b reads: h2 must see it.
-    let pb = "- hosts: all
-  gather_facts: false
-  tasks:
-    - block:
-        - name: a
-          fail: msg=no
-          when: inventory_hostname == 'h1'
-        - name: b
-          command: echo failed-{{ hostvars['h1'].ansible_failed_task.name | default('none') }}
-      rescue:
-        - name: saved
-          debug: msg=saved
-";
-    let (w, rc, sent) = run_recorded("stale", 2, pb);
+    let pb = h1_fails_into_rescue(
+        "          command: echo failed-{{ hostvars['h1'].ansible_failed_task.name | default('none') }}",
+    );
+    let (w, rc, sent) = run_recorded("stale", 2, &pb);
     assert_eq!(rc, 0);
-    let b = w
-        .prepared
-        .iter()
-        .find(|r| r.task == "b" && r.host == "h2")
-        .unwrap_or_else(|| panic!("b templated ahead for h2: {:?}", w.prepared));
+    let b = prepared_for(&w, "h2", "b");
     assert!(!b.used, "{b:?}");
     assert!(sent.contains("h2: ") && sent.contains("failed-a"), "{sent}");
     assert!(!sent.contains("failed-none"), "{sent}");
+}
+
+#[test]
+fn conditions_are_evaluated_before_the_barrier_is_passed() {
+    let pb = "- hosts: all
+  gather_facts: false
+  tasks:
+    - name: a
+      command: echo first
+    - name: b
+      command: echo b-{{ inventory_hostname }}
+      when: inventory_hostname == 'h1'
+";
+    let (w, rc, sent) = run_recorded("when-ahead", 2, pb);
+    assert_eq!(rc, 0);
+    let after_a = barrier_tick(&w, Why::Task, 0);
+    for (h, skip) in [("h1", false), ("h2", true)] {
+        let r = prepared_for(&w, h, "b");
+        assert!(r.tick < after_a, "{h}: {r:?} after {after_a}");
+        assert_eq!(r.skip, skip, "{r:?}");
+        assert!(r.used, "{r:?}");
+    }
+    assert!(sent.contains("b-h1"), "{sent}");
+    assert!(!sent.contains("b-h2"), "{sent}");
+}
+
+#[test]
+fn conditions_evaluated_ahead_are_dropped_when_what_they_read_changes() {
+    // b's condition is false for h2 while a runs; then h1 fails into its
+    // rescue, which sets the ansible_failed_task b's condition reads: h2
+    // must run b after all.
+    let pb = h1_fails_into_rescue(
+        "          command: echo b-ran-{{ inventory_hostname }}
+          when: hostvars['h1'].ansible_failed_task is defined",
+    );
+    let (w, rc, sent) = run_recorded("when-stale", 2, &pb);
+    assert_eq!(rc, 0);
+    let b = prepared_for(&w, "h2", "b");
+    assert!(b.skip && !b.used, "{b:?}");
+    assert!(sent.contains("b-ran-h2"), "{sent}");
+}
+
+/// The included file of the include tests: two tasks.
+const TWO: &str = "- name: x
+  debug: msg=x-{{ item }}
+- name: y
+  debug: msg=y-{{ item }}
+";
+
+const INCLUDE_LOOP: &str = "  tasks:
+    - name: inc
+      include_tasks: two.yml
+      loop: [1, 2]
+    - name: last
+      debug: msg=done
+";
+
+/// `host`'s run nodes named `name`, in the order they were added.
+fn nodes_of(w: &Walked, host: &str, name: &str) -> Vec<petgraph::stable_graph::NodeIndex> {
+    w.plan
+        .order
+        .iter()
+        .copied()
+        .filter(|n| match w.plan.graph[*n] {
+            PlanNode::Run { host: h, step } => {
+                w.plan.hosts[h] == host && w.plan.steps[step].name == name
+            }
+            PlanNode::Barrier { .. } => false,
+        })
+        .collect()
+}
+
+#[test]
+fn a_looped_include_under_linear_puts_a_barrier_after_each_included_task_of_each_item() {
+    let pb = format!("- hosts: all\n  gather_facts: false\n{INCLUDE_LOOP}");
+    let (w, rc) = run("include-linear", 2, &pb, &[("two.yml", TWO)]);
+    assert_eq!(rc, 0);
+    // inc, then x and y for item 1, x and y for item 2, then last: each a
+    // task barrier, then the section, batch and play ends.
+    let mut want = vec![Why::Task; 6];
+    want.extend([Why::Handlers, Why::Batch, Why::Play]);
+    assert_eq!(w.passed_barriers(), want);
+    // Lockstep across the items: no host starts item 2's x before every
+    // host is through item 1's y.
+    for a in ["h1", "h2"] {
+        for b in ["h1", "h2"] {
+            let y1 = nodes_of(&w, a, "y")[0];
+            let x2 = nodes_of(&w, b, "x")[1];
+            assert!(w.plan.before(y1, x2), "y(1)@{a} before x(2)@{b}");
+        }
+    }
+}
+
+#[test]
+fn a_looped_include_under_free_adds_a_chain_per_host_and_no_task_barrier() {
+    let pb = format!("- hosts: all\n  gather_facts: false\n  strategy: free\n{INCLUDE_LOOP}");
+    let (w, rc) = run("include-free", 2, &pb, &[("two.yml", TWO)]);
+    assert_eq!(rc, 0);
+    assert_eq!(w.passed_barriers(), [Why::Handlers, Why::Batch, Why::Play]);
+    for h in ["h1", "h2"] {
+        let chain = [
+            nodes_of(&w, h, "inc")[0],
+            nodes_of(&w, h, "x")[0],
+            nodes_of(&w, h, "y")[0],
+            nodes_of(&w, h, "x")[1],
+            nodes_of(&w, h, "y")[1],
+            nodes_of(&w, h, "last")[0],
+        ];
+        for pair in chain.windows(2) {
+            assert!(w.plan.before(pair[0], pair[1]), "{h}: {pair:?}");
+        }
+    }
+    // Nothing ties one host's included tasks to the other's.
+    let x2_h1 = nodes_of(&w, "h1", "x")[1];
+    let y1_h2 = nodes_of(&w, "h2", "y")[0];
+    assert!(!w.plan.before(y1_h2, x2_h1) && !w.plan.before(x2_h1, y1_h2));
 }

@@ -3,7 +3,7 @@
 //! Lowering plays to the plan graph: each play's batches, sections and
 //! handlers become run nodes and barriers, chained per host.
 
-use super::{Plan, PlanNode, Strategy, Why};
+use super::{Edge, Plan, PlanNode, Strategy, Why};
 use crate::playbook::Task;
 use crate::yaml::{Node, NodeKind};
 use petgraph::stable_graph::NodeIndex;
@@ -19,6 +19,10 @@ pub struct Step {
     pub any_errors_fatal: bool,
     /// `include_tasks` / `include_role`: more nodes come when it runs.
     pub include: bool,
+    /// The included tasks, one list per loop item, when they are known
+    /// before the run (a literal file name and a literal loop, or none):
+    /// [`Plan::expand`] splices them in after the include.
+    pub expansion: Vec<Vec<Step>>,
 }
 
 impl Step {
@@ -46,6 +50,7 @@ impl Step {
                 crate::modules::canonical(&task.action),
                 "include_tasks" | "include_role" | "include"
             ),
+            expansion: Vec::new(),
         }
     }
 }
@@ -111,17 +116,31 @@ pub fn lower(plays: &[PlayInput]) -> Plan {
                         let runners = if t.run_once { 1 } else { hosts.len() };
                         let why = barrier_why(t, play.max_fail_percentage);
                         step_lockstep(&mut plan, &hosts[..runners], &mut tails, *id, p, why);
+                        // The included tasks of each item, in lockstep
+                        // after the include's barrier.
+                        if let Some(Some(mut at)) = tails.first().copied()
+                            && !t.expansion.is_empty()
+                        {
+                            for item in &t.expansion {
+                                at = plan.expand(at, batch, item, play.strategy, p);
+                            }
+                            tails.iter_mut().for_each(|x| *x = Some(at));
+                        }
                     } else {
                         // free / host_pinned: Ansible runs run_once on every
                         // host and checks no failure limit (it warns that
                         // both are unsupported), so nothing waits.
                         for (k, h) in hosts.iter().enumerate() {
-                            let n = plan.add(PlanNode::Run {
+                            let mut n = plan.add(PlanNode::Run {
                                 host: *h,
                                 step: *id,
                             });
                             if let Some(t) = tails[k] {
-                                plan.graph.add_edge(t, n, ());
+                                plan.graph.add_edge(t, n, Edge::Next);
+                            }
+                            // Each host's own chain of included tasks.
+                            for item in &t.expansion {
+                                n = plan.expand(n, &[batch[k].as_str()], item, play.strategy, p);
                             }
                             tails[k] = Some(n);
                         }
@@ -144,7 +163,7 @@ pub fn lower(plays: &[PlayInput]) -> Plan {
                                 step: *id,
                             });
                             if let Some(t) = tails[k] {
-                                plan.graph.add_edge(t, n, ());
+                                plan.graph.add_edge(t, n, Edge::Next);
                             }
                             tails[k] = Some(n);
                         }
@@ -159,7 +178,7 @@ pub fn lower(plays: &[PlayInput]) -> Plan {
                 play: p,
                 why: Why::Play,
             });
-            plan.graph.add_edge(b, n, ());
+            plan.graph.add_edge(b, n, Edge::Next);
             gate = Some(n);
         }
     }
@@ -180,13 +199,13 @@ fn step_lockstep(
     for (k, h) in runners.iter().enumerate() {
         let n = plan.add(PlanNode::Run { host: *h, step });
         if let Some(t) = tails[k] {
-            plan.graph.add_edge(t, n, ());
+            plan.graph.add_edge(t, n, Edge::Next);
         }
         nodes.push(n);
     }
     let b = plan.add(PlanNode::Barrier { play, why });
     for n in nodes {
-        plan.graph.add_edge(n, b, ());
+        plan.graph.add_edge(n, b, Edge::Next);
     }
     // A host that did not run (run_once) waits on the barrier too.
     for (k, t) in tails.iter_mut().enumerate() {
@@ -195,7 +214,7 @@ fn step_lockstep(
             && prev != b
             && plan.graph.find_edge(prev, b).is_none()
         {
-            plan.graph.add_edge(prev, b, ());
+            plan.graph.add_edge(prev, b, Edge::Wait);
         }
         *t = Some(b);
     }
@@ -208,7 +227,7 @@ fn join(plan: &mut Plan, tails: &mut [Option<NodeIndex>], play: usize, why: Why)
         if let Some(prev) = *t
             && plan.graph.find_edge(prev, b).is_none()
         {
-            plan.graph.add_edge(prev, b, ());
+            plan.graph.add_edge(prev, b, Edge::Next);
         }
         *t = Some(b);
     }

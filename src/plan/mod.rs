@@ -16,6 +16,14 @@
 //! splices their nodes in after the include, touching only the node it
 //! expands from and the nodes it adds (never the rest of the graph), so a
 //! loop of includes costs linear time however large the graph already is.
+//! `--plan` expands this way every `include_tasks` whose file name and loop
+//! are literal; the run's own graph (`exec/graph.rs`) appends each host's
+//! included tasks after its tail as the cursor reaches them, at the same
+//! cost.
+//!
+//! Edges say why they hold: [`Edge::Next`] orders a host's own steps,
+//! [`Edge::Wait`] is linear's key rule (a host that does not run a task
+//! still waits at its barrier).
 
 mod lower;
 mod render;
@@ -88,6 +96,19 @@ impl Why {
     }
 }
 
+/// Why an edge holds its target back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Edge {
+    /// A host's next step, or a host's step reaching its barrier.
+    #[default]
+    Next,
+    /// Linear's key rule: a host that does not run the task (its next task
+    /// comes later in the task tree, e.g. in `rescue` while the others
+    /// finish the block, or it has none left; or `run_once` ran it on
+    /// another host) still waits at the task's barrier for those running it.
+    Wait,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanNode {
     /// Run step `step` (an index into [`Plan::steps`]) on host `host` (an
@@ -111,7 +132,7 @@ pub struct StepInfo {
 /// The plan of a playbook.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
-    pub graph: StableDiGraph<PlanNode, ()>,
+    pub graph: StableDiGraph<PlanNode, Edge>,
     /// Host names, indexed by [`PlanNode::Run::host`].
     pub hosts: Vec<String>,
     pub steps: Vec<StepInfo>,
@@ -196,7 +217,7 @@ impl Plan {
     pub fn expand(
         &mut self,
         at: NodeIndex,
-        hosts: &[&str],
+        hosts: &[impl AsRef<str>],
         tasks: &[Step],
         strategy: Strategy,
         play: usize,
@@ -214,7 +235,7 @@ impl Plan {
         for e in edges {
             self.graph.remove_edge(e);
         }
-        let hs: Vec<usize> = hosts.iter().map(|h| self.host(h)).collect();
+        let hs: Vec<usize> = hosts.iter().map(|h| self.host(h.as_ref())).collect();
         let mut last = at;
         for t in tasks {
             let step = self.add_step(&t.name, play, false, t.include);
@@ -228,8 +249,8 @@ impl Plan {
                 let b = self.graph.add_node(PlanNode::Barrier { play, why });
                 for h in runners {
                     let n = self.add(PlanNode::Run { host: *h, step });
-                    self.graph.add_edge(last, n, ());
-                    self.graph.add_edge(n, b, ());
+                    self.graph.add_edge(last, n, Edge::Next);
+                    self.graph.add_edge(n, b, Edge::Next);
                     work += 3;
                 }
                 self.order.push(b);
@@ -238,14 +259,14 @@ impl Plan {
             } else {
                 for h in &hs {
                     let n = self.add(PlanNode::Run { host: *h, step });
-                    self.graph.add_edge(last, n, ());
+                    self.graph.add_edge(last, n, Edge::Next);
                     work += 2;
                     last = n;
                 }
             }
         }
         for f in follow {
-            self.graph.add_edge(last, f, ());
+            self.graph.add_edge(last, f, Edge::Next);
             work += 1;
         }
         self.last_expand_work = work;

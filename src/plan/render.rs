@@ -3,7 +3,7 @@
 //! `--plan` listings: text (nodes in the order they were added, runs of one
 //! step on several hosts on one line) and Graphviz.
 
-use super::{Plan, PlanNode, StepInfo};
+use super::{Edge, Plan, PlanNode, StepInfo};
 use std::fmt::Write as _;
 
 fn step_label(s: &StepInfo) -> String {
@@ -74,7 +74,11 @@ pub(super) fn dot(plan: &Plan) -> String {
     }
     for e in plan.graph.edge_indices() {
         if let Some((a, b)) = plan.graph.edge_endpoints(e) {
-            let _ = writeln!(out, "  n{} -> n{};", a.index(), b.index());
+            let style = match plan.graph.edge_weight(e) {
+                Some(Edge::Wait) => " [style=dashed, label=\"waits\"]",
+                _ => "",
+            };
+            let _ = writeln!(out, "  n{} -> n{}{style};", a.index(), b.index());
         }
     }
     out.push_str("}\n");

@@ -296,6 +296,73 @@ fn expanding_an_include_costs_the_same_in_a_small_and_a_huge_graph() {
     assert!(plan.run_node("h2", step(&plan, "x")).is_none());
 }
 
+/// An include looped over two items of a two-task file, known at plan
+/// time, as `--plan` lowers it.
+fn looped_include(strategy: Strategy) -> Plan {
+    let mut tasks = steps(&["inc", "after"]);
+    tasks[0].include = true;
+    tasks[0].expansion = vec![steps(&["x", "y"]); 2];
+    lower(&[play(strategy, 2, &tasks)])
+}
+
+/// `host`'s run nodes of step named `name` (one per item), in order.
+fn nodes_named(plan: &Plan, host: &str, name: &str) -> Vec<NodeIndex> {
+    let h = plan.hosts.iter().position(|x| x == host);
+    plan.order
+        .iter()
+        .copied()
+        .filter(|n| match plan.graph[*n] {
+            PlanNode::Run { host, step } => Some(host) == h && plan.steps[step].name == name,
+            PlanNode::Barrier { .. } => false,
+        })
+        .collect()
+}
+
+#[test]
+fn lowering_a_looped_include_expands_it_with_a_barrier_per_included_task_under_linear() {
+    let plan = looped_include(Strategy::Linear);
+    acyclic(&plan);
+    // inc, x and y of item 1, x and y of item 2, after.
+    let mut want = vec![Why::Task; 6];
+    want.extend([Why::Handlers, Why::Batch, Why::Play]);
+    assert_eq!(whys(&plan), want);
+    for a in ["h1", "h2"] {
+        for b in ["h1", "h2"] {
+            let y1 = nodes_named(&plan, a, "y")[0];
+            assert!(plan.before(y1, nodes_named(&plan, b, "x")[1]));
+            assert!(plan.before(nodes_named(&plan, a, "y")[1], node(&plan, b, "after")));
+        }
+    }
+    let text = plan.to_text();
+    assert!(text.contains("  x on [h1, h2]"), "{text}");
+}
+
+#[test]
+fn lowering_a_looped_include_under_free_chains_it_per_host() {
+    let plan = looped_include(Strategy::Free);
+    acyclic(&plan);
+    assert_eq!(whys(&plan), [Why::Handlers, Why::Batch, Why::Play]);
+    for h in ["h1", "h2"] {
+        let (x, y) = (nodes_named(&plan, h, "x"), nodes_named(&plan, h, "y"));
+        let chain = [
+            node(&plan, h, "inc"),
+            x[0],
+            y[0],
+            x[1],
+            y[1],
+            node(&plan, h, "after"),
+        ];
+        for pair in chain.windows(2) {
+            assert!(plan.before(pair[0], pair[1]), "{h}: {pair:?}");
+        }
+    }
+    let (x1, y2) = (
+        nodes_named(&plan, "h1", "x")[1],
+        nodes_named(&plan, "h2", "y")[0],
+    );
+    assert!(!plan.before(y2, x1) && !plan.before(x1, y2));
+}
+
 #[test]
 fn text_and_dot_listings_show_nodes_and_barriers() {
     let mut tasks = steps(&["t1", "inc"]);

@@ -27,6 +27,16 @@ const B64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// What tells that a file changed: size, modification time, inode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp(u64, Option<std::time::SystemTime>, u64);
+
+fn stamp(p: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).ok()?;
+    Some(Stamp(m.len(), m.modified().ok(), m.ino()))
+}
+
 /// The marker at the start of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
@@ -92,6 +102,36 @@ impl KnownHosts {
                 Ok(text) => kh.entries.extend(parse(&text, p)),
                 Err(e) => tracing::debug!("known_hosts {}: {e}", p.display()),
             }
+        }
+        kh
+    }
+
+    /// The files' entries, parsed once for every connection that reads the
+    /// same files while they stay unchanged.
+    ///
+    /// Why: each connection used to parse the files itself and keep its copy
+    /// for the session's life, so N hosts sharing one known_hosts file of N
+    /// lines held N² entries (about 0.3 MiB per host at 1,000 hosts) and
+    /// spent quadratic time parsing. A file is known unchanged by its size,
+    /// modification time and inode (`add_host_key` renames a new file in,
+    /// which changes all three), so a key added by one connection is seen
+    /// by the next.
+    pub fn shared(paths: &[PathBuf]) -> std::sync::Arc<KnownHosts> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        type Cache = Mutex<HashMap<Vec<PathBuf>, (Vec<Option<Stamp>>, Arc<KnownHosts>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let stamps: Vec<Option<Stamp>> = paths.iter().map(|p| stamp(p)).collect();
+        let cache = CACHE.get_or_init(Cache::default);
+        if let Ok(c) = cache.lock()
+            && let Some((s, kh)) = c.get(paths)
+            && *s == stamps
+        {
+            return kh.clone();
+        }
+        let kh = Arc::new(KnownHosts::load(paths));
+        if let Ok(mut c) = cache.lock() {
+            c.insert(paths.to_vec(), (stamps, kh.clone()));
         }
         kh
     }
@@ -725,6 +765,26 @@ mod tests {
         let kh = KnownHosts::load(&[path]);
         assert!(matches!(kh.check("[h1]:2222", &k1), Verdict::Known(_)));
         assert!(matches!(kh.check("h2", &k2), Verdict::Known(_)));
+    }
+
+    #[test]
+    fn connections_share_one_parse_until_the_file_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("known_hosts");
+        let k1 = fake_key("ssh-ed25519");
+        let k2 = fake_key("ssh-ed25519");
+        std::fs::write(&path, line("h1", &k1) + "\n").expect("seed");
+        let files = [path.clone()];
+        let a = KnownHosts::shared(&files);
+        let b = KnownHosts::shared(&files);
+        assert!(std::sync::Arc::ptr_eq(&a, &b), "parsed twice");
+        assert!(matches!(b.check("h1", &k1), Verdict::Known(_)));
+        // A key added by one connection (accept-new) is seen by the next.
+        add_host_key(&path, "h2", &k2, false).expect("add");
+        let c = KnownHosts::shared(&files);
+        assert!(!std::sync::Arc::ptr_eq(&a, &c), "stale after a write");
+        assert!(matches!(c.check("h2", &k2), Verdict::Known(_)));
+        assert!(matches!(a.check("h2", &k2), Verdict::Unknown));
     }
 
     #[test]

@@ -308,7 +308,7 @@ impl Session {
         let host_name = target.host_key_name();
         let mut files = target.known_hosts.clone();
         files.extend(target.global_known_hosts.iter().cloned());
-        let known = Arc::new(KnownHosts::load(&files));
+        let known = KnownHosts::shared(&files);
         let chosen = algorithms::choose(&target.algorithms).map_err(TransportError::Protocol)?;
         if !chosen.weak.is_empty() {
             tracing::warn!(
