@@ -2068,3 +2068,64 @@ fn subelements(terms: Vec<Json>) -> Result<Vec<Json>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The refusals are ansible-core 2.21's, recorded from the same terms
+    /// (a refused `with_subelements` prints an [ERROR] block that kiln's
+    /// loop failures do not show yet, so no golden holds them).
+    #[test]
+    fn subelements_refusals_as_ansible() {
+        let refusal = |terms: Json| match subelements(terms.as_array().cloned().unwrap_or_default())
+        {
+            Ok(items) => panic!("{terms}: {items:?}"),
+            Err(e) => e
+                .strip_prefix("The lookup plugin 'subelements' failed: ")
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("{e}")),
+        };
+        assert_eq!(
+            refusal(json!([[{"name": "x"}], "auth.keys"])),
+            "could not find 'auth' key in iterated item '{'name': 'x'}'"
+        );
+        assert_eq!(
+            refusal(json!([[{"name": "x", "auth": 5}], "auth.keys"])),
+            "the key auth should point to a dictionary, got '5'"
+        );
+        assert_eq!(
+            refusal(json!([[{"name": "x", "auth": {"keys": 5}}], "auth.keys"])),
+            "the key keys should point to a list, got '5'"
+        );
+        assert_eq!(
+            refusal(json!([[5], "keys"])),
+            "subelements lookup expects a dictionary, got '5'"
+        );
+        assert_eq!(
+            refusal(json!([[{"name": "x"}]])),
+            "subelements lookup expects a list of two or three items,"
+        );
+        assert_eq!(
+            refusal(json!([[{"name": "x"}], 5])),
+            "subelements lookup expects a list of two or three items, first a dict or a list, second a string pointing to the subkey"
+        );
+        assert_eq!(
+            refusal(json!(["x", "keys"])),
+            "subelements lookup expects a list of two or three items, first a dict or a list, second a string pointing to the subkey"
+        );
+        // skip_missing does not excuse a last key that is no list.
+        assert_eq!(
+            refusal(json!([[{"keys": 1}], "keys", {"skip_missing": true}])),
+            "the key keys should point to a list, got '1'"
+        );
+        // A dict of elements is taken by its values; the key is taken out
+        // of the element each pair shows.
+        let pairs = subelements(vec![
+            json!({"a": {"n": 1, "k": [1, 2]}, "b": {"n": 2, "k": [], "skipped": false}}),
+            json!("k"),
+        ])
+        .expect("pairs");
+        assert_eq!(pairs, vec![json!([{"n": 1}, 1]), json!([{"n": 1}, 2])]);
+    }
+}
