@@ -939,3 +939,139 @@ fn kiln_vault_cli() {
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("not a tty, editor cannot be opened"), "{err}");
 }
+
+/// The refusals of `kiln vault`, each with ansible-vault 2.21's exit code
+/// (5 for a usage error, 1 for the rest) and message, and nothing written.
+#[test]
+fn kiln_vault_cli_refusals() {
+    let w = workdir();
+    let d = w.path();
+    let pw = ["--vault-password-file", "passwords/default.txt"];
+    let expect = |(code, _, err): (i32, String, String), want_code: i32, want: &str| {
+        assert_eq!(code, want_code, "{want}: {err}");
+        assert!(err.contains(want), "want {want:?} in {err}");
+    };
+    let output_one = "At most one input file may be used with the --output option";
+    for action in ["encrypt", "decrypt"] {
+        expect(
+            run(kiln(d)
+                .args(["vault", action, "--output", "out.yml"])
+                .args(pw)
+                .args(["extra.yml", "plain/fixed.yml"])),
+            5,
+            output_one,
+        );
+    }
+    assert!(!d.join("out.yml").exists());
+    expect(
+        run(kiln(d)
+            .args(["vault", "create", "--skip-tty-check"])
+            .args(pw)
+            .args(["a.yml", "b.yml"])),
+        5,
+        "ansible-vault create can take only one filename argument",
+    );
+    let before = fs::read(d.join("extra.yml")).expect("extra");
+    expect(
+        run(kiln(d)
+            .env("EDITOR", "true")
+            .args(["vault", "create", "--skip-tty-check"])
+            .args(pw)
+            .arg("extra.yml")),
+        1,
+        "extra.yml exists, please use 'edit' instead",
+    );
+    // An editor that fails or cannot start leaves the vault as it was.
+    let edit = [
+        "vault",
+        "edit",
+        "--vault-id",
+        "dev@passwords/dev.txt",
+        "extra.yml",
+    ];
+    expect(
+        run(kiln(d).env("EDITOR", "false").args(edit)),
+        1,
+        "Unable to execute the command \"false ",
+    );
+    expect(
+        run(kiln(d).env("EDITOR", "/nonexistent/editor -w").args(edit)),
+        1,
+        "Unable to execute the command \"/nonexistent/editor -w ",
+    );
+    // An editor that saves nothing new does not rewrite the file.
+    let (code, _, err) = run(kiln(d).env("EDITOR", "true").args(edit));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs::read(d.join("extra.yml")).expect("extra"), before);
+
+    // encrypt_string: the prompt and stdin exclude each other; empty input
+    // is refused wherever it comes from.
+    expect(
+        run(kiln(d)
+            .args(["vault", "encrypt_string", "-p"])
+            .args(pw)
+            .arg("-")),
+        5,
+        "The --prompt option is not supported if also reading input from stdin",
+    );
+    expect(
+        run(kiln(d).args(["vault", "encrypt_string"]).args(pw).arg("")),
+        5,
+        "The plaintext provided from the command line args was empty, not encrypting",
+    );
+    expect(
+        run(kiln(d).args(["vault", "encrypt_string"]).args(pw)),
+        5,
+        "stdin was empty, not encrypting",
+    );
+    // Fewer names than strings: the rest go unnamed, and ansible-vault
+    // says so.
+    let (code, out, err) = run(kiln(d)
+        .args(["vault", "encrypt_string", "-n", "one"])
+        .args(pw)
+        .args(["a-value", "b-value"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("The last named variable will be \"one\". The rest will not have names."),
+        "{err}"
+    );
+    assert!(
+        err.contains("# The encrypted version of the string #2 from the command line args.)"),
+        "{err}"
+    );
+    assert!(out.starts_with("one: !vault |\n"), "{out}");
+    assert_eq!(out.matches("!vault |").count(), 2, "{out}");
+    assert_eq!(out.matches(": !vault").count(), 1, "{out}");
+
+    // Files that cannot be read or written.
+    expect(
+        run(kiln(d)
+            .args(["vault", "encrypt_string", "--output", "nodir/x.yml"])
+            .args(pw)
+            .arg("a-value")),
+        1,
+        &format!("Destination '{}' not writable", d.join("nodir").display()),
+    );
+    expect(
+        run(kiln(d)
+            .args(["vault", "encrypt"])
+            .args(pw)
+            .arg("missing.yml")),
+        1,
+        &format!(
+            "Unable to read source file ({})",
+            d.join("missing.yml").display()
+        ),
+    );
+    // The wrong password opens nothing, and nothing is decrypted in place.
+    let vault_before = fs::read(d.join("extra.yml")).expect("extra");
+    let (code, _, err) = run(kiln(d).args(["vault", "decrypt"]).args(pw).arg("extra.yml"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Decryption failed"), "{err}");
+    assert_eq!(fs::read(d.join("extra.yml")).expect("extra"), vault_before);
+    // A bad ansible.cfg stops every subcommand before any password is read.
+    fs::write(d.join("ansible.cfg"), "[defaults\n").expect("cfg");
+    let (code, _, err) = run(kiln(d).args(["vault", "view"]).args(pw).arg("extra.yml"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("ansible.cfg:1:1: bad section header"), "{err}");
+}

@@ -839,4 +839,106 @@ mod tests {
             Literal::Fatal("unhashable type: 'list'".into())
         );
     }
+
+    /// Each expectation is what Python 3.12's `ast.literal_eval` gives,
+    /// converted as the INI plugin stores it.
+    #[test]
+    fn as_python_evaluates() {
+        use serde_json::json;
+        for (src, want) in [
+            ("12345678901234567890123", json!("12345678901234567890123")),
+            (
+                "-12345678901234567890123",
+                json!("-12345678901234567890123"),
+            ),
+            ("0xFFFFFFFFFFFFFFFFFF", json!("4722366482869645213695")),
+            ("-0x10", json!(-16)),
+            ("0X1f", json!(31)),
+            ("0x_1f", json!(31)),
+            ("+5", json!(5)),
+            ("-(1)", json!(-1)),
+            ("- 2.5", json!(-2.5)),
+            ("-1.5e-3", json!(-0.0015)),
+            ("1E+2", json!(100.0)),
+            ("1_000.5_0", json!(1000.5)),
+            ("1e1_0", json!(10000000000.0)),
+            ("0.", json!(0.0)),
+            ("-0-1j", json!("-1j")),
+            ("1-2j", json!("(1-2j)")),
+            ("1 + 2j", json!("(1+2j)")),
+            ("1.5-0.5j", json!("(1.5-0.5j)")),
+            ("[1,]", json!([1])),
+            ("(1, 2,)", json!([1, 2])),
+            ("[(1,)]", json!([[1]])),
+            ("{}", json!({})),
+            ("{1: 'a', 1.0: 'b', True: 'c'}", json!({"1": "c"})),
+            ("{'a': 1, 'a': 2}", json!({"a": 2})),
+            ("{1: {2: (3, 4)}}", json!({"1": {"2": [3, 4]}})),
+            ("[..., None]", json!(["...", null])),
+            (r"'\u00e9\U0001F600'", json!("é😀")),
+            (r"'\q'", json!("\\q")),
+            ("'a\\\nb'", json!("ab")),
+            ("'''a\nb'''", json!("a\nb")),
+            (r"u'\x41'", json!("A")),
+            (r"'\0'", json!("\u{0}")),
+            (r"'\777'", json!("\u{1ff}")),
+            (r"rb'\x41'", json!("\\x41")),
+            ("Br'a'", json!("a")),
+            (r"b'\u1234'", json!("\\u1234")),
+            ("'x' # c", json!("x")),
+            ("\t1", json!(1)),
+            ("  [1]", json!([1])),
+        ] {
+            assert_eq!(ev(src), Some(want), "{src:?}");
+        }
+        for src in [
+            "0_1",
+            "1__0",
+            "0b",
+            "0o8",
+            "1e",
+            "{,}",
+            "(,)",
+            "'abc",
+            "[1, 2",
+            "[1 2]",
+            "x",
+            "1 if 2 else 3",
+            "1j + 2",
+            "not 1",
+            "'a' b'b'",
+            "f'a' 'b'",
+            "# only",
+            "1;2",
+            "(1,2)[0]",
+        ] {
+            assert_eq!(ev(src), None, "{src:?} is no literal");
+        }
+        for (src, ty) in [
+            ("{(1, [2]): 3}", "list"),
+            ("{{}: 1}", "dict"),
+            ("{1, {2}}", "set"),
+        ] {
+            assert_eq!(
+                literal_eval(src, &Span::synthetic("t")),
+                Literal::Fatal(format!("unhashable type: '{ty}'")),
+                "{src}"
+            );
+        }
+        // Infinite floats have no JSON form: the node holds them.
+        for (src, want) in [("1e400", f64::INFINITY), ("-1e400", f64::NEG_INFINITY)] {
+            match literal_eval(src, &Span::synthetic("t")) {
+                Literal::Value(n) => assert_eq!(n.kind, NodeKind::Float(want), "{src}"),
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+        // Bytes that are no UTF-8 are replaced, and the text is unsafe.
+        match literal_eval(r"b'\xff\n'", &Span::synthetic("t")) {
+            Literal::Value(n) => {
+                assert!(n.is_unsafe());
+                assert_eq!(n.kind, NodeKind::Str("\u{fffd}\n".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -252,3 +252,142 @@ fn describe(n: &Node) -> String {
         _ => n.to_json().to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text` into a fresh inventory: the inventory, or the error.
+    fn parse(text: &str) -> Result<Inventory, InventoryError> {
+        let mut docs = crate::yaml::load_str(text, "inv.yml")
+            .map_err(|e| {
+                InventoryError::new(crate::span::Span::synthetic("inv.yml"), e.to_string())
+            })?
+            .docs;
+        let doc = docs
+            .pop()
+            .unwrap_or_else(|| Node::new(NodeKind::Null, crate::span::Span::synthetic("inv.yml")));
+        let mut inv = Inventory::new();
+        parse_yaml_doc(&mut inv, &doc)?;
+        Ok(inv)
+    }
+
+    fn refused(text: &str) -> InventoryError {
+        match parse(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The messages are ansible-inventory 2.21's for the same files, with
+    /// Python's tagged class names shortened to the plain type.
+    #[test]
+    fn structure_errors_as_ansible_inventory_words_them() {
+        for (text, want) in [
+            ("", "Parsed empty YAML file"),
+            ("{}", "Parsed empty YAML file"),
+            (
+                "- a\n- b\n",
+                "YAML inventory has invalid structure, it should be a dictionary, got: list",
+            ),
+            (
+                "g1:\n  vars: [1]\n",
+                "Invalid \"vars\" entry for \"g1\" group, requires a dictionary, found \"list\" instead.",
+            ),
+            (
+                "g1:\n  hosts: 5\n",
+                "Invalid \"hosts\" entry for \"g1\" group, requires a dictionary, found \"int\" instead.",
+            ),
+            (
+                "5:\n  hosts: {a: }\n",
+                "Unable to add group 5: Invalid group name supplied, expected a string but got int for 5",
+            ),
+            (
+                "g1:\n  hosts:\n    5:\n",
+                "Host pattern 5 must be a string. Enclose integers/floats in quotation marks.",
+            ),
+            (
+                "g1:\n  hosts:\n    a: 7\n",
+                "Invalid data from file, expected dictionary and got:\n\n7",
+            ),
+        ] {
+            assert_eq!(refused(text).message, want, "{text:?}");
+        }
+        let e = refused("plugin: foo\n");
+        assert!(
+            e.message
+                .starts_with("Plugin configuration YAML file, not YAML inventory"),
+            "{e}"
+        );
+        assert!(
+            e.hint
+                .is_some_and(|h| h.contains("ansible-inventory --list"))
+        );
+        // A falsy `plugin` is an ordinary group name.
+        let inv = parse("plugin:\n").expect("a group");
+        assert!(inv.group("plugin").is_some());
+        let e = refused("g1:\n  hosts:\n    a: [x]\n");
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("the variables of host 'a' must be a mapping")
+        );
+        assert!(e.message.ends_with("[\"x\"]"), "{e}");
+    }
+
+    #[test]
+    fn skipped_entries_warn_and_the_rest_loads() {
+        let inv = parse(
+            "g0: 5\ng1:\n  hosts: web1\n  foo: {x: 1}\n  bar: 3\n  baz:\n  vars: \ng2:\n  hosts:\n    db[1:2]:2222: 0\n    q: {v: 1}\n",
+        )
+        .expect("loads");
+        let w = inv.warnings.join("\n");
+        assert!(
+            w.contains("Skipping 'g0' as this is not a valid group definition"),
+            "{w}"
+        );
+        assert!(
+            w.contains("Skipping unexpected key (foo) in group (g1), only \"vars\", \"children\" and \"hosts\" are valid"),
+            "{w}"
+        );
+        assert!(
+            w.contains("Skipping key (bar) in group (g1) as it is not a mapping, it is a int"),
+            "{w}"
+        );
+        // The empty `baz` is skipped in silence.
+        assert!(!w.contains("baz"), "{w}");
+        // A string `hosts` is one host; a falsy host value is no variables.
+        assert_eq!(
+            inv.group("g1").map(|g| g.hosts.clone()),
+            Some(vec!["web1".to_string()])
+        );
+        let g2 = inv.group("g2").expect("g2");
+        assert_eq!(g2.hosts, ["db1", "db2", "q"]);
+        let db1 = inv.host("db1").expect("db1");
+        assert!(
+            db1.vars
+                .iter()
+                .any(|(k, v)| k == "ansible_port" && v.kind == NodeKind::Int(2222))
+        );
+        let q = inv.host("q").expect("q");
+        assert!(
+            q.vars
+                .iter()
+                .any(|(k, v)| k == "v" && v.kind == NodeKind::Int(1))
+        );
+    }
+
+    #[test]
+    fn children_that_are_no_group() {
+        // The skipped child is then unknown where it is used.
+        let e = refused("g1:\n  children:\n    g2: 5\n");
+        assert!(
+            e.hint.is_some_and(|h| h.contains("not a int")),
+            "hint for a scalar child"
+        );
+        let inv = parse("g1:\n  children:\n    g2:\n      hosts: {h: }\n    g3:\n").expect("loads");
+        let g1 = inv.group("g1").expect("g1");
+        assert_eq!(g1.children, ["g2", "g3"]);
+        let e = refused("g1:\n  children:\n    g1:\n");
+        assert_eq!(e.message, "can't add group to itself");
+    }
+}

@@ -121,6 +121,9 @@ pub async fn load(args: &AuthArgs, files: &dyn HostFiles) -> Result<Loaded, K8sE
             }
         },
     };
+    apply_overrides(&mut config, args, files).await?;
+    // After the overrides: an api_key given by the task replaces the
+    // plugin, as the refusal's own advice says.
     if !files.on_controller()
         && (config.auth_info.exec.is_some() || config.auth_info.auth_provider.is_some())
     {
@@ -131,7 +134,6 @@ pub async fn load(args: &AuthArgs, files: &dyn HostFiles) -> Result<Loaded, K8sE
                 .into(),
         ));
     }
-    apply_overrides(&mut config, args, files).await?;
     // Retries are the modules' decision (a PDB refusal is retried with its
     // own message; a plain 429 must not be retried blindly).
     config.default_retry = false;
@@ -500,6 +502,284 @@ current-context: x
             e.to_string().contains("cannot read kubeconfig /nope"),
             "{e}"
         );
+    }
+
+    /// A self-signed certificate (input only: its bytes come back as DER).
+    const CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBhTCCASugAwIBAgIUc/3gtxzc9Zr0s9q0PvU26z0GRogwCgYIKoZIzj0EAwIw\nFzEVMBMGA1UEAwwMa2lsbi10ZXN0LWNhMCAXDTI2MTEyNzEwMjAwMloYDzIxMjYx\nMTAzMTAyMDAyWjAXMRUwEwYDVQQDDAxraWxuLXRlc3QtY2EwWTATBgcqhkjOPQIB\nBggqhkjOPQMBBwNCAAT47HKNOECcnPqnxvVuCAd5P2ySnft3PMrCSEEeAekzv95O\nMc2J42Cl2ghxW24frbmp1mdD3BbYs7+TquBn39hAo1MwUTAdBgNVHQ4EFgQUJAvs\nLCXgkVzmzniUk0iyUjVibyswHwYDVR0jBBgwFoAUJAvsLCXgkVzmzniUk0iyUjVi\nbyswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA2iUGKu29exAS\nO1YVNtREoBDEyrwMAxT6udnT+jCdSG4CIFvb5RkNMXS3Eanjq6Nj/tFCeNFpLt4l\n7S/UZAZDS947\n-----END CERTIFICATE-----\n";
+
+    const EXEC_KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: 'https://10.0.0.9:6443'}
+  name: c
+users:
+- name: u
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: get-token}
+contexts:
+- context: {cluster: c, user: u}
+  name: x
+- context: {cluster: c, user: u}
+  name: y
+current-context: x
+";
+
+    fn files(f: &[(&'static str, &'static str)], env: &[(&'static str, &'static str)]) -> Map {
+        Map(f.iter().copied().collect(), env.iter().copied().collect())
+    }
+
+    async fn load_err(args: &AuthArgs, f: &Map) -> String {
+        match load(args, f).await {
+            Ok(l) => panic!("loaded {}", l.config.cluster_url),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_alone_is_a_configuration_with_its_warnings() {
+        let none = files(&[], &[("HOME", "/home/u")]);
+        let e = load_err(&AuthArgs::default(), &none).await;
+        assert!(e.starts_with("no Kubernetes configuration"), "{e}");
+        let args = AuthArgs {
+            host: Some("http://127.0.0.1:8080".into()),
+            validate_certs: Some(false),
+            impersonate_user: Some("admin".into()),
+            impersonate_groups: vec!["ops".into()],
+            username: Some("bob".into()),
+            password: Some("pw".into()),
+            ..Default::default()
+        };
+        let l = load(&args, &none).await.expect("loads");
+        assert_eq!(l.config.cluster_url.to_string(), "http://127.0.0.1:8080/");
+        assert!(l.config.accept_invalid_certs);
+        assert!(!l.config.default_retry);
+        assert_eq!(l.config.auth_info.impersonate.as_deref(), Some("admin"));
+        assert_eq!(
+            l.config.auth_info.impersonate_groups,
+            Some(vec!["ops".to_string()])
+        );
+        assert_eq!(l.config.auth_info.username.as_deref(), Some("bob"));
+        assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
+        assert!(l.warnings[0].contains("TLS certificate verification"));
+        assert!(l.warnings[1].ends_with("is reached without TLS"));
+        // The same options are the same client; another option is not.
+        let again = load(&args, &none).await.expect("loads");
+        assert_eq!(l.fingerprint, again.fingerprint);
+        let other = AuthArgs {
+            api_key: Some("t".into()),
+            ..args.clone()
+        };
+        let third = load(&other, &none).await.expect("loads");
+        assert_ne!(l.fingerprint, third.fingerprint);
+
+        let bad = AuthArgs {
+            host: Some("http://[::1".into()),
+            ..Default::default()
+        };
+        let e = load_err(&bad, &none).await;
+        assert!(
+            e.starts_with("invalid API server URL \"http://[::1\""),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn contexts_plugins_and_overrides() {
+        let f = files(
+            &[
+                ("/home/u/.kube/config", EXEC_KUBECONFIG),
+                ("/etc/ca.pem", CA_PEM),
+                ("/etc/empty.pem", "nothing here"),
+                ("/etc/client.crt", "client-cert-bytes"),
+                ("/etc/client.key", "client-key-bytes"),
+            ],
+            &[("HOME", "/home/u")],
+        );
+        // ~/.kube/config by default; on a host its exec plugin is refused...
+        let e = load_err(&AuthArgs::default(), &f).await;
+        assert!(e.contains("uses an exec credential plugin"), "{e}");
+        // ...unless the task gives the token itself.
+        let args = AuthArgs {
+            api_key: Some("tok".into()),
+            ca_cert: Some("/etc/ca.pem".into()),
+            client_cert: Some("/etc/client.crt".into()),
+            client_key: Some("/etc/client.key".into()),
+            validate_certs: Some(true),
+            proxy: Some("http://proxy:3128".into()),
+            no_proxy: Some("10.0.0.9".into()),
+            ..Default::default()
+        };
+        let l = load(&args, &f).await.expect("loads");
+        assert_eq!(l.config.cluster_url.to_string(), "https://10.0.0.9:6443/");
+        assert!(l.config.auth_info.exec.is_none());
+        let roots = l.config.root_cert.as_ref().expect("roots");
+        assert_eq!(roots.len(), 1);
+        // DER starts with a SEQUENCE tag.
+        assert_eq!(roots[0][0], 0x30);
+        assert_eq!(
+            l.config.auth_info.client_certificate_data.as_deref(),
+            Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode("client-cert-bytes")
+                    .as_str()
+            )
+        );
+        assert!(!l.config.accept_invalid_certs);
+        assert!(l.config.proxy_url.is_none(), "no_proxy names the server");
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let proxied = AuthArgs {
+            no_proxy: Some("example.com".into()),
+            ..args.clone()
+        };
+        let l = load(&proxied, &f).await.expect("loads");
+        assert_eq!(
+            l.config.proxy_url.map(|u| u.to_string()).as_deref(),
+            Some("http://proxy:3128/")
+        );
+
+        for (ca, want) in [
+            (
+                "/etc/empty.pem",
+                "ca_cert /etc/empty.pem holds no certificate",
+            ),
+            (
+                "/etc/none.pem",
+                "cannot read ca_cert /etc/none.pem named in the kubeconfig: No such file or directory",
+            ),
+        ] {
+            let a = AuthArgs {
+                ca_cert: Some(ca.into()),
+                ..args.clone()
+            };
+            assert_eq!(load_err(&a, &f).await, want);
+        }
+        // A context that does not exist names those that do.
+        let a = AuthArgs {
+            context: Some("z".into()),
+            ..args.clone()
+        };
+        assert_eq!(
+            load_err(&a, &f).await,
+            "context \"z\" not found in the kubeconfig (contexts: x, y)"
+        );
+    }
+
+    #[tokio::test]
+    async fn kubeconfig_sources_and_their_errors() {
+        let no_current = "apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: 'https://10.0.0.9:6443'}
+  name: c
+contexts: []
+";
+        let f = files(
+            &[("/home/u/k1", no_current), ("/home/u/bad", "clusters: 7\n")],
+            &[("HOME", "/home/u")],
+        );
+        let path = |p: &str| AuthArgs {
+            kubeconfig: Some(KubeconfigArg::Path(p.into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            load_err(&path("~/k1"), &f).await,
+            "the kubeconfig has no current-context and the task gives no context"
+        );
+        // Without a context, the task's host is used bare.
+        let with_host = AuthArgs {
+            host: Some("https://10.1.1.1:443".into()),
+            ..path("~/k1")
+        };
+        let l = load(&with_host, &f).await.expect("loads");
+        assert_eq!(l.config.cluster_url.to_string(), "https://10.1.1.1:443/");
+        let e = load_err(&path("~/bad"), &f).await;
+        assert!(
+            e.starts_with("kubeconfig /home/u/bad is not valid: "),
+            "{e}"
+        );
+        let inline = AuthArgs {
+            kubeconfig: Some(KubeconfigArg::Inline("[1, 2]".into())),
+            ..Default::default()
+        };
+        let e = load_err(&inline, &f).await;
+        assert!(
+            e.starts_with("the kubeconfig option is not a valid kubeconfig: "),
+            "{e}"
+        );
+        // A kubeconfig given inline is read like a file.
+        let inline = AuthArgs {
+            kubeconfig: Some(KubeconfigArg::Inline(
+                serde_json::json!({
+                    "clusters": [{"name": "c", "cluster": {"server": "https://10.2.2.2:6443"}}],
+                    "users": [{"name": "u", "user": {"token": "t"}}],
+                    "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                    "current-context": "x",
+                })
+                .to_string(),
+            )),
+            ..Default::default()
+        };
+        let l = load(&inline, &f).await.expect("loads");
+        assert_eq!(l.config.cluster_url.to_string(), "https://10.2.2.2:6443/");
+    }
+
+    #[tokio::test]
+    async fn unreadable_files_say_why() {
+        struct Denied;
+        #[async_trait::async_trait]
+        impl HostFiles for Denied {
+            async fn read(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+                Err("Permission denied".into())
+            }
+            async fn env(&self, name: &str) -> Option<String> {
+                (name == "KUBECONFIG").then(|| "/k/a:/k/b".into())
+            }
+            fn on_controller(&self) -> bool {
+                false
+            }
+        }
+        let e = load_err(&AuthArgs::default(), &files(&[], &[])).await;
+        assert!(e.starts_with("no Kubernetes configuration"), "{e}");
+        let e = match load(&AuthArgs::default(), &Denied).await {
+            Ok(_) => panic!("loaded"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(e, "cannot read kubeconfig /k/a: Permission denied");
+    }
+
+    #[tokio::test]
+    async fn environment_fills_what_the_task_leaves_unset() {
+        let f = files(
+            &[],
+            &[
+                ("K8S_AUTH_KUBECONFIG", "/k/config"),
+                ("K8S_AUTH_HOST", "https://h:6443"),
+                ("K8S_AUTH_API_KEY", ""),
+                ("K8S_AUTH_CONTEXT", "ctx"),
+                ("K8S_AUTH_VERIFY_SSL", "no"),
+                ("K8S_AUTH_PROXY", "http://p:1"),
+            ],
+        );
+        let a = AuthArgs {
+            context: Some("mine".into()),
+            ..Default::default()
+        }
+        .with_env(&f)
+        .await;
+        assert_eq!(a.kubeconfig, Some(KubeconfigArg::Path("/k/config".into())));
+        assert_eq!(a.host.as_deref(), Some("https://h:6443"));
+        // The task's own value wins; an empty variable is no value.
+        assert_eq!(a.context.as_deref(), Some("mine"));
+        assert_eq!(a.api_key, None);
+        assert_eq!(a.validate_certs, Some(false));
+        assert_eq!(a.proxy.as_deref(), Some("http://p:1"));
+        let kept = AuthArgs {
+            validate_certs: Some(true),
+            ..Default::default()
+        }
+        .with_env(&f)
+        .await;
+        assert_eq!(kept.validate_certs, Some(true));
     }
 
     #[test]

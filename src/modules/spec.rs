@@ -102,9 +102,10 @@ impl ModuleSpec {
 pub fn to_bool(v: &Json) -> Option<bool> {
     match v {
         Json::Bool(b) => Some(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(1) => Some(true),
-            Some(0) => Some(false),
+        // Python's 1.0 == 1 and 0.0 == 0, so the floats are booleans too.
+        Json::Number(n) => match n.as_f64() {
+            Some(1.0) => Some(true),
+            Some(0.0) => Some(false),
             _ => None,
         },
         Json::String(s) => match s.to_lowercase().as_str() {
@@ -134,7 +135,9 @@ pub fn coerce(spec: &ArgSpec, v: &Json) -> Result<Json, String> {
                 ));
             }
         },
-        ArgType::Bool => match to_bool(v) {
+        // Argument validation is strict: the empty string, which
+        // ansible.cfg and conditionals read as false, is no boolean here.
+        ArgType::Bool => match to_bool(v).filter(|_| v.as_str() != Some("")) {
             Some(b) => Json::Bool(b),
             None if v.is_null() => Json::Null,
             None => {
@@ -147,10 +150,13 @@ pub fn coerce(spec: &ArgSpec, v: &Json) -> Result<Json, String> {
         },
         ArgType::Int => match v {
             Json::Number(n) if n.is_i64() => v.clone(),
-            Json::String(s) if s.trim().parse::<i64>().is_ok() => {
-                Json::from(s.trim().parse::<i64>().unwrap_or_default())
-            }
             Json::Null => Json::Null,
+            // Ansible goes through Decimal: `3.0` and "3.0" are 3, "3.5"
+            // is refused for its decimal part.
+            Json::Number(n) if n.as_f64().and_then(whole).is_some() => {
+                Json::from(n.as_f64().and_then(whole).unwrap_or_default())
+            }
+            Json::String(s) if int_text(s).is_some() => Json::from(int_text(s).unwrap_or_default()),
             other => {
                 return Err(format!(
                     "argument '{name}' is of type {} and we were unable to convert to int",
@@ -193,6 +199,24 @@ pub fn coerce(spec: &ArgSpec, v: &Json) -> Result<Json, String> {
         ));
     }
     Ok(out)
+}
+
+/// A float with no fractional part, as an integer.
+fn whole(f: f64) -> Option<i64> {
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+}
+
+/// An integer written as Python's `Decimal` reads it ("42", " 7 ", "3.0", "1e3").
+fn int_text(s: &str) -> Option<i64> {
+    let t = s.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        // Rust's float syntax also takes "inf" and "nan"; Decimal's
+        // integers never are.
+        t.bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+            .then(|| t.parse::<f64>().ok().and_then(whole))
+            .flatten()
+    })
 }
 
 fn display(v: &Json) -> String {
@@ -243,6 +267,117 @@ mod tests {
         assert_eq!(
             coerce(&ArgSpec::new("x", ArgType::Str), &json!(3)).unwrap(),
             json!("3")
+        );
+    }
+
+    /// Each case was checked against ansible-core 2.21's
+    /// ArgumentSpecValidator.
+    #[test]
+    fn coercions_as_ansible_validates() {
+        let int = ArgSpec::new("n", ArgType::Int);
+        for (given, want) in [
+            (json!(3.0), json!(3)),
+            (json!("3.0"), json!(3)),
+            (json!(" 42 "), json!(42)),
+            (json!("1e3"), json!(1000)),
+            (json!(-7), json!(-7)),
+            (json!(null), json!(null)),
+        ] {
+            assert_eq!(coerce(&int, &given), Ok(want), "{given}");
+        }
+        for bad in [
+            json!("3.5"),
+            json!(2.5),
+            json!("inf"),
+            json!("nan"),
+            json!([1]),
+        ] {
+            let e = coerce(&int, &bad).unwrap_err();
+            assert!(e.contains("unable to convert to int"), "{bad}: {e}");
+            assert!(e.contains(json_type(&bad)), "{bad}: {e}");
+        }
+
+        let b = ArgSpec::new("b", ArgType::Bool);
+        for (given, want) in [
+            (json!(1.0), json!(true)),
+            (json!(0.0), json!(false)),
+            (json!(1), json!(true)),
+            (json!("T"), json!(true)),
+            (json!("n"), json!(false)),
+            (json!(null), json!(null)),
+        ] {
+            assert_eq!(coerce(&b, &given), Ok(want), "{given}");
+        }
+        for (bad, ty, shown) in [
+            (json!(""), "str", "''"),
+            (json!(2), "int", "'2'"),
+            (json!(0.5), "float", "'0.5'"),
+            (json!([true]), "list", "'[true]'"),
+        ] {
+            let e = coerce(&b, &bad).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "argument 'b' is of type {ty} and we were unable to convert to bool: The value {shown} is not a valid boolean."
+                )
+            );
+        }
+        // The empty string stays false where Ansible reads booleans loosely.
+        assert_eq!(to_bool(&json!("")), Some(false));
+
+        let l = ArgSpec::new("names", ArgType::List);
+        assert_eq!(coerce(&l, &json!(3.5)), Ok(json!(["3.5"])));
+        assert_eq!(coerce(&l, &json!(true)), Ok(json!(["true"])));
+        assert_eq!(coerce(&l, &json!(null)), Ok(json!(null)));
+        assert_eq!(
+            coerce(&l, &json!({"a": 1})).unwrap_err(),
+            "argument 'names' is of type dict and we were unable to convert to list"
+        );
+
+        let s = ArgSpec::new("s", ArgType::Path);
+        assert_eq!(coerce(&s, &json!(true)), Ok(json!("True")));
+        assert_eq!(coerce(&s, &json!(1.5)), Ok(json!("1.5")));
+        assert_eq!(coerce(&s, &json!(null)), Ok(json!(null)));
+        assert!(
+            coerce(&s, &json!({"a": 1}))
+                .unwrap_err()
+                .contains("of type dict")
+        );
+
+        let d = ArgSpec::new("d", ArgType::Dict);
+        assert_eq!(coerce(&d, &json!({"a": 1})), Ok(json!({"a": 1})));
+        assert_eq!(
+            coerce(&d, &json!([1])).unwrap_err(),
+            "argument 'd' is of type list and we were unable to convert to dict"
+        );
+        let raw = ArgSpec::new("r", ArgType::Raw);
+        assert_eq!(
+            coerce(&raw, &json!([1, {"x": null}])),
+            Ok(json!([1, {"x": null}]))
+        );
+
+        // Choices apply after conversion, to strings only.
+        let c = ArgSpec::new("state", ArgType::Str).choices(&["1", "absent"]);
+        assert_eq!(coerce(&c, &json!(1)), Ok(json!("1")));
+        assert_eq!(
+            coerce(&c, &json!("gone")).unwrap_err(),
+            "value of state must be one of: 1, absent, got: gone"
+        );
+        assert_eq!(coerce(&c, &json!(null)), Ok(json!(null)));
+        assert_eq!(
+            [
+                json!(null),
+                json!(true),
+                json!(1),
+                json!(1.5),
+                json!("s"),
+                json!([]),
+                json!({})
+            ]
+            .iter()
+            .map(json_type)
+            .collect::<Vec<_>>(),
+            ["NoneType", "bool", "int", "float", "str", "list", "dict"]
         );
     }
 }

@@ -473,7 +473,8 @@ fn convert(wanted: &str, v: &Json) -> Result<Json, String> {
             Json::String(s) => Ok(Json::Array(
                 s.split(',').map(|x| Json::String(x.into())).collect(),
             )),
-            Json::Number(_) => Ok(json!([py_str(v)])),
+            // Python's bool is an int: `True` becomes ['True'].
+            Json::Number(_) | Json::Bool(_) => Ok(json!([py_str(v)])),
             other => Err(format!("{} cannot be converted to a list", py_class(other))),
         },
         "dict" => match v {
@@ -488,7 +489,8 @@ fn convert(wanted: &str, v: &Json) -> Result<Json, String> {
         },
         "json" | "jsonarg" => match v {
             Json::String(_) => Ok(v.clone()),
-            Json::Array(_) | Json::Object(_) => Ok(Json::String(v.to_string())),
+            // json.dumps with its default separators, as `jsonify` writes it.
+            Json::Array(_) | Json::Object(_) => Ok(Json::String(super::copy::py_json(v))),
             other => Err(format!("{} cannot be converted to a json string", py_class(other))),
         },
         // bits, bytes and anything newer: taken as given.
@@ -622,6 +624,157 @@ mod tests {
         assert_eq!(
             convert("float", &json!([1])),
             Err("<class 'list'> cannot be converted to a float".into())
+        );
+    }
+
+    /// Validates one value of one option; the errors and the value after.
+    fn one(opt: Json, value: Json) -> (Vec<String>, Json) {
+        let s = spec(json!({ "n": opt }));
+        let mut p = params(json!({ "n": value }));
+        let errors = validate(&s, &mut p);
+        (errors, p.remove("n").unwrap_or(Json::Null))
+    }
+
+    /// Each expectation is what ansible-core 2.21's ArgumentSpecValidator
+    /// gave for the same spec and value.
+    #[test]
+    fn conversions_as_ansible_gives_them() {
+        let ok = |ty: &str, given: Json, want: Json| {
+            assert_eq!(
+                one(json!({ "type": ty }), given.clone()),
+                (vec![], want),
+                "{ty} {given}"
+            );
+        };
+        ok("float", json!(true), json!(1.0));
+        ok("float", json!(" 2.5 "), json!(2.5));
+        ok("float", json!(3), json!(3.0));
+        ok("json", json!([1, {"a": null}]), json!("[1, {\"a\": null}]"));
+        ok("jsonarg", json!("{}"), json!("{}"));
+        ok("list", json!(true), json!(["True"]));
+        ok("list", json!(2.5), json!(["2.5"]));
+        ok("list", json!(null), json!(null));
+        ok("int", json!(true), json!(true));
+        ok("int", json!(4.0), json!(4));
+        ok("int", json!(" 12 "), json!(12));
+        ok("int", json!("5.0"), json!(5));
+        ok("bool", json!(1.0), json!(true));
+        ok("bool", json!("off"), json!(false));
+        ok("raw", json!([1]), json!([1]));
+        ok("str", json!(null), json!(null));
+        ok("str", json!(["a", 1]), json!("['a', 1]"));
+        ok("dict", json!("{\"a\": [1]}"), json!({"a": [1]}));
+        ok(
+            "dict",
+            json!("a=\"x\\\"y\",b=2"),
+            json!({"a": "x\"y", "b": "2"}),
+        );
+        let refused = |ty: &str, given: Json, want: &str| {
+            let (errors, _) = one(json!({ "type": ty }), given.clone());
+            assert_eq!(errors, vec![want.to_string()], "{ty} {given}");
+        };
+        refused(
+            "float",
+            json!("x"),
+            "argument 'n' is of type str and we were unable to convert to float: <class 'str'> cannot be converted to a float",
+        );
+        refused(
+            "json",
+            json!(5),
+            "argument 'n' is of type int and we were unable to convert to json: <class 'int'> cannot be converted to a json string",
+        );
+        refused(
+            "dict",
+            json!("{bad"),
+            "argument 'n' is of type str and we were unable to convert to dict: unable to evaluate string as dictionary",
+        );
+        for text in ["[1]", "plain"] {
+            refused(
+                "dict",
+                json!(text),
+                "argument 'n' is of type str and we were unable to convert to dict: dictionary requested, could not parse JSON or key=value",
+            );
+        }
+        refused(
+            "dict",
+            json!("a=1 b"),
+            "argument 'n' is of type str and we were unable to convert to dict: unable to evaluate string in the \"key=value\" format as dictionary",
+        );
+        refused(
+            "dict",
+            json!(5),
+            "argument 'n' is of type int and we were unable to convert to dict: <class 'int'> cannot be converted to a dict",
+        );
+        refused(
+            "bool",
+            json!([1]),
+            "argument 'n' is of type list and we were unable to convert to bool: <class 'list'> cannot be converted to a bool",
+        );
+        refused(
+            "list",
+            json!({"a": 1}),
+            "argument 'n' is of type dict and we were unable to convert to list: <class 'dict'> cannot be converted to a list",
+        );
+        refused(
+            "int",
+            json!([1]),
+            "argument 'n' is of type list and we were unable to convert to int: \"[1]\" cannot be converted to an int",
+        );
+        refused(
+            "int",
+            json!(2.5),
+            "argument 'n' is of type float and we were unable to convert to int: \"2.5\" cannot be converted to an int",
+        );
+
+        // A required option takes null as the empty string.
+        assert_eq!(
+            one(json!({"type": "str", "required": true}), json!(null)),
+            (vec![], json!(""))
+        );
+        // Numeric choices compare as Python does (1 == 1.0).
+        assert_eq!(
+            one(json!({"type": "int", "choices": [1, 2]}), json!(1.0)),
+            (vec![], json!(1))
+        );
+    }
+
+    #[test]
+    fn spec_mistakes_and_nested_defaults() {
+        let s = spec(json!({"a": {"type": "int", "required": true, "default": 3}}));
+        let mut p = params(json!({}));
+        assert_eq!(
+            validate(&s, &mut p),
+            vec!["internal error: required and default are mutually exclusive for a"]
+        );
+        assert_eq!(p["a"], json!(3));
+
+        // apply_defaults fills a missing dict option from its suboptions.
+        let s = spec(json!({"o": {"type": "dict", "apply_defaults": true,
+            "options": {"x": {"default": 5}, "y": {}}}}));
+        let mut p = params(json!({}));
+        assert!(validate(&s, &mut p).is_empty());
+        assert_eq!(p["o"], json!({"x": "5", "y": null}));
+
+        // A list of dicts: items are converted, a string that is no
+        // dict is refused and dropped (ansible-core 2.21 also repeats the
+        // bare conversion message before this one).
+        let s = spec(json!({"o": {"type": "list", "elements": "dict",
+            "options": {"x": {"type": "int"}}}}));
+        let mut p = params(json!({"o": [{"x": "1"}, "bad"]}));
+        assert_eq!(
+            validate(&s, &mut p),
+            vec![
+                "Elements value for option 'o' is of type str and we were unable to convert to dict: dictionary requested, could not parse JSON or key=value"
+            ]
+        );
+        assert_eq!(p["o"], json!([{"x": 1}]));
+        // `elements` on something that is no list.
+        let (errors, _) = one(json!({"type": "str", "elements": "int"}), json!("abc"));
+        assert_eq!(
+            errors.first().map(String::as_str),
+            Some(
+                "Invalid type str for option 'abc', elements value check is supported only with 'list' type"
+            )
         );
     }
 }

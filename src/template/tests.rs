@@ -235,6 +235,77 @@ fn with_lookup_loops() {
     assert_eq!(e.message, "The lookup plugin 'nosuch' was not found.");
 }
 
+/// The sequence lookup (and so `with_sequence`), each case as
+/// ansible-core 2.21's `query('sequence', TERM)` answered it.
+#[test]
+fn sequence_lookup_as_ansible() {
+    let t = Templar::new();
+    let v = vars();
+    let seq = |term: &str| {
+        t.lookup("sequence", &Value::from(term), &v)
+            .map(|items| value_to_json(&Value::from(items)))
+            .map_err(|e| e.message)
+    };
+    for (term, want) in [
+        ("start=10 end=4 stride=-3", json!(["10", "7", "4"])),
+        ("count=0", json!([])),
+        ("2-10/4", json!(["2", "6", "10"])),
+        ("5", json!(["1", "2", "3", "4", "5"])),
+        ("3:v%x", json!(["v1", "v2", "v3"])),
+        ("end=3 format=%s!", json!(["1!", "2!", "3!"])),
+        ("count=2 stride=5 start=3", json!(["3", "8"])),
+        ("start=1 end=5 stride=0", json!([])),
+    ] {
+        assert_eq!(seq(term), Ok(want), "{term}");
+    }
+    for (term, want) in [
+        (
+            "count=3 end=4",
+            "can't specify both count and end in with_sequence",
+        ),
+        (
+            "start=1 end=5 stride=-1",
+            "to count forward don't make stride negative",
+        ),
+        ("start=5 end=1", "to count backwards make stride negative"),
+        ("end=3 format=%d%d", "bad formatting string: %d%d"),
+        ("start=2", "must specify count or end in with_sequence"),
+        (
+            "end=2 foo=1 bar=2",
+            "unrecognized arguments to with_sequence: ['foo', 'bar']",
+        ),
+        ("start=x end=3", "Invalid value provided for 'integer': 'x'"),
+        ("0x0a-0x0c", "Invalid value provided for 'integer': '0x0a'"),
+    ] {
+        let e = seq(term).expect_err(term);
+        assert!(
+            e.starts_with("The lookup plugin 'sequence' failed: ") && e.contains(want),
+            "{term}: {e}"
+        );
+    }
+    // Several terms add up.
+    let two = t
+        .lookup(
+            "sequence",
+            &json_to_value(&json!(["end=2", "start=2 end=3"])),
+            &v,
+        )
+        .unwrap();
+    assert_eq!(
+        value_to_json(&Value::from(two)),
+        json!(["1", "2", "2", "3"])
+    );
+    let e = t
+        .lookup("together", &json_to_value(&json!([])), &v)
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("with_together requires at least one element in each list"),
+        "{}",
+        e.message
+    );
+}
+
 #[test]
 fn json_query_is_jmespath() {
     assert_eq!(render("{{ d | json_query('x[0]') }}").unwrap(), json!(1.5));

@@ -787,3 +787,89 @@ mod tests {
         assert!(!is_client_script("/x-client.d/vault"));
     }
 }
+
+#[cfg(test)]
+mod source_errors {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn script(dir: &Path, name: &str, body: &str) -> String {
+        let p = dir.join(name);
+        std::fs::write(&p, body).expect("script");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        p.display().to_string()
+    }
+
+    fn refusal(source: &str, label: &str, cwd: &Path) -> String {
+        match read_password_source(source, label, cwd, &VaultSecrets::new(Vec::new())) {
+            Ok(_) => panic!("{source} gave a password"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Each way a password file or script fails names the file and the
+    /// cause, in ansible-vault's words.
+    #[test]
+    fn password_sources_that_fail() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let dir = d.path();
+        // Every script is written before any runs: a script still open
+        // for writing cannot be executed.
+        let fails = script(dir, "fails.sh", "#!/bin/sh\nexit 3\n");
+        let empty = script(dir, "empty.sh", "#!/bin/sh\nprintf '\\n'\n");
+        let binary = script(dir, "notascript.txt", "\u{7f}ELF");
+        let client = script(
+            dir,
+            "vault-client.sh",
+            "#!/bin/sh\n[ \"$1\" = --vault-id ] || exit 9\ncase $2 in\n  dev) echo dev-pw ;;\n  none) echo nothing for $2 >&2; exit 2 ;;\n  *) echo broken >&2; exit 4 ;;\nesac\n",
+        );
+        let shown = |n: &str| dir.join(n).display().to_string();
+        let e = refusal("missing.txt", "default", dir);
+        assert!(
+            e.contains(&format!(
+                "The vault password file {} was not found",
+                shown("missing.txt")
+            )),
+            "{e}"
+        );
+        std::fs::create_dir(dir.join("sub")).expect("mkdir");
+        let e = refusal("sub", "default", dir);
+        assert!(e.contains("can not be a directory"), "{e}");
+        let e = refusal(&fails, "default", dir);
+        assert!(
+            e.contains(&format!(
+                "Vault password script {fails} returned non-zero (3)"
+            )),
+            "{e}"
+        );
+        let e = refusal(&empty, "default", dir);
+        assert!(
+            e.contains(&format!(
+                "Invalid vault password was provided from script ({empty})"
+            )),
+            "{e}"
+        );
+        // Executable but no script at all.
+        let e = refusal(&binary, "default", dir);
+        assert!(e.contains("Problem running vault password script"), "{e}");
+        assert!(e.contains("remove the executable bit"), "{e}");
+        // Client scripts get --vault-id LABEL; exit 2 means "no such secret".
+        let pw = read_password_source(&client, "dev", dir, &VaultSecrets::new(Vec::new()))
+            .expect("dev password");
+        assert_eq!(pw.as_slice(), b"dev-pw");
+        let e = refusal(&client, "none", dir);
+        assert!(
+            e.contains(&format!(
+                "Vault password client script {client} did not find a secret for vault-id=none: nothing for none"
+            )),
+            "{e}"
+        );
+        let e = refusal(&client, "other", dir);
+        assert!(
+            e.contains(&format!(
+                "Vault password client script {client} returned non-zero (4) when getting secret for vault-id=other: broken"
+            )),
+            "{e}"
+        );
+    }
+}

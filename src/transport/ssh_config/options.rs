@@ -545,4 +545,145 @@ mod tests {
         assert_eq!(parse_time("5x"), None);
         assert_eq!(parse_time(""), None);
     }
+
+    #[test]
+    fn every_handled_keyword_sets_its_option_once() {
+        let mut o = SshOptions::default();
+        for l in [
+            "HostName %h.example.org",
+            "CertificateFile ~/.ssh/id-cert.pub",
+            "IdentitiesOnly yes",
+            "IdentitiesOnly no",
+            "IdentityAgent /run/agent.sock",
+            "GlobalKnownHostsFile /etc/ssh/kh1 /etc/ssh/kh2",
+            "StrictHostKeyChecking accept-new",
+            "StrictHostKeyChecking yes",
+            "HashKnownHosts TRUE",
+            "HostKeyAlias web",
+            "ServerAliveInterval 1m",
+            "ServerAliveCountMax 4",
+            "ConnectionAttempts 3",
+            "PasswordAuthentication no",
+            "ChallengeResponseAuthentication yes",
+            "KbdInteractiveAuthentication no",
+            "PubkeyAuthentication host-bound",
+            "PreferredAuthentications publickey,password",
+            "AddressFamily inet6",
+            "BatchMode yes",
+            "Ciphers aes128-ctr",
+            "HostKeyAlgorithms +ssh-rsa",
+            "KexAlgorithms -diffie-hellman-group14-sha1",
+            "MACs hmac-sha2-256",
+            "PubkeyAcceptedKeyTypes +ssh-rsa",
+            "PubkeyAcceptedAlgorithms rsa-sha2-512",
+            "ProxyCommand none",
+            "ProxyJump j1",
+        ] {
+            apply(&mut o, l).expect(l);
+        }
+        assert_eq!(o.hostname.as_deref(), Some("%h.example.org"));
+        assert_eq!(o.certificate_files, ["~/.ssh/id-cert.pub"]);
+        assert_eq!(o.identities_only, Some(true));
+        assert_eq!(o.identity_agent.as_deref(), Some("/run/agent.sock"));
+        assert_eq!(
+            o.global_known_hosts,
+            Some(vec!["/etc/ssh/kh1".to_string(), "/etc/ssh/kh2".to_string()])
+        );
+        assert_eq!(
+            o.strict_host_key_checking,
+            Some(StrictHostKeyChecking::AcceptNew)
+        );
+        assert_eq!(o.hash_known_hosts, Some(true));
+        assert_eq!(o.host_key_alias.as_deref(), Some("web"));
+        assert_eq!(o.server_alive_interval, Some(60));
+        assert_eq!(o.server_alive_count_max, Some(4));
+        assert_eq!(o.connection_attempts, Some(3));
+        assert_eq!(o.password_authentication, Some(false));
+        // ChallengeResponseAuthentication is the old name of the same option.
+        assert_eq!(o.kbd_interactive_authentication, Some(true));
+        assert_eq!(o.pubkey_authentication, Some(true));
+        assert_eq!(
+            o.preferred_authentications,
+            Some(vec!["publickey".to_string(), "password".to_string()])
+        );
+        assert_eq!(o.address_family, Some(AddressFamily::Inet6));
+        assert_eq!(o.batch_mode, Some(true));
+        let a = &o.algorithms;
+        assert_eq!(a.ciphers.as_deref(), Some("aes128-ctr"));
+        assert_eq!(a.host_keys.as_deref(), Some("+ssh-rsa"));
+        assert_eq!(a.kex.as_deref(), Some("-diffie-hellman-group14-sha1"));
+        assert_eq!(a.macs.as_deref(), Some("hmac-sha2-256"));
+        // The old and the new name share one slot: the first wins.
+        assert_eq!(a.pubkey.as_deref(), Some("+ssh-rsa"));
+        // ProxyCommand none came first: ProxyJump no longer changes it.
+        assert_eq!(o.proxy, Some(ProxySetting::Direct));
+
+        let mut o = SshOptions::default();
+        for l in [
+            "StrictHostKeyChecking off",
+            "AddressFamily inet",
+            "ConnectTimeout none",
+            "PubkeyAuthentication unbound",
+            "ProxyJump none",
+        ] {
+            apply(&mut o, l).expect(l);
+        }
+        assert_eq!(o.strict_host_key_checking, Some(StrictHostKeyChecking::No));
+        assert_eq!(o.address_family, Some(AddressFamily::Inet));
+        assert_eq!(o.connect_timeout, Some(None));
+        assert_eq!(o.pubkey_authentication, Some(true));
+        assert_eq!(o.proxy, Some(ProxySetting::Direct));
+        let mut o = SshOptions::default();
+        apply(&mut o, "StrictHostKeyChecking ask").expect("ask");
+        assert_eq!(o.strict_host_key_checking, Some(StrictHostKeyChecking::Ask));
+        apply(&mut o, "ProxyCommand ssh -W %h:%p bastion").expect("command");
+        assert_eq!(
+            o.proxy,
+            Some(ProxySetting::Command("ssh -W %h:%p bastion".into()))
+        );
+    }
+
+    #[test]
+    fn bad_values_of_each_kind() {
+        let mut o = SshOptions::default();
+        for (l, want) in [
+            ("AddressFamily foo", "unsupported option \"foo\"."),
+            (
+                "PubkeyAuthentication maybe",
+                "unsupported option \"maybe\".",
+            ),
+            ("BatchMode perhaps", "unsupported option \"perhaps\"."),
+            ("HashKnownHosts 2", "unsupported option \"2\"."),
+            ("ServerAliveCountMax x", "invalid integer value \"x\"."),
+            ("ConnectionAttempts -1", "invalid integer value \"-1\"."),
+            ("ServerAliveInterval 5q", "invalid time value \"5q\"."),
+            ("ConnectTimeout zz", "invalid time value \"zz\"."),
+            ("Port 0", "Badly formatted port number."),
+            ("User a b", "User: too many arguments."),
+            ("ProxyCommand", "ProxyCommand: missing argument."),
+            ("ProxyCommand nc %Q", ""),
+            ("IdentityAgent /s/%Q", ""),
+            ("UserKnownHostsFile /a /k/%Q", ""),
+        ] {
+            let e = apply(&mut o, l).expect_err(l).to_string();
+            assert!(e.starts_with("cfg: line 1: "), "{l}: {e}");
+            assert!(e.ends_with(want), "{l}: {e}");
+        }
+        // Nothing was set by the refused lines.
+        assert_eq!(o, SshOptions::default());
+        assert!(is_known("MATCH") && is_known("Include") && is_known("gssapikexalgorithms"));
+        assert!(!is_known("frobnicate"));
+        // An unknown keyword is refused even where its block does not apply.
+        let line = split_line("Frob 1").expect("line");
+        assert!(o.check_keyword(&line, &Span::new("cfg", 1, 1)).is_err());
+    }
+
+    #[test]
+    fn time_overflow_and_units() {
+        assert_eq!(parse_time("2w1d"), Some(2 * 604_800 + 86_400));
+        assert_eq!(parse_time("10S"), Some(10));
+        assert_eq!(parse_time("m"), None);
+        assert_eq!(parse_time("99999999999999999999"), None);
+        assert_eq!(parse_time("40000000000000w"), None);
+    }
 }
