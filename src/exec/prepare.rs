@@ -22,7 +22,7 @@ use super::{PlayCtx, Runner};
 use crate::modules;
 use crate::playbook::Task;
 use crate::vars::Layer;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,7 +32,7 @@ struct Entry {
     task: Arc<Task>,
     frames: Vec<Arc<Layer>>,
     generation: u64,
-    args: Map<String, Json>,
+    args: super::task::Templated,
     /// Its record in the walk (to mark it used).
     record: usize,
 }
@@ -110,7 +110,9 @@ impl Runner {
         };
         let generation = self.prepared.generation.load(Ordering::SeqCst);
         let scope = self.scope(ctx, host, Some(task), &next.vars);
-        let Ok(args) = super::task::template_args(task, module.spec(), &scope) else {
+        let (Ok(args), warnings) = crate::template::capture_warnings(|| {
+            super::task::template_args(task, module.spec(), &scope)
+        }) else {
             // The task reports its own error when it runs.
             return;
         };
@@ -125,7 +127,7 @@ impl Runner {
                 task: task.clone(),
                 frames: next.vars.clone(),
                 generation,
-                args,
+                args: (args, warnings),
                 record,
             });
         }
@@ -139,7 +141,7 @@ impl Runner {
         host: &str,
         task: &Task,
         frames: &[Arc<Layer>],
-    ) -> Option<Map<String, Json>> {
+    ) -> Option<super::task::Templated> {
         let entry = {
             let mut entries = self.prepared.entries.lock().ok()?;
             let list = entries.get_mut(host)?;

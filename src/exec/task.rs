@@ -206,6 +206,8 @@ pub const DELEGATED_VARS: &str = "_ansible_delegated_vars";
 /// Ansible's preserved keys and the `censored` notice are left.
 fn callback_view(r: &Map<String, Json>, no_log: bool) -> Map<String, Json> {
     let mut v = r.clone();
+    // Stored datetimes are shown as Ansible's callbacks show them.
+    v.values_mut().for_each(crate::template::unmark_datetimes);
     v.retain(|k, _| !k.starts_with("_kiln_"));
     v.remove("failed");
     v.remove("skipped");
@@ -412,6 +414,15 @@ fn warning_origin(task: &Task, result: &Map<String, Json>) -> crate::span::Span 
 }
 
 impl Runner {
+    /// Prints what templates warned outside a task's captured templating
+    /// (loop items, labels, names): Ansible's display says those at once,
+    /// before the result they came up in.
+    pub(super) fn say_stray_warnings(&self) {
+        for w in crate::template::take_stray_warnings() {
+            self.bus.emit(Event::Warning(w));
+        }
+    }
+
     /// Runs `task` on `host` and reports its result; the play acts on the
     /// returned outcome (stats, cursor, handlers).
     pub(super) async fn run_task_on_host(
@@ -585,6 +596,7 @@ impl Runner {
                 }
             }
         }
+        self.say_stray_warnings();
         self.bus.emit(Event::HostResult {
             host: host.to_string(),
             task: name,
@@ -819,6 +831,7 @@ impl Runner {
         r: &Map<String, Json>,
         item: &Json,
     ) {
+        self.say_stray_warnings();
         self.bus.emit(Event::ItemResult {
             host: host.to_string(),
             task: shown.to_string(),
@@ -1194,6 +1207,7 @@ impl Runner {
             any_changed |= r.get("changed").and_then(Json::as_bool).unwrap_or(false);
             any_failed |= st == Status::Failed;
             all_skipped &= st == Status::Skipped;
+            self.say_stray_warnings();
             self.bus.emit(Event::ItemResult {
                 host: host.to_string(),
                 task: name.to_string(),
@@ -1241,7 +1255,7 @@ impl Runner {
         task: &Task,
         host: &str,
         scope: &Scope,
-        prepared: Option<Map<String, Json>>,
+        prepared: Option<Templated>,
     ) -> Outcome {
         if task.until.is_empty() {
             return self.run_once(play, task, host, scope, prepared).await;
@@ -1311,13 +1325,39 @@ impl Runner {
         }
     }
 
+    /// One run of the task; the warnings its conditions and arguments
+    /// raised while templated lead the result's `warnings`, where
+    /// ansible-core 2.21 puts what it captured during the task.
     async fn run_once(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
         task: &Task,
         host: &str,
         scope: &Scope,
-        prepared: Option<Map<String, Json>>,
+        prepared: Option<Templated>,
+    ) -> Outcome {
+        let mut warned = Vec::new();
+        let mut o = self
+            .run_once_warned(play, task, host, scope, prepared, &mut warned)
+            .await;
+        if !warned.is_empty() {
+            let mut all: Vec<Json> = warned.into_iter().map(Json::String).collect();
+            if let Some(Json::Array(own)) = o.result.remove("warnings") {
+                all.extend(own);
+            }
+            o.result.insert("warnings".into(), Json::Array(all));
+        }
+        o
+    }
+
+    async fn run_once_warned(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        host: &str,
+        scope: &Scope,
+        prepared: Option<Templated>,
+        warned: &mut Vec<String>,
     ) -> Outcome {
         let done = |result| Outcome {
             result,
@@ -1325,7 +1365,9 @@ impl Runner {
         };
         // when: every condition must hold (inherited ones first).
         for cond in task.all_when() {
-            match scope.condition(cond) {
+            let (held, said) = crate::template::capture_warnings(|| scope.condition(cond));
+            warned.extend(said);
+            match held {
                 Ok(true) => {}
                 Ok(false) => {
                     let mut r = Map::new();
@@ -1347,13 +1389,17 @@ impl Runner {
         let spec = module.spec();
         // Arguments templated ahead of the barrier (prepare.rs) are used
         // when nothing they were templated from has changed since.
-        let args = match prepared {
+        let (args, said) = match prepared {
             Some(a) => a,
-            None => match template_args(task, spec, scope) {
-                Ok(a) => a,
-                Err(r) => return done(r),
+            None => match crate::template::capture_warnings(|| template_args(task, spec, scope)) {
+                (Ok(a), said) => (a, said),
+                (Err(r), said) => {
+                    warned.extend(said);
+                    return done(r);
+                }
             },
         };
+        warned.extend(said);
         // `async`: the module runs as a detached job on the host.
         let async_run = match async_of(task, scope) {
             Ok(a) => a.map(|mut a| {
@@ -1776,8 +1822,9 @@ impl Runner {
     }
 }
 
-/// The result of a task whose conditions do not hold.
-/// The role the first task of an included role belongs to.
+/// A task's templated arguments and the warnings templating them raised.
+pub(super) type Templated = (Map<String, Json>, Vec<String>);
+
 /// A task's module arguments as templated in `scope` (an `omit` drops
 /// one; `module_defaults` fill what the task does not set), each coerced
 /// to its declared type; `Err` holds the failed result.
@@ -1786,13 +1833,21 @@ pub(super) fn template_args(
     spec: &modules::spec::ModuleSpec,
     scope: &Scope,
 ) -> Result<Map<String, Json>, Map<String, Json>> {
-    // Template the arguments; `omit` drops one.
+    // Template the arguments; `omit` drops one. The arguments of set_fact
+    // and debug become variables (the facts, the registered `msg`), where
+    // Ansible keeps a datetime a datetime; every other module gets plain data.
+    let stores = matches!(modules::canonical(&task.action), "set_fact" | "debug");
     let mut args = Map::new();
     for (k, v) in &task.args {
         let value = if spec.raw_args.contains(&k.as_str()) {
             v.to_json()
         } else {
-            match scope.render_json(v) {
+            let rendered = if stores {
+                scope.render_stored_json(v)
+            } else {
+                scope.render_json(v)
+            };
+            match rendered {
                 Ok(j) => j,
                 Err(e) => {
                     return Err(failed(format!(
