@@ -1112,6 +1112,7 @@ impl Runner {
             .unwrap_or(0.0);
         let label = lc.and_then(|l| l.get("label")).cloned();
         let mut results = Vec::with_capacity(items.len());
+        let mut loop_warnings: Vec<Json> = Vec::new();
         // Variables set by earlier items (set_fact, include_vars): the
         // scope was taken before the loop, later items must see them.
         let mut set_by_items = Layer::new();
@@ -1182,10 +1183,20 @@ impl Runner {
             if let Some(al) = ansible_loop {
                 r.insert("ansible_loop".into(), al);
             }
+            // The label is rendered inside the item's run in Ansible: what
+            // it warns joins the item's warnings.
             let shown = match &label {
-                Some(l) => item_scope.render_json(l).unwrap_or_else(|_| item.clone()),
+                Some(l) => {
+                    let (shown, said) =
+                        crate::template::capture_warnings(|| item_scope.render_json(l));
+                    add_warnings(&mut r, said);
+                    shown.unwrap_or_else(|_| item.clone())
+                }
                 None => item.clone(),
             };
+            if let Some(Json::Array(w)) = r.get("warnings") {
+                loop_warnings.extend(w.iter().cloned());
+            }
             let st = status_of(&r, false);
             // Each item's facts are set before the next item runs (a
             // set_fact loop accumulates).
@@ -1239,6 +1250,10 @@ impl Runner {
             out.insert("msg".into(), json!("All items completed"));
         }
         out.insert("results".into(), Json::Array(results));
+        // The loop's result gathers its items' warnings, as 2.21's does.
+        if !loop_warnings.is_empty() {
+            out.insert("warnings".into(), Json::Array(loop_warnings));
+        }
         (out, false)
     }
 
@@ -1341,11 +1356,11 @@ impl Runner {
             .run_once_warned(play, task, host, scope, prepared, &mut warned)
             .await;
         if !warned.is_empty() {
-            let mut all: Vec<Json> = warned.into_iter().map(Json::String).collect();
-            if let Some(Json::Array(own)) = o.result.remove("warnings") {
-                all.extend(own);
+            let own = o.result.remove("warnings");
+            add_warnings(&mut o.result, warned);
+            if let Some(Json::Array(own)) = own {
+                add_warnings(&mut o.result, own);
             }
-            o.result.insert("warnings".into(), Json::Array(all));
         }
         o
     }
@@ -1819,6 +1834,19 @@ impl Runner {
             }
         }
         Ok(())
+    }
+}
+
+/// Appends `said` to the result's `warnings`.
+fn add_warnings<W: Into<Json>>(r: &mut Map<String, Json>, said: Vec<W>) {
+    if said.is_empty() {
+        return;
+    }
+    let list = r
+        .entry("warnings")
+        .or_insert_with(|| Json::Array(Vec::new()));
+    if let Json::Array(l) = list {
+        l.extend(said.into_iter().map(Into::into));
     }
 }
 

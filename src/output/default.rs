@@ -900,7 +900,10 @@ impl Screen {
                 if !quiet {
                     self.lazy_banner(task);
                 }
-                self.warnings(result, action, origin.as_ref());
+                // A loop's warnings were printed with its items.
+                if !*looped {
+                    self.warnings(result, action, origin.as_ref());
+                }
                 // Ansible names a skipped host without its delegate.
                 let plain = host.to_string();
                 let host = &host_label(host, result);
