@@ -31,7 +31,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_function(CMP_FUNCTION, compare);
 }
 
-const OPS: [&'static str; 4] = ["<", "<=", ">", ">="];
+const OPS: [&str; 4] = ["<", "<=", ">", ">="];
 
 /// `a OP b` with Python's ordering rules.
 fn compare(a: Value, op: String, b: Value) -> Result<Value, Error> {
