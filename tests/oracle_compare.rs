@@ -842,6 +842,7 @@ golden_tests!(
     basic_command => "basic_command",
     set_stats => "set_stats",
     undefined_warnings => "undefined_warnings",
+    template_warnings => "template_warnings",
     result_yaml => "result_yaml",
     async_poll => "async_poll",
     async_fire => "async_fire",

@@ -565,6 +565,16 @@ fn custom_stats_like_ansible() {
 }
 
 #[test]
+fn template_warnings_on_the_screen_like_ansible() {
+    // What templates warn: in the task's result, printed before the host's
+    // line; outside the arguments (name, loop, label), printed at once.
+    // Neither prints an `Origin:` (Ansible's carry no source).
+    let (out, err) = screen_with("template_warnings", &[]);
+    assert_eq!(out, golden_text("template_warnings.plain.stdout"));
+    assert_eq!(err, golden_text("template_warnings.plain.stderr"));
+}
+
+#[test]
 fn json_callback_by_short_name_carries_custom_stats() {
     // `json` is ansible.posix.json once the collection is installed; with
     // show_custom_stats its document holds what set_stats set.

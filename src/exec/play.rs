@@ -466,6 +466,7 @@ impl Runner {
                     .map(|(i, _)| (*i, HostOutcome::untouched()))
                     .collect();
             }
+            self.say_stray_warnings();
             if let Some(w) = name_warning {
                 self.bus.emit(Event::Warning(w));
             }

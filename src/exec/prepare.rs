@@ -22,7 +22,7 @@ use super::{PlayCtx, Runner};
 use crate::modules;
 use crate::playbook::Task;
 use crate::vars::Layer;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,8 +34,12 @@ pub(super) struct Ahead {
     /// was false: the task is skipped and its arguments were not templated
     /// (Ansible templates no argument of a skipped task).
     pub false_at: Option<usize>,
-    /// The templated arguments, when every condition held.
-    pub args: Option<Map<String, Json>>,
+    /// What the conditions warned while they were worked out (Ansible
+    /// prints a `when` warning before the arguments' ones).
+    pub when_warnings: Vec<String>,
+    /// The templated arguments and what templating them warned, when
+    /// every condition held.
+    pub args: Option<super::task::Templated>,
 }
 
 /// One host's prepared task.
@@ -124,8 +128,11 @@ impl Runner {
         let generation = self.prepared.generation.load(Ordering::SeqCst);
         let scope = self.scope(ctx, host, Some(task), &next.vars);
         let mut false_at = None;
+        let mut when_warnings = Vec::new();
         for (k, cond) in task.all_when().enumerate() {
-            match scope.condition(cond) {
+            let (held, said) = crate::template::capture_warnings(|| scope.condition(cond));
+            when_warnings.extend(said);
+            match held {
                 Ok(true) => {}
                 Ok(false) => {
                     false_at = Some(k);
@@ -137,12 +144,18 @@ impl Runner {
         }
         let args = match false_at {
             Some(_) => None,
-            None => match super::task::template_args(task, module.spec(), &scope) {
-                Ok(a) => Some(a),
-                Err(_) => return,
+            None => match crate::template::capture_warnings(|| {
+                super::task::template_args(task, module.spec(), &scope)
+            }) {
+                (Ok(a), said) => Some((a, said)),
+                (Err(_), _) => return,
             },
         };
-        let ahead = Ahead { false_at, args };
+        let ahead = Ahead {
+            false_at,
+            when_warnings,
+            args,
+        };
         let record = self.with_walk(|w| w.prepared(host, &task.display_name(), false_at.is_some()));
         if let Ok(mut e) = self.prepared.entries.lock() {
             let list = e.entry(host.to_string()).or_default();

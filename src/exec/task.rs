@@ -206,6 +206,8 @@ pub const DELEGATED_VARS: &str = "_ansible_delegated_vars";
 /// Ansible's preserved keys and the `censored` notice are left.
 fn callback_view(r: &Map<String, Json>, no_log: bool) -> Map<String, Json> {
     let mut v = r.clone();
+    // Stored datetimes are shown as Ansible's callbacks show them.
+    v.values_mut().for_each(crate::template::unmark_datetimes);
     v.retain(|k, _| !k.starts_with("_kiln_"));
     v.remove("failed");
     v.remove("skipped");
@@ -412,6 +414,15 @@ fn warning_origin(task: &Task, result: &Map<String, Json>) -> crate::span::Span 
 }
 
 impl Runner {
+    /// Prints what templates warned outside a task's captured templating
+    /// (loop items, labels, names): Ansible's display says those at once,
+    /// before the result they came up in.
+    pub(super) fn say_stray_warnings(&self) {
+        for w in crate::template::take_stray_warnings() {
+            self.bus.emit(Event::Warning(w));
+        }
+    }
+
     /// Runs `task` on `host` and reports its result; the play acts on the
     /// returned outcome (stats, cursor, handlers).
     pub(super) async fn run_task_on_host(
@@ -585,6 +596,7 @@ impl Runner {
                 }
             }
         }
+        self.say_stray_warnings();
         self.bus.emit(Event::HostResult {
             host: host.to_string(),
             task: name,
@@ -819,6 +831,7 @@ impl Runner {
         r: &Map<String, Json>,
         item: &Json,
     ) {
+        self.say_stray_warnings();
         self.bus.emit(Event::ItemResult {
             host: host.to_string(),
             task: shown.to_string(),
@@ -1099,6 +1112,7 @@ impl Runner {
             .unwrap_or(0.0);
         let label = lc.and_then(|l| l.get("label")).cloned();
         let mut results = Vec::with_capacity(items.len());
+        let mut loop_warnings: Vec<Json> = Vec::new();
         // Variables set by earlier items (set_fact, include_vars): the
         // scope was taken before the loop, later items must see them.
         let mut set_by_items = Layer::new();
@@ -1169,10 +1183,20 @@ impl Runner {
             if let Some(al) = ansible_loop {
                 r.insert("ansible_loop".into(), al);
             }
+            // The label is rendered inside the item's run in Ansible: what
+            // it warns joins the item's warnings.
             let shown = match &label {
-                Some(l) => item_scope.render_json(l).unwrap_or_else(|_| item.clone()),
+                Some(l) => {
+                    let (shown, said) =
+                        crate::template::capture_warnings(|| item_scope.render_json(l));
+                    add_warnings(&mut r, said);
+                    shown.unwrap_or_else(|_| item.clone())
+                }
                 None => item.clone(),
             };
+            if let Some(Json::Array(w)) = r.get("warnings") {
+                loop_warnings.extend(w.iter().cloned());
+            }
             let st = status_of(&r, false);
             // Each item's facts are set before the next item runs (a
             // set_fact loop accumulates).
@@ -1194,6 +1218,7 @@ impl Runner {
             any_changed |= r.get("changed").and_then(Json::as_bool).unwrap_or(false);
             any_failed |= st == Status::Failed;
             all_skipped &= st == Status::Skipped;
+            self.say_stray_warnings();
             self.bus.emit(Event::ItemResult {
                 host: host.to_string(),
                 task: name.to_string(),
@@ -1225,6 +1250,10 @@ impl Runner {
             out.insert("msg".into(), json!("All items completed"));
         }
         out.insert("results".into(), Json::Array(results));
+        // The loop's result gathers its items' warnings, as 2.21's does.
+        if !loop_warnings.is_empty() {
+            out.insert("warnings".into(), Json::Array(loop_warnings));
+        }
         (out, false)
     }
 
@@ -1311,6 +1340,9 @@ impl Runner {
         }
     }
 
+    /// One run of the task; the warnings its conditions and arguments
+    /// raised while templated lead the result's `warnings`, where
+    /// ansible-core 2.21 puts what it captured during the task.
     async fn run_once(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
@@ -1319,6 +1351,29 @@ impl Runner {
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
     ) -> Outcome {
+        let mut warned = Vec::new();
+        let mut o = self
+            .run_once_warned(play, task, host, scope, prepared, &mut warned)
+            .await;
+        if !warned.is_empty() {
+            let own = o.result.remove("warnings");
+            add_warnings(&mut o.result, warned);
+            if let Some(Json::Array(own)) = own {
+                add_warnings(&mut o.result, own);
+            }
+        }
+        o
+    }
+
+    async fn run_once_warned(
+        self: &Arc<Self>,
+        play: &Arc<PlayCtx>,
+        task: &Task,
+        host: &str,
+        scope: &Scope,
+        prepared: Option<super::prepare::Ahead>,
+        warned: &mut Vec<String>,
+    ) -> Outcome {
         let done = |result| Outcome {
             result,
             unreachable: false,
@@ -1326,7 +1381,10 @@ impl Runner {
         // when: every condition must hold (inherited ones first); worked
         // out ahead of the barrier when nothing it reads changed since.
         let (known, prepared) = match prepared {
-            Some(a) => (Some(a.false_at), a.args),
+            Some(a) => {
+                warned.extend(a.when_warnings);
+                (Some(a.false_at), a.args)
+            }
             None => (None, None),
         };
         for (k, cond) in task.all_when().enumerate() {
@@ -1334,7 +1392,12 @@ impl Runner {
                 // Worked out ahead: the conditions before the first false
                 // one held.
                 Some(false_at) => Ok(false_at != Some(k)),
-                None => scope.condition(cond),
+                None => {
+                    let (held, said) =
+                        crate::template::capture_warnings(|| scope.condition(cond));
+                    warned.extend(said);
+                    held
+                }
             };
             match holds {
                 Ok(true) => {}
@@ -1358,13 +1421,17 @@ impl Runner {
         let spec = module.spec();
         // Arguments templated ahead of the barrier (prepare.rs) are used
         // when nothing they were templated from has changed since.
-        let args = match prepared {
+        let (args, said) = match prepared {
             Some(a) => a,
-            None => match template_args(task, spec, scope) {
-                Ok(a) => a,
-                Err(r) => return done(r),
+            None => match crate::template::capture_warnings(|| template_args(task, spec, scope)) {
+                (Ok(a), said) => (a, said),
+                (Err(r), said) => {
+                    warned.extend(said);
+                    return done(r);
+                }
             },
         };
+        warned.extend(said);
         // `async`: the module runs as a detached job on the host.
         let async_run = match async_of(task, scope) {
             Ok(a) => a.map(|mut a| {
@@ -1787,8 +1854,22 @@ impl Runner {
     }
 }
 
-/// The result of a task whose conditions do not hold.
-/// The role the first task of an included role belongs to.
+/// Appends `said` to the result's `warnings`.
+fn add_warnings<W: Into<Json>>(r: &mut Map<String, Json>, said: Vec<W>) {
+    if said.is_empty() {
+        return;
+    }
+    let list = r
+        .entry("warnings")
+        .or_insert_with(|| Json::Array(Vec::new()));
+    if let Json::Array(l) = list {
+        l.extend(said.into_iter().map(Into::into));
+    }
+}
+
+/// A task's templated arguments and the warnings templating them raised.
+pub(super) type Templated = (Map<String, Json>, Vec<String>);
+
 /// A task's module arguments as templated in `scope` (an `omit` drops
 /// one; `module_defaults` fill what the task does not set), each coerced
 /// to its declared type; `Err` holds the failed result.
@@ -1797,13 +1878,21 @@ pub(super) fn template_args(
     spec: &modules::spec::ModuleSpec,
     scope: &Scope,
 ) -> Result<Map<String, Json>, Map<String, Json>> {
-    // Template the arguments; `omit` drops one.
+    // Template the arguments; `omit` drops one. The arguments of set_fact
+    // and debug become variables (the facts, the registered `msg`), where
+    // Ansible keeps a datetime a datetime; every other module gets plain data.
+    let stores = matches!(modules::canonical(&task.action), "set_fact" | "debug");
     let mut args = Map::new();
     for (k, v) in &task.args {
         let value = if spec.raw_args.contains(&k.as_str()) {
             v.to_json()
         } else {
-            match scope.render_json(v) {
+            let rendered = if stores {
+                scope.render_stored_json(v)
+            } else {
+                scope.render_json(v)
+            };
+            match rendered {
                 Ok(j) => j,
                 Err(e) => {
                     return Err(failed(format!(

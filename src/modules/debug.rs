@@ -4,7 +4,7 @@
 
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step};
-use crate::template::value_to_json;
+use crate::template::value_to_stored_json;
 use serde_json::{Value as Json, json};
 
 pub struct Debug;
@@ -70,6 +70,9 @@ impl Module for Debug {
             return Ok(Step::Done(r));
         }
         match a {
+            // ansible-core 2.21 drops a `msg` that is None (a lookup
+            // with `errors='ignore'`, `{{ none }}`) from the result.
+            DebugArgs::Msg(m, _) if m.is_null() => {}
             DebugArgs::Msg(m, _) => {
                 r.insert("msg".into(), m.clone());
             }
@@ -78,7 +81,7 @@ impl Module for Debug {
                 // error here, Ansible prints a marker instead.
                 let expr = format!("{{{{ {name} }}}}");
                 let value = match ctx.templar.render(&expr, ctx.vars) {
-                    Ok(v) => value_to_json(&v),
+                    Ok(v) => value_to_stored_json(&v),
                     Err(e) if e.message.ends_with("is undefined") => {
                         // ansible-core 2.21 shows the error in place of the
                         // value and warns; the task still succeeds.

@@ -129,7 +129,7 @@ impl Screen {
             }
             return;
         };
-        self.warnings(result, origin.as_ref());
+        self.warnings(result, action, origin.as_ref());
         if matches!(status, Status::Failed | Status::Unreachable) {
             self.error_block(
                 result,

@@ -436,7 +436,13 @@ impl Screen {
     }
 
     /// Warnings a module returned, each as Ansible's `[WARNING]:` block.
-    pub(super) fn warnings(&mut self, result: &Json, origin: Option<&Span>) {
+    ///
+    /// Only the template errors `debug` reports about its own `var` or
+    /// `msg` point at a place: ansible-core 2.21 raises those with the
+    /// argument as their source, while a module's returned warnings and
+    /// those of lookups, filters and tests (see `template::warnings`) have
+    /// none, so they print no `Origin:`.
+    pub(super) fn warnings(&mut self, result: &Json, action: &str, origin: Option<&Span>) {
         if let Some(Json::Array(ws)) = result.get("warnings") {
             for w in ws {
                 let text = w
@@ -444,7 +450,9 @@ impl Screen {
                     .map(str::to_string)
                     .unwrap_or_else(|| w.to_string());
                 let mut block = format!("[WARNING]: {text}\n");
-                if let Some(o) = origin {
+                let placed = crate::modules::canonical(action) == "debug"
+                    && text.starts_with("Encountered ");
+                if let Some(o) = origin.filter(|_| placed) {
                     block.push_str(&self.sources.block(o));
                     block.push('\n');
                 }
@@ -826,6 +834,7 @@ impl Screen {
                 } else {
                     label(item)
                 };
+                self.warnings(result, action, None);
                 // Ansible names a skipped host without its delegate.
                 let plain = host.to_string();
                 let host = &host_label(host, result);
@@ -891,7 +900,10 @@ impl Screen {
                 if !quiet {
                     self.lazy_banner(task);
                 }
-                self.warnings(result, origin.as_ref());
+                // A loop's warnings were printed with its items.
+                if !*looped {
+                    self.warnings(result, action, origin.as_ref());
+                }
                 // Ansible names a skipped host without its delegate.
                 let plain = host.to_string();
                 let host = &host_label(host, result);

@@ -392,9 +392,12 @@ pub(super) fn run(
                 (Some(pt), Some(pn)) => format!("'{term}' for '{pn}' {pt} plugin"),
                 _ => format!("'{term}'"),
             };
-            // `warn` and `skip` leave the term out (kiln prints no warning).
-            if missing == "error" {
-                return Err(err(format!("No config definition exists for {label}.")));
+            // `warn` and `skip` leave the term out; `warn` says why.
+            let why = format!("No config definition exists for {label}.");
+            match missing.as_str() {
+                "error" => return Err(err(why)),
+                "warn" => super::warnings::warn_error(&format!("Skipping {term}."), &why),
+                _ => {}
             }
             continue;
         };

@@ -79,6 +79,12 @@ fn invoke(
         Err(e) if e.kind() == ErrorKind::UnknownFunction => return Err(e),
         Err(e) => match errors.as_str() {
             "warn" | "ignore" => {
+                if errors == "warn" {
+                    super::warnings::warn_error(
+                        &format!("An error occurred while running the lookup plugin '{name}'."),
+                        e.detail().unwrap_or(&e.to_string()),
+                    );
+                }
                 return Ok(if wantlist {
                     Value::from(Vec::<Value>::new())
                 } else {

@@ -28,8 +28,8 @@
 //! The submodules: `syntax` (options, `#jinja2:`, source rewrites), `pyrepr`
 //! (Python's str/repr), `pyformat` (`%` and `str.format`), `methods`
 //! (Python methods on values), `filters` (Jinja2's and Ansible's filters),
-//! `tests_ansible` (tests), `lookups`, `yaml_dump` (PyYAML's emitter) and
-//! `error`.
+//! `tests_ansible` (tests), `lookups`, `yaml_dump` (PyYAML's emitter),
+//! `warnings` (what templates say to the output) and `error`.
 
 mod error;
 mod filters;
@@ -38,11 +38,13 @@ mod lookup_config;
 mod lookup_url;
 mod lookups;
 mod methods;
+mod ordering;
 mod pyformat;
 mod pyrepr;
 mod subtraction;
 pub(crate) mod syntax;
 mod tests_ansible;
+mod warnings;
 pub mod yaml_dump;
 
 use minijinja::value::{Value, ValueKind};
@@ -54,8 +56,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub use error::TemplateError;
-pub use pyrepr::{json_to_value, py_repr, py_str, py_type_name, value_to_json};
+pub use pyrepr::{
+    json_to_value, py_repr, py_str, py_type_name, unmark_datetimes, value_to_json,
+    value_to_stored_json,
+};
 pub use syntax::TemplateOptions;
+pub use warnings::{capture as capture_warnings, take_stray as take_stray_warnings};
 
 /// Where a template finds its variables.
 ///
@@ -217,6 +223,7 @@ fn sorted_names(set: std::collections::HashSet<String>, src: &str) -> Vec<String
     let mut names: BTreeSet<String> = set.into_iter().collect();
     // The rewrite's own function is not a variable.
     names.remove(subtraction::SUB_FUNCTION);
+    names.remove(ordering::CMP_FUNCTION);
     if ["include", "import", "extends"]
         .iter()
         .any(|w| src.contains(&format!("{{% {w}")) || src.contains(&format!("{{%- {w}")))
@@ -251,8 +258,8 @@ fn single_expression(s: &str) -> Option<&str> {
     Some(inner)
 }
 
-/// Compiles an expression with its binary minuses rewritten (see
-/// [`subtraction`]); a syntax error is the one of the code as written.
+/// Compiles an expression with its binary minuses and ordering comparisons
+/// rewritten (see [`subtraction`], [`ordering`]); a syntax error is the one of the code as written.
 fn compile_expression(env: Env, code: String) -> Result<OwnedExpression, minijinja::Error> {
     let Some(rewritten) = subtraction::rewrite_code(&code, false) else {
         return OwnedExpression::try_new(env, |env| env.compile_expression_owned(code));
@@ -572,6 +579,7 @@ impl Templar {
         lookups::register(&mut env);
         globals::register(&mut env);
         subtraction::register(&mut env);
+        ordering::register(&mut env);
         let env = Arc::new(env);
         if let Ok(mut m) = self.envs.write() {
             bounded_insert(&mut m, key, env.clone());

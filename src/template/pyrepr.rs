@@ -223,8 +223,42 @@ pub fn py_type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Plain data from a template value.
+/// How a datetime is kept in kiln's variables, which are JSON: Ansible
+/// keeps a `datetime` stored with `set_fact` or `register` a `datetime`
+/// (`t.year`, `t - u`, `t | type_debug` work on it later), so the stored form
+/// must come back as one. The leading NUL cannot come from YAML, JSON text or
+/// a module's output, so no real string is taken for a datetime.
+const DATETIME_MARK: &str = "\u{0}kiln-datetime:";
+
+/// Plain data from a template value, a datetime as its isoformat string
+/// (what modules get and what the output shows).
 pub fn value_to_json(v: &Value) -> serde_json::Value {
+    to_json(v, false)
+}
+
+/// Data to store in a variable: like [`value_to_json`], but a datetime stays
+/// one when read back by [`json_to_value`]. [`unmark_datetimes`] turns the
+/// stored form into the plain one for the output.
+pub fn value_to_stored_json(v: &Value) -> serde_json::Value {
+    to_json(v, true)
+}
+
+/// Replaces every stored datetime inside `j` by its isoformat string.
+pub fn unmark_datetimes(j: &mut serde_json::Value) {
+    use serde_json::Value as J;
+    match j {
+        J::String(s) => {
+            if let Some(iso) = s.strip_prefix(DATETIME_MARK) {
+                *s = iso.to_string();
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(unmark_datetimes),
+        J::Object(m) => m.values_mut().for_each(unmark_datetimes),
+        _ => {}
+    }
+}
+
+fn to_json(v: &Value, keep_datetimes: bool) -> serde_json::Value {
     use serde_json::Value as J;
     match v.kind() {
         ValueKind::Undefined | ValueKind::None => J::Null,
@@ -246,18 +280,22 @@ pub fn value_to_json(v: &Value) -> serde_json::Value {
         }
         ValueKind::Seq | ValueKind::Iterable => J::Array(
             v.try_iter()
-                .map(|it| it.map(|x| value_to_json(&x)).collect())
+                .map(|it| it.map(|x| to_json(&x, keep_datetimes)).collect())
                 .unwrap_or_default(),
         ),
         ValueKind::Plain if let Some(d) = v.downcast_object_ref::<super::filters::PyDateTime>() => {
-            J::String(d.isoformat())
+            if keep_datetimes {
+                J::String(format!("{DATETIME_MARK}{}", d.isoformat()))
+            } else {
+                J::String(d.isoformat())
+            }
         }
         ValueKind::Map => {
             let mut m = serde_json::Map::new();
             if let Ok(iter) = v.try_iter() {
                 for key in iter {
                     let val = v.get_item(&key).unwrap_or_default();
-                    m.insert(py_str(&key), value_to_json(&val));
+                    m.insert(py_str(&key), to_json(&val, keep_datetimes));
                 }
             }
             J::Object(m)
@@ -277,7 +315,13 @@ pub fn json_to_value(j: &serde_json::Value) -> Value {
             (None, Some(u)) => Value::from(u),
             _ => Value::from(n.as_f64().unwrap_or(f64::NAN)),
         },
-        J::String(s) => Value::from(s.as_str()),
+        J::String(s) => match s
+            .strip_prefix(DATETIME_MARK)
+            .and_then(super::filters::PyDateTime::from_isoformat)
+        {
+            Some(d) => Value::from_object(d),
+            None => Value::from(s.as_str()),
+        },
         J::Array(a) => Value::from(a.iter().map(json_to_value).collect::<Vec<_>>()),
         J::Object(m) => Value::from_pairs(
             m.iter()

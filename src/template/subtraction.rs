@@ -20,7 +20,8 @@
 use super::syntax::{TemplateOptions, rewrite_regions};
 use minijinja::value::Value;
 use minijinja::{Environment, Error, Expression};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The function binary minus is rewritten into.
 pub(super) const SUB_FUNCTION: &str = "kiln_sub";
@@ -61,11 +62,32 @@ fn sub(a: Value, b: Value) -> Result<Value, Error> {
 /// minijinja's own `-` on two values: wide integers, bools, strings and
 /// undefined operands keep its results and its errors.
 fn minijinja_sub(a: Value, b: Value) -> Result<Value, Error> {
+    own_operator("-", a, b)
+}
+
+/// minijinja's own binary operator `op` on two values, for what kiln's
+/// Python rules leave to it.
+pub(super) fn own_operator(op: &'static str, a: Value, b: Value) -> Result<Value, Error> {
+    type Compiled = Result<Expression<'static, 'static>, String>;
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    static EXPR: OnceLock<Result<Expression<'static, 'static>, String>> = OnceLock::new();
+    static EXPRS: OnceLock<Mutex<HashMap<&'static str, Arc<Compiled>>>> = OnceLock::new();
     let env = ENV.get_or_init(Environment::new);
-    let expr = EXPR
-        .get_or_init(|| env.compile_expression("a - b").map_err(|e| e.to_string()))
+    let compiled = {
+        let mut m = EXPRS
+            .get_or_init(Default::default)
+            .lock()
+            .map_err(|e| Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?;
+        m.entry(op)
+            .or_insert_with(|| {
+                Arc::new(
+                    env.compile_expression_owned(format!("a {op} b"))
+                        .map_err(|e| e.to_string()),
+                )
+            })
+            .clone()
+    };
+    let expr = compiled
+        .as_ref()
         .as_ref()
         .map_err(|m| Error::new(minijinja::ErrorKind::InvalidOperation, m.clone()))?;
     // A fresh error: the expression's own position ("line 1") is not the
@@ -79,7 +101,7 @@ fn minijinja_sub(a: Value, b: Value) -> Result<Value, Error> {
 
 /// A token of Jinja code: its byte range and kind.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     /// A name, a number or a string: something an operator may follow.
     Operand,
     /// A keyword that ends an additive chain (`and`, `if`, `in`...).
@@ -115,7 +137,7 @@ const SEPARATOR_WORDS: [&str; 16] = [
     "ignore",
 ];
 
-fn tokenize(code: &str, statement: bool) -> Vec<(Tok, usize, usize)> {
+pub(super) fn tokenize(code: &str, statement: bool) -> Vec<(Tok, usize, usize)> {
     let b = code.as_bytes();
     let mut out: Vec<(Tok, usize, usize)> = Vec::new();
     let mut i = 0;
@@ -204,9 +226,15 @@ fn tokenize(code: &str, statement: bool) -> Vec<(Tok, usize, usize)> {
     out
 }
 
-/// Rewrites the binary minuses of one piece of code; `None` when it has
-/// none. `statement` is true for the code of a `{% %}` tag.
+/// Rewrites the binary minuses of one piece of code, then its ordering
+/// comparisons (`ordering`); `None` when it has neither. `statement` is true
+/// for the code of a `{% %}` tag.
 pub(super) fn rewrite_code(code: &str, statement: bool) -> Option<String> {
+    let minus = rewrite_minus(code, statement);
+    super::ordering::rewrite_code(minus.as_deref().unwrap_or(code), statement).or(minus)
+}
+
+fn rewrite_minus(code: &str, statement: bool) -> Option<String> {
     if !code.contains('-') {
         return None;
     }
@@ -232,7 +260,7 @@ struct Scan<'a> {
 }
 
 /// Index just past the bracket group opened at `open`.
-fn group_end(toks: &[(Tok, usize, usize)], open: usize, hi: usize) -> usize {
+pub(super) fn group_end(toks: &[(Tok, usize, usize)], open: usize, hi: usize) -> usize {
     let mut depth = 0usize;
     for (k, t) in toks.iter().enumerate().take(hi).skip(open) {
         match t.0 {
@@ -334,39 +362,51 @@ impl Scan<'_> {
     /// Tokens `lo..hi` as written, with every bracket group inside rewritten.
     fn operand(&mut self, lo: usize, hi: usize) -> String {
         let (code, toks) = (self.code, self.toks);
-        let mut out = String::new();
-        let mut copied = toks[lo].1;
-        let mut k = lo;
-        while k < hi {
-            if toks[k].0 == Tok::Open {
-                let end = group_end(toks, k, hi);
-                // The opening bracket, the rewritten inside, the closing one.
-                out.push_str(&code[copied..toks[k].2]);
-                let inner_hi = if end > k + 1 && toks[end - 1].0 == Tok::Close {
-                    end - 1
-                } else {
-                    end
-                };
-                if inner_hi > k + 1 {
-                    out.push_str(&code[toks[k].2..toks[k + 1].1]);
-                    out.push_str(&self.level(k + 1, inner_hi));
-                    copied = toks[inner_hi - 1].2;
-                } else {
-                    copied = toks[k].2;
-                }
-                k = end;
-                continue;
-            }
-            k += 1;
-        }
-        out.push_str(&code[copied..toks[hi - 1].2]);
-        out
+        with_groups(code, toks, lo, hi, &mut |a, b| self.level(a, b))
     }
+}
+
+/// Tokens `lo..hi` of `code` as written, the inside of every bracket group
+/// replaced by what `level` makes of it (each rewrite's own recursion).
+pub(super) fn with_groups(
+    code: &str,
+    toks: &[(Tok, usize, usize)],
+    lo: usize,
+    hi: usize,
+    level: &mut dyn FnMut(usize, usize) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut copied = toks[lo].1;
+    let mut k = lo;
+    while k < hi {
+        if toks[k].0 == Tok::Open {
+            let end = group_end(toks, k, hi);
+            // The opening bracket, the rewritten inside, the closing one.
+            out.push_str(&code[copied..toks[k].2]);
+            let inner_hi = if end > k + 1 && toks[end - 1].0 == Tok::Close {
+                end - 1
+            } else {
+                end
+            };
+            if inner_hi > k + 1 {
+                out.push_str(&code[toks[k].2..toks[k + 1].1]);
+                out.push_str(&level(k + 1, inner_hi));
+                copied = toks[inner_hi - 1].2;
+            } else {
+                copied = toks[k].2;
+            }
+            k = end;
+            continue;
+        }
+        k += 1;
+    }
+    out.push_str(&code[copied..toks[hi - 1].2]);
+    out
 }
 
 /// [`rewrite_code`] over every code region of a template.
 pub(super) fn rewrite_template(src: &str, o: &TemplateOptions) -> Option<String> {
-    if !src.contains('-') {
+    if !src.contains(['-', '<', '>']) {
         return None;
     }
     rewrite_regions(src, o, &rewrite_code)
@@ -377,7 +417,7 @@ mod tests {
     use super::*;
 
     fn rw(code: &str) -> String {
-        rewrite_code(code, false).unwrap_or_else(|| code.to_string())
+        rewrite_minus(code, false).unwrap_or_else(|| code.to_string())
     }
 
     #[test]
@@ -432,7 +472,7 @@ mod tests {
         );
         assert_eq!(
             rewrite_template("{%- if a - b > 0 -%}y{% endif %}", &o).as_deref(),
-            Some("{%- if kiln_sub(a, b) > 0 -%}y{% endif %}")
+            Some("{%- if kiln_cmp(kiln_sub(a, b), '>', 0) -%}y{% endif %}")
         );
         assert_eq!(
             rewrite_template("{% for i in range(n - 1) %}{% endfor %}", &o).as_deref(),

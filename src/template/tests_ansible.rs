@@ -272,8 +272,17 @@ fn result_test(v: &Value, s: Status) -> Result<bool, Error> {
         Status::Skipped => flag("skipped"),
         Status::Unreachable => flag("unreachable"),
         Status::Reachable => !flag("unreachable"),
-        Status::Finished => get("finished").is_none_or(|x| py_truthy(&x)),
-        Status::Started => get("started").is_none_or(|x| py_truthy(&x)),
+        Status::Finished | Status::Started => match get(name) {
+            Some(x) => py_truthy(&x),
+            None => {
+                // A result of a task that was not async: Ansible warns and
+                // answers as if the job had started and finished.
+                super::warnings::warn(format!(
+                    "The '{name}' test expects an async task, but a non-async task was tested"
+                ));
+                true
+            }
+        },
         Status::TimedOut => get("timedout")
             .is_some_and(|t| py_truthy(&t) && t.get_attr("period").is_ok_and(|p| py_truthy(&p))),
         Status::Changed => match get("changed") {

@@ -139,6 +139,13 @@ impl Scope {
             .map(|v| crate::template::value_to_json(&v))
     }
 
+    /// Renders to data to be stored in a variable: a datetime stays one
+    /// (see `template::value_to_stored_json`).
+    pub fn render_stored_json(&self, n: &Node) -> Result<serde_json::Value, TemplateError> {
+        self.render_node(n)
+            .map(|v| crate::template::value_to_stored_json(&v))
+    }
+
     /// Evaluates a conditional node (`when` item): a bool literal or an
     /// expression string.
     pub fn condition(&self, n: &Node) -> Result<bool, TemplateError> {

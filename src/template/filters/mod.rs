@@ -163,12 +163,34 @@ fn kind_rank(v: &Value) -> u8 {
 /// Python's `<` between two values: numbers with numbers, strings with
 /// strings, lists element-wise; anything else is a TypeError.
 pub(super) fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
+    py_order(a, b, "<")
+}
+
+/// Python's ordering of two values for the operator `op` (`<`, `<=`, `>`,
+/// `>=`; it only names the operator in the TypeError): numbers with numbers,
+/// strings with strings, lists element-wise, datetimes with datetimes and
+/// timedeltas with timedeltas; any other pair is a TypeError.
+pub(crate) fn py_order(a: &Value, b: &Value, op: &str) -> Result<Ordering, Error> {
     let (ra, rb) = (kind_rank(a), kind_rank(b));
+    if ra == 5 && rb == 5 {
+        if let (Some(x), Some(y)) = (
+            a.downcast_object_ref::<PyDateTime>(),
+            b.downcast_object_ref::<PyDateTime>(),
+        ) {
+            return Ok(x.0.cmp(&y.0));
+        }
+        if let (Some(x), Some(y)) = (
+            a.downcast_object_ref::<PyTimeDelta>(),
+            b.downcast_object_ref::<PyTimeDelta>(),
+        ) {
+            return Ok(x.micros.cmp(&y.micros));
+        }
+    }
     if ra != rb || ra == 0 || ra == 4 || ra == 5 {
         return Err(err(format!(
-            "'<' not supported between instances of '{}' and '{}'",
-            py_type_name(a),
-            py_type_name(b)
+            "'{op}' not supported between instances of '{}' and '{}'",
+            py_class_name(a),
+            py_class_name(b)
         )));
     }
     match ra {
@@ -187,13 +209,23 @@ pub(super) fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
         _ => {
             let (xa, xb) = (items(a)?, items(b)?);
             for (x, y) in xa.iter().zip(xb.iter()) {
-                let o = py_cmp(x, y)?;
+                let o = py_order(x, y, op)?;
                 if o != Ordering::Equal {
                     return Ok(o);
                 }
             }
             Ok(xa.len().cmp(&xb.len()))
         }
+    }
+}
+
+/// The class name Python's TypeErrors give: the datetime module's types
+/// are named with their module.
+fn py_class_name(v: &Value) -> &'static str {
+    match py_type_name(v) {
+        "datetime" => "datetime.datetime",
+        "timedelta" => "datetime.timedelta",
+        other => other,
     }
 }
 

@@ -133,6 +133,13 @@ impl PyDateTime {
 
     /// Python's `isoformat()`, which is also how Ansible stores a datetime
     /// as JSON (a module argument, a registered or printed value).
+    /// The datetime [`PyDateTime::isoformat`] wrote.
+    pub(crate) fn from_isoformat(s: &str) -> Option<PyDateTime> {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(PyDateTime)
+    }
+
     pub(crate) fn isoformat(&self) -> String {
         if self.0.nanosecond() == 0 {
             self.0.format("%Y-%m-%dT%H:%M:%S").to_string()

@@ -17,7 +17,7 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// A `datetime.timedelta`, held in microseconds as Python's is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PyTimeDelta {
-    micros: i64,
+    pub(super) micros: i64,
 }
 
 impl PyTimeDelta {

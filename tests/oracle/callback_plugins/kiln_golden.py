@@ -11,6 +11,7 @@ tests/oracle/record.py, in one documented place.
 from __future__ import annotations
 
 import atexit
+import datetime
 import json
 import os
 
@@ -27,6 +28,16 @@ DOCUMENTATION = """
       - enable in configuration (ANSIBLE_CALLBACKS_ENABLED=kiln_golden)
 """
 
+
+
+def _plain(value):
+    """What Ansible's JSON callback shows for a value JSON has no type for:
+    a date, time or datetime as its isoformat (a datetime stored with
+    set_fact or registered stays one in the result), anything else as its
+    repr."""
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    return repr(value)
 
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
@@ -65,7 +76,7 @@ class CallbackModule(CallbackBase):
         event["status"] = status
         event.update(extra)
         # Copy: the dict belongs to Ansible and other callbacks read it too.
-        event["result"] = json.loads(json.dumps(result.result, default=repr))
+        event["result"] = json.loads(json.dumps(result.result, default=_plain))
         self._events.append(event)
 
     @staticmethod
@@ -84,7 +95,7 @@ class CallbackModule(CallbackBase):
         }
         tmp = self._out + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, default=repr)
+            json.dump(doc, fh, indent=1, default=_plain)
         os.replace(tmp, self._out)
 
     # -- play / task -----------------------------------------------------
