@@ -163,11 +163,19 @@ impl Runner {
         let (skip_before, skip_all) = self.start_at(play);
         let role_defaults = Arc::new(defaults);
         let role_vars = Arc::new(rvars);
+        // A templated `serial` that is no number or percentage: ansible-core
+        // 2.21 raises Python's int() error when it cuts the batches, before
+        // the play's banner, and the run ends there (exit code 250).
         let batches = match batches(&pscope, play.serial.as_ref(), &hosts) {
             Ok(b) => b,
             Err(msg) => {
-                self.bus.emit(Event::Warning(msg));
-                vec![hosts.clone()]
+                let at = play
+                    .serial
+                    .as_ref()
+                    .map(|s| format!("\nOrigin: {}", s.span))
+                    .unwrap_or_default();
+                self.crash(format!("Error processing keyword 'serial': {msg}{at}"));
+                return true;
             }
         };
         let max_fail = play
