@@ -1010,6 +1010,7 @@ golden_tests!(
     run_once_register => "run_once_register",
     serial_list_fail => "serial_list_fail",
     serial_templated_bad => "serial_templated_bad",
+    import_names_templated => "import_names_templated",
     set_fact_cacheable => "set_fact_cacheable",
     skip_always_never => "skip_always_never",
     tags_always_default => "tags_always_default",
