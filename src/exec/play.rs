@@ -675,7 +675,9 @@ impl Runner {
         _key: &Key,
     ) {
         let host = ctx.hosts[i].clone();
-        ctx.role_runs.record(&host, task, out.status, out.ignored);
+        let in_rescue = cursor.in_rescue();
+        ctx.role_runs
+            .record(&host, task, out.status, out.ignored, in_rescue);
         match out.status {
             Status::Unreachable if out.ignored => {
                 // ignore_unreachable: Ansible counts the host ok and ignored,

@@ -10,20 +10,21 @@
 //!   or failed there (not skipped, not unreachable: `role_ran`), and the
 //!   host then reached the role's end (`role_complete`), which even a
 //!   failure with `ignore_errors` or an `end_role` does. kiln notes the
-//!   use at its first such task; it counts as complete unless the host's
-//!   last task in it failed unignored, which sends the host out of the
-//!   role to an enclosing `rescue` without reaching `role_complete`. The
+//!   use at its first such task; it counts as complete unless an
+//!   unignored failure in it was not caught by a rescue in the role, which
+//!   sends the host out of the role to an enclosing `rescue` without
+//!   reaching `role_complete`. The
 //!   next equal use then runs, and is the one that counts.
 //! - Equal uses share one record, as they share the first cached role
 //!   object in Ansible (`Play._get_cached_role`). Equality is the role's
 //!   identity key (see `playbook::Role::key`).
+//! - A failure is on its way out of the role until a rescue in the role
+//!   catches it: `always` tasks that succeed after it (a rescue that
+//!   failed, say) do not end it, so an outer rescue that catches it leaves
+//!   the use incomplete, as Ansible never reached `role_complete` there.
 //! - Where it is not exact: a use reached again before its own end (a role
 //!   that imports an equal use of itself) is passed over in kiln, while
-//!   Ansible, not having reached `role_complete`, runs it; and a failure
-//!   caught by a `rescue` inside the role whose `always` then ends the
-//!   role's block failed, but an outer rescue catches it, counts as
-//!   complete in kiln and not in Ansible. Both need a role to recurse into
-//!   itself or three nested error handlers around one role.
+//!   Ansible, not having reached `role_complete`, runs it.
 
 use crate::output::Status;
 use crate::playbook::{Role, Task};
@@ -62,27 +63,52 @@ impl RoleRuns {
     }
 
     /// Notes that `task` ran on `host` with `status` (`ignored`: its
-    /// failure or unreachability was ignored).
-    pub(super) fn record(&self, host: &str, task: &Task, status: Status, ignored: bool) {
-        // Skipped and unreachable tasks do not make a role count as run.
-        if matches!(status, Status::Skipped | Status::Unreachable) {
-            return;
-        }
+    /// failure or unreachability was ignored; `in_rescue`: it runs in a
+    /// rescue section, which has caught the failure before it).
+    pub(super) fn record(
+        &self,
+        host: &str,
+        task: &Task,
+        status: Status,
+        ignored: bool,
+        in_rescue: bool,
+    ) {
         let Some(r) = &task.role else {
             return;
         };
-        if let Ok(mut m) = self.ran.lock() {
-            let ran = m.entry((host.to_string(), r.key.clone())).or_insert(Ran {
-                first: r.clone(),
-                left_failed: false,
-            });
-            // An equal use that ran after one the host left failed is the
-            // one whose end counts now.
-            if ran.left_failed && !Arc::ptr_eq(&ran.first, r) {
-                ran.first = r.clone();
+        let Ok(mut m) = self.ran.lock() else {
+            return;
+        };
+        let key = (host.to_string(), r.key.clone());
+        // Skipped and unreachable tasks do not make a role count as run;
+        // a skipped rescue task still means its failure was caught.
+        if matches!(status, Status::Skipped | Status::Unreachable) {
+            if in_rescue
+                && status == Status::Skipped
+                && let Some(ran) = m.get_mut(&key)
+                && Arc::ptr_eq(&ran.first, r)
+            {
+                ran.left_failed = false;
             }
-            if Arc::ptr_eq(&ran.first, r) {
-                ran.left_failed = status == Status::Failed && !ignored;
+            return;
+        }
+        let ran = m.entry(key).or_insert(Ran {
+            first: r.clone(),
+            left_failed: false,
+        });
+        // An equal use that ran after one the host left failed is the
+        // one whose end counts now.
+        if ran.left_failed && !Arc::ptr_eq(&ran.first, r) {
+            ran.first = r.clone();
+            ran.left_failed = false;
+        }
+        if Arc::ptr_eq(&ran.first, r) {
+            // A failure stays on its way out of the role through `always`
+            // tasks that succeed; only a rescue catches it.
+            if status == Status::Failed && !ignored {
+                ran.left_failed = true;
+            } else if in_rescue {
+                ran.left_failed = false;
             }
         }
     }
