@@ -22,14 +22,29 @@
 //!   catches it: `always` tasks that succeed after it (a rescue that
 //!   failed, say) do not end it, so an outer rescue that catches it leaves
 //!   the use incomplete, as Ansible never reached `role_complete` there.
-//! - Where it is not exact: a use reached again before its own end (a role
-//!   that imports an equal use of itself) is passed over in kiln, while
-//!   Ansible, not having reached `role_complete`, runs it.
+//! - A use reached again before its own end (a role that includes an
+//!   equal use of itself) runs, as Ansible, not having reached
+//!   `role_complete`, runs it: the inner use names the outer one as its
+//!   nearest parent role.
 
 use crate::output::Status;
 use crate::playbook::{Role, Task};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Whether `inner` was included from inside `outer` (its nearest parent is
+/// `outer`'s role, above the same chain): the host is then still inside
+/// `outer`, which has not reached its end, so an equal `inner` runs.
+fn within(inner: &Role, outer: &Role) -> bool {
+    match inner.parents.split_first() {
+        Some(((name, path), rest)) => {
+            *name == outer.fqcn
+                && *path == outer.path.display().to_string()
+                && rest == outer.parents
+        }
+        None => false,
+    }
+}
 
 /// The use of a role that ran on a host, and whether the host left it
 /// through an unignored failure (never reaching the role's end). The use
@@ -58,7 +73,9 @@ impl RoleRuns {
         }
         self.ran.lock().ok().is_some_and(|m| {
             m.get(&(host.to_string(), r.key.clone()))
-                .is_some_and(|ran| !Arc::ptr_eq(&ran.first, r) && !ran.left_failed)
+                .is_some_and(|ran| {
+                    !Arc::ptr_eq(&ran.first, r) && !ran.left_failed && !within(r, &ran.first)
+                })
         })
     }
 
