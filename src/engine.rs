@@ -502,6 +502,8 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
     }
     let mut playbooks = Vec::new();
     let mut errors = Vec::new();
+    // Static import names may use the extra vars.
+    let load_extra = std::sync::Arc::new(extra.clone());
     for p in &req.playbooks {
         let path = if p.is_absolute() {
             p.clone()
@@ -518,6 +520,8 @@ pub fn prepare(req: &Request) -> Result<Prepared, EngineError> {
         let load_opts = crate::playbook::LoadOptions {
             roles_path: req.opts.roles_path.clone(),
             vault: req.vault.clone(),
+            extra: load_extra.clone(),
+            templar: Some(templar.clone()),
         };
         match load_playbook(&path, &load_opts) {
             Ok(pb) => {

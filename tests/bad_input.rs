@@ -52,6 +52,30 @@ fn cases() -> Vec<Case> {
             "Error processing keyword 'public': The value 'maybe' could not be converted to 'bool'.",
         ),
         pb(
+            "templated import_role public that is no boolean",
+            "- hosts: all\n  gather_facts: false\n  vars:\n    flag: maybe\n  tasks:\n    - import_role:\n        name: r\n        public: \"{{ flag }}\"\n",
+            "site.yml:8:17",
+            "Error processing keyword 'public': The value 'maybe' could not be converted to 'bool'.",
+        ),
+        pb(
+            "templated import_role public that is undefined",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - import_role:\n        name: r\n        public: \"{{ nope }}\"\n",
+            "site.yml:6:17",
+            "Error processing keyword 'public': 'nope' is undefined",
+        ),
+        pb(
+            "import_tasks named with a host's variable",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - import_tasks: \"{{ inventory_hostname }}.yml\"\n",
+            "site.yml:4:7",
+            "Error when evaluating variable in import path '{{ inventory_hostname }}.yml': 'inventory_hostname' is undefined",
+        ),
+        pb(
+            "import_playbook named with an undefined variable",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n- import_playbook: \"{{ other }}\"\n",
+            "site.yml:5:20",
+            "Error processing keyword 'import_playbook': 'other' is undefined",
+        ),
+        pb(
             "serial that is no whole number or percentage",
             "- hosts: all\n  gather_facts: false\n  serial: [1, \"12.5%\"]\n  tasks:\n    - debug: msg=hi\n",
             "site.yml:3:15",

@@ -98,11 +98,15 @@ impl Masks {
         // record.py's DPKG_FILES: the oracle's hosts also have Python.
         let files =
             re(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)");
-        files
+        t = files
             .replace_all(
                 &t,
                 "(Reading database ... <N> files and directories currently installed.)",
             )
+            .into_owned();
+        // record.py's ANSIBLE_SOURCE: a traceback's frames.
+        re(r#"File "[^"\n]*/site-packages/ansible/"#)
+            .replace_all(&t, r#"File "<ANSIBLE>/"#)
             .into_owned()
     }
 
@@ -633,7 +637,13 @@ fn run_kiln(
         .map(|(h, s)| (h.clone(), serde_json::to_value(s).expect("stats")))
         .collect();
     let stdout = String::from_utf8_lossy(&text.0.lock().expect("buffer")).into_owned();
-    (outcome.exit_code, events, Json::Object(recap), stdout)
+    // A run stopped as by an exception has no recap: the oracle's callback
+    // never saw the stats and wrote null.
+    let recap = match outcome.error {
+        Some(_) => Json::Null,
+        None => Json::Object(recap),
+    };
+    (outcome.exit_code, events, recap, stdout)
 }
 
 /// Stable sort of each run of same-task events by host order.
@@ -1000,6 +1010,8 @@ golden_tests!(
     run_once_delegate => "run_once_delegate",
     run_once_register => "run_once_register",
     serial_list_fail => "serial_list_fail",
+    serial_templated_bad => "serial_templated_bad",
+    import_names_templated => "import_names_templated",
     set_fact_cacheable => "set_fact_cacheable",
     skip_always_never => "skip_always_never",
     tags_always_default => "tags_always_default",

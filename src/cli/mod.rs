@@ -374,6 +374,9 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
         listener.abort();
         outcome
     });
+    if let Some(e) = &outcome.error {
+        eprintln!("[ERROR]: {e}");
+    }
     if outcome.interrupted == Some(2) {
         eprintln!("[ERROR]: User interrupted execution");
     }

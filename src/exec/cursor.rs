@@ -85,10 +85,7 @@ impl Cursor {
                         key.push(idx as u32);
                         let task = t.clone();
                         let vars = top.vars.clone();
-                        let in_rescue = self
-                            .frames
-                            .iter()
-                            .any(|f| matches!(f.block, Some((_, Section::Rescue))));
+                        let in_rescue = self.in_rescue();
                         return Some(Next {
                             key,
                             task,
@@ -108,6 +105,13 @@ impl Cursor {
             }
             self.finish_frame();
         }
+    }
+
+    /// Whether the current task is in a rescue section.
+    pub fn in_rescue(&self) -> bool {
+        self.frames
+            .iter()
+            .any(|f| matches!(f.block, Some((_, Section::Rescue))))
     }
 
     /// Pushes the frame of a block's section (an empty section is skipped).

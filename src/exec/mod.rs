@@ -88,6 +88,9 @@ pub struct RunOutcome {
     pub interrupted: Option<i32>,
     /// The plan graph the run walked, with when each node ran.
     pub walked: Walked,
+    /// An error that stopped the whole run where ansible-playbook stops
+    /// with an exception (exit code 250, no recap): printed by the caller.
+    pub error: Option<String>,
 }
 
 /// Per-host state that lives across plays.
@@ -127,6 +130,8 @@ pub struct Runner {
     step_on: std::sync::atomic::AtomicBool,
     /// `--step` found no more answers on stdin: the run stops.
     step_aborted: std::sync::atomic::AtomicBool,
+    /// What stopped the run as an exception stops ansible-playbook.
+    crashed: Mutex<Option<String>>,
     /// Layers from group_vars/ and host_vars/ next to the playbook.
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
     /// Ctrl-C / SIGTERM: set by the binary's signal listener.
@@ -218,6 +223,7 @@ impl Runner {
             inventory: std::sync::RwLock::new(inventory),
             step_on: std::sync::atomic::AtomicBool::new(opts.step),
             step_aborted: std::sync::atomic::AtomicBool::new(false),
+            crashed: Mutex::new(None),
             opts,
             extra: Arc::new(extra),
             bus,
@@ -279,6 +285,7 @@ impl Runner {
             if self.run_play(play, &playbook_dir).await
                 || self.interrupt.stopping()
                 || self.step_aborted()
+                || self.crashed().is_some()
             {
                 break;
             }
@@ -298,8 +305,32 @@ impl Runner {
         self.conns.close_all().await;
     }
 
+    /// The error that stopped the run as an exception, if one did.
+    fn crashed(&self) -> Option<String> {
+        self.crashed.lock().ok().and_then(|c| c.clone())
+    }
+
+    /// Stops the run where ansible-playbook stops with an exception: the
+    /// plays left do not run and there is no recap.
+    fn crash(&self, msg: String) {
+        if let Ok(mut c) = self.crashed.lock() {
+            c.get_or_insert(msg);
+        }
+    }
+
     /// The recap and the exit code; also emits the stats event.
     pub fn finish(&self) -> RunOutcome {
+        let walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
+        if let Some(error) = self.crashed() {
+            // ansible-playbook's exit code for an unexpected exception.
+            return RunOutcome {
+                stats: Vec::new(),
+                exit_code: 250,
+                interrupted: self.interrupt.signal(),
+                walked,
+                error: Some(error),
+            };
+        }
         let stats: Vec<(String, HostStats)> = self
             .stats
             .lock()
@@ -345,12 +376,12 @@ impl Runner {
         } else {
             0
         };
-        let walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
         RunOutcome {
             stats,
             exit_code,
             interrupted,
             walked,
+            error: None,
         }
     }
 

@@ -10,7 +10,7 @@ use super::task::HostOutcome;
 use super::{PlayCtx, Runner};
 use crate::output::{Event, Status};
 use crate::plan::Why;
-use crate::playbook::{Play, Role, Task};
+use crate::playbook::{Play, Task};
 use crate::vars::Scope;
 use crate::vars::{Layer, VarValue, layer_from_nodes};
 use crate::yaml::{Node, NodeKind};
@@ -30,29 +30,6 @@ pub(super) enum HostState {
 }
 
 impl Runner {
-    /// An import's `public`: as written, or its template rendered with the
-    /// play's variables (ansible-core 2.21 renders it when it loads the
-    /// play). A value that does not render or is not a boolean is refused
-    /// there before anything runs; kiln, which has no variables while it
-    /// loads, warns at the play's start and keeps the default.
-    fn import_public(&self, pscope: &Scope, play: &Play, role: &Role) -> Option<bool> {
-        let Some(t) = &role.public_template else {
-            return role.public;
-        };
-        let fail = |why: String| {
-            self.bus.emit(Event::Warning(format!(
-                "Error processing keyword 'public' of import_role {}: {why}",
-                role.name
-            )));
-            None
-        };
-        match pscope.render_json(&Node::str(t, play.span.clone())) {
-            Ok(v) => crate::modules::spec::to_bool(&v)
-                .or_else(|| fail(format!("The value '{v}' could not be converted to 'bool'."))),
-            Err(e) => fail(e.to_string()),
-        }
-    }
-
     /// Runs one play; returns true when the rest of the playbook must not
     /// run (every host of a batch failed, or `any_errors_fatal` /
     /// `max_fail_percentage` broke the play), as ansible-playbook stops.
@@ -148,8 +125,7 @@ impl Runner {
         // `public: false`.
         let public = !self.opts.private_role_vars.unwrap_or(false);
         let imported = play.role_uses.iter().filter(|u| {
-            self.import_public(&pscope, play, u).unwrap_or(public)
-                && !play.roles.iter().any(|r| Arc::ptr_eq(r, u))
+            u.public.unwrap_or(public) && !play.roles.iter().any(|r| Arc::ptr_eq(r, u))
         });
         let listed = play.roles.iter().filter(|_| public);
         for r in listed.chain(imported) {
@@ -163,11 +139,19 @@ impl Runner {
         let (skip_before, skip_all) = self.start_at(play);
         let role_defaults = Arc::new(defaults);
         let role_vars = Arc::new(rvars);
+        // A templated `serial` that is no number or percentage: ansible-core
+        // 2.21 raises Python's int() error when it cuts the batches, before
+        // the play's banner, and the run ends there (exit code 250).
         let batches = match batches(&pscope, play.serial.as_ref(), &hosts) {
             Ok(b) => b,
             Err(msg) => {
-                self.bus.emit(Event::Warning(msg));
-                vec![hosts.clone()]
+                let at = play
+                    .serial
+                    .as_ref()
+                    .map(|s| format!("\nOrigin: {}", s.span))
+                    .unwrap_or_default();
+                self.crash(format!("Error processing keyword 'serial': {msg}{at}"));
+                return true;
             }
         };
         let max_fail = play
@@ -692,7 +676,9 @@ impl Runner {
         _key: &Key,
     ) {
         let host = ctx.hosts[i].clone();
-        ctx.role_runs.record(&host, task, out.status, out.ignored);
+        let in_rescue = cursor.in_rescue();
+        ctx.role_runs
+            .record(&host, task, out.status, out.ignored, in_rescue);
         match out.status {
             Status::Unreachable if out.ignored => {
                 // ignore_unreachable: Ansible counts the host ok and ignored,

@@ -10,25 +10,41 @@
 //!   or failed there (not skipped, not unreachable: `role_ran`), and the
 //!   host then reached the role's end (`role_complete`), which even a
 //!   failure with `ignore_errors` or an `end_role` does. kiln notes the
-//!   use at its first such task; it counts as complete unless the host's
-//!   last task in it failed unignored, which sends the host out of the
-//!   role to an enclosing `rescue` without reaching `role_complete`. The
+//!   use at its first such task; it counts as complete unless an
+//!   unignored failure in it was not caught by a rescue in the role, which
+//!   sends the host out of the role to an enclosing `rescue` without
+//!   reaching `role_complete`. The
 //!   next equal use then runs, and is the one that counts.
 //! - Equal uses share one record, as they share the first cached role
 //!   object in Ansible (`Play._get_cached_role`). Equality is the role's
 //!   identity key (see `playbook::Role::key`).
-//! - Where it is not exact: a use reached again before its own end (a role
-//!   that imports an equal use of itself) is passed over in kiln, while
-//!   Ansible, not having reached `role_complete`, runs it; and a failure
-//!   caught by a `rescue` inside the role whose `always` then ends the
-//!   role's block failed, but an outer rescue catches it, counts as
-//!   complete in kiln and not in Ansible. Both need a role to recurse into
-//!   itself or three nested error handlers around one role.
+//! - A failure is on its way out of the role until a rescue in the role
+//!   catches it: `always` tasks that succeed after it (a rescue that
+//!   failed, say) do not end it, so an outer rescue that catches it leaves
+//!   the use incomplete, as Ansible never reached `role_complete` there.
+//! - A use reached again before its own end (a role that includes an
+//!   equal use of itself) runs, as Ansible, not having reached
+//!   `role_complete`, runs it: the inner use names the outer one as its
+//!   nearest parent role.
 
 use crate::output::Status;
 use crate::playbook::{Role, Task};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Whether `inner` was included from inside `outer` (its nearest parent is
+/// `outer`'s role, above the same chain): the host is then still inside
+/// `outer`, which has not reached its end, so an equal `inner` runs.
+fn within(inner: &Role, outer: &Role) -> bool {
+    match inner.parents.split_first() {
+        Some(((name, path), rest)) => {
+            *name == outer.fqcn
+                && *path == outer.path.display().to_string()
+                && rest == outer.parents
+        }
+        None => false,
+    }
+}
 
 /// The use of a role that ran on a host, and whether the host left it
 /// through an unignored failure (never reaching the role's end). The use
@@ -57,32 +73,59 @@ impl RoleRuns {
         }
         self.ran.lock().ok().is_some_and(|m| {
             m.get(&(host.to_string(), r.key.clone()))
-                .is_some_and(|ran| !Arc::ptr_eq(&ran.first, r) && !ran.left_failed)
+                .is_some_and(|ran| {
+                    !Arc::ptr_eq(&ran.first, r) && !ran.left_failed && !within(r, &ran.first)
+                })
         })
     }
 
     /// Notes that `task` ran on `host` with `status` (`ignored`: its
-    /// failure or unreachability was ignored).
-    pub(super) fn record(&self, host: &str, task: &Task, status: Status, ignored: bool) {
-        // Skipped and unreachable tasks do not make a role count as run.
-        if matches!(status, Status::Skipped | Status::Unreachable) {
-            return;
-        }
+    /// failure or unreachability was ignored; `in_rescue`: it runs in a
+    /// rescue section, which has caught the failure before it).
+    pub(super) fn record(
+        &self,
+        host: &str,
+        task: &Task,
+        status: Status,
+        ignored: bool,
+        in_rescue: bool,
+    ) {
         let Some(r) = &task.role else {
             return;
         };
-        if let Ok(mut m) = self.ran.lock() {
-            let ran = m.entry((host.to_string(), r.key.clone())).or_insert(Ran {
-                first: r.clone(),
-                left_failed: false,
-            });
-            // An equal use that ran after one the host left failed is the
-            // one whose end counts now.
-            if ran.left_failed && !Arc::ptr_eq(&ran.first, r) {
-                ran.first = r.clone();
+        let Ok(mut m) = self.ran.lock() else {
+            return;
+        };
+        let key = (host.to_string(), r.key.clone());
+        // Skipped and unreachable tasks do not make a role count as run;
+        // a skipped rescue task still means its failure was caught.
+        if matches!(status, Status::Skipped | Status::Unreachable) {
+            if in_rescue
+                && status == Status::Skipped
+                && let Some(ran) = m.get_mut(&key)
+                && Arc::ptr_eq(&ran.first, r)
+            {
+                ran.left_failed = false;
             }
-            if Arc::ptr_eq(&ran.first, r) {
-                ran.left_failed = status == Status::Failed && !ignored;
+            return;
+        }
+        let ran = m.entry(key).or_insert(Ran {
+            first: r.clone(),
+            left_failed: false,
+        });
+        // An equal use that ran after one the host left failed is the
+        // one whose end counts now.
+        if ran.left_failed && !Arc::ptr_eq(&ran.first, r) {
+            ran.first = r.clone();
+            ran.left_failed = false;
+        }
+        if Arc::ptr_eq(&ran.first, r) {
+            // A failure stays on its way out of the role through `always`
+            // tasks that succeed; only a rescue catches it.
+            if status == Status::Failed && !ignored {
+                ran.left_failed = true;
+            } else if in_rescue {
+                ran.left_failed = false;
             }
         }
     }

@@ -11,12 +11,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Settings that change how playbooks are found and read.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LoadOptions {
     /// `roles_path` from ansible.cfg and `ANSIBLE_ROLES_PATH`, in order.
     pub roles_path: Vec<PathBuf>,
     /// The run's vault passwords: any file read may be a whole vault.
     pub vault: Arc<crate::vault::VaultSecrets>,
+    /// The run's extra vars (`-e`): static import names may use them.
+    pub extra: Arc<crate::vars::Layer>,
+    /// The run's templar (its lookups and config); a plain one when unset.
+    pub templar: Option<Arc<crate::template::Templar>>,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    // The templar holds caches and environments worth nothing in a dump.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("roles_path", &self.roles_path)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the loader is: the file's directory, what enclosing blocks, roles
@@ -45,6 +59,9 @@ pub(super) struct Ctx<'a> {
     /// Files of `include_tasks` already checked while loading (each once,
     /// however often and however recursively it is included).
     pub checked_includes: std::rc::Rc<std::cell::RefCell<std::collections::HashSet<PathBuf>>>,
+    /// The play's variables known while loading (static_vars.rs), lowest
+    /// precedence first.
+    pub known: Vec<Arc<crate::vars::Layer>>,
 }
 
 impl Ctx<'_> {

@@ -45,6 +45,7 @@ fn build(
         role_uses: Default::default(),
         handlers_only: false,
         checked_includes: Default::default(),
+        known: Vec::new(),
     };
     ctx.warnings
         .borrow_mut()
@@ -102,12 +103,12 @@ fn plays_of(doc: &Node, ctx: &Ctx) -> Result<Vec<Play>, Vec<PlaybookError>> {
 
 /// `- import_playbook: other.yml` (with optional `when`, `vars`, `tags`).
 fn import_playbook(item: &Node, target: &Node, ctx: &Ctx) -> Result<Vec<Play>, Vec<PlaybookError>> {
-    let Some(file) = target.as_str() else {
+    if target.as_str().is_none() {
         return Err(vec![PlaybookError::new(
             &target.span,
             "import_playbook needs a file name",
         )]);
-    };
+    }
     if ctx.depth >= MAX_DEPTH {
         return Err(vec![PlaybookError::new(
             &target.span,
@@ -130,6 +131,14 @@ fn import_playbook(item: &Node, target: &Node, ctx: &Ctx) -> Result<Vec<Play>, V
             }
         }
     }
+    // A templated name is rendered now with the import's own vars and the
+    // extra vars (and those of an enclosing import), as Ansible does.
+    let file = match super::static_vars::keyword(target, "import_playbook", ctx, &inh.vars)
+        .map_err(|e| vec![e])?
+    {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
     let path = ctx.dir.join(file);
     if !path.is_file() {
         return Err(vec![PlaybookError::new(
@@ -223,10 +232,14 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             }
         }
     }
+    // Vars of an import_playbook come in through the context.
+    let mut all_vars = ctx.inherit.vars.clone();
+    all_vars.extend(vars);
     let mut pctx = ctx.child(&own);
-    // An import_playbook's vars became play vars (below); they do not repeat
+    // An import_playbook's vars became play vars (above); they do not repeat
     // at task level.
     pctx.inherit.vars.clear();
+    pctx.known = super::static_vars::play_layers(&all_vars, &vars_files, &ctx.dir, ctx);
     let parse = |i: usize, what: &str| match sections[i] {
         Some(list) => super::block::parse_items(list, what, &pctx),
         None => Ok(Vec::new()),
@@ -298,9 +311,6 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
             ),
         );
     }
-    // Vars of an import_playbook come in through the context.
-    let mut all_vars = ctx.inherit.vars.clone();
-    all_vars.extend(vars);
     Ok(Play {
         span: n.span.clone(),
         name,

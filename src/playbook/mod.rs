@@ -15,6 +15,7 @@ pub mod kv;
 mod load;
 mod role;
 pub mod serial;
+mod static_vars;
 mod task;
 
 pub use error::PlaybookError;
@@ -163,9 +164,6 @@ pub struct Role {
     /// given; then `private_role_vars`, else the kind of use, decides
     /// whether the whole play sees the role's defaults and vars).
     pub public: Option<bool>,
-    /// `public` of an import written as a template (rendered with the
-    /// play's variables when the play starts).
-    pub public_template: Option<String>,
 }
 
 /// Keywords that plays, blocks, roles and imports pass down to tasks.

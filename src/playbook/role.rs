@@ -234,12 +234,14 @@ fn load(
         )]);
     }
     let (name, span, params, inh) = entry(v).map_err(|e| vec![e])?;
-    if crate::template::is_template(&name) {
-        return Err(vec![PlaybookError::new(
-            &span,
-            "a static role name cannot use variables (use include_role)",
-        )]);
-    }
+    // A templated name is rendered now with the play's variables, as
+    // Ansible's role definition does when it loads.
+    let name = match super::static_vars::keyword(&Node::str(&name, span.clone()), "", ctx, &[])
+        .map_err(|e| vec![e])?
+    {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
     let tried = candidates(&name, ctx);
     let Some(path) = tried
         .iter()
@@ -337,7 +339,6 @@ fn load(
             key: identity.clone(),
             allow_duplicates: allow_dup,
             public: None,
-            public_template: None,
         }));
         let dep_chain = chain_of(nested.role.as_ref());
         for d in list {
@@ -364,7 +365,6 @@ fn load(
         allow_duplicates: allow_dup,
         // An include's `public` is read when it runs.
         public: files.public,
-        public_template: files.public_template.clone(),
     });
     let mut rctx = role_ctx.clone();
     rctx.role = Some(role.clone());
@@ -462,9 +462,6 @@ pub struct RoleFiles {
     pub allow_duplicates: Option<bool>,
     /// `public` of an import or include (`None`: not given).
     pub public: Option<bool>,
-    /// `public` of an import written as a template: ansible-core 2.21
-    /// renders it with the play's variables.
-    pub public_template: Option<String>,
 }
 
 impl Default for RoleFiles {
@@ -480,7 +477,6 @@ impl Default for RoleFiles {
             from_include: false,
             allow_duplicates: None,
             public: None,
-            public_template: None,
         }
     }
 }
@@ -516,7 +512,6 @@ impl RoleFiles {
             ),
             public: get("public")
                 .and_then(|v| crate::modules::spec::to_bool(&serde_json::Value::String(v))),
-            public_template: get("public").filter(|v| crate::template::is_template(v)),
         }
     }
 }
@@ -526,15 +521,22 @@ pub(super) fn role_items_from_spec(v: &Node, ctx: &Ctx) -> Result<Vec<Item>, Vec
     // A literal `public` that is no boolean stops the playbook while it
     // loads, as in ansible-core 2.21 (a templated one is read at the play's
     // start).
+    let mut public = None;
     if let Some(p) = v.get("public") {
-        super::load::static_check(p, "bool", "public").map_err(|e| vec![e])?;
+        let value = super::static_vars::keyword(p, "public", ctx, &[]).map_err(|e| vec![e])?;
+        let rendered = Node::from_json(&value, &p.span);
+        super::load::static_check(&rendered, "bool", "public").map_err(|e| vec![e])?;
+        public = crate::modules::spec::to_bool(&value);
     }
-    let files = RoleFiles::from_lookup(|k| {
+    let mut files = RoleFiles::from_lookup(|k| {
         v.get(k).map(|n| match n.to_json() {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         })
     });
+    if v.get("public").is_some() {
+        files.public = public;
+    }
     // Only the role's name (and parameters) matter here.
     let spec = match &v.kind {
         NodeKind::Map(pairs) => Node::new(
@@ -615,6 +617,7 @@ pub fn load_role_items(
     let opts = super::LoadOptions {
         roles_path: roles_path.to_vec(),
         vault,
+        ..Default::default()
     };
     let ctx = Ctx {
         dir: playbook_dir.to_path_buf(),
@@ -629,6 +632,7 @@ pub fn load_role_items(
         role_uses: Default::default(),
         handlers_only: false,
         checked_includes: Default::default(),
+        known: Vec::new(),
     };
     let spec = Node::str(name, Span::synthetic("include_role"));
     let mut out = Expanded::default();

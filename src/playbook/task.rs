@@ -42,6 +42,7 @@ pub fn parse_task_file(
         role_uses: Default::default(),
         handlers_only: false,
         checked_includes: Default::default(),
+        known: Vec::new(),
     };
     super::block::items_from_file(
         path,
@@ -158,9 +159,9 @@ fn import_tasks(
     v: &Node,
     ctx: &Ctx,
 ) -> Result<Vec<Item>, Vec<PlaybookError>> {
-    let file = match (&v.kind, v.get("file")) {
-        (NodeKind::Str(s), _) => s.clone(),
-        (_, Some(f)) => f.as_str().unwrap_or_default().to_string(),
+    let file_node = match (&v.kind, v.get("file")) {
+        (NodeKind::Str(_), _) => v,
+        (_, Some(f)) => f,
         _ => {
             return Err(vec![PlaybookError::new(
                 &v.span,
@@ -168,12 +169,6 @@ fn import_tasks(
             )]);
         }
     };
-    if crate::template::is_template(&file) {
-        return Err(vec![PlaybookError::new(
-            &v.span,
-            "import_tasks is static: its file name cannot use variables (use include_tasks)",
-        )]);
-    }
     if ctx.depth >= MAX_DEPTH {
         return Err(vec![PlaybookError::new(
             &key.span,
@@ -181,8 +176,13 @@ fn import_tasks(
         )]);
     }
     let inherit = import_keywords(n, key).map_err(|e| vec![e])?;
-    let path = resolve_tasks_file(&file, ctx);
     let mut child = ctx.child(&inherit);
+    // A templated name is rendered now with what the play knows (its
+    // vars, vars_files, block and import vars, extra vars), as Ansible
+    // does; the refusal names the import task, as Ansible's does.
+    let file =
+        super::static_vars::import_path(file_node, &child, &[], &n.span).map_err(|e| vec![e])?;
+    let path = resolve_tasks_file(&file, ctx);
     child.depth += 1;
     child.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     super::block::items_from_file(&path, &child, &v.span)

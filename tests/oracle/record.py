@@ -221,6 +221,9 @@ APT_TIME_TEXT = re.compile(r'("cache_update_time": )\d+')
 APT_FETCHED = re.compile(r"Fetched [0-9.,]+ [kMG]?B in [0-9hms ]+\([0-9.,]+ [kMG]?B/s\)")
 # dpkg counts the files installed, and the oracle's hosts also have Python.
 DPKG_FILES = re.compile(r"\(Reading database \.\.\. \d+ files and directories currently installed\.\)")
+# A traceback's frames name ansible's sources where the venv put them (its
+# place and Python version differ between machines).
+ANSIBLE_SOURCE = re.compile(r'File "[^"\n]*/site-packages/ansible/')
 STAT_ID_KEYS = {"inode": "<INODE>", "dev": "<DEV>"}
 # The staged source of copy/template: Ansible's upload in the remote temp dir,
 # kiln's temp file in the destination's directory (both gone after the run);
@@ -272,6 +275,7 @@ def normalise_text(text: str, ctx: RunContext) -> str:
     text = APT_FETCHED.sub("Fetched <FETCHED>", text)
     text = APT_TIME_TEXT.sub(r'\1"<TIME>"', text)
     text = DPKG_FILES.sub("(Reading database ... <N> files and directories currently installed.)", text)
+    text = ANSIBLE_SOURCE.sub('File "<ANSIBLE>/', text)
     return text
 
 

@@ -146,6 +146,10 @@ class TextTests(unittest.TestCase):
     def test_other_numbers_untouched(self) -> None:
         self.assertEqual(record.normalise_text("412345 4123 127.0.210.3", ctx()), "412345 4123 127.0.210.3")
 
+    def test_traceback_frames_lose_the_venv_path(self) -> None:
+        text = 'File "/opt/venv/lib/python3.13/site-packages/ansible/cli/__init__.py", line 663'
+        self.assertEqual(record.normalise_text(text, ctx()), 'File "<ANSIBLE>/cli/__init__.py", line 663')
+
     def test_bare_host_package_masks(self) -> None:
         c = ctx()
         text = "Get:1 x [52.5 kB]\nFetched 52.5 kB in 0s (448 kB/s)\n(Reading database ... 7728 files and directories currently installed.)"
