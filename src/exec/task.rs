@@ -1393,8 +1393,7 @@ impl Runner {
                 // one held.
                 Some(false_at) => Ok(false_at != Some(k)),
                 None => {
-                    let (held, said) =
-                        crate::template::capture_warnings(|| scope.condition(cond));
+                    let (held, said) = crate::template::capture_warnings(|| scope.condition(cond));
                     warned.extend(said);
                     held
                 }
