@@ -40,8 +40,10 @@ impl EngineError {
     /// ansible-playbook's exit code for this kind of error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            // Ansible's parser errors exit with 4.
-            EngineError::Playbook(_) | EngineError::Template(_) => 4,
+            // Ansible's parser errors exit with 4, what it finds missing
+            // with 1: the first error decides, as Ansible stops at it.
+            EngineError::Playbook(errs) => errs.first().map_or(4, |e| e.exit),
+            EngineError::Template(_) => 4,
             EngineError::ExtraVars(_) => 5,
             EngineError::Config(_)
             | EngineError::Inventory(_)
@@ -748,12 +750,15 @@ fn check_play_templates(templar: &Templar, play: &Play, errors: &mut Vec<Playboo
                 && !crate::template::is_template(name)
                 && !known.iter().any(|k| k == name)
             {
-                errors.push(PlaybookError::new(
+                errors.push(
+                    PlaybookError::new(
                         &n.span,
                         format!(
                             "The requested handler '{name}' was not found in either the main handlers list nor in the listening handlers list"
                         ),
-                    ));
+                    )
+                    .not_found(),
+                );
             }
         }
     }

@@ -38,6 +38,12 @@ fn cases() -> Vec<Case> {
         says,
         exit: 4,
     };
+    // What Ansible finds missing (a role, an imported file, a handler)
+    // exits with 1, not with its parser's 4.
+    let missing = |name, playbook, at, says| Case {
+        exit: 1,
+        ..pb(name, playbook, at, says)
+    };
     vec![
         pb(
             "yaml indentation",
@@ -195,23 +201,41 @@ fn cases() -> Vec<Case> {
             "site.yml:4:7",
             "need a 'block'",
         ),
-        pb(
+        missing(
             "unknown handler",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: ls\n      notify: restart nothing\n",
             "site.yml:5:15",
             "The requested handler 'restart nothing' was not found",
         ),
-        pb(
+        missing(
             "missing role",
             "- hosts: all\n  gather_facts: false\n  roles:\n    - nosuchrole\n",
             "site.yml:4:7",
             "the role 'nosuchrole' was not found",
         ),
-        pb(
+        missing(
             "missing import",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - import_tasks: nothere.yml\n",
             "site.yml:4:21",
             "Could not find or access",
+        ),
+        missing(
+            "missing imported playbook",
+            "- import_playbook: nothere.yml\n",
+            "site.yml:1:20",
+            "Could not find or access",
+        ),
+        missing(
+            "missing role in import_role",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - import_role: {name: nope}\n",
+            "site.yml:4",
+            "the role 'nope' was not found",
+        ),
+        missing(
+            "role named with an undefined variable",
+            "- hosts: all\n  gather_facts: false\n  roles: [\"{{ nope }}\"]\n",
+            "site.yml:3",
+            "'nope' is undefined",
         ),
         pb(
             "unknown with_ lookup",

@@ -217,7 +217,11 @@ fn include_expansion(prepared: &Prepared, play: &Play, task: &Task) -> Vec<Vec<S
         &crate::playbook::Inherited::default(),
         task.role.clone(),
         &play.dir,
-        prepared.vault.clone(),
+        &crate::playbook::LoadOptions {
+            vault: prepared.vault.clone(),
+            ..Default::default()
+        },
+        &[],
     ) else {
         return Vec::new();
     };

@@ -915,7 +915,8 @@ impl Runner {
                     &inherit,
                     task.role.clone(),
                     std::path::Path::new(&play.playbook_dir),
-                    self.templar.vault_handle(),
+                    &self.load_options(),
+                    &play.play.load_vars,
                 )
                 .map_err(|errs| {
                     errs.iter()
@@ -949,8 +950,8 @@ impl Runner {
                     &inherit,
                     task.role.as_ref(),
                     std::path::Path::new(&play.playbook_dir),
-                    &self.opts.roles_path,
-                    self.templar.vault_handle(),
+                    &self.load_options(),
+                    &play.play.load_vars,
                 )
                 .map_err(|errs| {
                     errs.iter()
@@ -1946,6 +1947,20 @@ fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
 /// What the tasks of a dynamic include inherit: the include's keywords
 /// (its conditions were checked already; its own tags select the include
 /// only, as Ansible's do) with its `apply:` keywords laid over them.
+impl Runner {
+    /// How files loaded while the run goes (dynamic includes) are read:
+    /// the run's roles path, vault, extra vars and templar, as when the
+    /// playbook loaded.
+    fn load_options(&self) -> crate::playbook::LoadOptions {
+        crate::playbook::LoadOptions {
+            roles_path: self.opts.roles_path.clone(),
+            vault: self.templar.vault_handle(),
+            extra: self.extra.clone(),
+            templar: Some(self.templar.clone()),
+        }
+    }
+}
+
 fn included_inherit(
     task: &Task,
     apply: Option<&Node>,

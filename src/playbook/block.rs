@@ -177,10 +177,13 @@ pub(super) fn items_from_file(
     used_at: &Span,
 ) -> Result<Vec<Item>, Vec<PlaybookError>> {
     if !path.is_file() {
-        return Err(vec![PlaybookError::new(
-            used_at,
-            format!("Could not find or access '{}'", path.display()),
-        )]);
+        return Err(vec![
+            PlaybookError::new(
+                used_at,
+                format!("Could not find or access '{}'", path.display()),
+            )
+            .not_found(),
+        ]);
     }
     let doc = load_doc(path, ctx, Secrets::VarsSections).map_err(|e| vec![e])?;
     match doc {

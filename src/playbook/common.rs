@@ -85,6 +85,7 @@ pub(super) fn yaml_error(e: yaml::YamlError) -> PlaybookError {
         message: msg,
         hint: e.hint,
         vault: None,
+        exit: 4,
     }
 }
 

@@ -12,6 +12,10 @@ pub struct PlaybookError {
     /// A vault that could not be opened (shown as the vault layer words
     /// it; the run then exits as Ansible does for vault errors).
     pub vault: Option<Box<crate::vault::VaultError>>,
+    /// ansible-playbook's exit code for it: 4 for what its parser refuses,
+    /// 1 for what it finds missing (a role, an imported file, a handler)
+    /// or cannot name (an undefined variable in a role's name).
+    pub exit: i32,
 }
 
 impl PlaybookError {
@@ -21,6 +25,7 @@ impl PlaybookError {
             message: message.into(),
             hint: None,
             vault: None,
+            exit: 4,
         }
     }
 
@@ -31,7 +36,15 @@ impl PlaybookError {
             message: e.message(),
             hint: e.hint.clone(),
             vault: Some(Box::new(e)),
+            exit: 1,
         }
+    }
+
+    /// Something the playbook names that does not exist: Ansible exits
+    /// with 1 rather than its parser's 4.
+    pub fn not_found(mut self) -> Self {
+        self.exit = 1;
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

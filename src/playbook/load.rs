@@ -141,10 +141,13 @@ fn import_playbook(item: &Node, target: &Node, ctx: &Ctx) -> Result<Vec<Play>, V
     };
     let path = ctx.dir.join(file);
     if !path.is_file() {
-        return Err(vec![PlaybookError::new(
-            &target.span,
-            format!("Could not find or access '{}'", path.display()),
-        )]);
+        return Err(vec![
+            PlaybookError::new(
+                &target.span,
+                format!("Could not find or access '{}'", path.display()),
+            )
+            .not_found(),
+        ]);
     }
     let doc = load_doc(&path, ctx, Secrets::VarsSections).map_err(|e| vec![e])?;
     let Some(doc) = doc else {
@@ -316,6 +319,7 @@ fn play(n: &Node, ctx: &Ctx) -> Result<Play, Vec<PlaybookError>> {
         name,
         hosts,
         vars: all_vars,
+        load_vars: pctx.known.clone(),
         vars_files,
         gather_facts: gather,
         gather_subset,

@@ -44,6 +44,11 @@ pub struct Play {
     /// The `hosts` pattern (a string or a list of strings; may be templated).
     pub hosts: Node,
     pub vars: Vec<(String, Node)>,
+    /// What was known while the play loaded (role defaults, play vars,
+    /// readable vars_files): a file that a dynamic include loads later
+    /// templates its static import names with these, as Ansible does
+    /// (never with host vars or facts).
+    pub load_vars: Vec<Arc<crate::vars::Layer>>,
     /// `vars_files` entries as written (a string, or a list of candidates
     /// of which the first that exists is used).
     pub vars_files: Vec<Node>,

@@ -236,8 +236,9 @@ fn load(
     let (name, span, params, inh) = entry(v).map_err(|e| vec![e])?;
     // A templated name is rendered now with the play's variables, as
     // Ansible's role definition does when it loads.
+    // An undefined name is a missing role to Ansible (exit 1).
     let name = match super::static_vars::keyword(&Node::str(&name, span.clone()), "", ctx, &[])
-        .map_err(|e| vec![e])?
+        .map_err(|e| vec![e.not_found()])?
     {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
@@ -260,6 +261,7 @@ fn load(
                 &span,
                 format!("the role '{name}' was not found in: {}", list.join(":")),
             )
+            .not_found()
             .hint("put it in roles/ next to the playbook, or set roles_path in ansible.cfg"),
         ]);
     };
@@ -611,20 +613,15 @@ pub fn load_role_items(
     inherit: &Inherited,
     parent: Option<&Arc<Role>>,
     playbook_dir: &Path,
-    roles_path: &[PathBuf],
-    vault: Arc<crate::vault::VaultSecrets>,
+    opts: &super::LoadOptions,
+    known: &[Arc<crate::vars::Layer>],
 ) -> Result<IncludedRole, Vec<PlaybookError>> {
-    let opts = super::LoadOptions {
-        roles_path: roles_path.to_vec(),
-        vault,
-        ..Default::default()
-    };
     let ctx = Ctx {
         dir: playbook_dir.to_path_buf(),
         playbook_dir: playbook_dir.to_path_buf(),
         inherit: inherit.clone(),
         role: None,
-        opts: &opts,
+        opts,
         depth: 0,
         handlers: false,
         warnings: Default::default(),
@@ -632,7 +629,7 @@ pub fn load_role_items(
         role_uses: Default::default(),
         handlers_only: false,
         checked_includes: Default::default(),
-        known: Vec::new(),
+        known: known.to_vec(),
     };
     let spec = Node::str(name, Span::synthetic("include_role"));
     let mut out = Expanded::default();

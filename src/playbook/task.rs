@@ -17,24 +17,23 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Reads a file of tasks (an `include_tasks` target) with what the include
-/// passes down; used by the executor for dynamic includes.
+/// passes down; used by the executor for dynamic includes. `opts` are the
+/// run's (roles path, vault, extra vars, templar) and `known` the play's
+/// load-time variables, for the static imports inside the file.
 pub fn parse_task_file(
     path: &Path,
     inherit: &Inherited,
     role: Option<Arc<super::Role>>,
     playbook_dir: &Path,
-    vault: Arc<crate::vault::VaultSecrets>,
+    opts: &super::LoadOptions,
+    known: &[Arc<crate::vars::Layer>],
 ) -> Result<Vec<Item>, Vec<PlaybookError>> {
-    let opts = super::LoadOptions {
-        vault,
-        ..Default::default()
-    };
     let ctx = Ctx {
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         playbook_dir: playbook_dir.to_path_buf(),
         inherit: inherit.clone(),
         role,
-        opts: &opts,
+        opts,
         depth: 0,
         handlers: false,
         warnings: Default::default(),
@@ -42,7 +41,7 @@ pub fn parse_task_file(
         role_uses: Default::default(),
         handlers_only: false,
         checked_includes: Default::default(),
-        known: Vec::new(),
+        known: known.to_vec(),
     };
     super::block::items_from_file(
         path,
