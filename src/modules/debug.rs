@@ -82,9 +82,10 @@ impl Module for Debug {
                 let expr = format!("{{{{ {name} }}}}");
                 let value = match ctx.templar.render(&expr, ctx.vars) {
                     Ok(v) => value_to_stored_json(&v),
-                    Err(e) if e.message.ends_with("is undefined") => {
+                    Err(e) if e.is_undefined() => {
                         // ansible-core 2.21 shows the error in place of the
-                        // value and warns; the task still succeeds.
+                        // value and warns; the task still succeeds. A missing
+                        // attribute is an undefined value to it as well.
                         r.insert(
                             "warnings".into(),
                             json!([format!(

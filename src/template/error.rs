@@ -163,8 +163,9 @@ impl TemplateError {
     }
 
     /// Whether this error only says that a variable is undefined (which
-    /// `default` or `is defined` may still handle).
-    pub(super) fn is_undefined(&self) -> bool {
+    /// `default` or `is defined` may still handle, and `debug: var=`
+    /// shows as a marker).
+    pub fn is_undefined(&self) -> bool {
         self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ")
     }
 
