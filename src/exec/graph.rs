@@ -39,6 +39,11 @@ pub struct Walked {
     /// Each time a host's next task had its arguments templated ahead of
     /// the barrier (prepare.rs), in order.
     pub prepared: Vec<PreparedRecord>,
+    /// Controller files read ahead (modules::read_ahead): (uses served
+    /// from a read ahead, uses that read the file), and the bytes still
+    /// held at the run's end.
+    pub files: (u64, u64),
+    pub files_held: u64,
 }
 
 /// Conditions and arguments worked out ahead, on the walk's clock.

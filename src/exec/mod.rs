@@ -140,6 +140,8 @@ pub struct Runner {
     walk: Mutex<graph::Walk>,
     /// The run's `poll: 0` jobs.
     jobs: Arc<crate::modules::async_job::Jobs>,
+    /// Controller files read ahead of the barriers (prepare.rs).
+    files: Arc<crate::modules::read_ahead::ReadAhead>,
     /// Arguments templated ahead of the barriers (prepare.rs).
     prepared: prepare::Prepared,
 }
@@ -239,6 +241,7 @@ impl Runner {
             dynamic: Mutex::new(Vec::new()),
             walk: Mutex::default(),
             jobs: Arc::default(),
+            files: Arc::default(),
             prepared: prepare::Prepared::default(),
         })
     }
@@ -320,7 +323,9 @@ impl Runner {
 
     /// The recap and the exit code; also emits the stats event.
     pub fn finish(&self) -> RunOutcome {
-        let walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
+        let mut walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
+        walked.files = self.files.counts();
+        walked.files_held = self.files.held();
         if let Some(error) = self.crashed() {
             // ansible-playbook's exit code for an unexpected exception.
             return RunOutcome {

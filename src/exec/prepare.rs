@@ -15,7 +15,9 @@
 //! older generation is dropped and the arguments are templated again.
 //! Templates that read the controller's files or run commands (`lookup`,
 //! `query`) are never prepared: the running task may be writing those
-//! files (`fetch`, `local_action`).
+//! files (`fetch`, `local_action`). The one controller file a module reads
+//! whole (`copy`'s and `template`'s `src`) is read ahead into
+//! `modules::read_ahead`, which checks the file's stamp at use.
 
 use super::cursor::Next;
 use super::{PlayCtx, Runner};
@@ -151,6 +153,13 @@ impl Runner {
                 (Err(_), _) => return,
             },
         };
+        // The file the module will read whole (raw bytes only: a vault is
+        // decrypted at use), found by the module's own search.
+        if let Some((a, _)) = &args
+            && let Some(path) = module.controller_file(&modules::playbook_dir_of(&scope), a)
+        {
+            self.files.load(std::path::Path::new(&path));
+        }
         let ahead = Ahead {
             false_at,
             when_warnings,

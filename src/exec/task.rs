@@ -1591,6 +1591,7 @@ impl Runner {
             verbosity: self.opts.verbosity,
             env,
             jobs: self.jobs.clone(),
+            files: self.files.clone(),
         };
         // `timeout`: the task fails when its module runs longer.
         let limit = match scope_int(scope, inherit.timeout.as_ref()) {

@@ -724,3 +724,84 @@ fn a_looped_include_under_free_adds_a_chain_per_host_and_no_task_barrier() {
     let y1_h2 = nodes_of(&w, "h2", "y")[0];
     assert!(!w.plan.before(y1_h2, x2_h1) && !w.plan.before(x2_h1, y1_h2));
 }
+
+/// A first task that changes nothing the next one reads.
+const A_FIRST: &str = "    - name: a\n      command: echo first\n";
+
+#[test]
+fn controller_files_are_read_ahead_and_each_read_ahead_is_used_once() {
+    // b's and c's sources are read while the task before them runs; each
+    // host's use takes its read ahead (the hosts share one entry).
+    let tasks = "    - name: b
+      copy: src=motd.txt dest=/tmp/kiln-motd
+      ignore_errors: true
+    - name: c
+      template: src=conf.j2 dest=/tmp/kiln-conf
+      ignore_errors: true
+";
+    let pb = format!("- hosts: all\n  gather_facts: false\n  tasks:\n{A_FIRST}{tasks}");
+    let extra = [
+        ("motd.txt", "hello\n"),
+        ("conf.j2", "{{ inventory_hostname }}\n"),
+    ];
+    let (w, rc) = run("files-ahead", 2, &pb, &extra);
+    assert_eq!(rc, 0);
+    let after_a = barrier_tick(&w, Why::Task, 0);
+    for h in ["h1", "h2"] {
+        assert!(prepared_for(&w, h, "b").tick < after_a);
+    }
+    assert_eq!(w.files, (4, 0), "two hosts x two files, none read again");
+    assert_eq!(w.files_held, 0, "every read ahead was taken");
+}
+
+/// A host that replaces `path` (a new file, new content) when a command
+/// says `rewrite-src`, as a `local_action` copy would between the read
+/// ahead and the use.
+struct Rewriter(PathBuf);
+
+#[async_trait::async_trait]
+impl Connection for Rewriter {
+    async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TransportError> {
+        if cmd.contains("rewrite-src") {
+            let tmp = self.0.with_extension("new");
+            // A failed write shows in the test's counts.
+            let _ = std::fs::write(&tmp, "changed\n");
+            let _ = std::fs::rename(&tmp, &self.0);
+        }
+        InstantHost.exec(cmd, stdin).await
+    }
+
+    async fn close(&self) {}
+}
+
+#[test]
+fn a_controller_file_changed_after_its_read_ahead_is_read_again() {
+    let pb = "- hosts: all
+  gather_facts: false
+  tasks:
+    - name: a
+      command: echo rewrite-src
+    - name: b
+      copy: src=motd.txt dest=/tmp/kiln-motd
+      ignore_errors: true
+";
+    let test = "files-changed";
+    // run_on's directory for this test.
+    let src = std::env::temp_dir()
+        .join(format!("kiln-walk-{}-{test}", std::process::id()))
+        .join("motd.txt");
+    let connector = Connector(Arc::new(move |_h: &str| {
+        let c: Arc<dyn Connection> = Arc::new(Rewriter(src.clone()));
+        Ok(c)
+    }));
+    let opts = with_forks(2, connector);
+    let extra = [("motd.txt", "hello\n")];
+    let (w, rc) = run_on(test, 2, pb, &extra, opts, &current_thread());
+    assert_eq!(rc, 0);
+    // b was read ahead while a ran (before a rewrote it)...
+    let after_a = barrier_tick(&w, Why::Task, 0);
+    assert!(prepared_for(&w, "h1", "b").tick < after_a);
+    // ...and neither host used those bytes: both read the new file.
+    assert_eq!(w.files, (0, 2));
+    assert_eq!(w.files_held, 0);
+}

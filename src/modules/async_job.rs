@@ -671,6 +671,7 @@ impl AsyncRun {
         let (check_mode, diff, verbosity) = (ctx.check_mode, ctx.diff, ctx.verbosity);
         let (bg, raw, target) = (bg.clone(), raw.clone(), file.clone());
         let jobs = ctx.jobs.clone();
+        let files = ctx.files.clone();
         let mut stop = ctx.jobs.stopping();
         let limit = std::time::Duration::from_secs(kill_after(self.limit));
         let job = tokio::spawn(async move {
@@ -685,6 +686,7 @@ impl AsyncRun {
                 verbosity,
                 env,
                 jobs,
+                files,
             };
             let (held, mut lease) = tokio::io::duplex(8);
             let keeper = keeper_script(&target);

@@ -175,6 +175,8 @@ pub struct ModuleCtx<'a> {
     pub env: Vec<(String, String)>,
     /// The run's `poll: 0` jobs (see `async_job::Jobs`).
     pub jobs: Arc<super::async_job::Jobs>,
+    /// Controller files read ahead of the barrier (`copy`, `template`).
+    pub files: Arc<super::read_ahead::ReadAhead>,
 }
 
 impl ModuleCtx<'_> {

@@ -237,10 +237,36 @@ pub fn read_local(
 ) -> Result<Vec<u8>, String> {
     let shown = path.display().to_string();
     let raw = std::fs::read(path).map_err(|e| format!("could not find src={shown}, {e}"))?;
+    decode_local(raw, &shown, decrypt, vault)
+}
+
+/// [`read_local`] through the run's files read ahead: the raw bytes may
+/// come from the read ahead, the vault is decrypted here, at use.
+pub fn read_local_ahead(
+    files: &super::read_ahead::ReadAhead,
+    path: &std::path::Path,
+    decrypt: bool,
+    vault: &crate::vault::VaultSecrets,
+) -> Result<Vec<u8>, String> {
+    let shown = path.display().to_string();
+    let raw = files
+        .read(path)
+        .map_err(|e| format!("could not find src={shown}, {e}"))?;
+    decode_local(raw.to_vec(), &shown, decrypt, vault)
+}
+
+/// A controller file's raw bytes made what the module sends (decrypted
+/// when it is a vault and `decrypt` is on).
+fn decode_local(
+    raw: Vec<u8>,
+    shown: &str,
+    decrypt: bool,
+    vault: &crate::vault::VaultSecrets,
+) -> Result<Vec<u8>, String> {
     if !decrypt {
         return Ok(raw);
     }
-    let bytes = crate::vault::read::decrypt_bytes(zeroize::Zeroizing::new(raw), vault, &shown)
+    let bytes = crate::vault::read::decrypt_bytes(zeroize::Zeroizing::new(raw), vault, shown)
         .map_err(|e| e.to_string())?;
     if bytes.was_encrypted()
         && let Ok(text) = std::str::from_utf8(&bytes)
@@ -252,8 +278,12 @@ pub fn read_local(
 }
 
 pub fn playbook_dir(ctx: &ModuleCtx<'_>) -> String {
-    ctx.vars
-        .resolve("playbook_dir")
+    playbook_dir_of(ctx.vars)
+}
+
+/// The `playbook_dir` variable as `vars` gives it.
+pub fn playbook_dir_of(vars: &dyn crate::template::Resolver) -> String {
+    vars.resolve("playbook_dir")
         .ok()
         .flatten()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -265,6 +295,11 @@ pub fn playbook_dir(ctx: &ModuleCtx<'_>) -> String {
 /// `<playbook dir>/needle` (listed twice in the message, as Ansible lists
 /// the task's and the playbook's directories).
 pub fn find_needle(ctx: &ModuleCtx<'_>, dir: &str, needle: &str) -> Result<String, String> {
+    find_needle_in(&playbook_dir(ctx), dir, needle)
+}
+
+/// [`find_needle`] from the playbook directory `base`.
+pub fn find_needle_in(base: &str, dir: &str, needle: &str) -> Result<String, String> {
     let expanded = match (needle.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
         _ => needle.to_string(),
@@ -278,7 +313,6 @@ pub fn find_needle(ctx: &ModuleCtx<'_>, dir: &str, needle: &str) -> Result<Strin
             ))
         };
     }
-    let base = playbook_dir(ctx);
     let candidates = [
         format!("{base}/{dir}/{expanded}"),
         format!("{base}/{expanded}"),
@@ -992,6 +1026,16 @@ impl Module for Copy {
         &SPEC
     }
 
+    fn controller_file(&self, playbook_dir: &str, t: &CopyTask) -> Option<String> {
+        let a = &t.args;
+        if t.problem.is_some() || t.content.is_some() || a.remote_src {
+            return None;
+        }
+        let found = find_needle_in(playbook_dir, "files", a.src.as_deref()?).ok()?;
+        // A directory is copied file by file, not read ahead.
+        (!std::path::Path::new(&found).is_dir()).then_some(found)
+    }
+
     fn parse(&self, args: &Args) -> Result<CopyTask, String> {
         let a = ArgReader::new(&SPEC, args);
         let parsed = Copy::args(&a)?;
@@ -1054,10 +1098,12 @@ impl Module for Copy {
                 };
                 let bytes = match &big {
                     Some(_) => Vec::new(),
-                    None => match read_local(path, a.decrypt, ctx.templar.vault()) {
-                        Ok(b) => b,
-                        Err(e) => return Ok(Step::Done(failed(e))),
-                    },
+                    None => {
+                        match read_local_ahead(&ctx.files, path, a.decrypt, ctx.templar.vault()) {
+                            Ok(b) => b,
+                            Err(e) => return Ok(Step::Done(failed(e))),
+                        }
+                    }
                 };
                 use std::os::unix::fs::PermissionsExt;
                 let perm = std::fs::metadata(&found)
@@ -1104,6 +1150,29 @@ mod tests {
         );
         assert_eq!(py_json(&json!("😀")), r#""\ud83d\ude00""#);
         assert_eq!(py_json(&json!([])), "[]");
+    }
+
+    #[test]
+    fn a_vault_read_ahead_is_held_encrypted_and_decrypted_at_use() {
+        use crate::vault::{VaultSecret, VaultSecrets, encrypt_with};
+        let d = tempfile::tempdir().expect("temp dir");
+        let s = VaultSecrets::new(vec![VaultSecret::new("default", b"pw".to_vec(), "t")]);
+        let f = d.path().join("secret.txt");
+        let sealed =
+            encrypt_with(&s.secrets()[0], None, b"s3cret\n", None, "secret.txt").expect("encrypt");
+        std::fs::write(&f, &sealed).expect("write");
+        let files = super::super::read_ahead::ReadAhead::default();
+        files.load(&f);
+        // What is held is the file as it is on disk: the vault envelope.
+        assert_eq!(files.held(), sealed.len() as u64);
+        let plain = read_local_ahead(&files, &f, true, &s).expect("decrypts at use");
+        assert_eq!(plain, b"s3cret\n");
+        assert_eq!(files.counts(), (1, 0), "served from the read ahead");
+        // With decrypt off the envelope itself is sent, as Ansible does.
+        files.load(&f);
+        let raw = read_local_ahead(&files, &f, false, &s).expect("raw");
+        assert_eq!(raw, sealed.as_bytes());
+        assert_eq!(files.counts(), (2, 0));
     }
 
     #[test]

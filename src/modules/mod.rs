@@ -85,6 +85,7 @@ mod ping;
 mod probe;
 mod pyre;
 mod raw;
+pub mod read_ahead;
 mod reboot;
 mod replace;
 mod script;
@@ -113,6 +114,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use context::{Become, ModuleCtx};
+pub use copy::playbook_dir_of;
 pub use inventory_actions::{ADD_GROUP, ADD_HOST_KEY, PARENT_GROUPS};
 pub use spec::{ArgSpec, ArgType, FreeForm, ModuleSpec, RunsOn};
 
@@ -257,6 +259,13 @@ pub trait Module: Send + Sync + 'static {
     fn detach(&self, _args: &Self::Args, _state: &Self::State) -> Option<async_job::Detached> {
         None
     }
+    /// The controller file the plan step will read whole (`copy`'s and
+    /// `template`'s `src`), found from `playbook_dir` the way the plan step
+    /// finds it, so that it can be read ahead of the barrier. `None`
+    /// (the default) when the module reads none.
+    fn controller_file(&self, _playbook_dir: &str, _args: &Self::Args) -> Option<String> {
+        None
+    }
 }
 
 /// The object-safe face of a module, used by the executor.
@@ -278,12 +287,21 @@ pub trait DynModule: Send + Sync {
     ) -> Result<ModResult, ModuleError> {
         self.execute(ctx, args).await
     }
+    /// [`Module::controller_file`] for untyped arguments.
+    fn controller_file(&self, _playbook_dir: &str, _args: &Args) -> Option<String> {
+        None
+    }
 }
 
 #[async_trait::async_trait]
 impl<M: Module> DynModule for M {
     fn spec(&self) -> &'static ModuleSpec {
         Module::spec(self)
+    }
+
+    fn controller_file(&self, playbook_dir: &str, raw: &Args) -> Option<String> {
+        let args = self.parse(raw).ok()?;
+        Module::controller_file(self, playbook_dir, &args)
     }
 
     async fn execute(&self, ctx: &ModuleCtx<'_>, raw: &Args) -> Result<ModResult, ModuleError> {

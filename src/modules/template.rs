@@ -7,7 +7,8 @@
 
 use super::args::{ArgReader, file_args};
 use super::copy::{
-    CopyArgs, CopyPlan, LocalSource, apply_plan, find_needle, plan_local, playbook_dir,
+    CopyArgs, CopyPlan, LocalSource, apply_plan, find_needle, find_needle_in, plan_local,
+    playbook_dir,
 };
 use super::perms::{FileAttrs, ModeArg};
 use super::probe::basename;
@@ -161,6 +162,13 @@ impl Module for Template {
         &SPEC
     }
 
+    fn controller_file(&self, playbook_dir: &str, t: &TemplateArgs) -> Option<String> {
+        if t.problem.is_some() {
+            return None;
+        }
+        find_needle_in(playbook_dir, "templates", &t.src).ok()
+    }
+
     fn parse(&self, args: &Args) -> Result<TemplateArgs, String> {
         let a = ArgReader::new(&SPEC, args);
         FileAttrs::reject_unsupported(&a)?;
@@ -249,9 +257,10 @@ impl Module for Template {
         // A vault template is decrypted on the controller (as Ansible's
         // template action does); what it renders is then a secret too.
         let vault = ctx.templar.vault();
-        let (text, secret) = match std::fs::read(&source) {
+        // Raw bytes, maybe read ahead of the barrier; decrypted here, at use.
+        let (text, secret) = match ctx.files.read(std::path::Path::new(&source)) {
             Ok(raw) => match crate::vault::read::decrypt_bytes(
-                zeroize::Zeroizing::new(raw),
+                zeroize::Zeroizing::new(raw.to_vec()),
                 vault,
                 &source,
             ) {
