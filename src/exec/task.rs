@@ -813,7 +813,8 @@ impl Runner {
     /// All of a task's conditions (inherited first) hold.
     fn when_holds(&self, task: &Task, scope: &Scope) -> Result<bool, String> {
         for cond in task.all_when() {
-            if !scope.condition(cond).map_err(|e| e.to_string())? {
+            let holds = scope.condition(cond).map_err(|e| when_failed(&e))?;
+            if !holds {
                 return Ok(false);
             }
         }
@@ -1392,7 +1393,7 @@ impl Runner {
                     r.insert("skipped".into(), json!(true));
                     return done(r);
                 }
-                Err(e) => return done(failed(e.to_string())),
+                Err(e) => return done(failed(when_failed(&e))),
             }
         }
         let Some(module) = modules::lookup(&task.action) else {
@@ -1803,7 +1804,15 @@ impl Runner {
             let s = view(result);
             let mut changed = true;
             for c in &task.changed_when {
-                changed &= s.condition(c).map_err(|e| e.to_string())?;
+                match s.condition(c) {
+                    Ok(b) => changed &= b,
+                    Err(e) => {
+                        // The result stays the action's; failed_when is not
+                        // evaluated after it.
+                        condition_failed(result, "changed_when", &e);
+                        return Ok(());
+                    }
+                }
             }
             result.insert("changed".into(), json!(changed));
             result.insert("changed_when_result".into(), json!(changed));
@@ -1812,7 +1821,13 @@ impl Runner {
             let s = view(result);
             let mut failed = true;
             for c in &task.failed_when {
-                failed &= s.condition(c).map_err(|e| e.to_string())?;
+                match s.condition(c) {
+                    Ok(b) => failed &= b,
+                    Err(e) => {
+                        condition_failed(result, "failed_when", &e);
+                        return Ok(());
+                    }
+                }
             }
             let was_failed = result
                 .get("failed")
@@ -1877,11 +1892,7 @@ pub(super) fn template_args(
             };
             match rendered {
                 Ok(j) => j,
-                Err(e) => {
-                    return Err(failed(format!(
-                        "The task includes an option with an undefined variable or a template error: {e}"
-                    )));
-                }
+                Err(e) => return Err(failed(arg_failed(&task.action, k, e))),
             }
         };
         if value.as_str() == Some(crate::vars::OMIT) {
@@ -1918,6 +1929,48 @@ pub(super) fn template_args(
         args.insert(k, value);
     }
     Ok(args)
+}
+
+/// A `changed_when`/`failed_when` that could not be evaluated fails the
+/// task but keeps the action's result (its `msg` too): the error is its
+/// `<keyword>_result`, and the screen tells it.
+fn condition_failed(
+    result: &mut Map<String, Json>,
+    keyword: &str,
+    e: &crate::template::TemplateError,
+) {
+    if let Some(ex) = result.remove("exception") {
+        result.insert(format!("{keyword}_suppressed_exception"), ex);
+    }
+    result.insert("failed".into(), json!(true));
+    result.insert("exception".into(), json!(NO_TRACEBACK));
+    result.insert(format!("{keyword}_result"), json!(e.message));
+    result.insert(
+        modules::ERROR_DETAIL.into(),
+        json!(format!(
+            "Task failed: Action failed: A '{keyword}' expression failed: {}",
+            e.message
+        )),
+    );
+}
+
+/// Ansible's words for a `when` that could not be evaluated.
+fn when_failed(e: &crate::template::TemplateError) -> String {
+    format!("Task failed: A 'when' expression failed: {}", e.message)
+}
+
+/// Ansible's words for an argument whose template failed: the task, its
+/// arguments' finalization and the argument each wrap the template's error.
+fn arg_failed(action: &str, key: &str, e: crate::template::TemplateError) -> String {
+    let fqcn = if action.contains('.') {
+        action.to_string()
+    } else {
+        format!("ansible.builtin.{action}")
+    };
+    format!(
+        "Task failed: Finalization of task args for '{fqcn}' failed: Error while resolving value for '{key}': {}",
+        e.rendering().message
+    )
 }
 
 fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
@@ -1966,7 +2019,7 @@ fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
     if lookup == "sequence" {
         return sequence(scope, node);
     }
-    let v = scope.render_node(node).map_err(|e| e.to_string())?;
+    let v = scope.render_node(node).map_err(|e| e.in_loop())?;
     if !matches!(
         lookup,
         "loop"

@@ -80,7 +80,9 @@ impl Module for Assert {
                     return Ok(Step::Done(r));
                 }
                 Err(e) => {
-                    let mut r = failed(e.message);
+                    // Ansible's task-level wording (the screen adds no
+                    // "Action failed" to it).
+                    let mut r = failed(format!("Task failed: {}", e.message));
                     r.insert("changed".into(), json!(false));
                     return Ok(Step::Done(r));
                 }
