@@ -328,16 +328,20 @@ fn include_failed(task: &Task, msg: String) -> Map<String, Json> {
     let (Some(why), Some(value)) = (why, value) else {
         return failed(msg);
     };
-    let at = crate::output::origin_block(&value.span);
-    let detail = format!(
-        "{msg}\n\nTask failed.\n{}\n<<< caused by >>>\n\nError processing keyword 'public'.\n{at}\n<<< caused by >>>\n\n{why}\n{at}",
-        crate::output::origin_block(&task.span),
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[
+            ("Task failed.", &task.span),
+            ("Error processing keyword 'public'.", &value.span),
+            (why, &value.span),
+        ],
     );
-    let mut r = failed(msg);
-    r.insert(
-        modules::ERROR_DETAIL.into(),
-        json!(detail.trim_end_matches('\n')),
-    );
+    with_detail(failed(msg), detail)
+}
+
+/// A failed result with the text Ansible's `[ERROR]` block shows for it.
+fn with_detail(mut r: Map<String, Json>, detail: String) -> Map<String, Json> {
+    r.insert(modules::ERROR_DETAIL.into(), json!(detail));
     r
 }
 
@@ -1089,7 +1093,8 @@ impl Runner {
         // A loop over nothing is decided by the task's conditions first.
         let items = match loop_items(scope, lp) {
             Ok(i) => i,
-            Err(msg) => return (failed(msg), false),
+            Err(LoopError::Other(msg)) => return (failed(msg), false),
+            Err(LoopError::Render(e)) => return (loop_failed(task, lp, e), false),
         };
         let lc = task.loop_control.as_ref();
         let loop_var = self.loop_var(task, scope);
@@ -1393,7 +1398,15 @@ impl Runner {
                     r.insert("skipped".into(), json!(true));
                     return done(r);
                 }
-                Err(e) => return done(failed(when_failed(&e))),
+                Err(e) => {
+                    let msg = when_failed(&e);
+                    let cause = format!("A 'when' expression failed: {}", e.message);
+                    let detail = crate::output::error_chain(
+                        Some(&msg),
+                        &[("Task failed.", &task.span), (&cause, &cond.span)],
+                    );
+                    return done(with_detail(failed(msg), detail));
+                }
             }
         }
         let Some(module) = modules::lookup(&task.action) else {
@@ -1647,6 +1660,9 @@ impl Runner {
                 });
             }
         }
+        if let Some(i) = result.remove(modules::FAILED_CONDITION) {
+            condition_origin(task, &mut result, i.as_u64().unwrap_or_default());
+        }
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));
             result.insert("msg".into(), Json::String(msg));
@@ -1809,7 +1825,7 @@ impl Runner {
                     Err(e) => {
                         // The result stays the action's; failed_when is not
                         // evaluated after it.
-                        condition_failed(result, "changed_when", &e);
+                        condition_failed(result, task, ("changed_when", c), &e);
                         return Ok(());
                     }
                 }
@@ -1824,7 +1840,7 @@ impl Runner {
                 match s.condition(c) {
                     Ok(b) => failed &= b,
                     Err(e) => {
-                        condition_failed(result, "failed_when", &e);
+                        condition_failed(result, task, ("failed_when", c), &e);
                         return Ok(());
                     }
                 }
@@ -1892,7 +1908,7 @@ pub(super) fn template_args(
             };
             match rendered {
                 Ok(j) => j,
-                Err(e) => return Err(failed(arg_failed(&task.action, k, e))),
+                Err(e) => return Err(arg_failed(task, k, v, e)),
             }
         };
         if value.as_str() == Some(crate::vars::OMIT) {
@@ -1936,7 +1952,8 @@ pub(super) fn template_args(
 /// `<keyword>_result`, and the screen tells it.
 fn condition_failed(
     result: &mut Map<String, Json>,
-    keyword: &str,
+    task: &Task,
+    (keyword, cond): (&str, &Node),
     e: &crate::template::TemplateError,
 ) {
     if let Some(ex) = result.remove("exception") {
@@ -1945,13 +1962,63 @@ fn condition_failed(
     result.insert("failed".into(), json!(true));
     result.insert("exception".into(), json!(NO_TRACEBACK));
     result.insert(format!("{keyword}_result"), json!(e.message));
-    result.insert(
-        modules::ERROR_DETAIL.into(),
-        json!(format!(
-            "Task failed: Action failed: A '{keyword}' expression failed: {}",
-            e.message
-        )),
+    let cause = format!("A '{keyword}' expression failed: {}", e.message);
+    let detail = crate::output::error_chain(
+        Some(&format!("Task failed: Action failed: {cause}")),
+        &[
+            ("Task failed: Action failed.", &task.span),
+            (&cause, &cond.span),
+        ],
     );
+    result.insert(modules::ERROR_DETAIL.into(), json!(detail));
+}
+
+/// A loop expression that did not render: an undefined variable fails the
+/// task (told as caused by the expression), any other error is the
+/// expression's own. Either raised, so the result carries an exception.
+fn loop_failed(task: &Task, lp: &Loop, e: crate::template::TemplateError) -> Map<String, Json> {
+    let node = match lp {
+        Loop::Loop(n) => n,
+        Loop::With { items, .. } => items,
+    };
+    let undefined = e.is_undefined();
+    let cause = e.clone().rendering().message;
+    let msg = e.in_loop();
+    let detail = if undefined {
+        crate::output::error_chain(
+            Some(&msg),
+            &[("Task failed.", &task.span), (&cause, &node.span)],
+        )
+    } else {
+        crate::output::error_chain(None, &[(&msg, &node.span)])
+    };
+    let mut r = with_detail(failed(msg), detail);
+    r.insert("exception".into(), json!(NO_TRACEBACK));
+    r
+}
+
+/// An `assert` condition (the `i`th of `that`) that could not be
+/// evaluated: the screen tells the error as caused by that condition.
+fn condition_origin(task: &Task, result: &mut Map<String, Json>, i: u64) {
+    let Some(that) = task.args.iter().find(|(k, _)| k == "that").map(|(_, v)| v) else {
+        return;
+    };
+    let node = match &that.kind {
+        crate::yaml::NodeKind::Seq(items) => usize::try_from(i)
+            .ok()
+            .and_then(|i| items.get(i))
+            .unwrap_or(that),
+        _ => that,
+    };
+    let Some(msg) = result.get("msg").and_then(Json::as_str).map(str::to_string) else {
+        return;
+    };
+    let cause = msg.strip_prefix("Task failed: ").unwrap_or(&msg);
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[("Task failed.", &task.span), (cause, &node.span)],
+    );
+    result.insert(modules::ERROR_DETAIL.into(), json!(detail));
 }
 
 /// Ansible's words for a `when` that could not be evaluated.
@@ -1961,16 +2028,33 @@ fn when_failed(e: &crate::template::TemplateError) -> String {
 
 /// Ansible's words for an argument whose template failed: the task, its
 /// arguments' finalization and the argument each wrap the template's error.
-fn arg_failed(action: &str, key: &str, e: crate::template::TemplateError) -> String {
+fn arg_failed(
+    task: &Task,
+    key: &str,
+    value: &Node,
+    e: crate::template::TemplateError,
+) -> Map<String, Json> {
+    let action = &task.action;
     let fqcn = if action.contains('.') {
         action.to_string()
     } else {
         format!("ansible.builtin.{action}")
     };
-    format!(
-        "Task failed: Finalization of task args for '{fqcn}' failed: Error while resolving value for '{key}': {}",
+    let finalization = format!("Finalization of task args for '{fqcn}' failed");
+    let resolving = format!(
+        "Error while resolving value for '{key}': {}",
         e.rendering().message
-    )
+    );
+    let msg = format!("Task failed: {finalization}: {resolving}");
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[
+            ("Task failed.", &task.span),
+            (&format!("{finalization}."), &task.action_span),
+            (&resolving, &value.span),
+        ],
+    );
+    with_detail(failed(msg), detail)
 }
 
 fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
@@ -2011,15 +2095,47 @@ fn skipped_result(task: &Task) -> Map<String, Json> {
 /// applies that lookup (items flattens one level, dict gives key/value
 /// pairs, indexed_items gives [index, item], nested the cartesian product,
 /// together zips, sequence counts).
-fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
+/// Why a loop has no items: its expression did not render (Ansible tells
+/// that with the expression's origin), or its items are not a loop's.
+enum LoopError {
+    Render(crate::template::TemplateError),
+    Other(String),
+}
+
+impl From<String> for LoopError {
+    fn from(s: String) -> Self {
+        LoopError::Other(s)
+    }
+}
+
+impl From<LoopError> for String {
+    fn from(e: LoopError) -> Self {
+        match e {
+            LoopError::Render(e) => e.in_loop(),
+            LoopError::Other(s) => s,
+        }
+    }
+}
+
+fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, LoopError> {
     let (node, lookup) = match lp {
         Loop::Loop(n) => (n, "loop"),
         Loop::With { lookup, items } => (items, lookup.as_str()),
     };
     if lookup == "sequence" {
-        return sequence(scope, node);
+        return Ok(sequence(scope, node)?);
     }
-    let v = scope.render_node(node).map_err(|e| e.in_loop())?;
+    let v = scope.render_node(node).map_err(LoopError::Render)?;
+    Ok(items_of(scope, node, lookup, v)?)
+}
+
+/// The items of a rendered loop expression `v`.
+fn items_of(
+    scope: &Scope,
+    node: &Node,
+    lookup: &str,
+    v: minijinja::Value,
+) -> Result<Vec<Json>, String> {
     if !matches!(
         lookup,
         "loop"

@@ -168,7 +168,7 @@ impl TemplateError {
 
     /// Whether this error only says that a variable is undefined (which
     /// `default` or `is defined` may still handle).
-    pub(super) fn is_undefined(&self) -> bool {
+    pub fn is_undefined(&self) -> bool {
         self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ")
     }
 
