@@ -38,12 +38,13 @@ pub fn origin_block(span: &crate::span::Span) -> String {
 /// by "<<< caused by >>>".
 pub fn error_chain(head: Option<&str>, links: &[(&str, &crate::span::Span)]) -> String {
     let mut out = head.map(|h| format!("{h}\n\n")).unwrap_or_default();
-    // Causes from the same place are told as one ("Task failed: X failed."),
-    // under that place once.
+    // The task's own link and a cause from the same place (a task written
+    // on its action's line) are told as one ("Task failed: X failed."),
+    // under that place once; other causes keep their own lines.
     let mut merged: Vec<(String, &crate::span::Span)> = Vec::new();
     for (text, span) in links {
         match merged.last_mut() {
-            Some((prev, at)) if **at == **span => {
+            Some((prev, at)) if **at == **span && prev.starts_with("Task failed") => {
                 *prev = format!("{}: {text}", prev.trim_end_matches('.'));
             }
             _ => merged.push((text.to_string(), span)),
