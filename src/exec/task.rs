@@ -1321,8 +1321,14 @@ impl Runner {
                 match view.condition(c) {
                     Ok(b) => done &= b,
                     Err(e) => {
-                        o.result.insert("failed".into(), json!(true));
-                        o.result.insert("msg".into(), json!(e.to_string()));
+                        let cause = format!("An 'until' expression failed: {}", e.message);
+                        let msg = format!("Task failed: {cause}");
+                        let detail = crate::output::error_chain(
+                            Some(&msg),
+                            &[("Task failed.", &task.span), (&cause, &c.span)],
+                        );
+                        o.result = with_detail(failed(msg), detail);
+                        o.result.insert("exception".into(), json!(NO_TRACEBACK));
                         return o;
                     }
                 }

@@ -123,9 +123,9 @@ impl TemplateError {
             msg = s.to_string();
             src = s.source();
         }
-        // A filter that raised is named, as Ansible's plugin loader does.
-        if let Some(name) = failing_filter(template, e) {
-            msg = format!("The filter plugin 'ansible.builtin.{name}' failed: {msg}");
+        // A filter or test that raised is named, as Ansible's plugin loader does.
+        if let Some((kind, name)) = failing_plugin(template, e) {
+            msg = format!("The {kind} plugin 'ansible.builtin.{name}' failed: {msg}");
         }
         TemplateError::message(template, &msg)
     }
@@ -206,8 +206,9 @@ impl TemplateError {
     /// Whether the message is an exception raised by an operation (Python's
     /// own text) rather than one of Ansible's worded failures.
     fn is_python_error(&self) -> bool {
-        const WORDED: [&str; 9] = [
+        const WORDED: [&str; 10] = [
             "The filter plugin '",
+            "The test plugin '",
             "The lookup plugin '",
             "Syntax error",
             "Mandatory variable",
@@ -264,26 +265,36 @@ fn position(template: &str, e: &minijinja::Error) -> Option<(usize, usize)> {
     Some((line, col))
 }
 
-/// The filter a render error was raised in: minijinja places a filter's
-/// error at the filter's name, right after its `|`.
-fn failing_filter(template: &str, e: &minijinja::Error) -> Option<String> {
+/// The filter or test a render error was raised in ("filter", name):
+/// minijinja places a plugin's error at its name, right after its `|` or
+/// `is` (or at the operator itself when the compiled text is shifted, as
+/// a `{{ }}` around an expression shifts it).
+fn failing_plugin(template: &str, e: &minijinja::Error) -> Option<(&'static str, String)> {
     let r = e.range()?;
-    // The compiled text may be shifted from the template's (a `{{ }}`
-    // around an expression), so the pipe may sit at the start.
     let (before, rest) = (template.get(..r.start)?, template.get(r.start..)?);
-    let piped = before.trim_end().ends_with('|') || rest.trim_start().starts_with('|');
-    if !piped {
+    let before = before.trim_end();
+    let rest = rest.trim_start();
+    let word = |t: &str, w: &str| t == w || t.ends_with(&format!(" {w}"));
+    let (kind, rest) = if before.ends_with('|') {
+        ("filter", rest)
+    } else if let Some(r) = rest.strip_prefix('|') {
+        ("filter", r)
+    } else if word(before, "is")
+        || (word(before, "not") && word(before.trim_end_matches("not").trim_end(), "is"))
+    {
+        ("test", rest)
+    } else if let Some(r) = rest.strip_prefix("is ") {
+        ("test", r.trim_start().strip_prefix("not ").unwrap_or(r))
+    } else {
         return None;
-    }
+    };
     let name: String = rest
-        .trim_start()
-        .trim_start_matches('|')
         .trim_start()
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
         .collect();
     let short = name.rsplit('.').next().unwrap_or_default();
-    (!short.is_empty()).then(|| short.to_string())
+    (!short.is_empty()).then(|| (kind, short.to_string()))
 }
 
 fn first_undefined(names: &[String], vars: &dyn Resolver) -> Option<String> {
