@@ -328,16 +328,20 @@ fn include_failed(task: &Task, msg: String) -> Map<String, Json> {
     let (Some(why), Some(value)) = (why, value) else {
         return failed(msg);
     };
-    let at = crate::output::origin_block(&value.span);
-    let detail = format!(
-        "{msg}\n\nTask failed.\n{}\n<<< caused by >>>\n\nError processing keyword 'public'.\n{at}\n<<< caused by >>>\n\n{why}\n{at}",
-        crate::output::origin_block(&task.span),
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[
+            ("Task failed.", &task.span),
+            ("Error processing keyword 'public'.", &value.span),
+            (why, &value.span),
+        ],
     );
-    let mut r = failed(msg);
-    r.insert(
-        modules::ERROR_DETAIL.into(),
-        json!(detail.trim_end_matches('\n')),
-    );
+    with_detail(failed(msg), detail)
+}
+
+/// A failed result with the text Ansible's `[ERROR]` block shows for it.
+fn with_detail(mut r: Map<String, Json>, detail: String) -> Map<String, Json> {
+    r.insert(modules::ERROR_DETAIL.into(), json!(detail));
     r
 }
 
@@ -813,7 +817,8 @@ impl Runner {
     /// All of a task's conditions (inherited first) hold.
     fn when_holds(&self, task: &Task, scope: &Scope) -> Result<bool, String> {
         for cond in task.all_when() {
-            if !scope.condition(cond).map_err(|e| e.to_string())? {
+            let holds = scope.condition(cond).map_err(|e| when_failed(&e))?;
+            if !holds {
                 return Ok(false);
             }
         }
@@ -1089,7 +1094,8 @@ impl Runner {
         // A loop over nothing is decided by the task's conditions first.
         let items = match loop_items(scope, lp) {
             Ok(i) => i,
-            Err(msg) => return (failed(msg), false),
+            Err(LoopError::Other(msg)) => return (failed(msg), false),
+            Err(LoopError::Render(e)) => return (loop_failed(task, lp, e), false),
         };
         let lc = task.loop_control.as_ref();
         let loop_var = self.loop_var(task, scope);
@@ -1316,8 +1322,14 @@ impl Runner {
                 match view.condition(c) {
                     Ok(b) => done &= b,
                     Err(e) => {
-                        o.result.insert("failed".into(), json!(true));
-                        o.result.insert("msg".into(), json!(e.to_string()));
+                        let cause = format!("An 'until' expression failed: {}", e.message);
+                        let msg = format!("Task failed: {cause}");
+                        let detail = crate::output::error_chain(
+                            Some(&msg),
+                            &[("Task failed.", &task.span), (&cause, &c.span)],
+                        );
+                        o.result = with_detail(failed(msg), detail);
+                        o.result.insert("exception".into(), json!(NO_TRACEBACK));
                         return o;
                     }
                 }
@@ -1409,7 +1421,15 @@ impl Runner {
                     r.insert("skipped".into(), json!(true));
                     return done(r);
                 }
-                Err(e) => return done(failed(e.to_string())),
+                Err(e) => {
+                    let msg = when_failed(&e);
+                    let cause = format!("A 'when' expression failed: {}", e.message);
+                    let detail = crate::output::error_chain(
+                        Some(&msg),
+                        &[("Task failed.", &task.span), (&cause, &cond.span)],
+                    );
+                    return done(with_detail(failed(msg), detail));
+                }
             }
         }
         let Some(module) = modules::lookup(&task.action) else {
@@ -1664,6 +1684,9 @@ impl Runner {
                 });
             }
         }
+        if let Some(i) = result.remove(modules::FAILED_CONDITION) {
+            condition_origin(task, &mut result, i.as_u64().unwrap_or_default());
+        }
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));
             result.insert("msg".into(), Json::String(msg));
@@ -1821,7 +1844,15 @@ impl Runner {
             let s = view(result);
             let mut changed = true;
             for c in &task.changed_when {
-                changed &= s.condition(c).map_err(|e| e.to_string())?;
+                match s.condition(c) {
+                    Ok(b) => changed &= b,
+                    Err(e) => {
+                        // The result stays the action's; failed_when is not
+                        // evaluated after it.
+                        condition_failed(result, task, ("changed_when", c), &e);
+                        return Ok(());
+                    }
+                }
             }
             result.insert("changed".into(), json!(changed));
             result.insert("changed_when_result".into(), json!(changed));
@@ -1830,7 +1861,13 @@ impl Runner {
             let s = view(result);
             let mut failed = true;
             for c in &task.failed_when {
-                failed &= s.condition(c).map_err(|e| e.to_string())?;
+                match s.condition(c) {
+                    Ok(b) => failed &= b,
+                    Err(e) => {
+                        condition_failed(result, task, ("failed_when", c), &e);
+                        return Ok(());
+                    }
+                }
             }
             let was_failed = result
                 .get("failed")
@@ -1895,11 +1932,7 @@ pub(super) fn template_args(
             };
             match rendered {
                 Ok(j) => j,
-                Err(e) => {
-                    return Err(failed(format!(
-                        "The task includes an option with an undefined variable or a template error: {e}"
-                    )));
-                }
+                Err(e) => return Err(arg_failed(task, k, v, e)),
             }
         };
         if value.as_str() == Some(crate::vars::OMIT) {
@@ -1936,6 +1969,116 @@ pub(super) fn template_args(
         args.insert(k, value);
     }
     Ok(args)
+}
+
+/// A `changed_when`/`failed_when` that could not be evaluated fails the
+/// task but keeps the action's result (its `msg` too): the error is its
+/// `<keyword>_result`, and the screen tells it.
+fn condition_failed(
+    result: &mut Map<String, Json>,
+    task: &Task,
+    (keyword, cond): (&str, &Node),
+    e: &crate::template::TemplateError,
+) {
+    if let Some(ex) = result.remove("exception") {
+        result.insert(format!("{keyword}_suppressed_exception"), ex);
+    }
+    result.insert("failed".into(), json!(true));
+    result.insert("exception".into(), json!(NO_TRACEBACK));
+    result.insert(format!("{keyword}_result"), json!(e.message));
+    let cause = format!("A '{keyword}' expression failed: {}", e.message);
+    let detail = crate::output::error_chain(
+        Some(&format!("Task failed: Action failed: {cause}")),
+        &[
+            ("Task failed: Action failed.", &task.span),
+            (&cause, &cond.span),
+        ],
+    );
+    result.insert(modules::ERROR_DETAIL.into(), json!(detail));
+}
+
+/// A loop expression that did not render: an undefined variable fails the
+/// task (told as caused by the expression), any other error is the
+/// expression's own. Either raised, so the result carries an exception.
+fn loop_failed(task: &Task, lp: &Loop, e: crate::template::TemplateError) -> Map<String, Json> {
+    let node = match lp {
+        Loop::Loop(n) => n,
+        Loop::With { items, .. } => items,
+    };
+    let undefined = e.is_undefined();
+    let cause = e.clone().rendering().message;
+    let msg = e.in_loop();
+    let detail = if undefined {
+        crate::output::error_chain(
+            Some(&msg),
+            &[("Task failed.", &task.span), (&cause, &node.span)],
+        )
+    } else {
+        crate::output::error_chain(None, &[(&msg, &node.span)])
+    };
+    let mut r = with_detail(failed(msg), detail);
+    r.insert("exception".into(), json!(NO_TRACEBACK));
+    r
+}
+
+/// An `assert` condition (the `i`th of `that`) that could not be
+/// evaluated: the screen tells the error as caused by that condition.
+fn condition_origin(task: &Task, result: &mut Map<String, Json>, i: u64) {
+    let Some(that) = task.args.iter().find(|(k, _)| k == "that").map(|(_, v)| v) else {
+        return;
+    };
+    let node = match &that.kind {
+        crate::yaml::NodeKind::Seq(items) => usize::try_from(i)
+            .ok()
+            .and_then(|i| items.get(i))
+            .unwrap_or(that),
+        _ => that,
+    };
+    let Some(msg) = result.get("msg").and_then(Json::as_str).map(str::to_string) else {
+        return;
+    };
+    let cause = msg.strip_prefix("Task failed: ").unwrap_or(&msg);
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[("Task failed.", &task.span), (cause, &node.span)],
+    );
+    result.insert(modules::ERROR_DETAIL.into(), json!(detail));
+}
+
+/// Ansible's words for a `when` that could not be evaluated.
+fn when_failed(e: &crate::template::TemplateError) -> String {
+    format!("Task failed: A 'when' expression failed: {}", e.message)
+}
+
+/// Ansible's words for an argument whose template failed: the task, its
+/// arguments' finalization and the argument each wrap the template's error.
+fn arg_failed(
+    task: &Task,
+    key: &str,
+    value: &Node,
+    e: crate::template::TemplateError,
+) -> Map<String, Json> {
+    let action = &task.action;
+    let fqcn = if action.contains('.') {
+        action.to_string()
+    } else {
+        format!("ansible.builtin.{action}")
+    };
+    let finalization = format!("Finalization of task args for '{fqcn}' failed");
+    let resolving = format!(
+        "Error while resolving value for '{key}': {}",
+        e.rendering().message
+    );
+    let msg = format!("Task failed: {finalization}: {resolving}");
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[
+            ("Task failed.", &task.span),
+            (&format!("{finalization}."), &task.action_span),
+            (&resolving, &value.span),
+        ],
+    );
+    with_detail(failed(msg), detail)
 }
 
 fn first_role(items: &[Item]) -> Option<Arc<crate::playbook::Role>> {
@@ -1991,12 +2134,44 @@ fn skipped_result(task: &Task) -> Map<String, Json> {
 /// pairs, indexed_items gives [index, item], nested the cartesian product,
 /// together zips; any other lookup, `sequence` among them, runs as that
 /// lookup plugin).
-fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, String> {
+/// Why a loop has no items: its expression did not render (Ansible tells
+/// that with the expression's origin), or its items are not a loop's.
+enum LoopError {
+    Render(crate::template::TemplateError),
+    Other(String),
+}
+
+impl From<String> for LoopError {
+    fn from(s: String) -> Self {
+        LoopError::Other(s)
+    }
+}
+
+impl From<LoopError> for String {
+    fn from(e: LoopError) -> Self {
+        match e {
+            LoopError::Render(e) => e.in_loop(),
+            LoopError::Other(s) => s,
+        }
+    }
+}
+
+fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, LoopError> {
     let (node, lookup) = match lp {
         Loop::Loop(n) => (n, "loop"),
         Loop::With { lookup, items } => (items, lookup.as_str()),
     };
-    let v = scope.render_node(node).map_err(|e| e.to_string())?;
+    let v = scope.render_node(node).map_err(LoopError::Render)?;
+    Ok(items_of(scope, node, lookup, v)?)
+}
+
+/// The items of a rendered loop expression `v`.
+fn items_of(
+    scope: &Scope,
+    node: &Node,
+    lookup: &str,
+    v: minijinja::Value,
+) -> Result<Vec<Json>, String> {
     if !matches!(
         lookup,
         "loop"

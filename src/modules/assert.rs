@@ -65,7 +65,7 @@ impl Module for Assert {
     }
 
     async fn plan(&self, ctx: &ModuleCtx<'_>, a: &AssertArgs) -> Result<Step<()>, ModuleError> {
-        for cond in &a.that {
+        for (i, cond) in a.that.iter().enumerate() {
             match ctx.templar.condition(cond, ctx.vars) {
                 Ok(true) => {}
                 Ok(false) => {
@@ -80,8 +80,11 @@ impl Module for Assert {
                     return Ok(Step::Done(r));
                 }
                 Err(e) => {
-                    let mut r = failed(e.message);
+                    // Ansible's task-level wording (the screen adds no
+                    // "Action failed" to it).
+                    let mut r = failed(format!("Task failed: {}", e.message));
                     r.insert("changed".into(), json!(false));
+                    r.insert(super::FAILED_CONDITION.into(), json!(i));
                     return Ok(Step::Done(r));
                 }
             }

@@ -122,6 +122,11 @@ pub use spec::{ArgSpec, ArgType, FreeForm, ModuleSpec, RunsOn};
 /// block; internal, never registered nor shown as a key.
 pub const ERROR_DETAIL: &str = "_kiln_error_detail";
 
+/// Result key for which of `assert`'s conditions could not be evaluated
+/// (its index): the executor, which knows where each is written, tells the
+/// error with that place. Internal, never registered nor shown.
+pub const FAILED_CONDITION: &str = "_kiln_failed_condition";
+
 /// Result key for a line Ansible's action prints while it runs (`pause`'s
 /// "Pausing for N seconds"); the executor shows it and drops the key.
 pub const DISPLAY: &str = "_kiln_display";

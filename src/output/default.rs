@@ -480,7 +480,8 @@ impl Screen {
         };
         // Ansible's display writes OpenSSH's CRLF line ends as plain newlines.
         let msg = msg.replace("\r\n", "\n");
-        let text = if msg.starts_with("Task failed:") {
+        // A text that carries its causes' origins is Ansible's whole text.
+        let text = if msg.starts_with("Task failed:") || msg.contains("\nOrigin: ") {
             msg
         } else if msg.starts_with("Unexpected ") {
             // An exception of the action itself, not a result it returned.

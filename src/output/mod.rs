@@ -33,6 +33,31 @@ pub fn origin_block(span: &crate::span::Span) -> String {
     origin::Sources::default().block(span)
 }
 
+/// Ansible's text for an error with causes: the error (if it is not its
+/// own first cause), then each cause with the place it comes from, joined
+/// by "<<< caused by >>>".
+pub fn error_chain(head: Option<&str>, links: &[(&str, &crate::span::Span)]) -> String {
+    let mut out = head.map(|h| format!("{h}\n\n")).unwrap_or_default();
+    // The task's own link and a cause from the same place (a task written
+    // on its action's line) are told as one ("Task failed: X failed."),
+    // under that place once; other causes keep their own lines.
+    let mut merged: Vec<(String, &crate::span::Span)> = Vec::new();
+    for (text, span) in links {
+        match merged.last_mut() {
+            Some((prev, at)) if **at == **span && prev.starts_with("Task failed") => {
+                *prev = format!("{}: {text}", prev.trim_end_matches('.'));
+            }
+            _ => merged.push((text.to_string(), span)),
+        }
+    }
+    let causes: Vec<String> = merged
+        .iter()
+        .map(|(text, span)| format!("{text}\n{}", origin_block(span)))
+        .collect();
+    out.push_str(&causes.join("\n<<< caused by >>>\n\n"));
+    out.trim_end_matches('\n').to_string()
+}
+
 /// The width of Ansible's display (its `columns`): the terminal's width
 /// less one when stdout is a terminal, never under 79 (the width of every
 /// banner when stdout is a pipe or a file).

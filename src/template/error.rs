@@ -123,6 +123,10 @@ impl TemplateError {
             msg = s.to_string();
             src = s.source();
         }
+        // A filter or test that raised is named, as Ansible's plugin loader does.
+        if let Some((kind, name)) = failing_plugin(template, e) {
+            msg = format!("The {kind} plugin 'ansible.builtin.{name}' failed: {msg}");
+        }
         TemplateError::message(template, &msg)
     }
 
@@ -169,12 +173,53 @@ impl TemplateError {
         self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ")
     }
 
-    /// Ansible's wording for an undefined variable met by a conditional.
+    /// Ansible's wording for an error met by a conditional: an undefined
+    /// variable is "while evaluating", a Python error "rendering".
     pub(super) fn in_conditional(mut self) -> Self {
-        if self.message.ends_with(" is undefined") || self.message.contains(" has no attribute ") {
+        if self.is_undefined() {
             self.message = format!("Error while evaluating conditional: {}", self.message);
+        } else if self.is_python_error() {
+            self.message = format!("Error rendering expression: {}", self.message);
         }
         self
+    }
+
+    /// Ansible's wording for an error met rendering a template (a task's
+    /// argument, its loop): a Python error says so; an undefined variable,
+    /// a failed plugin or a syntax error speak for themselves.
+    pub fn rendering(mut self) -> Self {
+        if self.is_python_error() {
+            self.message = format!("Error rendering template: {}", self.message);
+        }
+        self
+    }
+
+    /// Ansible's words for a loop expression that failed: an undefined
+    /// variable fails the task; any other error is told as it rendered.
+    pub fn in_loop(self) -> String {
+        if self.is_undefined() {
+            format!("Task failed: {}", self.message)
+        } else {
+            self.rendering().message
+        }
+    }
+
+    /// Whether the message is an exception raised by an operation (Python's
+    /// own text) rather than one of Ansible's worded failures.
+    fn is_python_error(&self) -> bool {
+        const WORDED: [&str; 10] = [
+            "The filter plugin '",
+            "The test plugin '",
+            "The lookup plugin '",
+            "Syntax error",
+            "Mandatory variable",
+            "Conditional result (",
+            "Error while evaluating",
+            "Error rendering",
+            "Empty conditional",
+            "an undefined value",
+        ];
+        !self.is_undefined() && !WORDED.iter().any(|w| self.message.starts_with(w))
     }
 }
 
@@ -219,6 +264,38 @@ fn position(template: &str, e: &minijinja::Error) -> Option<(usize, usize)> {
         })
         .unwrap_or(1);
     Some((line, col))
+}
+
+/// The filter or test a render error was raised in ("filter", name):
+/// minijinja places a plugin's error at its name, right after its `|` or
+/// `is` (or at the operator itself when the compiled text is shifted, as
+/// a `{{ }}` around an expression shifts it).
+fn failing_plugin(template: &str, e: &minijinja::Error) -> Option<(&'static str, String)> {
+    let r = e.range()?;
+    let (before, rest) = (template.get(..r.start)?, template.get(r.start..)?);
+    let before = before.trim_end();
+    let rest = rest.trim_start();
+    let word = |t: &str, w: &str| t == w || t.ends_with(&format!(" {w}"));
+    let (kind, rest) = if before.ends_with('|') {
+        ("filter", rest)
+    } else if let Some(r) = rest.strip_prefix('|') {
+        ("filter", r)
+    } else if word(before, "is")
+        || (word(before, "not") && word(before.trim_end_matches("not").trim_end(), "is"))
+    {
+        ("test", rest)
+    } else if let Some(r) = rest.strip_prefix("is ") {
+        ("test", r.trim_start().strip_prefix("not ").unwrap_or(r))
+    } else {
+        return None;
+    };
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    let short = name.rsplit('.').next().unwrap_or_default();
+    (!short.is_empty()).then(|| (kind, short.to_string()))
 }
 
 fn first_undefined(names: &[String], vars: &dyn Resolver) -> Option<String> {
