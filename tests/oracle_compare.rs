@@ -851,6 +851,7 @@ macro_rules! golden_tests {
 golden_tests!(
     basic_command => "basic_command",
     set_stats => "set_stats",
+    warnings_once => "warnings_once",
     undefined_warnings => "undefined_warnings",
     template_warnings => "template_warnings",
     result_yaml => "result_yaml",

@@ -575,6 +575,17 @@ fn template_warnings_on_the_screen_like_ansible() {
 }
 
 #[test]
+fn each_warning_is_shown_once_like_ansible() {
+    // Ansible's display shows a warning (text and origin) once per run:
+    // two hosts and two loop items raising the same one print it once.
+    // Two hosts' loop items come back in no fixed order on stdout (the
+    // oracle_compare golden checks it, sorted); stderr is fixed.
+    let (_, err) = screen_with("warnings_once", &[]);
+    assert_eq!(err, golden_text("warnings_once.plain.stderr"));
+    assert_eq!(err.matches("[WARNING]").count(), 2, "{err}");
+}
+
+#[test]
 fn json_callback_by_short_name_carries_custom_stats() {
     // `json` is ansible.posix.json once the collection is installed; with
     // show_custom_stats its document holds what set_stats set.

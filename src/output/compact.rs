@@ -125,7 +125,7 @@ impl Screen {
         } = e
         else {
             if let Event::Warning(w) = e {
-                self.write_err(&format!("[WARNING]: {w}\n"));
+                self.warn_once(&format!("[WARNING]: {w}\n"));
             }
             return;
         };
@@ -190,7 +190,7 @@ impl Screen {
         } = e
         else {
             if let Event::Warning(w) = e {
-                self.write_err(&format!("[WARNING]: {w}\n"));
+                self.warn_once(&format!("[WARNING]: {w}\n"));
             }
             return;
         };

@@ -139,6 +139,9 @@ pub struct Screen {
     shown: Shown,
     /// Error blocks already shown: Ansible's display shows each once.
     errors_seen: std::collections::HashSet<String>,
+    /// Warnings already shown (text and origin): Ansible's display shows
+    /// each once per run, however many hosts or tasks raise it.
+    warnings_seen: std::collections::HashSet<String>,
     /// Tasks whose banner waits for a result (free strategies): name ->
     /// whether it is a handler.
     lazy: std::collections::HashMap<String, bool>,
@@ -181,6 +184,7 @@ impl Screen {
             sources: Sources::default(),
             shown: Shown::default(),
             errors_seen: std::collections::HashSet::new(),
+            warnings_seen: std::collections::HashSet::new(),
             profile: None,
             ok_hosts: true,
             skipped_hosts: true,
@@ -354,7 +358,7 @@ impl Screen {
     /// document after the last play.
     fn show_json(&mut self, e: &Event) {
         match e {
-            Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Warning(w) => self.warn_once(&format!("[WARNING]: {w}\n")),
             Event::Verbose(v) | Event::Preamble(v) => self.line_c(v, color::VERBOSE),
             _ => {}
         }
@@ -379,6 +383,13 @@ impl Screen {
     /// A warning (stderr, in the warning colour).
     pub(super) fn write_err(&mut self, s: &str) {
         self.write_c(s, color::WARN, true);
+    }
+
+    /// A `[WARNING]` block, unless the same block was shown before.
+    pub(super) fn warn_once(&mut self, block: &str) {
+        if self.warnings_seen.insert(block.to_string()) {
+            self.write_err(block);
+        }
     }
 
     pub(super) fn line(&mut self, s: &str) {
@@ -456,7 +467,7 @@ impl Screen {
                     block.push_str(&self.sources.block(o));
                     block.push('\n');
                 }
-                self.write_err(&block);
+                self.warn_once(&block);
             }
         }
     }
@@ -793,7 +804,7 @@ impl Screen {
                 let word = if *failed { "FAILED" } else { "OK" };
                 self.line_c(&format!("ASYNC {word} on {host}: jid={jid}"), color::DEBUG);
             }
-            Event::Warning(w) => self.write_err(&format!("[WARNING]: {w}\n")),
+            Event::Warning(w) => self.warn_once(&format!("[WARNING]: {w}\n")),
             Event::Verbose(v) | Event::Preamble(v) => self.line_c(v, color::VERBOSE),
             Event::Notify { host, handler } => {
                 if self.verbosity > 1 {
