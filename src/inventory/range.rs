@@ -10,6 +10,13 @@ use super::address::parse_address;
 
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+/// The most hosts one host word may expand to: a whole /16. Ansible has
+/// no limit and, given `10.0.0.[1:99999999]`, fills the controller's
+/// memory before it says anything; a range that large is a typo, so kiln
+/// refuses it with the count instead (found by the yaml_inventory fuzz
+/// target).
+pub const MAX_RANGE_HOSTS: u64 = 65_536;
+
 /// Expands a host word into host names and the port written after it.
 /// `Err` carries the message to report.
 pub fn expand_host_pattern(word: &str) -> Result<(Vec<String>, Option<i64>), String> {
@@ -67,6 +74,10 @@ pub fn expand_range(line: &str) -> Result<Vec<String>, String> {
             if s == 0 {
                 return Err("range() arg 3 must not be zero".into());
             }
+            let count = numeric_count(b, e, s);
+            if count > MAX_RANGE_HOSTS {
+                return Err(too_many(line, Some(count)));
+            }
             let mut v = Vec::new();
             let mut i = b;
             while (s > 0 && i < e + 1) || (s < 0 && i > e + 1) {
@@ -88,8 +99,34 @@ pub fn expand_range(line: &str) -> Result<Vec<String>, String> {
         } else {
             hosts.push(name);
         }
+        // Several ranges in one word multiply.
+        if hosts.len() as u64 > MAX_RANGE_HOSTS {
+            return Err(too_many(line, None));
+        }
     }
     Ok(hosts)
+}
+
+/// How many numbers `range(b, e + 1, s)` holds (`s` is not zero).
+fn numeric_count(b: i128, e: i128, s: i128) -> u64 {
+    let end = e.saturating_add(1);
+    let n = if s > 0 && end > b {
+        (end - b).saturating_add(s - 1) / s
+    } else if s < 0 && end < b {
+        (b - end).saturating_add(-s - 1) / -s
+    } else {
+        0
+    };
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// The refusal of a range that names too many hosts (`count`, when known
+/// before expanding).
+fn too_many(line: &str, count: Option<u64>) -> String {
+    let size = count.map_or_else(|| "more".to_string(), |n| format!("{n}"));
+    format!(
+        "host range '{line}' expands to {size} hosts; kiln accepts at most {MAX_RANGE_HOSTS} from one name (Ansible has no limit)"
+    )
 }
 
 /// A letter range, or `None` when the bounds are not letters (Ansible then
@@ -161,6 +198,24 @@ mod tests {
 
     fn ex(s: &str) -> Result<Vec<String>, String> {
         expand_host_pattern(s).map(|(h, _)| h)
+    }
+
+    #[test]
+    fn a_range_of_more_hosts_than_a_16_is_refused_before_it_is_built() {
+        // The yaml_inventory fuzz target's out-of-memory input
+        // (fuzz/seeds/yaml_inventory/range_too_large.yml).
+        let e = ex("10.0.0.[1:99999992]").unwrap_err();
+        assert!(e.contains("expands to 99999992 hosts"), "{e}");
+        assert!(e.contains("at most 65536"), "{e}");
+        // Ranges multiply: 256 x 257 names.
+        let e = ex("10.0.[0:255].[0:256]").unwrap_err();
+        assert!(e.contains("expands to more hosts"), "{e}");
+        // A whole /16 is still accepted; a negative step counts too.
+        assert_eq!(ex("10.1.[0:255].[0:255]").map(|v| v.len()), Ok(65_536));
+        assert_eq!(ex("h[9:0:-3]").map(|v| v.len()), Ok(3));
+        assert_eq!(numeric_count(10, 1, -3), 3);
+        assert_eq!(numeric_count(1, 10, 3), 4);
+        assert_eq!(numeric_count(5, 1, 1), 0);
     }
 
     #[test]
