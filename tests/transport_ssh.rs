@@ -7,6 +7,7 @@ mod support;
 
 use std::future::Future;
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -803,4 +804,37 @@ async fn connection_attempts_wait_for_a_server_coming_up() {
         .expect("exec");
     assert_eq!(out.stdout, b"ok\n", "{}", host.log());
     conn.close().await;
+}
+
+/// About one ECDSA P-256 key in 512 has a private scalar OpenSSH writes in
+/// 31 bytes or fewer, which the key library refuses; such a key logs in
+/// (the committed test-only key is one, found by generating keys).
+#[tokio::test]
+async fn an_ecdsa_key_with_a_short_scalar_logs_in() {
+    let host = TestHost::start();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
+    let key = host.dir().join("id_short");
+    std::fs::copy(fixtures.join("ecdsa256_short_scalar"), &key).expect("copy");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let public = std::fs::read_to_string(fixtures.join("ecdsa256_short_scalar.pub")).expect("pub");
+    sshd::append_line(&host.dir().join("authorized_keys"), public.trim()).expect("authorize");
+    let mut target = host.ssh_target();
+    target.private_keys = vec![key];
+    target.use_agent = false;
+    let conn = within("connect", SshConnection::connect(&target))
+        .await
+        .unwrap_or_else(|e| panic!("short scalar: {e}\n{}", host.log()));
+    let out = within("exec", conn.exec("echo ok", None))
+        .await
+        .expect("exec");
+    assert_eq!(out.stdout, b"ok\n");
+    conn.close().await;
+    let last = host
+        .log()
+        .lines()
+        .rfind(|l| l.contains("Accepted publickey for root"))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(last.contains("ssh2: ECDSA SHA256:"), "{last}");
 }

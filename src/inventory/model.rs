@@ -307,15 +307,24 @@ impl Inventory {
         let Some(g) = self.groups.get_mut(group) else {
             return;
         };
-        if g.hosts.iter().any(|h| h == host) {
-            return;
+        // A host's own group list is short and mirrors the groups' member
+        // lists, so membership is asked of it: a scan of the group's hosts
+        // made loading N hosts into one group cost N² (found by the
+        // yaml_inventory fuzz target: 43,000 hosts took seconds).
+        match self.hosts.get_mut(host) {
+            Some(h) => {
+                if h.groups.iter().any(|x| x == group) {
+                    return;
+                }
+                h.groups.push(group.to_string());
+            }
+            None => {
+                if g.hosts.iter().any(|h| h == host) {
+                    return;
+                }
+            }
         }
         g.hosts.push(host.to_string());
-        if let Some(h) = self.hosts.get_mut(host)
-            && !h.groups.iter().any(|x| x == group)
-        {
-            h.groups.push(group.to_string());
-        }
     }
 
     /// Sets a variable on a group or host; a group of that name wins over a
@@ -451,6 +460,9 @@ impl Inventory {
             }
         }
         let host_names: Vec<String> = self.hosts.keys().cloned().collect();
+        // Hosts leaving `ungrouped`, removed from its member list in one
+        // pass at the end rather than one scan each.
+        let mut leaving: std::collections::HashSet<String> = std::collections::HashSet::new();
         for h in &host_names {
             let Some(host) = self.hosts.get(h) else {
                 continue;
@@ -458,9 +470,7 @@ impl Inventory {
             let mine = self.all_groups_of(host);
             if mine.iter().any(|g| g == "ungrouped") {
                 if mine.iter().any(|g| g != "all" && g != "ungrouped") {
-                    if let Some(u) = self.groups.get_mut("ungrouped") {
-                        u.hosts.retain(|x| x != h);
-                    }
+                    leaving.insert(h.clone());
                     if let Some(hh) = self.hosts.get_mut(h) {
                         hh.groups.retain(|x| x != "ungrouped");
                     }
@@ -472,6 +482,12 @@ impl Inventory {
                 self.add_child("ungrouped", h)
                     .map_err(|m| InventoryError::new(span, m))?;
             }
+        }
+        if !leaving.is_empty()
+            && let Some(u) = self.groups.get_mut("ungrouped")
+        {
+            u.hosts.retain(|x| !leaving.contains(x));
+            self.group_hosts_cache = None;
         }
         let mut clash: Vec<&String> = self
             .groups

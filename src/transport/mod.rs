@@ -14,6 +14,9 @@ pub mod quote;
 mod secret;
 pub mod shell_words;
 mod ssh;
+/// The in-memory repair of OpenSSH ECDSA keys with a short scalar (see
+/// `ssh::identity`), public for its fuzz target.
+pub use ssh::identity::repair as repair_openssh_key;
 pub mod ssh_config;
 pub mod transfer;
 pub mod tty_frame;

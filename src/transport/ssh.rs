@@ -5,6 +5,7 @@
 
 mod auth;
 mod handler;
+pub(crate) mod identity;
 
 use std::borrow::Cow;
 use std::net::SocketAddr;

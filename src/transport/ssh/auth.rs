@@ -15,6 +15,7 @@ use russh::keys::{
 };
 
 use super::handler::{ClientHandler, EndReason, describe, read_end_reason};
+use super::identity;
 use crate::transport::{AuthMethod, SshTarget, TransportError, passphrase};
 
 /// The identities OpenSSH tries when none is configured, in its order
@@ -110,7 +111,7 @@ async fn unlock(path: &Path) -> Result<PrivateKey, String> {
     let path = path.to_path_buf();
     let job = tokio::task::spawn_blocking(move || {
         let pass = passphrase::passphrase(&path)?;
-        russh::keys::load_secret_key(&path, Some(pass.expose())).map_err(|e| {
+        identity::load(&path, Some(pass.expose())).map_err(|e| {
             passphrase::wrong(&path);
             format!("incorrect passphrase ({e})")
         })
@@ -253,7 +254,7 @@ impl Auth<'_> {
                 tracing::debug!("identity file {} not present", path.display());
                 continue;
             }
-            let key = match russh::keys::load_secret_key(&path, None) {
+            let key = match identity::load(&path, None) {
                 Ok(k) => k,
                 Err(russh::keys::Error::KeyIsEncrypted) => match unlock(&path).await {
                     Ok(k) => k,
@@ -266,6 +267,8 @@ impl Auth<'_> {
                 },
                 Err(e) => {
                     tracing::warn!("Identity file {} not usable: {e}", path.display());
+                    self.tried
+                        .push(format!("publickey ({}; not usable: {e})", path.display()));
                     continue;
                 }
             };
