@@ -49,13 +49,14 @@ pub(crate) fn load(
 /// not open it), so the library's own error stands. Public for the fuzz
 /// target: it parses a binary format.
 pub fn repair(text: &str, passphrase: Option<&str>) -> Option<Zeroizing<String>> {
-    let body: String = text
-        .trim()
-        .strip_prefix(BEGIN)?
-        .strip_suffix(END)?
-        .split_whitespace()
-        .collect();
-    let raw = Zeroizing::new(STANDARD.decode(body).ok()?);
+    let body: Zeroizing<String> = Zeroizing::new(
+        text.trim()
+            .strip_prefix(BEGIN)?
+            .strip_suffix(END)?
+            .split_whitespace()
+            .collect(),
+    );
+    let raw = Zeroizing::new(STANDARD.decode(body.as_bytes()).ok()?);
     let mut r = Reader(raw.strip_prefix(MAGIC)?);
     let cipher = r.string()?;
     let _kdf = r.string()?;
