@@ -243,12 +243,26 @@ fn cases() -> Vec<Case> {
             "site.yml:5:7",
             "'with_nonsense'",
         ),
-        pb(
-            "loop and with_items",
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo\n      loop: [1]\n      with_items: [2]\n",
-            "site.yml:6:7",
-            "only one loop",
-        ),
+        // ansible-core 2.21: "duplicate loop in task: items" at the task,
+        // exit code 1 (a plain error, not its parser's 4).
+        Case {
+            exit: 1,
+            ..pb(
+                "loop and with_items",
+                "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo\n      loop: [1]\n      with_items: [2]\n",
+                "site.yml:4:7",
+                "duplicate loop in task: items",
+            )
+        },
+        Case {
+            exit: 1,
+            ..pb(
+                "two with_ loops",
+                "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo\n      with_items: [1]\n      with_list: [2]\n",
+                "site.yml:4:7",
+                "duplicate loop in task: list",
+            )
+        },
         pb(
             "tasks not a list",
             "- hosts: all\n  gather_facts: false\n  tasks: ls\n",

@@ -1018,6 +1018,8 @@ golden_tests!(
     tags_always_default => "tags_always_default",
     throttle => "throttle",
     vars_files_first_found => "vars_files_first_found",
+    vars_files_missing => "vars_files_missing",
+    order_invalid => "order_invalid",
     vars_precedence => "vars_precedence",
     role_argument_specs => "role_argument_specs",
     role_argument_specs_entry => "role_argument_specs_entry",

@@ -131,7 +131,9 @@ pub struct Runner {
     /// `--step` found no more answers on stdin: the run stops.
     step_aborted: std::sync::atomic::AtomicBool,
     /// What stopped the run as an exception stops ansible-playbook.
-    crashed: Mutex<Option<String>>,
+    /// The exit code and message (250 for an exception; 5 for an options
+    /// error such as an invalid `order`).
+    crashed: Mutex<Option<(i32, String)>>,
     /// Layers from group_vars/ and host_vars/ next to the playbook.
     playbook_vars: Mutex<Option<crate::inventory::VarsDirs>>,
     /// Ctrl-C / SIGTERM: set by the binary's signal listener.
@@ -309,15 +311,20 @@ impl Runner {
     }
 
     /// The error that stopped the run as an exception, if one did.
-    fn crashed(&self) -> Option<String> {
+    fn crashed(&self) -> Option<(i32, String)> {
         self.crashed.lock().ok().and_then(|c| c.clone())
     }
 
     /// Stops the run where ansible-playbook stops with an exception: the
     /// plays left do not run and there is no recap.
     fn crash(&self, msg: String) {
+        self.crash_with(250, msg);
+    }
+
+    /// As `crash`, with ansible-playbook's exit code for the error's kind.
+    fn crash_with(&self, code: i32, msg: String) {
         if let Ok(mut c) = self.crashed.lock() {
-            c.get_or_insert(msg);
+            c.get_or_insert((code, msg));
         }
     }
 
@@ -326,11 +333,10 @@ impl Runner {
         let mut walked = self.walk.lock().map(|mut w| w.take()).unwrap_or_default();
         walked.files = self.files.counts();
         walked.files_held = self.files.held();
-        if let Some(error) = self.crashed() {
-            // ansible-playbook's exit code for an unexpected exception.
+        if let Some((code, error)) = self.crashed() {
             return RunOutcome {
                 stats: Vec::new(),
-                exit_code: 250,
+                exit_code: code,
                 interrupted: self.interrupt.signal(),
                 walked,
                 error: Some(error),

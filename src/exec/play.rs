@@ -84,23 +84,34 @@ impl Runner {
         }
         // `order`: the order hosts run (and are shown) in.
         if let Some(o) = &play.order
-            && let Ok(Json::String(o)) = pscope.render_json(o)
+            && let Ok(o) = pscope.render_json(o)
         {
+            let o = match o {
+                Json::String(s) => s,
+                other => other.to_string(),
+            };
             match o.as_str() {
-                    "inventory" => {}
-                    "reverse_inventory" => hosts.reverse(),
-                    "sorted" => hosts.sort(),
-                    "reverse_sorted" => {
-                        hosts.sort();
-                        hosts.reverse();
-                    }
-                    "shuffle" => {
-                        use rand::seq::SliceRandom;
-                        hosts.shuffle(&mut rand::thread_rng());
-                    }
-                    other => self.bus.emit(Event::Warning(format!(
-                        "invalid play order '{other}': use inventory, reverse_inventory, sorted, reverse_sorted or shuffle"
-                    ))),
+                "inventory" => {}
+                "reverse_inventory" => hosts.reverse(),
+                "sorted" => hosts.sort(),
+                "reverse_sorted" => {
+                    hosts.sort();
+                    hosts.reverse();
+                }
+                "shuffle" => {
+                    use rand::seq::SliceRandom;
+                    hosts.shuffle(&mut rand::thread_rng());
+                }
+                // ansible-core's inventory raises an options error
+                // when it is asked for the play's hosts: before the
+                // banner, ending the run with exit code 5.
+                other => {
+                    self.crash_with(
+                        5,
+                        format!("Invalid 'order' specified for inventory hosts: {other}"),
+                    );
+                    return true;
+                }
             }
         }
         let all_hosts = hosts.clone();
@@ -346,37 +357,46 @@ impl Runner {
         self.bus.emit(Event::Warning(format!("{host}: {msg}")));
     }
 
-    /// Reads a host's `vars_files`: each entry a file name (templated with
-    /// the host's variables) or a list of candidates, the first that exists.
+    /// Reads a host's `vars_files` as ansible-core 2.21 does: each entry a
+    /// file name (templated with the host's variables) or a list of
+    /// candidates, the first found in the play's `vars/` or its directory.
+    /// An entry none of whose files exists is skipped without a word, and
+    /// one naming an undefined variable with a warning.
     fn load_vars_files(self: &Arc<Self>, ctx: &Arc<PlayCtx>, host: &str) -> Result<(), String> {
         let scope = self.scope(ctx, host, None, &[]);
         let mut layer = Layer::new();
-        for entry in &ctx.play.vars_files {
+        'entries: for entry in &ctx.play.vars_files {
             let candidates: Vec<&Node> = match &entry.kind {
                 NodeKind::Seq(items) => items.iter().collect(),
                 _ => vec![entry],
             };
             let mut found = None;
             for c in &candidates {
-                let name = match scope.render_json(c).map_err(|e| e.to_string())? {
-                    Json::String(s) => s,
-                    other => other.to_string(),
+                let name = match scope.render_json(c) {
+                    Ok(Json::String(s)) => s,
+                    Ok(other) => {
+                        return Err(format!(
+                            "Invalid `vars_files` value of type '{}'.\nOrigin: {}\n\nA `vars_files` value should either be a string or list of strings.",
+                            json_type_name(&other),
+                            c.span
+                        ));
+                    }
+                    Err(e) if e.is_undefined() => {
+                        self.bus.emit(Event::Warning(format!(
+                            "skipping vars_files item due to an undefined variable\nOrigin: {}",
+                            entry.span
+                        )));
+                        continue 'entries;
+                    }
+                    Err(e) => return Err(e.to_string()),
                 };
-                let path = ctx.play.dir.join(&name);
-                if path.is_file() {
+                if let Some(path) = vars_file_path(&ctx.play.dir, &name) {
                     found = Some(path);
                     break;
                 }
             }
             let Some(path) = found else {
-                return Err(format!(
-                    "vars_files: none of these files was found: {}",
-                    candidates
-                        .iter()
-                        .map(|c| c.key_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                continue;
             };
             let loaded = crate::vault::load_yaml_file(
                 &path,
@@ -384,9 +404,21 @@ impl Runner {
                 crate::vault::Secrets::AllValues,
             )
             .map_err(|e| e.to_string())?;
-            if let Some(doc) = loaded.docs.first() {
-                let pairs = doc.as_map().ok_or_else(|| {
-                    format!("{}: vars files must hold a dictionary", path.display())
+            let Some(doc) = loaded.docs.first() else {
+                continue;
+            };
+            // A dictionary, or a list of dictionaries merged in order.
+            let maps: Vec<&Node> = match &doc.kind {
+                NodeKind::Seq(items) => items.iter().collect(),
+                NodeKind::Null => Vec::new(),
+                _ => vec![doc],
+            };
+            for m in maps {
+                let pairs = m.as_map().ok_or_else(|| {
+                    format!(
+                        "{}: variable files must contain either a dictionary of variables, or a list of dictionaries",
+                        path.display()
+                    )
                 })?;
                 for (k, v) in pairs {
                     layer.insert(k.key_string(), VarValue::Node(v.clone()));
@@ -1058,4 +1090,40 @@ pub fn batches(
         idx += 1;
     }
     Ok(out)
+}
+
+/// Where a `vars_files` name is found, searched as ansible-core's loader
+/// does for a play: `vars/NAME` then `NAME` beside the play (no second
+/// `vars/` when the name starts with it); a name starting with `/` or `~`
+/// is taken as it is.
+fn vars_file_path(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    if let Some(rest) = name.strip_prefix('~') {
+        let home = std::env::var_os("HOME")?;
+        let p =
+            std::path::PathBuf::from(format!("{}{rest}", std::path::Path::new(&home).display()));
+        return p.exists().then_some(p);
+    }
+    let absolute = std::path::Path::new(name);
+    if absolute.is_absolute() {
+        return absolute.exists().then(|| absolute.to_path_buf());
+    }
+    let mut search = Vec::with_capacity(2);
+    if name.split('/').next() != Some("vars") {
+        search.push(dir.join("vars").join(name));
+    }
+    search.push(dir.join(name));
+    search.into_iter().find(|p| p.exists())
+}
+
+/// Python's name for the type of a templated value.
+fn json_type_name(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "NoneType",
+        Json::Bool(_) => "bool",
+        Json::Number(n) if n.is_f64() => "float",
+        Json::Number(_) => "int",
+        Json::String(_) => "str",
+        Json::Array(_) => "list",
+        Json::Object(_) => "dict",
+    }
 }

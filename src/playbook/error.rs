@@ -47,6 +47,13 @@ impl PlaybookError {
         self
     }
 
+    /// ansible-playbook's exit code for this error when it is not the
+    /// parser's 4 (a plain `AnsibleError` exits with 1).
+    pub fn with_exit(mut self, code: i32) -> Self {
+        self.exit = code;
+        self
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

@@ -239,11 +239,15 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
                     format!("'with_{lookup}' is not supported by kiln yet"),
                 ));
             }
+            // ansible-core refuses a second loop only when it meets a
+            // `with_*` (exit code 1, at the task); a `loop` after a
+            // `with_*` silently wins (below).
             if t.loop_.is_some() {
                 return Err(PlaybookError::new(
-                    &k.span,
-                    "only one loop (loop or with_*) is allowed per task",
-                ));
+                    &n.span,
+                    format!("duplicate loop in task: {lookup}"),
+                )
+                .with_exit(1));
             }
             t.loop_ = Some(Loop::With {
                 lookup: lookup.to_string(),
@@ -301,12 +305,8 @@ fn task(n: &Node, ctx: &Ctx) -> Result<Task, PlaybookError> {
                     t.register = Some(r.to_string());
                 }
                 "loop" => {
-                    if t.loop_.is_some() {
-                        return Err(PlaybookError::new(
-                            &k.span,
-                            "only one loop (loop or with_*) is allowed per task",
-                        ));
-                    }
+                    // After a `with_*`, `loop` replaces it without a word,
+                    // as ansible-core 2.21 does.
                     t.loop_ = Some(Loop::Loop(v.clone()));
                 }
                 "vars" => t.vars = vars_of(v)?,
