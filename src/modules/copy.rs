@@ -1060,7 +1060,8 @@ impl Module for Copy {
 
     async fn plan(&self, ctx: &ModuleCtx<'_>, t: &CopyTask) -> Result<Step<CopyPlan>, ModuleError> {
         if let Some(p) = &t.problem {
-            return Ok(Step::Done(failed(p.clone())));
+            // The copy action plugin refuses these on the controller.
+            return Ok(Step::Done(super::by_action(failed(p.clone()))));
         }
         let a = &t.args;
         if a.remote_src {
