@@ -432,6 +432,10 @@ fn broken_inputs_are_clear_errors_and_touch_no_host() {
         if stderr.contains("panicked") {
             problems.push("panicked".into());
         }
+        // ansible-core 2.21's prefix (older releases printed "ERROR!").
+        if !stderr.starts_with("[ERROR]: ") {
+            problems.push(format!("no [ERROR]: prefix: {stderr}"));
+        }
         if !stdout.is_empty() {
             problems.push(format!("printed to stdout: {stdout}"));
         }

@@ -59,25 +59,25 @@ pub fn run(args: InventoryArgs) -> i32 {
     match modes.iter().filter(|m| **m).count() {
         0 => {
             eprintln!(
-                "ERROR! No action selected, at least one of --host, --graph or --list needs to be specified."
+                "[ERROR]: No action selected, at least one of --host, --graph or --list needs to be specified."
             );
             return 5;
         }
         1 => {}
         _ => {
             eprintln!(
-                "ERROR! Conflicting options used, only one of --host, --graph or --list can be used at the same time."
+                "[ERROR]: Conflicting options used, only one of --host, --graph or --list can be used at the same time."
             );
             return 5;
         }
     }
     if args.yaml && args.toml {
-        eprintln!("ERROR! argument --toml: not allowed with argument -y/--yaml");
+        eprintln!("[ERROR]: argument --toml: not allowed with argument -y/--yaml");
         return 5;
     }
     if args.toml && args.graph.is_none() {
         eprintln!(
-            "ERROR! --toml output is not supported by kiln; use the JSON or YAML (-y) output"
+            "[ERROR]: --toml output is not supported by kiln; use the JSON or YAML (-y) output"
         );
         return 5;
     }
@@ -92,7 +92,7 @@ pub fn run(args: InventoryArgs) -> i32 {
         Some(p) => match crate::config::Config::load(&p) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("ERROR! {e}");
+                eprintln!("[ERROR]: {e}");
                 return 1;
             }
         },
@@ -101,18 +101,18 @@ pub fn run(args: InventoryArgs) -> i32 {
     match super::playbook_secrets(&args.vault, &cfg, &cwd) {
         Ok(v) => inv.set_vault_secrets(v),
         Err(m) => {
-            eprintln!("ERROR! {m}");
+            eprintln!("[ERROR]: {m}");
             return 1;
         }
     }
     for s in &args.inventory {
         if let Err(e) = inv.load_source(s, &cwd) {
-            eprintln!("ERROR! {e}");
+            eprintln!("[ERROR]: {e}");
             return 1;
         }
     }
     if let Err(e) = inv.finish() {
-        eprintln!("ERROR! {e}");
+        eprintln!("[ERROR]: {e}");
         return 1;
     }
     for w in &inv.warnings {
@@ -122,7 +122,7 @@ pub fn run(args: InventoryArgs) -> i32 {
         Some(d) => match load_vars_dirs(d, &inv) {
             Ok(v) => Some(v),
             Err(e) => {
-                eprintln!("ERROR! {e}");
+                eprintln!("[ERROR]: {e}");
                 return 1;
             }
         },
@@ -132,7 +132,7 @@ pub fn run(args: InventoryArgs) -> i32 {
     if let Some(h) = &args.host {
         // --host ignores --limit, as ansible-inventory does.
         if inv.resolve_host(h).is_none() {
-            eprintln!("ERROR! You must pass a single valid host to --host parameter");
+            eprintln!("[ERROR]: You must pass a single valid host to --host parameter");
             return 1;
         }
         let vars: serde_json::Map<String, Value> = inv
@@ -155,7 +155,7 @@ pub fn run(args: InventoryArgs) -> i32 {
             }
             Ok(None) => {}
             Err(e) => {
-                eprintln!("ERROR! {e}");
+                eprintln!("[ERROR]: {e}");
                 return 1;
             }
         }
@@ -178,7 +178,7 @@ pub fn run(args: InventoryArgs) -> i32 {
             0
         }
         None => {
-            eprintln!("ERROR! Pattern must be valid group name when using --graph");
+            eprintln!("[ERROR]: Pattern must be valid group name when using --graph");
             1
         }
     }
@@ -197,7 +197,7 @@ fn emit(v: &Value, args: &InventoryArgs) -> i32 {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!(
-                    "ERROR! Unable to write to destination file '{}': {e}",
+                    "[ERROR]: Unable to write to destination file '{}': {e}",
                     path.display()
                 );
                 1

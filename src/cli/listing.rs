@@ -32,7 +32,7 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                     .join(","),
                 Ok(other) => other.to_string(),
                 Err(e) => {
-                    eprintln!("ERROR! {e}");
+                    eprintln!("[ERROR]: {e}");
                     return 1;
                 }
             };

@@ -198,7 +198,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     let mut opts = RunOptions::default();
     if let Some(f) = args.forks {
         if f == 0 {
-            eprintln!("ERROR! The number of processes (--forks) must be >= 1");
+            eprintln!("[ERROR]: The number of processes (--forks) must be >= 1");
             return 5;
         }
         opts.forks = f;
@@ -225,7 +225,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     }) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("ERROR! {e}");
+            eprintln!("[ERROR]: {e}");
             return 1;
         }
     };
@@ -241,7 +241,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     let vault = match playbook_secrets(&args.vault, &cfg, &cwd) {
         Ok(v) => v,
         Err(m) => {
-            eprintln!("ERROR! {m}");
+            eprintln!("[ERROR]: {m}");
             return 1;
         }
     };
@@ -259,7 +259,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
         match prompt::ask_secret("SSH password: ") {
             Ok(p) => opts.conn_password = Some(p),
             Err(e) => {
-                eprintln!("ERROR! {e}");
+                eprintln!("[ERROR]: {e}");
                 return 5;
             }
         }
@@ -268,7 +268,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
         match prompt::ask_secret("BECOME password: ") {
             Ok(p) => opts.become_password = Some(p),
             Err(e) => {
-                eprintln!("ERROR! {e}");
+                eprintln!("[ERROR]: {e}");
                 return 5;
             }
         }
@@ -315,7 +315,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
             // playbook's vars, say) may quote a secret: masked like output.
             let shown = e.to_string();
             let shown = req.vault.revealed().redact(&shown).unwrap_or(shown);
-            eprintln!("ERROR! {shown}");
+            eprintln!("[ERROR]: {shown}");
             return e.exit_code();
         }
     };
@@ -342,7 +342,7 @@ fn playbook(mut args: PlaybookArgs) -> i32 {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("ERROR! cannot start the runtime: {e}");
+            eprintln!("[ERROR]: cannot start the runtime: {e}");
             return 1;
         }
     };

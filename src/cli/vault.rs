@@ -172,7 +172,7 @@ pub fn run(args: VaultArgs) -> i32 {
     match dispatch(args.action) {
         Ok(()) => 0,
         Err(Failure(code, m)) => {
-            eprintln!("ERROR! {m}");
+            eprintln!("[ERROR]: {m}");
             code
         }
     }
