@@ -35,6 +35,9 @@ impl Runner {
     /// `max_fail_percentage` broke the play), as ansible-playbook stops.
     pub(super) async fn run_play(self: &Arc<Self>, play: &Play, playbook_dir: &str) -> bool {
         let mut play_vars = layer_from_nodes(play.vars.iter());
+        if !play.vars_files.is_empty() && self.vars_files_without_host(play, &play_vars) {
+            return true;
+        }
         self.prompt_vars(play, &mut play_vars);
         let play_vars = Arc::new(play_vars);
         let pscope = self.play_scope(&play_vars);
@@ -357,6 +360,90 @@ impl Runner {
         self.bus.emit(Event::Warning(format!("{host}: {msg}")));
     }
 
+    /// The variables of one vars file: a dictionary, or a list of
+    /// dictionaries merged in order (vaulted values stay vaulted).
+    fn read_vars_file(&self, path: &std::path::Path) -> Result<Vec<(String, Node)>, String> {
+        let loaded = crate::vault::load_yaml_file(
+            path,
+            self.templar.vault(),
+            crate::vault::Secrets::AllValues,
+        )
+        .map_err(|e| e.to_string())?;
+        let Some(doc) = loaded.docs.first() else {
+            return Ok(Vec::new());
+        };
+        let maps: Vec<&Node> = match &doc.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            NodeKind::Null => Vec::new(),
+            _ => vec![doc],
+        };
+        let mut out = Vec::new();
+        for m in maps {
+            let pairs = m.as_map().ok_or_else(|| {
+                format!(
+                    "{}: variable files must contain either a dictionary of variables, or a list of dictionaries",
+                    path.display()
+                )
+            })?;
+            for (k, v) in pairs {
+                out.push((k.key_string(), v.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// ansible-core reads a play's vars_files once with no host before the
+    /// play starts (for vars_prompt and the play's keywords): an entry
+    /// that names a variable only a host has is skipped then with a
+    /// warning (shown once, before the banner), and a name that templates
+    /// to no string ends the run with exit code 4. Each host reads them
+    /// again in `load_vars_files`. Returns true when the run must stop.
+    fn vars_files_without_host(&self, play: &Play, play_vars: &Layer) -> bool {
+        let mut known = play_vars.clone();
+        'entries: for entry in &play.vars_files {
+            let scope = self.play_scope(&Arc::new(known.clone()));
+            let candidates: Vec<&Node> = match &entry.kind {
+                NodeKind::Seq(items) => items.iter().collect(),
+                _ => vec![entry],
+            };
+            for c in candidates {
+                let name = match scope.render_json(c) {
+                    Ok(Json::String(s)) => s,
+                    Ok(other) => {
+                        self.crash_with(
+                            4,
+                            format!(
+                                "Invalid `vars_files` value of type '{}'.\nOrigin: {}\n\nA `vars_files` value should either be a string or list of strings.",
+                                json_type_name(&other),
+                                c.span
+                            ),
+                        );
+                        return true;
+                    }
+                    Err(e) if e.is_undefined() => {
+                        self.bus.emit(Event::Warning(format!(
+                            "skipping vars_files item due to an undefined variable\nOrigin: {}",
+                            entry.span
+                        )));
+                        continue 'entries;
+                    }
+                    // Reported for each host when it reads them.
+                    Err(_) => continue 'entries,
+                };
+                if let Some(path) = vars_file_path(&play.dir, &name) {
+                    // A file that does not load is reported per host.
+                    if let Ok(pairs) = self.read_vars_file(&path) {
+                        for (k, v) in pairs {
+                            known.insert(k, VarValue::Node(v));
+                        }
+                    }
+                    continue 'entries;
+                }
+            }
+        }
+        false
+    }
+
     /// Reads a host's `vars_files` as ansible-core 2.21 does: each entry a
     /// file name (templated with the host's variables) or a list of
     /// candidates, the first found in the play's `vars/` or its directory.
@@ -398,31 +485,8 @@ impl Runner {
             let Some(path) = found else {
                 continue;
             };
-            let loaded = crate::vault::load_yaml_file(
-                &path,
-                self.templar.vault(),
-                crate::vault::Secrets::AllValues,
-            )
-            .map_err(|e| e.to_string())?;
-            let Some(doc) = loaded.docs.first() else {
-                continue;
-            };
-            // A dictionary, or a list of dictionaries merged in order.
-            let maps: Vec<&Node> = match &doc.kind {
-                NodeKind::Seq(items) => items.iter().collect(),
-                NodeKind::Null => Vec::new(),
-                _ => vec![doc],
-            };
-            for m in maps {
-                let pairs = m.as_map().ok_or_else(|| {
-                    format!(
-                        "{}: variable files must contain either a dictionary of variables, or a list of dictionaries",
-                        path.display()
-                    )
-                })?;
-                for (k, v) in pairs {
-                    layer.insert(k.key_string(), VarValue::Node(v.clone()));
-                }
+            for (k, v) in self.read_vars_file(&path)? {
+                layer.insert(k, VarValue::Node(v));
             }
         }
         if let Ok(mut m) = ctx.vars_files.lock() {
