@@ -575,6 +575,17 @@ fn template_warnings_on_the_screen_like_ansible() {
 }
 
 #[test]
+fn module_and_action_refusals_on_the_screen_like_ansible() {
+    // "Module failed" for what the file module refuses on the host,
+    // "Action failed" for copy's argument checks on the controller, and
+    // the copy action's file search wrapped as an unexpected action error
+    // with its cause and remote_src hint: each [ERROR] block byte for byte.
+    let (out, err) = screen_with("file_refusals", &[]);
+    assert_eq!(out, golden_text("file_refusals.plain.stdout"));
+    assert_eq!(err, golden_text("file_refusals.plain.stderr"));
+}
+
+#[test]
 fn each_warning_is_shown_once_like_ansible() {
     // Ansible's display shows a warning (text and origin) once per run:
     // two hosts and two loop items raising the same one print it once.

@@ -1084,9 +1084,7 @@ impl Module for Copy {
                 let found = match find_needle(ctx, "files", s) {
                     Ok(f) => f,
                     Err(e) => {
-                        return Ok(Step::Done(failed(format!(
-                            "Unexpected AnsibleActionFail error: {e}"
-                        ))));
+                        return Ok(Step::Done(super::unexpected_action_fail(&e.to_string())));
                     }
                 };
                 if std::path::Path::new(&found).is_dir() {

@@ -205,6 +205,21 @@ pub fn missing_on_controller(msg: &str) -> ModResult {
     r
 }
 
+/// The copy action's file search failing inside its own error handling:
+/// Ansible wraps it as "Unexpected AnsibleActionFail error", with the
+/// search as the cause and its remote_src hint after it.
+pub fn unexpected_action_fail(e: &str) -> ModResult {
+    let mut r = failed(format!("Unexpected AnsibleActionFail error: {e}"));
+    r.insert("changed".into(), Json::Bool(false));
+    r.insert(
+        ERROR_DETAIL.into(),
+        Json::String(format!(
+            "Task failed: Unexpected AnsibleActionFail error: {e}\n\nTask failed: Unexpected AnsibleActionFail error.{CAUSED_BY}{e}\n\nIf you are using a module and expect the file to exist on the remote, see the remote_src option.\n"
+        )),
+    );
+    r
+}
+
 /// For the actions that stat their destination before the module runs
 /// (Ansible's `copy`, `template`, `unarchive`): an escalation that never
 /// happened fails that stat, in its words, with what the become program
