@@ -46,6 +46,7 @@ mod connect;
 mod cursor;
 mod free;
 mod graph;
+mod include_vars;
 mod interrupt;
 mod options;
 mod play;

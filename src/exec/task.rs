@@ -1096,6 +1096,7 @@ impl Runner {
             Ok(i) => i,
             Err(LoopError::Other(msg)) => return (failed(msg), false),
             Err(LoopError::Render(e)) => return (loop_failed(task, lp, e), false),
+            Err(LoopError::NotList(t)) => return (loop_not_list(lp, t), false),
         };
         let lc = task.loop_control.as_ref();
         let loop_var = self.loop_var(task, scope);
@@ -1545,10 +1546,17 @@ impl Runner {
                     }
                 }
                 Ok(Json::Null) => {}
-                Ok(other) => {
-                    return done(failed(format!(
-                        "environment must be a dictionary, got {other}"
-                    )));
+                // ansible-core skips a level that is no dictionary, with a
+                // warning that shows every level's value as written.
+                Ok(_) => {
+                    let written: Vec<Json> =
+                        inherit.environment.iter().map(Node::to_json).collect();
+                    warned.push(format!(
+                        "could not parse environment value, skipping: {}",
+                        crate::template::py_repr(&crate::template::json_to_value(&Json::Array(
+                            written
+                        )))
+                    ));
                 }
                 Err(e) => return done(failed(e.to_string())),
             }
@@ -1701,117 +1709,6 @@ impl Runner {
             );
         }
         done(result)
-    }
-
-    /// `include_vars`: reads a vars file (or a folder of them) on the
-    /// controller.
-    fn include_vars(
-        &self,
-        play: &PlayCtx,
-        task: &Task,
-        args: &Map<String, Json>,
-    ) -> Map<String, Json> {
-        let file = args
-            .get("file")
-            .or_else(|| args.get("_raw_params"))
-            .and_then(Json::as_str);
-        let dir = args.get("dir").and_then(Json::as_str);
-        let base = |p: &str| -> Vec<std::path::PathBuf> {
-            let mut c = Vec::new();
-            if let Some(r) = &task.role {
-                c.push(r.path.join("vars").join(p));
-            }
-            c.push(task.dir.join(p));
-            c.push(std::path::Path::new(&play.playbook_dir).join(p));
-            c
-        };
-        let mut files = Vec::new();
-        if let Some(f) = file {
-            match base(f).into_iter().find(|p| p.is_file()) {
-                Some(p) => files.push(p),
-                None => {
-                    return failed(format!(
-                        "Could not find or access '{f}' on the Ansible Controller."
-                    ));
-                }
-            }
-        } else if let Some(d) = dir {
-            let Some(path) = base(d).into_iter().find(|p| p.is_dir()) else {
-                return failed(format!("{d} directory does not exist"));
-            };
-            let pattern = args
-                .get("files_matching")
-                .and_then(Json::as_str)
-                .and_then(|p| regex::Regex::new(p).ok());
-            let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(&path)
-                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-                .unwrap_or_default();
-            entries.sort();
-            for p in entries {
-                let name = p
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let ext_ok = matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yml" | "yaml" | "json")
-                );
-                if p.is_file() && ext_ok && pattern.as_ref().is_none_or(|re| re.is_match(&name)) {
-                    files.push(p);
-                }
-            }
-        } else {
-            return failed("one of file, dir or free-form text is required");
-        }
-        let mut vars = Map::new();
-        for p in &files {
-            match crate::vault::load_yaml_file(
-                p,
-                self.templar.vault(),
-                crate::vault::Secrets::AllValues,
-            ) {
-                Ok(l) => {
-                    if let Some(doc) = l.docs.first() {
-                        let data = match crate::vault::open_to_json(doc, self.templar.vault()) {
-                            Ok(j) => j,
-                            Err(e) => return failed(e.to_string()),
-                        };
-                        match data {
-                            Json::Object(m) => vars.extend(m),
-                            Json::Null => {}
-                            _ => {
-                                return failed(format!(
-                                    "{} must be a dictionary of variables",
-                                    p.display()
-                                ));
-                            }
-                        }
-                    }
-                }
-                Err(e) => return failed(e.to_string()),
-            }
-        }
-        let facts = match args.get("name").and_then(Json::as_str) {
-            Some(n) => {
-                let mut m = Map::new();
-                m.insert(n.to_string(), Json::Object(vars));
-                m
-            }
-            None => vars,
-        };
-        let mut r = Map::new();
-        r.insert("ansible_facts".into(), Json::Object(facts));
-        r.insert(
-            "ansible_included_var_files".into(),
-            Json::Array(
-                files
-                    .iter()
-                    .map(|p| json!(p.display().to_string()))
-                    .collect(),
-            ),
-        );
-        r.insert("changed".into(), json!(false));
-        r
     }
 
     /// `changed_when` and `failed_when`, which see the result under the
@@ -2021,6 +1918,23 @@ fn loop_failed(task: &Task, lp: &Loop, e: crate::template::TemplateError) -> Map
     r
 }
 
+/// A `loop` that rendered to no list: told at the loop's expression, with
+/// ansible-core's hint after it.
+fn loop_not_list(lp: &Loop, type_name: &str) -> Map<String, Json> {
+    let node = match lp {
+        Loop::Loop(n) => n,
+        Loop::With { items, .. } => items,
+    };
+    let msg = not_list_msg(type_name);
+    let detail = format!(
+        "{}\n\nProvide a list of items/templates, or a template resolving to a list.",
+        crate::output::error_chain(None, &[(&msg, &node.span)])
+    );
+    let mut r = with_detail(failed(msg), detail);
+    r.insert("exception".into(), json!(NO_TRACEBACK));
+    r
+}
+
 /// An `assert` condition (the `i`th of `that`) that could not be
 /// evaluated: the screen tells the error as caused by that condition.
 fn condition_origin(task: &Task, result: &mut Map<String, Json>, i: u64) {
@@ -2138,7 +2052,14 @@ fn skipped_result(task: &Task) -> Map<String, Json> {
 /// that with the expression's origin), or its items are not a loop's.
 enum LoopError {
     Render(crate::template::TemplateError),
+    /// `loop` rendered to something that is no list (its Python type).
+    NotList(&'static str),
     Other(String),
+}
+
+/// ansible-core 2.21's words for a `loop` that is no list.
+fn not_list_msg(type_name: &str) -> String {
+    format!("The `loop` value must resolve to a 'list', not '{type_name}'.")
 }
 
 impl From<String> for LoopError {
@@ -2151,6 +2072,7 @@ impl From<LoopError> for String {
     fn from(e: LoopError) -> Self {
         match e {
             LoopError::Render(e) => e.in_loop(),
+            LoopError::NotList(t) => not_list_msg(t),
             LoopError::Other(s) => s,
         }
     }
@@ -2162,6 +2084,9 @@ fn loop_items(scope: &Scope, lp: &Loop) -> Result<Vec<Json>, LoopError> {
         Loop::With { lookup, items } => (items, lookup.as_str()),
     };
     let v = scope.render_node(node).map_err(LoopError::Render)?;
+    if lookup == "loop" && !matches!(value_to_json(&v), Json::Array(_)) {
+        return Err(LoopError::NotList(crate::template::py_type_name(&v)));
+    }
     Ok(items_of(scope, node, lookup, v)?)
 }
 
