@@ -803,8 +803,11 @@ impl Runner {
                 match cursor.fail() {
                     Failure::Rescued => {
                         self.stat(&host, |s| s.rescued += 1);
+                        // The task's own `name` as written (no role
+                        // prefix, nothing for an unnamed task), as
+                        // ansible-core serializes it.
                         let failed_task = json!({
-                            "name": task.display_name(),
+                            "name": task.name.as_ref().map(Node::key_string).unwrap_or_default(),
                             "action": task.action,
                         });
                         self.set_host_vars(
