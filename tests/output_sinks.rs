@@ -586,6 +586,20 @@ fn module_and_action_refusals_on_the_screen_like_ansible() {
 }
 
 #[test]
+fn until_failures_and_quiet_asserts_on_the_screen_like_ansible() {
+    // A module that failed every retry keeps its [ERROR] block; a result
+    // only the until condition kept failing has none; a quiet assert's
+    // failure is one line.
+    let (out, err) = screen_with("until_failures", &[]);
+    let time = Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}").expect("re");
+    let delta = Regex::new(r"\d+:\d\d:\d\d\.\d{6}").expect("re");
+    let out = time.replace_all(&out, "<TIME>");
+    let out = delta.replace_all(&out, "<DELTA>");
+    assert_eq!(out, golden_text("until_failures.plain.stdout"));
+    assert_eq!(err, golden_text("until_failures.plain.stderr"));
+}
+
+#[test]
 fn each_warning_is_shown_once_like_ansible() {
     // Ansible's display shows a warning (text and origin) once per run:
     // two hosts and two loop items raising the same one print it once.

@@ -541,9 +541,10 @@ impl Runner {
         {
             ignored = true;
         }
-        // A task that ran out of `until` retries failed by the executor's
-        // verdict, not by an exception: Ansible leaves the key out (and so
-        // prints no `[ERROR]` block for it).
+        // A task that ran out of `until` retries with the module itself
+        // succeeding failed by the executor's verdict, not by an exception:
+        // Ansible leaves the key out (and so prints no `[ERROR]` block for
+        // it); a module's own failure got its marker when retries ran out.
         let retries_ran_out = !task.until.is_empty() && result.contains_key("attempts");
         if matches!(status, Status::Failed | Status::Unreachable)
             && !result.contains_key("exception")
@@ -1347,6 +1348,14 @@ impl Runner {
                 result: Json::Object(callback_view(&o.result, self.no_log(task, scope))),
             });
             if attempt >= retries {
+                // The module's own failure keeps its exception (Ansible
+                // prints its [ERROR] block); a result that only the until
+                // conditions kept failing carries none.
+                if o.result.get("failed").and_then(Json::as_bool) == Some(true) {
+                    o.result
+                        .entry("exception")
+                        .or_insert_with(|| json!(NO_TRACEBACK));
+                }
                 o.result.insert("failed".into(), json!(true));
                 return o;
             }

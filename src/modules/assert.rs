@@ -74,7 +74,10 @@ impl Module for Assert {
                         r.insert("msg".into(), m.clone());
                     }
                     r.insert("changed".into(), json!(false));
-                    r.insert("_ansible_verbose_always".into(), json!(true));
+                    // A quiet assert's failure is shown on one line too.
+                    if !a.quiet {
+                        r.insert("_ansible_verbose_always".into(), json!(true));
+                    }
                     r.insert("assertion".into(), Json::String(cond.clone()));
                     r.insert("evaluated_to".into(), json!(false));
                     return Ok(Step::Done(r));
