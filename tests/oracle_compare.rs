@@ -1019,6 +1019,7 @@ golden_tests!(
     throttle => "throttle",
     vars_files_first_found => "vars_files_first_found",
     vars_files_missing => "vars_files_missing",
+    loop_registered_keys => "loop_registered_keys",
     until_failures => "until_failures",
     include_vars_refusals => "include_vars_refusals",
     vars_files_bad_type => "vars_files_bad_type",

@@ -600,6 +600,15 @@ fn until_failures_and_quiet_asserts_on_the_screen_like_ansible() {
 }
 
 #[test]
+fn looped_debug_var_hides_the_loop_keys_like_ansible() {
+    // ansible-core's default callback hides ansible_loop_var,
+    // ansible_index_var and ansible_loop from a looped `debug: var=`.
+    let (out, err) = screen_with("loop_registered_keys", &[]);
+    assert_eq!(out, golden_text("loop_registered_keys.plain.stdout"));
+    assert_eq!(err, golden_text("loop_registered_keys.plain.stderr"));
+}
+
+#[test]
 fn each_warning_is_shown_once_like_ansible() {
     // Ansible's display shows a warning (text and origin) once per run:
     // two hosts and two loop items raising the same one print it once.

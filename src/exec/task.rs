@@ -233,11 +233,29 @@ fn callback_view(r: &Map<String, Json>, no_log: bool) -> Map<String, Json> {
 /// What `register` stores: `failed` is always there.
 pub(super) fn registered_view(r: &Map<String, Json>) -> Map<String, Json> {
     let mut v = r.clone();
+    registered_keys(&mut v);
+    // A loop's items are registered the same way (each one ran through
+    // ansible-core's executor, skipped ones too); an item is known by the
+    // `ansible_loop_var` every item carries.
+    if let Some(Json::Array(items)) = v.get_mut("results") {
+        for item in items {
+            if let Json::Object(m) = item
+                && m.contains_key("ansible_loop_var")
+            {
+                registered_keys(m);
+            }
+        }
+    }
+    v
+}
+
+/// A result as a variable holds it: no internal keys, and `failed` always
+/// there.
+fn registered_keys(v: &mut Map<String, Json>) {
     v.retain(|k, _| !k.starts_with("_ansible_") && !k.starts_with("_kiln_"));
     if !v.contains_key("failed") {
         v.insert("failed".into(), json!(false));
     }
-    v
 }
 
 fn failed(msg: impl Into<String>) -> Map<String, Json> {

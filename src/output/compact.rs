@@ -98,6 +98,11 @@ impl Screen {
                     "invocation",
                     "skip_reason",
                     "skipped_reason",
+                    // A looped debug's item keys (ansible-core's
+                    // _hide_in_debug).
+                    "ansible_loop_var",
+                    "ansible_index_var",
+                    "ansible_loop",
                 ] {
                     m.remove(k);
                 }
