@@ -38,6 +38,9 @@ impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_synthetic() {
             write!(f, "{}", self.file)
+        } else if self.col == 0 {
+            // A whole line (a template's syntax error, as Jinja reports it).
+            write!(f, "{}:{}", self.file, self.line)
         } else {
             write!(f, "{}:{}:{}", self.file, self.line, self.col)
         }

@@ -609,6 +609,17 @@ fn looped_debug_var_hides_the_loop_keys_like_ansible() {
 }
 
 #[test]
+fn template_module_errors_on_the_screen_like_ansible() {
+    // The task, then the template file as the cause's place: no line for
+    // an undefined variable, the line marked whole (and Jinja2's words)
+    // for a block left open; a template found nowhere has the search as
+    // its cause.
+    let (out, err) = screen_with("template_errors", &[]);
+    assert_eq!(out, golden_text("template_errors.plain.stdout"));
+    assert_eq!(err, golden_text("template_errors.plain.stderr"));
+}
+
+#[test]
 fn each_warning_is_shown_once_like_ansible() {
     // Ansible's display shows a warning (text and origin) once per run:
     // two hosts and two loop items raising the same one print it once.

@@ -14,6 +14,7 @@ use super::perms::{FileAttrs, ModeArg};
 use super::probe::basename;
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
+use crate::span::Span;
 use crate::template::{Resolver, TemplateError, TemplateOptions};
 
 /// The template module's Jinja settings (its arguments).
@@ -248,7 +249,7 @@ impl Module for Template {
         }
         let source = match find_needle(ctx, "templates", &t.src) {
             Ok(s) => s,
-            Err(e) => return Ok(Step::Done(failed(e))),
+            Err(e) => return Ok(Step::Done(not_found(&e))),
         };
         let meta = match std::fs::metadata(&source) {
             Ok(m) => m,
@@ -312,11 +313,7 @@ impl Module for Template {
         };
         let rendered = match render(ctx.templar, &text, &vars, &opts) {
             Ok(s) => s,
-            Err(e) => {
-                let mut f = failed(format!("Task failed: {}", e.message));
-                f.insert("changed".into(), json!(false));
-                return Ok(Step::Done(f));
-            }
+            Err(e) => return Ok(Step::Done(render_failed(&e, &source))),
         };
         if secret {
             vault
@@ -346,6 +343,45 @@ impl Module for Template {
         }
         Ok(r)
     }
+}
+
+/// A template file that would not render: Ansible's error names the task,
+/// then the template file as the cause's place (with the line for a syntax
+/// error, where Jinja knows it).
+fn render_failed(e: &TemplateError, source: &str) -> ModResult {
+    let at = match e.inner {
+        Some((line, _)) if e.message.starts_with("Syntax error in template") => {
+            Span::new(source, u32::try_from(line).unwrap_or(0), 0)
+        }
+        _ => Span::synthetic(source),
+    };
+    let mut f = failed(format!("Task failed: {}", e.message));
+    f.insert("changed".into(), json!(false));
+    f.insert(
+        super::ERROR_DETAIL.into(),
+        json!(format!(
+            "Task failed: {m}\n\nTask failed.{c}{m}\n{o}",
+            m = e.message,
+            c = super::CAUSED_BY,
+            o = crate::output::origin_block(&at)
+        )),
+    );
+    f
+}
+
+/// A template found nowhere: the search is the cause, and `msg` carries it
+/// without the "Task failed" prefix, as Ansible's template action reports.
+fn not_found(e: &str) -> ModResult {
+    let mut f = failed(e);
+    f.insert("changed".into(), json!(false));
+    f.insert(
+        super::ERROR_DETAIL.into(),
+        json!(format!(
+            "Task failed: {e}\n\nTask failed.{}{e}\n",
+            super::CAUSED_BY
+        )),
+    );
+    f
 }
 
 #[cfg(test)]

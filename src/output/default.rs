@@ -508,13 +508,18 @@ impl Screen {
             format!("Task failed: Module failed: {msg}")
         };
         // Ansible puts the task's origin between the error and its cause;
-        // a chain whose links carry their own origins is shown as it is.
-        let chained = text.contains("\nOrigin: ");
-        let (text, cause) = match (origin, text.split_once(crate::modules::CAUSED_BY)) {
+        // a chain whose links carry their own origins is shown as it is
+        // (a cause may carry its own, as a template file's place).
+        let split = text.split_once(crate::modules::CAUSED_BY);
+        let chained = split
+            .map(|(head, _)| head)
+            .unwrap_or(&text)
+            .contains("\nOrigin: ");
+        let (text, cause) = match (origin, split) {
             (Some(_), Some((head, cause))) if !chained => {
                 (head.to_string(), Some(cause.to_string()))
             }
-            _ => (text, None),
+            _ => (text.clone(), None),
         };
         let mut block = format!("[ERROR]: {text}\n");
         if let Some(o) = origin {

@@ -59,7 +59,15 @@ impl Sources {
             out.push('\n');
         }
         let col = span.col as usize;
-        if col >= 1 && col <= usable {
+        if col == 0 {
+            // No column: the whole line is marked, as Ansible marks a
+            // template's syntax error.
+            let text = lines[last - 1].replace('\t', " ");
+            let len = text.trim_end().chars().count().min(usable);
+            if len > 0 {
+                out.push_str(&format!("{} {}\n", " ".repeat(width), "^".repeat(len)));
+            }
+        } else if col <= usable {
             let marker = format!("column {col}");
             let pointer = if col - 1 + 2 + marker.len() > max_len {
                 format!(
@@ -78,6 +86,22 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_without_a_column_is_marked_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.j2");
+        std::fs::write(&f, "{% if x %}\nunclosed\n").unwrap();
+        let span = Span::new(f.display().to_string(), 2, 0);
+        let b = Sources::default().block(&span);
+        assert_eq!(
+            b,
+            format!(
+                "Origin: {}:2\n\n1 {{% if x %}}\n2 unclosed\n  ^^^^^^^^\n",
+                f.display()
+            )
+        );
+    }
 
     #[test]
     fn block_like_ansible() {

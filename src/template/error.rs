@@ -34,7 +34,12 @@ impl TemplateError {
             // Ansible's wording; the detail is minijinja's.
             message: format!(
                 "Syntax error in template: {}",
-                e.detail().map(str::to_string).unwrap_or_else(|| detail(e))
+                match e.detail() {
+                    Some("unexpected end of input, expected end of block") =>
+                        unclosed_block(template).unwrap_or_else(|| detail(e)),
+                    Some(d) => d.to_string(),
+                    None => detail(e),
+                }
             ),
             inner,
         }
@@ -428,4 +433,102 @@ fn missing_attribute(template: &str, names: &[String], vars: &dyn Resolver) -> O
         i += 1;
     }
     None
+}
+
+/// Jinja2's words for a template that ends inside a block: the tags it was
+/// looking for and the innermost block left open, found by following the
+/// block tags (comments and `raw` sections skipped).
+fn unclosed_block(template: &str) -> Option<String> {
+    let tags = regex::Regex::new(r"(?s)\{#.*?#\}|\{%[-+]?\s*(\w+)([^%]*)").ok()?;
+    // (name, past its `else`)
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let mut in_raw = false;
+    for c in tags.captures_iter(template) {
+        let Some(word) = c.get(1).map(|m| m.as_str()) else {
+            continue; // a comment
+        };
+        if in_raw {
+            in_raw = word != "endraw";
+            continue;
+        }
+        match word {
+            "raw" => in_raw = true,
+            "if" | "for" | "block" | "macro" | "call" | "filter" | "with" | "autoescape" => {
+                open.push((word.to_string(), false));
+            }
+            // Only the block form of `set` (no `=`) needs an end.
+            "set" if !c.get(2).is_some_and(|m| m.as_str().contains('=')) => {
+                open.push(("set".to_string(), false));
+            }
+            "else" => {
+                if let Some(last) = open.last_mut() {
+                    last.1 = true;
+                }
+            }
+            w if w.starts_with("end") => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let (name, past_else) = open.last()?;
+    let looking = match (name.as_str(), past_else) {
+        ("if", false) => "'elif' or 'else' or 'endif'".to_string(),
+        ("for", false) => "'endfor' or 'else'".to_string(),
+        (n, _) => format!("'end{n}'"),
+    };
+    Some(format!(
+        "Unexpected end of template. Jinja was looking for the following tags: {looking}. The innermost block that needs to be closed is '{name}'."
+    ))
+}
+
+#[cfg(test)]
+mod unclosed_tests {
+    use super::unclosed_block;
+
+    #[test]
+    fn the_innermost_open_block_is_named_as_jinja2_names_it() {
+        // Each expectation was printed by Jinja2 3.1 (ansible-core 2.21's).
+        let cases = [
+            (
+                "{% if x %}\nunclosed\n",
+                "'elif' or 'else' or 'endif'",
+                "if",
+            ),
+            ("{% for a in b %}x", "'endfor' or 'else'", "for"),
+            (
+                "{% for a in b %}{% if c %}x{% endif %}",
+                "'endfor' or 'else'",
+                "for",
+            ),
+            ("{% block z %}", "'endblock'", "block"),
+            ("{% macro m() %}", "'endmacro'", "macro"),
+            ("{% with a=1 %}", "'endwith'", "with"),
+            ("{% set x %}abc", "'endset'", "set"),
+            ("{% filter upper %}", "'endfilter'", "filter"),
+            ("{% call m() %}", "'endcall'", "call"),
+            ("{% if a %}{% else %}", "'endif'", "if"),
+            ("{% for a in b %}{% else %}", "'endfor'", "for"),
+            (
+                "{% if a %}{% elif b %}",
+                "'elif' or 'else' or 'endif'",
+                "if",
+            ),
+            (
+                "{% if a %}{# {% endif %} #}{% raw %}{% endif %}{% endraw %}",
+                "'elif' or 'else' or 'endif'",
+                "if",
+            ),
+        ];
+        for (t, looking, name) in cases {
+            assert_eq!(
+                unclosed_block(t).as_deref(),
+                Some(format!(
+                    "Unexpected end of template. Jinja was looking for the following tags: {looking}. The innermost block that needs to be closed is '{name}'."
+                ).as_str()),
+                "{t}"
+            );
+        }
+        assert_eq!(unclosed_block("{% set x = 1 %}"), None);
+    }
 }
