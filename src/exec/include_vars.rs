@@ -127,16 +127,10 @@ impl Runner {
 
     /// The variables of one file: a dictionary (an empty file is none).
     fn vars_of(&self, path: &Path) -> Result<Map<String, Json>, String> {
-        let loaded = crate::vault::load_yaml_file(
-            path,
-            self.templar.vault(),
-            crate::vault::Secrets::AllValues,
-        )
-        .map_err(|e| e.to_string())?;
-        let Some(doc) = loaded.docs.first() else {
+        let Some(doc) = self.vars_document(path)? else {
             return Ok(Map::new());
         };
-        match crate::vault::open_to_json(doc, self.templar.vault()).map_err(|e| e.to_string())? {
+        match crate::vault::open_to_json(&doc, self.templar.vault()).map_err(|e| e.to_string())? {
             Json::Object(m) => Ok(m),
             Json::Null => Ok(Map::new()),
             _ => Err(format!(
@@ -144,6 +138,21 @@ impl Runner {
                 py_quoted(path)
             )),
         }
+    }
+}
+
+impl Runner {
+    /// The first YAML document of a vars file (vault-encrypted files and
+    /// values opened with the run's secrets), the one both `vars_files`
+    /// and `include_vars` read.
+    pub(super) fn vars_document(&self, path: &Path) -> Result<Option<crate::yaml::Node>, String> {
+        let loaded = crate::vault::load_yaml_file(
+            path,
+            self.templar.vault(),
+            crate::vault::Secrets::AllValues,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(loaded.docs.into_iter().next())
     }
 }
 

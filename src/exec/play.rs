@@ -363,19 +363,13 @@ impl Runner {
     /// The variables of one vars file: a dictionary, or a list of
     /// dictionaries merged in order (vaulted values stay vaulted).
     fn read_vars_file(&self, path: &std::path::Path) -> Result<Vec<(String, Node)>, String> {
-        let loaded = crate::vault::load_yaml_file(
-            path,
-            self.templar.vault(),
-            crate::vault::Secrets::AllValues,
-        )
-        .map_err(|e| e.to_string())?;
-        let Some(doc) = loaded.docs.first() else {
+        let Some(doc) = self.vars_document(path)? else {
             return Ok(Vec::new());
         };
         let maps: Vec<&Node> = match &doc.kind {
             NodeKind::Seq(items) => items.iter().collect(),
             NodeKind::Null => Vec::new(),
-            _ => vec![doc],
+            _ => vec![&doc],
         };
         let mut out = Vec::new();
         for m in maps {
@@ -414,7 +408,7 @@ impl Runner {
                             4,
                             format!(
                                 "Invalid `vars_files` value of type '{}'.\nOrigin: {}\n\nA `vars_files` value should either be a string or list of strings.",
-                                json_type_name(&other),
+                                crate::modules::spec::json_type(&other),
                                 c.span
                             ),
                         );
@@ -464,7 +458,7 @@ impl Runner {
                     Ok(other) => {
                         return Err(format!(
                             "Invalid `vars_files` value of type '{}'.\nOrigin: {}\n\nA `vars_files` value should either be a string or list of strings.",
-                            json_type_name(&other),
+                            crate::modules::spec::json_type(&other),
                             c.span
                         ));
                     }
@@ -1180,17 +1174,4 @@ fn vars_file_path(dir: &std::path::Path, name: &str) -> Option<std::path::PathBu
     }
     search.push(dir.join(name));
     search.into_iter().find(|p| p.exists())
-}
-
-/// Python's name for the type of a templated value.
-fn json_type_name(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "NoneType",
-        Json::Bool(_) => "bool",
-        Json::Number(n) if n.is_f64() => "float",
-        Json::Number(_) => "int",
-        Json::String(_) => "str",
-        Json::Array(_) => "list",
-        Json::Object(_) => "dict",
-    }
 }
