@@ -1019,6 +1019,7 @@ golden_tests!(
     throttle => "throttle",
     vars_files_first_found => "vars_files_first_found",
     vars_files_missing => "vars_files_missing",
+    role_unnamed_tasks => "role_unnamed_tasks",
     template_errors => "template_errors",
     loop_registered_keys => "loop_registered_keys",
     until_failures => "until_failures",

@@ -98,7 +98,7 @@ pub fn print(prepared: &Prepared, args: &PlaybookArgs) -> i32 {
                 for t in &tasks {
                     println!(
                         "      {}\tTAGS: [{}]",
-                        t.display_name(),
+                        t.listing_name(),
                         tags_of(t).join(", ")
                     );
                 }

@@ -375,6 +375,19 @@ impl Task {
         }
     }
 
+    /// The name `--list-tasks` shows, as ansible-core's `Task.get_name`
+    /// gives it: the role prefix only before a task's own name; a task with
+    /// no name shows its action alone (`include_role` too).
+    pub fn listing_name(&self) -> String {
+        match self.name.as_ref().and_then(Node::as_str) {
+            Some(n) => match self.shown_role() {
+                Some(r) => format!("{} : {n}", r.fqcn),
+                None => n.to_string(),
+            },
+            None => self.action_written.clone(),
+        }
+    }
+
     /// The role whose name prefixes the task's: none for `include_role`,
     /// whose name Ansible shows on its own (or as `include_role : NAME`).
     pub fn shown_role(&self) -> Option<&Arc<Role>> {

@@ -26,6 +26,7 @@ INVENTORY = "tests/oracle/listing_inventory.ini"
 # tests/listing_compare.rs reads this list from here.
 CASES = [
     ("tags", "tags", []),
+    ("role_unnamed_tasks", "role_unnamed_tasks", []),
     ("tags_selected", "tags", ["--tags", "web,setup", "--skip-tags", "slow"]),
     ("tags_import_include", "tags_import_include", []),
     ("tags_import_include_red", "tags_import_include", ["--tags", "red"]),
