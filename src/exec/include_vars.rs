@@ -215,10 +215,7 @@ fn dir_root(task: &Task, dir: &str) -> PathBuf {
 /// `NAME`, then the same under the playbook's directory; the failure lists
 /// every place looked at, in that order.
 fn find_vars_file(play: &PlayCtx, task: &Task, name: &str) -> Result<PathBuf, String> {
-    let expanded = match (name.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
-        _ => name.to_string(),
-    };
+    let expanded = crate::template::expanduser(name);
     if expanded.starts_with('/') {
         let p = PathBuf::from(&expanded);
         return if p.exists() {

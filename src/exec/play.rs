@@ -1158,13 +1158,8 @@ pub fn batches(
 /// `vars/` when the name starts with it); a name starting with `/` or `~`
 /// is taken as it is.
 fn vars_file_path(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
-    if let Some(rest) = name.strip_prefix('~') {
-        let home = std::env::var_os("HOME")?;
-        let p =
-            std::path::PathBuf::from(format!("{}{rest}", std::path::Path::new(&home).display()));
-        return p.exists().then_some(p);
-    }
-    let absolute = std::path::Path::new(name);
+    let expanded = crate::template::expanduser(name);
+    let absolute = std::path::Path::new(&expanded);
     if absolute.is_absolute() {
         return absolute.exists().then(|| absolute.to_path_buf());
     }

@@ -56,6 +56,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub use error::TemplateError;
+/// Python's `os.path.expanduser`, which ansible-core's file searches use
+/// for a name starting with `~`.
+pub(crate) use filters::expanduser;
 pub use pyrepr::{
     json_to_value, py_repr, py_str, py_type_name, unmark_datetimes, value_to_json,
     value_to_stored_json,

@@ -24,9 +24,8 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 use std::cmp::Ordering;
 
-pub(super) use paths::{
-    basename, dirname, expanduser, expandvars, glob, join as path_join_parts, normpath,
-};
+pub(crate) use paths::expanduser;
+pub(super) use paths::{basename, dirname, expandvars, glob, join as path_join_parts, normpath};
 pub(super) use regex::compile as regex_compile;
 pub(super) use vault::is_vault_encrypted;
 
