@@ -620,6 +620,24 @@ fn template_module_errors_on_the_screen_like_ansible() {
 }
 
 #[test]
+fn vars_files_naming_a_host_variable_warn_once_like_ansible() {
+    // Read once with no host before the play: the entry naming an
+    // undefined variable warns once, with its source, for both hosts.
+    let (out, err) = screen_with("vars_files_missing", &[]);
+    assert_eq!(err, golden_text("vars_files_missing.plain.stderr"));
+    // Two hosts answer in any order on stdout: the same lines.
+    let sorted = |s: &str| {
+        let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(&out),
+        sorted(&golden_text("vars_files_missing.plain.stdout"))
+    );
+}
+
+#[test]
 fn each_warning_is_shown_once_like_ansible() {
     // Ansible's display shows a warning (text and origin) once per run:
     // two hosts and two loop items raising the same one print it once.

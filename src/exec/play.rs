@@ -416,8 +416,8 @@ impl Runner {
                     }
                     Err(e) if e.is_undefined() => {
                         self.bus.emit(Event::Warning(format!(
-                            "skipping vars_files item due to an undefined variable\nOrigin: {}",
-                            entry.span
+                            "skipping vars_files item due to an undefined variable\n{}",
+                            crate::output::origin_block(&entry.span)
                         )));
                         continue 'entries;
                     }
@@ -464,8 +464,8 @@ impl Runner {
                     }
                     Err(e) if e.is_undefined() => {
                         self.bus.emit(Event::Warning(format!(
-                            "skipping vars_files item due to an undefined variable\nOrigin: {}",
-                            entry.span
+                            "skipping vars_files item due to an undefined variable\n{}",
+                            crate::output::origin_block(&entry.span)
                         )));
                         continue 'entries;
                     }
