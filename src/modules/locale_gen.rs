@@ -137,7 +137,7 @@ fn result(a: &LocaleArgs, changed: bool) -> ModResult {
     r
 }
 
-const PROBE: &str = "if [ -e /etc/locale.gen ]; then kfile gen /etc/locale.gen; fi\nfor s in /usr/share/i18n/SUPPORTED /usr/local/share/i18n/SUPPORTED; do [ -r \"$s\" ] && cat \"$s\"; done > /tmp/.kiln-sup.$$ 2>/dev/null; kfile sup /tmp/.kiln-sup.$$; rm -f /tmp/.kiln-sup.$$\nla=$(locale -a 2>&1) || kv laerr \"$la\"; kv la \"$la\"\n";
+const PROBE: &str = "if [ -e /etc/locale.gen ]; then kfile gen /etc/locale.gen; fi\nktmp || exit 1\nt=$_t\nfor s in /usr/share/i18n/SUPPORTED /usr/local/share/i18n/SUPPORTED; do [ -r \"$s\" ] && cat \"$s\"; done > \"$t\" 2>/dev/null; kfile sup \"$t\"; rm -f -- \"$t\"\nla=$(locale -a 2>&1) || kv laerr \"$la\"; kv la \"$la\"\n";
 
 #[async_trait::async_trait]
 impl Module for LocaleGen {

@@ -25,7 +25,16 @@ use serde_json::{Value as Json, json};
 /// * `kln KEY PATH` — a symlink's target; `kreal KEY PATH` — the path with
 ///   every symlink resolved (missing tail allowed, like Python's realpath);
 /// * `kpw KEY NAME` / `kgr KEY NAME` — a passwd / group entry;
-/// * `kdir PATH` — sets `$_d` to the path's directory without a process.
+/// * `kdir PATH` — sets `$_d` to the path's directory without a process;
+/// * `ktmp [-d]` — sets `$_t` to a new private temporary file (directory
+///   with `-d`) under `$TMPDIR` or `/tmp`, or records `err` and returns 1.
+///   Every scratch file a script needs
+///   comes from here: never a fixed or PID-based name in a shared
+///   directory, where another user could plant a link to a file that root
+///   would then overwrite;
+/// * `krun KEY CMD...` — runs CMD and records its exit code, stdout and
+///   stderr as `KEYrc`, `KEYo` and `KEYe`; returns CMD's code. Its stderr
+///   goes through a `ktmp` file, removed at once.
 pub const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
 kdir() { case $1 in */*) _d=${1%/*}; [ -n "$_d" ] || _d=/ ;; *) _d=. ;; esac; }
 kv() { printf '%s:%s\n%s\n' "$1" "${#2}" "$2"; }
@@ -35,6 +44,8 @@ kln() { _t=$(readlink -- "$2" && echo .) && kv "$1" "${_t%??}"; }
 kreal() { _t=$(realpath -m -- "$2" 2>/dev/null && echo .) || _t=$(readlink -f -- "$2" && echo .) && kv "$1" "${_t%??}"; }
 kpw() { _l=$(getent passwd -- "$2" 2>/dev/null) || _l=$(_n=$2 awk -F: '$1==ENVIRON["_n"]{print;exit}' /etc/passwd 2>/dev/null); [ -n "$_l" ] && kv "$1" "$_l"; }
 kgr() { _l=$(getent group -- "$2" 2>/dev/null) || _l=$(_n=$2 awk -F: '$1==ENVIRON["_n"]{print;exit}' /etc/group 2>/dev/null); [ -n "$_l" ] && kv "$1" "$_l"; }
+ktmp() { _t=$(umask 077 && mktemp $1 "${TMPDIR:-/tmp}/.kiln.XXXXXXXX") || { kv err "cannot make a private temporary file in ${TMPDIR:-/tmp}"; return 1; }; }
+krun() { _k=$1; shift; ktmp || return 1; _e=$_t; _o=$("$@" 2>"$_e"); _r=$?; kv "${_k}rc" $_r; kv "${_k}o" "$_o"; kv "${_k}e" "$(cat -- "$_e")"; rm -f -- "$_e"; return $_r; }
 "#;
 
 /// Scripts longer than this go to `sh -s` on stdin: one command-line
@@ -416,7 +427,7 @@ mod tests {
     #[test]
     fn records_round_trip_through_sh() {
         let script = format!(
-            "{PRELUDE}p={}\nkv a \"$p\"\nkv empty ''\nprintf 'x\\0y' > /tmp/kiln-probe-test.$$; kfile f /tmp/kiln-probe-test.$$; rm -f /tmp/kiln-probe-test.$$\n",
+            "{PRELUDE}p={}\nkv a \"$p\"\nkv empty ''\nktmp; printf 'x\\0y' > \"$_t\"; kfile f \"$_t\"; rm -f -- \"$_t\"\n",
             quote("we\nird 'é' $(x)")
         );
         let out = std::process::Command::new("/bin/sh")
@@ -433,6 +444,74 @@ mod tests {
         assert_eq!(r.text("a").unwrap(), "we\nird 'é' $(x)");
         assert_eq!(r.bytes("empty").unwrap(), b"");
         assert_eq!(r.bytes("f").unwrap(), b"x\0y");
+    }
+
+    /// Runs `body` after the prelude in `/bin/sh` with `TMPDIR` set.
+    fn sh_in(tmpdir: &std::path::Path, body: &str) -> Reply {
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{PRELUDE}{body}"))
+            .env("TMPDIR", tmpdir)
+            .output()
+            .unwrap();
+        Reply::from_output(&ExecOutput {
+            rc: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+
+    fn entries(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn krun_records_code_stdout_and_stderr_and_leaves_no_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // The scratch file is private while the command runs.
+        let r = sh_in(
+            dir.path(),
+            "krun x sh -c 'ls -l \"$TMPDIR\"/.kiln.* | cut -c1-10; echo out2; echo err >&2; exit 3'; kv after $?\n",
+        );
+        assert_eq!(r.failure(), None);
+        assert_eq!(r.text("xrc").unwrap(), "3");
+        assert_eq!(r.text("xo").unwrap(), "-rw-------\nout2");
+        assert_eq!(r.text("xe").unwrap(), "err");
+        assert_eq!(r.text("after").unwrap(), "3");
+        assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+        // A success, with output that needs no scratch space at all.
+        let r = sh_in(dir.path(), "krun y true\n");
+        assert_eq!(
+            (r.text("yrc"), r.text("yo"), r.text("ye")),
+            (Some("0".into()), Some(String::new()), Some(String::new()))
+        );
+        // ktmp -d: a private directory, under TMPDIR.
+        let r = sh_in(dir.path(), "ktmp -d && kv t \"$_t\"\n");
+        let t = std::path::PathBuf::from(r.text("t").unwrap());
+        assert_eq!(t.parent(), Some(dir.path()));
+        let meta = std::fs::metadata(&t).unwrap();
+        assert!(meta.is_dir());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn ktmp_failure_is_a_reported_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let r = sh_in(&missing, "krun x echo never || kv gave $?\n");
+        assert_eq!(
+            r.failure().unwrap(),
+            format!(
+                "cannot make a private temporary file in {}",
+                missing.display()
+            )
+        );
+        assert_eq!(r.text("gave").unwrap(), "1");
+        assert_eq!(r.text("xrc"), None);
     }
 
     #[test]

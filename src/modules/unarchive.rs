@@ -378,7 +378,6 @@ impl Module for Unarchive {
                 ));
             }
         }
-        let o = "\"${TMPDIR:-/tmp}/.kiln-ua.$$\"";
         // A controller archive is staged again, in the directory the
         // probe named (see the module's doc).
         let (head, cleanup) = match &f.staged {
@@ -393,7 +392,7 @@ impl Module for Unarchive {
             None => (String::new(), String::new()),
         };
         let script = format!(
-            "{head}cd {d} || {{ {cleanup}exit 1; }}\n{cmd} > {o}.out 2> {o}.err\nkv rc $?\nkfile out {o}.out; kfile xerr {o}.err; rm -f {o}.out {o}.err\n{fix}kst st {dest}\n{cleanup}",
+            "{head}ktmp -d || {{ {cleanup}exit 1; }}\no=$_t\ncd {d} || {{ rm -rf -- \"$o\"; {cleanup}exit 1; }}\n{cmd} > \"$o/out\" 2> \"$o/err\"\nkv rc $?\nkfile out \"$o/out\"; kfile xerr \"$o/err\"; rm -rf -- \"$o\"\n{fix}kst st {dest}\n{cleanup}",
             d = quote(&abs),
             cmd = words(&cmd),
             dest = sh_path(&a.dest),

@@ -150,7 +150,7 @@ fn hex_ipv4(ip: &str) -> Option<String> {
 impl WaitFor {
     fn attempt_script(&self, a: &WaitForArgs) -> String {
         if a.state == "drained" {
-            return "cat /proc/net/tcp /proc/net/tcp6 > \"${TMPDIR:-/tmp}/.kiln-wf.$$\" 2>/dev/null; kfile tcp \"${TMPDIR:-/tmp}/.kiln-wf.$$\"; rm -f \"${TMPDIR:-/tmp}/.kiln-wf.$$\"".into();
+            return "ktmp || exit 1\ncat /proc/net/tcp /proc/net/tcp6 > \"$_t\" 2>/dev/null; kfile tcp \"$_t\"; rm -f -- \"$_t\"".into();
         }
         if let Some(p) = &a.path {
             let mut s = format!("p={}\n", sh_path(p));
@@ -189,11 +189,11 @@ impl WaitFor {
             format!("nc -z -w {t} {h} {port} && echo connected")
         };
         format!(
-            "o=\"${{TMPDIR:-/tmp}}/.kiln-wf.$$\"\n\
+            "ktmp || exit 1\no=$_t\n\
              if command -v bash >/dev/null 2>&1; then {bash} > \"$o\" 2>/dev/null\n\
              elif command -v nc >/dev/null 2>&1; then {nc} > \"$o\" 2>/dev/null\n\
              else kv notools 1; fi\n\
-             [ -s \"$o\" ] && kfile port \"$o\"; rm -f \"$o\"\n"
+             [ -s \"$o\" ] && kfile port \"$o\"; rm -f -- \"$o\"\n"
         )
     }
 
