@@ -162,19 +162,19 @@ impl Tab {
     }
 
     fn find_env(&self, name: &str) -> Option<(usize, String)> {
-        let prefix = format!("{name}=");
+        let is_decl = env_matcher(name);
         self.lines
             .iter()
             .enumerate()
-            .find(|(_, l)| l.starts_with(&prefix))
+            .find(|(_, l)| is_decl(l))
             .map(|(i, l)| (i, l.clone()))
     }
 
     fn update_env(&mut self, name: &str, decl: Option<&str>) {
-        let prefix = format!("{name}=");
+        let is_decl = env_matcher(name);
         let mut out = Vec::new();
         for l in &self.lines {
-            if l.starts_with(&prefix) {
+            if is_decl(l) {
                 if let Some(d) = decl {
                     out.push(d.to_string());
                 }
@@ -214,6 +214,19 @@ impl Tab {
 
     fn is_empty(&self) -> bool {
         self.lines.iter().all(|l| l.trim().is_empty())
+    }
+}
+
+/// Whether a line declares the variable `name`. The module matches
+/// `^NAME=` as a regular expression, so a `.` in the name matches any
+/// character; a name that is no valid pattern is taken literally.
+fn env_matcher(name: &str) -> Box<dyn Fn(&str) -> bool> {
+    match super::pyre::compile(&format!("^{name}="), false, false) {
+        Ok(re) => Box::new(move |l: &str| re.is_match(l)),
+        Err(_) => {
+            let prefix = format!("{name}=");
+            Box::new(move |l: &str| l.starts_with(&prefix))
+        }
     }
 }
 
@@ -362,6 +375,74 @@ fn diff_of(a: &CronArgs, before: &str, after: &str) -> Json {
     })
 }
 
+/// What the task reports, and what it changes: `None` nothing, `Some(None)`
+/// the cron file removed, `Some(Some(text))` the crontab written. `Err` is a
+/// failure message.
+#[allow(clippy::type_complexity)]
+fn outcome(
+    a: &CronArgs,
+    tab: Tab,
+    diff: bool,
+) -> Result<(ModResult, Option<Option<String>>), String> {
+    let before = tab.existing.clone();
+    let mut warnings = Vec::new();
+    if let Some(f) = &a.cron_file {
+        let base = basename(f);
+        if base.is_empty()
+            || !base
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            warnings.push(format!("Filename portion of cron_file (\"{base}\") should consist solely of upper- and lower-case letters, digits, underscores, and hyphens"));
+        }
+    }
+    match decide(a, tab)? {
+        Decision::RemoveFile => {
+            let mut r = ModResult::new();
+            r.insert("changed".into(), json!(true));
+            r.insert("cron_file".into(), json!(a.cron_file));
+            r.insert(
+                "state".into(),
+                json!(if a.present { "present" } else { "absent" }),
+            );
+            let mut d = Map::new();
+            if diff {
+                d.insert("before".into(), json!(before));
+                d.insert("before_header".into(), json!(a.header()));
+                d.insert("after".into(), json!(""));
+                d.insert("after_header".into(), json!("/dev/null"));
+            }
+            r.insert("diff".into(), Json::Object(d));
+            if !warnings.is_empty() {
+                r.insert("warnings".into(), json!(warnings));
+            }
+            Ok((r, Some(None)))
+        }
+        Decision::Write {
+            tab,
+            changed,
+            warnings: w,
+        } => {
+            warnings.extend(w);
+            let mut r = ModResult::new();
+            r.insert("jobs".into(), json!(tab.job_names()));
+            r.insert("envs".into(), json!(tab.env_names()));
+            r.insert("changed".into(), json!(changed));
+            let after = tab.render();
+            if changed && diff {
+                r.insert("diff".into(), diff_of(a, &before, &after));
+            }
+            if let Some(f) = &a.cron_file {
+                r.insert("cron_file".into(), json!(f));
+            }
+            if !warnings.is_empty() {
+                r.insert("warnings".into(), json!(warnings));
+            }
+            Ok((r, changed.then_some(Some(after))))
+        }
+    }
+}
+
 pub struct CronState {
     content: Option<String>,
     stat: Option<FileStat>,
@@ -460,80 +541,21 @@ impl Module for Cron {
             }
             Tab::from_listing(&text)
         };
-        let before = tab.existing.clone();
-        let mut warnings = Vec::new();
-        if let Some(f) = &a.cron_file {
-            let base = basename(f);
-            if base.is_empty()
-                || !base
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                warnings.push(format!("Filename portion of cron_file (\"{base}\") should consist solely of upper- and lower-case letters, digits, underscores, and hyphens"));
-            }
-        }
-        let decision = match decide(a, tab) {
-            Ok(d) => d,
+        let stat = reply.stat("st");
+        let (r, change) = match outcome(a, tab, ctx.diff) {
+            Ok(x) => x,
             Err(m) => return Ok(Step::Done(failed(m))),
         };
-        match decision {
-            Decision::RemoveFile => {
-                let mut r = ModResult::new();
-                r.insert("changed".into(), json!(true));
-                r.insert("cron_file".into(), json!(a.cron_file));
-                r.insert(
-                    "state".into(),
-                    json!(if a.present { "present" } else { "absent" }),
-                );
-                let mut d = Map::new();
-                if ctx.diff {
-                    d.insert("before".into(), json!(before));
-                    d.insert("before_header".into(), json!(a.header()));
-                    d.insert("after".into(), json!(""));
-                    d.insert("after_header".into(), json!("/dev/null"));
-                }
-                r.insert("diff".into(), Json::Object(d));
-                Ok(Step::Change {
-                    check: r.clone(),
-                    state: CronState {
-                        content: None,
-                        stat: None,
-                        result: r,
-                    },
-                })
-            }
-            Decision::Write {
-                tab,
-                changed,
-                warnings: w,
-            } => {
-                warnings.extend(w);
-                let mut r = ModResult::new();
-                r.insert("jobs".into(), json!(tab.job_names()));
-                r.insert("envs".into(), json!(tab.env_names()));
-                r.insert("changed".into(), json!(changed));
-                let after = tab.render();
-                if changed && ctx.diff {
-                    r.insert("diff".into(), diff_of(a, &before, &after));
-                }
-                if let Some(f) = &a.cron_file {
-                    r.insert("cron_file".into(), json!(f));
-                }
-                if !warnings.is_empty() {
-                    r.insert("warnings".into(), json!(warnings));
-                }
-                if !changed {
-                    return Ok(Step::Done(r));
-                }
-                Ok(Step::Change {
-                    check: r.clone(),
-                    state: CronState {
-                        content: Some(after),
-                        stat: reply.stat("st"),
-                        result: r,
-                    },
-                })
-            }
+        match change {
+            None => Ok(Step::Done(r)),
+            Some(content) => Ok(Step::Change {
+                check: r.clone(),
+                state: CronState {
+                    stat: if content.is_some() { stat } else { None },
+                    content,
+                    result: r,
+                },
+            }),
         }
     }
 
@@ -589,24 +611,24 @@ impl Module for Cron {
                     ""
                 };
                 let script = format!(
-                    "{PRELUDE}{user}{backup}t=$(mktemp /tmp/crontabXXXXXXXX) || exit 1\nchmod 0644 \"$t\"; cat > \"$t\"\no=$(crontab \"$@\" \"$t\" 2>/tmp/.kiln-ct.$$); rc=$?\nif [ $rc -ne 0 ]; then kv rc $rc; kv out \"$o\"; kv err2 \"$(cat /tmp/.kiln-ct.$$)\"; kv path \"$t\"; fi\nrm -f -- \"$t\" /tmp/.kiln-ct.$$\nexit 0\n"
+                    "{PRELUDE}{user}{backup}t=$(mktemp /tmp/crontabXXXXXXXX) || exit 1\nchmod 0644 \"$t\"; cat > \"$t\"\nkrun ct crontab \"$@\" \"$t\" || kv path \"$t\"\nrm -f -- \"$t\"\nexit 0\n"
                 );
                 let out = run_script(ctx, &script, Some(content.as_bytes())).await?;
                 let reply = Reply::from_output(&out);
                 if let Some(e) = reply.failure() {
                     return Ok(failed(e));
                 }
-                if let Some(rc) = reply.text("rc") {
+                if let Some(rc) = reply.text("ctrc").filter(|rc| rc.trim() != "0") {
                     let mut f = failed(format!(
                         "Failed to install new cronfile: {}",
                         reply.text("path").unwrap_or_default()
                     ));
                     super::accounts::put_output(
                         &mut f,
-                        &reply.text("out").unwrap_or_default(),
-                        &reply.text("err2").unwrap_or_default(),
+                        &reply.text("cto").unwrap_or_default(),
+                        &reply.text("cte").unwrap_or_default(),
                     );
-                    f.insert("rc".into(), json!(rc.parse::<i64>().unwrap_or(1)));
+                    f.insert("rc".into(), json!(rc.trim().parse::<i64>().unwrap_or(1)));
                     return Ok(f);
                 }
                 if let Some(b) = reply.text("backup") {
@@ -698,5 +720,77 @@ mod tests {
             decide(&f, Tab::from_file("#Ansible: x\n0 5 * * * root true\n")).unwrap(),
             Decision::RemoveFile
         ));
+    }
+}
+
+/// kiln's crontab edits against ansible-core 2.21's `cron` module on the
+/// same crontab, recorded by tests/oracle/record_cron_edits.py into
+/// tests/cron_cases/.
+#[cfg(test)]
+mod oracle_cases {
+    use super::*;
+
+    const CASES: &str = include_str!("../../tests/cron_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/cron_cases/expected.json");
+
+    fn verdict(case: &Json) -> Json {
+        let args: Args = case["args"].as_object().unwrap().clone();
+        let a = match Cron.parse(&args) {
+            Ok(a) => a,
+            Err(msg) => return json!({"failed": true, "msg": msg}),
+        };
+        let tab = match case.get("file") {
+            Some(f) => Tab::from_file(f.as_str().unwrap_or_default()),
+            None => Tab::from_listing(case["listing"].as_str().unwrap_or_default()),
+        };
+        let (r, change) = match outcome(&a, tab, true) {
+            Ok(x) => x,
+            Err(msg) => return json!({"failed": true, "msg": msg}),
+        };
+        // Check mode reports the same and writes nothing.
+        let check = case["check_mode"].as_bool().unwrap_or(false);
+        let removed = matches!(change, Some(None));
+        let written = match change {
+            Some(Some(text)) if !check => json!(text),
+            _ => Json::Null,
+        };
+        json!({
+            "failed": false,
+            "changed": r["changed"],
+            "jobs": r.get("jobs").cloned().unwrap_or(Json::Null),
+            "envs": r.get("envs").cloned().unwrap_or(Json::Null),
+            "warnings": r.get("warnings").cloned().unwrap_or(json!([])),
+            "diff": r.get("diff").cloned().unwrap_or(json!({})),
+            "cron_file": r.get("cron_file").cloned().unwrap_or(Json::Null),
+            "written": written,
+            "removed": removed && !check,
+        })
+    }
+
+    #[test]
+    fn every_case_edits_the_crontab_as_ansible_does() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 45, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let mut want = expected["cases"][id].clone();
+            assert!(want.is_object(), "{id}: not recorded");
+            if want["failed"] == json!(true) {
+                want = json!({"failed": true, "msg": want["msg"]});
+            }
+            let got = verdict(case);
+            if got != want {
+                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
     }
 }

@@ -222,7 +222,7 @@ fn probe_script(a: &UserArgs) -> String {
         s.push_str(&format!(
             "kf={kf}\nif [ -n \"$h\" ]; then [ -e \"$kf\" ] && kv kx 1; [ -e \"$kf.pub\" ] && kv px 1; [ -r \"$kf.pub\" ] && kfile pub \"$kf.pub\"\n"
         ));
-        s.push_str("if [ -e \"$kf\" ]; then fo=$(ssh-keygen -l -f \"$kf\" 2>/tmp/.kiln-fp.$$); kv fprc $?; kv fpo \"$fo\"; kv fpe \"$(cat /tmp/.kiln-fp.$$)\"; rm -f /tmp/.kiln-fp.$$; fi; fi\n");
+        s.push_str("if [ -e \"$kf\" ]; then krun fp ssh-keygen -l -f \"$kf\"; fi; fi\n");
     }
     s
 }
@@ -239,6 +239,54 @@ fn expire_date(secs: f64) -> String {
 
 fn missing_group(g: &str) -> String {
     format!("Group {g} does not exist")
+}
+
+/// The supplementary groups asked for, each checked to exist, without
+/// repeats (in the order given).
+fn wanted_groups(a: &UserArgs, f: &Found) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = Vec::new();
+    for g in a
+        .groups
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|g| !g.is_empty())
+        .map(str::trim)
+    {
+        let e = find_group(&f.groups, g).ok_or_else(|| missing_group(g))?;
+        if !names.contains(&e.name) {
+            names.push(e.name.clone());
+        }
+    }
+    Ok(names)
+}
+
+/// `expires` as libuser's `lchage -E` days (-1: never).
+fn expire_days(secs: f64) -> String {
+    if secs < 0.0 {
+        "-1".into()
+    } else {
+        ((secs.floor() as i64).div_euclid(86400)).to_string()
+    }
+}
+
+/// What `local: true` runs after `luseradd`: libuser's useradd takes
+/// neither an expiry nor supplementary groups, so the module sets them with
+/// `lchage -E` and one `lgroupmod -M` per group.
+fn luseradd_follow_ups(a: &UserArgs, f: &Found) -> Result<Vec<Vec<String>>, String> {
+    let mut out = Vec::new();
+    if let Some(e) = a.expires {
+        out.push(vec![
+            "lchage".into(),
+            "-E".into(),
+            expire_days(e),
+            a.name.clone(),
+        ]);
+    }
+    for g in wanted_groups(a, f)? {
+        out.push(vec!["lgroupmod".into(), "-M".into(), a.name.clone(), g]);
+    }
+    Ok(out)
 }
 
 /// `useradd`'s command line.
@@ -271,6 +319,7 @@ pub fn useradd(a: &UserArgs, f: &Found) -> Result<Vec<String>, String> {
                 names.push(g.to_string());
             }
         }
+        // libuser's luseradd has no -G: see luseradd_follow_ups.
         if !a.local {
             c.extend(["-G".into(), names.join(",")]);
         }
@@ -327,9 +376,26 @@ pub fn useradd(a: &UserArgs, f: &Found) -> Result<Vec<String>, String> {
 }
 
 /// `usermod`'s command line, or `None` when nothing differs.
-pub fn usermod(a: &UserArgs, f: &Found) -> Result<Option<Vec<String>>, String> {
-    let Some(pw) = &f.pw else { return Ok(None) };
-    let mut c: Vec<String> = vec!["usermod".into()];
+#[cfg(test)]
+fn usermod(a: &UserArgs, f: &Found) -> Result<Option<Vec<String>>, String> {
+    Ok(usermod_and_follow_ups(a, f)?.0)
+}
+
+/// `usermod`'s (`lusermod`'s with `local`) command line, and for `local`
+/// what libuser's lusermod cannot do itself: the expiry (`lchage -E`) and
+/// the group memberships (`lgroupmod -M` to add, `-m` to remove).
+#[allow(clippy::type_complexity)]
+fn usermod_and_follow_ups(
+    a: &UserArgs,
+    f: &Found,
+) -> Result<(Option<Vec<String>>, Vec<Vec<String>>), String> {
+    let Some(pw) = &f.pw else {
+        return Ok((None, Vec::new()));
+    };
+    let mut c: Vec<String> = vec![if a.local { "lusermod" } else { "usermod" }.into()];
+    let mut lexpires: Option<String> = None;
+    let mut lgroup_add: Vec<String> = Vec::new();
+    let mut lgroup_del: Vec<String> = Vec::new();
     if let Some(uid) = a.uid
         && i64::from(pw.uid) != uid
     {
@@ -371,7 +437,22 @@ pub fn usermod(a: &UserArgs, f: &Found) -> Result<Option<Vec<String>>, String> {
             }
         }
         if need {
-            c.extend(["-G".into(), wanted.join(",")]);
+            if a.local {
+                lgroup_add = wanted
+                    .iter()
+                    .filter(|g| !current.contains(g))
+                    .cloned()
+                    .collect();
+                if !a.append {
+                    lgroup_del = current
+                        .iter()
+                        .filter(|g| !wanted.contains(g))
+                        .cloned()
+                        .collect();
+                }
+            } else {
+                c.extend(["-G".into(), wanted.join(",")]);
+            }
         }
     }
     if let Some(cm) = &a.comment
@@ -396,12 +477,20 @@ pub fn usermod(a: &UserArgs, f: &Found) -> Result<Option<Vec<String>>, String> {
         let cur = f.shadow_expire;
         if e < 0.0 {
             if cur >= 0 {
-                c.extend(["-e".into(), String::new()]);
+                if a.local {
+                    lexpires = Some(expire_days(e));
+                } else {
+                    c.extend(["-e".into(), String::new()]);
+                }
             }
         } else {
             let cur_date = expire_date((cur * 86400) as f64);
             if cur < 0 || cur_date != expire_date(e) {
-                c.extend(["-e".into(), expire_date(e)]);
+                if a.local {
+                    lexpires = Some(expire_days(e));
+                } else {
+                    c.extend(["-e".into(), expire_date(e)]);
+                }
             }
         }
     }
@@ -426,11 +515,21 @@ pub fn usermod(a: &UserArgs, f: &Found) -> Result<Option<Vec<String>>, String> {
             p.clone()
         });
     }
+    let mut after: Vec<Vec<String>> = Vec::new();
+    if let Some(days) = lexpires {
+        after.push(vec!["lchage".into(), "-E".into(), days, a.name.clone()]);
+    }
+    for g in lgroup_add {
+        after.push(vec!["lgroupmod".into(), "-M".into(), a.name.clone(), g]);
+    }
+    for g in lgroup_del {
+        after.push(vec!["lgroupmod".into(), "-m".into(), a.name.clone(), g]);
+    }
     if c.len() == 1 {
-        return Ok(None);
+        return Ok((None, after));
     }
     c.push(a.name.clone());
-    Ok(Some(c))
+    Ok((Some(c), after))
 }
 
 /// `chage`'s command line when the password ageing differs.
@@ -458,6 +557,8 @@ fn chage(a: &UserArgs, f: &Found) -> Option<Vec<String>> {
 pub struct UserPlan {
     /// `useradd`, `usermod` or `userdel`.
     main: Option<Vec<String>>,
+    /// libuser's follow-ups (`local`): run after `main`, in order.
+    after: Vec<Vec<String>>,
     creating: bool,
     removing: bool,
     /// Make the missing home directory (path).
@@ -545,15 +646,18 @@ pub fn decide(a: &UserArgs, f: &Found, check_mode: bool) -> Result<(UserPlan, Mo
             Err(_) if check_mode => Vec::new(),
             Err(e) => return Err(e),
         });
+        if a.local && !check_mode {
+            p.after = luseradd_follow_ups(a, f)?;
+        }
         p.creating = true;
         p.ssh_keygen = a.ssh_keygen;
         p.chage = chage(a, f);
         return Ok((p, changed_only()));
     }
-    p.main = usermod(a, f)?;
+    (p.main, p.after) = usermod_and_follow_ups(a, f)?;
     r.insert("append".into(), json!(a.append));
     r.insert("move_home".into(), json!(a.move_home));
-    let mut changed = p.main.is_some();
+    let mut changed = p.main.is_some() || !p.after.is_empty();
     describe(a, f, &mut r);
     let home = a.home_for(f).unwrap_or_default();
     if !f.home_exists && !PLACEHOLDER_HOMES.contains(&home.as_str()) && a.create_home {
@@ -639,16 +743,12 @@ fn follow_up_script(a: &UserArgs, p: &UserPlan) -> String {
         s.push_str(&format!(
             "kf={kf}\nif [ ! -d \"$h\" ] && [ \"${{kf#/}}\" = \"$kf\" ]; then kv kgrc 1; kv kge \"User $n home directory does not exist\"; else\n\
              sd=$(dirname -- \"$kf\"); if [ ! -e \"$sd\" ]; then mkdir -m 0700 -- \"$sd\" && chown \"$uid:$gid\" -- \"$sd\"; fi\n\
-             {rmpub}ko=$({yes}{kg} -f \"$kf\" -N {pass} 2>/tmp/.kiln-kg.$$); kgrc=$?; kv kgrc $kgrc; kv kgo \"$ko\"; kv kge \"$(cat /tmp/.kiln-kg.$$)\"; rm -f /tmp/.kiln-kg.$$\n\
-             [ $kgrc -eq 0 ] && chown \"$uid:$gid\" -- \"$kf\" \"$kf.pub\"\nfi\n",
+             {rmpub}if {yes}krun kg {kg} -f \"$kf\" -N {pass}; then chown \"$uid:$gid\" -- \"$kf\" \"$kf.pub\"; fi\nfi\n",
             rmpub = if a.force { "rm -f -- \"$kf.pub\"\n" } else { "" },
         ));
     }
     if let Some(c) = &p.chage {
-        s.push_str(&format!(
-            "co=$({} 2>/tmp/.kiln-ch.$$); crc=$?; kv chrc $crc; kv cho \"$co\"; kv che \"$(cat /tmp/.kiln-ch.$$)\"; rm -f /tmp/.kiln-ch.$$\n",
-            argv_line(c)
-        ));
+        s.push_str(&format!("krun ch {}\n", argv_line(c)));
     }
     s
 }
@@ -782,6 +882,7 @@ impl Module for User {
             result.insert("warnings".into(), Json::Array(ws));
         }
         let changing = plan.main.is_some()
+            || !plan.after.is_empty()
             || plan.make_home.is_some()
             || plan.ssh_keygen
             || plan.chage.is_some();
@@ -856,6 +957,24 @@ async fn apply_plan(
             let mut r = failed(main_ran.stderr.clone());
             r.insert("name".into(), json!(a.name));
             r.insert("rc".into(), json!(main_ran.rc));
+            return Ok(r);
+        }
+    }
+    // libuser's follow-ups: their output adds to the main command's, and
+    // the first that fails ends the task with everything said so far.
+    for cmd in &p.after {
+        let out = ctx.run(&argv_line(cmd), None).await?;
+        main_ran.rc = out.rc;
+        main_ran
+            .stdout
+            .push_str(&String::from_utf8_lossy(&out.stdout));
+        main_ran
+            .stderr
+            .push_str(&String::from_utf8_lossy(&out.stderr));
+        if out.rc != 0 {
+            let mut r = failed(main_ran.stderr.clone());
+            r.insert("name".into(), json!(a.name));
+            r.insert("rc".into(), json!(out.rc));
             return Ok(r);
         }
     }
@@ -1039,5 +1158,139 @@ mod tests {
             "$6$rounds=5000$abc$0123456789012345678901234567890123456789012345678901234567890123456789012345678901234a"
         ));
         assert!(password_looks_plain("$6$abc$short"));
+    }
+}
+
+/// kiln's decisions against the commands ansible-core 2.21's `user` module
+/// ran for the same arguments and account database, recorded by
+/// tests/oracle/record_user_commands.py into tests/user_cases/.
+#[cfg(test)]
+mod oracle_cases {
+    use super::*;
+    use crate::transport::ExecOutput;
+
+    const CASES: &str = include_str!("../../tests/user_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/user_cases/expected.json");
+
+    /// The probe's reply for a case's account database.
+    fn found(case: &Json, a: &UserArgs) -> Found {
+        let mut out = String::new();
+        let mut kv = |k: &str, v: &str| out.push_str(&format!("{k}:{}\n{v}\n", v.len()));
+        let passwd = case["passwd"].as_str();
+        if let Some(pw) = passwd {
+            kv("pw", pw);
+        }
+        if let Some(sp) = case["shadow"].as_str() {
+            kv("sp", sp);
+        }
+        kv("gr", case["group"].as_str().unwrap_or_default());
+        kv("host", "h1");
+        let home = a
+            .home
+            .clone()
+            .or_else(|| passwd.map(|p| p.split(':').nth(5).unwrap_or_default().to_string()));
+        let existing: Vec<&str> = case["existing_paths"]
+            .as_array()
+            .map(|v| v.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        if home.is_some_and(|h| existing.contains(&h.as_str())) {
+            kv("hdx", "1");
+        }
+        Found::from_reply(&Reply::from_output(&ExecOutput {
+            rc: 0,
+            stdout: out.into_bytes(),
+            stderr: Vec::new(),
+        }))
+    }
+
+    /// A command with its group list (a Python set in the module, so in
+    /// no particular order) sorted.
+    fn normal(cmd: &[String]) -> Vec<String> {
+        let mut c = cmd.to_vec();
+        for i in 1..c.len() {
+            if matches!(c[i - 1].as_str(), "-G" | "-A") {
+                let mut g: Vec<&str> = c[i].split(',').collect();
+                g.sort_unstable();
+                c[i] = g.join(",");
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn every_case_runs_the_commands_ansible_runs() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 60, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let want = &expected["cases"][id];
+            assert!(want.is_object(), "{id}: not recorded");
+            let check = case["check_mode"].as_bool().unwrap_or(false);
+            let args: Args = case["args"].as_object().unwrap().clone();
+            let got = User.parse(&args).and_then(|a| {
+                let f = found(case, &a);
+                decide(&a, &f, check)
+            });
+            let verdict = match got {
+                Err(msg) => json!({"failed": true, "msg": msg}),
+                Ok((p, r)) => {
+                    let mut cmds: Vec<Vec<String>> = Vec::new();
+                    if !check {
+                        cmds.extend(p.main.iter().map(|c| normal(c)));
+                        let mut rest: Vec<Vec<String>> =
+                            p.after.iter().map(|c| normal(c)).collect();
+                        if let Some(h) = &p.make_home {
+                            rest.push(vec!["<mkhome>".into(), h.clone()]);
+                        }
+                        rest.extend(p.chage.iter().map(|c| normal(c)));
+                        rest.sort();
+                        cmds.extend(rest);
+                    }
+                    let changed = p.main.is_some()
+                        || !p.after.is_empty()
+                        || p.make_home.is_some()
+                        || p.chage.is_some()
+                        || p.ssh_keygen
+                        || r.get("changed") == Some(&json!(true));
+                    json!({"failed": false, "changed": changed, "commands": cmds})
+                }
+            };
+            let mut want_cmds: Vec<Vec<String>> = want["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let c: Vec<String> = serde_json::from_value(c.clone()).unwrap();
+                    normal(&c)
+                })
+                .collect();
+            // The main command first, as recorded; what follows it (libuser
+            // steps, the home directory, chage) as a set.
+            let main_first = want_cmds.first().is_some_and(|c| {
+                matches!(
+                    c[0].as_str(),
+                    "useradd" | "usermod" | "userdel" | "luseradd" | "lusermod" | "luserdel"
+                )
+            });
+            let split = usize::from(main_first);
+            want_cmds[split..].sort();
+            let wanted = if want["failed"] == json!(true) {
+                json!({"failed": true, "msg": want["msg"]})
+            } else {
+                json!({"failed": false, "changed": want["changed"], "commands": want_cmds})
+            };
+            if verdict != wanted {
+                bad.push(format!("{id}:\n  kiln:    {verdict}\n  ansible: {wanted}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
     }
 }
