@@ -13,7 +13,9 @@
 
 use super::args::{ArgReader, file_args};
 use super::local_file::{BigFile, Part, Parts, big_file};
-use super::perms::{ENV_SNIPPET, FileAttrs, ModeArg, host_env, plan_attrs, plan_for};
+use super::perms::{
+    ENV_SNIPPET, FileAttrs, ModeArg, host_env, mkdir_each_script, plan_attrs, plan_for,
+};
 use super::probe::{
     FileStat, PRELUDE, Reply, add_path_info, basename, dirname, expand_home, join, needs_home,
     probe, run_script, sh_path,
@@ -142,11 +144,17 @@ pub struct WritePlan {
     gid: Option<u32>,
     strict_ids: bool,
     mode: u32,
-    mkdirs: bool,
+    /// Makes the missing directories above `dest` (a `dest` ending in `/`),
+    /// each with `directory_mode` and the owner and group, before writing.
+    parents: Option<String>,
     /// Fixed keys of the result (dest, src for remote, checksum, diff...).
     result: ModResult,
     /// A failure known from the probe, reported instead of writing.
     fail: Option<ModResult>,
+    /// A failure the module meets only after writing (an owner or group
+    /// that does not exist): the file is written, then this is reported
+    /// with the written file's info.
+    fail_after: Option<ModResult>,
 }
 
 /// SHA-1 in hex, as Ansible's `checksum`.
@@ -493,8 +501,12 @@ pub async fn plan_local(
         let (uid, gid) = match a.attrs.ids(&reply) {
             Ok(ids) => ids,
             Err(m) => {
+                // The file module's chown fails on the file as it is.
                 let mut r = failed(m);
+                r.insert("diff".into(), empty_diff);
                 r.insert("path".into(), json!(path));
+                r.insert("checksum".into(), json!(checksum));
+                add_path_info(&mut r, Some(&target));
                 return Ok(Step::Done(r));
             }
         };
@@ -604,17 +616,43 @@ pub async fn plan_local(
             0o666 & !umask,
         ),
     };
+    // An owner or group that does not exist fails only after the module
+    // has written the file (its chown comes last).
+    let mut fail_after = None;
     let (want_uid, want_gid) = match a.attrs.ids(&reply) {
         Ok(ids) => ids,
         Err(m) => {
             let mut f = failed(m);
             f.insert("path".into(), json!(mdest));
             f.extend(base.clone());
-            if fail.is_none() {
-                fail = Some(f);
-            }
+            fail_after = Some(f);
             (None, None)
         }
+    };
+    let parents = if parent_missing && a.dest.ends_with('/') {
+        let dir_change = match plan_attrs(
+            euid,
+            egid,
+            0o777 & !umask,
+            true,
+            (want_uid, want_gid, a.directory_mode.as_ref()),
+            umask,
+        ) {
+            Ok(c) => c,
+            Err(m) => {
+                let mut f = failed(m);
+                f.extend(base.clone());
+                return Ok(Step::Done(f));
+            }
+        };
+        Some(mkdir_each_script(
+            dirname(&mdest),
+            &dir_change,
+            "Error creating $c",
+            |_, _| String::new(),
+        ))
+    } else {
+        None
     };
     let change = match plan_attrs(
         buid,
@@ -644,9 +682,10 @@ pub async fn plan_local(
             gid: Some(change.gid.unwrap_or(bgid)),
             strict_ids: want_uid.is_some() || want_gid.is_some(),
             mode: change.mode.unwrap_or(bmode),
-            mkdirs: parent_missing && a.dest.ends_with('/'),
+            parents,
             result,
             fail,
+            fail_after,
         })),
     })
 }
@@ -685,6 +724,19 @@ pub async fn apply_plan(
             if let Some(f) = w.fail {
                 return Ok(f);
             }
+            if let Some(script) = &w.parents {
+                let s = format!("{PRELUDE}{script}exit 0\n");
+                let reply = Reply::from_output(&run_script(ctx, &s, None).await?);
+                if let Some(e) = reply.failure() {
+                    let mut f = failed(e);
+                    for k in ["diff", "checksum"] {
+                        if let Some(v) = w.result.get(k) {
+                            f.insert(k.into(), v.clone());
+                        }
+                    }
+                    return Ok(f);
+                }
+            }
             let source = match (&w.bytes, &w.big, &w.remote) {
                 (Some(b), _, _) => Source::Bytes(b),
                 (None, Some(big), _) => Source::Stream {
@@ -704,7 +756,7 @@ pub async fn apply_plan(
                 mode: w.mode,
                 backup: a.backup,
                 validate: a.validate.as_deref(),
-                mkdirs: w.mkdirs,
+                mkdirs: false,
                 md5: from_controller,
             };
             let mut r = w.result;
@@ -726,6 +778,10 @@ pub async fn apply_plan(
                     r.insert("changed".into(), json!(true));
                     if let Some(b) = done.backup {
                         r.insert("backup_file".into(), json!(b));
+                    }
+                    if let Some(mut f) = w.fail_after {
+                        add_path_info(&mut f, done.info.as_ref());
+                        return Ok(f);
                     }
                     add_path_info(&mut r, done.info.as_ref());
                     Ok(r)
@@ -824,6 +880,8 @@ async fn plan_remote(ctx: &ModuleCtx<'_>, a: &CopyArgs) -> Result<Step<CopyPlan>
         r.remove("failed");
         r.insert("changed".into(), json!(false));
         r.extend(base);
+        // The module's exit adds the destination's own (lstat) info.
+        add_path_info(&mut r, st.as_ref());
         return Ok(Step::Done(r));
     }
     if !exists && !reply.has("pdir") {
@@ -910,13 +968,14 @@ async fn plan_remote(ctx: &ModuleCtx<'_>, a: &CopyArgs) -> Result<Step<CopyPlan>
             gid: Some(change.gid.unwrap_or(bgid)),
             strict_ids: uid.is_some() || gid.is_some(),
             mode: change.mode.unwrap_or(bmode),
-            mkdirs: false,
+            parents: None,
             result: base,
             fail: a
                 .validate
                 .as_ref()
                 .filter(|v| !v.contains("%s"))
                 .map(|v| failed(format!("validate must contain %s: {v}"))),
+            fail_after: None,
         })),
     })
 }

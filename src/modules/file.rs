@@ -7,13 +7,16 @@
 //! path's new stat.
 
 use super::args::{ArgReader, file_args};
-use super::perms::{AttrChange, ENV_SNIPPET, FileAttrs, ModeArg, host_env, plan_attrs, plan_for};
+use super::perms::{
+    AttrChange, ENV_SNIPPET, FileAttrs, ModeArg, host_env, mkdir_each_script, plan_attrs, plan_for,
+};
 use super::probe::{
     FileStat, PRELUDE, Reply, add_path_info, basename, dirname, expand_home, join, needs_home,
     probe, run_script, sh_path,
 };
 use super::spec::{ArgSpec, ArgType as T, FreeForm, ModuleSpec, RunsOn};
 use super::{Args, ModResult, Module, ModuleCtx, ModuleError, Step, failed};
+use crate::template::{py_bytes_repr, py_repr};
 use crate::transport::{quote, quote_bytes};
 use serde_json::{Map, Value as Json, json};
 
@@ -82,7 +85,18 @@ pub struct ApplyPlan {
 /// Python's `time.mktime(time.strptime(text, format))` in the local zone.
 fn parse_time(text: &str, format: &str) -> Result<f64, String> {
     use chrono::{Local, NaiveDateTime, TimeZone};
-    let naive = NaiveDateTime::parse_from_str(text, format).map_err(|e| {
+    // Python's strptime words: a mismatch names both, leftover text is
+    // "unconverted".
+    let why = match NaiveDateTime::parse_and_remainder(text, format) {
+        Ok((naive, "")) => Ok(naive),
+        Ok((_, rest)) => Err(format!("unconverted data remains: {rest}")),
+        Err(_) => Err(format!(
+            "time data {} does not match format {}",
+            py_repr(&minijinja::Value::from(text)),
+            py_repr(&minijinja::Value::from(format))
+        )),
+    };
+    let naive = why.map_err(|e| {
         format!("Error while obtaining timestamp for time {text} using format {format}: {e}")
     })?;
     Local
@@ -292,7 +306,7 @@ impl File {
                         s.push_str(&format!("a1={0}; a2={0}\n", sh_path(src)));
                     }
                     s.push_str("[ -e \"$a1\" ] && kv a1 1; [ -e \"$a2\" ] && kv a2 1\n");
-                    s.push_str("kst a1st \"$a1\" -L; kst a2st \"$a2\" -L\n");
+                    s.push_str("kst a2st \"$a2\" -L\n");
                 }
                 _ => {
                     s.push_str(&format!(
@@ -511,8 +525,15 @@ impl File {
         }
         let mut diff = initial_diff(path, "touch", prev);
         let mut script = String::from("p=\"$r\"\n");
-        // Attributes go to the link's target when following one.
+        // Attributes go to the link's target when following one (chmod
+        // through the link itself is skipped: it cannot tell a link's own
+        // mode from its target's).
         let followed = a.follow && seen.is_link();
+        if followed {
+            script.push_str(
+                "p=$(realpath -m -- \"$p\" 2>/dev/null || readlink -f -- \"$p\"; echo .); p=\"${p%??}\"\n",
+            );
+        }
         let target: Option<FileStat> = if prev == "absent" {
             None
         } else if followed {
@@ -650,23 +671,31 @@ impl File {
             )
             .map_err(|m| fail_with(m, &[("path", json!(path))]))?;
             change.merge_into(&mut diff);
-            let absolute = path.starts_with('/');
-            let mut cur = String::new();
-            let mut script = String::new();
-            for part in path.trim_matches('/').split('/') {
-                cur = format!("{cur}/{part}");
-                let c = if absolute {
-                    cur.clone()
-                } else {
-                    cur.trim_start_matches('/').to_string()
-                };
-                script.push_str(&format!(
-                    "c={}\nif [ ! -e \"$c\" ]; then mkdir -- \"$c\" 2>/dev/null || [ -d \"$c\" ] || {{ kv err \"There was an issue creating $c as requested: $(mkdir -- \"$c\" 2>&1)\"; exit 1; }}\n{}fi\n",
-                    sh_path(&c),
-                    change.commands("c")
-                ));
-            }
-            if let Some(t) = plan_times(None, mtime, atime, "r", &mut diff) {
+            let times = plan_times(None, mtime, atime, "r", &mut diff);
+            // The module sets the times on the final path right after each
+            // directory it makes, so with times asked and more than the
+            // last directory missing it fails after making the first one
+            // (ansible-core 2.21; a rerun makes one more).
+            let too_early = format!(
+                "kv err {}; exit 1\n",
+                quote(&format!(
+                    "Error while updating modification or access time: [Errno 2] No such file or directory: {}",
+                    py_bytes_repr(path.as_bytes())
+                ))
+            );
+            let mut script = mkdir_each_script(
+                &path,
+                &change,
+                "There was an issue creating $c as requested",
+                |_, last| {
+                    if times.is_some() && !last {
+                        too_early.clone()
+                    } else {
+                        String::new()
+                    }
+                },
+            );
+            if let Some(t) = times {
                 script.push_str(&t);
             }
             return self.finish(ctx, r, diff, true, script, &path, (None, false));
@@ -741,11 +770,7 @@ impl File {
             dirname(path).to_string()
         };
         let absrc = src.as_ref().map(|s| join(&relpath, s));
-        let (src_exists, src_stat) = if in_dir {
-            (seen.reply.has("a1"), seen.reply.stat("a1st"))
-        } else {
-            (seen.reply.has("a2"), seen.reply.stat("a2st"))
-        };
+        let src_exists = seen.reply.has(if in_dir { "a1" } else { "a2" });
         if !a.force && a.src.is_some() && !src_exists {
             return Err(fail_with(
                 format!(
@@ -850,7 +875,12 @@ impl File {
                     (seen.st.clone(), "p", true)
                 }
             } else if a.follow {
-                (src_stat.clone(), "a", src_stat.is_some())
+                // The new link's target, as the link resolves it: from the
+                // link's own directory (even where the path was a directory,
+                // whose inside the existence check looked at).
+                let target = seen.reply.stat("a2st");
+                let found = target.is_some();
+                (target, "a", found)
             } else {
                 let link = FileStat {
                     st_mode: 0o120777,

@@ -385,10 +385,31 @@ impl<M: Module> DynModule for M {
 
 /// A failed result with a message.
 pub fn failed(msg: impl Into<String>) -> ModResult {
+    let msg: String = msg.into();
     let mut r = Map::new();
     r.insert("failed".into(), Json::Bool(true));
-    r.insert("msg".into(), Json::String(msg.into()));
+    // A message made by `with_details` carries the module's `details` too.
+    match msg.split_once(DETAILS) {
+        Some((m, d)) => {
+            r.insert("msg".into(), Json::String(m.to_string()));
+            r.insert("details".into(), Json::String(d.to_string()));
+        }
+        None => {
+            r.insert("msg".into(), Json::String(msg));
+        }
+    }
     r
+}
+
+/// Separates a failure message from its `details` inside one error string.
+const DETAILS: char = '\u{1f}';
+
+/// A failure message with the `details` Ansible's modules add to some
+/// (the exact cause under a general message, e.g. a bad symbolic mode).
+/// The error strings the planning helpers return pass through many callers
+/// unchanged; [`failed`] splits them again.
+pub fn with_details(msg: &str, details: &str) -> String {
+    format!("{msg}{DETAILS}{details}")
 }
 
 /// A failure an action plugin raises: Ansible prints `Task failed: MSG`

@@ -5,7 +5,7 @@
 //! (`u=rw,g=r,o=`), owners and groups by name or id, and the `diff` entries
 //! and shell commands for what differs.
 
-use super::probe::{FileStat, Reply};
+use super::probe::{FileStat, Reply, sh_path};
 use serde_json::{Map, Value as Json, json};
 
 /// A `mode` argument.
@@ -59,8 +59,9 @@ impl ModeArg {
         match self {
             ModeArg::Octal(m) => Ok(*m),
             ModeArg::Symbolic(s) => {
-                let m = symbolic_to_octal(prev, is_dir, s, umask)
-                    .map_err(|_| "mode must be in octal or symbolic form".to_string())?;
+                let m = symbolic_to_octal(prev, is_dir, s, umask).map_err(|e| {
+                    super::with_details("mode must be in octal or symbolic form", &e)
+                })?;
                 if m != m & 0o7777 {
                     return Err("Invalid mode supplied, only permission info is allowed".into());
                 }
@@ -95,7 +96,7 @@ pub fn symbolic_to_octal(prev: u32, is_dir: bool, spec: &str, umask: u32) -> Res
             who
         };
         if !users.chars().all(|c| matches!(c, 'u' | 'g' | 'o')) {
-            return Err(format!("bad symbolic permission for mode: {clause}"));
+            return Err(format!("bad symbolic permission for mode: {spec}"));
         }
         // Operators and the permission text that follows each.
         let mut parts: Vec<(char, &str)> = Vec::new();
@@ -117,7 +118,7 @@ pub fn symbolic_to_octal(prev: u32, is_dir: bool, spec: &str, umask: u32) -> Res
                 .chars()
                 .all(|c| matches!(c, 'r' | 'w' | 'x' | 'X' | 's' | 't' | 'u' | 'g' | 'o'))
             {
-                return Err(format!("bad symbolic permission for mode: {clause}"));
+                return Err(format!("bad symbolic permission for mode: {spec}"));
             }
             for user in users.chars() {
                 let apply = perms_for(user, perms, mode, is_dir, use_umask, umask);
@@ -369,6 +370,42 @@ pub fn plan_attrs(
     Ok(c)
 }
 
+/// Shell lines that make `path` and every missing directory above it one
+/// `mkdir` at a time, from the top, as the file module's `state=directory`
+/// and copy's parent directories do: each directory made gets `new_dir`'s
+/// commands (owner, group, mode) on `$c`, then `after(c, is_last)`. A
+/// failing `mkdir` reports `err` as `FAILED: <mkdir's message>`.
+pub fn mkdir_each_script(
+    path: &str,
+    new_dir: &AttrChange,
+    failed: &str,
+    after: impl Fn(&str, bool) -> String,
+) -> String {
+    let absolute = path.starts_with('/');
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut cur = String::new();
+    let mut script = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        cur = format!("{cur}/{part}");
+        let c = if absolute {
+            cur.clone()
+        } else {
+            cur.trim_start_matches('/').to_string()
+        };
+        script.push_str(&format!(
+            "c={}\nif [ ! -e \"$c\" ]; then mkdir -- \"$c\" 2>/dev/null || [ -d \"$c\" ] || {{ kv err \"{failed}: $(mkdir -- \"$c\" 2>&1)\"; exit 1; }}\n{}{}fi\n",
+            sh_path(&c),
+            new_dir.commands("c"),
+            after(&c, i + 1 == parts.len())
+        ));
+    }
+    script
+}
+
 /// [`plan_attrs`] for an existing path described by its stat.
 pub fn plan_for(
     st: &FileStat,
@@ -478,11 +515,16 @@ mod tests {
                 symbolic_to_octal(0o644, false, bad, 0o022).is_err(),
                 "{bad}"
             );
-            assert_eq!(
+            // The module's message, with the cause as its `details`.
+            let failure = crate::modules::failed(
                 ModeArg::Symbolic(bad.into())
                     .resolve(0o644, false, 0o022)
                     .unwrap_err(),
-                "mode must be in octal or symbolic form"
+            );
+            assert_eq!(failure["msg"], "mode must be in octal or symbolic form");
+            assert_eq!(
+                failure["details"],
+                format!("bad symbolic permission for mode: {bad}")
             );
         }
     }

@@ -144,7 +144,10 @@ impl Screen {
             );
         }
         if !*looped {
-            self.diff(result, *diff);
+            self.diff(
+                result,
+                *diff && matches!(status, Status::Ok | Status::Changed),
+            );
         }
         let generic = |caption: &str| {
             format!(

@@ -302,7 +302,10 @@ impl Screen {
         self
     }
 
-    /// A module's `diff`, shown before its result line.
+    /// A module's `diff`, shown before its result line. Callers pass
+    /// `shown` only for an ok or changed result: Ansible sends a diff to the
+    /// callback for those alone, never for a failed, skipped or unreachable
+    /// one (item by item too).
     pub(super) fn diff(&mut self, result: &Json, shown: bool) {
         if !shown {
             return;
@@ -860,7 +863,10 @@ impl Screen {
                 // Ansible names a skipped host without its delegate.
                 let plain = host.to_string();
                 let host = &host_label(host, result);
-                self.diff(result, *diff);
+                self.diff(
+                    result,
+                    *diff && matches!(status, Status::Ok | Status::Changed),
+                );
                 let line = match status {
                     Status::Ok | Status::Changed => {
                         let word = if *status == Status::Ok {
@@ -930,7 +936,10 @@ impl Screen {
                 let plain = host.to_string();
                 let host = &host_label(host, result);
                 if !*looped {
-                    self.diff(result, *diff);
+                    self.diff(
+                        result,
+                        *diff && matches!(status, Status::Ok | Status::Changed),
+                    );
                 }
                 let line = match status {
                     // A failed loop was told item by item; only debug's

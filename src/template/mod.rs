@@ -60,7 +60,7 @@ pub use error::TemplateError;
 /// for a name starting with `~`.
 pub(crate) use filters::expanduser;
 pub use pyrepr::{
-    json_to_value, py_repr, py_str, py_type_name, unmark_datetimes, value_to_json,
+    json_to_value, py_bytes_repr, py_repr, py_str, py_type_name, unmark_datetimes, value_to_json,
     value_to_stored_json,
 };
 pub use syntax::TemplateOptions;

@@ -191,6 +191,34 @@ fn repr_str(out: &mut String, s: &str) {
     out.push(quote);
 }
 
+/// Python's repr of a bytes value (`b'...'`), as a module's message shows
+/// a path it handled as bytes: printable ASCII as is, other bytes as `\xNN`.
+pub fn py_bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::from("b");
+    out.push(quote as char);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            0x20..=0x7e => out.push(c as char),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
 /// The Python type name Ansible shows in messages (`str`, `int`, `list`...).
 pub fn py_type_name(v: &Value) -> &'static str {
     if let Some(obj) = v.as_object() {
@@ -327,5 +355,19 @@ pub fn json_to_value(j: &serde_json::Value) -> Value {
             m.iter()
                 .map(|(k, v)| (Value::from(k.as_str()), json_to_value(v))),
         ),
+    }
+}
+
+#[cfg(test)]
+mod bytes_repr_tests {
+    use super::py_bytes_repr;
+
+    #[test]
+    fn bytes_repr_as_python() {
+        // Python 3.12: repr(b"/tmp/a b"), repr("é'".encode()),
+        // repr(b"a'\"\\\n\x7f").
+        assert_eq!(py_bytes_repr(b"/tmp/a b"), "b'/tmp/a b'");
+        assert_eq!(py_bytes_repr("é'".as_bytes()), "b\"\\xc3\\xa9'\"");
+        assert_eq!(py_bytes_repr(b"a'\"\\\n\x7f"), "b'a\\'\"\\\\\\n\\x7f'");
     }
 }
