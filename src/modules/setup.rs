@@ -163,7 +163,7 @@ pub fn facts_from_reply(
                     &get("kernel_version"),
                 )
             }
-            "lsb" => Ok(distribution::lsb(&raw)),
+            "lsb" => distribution::lsb(&raw),
             "selinux" => Ok(system::selinux(&raw)),
             "apparmor" => Ok(system::apparmor(&raw)),
             "chroot" => Ok(system::chroot(&raw)),
