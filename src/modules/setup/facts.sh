@@ -380,6 +380,11 @@ if has virtual; then
     if [ -n "$b_dmidecode" ]; then
         X dmi_system-product-name "$b_dmidecode" -s system-product-name
     fi
+    # On s390 Ansible names the hypervisor from lscpu's "Hypervisor:" line.
+    if [ -n "$b_lscpu" ] && [ -r /proc/cpuinfo ] &&
+        grep -q '^vendor_id.*IBM/S390' /proc/cpuinfo 2>/dev/null; then
+        X lscpu "$b_lscpu"
+    fi
 fi
 
 if has virtual || has hardware; then
