@@ -13,6 +13,8 @@ mod distribution;
 mod hardware;
 mod local;
 mod network;
+#[cfg(test)]
+mod oracle_tests;
 mod raw;
 mod subset;
 mod system;
