@@ -21,6 +21,10 @@ Each case of tests/facts_cases/cases.json describes one host:
     cmds        {"tool arg...": {"out": str, "rc": int}}: a command's output,
                 keyed by the tool's base name and its arguments
     platform    {"system", "release", "version", "machine"}: platform.*()
+    facts       {name: value}: facts of collectors not run here (system,
+                distribution, os_family) that a collector reads
+    arch        ansible_architecture for the cpu facts (default x86_64)
+    executable  [path]: files with the x bit
 
 The host's files are written under a temporary root and every file-system call
 the collectors make (open, os.stat/lstat/access/listdir/scandir/readlink) is
@@ -127,7 +131,8 @@ class FakeHost:
         p = os.fspath(p)
         as_bytes = isinstance(p, bytes)
         s = os.fsdecode(p) if as_bytes else p
-        if not s.startswith("/") or s.startswith(self.exempt):
+        # /dev/null stays real: pkg_mgr opens it for rpm's output.
+        if not s.startswith("/") or s.startswith(self.exempt) or s == os.devnull:
             return p
         s = self.root + s
         return os.fsencode(s) if as_bytes else s
@@ -149,6 +154,7 @@ class FakeHost:
             "scandir": os.scandir,
             "readlink": os.readlink,
             "check_output": subprocess.check_output,
+            "check_call": subprocess.check_call,
             "system": platform.system,
             "release": platform.release,
             "version": platform.version,
@@ -181,6 +187,17 @@ class FakeHost:
                 raise subprocess.CalledProcessError(got.get("rc", 1) if got else 127, argv)
             return got["out"].encode()
 
+        def check_call(cmd, *a, **k):
+            # pkg_mgr's `rpm -q --whatprovides /usr/bin/apt-get`.
+            argv = list(cmd)
+            key = " ".join([os.path.basename(argv[0])] + argv[1:])
+            got = host.case.get("cmds", {}).get(key)
+            if got is None:
+                raise OSError(2, "No such file or directory")
+            if got.get("rc", 0) != 0:
+                raise subprocess.CalledProcessError(got["rc"], argv)
+            return 0
+
         plat = self.case.get("platform", {})
         builtins.open = fopen
         io.open = fopen
@@ -188,6 +205,7 @@ class FakeHost:
             setattr(os, name, wrap(name))
         os.readlink = readlink
         subprocess.check_output = check_output
+        subprocess.check_call = check_call
         platform.system = lambda: plat.get("system", "Linux")
         platform.release = lambda: plat.get("release", "6.1.0-13-amd64")
         platform.version = lambda: plat.get("version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29)")
@@ -205,6 +223,7 @@ class FakeHost:
         for name in ("stat", "lstat", "access", "listdir", "scandir", "readlink"):
             setattr(os, name, o[name])
         subprocess.check_output = o["check_output"]
+        subprocess.check_call = o["check_call"]
         platform.system = o["system"]
         platform.release = o["release"]
         platform.version = o["version"]
@@ -293,7 +312,9 @@ COLLECTORS.update({
 
 def run_case(case):
     out = {}
-    collected = {}
+    # Facts of collectors the case does not run (ansible_system,
+    # ansible_os_family...), as Ansible's collector list hands them on.
+    collected = {"ansible_" + k: v for k, v in case.get("facts", {}).items()}
     with tempfile.TemporaryDirectory(prefix="kiln-facts-") as root:
         host = FakeHost(case, root)
         host.build()
@@ -305,7 +326,7 @@ def run_case(case):
                 except Exception as e:  # Ansible drops a failing collector's facts
                     facts = {"__error__": type(e).__name__}
                 else:
-                    collected.update(facts)
+                    collected.update({"ansible_" + k: v for k, v in facts.items()})
                 out[name] = facts
     return out
 

@@ -150,6 +150,10 @@ impl Host {
 
     /// facts.sh's `T` flags.
     fn flags(&self, path: &str) -> String {
+        // `dir/` names only a directory.
+        if path.len() > 1 && path.ends_with('/') && !self.is_dir(path) {
+            return "-".into();
+        }
         let path = normalize(path.trim_end_matches('/'));
         let file = self.content(&path);
         let dir = self.is_dir(&path);
@@ -534,6 +538,83 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
     if has("virtual") || hardware {
         p.whole(&["/proc/cpuinfo"]);
     }
+    if has("pkg_mgr") {
+        p.tests(&[
+            "/usr/bin/rpm-ostree",
+            "/usr/bin/yum",
+            "/usr/bin/dnf-3",
+            "/usr/bin/dnf5",
+            "/usr/bin/apt-get",
+            "/usr/bin/zypper",
+            "/usr/sbin/urpmi",
+            "/usr/bin/pacman",
+            "/bin/opkg",
+            "/usr/pkg/bin/pkgin",
+            "/opt/local/bin/pkgin",
+            "/opt/tools/bin/pkgin",
+            "/opt/local/bin/port",
+            "/usr/local/bin/brew",
+            "/opt/homebrew/bin/brew",
+            "/sbin/apk",
+            "/usr/sbin/pkg",
+            "/usr/sbin/swlist",
+            "/usr/bin/emerge",
+            "/usr/sbin/pkgadd",
+            "/usr/bin/pkg",
+            "/usr/bin/xbps-install",
+            "/usr/local/sbin/pkg",
+            "/usr/bin/swupd",
+            "/usr/sbin/sorcery",
+            "/usr/bin/installp",
+            "/run/ostree-booted",
+            "/usr/bin/dnf",
+            "/usr/bin/microdnf",
+            "/usr/bin/rpm",
+        ]);
+        for (name, path) in [
+            ("realpath_dnf", "/usr/bin/dnf"),
+            ("realpath_microdnf", "/usr/bin/microdnf"),
+        ] {
+            if host.flags(path).contains('e') {
+                let real = host.resolve(path);
+                p.section(&format!("c {name}"), &format!("{real}\n"));
+                p.section(&format!("rc {name} 0"), "");
+            }
+        }
+        if host.flags("/usr/bin/rpm").contains('e') && host.flags("/usr/bin/apt-get").contains('e')
+        {
+            p.run("rpm_apt", "rpm -q --whatprovides /usr/bin/apt-get");
+        }
+    }
+    if has("service_mgr") {
+        p.tests(&[
+            "/proc/1/comm",
+            "/sbin/init",
+            "/run/systemd/system/",
+            "/dev/.run/systemd/",
+            "/dev/.systemd/",
+            "/etc/init/",
+            "/sbin/openrc",
+            "/etc/init.d/",
+            "/etc/dinit.d/",
+        ]);
+        p.whole(&["/proc/1/comm"]);
+        if host.content("/proc/1/comm").is_none() && p.has_bin("ps") {
+            // `ps -p 1 -o comm | tail -n 1`: the last line; the status is tail's.
+            let (out, _) = host.cmd("ps -p 1 -o comm");
+            let last = out
+                .split_inclusive('\n')
+                .next_back()
+                .unwrap_or_default()
+                .to_string();
+            p.section("c ps1", &last);
+            p.section("rc ps1 0", "");
+        }
+        if let Some(target) = host.links.get("/sbin/init") {
+            p.section("c sbin_init", &format!("{target}\n"));
+            p.section("rc sbin_init 0", "");
+        }
+    }
     if has("dns") {
         p.whole(&["/etc/resolv.conf"]);
     }
@@ -542,8 +623,15 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
 }
 
 /// kiln's facts of one collector for the probe's reply.
-fn kiln_facts(raw: &Raw, host: &Host, collector: &str) -> Result<Map<String, Json>, String> {
+fn kiln_facts(
+    raw: &Raw,
+    host: &Host,
+    collected: &Map<String, Json>,
+    collector: &str,
+) -> Result<Map<String, Json>, String> {
     match collector {
+        "pkg_mgr" => Ok(system::pkg_mgr(raw, collected)),
+        "service_mgr" => Ok(system::service_mgr(raw, collected)),
         "distribution" => distribution::distribution(
             raw,
             &host.plat("system", "Linux"),
@@ -586,9 +674,17 @@ fn collectors_agree_with_ansible_core() {
         let host = Host::new(case);
         let reply = probe_reply(&host, &collectors);
         let raw = Raw::parse(reply.as_bytes(), MK);
+        let mut collected: Map<String, Json> = case
+            .get("facts")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
         for c in &collectors {
             let want = &want[*c];
-            let got = kiln_facts(&raw, &host, c);
+            let got = kiln_facts(&raw, &host, &collected, c);
+            if let Ok(g) = &got {
+                collected.extend(g.clone());
+            }
             let same = match (&got, want.get("__error__")) {
                 (Err(_), Some(_)) => true,
                 (Ok(g), None) => &Json::Object(g.clone()) == want,
