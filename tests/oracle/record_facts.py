@@ -300,6 +300,14 @@ class HardwarePart:
                 return hw.get_cpu_facts(collected_facts={"ansible_architecture": arch})
             finally:
                 os.sched_getaffinity = saved
+        if self.method == "get_lvm_facts":
+            # kiln's probe runs the LVM tools only as root, as Ansible does.
+            saved = os.getuid
+            os.getuid = lambda: 0
+            try:
+                return hw.get_lvm_facts()
+            finally:
+                os.getuid = saved
         return getattr(hw, self.method)()
 
 
@@ -307,6 +315,9 @@ COLLECTORS.update({
     "hardware.cpu": HardwarePart("get_cpu_facts"),
     "hardware.memory": HardwarePart("get_memory_facts"),
     "hardware.dmi": HardwarePart("get_dmi_facts"),
+    "hardware.sysinfo": HardwarePart("get_sysinfo_facts"),
+    "hardware.uptime": HardwarePart("get_uptime_facts"),
+    "hardware.lvm": HardwarePart("get_lvm_facts"),
 })
 
 

@@ -535,6 +535,32 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
             }
         }
     }
+    if hardware && p.has_bin("vgs") {
+        let opts = "--noheadings --nosuffix --units g --separator ,";
+        p.run("vgs", &format!("vgs {opts}"));
+        if p.has_bin("lvs") {
+            p.run("lvs", &format!("lvs {opts}"));
+        }
+        if p.has_bin("pvs") {
+            p.run("pvs", &format!("pvs {opts}"));
+            if p.has_bin("dmsetup") {
+                let (out, _) = host.cmd(&format!("pvs {opts}"));
+                for line in out.lines() {
+                    let pv = line
+                        .split(',')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches(' ');
+                    if pv.starts_with("/dev/dm-") {
+                        p.run(
+                            &format!("dm {pv}"),
+                            &format!("dmsetup info -C --noheadings -o name {pv}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
     if has("virtual") || hardware {
         p.whole(&["/proc/cpuinfo"]);
     }
@@ -650,6 +676,10 @@ fn kiln_facts(
         "hardware.cpu" => hardware::cpu(raw, &host.arch),
         "hardware.memory" => hardware::memory(raw),
         "hardware.dmi" => hardware::dmi(raw),
+        "hardware.sysinfo" => hardware::sysinfo(raw),
+        "hardware.uptime" => Ok(hardware::uptime(raw)),
+        // The probe runs as root (its `id` section says uid 0).
+        "hardware.lvm" => Ok(hardware::lvm(raw, 0)),
         other => Err(format!("no kiln collector mapped for {other}")),
     }
 }
