@@ -395,7 +395,7 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
         if p.has_bin("dpkg") {
             let osr = host.content("/etc/os-release").unwrap_or_default();
             let named = osr.contains("VERSION_CODENAME=") || osr.contains("UBUNTU_CODENAME=");
-            if !named && !p.has_bin("lsb_release") {
+            if !named {
                 p.run("tzdata", "dpkg --status tzdata");
             }
         }
