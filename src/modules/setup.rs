@@ -13,6 +13,8 @@ mod distribution;
 mod hardware;
 mod local;
 mod network;
+#[cfg(test)]
+mod oracle_tests;
 mod raw;
 mod subset;
 mod system;
@@ -163,7 +165,7 @@ pub fn facts_from_reply(
                     &get("kernel_version"),
                 )
             }
-            "lsb" => Ok(distribution::lsb(&raw)),
+            "lsb" => distribution::lsb(&raw),
             "selinux" => Ok(system::selinux(&raw)),
             "apparmor" => Ok(system::apparmor(&raw)),
             "chroot" => Ok(system::chroot(&raw)),

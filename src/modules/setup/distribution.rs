@@ -535,7 +535,7 @@ fn parse_dist_file(
             f.insert("distribution_version".into(), json!(data));
         }
         "SUSE" => return parse_suse(raw, data, path, collected).map(Some),
-        "Debian" => return Ok(parse_debian(raw, data, path, collected)),
+        "Debian" => return parse_debian(raw, data, path, collected),
         "Mandriva" => {
             if !data.contains("Mandriva") {
                 return Ok(None);
@@ -616,7 +616,12 @@ fn parse_dist_file(
     Ok(Some(f))
 }
 
-fn parse_debian(raw: &Raw, data: &str, path: &str, collected: &Facts) -> Option<Facts> {
+fn parse_debian(
+    raw: &Raw,
+    data: &str,
+    path: &str,
+    collected: &Facts,
+) -> Result<Option<Facts>, String> {
     let mut f = Facts::new();
     let mut put = |k: &str, v: String| {
         f.insert(k.into(), json!(v));
@@ -676,8 +681,12 @@ fn parse_debian(raw: &Raw, data: &str, path: &str, collected: &Facts) -> Option<
         if let Some(v) = cap1("VERSION_ID=(.*)", data) {
             let parts: Vec<&str> = v.split('.').collect();
             if parts.len() != 3 {
-                // Ansible unpacks exactly three parts and fails otherwise.
-                return None;
+                // Ansible unpacks exactly three parts: any other count fails
+                // the whole collector.
+                return Err(format!(
+                    "ValueError: not enough values to unpack (expected 3, got {})",
+                    parts.len()
+                ));
             }
             put("distribution_major_version", parts[0].to_string());
             put("distribution_version", v.clone());
@@ -703,9 +712,9 @@ fn parse_debian(raw: &Raw, data: &str, path: &str, collected: &Facts) -> Option<
     } else if data.contains("LMDE") {
         put("distribution", "Linux Mint Debian Edition".into());
     } else {
-        return None;
+        return Ok(None);
     }
-    Some(f)
+    Ok(Some(f))
 }
 
 fn codename_and_version(put: &mut impl FnMut(&str, String), data: &str) {
@@ -765,6 +774,10 @@ fn parse_suse(raw: &Raw, data: &str, path: &str, collected: &Facts) -> Result<Fa
                     f.insert("distribution_release".into(), json!(py_strip(&r)));
                 }
             }
+            // Ansible has split `data` into a list of lines here, and its
+            // VARIANT_ID search below cannot take a list: the collector
+            // fails for every openSUSE SuSE-release it gets this far with.
+            return Err("TypeError: expected string or bytes-like object, got 'list'".into());
         } else if lower.contains("enterprise") {
             if data.contains("Server") {
                 f.insert("distribution".into(), json!("SLES"));
@@ -877,8 +890,10 @@ pub fn distribution(
     Ok(facts)
 }
 
-/// The `lsb` collector.
-pub fn lsb(raw: &Raw) -> Facts {
+/// The `lsb` collector. A line of /etc/lsb-release without `=` (a comment,
+/// a blank line between entries) makes Ansible's collector fail (IndexError),
+/// which drops the `lsb` fact altogether.
+pub fn lsb(raw: &Raw) -> Result<Facts, String> {
     let mut lsb: Vec<(&str, String)> = Vec::new();
     let set = |lsb: &mut Vec<(&str, String)>, k: &'static str, v: &str| match lsb
         .iter_mut()
@@ -908,7 +923,10 @@ pub fn lsb(raw: &Raw) -> Facts {
     }
     if lsb.is_empty() && raw.exists("/etc/lsb-release") {
         for line in raw.lines("/etc/lsb-release") {
-            let value = line.split_once('=').map(|(_, v)| py_strip(v)).unwrap_or("");
+            let (_, value) = line
+                .split_once('=')
+                .ok_or("IndexError: list index out of range")?;
+            let value = py_strip(value);
             if line.contains("DISTRIB_ID") {
                 set(&mut lsb, "id", value);
             } else if line.contains("DISTRIB_RELEASE") {
@@ -939,7 +957,7 @@ pub fn lsb(raw: &Raw) -> Facts {
     }
     let mut facts = Facts::new();
     facts.insert("lsb".into(), Json::Object(out));
-    facts
+    Ok(facts)
 }
 
 #[cfg(test)]
@@ -988,7 +1006,7 @@ HOME_URL=\"https://www.debian.org/\"\n";
         assert_eq!(f["distribution_file_variety"], "Debian");
         assert_eq!(f["distribution_file_parsed"], true);
         assert_eq!(f["os_family"], "Debian");
-        let l = lsb(&raw);
+        let l = lsb(&raw).expect("lsb");
         assert_eq!(
             l["lsb"],
             json!({"id": "Debian", "description": "Debian GNU/Linux 12 (bookworm)",
@@ -1439,13 +1457,13 @@ PRETTY_NAME=\"OpenWrt 23.05.2\"\nVERSION_ID=\"23.05.2\"\n";
 DISTRIB_DESCRIPTION=\"Ubuntu 22.04.4 LTS\"\n",
             ),
         ]);
-        let l = lsb(&raw);
+        let l = lsb(&raw).expect("lsb");
         assert_eq!(
             l["lsb"],
             json!({"id": "Ubuntu", "release": "22.04", "codename": "jammy",
                    "description": "Ubuntu 22.04.4 LTS", "major_release": "22"})
         );
         let none = reply(&[("t", "- /etc/lsb-release\n")]);
-        assert_eq!(lsb(&none)["lsb"], json!({}));
+        assert_eq!(lsb(&none).expect("lsb")["lsb"], json!({}));
     }
 }

@@ -214,13 +214,15 @@ if has distribution; then
             printf '%s\t%s\n' "${_p#/etc/}" "$_v"
         fi
     done
-    # Very old Debian without a code name anywhere: Ansible asks dpkg.
+    # Debian without a code name anywhere: Ansible asks dpkg. Only
+    # os-release's code name settles it here; whether lsb_release or a
+    # release file named one is the controller's call.
     if [ -n "$b_dpkg" ]; then
         _osr=
         [ -r /etc/os-release ] && _osr=$(cat /etc/os-release 2>/dev/null)
         case "$_osr" in
         *VERSION_CODENAME=* | *UBUNTU_CODENAME=*) ;;
-        *) [ -z "$b_lsb_release" ] && X tzdata "$b_dpkg" --status tzdata ;;
+        *) X tzdata "$b_dpkg" --status tzdata ;;
         esac
     fi
 fi
@@ -379,6 +381,11 @@ if has virtual; then
     fi
     if [ -n "$b_dmidecode" ]; then
         X dmi_system-product-name "$b_dmidecode" -s system-product-name
+    fi
+    # On s390 Ansible names the hypervisor from lscpu's "Hypervisor:" line.
+    if [ -n "$b_lscpu" ] && [ -r /proc/cpuinfo ] &&
+        grep -q '^vendor_id.*IBM/S390' /proc/cpuinfo 2>/dev/null; then
+        X lscpu "$b_lscpu"
     fi
 fi
 

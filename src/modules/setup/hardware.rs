@@ -332,39 +332,40 @@ pub fn dmi(raw: &Raw) -> Result<Facts, String> {
     Ok(f)
 }
 
-/// s390 /proc/sysinfo.
-pub fn sysinfo(raw: &Raw) -> Facts {
+/// s390 /proc/sysinfo, read with Ansible's pattern. Its `^` binds only the
+/// first alternative and `$` only the last, and `0+(.+)` keeps one digit of
+/// an all-zero sequence code: kept, as they decide the values.
+pub fn sysinfo(raw: &Raw) -> Result<Facts, String> {
     let mut f = Facts::new();
     if !raw.exists("/proc/sysinfo") {
-        return f;
+        return Ok(f);
     }
-    for k in [
+    let keys = [
         "system_vendor",
         "product_version",
         "product_serial",
         "product_name",
         "product_uuid",
-    ] {
+    ];
+    for k in keys {
         f.insert(k.into(), json!("NA"));
     }
-    for line in raw.file("/proc/sysinfo").unwrap_or("").lines() {
-        let mut set = |k: &str, v: &str| {
-            if !v.is_empty() {
-                f.insert(k.into(), json!(v));
-            }
-        };
-        if let Some(v) = line.strip_prefix("Manufacturer:") {
-            set("system_vendor", v.trim_start());
-        } else if let Some(v) = line.strip_prefix("Type:") {
-            set("product_name", v.trim_start());
-        } else if let Some(v) = line.strip_prefix("Sequence Code:") {
-            let v = v.trim_start();
-            if v.starts_with('0') {
-                set("product_serial", v.trim_start_matches('0'));
+    // An empty file reads as None, which Ansible's finditer() rejects.
+    let data = raw
+        .file("/proc/sysinfo")
+        .ok_or("TypeError: expected string or bytes-like object, got 'NoneType'")?;
+    let re = Regex::new(
+        r"(?m)^(?:Manufacturer:\s+(?P<system_vendor>.+))|(?:Type:\s+(?P<product_name>.+))|(?:Sequence Code:\s+0+(?P<product_serial>.+))$",
+    )
+    .map_err(|e| e.to_string())?;
+    for caps in re.captures_iter(data) {
+        for k in keys {
+            if let Some(m) = caps.name(k) {
+                f.insert(k.into(), json!(m.as_str()));
             }
         }
     }
-    f
+    Ok(f)
 }
 
 /// `name -> [entries]` of a /dev/disk/by-* directory, by target basename.
@@ -862,7 +863,7 @@ pub fn hardware(raw: &Raw, architecture: &str, uid: u32) -> Result<Facts, String
     f.extend(cpu(raw, architecture)?);
     f.extend(memory(raw)?);
     f.extend(dmi(raw)?);
-    f.extend(sysinfo(raw));
+    f.extend(sysinfo(raw)?);
     f.extend(devices(raw)?);
     f.extend(uptime(raw));
     f.extend(lvm(raw, uid));
@@ -1160,12 +1161,13 @@ Sequence Code:        00000000000A1B2C\nPlant:                02\n";
         let f = sysinfo(&reply(&[
             ("t", "ef /proc/sysinfo\n"),
             ("f /proc/sysinfo", info),
-        ]));
+        ]))
+        .expect("sysinfo");
         assert_eq!(f["system_vendor"], "IBM");
         assert_eq!(f["product_name"], "3906");
         assert_eq!(f["product_serial"], "A1B2C");
         assert_eq!(f["product_version"], "NA");
         assert_eq!(f["product_uuid"], "NA");
-        assert!(sysinfo(&reply(&[])).is_empty());
+        assert!(sysinfo(&reply(&[])).expect("sysinfo").is_empty());
     }
 }
