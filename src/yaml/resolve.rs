@@ -264,13 +264,17 @@ fn python_float(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("could not convert string to float: '{s}'"))
 }
 
-/// `!!binary`: base64 (characters outside the alphabet are skipped, as
-/// Python's `decodebytes` does). Python gives `bytes`; kiln has no bytes
-/// type, so the data must be UTF-8 text.
+/// `!!binary`: base64 as Python's `decodebytes` reads it: characters
+/// outside the alphabet are skipped, a `=` ends the data once it completes a
+/// group of four (earlier ones are skipped too), and data that stops inside
+/// a group is an error. Python gives `bytes`; kiln has no bytes type, so the
+/// data must be UTF-8 text.
 pub(crate) fn construct_binary(text: &str) -> Result<NodeKind, String> {
     let mut bits: u32 = 0;
     let mut nbits = 0u32;
-    let mut sextets = 0usize;
+    // Position in the current group of four, and `=` seen since its last
+    // data character.
+    let (mut quad, mut pads) = (0usize, 0usize);
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     for c in text.chars() {
         let v = match c {
@@ -279,10 +283,18 @@ pub(crate) fn construct_binary(text: &str) -> Result<NodeKind, String> {
             '0'..='9' => c as u32 - '0' as u32 + 52,
             '+' => 62,
             '/' => 63,
-            '=' => break,
+            '=' => {
+                pads += 1;
+                if quad >= 2 && quad + pads >= 4 {
+                    quad = 0;
+                    break;
+                }
+                continue;
+            }
             _ => continue,
         };
-        sextets += 1;
+        pads = 0;
+        quad = (quad + 1) % 4;
         bits = (bits << 6) | v;
         nbits += 6;
         if nbits >= 8 {
@@ -291,8 +303,18 @@ pub(crate) fn construct_binary(text: &str) -> Result<NodeKind, String> {
             bits &= (1 << nbits) - 1;
         }
     }
-    if sextets % 4 == 1 {
-        return Err("failed to decode base64 data: Incorrect padding".into());
+    match quad {
+        0 => {}
+        1 => {
+            // Python counts the data characters of the complete groups
+            // (from the bytes they made) plus the one left over.
+            return Err(format!(
+                "failed to decode base64 data: Invalid base64-encoded string: number of data \
+                 characters ({}) cannot be 1 more than a multiple of 4",
+                out.len() / 3 * 4 + 1
+            ));
+        }
+        _ => return Err("failed to decode base64 data: Incorrect padding".into()),
     }
     String::from_utf8(out)
         .map(NodeKind::Str)
@@ -339,8 +361,26 @@ mod tests {
             construct_binary("aGVs\nbG8="),
             Ok(NodeKind::Str("hello".into()))
         );
-        assert!(construct_binary("aGVsb").is_err());
         assert!(construct_binary("/w==").is_err());
+        // Python's base64.decodebytes (ansible-core 2.21 venv) on the same
+        // inputs: b'he' (the `=` completing a group ends the data), b'hi'
+        // (what follows is not read), and the errors below.
+        assert_eq!(construct_binary("aGV=sb"), Ok(NodeKind::Str("he".into())));
+        assert_eq!(construct_binary("aGk=x"), Ok(NodeKind::Str("hi".into())));
+        assert_eq!(construct_binary("===="), Ok(NodeKind::Str(String::new())));
+        let padding = Err("failed to decode base64 data: Incorrect padding".to_string());
+        for bad in ["aGk", "aG", "aG=k", "a=b", "aGVsbG8"] {
+            assert_eq!(construct_binary(bad), padding, "{bad}");
+        }
+        let one_more = |n: usize| {
+            Err(format!(
+                "failed to decode base64 data: Invalid base64-encoded string: number of data \
+                 characters ({n}) cannot be 1 more than a multiple of 4"
+            ))
+        };
+        assert_eq!(construct_binary("aGVsb"), one_more(5));
+        assert_eq!(construct_binary("aGVsb="), one_more(5));
+        assert_eq!(construct_binary("a==="), one_more(1));
     }
 
     #[test]
