@@ -9,6 +9,7 @@ use super::error::Fault;
 use super::locate::{Locator, to_u32};
 use crate::span::Span;
 use saphyr_parser::ScanError;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Spaces inserted at the start of lines (1-based) by
@@ -64,6 +65,76 @@ pub(super) fn repair_tab_after_colon(text: &str, e: &ScanError) -> Option<String
     }
     let mut fixed = text.to_string();
     fixed.replace_range(colon_end..colon_end + 1, " ");
+    Some(fixed)
+}
+
+/// libyaml (YAML 1.1) reads NEL (U+0085) as a line break, which scalars
+/// keep as `\n`; saphyr-parser (YAML 1.2) reads it as content. Each NEL
+/// becomes the one-character line break libyaml makes of it (`\r` after a
+/// `\r`, so that the two stay two breaks rather than one CR LF): values and
+/// positions are then libyaml's.
+pub(super) fn nel_as_line_break(text: &str) -> Cow<'_, str> {
+    if !text.contains('\u{85}') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut prev = '\0';
+    for c in text.chars() {
+        let c = match c {
+            '\u{85}' if prev == '\r' => '\r',
+            '\u{85}' => '\n',
+            c => c,
+        };
+        out.push(c);
+        prev = c;
+    }
+    Cow::Owned(out)
+}
+
+/// libyaml takes a `#` right after a token (`'quoted'#note`, `[a]#note`,
+/// `|#note`) as the start of a comment; saphyr-parser wants a blank before
+/// it. A comment is not content, so blanking it out to the end of its line
+/// changes no value and no position. (Where libyaml would not read a
+/// comment there, it reports its own error, which wins.)
+pub(super) fn repair_glued_comment(text: &str, e: &ScanError) -> Option<String> {
+    if e.info() != "comments must be separated from other tokens by whitespace" {
+        return None;
+    }
+    let at = Locator::new(text).byte(e.marker().index());
+    let rest = text.get(at..)?;
+    if !rest.starts_with('#') {
+        return None;
+    }
+    let end = at + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let mut fixed = String::with_capacity(text.len());
+    fixed.push_str(&text[..at]);
+    // One space per character keeps every column as the user wrote it.
+    fixed.extend(std::iter::repeat_n(' ', text[at..end].chars().count()));
+    fixed.push_str(&text[end..]);
+    Some(fixed)
+}
+
+/// libyaml allows tabs among the blanks that start a continuation line of
+/// a quoted scalar; saphyr-parser refuses a tab there when it is left of
+/// the enclosing indentation. Those blanks are not content (folding drops
+/// them), so they become spaces: no value and no position changes, and a
+/// line left short of the indentation is then padded by
+/// [`repair_indentation`].
+pub(super) fn repair_tab_in_quoted_indent(text: &str, e: &ScanError) -> Option<String> {
+    if e.info() != "tab cannot be used as indentation" {
+        return None;
+    }
+    let at = Locator::new(text).byte(e.marker().index());
+    let before = text.get(..at)?;
+    let start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let blanks = text[start..].len() - text[start..].trim_start_matches([' ', '\t']).len();
+    if at >= start + blanks || !text[start..start + blanks].contains('\t') {
+        return None;
+    }
+    let mut fixed = String::with_capacity(text.len());
+    fixed.push_str(&text[..start]);
+    fixed.extend(std::iter::repeat_n(' ', blanks));
+    fixed.push_str(&text[start + blanks..]);
     Some(fixed)
 }
 
