@@ -144,6 +144,8 @@ CASES: list[tuple[str, str]] = [
     ("CR then NEL is two line breaks", "a: 'b\r\x85  c'\n"),
     ("comments glued to the token before them", "a: 'b'#c\nd: [e]#f\ng: {h: i}#j\nk: |#l\n  m\n"),
     ("tabs starting quoted continuation lines", "a:\n  b: \"c\n\t\td\n \te\"\n  f: 'g\n\th'\n"),
+    ("LS and PS line breaks in plain and block scalars", "a: b\u2028  c\nd: |\n  e\u2029  f\n"),
+    ("LS line break between entries", "- a\u2028- b\n"),
     ("byte order mark at the start", "\ufeffa: 1\n"),
     ("non-ASCII keys and values", "ключ: значение\n名前: 値\nemoji: 😀\n"),
     # --- documents ---
@@ -211,6 +213,13 @@ CASES: list[tuple[str, str]] = [
     ("merge key quoted is a string", "a: &a {x: 1}\nb:\n  '<<': *a\n"),
     ("merge in a flow mapping", "a: &a {x: 1}\nb: {<<: *a, y: 2}\n"),
     ("value key", "=: 1\n"),
+    ("merge of an empty mapping and an empty list", "a:\n  <<: {}\n  x: 1\nb:\n  <<: []\n"),
+    ("duplicate keys inside a merged mapping", "a: &a {x: 1, x: 2}\nb:\n  <<: *a\n"),
+    ("duplicate keys in a flow mapping", "{a: 1, b: 2, a: 3}\n"),
+    ("anchor on a key used as a value", "&x a: 1\nb: *x\n"),
+    ("tag before an anchor with a comment after", "a: !!str &x # note\n  1\nb: *x\n"),
+    ("explicit tagged empty key", "? !!str\n: x\n"),
+    ("indentless sequence of mappings with nested sequences", "a:\n- b:\n  - c\n- d\n"),
     # --- duplicate keys ---
     ("duplicate keys", "a: 1\nb: 2\na: 3\n"),
     ("duplicate keys that are equal in Python", "1: a\n1.0: b\ntrue: c\n0: d\nfalse: e\n~: f\nnull: g\n"),
@@ -228,6 +237,10 @@ CASES: list[tuple[str, str]] = [
     ("special floats", "[.inf, -.inf, +.inf, .Inf, .INF, .nan, .NaN, .NAN, inf, nan, -.Nan]\n"),
     ("sexagesimal floats", "[190:20:30.15, -1:30.5, 1:0.]\n"),
     ("timestamps", "[2001-12-14, 2001-12-14t21:59:43.10-05:00, 2001-12-14 21:59:43.10, 2001-12-15T02:59:43.1Z, 2002-1-1, 2001-12-14 21:59:43 +3]\n"),
+    ("more float spellings", "[1.5e3, -.5, +.5, 0., 00.5, 1.5_, 1__.5, ._5, 1:2:3.5, -0.0, 1e-3, 12e+03]\n"),
+    ("more int spellings", "[0_0, 00, -0b0, 1:00, 0:30, +1:30, +0x10, -0b11, 0b2, 09, 0o7, 1_, _1]\n"),
+    ("more timestamp spellings", "[2001-12-14T21:59:43, 2001-12-14 21:59:43.123456789Z, \"x\", 2001-12-14\t21:59:43, 2001-12-14  21:59:43 Z, 2001-12-14 21:59:43+05:30, 2001-12-14 1:2:3, 2001-12-14 1:02:03]\n"),
+    ("more bool and null spellings", "[yes., 'yes', Yes!, NULL ~, ~~, y, Y, N, off_, =x, <<x]\n"),
     ("numbers as keys", "1: a\n1.5: b\n0x10: c\n1_0: d\n"),
     ("resolution is for plain scalars only", "a: '1'\nb: \"yes\"\nc: |\n  1\nd: >-\n  true\n"),
 ]
@@ -247,6 +260,25 @@ KNOWN: dict[str, dict] = {
             [["str", "c"], ["dict", [[["str", "key"], ["int", "1"]], [["str", "name"], ["str", "a"]],
                                      [["str", "other"], ["str", "b"]], [["str", "own"], ["int", "3"]]]]],
         ]],
+    },
+    "duplicate keys inside a merged mapping": {
+        "reason": "the same PyYAML 6.0.4 change (yaml/pyyaml#953): it merges the key/value pairs "
+        "as written, dropping a repeated key only when Python shares the key's string object "
+        "(one-character keys), so here the first `x` wins; kiln merges the mapping as built, "
+        "where the last `x` won, as the merge-key spec says",
+        "kiln": ["dict", [[["str", "a"], ["dict", [[["str", "x"], ["int", "2"]]]]],
+                          [["str", "b"], ["dict", [[["str", "x"], ["int", "2"]]]]]]],
+    },
+    "LS and PS line breaks in plain and block scalars": {
+        "reason": "libyaml (YAML 1.1) reads LS and PS as line breaks that scalars keep; "
+        "saphyr-parser (YAML 1.2) reads them as content, so the blanks after them stay, and no "
+        "one-character break keeps them in the value (NEL, which scalars turn into \\n, is "
+        "repaired)",
+        "kiln": ["dict", [[["str", "a"], ["str", "b\u2028  c"]], [["str", "d"], ["str", "e\u2029  f\n"]]]],
+    },
+    "LS line break between entries": {
+        "reason": "as above: for saphyr-parser the LS is content, so the line goes on",
+        "kiln": ["list", [["str", "a\u2028- b"]]],
     },
     "dash alone in a flow sequence": {
         "reason": "saphyr-parser (YAML 1.2), which builds kiln's values, refuses a plain scalar "
