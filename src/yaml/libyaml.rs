@@ -151,7 +151,7 @@ pub(super) fn repair_indentation(
 ) -> Option<String> {
     let target = context.block_indent? + 1;
     let at = Locator::new(text).byte(e.marker().index());
-    let line_of = |byte: usize| text.get(..byte).map_or(1, |t| t.matches('\n').count() + 1);
+    let line_of = |byte: usize| text.get(..byte).map_or(1, |t| lines(t).count());
     let (first, last) = match e.info() {
         "invalid indentation in quoted scalar" => {
             let end = quoted_end(text, at)?;
@@ -168,14 +168,14 @@ pub(super) fn repair_indentation(
     };
     let mut out = String::with_capacity(text.len() + 64);
     let mut changed = false;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    for (i, line) in lines(text).enumerate() {
         let n = i + 1;
         if (first..=last).contains(&n) && !line.trim().is_empty() {
             let indent = line.chars().take_while(|c| matches!(c, ' ' | '\t')).count();
             // A line padded once already means the padding moved the
-            // enclosing indentation along with it (the fuzzer found this
-            // with a lone `\r` line break, which saphyr counts and `\n`
-            // counting does not): padding again would never end well.
+            // enclosing indentation along with it: padding again would
+            // never end well (the fuzzer once found such a loop, when only
+            // `\n` ended lines here and a lone `\r` did not).
             if indent < target && pads.contains_key(&n) {
                 return None;
             }
@@ -189,6 +189,27 @@ pub(super) fn repair_indentation(
         out.push_str(line);
     }
     changed.then_some(out)
+}
+
+/// The lines of `text`, each with its line break, as the parsers count
+/// them: CR LF, a lone CR and LF each end a line (NEL is already LF). An
+/// empty text, or one ending with a break, ends with an empty line.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        let Some(at) = t.find(['\r', '\n']) else {
+            rest = None;
+            return Some(t);
+        };
+        let end = if t[at..].starts_with("\r\n") {
+            at + 2
+        } else {
+            at + 1
+        };
+        rest = Some(&t[end..]);
+        Some(&t[..end])
+    })
 }
 
 /// Byte offset of the closing quote of the quoted scalar opening at `start`.

@@ -141,6 +141,8 @@ CASES: list[tuple[str, str]] = [
     ("lone CR line breaks", "a: 1\rb: 'c\r  d'\r"),
     ("NEL and other unicode line breaks in scalars", "a: 'b\x85c'\nd: \"e\u2028f\"\n"),
     ("NEL line breaks between entries and in scalars", "a: 1\x85b: c\x85  d\x85e: |\x85  f\x85  g\x85h: 'i\x85\x85  j'\n"),
+    ("lone CR line breaks before an under-indented quoted line", "a:\r  b: 'c\rd'\r  e: \"f\r\r g\"\r"),
+    ("CR then NEL before an under-indented quoted line", "a: 'b\r\x85c'\n"),
     ("CR then NEL is two line breaks", "a: 'b\r\x85  c'\n"),
     ("comments glued to the token before them", "a: 'b'#c\nd: [e]#f\ng: {h: i}#j\nk: |#l\n  m\n"),
     ("tabs starting quoted continuation lines", "a:\n  b: \"c\n\t\td\n \te\"\n  f: 'g\n\th'\n"),
