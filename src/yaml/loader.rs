@@ -779,7 +779,27 @@ const MERGE: &str = "tag:yaml.org,2002:merge";
 /// The tag as PyYAML spells it: `!!str` is `tag:yaml.org,2002:str`, a local
 /// tag keeps its `!`, and the non-specific tag is `!`.
 fn full_tag(handle: &str, suffix: &str) -> String {
-    format!("{handle}{suffix}")
+    format!("{}{}", utf8_escapes(handle), utf8_escapes(suffix))
+}
+
+/// saphyr-parser joins the octets of a `%C3%A9` escape in a tag into one
+/// number instead of decoding them as UTF-8 (U+C3A9 instead of `é`).
+/// libyaml allows only ASCII characters in a tag as written, so every other
+/// character came from such an escape: its octets are decoded again.
+fn utf8_escapes(tag: &str) -> Cow<'_, str> {
+    if tag.is_ascii() {
+        return Cow::Borrowed(tag);
+    }
+    let mut out = String::with_capacity(tag.len());
+    for c in tag.chars() {
+        let octets = u32::from(c).to_be_bytes();
+        let first = octets.iter().position(|&b| b != 0).unwrap_or(3);
+        match std::str::from_utf8(&octets[first..]) {
+            Ok(decoded) if !c.is_ascii() => out.push_str(decoded),
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn wrong_node(expected: &str, found: &str) -> String {
