@@ -164,6 +164,13 @@ CASES: list[tuple[str, str]] = [
     # --- tags ---
     ("TAG directive for the standard tags", "%TAG !y! tag:yaml.org,2002:\n---\na: !y!int '12'\nb: !y!str 12\n"),
     ("TAG directive with a percent escape", "%TAG !e! tag:yaml.org,2002:%73\n---\na: !e!tr 12\n"),
+    ("TAG directive redefining the primary handle", "%TAG ! tag:yaml.org,2002:\n---\na: !str 1\nb: !int '2'\n"),
+    ("a tag followed by a comma in flow", "[!!str,a]\n"),
+    ("block scalar with an indentation indicator at top level", "--- |1\n  a\n b\n"),
+    ("double-quoted escaped CRLF line break", "a: \"b\\\r\n  c\"\r\n"),
+    ("document end markers repeated", "a\n...\n...\n"),
+    ("hex, octal and binary ints beyond 128 bits", "[0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF, 077777777777777777777777777777777777777777777777777, 0b1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111, -0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF, 1:5555555555555555555555555555555555555555]\n"),
+    ("sexagesimal float with big parts", "[1:30:00.5, 190:0.5e0]\n"),
     ("verbatim standard tags", "a: !<tag:yaml.org,2002:str> 12\nb: !<tag:yaml.org,2002:int> '7'\n"),
     ("secondary handle tags", "a: !!str 1\nb: !!int '0x1f'\nc: !!float '1'\nd: !!bool 'ON'\ne: !!null ''\n"),
     ("non-specific tag", "a: ! 12\nb: ! '12'\nc: ! yes\nd: !\n"),
