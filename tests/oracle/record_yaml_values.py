@@ -233,6 +233,8 @@ CASES: list[tuple[str, str]] = [
     ("duplicate keys", "a: 1\nb: 2\na: 3\n"),
     ("duplicate keys that are equal in Python", "1: a\n1.0: b\ntrue: c\n0: d\nfalse: e\n~: f\nnull: g\n"),
     ("duplicate quoted keys", "'a': 1\n\"a\": 2\na: 3\n"),
+    ("duplicate keys shown with quotes and escapes", "\"it's\": 1\n\"it's\": 2\n\"a\\tb\\\\\": 1\n\"a\\tb\\\\\": 2\n\"q'\\\"\": 1\n\"q'\\\"\": 2\n\"\\x01\": 1\n\"\\x01\": 2\n"),
+    ("duplicate float, big and negative zero keys", "1.0e+20: a\n100000000000000000000.0: b\n0.0: c\n-0.0: d\n1.5: e\n1.50: f\n"),
     ("NaN keys are never duplicates", ".nan: 1\n.NaN: 2\n"),
     # --- resolution of plain scalars ---
     ("bools", "[yes, Yes, YES, no, NO, true, True, false, FALSE, on, On, off, OFF, y, n, yEs, tRUE]\n"),
