@@ -5,7 +5,8 @@
 //! line and column of the problem mark) that ansible-core 2.21's loader
 //! reported for each (PyYAML on libyaml, recorded by
 //! tests/oracle/record_yaml_errors.py). kiln must fail at the same line and
-//! column with a message containing the same problem text (or, for the
+//! column with a message containing the same problem text, and the same
+//! context text for a syntax error (or, for the
 //! cases listed with an `equivalent`, the documented position and text),
 //! show the offending line with a caret under that column, and never panic.
 
@@ -18,11 +19,13 @@ fn load_cases(path: &str) -> Vec<Value> {
     doc["cases"].as_array().cloned().unwrap_or_default()
 }
 
-/// What a case must produce: line, column and problem text.
+/// What a case must produce: line, column, problem text and (for libyaml's
+/// syntax errors) the context text, what was being read.
 struct Want {
     line: u64,
     col: u64,
     problem: String,
+    context: Option<String>,
 }
 
 fn want(case: &Value) -> Want {
@@ -35,6 +38,21 @@ fn want(case: &Value) -> Want {
         line: w["line"].as_u64().unwrap_or(0),
         col: w["col"].as_u64().unwrap_or(0),
         problem: w["problem"].as_str().unwrap_or("").to_string(),
+        // libyaml's own contexts ("while parsing a block mapping"); kiln
+        // words the composer's (duplicate anchors, a second document) with
+        // the anchor name and both positions instead.
+        context: w["context"]
+            .as_str()
+            .filter(|c| w["kind"] == "syntax" && c.starts_with("while "))
+            .map(|context| {
+                // Where that started, when it is not where the problem is.
+                let (line, col) = (&w["context_mark"]["line"], &w["context_mark"]["col"]);
+                if (line, col) == (&w["line"], &w["col"]) || line.is_null() {
+                    context.to_string()
+                } else {
+                    format!("{context} (started at line {line}, column {col})")
+                }
+            }),
     }
 }
 
@@ -72,10 +90,11 @@ fn mismatch(src: &str, w: &Want) -> Option<String> {
         Some(Err(e)) => e,
     };
     let got = (u64::from(e.span.line), u64::from(e.span.col));
-    if got != (w.line, w.col) || !e.message.contains(&w.problem) {
+    let context_missing = w.context.as_ref().is_some_and(|c| !e.message.contains(c));
+    if got != (w.line, w.col) || !e.message.contains(&w.problem) || context_missing {
         return Some(format!(
-            "kiln says {}:{} {:?}, Ansible {}:{} {:?}",
-            got.0, got.1, e.message, w.line, w.col, w.problem
+            "kiln says {}:{} {:?}, Ansible {}:{} {:?} (context {:?})",
+            got.0, got.1, e.message, w.line, w.col, w.problem, w.context
         ));
     }
     // The excerpt shows the line (`N | text`) and a caret under the column.

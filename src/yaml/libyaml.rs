@@ -9,6 +9,7 @@ use super::error::Fault;
 use super::locate::{Locator, to_u32};
 use crate::span::Span;
 use saphyr_parser::ScanError;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Spaces inserted at the start of lines (1-based) by
@@ -21,7 +22,9 @@ pub(super) struct ScanContext {
     pub block_indent: Option<usize>,
 }
 
-/// PyYAML's reader refuses non-printable characters before parsing.
+/// libyaml's reader refuses non-printable characters before parsing. It
+/// calls them all "control characters", U+FFFE too (PyYAML's pure-Python
+/// reader would say "special characters"; Ansible uses libyaml).
 pub(super) fn check_printable(src: &str, file: &str) -> Result<(), Fault> {
     let (mut line, mut col) = (1usize, 1usize);
     for c in src.chars() {
@@ -29,15 +32,10 @@ pub(super) fn check_printable(src: &str, file: &str) -> Result<(), Fault> {
             '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
             | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
         if !ok {
-            let kind = if (c as u32) < 0xa0 {
-                "control"
-            } else {
-                "special"
-            };
             return Err(Fault::new(
                 &Span::new(file, to_u32(line), to_u32(col)),
                 format!(
-                    "unacceptable character #x{:04x}: {kind} characters are not allowed",
+                    "unacceptable character #x{:04x}: control characters are not allowed",
                     c as u32
                 ),
             ));
@@ -70,6 +68,76 @@ pub(super) fn repair_tab_after_colon(text: &str, e: &ScanError) -> Option<String
     Some(fixed)
 }
 
+/// libyaml (YAML 1.1) reads NEL (U+0085) as a line break, which scalars
+/// keep as `\n`; saphyr-parser (YAML 1.2) reads it as content. Each NEL
+/// becomes the one-character line break libyaml makes of it (`\r` after a
+/// `\r`, so that the two stay two breaks rather than one CR LF): values and
+/// positions are then libyaml's.
+pub(super) fn nel_as_line_break(text: &str) -> Cow<'_, str> {
+    if !text.contains('\u{85}') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut prev = '\0';
+    for c in text.chars() {
+        let c = match c {
+            '\u{85}' if prev == '\r' => '\r',
+            '\u{85}' => '\n',
+            c => c,
+        };
+        out.push(c);
+        prev = c;
+    }
+    Cow::Owned(out)
+}
+
+/// libyaml takes a `#` right after a token (`'quoted'#note`, `[a]#note`,
+/// `|#note`) as the start of a comment; saphyr-parser wants a blank before
+/// it. A comment is not content, so blanking it out to the end of its line
+/// changes no value and no position. (Where libyaml would not read a
+/// comment there, it reports its own error, which wins.)
+pub(super) fn repair_glued_comment(text: &str, e: &ScanError) -> Option<String> {
+    if e.info() != "comments must be separated from other tokens by whitespace" {
+        return None;
+    }
+    let at = Locator::new(text).byte(e.marker().index());
+    let rest = text.get(at..)?;
+    if !rest.starts_with('#') {
+        return None;
+    }
+    let end = at + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let mut fixed = String::with_capacity(text.len());
+    fixed.push_str(&text[..at]);
+    // One space per character keeps every column as the user wrote it.
+    fixed.extend(std::iter::repeat_n(' ', text[at..end].chars().count()));
+    fixed.push_str(&text[end..]);
+    Some(fixed)
+}
+
+/// libyaml allows tabs among the blanks that start a continuation line of
+/// a quoted scalar; saphyr-parser refuses a tab there when it is left of
+/// the enclosing indentation. Those blanks are not content (folding drops
+/// them), so they become spaces: no value and no position changes, and a
+/// line left short of the indentation is then padded by
+/// [`repair_indentation`].
+pub(super) fn repair_tab_in_quoted_indent(text: &str, e: &ScanError) -> Option<String> {
+    if e.info() != "tab cannot be used as indentation" {
+        return None;
+    }
+    let at = Locator::new(text).byte(e.marker().index());
+    let before = text.get(..at)?;
+    let start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let blanks = text[start..].len() - text[start..].trim_start_matches([' ', '\t']).len();
+    if at >= start + blanks || !text[start..start + blanks].contains('\t') {
+        return None;
+    }
+    let mut fixed = String::with_capacity(text.len());
+    fixed.push_str(&text[..start]);
+    fixed.extend(std::iter::repeat_n(' ', blanks));
+    fixed.push_str(&text[start + blanks..]);
+    Some(fixed)
+}
+
 /// libyaml does not check the indentation of flow collections and of the
 /// continuation lines of quoted scalars; saphyr-parser wants them indented
 /// past the enclosing block collection (YAML 1.2). Leading spaces there are
@@ -83,7 +151,7 @@ pub(super) fn repair_indentation(
 ) -> Option<String> {
     let target = context.block_indent? + 1;
     let at = Locator::new(text).byte(e.marker().index());
-    let line_of = |byte: usize| text.get(..byte).map_or(1, |t| t.matches('\n').count() + 1);
+    let line_of = |byte: usize| text.get(..byte).map_or(1, |t| lines(t).count());
     let (first, last) = match e.info() {
         "invalid indentation in quoted scalar" => {
             let end = quoted_end(text, at)?;
@@ -100,14 +168,14 @@ pub(super) fn repair_indentation(
     };
     let mut out = String::with_capacity(text.len() + 64);
     let mut changed = false;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    for (i, line) in lines(text).enumerate() {
         let n = i + 1;
         if (first..=last).contains(&n) && !line.trim().is_empty() {
             let indent = line.chars().take_while(|c| matches!(c, ' ' | '\t')).count();
             // A line padded once already means the padding moved the
-            // enclosing indentation along with it (the fuzzer found this
-            // with a lone `\r` line break, which saphyr counts and `\n`
-            // counting does not): padding again would never end well.
+            // enclosing indentation along with it: padding again would
+            // never end well (the fuzzer once found such a loop, when only
+            // `\n` ended lines here and a lone `\r` did not).
             if indent < target && pads.contains_key(&n) {
                 return None;
             }
@@ -121,6 +189,27 @@ pub(super) fn repair_indentation(
         out.push_str(line);
     }
     changed.then_some(out)
+}
+
+/// The lines of `text`, each with its line break, as the parsers count
+/// them: CR LF, a lone CR and LF each end a line (NEL is already LF). An
+/// empty text, or one ending with a break, ends with an empty line.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        let Some(at) = t.find(['\r', '\n']) else {
+            rest = None;
+            return Some(t);
+        };
+        let end = if t[at..].starts_with("\r\n") {
+            at + 2
+        } else {
+            at + 1
+        };
+        rest = Some(&t[end..]);
+        Some(&t[..end])
+    })
 }
 
 /// Byte offset of the closing quote of the quoted scalar opening at `start`.

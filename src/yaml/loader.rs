@@ -20,8 +20,8 @@
 
 use super::error::{Fault, YamlError, YamlWarning};
 use super::libyaml::{
-    Pads, ScanContext, check_anchor_name, check_printable, explicit_key_before, repair_indentation,
-    repair_tab_after_colon,
+    Pads, ScanContext, check_anchor_name, check_printable, explicit_key_before, nel_as_line_break,
+    repair_glued_comment, repair_indentation, repair_tab_after_colon, repair_tab_in_quoted_indent,
 };
 use super::locate::{Locator, to_u32};
 use super::merge::{self, Key};
@@ -127,10 +127,10 @@ fn load(src: &str, file: &str, docs: Documents) -> Result<Loaded, YamlError> {
     }
 }
 
-/// Builds the documents, repairing the text where saphyr-parser refuses
-/// what libyaml accepts.
+/// Builds the documents from the text with libyaml's line breaks,
+/// repairing it where saphyr-parser refuses what libyaml accepts.
 fn compose_repaired(body: &str, file: &str) -> Result<Loaded, Failure> {
-    let mut text: Cow<'_, str> = Cow::Borrowed(body);
+    let mut text = nel_as_line_break(body);
     let mut pads = Pads::new();
     let mut reparsed = 0usize;
     loop {
@@ -140,6 +140,8 @@ fn compose_repaired(body: &str, file: &str) -> Result<Loaded, Failure> {
                 reparsed += text.len();
                 if reparsed <= MAX_REPARSE_BYTES {
                     let fixed = repair_tab_after_colon(&text, &e)
+                        .or_else(|| repair_glued_comment(&text, &e))
+                        .or_else(|| repair_tab_in_quoted_indent(&text, &e))
                         .or_else(|| repair_indentation(&text, &e, &context, &mut pads));
                     if let Some(fixed) = fixed {
                         text = Cow::Owned(fixed);
@@ -495,9 +497,39 @@ impl<'s> Builder<'s> {
         {
             self.check_empty_key(at, &span)?;
         }
+        let in_flow = self.stack.last().is_some_and(|f| f.block_indent.is_none());
+        if let Some(rest) = text.strip_prefix('?')
+            && in_flow
+            && style == ScalarStyle::Plain
+            && tag.is_none()
+            && anchor == 0
+        {
+            return self.flow_explicit_key(rest, &span, is_key);
+        }
         let item = self.construct_scalar(text, style, tag.as_deref(), &span, is_key)?;
         self.remember(anchor, &item);
         self.attach(item, &span)
+    }
+
+    /// In a flow collection libyaml reads a `?` as the explicit key
+    /// indicator even with no blank after it (`[?x]` is `[{x: null}]`, `[?]`
+    /// is `[{null: null}]`); saphyr-parser reads a plain scalar `?x` there.
+    /// `rest` is what follows the `?`: the key, read as plain text.
+    fn flow_explicit_key(&mut self, rest: &str, span: &Span, is_key: bool) -> Result<(), Fault> {
+        let key_span = Span::new(self.file.clone(), span.line, span.col + 1);
+        let key = if rest.is_empty() {
+            Key::Node(Node::new(NodeKind::Null, key_span.clone()))
+        } else {
+            self.construct_scalar(rest, ScalarStyle::Plain, None, &key_span, true)?
+        };
+        if is_key {
+            // `{?x: 1}`, or `[?x: 1]` (a one-pair mapping already).
+            return self.attach(key, &key_span);
+        }
+        let null = Node::new(NodeKind::Null, key_span);
+        let pairs = merge::build_map(vec![(key, null)], &mut self.warnings)?;
+        let map = Node::new(NodeKind::Map(pairs), span.clone());
+        self.attach(Key::Node(map), span)
     }
 
     /// libyaml rejects `: value` with nothing before the colon (saphyr
@@ -747,7 +779,27 @@ const MERGE: &str = "tag:yaml.org,2002:merge";
 /// The tag as PyYAML spells it: `!!str` is `tag:yaml.org,2002:str`, a local
 /// tag keeps its `!`, and the non-specific tag is `!`.
 fn full_tag(handle: &str, suffix: &str) -> String {
-    format!("{handle}{suffix}")
+    format!("{}{}", utf8_escapes(handle), utf8_escapes(suffix))
+}
+
+/// saphyr-parser joins the octets of a `%C3%A9` escape in a tag into one
+/// number instead of decoding them as UTF-8 (U+C3A9 instead of `é`).
+/// libyaml allows only ASCII characters in a tag as written, so every other
+/// character came from such an escape: its octets are decoded again.
+fn utf8_escapes(tag: &str) -> Cow<'_, str> {
+    if tag.is_ascii() {
+        return Cow::Borrowed(tag);
+    }
+    let mut out = String::with_capacity(tag.len());
+    for c in tag.chars() {
+        let octets = u32::from(c).to_be_bytes();
+        let first = octets.iter().position(|&b| b != 0).unwrap_or(3);
+        match std::str::from_utf8(&octets[first..]) {
+            Ok(decoded) if !c.is_ascii() => out.push_str(decoded),
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn wrong_node(expected: &str, found: &str) -> String {

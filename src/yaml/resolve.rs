@@ -151,49 +151,101 @@ pub(crate) fn construct_int(text: &str) -> Result<NodeKind, String> {
     } else {
         cleaned.as_str()
     };
-    let magnitude: Option<i128> = if body == "0" {
-        Some(0)
+    // The digits (one place, or the base-60 places of `a:b:c`) and their radix.
+    let (places, radix): (Vec<&str>, u32) = if body == "0" {
+        (vec!["0"], 10)
     } else if let Some(bin) = body.strip_prefix("0b") {
-        parse_radix(bin, 2).map_err(|()| invalid(2, bin))?
+        (vec![bin], 2)
     } else if let Some(hex) = body.strip_prefix("0x") {
-        parse_radix(hex, 16).map_err(|()| invalid(16, hex))?
+        (vec![hex], 16)
     } else if body.starts_with('0') {
         // Python's int(s, 8) also accepts an `0o` prefix.
         let oct = body
             .strip_prefix("0o")
             .or_else(|| body.strip_prefix("0O"))
             .unwrap_or(body);
-        parse_radix(oct, 8).map_err(|()| invalid(8, body))?
-    } else if body.contains(':') {
-        let mut value: Option<i128> = Some(0);
-        for part in body.split(':') {
-            let digit = parse_radix(part, 10).map_err(|()| invalid(10, part))?;
-            value = value
-                .and_then(|v| v.checked_mul(60))
-                .and_then(|v| v.checked_add(digit?));
-        }
-        value
+        (vec![oct], 8)
     } else {
-        parse_radix(body, 10).map_err(|()| invalid(10, body))?
+        (body.split(':').collect(), 10)
     };
+    let mut magnitude: Option<i128> = Some(0);
+    for place in &places {
+        let lit = if radix == 8 { body } else { place };
+        let digit = parse_radix(place, radix).map_err(|()| invalid(radix, lit))?;
+        magnitude = magnitude
+            .and_then(|v| v.checked_mul(60))
+            .and_then(|v| v.checked_add(digit?));
+    }
     let Some(magnitude) = magnitude else {
-        // Beyond i128: only a plain decimal can be written out exactly.
-        let digits = body.trim();
-        if digits.bytes().all(|b| b.is_ascii_digit()) {
-            let digits = digits.trim_start_matches('0');
-            return Ok(NodeKind::Str(format!(
-                "{}{}",
-                if negative { "-" } else { "" },
-                digits
-            )));
-        }
-        return Ok(NodeKind::Str(text.to_string()));
+        // Beyond i128: Python's unbounded int, written out in decimal.
+        let sign = if negative { "-" } else { "" };
+        return Ok(NodeKind::Str(format!(
+            "{sign}{}",
+            big_decimal(&places, radix)
+        )));
     };
     let value = if negative { -magnitude } else { magnitude };
     Ok(match i64::try_from(value) {
         Ok(v) => NodeKind::Int(v),
         Err(_) => NodeKind::Str(value.to_string()),
     })
+}
+
+/// The decimal digits of a number too big for i128: `places` are base-60
+/// places (one place for a plain number), each made of digits of `radix`
+/// (already checked by [`parse_radix`]). The number is kept in base-10^9
+/// limbs, least significant first.
+fn big_decimal(places: &[&str], radix: u32) -> String {
+    const LIMB: u64 = 1_000_000_000;
+    // limbs = limbs * m + a
+    fn mul_add(limbs: &mut Vec<u64>, m: u64, a: u64) {
+        let mut carry = a;
+        for limb in limbs.iter_mut() {
+            let v = *limb * m + carry;
+            *limb = v % LIMB;
+            carry = v / LIMB;
+        }
+        while carry > 0 {
+            limbs.push(carry % LIMB);
+            carry /= LIMB;
+        }
+    }
+    let mut total: Vec<u64> = Vec::new();
+    for place in places {
+        let mut part: Vec<u64> = Vec::new();
+        for d in place.trim().chars().filter_map(|c| c.to_digit(radix)) {
+            mul_add(&mut part, u64::from(radix), u64::from(d));
+        }
+        mul_add(&mut total, 60, 0);
+        // total += part
+        let mut carry = 0;
+        for (k, p) in part.iter().enumerate() {
+            if k == total.len() {
+                total.push(0);
+            }
+            let v = total[k] + p + carry;
+            total[k] = v % LIMB;
+            carry = v / LIMB;
+        }
+        let mut k = part.len();
+        while carry > 0 {
+            if k == total.len() {
+                total.push(0);
+            }
+            let v = total[k] + carry;
+            total[k] = v % LIMB;
+            carry = v / LIMB;
+            k += 1;
+        }
+    }
+    while total.len() > 1 && total.last() == Some(&0) {
+        total.pop();
+    }
+    let mut out = total.last().map_or_else(|| "0".to_string(), u64::to_string);
+    for limb in total.iter().rev().skip(1) {
+        out.push_str(&format!("{limb:09}"));
+    }
+    out
 }
 
 /// Parses digits of `radix` the way Python's `int()` does after the prefix
@@ -264,13 +316,17 @@ fn python_float(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("could not convert string to float: '{s}'"))
 }
 
-/// `!!binary`: base64 (characters outside the alphabet are skipped, as
-/// Python's `decodebytes` does). Python gives `bytes`; kiln has no bytes
-/// type, so the data must be UTF-8 text.
+/// `!!binary`: base64 as Python's `decodebytes` reads it: characters
+/// outside the alphabet are skipped, a `=` ends the data once it completes a
+/// group of four (earlier ones are skipped too), and data that stops inside
+/// a group is an error. Python gives `bytes`; kiln has no bytes type, so the
+/// data must be UTF-8 text.
 pub(crate) fn construct_binary(text: &str) -> Result<NodeKind, String> {
     let mut bits: u32 = 0;
     let mut nbits = 0u32;
-    let mut sextets = 0usize;
+    // Position in the current group of four, and `=` seen since its last
+    // data character.
+    let (mut quad, mut pads) = (0usize, 0usize);
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     for c in text.chars() {
         let v = match c {
@@ -279,10 +335,18 @@ pub(crate) fn construct_binary(text: &str) -> Result<NodeKind, String> {
             '0'..='9' => c as u32 - '0' as u32 + 52,
             '+' => 62,
             '/' => 63,
-            '=' => break,
+            '=' => {
+                pads += 1;
+                if quad >= 2 && quad + pads >= 4 {
+                    quad = 0;
+                    break;
+                }
+                continue;
+            }
             _ => continue,
         };
-        sextets += 1;
+        pads = 0;
+        quad = (quad + 1) % 4;
         bits = (bits << 6) | v;
         nbits += 6;
         if nbits >= 8 {
@@ -291,8 +355,18 @@ pub(crate) fn construct_binary(text: &str) -> Result<NodeKind, String> {
             bits &= (1 << nbits) - 1;
         }
     }
-    if sextets % 4 == 1 {
-        return Err("failed to decode base64 data: Incorrect padding".into());
+    match quad {
+        0 => {}
+        1 => {
+            // Python counts the data characters of the complete groups
+            // (from the bytes they made) plus the one left over.
+            return Err(format!(
+                "failed to decode base64 data: Invalid base64-encoded string: number of data \
+                 characters ({}) cannot be 1 more than a multiple of 4",
+                out.len() / 3 * 4 + 1
+            ));
+        }
+        _ => return Err("failed to decode base64 data: Incorrect padding".into()),
     }
     String::from_utf8(out)
         .map(NodeKind::Str)
@@ -339,8 +413,26 @@ mod tests {
             construct_binary("aGVs\nbG8="),
             Ok(NodeKind::Str("hello".into()))
         );
-        assert!(construct_binary("aGVsb").is_err());
         assert!(construct_binary("/w==").is_err());
+        // Python's base64.decodebytes (ansible-core 2.21 venv) on the same
+        // inputs: b'he' (the `=` completing a group ends the data), b'hi'
+        // (what follows is not read), and the errors below.
+        assert_eq!(construct_binary("aGV=sb"), Ok(NodeKind::Str("he".into())));
+        assert_eq!(construct_binary("aGk=x"), Ok(NodeKind::Str("hi".into())));
+        assert_eq!(construct_binary("===="), Ok(NodeKind::Str(String::new())));
+        let padding = Err("failed to decode base64 data: Incorrect padding".to_string());
+        for bad in ["aGk", "aG", "aG=k", "a=b", "aGVsbG8"] {
+            assert_eq!(construct_binary(bad), padding, "{bad}");
+        }
+        let one_more = |n: usize| {
+            Err(format!(
+                "failed to decode base64 data: Invalid base64-encoded string: number of data \
+                 characters ({n}) cannot be 1 more than a multiple of 4"
+            ))
+        };
+        assert_eq!(construct_binary("aGVsb"), one_more(5));
+        assert_eq!(construct_binary("aGVsb="), one_more(5));
+        assert_eq!(construct_binary("a==="), one_more(1));
     }
 
     #[test]
@@ -359,5 +451,25 @@ mod tests {
         );
         let huge = "1".repeat(60);
         assert_eq!(construct_int(&huge), Ok(NodeKind::Str(huge.clone())));
+        // Beyond i128, in every radix: Python's int() of the same digits
+        // (ansible-core 2.21 venv), e.g. int('7' * 50, 8).
+        let big = |text: &str| construct_int(text).ok();
+        let s = |d: &str| Some(NodeKind::Str(d.into()));
+        assert_eq!(
+            big(&format!("0{}", "7".repeat(50))),
+            s("1427247692705959881058285969449495136382746623")
+        );
+        assert_eq!(
+            big(&format!("-0x{}", "F".repeat(40))),
+            s("-1461501637330902918203684832716283019655932542975")
+        );
+        assert_eq!(
+            big(&format!("1:{}", "9".repeat(40))),
+            s("10000000000000000000000000000000000000059")
+        );
+        assert_eq!(
+            big(&format!("{}:59:1", "9".repeat(40))),
+            s("35999999999999999999999999999999999999999941")
+        );
     }
 }
