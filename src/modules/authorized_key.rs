@@ -833,3 +833,60 @@ mod tests {
         assert_eq!(check["keyfile"], json!(kf.display().to_string()));
     }
 }
+
+/// kiln's key merge against ansible.posix's `authorized_key` on the same
+/// file, recorded by tests/oracle/record_authorized_keys.py into
+/// tests/authorized_key_cases/.
+#[cfg(test)]
+mod oracle_cases {
+    use super::*;
+    use serde_json::{Value as Json, json};
+
+    const CASES: &str = include_str!("../../tests/authorized_key_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/authorized_key_cases/expected.json");
+
+    fn verdict(case: &Json) -> Json {
+        let mut args: Args = case["args"].as_object().unwrap().clone();
+        args.insert("user".into(), json!("root"));
+        args.insert("path".into(), json!("/root/.ssh/authorized_keys"));
+        args.insert("manage_dir".into(), json!(false));
+        let a = AuthorizedKey.parse(&args).unwrap();
+        let before = case["before"].as_str();
+        let check = case["check_mode"].as_bool().unwrap_or(false);
+        match merge(before.unwrap_or_default(), &a, &a.key) {
+            Err(msg) => json!({"failed": true, "changed": false, "msg": msg, "after": before}),
+            Ok(m) => {
+                let after = if m.changed && !check {
+                    Some(m.content.as_str())
+                } else {
+                    before
+                };
+                json!({"failed": false, "changed": m.changed, "after": after})
+            }
+        }
+    }
+
+    #[test]
+    fn every_case_writes_the_file_ansible_writes() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 30, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let want = &expected["cases"][id];
+            assert!(want.is_object(), "{id}: not recorded");
+            let got = verdict(case);
+            if &got != want {
+                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
+    }
+}
