@@ -215,6 +215,119 @@ pub fn absent(
     before - lines.len()
 }
 
+/// The module's edit of the file's text (`contents`: `None` when there is
+/// no file, else the text or why it cannot be read), before attributes: a
+/// final result, or the new text with `changed`, the message and, for
+/// `state=absent`, how many lines went.
+pub enum LineEdit {
+    Done(ModResult),
+    Text {
+        text: String,
+        new_text: String,
+        changed: bool,
+        msg: String,
+        found: Option<usize>,
+    },
+}
+
+pub fn edit_lines(
+    a: &LineArgs,
+    path: &str,
+    is_dir: bool,
+    contents: Option<Result<String, String>>,
+) -> LineEdit {
+    let fail = |msg: String, rc: Option<i64>| {
+        let mut f = failed(msg);
+        if let Some(rc) = rc {
+            f.insert("rc".into(), json!(rc));
+        }
+        f
+    };
+    if is_dir {
+        return LineEdit::Done(fail(format!("Path {path} is a directory !"), Some(256)));
+    }
+    let regexp = match a.regexp.as_deref().map(|r| compile(r, false, false)) {
+        Some(Err(e)) => return LineEdit::Done(fail(e, None)),
+        Some(Ok(r)) => Some(r),
+        None => None,
+    };
+    if a.present {
+        if a.backrefs && a.regexp.is_none() {
+            return LineEdit::Done(fail("regexp is required with backrefs=true".into(), None));
+        }
+        if a.line.is_none() {
+            return LineEdit::Done(fail("line is required with state=present".into(), None));
+        }
+    } else if a.regexp.is_none() && a.search.is_none() && a.line.is_none() {
+        return LineEdit::Done(fail(
+            "one of line, search_string, or regexp is required with state=absent".into(),
+            None,
+        ));
+    }
+    if contents.is_none() {
+        if !a.present {
+            let mut r = ModResult::new();
+            r.insert("changed".into(), json!(false));
+            r.insert("msg".into(), json!("file not present"));
+            return LineEdit::Done(r);
+        }
+        if !a.create {
+            return LineEdit::Done(fail(
+                format!("Destination {path} does not exist !"),
+                Some(257),
+            ));
+        }
+    }
+    let text = match contents.unwrap_or_else(|| Ok(String::new())) {
+        Ok(s) => universal_newlines(&s),
+        Err(e) => return LineEdit::Done(fail(e, None)),
+    };
+    let mut lines = readlines(&text);
+    let mut found_count = None;
+    let (changed, msg) = if a.present {
+        let (after, before) = match (&a.after, &a.before) {
+            (None, None) => (Some("EOF"), None),
+            (x, y) => (x.as_deref(), y.as_deref()),
+        };
+        match present(
+            &mut lines,
+            regexp.as_ref(),
+            a.search.as_deref(),
+            a.line.as_deref().unwrap_or_default(),
+            after,
+            before,
+            a.backrefs,
+            a.firstmatch,
+        ) {
+            Ok((c, m)) => (c, m.to_string()),
+            Err(e) => return LineEdit::Done(fail(e, None)),
+        }
+    } else {
+        let found = absent(
+            &mut lines,
+            regexp.as_ref(),
+            a.search.as_deref(),
+            a.line.as_deref(),
+        );
+        found_count = Some(found);
+        (
+            found > 0,
+            if found > 0 {
+                format!("{found} line(s) removed")
+            } else {
+                String::new()
+            },
+        )
+    };
+    LineEdit::Text {
+        new_text: lines.concat(),
+        text,
+        changed,
+        msg,
+        found: found_count,
+    }
+}
+
 /// What apply runs, and the result it completes.
 pub struct LinePlan {
     edit: EditApply,
@@ -278,83 +391,21 @@ impl Module for LineInFile {
             }
             Step::Done(f)
         };
-        if t.is_dir {
-            return Ok(fail(format!("Path {path} is a directory !"), Some(256)));
-        }
-        let regexp = match a.regexp.as_deref().map(|r| compile(r, false, false)) {
-            Some(Err(e)) => return Ok(fail(e, None)),
-            Some(Ok(r)) => Some(r),
-            None => None,
+        let contents = t.exists.then(|| t.text());
+        let (text, new_text, changed, msg, found) = match edit_lines(a, &path, t.is_dir, contents) {
+            LineEdit::Done(r) => return Ok(Step::Done(r)),
+            LineEdit::Text {
+                text,
+                new_text,
+                changed,
+                msg,
+                found,
+            } => (text, new_text, changed, msg, found),
         };
-        if a.present {
-            if a.backrefs && a.regexp.is_none() {
-                return Ok(fail("regexp is required with backrefs=true".into(), None));
-            }
-            if a.line.is_none() {
-                return Ok(fail("line is required with state=present".into(), None));
-            }
-        } else if a.regexp.is_none() && a.search.is_none() && a.line.is_none() {
-            return Ok(fail(
-                "one of line, search_string, or regexp is required with state=absent".into(),
-                None,
-            ));
-        }
-        if !t.exists {
-            if !a.present {
-                let mut r = ModResult::new();
-                r.insert("changed".into(), json!(false));
-                r.insert("msg".into(), json!("file not present"));
-                return Ok(Step::Done(r));
-            }
-            if !a.create {
-                return Ok(fail(
-                    format!("Destination {path} does not exist !"),
-                    Some(257),
-                ));
-            }
-        }
-        let text = match t.text() {
-            Ok(s) => universal_newlines(&s),
-            Err(e) => return Ok(fail(e, None)),
-        };
-        let mut lines = readlines(&text);
         let mut result = ModResult::new();
-        let (changed, msg) = if a.present {
-            let (after, before) = match (&a.after, &a.before) {
-                (None, None) => (Some("EOF"), None),
-                (x, y) => (x.as_deref(), y.as_deref()),
-            };
-            match present(
-                &mut lines,
-                regexp.as_ref(),
-                a.search.as_deref(),
-                a.line.as_deref().unwrap_or_default(),
-                after,
-                before,
-                a.backrefs,
-                a.firstmatch,
-            ) {
-                Ok((c, m)) => (c, m.to_string()),
-                Err(e) => return Ok(fail(e, None)),
-            }
-        } else {
-            let found = absent(
-                &mut lines,
-                regexp.as_ref(),
-                a.search.as_deref(),
-                a.line.as_deref(),
-            );
-            result.insert("found".into(), json!(found));
-            (
-                found > 0,
-                if found > 0 {
-                    format!("{found} line(s) removed")
-                } else {
-                    String::new()
-                },
-            )
-        };
-        let new_text: String = lines.concat();
+        if let Some(n) = found {
+            result.insert("found".into(), json!(n));
+        }
         let diff = content_diff(&path, ctx.diff, &text, &new_text, " (content)");
         if !warnings.is_empty() {
             result.insert("warnings".into(), json!(warnings));
@@ -568,5 +619,80 @@ mod tests {
         let mut lines = readlines("a\nb\n");
         assert_eq!(absent(&mut lines, None, None, Some("b")), 1);
         assert_eq!(absent(&mut lines, None, Some("zz"), None), 0);
+    }
+}
+
+/// kiln's line edits against ansible-core 2.21's `lineinfile` on the same
+/// file, recorded by tests/oracle/record_lineinfile.py into
+/// tests/lineinfile_cases/.
+#[cfg(test)]
+mod oracle_cases {
+    use super::*;
+
+    const CASES: &str = include_str!("../../tests/lineinfile_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/lineinfile_cases/expected.json");
+
+    fn verdict(case: &Json) -> Json {
+        let mut args: Args = case["args"].as_object().unwrap().clone();
+        args.insert("path".into(), json!("<PATH>"));
+        let a = LineInFile.parse(&args).unwrap();
+        let before = case["before"].as_str();
+        let contents = before.map(|b| Ok(b.to_string()));
+        match edit_lines(&a, "<PATH>", false, contents) {
+            LineEdit::Done(r) => {
+                let mut v = json!({
+                    "changed": r.get("changed").cloned().unwrap_or(json!(false)),
+                    "failed": r.get("failed").cloned().unwrap_or(json!(false)),
+                    "msg": r["msg"],
+                    "after": before,
+                });
+                if let Some(rc) = r.get("rc") {
+                    v["rc"] = rc.clone();
+                }
+                v
+            }
+            LineEdit::Text {
+                new_text,
+                changed,
+                msg,
+                found,
+                ..
+            } => {
+                let mut v = json!({
+                    "changed": changed,
+                    "failed": false,
+                    "msg": msg,
+                    "after": if changed { Some(new_text.as_str()) } else { before },
+                });
+                if let Some(n) = found {
+                    v["found"] = json!(n);
+                }
+                v
+            }
+        }
+    }
+
+    #[test]
+    fn every_case_edits_the_file_as_ansible_does() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 40, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let want = &expected["cases"][id];
+            assert!(want.is_object(), "{id}: not recorded");
+            let got = verdict(case);
+            if &got != want {
+                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
     }
 }
