@@ -172,6 +172,51 @@ pub fn edit_block(
     Ok(lines.concat())
 }
 
+/// The module's edit of the file's text (`None`: no file), before
+/// attributes: the new text, whether it changed and the message; `Err` is
+/// the step that ends the task (a failure, or an absent block in a file
+/// that is not there).
+#[allow(clippy::type_complexity)]
+pub fn edit_file<S>(
+    a: &BlockArgs,
+    path: &str,
+    original: Option<&str>,
+) -> Result<(String, bool, &'static str), Step<S>> {
+    if original.is_none() && !a.create {
+        return Err(failed_rc(format!("Path {path} does not exist !"), 257));
+    }
+    if !a.present && original.is_none() {
+        let mut r = ModResult::new();
+        r.insert("changed".into(), json!(false));
+        r.insert("msg".into(), json!(format!("File {path} not present")));
+        return Err(Step::Done(r));
+    }
+    let result_text = edit_block(
+        original,
+        a.present,
+        &a.marker,
+        &a.begin,
+        &a.end,
+        &a.block,
+        a.after.as_deref(),
+        a.before.as_deref(),
+        a.prepend_newline,
+        a.append_newline,
+    )
+    .map_err(|e| Step::Done(failed(e)))?;
+    let removed = !a.present || a.block.is_empty();
+    let (changed, msg) = if original == Some(result_text.as_str()) {
+        (false, "")
+    } else if original.is_none() {
+        (true, "File created")
+    } else if removed {
+        (true, "Block removed")
+    } else {
+        (true, "Block inserted")
+    };
+    Ok((result_text, changed, msg))
+}
+
 pub struct BlockPlan {
     edit: EditApply,
     result: ModResult,
@@ -220,9 +265,6 @@ impl Module for BlockInFile {
         if t.is_dir {
             return Ok(failed_rc(format!("Path {path} is a directory !"), 256));
         }
-        if !t.exists && !a.create {
-            return Ok(failed_rc(format!("Path {path} does not exist !"), 257));
-        }
         let original = if t.exists {
             match t.text() {
                 Ok(s) => Some(s),
@@ -231,36 +273,9 @@ impl Module for BlockInFile {
         } else {
             None
         };
-        if !a.present && !t.exists {
-            let mut r = ModResult::new();
-            r.insert("changed".into(), json!(false));
-            r.insert("msg".into(), json!(format!("File {path} not present")));
-            return Ok(Step::Done(r));
-        }
-        let result_text = match edit_block(
-            original.as_deref(),
-            a.present,
-            &a.marker,
-            &a.begin,
-            &a.end,
-            &a.block,
-            a.after.as_deref(),
-            a.before.as_deref(),
-            a.prepend_newline,
-            a.append_newline,
-        ) {
-            Ok(s) => s,
-            Err(e) => return Ok(Step::Done(failed(e))),
-        };
-        let removed = !a.present || a.block.is_empty();
-        let (changed, msg) = if original.as_deref() == Some(result_text.as_str()) {
-            (false, "")
-        } else if original.is_none() {
-            (true, "File created")
-        } else if removed {
-            (true, "Block removed")
-        } else {
-            (true, "Block inserted")
+        let (result_text, changed, msg) = match edit_file(a, &path, original.as_deref()) {
+            Ok(x) => x,
+            Err(done) => return Ok(done),
         };
         let diff = content_diff(
             &path,
@@ -430,5 +445,68 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t, "a\n\n# B\nx\n# E\n\nb\n");
+    }
+}
+
+/// kiln's block edits against ansible-core 2.21's `blockinfile` on the same
+/// file, recorded by tests/oracle/record_blockinfile.py into
+/// tests/blockinfile_cases/.
+#[cfg(test)]
+mod oracle_cases {
+    use super::*;
+
+    const CASES: &str = include_str!("../../tests/blockinfile_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/blockinfile_cases/expected.json");
+
+    fn verdict(case: &Json) -> Json {
+        let mut args: Args = case["args"].as_object().unwrap().clone();
+        args.insert("path".into(), json!("<PATH>"));
+        let a = BlockInFile.parse(&args).unwrap();
+        let before = case["before"].as_str();
+        match edit_file::<()>(&a, "<PATH>", before) {
+            Err(Step::Done(r)) => {
+                let mut v = json!({
+                    "changed": r.get("changed").cloned().unwrap_or(json!(false)),
+                    "failed": r.get("failed").cloned().unwrap_or(json!(false)),
+                    "msg": r["msg"],
+                    "after": before,
+                });
+                if let Some(rc) = r.get("rc") {
+                    v["rc"] = rc.clone();
+                }
+                v
+            }
+            Err(_) => json!("a change step where a final one was expected"),
+            Ok((text, changed, msg)) => json!({
+                "changed": changed,
+                "failed": false,
+                "msg": msg,
+                "after": if changed { Some(text.as_str()) } else { before },
+            }),
+        }
+    }
+
+    #[test]
+    fn every_case_edits_the_file_as_ansible_does() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 30, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let want = &expected["cases"][id];
+            assert!(want.is_object(), "{id}: not recorded");
+            let got = verdict(case);
+            if &got != want {
+                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
     }
 }

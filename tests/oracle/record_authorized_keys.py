@@ -20,23 +20,17 @@ Usage: /work/ansible-venv/bin/python tests/oracle/record_authorized_keys.py
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
-
-
-class Done(Exception):
-    def __init__(self, result):
-        super().__init__("done")
-        self.result = result
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from module_main import record, run_main  # noqa: E402
 
 
 def run_case(case):
-    import ansible.module_utils.basic as basic
     from ansible_collections.ansible.posix.plugins.modules import authorized_key as mod
 
     work = tempfile.mkdtemp(prefix="kiln-ak-oracle.")
@@ -45,34 +39,8 @@ def run_case(case):
         with open(path, "w") as f:
             f.write(case["before"])
     args = dict(case["args"], user="root", path=path, manage_dir=False)
-    args["_ansible_check_mode"] = bool(case.get("check_mode"))
 
-    def exit_json(self, **kw):
-        raise Done(kw)
-
-    def fail_json(self, msg, **kw):
-        kw.update(failed=True, msg=msg)
-        raise Done(kw)
-
-    saved = {}
-
-    def patch(obj, attr, value):
-        saved[(obj, attr)] = getattr(obj, attr)
-        setattr(obj, attr, value)
-
-    patch(basic.AnsibleModule, "exit_json", exit_json)
-    patch(basic.AnsibleModule, "fail_json", fail_json)
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-    basic._ANSIBLE_PROFILE = "legacy"
-    try:
-        mod.main()
-        result = {"failed": True, "msg": "module returned without exit_json"}
-    except Done as d:
-        result = d.result
-    finally:
-        for (obj, attr), value in saved.items():
-            setattr(obj, attr, value)
-        basic._ANSIBLE_ARGS = None
+    result = run_main(mod, args, check_mode=case.get("check_mode", False))
     after = None
     if os.path.exists(path):
         with open(path) as f:
@@ -88,21 +56,7 @@ def run_case(case):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", default=str(REPO / "tests" / "authorized_key_cases" / "cases.json"))
-    ap.add_argument("--out", default=str(REPO / "tests" / "authorized_key_cases" / "expected.json"))
-    opts = ap.parse_args()
-    import ansible.release
-
-    cases = json.loads(Path(opts.cases).read_text())
-    expected = {"ansible_core": ansible.release.__version__, "cases": {}}
-    for case in cases:
-        expected["cases"][case["id"]] = run_case(case)
-    text = json.dumps(expected, indent=1, sort_keys=True) + "\n"
-    tmp = Path(opts.out + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(opts.out)
-    print(f"{len(cases)} cases -> {opts.out}")
+    record(REPO / "tests" / "authorized_key_cases", run_case)
 
 
 if __name__ == "__main__":

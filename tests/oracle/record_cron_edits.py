@@ -23,20 +23,15 @@ Usage: /work/ansible-venv/bin/python tests/oracle/record_cron_edits.py
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shlex
+import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
-
-
-class Done(Exception):
-    def __init__(self, result):
-        super().__init__("done")
-        self.result = result
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from module_main import record, run_main  # noqa: E402
 
 
 def run_case(case):
@@ -67,41 +62,24 @@ def run_case(case):
             written.append(f.read())
         return 0, "", ""
 
-    def exit_json(self, **kw):
-        kw["warnings"] = list(w.get_warning_messages())
-        raise Done(kw)
-
-    def fail_json(self, msg, **kw):
-        kw.update(failed=True, msg=msg)
-        raise Done(kw)
-
-    saved = {}
-
-    def patch(obj, attr, value):
-        saved[(obj, attr)] = getattr(obj, attr)
-        setattr(obj, attr, value)
-
-    patch(basic.AnsibleModule, "run_command", run_command)
-    patch(basic.AnsibleModule, "exit_json", exit_json)
-    patch(basic.AnsibleModule, "fail_json", fail_json)
-    patch(basic.AnsibleModule, "get_bin_path", lambda self, arg, required=False, opt_dirs=None: "/usr/bin/" + arg)
-    patch(basic.AnsibleModule, "selinux_enabled", lambda self: False)
-    args["_ansible_diff"] = True
-    args["_ansible_check_mode"] = bool(case.get("check_mode"))
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-    basic._ANSIBLE_PROFILE = "legacy"
     w._global_warnings.clear()
     umask = os.umask(0o022)
     try:
-        mod.main()
-        result = {"failed": True, "msg": "module returned without exit_json"}
-    except Done as d:
-        result = d.result
+        result = run_main(
+            mod,
+            args,
+            check_mode=case.get("check_mode", False),
+            diff=True,
+            patches=[
+                (basic.AnsibleModule, "run_command", run_command),
+                (basic.AnsibleModule, "get_bin_path", lambda self, arg, required=False, opt_dirs=None: "/usr/bin/" + arg),
+                (basic.AnsibleModule, "selinux_enabled", lambda self: False),
+            ],
+        )
     finally:
         os.umask(umask)
-        for (obj, attr), value in saved.items():
-            setattr(obj, attr, value)
-        basic._ANSIBLE_ARGS = None
+    if not result.get("failed"):
+        result["warnings"] = list(w.get_warning_messages())
     if file_mode:
         if os.path.exists(path):
             with open(path) as f:
@@ -144,21 +122,7 @@ def run_case(case):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", default=str(REPO / "tests" / "cron_cases" / "cases.json"))
-    ap.add_argument("--out", default=str(REPO / "tests" / "cron_cases" / "expected.json"))
-    opts = ap.parse_args()
-    import ansible.release
-
-    cases = json.loads(Path(opts.cases).read_text())
-    expected = {"ansible_core": ansible.release.__version__, "cases": {}}
-    for case in cases:
-        expected["cases"][case["id"]] = run_case(case)
-    text = json.dumps(expected, indent=1, sort_keys=True) + "\n"
-    tmp = Path(opts.out + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(opts.out)
-    print(f"{len(cases)} cases -> {opts.out}")
+    record(REPO / "tests" / "cron_cases", run_case)
 
 
 if __name__ == "__main__":

@@ -25,27 +25,21 @@ Usage: /work/ansible-venv/bin/python tests/oracle/record_user_commands.py
 
 from __future__ import annotations
 
-import argparse
 import collections
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from module_main import record, run_main  # noqa: E402
 
 Pw = collections.namedtuple("Pw", "pw_name pw_passwd pw_uid pw_gid pw_gecos pw_dir pw_shell")
 Gr = collections.namedtuple("Gr", "gr_name gr_passwd gr_gid gr_mem")
 Sp = collections.namedtuple(
     "Sp", "sp_namp sp_pwdp sp_lstchg sp_min sp_max sp_warn sp_inact sp_expire sp_flag"
 )
-
-
-class Done(Exception):
-    def __init__(self, result):
-        super().__init__("done")
-        self.result = result
 
 
 def run_case(case):
@@ -98,19 +92,10 @@ def run_case(case):
         commands.append(cmd)
         return 0, "", ""
 
-    def exit_json(self, **kw):
-        raise Done(kw)
-
-    def fail_json(self, msg, **kw):
-        kw["failed"] = True
-        kw["msg"] = msg
-        raise Done(kw)
-
-    saved = {}
+    saved = []
 
     def patch(obj, attr, value):
-        saved[(obj, attr)] = getattr(obj, attr)
-        setattr(obj, attr, value)
+        saved.append((obj, attr, value))
 
     patch(mod.pwd, "getpwnam", getpwnam)
     patch(mod.grp, "getgrnam", getgrnam)
@@ -119,8 +104,6 @@ def run_case(case):
     if mod.HAVE_SPWD:
         patch(mod, "getspnam", getspnam)
     patch(basic.AnsibleModule, "run_command", run_command)
-    patch(basic.AnsibleModule, "exit_json", exit_json)
-    patch(basic.AnsibleModule, "fail_json", fail_json)
     patch(basic.AnsibleModule, "get_bin_path", lambda self, arg, required=False, opt_dirs=None: arg)
     patch(basic.AnsibleModule, "selinux_enabled", lambda self: False)
     patch(mod.User, "create_homedir", lambda self, path: commands.append(["<mkhome>", path]))
@@ -159,19 +142,9 @@ def run_case(case):
     # `usermod --help` is only asked when the binary is executable.
     patch(mod.os, "access", lambda path, mode, **kw: True)
     patch(mod.os.path, "isdir", isdir)
-    args = dict(case["args"])
-    args["_ansible_check_mode"] = bool(case.get("check_mode"))
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-    basic._ANSIBLE_PROFILE = "legacy"
     try:
-        mod.main()
-        result = {"failed": True, "msg": "module returned without exit_json"}
-    except Done as d:
-        result = d.result
+        result = run_main(mod, case["args"], check_mode=case.get("check_mode", False), patches=saved)
     finally:
-        for (obj, attr), value in saved.items():
-            setattr(obj, attr, value)
-        basic._ANSIBLE_ARGS = None
         os.unlink(pwfile.name)
     out = {"commands": commands, "changed": bool(result.get("changed")), "failed": bool(result.get("failed"))}
     if result.get("failed"):
@@ -180,26 +153,12 @@ def run_case(case):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", default=str(REPO / "tests" / "user_cases" / "cases.json"))
-    ap.add_argument("--out", default=str(REPO / "tests" / "user_cases" / "expected.json"))
-    opts = ap.parse_args()
     # Group lists go through Python sets in the module: a fixed hash seed
     # keeps the recording repeatable (the test compares them as sets).
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable] + sys.argv)
-    import ansible.release
-
-    cases = json.loads(Path(opts.cases).read_text())
-    expected = {"ansible_core": ansible.release.__version__, "cases": {}}
-    for case in cases:
-        expected["cases"][case["id"]] = run_case(case)
-    text = json.dumps(expected, indent=1, sort_keys=True) + "\n"
-    tmp = Path(opts.out + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(opts.out)
-    print(f"{len(cases)} cases -> {opts.out}")
+    record(REPO / "tests" / "user_cases", run_case)
 
 
 if __name__ == "__main__":

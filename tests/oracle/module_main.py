@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
+"""Runs an Ansible module's `main()` in this Python process, for the
+recorders that compare kiln's module logic with the module's own on fake
+inputs (record_user_commands.py, record_cron_edits.py,
+record_authorized_keys.py, record_lineinfile.py, record_blockinfile.py).
+
+`run_main(module, args, check_mode=..., diff=..., patches=[...])` gives the
+module its arguments the way ansible-core does (the legacy JSON profile),
+turns `exit_json`/`fail_json` into a returned dict (`failed: True` and
+`msg` for the latter), applies each `(object, attribute, value)` patch for
+the run only, and puts everything back afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+class _Done(Exception):
+    def __init__(self, result):
+        super().__init__("module exited")
+        self.result = result
+
+
+def run_main(module, args, check_mode=False, diff=False, patches=()):
+    import ansible.module_utils.basic as basic
+
+    def exit_json(self, **kw):
+        raise _Done(kw)
+
+    def fail_json(self, msg, **kw):
+        kw.update(failed=True, msg=msg)
+        raise _Done(kw)
+
+    saved = []
+    all_patches = [
+        (basic.AnsibleModule, "exit_json", exit_json),
+        (basic.AnsibleModule, "fail_json", fail_json),
+        *patches,
+    ]
+    for obj, attr, value in all_patches:
+        saved.append((obj, attr, getattr(obj, attr)))
+        setattr(obj, attr, value)
+    params = dict(args, _ansible_check_mode=bool(check_mode), _ansible_diff=bool(diff))
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": params}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    try:
+        module.main()
+        return {"failed": True, "msg": "module returned without exit_json"}
+    except _Done as done:
+        return done.result
+    finally:
+        for obj, attr, value in reversed(saved):
+            setattr(obj, attr, value)
+        basic._ANSIBLE_ARGS = None
+
+
+def record(case_dir, run_case):
+    """The recorders' command line: `[--cases FILE] [--out FILE]` (by
+    default CASE_DIR/cases.json and CASE_DIR/expected.json); writes
+    `{"ansible_core": VERSION, "cases": {id: run_case(case)}}`, atomically."""
+    import argparse
+    from pathlib import Path
+
+    import ansible.release
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", default=str(Path(case_dir) / "cases.json"))
+    ap.add_argument("--out", default=str(Path(case_dir) / "expected.json"))
+    opts = ap.parse_args()
+    cases = json.loads(Path(opts.cases).read_text())
+    expected = {"ansible_core": ansible.release.__version__, "cases": {}}
+    for case in cases:
+        expected["cases"][case["id"]] = run_case(case)
+    tmp = Path(opts.out + ".tmp")
+    tmp.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    tmp.replace(opts.out)
+    print(f"{len(cases)} cases -> {opts.out}")
