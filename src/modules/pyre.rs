@@ -122,7 +122,7 @@ pub fn subn(re: &Regex, repl: &str, text: &str) -> Result<(String, usize), Strin
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     let mut n = 0;
-    for caps in re.captures_iter(text) {
+    for caps in python_matches(re, text) {
         let Some(m) = caps.get(0) else { continue };
         out.push_str(&text[last..m.start()]);
         out.push_str(&expand(repl, &caps)?);
@@ -131,6 +131,36 @@ pub fn subn(re: &Regex, repl: &str, text: &str) -> Result<(String, usize), Strin
     }
     out.push_str(&text[last..]);
     Ok((out, n))
+}
+
+/// The matches Python's `re.sub` replaces (3.7 and later): like the
+/// `regex` crate's, except that an empty match right after a non-empty one
+/// counts (`(?s)^.*$` matches the whole text, then the empty end). Two
+/// empty matches never fall on the same place.
+fn python_matches<'t>(re: &Regex, text: &'t str) -> Vec<Captures<'t>> {
+    let mut found = Vec::new();
+    let mut pos = 0;
+    let mut empty_at: Option<usize> = None;
+    while pos <= text.len() {
+        let Some(caps) = re.captures_at(text, pos) else {
+            break;
+        };
+        let Some(m) = caps.get(0) else { break };
+        if m.is_empty() && empty_at == Some(m.start()) {
+            // Search again one character on.
+            match text[pos..].chars().next() {
+                Some(c) => {
+                    pos += c.len_utf8();
+                    continue;
+                }
+                None => break,
+            }
+        }
+        empty_at = m.is_empty().then_some(m.start());
+        pos = m.end();
+        found.push(caps);
+    }
+    found
 }
 
 /// Python's `str.splitlines(keepends=True)`.
@@ -187,6 +217,23 @@ mod tests {
         assert!(expand(r"\9", &caps).is_err());
         assert!(expand(r"\q", &caps).is_err());
         assert_eq!(expand(r"a\.b", &caps).unwrap(), "a\\.b");
+    }
+
+    #[test]
+    fn empty_matches_as_python_3_7_and_later() {
+        // Python 3.12: re.subn('x*', '-', 'abxd'), re.subn('(?m)^', '> ',
+        // 'a\nb\n'), re.subn('(?s)^.*$', 'X', 'ab'), re.subn('(?ms)^.*$',
+        // 'X', 'ab\n').
+        let sub =
+            |p: &str, r: &str, t: &str| subn(&compile(p, false, false).unwrap(), r, t).unwrap();
+        assert_eq!(sub("x*", "-", "abxd"), ("-a-b--d-".to_string(), 5));
+        assert_eq!(
+            sub("(?m)^", "> ", "a\nb\n"),
+            ("> a\n> b\n> ".to_string(), 3)
+        );
+        assert_eq!(sub("(?s)^.*$", "X", "ab"), ("X".to_string(), 1));
+        let re = compile("(?s)^.*$", true, false).unwrap();
+        assert_eq!(subn(&re, "X", "ab\n").unwrap(), ("XX".to_string(), 2));
     }
 
     #[test]

@@ -101,6 +101,45 @@ pub fn replace_text(
     Ok(Edit::Done(full, n))
 }
 
+/// The module's edit of the file's text (`None`: no file), before
+/// attributes: the text as read (universal newlines), the new text,
+/// whether it changed and the message; `Err` is the step that ends the task.
+#[allow(clippy::type_complexity)]
+pub fn edit_file<S>(
+    a: &ReplaceArgs,
+    path: &str,
+    contents: Option<&str>,
+) -> Result<(String, String, bool, String), Step<S>> {
+    let Some(contents) = contents else {
+        return Err(failed_rc(format!("Path {path} does not exist !"), 257));
+    };
+    let contents = universal_newlines(contents);
+    let (new_text, n) = match replace_text(
+        &contents,
+        &a.regexp,
+        &a.replace,
+        a.after.as_deref(),
+        a.before.as_deref(),
+    ) {
+        Err(e) => return Err(Step::Done(failed(e))),
+        Ok(Edit::NoSection(msg)) => {
+            let mut result = ModResult::new();
+            result.insert("rc".into(), json!(0));
+            result.insert("msg".into(), json!(msg));
+            result.insert("changed".into(), json!(false));
+            return Err(Step::Done(result));
+        }
+        Ok(Edit::Done(t, n)) => (t, n),
+    };
+    let changed = n > 0;
+    let msg = if changed {
+        format!("{n} replacements made")
+    } else {
+        String::new()
+    };
+    Ok((contents, new_text, changed, msg))
+}
+
 pub struct ReplacePlan {
     edit: EditApply,
     result: ModResult,
@@ -143,36 +182,20 @@ impl Module for Replace {
         if t.is_dir {
             return Ok(failed_rc(format!("Path {path} is a directory !"), 256));
         }
-        if !t.exists {
-            return Ok(failed_rc(format!("Path {path} does not exist !"), 257));
-        }
-        let contents = match t.text() {
-            Ok(s) => universal_newlines(&s),
-            Err(e) => return Ok(Step::Done(failed(e))),
+        let contents = if t.exists {
+            match t.text() {
+                Ok(s) => Some(s),
+                Err(e) => return Ok(Step::Done(failed(e))),
+            }
+        } else {
+            None
+        };
+        let (contents, new_text, changed, msg) = match edit_file(a, &path, contents.as_deref()) {
+            Ok(x) => x,
+            Err(done) => return Ok(done),
         };
         let mut result = ModResult::new();
         result.insert("rc".into(), json!(0));
-        let (new_text, n) = match replace_text(
-            &contents,
-            &a.regexp,
-            &a.replace,
-            a.after.as_deref(),
-            a.before.as_deref(),
-        ) {
-            Err(e) => return Ok(Step::Done(failed(e))),
-            Ok(Edit::NoSection(msg)) => {
-                result.insert("msg".into(), json!(msg));
-                result.insert("changed".into(), json!(false));
-                return Ok(Step::Done(result));
-            }
-            Ok(Edit::Done(t, n)) => (t, n),
-        };
-        let changed = n > 0;
-        let msg = if changed {
-            format!("{n} replacements made")
-        } else {
-            String::new()
-        };
         if changed && ctx.diff {
             result.insert(
                 "diff".into(),
@@ -252,5 +275,68 @@ mod tests {
             replace_text("abc", "b", "x", Some("zzz"), None).unwrap(),
             Edit::NoSection(m) if m.contains("zzz(?P<subsection>.*)")
         ));
+    }
+}
+
+mod oracle_cases {
+    use super::*;
+    use serde_json::Value as Json;
+
+    const CASES: &str = include_str!("../../tests/replace_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/replace_cases/expected.json");
+
+    fn verdict(case: &Json) -> Json {
+        let mut args: Args = case["args"].as_object().unwrap().clone();
+        args.insert("path".into(), json!("<PATH>"));
+        let a = Replace.parse(&args).unwrap();
+        let before = case["before"].as_str();
+        match edit_file::<()>(&a, "<PATH>", before) {
+            Err(Step::Done(r)) => {
+                let mut v = json!({
+                    "changed": r.get("changed").cloned().unwrap_or(json!(false)),
+                    "failed": r.get("failed").cloned().unwrap_or(json!(false)),
+                    "msg": r["msg"],
+                    "after": before,
+                });
+                if let Some(rc) = r.get("rc") {
+                    v["rc"] = rc.clone();
+                }
+                v
+            }
+            Err(_) => json!("a change step where a final one was expected"),
+            // The module writes only when something changed; the rc is
+            // always there.
+            Ok((_, text, changed, msg)) => json!({
+                "changed": changed,
+                "failed": false,
+                "msg": msg,
+                "rc": 0,
+                "after": if changed { Some(text.as_str()) } else { before },
+            }),
+        }
+    }
+
+    #[test]
+    fn every_case_edits_the_file_as_ansible_does() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 20, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let want = &expected["cases"][id];
+            assert!(want.is_object(), "{id}: not recorded");
+            let got = verdict(case);
+            if &got != want {
+                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
     }
 }
