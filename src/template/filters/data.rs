@@ -228,26 +228,76 @@ fn from_json(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
     Ok(json_to_value(&j))
 }
 
-fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpOptions, Error> {
-    let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(indent);
+/// An integer option of yaml.dump (`indent`, `width`): PyYAML's emitter
+/// refuses anything else.
+fn yaml_int(v: Option<Value>) -> Result<Option<i64>, Error> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => match v.kind() {
+            ValueKind::Number if v.is_integer() => Ok(v.as_i64()),
+            ValueKind::Bool => Ok(Some(i64::from(v.is_true()))),
+            _ => Err(err("an integer is required")),
+        },
+    }
+}
+
+fn yaml_opts(
+    kwargs: &Kwargs,
+    indent: Option<Value>,
+    flow: Option<bool>,
+) -> Result<DumpOptions, Error> {
+    // Ansible's filter already passes allow_unicode=True to yaml.dump.
+    if kwargs.has("allow_unicode") {
+        return Err(err(
+            "yaml.dump() got multiple values for keyword argument 'allow_unicode'",
+        ));
+    }
+    let indent = yaml_int(kwargs.get::<Option<Value>>("indent")?.or(indent))?;
+    // PyYAML's Emitter: an indent of 2 to 9, else 2; a width over twice
+    // the indent, else 80.
+    let indent = indent
+        .filter(|i| (2..10).contains(i))
+        .and_then(|i| usize::try_from(i).ok())
+        .unwrap_or(2);
     let flow: Option<bool> = match kwargs.get::<Option<Value>>("default_flow_style")? {
         Some(v) if v.is_none() => None,
         Some(v) => Some(v.is_true()),
         None => flow,
     };
     let sort_keys: bool = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
-    let width: usize = kwargs.get::<Option<usize>>("width")?.unwrap_or(80);
+    let width = yaml_int(kwargs.get::<Option<Value>>("width")?)?
+        .filter(|w| *w > 2 * indent as i64)
+        .and_then(|w| usize::try_from(w).ok())
+        .unwrap_or(80);
     let explicit_start: bool = kwargs
         .get::<Option<bool>>("explicit_start")?
         .unwrap_or(false);
-    for k in [
-        "allow_unicode",
-        "vault_behavior",
-        "default_style",
-        "canonical",
-        "line_break",
-        "encoding",
-    ] {
+    let explicit_end: bool = kwargs.get::<Option<bool>>("explicit_end")?.unwrap_or(false);
+    let default_style = match kwargs.get::<Option<Value>>("default_style")? {
+        None => None,
+        Some(v) if v.is_none() || v.as_str() == Some("") => None,
+        Some(v) if v.as_str() == Some("'") => Some('\''),
+        Some(v) if v.as_str() == Some("\"") => Some('"'),
+        // The literal and folded block styles for every scalar: PyYAML
+        // tags and indents them in ways kiln does not write; refuse
+        // rather than write other text.
+        Some(v) => {
+            return Err(err(format!(
+                "default_style={} is not supported by kiln's YAML writer (only \"'\" and '\"')",
+                crate::template::pyrepr::py_repr(&v)
+            )));
+        }
+    };
+    if kwargs
+        .get::<Option<Value>>("canonical")?
+        .is_some_and(|v| py_truthy(&v))
+    {
+        // Canonical YAML (explicit tags, `? key`, flow everything): not
+        // written by kiln; refuse rather than write other text.
+        return Err(err("canonical=True is not supported by kiln's YAML writer"));
+    }
+    for k in ["vault_behavior", "line_break", "encoding"] {
         let _: Option<Value> = kwargs.get(k)?;
     }
     kwargs.assert_all_used()?;
@@ -257,18 +307,21 @@ fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpO
         sort_keys,
         width,
         explicit_start,
+        explicit_end,
+        default_style,
         inventory_tags: false,
         literal_multiline: None,
     })
 }
 
 fn to_yaml(v: Def, kwargs: Kwargs) -> Result<String, Error> {
-    let o = yaml_opts(&kwargs, 2, None)?;
+    let o = yaml_opts(&kwargs, None, None)?;
     Ok(dump(&v, &o))
 }
 
-fn to_nice_yaml(v: Def, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
-    let o = yaml_opts(&kwargs, indent.unwrap_or(4), Some(false))?;
+fn to_nice_yaml(v: Def, indent: Option<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let indent = indent.or(Some(Value::from(4)));
+    let o = yaml_opts(&kwargs, indent, Some(false))?;
     Ok(dump(&v, &o))
 }
 
