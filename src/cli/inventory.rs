@@ -227,6 +227,7 @@ pub fn yaml_text(v: &Value) -> String {
         explicit_start: false,
         inventory_tags: true,
         literal_multiline: None,
+        ..Default::default()
     };
     dump(&crate::template::json_to_value(v), &o)
 }

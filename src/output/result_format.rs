@@ -122,6 +122,7 @@ impl ResultFormat {
             explicit_start: false,
             inventory_tags: false,
             literal_multiline: Some(lossy),
+            ..Default::default()
         };
         let text = dump(&crate::template::json_to_value(&r), &o);
         let prefix = " ".repeat(indent.unwrap_or(4));

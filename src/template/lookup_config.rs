@@ -305,6 +305,17 @@ const PLUGIN_SETTINGS: &[(&str, &str, Setting)] = &[
         ),
     ),
     (
+        "become",
+        "sudo",
+        s(
+            "become_exe",
+            Some((P, "become_exe")),
+            Some("ANSIBLE_BECOME_EXE"),
+            Some("sudo"),
+            Kind::Str,
+        ),
+    ),
+    (
         "shell",
         "sh",
         s(
@@ -327,6 +338,11 @@ const PLUGIN_VARS: &[(&str, &str, &[&str])] = &[
         "sudo",
         "become_user",
         &["ansible_become_user", "ansible_sudo_user"],
+    ),
+    (
+        "sudo",
+        "become_exe",
+        &["ansible_become_exe", "ansible_sudo_exe"],
     ),
     ("sh", "remote_tmp", &["ansible_remote_tmp"]),
 ];

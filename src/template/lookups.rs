@@ -252,16 +252,23 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
     let mut out = Vec::new();
     match name {
         "env" => {
-            let default = o.get("default").map(py_str).unwrap_or_default();
+            // The default keeps its type; None is the option unset ('').
+            let default = o
+                .get("default")
+                .filter(|d| !d.is_none())
+                .cloned()
+                .unwrap_or_else(|| Value::from(""));
             for t in terms {
                 let var = py_str(t)
                     .split_whitespace()
                     .next()
                     .unwrap_or("")
                     .to_string();
-                out.push(Value::from(
-                    std::env::var(&var).unwrap_or_else(|_| default.clone()),
-                ));
+                out.push(
+                    std::env::var(&var)
+                        .map(Value::from)
+                        .unwrap_or_else(|_| default.clone()),
+                );
             }
         }
         "file" => {
@@ -317,7 +324,8 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
         }
         "vars" => {
             let vars = state.lookup("vars").unwrap_or_default();
-            let default = o.get("default").cloned();
+            // default=None is the option unset.
+            let default = o.get("default").filter(|d| !d.is_none()).cloned();
             for t in terms {
                 let n = py_str(t);
                 let v = if vars.is_undefined() {
@@ -325,6 +333,9 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 } else {
                     vars.get_attr(&n)?
                 };
+                // A variable whose template fails fails the lookup, default
+                // or not.
+                let v = surface_invalid(v)?;
                 if !v.is_undefined() {
                     out.push(v);
                 } else if let Some(d) = &default {
@@ -401,17 +412,10 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 }
                 result = r;
             }
-            out = result
-                .into_iter()
-                .map(|x| Value::from(flatten1(&[x])))
-                .map(|x| {
-                    if x.kind() == ValueKind::Seq {
-                        x
-                    } else {
-                        Value::from(vec![x])
-                    }
-                })
-                .collect();
+            // Each element is flattened one level: it must be iterable.
+            for x in result {
+                out.push(Value::from(flatten1(&items(&x)?)));
+            }
         }
         "together" => {
             if terms.is_empty() {
@@ -430,9 +434,16 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
             }
         }
         "subelements" => {
-            if terms.len() < 2 {
+            if !(2..=3).contains(&terms.len()) {
                 return Err(err(
-                    "subelements lookup expects a list of two or three items",
+                    "subelements lookup expects a list of two or three items, ",
+                ));
+            }
+            if let Some(flags) = terms.get(2)
+                && flags.kind() != ValueKind::Map
+            {
+                return Err(err(
+                    "subelements lookup expects a list of two or three items, the optional third item must be a dict with flags skip_missing",
                 ));
             }
             let skip = terms
@@ -446,20 +457,14 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
                 "subelements",
                 &[terms[0].clone(), terms[1].clone(), Value::from(kw)],
             )?;
-            // The lookup hands out each element without the subelement key.
+            // The lookup hands out each element without the subelement key
+            // (`a.b`: without `b` in the element's `a`).
             let key = py_str(&terms[1]);
+            let path: Vec<&str> = key.split('.').collect();
             for pair in v.try_iter()? {
                 let el = pair.get_item(&Value::from(0))?;
                 let sub = pair.get_item(&Value::from(1))?;
-                let trimmed: Vec<(Value, Value)> = el
-                    .try_iter()?
-                    .filter(|k| py_str(k) != key)
-                    .map(|k| {
-                        let v = el.get_item(&k).unwrap_or_default();
-                        (k, v)
-                    })
-                    .collect();
-                out.push(Value::from(vec![Value::from_pairs(trimmed), sub]));
+                out.push(Value::from(vec![without_key(&el, &path), sub]));
             }
         }
         "sequence" => out = sequence(terms, o)?,
@@ -546,6 +551,54 @@ fn run(state: &State, name: &str, terms: &[Value], o: &Opts) -> Result<Vec<Value
         }
     }
     Ok(out)
+}
+
+/// A variable whose template failed is held as an invalid value carrying
+/// the error; it becomes that error here.
+fn surface_invalid(v: Value) -> Result<Value, Error> {
+    if v.kind() != ValueKind::Invalid {
+        return Ok(v);
+    }
+    let shown = v.to_string();
+    let inner = shown
+        .strip_prefix("<invalid value: ")
+        .and_then(|r| r.strip_suffix('>'))
+        .unwrap_or(&shown);
+    let detail = inner
+        .split_once(": ")
+        .map(|(_, d)| d)
+        .unwrap_or(inner)
+        .to_string();
+    let kind = if detail.ends_with(" is undefined") {
+        ErrorKind::UndefinedError
+    } else {
+        ErrorKind::InvalidOperation
+    };
+    Err(Error::new(kind, detail))
+}
+
+/// `v` (a dict) with the last key of `path` removed from the dict the
+/// rest of the path leads to.
+fn without_key(v: &Value, path: &[&str]) -> Value {
+    if v.kind() != ValueKind::Map {
+        return v.clone();
+    }
+    let Some((first, rest)) = path.split_first() else {
+        return v.clone();
+    };
+    let mut pairs = Vec::new();
+    for k in v.try_iter().into_iter().flatten() {
+        let item = v.get_item(&k).unwrap_or_default();
+        if py_str(&k) == *first {
+            if rest.is_empty() {
+                continue;
+            }
+            pairs.push((k, without_key(&item, rest)));
+        } else {
+            pairs.push((k, item));
+        }
+    }
+    Value::from_pairs(pairs)
 }
 
 /// A controller file's text, decrypted when it is a vault (Ansible's
@@ -676,27 +729,20 @@ fn sequence(terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
 type Shortcut = (Option<String>, String, Option<String>, Option<String>);
 
 fn shortcut(term: &str) -> Option<Shortcut> {
-    let (main, format) = match term.split_once(':') {
-        Some((a, b)) if !b.is_empty() => (a, Some(b.to_string())),
-        Some(_) => return None,
-        None => (term, None),
-    };
-    let num_ok = |s: &str| {
-        let t = s.strip_prefix('0').unwrap_or(s);
-        let t = t.strip_prefix('x').unwrap_or(t);
-        !s.is_empty() && !t.is_empty() && t.chars().all(|c| c.is_ascii_hexdigit())
-    };
-    let (range, stride) = match main.split_once('/') {
-        Some((a, b)) => (a, Some(b.to_string())),
-        None => (main, None),
-    };
-    let (start, end) = match range.split_once('-') {
-        Some((a, b)) => (Some(a.to_string()), b.to_string()),
-        None => (None, range.to_string()),
-    };
-    let ok =
-        num_ok(&end) && start.as_deref().is_none_or(num_ok) && stride.as_deref().is_none_or(num_ok);
-    ok.then_some((start, end, stride, format))
+    // Ansible's pattern: each number `0?x?[0-9a-f]+` (any case), checked
+    // as a decimal integer afterwards.
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)^((0?x?[0-9a-f]+)-)?(0?x?[0-9a-f]+)(/(0?x?[0-9a-f]+))?(:(.+))?$",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    let c = re.captures(term)?;
+    let text = |i: usize| c.get(i).map(|m| m.as_str().to_string());
+    Some((text(2), text(3)?, text(5), text(7)))
 }
 
 fn split_on(v: &Value, seps: &str) -> Vec<String> {
@@ -717,31 +763,34 @@ fn split_on(v: &Value, seps: &str) -> Vec<String> {
     out
 }
 
+/// The options first_found reads while it walks its terms: a dict term
+/// sets them all anew (its own `files`, `paths`, `skip`, the rest at their
+/// defaults), and they hold for the terms after it.
+struct FirstFoundOpts {
+    paths: Value,
+    skip: bool,
+}
+
 fn first_found(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
     let mut search: Vec<String> = Vec::new();
-    fn process(terms: &[Value], o: &Opts, search: &mut Vec<String>) {
+    fn process(terms: &[Value], cur: &mut FirstFoundOpts, search: &mut Vec<String>) {
         for t in terms {
-            let (files, paths) = match t.kind() {
-                ValueKind::Map => (
-                    t.get_attr("files").unwrap_or_default(),
-                    t.get_attr("paths")
-                        .ok()
-                        .filter(|p| !p.is_undefined())
-                        .or_else(|| o.get("paths").cloned())
-                        .unwrap_or_default(),
-                ),
+            let files = match t.kind() {
+                ValueKind::Map => {
+                    let get = |k: &str| t.get_attr(k).ok().filter(|v| !v.is_undefined());
+                    cur.paths = get("paths").unwrap_or_default();
+                    cur.skip = get("skip").is_some_and(|v| super::pyrepr::py_truthy(&v));
+                    get("files").unwrap_or_default()
+                }
                 ValueKind::Seq => {
                     let inner: Vec<Value> = t.try_iter().map(|i| i.collect()).unwrap_or_default();
-                    process(&inner, o, search);
+                    process(&inner, cur, search);
                     continue;
                 }
-                _ => (
-                    Value::from(vec![t.clone()]),
-                    o.get("paths").cloned().unwrap_or_default(),
-                ),
+                _ => Value::from(vec![t.clone()]),
             };
             let filelist = split_on(&files, ",;");
-            let pathlist = split_on(&paths, ",:;");
+            let pathlist = split_on(&cur.paths, ",:;");
             if pathlist.is_empty() {
                 search.extend(filelist);
             } else {
@@ -753,14 +802,21 @@ fn first_found(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, E
             }
         }
     }
+    // No terms: the `files` option's names, with the call's options.
     let terms: Vec<Value> = if terms.is_empty() {
-        o.get("files")
-            .map(|f| vec![Value::from_pairs([("files", f.clone())])])
-            .unwrap_or_default()
+        match o.get("files") {
+            Some(f) if f.kind() == ValueKind::Seq => items(f)?,
+            Some(f) => vec![f.clone()],
+            None => Vec::new(),
+        }
     } else {
         terms.to_vec()
     };
-    process(&terms, o, &mut search);
+    let mut cur = FirstFoundOpts {
+        paths: o.get("paths").cloned().unwrap_or_default(),
+        skip: o.flag("skip", false),
+    };
+    process(&terms, &mut cur, &mut search);
     let paths = search_path(state);
     let base = basedir(state);
     for f in search {
@@ -768,7 +824,7 @@ fn first_found(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, E
             return Ok(vec![Value::from(super::filters::normpath(&absolute(&p)))]);
         }
     }
-    if o.flag("skip", false) {
+    if cur.skip {
         return Ok(Vec::new());
     }
     Err(err("No file was found when using first_found."))
@@ -820,20 +876,30 @@ fn is_true(s: Option<&str>) -> bool {
     )
 }
 
+/// One INI section: its keys and values (`None`: a key without a value,
+/// allowed with `allow_no_value`).
+type IniSection = Vec<(String, Option<String>)>;
+
 /// Python's configparser reading of an INI text: section -> [(key, value)].
-fn parse_ini(text: &str, case_sensitive: bool) -> Vec<(String, Vec<(String, String)>)> {
-    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+fn parse_ini(
+    text: &str,
+    case_sensitive: bool,
+    allow_no_value: bool,
+) -> Result<Vec<(String, IniSection)>, String> {
+    let mut out: Vec<(String, IniSection)> = Vec::new();
     let mut last_key: Option<usize> = None;
-    for line in text.lines() {
+    for (lineno, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
             continue;
         }
         if line.starts_with([' ', '\t']) {
             // A continuation line of the previous value.
-            if let (Some(sec), Some(i)) = (out.last_mut(), last_key) {
-                sec.1[i].1.push('\n');
-                sec.1[i].1.push_str(trimmed);
+            if let (Some(sec), Some(i)) = (out.last_mut(), last_key)
+                && let Some(v) = sec.1[i].1.as_mut()
+            {
+                v.push('\n');
+                v.push_str(trimmed);
             }
             continue;
         }
@@ -844,8 +910,15 @@ fn parse_ini(text: &str, case_sensitive: bool) -> Vec<(String, Vec<(String, Stri
         }
         let split = trimmed.find(['=', ':']);
         let (k, v) = match split {
-            Some(i) => (trimmed[..i].trim(), trimmed[i + 1..].trim()),
-            None => (trimmed, ""),
+            Some(i) => (trimmed[..i].trim(), Some(trimmed[i + 1..].trim())),
+            None if allow_no_value => (trimmed, None),
+            None => {
+                return Err(format!(
+                    "Source contains parsing errors: '<???>'\n\t[line {:>2}]: {}",
+                    lineno + 1,
+                    super::pyrepr::py_repr(&Value::from(format!("{line}\n")))
+                ));
+            }
         };
         let k = if case_sensitive {
             k.to_string()
@@ -854,20 +927,15 @@ fn parse_ini(text: &str, case_sensitive: bool) -> Vec<(String, Vec<(String, Stri
         };
         if let Some(sec) = out.last_mut() {
             sec.1.retain(|(n, _)| *n != k);
-            sec.1.push((k, v.to_string()));
+            sec.1.push((k, v.map(str::to_string)));
             last_key = Some(sec.1.len() - 1);
         }
     }
-    out
+    Ok(out)
 }
 
 /// configparser's BasicInterpolation: `%(name)s` and `%%`.
-fn interpolate(
-    v: &str,
-    section: &[(String, String)],
-    defaults: &[(String, String)],
-    depth: usize,
-) -> String {
+fn interpolate(v: &str, section: &IniSection, defaults: &IniSection, depth: usize) -> String {
     if depth > 10 || !v.contains('%') {
         return v.to_string();
     }
@@ -886,7 +954,7 @@ fn interpolate(
                 .iter()
                 .chain(defaults)
                 .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
+                .and_then(|(_, v)| v.clone())
                 .unwrap_or_default();
             out.push_str(&interpolate(&val, section, defaults, depth + 1));
             rest = r.get(end + 2..).unwrap_or("");
@@ -922,7 +990,15 @@ fn ini(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
             ))
         })?;
         let file = opt(&opts, "file").unwrap_or("ansible.ini").to_string();
-        let properties = opt(&opts, "type") == Some("properties");
+        let properties = match opt(&opts, "type") {
+            None | Some("ini") => false,
+            Some("properties") => true,
+            Some(other) => {
+                return Err(err(format!(
+                    "Invalid value '{other}' for config 'type' for 'ini' lookup plugin."
+                )));
+            }
+        };
         let section = if properties {
             "java_properties".to_string()
         } else {
@@ -935,8 +1011,9 @@ fn ini(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
             text = format!("[java_properties]\n{text}");
         }
         let case_sensitive = is_true(opt(&opts, "case_sensitive"));
-        let parsed = parse_ini(&text, case_sensitive);
-        let defaults: Vec<(String, String)> = parsed
+        let parsed =
+            parse_ini(&text, case_sensitive, is_true(opt(&opts, "allow_no_value"))).map_err(err)?;
+        let defaults: IniSection = parsed
             .iter()
             .find(|(n, _)| n == "DEFAULT")
             .map(|(_, v)| v.clone())
@@ -945,20 +1022,32 @@ fn ini(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
             return Err(err(format!("No section '{section}' in '{file}'.")));
         };
         let interp = opt(&opts, "interpolation").is_none_or(|v| is_true(Some(v)));
-        let fix = |v: &str| {
-            if interp {
-                interpolate(v, entries, &defaults, 0)
-            } else {
-                v.to_string()
-            }
+        // A key without a value gives nothing.
+        let fix = |v: &Option<String>| {
+            v.as_ref().map(|v| {
+                Value::from(if interp {
+                    interpolate(v, entries, &defaults, 0)
+                } else {
+                    v.to_string()
+                })
+            })
         };
         if is_true(opt(&opts, "re")) {
             let re = super::filters::regex_compile(&format!("^(?:{key})"), false, false)?;
+            // configparser's items(section): the defaults first, then the
+            // section's own keys; a key in both keeps its place.
+            let mut merged: IniSection = defaults.clone();
+            for (k, v) in entries {
+                match merged.iter_mut().find(|(n, _)| n == k) {
+                    Some(slot) => slot.1 = v.clone(),
+                    None => merged.push((k.clone(), v.clone())),
+                }
+            }
             out.extend(
-                entries
+                merged
                     .iter()
                     .filter(|(k, _)| re.is_match(k))
-                    .map(|(_, v)| Value::from(fix(v))),
+                    .filter_map(|(_, v)| fix(v)),
             );
         } else {
             let k = if case_sensitive {
@@ -967,7 +1056,7 @@ fn ini(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error> {
                 key.to_lowercase()
             };
             match entries.iter().chain(defaults.iter()).find(|(n, _)| *n == k) {
-                Some((_, v)) => out.push(Value::from(fix(v))),
+                Some((_, v)) => out.extend(fix(v)),
                 None => out.push(Value::from(opt(&opts, "default").unwrap_or(""))),
             }
         }
@@ -1008,14 +1097,32 @@ fn csvfile(state: &State, terms: &[Value], o: &Opts) -> Result<Vec<Value>, Error
         let (key, opts) = term_options(&py_str(t), o);
         let key = key.ok_or_else(|| err("Search key is required but was not found"))?;
         let file = opt(&opts, "file").unwrap_or("ansible.csv").to_string();
+        // Python's csv takes one character; `TAB` names the tab, and an
+        // inline `delimiter=\t` is the tab after parse_kv's escapes.
+        let inline_tab = py_str(t).contains("delimiter=\\t");
         let delim = match opt(&opts, "delimiter").unwrap_or("TAB") {
-            "TAB" | "\\t" => '\t',
-            d => d.chars().next().unwrap_or('\t'),
+            "TAB" => '\t',
+            "\\t" if inline_tab => '\t',
+            d => {
+                let mut cs = d.chars();
+                match (cs.next(), cs.next()) {
+                    (Some(c), None) => c,
+                    _ => return Err(err("\"delimiter\" must be a 1-character string")),
+                }
+            }
         };
-        let col: usize = opt(&opts, "col").and_then(|c| c.parse().ok()).unwrap_or(1);
-        let keycol: usize = opt(&opts, "keycol")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let int_opt = |name: &str, default: usize| -> Result<usize, Error> {
+            match opt(&opts, name) {
+                None => Ok(default),
+                Some(c) => c.trim().parse().map_err(|_| {
+                    err(format!(
+                        "Config '{name}' for 'csvfile' lookup plugin from 'Direct' has an invalid value: Invalid value provided for 'int': '{c}'"
+                    ))
+                }),
+            }
+        };
+        let col = int_opt("col", 1)?;
+        let keycol = int_opt("keycol", 0)?;
         let path = find_file(&paths, &base, "files", &file)
             .ok_or_else(|| err(format!("Unable to find '{file}' in expected paths")))?;
         let text = read_text(&path).map_err(err)?;
@@ -1159,7 +1266,19 @@ fn render_template(state: &State, text: &str, o: &Opts) -> Result<String, Error>
         .cloned()
         .unwrap_or_else(|| Value::from_pairs(Vec::<(Value, Value)>::new()));
     let ctx = Value::from_object(Layered { vars, extra });
-    let (body, opts) = super::TemplateOptions::default()
+    // The lookup's delimiter options, which a `#jinja2:` header overrides.
+    let mut base = super::TemplateOptions::default();
+    for (name, slot) in [
+        ("variable_start_string", &mut base.variable_start_string),
+        ("variable_end_string", &mut base.variable_end_string),
+        ("comment_start_string", &mut base.comment_start_string),
+        ("comment_end_string", &mut base.comment_end_string),
+    ] {
+        if let Some(v) = o.get(name).filter(|v| !v.is_none()) {
+            *slot = py_str(v);
+        }
+    }
+    let (body, opts) = base
         .extract_header(text)
         .map_err(|m| err(format!("Syntax error in template: {m}")))?;
     let body = body.to_string();

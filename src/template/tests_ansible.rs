@@ -54,41 +54,44 @@ pub(super) fn register(env: &mut Environment<'static>) {
     }
     env.add_test(
         "match",
-        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| {
-            regex_test(&v, &p, i, m, k, "match")
+        |v: Value, p: Value, i: Option<bool>, m: Option<bool>, k: Kwargs| {
+            regex_test(&v, &pattern(&p)?, i, m, k, "match")
         },
     );
     env.add_test(
         "search",
-        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| {
-            regex_test(&v, &p, i, m, k, "search")
+        |v: Value, p: Value, i: Option<bool>, m: Option<bool>, k: Kwargs| {
+            regex_test(&v, &pattern(&p)?, i, m, k, "search")
         },
     );
     env.add_test(
         "regex",
-        |v: Value, p: String, i: Option<bool>, m: Option<bool>, k: Kwargs| -> Result<bool, Error> {
+        |v: Value, p: Value, i: Option<bool>, m: Option<bool>, k: Kwargs| -> Result<bool, Error> {
             let mt: Option<String> = k.get("match_type")?;
-            regex_test(&v, &p, i, m, k, mt.as_deref().unwrap_or("search"))
+            regex_test(
+                &v,
+                &pattern(&p)?,
+                i,
+                m,
+                k,
+                mt.as_deref().unwrap_or("search"),
+            )
         },
     );
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
-    env.add_test("subset", |a: Value, b: Value| -> Result<bool, Error> {
-        let b = items(&b)?;
-        Ok(items(&a)?.iter().all(|x| b.contains(x)))
-    });
-    env.add_test("issubset", |a: Value, b: Value| -> Result<bool, Error> {
-        let b = items(&b)?;
-        Ok(items(&a)?.iter().all(|x| b.contains(x)))
-    });
-    env.add_test("superset", |a: Value, b: Value| -> Result<bool, Error> {
-        let a = items(&a)?;
-        Ok(items(&b)?.iter().all(|x| a.contains(x)))
-    });
-    env.add_test("issuperset", |a: Value, b: Value| -> Result<bool, Error> {
-        let a = items(&a)?;
-        Ok(items(&b)?.iter().all(|x| a.contains(x)))
-    });
+    for name in ["subset", "issubset"] {
+        env.add_test(name, |a: Value, b: Value| -> Result<bool, Error> {
+            let (a, b) = (set_items(&a)?, set_items(&b)?);
+            Ok(a.iter().all(|x| b.contains(x)))
+        });
+    }
+    for name in ["superset", "issuperset"] {
+        env.add_test(name, |a: Value, b: Value| -> Result<bool, Error> {
+            let (a, b) = (set_items(&a)?, set_items(&b)?);
+            Ok(b.iter().all(|x| a.contains(x)))
+        });
+    }
     env.add_test("contains", |seq: Value, x: Value| -> Result<bool, Error> {
         contains(&seq, &x)
     });
@@ -171,6 +174,11 @@ fn exists(s: &State, name: &str, filter: bool) -> bool {
     {
         return false;
     }
+    // ansible.builtin's and ansible.legacy's names are the plain ones.
+    let name = name
+        .strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name);
     let src = if filter {
         format!("{{{{ none | {name} }}}}")
     } else {
@@ -283,8 +291,17 @@ fn result_test(v: &Value, s: Status) -> Result<bool, Error> {
                 true
             }
         },
-        Status::TimedOut => get("timedout")
-            .is_some_and(|t| py_truthy(&t) && t.get_attr("period").is_ok_and(|p| py_truthy(&p))),
+        Status::TimedOut => match get("timedout").filter(py_truthy) {
+            None => false,
+            // `result['timedout'].get('period')`: a dict is needed.
+            Some(t) if t.kind() != ValueKind::Map => {
+                return Err(err(format!(
+                    "'{}' object has no attribute 'get'",
+                    super::pyrepr::py_type_name(&t)
+                )));
+            }
+            Some(t) => t.get_attr("period").is_ok_and(|p| py_truthy(&p)),
+        },
         Status::Changed => match get("changed") {
             Some(c) => py_truthy(&c),
             None => get("results").is_some_and(|r| {
@@ -325,6 +342,30 @@ fn regex_test(
     })
 }
 
+/// A regex test's pattern: Python's re wants a str.
+fn pattern(p: &Value) -> Result<String, Error> {
+    match p.as_str() {
+        Some(s) => Ok(s.to_string()),
+        None => Err(err("first argument must be string or compiled pattern")),
+    }
+}
+
+/// The items of a value as Python's set() takes them: a list or dict
+/// item is unhashable.
+fn set_items(v: &Value) -> Result<Vec<Value>, Error> {
+    let list = items(v)?;
+    if let Some(x) = list
+        .iter()
+        .find(|x| matches!(x.kind(), ValueKind::Seq | ValueKind::Map))
+    {
+        return Err(err(format!(
+            "unhashable type: '{}'",
+            super::pyrepr::py_type_name(x)
+        )));
+    }
+    Ok(list)
+}
+
 fn contains(seq: &Value, x: &Value) -> Result<bool, Error> {
     match seq.kind() {
         ValueKind::String => Ok(seq.as_str().unwrap_or_default().contains(&py_str(x))),
@@ -334,7 +375,10 @@ fn contains(seq: &Value, x: &Value) -> Result<bool, Error> {
 }
 
 fn truthy(v: &Value, k: Kwargs) -> Result<bool, Error> {
-    let convert: bool = k.get::<Option<bool>>("convert_bool")?.unwrap_or(false);
+    // Python's `if convert_bool:`: any truthy value turns it on.
+    let convert = k
+        .get::<Option<Value>>("convert_bool")?
+        .is_some_and(|c| py_truthy(&c));
     k.assert_all_used()?;
     if convert {
         let as_bool = match v.kind() {
@@ -378,6 +422,10 @@ fn is_mount(p: &str) -> bool {
 }
 
 fn uri_test(v: &Value, schemes: Option<&Value>, url: bool) -> bool {
+    // urlparse of anything but a string raises, and the test says no.
+    if v.kind() != ValueKind::String {
+        return false;
+    }
     let s = py_str(v);
     let scheme = match s.split_once(':') {
         Some((a, _))
@@ -521,19 +569,30 @@ fn semver(s: &str) -> Result<(Vec<u64>, Vec<String>), Error> {
             "Version comparison failed: invalid semantic version '{s}'"
         ))
     };
-    let s = s.split('+').next().unwrap_or(s);
-    let (core, pre) = match s.split_once('-') {
-        Some((c, p)) => (c, p.split('.').map(str::to_string).collect()),
-        None => (s, Vec::new()),
-    };
-    let nums: Vec<u64> = core
-        .split('.')
-        .map(|p| p.parse::<u64>())
+    // SemVer 2.0.0's grammar, as Ansible's SemanticVersion parses it: no
+    // leading zeros in numbers, dot-separated pre-release and build parts.
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(concat!(
+                r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)",
+                r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][a-zA-Z0-9-]*)",
+                r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][a-zA-Z0-9-]*))*))?",
+                r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$"
+            ))
+            .ok()
+        })
+        .as_ref()
+        .ok_or_else(bad)?;
+    let c = re.captures(s).ok_or_else(bad)?;
+    let nums: Vec<u64> = (1..=3)
+        .map(|i| c.get(i).map_or("", |m| m.as_str()).parse::<u64>())
         .collect::<Result<_, _>>()
         .map_err(|_| bad())?;
-    if nums.len() != 3 {
-        return Err(bad());
-    }
+    let pre = c
+        .get(4)
+        .map(|m| m.as_str().split('.').map(str::to_string).collect())
+        .unwrap_or_default();
     Ok((nums, pre))
 }
 
@@ -564,14 +623,38 @@ fn cmp_semver(a: &str, b: &str) -> Result<Ordering, Error> {
 }
 
 /// PEP 440: release numbers (trailing zeros ignored), pre (a/b/rc), post, dev.
-/// (epoch, release, (pre kind, pre number), post, dev): PEP 440's order.
-type Pep440 = (u64, Vec<u64>, (i8, u64), i64, i64);
+/// (epoch, release, (pre kind, pre number), post, dev, local): PEP 440's
+/// order; a local part (`+abc.5`) sorts after none, its words before its
+/// numbers.
+type Pep440 = (
+    u64,
+    Vec<u64>,
+    (i8, u64),
+    i64,
+    i64,
+    Option<Vec<(u8, u64, String)>>,
+);
 
 fn pep440_key(s: &str) -> Result<Pep440, Error> {
     let bad = || err(format!("Version comparison failed: Invalid version: '{s}'"));
     let t = s.trim().to_lowercase();
     let t = t.strip_prefix('v').unwrap_or(&t);
-    let t = t.split('+').next().unwrap_or(t);
+    let (t, local) = match t.split_once('+') {
+        Some((v, l)) => {
+            let parts: Vec<(u8, u64, String)> = l
+                .split(['.', '-', '_'])
+                .map(|p| match p.parse::<u64>() {
+                    Ok(n) => Ok((1, n, String::new())),
+                    Err(_) if !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                        Ok((0, 0, p.to_string()))
+                    }
+                    Err(_) => Err(bad()),
+                })
+                .collect::<Result<_, _>>()?;
+            (v, Some(parts))
+        }
+        None => (t, None),
+    };
     let (epoch, t) = match t.split_once('!') {
         Some((e, r)) => (e.parse::<u64>().map_err(|_| bad())?, r),
         None => (0, t),
@@ -588,7 +671,8 @@ fn pep440_key(s: &str) -> Result<Pep440, Error> {
     while release.len() > 1 && release.last() == Some(&0) {
         release.pop();
     }
-    let mut rest = t[end..].trim_start_matches(['.', '-', '_']);
+    let seps = ['.', '-', '_'];
+    let mut rest = &t[end..];
     let mut pre = (3i8, 0u64);
     let mut post = -1i64;
     let mut dev = i64::MAX;
@@ -605,25 +689,36 @@ fn pep440_key(s: &str) -> Result<Pep440, Error> {
         ("b", 1),
         ("rc", 2),
         ("c", 2),
-        ("pre", 2),
         ("preview", 2),
+        ("pre", 2),
     ] {
-        if let Some(r) = rest.strip_prefix(tag) {
+        if let Some(r) = rest.trim_start_matches(seps).strip_prefix(tag) {
             let (n, used) = num(r);
             pre = (rank, n);
-            rest = r[used..].trim_start_matches(['.', '-', '_']);
+            rest = &r[used..];
             break;
         }
     }
-    for tag in ["post", "rev", "r"] {
-        if let Some(r) = rest.strip_prefix(tag) {
-            let (n, used) = num(r);
-            post = n as i64;
-            rest = r[used..].trim_start_matches(['.', '-', '_']);
-            break;
+    // `1.0-1`: an implicit post-release, the dash right before its number.
+    let implicit: String = rest
+        .strip_prefix('-')
+        .map(|r| r.chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    if !implicit.is_empty() {
+        post = implicit.parse::<i64>().map_err(|_| bad())?;
+        rest = &rest[1 + implicit.len()..];
+    } else {
+        for tag in ["post", "rev", "r"] {
+            if let Some(r) = rest.trim_start_matches(seps).strip_prefix(tag) {
+                let (n, used) = num(r);
+                post = n as i64;
+                rest = &r[used..];
+                break;
+            }
         }
     }
-    if let Some(r) = rest.strip_prefix("dev") {
+    let rest_trimmed = rest.trim_start_matches(seps);
+    if let Some(r) = rest_trimmed.strip_prefix("dev") {
         let (n, used) = num(r);
         dev = n as i64;
         rest = &r[used..];
@@ -635,14 +730,20 @@ fn pep440_key(s: &str) -> Result<Pep440, Error> {
     if dev != i64::MAX && pre.0 == 3 && post < 0 {
         pre = (-1, 0);
     }
-    Ok((epoch, release, pre, post, dev))
+    Ok((epoch, release, pre, post, dev, local))
 }
 
-fn version_test(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> Result<bool, Error> {
+fn version_test(
+    v: Value,
+    other: Value,
+    op: Option<String>,
+    strict: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<bool, Error> {
     let op = op
         .or(kwargs.get("operator")?)
         .unwrap_or_else(|| "eq".into());
-    let strict_flag: Option<bool> = kwargs.get("strict")?;
+    let strict_flag: Option<bool> = strict.or(kwargs.get("strict")?);
     let version_type: Option<String> = kwargs.get("version_type")?;
     kwargs.assert_all_used()?;
     if strict_flag.is_some() && version_type.is_some() {
@@ -677,12 +778,13 @@ fn version_test(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> R
     let ord = match kind.as_str() {
         "loose" => {
             let (la, lb) = (loose(&a), loose(&b));
-            if op == "eq" || op == "ne" {
-                // Python's == between lists never raises.
-                let eq = la == lb;
-                return Ok(if op == "eq" { eq } else { !eq });
+            // LooseVersion's _cmp: equal lists first, then `<`, which
+            // raises on an int against a str (for == and != too).
+            if la == lb {
+                Ordering::Equal
+            } else {
+                cmp_loose(&la, &lb)?
             }
-            cmp_loose(&la, &lb)?
         }
         "strict" => cmp_strict(&a, &b)?,
         "semver" | "semantic" => cmp_semver(&a, &b)?,

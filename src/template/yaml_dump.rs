@@ -15,6 +15,12 @@ pub struct DumpOptions {
     pub sort_keys: bool,
     pub width: usize,
     pub explicit_start: bool,
+    /// `explicit_end`: the document ends with a `...` line.
+    pub explicit_end: bool,
+    /// `default_style`: every scalar in single (`'`) or double (`"`)
+    /// quotes, a value that is not a string tagged `!` so that it reads back
+    /// as a string would not (AnsibleDumper's non-specific tag).
+    pub default_style: Option<char>,
     /// ansible-inventory's data: `{"__ansible_vault": text}` is written as
     /// AnsibleDumper writes a vaulted value (`!vault |` literal), and
     /// `{"__ansible_unsafe": text}` as the plain string.
@@ -34,6 +40,8 @@ impl Default for DumpOptions {
             sort_keys: true,
             width: 80,
             explicit_start: false,
+            explicit_end: false,
+            default_style: None,
             inventory_tags: false,
             literal_multiline: None,
         }
@@ -52,6 +60,8 @@ enum Node {
     Scalar {
         text: String,
         plain_ok: bool,
+        /// A str (not a number, bool or None): needs no tag when quoted.
+        string: bool,
     },
     Seq {
         items: Vec<Node>,
@@ -138,93 +148,52 @@ fn resolves_to_other(s: &str) -> bool {
         || is_timestamp(s)
 }
 
+/// PyYAML's implicit int and float patterns (YAML 1.1), whole-string
+/// matches: a decimal int is `0` or starts with 1-9 (`09` stays a
+/// string), `0[0-7_]+` is octal, a float needs its dot and a signed
+/// exponent, `.5` takes no sign, and `.inf`/`.nan` come in three
+/// spellings each (`.nan` unsigned).
 fn is_yaml_number(s: &str) -> bool {
-    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if t.is_empty() {
-        return false;
-    }
-    let lower = t.to_lowercase();
-    if matches!(lower.as_str(), ".inf" | ".nan") {
-        return true;
-    }
-    // int: 0b..., 0x..., 0..., decimal with _ , sexagesimal
-    if let Some(b) = t.strip_prefix("0b") {
-        return !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_');
-    }
-    if let Some(h) = t.strip_prefix("0x") {
-        return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
-    }
-    if t.chars().all(|c| c.is_ascii_digit() || c == '_')
-        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
-    {
-        return true;
-    }
-    // sexagesimal int [1-9][0-9_]*(:[0-5]?[0-9])+ and float
-    // [0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* (a time delta `0:00:01.5`).
-    if t.contains(':') {
-        let mut parts = t.split(':');
-        let head = parts.next().unwrap_or("");
-        let first = if t.contains('.') { '0' } else { '1' };
-        let head_ok = head
-            .chars()
-            .next()
-            .is_some_and(|c| (first..='9').contains(&c))
-            && head.chars().all(|c| c.is_ascii_digit() || c == '_');
-        let rest: Vec<&str> = parts.collect();
-        if head_ok && !rest.is_empty() {
-            let last = rest.len() - 1;
-            let ok = rest.iter().enumerate().all(|(i, p)| {
-                let (int_part, frac) = if i == last {
-                    p.split_once('.')
-                        .map(|(a, b)| (a, Some(b)))
-                        .unwrap_or((p, None))
-                } else {
-                    (*p, None)
-                };
-                !int_part.is_empty()
-                    && int_part.len() <= 2
-                    && int_part.chars().all(|c| c.is_ascii_digit())
-                    && frac.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
-            });
-            if ok {
-                return true;
-            }
-        }
-    }
-    // float: [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)? or \.[0-9_]+...
-    let (mant, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (t, None),
-    };
-    if let Some(e) = exp {
-        let e = match e.strip_prefix(['+', '-']) {
-            Some(r) if !r.is_empty() => r,
-            _ => return false,
-        };
-        if !e.chars().all(|c| c.is_ascii_digit()) {
-            return false;
-        }
-    }
-    match mant.split_once('.') {
-        Some((a, b)) => {
-            (a.is_empty() || a.chars().next().is_some_and(|c| c.is_ascii_digit()))
-                && a.chars().all(|c| c.is_ascii_digit() || c == '_')
-                && b.chars().all(|c| c.is_ascii_digit() || c == '_')
-                && !(a.is_empty() && b.is_empty())
-                && (exp.is_none() || !a.is_empty())
-        }
-        None => false,
-    }
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"^(?:",
+            // int
+            r"[-+]?0b[0-1_]+",
+            r"|[-+]?0[0-7_]+",
+            r"|[-+]?(?:0|[1-9][0-9_]*)",
+            r"|[-+]?0x[0-9a-fA-F_]+",
+            r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+",
+            // float
+            r"|[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?",
+            r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?",
+            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*",
+            r"|[-+]?\.(?:inf|Inf|INF)",
+            r"|\.(?:nan|NaN|NAN)",
+            r")$"
+        ))
+        .ok()
+    })
+    .as_ref()
+    .is_some_and(|re| re.is_match(s))
 }
 
+/// PyYAML's implicit timestamp pattern: a date with two-digit month and
+/// day, or a date and time (one- or two-digit month and day).
 fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 8
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && s[5..].chars().next().is_some_and(|c| c.is_ascii_digit())
-        && s[5..].contains('-')
-        && s.chars().take(10).all(|c| c.is_ascii_digit() || c == '-')
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]",
+            r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?",
+            r"(?:[Tt]|[ \t]+)[0-9][0-9]?",
+            r":[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?",
+            r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"
+        ))
+        .ok()
+    })
+    .as_ref()
+    .is_some_and(|re| re.is_match(s))
 }
 
 /// What PyYAML's `analyze_scalar` allows for a string.
@@ -237,12 +206,15 @@ struct Analysis {
     allow_block: bool,
 }
 
+/// libyaml's IS_PRINTABLE (Ansible's dumper is PyYAML's C emitter when
+/// libyaml is there, as in ansible-core's own installs): unlike PyYAML's
+/// Python emitter, NEL (U+0085) and the characters past U+FFFF are not
+/// printable, so a string holding one is double-quoted and escapes it.
 fn printable(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+    matches!(c, '\t' | '\n' | '\r')
         || (' '..='~').contains(&c)
         || (('\u{A0}'..='\u{D7FF}').contains(&c))
         || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
-        || ('\u{10000}'..='\u{10FFFF}').contains(&c)
 }
 
 fn analyze(s: &str) -> Analysis {
@@ -399,10 +371,12 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
         ValueKind::None | ValueKind::Undefined => Node::Scalar {
             text: "null".into(),
             plain_ok: true,
+            string: false,
         },
         ValueKind::Bool => Node::Scalar {
             text: if v.is_true() { "true" } else { "false" }.into(),
             plain_ok: true,
+            string: false,
         },
         ValueKind::Number => {
             let text = if v.is_integer() {
@@ -413,6 +387,7 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
             Node::Scalar {
                 text,
                 plain_ok: true,
+                string: false,
             }
         }
         ValueKind::String if o.literal_multiline.is_some() && v.as_str().is_some_and(has_break) => {
@@ -426,7 +401,11 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
         ValueKind::String => {
             let s = v.as_str().unwrap_or_default().to_string();
             let plain_ok = !resolves_to_other(&s);
-            Node::Scalar { text: s, plain_ok }
+            Node::Scalar {
+                text: s,
+                plain_ok,
+                string: true,
+            }
         }
         ValueKind::Seq | ValueKind::Iterable => {
             let items: Vec<Node> = v
@@ -435,7 +414,7 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
                 .unwrap_or_default();
             let flow = o
                 .default_flow_style
-                .unwrap_or_else(|| items.iter().all(scalar_without_style));
+                .unwrap_or_else(|| items.iter().all(|n| scalar_without_style(n, o)));
             Node::Seq { items, flow }
         }
         ValueKind::Map if o.inventory_tags && v.len() == Some(2) => {
@@ -475,6 +454,7 @@ fn build(v: &Value, o: &DumpOptions) -> Node {
         _ => Node::Scalar {
             text: py_str(v),
             plain_ok: true,
+            string: false,
         },
     }
 }
@@ -557,16 +537,17 @@ fn build_map(v: &Value, o: &DumpOptions) -> Node {
             let flow = o.default_flow_style.unwrap_or_else(|| {
                 pairs
                     .iter()
-                    .all(|(k, v)| scalar_without_style(k) && scalar_without_style(v))
+                    .all(|(k, v)| scalar_without_style(k, o) && scalar_without_style(v, o))
             });
             Node::Map { pairs, flow }
         }
     }
 }
 
-/// PyYAML's "best style" test: a scalar the representer gave no style.
-fn scalar_without_style(n: &Node) -> bool {
-    is_plain_scalar(n)
+/// PyYAML's "best style" test: a scalar the representer gave no style
+/// (with a `default_style`, every scalar has one).
+fn scalar_without_style(n: &Node, o: &DumpOptions) -> bool {
+    is_plain_scalar(n) && o.default_style.is_none()
 }
 
 struct Emitter<'a> {
@@ -634,16 +615,25 @@ impl Emitter<'_> {
         self.indent = self.indents.pop().unwrap_or(None);
     }
 
-    fn scalar(&mut self, text: &str, plain_ok: bool, simple_key: bool) {
+    fn scalar(&mut self, text: &str, plain_ok: bool, string: bool, simple_key: bool) {
         self.increase_indent(true, false);
         let a = analyze(text);
         let flow = self.flow_level > 0;
         let plain = plain_ok
+            && self.o.default_style.is_none()
             && !(simple_key && (a.empty || a.multiline))
             && ((flow && a.allow_flow_plain) || (!flow && a.allow_block_plain));
+        if self.o.default_style.is_some() && !string {
+            // Quoted, a number or bool would read back as a str: PyYAML
+            // writes AnsibleDumper's non-specific tag.
+            self.write_indicator("!", true, false, false);
+        }
         if plain {
             self.write_plain(text, !simple_key);
-        } else if a.allow_single_quoted && !(simple_key && a.multiline) {
+        } else if self.o.default_style != Some('"')
+            && a.allow_single_quoted
+            && !(simple_key && a.multiline)
+        {
             self.write_single(text, !simple_key);
         } else {
             self.write_double(text, !simple_key);
@@ -758,78 +748,86 @@ impl Emitter<'_> {
         self.write_indicator("'", false, false, false);
     }
 
+    /// libyaml's `write_double_quoted_scalar`: past the width, a space
+    /// (the first of a run, not the first or last character) becomes a
+    /// line break, and a space after it is escaped (`\\ `).
     fn write_double(&mut self, text: &str, split: bool) {
         self.write_indicator("\"", true, false, false);
         let chars: Vec<char> = text.chars().collect();
-        let mut start = 0;
-        let mut end = 0;
         let needs_escape = |c: char| {
             matches!(
                 c,
                 '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
             ) || !((' '..='~').contains(&c) || (c as u32 >= 0xA0 && printable(c)))
         };
-        while end <= chars.len() {
-            let ch = chars.get(end).copied();
-            if ch.is_none_or(needs_escape) {
-                if start < end {
-                    let s: String = chars[start..end].iter().collect();
-                    self.write(&s);
-                    start = end;
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if needs_escape(c) {
+                let esc = match c {
+                    '\0' => "0".to_string(),
+                    '\x07' => "a".into(),
+                    '\x08' => "b".into(),
+                    '\t' => "t".into(),
+                    '\n' => "n".into(),
+                    '\x0b' => "v".into(),
+                    '\x0c' => "f".into(),
+                    '\r' => "r".into(),
+                    '\x1b' => "e".into(),
+                    '"' => "\"".into(),
+                    '\\' => "\\".into(),
+                    '\u{85}' => "N".into(),
+                    '\u{A0}' => "_".into(),
+                    '\u{2028}' => "L".into(),
+                    '\u{2029}' => "P".into(),
+                    c if (c as u32) <= 0xFF => format!("x{:02X}", c as u32),
+                    c if (c as u32) <= 0xFFFF => format!("u{:04X}", c as u32),
+                    c => format!("U{:08X}", c as u32),
+                };
+                self.write(&format!("\\{esc}"));
+                spaces = false;
+            } else if c == ' ' {
+                if split && !spaces && self.column > self.o.width && i != 0 && i + 1 != chars.len()
+                {
+                    self.write_indent();
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.write("\\");
+                    }
+                } else {
+                    self.write(" ");
                 }
-                if let Some(c) = ch {
-                    let esc = match c {
-                        '\0' => "0".to_string(),
-                        '\x07' => "a".into(),
-                        '\x08' => "b".into(),
-                        '\t' => "t".into(),
-                        '\n' => "n".into(),
-                        '\x0b' => "v".into(),
-                        '\x0c' => "f".into(),
-                        '\r' => "r".into(),
-                        '\x1b' => "e".into(),
-                        '"' => "\"".into(),
-                        '\\' => "\\".into(),
-                        '\u{85}' => "N".into(),
-                        '\u{A0}' => "_".into(),
-                        '\u{2028}' => "L".into(),
-                        '\u{2029}' => "P".into(),
-                        c if (c as u32) <= 0xFF => format!("x{:02X}", c as u32),
-                        c if (c as u32) <= 0xFFFF => format!("u{:04X}", c as u32),
-                        c => format!("U{:08X}", c as u32),
-                    };
-                    self.write(&format!("\\{esc}"));
-                    start = end + 1;
-                }
+                spaces = true;
+            } else {
+                let mut buf = [0u8; 4];
+                self.write(c.encode_utf8(&mut buf));
+                spaces = false;
             }
-            // Python's arithmetic: after an escape `start` is past `end`,
-            // the difference negative and the slice empty.
-            if end > 0
-                && end + 1 < chars.len()
-                && (ch == Some(' ') || start >= end)
-                && (self.column + end) as i64 - start as i64 > self.o.width as i64
-                && split
-            {
-                let s: String = chars.get(start..end).unwrap_or_default().iter().collect();
-                self.write(&format!("{s}\\"));
-                if start < end {
-                    start = end;
-                }
-                self.write_indent();
-                self.whitespace = false;
-                self.indention = false;
-                if chars.get(start) == Some(&' ') {
-                    self.write("\\");
-                }
-            }
-            end += 1;
         }
         self.write_indicator("\"", false, false, false);
     }
 
+    /// libyaml's check_simple_key: a scalar on one line of at most 128
+    /// bytes (with its tag), an empty collection, an alias.
+    fn simple_key(&self, n: &Node) -> bool {
+        match n {
+            Node::Scalar { text, string, .. } => {
+                let tag = usize::from(self.o.default_style.is_some() && !*string);
+                !analyze(text).multiline && text.len() + tag <= 128
+            }
+            Node::Seq { items, .. } => items.is_empty(),
+            Node::Map { pairs, .. } => pairs.is_empty(),
+            Node::Alias(_) => true,
+            Node::Anchored { anchor, node } => anchor.len() <= 128 && self.simple_key(node),
+            Node::Literal { .. } | Node::Block(_) => false,
+        }
+    }
+
     fn node(&mut self, n: &Node, mapping: bool, simple_key: bool) {
         match n {
-            Node::Scalar { text, plain_ok } => self.scalar(text, *plain_ok, simple_key),
+            Node::Scalar {
+                text,
+                plain_ok,
+                string,
+            } => self.scalar(text, *plain_ok, *string, simple_key),
             Node::Anchored { anchor, node } => {
                 self.write_indicator(&format!("&{anchor}"), true, false, false);
                 self.node(node, mapping, simple_key);
@@ -942,8 +940,18 @@ impl Emitter<'_> {
             if self.column > self.o.width {
                 self.write_indent();
             }
-            self.node(k, true, true);
-            self.write_indicator(":", false, false, false);
+            if self.simple_key(k) {
+                self.node(k, true, true);
+                self.write_indicator(":", false, false, false);
+            } else {
+                // A complex key: `? key : value`.
+                self.write_indicator("?", true, false, false);
+                self.node(k, true, false);
+                if self.column > self.o.width {
+                    self.write_indent();
+                }
+                self.write_indicator(":", true, false, false);
+            }
             self.node(v, true, false);
         }
         self.pop_indent();
@@ -966,8 +974,16 @@ impl Emitter<'_> {
         self.increase_indent(false, false);
         for (k, v) in pairs {
             self.write_indent();
-            self.node(k, true, true);
-            self.write_indicator(":", false, false, false);
+            if self.simple_key(k) {
+                self.node(k, true, true);
+                self.write_indicator(":", false, false, false);
+            } else {
+                // A complex key: `? key` then `: value` on its own line.
+                self.write_indicator("?", true, false, true);
+                self.node(k, true, false);
+                self.write_indent();
+                self.write_indicator(":", true, false, true);
+            }
             self.node(v, true, false);
         }
         self.pop_indent();
@@ -996,6 +1012,9 @@ pub fn dump(v: &Value, o: &DumpOptions) -> String {
     // ended its last line).
     if !(e.column == 0 && e.indention) {
         e.out.push('\n');
+    }
+    if o.explicit_end {
+        e.out.push_str("...\n");
     }
     e.out
 }

@@ -212,7 +212,11 @@ def main() -> int:
             cmd = [str(Path(args.venv) / "bin" / "ansible-playbook"), "-i", "localhost,", "cases.yml"]
             proc = subprocess.run(cmd, cwd=work, env=run_env, capture_output=True, text=True)
             (root / f"ansible-{broken}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-            for line in events_path.read_text(encoding="utf-8").splitlines():
+            # One event a "\n"-ended line; str.splitlines would also split
+            # at the U+2028/U+0085 breaks that a value may hold unescaped.
+            for line in events_path.read_text(encoding="utf-8").split("\n"):
+                if not line:
+                    continue
                 ev = json.loads(line)
                 events[ev.pop("task")] = ev
         missing = [c["id"] for c in cases if c["id"] not in events]

@@ -44,11 +44,12 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("urlsplit", urlsplit);
 }
 
-pub(crate) struct JsonOpts<'a> {
+pub(crate) struct JsonOpts {
     pub indent: Option<usize>,
     pub sort_keys: bool,
     pub ensure_ascii: bool,
-    pub separators: Option<(&'a str, &'a str)>,
+    /// (item, key) separators; `None`: Python's defaults for the indent.
+    pub separators: Option<(String, String)>,
 }
 
 fn json_str(out: &mut String, s: &str, ascii: bool) {
@@ -78,11 +79,11 @@ fn json_str(out: &mut String, s: &str, ascii: bool) {
 /// Python's `json.dumps` with the options filters pass.
 pub(crate) fn json_dumps(v: &Value, o: &JsonOpts) -> String {
     let mut out = String::new();
-    let (item_sep, key_sep) = o.separators.unwrap_or(if o.indent.is_some() {
-        (",", ": ")
-    } else {
-        (", ", ": ")
-    });
+    let (item_sep, key_sep) = match &o.separators {
+        Some((i, k)) => (i.as_str(), k.as_str()),
+        None if o.indent.is_some() => (",", ": "),
+        None => (", ", ": "),
+    };
     write_json(&mut out, v, o, item_sep, key_sep, 0);
     out
 }
@@ -172,19 +173,32 @@ fn write_json(out: &mut String, v: &Value, o: &JsonOpts, isep: &str, ksep: &str,
     }
 }
 
-fn json_kwargs(
-    kwargs: &Kwargs,
-    indent: Option<usize>,
-    sort: bool,
-) -> Result<JsonOpts<'static>, Error> {
+fn json_kwargs(kwargs: &Kwargs, indent: Option<usize>, sort: bool) -> Result<JsonOpts, Error> {
     let indent: Option<usize> = kwargs.get::<Option<usize>>("indent")?.or(indent);
     let sort_keys: bool = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(sort);
     let ensure_ascii: bool = kwargs.get::<Option<bool>>("ensure_ascii")?.unwrap_or(true);
+    // json.dumps' (item, key) separators: a pair of strings.
+    let separators = match kwargs.get::<Option<Value>>("separators")? {
+        Some(v) if !v.is_none() => {
+            let parts = items(&v)?;
+            match parts.as_slice() {
+                [a, b] if a.as_str().is_some() && b.as_str().is_some() => {
+                    Some((py_str(a), py_str(b)))
+                }
+                _ => {
+                    return Err(err(format!(
+                        "not enough values to unpack (expected 2, got {})",
+                        parts.len()
+                    )));
+                }
+            }
+        }
+        _ => None,
+    };
     for k in [
         "vault_to_text",
         "preprocess_unsafe",
         "profile",
-        "separators",
         "allow_nan",
         "skipkeys",
         "check_circular",
@@ -196,7 +210,7 @@ fn json_kwargs(
         indent,
         sort_keys,
         ensure_ascii,
-        separators: None,
+        separators,
     })
 }
 
@@ -207,7 +221,7 @@ fn to_json(v: Def, kwargs: Kwargs) -> Result<String, Error> {
 
 fn to_nice_json(v: Def, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
     let mut o = json_kwargs(&kwargs, Some(indent.unwrap_or(4)), true)?;
-    o.separators = Some((",", ": "));
+    o.separators = Some((",".into(), ": ".into()));
     Ok(json_dumps(&v, &o))
 }
 
@@ -223,31 +237,156 @@ fn from_json(v: Def, kwargs: Kwargs) -> Result<Value, Error> {
             )));
         }
     };
-    let j: serde_json::Value =
-        serde_json::from_str(&s).map_err(|e| err(format!("Expecting value: {e}")))?;
-    Ok(json_to_value(&j))
+    match serde_json::from_str::<serde_json::Value>(&s) {
+        Ok(j) => Ok(json_to_value(&j)),
+        Err(e) => {
+            // Python's json also reads NaN, Infinity and -Infinity.
+            let (marked, found) = mark_special_floats(&s);
+            if found && let Ok(j) = serde_json::from_str::<serde_json::Value>(&marked) {
+                return Ok(special_floats_to_value(&j));
+            }
+            Err(err(format!("Expecting value: {e}")))
+        }
+    }
 }
 
-fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpOptions, Error> {
-    let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(indent);
+/// The markers that stand for Python's non-finite JSON numbers while
+/// serde_json reads the text (it has no NaN); a string of the text that
+/// held one would have to spell the NULs as escapes.
+const JSON_SPECIAL: [(&str, &str, f64); 3] = [
+    ("-Infinity", "\u{0}kiln:-inf\u{0}", f64::NEG_INFINITY),
+    ("Infinity", "\u{0}kiln:inf\u{0}", f64::INFINITY),
+    ("NaN", "\u{0}kiln:nan\u{0}", f64::NAN),
+];
+
+/// `text` with each NaN/Infinity/-Infinity outside a string made a marker
+/// string; whether there was one.
+fn mark_special_floats(text: &str) -> (String, bool) {
+    let mut out = String::with_capacity(text.len());
+    let mut found = false;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if let Some((word, marker, _)) = JSON_SPECIAL.iter().find(|(w, _, _)| rest.starts_with(w)) {
+            // Written with JSON's escape: a raw NUL is not allowed there.
+            out.push('"');
+            out.push_str(&marker.replace('\0', "\\u0000"));
+            out.push('"');
+            rest = &rest[word.len()..];
+            found = true;
+            continue;
+        }
+        if c == '"' {
+            in_str = true;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    (out, found)
+}
+
+fn special_floats_to_value(j: &serde_json::Value) -> Value {
+    match j {
+        serde_json::Value::String(s) => JSON_SPECIAL
+            .iter()
+            .find(|(_, m, _)| m == s)
+            .map(|(_, _, f)| Value::from(*f))
+            .unwrap_or_else(|| Value::from(s.as_str())),
+        serde_json::Value::Array(a) => {
+            Value::from(a.iter().map(special_floats_to_value).collect::<Vec<_>>())
+        }
+        serde_json::Value::Object(m) => Value::from_pairs(
+            m.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), special_floats_to_value(v)))
+                .collect::<Vec<_>>(),
+        ),
+        other => json_to_value(other),
+    }
+}
+
+/// An integer option of yaml.dump (`indent`, `width`): PyYAML's emitter
+/// refuses anything else.
+fn yaml_int(v: Option<Value>) -> Result<Option<i64>, Error> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => match v.kind() {
+            ValueKind::Number if v.is_integer() => Ok(v.as_i64()),
+            ValueKind::Bool => Ok(Some(i64::from(v.is_true()))),
+            _ => Err(err("an integer is required")),
+        },
+    }
+}
+
+fn yaml_opts(
+    kwargs: &Kwargs,
+    indent: Option<Value>,
+    flow: Option<bool>,
+) -> Result<DumpOptions, Error> {
+    // Ansible's filter already passes allow_unicode=True to yaml.dump.
+    if kwargs.has("allow_unicode") {
+        return Err(err(
+            "yaml.dump() got multiple values for keyword argument 'allow_unicode'",
+        ));
+    }
+    let indent = yaml_int(kwargs.get::<Option<Value>>("indent")?.or(indent))?;
+    // PyYAML's Emitter: an indent of 2 to 9, else 2; a width over twice
+    // the indent, else 80.
+    let indent = indent
+        .filter(|i| (2..10).contains(i))
+        .and_then(|i| usize::try_from(i).ok())
+        .unwrap_or(2);
     let flow: Option<bool> = match kwargs.get::<Option<Value>>("default_flow_style")? {
         Some(v) if v.is_none() => None,
         Some(v) => Some(v.is_true()),
         None => flow,
     };
     let sort_keys: bool = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
-    let width: usize = kwargs.get::<Option<usize>>("width")?.unwrap_or(80);
+    let width = yaml_int(kwargs.get::<Option<Value>>("width")?)?
+        .filter(|w| *w > 2 * indent as i64)
+        .and_then(|w| usize::try_from(w).ok())
+        .unwrap_or(80);
     let explicit_start: bool = kwargs
         .get::<Option<bool>>("explicit_start")?
         .unwrap_or(false);
-    for k in [
-        "allow_unicode",
-        "vault_behavior",
-        "default_style",
-        "canonical",
-        "line_break",
-        "encoding",
-    ] {
+    let explicit_end: bool = kwargs.get::<Option<bool>>("explicit_end")?.unwrap_or(false);
+    let default_style = match kwargs.get::<Option<Value>>("default_style")? {
+        None => None,
+        Some(v) if v.is_none() || v.as_str() == Some("") => None,
+        Some(v) if v.as_str() == Some("'") => Some('\''),
+        Some(v) if v.as_str() == Some("\"") => Some('"'),
+        // The literal and folded block styles for every scalar: PyYAML
+        // tags and indents them in ways kiln does not write; refuse
+        // rather than write other text.
+        Some(v) => {
+            return Err(err(format!(
+                "default_style={} is not supported by kiln's YAML writer (only \"'\" and '\"')",
+                crate::template::pyrepr::py_repr(&v)
+            )));
+        }
+    };
+    if kwargs
+        .get::<Option<Value>>("canonical")?
+        .is_some_and(|v| py_truthy(&v))
+    {
+        // Canonical YAML (explicit tags, `? key`, flow everything): not
+        // written by kiln; refuse rather than write other text.
+        return Err(err("canonical=True is not supported by kiln's YAML writer"));
+    }
+    for k in ["vault_behavior", "line_break", "encoding"] {
         let _: Option<Value> = kwargs.get(k)?;
     }
     kwargs.assert_all_used()?;
@@ -257,18 +396,21 @@ fn yaml_opts(kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<DumpO
         sort_keys,
         width,
         explicit_start,
+        explicit_end,
+        default_style,
         inventory_tags: false,
         literal_multiline: None,
     })
 }
 
 fn to_yaml(v: Def, kwargs: Kwargs) -> Result<String, Error> {
-    let o = yaml_opts(&kwargs, 2, None)?;
+    let o = yaml_opts(&kwargs, None, None)?;
     Ok(dump(&v, &o))
 }
 
-fn to_nice_yaml(v: Def, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
-    let o = yaml_opts(&kwargs, indent.unwrap_or(4), Some(false))?;
+fn to_nice_yaml(v: Def, indent: Option<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let indent = indent.or(Some(Value::from(4)));
+    let o = yaml_opts(&kwargs, indent, Some(false))?;
     Ok(dump(&v, &o))
 }
 

@@ -39,7 +39,8 @@ pub(super) fn path_join(parts: &[String]) -> String {
     path_join_parts(parts)
 }
 
-/// Ansible's `parse_kv` for `k=v k2='v 2'` lookup terms.
+/// Ansible's `parse_kv` for `k=v k2='v 2'` lookup terms: a value loses
+/// its outer quotes, the other words (`_raw_params`) keep theirs.
 pub(super) fn yaml_free_kv(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -47,9 +48,15 @@ pub(super) fn yaml_free_kv(s: &str) -> Vec<(String, String)> {
     let mut words = Vec::new();
     for c in s.chars() {
         match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
             (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => quote = Some(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                cur.push(c);
+            }
             (None, c) if c.is_whitespace() => {
                 if !cur.is_empty() {
                     words.push(std::mem::take(&mut cur));
@@ -64,8 +71,12 @@ pub(super) fn yaml_free_kv(s: &str) -> Vec<(String, String)> {
     // Words that are not k=v are joined into one `_raw_params`, as Ansible does.
     let mut raw: Vec<String> = Vec::new();
     for w in words {
-        match w.split_once('=') {
-            Some((k, v)) => out.push((k.to_string(), v.to_string())),
+        // The first `=` after the word's first character splits it.
+        match w.char_indices().skip(1).find(|(_, c)| *c == '=') {
+            Some((i, _)) => out.push((
+                w[..i].trim().to_string(),
+                unquote(w[i + 1..].trim()).to_string(),
+            )),
             None => raw.push(w),
         }
     }
@@ -73,6 +84,20 @@ pub(super) fn yaml_free_kv(s: &str) -> Vec<(String, String)> {
         out.insert(0, ("_raw_params".to_string(), raw.join(" ")));
     }
     out
+}
+
+/// Ansible's `unquote`: one pair of matching outer quotes removed.
+fn unquote(s: &str) -> &str {
+    let b = s.as_bytes();
+    if b.len() > 1
+        && (b[0] == b'"' || b[0] == b'\'')
+        && b[0] == b[b.len() - 1]
+        && b[b.len() - 2] != b'\\'
+    {
+        &s[1..s.len() - 1]
+    } else {
+        s
+    }
 }
 
 /// A filter's input that must be defined: Ansible's filters fail on an

@@ -24,7 +24,12 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         match v.kind() {
             ValueKind::String => Ok(text(&v)),
             ValueKind::Seq | ValueKind::Iterable => {
-                let parts: Vec<String> = items(&v)?.iter().map(text).collect();
+                // os.path.join(*parts): one part at least, all strings.
+                let parts: Vec<String> =
+                    items(&v)?.iter().map(path_text).collect::<Result<_, _>>()?;
+                if parts.is_empty() {
+                    return Err(err("join() missing 1 required positional argument: 'a'"));
+                }
                 Ok(join(&parts))
             }
             _ => Err(err(format!(
@@ -61,6 +66,12 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         Ok(expandvars(&path_text(&v)?))
     });
     env.add_filter("fileglob", |v: Def| -> Result<Value, Error> {
+        if v.kind() != ValueKind::String {
+            return Err(err(format!(
+                "'{}' object is not subscriptable",
+                py_type_name(&v)
+            )));
+        }
         let found = glob(&text(&v));
         Ok(Value::from(
             found
@@ -69,27 +80,18 @@ pub(crate) fn register(env: &mut Environment<'static>) {
                 .collect::<Vec<_>>(),
         ))
     });
-    env.add_filter("win_basename", |v: Def| {
-        let s = text(&v);
-        let (_, rest) = win_splitdrive(&s);
-        rest.rsplit(['\\', '/'])
-            .next()
-            .unwrap_or_default()
-            .to_string()
+    env.add_filter("win_basename", |v: Def| -> Result<String, Error> {
+        Ok(win_split(&path_text(&v)?).1)
     });
-    env.add_filter("win_dirname", |v: Def| {
-        let s = text(&v);
-        let (drive, rest) = win_splitdrive(&s);
-        let i = rest.rfind(['\\', '/']).map(|i| i + 1).unwrap_or(0);
-        let head = &rest[..i];
-        let trimmed = head.trim_end_matches(['\\', '/']);
-        let head = if trimmed.is_empty() { head } else { trimmed };
-        format!("{drive}{head}")
+    env.add_filter("win_dirname", |v: Def| -> Result<String, Error> {
+        Ok(win_split(&path_text(&v)?).0)
     });
-    env.add_filter("win_splitdrive", |v: Def| {
-        let s = text(&v);
-        let (a, b) = win_splitdrive(&s);
-        Value::from(vec![Value::from(a), Value::from(b)])
+    env.add_filter("win_splitdrive", |v: Def| -> Result<Value, Error> {
+        let (drive, root, tail) = win_splitroot(&path_text(&v)?);
+        Ok(Value::from(vec![
+            Value::from(drive),
+            Value::from(format!("{root}{tail}")),
+        ]))
     });
 }
 
@@ -348,25 +350,52 @@ pub(crate) fn expandvars(p: &str) -> String {
     out
 }
 
-fn win_splitdrive(p: &str) -> (String, String) {
-    let b = p.as_bytes();
-    if b.len() >= 2 && b[1] == b':' {
-        return (p[..2].to_string(), p[2..].to_string());
-    }
+/// Python 3.12's `ntpath.splitroot`: (drive, root, tail), `/` read as
+/// `\\`. A UNC drive is `\\\\server\\share` up to the separator after the
+/// share (the separator that starts the search is the third character).
+fn win_splitroot(p: &str) -> (String, String, String) {
     let norm = p.replace('/', "\\");
-    if norm.starts_with("\\\\") && !norm.starts_with("\\\\\\") {
-        // UNC: \\server\share
-        let rest = &norm[2..];
-        if let Some(i) = rest.find('\\') {
-            let after = &rest[i + 1..];
-            let j = after
-                .find('\\')
-                .map(|j| i + 1 + j + 2)
-                .unwrap_or(norm.len());
-            return (p[..j].to_string(), p[j..].to_string());
+    let (b, n) = (p.as_bytes(), norm.as_bytes());
+    if n.first() == Some(&b'\\') {
+        if n.get(1) == Some(&b'\\') {
+            let start = if norm.len() >= 8 && norm[..8].eq_ignore_ascii_case("\\\\?\\UNC\\") {
+                8
+            } else {
+                2
+            };
+            let Some(i) = norm[start..].find('\\').map(|i| i + start) else {
+                return (p.to_string(), String::new(), String::new());
+            };
+            let Some(j) = norm[i + 1..].find('\\').map(|j| j + i + 1) else {
+                return (p.to_string(), String::new(), String::new());
+            };
+            return (
+                p[..j].to_string(),
+                p[j..j + 1].to_string(),
+                p[j + 1..].to_string(),
+            );
         }
+        return (String::new(), p[..1].to_string(), p[1..].to_string());
     }
-    (String::new(), p.to_string())
+    if b.len() >= 2 && n[1] == b':' && p.is_char_boundary(2) {
+        if n.get(2) == Some(&b'\\') {
+            return (p[..2].to_string(), p[2..3].to_string(), p[3..].to_string());
+        }
+        return (p[..2].to_string(), String::new(), p[2..].to_string());
+    }
+    (String::new(), String::new(), p.to_string())
+}
+
+/// Python 3.12's `ntpath.split`: (head, tail); the head keeps the drive
+/// and root, and loses the separators it ends with.
+fn win_split(p: &str) -> (String, String) {
+    let (drive, root, rest) = win_splitroot(p);
+    let i = rest.rfind(['\\', '/']).map(|i| i + 1).unwrap_or(0);
+    let (head, tail) = rest.split_at(i);
+    (
+        format!("{drive}{root}{}", head.trim_end_matches(['\\', '/'])),
+        tail.to_string(),
+    )
 }
 
 fn wildcard_match(pat: &[char], name: &[char]) -> bool {
@@ -461,6 +490,14 @@ pub(crate) fn glob(pattern: &str) -> Vec<String> {
     }
     if comps.is_empty() {
         return Vec::new();
+    }
+    // A trailing slash matches directories only, and keeps the slash.
+    if pattern.ends_with('/') {
+        return current
+            .into_iter()
+            .filter(|p| Path::new(p).is_dir())
+            .map(|p| format!("{p}/"))
+            .collect();
     }
     current
 }
