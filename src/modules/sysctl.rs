@@ -339,3 +339,85 @@ mod tests {
         ));
     }
 }
+
+/// kiln's decisions against ansible.posix's `sysctl` on the same file and
+/// kernel value, recorded by tests/oracle/record_sysctl.py into
+/// tests/sysctl_cases/.
+#[cfg(test)]
+mod oracle_cases {
+    use super::*;
+    use serde_json::{Value as Json, json};
+
+    const CASES: &str = include_str!("../../tests/sysctl_cases/cases.json");
+    const EXPECTED: &str = include_str!("../../tests/sysctl_cases/expected.json");
+
+    /// What matters of a run: the result, whether the kernel value was set
+    /// and the file reloaded, and the file after.
+    fn summary(changed: &Json, set: bool, reload: bool, after: Option<&str>) -> Json {
+        json!({"changed": changed, "set": set, "reload": reload, "after": after})
+    }
+
+    fn verdict(case: &Json) -> Json {
+        let args: Args = case["args"].as_object().unwrap().clone();
+        let a = match Sysctl.parse(&args) {
+            Ok(a) => a,
+            Err(msg) => return json!({"failed": true, "msg": msg}),
+        };
+        let check = case["check_mode"].as_bool().unwrap_or(false);
+        let before = case["before"].as_str();
+        let d = decide(&a, case["proc"].as_str(), before.unwrap_or_default());
+        let after = match (&d.file, check) {
+            (Some(f), false) => Some(f.as_str()),
+            _ => before,
+        };
+        summary(
+            &json!(d.changed),
+            d.set_proc && !check,
+            d.changed && a.reload && !check,
+            after,
+        )
+    }
+
+    fn wanted(want: &Json) -> Json {
+        if want["failed"] == json!(true) {
+            return json!({"failed": true, "msg": want["msg"]});
+        }
+        let ran = |flag: &str| {
+            want["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c.as_array().unwrap().iter().any(|w| w == flag))
+        };
+        summary(
+            &want["changed"],
+            ran("-w"),
+            ran("-p"),
+            want["after"].as_str(),
+        )
+    }
+
+    #[test]
+    fn every_case_decides_as_ansible_does() {
+        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
+        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
+        assert!(cases.len() >= 25, "{} cases", cases.len());
+        let mut bad = Vec::new();
+        for case in &cases {
+            let id = case["id"].as_str().unwrap();
+            let want = &expected["cases"][id];
+            assert!(want.is_object(), "{id}: not recorded");
+            let (got, want) = (verdict(case), wanted(want));
+            if got != want {
+                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} cases differ:\n{}",
+            bad.len(),
+            cases.len(),
+            bad.join("\n")
+        );
+    }
+}
