@@ -76,6 +76,7 @@ def _optional_collectors():
     from ansible.module_utils.facts.system.loadavg import LoadAvgFactCollector
     from ansible.module_utils.facts.system.pkg_mgr import PkgMgrFactCollector
     from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
+    from ansible.module_utils.facts.network.linux import LinuxNetworkCollector
 
     COLLECTORS.update({
         "virtual": LinuxVirtualCollector,
@@ -87,6 +88,7 @@ def _optional_collectors():
         "loadavg": LoadAvgFactCollector,
         "pkg_mgr": PkgMgrFactCollector,
         "service_mgr": ServiceMgrFactCollector,
+        "network": LinuxNetworkCollector,
     })
 
 
@@ -201,8 +203,16 @@ class FakeHost:
         plat = self.case.get("platform", {})
         builtins.open = fopen
         io.open = fopen
-        for name in ("stat", "lstat", "access", "listdir", "scandir"):
+        for name in ("stat", "lstat", "access", "listdir"):
             setattr(os, name, wrap(name))
+
+        def scandir(path=".", *a, **k):
+            # Entries sorted by name, so glob() (network interfaces, bridge
+            # ports) lists them in a stable order; kiln's replay lists sorted too.
+            with orig["scandir"](host.redirect(path), *a, **k) as it:
+                return _Entries(sorted(it, key=lambda e: e.name))
+
+        os.scandir = scandir
         os.readlink = readlink
         subprocess.check_output = check_output
         subprocess.check_call = check_call
@@ -228,6 +238,16 @@ class FakeHost:
         platform.release = o["release"]
         platform.version = o["version"]
         platform.machine = o["machine"]
+        return False
+
+
+class _Entries(list):
+    """A sorted os.scandir() result that still works as a context manager."""
+
+    def __enter__(self):
+        return iter(self)
+
+    def __exit__(self, *exc):
         return False
 
 
@@ -347,6 +367,9 @@ def as_json(value):
     the file is stable."""
     if isinstance(value, (set, frozenset)):
         return sorted(value)
+    # The network facts' `interfaces` is the interface dict's keys view.
+    if isinstance(value, type({}.keys())):
+        return list(value)
     raise TypeError("not JSON: %r" % (value,))
 
 

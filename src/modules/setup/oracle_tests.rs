@@ -10,7 +10,7 @@
 //! facts.sh writes them, and kiln's collectors must give exactly Ansible's facts.
 
 use super::raw::Raw;
-use super::{distribution, hardware, system, virt};
+use super::{distribution, hardware, network, system, virt};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -644,8 +644,96 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
     if has("dns") {
         p.whole(&["/etc/resolv.conf"]);
     }
+    if has("network") && p.has_bin("ip") {
+        network_probe(&mut p);
+    }
     p.section("end", "");
     p.out
+}
+
+/// facts.sh's network part: routes, then per interface its sysfs files, links
+/// and `ip addr` / `ethtool` output, then the local routing tables.
+fn network_probe(p: &mut Probe) {
+    let host = p.host;
+    p.run("route4", "ip -4 route get 8.8.8.8");
+    p.run("route6", "ip -6 route get 2404:6800:400a:800::1012");
+    let devices = host.entries("/sys/class/net");
+    p.section("l /sys/class/net", &lines(&devices));
+    for dev in &devices {
+        let path = format!("/sys/class/net/{dev}");
+        if !host.is_dir(&path) {
+            continue;
+        }
+        p.section(&format!("l {path}"), &lines(&host.entries(&path)));
+        let files: Vec<String> = [
+            "address",
+            "mtu",
+            "operstate",
+            "type",
+            "speed",
+            "flags",
+            "bridge/bridge_id",
+            "bridge/stp_state",
+            "bonding/slaves",
+            "bonding/mode",
+            "bonding/miimon",
+            "bonding/lacp_rate",
+            "bonding/primary",
+            "bonding/all_slaves_active",
+            "bonding_slave/perm_hwaddr",
+        ]
+        .iter()
+        .map(|f| format!("{path}/{f}"))
+        .collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        p.first_lines(&files);
+        if host.flags(&format!("{path}/bridge")).contains('e') {
+            p.section(
+                &format!("l {path}/brif"),
+                &lines(&host.entries(&format!("{path}/brif"))),
+            );
+        }
+        if host.flags(&format!("{path}/device")).contains('e') && p.has_bin("readlink") {
+            let target = host
+                .links
+                .get(&format!("{path}/device"))
+                .cloned()
+                .unwrap_or_default();
+            p.section(&format!("c devlink {dev}"), &format!("{target}\n"));
+            p.section(&format!("rc devlink {dev} 0"), "");
+            let module = format!("{path}/device/driver/module");
+            if host.flags(&module).contains('e') {
+                let real = host.resolve(&module);
+                p.section(&format!("c module {dev}"), &format!("{real}\n"));
+                p.section(&format!("rc module {dev} 0"), "");
+            }
+        }
+        p.run(
+            &format!("addr_primary {dev}"),
+            &format!("ip addr show primary dev {dev}"),
+        );
+        if host.cmd(&format!("ip addr show primary dev {dev}")).1 != 0 {
+            p.run(
+                &format!("addr_all {dev}"),
+                &format!("ip addr show dev {dev}"),
+            );
+        }
+        p.run(
+            &format!("addr_secondary {dev}"),
+            &format!("ip addr show secondary dev {dev}"),
+        );
+        if p.has_bin("ethtool") {
+            p.run(&format!("ethtool_k {dev}"), &format!("ethtool -k {dev}"));
+            p.run(&format!("ethtool_t {dev}"), &format!("ethtool -T {dev}"));
+        }
+    }
+    p.run("local4", "ip -4 route show table local");
+    p.run("local6", "ip -6 route show table local");
+}
+
+/// Names one a line, as `L` prints a listing.
+fn lines(names: &[String]) -> String {
+    names.iter().map(|n| format!("{n}\n")).collect()
 }
 
 /// kiln's facts of one collector for the probe's reply.
@@ -673,6 +761,7 @@ fn kiln_facts(
         "fips" => Ok(system::fips(raw)),
         "cmdline" => Ok(system::cmdline(raw)),
         "dns" => Ok(system::dns(raw)),
+        "network" => network::network(raw),
         "hardware.cpu" => hardware::cpu(raw, &host.arch),
         "hardware.memory" => hardware::memory(raw),
         "hardware.dmi" => hardware::dmi(raw),
