@@ -25,6 +25,8 @@ Each case of tests/facts_cases/cases.json describes one host:
                 distribution, os_family) that a collector reads
     arch        ansible_architecture for the cpu facts (default x86_64)
     executable  [path]: files with the x bit
+    statvfs     {mount point: {frsize, bsize, blocks, bavail, files, favail}}:
+                os.statvfs() of a mount; other paths fail
 
 The host's files are written under a temporary root and every file-system call
 the collectors make (open, os.stat/lstat/access/listdir/scandir/readlink) is
@@ -155,6 +157,7 @@ class FakeHost:
             "listdir": os.listdir,
             "scandir": os.scandir,
             "readlink": os.readlink,
+            "statvfs": os.statvfs,
             "check_output": subprocess.check_output,
             "check_call": subprocess.check_call,
             "system": platform.system,
@@ -213,6 +216,18 @@ class FakeHost:
                 return _Entries(sorted(it, key=lambda e: e.name))
 
         os.scandir = scandir
+
+        def statvfs(path):
+            # `statvfs`: {mount point: {frsize, bsize, blocks, bavail, files,
+            # favail}}; any other path fails as an unreachable mount does.
+            got = host.case.get("statvfs", {}).get(os.fsdecode(path))
+            if got is None:
+                raise OSError(2, "No such file or directory")
+            return os.statvfs_result((got["bsize"], got["frsize"], got["blocks"], got["bavail"],
+                                      got["bavail"], got["files"], got["favail"], got["favail"],
+                                      0, 255))
+
+        os.statvfs = statvfs
         os.readlink = readlink
         subprocess.check_output = check_output
         subprocess.check_call = check_call
@@ -230,7 +245,7 @@ class FakeHost:
         o = self.saved
         builtins.open = o["open"]
         io.open = o["io_open"]
-        for name in ("stat", "lstat", "access", "listdir", "scandir", "readlink"):
+        for name in ("stat", "lstat", "access", "listdir", "scandir", "readlink", "statvfs"):
             setattr(os, name, o[name])
         subprocess.check_output = o["check_output"]
         subprocess.check_call = o["check_call"]
@@ -338,6 +353,7 @@ COLLECTORS.update({
     "hardware.sysinfo": HardwarePart("get_sysinfo_facts"),
     "hardware.uptime": HardwarePart("get_uptime_facts"),
     "hardware.lvm": HardwarePart("get_lvm_facts"),
+    "hardware.mounts": HardwarePart("get_mount_facts"),
 })
 
 

@@ -30,6 +30,8 @@ struct Host {
     platform: BTreeMap<String, String>,
     /// `ansible_architecture` as the cpu facts see it.
     arch: String,
+    /// statvfs() of mount points: frsize, bsize, blocks, bavail, files, favail.
+    statvfs: BTreeMap<String, [i64; 6]>,
 }
 
 fn str_map(v: Option<&Json>) -> BTreeMap<String, String> {
@@ -116,6 +118,19 @@ impl Host {
                 .and_then(Json::as_str)
                 .unwrap_or("x86_64")
                 .to_string(),
+            statvfs: case
+                .get("statvfs")
+                .and_then(Json::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let n = |f: &str| v.get(f).and_then(Json::as_i64).unwrap_or_default();
+                            let vals = ["frsize", "bsize", "blocks", "bavail", "files", "favail"];
+                            (k.clone(), vals.map(n))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -535,6 +550,9 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
             }
         }
     }
+    if has("hardware.mounts") {
+        mounts_probe(&mut p);
+    }
     if hardware && p.has_bin("vgs") {
         let opts = "--noheadings --nosuffix --units g --separator ,";
         p.run("vgs", &format!("vgs {opts}"));
@@ -731,6 +749,88 @@ fn network_probe(p: &mut Probe) {
     p.run("local6", "ip -6 route show table local");
 }
 
+/// facts.sh's mount part: the mount table, findmnt and lsblk, statvfs of
+/// each real mount (by mtab line number) and udevadm for each device.
+fn mounts_probe(p: &mut Probe) {
+    let host = p.host;
+    let mtab_path = if host.flags("/etc/mtab").contains('e') {
+        "/etc/mtab"
+    } else {
+        "/proc/mounts"
+    };
+    let mtab = host.content(mtab_path).unwrap_or_default().to_string();
+    p.section("mtab", &mtab);
+    if p.has_bin("findmnt") {
+        p.run("findmnt", "findmnt --list --noheadings --notruncate");
+    }
+    if p.has_bin("lsblk") {
+        p.run(
+            "lsblk",
+            "lsblk --list --noheadings --paths --output NAME,UUID --exclude 2",
+        );
+    }
+    // The shell's `read` loop: fields split on blanks, only real devices.
+    let entries: Vec<(usize, Vec<&str>)> = mtab
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split_whitespace().collect::<Vec<_>>()))
+        .filter(|(_, w)| {
+            let dev = w.first().copied().unwrap_or_default();
+            w.get(2) != Some(&"none")
+                && (dev.starts_with('/') || dev.starts_with('\\') || dev.contains(":/"))
+        })
+        .collect();
+    if p.has_bin("stat") {
+        let sizes: String = entries
+            .iter()
+            .map(|(i, w)| {
+                let mount = unescape(w.get(1).copied().unwrap_or_default());
+                match host.statvfs.get(&mount) {
+                    Some(v) => format!("{i} {}\n", v.map(|n| n.to_string()).join(" ")),
+                    None => format!("{i} \n"),
+                }
+            })
+            .collect();
+        p.section("mountsizes", &sizes);
+    }
+    if p.has_bin("udevadm") {
+        for (_, w) in &entries {
+            let dev = w[0];
+            p.run(
+                &format!("udevadm {dev}"),
+                &format!("udevadm info --query property --name {dev}"),
+            );
+        }
+    }
+}
+
+/// `\NNN` octal escapes folded, as facts.sh's printf does for a mount point.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)));
+        match code
+            .and_then(|d| u32::from_str_radix(d, 8).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Names one a line, as `L` prints a listing.
 fn lines(names: &[String]) -> String {
     names.iter().map(|n| format!("{n}\n")).collect()
@@ -769,6 +869,7 @@ fn kiln_facts(
         "hardware.uptime" => Ok(hardware::uptime(raw)),
         // The probe runs as root (its `id` section says uid 0).
         "hardware.lvm" => Ok(hardware::lvm(raw, 0)),
+        "hardware.mounts" => hardware::mounts(raw),
         other => Err(format!("no kiln collector mapped for {other}")),
     }
 }
