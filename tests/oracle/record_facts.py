@@ -354,6 +354,7 @@ COLLECTORS.update({
     "hardware.uptime": HardwarePart("get_uptime_facts"),
     "hardware.lvm": HardwarePart("get_lvm_facts"),
     "hardware.mounts": HardwarePart("get_mount_facts"),
+    "hardware.devices": HardwarePart("get_device_facts"),
 })
 
 

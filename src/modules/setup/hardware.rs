@@ -435,7 +435,11 @@ fn json_int(v: &Json) -> Result<i64, String> {
 
 pub fn devices(raw: &Raw) -> Result<Facts, String> {
     let mut f = Facts::new();
-    let Some(blocks) = raw.list("/sys/block") else {
+    f.insert("devices".into(), json!({}));
+    // The probe lists /sys/block even where it is missing (a chroot); its
+    // file test tells whether Ansible's listdir() would have failed.
+    let unlisted = raw.any_tested(|p, flags| p == "/sys/block" && !flags.contains('d'));
+    let Some(blocks) = raw.list("/sys/block").filter(|_| !unlisted) else {
         return Ok(f);
     };
     let pcidata = raw.ok("lspci").filter(|_| raw.bin("lspci").is_some());

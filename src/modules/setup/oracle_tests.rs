@@ -492,6 +492,7 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
             "/dev/disk/by-id",
             "/dev/disk/by-uuid",
             "/dev/disk/by-label",
+            "/sys/block",
         ]);
         p.first_lines(&["/sys/hypervisor/type"]);
         p.whole(&["/proc/meminfo", "/proc/sysinfo", "/proc/uptime"]);
@@ -549,6 +550,9 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
                 p.run(&format!("dmi_{k}"), &format!("dmidecode -s {k}"));
             }
         }
+    }
+    if has("hardware.devices") {
+        devices_probe(&mut p);
     }
     if has("hardware.mounts") {
         mounts_probe(&mut p);
@@ -749,6 +753,108 @@ fn network_probe(p: &mut Probe) {
     p.run("local6", "ip -6 route show table local");
 }
 
+/// `K dir`: the directory's symlinks as `ls -l` prints them.
+fn long_listing(p: &mut Probe, dir: &str) {
+    let host = p.host;
+    if !host.is_dir(dir) {
+        return;
+    }
+    let body: String = host
+        .entries(dir)
+        .iter()
+        .map(
+            |n| match host.links.get(&format!("{}/{n}", host.resolve(dir))) {
+                Some(t) => format!("lrwxrwxrwx 1 root root 10 Nov 27 09:00 {n} -> {t}\n"),
+                None => format!("-rw-r--r-- 1 root root 4096 Nov 27 09:00 {n}\n"),
+            },
+        )
+        .collect();
+    p.section(&format!("k {dir}"), &format!("total 0\n{body}"));
+}
+
+/// facts.sh's block device part: lspci, the /sys/block and /dev/disk/by-*
+/// links, slaves, and per disk and partition its sysfs files and holders.
+fn devices_probe(p: &mut Probe) {
+    let host = p.host;
+    if p.has_bin("lspci") {
+        p.run("lspci", "lspci -D");
+    }
+    let blocks = host.entries("/sys/block");
+    p.section("l /sys/block", &lines(&blocks));
+    for dir in [
+        "/sys/block",
+        "/dev/disk/by-id",
+        "/dev/disk/by-uuid",
+        "/dev/disk/by-label",
+    ] {
+        long_listing(p, dir);
+    }
+    let mut masters = String::new();
+    for b in &blocks {
+        for s in host.entries(&format!("/sys/block/{b}/slaves")) {
+            masters.push_str(&format!("/sys/block/{b}/slaves/{s}\n"));
+        }
+    }
+    p.section("masters", &masters);
+    for b in &blocks {
+        let blk = format!("/sys/block/{b}");
+        if !host.flags(&blk).contains('e') {
+            continue;
+        }
+        p.section(&format!("l {blk}"), &lines(&host.entries(&blk)));
+        let files: Vec<String> = [
+            "device/vendor",
+            "device/model",
+            "device/sas_address",
+            "device/sas_device_handle",
+            "device/serial",
+            "removable",
+            "queue/discard_max_hw_bytes",
+            "queue/discard_granularity",
+            "queue/rotational",
+            "queue/scheduler",
+            "queue/logical_block_size",
+            "queue/hw_sector_size",
+            "size",
+        ]
+        .iter()
+        .map(|f| format!("{blk}/{f}"))
+        .collect();
+        p.first_lines(&files.iter().map(String::as_str).collect::<Vec<_>>());
+        if p.has_bin("sg_inq") {
+            p.run(&format!("sg_inq {b}"), &format!("sg_inq /dev/{b}"));
+        }
+        holders_probe(p, &blk);
+        for part in host.entries(&blk) {
+            let pdir = format!("{blk}/{part}");
+            if !part.starts_with(b.as_str()) || !host.is_dir(&pdir) {
+                continue;
+            }
+            let files: Vec<String> = [
+                "start",
+                "queue/logical_block_size",
+                "queue/hw_sector_size",
+                "size",
+            ]
+            .iter()
+            .map(|f| format!("{pdir}/{f}"))
+            .collect();
+            p.first_lines(&files.iter().map(String::as_str).collect::<Vec<_>>());
+            holders_probe(p, &pdir);
+        }
+    }
+}
+
+/// The dm names of a disk's or partition's holders, then their listing.
+fn holders_probe(p: &mut Probe, dir: &str) {
+    let host = p.host;
+    let held = host.entries(&format!("{dir}/holders"));
+    for h in held.iter().filter(|h| h.starts_with("dm-")) {
+        p.first_lines(&[&format!("{dir}/holders/{h}/dm/name")]);
+    }
+    p.section(&format!("l {dir}/holders"), &lines(&held));
+}
+
 /// facts.sh's mount part: the mount table, findmnt and lsblk, statvfs of
 /// each real mount (by mtab line number) and udevadm for each device.
 fn mounts_probe(p: &mut Probe) {
@@ -870,6 +976,7 @@ fn kiln_facts(
         // The probe runs as root (its `id` section says uid 0).
         "hardware.lvm" => Ok(hardware::lvm(raw, 0)),
         "hardware.mounts" => hardware::mounts(raw),
+        "hardware.devices" => hardware::devices(raw),
         other => Err(format!("no kiln collector mapped for {other}")),
     }
 }
