@@ -18,8 +18,10 @@ Each case of tests/facts_cases/cases.json describes one host:
     dirs        [path]: directories (parents of files and links are implied)
     links       {path: target}: symbolic links
     bins        {tool: path}: what module.get_bin_path(tool) finds
-    cmds        {"tool arg...": {"out": str, "rc": int}}: a command's output,
-                keyed by the tool's base name and its arguments
+    cmds        {"tool arg...": {"out": str, "rc": int, "err": str}}: a
+                command's output, keyed by the tool's base name and its
+                arguments (a local fact script: its file name)
+    fact_path   the local collector's fact_path (default /etc/ansible/facts.d)
     platform    {"system", "release", "version", "machine"}: platform.*()
     facts       {name: value}: facts of collectors not run here (system,
                 distribution, os_family) that a collector reads
@@ -79,6 +81,11 @@ def _optional_collectors():
     from ansible.module_utils.facts.system.pkg_mgr import PkgMgrFactCollector
     from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
     from ansible.module_utils.facts.network.linux import LinuxNetworkCollector
+    from ansible.module_utils.facts.network.iscsi import IscsiInitiatorNetworkCollector
+    from ansible.module_utils.facts.network.nvme import NvmeInitiatorNetworkCollector
+    from ansible.module_utils.facts.network.fc_wwn import FcWwnInitiatorFactCollector
+    from ansible.module_utils.facts.system.ssh_pub_keys import SshPubKeyFactCollector
+    from ansible.module_utils.facts.system.local import LocalFactCollector
 
     COLLECTORS.update({
         "virtual": LinuxVirtualCollector,
@@ -91,6 +98,11 @@ def _optional_collectors():
         "pkg_mgr": PkgMgrFactCollector,
         "service_mgr": ServiceMgrFactCollector,
         "network": LinuxNetworkCollector,
+        "iscsi": IscsiInitiatorNetworkCollector,
+        "nvme": NvmeInitiatorNetworkCollector,
+        "fibre_channel_wwn": FcWwnInitiatorFactCollector,
+        "ssh_pub_keys": SshPubKeyFactCollector,
+        "local": LocalFactCollector,
     })
 
 
@@ -271,7 +283,8 @@ class FakeModule:
 
     def __init__(self, host):
         self.host = host
-        self.params = {"gather_timeout": 10, "filter": [], "gather_subset": ["all"]}
+        self.params = {"gather_timeout": 10, "filter": [], "gather_subset": ["all"],
+                       "fact_path": host.case.get("fact_path", "/etc/ansible/facts.d")}
 
     def get_bin_path(self, arg, required=False, opt_dirs=None):
         return self.host.case.get("bins", {}).get(arg)
@@ -285,13 +298,14 @@ class FakeModule:
             got = cmds.get(self._key([str(a) for a in args]))
             if got is None:
                 return 127, "", "not found"
-            return got.get("rc", 0), got["out"], ""
+            return got.get("rc", 0), got["out"], got.get("err", "")
         first, _, rest = args.partition("|")
         got = cmds.get(self._key(shlex.split(first)))
         if got is None:
             return 127, "", "not found"
         if not rest:
-            return got.get("rc", 0), got["out"], ""
+            # A local fact script, run by its path.
+            return got.get("rc", 0), got["out"], got.get("err", "")
         # The rest of a pipeline runs for real on the recorded output.
         self.host.active = False
         try:

@@ -10,7 +10,7 @@
 //! facts.sh writes them, and kiln's collectors must give exactly Ansible's facts.
 
 use super::raw::Raw;
-use super::{distribution, hardware, network, system, virt};
+use super::{distribution, hardware, local, network, system, virt};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +32,9 @@ struct Host {
     arch: String,
     /// statvfs() of mount points: frsize, bsize, blocks, bavail, files, favail.
     statvfs: BTreeMap<String, [i64; 6]>,
+    /// Commands' stderr (local fact scripts).
+    errs: BTreeMap<String, String>,
+    fact_path: String,
 }
 
 fn str_map(v: Option<&Json>) -> BTreeMap<String, String> {
@@ -117,6 +120,20 @@ impl Host {
                 .get("arch")
                 .and_then(Json::as_str)
                 .unwrap_or("x86_64")
+                .to_string(),
+            errs: case
+                .get("cmds")
+                .and_then(Json::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.get("err")?.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            fact_path: case
+                .get("fact_path")
+                .and_then(Json::as_str)
+                .unwrap_or("/etc/ansible/facts.d")
                 .to_string(),
             statvfs: case
                 .get("statvfs")
@@ -666,6 +683,29 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
     if has("dns") {
         p.whole(&["/etc/resolv.conf"]);
     }
+    if has("fibre_channel_wwn") {
+        for port in host.entries("/sys/class/fc_host") {
+            p.whole(&[&format!("/sys/class/fc_host/{port}/port_name")]);
+        }
+    }
+    if has("iscsi") {
+        p.whole(&["/etc/iscsi/initiatorname.iscsi"]);
+    }
+    if has("nvme") {
+        p.whole(&["/etc/nvme/hostnqn"]);
+    }
+    if has("ssh_pub_keys") {
+        for dir in ["/etc/ssh", "/etc/openssh", "/etc"] {
+            let files: Vec<String> = ["dsa", "rsa", "ecdsa", "ed25519"]
+                .iter()
+                .map(|a| format!("{dir}/ssh_host_{a}_key.pub"))
+                .collect();
+            p.first_lines(&files.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+    if has("local") {
+        local_probe(&mut p, &host.fact_path);
+    }
     if has("network") && p.has_bin("ip") {
         network_probe(&mut p);
     }
@@ -751,6 +791,31 @@ fn network_probe(p: &mut Probe) {
     }
     p.run("local4", "ip -4 route show table local");
     p.run("local6", "ip -6 route show table local");
+}
+
+/// facts.sh's local part: each `*.fact` file of the fact path, run when
+/// executable (stdout, then its status and stderr), read otherwise.
+fn local_probe(p: &mut Probe, fact_path: &str) {
+    let host = p.host;
+    p.tests(&[fact_path]);
+    if !host.is_dir(fact_path) {
+        return;
+    }
+    for name in host.entries(fact_path) {
+        if name.starts_with('.') || !name.ends_with(".fact") {
+            continue;
+        }
+        let path = format!("{fact_path}/{name}");
+        if host.flags(&path).contains('x') {
+            let (out, rc) = host.cmd(&name);
+            let err = host.errs.get(&name).cloned().unwrap_or_default();
+            p.section(&format!("lx {path}"), &out);
+            p.section(&format!("lrc {rc} {path}"), &err);
+        } else {
+            let text = host.content(&path).unwrap_or_default().to_string();
+            p.section(&format!("lr {path}"), &text);
+        }
+    }
 }
 
 /// `K dir`: the directory's symlinks as `ls -l` prints them.
@@ -977,6 +1042,13 @@ fn kiln_facts(
         "hardware.lvm" => Ok(hardware::lvm(raw, 0)),
         "hardware.mounts" => hardware::mounts(raw),
         "hardware.devices" => hardware::devices(raw),
+        "iscsi" => Ok(system::iscsi(raw)),
+        "nvme" => Ok(system::nvme(raw)),
+        "fibre_channel_wwn" => Ok(system::fibre_channel_wwn(raw)),
+        "ssh_pub_keys" => system::ssh_pub_keys(raw),
+        "local" => local::local(raw, &host.fact_path)
+            .0
+            .ok_or_else(|| "the collector failed".to_string()),
         other => Err(format!("no kiln collector mapped for {other}")),
     }
 }
