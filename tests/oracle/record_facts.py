@@ -357,7 +357,35 @@ class HardwarePart:
                 return hw.get_lvm_facts()
             finally:
                 os.getuid = saved
+        if self.method == "get_mount_facts":
+            # Ansible lists mounts in the order their statvfs threads finish
+            # (polled every 0.1s): mtab order when every mount answers at
+            # once, which an executor that runs each call inline makes
+            # certain, so the recording does not depend on thread timing.
+            from ansible.module_utils._internal._concurrent import _futures
+            saved = _futures.DaemonThreadPoolExecutor
+            _futures.DaemonThreadPoolExecutor = _InlineExecutor
+            try:
+                return hw.get_mount_facts()
+            finally:
+                _futures.DaemonThreadPoolExecutor = saved
         return getattr(hw, self.method)()
+
+
+class _InlineExecutor:
+    """submit() runs the call at once and hands back its finished future."""
+
+    def submit(self, fn, *args, **kwargs):
+        import concurrent.futures
+        fut = concurrent.futures.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as e:  # the future carries it, as a thread's would
+            fut.set_exception(e)
+        return fut
+
+    def shutdown(self, *a, **k):
+        pass
 
 
 COLLECTORS.update({
