@@ -22,6 +22,8 @@ Each case of tests/facts_cases/cases.json describes one host:
                 command's output, keyed by the tool's base name and its
                 arguments (a local fact script: its file name)
     fact_path   the local collector's fact_path (default /etc/ansible/facts.d)
+    env         {name: value}: the process environment (user collector)
+    ids         {uid, euid, gid, egid}: the process ids (user collector)
     platform    {"system", "release", "version", "machine"}: platform.*()
     facts       {name: value}: facts of collectors not run here (system,
                 distribution, os_family) that a collector reads
@@ -388,7 +390,52 @@ class _InlineExecutor:
         pass
 
 
+class UserPart:
+    """The user collector with the case's account: `env` as the process
+    environment, `ids` ({uid, euid, gid, egid}) as the process ids, and pwd
+    answering from the case's /etc/passwd (a files-only NSS)."""
+
+    def __call__(self):
+        return self
+
+    def collect(self, module=None, collected_facts=None):
+        import getpass
+        import pwd
+        from unittest import mock
+        from ansible.module_utils.facts.system.user import UserFactCollector
+        case = module.host.case
+        ids = case.get("ids", {})
+        entries = []
+        for line in case.get("files", {}).get("/etc/passwd", "").splitlines():
+            f = line.split(":")
+            if len(f) == 7:
+                entries.append(pwd.struct_passwd((f[0], f[1], int(f[2]), int(f[3]), f[4], f[5], f[6])))
+
+        def getpwnam(name):
+            for e in entries:
+                if e.pw_name == name:
+                    return e
+            raise KeyError("getpwnam(): name not found: %r" % name)
+
+        def getpwuid(uid):
+            for e in entries:
+                if e.pw_uid == uid:
+                    return e
+            raise KeyError("getpwuid(): uid not found: %d" % uid)
+
+        with mock.patch.dict(os.environ, case.get("env", {}), clear=True), \
+                mock.patch.object(pwd, "getpwnam", getpwnam), \
+                mock.patch.object(pwd, "getpwuid", getpwuid), \
+                mock.patch.object(os, "getuid", lambda: ids.get("uid", 0)), \
+                mock.patch.object(os, "geteuid", lambda: ids.get("euid", ids.get("uid", 0))), \
+                mock.patch.object(os, "getgid", lambda: ids.get("gid", 0)), \
+                mock.patch.object(os, "getegid", lambda: ids.get("egid", ids.get("gid", 0))):
+            assert getpass  # getuser() reads the patched environment and pwd
+            return UserFactCollector().collect(module=module, collected_facts=collected_facts)
+
+
 COLLECTORS.update({
+    "user": UserPart(),
     "hardware.cpu": HardwarePart("get_cpu_facts"),
     "hardware.memory": HardwarePart("get_memory_facts"),
     "hardware.dmi": HardwarePart("get_dmi_facts"),

@@ -32,6 +32,9 @@ struct Host {
     arch: String,
     /// statvfs() of mount points: frsize, bsize, blocks, bavail, files, favail.
     statvfs: BTreeMap<String, [i64; 6]>,
+    /// The process environment and ids (uid, euid, gid, egid).
+    env: BTreeMap<String, String>,
+    ids: [u32; 4],
     /// Commands' stderr (local fact scripts).
     errs: BTreeMap<String, String>,
     fact_path: String,
@@ -121,6 +124,22 @@ impl Host {
                 .and_then(Json::as_str)
                 .unwrap_or("x86_64")
                 .to_string(),
+            env: str_map(case.get("env")),
+            ids: {
+                let ids = case.get("ids");
+                let id = |k: &str| {
+                    ids.and_then(|i| i.get(k))
+                        .and_then(Json::as_u64)
+                        .and_then(|n| u32::try_from(n).ok())
+                };
+                let (uid, gid) = (id("uid").unwrap_or(0), id("gid").unwrap_or(0));
+                [
+                    uid,
+                    id("euid").unwrap_or(uid),
+                    gid,
+                    id("egid").unwrap_or(gid),
+                ]
+            },
             errs: case
                 .get("cmds")
                 .and_then(Json::as_object)
@@ -358,7 +377,13 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
         .filter_map(|t| host.bins.get(*t).map(|b| format!("{t} {b}\n")))
         .collect();
     p.section("bins", &bins);
-    p.section("id", "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+    let env: String = host.env.iter().map(|(k, v)| format!("{k}={v}\0")).collect();
+    p.section("env0", &env);
+    let [uid, euid, gid, egid] = host.ids;
+    p.section(
+        "id",
+        &format!("Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\n"),
+    );
 
     if has("distribution") || has("lsb") {
         if p.has_bin("lsb_release") {
@@ -706,6 +731,9 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
     if has("local") {
         local_probe(&mut p, &host.fact_path);
     }
+    if has("user") {
+        user_probe(&mut p);
+    }
     if has("network") && p.has_bin("ip") {
         network_probe(&mut p);
     }
@@ -816,6 +844,47 @@ fn local_probe(p: &mut Probe, fact_path: &str) {
             p.section(&format!("lr {path}"), &text);
         }
     }
+}
+
+/// facts.sh's user part: the login name from the environment, getent's
+/// entries for it and for the real uid, and /etc/passwd.
+fn user_probe(p: &mut Probe) {
+    let host = p.host;
+    let name = ["LOGNAME", "USER", "LNAME", "USERNAME"]
+        .iter()
+        .filter_map(|k| host.env.get(*k))
+        .find(|v| !v.is_empty())
+        .cloned()
+        .unwrap_or_default();
+    p.section("user_name", &format!("{name}\n"));
+    if p.has_bin("getent") {
+        // getent on a files-only NSS: a number is a uid, anything else a name.
+        let getent = |key: &str| -> (String, i32) {
+            let passwd = host.content("/etc/passwd").unwrap_or_default();
+            let hit = passwd.lines().find(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                f.len() == 7
+                    && if key.parse::<u32>().is_ok() {
+                        f[2] == key
+                    } else {
+                        f[0] == key
+                    }
+            });
+            match hit {
+                Some(l) => (format!("{l}\n"), 0),
+                None => (String::new(), 2),
+            }
+        };
+        if !name.is_empty() {
+            let (out, rc) = getent(&name);
+            p.section("c pw_name", &out);
+            p.section(&format!("rc pw_name {rc}"), "");
+        }
+        let (out, rc) = getent(&host.ids[0].to_string());
+        p.section("c pw_uid", &out);
+        p.section(&format!("rc pw_uid {rc}"), "");
+    }
+    p.whole(&["/etc/passwd"]);
 }
 
 /// `K dir`: the directory's symlinks as `ls -l` prints them.
@@ -1046,6 +1115,7 @@ fn kiln_facts(
         "nvme" => Ok(system::nvme(raw)),
         "fibre_channel_wwn" => Ok(system::fibre_channel_wwn(raw)),
         "ssh_pub_keys" => system::ssh_pub_keys(raw),
+        "user" => system::user(raw),
         "local" => local::local(raw, &host.fact_path)
             .0
             .ok_or_else(|| "the collector failed".to_string()),
