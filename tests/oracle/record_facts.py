@@ -18,13 +18,19 @@ Each case of tests/facts_cases/cases.json describes one host:
     dirs        [path]: directories (parents of files and links are implied)
     links       {path: target}: symbolic links
     bins        {tool: path}: what module.get_bin_path(tool) finds
-    cmds        {"tool arg...": {"out": str, "rc": int}}: a command's output,
-                keyed by the tool's base name and its arguments
+    cmds        {"tool arg...": {"out": str, "rc": int, "err": str}}: a
+                command's output, keyed by the tool's base name and its
+                arguments (a local fact script: its file name)
+    fact_path   the local collector's fact_path (default /etc/ansible/facts.d)
+    env         {name: value}: the process environment (user collector)
+    ids         {uid, euid, gid, egid}: the process ids (user collector)
     platform    {"system", "release", "version", "machine"}: platform.*()
     facts       {name: value}: facts of collectors not run here (system,
                 distribution, os_family) that a collector reads
     arch        ansible_architecture for the cpu facts (default x86_64)
     executable  [path]: files with the x bit
+    statvfs     {mount point: {frsize, bsize, blocks, bavail, files, favail}}:
+                os.statvfs() of a mount; other paths fail
 
 The host's files are written under a temporary root and every file-system call
 the collectors make (open, os.stat/lstat/access/listdir/scandir/readlink) is
@@ -76,6 +82,12 @@ def _optional_collectors():
     from ansible.module_utils.facts.system.loadavg import LoadAvgFactCollector
     from ansible.module_utils.facts.system.pkg_mgr import PkgMgrFactCollector
     from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
+    from ansible.module_utils.facts.network.linux import LinuxNetworkCollector
+    from ansible.module_utils.facts.network.iscsi import IscsiInitiatorNetworkCollector
+    from ansible.module_utils.facts.network.nvme import NvmeInitiatorNetworkCollector
+    from ansible.module_utils.facts.network.fc_wwn import FcWwnInitiatorFactCollector
+    from ansible.module_utils.facts.system.ssh_pub_keys import SshPubKeyFactCollector
+    from ansible.module_utils.facts.system.local import LocalFactCollector
 
     COLLECTORS.update({
         "virtual": LinuxVirtualCollector,
@@ -87,6 +99,12 @@ def _optional_collectors():
         "loadavg": LoadAvgFactCollector,
         "pkg_mgr": PkgMgrFactCollector,
         "service_mgr": ServiceMgrFactCollector,
+        "network": LinuxNetworkCollector,
+        "iscsi": IscsiInitiatorNetworkCollector,
+        "nvme": NvmeInitiatorNetworkCollector,
+        "fibre_channel_wwn": FcWwnInitiatorFactCollector,
+        "ssh_pub_keys": SshPubKeyFactCollector,
+        "local": LocalFactCollector,
     })
 
 
@@ -153,6 +171,7 @@ class FakeHost:
             "listdir": os.listdir,
             "scandir": os.scandir,
             "readlink": os.readlink,
+            "statvfs": os.statvfs,
             "check_output": subprocess.check_output,
             "check_call": subprocess.check_call,
             "system": platform.system,
@@ -201,8 +220,28 @@ class FakeHost:
         plat = self.case.get("platform", {})
         builtins.open = fopen
         io.open = fopen
-        for name in ("stat", "lstat", "access", "listdir", "scandir"):
+        for name in ("stat", "lstat", "access", "listdir"):
             setattr(os, name, wrap(name))
+
+        def scandir(path=".", *a, **k):
+            # Entries sorted by name, so glob() (network interfaces, bridge
+            # ports) lists them in a stable order; kiln's replay lists sorted too.
+            with orig["scandir"](host.redirect(path), *a, **k) as it:
+                return _Entries(sorted(it, key=lambda e: e.name))
+
+        os.scandir = scandir
+
+        def statvfs(path):
+            # `statvfs`: {mount point: {frsize, bsize, blocks, bavail, files,
+            # favail}}; any other path fails as an unreachable mount does.
+            got = host.case.get("statvfs", {}).get(os.fsdecode(path))
+            if got is None:
+                raise OSError(2, "No such file or directory")
+            return os.statvfs_result((got["bsize"], got["frsize"], got["blocks"], got["bavail"],
+                                      got["bavail"], got["files"], got["favail"], got["favail"],
+                                      0, 255))
+
+        os.statvfs = statvfs
         os.readlink = readlink
         subprocess.check_output = check_output
         subprocess.check_call = check_call
@@ -220,7 +259,7 @@ class FakeHost:
         o = self.saved
         builtins.open = o["open"]
         io.open = o["io_open"]
-        for name in ("stat", "lstat", "access", "listdir", "scandir", "readlink"):
+        for name in ("stat", "lstat", "access", "listdir", "scandir", "readlink", "statvfs"):
             setattr(os, name, o[name])
         subprocess.check_output = o["check_output"]
         subprocess.check_call = o["check_call"]
@@ -231,12 +270,23 @@ class FakeHost:
         return False
 
 
+class _Entries(list):
+    """A sorted os.scandir() result that still works as a context manager."""
+
+    def __enter__(self):
+        return iter(self)
+
+    def __exit__(self, *exc):
+        return False
+
+
 class FakeModule:
     """The parts of AnsibleModule the collectors call."""
 
     def __init__(self, host):
         self.host = host
-        self.params = {"gather_timeout": 10, "filter": [], "gather_subset": ["all"]}
+        self.params = {"gather_timeout": 10, "filter": [], "gather_subset": ["all"],
+                       "fact_path": host.case.get("fact_path", "/etc/ansible/facts.d")}
 
     def get_bin_path(self, arg, required=False, opt_dirs=None):
         return self.host.case.get("bins", {}).get(arg)
@@ -250,13 +300,14 @@ class FakeModule:
             got = cmds.get(self._key([str(a) for a in args]))
             if got is None:
                 return 127, "", "not found"
-            return got.get("rc", 0), got["out"], ""
+            return got.get("rc", 0), got["out"], got.get("err", "")
         first, _, rest = args.partition("|")
         got = cmds.get(self._key(shlex.split(first)))
         if got is None:
             return 127, "", "not found"
         if not rest:
-            return got.get("rc", 0), got["out"], ""
+            # A local fact script, run by its path.
+            return got.get("rc", 0), got["out"], got.get("err", "")
         # The rest of a pipeline runs for real on the recorded output.
         self.host.active = False
         try:
@@ -308,16 +359,91 @@ class HardwarePart:
                 return hw.get_lvm_facts()
             finally:
                 os.getuid = saved
+        if self.method == "get_mount_facts":
+            # Ansible lists mounts in the order their statvfs threads finish
+            # (polled every 0.1s): mtab order when every mount answers at
+            # once, which an executor that runs each call inline makes
+            # certain, so the recording does not depend on thread timing.
+            from ansible.module_utils._internal._concurrent import _futures
+            saved = _futures.DaemonThreadPoolExecutor
+            _futures.DaemonThreadPoolExecutor = _InlineExecutor
+            try:
+                return hw.get_mount_facts()
+            finally:
+                _futures.DaemonThreadPoolExecutor = saved
         return getattr(hw, self.method)()
 
 
+class _InlineExecutor:
+    """submit() runs the call at once and hands back its finished future."""
+
+    def submit(self, fn, *args, **kwargs):
+        import concurrent.futures
+        fut = concurrent.futures.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as e:  # the future carries it, as a thread's would
+            fut.set_exception(e)
+        return fut
+
+    def shutdown(self, *a, **k):
+        pass
+
+
+class UserPart:
+    """The user collector with the case's account: `env` as the process
+    environment, `ids` ({uid, euid, gid, egid}) as the process ids, and pwd
+    answering from the case's /etc/passwd (a files-only NSS)."""
+
+    def __call__(self):
+        return self
+
+    def collect(self, module=None, collected_facts=None):
+        import getpass
+        import pwd
+        from unittest import mock
+        from ansible.module_utils.facts.system.user import UserFactCollector
+        case = module.host.case
+        ids = case.get("ids", {})
+        entries = []
+        for line in case.get("files", {}).get("/etc/passwd", "").splitlines():
+            f = line.split(":")
+            if len(f) == 7:
+                entries.append(pwd.struct_passwd((f[0], f[1], int(f[2]), int(f[3]), f[4], f[5], f[6])))
+
+        def getpwnam(name):
+            for e in entries:
+                if e.pw_name == name:
+                    return e
+            raise KeyError("getpwnam(): name not found: %r" % name)
+
+        def getpwuid(uid):
+            for e in entries:
+                if e.pw_uid == uid:
+                    return e
+            raise KeyError("getpwuid(): uid not found: %d" % uid)
+
+        with mock.patch.dict(os.environ, case.get("env", {}), clear=True), \
+                mock.patch.object(pwd, "getpwnam", getpwnam), \
+                mock.patch.object(pwd, "getpwuid", getpwuid), \
+                mock.patch.object(os, "getuid", lambda: ids.get("uid", 0)), \
+                mock.patch.object(os, "geteuid", lambda: ids.get("euid", ids.get("uid", 0))), \
+                mock.patch.object(os, "getgid", lambda: ids.get("gid", 0)), \
+                mock.patch.object(os, "getegid", lambda: ids.get("egid", ids.get("gid", 0))):
+            assert getpass  # getuser() reads the patched environment and pwd
+            return UserFactCollector().collect(module=module, collected_facts=collected_facts)
+
+
 COLLECTORS.update({
+    "user": UserPart(),
     "hardware.cpu": HardwarePart("get_cpu_facts"),
     "hardware.memory": HardwarePart("get_memory_facts"),
     "hardware.dmi": HardwarePart("get_dmi_facts"),
     "hardware.sysinfo": HardwarePart("get_sysinfo_facts"),
     "hardware.uptime": HardwarePart("get_uptime_facts"),
     "hardware.lvm": HardwarePart("get_lvm_facts"),
+    "hardware.mounts": HardwarePart("get_mount_facts"),
+    "hardware.devices": HardwarePart("get_device_facts"),
 })
 
 
@@ -347,6 +473,9 @@ def as_json(value):
     the file is stable."""
     if isinstance(value, (set, frozenset)):
         return sorted(value)
+    # The network facts' `interfaces` is the interface dict's keys view.
+    if isinstance(value, type({}.keys())):
+        return list(value)
     raise TypeError("not JSON: %r" % (value,))
 
 

@@ -396,7 +396,7 @@ fi
 if has hardware; then
     S t
     T /proc/xen /proc/meminfo /proc/cpuinfo /sys/devices/virtual/dmi/id/product_name \
-        /proc/sysinfo /etc/mtab /dev/disk/by-id /dev/disk/by-uuid /dev/disk/by-label
+        /proc/sysinfo /etc/mtab /dev/disk/by-id /dev/disk/by-uuid /dev/disk/by-label /sys/block
     R /sys/hypervisor/type
     F /proc/meminfo /proc/sysinfo /proc/uptime
     if [ -n "$b_nproc" ]; then

@@ -435,7 +435,11 @@ fn json_int(v: &Json) -> Result<i64, String> {
 
 pub fn devices(raw: &Raw) -> Result<Facts, String> {
     let mut f = Facts::new();
-    let Some(blocks) = raw.list("/sys/block") else {
+    f.insert("devices".into(), json!({}));
+    // The probe lists /sys/block even where it is missing (a chroot); its
+    // file test tells whether Ansible's listdir() would have failed.
+    let unlisted = raw.any_tested(|p, flags| p == "/sys/block" && !flags.contains('d'));
+    let Some(blocks) = raw.list("/sys/block").filter(|_| !unlisted) else {
         return Ok(f);
     };
     let pcidata = raw.ok("lspci").filter(|_| raw.bin("lspci").is_some());
@@ -715,16 +719,20 @@ pub fn lvm(raw: &Raw, uid: u32) -> Facts {
     f
 }
 
-/// `\NNN` octal escapes of /proc/mounts fields.
-fn unescape_octal(s: &str) -> String {
+/// `\NNN` octal escapes of /proc/mounts fields. Ansible's pattern takes any
+/// three digits, so an 8 or 9 among them fails its octal conversion.
+fn unescape_octal(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
     let mut out = String::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\'
-            && i + 4 <= b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
+        if b[i] == b'\\' && i + 4 <= b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
+            if b[i + 1..i + 4].iter().any(|c| *c > b'7') {
+                return Err(format!(
+                    "ValueError: invalid literal for int() with base 8: '{}'",
+                    &s[i + 1..i + 4]
+                ));
+            }
             let n = (b[i + 1] - b'0') as u32 * 64
                 + (b[i + 2] - b'0') as u32 * 8
                 + (b[i + 3] - b'0') as u32;
@@ -738,7 +746,7 @@ fn unescape_octal(s: &str) -> String {
         out.push(ch);
         i += ch.len_utf8();
     }
-    out
+    Ok(out)
 }
 
 pub fn mounts(raw: &Raw) -> Result<Facts, String> {
@@ -788,7 +796,10 @@ pub fn mounts(raw: &Raw) -> Result<Facts, String> {
         if raw_fields.len() < 4 {
             continue;
         }
-        let fields: Vec<String> = raw_fields.iter().map(|s| unescape_octal(s)).collect();
+        let fields = raw_fields
+            .iter()
+            .map(|s| unescape_octal(s))
+            .collect::<Result<Vec<String>, String>>()?;
         let (device, mount, fstype, options) = (&fields[0], &fields[1], &fields[2], &fields[3]);
         let dump = int(fields.get(4).ok_or("IndexError: list index out of range")?)?;
         let passno = int(fields.get(5).ok_or("IndexError: list index out of range")?)?;
@@ -850,10 +861,13 @@ fn udevadm_uuid(raw: &Raw, device: &str) -> String {
     let Some(out) = raw.ok(&format!("udevadm {device}")) else {
         return "N/A".into();
     };
-    out.split('\n')
-        .find_map(|l| l.strip_prefix("ID_FS_UUID="))
-        .filter(|_| out.contains('\n'))
-        .map(str::to_string)
+    // Ansible's `re.search('ID_FS_UUID=(.*)\n', out)`: the first occurrence,
+    // anywhere in a line, up to the end of that line, which must end in a
+    // newline.
+    const KEY: &str = "ID_FS_UUID=";
+    out.find(KEY)
+        .map(|i| &out[i + KEY.len()..])
+        .and_then(|rest| rest.find('\n').map(|j| rest[..j].to_string()))
         .unwrap_or_else(|| "N/A".into())
 }
 

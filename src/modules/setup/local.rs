@@ -136,20 +136,18 @@ fn parse_ini(text: &str) -> Result<Json, IniError> {
         let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
         let value = if is_comment { "" } else { stripped };
         if value.is_empty() {
-            // An empty line continues a multi-line value; a comment ends it.
-            if !is_comment {
-                if let Some(i) = last_opt {
-                    let opts = if in_default {
-                        &mut defaults
-                    } else if let Some(s) = cur {
-                        &mut sections[s].1
-                    } else {
-                        continue;
-                    };
-                    opts[i].1.push(String::new());
-                }
-            } else {
-                indent_level = usize::MAX;
+            // An empty line continues a multi-line value; a comment line is
+            // skipped and leaves the value open (configparser keeps empty
+            // lines in values, so neither ends it).
+            if !is_comment && let Some(i) = last_opt {
+                let opts = if in_default {
+                    &mut defaults
+                } else if let Some(s) = cur {
+                    &mut sections[s].1
+                } else {
+                    continue;
+                };
+                opts[i].1.push(String::new());
             }
             continue;
         }

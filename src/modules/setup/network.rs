@@ -89,8 +89,15 @@ fn parse_ip_output(
     device: &str,
     output: &str,
     secondary: bool,
-    macaddress: &Json,
+    macaddress: Option<&Json>,
 ) -> Result<(), String> {
+    // Ansible's MAC is the last one read from any interface's `address`
+    // file; before the first one it is unset and the lookup fails.
+    let mac = || {
+        macaddress
+            .cloned()
+            .ok_or_else(|| "NameError: free variable 'macaddress'".to_string())
+    };
     for line in py_splitlines(output) {
         let words: Vec<&str> = py_split(line).collect();
         let Some(&first) = words.first() else {
@@ -137,7 +144,7 @@ fn parse_ip_output(
                         cx.default4.insert(k.into(), v.clone());
                     }
                 }
-                cx.default4.insert("macaddress".into(), macaddress.clone());
+                cx.default4.insert("macaddress".into(), mac()?);
                 cx.default4.insert(
                     "mtu".into(),
                     dev.get("mtu").cloned().ok_or("KeyError: 'mtu'")?,
@@ -174,7 +181,7 @@ fn parse_ip_output(
             if cx.default6.get("address").and_then(Json::as_str) == Some(address) {
                 cx.default6.insert("prefix".into(), json!(prefix));
                 cx.default6.insert("scope".into(), json!(scope));
-                cx.default6.insert("macaddress".into(), macaddress.clone());
+                cx.default6.insert("macaddress".into(), mac()?);
                 cx.default6.insert(
                     "mtu".into(),
                     dev.get("mtu").cloned().ok_or("KeyError: 'mtu'")?,
@@ -283,6 +290,9 @@ pub fn network(raw: &Raw) -> Result<Facts, String> {
         all4: Vec::new(),
         all6: Vec::new(),
     };
+    // Not reset per interface: one without an `address` file reports the
+    // previous interface's MAC in the default route facts, as Ansible does.
+    let mut macaddress: Option<Json> = None;
     for device in raw.list("/sys/class/net").unwrap_or(&[]) {
         let path = format!("/sys/class/net/{device}");
         let Some(entries) = raw.list(&path) else {
@@ -292,15 +302,12 @@ pub fn network(raw: &Raw) -> Result<Facts, String> {
         let file = |e: &str| raw.file(&format!("{path}/{e}"));
         let mut i = Iface::new();
         i.insert("device".into(), json!(device));
-        let mut macaddress = json!("unknown");
         if has("address") {
             let mac = file("address").unwrap_or("");
             if !mac.is_empty() && mac != "00:00:00:00:00:00" {
                 i.insert("macaddress".into(), json!(mac));
-                macaddress = json!(mac);
-            } else {
-                macaddress = json!(mac);
             }
+            macaddress = Some(json!(mac));
         }
         if has("mtu") {
             let mtu: i64 = file("mtu")
@@ -331,6 +338,10 @@ pub fn network(raw: &Raw) -> Result<Facts, String> {
                 i.insert("stp".into(), json!(stp == "1"));
             }
         }
+        // Ansible reuses its interface path variable for a bond's
+        // all_slaves_active file once the bond has a primary slave, so the
+        // checks after that (slave MAC, device, speed, flags) find nothing.
+        let mut path_lost = false;
         if has("bonding") {
             i.insert("type".into(), json!("bonding"));
             let words = |k: &str| -> Vec<String> {
@@ -350,11 +361,13 @@ pub fn network(raw: &Raw) -> Result<Facts, String> {
             i.insert("lacp_rate".into(), json!(first("bonding/lacp_rate")?));
             if let Some(primary) = file("bonding/primary") {
                 i.insert("primary".into(), json!(primary));
+                path_lost = true;
                 if let Some(a) = file("bonding/all_slaves_active") {
                     i.insert("all_slaves_active".into(), json!(a == "1"));
                 }
             }
         }
+        let has = |e: &str| !path_lost && has(e);
         if has("bonding_slave") {
             i.insert(
                 "perm_macaddress".into(),
@@ -388,10 +401,10 @@ pub fn network(raw: &Raw) -> Result<Facts, String> {
             .ok(&format!("addr_primary {device}"))
             .or_else(|| raw.ok(&format!("addr_all {device}")));
         if let Some(out) = primary {
-            parse_ip_output(&mut cx, device, out, false, &macaddress)?;
+            parse_ip_output(&mut cx, device, out, false, macaddress.as_ref())?;
         }
         if let Some(out) = raw.ok(&format!("addr_secondary {device}")) {
-            parse_ip_output(&mut cx, device, out, true, &macaddress)?;
+            parse_ip_output(&mut cx, device, out, true, macaddress.as_ref())?;
         }
         let extra = ethtool(raw, device)?;
         cx.interfaces

@@ -10,7 +10,7 @@
 //! facts.sh writes them, and kiln's collectors must give exactly Ansible's facts.
 
 use super::raw::Raw;
-use super::{distribution, hardware, system, virt};
+use super::{distribution, hardware, local, network, system, virt};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +30,14 @@ struct Host {
     platform: BTreeMap<String, String>,
     /// `ansible_architecture` as the cpu facts see it.
     arch: String,
+    /// statvfs() of mount points: frsize, bsize, blocks, bavail, files, favail.
+    statvfs: BTreeMap<String, [i64; 6]>,
+    /// The process environment and ids (uid, euid, gid, egid).
+    env: BTreeMap<String, String>,
+    ids: [u32; 4],
+    /// Commands' stderr (local fact scripts).
+    errs: BTreeMap<String, String>,
+    fact_path: String,
 }
 
 fn str_map(v: Option<&Json>) -> BTreeMap<String, String> {
@@ -116,6 +124,49 @@ impl Host {
                 .and_then(Json::as_str)
                 .unwrap_or("x86_64")
                 .to_string(),
+            env: str_map(case.get("env")),
+            ids: {
+                let ids = case.get("ids");
+                let id = |k: &str| {
+                    ids.and_then(|i| i.get(k))
+                        .and_then(Json::as_u64)
+                        .and_then(|n| u32::try_from(n).ok())
+                };
+                let (uid, gid) = (id("uid").unwrap_or(0), id("gid").unwrap_or(0));
+                [
+                    uid,
+                    id("euid").unwrap_or(uid),
+                    gid,
+                    id("egid").unwrap_or(gid),
+                ]
+            },
+            errs: case
+                .get("cmds")
+                .and_then(Json::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.get("err")?.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            fact_path: case
+                .get("fact_path")
+                .and_then(Json::as_str)
+                .unwrap_or("/etc/ansible/facts.d")
+                .to_string(),
+            statvfs: case
+                .get("statvfs")
+                .and_then(Json::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let n = |f: &str| v.get(f).and_then(Json::as_i64).unwrap_or_default();
+                            let vals = ["frsize", "bsize", "blocks", "bavail", "files", "favail"];
+                            (k.clone(), vals.map(n))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -326,7 +377,13 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
         .filter_map(|t| host.bins.get(*t).map(|b| format!("{t} {b}\n")))
         .collect();
     p.section("bins", &bins);
-    p.section("id", "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+    let env: String = host.env.iter().map(|(k, v)| format!("{k}={v}\0")).collect();
+    p.section("env0", &env);
+    let [uid, euid, gid, egid] = host.ids;
+    p.section(
+        "id",
+        &format!("Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\n"),
+    );
 
     if has("distribution") || has("lsb") {
         if p.has_bin("lsb_release") {
@@ -477,6 +534,7 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
             "/dev/disk/by-id",
             "/dev/disk/by-uuid",
             "/dev/disk/by-label",
+            "/sys/block",
         ]);
         p.first_lines(&["/sys/hypervisor/type"]);
         p.whole(&["/proc/meminfo", "/proc/sysinfo", "/proc/uptime"]);
@@ -534,6 +592,12 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
                 p.run(&format!("dmi_{k}"), &format!("dmidecode -s {k}"));
             }
         }
+    }
+    if has("hardware.devices") {
+        devices_probe(&mut p);
+    }
+    if has("hardware.mounts") {
+        mounts_probe(&mut p);
     }
     if hardware && p.has_bin("vgs") {
         let opts = "--noheadings --nosuffix --units g --separator ,";
@@ -644,8 +708,372 @@ fn probe_reply(host: &Host, collectors: &[&str]) -> String {
     if has("dns") {
         p.whole(&["/etc/resolv.conf"]);
     }
+    if has("fibre_channel_wwn") {
+        for port in host.entries("/sys/class/fc_host") {
+            p.whole(&[&format!("/sys/class/fc_host/{port}/port_name")]);
+        }
+    }
+    if has("iscsi") {
+        p.whole(&["/etc/iscsi/initiatorname.iscsi"]);
+    }
+    if has("nvme") {
+        p.whole(&["/etc/nvme/hostnqn"]);
+    }
+    if has("ssh_pub_keys") {
+        for dir in ["/etc/ssh", "/etc/openssh", "/etc"] {
+            let files: Vec<String> = ["dsa", "rsa", "ecdsa", "ed25519"]
+                .iter()
+                .map(|a| format!("{dir}/ssh_host_{a}_key.pub"))
+                .collect();
+            p.first_lines(&files.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+    if has("local") {
+        local_probe(&mut p, &host.fact_path);
+    }
+    if has("user") {
+        user_probe(&mut p);
+    }
+    if has("network") && p.has_bin("ip") {
+        network_probe(&mut p);
+    }
     p.section("end", "");
     p.out
+}
+
+/// facts.sh's network part: routes, then per interface its sysfs files, links
+/// and `ip addr` / `ethtool` output, then the local routing tables.
+fn network_probe(p: &mut Probe) {
+    let host = p.host;
+    p.run("route4", "ip -4 route get 8.8.8.8");
+    p.run("route6", "ip -6 route get 2404:6800:400a:800::1012");
+    let devices = host.entries("/sys/class/net");
+    p.section("l /sys/class/net", &lines(&devices));
+    for dev in &devices {
+        let path = format!("/sys/class/net/{dev}");
+        if !host.is_dir(&path) {
+            continue;
+        }
+        p.section(&format!("l {path}"), &lines(&host.entries(&path)));
+        let files: Vec<String> = [
+            "address",
+            "mtu",
+            "operstate",
+            "type",
+            "speed",
+            "flags",
+            "bridge/bridge_id",
+            "bridge/stp_state",
+            "bonding/slaves",
+            "bonding/mode",
+            "bonding/miimon",
+            "bonding/lacp_rate",
+            "bonding/primary",
+            "bonding/all_slaves_active",
+            "bonding_slave/perm_hwaddr",
+        ]
+        .iter()
+        .map(|f| format!("{path}/{f}"))
+        .collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        p.first_lines(&files);
+        if host.flags(&format!("{path}/bridge")).contains('e') {
+            p.section(
+                &format!("l {path}/brif"),
+                &lines(&host.entries(&format!("{path}/brif"))),
+            );
+        }
+        if host.flags(&format!("{path}/device")).contains('e') && p.has_bin("readlink") {
+            let target = host
+                .links
+                .get(&format!("{path}/device"))
+                .cloned()
+                .unwrap_or_default();
+            p.section(&format!("c devlink {dev}"), &format!("{target}\n"));
+            p.section(&format!("rc devlink {dev} 0"), "");
+            let module = format!("{path}/device/driver/module");
+            if host.flags(&module).contains('e') {
+                let real = host.resolve(&module);
+                p.section(&format!("c module {dev}"), &format!("{real}\n"));
+                p.section(&format!("rc module {dev} 0"), "");
+            }
+        }
+        p.run(
+            &format!("addr_primary {dev}"),
+            &format!("ip addr show primary dev {dev}"),
+        );
+        if host.cmd(&format!("ip addr show primary dev {dev}")).1 != 0 {
+            p.run(
+                &format!("addr_all {dev}"),
+                &format!("ip addr show dev {dev}"),
+            );
+        }
+        p.run(
+            &format!("addr_secondary {dev}"),
+            &format!("ip addr show secondary dev {dev}"),
+        );
+        if p.has_bin("ethtool") {
+            p.run(&format!("ethtool_k {dev}"), &format!("ethtool -k {dev}"));
+            p.run(&format!("ethtool_t {dev}"), &format!("ethtool -T {dev}"));
+        }
+    }
+    p.run("local4", "ip -4 route show table local");
+    p.run("local6", "ip -6 route show table local");
+}
+
+/// facts.sh's local part: each `*.fact` file of the fact path, run when
+/// executable (stdout, then its status and stderr), read otherwise.
+fn local_probe(p: &mut Probe, fact_path: &str) {
+    let host = p.host;
+    p.tests(&[fact_path]);
+    if !host.is_dir(fact_path) {
+        return;
+    }
+    for name in host.entries(fact_path) {
+        if name.starts_with('.') || !name.ends_with(".fact") {
+            continue;
+        }
+        let path = format!("{fact_path}/{name}");
+        if host.flags(&path).contains('x') {
+            let (out, rc) = host.cmd(&name);
+            let err = host.errs.get(&name).cloned().unwrap_or_default();
+            p.section(&format!("lx {path}"), &out);
+            p.section(&format!("lrc {rc} {path}"), &err);
+        } else {
+            let text = host.content(&path).unwrap_or_default().to_string();
+            p.section(&format!("lr {path}"), &text);
+        }
+    }
+}
+
+/// facts.sh's user part: the login name from the environment, getent's
+/// entries for it and for the real uid, and /etc/passwd.
+fn user_probe(p: &mut Probe) {
+    let host = p.host;
+    let name = ["LOGNAME", "USER", "LNAME", "USERNAME"]
+        .iter()
+        .filter_map(|k| host.env.get(*k))
+        .find(|v| !v.is_empty())
+        .cloned()
+        .unwrap_or_default();
+    p.section("user_name", &format!("{name}\n"));
+    if p.has_bin("getent") {
+        // getent on a files-only NSS: a number is a uid, anything else a name.
+        let getent = |key: &str| -> (String, i32) {
+            let passwd = host.content("/etc/passwd").unwrap_or_default();
+            let hit = passwd.lines().find(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                f.len() == 7
+                    && if key.parse::<u32>().is_ok() {
+                        f[2] == key
+                    } else {
+                        f[0] == key
+                    }
+            });
+            match hit {
+                Some(l) => (format!("{l}\n"), 0),
+                None => (String::new(), 2),
+            }
+        };
+        if !name.is_empty() {
+            let (out, rc) = getent(&name);
+            p.section("c pw_name", &out);
+            p.section(&format!("rc pw_name {rc}"), "");
+        }
+        let (out, rc) = getent(&host.ids[0].to_string());
+        p.section("c pw_uid", &out);
+        p.section(&format!("rc pw_uid {rc}"), "");
+    }
+    p.whole(&["/etc/passwd"]);
+}
+
+/// `K dir`: the directory's symlinks as `ls -l` prints them.
+fn long_listing(p: &mut Probe, dir: &str) {
+    let host = p.host;
+    if !host.is_dir(dir) {
+        return;
+    }
+    let body: String = host
+        .entries(dir)
+        .iter()
+        .map(
+            |n| match host.links.get(&format!("{}/{n}", host.resolve(dir))) {
+                Some(t) => format!("lrwxrwxrwx 1 root root 10 Nov 27 09:00 {n} -> {t}\n"),
+                None => format!("-rw-r--r-- 1 root root 4096 Nov 27 09:00 {n}\n"),
+            },
+        )
+        .collect();
+    p.section(&format!("k {dir}"), &format!("total 0\n{body}"));
+}
+
+/// facts.sh's block device part: lspci, the /sys/block and /dev/disk/by-*
+/// links, slaves, and per disk and partition its sysfs files and holders.
+fn devices_probe(p: &mut Probe) {
+    let host = p.host;
+    if p.has_bin("lspci") {
+        p.run("lspci", "lspci -D");
+    }
+    let blocks = host.entries("/sys/block");
+    p.section("l /sys/block", &lines(&blocks));
+    for dir in [
+        "/sys/block",
+        "/dev/disk/by-id",
+        "/dev/disk/by-uuid",
+        "/dev/disk/by-label",
+    ] {
+        long_listing(p, dir);
+    }
+    let mut masters = String::new();
+    for b in &blocks {
+        for s in host.entries(&format!("/sys/block/{b}/slaves")) {
+            masters.push_str(&format!("/sys/block/{b}/slaves/{s}\n"));
+        }
+    }
+    p.section("masters", &masters);
+    for b in &blocks {
+        let blk = format!("/sys/block/{b}");
+        if !host.flags(&blk).contains('e') {
+            continue;
+        }
+        p.section(&format!("l {blk}"), &lines(&host.entries(&blk)));
+        let files: Vec<String> = [
+            "device/vendor",
+            "device/model",
+            "device/sas_address",
+            "device/sas_device_handle",
+            "device/serial",
+            "removable",
+            "queue/discard_max_hw_bytes",
+            "queue/discard_granularity",
+            "queue/rotational",
+            "queue/scheduler",
+            "queue/logical_block_size",
+            "queue/hw_sector_size",
+            "size",
+        ]
+        .iter()
+        .map(|f| format!("{blk}/{f}"))
+        .collect();
+        p.first_lines(&files.iter().map(String::as_str).collect::<Vec<_>>());
+        if p.has_bin("sg_inq") {
+            p.run(&format!("sg_inq {b}"), &format!("sg_inq /dev/{b}"));
+        }
+        holders_probe(p, &blk);
+        for part in host.entries(&blk) {
+            let pdir = format!("{blk}/{part}");
+            if !part.starts_with(b.as_str()) || !host.is_dir(&pdir) {
+                continue;
+            }
+            let files: Vec<String> = [
+                "start",
+                "queue/logical_block_size",
+                "queue/hw_sector_size",
+                "size",
+            ]
+            .iter()
+            .map(|f| format!("{pdir}/{f}"))
+            .collect();
+            p.first_lines(&files.iter().map(String::as_str).collect::<Vec<_>>());
+            holders_probe(p, &pdir);
+        }
+    }
+}
+
+/// The dm names of a disk's or partition's holders, then their listing.
+fn holders_probe(p: &mut Probe, dir: &str) {
+    let host = p.host;
+    let held = host.entries(&format!("{dir}/holders"));
+    for h in held.iter().filter(|h| h.starts_with("dm-")) {
+        p.first_lines(&[&format!("{dir}/holders/{h}/dm/name")]);
+    }
+    p.section(&format!("l {dir}/holders"), &lines(&held));
+}
+
+/// facts.sh's mount part: the mount table, findmnt and lsblk, statvfs of
+/// each real mount (by mtab line number) and udevadm for each device.
+fn mounts_probe(p: &mut Probe) {
+    let host = p.host;
+    let mtab_path = if host.flags("/etc/mtab").contains('e') {
+        "/etc/mtab"
+    } else {
+        "/proc/mounts"
+    };
+    let mtab = host.content(mtab_path).unwrap_or_default().to_string();
+    p.section("mtab", &mtab);
+    if p.has_bin("findmnt") {
+        p.run("findmnt", "findmnt --list --noheadings --notruncate");
+    }
+    if p.has_bin("lsblk") {
+        p.run(
+            "lsblk",
+            "lsblk --list --noheadings --paths --output NAME,UUID --exclude 2",
+        );
+    }
+    // The shell's `read` loop: fields split on blanks, only real devices.
+    let entries: Vec<(usize, Vec<&str>)> = mtab
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split_whitespace().collect::<Vec<_>>()))
+        .filter(|(_, w)| {
+            let dev = w.first().copied().unwrap_or_default();
+            w.get(2) != Some(&"none")
+                && (dev.starts_with('/') || dev.starts_with('\\') || dev.contains(":/"))
+        })
+        .collect();
+    if p.has_bin("stat") {
+        let sizes: String = entries
+            .iter()
+            .map(|(i, w)| {
+                let mount = unescape(w.get(1).copied().unwrap_or_default());
+                match host.statvfs.get(&mount) {
+                    Some(v) => format!("{i} {}\n", v.map(|n| n.to_string()).join(" ")),
+                    None => format!("{i} \n"),
+                }
+            })
+            .collect();
+        p.section("mountsizes", &sizes);
+    }
+    if p.has_bin("udevadm") {
+        for (_, w) in &entries {
+            let dev = w[0];
+            p.run(
+                &format!("udevadm {dev}"),
+                &format!("udevadm info --query property --name {dev}"),
+            );
+        }
+    }
+}
+
+/// `\NNN` octal escapes folded, as facts.sh's printf does for a mount point.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)));
+        match code
+            .and_then(|d| u32::from_str_radix(d, 8).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Names one a line, as `L` prints a listing.
+fn lines(names: &[String]) -> String {
+    names.iter().map(|n| format!("{n}\n")).collect()
 }
 
 /// kiln's facts of one collector for the probe's reply.
@@ -673,6 +1101,7 @@ fn kiln_facts(
         "fips" => Ok(system::fips(raw)),
         "cmdline" => Ok(system::cmdline(raw)),
         "dns" => Ok(system::dns(raw)),
+        "network" => network::network(raw),
         "hardware.cpu" => hardware::cpu(raw, &host.arch),
         "hardware.memory" => hardware::memory(raw),
         "hardware.dmi" => hardware::dmi(raw),
@@ -680,6 +1109,16 @@ fn kiln_facts(
         "hardware.uptime" => Ok(hardware::uptime(raw)),
         // The probe runs as root (its `id` section says uid 0).
         "hardware.lvm" => Ok(hardware::lvm(raw, 0)),
+        "hardware.mounts" => hardware::mounts(raw),
+        "hardware.devices" => hardware::devices(raw),
+        "iscsi" => Ok(system::iscsi(raw)),
+        "nvme" => Ok(system::nvme(raw)),
+        "fibre_channel_wwn" => Ok(system::fibre_channel_wwn(raw)),
+        "ssh_pub_keys" => system::ssh_pub_keys(raw),
+        "user" => system::user(raw),
+        "local" => local::local(raw, &host.fact_path)
+            .0
+            .ok_or_else(|| "the collector failed".to_string()),
         other => Err(format!("no kiln collector mapped for {other}")),
     }
 }

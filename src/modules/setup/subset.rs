@@ -330,4 +330,36 @@ mod tests {
         // Excluding an unknown subset is not an error.
         assert!(resolve(&["!bogus".to_string()]).is_ok());
     }
+
+    /// Every gather_subset of tests/facts_cases/subsets.json, which
+    /// tests/oracle/record_fact_subsets.py recorded from ansible-core 2.21's
+    /// own collector selection: the same collectors, or the same error.
+    #[test]
+    fn subsets_agree_with_ansible_core() {
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../../tests/facts_cases/subsets.json"))
+                .expect("subsets.json parses");
+        assert!(!cases.is_empty());
+        let mut failures = Vec::new();
+        for case in &cases {
+            let subset: Vec<String> = case["gather_subset"]
+                .as_array()
+                .expect("gather_subset")
+                .iter()
+                .filter_map(|w| w.as_str().map(str::to_string))
+                .collect();
+            let got = match resolve(&subset) {
+                Ok(cs) => {
+                    let mut v: Vec<&str> = cs.iter().map(|c| c.name).collect();
+                    v.sort_unstable();
+                    serde_json::json!({"gather_subset": subset, "collectors": v})
+                }
+                Err(e) => serde_json::json!({"gather_subset": subset, "error": e}),
+            };
+            if &got != case {
+                failures.push(format!("ansible: {case}\n  kiln:    {got}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
 }
