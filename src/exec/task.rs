@@ -357,6 +357,51 @@ fn include_failed(task: &Task, msg: String) -> Map<String, Json> {
     with_detail(failed(msg), detail)
 }
 
+/// `retries` (`isa` int) or `delay` (float), templated as ansible-core
+/// 2.21 post-validates them; a value that is no number fails the task
+/// with its chain of causes (the task, then the value twice).
+fn keyword_number(
+    scope: &Scope,
+    task: &Task,
+    n: Option<&Node>,
+    keyword: &str,
+    isa: &str,
+) -> Result<Option<f64>, Map<String, Json>> {
+    let Some(n) = n else { return Ok(None) };
+    let v = scope.render_json(n).map_err(|e| {
+        failed(format!(
+            "Task failed: Error processing keyword '{keyword}': {}",
+            e.message
+        ))
+    })?;
+    let num = match &v {
+        Json::Null => return Ok(None),
+        Json::Number(x) => x.as_f64(),
+        Json::String(t) if isa == "int" => t.trim().parse::<i64>().ok().map(|i| i as f64),
+        Json::String(t) => t.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    if let Some(x) = num {
+        return Ok(Some(if isa == "int" { x.trunc() } else { x }));
+    }
+    let text = match &v {
+        Json::String(t) => t.clone(),
+        other => other.to_string(),
+    };
+    let why = format!("The value '{text}' could not be converted to '{isa}'.");
+    let msg = format!("Task failed: Error processing keyword '{keyword}': {why}");
+    let keyword_said = format!("Error processing keyword '{keyword}'.");
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[
+            ("Task failed.", &task.span),
+            (&keyword_said, &n.span),
+            (&why, &n.span),
+        ],
+    );
+    Err(with_detail(failed(msg), detail))
+}
+
 /// A failed result with the text Ansible's `[ERROR]` block shows for it.
 fn with_detail(mut r: Map<String, Json>, detail: String) -> Map<String, Json> {
     r.insert(modules::ERROR_DETAIL.into(), json!(detail));
@@ -866,6 +911,7 @@ impl Runner {
             diff: false,
             origin: Some(task.span.clone()),
             controller: true,
+            error_detail: None,
         });
     }
 
@@ -1258,6 +1304,13 @@ impl Runner {
                 origin: Some(task.span.clone()),
                 controller: modules::lookup(&task.action)
                     .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
+                // Ansible's `[ERROR]` line quotes the item's own message
+                // even when no_log censors the result shown after it.
+                error_detail: r
+                    .get(modules::ERROR_DETAIL)
+                    .or_else(|| r.get("msg").filter(|_| no_log))
+                    .and_then(Json::as_str)
+                    .map(str::to_string),
             });
             results.push(Json::Object(r));
         }
@@ -1290,7 +1343,10 @@ impl Runner {
         bool_of(scope, task.inherit.no_log.as_ref()).map_or(true, |b| b.unwrap_or(false))
     }
 
-    /// One run with `until`/`retries`/`delay`.
+    /// One run with `until`/`retries`/`delay`. Like ansible-core 2.21, a
+    /// task runs once plus `retries` times (3 when only `until` is set);
+    /// with no retry at all `until` is never checked, and `retries`
+    /// without `until` retries until the task does not fail.
     async fn run_until(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
@@ -1299,24 +1355,43 @@ impl Runner {
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
     ) -> Outcome {
-        if task.until.is_empty() {
-            return self.run_once(play, task, host, scope, prepared).await;
-        }
-        let num = |n: &Option<crate::yaml::Node>, d: i64| {
-            n.as_ref()
-                .and_then(|n| scope.render_json(n).ok())
-                .and_then(|v| {
-                    v.as_i64()
-                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                })
-                .unwrap_or(d)
+        let keywords = keyword_number(scope, task, task.retries.as_ref(), "retries", "int")
+            .and_then(|r| {
+                keyword_number(scope, task, task.delay.as_ref(), "delay", "float").map(|d| (r, d))
+            });
+        let (retries, delay) = match keywords {
+            Ok(v) => v,
+            // A skipped task never gets as far as its keywords.
+            Err(r) => {
+                if let Ok(false) = self.when_holds(task, scope) {
+                    return self.run_once(play, task, host, scope, prepared, None).await;
+                }
+                return Outcome {
+                    result: r,
+                    unreachable: false,
+                };
+            }
         };
-        let retries = num(&task.retries, 3).max(1);
-        let delay = num(&task.delay, 5).max(0) as u64;
+        let retries = match retries {
+            Some(n) => n.max(0.0) as i64,
+            None if !task.until.is_empty() => 3,
+            None => 0,
+        };
+        if retries == 0 {
+            return self.run_once(play, task, host, scope, prepared, None).await;
+        }
+        let total = retries + 1;
+        // A negative delay is one second, as in ansible-core.
+        let delay = match delay.unwrap_or(5.0) {
+            d if d < 0.0 => 1.0,
+            d => d,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut o = self.run_once(play, task, host, scope, None).await;
+            let mut o = self
+                .run_once(play, task, host, scope, None, Some(attempt))
+                .await;
             if o.unreachable
                 || o.result
                     .get("skipped")
@@ -1338,6 +1413,9 @@ impl Runner {
             }
             let view = scope.with_layer(Arc::new(layer));
             let mut done = true;
+            if task.until.is_empty() {
+                done = o.result.get("failed").and_then(Json::as_bool) != Some(true);
+            }
             for c in &task.until {
                 match view.condition(c) {
                     Ok(b) => done &= b,
@@ -1357,18 +1435,12 @@ impl Runner {
             if done {
                 return o;
             }
-            // Ansible announces every failed attempt, the last one too
-            // ("0 retries left").
-            self.bus.emit(Event::Retry {
-                host: host.to_string(),
-                task: task.display_name(),
-                retries_left: retries - attempt,
-                result: Json::Object(callback_view(&o.result, self.no_log(task, scope))),
-            });
-            if attempt >= retries {
-                // The module's own failure keeps its exception (Ansible
-                // prints its [ERROR] block); a result that only the until
-                // conditions kept failing carries none.
+            if attempt >= total {
+                // Out of attempts: ansible-core reports one fewer than it
+                // ran. The module's own failure keeps its exception
+                // (Ansible prints its [ERROR] block); a result that only
+                // the until conditions kept failing carries none.
+                o.result.insert("attempts".into(), json!(attempt - 1));
                 if o.result.get("failed").and_then(Json::as_bool) == Some(true) {
                     o.result
                         .entry("exception")
@@ -1377,7 +1449,17 @@ impl Runner {
                 o.result.insert("failed".into(), json!(true));
                 return o;
             }
-            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            // Ansible announces each failed attempt but the last.
+            let mut shown = o.result.clone();
+            shown.insert("attempts".into(), json!(attempt + 1));
+            shown.insert("retries".into(), json!(total));
+            self.bus.emit(Event::Retry {
+                host: host.to_string(),
+                task: task.display_name(),
+                retries_left: total - attempt - 1,
+                result: Json::Object(callback_view(&shown, self.no_log(task, scope))),
+            });
+            tokio::time::sleep(std::time::Duration::from_secs_f64(delay)).await;
         }
     }
 
@@ -1391,10 +1473,11 @@ impl Runner {
         host: &str,
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
+        attempt: Option<i64>,
     ) -> Outcome {
         let mut warned = Vec::new();
         let mut o = self
-            .run_once_warned(play, task, host, scope, prepared, &mut warned)
+            .run_once_warned(play, task, host, scope, prepared, attempt, &mut warned)
             .await;
         if !warned.is_empty() {
             let own = o.result.remove("warnings");
@@ -1406,6 +1489,7 @@ impl Runner {
         o
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_once_warned(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
@@ -1413,6 +1497,7 @@ impl Runner {
         host: &str,
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
+        attempt: Option<i64>,
         warned: &mut Vec<String>,
     ) -> Outcome {
         let done = |result| Outcome {
@@ -1721,6 +1806,10 @@ impl Runner {
         }
         if let Some(i) = result.remove(modules::FAILED_CONDITION) {
             condition_origin(task, &mut result, i.as_u64().unwrap_or_default());
+        }
+        // changed_when and failed_when see the attempt's number.
+        if let Some(a) = attempt {
+            result.insert("attempts".into(), json!(a));
         }
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));
