@@ -1133,6 +1133,8 @@ golden_tests!(
     loop_forms_more => "loop_forms_more",
     until_edges => "until_edges",
     loop_edges => "loop_edges",
+    task_keyword_edges => "task_keyword_edges",
+    include_handler_edges => "include_handler_edges",
 );
 
 /// The goldens give vault passwords in files only: nothing may prompt.

@@ -517,8 +517,25 @@ impl Runner {
                 lazy: play.strategy != super::free::Strategy::Linear,
             });
         }
+        // ansible-core 2.21 runs these meta actions whatever their `when`
+        // says, with a warning.
+        let when_unsupported = task.action == "meta"
+            && matches!(
+                meta_action(task),
+                Some("noop" | "refresh_inventory" | "reset_connection")
+            )
+            && task.all_when().next().is_some();
+        if when_unsupported && let Some(m) = meta_action(task) {
+            self.bus.emit(Event::Warning(format!(
+                "{m} task does not support when conditional"
+            )));
+        }
         let (result, unreachable, looped) = match task.action.as_str() {
-            "meta" => match self.when_holds(task, &scope) {
+            "meta" => match if when_unsupported {
+                Ok(true)
+            } else {
+                self.when_holds(task, &scope)
+            } {
                 Ok(true) => {
                     meta = task
                         .args
@@ -1418,7 +1435,11 @@ impl Runner {
             }
             for c in &task.until {
                 match view.condition(c) {
-                    Ok(b) => done &= b,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        done = false;
+                        break;
+                    }
                     Err(e) => {
                         let cause = format!("An 'until' expression failed: {}", e.message);
                         let msg = format!("Task failed: {cause}");
@@ -1643,21 +1664,34 @@ impl Runner {
             Err(e) => return done(failed(e)),
         };
         let mut env = Vec::new();
+        let mut merge = |m: Map<String, Json>| {
+            for (k, v) in m {
+                let v = match v {
+                    Json::String(s) => s,
+                    other => crate::template::py_str(&crate::template::json_to_value(&other)),
+                };
+                env.retain(|(x, _): &(String, String)| *x != k);
+                env.push((k, v));
+            }
+        };
         for e in &inherit.environment {
             match scope.render_json(e) {
-                Ok(Json::Object(m)) => {
-                    for (k, v) in m {
-                        let v = match v {
-                            Json::String(s) => s,
-                            other => {
-                                crate::template::py_str(&crate::template::json_to_value(&other))
-                            }
-                        };
-                        env.retain(|(x, _): &(String, String)| *x != k);
-                        env.push((k, v));
+                Ok(Json::Object(m)) => merge(m),
+                Ok(Json::Null) => {}
+                // A level written as a list of dictionaries is those
+                // levels in order (ansible-core keeps `environment` as a
+                // list of them).
+                Ok(Json::Array(levels))
+                    if levels
+                        .iter()
+                        .all(|l| matches!(l, Json::Object(_) | Json::Null)) =>
+                {
+                    for l in levels {
+                        if let Json::Object(m) = l {
+                            merge(m);
+                        }
                     }
                 }
-                Ok(Json::Null) => {}
                 // ansible-core skips a level that is no dictionary, with a
                 // warning that shows every level's value as written.
                 Ok(_) => {
@@ -1856,9 +1890,14 @@ impl Runner {
         if !task.changed_when.is_empty() && !skipped {
             let s = view(result);
             let mut changed = true;
+            // Like Ansible, the list stops at its first false entry.
             for c in &task.changed_when {
                 match s.condition(c) {
-                    Ok(b) => changed &= b,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        changed = false;
+                        break;
+                    }
                     Err(e) => {
                         // The result stays the action's; failed_when is not
                         // evaluated after it.
@@ -1875,7 +1914,11 @@ impl Runner {
             let mut failed = true;
             for c in &task.failed_when {
                 match s.condition(c) {
-                    Ok(b) => failed &= b,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        failed = false;
+                        break;
+                    }
                     Err(e) => {
                         condition_failed(result, task, ("failed_when", c), &e);
                         return Ok(());
@@ -1958,7 +2001,19 @@ pub(super) fn template_args(
             },
             None => value,
         };
-        args.insert(k.clone(), value);
+        // set_fact templates its variable names too, as ansible-core's
+        // action does.
+        let key =
+            if modules::canonical(&task.action) == "set_fact" && crate::template::is_template(k) {
+                match scope.render_json(&Node::str(k, v.span.clone())) {
+                    Ok(Json::String(s)) => s,
+                    Ok(other) => other.to_string(),
+                    Err(e) => return Err(arg_failed(task, k, v, e)),
+                }
+            } else {
+                k.clone()
+            };
+        args.insert(key, value);
     }
     // module_defaults fill what the task does not set.
     for (k, v) in module_defaults(&task.inherit.module_defaults, &task.action) {
@@ -1984,9 +2039,12 @@ pub(super) fn template_args(
     Ok(args)
 }
 
+/// ansible-core's help for a conditional that is no boolean.
+const BROKEN_HINT: &str = "Broken conditionals can be temporarily allowed with the `ALLOW_BROKEN_CONDITIONALS` configuration option.";
+
 /// A `changed_when`/`failed_when` that could not be evaluated fails the
-/// task but keeps the action's result (its `msg` too): the error is its
-/// `<keyword>_result`, and the screen tells it.
+/// task but keeps the action's result (a `msg` it has too): the error is
+/// its `<keyword>_result`, and the screen tells it.
 fn condition_failed(
     result: &mut Map<String, Json>,
     task: &Task,
@@ -2000,13 +2058,40 @@ fn condition_failed(
     result.insert("exception".into(), json!(NO_TRACEBACK));
     result.insert(format!("{keyword}_result"), json!(e.message));
     let cause = format!("A '{keyword}' expression failed: {}", e.message);
-    let detail = crate::output::error_chain(
-        Some(&format!("Task failed: Action failed: {cause}")),
-        &[
-            ("Task failed: Action failed.", &task.span),
-            (&cause, &cond.span),
-        ],
-    );
+    let head = format!("Task failed: Action failed: {cause}");
+    // A result that brought no `msg` of its own gets the error's, as
+    // ansible-core 2.21 fills an empty one from the exception.
+    if result
+        .get("msg")
+        .is_none_or(|m| m.is_null() || m.as_str() == Some(""))
+    {
+        result.insert("msg".into(), json!(head));
+    }
+    // A condition that rendered to no boolean is its own cause, with its
+    // origin and Ansible's hint; other errors are told with the keyword.
+    let broken = e.message.starts_with("Conditional result (")
+        && e.message
+            .ends_with("Conditionals must have a boolean result.");
+    let detail = if broken {
+        let said = format!("A '{keyword}' expression failed.");
+        let chain = crate::output::error_chain(
+            Some(&head),
+            &[
+                ("Task failed: Action failed.", &task.span),
+                (&said, &cond.span),
+                (&e.message, &cond.span),
+            ],
+        );
+        format!("{chain}\n\n{BROKEN_HINT}")
+    } else {
+        crate::output::error_chain(
+            Some(&head),
+            &[
+                ("Task failed: Action failed.", &task.span),
+                (&cause, &cond.span),
+            ],
+        )
+    };
     result.insert(modules::ERROR_DETAIL.into(), json!(detail));
 }
 
