@@ -1135,6 +1135,7 @@ golden_tests!(
     loop_edges => "loop_edges",
     task_keyword_edges => "task_keyword_edges",
     include_handler_edges => "include_handler_edges",
+    play_edges => "play_edges",
 );
 
 /// The goldens give vault passwords in files only: nothing may prompt.
