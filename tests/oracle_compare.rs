@@ -1136,6 +1136,7 @@ golden_tests!(
     task_keyword_edges => "task_keyword_edges",
     include_handler_edges => "include_handler_edges",
     play_edges => "play_edges",
+    delegate_block_edges => "delegate_block_edges",
 );
 
 /// The goldens give vault passwords in files only: nothing may prompt.

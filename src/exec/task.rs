@@ -1711,6 +1711,24 @@ impl Runner {
         let mut delegated: Option<(String, String)> = None;
         let conn = if spec.runs_on == RunsOn::Host {
             // delegate_to runs the module through another host's connection.
+            // A delegate_to that does not render fails the task with
+            // ansible-core 2.21's chain (the task, then the value).
+            if let Some(n) = inherit.delegate_to.as_ref()
+                && let Err(e) = scope.render_json(n)
+            {
+                let msg = format!("Task failed: {}", e.message);
+                let detail = crate::output::error_chain(
+                    Some(&msg),
+                    &[("Task failed.", &task.span), (&e.message, &n.span)],
+                );
+                let mut r = with_detail(failed(msg), detail);
+                // The callback names the delegate as written.
+                r.insert(
+                    DELEGATED_VARS.into(),
+                    json!({"ansible_delegated_host": n.key_string()}),
+                );
+                return done(r);
+            }
             let target = match string_of(scope, inherit.delegate_to.as_ref()) {
                 Ok(Some(d)) if d != host => Some(d),
                 Ok(_) => None,
