@@ -1131,6 +1131,12 @@ golden_tests!(
     async_native => "async_native",
     role_from_files => "role_from_files",
     loop_forms_more => "loop_forms_more",
+    until_edges => "until_edges",
+    loop_edges => "loop_edges",
+    task_keyword_edges => "task_keyword_edges",
+    include_handler_edges => "include_handler_edges",
+    play_edges => "play_edges",
+    delegate_block_edges => "delegate_block_edges",
 );
 
 /// The goldens give vault passwords in files only: nothing may prompt.

@@ -53,11 +53,17 @@ impl Runner {
                 .join(","),
             Ok(Json::String(s)) => s,
             Ok(other) => other.to_string(),
+            // ansible-core 2.21 ends the run there (exit code 4), before
+            // the play's banner; an empty pattern would select every host.
             Err(e) => {
-                self.bus.emit(Event::Warning(format!(
-                    "cannot template the play's hosts: {e}"
-                )));
-                String::new()
+                self.crash_with(
+                    4,
+                    format!(
+                        "Error processing keyword 'hosts': {}\nOrigin: {}",
+                        e.message, play.hosts.span
+                    ),
+                );
+                return true;
             }
         };
         let name = match &play.name {
@@ -68,17 +74,22 @@ impl Runner {
             },
             None => pattern.clone(),
         };
-        let mut hosts = match self.inventory().select(&pattern) {
-            Ok(h) => h,
+        // Each term that matches nothing is warned of (`hosts: [h1, ghost]`
+        // runs on h1 with a warning about ghost), as ansible-core does.
+        let (mut hosts, said) = match self.inventory().select_with_warnings(&pattern) {
+            Ok(sel) => (sel.hosts, sel.warnings),
             Err(e) => {
                 self.bus.emit(Event::Warning(e.to_string()));
-                Vec::new()
+                (Vec::new(), Vec::new())
             }
         };
-        if hosts.is_empty() {
-            self.bus.emit(Event::Warning(format!(
-                "Could not match supplied host pattern, ignoring: {pattern}"
-            )));
+        let nothing = format!("Could not match supplied host pattern, ignoring: {pattern}");
+        let nothing_said = said.contains(&nothing);
+        for w in said {
+            self.bus.emit(Event::Warning(w));
+        }
+        if hosts.is_empty() && !nothing_said {
+            self.bus.emit(Event::Warning(nothing));
         }
         // `--limit` (set on the inventory, `@file` read, by `prepare`).
         if let Err(e) = self.inventory().apply_limit(&mut hosts) {

@@ -357,6 +357,51 @@ fn include_failed(task: &Task, msg: String) -> Map<String, Json> {
     with_detail(failed(msg), detail)
 }
 
+/// `retries` (`isa` int) or `delay` (float), templated as ansible-core
+/// 2.21 post-validates them; a value that is no number fails the task
+/// with its chain of causes (the task, then the value twice).
+fn keyword_number(
+    scope: &Scope,
+    task: &Task,
+    n: Option<&Node>,
+    keyword: &str,
+    isa: &str,
+) -> Result<Option<f64>, Map<String, Json>> {
+    let Some(n) = n else { return Ok(None) };
+    let v = scope.render_json(n).map_err(|e| {
+        failed(format!(
+            "Task failed: Error processing keyword '{keyword}': {}",
+            e.message
+        ))
+    })?;
+    let num = match &v {
+        Json::Null => return Ok(None),
+        Json::Number(x) => x.as_f64(),
+        Json::String(t) if isa == "int" => t.trim().parse::<i64>().ok().map(|i| i as f64),
+        Json::String(t) => t.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    if let Some(x) = num {
+        return Ok(Some(if isa == "int" { x.trunc() } else { x }));
+    }
+    let text = match &v {
+        Json::String(t) => t.clone(),
+        other => other.to_string(),
+    };
+    let why = format!("The value '{text}' could not be converted to '{isa}'.");
+    let msg = format!("Task failed: Error processing keyword '{keyword}': {why}");
+    let keyword_said = format!("Error processing keyword '{keyword}'.");
+    let detail = crate::output::error_chain(
+        Some(&msg),
+        &[
+            ("Task failed.", &task.span),
+            (&keyword_said, &n.span),
+            (&why, &n.span),
+        ],
+    );
+    Err(with_detail(failed(msg), detail))
+}
+
 /// A failed result with the text Ansible's `[ERROR]` block shows for it.
 fn with_detail(mut r: Map<String, Json>, detail: String) -> Map<String, Json> {
     r.insert(modules::ERROR_DETAIL.into(), json!(detail));
@@ -472,8 +517,25 @@ impl Runner {
                 lazy: play.strategy != super::free::Strategy::Linear,
             });
         }
+        // ansible-core 2.21 runs these meta actions whatever their `when`
+        // says, with a warning.
+        let when_unsupported = task.action == "meta"
+            && matches!(
+                meta_action(task),
+                Some("noop" | "refresh_inventory" | "reset_connection")
+            )
+            && task.all_when().next().is_some();
+        if when_unsupported && let Some(m) = meta_action(task) {
+            self.bus.emit(Event::Warning(format!(
+                "{m} task does not support when conditional"
+            )));
+        }
         let (result, unreachable, looped) = match task.action.as_str() {
-            "meta" => match self.when_holds(task, &scope) {
+            "meta" => match if when_unsupported {
+                Ok(true)
+            } else {
+                self.when_holds(task, &scope)
+            } {
                 Ok(true) => {
                     meta = task
                         .args
@@ -866,6 +928,7 @@ impl Runner {
             diff: false,
             origin: Some(task.span.clone()),
             controller: true,
+            error_detail: None,
         });
     }
 
@@ -1258,6 +1321,13 @@ impl Runner {
                 origin: Some(task.span.clone()),
                 controller: modules::lookup(&task.action)
                     .is_some_and(|m| m.spec().runs_on != RunsOn::Host),
+                // Ansible's `[ERROR]` line quotes the item's own message
+                // even when no_log censors the result shown after it.
+                error_detail: r
+                    .get(modules::ERROR_DETAIL)
+                    .or_else(|| r.get("msg").filter(|_| no_log))
+                    .and_then(Json::as_str)
+                    .map(str::to_string),
             });
             results.push(Json::Object(r));
         }
@@ -1290,7 +1360,10 @@ impl Runner {
         bool_of(scope, task.inherit.no_log.as_ref()).map_or(true, |b| b.unwrap_or(false))
     }
 
-    /// One run with `until`/`retries`/`delay`.
+    /// One run with `until`/`retries`/`delay`. Like ansible-core 2.21, a
+    /// task runs once plus `retries` times (3 when only `until` is set);
+    /// with no retry at all `until` is never checked, and `retries`
+    /// without `until` retries until the task does not fail.
     async fn run_until(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
@@ -1299,24 +1372,43 @@ impl Runner {
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
     ) -> Outcome {
-        if task.until.is_empty() {
-            return self.run_once(play, task, host, scope, prepared).await;
-        }
-        let num = |n: &Option<crate::yaml::Node>, d: i64| {
-            n.as_ref()
-                .and_then(|n| scope.render_json(n).ok())
-                .and_then(|v| {
-                    v.as_i64()
-                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                })
-                .unwrap_or(d)
+        let keywords = keyword_number(scope, task, task.retries.as_ref(), "retries", "int")
+            .and_then(|r| {
+                keyword_number(scope, task, task.delay.as_ref(), "delay", "float").map(|d| (r, d))
+            });
+        let (retries, delay) = match keywords {
+            Ok(v) => v,
+            // A skipped task never gets as far as its keywords.
+            Err(r) => {
+                if let Ok(false) = self.when_holds(task, scope) {
+                    return self.run_once(play, task, host, scope, prepared, None).await;
+                }
+                return Outcome {
+                    result: r,
+                    unreachable: false,
+                };
+            }
         };
-        let retries = num(&task.retries, 3).max(1);
-        let delay = num(&task.delay, 5).max(0) as u64;
+        let retries = match retries {
+            Some(n) => n.max(0.0) as i64,
+            None if !task.until.is_empty() => 3,
+            None => 0,
+        };
+        if retries == 0 {
+            return self.run_once(play, task, host, scope, prepared, None).await;
+        }
+        let total = retries + 1;
+        // A negative delay is one second, as in ansible-core.
+        let delay = match delay.unwrap_or(5.0) {
+            d if d < 0.0 => 1.0,
+            d => d,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut o = self.run_once(play, task, host, scope, None).await;
+            let mut o = self
+                .run_once(play, task, host, scope, None, Some(attempt))
+                .await;
             if o.unreachable
                 || o.result
                     .get("skipped")
@@ -1338,9 +1430,16 @@ impl Runner {
             }
             let view = scope.with_layer(Arc::new(layer));
             let mut done = true;
+            if task.until.is_empty() {
+                done = o.result.get("failed").and_then(Json::as_bool) != Some(true);
+            }
             for c in &task.until {
                 match view.condition(c) {
-                    Ok(b) => done &= b,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        done = false;
+                        break;
+                    }
                     Err(e) => {
                         let cause = format!("An 'until' expression failed: {}", e.message);
                         let msg = format!("Task failed: {cause}");
@@ -1357,18 +1456,12 @@ impl Runner {
             if done {
                 return o;
             }
-            // Ansible announces every failed attempt, the last one too
-            // ("0 retries left").
-            self.bus.emit(Event::Retry {
-                host: host.to_string(),
-                task: task.display_name(),
-                retries_left: retries - attempt,
-                result: Json::Object(callback_view(&o.result, self.no_log(task, scope))),
-            });
-            if attempt >= retries {
-                // The module's own failure keeps its exception (Ansible
-                // prints its [ERROR] block); a result that only the until
-                // conditions kept failing carries none.
+            if attempt >= total {
+                // Out of attempts: ansible-core reports one fewer than it
+                // ran. The module's own failure keeps its exception
+                // (Ansible prints its [ERROR] block); a result that only
+                // the until conditions kept failing carries none.
+                o.result.insert("attempts".into(), json!(attempt - 1));
                 if o.result.get("failed").and_then(Json::as_bool) == Some(true) {
                     o.result
                         .entry("exception")
@@ -1377,7 +1470,17 @@ impl Runner {
                 o.result.insert("failed".into(), json!(true));
                 return o;
             }
-            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            // Ansible announces each failed attempt but the last.
+            let mut shown = o.result.clone();
+            shown.insert("attempts".into(), json!(attempt + 1));
+            shown.insert("retries".into(), json!(total));
+            self.bus.emit(Event::Retry {
+                host: host.to_string(),
+                task: task.display_name(),
+                retries_left: total - attempt - 1,
+                result: Json::Object(callback_view(&shown, self.no_log(task, scope))),
+            });
+            tokio::time::sleep(std::time::Duration::from_secs_f64(delay)).await;
         }
     }
 
@@ -1391,10 +1494,11 @@ impl Runner {
         host: &str,
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
+        attempt: Option<i64>,
     ) -> Outcome {
         let mut warned = Vec::new();
         let mut o = self
-            .run_once_warned(play, task, host, scope, prepared, &mut warned)
+            .run_once_warned(play, task, host, scope, prepared, attempt, &mut warned)
             .await;
         if !warned.is_empty() {
             let own = o.result.remove("warnings");
@@ -1406,6 +1510,7 @@ impl Runner {
         o
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_once_warned(
         self: &Arc<Self>,
         play: &Arc<PlayCtx>,
@@ -1413,6 +1518,7 @@ impl Runner {
         host: &str,
         scope: &Scope,
         prepared: Option<super::prepare::Ahead>,
+        attempt: Option<i64>,
         warned: &mut Vec<String>,
     ) -> Outcome {
         let done = |result| Outcome {
@@ -1558,21 +1664,34 @@ impl Runner {
             Err(e) => return done(failed(e)),
         };
         let mut env = Vec::new();
+        let mut merge = |m: Map<String, Json>| {
+            for (k, v) in m {
+                let v = match v {
+                    Json::String(s) => s,
+                    other => crate::template::py_str(&crate::template::json_to_value(&other)),
+                };
+                env.retain(|(x, _): &(String, String)| *x != k);
+                env.push((k, v));
+            }
+        };
         for e in &inherit.environment {
             match scope.render_json(e) {
-                Ok(Json::Object(m)) => {
-                    for (k, v) in m {
-                        let v = match v {
-                            Json::String(s) => s,
-                            other => {
-                                crate::template::py_str(&crate::template::json_to_value(&other))
-                            }
-                        };
-                        env.retain(|(x, _): &(String, String)| *x != k);
-                        env.push((k, v));
+                Ok(Json::Object(m)) => merge(m),
+                Ok(Json::Null) => {}
+                // A level written as a list of dictionaries is those
+                // levels in order (ansible-core keeps `environment` as a
+                // list of them).
+                Ok(Json::Array(levels))
+                    if levels
+                        .iter()
+                        .all(|l| matches!(l, Json::Object(_) | Json::Null)) =>
+                {
+                    for l in levels {
+                        if let Json::Object(m) = l {
+                            merge(m);
+                        }
                     }
                 }
-                Ok(Json::Null) => {}
                 // ansible-core skips a level that is no dictionary, with a
                 // warning that shows every level's value as written.
                 Ok(_) => {
@@ -1592,6 +1711,24 @@ impl Runner {
         let mut delegated: Option<(String, String)> = None;
         let conn = if spec.runs_on == RunsOn::Host {
             // delegate_to runs the module through another host's connection.
+            // A delegate_to that does not render fails the task with
+            // ansible-core 2.21's chain (the task, then the value).
+            if let Some(n) = inherit.delegate_to.as_ref()
+                && let Err(e) = scope.render_json(n)
+            {
+                let msg = format!("Task failed: {}", e.message);
+                let detail = crate::output::error_chain(
+                    Some(&msg),
+                    &[("Task failed.", &task.span), (&e.message, &n.span)],
+                );
+                let mut r = with_detail(failed(msg), detail);
+                // The callback names the delegate as written.
+                r.insert(
+                    DELEGATED_VARS.into(),
+                    json!({"ansible_delegated_host": n.key_string()}),
+                );
+                return done(r);
+            }
             let target = match string_of(scope, inherit.delegate_to.as_ref()) {
                 Ok(Some(d)) if d != host => Some(d),
                 Ok(_) => None,
@@ -1722,6 +1859,10 @@ impl Runner {
         if let Some(i) = result.remove(modules::FAILED_CONDITION) {
             condition_origin(task, &mut result, i.as_u64().unwrap_or_default());
         }
+        // changed_when and failed_when see the attempt's number.
+        if let Some(a) = attempt {
+            result.insert("attempts".into(), json!(a));
+        }
         if let Err(msg) = self.post_conditions(task, scope, &mut result) {
             result.insert("failed".into(), json!(true));
             result.insert("msg".into(), Json::String(msg));
@@ -1767,9 +1908,14 @@ impl Runner {
         if !task.changed_when.is_empty() && !skipped {
             let s = view(result);
             let mut changed = true;
+            // Like Ansible, the list stops at its first false entry.
             for c in &task.changed_when {
                 match s.condition(c) {
-                    Ok(b) => changed &= b,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        changed = false;
+                        break;
+                    }
                     Err(e) => {
                         // The result stays the action's; failed_when is not
                         // evaluated after it.
@@ -1786,7 +1932,11 @@ impl Runner {
             let mut failed = true;
             for c in &task.failed_when {
                 match s.condition(c) {
-                    Ok(b) => failed &= b,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        failed = false;
+                        break;
+                    }
                     Err(e) => {
                         condition_failed(result, task, ("failed_when", c), &e);
                         return Ok(());
@@ -1869,7 +2019,19 @@ pub(super) fn template_args(
             },
             None => value,
         };
-        args.insert(k.clone(), value);
+        // set_fact templates its variable names too, as ansible-core's
+        // action does.
+        let key =
+            if modules::canonical(&task.action) == "set_fact" && crate::template::is_template(k) {
+                match scope.render_json(&Node::str(k, v.span.clone())) {
+                    Ok(Json::String(s)) => s,
+                    Ok(other) => other.to_string(),
+                    Err(e) => return Err(arg_failed(task, k, v, e)),
+                }
+            } else {
+                k.clone()
+            };
+        args.insert(key, value);
     }
     // module_defaults fill what the task does not set.
     for (k, v) in module_defaults(&task.inherit.module_defaults, &task.action) {
@@ -1895,9 +2057,12 @@ pub(super) fn template_args(
     Ok(args)
 }
 
+/// ansible-core's help for a conditional that is no boolean.
+const BROKEN_HINT: &str = "Broken conditionals can be temporarily allowed with the `ALLOW_BROKEN_CONDITIONALS` configuration option.";
+
 /// A `changed_when`/`failed_when` that could not be evaluated fails the
-/// task but keeps the action's result (its `msg` too): the error is its
-/// `<keyword>_result`, and the screen tells it.
+/// task but keeps the action's result (a `msg` it has too): the error is
+/// its `<keyword>_result`, and the screen tells it.
 fn condition_failed(
     result: &mut Map<String, Json>,
     task: &Task,
@@ -1911,13 +2076,40 @@ fn condition_failed(
     result.insert("exception".into(), json!(NO_TRACEBACK));
     result.insert(format!("{keyword}_result"), json!(e.message));
     let cause = format!("A '{keyword}' expression failed: {}", e.message);
-    let detail = crate::output::error_chain(
-        Some(&format!("Task failed: Action failed: {cause}")),
-        &[
-            ("Task failed: Action failed.", &task.span),
-            (&cause, &cond.span),
-        ],
-    );
+    let head = format!("Task failed: Action failed: {cause}");
+    // A result that brought no `msg` of its own gets the error's, as
+    // ansible-core 2.21 fills an empty one from the exception.
+    if result
+        .get("msg")
+        .is_none_or(|m| m.is_null() || m.as_str() == Some(""))
+    {
+        result.insert("msg".into(), json!(head));
+    }
+    // A condition that rendered to no boolean is its own cause, with its
+    // origin and Ansible's hint; other errors are told with the keyword.
+    let broken = e.message.starts_with("Conditional result (")
+        && e.message
+            .ends_with("Conditionals must have a boolean result.");
+    let detail = if broken {
+        let said = format!("A '{keyword}' expression failed.");
+        let chain = crate::output::error_chain(
+            Some(&head),
+            &[
+                ("Task failed: Action failed.", &task.span),
+                (&said, &cond.span),
+                (&e.message, &cond.span),
+            ],
+        );
+        format!("{chain}\n\n{BROKEN_HINT}")
+    } else {
+        crate::output::error_chain(
+            Some(&head),
+            &[
+                ("Task failed: Action failed.", &task.span),
+                (&cause, &cond.span),
+            ],
+        )
+    };
     result.insert(modules::ERROR_DETAIL.into(), json!(detail));
 }
 

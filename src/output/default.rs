@@ -789,7 +789,9 @@ impl Screen {
             } => {
                 let mut l =
                     format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left).");
-                if self.verbosity > 0 {
+                // ansible-core's default callback shows the result from
+                // -vvv on (checked with 2.21's ansible-playbook).
+                if self.verbosity > 2 {
                     l = format!("{l}Result was: {}", self.dump(result, ""));
                 }
                 self.line_c(&l, color::DEBUG);
@@ -842,6 +844,7 @@ impl Screen {
                 diff,
                 origin,
                 controller,
+                error_detail,
             } => {
                 let visible = match status {
                     Status::Ok => self.ok_hosts,
@@ -884,7 +887,12 @@ impl Screen {
                     Status::Skipped => format!("skipping: [{plain}] => (item={l}) "),
                     Status::Failed => {
                         if result.get("exception").is_some() {
-                            self.error_block(result, None, origin.as_ref(), *controller);
+                            self.error_block(
+                                result,
+                                error_detail.as_deref(),
+                                origin.as_ref(),
+                                *controller,
+                            );
                         }
                         format!(
                             "failed: [{host}] (item={l}) => {}",

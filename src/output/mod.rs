@@ -237,6 +237,9 @@ pub enum Event {
         /// The action runs on the controller (its failures are "Action
         /// failed", not "Module failed").
         controller: bool,
+        /// A failed item's own message for its `[ERROR]` block when
+        /// no_log censored the result shown after it.
+        error_detail: Option<String>,
     },
     /// A handler was notified on a host: when a flush takes the host's
     /// saved notifications (or at once while handlers run), once per

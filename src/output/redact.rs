@@ -92,12 +92,16 @@ pub(super) fn event(r: &dyn Redact, e: &mut Event) {
             task,
             result,
             label,
+            error_detail,
             ..
         } => {
             string(r, task);
             if !is_debug(action) {
                 json(r, result);
                 json(r, label);
+                if let Some(d) = error_detail {
+                    string(r, d);
+                }
             }
         }
         Event::Included { file, item, .. } => {
