@@ -868,25 +868,6 @@ mod oracle_cases {
 
     #[test]
     fn every_case_writes_the_file_ansible_writes() {
-        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
-        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
-        assert!(cases.len() >= 30, "{} cases", cases.len());
-        let mut bad = Vec::new();
-        for case in &cases {
-            let id = case["id"].as_str().unwrap();
-            let want = &expected["cases"][id];
-            assert!(want.is_object(), "{id}: not recorded");
-            let got = verdict(case);
-            if &got != want {
-                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
-            }
-        }
-        assert!(
-            bad.is_empty(),
-            "{} of {} cases differ:\n{}",
-            bad.len(),
-            cases.len(),
-            bad.join("\n")
-        );
+        crate::modules::assert_oracle_cases(CASES, EXPECTED, 30, verdict, Json::clone);
     }
 }

@@ -449,7 +449,7 @@ mod tests {
 }
 
 /// kiln's block edits against ansible-core 2.21's `blockinfile` on the same
-/// file, recorded by tests/oracle/record_blockinfile.py into
+/// file, recorded by tests/oracle/record_file_edits.py into
 /// tests/blockinfile_cases/.
 #[cfg(test)]
 mod oracle_cases {
@@ -488,25 +488,6 @@ mod oracle_cases {
 
     #[test]
     fn every_case_edits_the_file_as_ansible_does() {
-        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
-        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
-        assert!(cases.len() >= 30, "{} cases", cases.len());
-        let mut bad = Vec::new();
-        for case in &cases {
-            let id = case["id"].as_str().unwrap();
-            let want = &expected["cases"][id];
-            assert!(want.is_object(), "{id}: not recorded");
-            let got = verdict(case);
-            if &got != want {
-                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
-            }
-        }
-        assert!(
-            bad.is_empty(),
-            "{} of {} cases differ:\n{}",
-            bad.len(),
-            cases.len(),
-            bad.join("\n")
-        );
+        crate::modules::assert_oracle_cases(CASES, EXPECTED, 30, verdict, Json::clone);
     }
 }

@@ -542,3 +542,37 @@ pub fn names() -> Vec<&'static str> {
 }
 
 pub use set_fact::is_identifier;
+
+/// The loop every differential test of a module shares: each case of
+/// `cases` (a JSON list, an `id` each) must give, through `verdict`, what
+/// `wanted` makes of the answer recorded from Ansible under `expected`'s
+/// `cases[id]`; every difference is listed in one failure.
+#[cfg(test)]
+pub(crate) fn assert_oracle_cases(
+    cases: &str,
+    expected: &str,
+    at_least: usize,
+    verdict: impl Fn(&Json) -> Json,
+    wanted: impl Fn(&Json) -> Json,
+) {
+    let cases: Vec<Json> = serde_json::from_str(cases).expect("cases.json");
+    let expected: Json = serde_json::from_str(expected).expect("expected.json");
+    assert!(cases.len() >= at_least, "{} cases", cases.len());
+    let mut bad = Vec::new();
+    for case in &cases {
+        let id = case["id"].as_str().expect("case id");
+        let want = &expected["cases"][id];
+        assert!(want.is_object(), "{id}: not recorded");
+        let (got, want) = (verdict(case), wanted(want));
+        if got != want {
+            bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} cases differ:\n{}",
+        bad.len(),
+        cases.len(),
+        bad.join("\n")
+    );
+}

@@ -279,7 +279,7 @@ mod tests {
 }
 
 /// kiln's replacements against ansible-core 2.21's `replace` on the same
-/// file, recorded by tests/oracle/record_replace.py into tests/replace_cases/.
+/// file, recorded by tests/oracle/record_file_edits.py into tests/replace_cases/.
 #[cfg(test)]
 mod oracle_cases {
     use super::*;
@@ -321,25 +321,6 @@ mod oracle_cases {
 
     #[test]
     fn every_case_edits_the_file_as_ansible_does() {
-        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
-        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
-        assert!(cases.len() >= 20, "{} cases", cases.len());
-        let mut bad = Vec::new();
-        for case in &cases {
-            let id = case["id"].as_str().unwrap();
-            let want = &expected["cases"][id];
-            assert!(want.is_object(), "{id}: not recorded");
-            let got = verdict(case);
-            if &got != want {
-                bad.push(format!("{id}:\n  kiln:    {got}\n  ansible: {want}"));
-            }
-        }
-        assert!(
-            bad.is_empty(),
-            "{} of {} cases differ:\n{}",
-            bad.len(),
-            cases.len(),
-            bad.join("\n")
-        );
+        crate::modules::assert_oracle_cases(CASES, EXPECTED, 20, verdict, Json::clone);
     }
 }

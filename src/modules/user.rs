@@ -1217,80 +1217,64 @@ mod oracle_cases {
         c
     }
 
-    #[test]
-    fn every_case_runs_the_commands_ansible_runs() {
-        let cases: Vec<Json> = serde_json::from_str(CASES).unwrap();
-        let expected: Json = serde_json::from_str(EXPECTED).unwrap();
-        assert!(cases.len() >= 60, "{} cases", cases.len());
-        let mut bad = Vec::new();
-        for case in &cases {
-            let id = case["id"].as_str().unwrap();
-            let want = &expected["cases"][id];
-            assert!(want.is_object(), "{id}: not recorded");
-            let check = case["check_mode"].as_bool().unwrap_or(false);
-            let args: Args = case["args"].as_object().unwrap().clone();
-            let got = User.parse(&args).and_then(|a| {
-                let f = found(case, &a);
-                decide(&a, &f, check)
-            });
-            let verdict = match got {
-                Err(msg) => json!({"failed": true, "msg": msg}),
-                Ok((p, r)) => {
-                    let mut cmds: Vec<Vec<String>> = Vec::new();
-                    if !check {
-                        cmds.extend(p.main.iter().map(|c| normal(c)));
-                        let mut rest: Vec<Vec<String>> =
-                            p.after.iter().map(|c| normal(c)).collect();
-                        if let Some(h) = &p.make_home {
-                            rest.push(vec!["<mkhome>".into(), h.clone()]);
-                        }
-                        rest.extend(p.chage.iter().map(|c| normal(c)));
-                        rest.sort();
-                        cmds.extend(rest);
+    /// What kiln would run: the main command, then the rest (libuser
+    /// steps, the home directory, chage) as a set; nothing in check mode.
+    fn verdict(case: &Json) -> Json {
+        let check = case["check_mode"].as_bool().unwrap_or(false);
+        let args: Args = case["args"].as_object().unwrap().clone();
+        let got = User.parse(&args).and_then(|a| {
+            let f = found(case, &a);
+            decide(&a, &f, check)
+        });
+        match got {
+            Err(msg) => json!({"failed": true, "msg": msg}),
+            Ok((p, r)) => {
+                let mut cmds: Vec<Vec<String>> = Vec::new();
+                if !check {
+                    cmds.extend(p.main.iter().map(|c| normal(c)));
+                    let mut rest: Vec<Vec<String>> = p.after.iter().map(|c| normal(c)).collect();
+                    if let Some(h) = &p.make_home {
+                        rest.push(vec!["<mkhome>".into(), h.clone()]);
                     }
-                    let changed = p.main.is_some()
-                        || !p.after.is_empty()
-                        || p.make_home.is_some()
-                        || p.chage.is_some()
-                        || p.ssh_keygen
-                        || r.get("changed") == Some(&json!(true));
-                    json!({"failed": false, "changed": changed, "commands": cmds})
+                    rest.extend(p.chage.iter().map(|c| normal(c)));
+                    rest.sort();
+                    cmds.extend(rest);
                 }
-            };
-            let mut want_cmds: Vec<Vec<String>> = want["commands"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| {
-                    let c: Vec<String> = serde_json::from_value(c.clone()).unwrap();
-                    normal(&c)
-                })
-                .collect();
-            // The main command first, as recorded; what follows it (libuser
-            // steps, the home directory, chage) as a set.
-            let main_first = want_cmds.first().is_some_and(|c| {
-                matches!(
-                    c[0].as_str(),
-                    "useradd" | "usermod" | "userdel" | "luseradd" | "lusermod" | "luserdel"
-                )
-            });
-            let split = usize::from(main_first);
-            want_cmds[split..].sort();
-            let wanted = if want["failed"] == json!(true) {
-                json!({"failed": true, "msg": want["msg"]})
-            } else {
-                json!({"failed": false, "changed": want["changed"], "commands": want_cmds})
-            };
-            if verdict != wanted {
-                bad.push(format!("{id}:\n  kiln:    {verdict}\n  ansible: {wanted}"));
+                let changed = p.main.is_some()
+                    || !p.after.is_empty()
+                    || p.make_home.is_some()
+                    || p.chage.is_some()
+                    || p.ssh_keygen
+                    || r.get("changed") == Some(&json!(true));
+                json!({"failed": false, "changed": changed, "commands": cmds})
             }
         }
-        assert!(
-            bad.is_empty(),
-            "{} of {} cases differ:\n{}",
-            bad.len(),
-            cases.len(),
-            bad.join("\n")
-        );
+    }
+
+    /// What the module ran, in the same shape: the main command first, as
+    /// recorded, the rest as a set.
+    fn wanted(want: &Json) -> Json {
+        if want["failed"] == json!(true) {
+            return json!({"failed": true, "msg": want["msg"]});
+        }
+        let mut cmds: Vec<Vec<String>> = want["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| normal(&serde_json::from_value::<Vec<String>>(c.clone()).unwrap()))
+            .collect();
+        let main_first = cmds.first().is_some_and(|c| {
+            matches!(
+                c[0].as_str(),
+                "useradd" | "usermod" | "userdel" | "luseradd" | "lusermod" | "luserdel"
+            )
+        });
+        cmds[usize::from(main_first)..].sort();
+        json!({"failed": false, "changed": want["changed"], "commands": cmds})
+    }
+
+    #[test]
+    fn every_case_runs_the_commands_ansible_runs() {
+        crate::modules::assert_oracle_cases(CASES, EXPECTED, 60, verdict, wanted);
     }
 }

@@ -3,7 +3,8 @@
 """Runs an Ansible module's `main()` in this Python process, for the
 recorders that compare kiln's module logic with the module's own on fake
 inputs (record_user_commands.py, record_cron_edits.py,
-record_authorized_keys.py, record_lineinfile.py, record_blockinfile.py).
+record_authorized_keys.py, record_file_edits.py, record_sysctl.py,
+record_fstab.py).
 
 `run_main(module, args, check_mode=..., diff=..., patches=[...])` gives the
 module its arguments the way ansible-core does (the legacy JSON profile),
@@ -56,24 +57,31 @@ def run_main(module, args, check_mode=False, diff=False, patches=()):
         basic._ANSIBLE_ARGS = None
 
 
-def record(case_dir, run_case):
-    """The recorders' command line: `[--cases FILE] [--out FILE]` (by
-    default CASE_DIR/cases.json and CASE_DIR/expected.json); writes
-    `{"ansible_core": VERSION, "cases": {id: run_case(case)}}`, atomically."""
-    import argparse
+def write_expected(cases_path, out_path, run_case):
+    """Writes `{"ansible_core": VERSION, "cases": {id: run_case(case)}}` for
+    the cases in CASES_PATH to OUT_PATH, atomically."""
     from pathlib import Path
 
     import ansible.release
+
+    cases = json.loads(Path(cases_path).read_text())
+    expected = {"ansible_core": ansible.release.__version__, "cases": {}}
+    for case in cases:
+        expected["cases"][case["id"]] = run_case(case)
+    tmp = Path(str(out_path) + ".tmp")
+    tmp.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    tmp.replace(out_path)
+    print(f"{len(cases)} cases -> {out_path}")
+
+
+def record(case_dir, run_case):
+    """The recorders' command line: `[--cases FILE] [--out FILE]`, by
+    default CASE_DIR/cases.json and CASE_DIR/expected.json."""
+    import argparse
+    from pathlib import Path
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default=str(Path(case_dir) / "cases.json"))
     ap.add_argument("--out", default=str(Path(case_dir) / "expected.json"))
     opts = ap.parse_args()
-    cases = json.loads(Path(opts.cases).read_text())
-    expected = {"ansible_core": ansible.release.__version__, "cases": {}}
-    for case in cases:
-        expected["cases"][case["id"]] = run_case(case)
-    tmp = Path(opts.out + ".tmp")
-    tmp.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-    tmp.replace(opts.out)
-    print(f"{len(cases)} cases -> {opts.out}")
+    write_expected(opts.cases, opts.out, run_case)

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The kiln contributors
+"""Records how ansible-core 2.21's text-editing modules (`lineinfile`,
+`blockinfile`, `replace`) edit a file, for each case of
+tests/<module>_cases/cases.json, into tests/<module>_cases/expected.json.
+
+kiln edits the text on the controller as each module does
+(src/modules/lineinfile.rs `edit_lines`, blockinfile.rs and replace.rs
+`edit_file`); the unit tests `modules::<module>::oracle_cases` compare. A
+case has the task's arguments (without `path`: the module's real `main()`
+runs on a private temporary file) and the file's content before (null: no
+file). Recorded: changed, failed, msg, rc, found (lineinfile's
+state=absent) and the content after (null: no file).
+
+Usage: /work/ansible-venv/bin/python tests/oracle/record_file_edits.py [MODULE...]
+       (every module when none is named)
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from module_main import run_main, write_expected  # noqa: E402
+
+MODULES = ("lineinfile", "blockinfile", "replace")
+
+
+def run_case(mod, case):
+    work = tempfile.mkdtemp(prefix="kiln-edit-oracle.")
+    path = os.path.join(work, "file")
+    if case["before"] is not None:
+        with open(path, "w", newline="") as f:
+            f.write(case["before"])
+    result = run_main(mod, dict(case["args"], path=path), check_mode=case.get("check_mode", False))
+    after = None
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            after = f.read()
+    for name in os.listdir(work):
+        os.unlink(os.path.join(work, name))
+    os.rmdir(work)
+    out = {
+        "changed": bool(result.get("changed")),
+        "failed": bool(result.get("failed")),
+        "msg": str(result.get("msg", "")).replace(path, "<PATH>"),
+        "after": after,
+    }
+    for k in ("rc", "found"):
+        if k in result:
+            out[k] = result[k]
+    return out
+
+
+def main(argv):
+    for name in argv or MODULES:
+        if name not in MODULES:
+            sys.exit(f"unknown module {name!r}: one of {', '.join(MODULES)}")
+        mod = importlib.import_module(f"ansible.modules.{name}")
+        d = REPO / "tests" / f"{name}_cases"
+        write_expected(d / "cases.json", d / "expected.json", lambda case, mod=mod: run_case(mod, case))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
