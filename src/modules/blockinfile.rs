@@ -464,18 +464,7 @@ mod oracle_cases {
         let a = BlockInFile.parse(&args).unwrap();
         let before = case["before"].as_str();
         match edit_file::<()>(&a, "<PATH>", before) {
-            Err(Step::Done(r)) => {
-                let mut v = json!({
-                    "changed": r.get("changed").cloned().unwrap_or(json!(false)),
-                    "failed": r.get("failed").cloned().unwrap_or(json!(false)),
-                    "msg": r["msg"],
-                    "after": before,
-                });
-                if let Some(rc) = r.get("rc") {
-                    v["rc"] = rc.clone();
-                }
-                v
-            }
+            Err(Step::Done(r)) => crate::modules::final_edit_json(&r, before),
             Err(_) => json!("a change step where a final one was expected"),
             Ok((text, changed, msg)) => json!({
                 "changed": changed,

@@ -639,18 +639,7 @@ mod oracle_cases {
         let before = case["before"].as_str();
         let contents = before.map(|b| Ok(b.to_string()));
         match edit_lines(&a, "<PATH>", false, contents) {
-            LineEdit::Done(r) => {
-                let mut v = json!({
-                    "changed": r.get("changed").cloned().unwrap_or(json!(false)),
-                    "failed": r.get("failed").cloned().unwrap_or(json!(false)),
-                    "msg": r["msg"],
-                    "after": before,
-                });
-                if let Some(rc) = r.get("rc") {
-                    v["rc"] = rc.clone();
-                }
-                v
-            }
+            LineEdit::Done(r) => crate::modules::final_edit_json(&r, before),
             LineEdit::Text {
                 new_text,
                 changed,

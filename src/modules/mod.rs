@@ -576,3 +576,20 @@ pub(crate) fn assert_oracle_cases(
         bad.join("\n")
     );
 }
+
+/// A text-editing module's final result (a failure, or nothing to do) as
+/// its differential tests compare it: changed, failed, msg, rc, and the
+/// file left as it was.
+#[cfg(test)]
+pub(crate) fn final_edit_json(r: &ModResult, before: Option<&str>) -> Json {
+    let mut v = serde_json::json!({
+        "changed": r.get("changed").cloned().unwrap_or(Json::Bool(false)),
+        "failed": r.get("failed").cloned().unwrap_or(Json::Bool(false)),
+        "msg": r["msg"],
+        "after": before,
+    });
+    if let Some(rc) = r.get("rc") {
+        v["rc"] = rc.clone();
+    }
+    v
+}

@@ -16,6 +16,7 @@ the run only, and puts everything back afterwards.
 from __future__ import annotations
 
 import json
+import os
 
 
 class _Done(Exception):
@@ -85,3 +86,34 @@ def record(case_dir, run_case):
     ap.add_argument("--out", default=str(Path(case_dir) / "expected.json"))
     opts = ap.parse_args()
     write_expected(opts.cases, opts.out, run_case)
+
+
+class ScratchFile:
+    """A file NAME in a private temporary directory, holding BEFORE (no file
+    when None); `read()` gives its content afterwards (None: no file), and
+    leaving the `with` block removes the directory."""
+
+    def __init__(self, name, before, newline=None):
+        import tempfile
+
+        self.dir = tempfile.mkdtemp(prefix="kiln-oracle.")
+        self.path = os.path.join(self.dir, name)
+        self.newline = newline
+        if before is not None:
+            with open(self.path, "w", newline=newline) as f:
+                f.write(before)
+
+    def read(self):
+        if not os.path.exists(self.path):
+            return None
+        with open(self.path, newline=self.newline) as f:
+            return f.read()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        import shutil
+
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False

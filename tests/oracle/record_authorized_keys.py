@@ -20,34 +20,22 @@ Usage: /work/ansible-venv/bin/python tests/oracle/record_authorized_keys.py
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from module_main import record, run_main  # noqa: E402
+from module_main import ScratchFile, record, run_main  # noqa: E402
 
 
 def run_case(case):
     from ansible_collections.ansible.posix.plugins.modules import authorized_key as mod
 
-    work = tempfile.mkdtemp(prefix="kiln-ak-oracle.")
-    path = os.path.join(work, "authorized_keys")
-    if case["before"] is not None:
-        with open(path, "w") as f:
-            f.write(case["before"])
-    args = dict(case["args"], user="root", path=path, manage_dir=False)
-
-    result = run_main(mod, args, check_mode=case.get("check_mode", False))
-    after = None
-    if os.path.exists(path):
-        with open(path) as f:
-            after = f.read()
-    for name in os.listdir(work):
-        os.unlink(os.path.join(work, name))
-    os.rmdir(work)
+    with ScratchFile("authorized_keys", case["before"]) as f:
+        args = dict(case["args"], user="root", path=f.path, manage_dir=False)
+        result = run_main(mod, args, check_mode=case.get("check_mode", False))
+        after = f.read()
+    path = f.path
     out = {"changed": bool(result.get("changed")), "failed": bool(result.get("failed"))}
     if result.get("failed"):
         out["msg"] = result.get("msg", "").replace(path, "<PATH>")

@@ -20,32 +20,21 @@ Usage: /work/ansible-venv/bin/python tests/oracle/record_file_edits.py [MODULE..
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from module_main import run_main, write_expected  # noqa: E402
+from module_main import ScratchFile, run_main, write_expected  # noqa: E402
 
 MODULES = ("lineinfile", "blockinfile", "replace")
 
 
 def run_case(mod, case):
-    work = tempfile.mkdtemp(prefix="kiln-edit-oracle.")
-    path = os.path.join(work, "file")
-    if case["before"] is not None:
-        with open(path, "w", newline="") as f:
-            f.write(case["before"])
-    result = run_main(mod, dict(case["args"], path=path), check_mode=case.get("check_mode", False))
-    after = None
-    if os.path.exists(path):
-        with open(path, newline="") as f:
-            after = f.read()
-    for name in os.listdir(work):
-        os.unlink(os.path.join(work, name))
-    os.rmdir(work)
+    with ScratchFile("file", case["before"], newline="") as f:
+        result = run_main(mod, dict(case["args"], path=f.path), check_mode=case.get("check_mode", False))
+        after = f.read()
+    path = f.path
     out = {
         "changed": bool(result.get("changed")),
         "failed": bool(result.get("failed")),

@@ -19,25 +19,20 @@ Usage: /work/ansible-venv/bin/python tests/oracle/record_fstab.py
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from module_main import record, run_main  # noqa: E402
+from module_main import ScratchFile, record, run_main  # noqa: E402
 
 
 def run_case(case):
     import ansible.module_utils.basic as basic
     from ansible_collections.ansible.posix.plugins.modules import mount as mod
 
-    work = tempfile.mkdtemp(prefix="kiln-fstab-oracle.")
-    path = os.path.join(work, "fstab")
-    if case["before"] is not None:
-        with open(path, "w") as f:
-            f.write(case["before"])
+    scratch = ScratchFile("fstab", case["before"])
+    path = scratch.path
     commands = []
 
     def run_command(self, cmd, *a, **kw):
@@ -51,13 +46,8 @@ def run_case(case):
         check_mode=case.get("check_mode", False),
         patches=[(basic.AnsibleModule, "run_command", run_command)],
     )
-    after = None
-    if os.path.exists(path):
-        with open(path) as f:
-            after = f.read()
-    for name in os.listdir(work):
-        os.unlink(os.path.join(work, name))
-    os.rmdir(work)
+    with scratch:
+        after = scratch.read()
     out = {"changed": bool(result.get("changed")), "failed": bool(result.get("failed")), "after": after, "commands": len(commands)}
     if result.get("failed"):
         out["msg"] = str(result.get("msg")).replace(path, "<FSTAB>")

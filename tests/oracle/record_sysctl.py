@@ -22,23 +22,19 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from module_main import record, run_main  # noqa: E402
+from module_main import ScratchFile, record, run_main  # noqa: E402
 
 
 def run_case(case):
     import ansible.module_utils.basic as basic
     from ansible_collections.ansible.posix.plugins.modules import sysctl as mod
 
-    work = tempfile.mkdtemp(prefix="kiln-sysctl-oracle.")
-    path = os.path.join(work, "99-kiln.conf")
-    if case["before"] is not None:
-        with open(path, "w") as f:
-            f.write(case["before"])
+    scratch = ScratchFile("99-kiln.conf", case["before"])
+    path = scratch.path
     commands = []
 
     def run_command(self, cmd, *a, **kw):
@@ -60,13 +56,8 @@ def run_case(case):
             (basic.AnsibleModule, "get_bin_path", lambda self, arg, required=False, opt_dirs=None: "/usr/sbin/" + arg),
         ],
     )
-    after = None
-    if os.path.exists(path):
-        with open(path) as f:
-            after = f.read()
-    for name in os.listdir(work):
-        os.unlink(os.path.join(work, name))
-    os.rmdir(work)
+    with scratch:
+        after = scratch.read()
     out = {"changed": bool(result.get("changed")), "failed": bool(result.get("failed")), "commands": commands, "after": after}
     if result.get("failed"):
         out["msg"] = result.get("msg")
