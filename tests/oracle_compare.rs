@@ -168,7 +168,7 @@ impl Masks {
     fn result(&self, r: &Json) -> Json {
         let mut r = r.clone();
         strip(&mut r);
-        mask_gathered_facts(&mut r);
+        each_gathered_facts(&mut r, mask_facts);
         self.value(&r)
     }
 }
@@ -350,38 +350,19 @@ fn mask_facts(facts: &mut Map<String, Json>) {
     }
 }
 
-/// Applies `mask_machine_facts` to every gathered `ansible_facts` dict.
-fn mask_machine_facts_in(v: &mut Json) {
+/// Applies `mask` to every gathered `ansible_facts` dict in a result.
+fn each_gathered_facts(v: &mut Json, mask: fn(&mut Map<String, Json>)) {
     match v {
-        Json::Array(a) => a.iter_mut().for_each(mask_machine_facts_in),
+        Json::Array(a) => a.iter_mut().for_each(|x| each_gathered_facts(x, mask)),
         Json::Object(m) => {
             for (k, x) in m.iter_mut() {
                 if k == "ansible_facts"
                     && let Json::Object(f) = x
                     && is_gathered(f)
                 {
-                    mask_machine_facts(f);
+                    mask(f);
                 }
-                mask_machine_facts_in(x);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Applies `mask_facts` to every gathered `ansible_facts` dict in a result.
-fn mask_gathered_facts(v: &mut Json) {
-    match v {
-        Json::Array(a) => a.iter_mut().for_each(mask_gathered_facts),
-        Json::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                if k == "ansible_facts"
-                    && let Json::Object(f) = x
-                    && is_gathered(f)
-                {
-                    mask_facts(f);
-                }
-                mask_gathered_facts(x);
+                each_gathered_facts(x, mask);
             }
         }
         _ => {}
@@ -855,7 +836,7 @@ fn compare(stem: &str) {
                 if other_machine()
                     && let Some(r) = m.get_mut("result")
                 {
-                    mask_machine_facts_in(r);
+                    each_gathered_facts(r, mask_machine_facts);
                 }
                 if let Some(Json::Object(r)) = m.get_mut("result")
                     && let Some(Json::Array(list)) = r.get_mut("deprecations")

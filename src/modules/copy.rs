@@ -629,21 +629,18 @@ pub async fn plan_local(
             (None, None)
         }
     };
+    // A mode that cannot be applied fails with the content's keys.
+    let attrs = |uid, gid, perm, is_dir, mode: Option<&ModeArg>| {
+        plan_attrs(uid, gid, perm, is_dir, (want_uid, want_gid, mode), umask).map_err(|m| {
+            let mut f = failed(m);
+            f.extend(base.clone());
+            f
+        })
+    };
     let parents = if parent_missing && a.dest.ends_with('/') {
-        let dir_change = match plan_attrs(
-            euid,
-            egid,
-            0o777 & !umask,
-            true,
-            (want_uid, want_gid, a.directory_mode.as_ref()),
-            umask,
-        ) {
+        let dir_change = match attrs(euid, egid, 0o777 & !umask, true, a.directory_mode.as_ref()) {
             Ok(c) => c,
-            Err(m) => {
-                let mut f = failed(m);
-                f.extend(base.clone());
-                return Ok(Step::Done(f));
-            }
+            Err(f) => return Ok(Step::Done(f)),
         };
         Some(mkdir_each_script(
             dirname(&mdest),
@@ -654,20 +651,9 @@ pub async fn plan_local(
     } else {
         None
     };
-    let change = match plan_attrs(
-        buid,
-        bgid,
-        bmode,
-        false,
-        (want_uid, want_gid, mode_arg.as_ref()),
-        umask,
-    ) {
+    let change = match attrs(buid, bgid, bmode, false, mode_arg.as_ref()) {
         Ok(c) => c,
-        Err(m) => {
-            let mut f = failed(m);
-            f.extend(base.clone());
-            return Ok(Step::Done(f));
-        }
+        Err(f) => return Ok(Step::Done(f)),
     };
     let mut result = base;
     result.insert("dest".into(), json!(mdest));
